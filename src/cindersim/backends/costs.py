@@ -1,0 +1,119 @@
+"""What storage operations cost in virtual seconds, and the meter that adds it up.
+
+Backends are plain synchronous models: they change state at once and *charge*
+the meter for the time the real command would have taken.  The service that
+called them then sleeps that long in virtual time (``await sleep(meter.take())``).
+Every charge is also one backend-operation record, so the trace sees each
+``lvcreate`` or ``tgt-admin --update`` exactly once.
+
+The default figures are round numbers of the right order for a small LVM host
+(an lvcreate takes a fraction of a second; ``dd`` copies at a few hundred
+MiB/s); they are a model to be tuned by scenario files, not measurements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import attrs
+
+__all__ = ["CostModel", "Meter", "OpRecorder"]
+
+MiB = 1024 * 1024
+
+
+class OpRecorder(Protocol):
+    """Where a backend operation is reported (the trace, bound to an actor)."""
+
+    def __call__(self, component: str, op: str, summary: str, seconds: float,
+                 detail: dict[str, Any]) -> None: ...
+
+
+@attrs.frozen(kw_only=True)
+class CostModel:
+    """Virtual durations of backend operations.
+
+    Bandwidths are bytes per virtual second; latencies are virtual seconds.
+    """
+
+    lvcreate: float = 0.4
+    """``lvcreate`` of a thick or thin LV, or of a snapshot."""
+    lvremove: float = 0.3
+    lvextend: float = 0.3
+    vg_scan: float = 0.05
+    """``vgs`` / ``lvs`` report used by stats and setup."""
+    zero_bandwidth: float = 500 * MiB
+    """``dd if=/dev/zero`` when a thick LV is cleared on delete (volume_clear=zero)."""
+    copy_bandwidth: float = 300 * MiB
+    """``dd`` between LVs for thick clones and volumes from snapshots."""
+    target_create: float = 0.2
+    """Writing a tgt config / rtstool create and updating the target."""
+    target_remove: float = 0.15
+    acl_change: float = 0.05
+    """LIO per-initiator ACL add/remove."""
+    iscsi_login: float = 0.5
+    iscsi_logout: float = 0.2
+    object_put_latency: float = 0.02
+    object_get_latency: float = 0.01
+    object_delete_latency: float = 0.005
+    object_bandwidth: float = 200 * MiB
+    """Transfer rate into and out of the object store."""
+    read_bandwidth: float = 400 * MiB
+    """Reading a volume's blocks during a backup."""
+    compress_bandwidth: float = 150 * MiB
+    """zlib over uncompressed chunk bytes."""
+    sha_bandwidth: float = 800 * MiB
+    """SHA-256 over every block of the volume."""
+
+    def transfer(self, nbytes: float, bandwidth: float) -> float:
+        """Seconds to move *nbytes* at *bandwidth* bytes per second."""
+        return nbytes / bandwidth if nbytes > 0 else 0.0
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in attrs.fields(cls)]
+
+
+class Meter:
+    """Accumulates the virtual seconds a driver call has cost so far.
+
+    A driver method may run several backend operations (lvcreate, then a
+    target update); each charges the meter.  The caller takes the total once
+    and sleeps through it, so the simulation pays one timer per driver call
+    rather than one per operation.
+    """
+
+    __slots__ = ("_pending", "_record", "costs", "total")
+
+    def __init__(self, costs: CostModel | None = None,
+                 record: OpRecorder | None = None) -> None:
+        self.costs = costs if costs is not None else CostModel()
+        self._record = record
+        self._pending = 0.0
+        self.total = 0.0
+        """Virtual seconds charged over the meter's life."""
+
+    def charge(self, component: str, op: str, seconds: float, summary: str,
+               **detail: Any) -> None:
+        """Add *seconds* for one backend operation and report it."""
+        self._pending += seconds
+        self.total += seconds
+        if self._record is not None:
+            self._record(component, op, summary, seconds, detail)
+
+    def take(self) -> float:
+        """Return the seconds charged since the last take, and reset."""
+        pending, self._pending = self._pending, 0.0
+        return pending
+
+    def bind(self, record: OpRecorder | None) -> None:
+        """Route future reports to *record* (the volume service does this at start)."""
+        self._record = record
+
+
+def null_recorder() -> Callable[..., None]:  # pragma: no cover - convenience
+    def _ignore(*_args: Any, **_kw: Any) -> None:
+        return None
+
+    return _ignore

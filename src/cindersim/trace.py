@@ -1,0 +1,224 @@
+"""The one event log.
+
+Every request, bus message, status change, driver call and backend operation
+becomes one :class:`TraceEvent`.  Narration, JSON Lines, Mermaid diagrams,
+summaries and metrics are all *renderers* of this log: nothing in cindersim
+prints.  Events carry a sequence number and the virtual time, never wall time,
+so two runs with the same seed produce byte-identical JSONL.
+
+structlog is the logging face: :meth:`Trace.logger` returns a structlog logger
+whose events land here (kind ``log``) instead of on a stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import IO, Any, Literal
+
+import attrs
+import structlog
+
+__all__ = ["Trace", "TraceEvent", "TraceMode", "dumps_event", "load_jsonl"]
+
+TraceMode = Literal["full", "metrics", "off"]
+"""``full`` keeps (or streams) every event; ``metrics`` only feeds subscribers;
+``off`` drops everything but the sequence counter."""
+
+
+def _freeze_detail(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return dict(value) if value else {}
+
+
+@attrs.frozen(slots=True)
+class TraceEvent:
+    """One step of a simulation, as it happened in virtual time."""
+
+    seq: int
+    """Position in the log, from 0; the total order of everything that happened."""
+    time: float
+    """Virtual seconds since the simulation started."""
+    kind: str
+    """What sort of step: ``api.request``, ``bus.send``, ``bus.deliver``, ``status``,
+    ``driver``, ``backend``, ``log`` ..."""
+    actor: str
+    """Who did it: ``cinder-api``, ``cinder-volume@cinder-1@lvmdriver-1``, ``lvm`` ..."""
+    summary: str
+    """One short human sentence."""
+    target: str | None = None
+    """Who it was addressed to, for messages and calls."""
+    resource: str | None = None
+    """What it concerns, as ``kind:id`` (``volume:1b2c...``)."""
+    detail: Mapping[str, Any] = attrs.field(factory=dict, converter=_freeze_detail)
+    """Structured facts, JSON-serialisable."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "seq": self.seq, "time": self.time, "kind": self.kind, "actor": self.actor,
+            "summary": self.summary,
+        }
+        if self.target is not None:
+            d["target"] = self.target
+        if self.resource is not None:
+            d["resource"] = self.resource
+        if self.detail:
+            d["detail"] = self.detail
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TraceEvent:
+        return cls(seq=int(d["seq"]), time=float(d["time"]), kind=str(d["kind"]),
+                   actor=str(d["actor"]), summary=str(d["summary"]),
+                   target=d.get("target"), resource=d.get("resource"),
+                   detail=d.get("detail") or {})
+
+
+def dumps_event(event: TraceEvent) -> str:
+    """One JSONL line: sorted keys, compact, so equal traces are equal bytes."""
+    return json.dumps(event.to_dict(), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, default=_json_default)
+
+
+def _json_default(obj: Any) -> Any:
+    if attrs.has(type(obj)):
+        return attrs.asdict(obj)
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    if isinstance(obj, (tuple, bytes)):
+        return list(obj) if isinstance(obj, tuple) else obj.hex()
+    return str(obj)
+
+
+def load_jsonl(lines: Iterable[str]) -> list[TraceEvent]:
+    """Parse a JSONL trace back into events (blank lines ignored)."""
+    return [TraceEvent.from_dict(json.loads(line)) for line in lines if line.strip()]
+
+
+Subscriber = Callable[[TraceEvent], None]
+
+
+class Trace:
+    """The event log of one simulation.
+
+    Args:
+        now: the virtual clock (``loop.time``); the trace never reads wall time.
+        mode: see :data:`TraceMode`.
+        stream: in ``full`` mode, write each event as a JSONL line here instead
+            of keeping it in memory (for runs too big to hold).
+    """
+
+    def __init__(self, now: Callable[[], float] = lambda: 0.0, *, mode: TraceMode = "full",
+                 stream: IO[str] | None = None) -> None:
+        self._now = now
+        self.mode: TraceMode = mode
+        self._stream = stream
+        self.events: list[TraceEvent] = []
+        """Events kept in memory (``full`` mode without a stream)."""
+        self._seq = 0
+        self._subscribers: list[Subscriber] = []
+
+    def __len__(self) -> int:
+        return self._seq
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        return iter(self.events)
+
+    @property
+    def recording(self) -> bool:
+        """False when events would go nowhere: callers may skip building them."""
+        return self.mode == "full" or bool(self._subscribers)
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        """Call *fn* with every future event; returns an unsubscribe function."""
+        self._subscribers.append(fn)
+        return lambda: self._subscribers.remove(fn)
+
+    def emit(self, kind: str, actor: str, summary: str, *, target: str | None = None,
+             resource: str | None = None, **detail: Any) -> TraceEvent | None:
+        """Record one event at the current virtual time and return it."""
+        seq = self._seq
+        self._seq += 1
+        if not self.recording:
+            return None
+        ev = TraceEvent(seq, self._now(), kind, actor, summary, target, resource, detail)
+        if self.mode == "full":
+            if self._stream is not None:
+                self._stream.write(dumps_event(ev) + "\n")
+            else:
+                self.events.append(ev)
+        for fn in self._subscribers:
+            fn(ev)
+        return ev
+
+    # --- reading -------------------------------------------------------------
+    def filter(self, *, kind: str | None = None, actor: str | None = None,
+               resource: str | None = None, prefix: bool = True) -> list[TraceEvent]:
+        """Events matching every given field.
+
+        With ``prefix`` (default), ``kind="bus"`` matches ``bus.send`` and
+        ``bus.deliver``, and ``actor="cinder-volume"`` matches every backend's worker.
+        """
+        def ok(value: str | None, want: str | None) -> bool:
+            if want is None:
+                return True
+            if value is None:
+                return False
+            return value.startswith(want) if prefix else value == want
+
+        return [e for e in self.events
+                if ok(e.kind, kind) and ok(e.actor, actor) and ok(e.resource, resource)]
+
+    def to_jsonl(self) -> str:
+        """The kept events as JSON Lines."""
+        return "".join(dumps_event(e) + "\n" for e in self.events)
+
+    def write_jsonl(self, fp: IO[str]) -> None:
+        for e in self.events:
+            fp.write(dumps_event(e) + "\n")
+
+    def digest(self) -> str:
+        """SHA-256 of the JSONL form: equal digests mean identical runs."""
+        h = hashlib.sha256()
+        for e in self.events:
+            h.update(dumps_event(e).encode())
+            h.update(b"\n")
+        return h.hexdigest()
+
+    # --- structlog face ---------------------------------------------------------
+    def logger(self, actor: str, **bound: Any) -> Any:
+        """A structlog logger whose events are written to this trace as ``log`` events."""
+        return structlog.wrap_logger(
+            _Sink(),
+            processors=[_TraceProcessor(self, actor)],
+            wrapper_class=structlog.BoundLogger,
+            cache_logger_on_first_use=False,
+            context_class=dict,
+            **bound,
+        )
+
+
+class _Sink:
+    """A structlog 'logger' that is never reached: the processor drops every event."""
+
+    def msg(self, *args: Any, **kw: Any) -> None:  # pragma: no cover - unreachable
+        return None
+
+    log = debug = info = warning = error = critical = exception = msg
+
+
+class _TraceProcessor:
+    """The last structlog processor: turns the event dict into a trace event."""
+
+    def __init__(self, trace: Trace, actor: str) -> None:
+        self._trace = trace
+        self._actor = actor
+
+    def __call__(self, _logger: Any, method: str, event_dict: dict[str, Any]) -> Any:
+        ed = dict(event_dict)
+        summary = str(ed.pop("event", ""))
+        target = ed.pop("target", None)
+        resource = ed.pop("resource", None)
+        self._trace.emit("log", self._actor, summary, target=target, resource=resource,
+                         level=method, **ed)
+        raise structlog.DropEvent
