@@ -52,6 +52,8 @@ class CostModel:
     target_remove: float = 0.15
     acl_change: float = 0.05
     """LIO per-initiator ACL add/remove."""
+    target_show: float = 0.02
+    """A read-only target query (``tgt-admin --show``, ``cinder-rtstool get-targets``)."""
     iscsi_login: float = 0.5
     iscsi_logout: float = 0.2
     object_put_latency: float = 0.02
@@ -65,6 +67,10 @@ class CostModel:
     """zlib over uncompressed chunk bytes."""
     sha_bandwidth: float = 800 * MiB
     """SHA-256 over every block of the volume."""
+    decompress_bandwidth: float = 400 * MiB
+    """zlib inflate over restored (uncompressed) bytes; inflate is faster than deflate."""
+    restore_write_bandwidth: float = 300 * MiB
+    """Writing restored data onto the target volume (like ``dd``)."""
 
     def transfer(self, nbytes: float, bandwidth: float) -> float:
         """Seconds to move *nbytes* at *bandwidth* bytes per second."""
