@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import IO, Any, Literal
 
 import attrs
@@ -124,6 +124,18 @@ class Trace:
     def __iter__(self) -> Iterator[TraceEvent]:
         return iter(self.events)
 
+    def close(self) -> None:
+        """Stop recording (kept events stay readable).
+
+        A simulation closes its trace before shutting its loop down, so that
+        whatever runs during shutdown (task cancellation, in set order) cannot
+        reach the log and make two runs differ.
+        """
+        self.mode = "off"
+        self._subscribers = []
+        if self._stream is not None:
+            self._stream.flush()
+
     @property
     def recording(self) -> bool:
         """False when events would go nowhere: callers may skip building them."""
@@ -214,7 +226,8 @@ class _TraceProcessor:
         self._trace = trace
         self._actor = actor
 
-    def __call__(self, _logger: Any, method: str, event_dict: dict[str, Any]) -> Any:
+    def __call__(self, _logger: Any, method: str,
+                 event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
         ed = dict(event_dict)
         summary = str(ed.pop("event", ""))
         target = ed.pop("target", None)

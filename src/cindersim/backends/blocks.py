@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 
-__all__ = ["BLOCK_SIZE", "GiB", "MiB", "BlockData", "blocks_for_bytes", "content_fingerprint"]
+__all__ = ["BLOCK_SIZE", "BlockData", "GiB", "MiB", "blocks_for_bytes", "content_fingerprint"]
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB

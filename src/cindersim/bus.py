@@ -1,0 +1,503 @@
+"""The in-memory message bus, modelled on oslo.messaging as Cinder uses it.
+
+Cinder's services talk over AMQP through oslo.messaging RPC:
+
+* a **target** is ``(topic, server)``: ``cinder-scheduler``, ``cinder-volume``
+  with server ``cinder-1@lvmdriver-1``, ``cinder-backup``;
+* ``cast`` is fire-and-forget, ``call`` waits for the reply (and raises
+  ``MessagingTimeout`` after ``rpc_response_timeout``, 60 s by default), and
+  ``fanout`` copies a message to every live consumer of a topic (the volume
+  services' capability reports reach every scheduler that way);
+* messages to a queue nobody consumes *wait there*, which is why a stopped
+  cinder-scheduler is a real what-if: requests pile up, then drain.
+
+Every message takes a small, non-zero virtual latency.  Deliveries are kept in
+the bus's own heap ordered by ``(time, priority, sequence)``: asyncio's timer
+heap does not keep equal deadlines in FIFO order, and message order must not
+depend on it.  One timer is armed for the earliest delivery and everything due
+at that instant is delivered in sequence order.
+
+Faults are rules matched at send time: drop, delay, duplicate, or hold (a
+partition: messages wait until released).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import random
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+from .errors import MessagingTimeout
+from .trace import Trace
+
+__all__ = [
+    "Bus",
+    "BusStats",
+    "Consumer",
+    "Handler",
+    "Message",
+    "MessageFault",
+    "Target",
+]
+
+MessageKind = Literal["cast", "call", "fanout", "reply"]
+FaultAction = Literal["drop", "delay", "duplicate", "hold"]
+
+
+@attrs.frozen(slots=True)
+class Target:
+    """Where a message goes: a topic, optionally narrowed to one server."""
+
+    topic: str
+    server: str | None = None
+
+    @property
+    def queue(self) -> str:
+        """The AMQP queue name oslo.messaging uses: ``topic`` or ``topic.server``."""
+        return self.topic if self.server is None else f"{self.topic}.{self.server}"
+
+    def __str__(self) -> str:
+        return self.queue
+
+
+@attrs.frozen(slots=True)
+class Message:
+    """One message on the bus (a request, a fanout copy or a reply)."""
+
+    id: str
+    kind: MessageKind
+    sender: str
+    target: Target
+    method: str
+    args: Mapping[str, Any]
+    sent_at: float
+    reply_to: str | None = None
+    """For replies: the id of the call answered."""
+    error: BaseException | None = attrs.field(default=None, eq=False)
+    """For replies: the exception the remote handler raised, re-raised at the caller."""
+
+
+Handler = Callable[[Message], Awaitable[Any]]
+"""A service's dispatcher: called once per delivered message, in its own task."""
+
+
+@attrs.define(kw_only=True)
+class MessageFault:
+    """A rule that interferes with matching messages at send time.
+
+    Attributes:
+        action: ``drop`` (lost), ``delay`` (extra ``delay`` seconds), ``duplicate``
+            (delivered twice), ``hold`` (kept until :meth:`Bus.release`).
+        topic, server, method, sender, kind: match fields; None matches anything.
+        times: how many messages to affect; None for all.
+        probability: affect each match with this chance (from the simulation rng).
+    """
+
+    action: FaultAction
+    topic: str | None = None
+    server: str | None = None
+    method: str | None = None
+    sender: str | None = None
+    kind: MessageKind | None = None
+    times: int | None = None
+    probability: float | None = None
+    delay: float = 0.0
+    fired: int = 0
+
+    def matches(self, msg: Message) -> bool:
+        t = msg.target
+        return ((self.topic is None or t.topic == self.topic)
+                and (self.server is None or t.server == self.server)
+                and (self.method is None or msg.method == self.method)
+                and (self.sender is None or msg.sender == self.sender)
+                and (self.kind is None or msg.kind == self.kind))
+
+
+@attrs.define
+class BusStats:
+    """Counters a what-if run reads (and the invariants check)."""
+
+    sent: int = 0
+    delivered: int = 0
+    dropped: int = 0
+    duplicated: int = 0
+    delayed: int = 0
+    held: int = 0
+    timeouts: int = 0
+    handler_errors: int = 0
+    by_method: dict[str, int] = attrs.Factory(dict)
+    by_queue: dict[str, int] = attrs.Factory(dict)
+
+
+class Consumer:
+    """A service's subscription to a topic (and its own server queue).
+
+    Created by :meth:`Bus.consume`.  Stopping it leaves messages waiting in
+    its queues; starting it again drains them in order.
+    """
+
+    def __init__(self, bus: Bus, topic: str, server: str | None, handler: Handler,
+                 name: str) -> None:
+        self.bus = bus
+        self.topic = topic
+        self.server = server
+        self.handler = handler
+        self.name = name
+        self.running = False
+
+    @property
+    def queues(self) -> list[str]:
+        shared = Target(self.topic).queue
+        return [shared] if self.server is None else [shared, Target(self.topic, self.server).queue]
+
+    def start(self) -> None:
+        if not self.running:
+            self.running = True
+            self.bus._consumer_started(self)
+
+    def stop(self) -> None:
+        self.running = False
+        self.bus._trace_note(self.name, f"{self.name} stops consuming", action="stop")
+
+    def __repr__(self) -> str:
+        return f"Consumer({self.name!r}, running={self.running})"
+
+
+class _Queue:
+    __slots__ = ("consumers", "messages", "name", "next")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.messages: deque[Message] = deque()
+        self.consumers: list[Consumer] = []
+        self.next = 0
+
+    def pick(self) -> Consumer | None:
+        """Round-robin over running consumers (RabbitMQ's behaviour on a shared queue)."""
+        live = [c for c in self.consumers if c.running]
+        if not live:
+            return None
+        c = live[self.next % len(live)]
+        self.next += 1
+        return c
+
+
+class Bus:
+    """The message bus of one simulation.
+
+    Args:
+        loop: the simulation's loop (virtual time).
+        trace: where sends, deliveries, replies and faults are recorded.
+        rng: the simulation rng (for probabilistic faults and latency jitter).
+        latency: seconds per hop, or a function of the message.
+        call_timeout: oslo's ``rpc_response_timeout`` (60 s).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, trace: Trace, rng: random.Random, *,
+                 latency: float | Callable[[Message], float] = 0.001,
+                 call_timeout: float = 60.0) -> None:
+        self._loop = loop
+        self._trace = trace
+        self._rng = rng
+        self.latency = latency
+        self.call_timeout = call_timeout
+        self.stats = BusStats()
+        self.faults: list[MessageFault] = []
+        self._queues: dict[str, _Queue] = {}
+        self._consumers: list[Consumer] = []
+        self._heap: list[tuple[float, int, int, Message]] = []
+        self._seq = 0
+        self._msg_seq = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0
+        self._calls: dict[str, asyncio.Future[Any]] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._held: list[Message] = []
+        self._idle: asyncio.Event | None = None
+
+    # --- consumers ---------------------------------------------------------------
+    def consume(self, topic: str, handler: Handler, *, server: str | None = None,
+                name: str | None = None, start: bool = True) -> Consumer:
+        """Subscribe *handler* to *topic* (and to ``topic.server`` when given)."""
+        c = Consumer(self, topic, server, handler,
+                     name or (topic if server is None else f"{topic}@{server}"))
+        self._consumers.append(c)
+        for q in c.queues:
+            self._queue(q).consumers.append(c)
+        if start:
+            c.start()
+        return c
+
+    def _queue(self, name: str) -> _Queue:
+        q = self._queues.get(name)
+        if q is None:
+            q = self._queues[name] = _Queue(name)
+        return q
+
+    def _consumer_started(self, consumer: Consumer) -> None:
+        self._trace_note(consumer.name, f"{consumer.name} starts consuming", action="start")
+        for qname in consumer.queues:
+            q = self._queue(qname)
+            while q.messages:
+                c = q.pick()
+                if c is None:
+                    break
+                self._dispatch(c, q.messages.popleft())
+
+    # --- sending -----------------------------------------------------------------
+    def cast(self, sender: str, target: Target, method: str, **args: Any) -> Message:
+        """Send and forget (oslo ``cast``)."""
+        return self._send("cast", sender, target, method, args)
+
+    def fanout(self, sender: str, topic: str, method: str, **args: Any) -> Message:
+        """Copy to every running consumer of *topic* (oslo ``fanout=True`` cast)."""
+        return self._send("fanout", sender, Target(topic), method, args)
+
+    async def call(self, sender: str, target: Target, method: str, *,
+                   timeout: float | None = None, **args: Any) -> Any:
+        """Send and wait for the reply; the remote handler's exception is re-raised here."""
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        msg = self._send("call", sender, target, method, args)
+        self._calls[msg.id] = fut
+        limit = self.call_timeout if timeout is None else timeout
+        timer = self._loop.call_later(limit, self._call_timed_out, msg)
+        try:
+            return await fut
+        finally:
+            timer.cancel()
+            self._calls.pop(msg.id, None)
+
+    def _call_timed_out(self, msg: Message) -> None:
+        fut = self._calls.pop(msg.id, None)
+        if fut is not None and not fut.done():
+            self.stats.timeouts += 1
+            self._emit("bus.timeout", msg.sender, f"{msg.sender}: no reply to {msg.method} "
+                       f"from {msg.target} in time", msg, target=str(msg.target))
+            fut.set_exception(MessagingTimeout(msg_id=msg.id))
+
+    def _new_id(self) -> str:
+        self._msg_seq += 1
+        return f"msg-{self._msg_seq:06d}"
+
+    def _latency(self, msg: Message) -> float:
+        lat = self.latency
+        return lat(msg) if callable(lat) else lat
+
+    def _send(self, kind: MessageKind, sender: str, target: Target, method: str,
+              args: Mapping[str, Any], reply_to: str | None = None,
+              error: BaseException | None = None) -> Message:
+        now = self._loop.time()
+        msg = Message(self._new_id(), kind, sender, target, method, args, now, reply_to, error)
+        stats = self.stats
+        stats.sent += 1
+        stats.by_method[method] = stats.by_method.get(method, 0) + 1
+        if self._trace.recording:
+            if kind == "reply":
+                what = "error" if error is not None else "result"
+                summary = f"{sender} replies to {method} ({what})"
+            else:
+                summary = f"{sender} {kind}s {method} to {target}"
+            self._emit(f"bus.{'reply' if kind == 'reply' else 'send'}", sender, summary, msg,
+                       target=str(target), args=dict(args) if kind != "reply" else None)
+        delay = self._latency(msg)
+        copies = 1
+        for rule in self.faults:
+            if not rule.matches(msg):
+                continue
+            if rule.times is not None and rule.fired >= rule.times:
+                continue
+            if rule.probability is not None and self._rng.random() >= rule.probability:
+                continue
+            rule.fired += 1
+            if rule.action == "drop":
+                stats.dropped += 1
+                self._emit("bus.fault", sender, f"message {msg.id} ({method}) to {target} is lost",
+                           msg, target=str(target), action="drop")
+                return msg
+            if rule.action == "hold":
+                stats.held += 1
+                self._held.append(msg)
+                self._emit("bus.fault", sender, f"message {msg.id} ({method}) to {target} is "
+                           "held by a partition", msg, target=str(target), action="hold")
+                return msg
+            if rule.action == "delay":
+                stats.delayed += 1
+                delay += rule.delay
+                self._emit("bus.fault", sender, f"message {msg.id} ({method}) delayed "
+                           f"{rule.delay:g}s", msg, target=str(target), action="delay")
+            elif rule.action == "duplicate":
+                stats.duplicated += 1
+                copies += 1
+                self._emit("bus.fault", sender, f"message {msg.id} ({method}) duplicated",
+                           msg, target=str(target), action="duplicate")
+        for _ in range(copies):
+            self._schedule(now + delay, msg)
+        return msg
+
+    # --- holding (partitions) ------------------------------------------------------
+    def hold(self, topic: str, server: str | None = None, **match: Any) -> MessageFault:
+        """Partition a target: its messages wait until :meth:`release`."""
+        rule = MessageFault(action="hold", topic=topic, server=server, **match)
+        self.faults.append(rule)
+        return rule
+
+    def release(self, rule: MessageFault | None = None) -> int:
+        """Lift a hold (or all holds) and send the held messages on, in order."""
+        self.faults = [f for f in self.faults
+                       if not (f.action == "hold" and (rule is None or f is rule))]
+        keep: list[Message] = []
+        out: list[Message] = []
+        for m in self._held:
+            still = any(f.action == "hold" and f.matches(m) for f in self.faults)
+            (keep if still else out).append(m)
+        self._held = keep
+        now = self._loop.time()
+        for m in out:
+            self._schedule(now + self._latency(m), m)
+        return len(out)
+
+    # --- delivery --------------------------------------------------------------------
+    def _schedule(self, when: float, msg: Message, priority: int = 0) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (when, priority, self._seq, msg))
+        if self._timer is None or when < self._timer_when:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_when = when
+            self._timer = self._loop.call_at(when, self._pump)
+
+    def _pump(self) -> None:
+        self._timer = None
+        heap = self._heap
+        now = self._loop.time()
+        while heap and heap[0][0] <= now:
+            self._deliver(heapq.heappop(heap)[3])
+        if heap:
+            self._timer_when = heap[0][0]
+            self._timer = self._loop.call_at(self._timer_when, self._pump)
+        self._check_idle()
+
+    def _deliver(self, msg: Message) -> None:
+        if msg.kind == "reply":
+            fut = self._calls.get(msg.reply_to or "")
+            self.stats.delivered += 1
+            if fut is None or fut.done():
+                self._emit("bus.deliver", msg.target.topic, f"late reply to {msg.method} ignored",
+                           msg, late=True)
+                return
+            self._emit("bus.deliver", msg.target.topic,
+                       f"{msg.target.topic} receives the reply to {msg.method}", msg)
+            if msg.error is not None:
+                fut.set_exception(msg.error)
+            else:
+                fut.set_result(msg.args.get("result"))
+            return
+        if msg.kind == "fanout":
+            live = [c for c in self._consumers if c.topic == msg.target.topic and c.running]
+            if not live:
+                self._emit("bus.fault", msg.sender, f"fanout {msg.method} to {msg.target.topic} "
+                           "reached no consumer", msg, action="no-consumer")
+            for each in live:
+                self._dispatch(each, msg)
+            return
+        q = self._queue(msg.target.queue)
+        c = q.pick()
+        if c is None:
+            q.messages.append(msg)
+            self._emit("bus.queued", msg.sender, f"{msg.method} waits in queue {q.name} "
+                       f"(no consumer running; depth {len(q.messages)})", msg,
+                       target=q.name, depth=len(q.messages))
+            return
+        self._dispatch(c, msg)
+
+    def _dispatch(self, consumer: Consumer, msg: Message) -> None:
+        stats = self.stats
+        stats.delivered += 1
+        qname = msg.target.queue
+        stats.by_queue[qname] = stats.by_queue.get(qname, 0) + 1
+        if self._trace.recording:
+            self._emit("bus.deliver", consumer.name,
+                       f"{consumer.name} receives {msg.method} from {msg.sender}", msg)
+        self._seq += 1
+        key = self._seq
+        task = self._loop.create_task(self._run_handler(consumer, msg, key))
+        self._tasks[key] = task
+
+    async def _run_handler(self, consumer: Consumer, msg: Message, key: int) -> None:
+        try:
+            try:
+                result = await consumer.handler(msg)
+            except Exception as exc:  # the remote side of an RPC: errors travel back
+                if msg.kind == "call":
+                    self._send("reply", consumer.name, Target(msg.sender), msg.method,
+                               {}, reply_to=msg.id, error=exc)
+                else:
+                    self.stats.handler_errors += 1
+                    self._emit("bus.error", consumer.name, f"{consumer.name} failed handling "
+                               f"{msg.method}: {type(exc).__name__}: {exc}", msg,
+                               error=type(exc).__name__, message=str(exc))
+            else:
+                if msg.kind == "call":
+                    self._send("reply", consumer.name, Target(msg.sender), msg.method,
+                               {"result": result}, reply_to=msg.id)
+        finally:
+            del self._tasks[key]
+            self._check_idle()
+
+    # --- observing -------------------------------------------------------------------
+    def depth(self, queue: Target | str) -> int:
+        """Messages waiting in a queue (no running consumer took them)."""
+        name = queue.queue if isinstance(queue, Target) else queue
+        q = self._queues.get(name)
+        return len(q.messages) if q else 0
+
+    def depths(self) -> dict[str, int]:
+        """Waiting messages per queue, sorted by queue name."""
+        return {n: len(q.messages) for n, q in sorted(self._queues.items())}
+
+    @property
+    def in_flight(self) -> int:
+        """Messages on the wire plus handlers still running."""
+        return len(self._heap) + len(self._tasks)
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def consumers(self) -> list[Consumer]:
+        return list(self._consumers)
+
+    async def quiescent(self) -> None:
+        """Wait until nothing is on the wire and no handler runs.
+
+        Messages waiting for a stopped consumer, or held by a partition, do not
+        count: they are work nobody can do until the what-if changes.
+        """
+        while self.in_flight:
+            if self._idle is None or self._idle.is_set():
+                self._idle = asyncio.Event()
+            await self._idle.wait()
+
+    def _check_idle(self) -> None:
+        if self._idle is not None and not self.in_flight:
+            self._idle.set()
+
+    # --- trace helpers -----------------------------------------------------------------
+    def _emit(self, kind: str, actor: str, summary: str, msg: Message, *,
+              target: str | None = None, **detail: Any) -> None:
+        if not self._trace.recording:
+            return
+        d = {k: v for k, v in detail.items() if v is not None}
+        self._trace.emit(kind, actor, summary, target=target, msg=msg.id, method=msg.method,
+                         msg_kind=msg.kind, **d)
+
+    def _trace_note(self, actor: str, summary: str, **detail: Any) -> None:
+        if self._trace.recording:
+            self._trace.emit("bus.consumer", actor, summary, **detail)
+
+

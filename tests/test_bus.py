@@ -1,0 +1,284 @@
+"""The message bus: oslo.messaging semantics in virtual time, and its faults."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from cindersim.bus import Bus, Message, MessageFault, Target
+from cindersim.errors import InvalidVolume, MessagingTimeout
+from cindersim.simulation import Simulation
+
+SCHED = Target("cinder-scheduler")
+VOL = Target("cinder-volume", "cinder-1@lvmdriver-1")
+
+
+def make(latency: float = 0.001) -> tuple[Simulation, Bus]:
+    sim = Simulation(seed=1)
+    return sim, Bus(sim.loop, sim.trace, sim.rng, latency=latency)
+
+
+class Recorder:
+    def __init__(self, sim: Simulation, name: str) -> None:
+        self.sim = sim
+        self.name = name
+        self.seen: list[tuple[float, str, dict[str, Any]]] = []
+
+    async def __call__(self, msg: Message) -> Any:
+        self.seen.append((self.sim.now(), msg.method, dict(msg.args)))
+        if msg.method == "boom":
+            raise InvalidVolume(reason="bad state")
+        if msg.method == "slow":
+            await asyncio.sleep(msg.args["seconds"])
+        return {"echo": msg.args.get("n"), "by": self.name}
+
+
+class TestCastAndCall:
+    def test_cast_is_delivered_after_latency(self) -> None:
+        sim, bus = make(latency=0.5)
+        rec = Recorder(sim, "s")
+        bus.consume("cinder-scheduler", rec)
+
+        async def main() -> None:
+            bus.cast("cinder-api", SCHED, "create_volume", n=1)
+            await bus.quiescent()
+
+        sim.run(main)
+        assert rec.seen == [(0.5, "create_volume", {"n": 1})]
+
+    def test_call_returns_the_handlers_result_after_two_hops(self) -> None:
+        sim, bus = make(latency=0.25)
+        bus.consume("cinder-volume", Recorder(sim, "v"), server=VOL.server)
+
+        async def main() -> tuple[Any, float]:
+            r = await bus.call("cinder-api", VOL, "initialize_connection", n=7)
+            return r, sim.now()
+
+        assert sim.run(main) == ({"echo": 7, "by": "v"}, 0.5)
+
+    def test_remote_exception_is_reraised_at_caller(self) -> None:
+        sim, bus = make()
+        bus.consume("cinder-volume", Recorder(sim, "v"), server=VOL.server)
+
+        async def main() -> None:
+            await bus.call("cinder-api", VOL, "boom")
+
+        with pytest.raises(InvalidVolume, match="bad state"):
+            sim.run(main)
+
+    def test_cast_handler_error_is_recorded_not_raised(self) -> None:
+        sim, bus = make()
+        bus.consume("cinder-scheduler", Recorder(sim, "s"))
+
+        async def main() -> None:
+            bus.cast("cinder-api", SCHED, "boom")
+            await bus.quiescent()
+
+        sim.run(main)
+        assert bus.stats.handler_errors == 1
+        assert sim.trace.filter(kind="bus.error")[0].detail["error"] == "InvalidVolume"
+
+    def test_call_times_out_with_messaging_timeout(self) -> None:
+        sim, bus = make()
+        bus.consume("cinder-volume", Recorder(sim, "v"), server=VOL.server)
+
+        async def main() -> float:
+            with pytest.raises(MessagingTimeout):
+                await bus.call("cinder-api", VOL, "slow", seconds=120, timeout=60)
+            return sim.now()
+
+        assert sim.run(main) == 60.0
+        assert bus.stats.timeouts == 1
+
+    def test_default_call_timeout_is_oslo_rpc_response_timeout(self) -> None:
+        _, bus = make()
+        assert bus.call_timeout == 60.0
+
+    def test_same_instant_deliveries_keep_send_order(self) -> None:
+        sim, bus = make(latency=1.0)
+        rec = Recorder(sim, "s")
+        bus.consume("cinder-scheduler", rec)
+
+        async def main() -> None:
+            for n in range(20):
+                bus.cast("cinder-api", SCHED, "m", n=n)
+            await bus.quiescent()
+
+        sim.run(main)
+        assert [a["n"] for _, _, a in rec.seen] == list(range(20))
+
+    def test_shared_topic_queue_round_robins_between_servers(self) -> None:
+        sim, bus = make()
+        a, b = Recorder(sim, "a"), Recorder(sim, "b")
+        bus.consume("cinder-scheduler", a, server="s1")
+        bus.consume("cinder-scheduler", b, server="s2")
+
+        async def main() -> list[str]:
+            return [(await bus.call("api", SCHED, "m", n=i))["by"] for i in range(4)]
+
+        assert sim.run(main) == ["a", "b", "a", "b"]
+
+
+class TestFanoutAndQueues:
+    def test_fanout_reaches_every_running_consumer(self) -> None:
+        sim, bus = make()
+        recs = [Recorder(sim, f"s{i}") for i in range(3)]
+        for i, r in enumerate(recs):
+            bus.consume("cinder-scheduler", r, server=f"s{i}")
+        recs_stopped = bus.consumers()[2]
+        recs_stopped.stop()
+
+        async def main() -> None:
+            bus.fanout("cinder-volume", "cinder-scheduler", "update_service_capabilities", n=1)
+            await bus.quiescent()
+
+        sim.run(main)
+        assert [len(r.seen) for r in recs] == [1, 1, 0]
+
+    def test_messages_wait_for_a_consumer_that_starts_later(self) -> None:
+        sim, bus = make()
+        rec = Recorder(sim, "s")
+        consumer = bus.consume("cinder-scheduler", rec, start=False)
+
+        async def main() -> tuple[int, int]:
+            for n in range(3):
+                bus.cast("cinder-api", SCHED, "create_volume", n=n)
+            await asyncio.sleep(10)
+            depth_before = bus.depth(SCHED)
+            consumer.start()
+            await bus.quiescent()
+            return depth_before, bus.depth(SCHED)
+
+        assert sim.run(main) == (3, 0)
+        assert [(t, a["n"]) for t, _, a in rec.seen] == [(10.0, 0), (10.0, 1), (10.0, 2)]
+        assert len(sim.trace.filter(kind="bus.queued")) == 3
+
+    def test_stopped_consumer_queues_then_drains(self) -> None:
+        sim, bus = make()
+        rec = Recorder(sim, "s")
+        consumer = bus.consume("cinder-scheduler", rec)
+
+        async def main() -> int:
+            consumer.stop()
+            bus.cast("cinder-api", SCHED, "m", n=1)
+            await bus.quiescent()
+            depth = bus.depth("cinder-scheduler")
+            consumer.start()
+            await bus.quiescent()
+            return depth
+
+        assert sim.run(main) == 1
+        assert len(rec.seen) == 1
+
+
+class TestFaults:
+    def test_drop(self) -> None:
+        sim, bus = make()
+        rec = Recorder(sim, "s")
+        bus.consume("cinder-scheduler", rec)
+        bus.faults.append(MessageFault(action="drop", method="create_volume", times=1))
+
+        async def main() -> None:
+            bus.cast("api", SCHED, "create_volume", n=1)
+            bus.cast("api", SCHED, "create_volume", n=2)
+            await bus.quiescent()
+
+        sim.run(main)
+        assert [a["n"] for _, _, a in rec.seen] == [2]
+        assert bus.stats.dropped == 1
+
+    def test_delay(self) -> None:
+        sim, bus = make(latency=0.001)
+        rec = Recorder(sim, "s")
+        bus.consume("cinder-scheduler", rec)
+        bus.faults.append(MessageFault(action="delay", delay=30.0))
+
+        async def main() -> None:
+            bus.cast("api", SCHED, "m", n=1)
+            await bus.quiescent()
+
+        sim.run(main)
+        assert rec.seen[0][0] == pytest.approx(30.001)
+
+    def test_duplicate(self) -> None:
+        sim, bus = make()
+        rec = Recorder(sim, "s")
+        bus.consume("cinder-scheduler", rec)
+        bus.faults.append(MessageFault(action="duplicate", times=1))
+
+        async def main() -> None:
+            bus.cast("api", SCHED, "m", n=1)
+            await bus.quiescent()
+
+        sim.run(main)
+        assert len(rec.seen) == 2
+
+    def test_duplicated_call_ignores_the_late_reply(self) -> None:
+        sim, bus = make()
+        bus.consume("cinder-volume", Recorder(sim, "v"), server=VOL.server)
+        bus.faults.append(MessageFault(action="duplicate", kind="call", times=1))
+
+        async def main() -> Any:
+            r = await bus.call("api", VOL, "m", n=3)
+            await bus.quiescent()
+            return r
+
+        assert sim.run(main) == {"echo": 3, "by": "v"}
+        assert any(e.detail.get("late") for e in sim.trace.filter(kind="bus.deliver"))
+
+    def test_hold_is_a_partition_until_released(self) -> None:
+        sim, bus = make()
+        rec = Recorder(sim, "s")
+        bus.consume("cinder-scheduler", rec)
+        rule = bus.hold("cinder-scheduler")
+
+        async def main() -> tuple[int, int]:
+            bus.cast("api", SCHED, "m", n=1)
+            await asyncio.sleep(100)
+            before = len(rec.seen)
+            released = bus.release(rule)
+            await bus.quiescent()
+            return before, released
+
+        assert sim.run(main) == (0, 1)
+        assert rec.seen[0][0] == pytest.approx(100.001)
+
+    def test_probabilistic_faults_replay_from_the_seed(self) -> None:
+        def once() -> list[int]:
+            sim, bus = make()
+            rec = Recorder(sim, "s")
+            bus.consume("cinder-scheduler", rec)
+            bus.faults.append(MessageFault(action="drop", probability=0.5))
+
+            async def main() -> None:
+                for n in range(40):
+                    bus.cast("api", SCHED, "m", n=n)
+                await bus.quiescent()
+
+            sim.run(main)
+            return [a["n"] for _, _, a in rec.seen]
+
+        first = once()
+        assert first == once()
+        assert 0 < len(first) < 40
+
+
+class TestObservability:
+    def test_counts_and_trace(self) -> None:
+        sim, bus = make()
+        bus.consume("cinder-volume", Recorder(sim, "v"), server=VOL.server)
+
+        async def main() -> None:
+            await bus.call("api", VOL, "m", n=1)
+            bus.cast("api", VOL, "n", n=2)
+            await bus.quiescent()
+
+        sim.run(main)
+        assert bus.stats.sent == 3  # call, reply, cast
+        assert bus.stats.by_method == {"m": 2, "n": 1}
+        kinds = [e.kind for e in sim.trace.filter(kind="bus") if e.kind != "bus.consumer"]
+        assert kinds == [
+            "bus.send", "bus.deliver", "bus.reply", "bus.deliver", "bus.send", "bus.deliver"]
+        assert bus.in_flight == 0

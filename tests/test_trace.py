@@ -1,0 +1,79 @@
+"""The trace: ordering, JSONL round trip, filters and the structlog face."""
+
+from __future__ import annotations
+
+import io
+
+from cindersim.trace import Trace, load_jsonl
+
+
+def clock() -> tuple[list[float], Trace]:
+    now = [0.0]
+    return now, Trace(lambda: now[0])
+
+
+class TestTrace:
+    def test_events_are_numbered_and_stamped_with_virtual_time(self) -> None:
+        now, tr = clock()
+        tr.emit("api.request", "client", "POST /volumes")
+        now[0] = 2.5
+        ev = tr.emit("status", "cinder-volume", "creating -> available", resource="volume:1",
+                     old="creating", new="available")
+        assert ev is not None
+        assert (ev.seq, ev.time, ev.detail["new"]) == (1, 2.5, "available")
+
+    def test_jsonl_round_trip_is_byte_identical(self) -> None:
+        _, tr = clock()
+        tr.emit("bus.send", "cinder-api", "cast", target="cinder-scheduler", args={"size": 1})
+        tr.emit("status", "x", "s", resource="volume:1", old=None, new="creating")
+        text = tr.to_jsonl()
+        events = load_jsonl(text.splitlines())
+        again = Trace()
+        again.events.extend(events)
+        assert again.to_jsonl() == text
+        assert again.digest() == tr.digest()
+
+    def test_filter_by_kind_prefix_actor_and_resource(self) -> None:
+        _, tr = clock()
+        tr.emit("bus.send", "cinder-api", "a")
+        tr.emit("bus.deliver", "cinder-volume@h@b", "b", resource="volume:1")
+        tr.emit("status", "cinder-volume@h@b", "c", resource="volume:2")
+        assert [e.summary for e in tr.filter(kind="bus")] == ["a", "b"]
+        assert [e.summary for e in tr.filter(actor="cinder-volume")] == ["b", "c"]
+        assert [e.summary for e in tr.filter(resource="volume:2")] == ["c"]
+        assert tr.filter(kind="bus", prefix=False) == []
+
+    def test_structlog_logger_writes_into_the_trace(self) -> None:
+        _, tr = clock()
+        log = tr.logger("cinder-scheduler").bind(request="req-1")
+        log.info("no weighed backends", resource="volume:9", filtered=3)
+        (ev,) = tr.events
+        assert (ev.kind, ev.actor, ev.summary, ev.resource) == (
+            "log", "cinder-scheduler", "no weighed backends", "volume:9")
+        assert ev.detail == {"level": "info", "request": "req-1", "filtered": 3}
+
+    def test_streaming_mode_writes_lines_and_keeps_nothing(self) -> None:
+        buf = io.StringIO()
+        tr = Trace(mode="full", stream=buf)
+        tr.emit("k", "a", "one")
+        tr.emit("k", "a", "two")
+        assert tr.events == []
+        assert [e.summary for e in load_jsonl(buf.getvalue().splitlines())] == ["one", "two"]
+
+    def test_metrics_mode_feeds_subscribers_only(self) -> None:
+        tr = Trace(mode="metrics")
+        assert not tr.recording
+        seen: list[str] = []
+        unsubscribe = tr.subscribe(lambda e: seen.append(e.summary))
+        assert tr.recording
+        tr.emit("k", "a", "x")
+        unsubscribe()
+        tr.emit("k", "a", "y")
+        assert (seen, tr.events, len(tr)) == (["x"], [], 2)
+
+    def test_closed_trace_records_nothing_more(self) -> None:
+        _, tr = clock()
+        tr.emit("k", "a", "kept")
+        tr.close()
+        tr.emit("k", "a", "dropped")
+        assert [e.summary for e in tr.events] == ["kept"]
