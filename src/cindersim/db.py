@@ -1,0 +1,467 @@
+"""Cinder's database, as plain records in insertion-ordered dicts.
+
+Field names follow Cinder's models (``cinder/db/sqlalchemy/models.py`` and the
+versioned objects), so views and flows read like the real code.  What differs,
+on purpose:
+
+* Timestamps are strings from *virtual* time (:func:`iso_time`), in the format
+  Cinder's API shows (``isoformat`` without a zone, microseconds), from a fixed
+  epoch.  Nothing here reads the wall clock.
+* Rows are removed instead of soft-deleted; the end of a status record is a
+  ``status`` trace event with ``new`` null (see :mod:`cindersim.states`).
+* Another project's id answers ``*NotFound`` exactly like a missing id, as
+  Cinder's ``project_only`` queries do (404, never 403).
+
+Every status change goes through :meth:`Database.transition`, which owns the
+clock and the trace so that ``updated_at`` and the event are never forgotten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import attrs
+
+from cindersim.errors import (
+    BackupNotFound,
+    NotFound,
+    SimulationError,
+    SnapshotNotFound,
+    VolumeAttachmentNotFound,
+    VolumeNotFound,
+    VolumeTypeNotFound,
+    VolumeTypeNotFoundByName,
+)
+from cindersim.states import (
+    AttachStatus,
+    BackupStatus,
+    SnapshotStatus,
+    StatusRecord,
+    VolumeStatus,
+    record_created,
+    record_destroyed,
+    transition,
+)
+from cindersim.trace import Trace
+
+__all__ = [
+    "EPOCH",
+    "Backup",
+    "Database",
+    "Project",
+    "QuotaUsage",
+    "Record",
+    "Reservation",
+    "Snapshot",
+    "Transfer",
+    "Volume",
+    "VolumeAttachment",
+    "VolumeType",
+    "iso_time",
+]
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+"""Virtual time 0.0.  Shown without a zone, as Cinder's views show naive UTC."""
+
+
+def iso_time(seconds: float) -> str:
+    """Virtual seconds as Cinder shows a timestamp: ``2026-01-01T00:00:00.000000``."""
+    return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _dict() -> dict[str, str]:
+    return {}
+
+
+# --- records with a status machine ------------------------------------------------------
+@attrs.define(slots=True, eq=True)
+class Volume:
+    """A row of ``volumes`` (plus the ``volume_metadata``/``volume_admin_metadata`` maps)."""
+
+    RESOURCE_KIND: ClassVar[str] = "volume"
+
+    id: str
+    project_id: str
+    user_id: str
+    size: int
+    status: VolumeStatus = VolumeStatus.CREATING
+    attach_status: AttachStatus = AttachStatus.DETACHED
+    previous_status: str | None = None
+    """Saved by extend, backup, retype and migrate to go back to; may hold ``error_backing-up``."""
+    migration_status: str | None = None
+    host: str | None = None
+    """``host@backend#pool`` once scheduled; None means delete at the API."""
+    cluster_name: str | None = None
+    availability_zone: str = "nova"
+    display_name: str | None = None
+    display_description: str | None = None
+    volume_type_id: str | None = None
+    snapshot_id: str | None = None
+    source_volid: str | None = None
+    bootable: bool = False
+    multiattach: bool = False
+    """Comes only from the volume type (``multiattach='<is> True'``)."""
+    encrypted: bool = False
+    metadata: dict[str, str] = attrs.field(factory=_dict)
+    admin_metadata: dict[str, str] = attrs.field(factory=_dict)
+    provider_location: str | None = None
+    provider_auth: str | None = None
+    created_at: str | None = None
+    """Stamped by :meth:`Database.add` when left None."""
+    updated_at: str | None = None
+    launched_at: str | None = None
+    terminated_at: str | None = None
+    replication_status: str | None = None
+    group_id: str | None = None
+    consistencygroup_id: str | None = None
+    use_quota: bool = True
+    """False for temporary volumes (migration targets, backup temps): they consume no quota."""
+    service_uuid: str | None = None
+    shared_targets: bool = True
+
+
+@attrs.define(slots=True, eq=True)
+class VolumeAttachment:
+    """A row of ``volume_attachment``; ``attach_status`` is its machine."""
+
+    RESOURCE_KIND: ClassVar[str] = "attachment"
+
+    id: str
+    volume_id: str
+    instance_uuid: str | None = None
+    attached_host: str | None = None
+    mountpoint: str | None = None
+    attach_time: str | None = None
+    detach_time: str | None = None
+    attach_status: AttachStatus = AttachStatus.RESERVED
+    attach_mode: str | None = None
+    """``rw`` or ``ro`` (the API's ``mode``, >=3.54); None until known."""
+    connector: dict[str, Any] | None = None
+    connection_info: dict[str, Any] | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+@attrs.define(slots=True, eq=True)
+class Snapshot:
+    """A row of ``snapshots``; its size counts toward the ``gigabytes`` quota."""
+
+    RESOURCE_KIND: ClassVar[str] = "snapshot"
+
+    id: str
+    volume_id: str
+    project_id: str
+    user_id: str
+    volume_size: int
+    status: SnapshotStatus = SnapshotStatus.CREATING
+    progress: str = "0%"
+    display_name: str | None = None
+    display_description: str | None = None
+    volume_type_id: str | None = None
+    provider_location: str | None = None
+    provider_id: str | None = None
+    metadata: dict[str, str] = attrs.field(factory=_dict)
+    group_snapshot_id: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    use_quota: bool = True
+
+
+@attrs.define(slots=True, eq=True)
+class Backup:
+    """A row of ``backups``: ``is_incremental`` is ``parent_id is not None``."""
+
+    RESOURCE_KIND: ClassVar[str] = "backup"
+
+    id: str
+    project_id: str
+    user_id: str
+    volume_id: str
+    size: int
+    status: BackupStatus = BackupStatus.CREATING
+    availability_zone: str | None = None
+    host: str | None = None
+    service: str | None = None
+    display_name: str | None = None
+    display_description: str | None = None
+    container: str | None = None
+    fail_reason: str | None = None
+    service_metadata: str | None = None
+    object_count: int = 0
+    parent_id: str | None = None
+    num_dependent_backups: int = 0
+    temp_volume_id: str | None = None
+    temp_snapshot_id: str | None = None
+    snapshot_id: str | None = None
+    data_timestamp: str | None = None
+    restore_volume_id: str | None = None
+    metadata: dict[str, str] = attrs.field(factory=_dict)
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @property
+    def is_incremental(self) -> bool:
+        return self.parent_id is not None
+
+    @property
+    def has_dependent_backups(self) -> bool:
+        return self.num_dependent_backups > 0
+
+
+# --- records without a status ---------------------------------------------------------
+@attrs.define(slots=True, eq=True)
+class VolumeType:
+    """A row of ``volume_types`` with its extra specs and access list."""
+
+    id: str
+    name: str
+    description: str | None = None
+    is_public: bool = True
+    extra_specs: dict[str, str] = attrs.field(factory=_dict)
+    projects: list[str] = attrs.field(factory=list)
+    """``volume_type_projects``: who may use a private type."""
+    qos_specs_id: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+@attrs.define(slots=True, eq=True)
+class Transfer:
+    """A row of ``transfers``; the auth key itself is never stored, only its hash."""
+
+    id: str
+    volume_id: str
+    display_name: str | None
+    salt: str
+    crypt_hash: str
+    source_project_id: str
+    destination_project_id: str | None = None
+    accepted: bool = False
+    no_snapshots: bool = False
+    created_at: str | None = None
+    expires_at: str | None = None
+
+
+@attrs.define(slots=True, eq=True)
+class Project:
+    """A Keystone project as the simulator knows it."""
+
+    id: str
+    name: str
+    is_admin_project: bool = False
+
+
+@attrs.define(slots=True, eq=True)
+class QuotaUsage:
+    """A row of ``quota_usages``: one per (project, resource)."""
+
+    id: int
+    project_id: str
+    resource: str
+    in_use: int = 0
+    reserved: int = 0
+
+
+@attrs.define(slots=True, eq=True)
+class Reservation:
+    """A row of ``reservations``.  ``expire`` is virtual seconds (Cinder stores a datetime)."""
+
+    id: str
+    project_id: str
+    resource: str
+    delta: int
+    expire: float
+    usage_id: int
+    """The :class:`QuotaUsage` row it counts against (Cinder's ``usage_id``)."""
+
+
+Record = (Volume | VolumeAttachment | Snapshot | Backup | VolumeType | Transfer | Project)
+_STATUS_TYPES = (Volume, VolumeAttachment, Snapshot, Backup)
+
+
+# --- the store ----------------------------------------------------------------------------------
+class Database:
+    """All of one simulated cloud's rows.
+
+    Args:
+        trace: where status events go (a silent trace when None).
+        clock: virtual seconds now (``loop.time``); stamps ``created_at``/``updated_at``.
+    """
+
+    def __init__(self, trace: Trace | None = None,
+                 clock: Callable[[], float] = lambda: 0.0) -> None:
+        self.clock = clock
+        self.trace = trace if trace is not None else Trace(clock, mode="off")
+        self.volumes: dict[str, Volume] = {}
+        self.attachments: dict[str, VolumeAttachment] = {}
+        self.snapshots: dict[str, Snapshot] = {}
+        self.backups: dict[str, Backup] = {}
+        self.volume_types: dict[str, VolumeType] = {}
+        self.transfers: dict[str, Transfer] = {}
+        self.projects: dict[str, Project] = {}
+        self.quotas: dict[str, dict[str, int]] = {}
+        """``quotas``: per-project limit overrides (os-quota-sets update)."""
+        self.quota_usages: dict[tuple[str, str], QuotaUsage] = {}
+        self.reservations: dict[str, Reservation] = {}
+
+    # --- time ---------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock()
+
+    def stamp(self) -> str:
+        """The current virtual time as a Cinder timestamp."""
+        return iso_time(self.clock())
+
+    # --- writing ------------------------------------------------------------------------
+    def _table(self, record: object) -> dict[str, Any]:
+        tables: dict[type, dict[str, Any]] = {
+            Volume: self.volumes, VolumeAttachment: self.attachments,
+            Snapshot: self.snapshots, Backup: self.backups, VolumeType: self.volume_types,
+            Transfer: self.transfers, Project: self.projects}
+        try:
+            return tables[type(record)]
+        except KeyError:
+            raise SimulationError(f"no table for {type(record).__name__}") from None
+
+    def add(self, record: Record, *, op: str = "create", actor: str = "cinder-api") -> None:
+        """Insert *record*; a status record's birth is traced (``None -> status``) and checked."""
+        table = self._table(record)
+        if record.id in table:
+            raise SimulationError(f"duplicate {type(record).__name__} id {record.id}")
+        if hasattr(record, "created_at") and record.created_at is None:
+            record.created_at = self.stamp()
+        if isinstance(record, _STATUS_TYPES):
+            status_record: StatusRecord = record
+            record_created(status_record, op=op, trace=self.trace, actor=actor)
+        table[record.id] = record
+
+    def remove(self, record: Record, *, op: str = "delete", actor: str = "cinder-volume",
+               reason: str | None = None) -> None:
+        """Delete *record*; a status record's end is traced (``status -> None``) and checked."""
+        table = self._table(record)
+        if table.get(record.id) is not record:
+            raise SimulationError(f"{type(record).__name__} {record.id} is not in the database")
+        if isinstance(record, _STATUS_TYPES):
+            status_record: StatusRecord = record
+            record_destroyed(status_record, op=op, trace=self.trace, actor=actor, reason=reason)
+        del table[record.id]
+
+    def transition(self, record: Volume | VolumeAttachment | Snapshot | Backup,
+                   new: str | None, *, op: str, actor: str, field: str = "status",
+                   reason: str | None = None) -> bool:
+        """:func:`cindersim.states.transition` with this database's trace and clock."""
+        return transition(record, new, op=op, trace=self.trace, actor=actor, field=field,
+                          reason=reason, now=self.stamp)
+
+    # --- reading by id (another project's id is a 404, like a missing one) ------------
+    @staticmethod
+    def _visible(project_id: str | None, owner: str) -> bool:
+        return project_id is None or project_id == owner
+
+    def get_volume(self, volume_id: str, project_id: str | None = None) -> Volume:
+        vol = self.volumes.get(volume_id)
+        if vol is None or not self._visible(project_id, vol.project_id):
+            raise VolumeNotFound(volume_id=volume_id)
+        return vol
+
+    def get_snapshot(self, snapshot_id: str, project_id: str | None = None) -> Snapshot:
+        snap = self.snapshots.get(snapshot_id)
+        if snap is None or not self._visible(project_id, snap.project_id):
+            raise SnapshotNotFound(snapshot_id=snapshot_id)
+        return snap
+
+    def get_backup(self, backup_id: str, project_id: str | None = None) -> Backup:
+        backup = self.backups.get(backup_id)
+        if backup is None or not self._visible(project_id, backup.project_id):
+            raise BackupNotFound(backup_id=backup_id)
+        return backup
+
+    def get_attachment(self, attachment_id: str,
+                       project_id: str | None = None) -> VolumeAttachment:
+        """An attachment is visible to the project that owns its volume."""
+        att = self.attachments.get(attachment_id)
+        if att is not None and project_id is not None:
+            vol = self.volumes.get(att.volume_id)
+            if vol is None or vol.project_id != project_id:
+                att = None
+        if att is None:
+            raise VolumeAttachmentNotFound(filter=f"attachment_id = {attachment_id}")
+        return att
+
+    def get_volume_type(self, type_id: str) -> VolumeType:
+        vtype = self.volume_types.get(type_id)
+        if vtype is None:
+            raise VolumeTypeNotFound(volume_type_id=type_id)
+        return vtype
+
+    def get_volume_type_by_name(self, name: str) -> VolumeType:
+        for vtype in self.volume_types.values():
+            if vtype.name == name:
+                return vtype
+        raise VolumeTypeNotFoundByName(volume_type_name=name)
+
+    def get_transfer(self, transfer_id: str, project_id: str | None = None) -> Transfer:
+        tr = self.transfers.get(transfer_id)
+        if tr is None or not self._visible(project_id, tr.source_project_id):
+            # cinder.exception.TransferNotFound is not in errors.py yet: same 404 text.
+            raise NotFound(f"Transfer {transfer_id} could not be found.")
+        return tr
+
+    # --- lists (insertion order = creation order) ------------------------------------------
+    def volumes_of_project(self, project_id: str | None) -> list[Volume]:
+        """A project's volumes; every volume when *project_id* is None (``all_tenants``)."""
+        return [v for v in self.volumes.values() if self._visible(project_id, v.project_id)]
+
+    def snapshots_of_project(self, project_id: str | None) -> list[Snapshot]:
+        return [s for s in self.snapshots.values() if self._visible(project_id, s.project_id)]
+
+    def backups_of_project(self, project_id: str | None) -> list[Backup]:
+        return [b for b in self.backups.values() if self._visible(project_id, b.project_id)]
+
+    def attachments_of(self, volume_id: str) -> list[VolumeAttachment]:
+        return [a for a in self.attachments.values() if a.volume_id == volume_id]
+
+    def snapshots_of(self, volume_id: str) -> list[Snapshot]:
+        return [s for s in self.snapshots.values() if s.volume_id == volume_id]
+
+    def backups_of(self, volume_id: str) -> list[Backup]:
+        return [b for b in self.backups.values() if b.volume_id == volume_id]
+
+    def children_of(self, backup_id: str) -> list[Backup]:
+        """Incremental backups whose parent is *backup_id*."""
+        return [b for b in self.backups.values() if b.parent_id == backup_id]
+
+    def transfer_of(self, volume_id: str) -> Transfer | None:
+        for tr in self.transfers.values():
+            if tr.volume_id == volume_id and not tr.accepted:
+                return tr
+        return None
+
+    # --- comparing states ---------------------------------------------------------------------
+    def _tables(self) -> Iterator[tuple[str, list[Any]]]:
+        yield "projects", list(self.projects.values())
+        yield "volume_types", list(self.volume_types.values())
+        yield "volumes", list(self.volumes.values())
+        yield "volume_attachment", list(self.attachments.values())
+        yield "snapshots", list(self.snapshots.values())
+        yield "backups", list(self.backups.values())
+        yield "transfers", list(self.transfers.values())
+        yield "quota_usages", list(self.quota_usages.values())
+        yield "reservations", list(self.reservations.values())
+
+    def snapshot(self) -> dict[str, Any]:
+        """A deep, plain-data copy of every row (== compares two moments of the database)."""
+        out: dict[str, Any] = {name: [attrs.asdict(r) for r in rows]
+                               for name, rows in self._tables()}
+        out["quotas"] = {p: dict(limits) for p, limits in self.quotas.items()}
+        return out
+
+    def fingerprint(self) -> str:
+        """SHA-256 of :meth:`snapshot` as canonical JSON: equal digests, equal databases."""
+        blob = json.dumps(self.snapshot(), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
