@@ -43,6 +43,10 @@ class CostModel:
     lvextend: float = 0.3
     vg_scan: float = 0.05
     """``vgs`` / ``lvs`` report used by stats and setup."""
+    lvchange: float = 0.1
+    """``lvchange -a y|n`` (activation) or ``-k n`` (clearing the activation-skip flag)."""
+    lvconvert: float = 0.3
+    """Starting ``lvconvert --merge``; the merge copy itself is charged at copy_bandwidth."""
     zero_bandwidth: float = 500 * MiB
     """``dd if=/dev/zero`` when a thick LV is cleared on delete (volume_clear=zero)."""
     copy_bandwidth: float = 300 * MiB
