@@ -1,0 +1,325 @@
+"""Cinder's quota engine: limits, reservations, commits and the 413s they become.
+
+Follows ``cinder/quota.py`` and ``quota_reserve`` / ``reservation_commit`` /
+``reservation_rollback`` / ``reservation_expire`` of ``cinder/db/sqlalchemy/api.py``:
+
+* A resource is over when its limit is >= 0, its delta is >= 0 and
+  ``in_use + reserved + delta > limit``.  Negative deltas are always allowed.
+* Reserving writes one reservation row per resource; only positive deltas
+  raise ``reserved``.  Commit moves a delta into ``in_use`` (and out of
+  ``reserved`` when positive); rollback and expiry only undo ``reserved``.
+* Creates commit at the API, so a volume in ``error`` keeps its quota until deleted.
+
+The usage and reservation rows live in :class:`~cindersim.db.Database`; this
+module holds only the deployment's defaults.  A rejected reservation writes
+nothing at all (not even the zero usage rows Cinder would create), so
+"a rejected request changed nothing" can be checked by fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from cindersim.db import Database, QuotaUsage, Reservation
+from cindersim.errors import (
+    BackupLimitExceeded,
+    InvalidInput,
+    NotFound,
+    OverQuota,
+    QuotaError,
+    SnapshotLimitExceeded,
+    VolumeBackupSizeExceedsAvailableQuota,
+    VolumeLimitExceeded,
+    VolumeSizeExceedsAvailableQuota,
+    VolumeSizeExceedsLimit,
+)
+from cindersim.ids import IdFactory
+
+__all__ = [
+    "BASE_RESOURCES",
+    "CONFIG_OPTIONS",
+    "DEFAULT_LIMITS",
+    "GroupLimitExceeded",
+    "QuotaEngine",
+    "QuotaResourceUnknown",
+    "ResourceUsage",
+    "UnexpectedOverQuota",
+    "over_quota_error",
+]
+
+BASE_RESOURCES: tuple[str, ...] = (
+    "volumes", "snapshots", "gigabytes", "backups", "backup_gigabytes", "groups",
+    "per_volume_gigabytes")
+"""The fixed resources, in the order os-quota-sets shows them."""
+
+DEFAULT_LIMITS: Mapping[str, int] = {
+    "volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10,
+    "backup_gigabytes": 1000, "groups": 10, "per_volume_gigabytes": -1}
+"""cinder.conf defaults.  Per-type ``volumes_<t>``/``gigabytes_<t>``/``snapshots_<t>`` are -1."""
+
+CONFIG_OPTIONS: Mapping[str, str] = {
+    "quota_volumes": "volumes", "quota_snapshots": "snapshots",
+    "quota_gigabytes": "gigabytes", "quota_backups": "backups",
+    "quota_backup_gigabytes": "backup_gigabytes", "quota_groups": "groups",
+    "per_volume_size_limit": "per_volume_gigabytes"}
+"""cinder.conf option -> resource.  ``per_volume_size_limit`` is Cinder's name for it."""
+
+_PER_TYPE_PREFIXES = ("volumes", "gigabytes", "snapshots")
+_MAX_LIMIT = 2147483647  # the os-quota-sets schema's upper bound
+RESERVATION_EXPIRE = 86400
+"""``reservation_expire``: seconds a reservation lives before the periodic task drops it."""
+
+ResourceUsage = dict[str, int]
+"""``{"limit": ..., "in_use": ..., "reserved": ...}`` (os-quota-sets ``?usage=true``)."""
+
+
+class GroupLimitExceeded(QuotaError):
+    """cinder.exception.GroupLimitExceeded (belongs in errors.py)."""
+
+    message = "Maximum number of groups allowed (%(allowed)d) exceeded"
+
+
+class UnexpectedOverQuota(QuotaError):
+    """cinder.exception.UnexpectedOverQuota (belongs in errors.py)."""
+
+    message = "Unexpected over quota on %(name)s."
+
+
+class QuotaResourceUnknown(NotFound):
+    """cinder.exception.QuotaResourceUnknown (belongs in errors.py)."""
+
+    message = "Unknown quota resources %(unknown)s."
+
+
+_LIMIT_EXCEPTIONS: Mapping[str, type[QuotaError]] = {
+    "snapshots": SnapshotLimitExceeded, "backups": BackupLimitExceeded,
+    "volumes": VolumeLimitExceeded, "groups": GroupLimitExceeded}
+
+
+def over_quota_error(exc: OverQuota, resource: str, size: int | None = None) -> QuotaError:
+    """The 413 the API raises for *exc* (``quota_utils.process_reserve_over_quota``).
+
+    *resource* is what was being created (``volumes``, ``snapshots``, ``backups``,
+    ``groups``; extend passes ``gigabytes``), *size* the gigabytes requested.
+    ``overs`` is sorted, so a gigabytes excess is reported before a count excess.
+    """
+    def consumed(name: str) -> int:
+        u = exc.usages[name]
+        return u["reserved"] + u["in_use"]
+
+    unexpected: list[str] = []
+    for over in exc.overs:
+        if "gigabytes" in over:
+            cls = (VolumeBackupSizeExceedsAvailableQuota if resource == "backups"
+                   else VolumeSizeExceedsAvailableQuota)
+            return cls(name=over, requested=size, consumed=consumed(over),
+                       quota=exc.quotas[over])
+        if resource in _LIMIT_EXCEPTIONS and resource in over:
+            return _LIMIT_EXCEPTIONS[resource](allowed=exc.quotas[over], name=over)
+        unexpected.append(over)
+    return UnexpectedOverQuota(name=", ".join(unexpected))
+
+
+class QuotaEngine:
+    """Limits from config and per-project overrides; usage and reservations in *db*.
+
+    Args:
+        db: the store holding ``quotas``, ``quota_usages`` and ``reservations``.
+        ids: mints reservation uuids.
+        config: cinder.conf options (:data:`CONFIG_OPTIONS`, ``no_snapshot_gb_quota``,
+            ``reservation_expire``); anything else is rejected to catch typos.
+    """
+
+    def __init__(self, db: Database, ids: IdFactory,
+                 config: Mapping[str, int | bool] | None = None) -> None:
+        self.db = db
+        self.ids = ids
+        self.defaults: dict[str, int] = dict(DEFAULT_LIMITS)
+        self.no_snapshot_gb_quota = False
+        self.reservation_expire = RESERVATION_EXPIRE
+        for option, value in (config or {}).items():
+            if option in CONFIG_OPTIONS:
+                self.defaults[CONFIG_OPTIONS[option]] = int(value)
+            elif option == "no_snapshot_gb_quota":
+                self.no_snapshot_gb_quota = bool(value)
+            elif option == "reservation_expire":
+                self.reservation_expire = int(value)
+            else:
+                raise ValueError(f"unknown quota option {option!r}")
+        self._next_usage_id = 1 + max((u.id for u in db.quota_usages.values()), default=0)
+
+    # --- resources and limits -------------------------------------------------------------
+    def resources(self) -> list[str]:
+        """Every resource, per-type ones built from the volume types (by name) like Cinder."""
+        out = list(BASE_RESOURCES)
+        for vtype in self.db.volume_types.values():
+            out.extend(f"{prefix}_{vtype.name}" for prefix in _PER_TYPE_PREFIXES)
+        return out
+
+    def default_limit(self, resource: str) -> int:
+        return self.defaults.get(resource, -1)
+
+    def limit(self, project_id: str, resource: str) -> int:
+        override = self.db.quotas.get(project_id, {})
+        return override.get(resource, self.default_limit(resource))
+
+    def usage(self, project_id: str) -> dict[str, ResourceUsage]:
+        """Per resource ``{limit, in_use, reserved}``, in os-quota-sets order."""
+        out: dict[str, ResourceUsage] = {}
+        for res in self.resources():
+            row = self.db.quota_usages.get((project_id, res))
+            out[res] = {"limit": self.limit(project_id, res),
+                        "in_use": row.in_use if row else 0,
+                        "reserved": row.reserved if row else 0}
+        return out
+
+    def limits(self, project_id: str) -> dict[str, int]:
+        return {res: self.limit(project_id, res) for res in self.resources()}
+
+    # --- deltas the flows reserve --------------------------------------------------------------
+    def volume_deltas(self, size: int, volume_type_name: str | None = None,
+                      count: int = 1) -> dict[str, int]:
+        """``volumes``/``gigabytes`` and their per-type twins (``add_volume_type_opts``)."""
+        deltas = {"volumes": count, "gigabytes": size}
+        if volume_type_name is not None:
+            deltas[f"volumes_{volume_type_name}"] = count
+            deltas[f"gigabytes_{volume_type_name}"] = size
+        return deltas
+
+    def snapshot_deltas(self, size: int, volume_type_name: str | None = None,
+                        count: int = 1) -> dict[str, int]:
+        """Snapshots count toward ``gigabytes`` unless ``no_snapshot_gb_quota``."""
+        deltas = {"snapshots": count}
+        if not self.no_snapshot_gb_quota:
+            deltas["gigabytes"] = size
+        if volume_type_name is not None:
+            deltas[f"snapshots_{volume_type_name}"] = count
+            if not self.no_snapshot_gb_quota:
+                deltas[f"gigabytes_{volume_type_name}"] = size
+        return deltas
+
+    @staticmethod
+    def backup_deltas(size: int, count: int = 1) -> dict[str, int]:
+        return {"backups": count, "backup_gigabytes": size}
+
+    # --- reserve / commit / rollback / expire ----------------------------------------------
+    def _usage_row(self, project_id: str, resource: str) -> QuotaUsage:
+        key = (project_id, resource)
+        row = self.db.quota_usages.get(key)
+        if row is None:
+            row = QuotaUsage(self._next_usage_id, project_id, resource)
+            self._next_usage_id += 1
+            self.db.quota_usages[key] = row
+        return row
+
+    def reserve(self, project_id: str, deltas: Mapping[str, int],
+                expire: float | None = None) -> list[str]:
+        """Reserve *deltas*; returns one reservation id per resource, in *deltas* order.
+
+        Raises :class:`OverQuota` (overs sorted, as Cinder does) and writes nothing
+        when any resource would exceed its limit.  *expire* is a lifetime in seconds
+        (default ``reservation_expire``).
+        """
+        known = set(self.resources()) - {"per_volume_gigabytes"}
+        unknown = [r for r in deltas if r not in known]
+        if unknown:
+            raise QuotaResourceUnknown(unknown=sorted(unknown))
+        quotas = {r: self.limit(project_id, r) for r in deltas}
+        usages: dict[str, dict[str, int]] = {}
+        for r in deltas:
+            row = self.db.quota_usages.get((project_id, r))
+            usages[r] = {"in_use": row.in_use if row else 0,
+                         "reserved": row.reserved if row else 0}
+        overs = sorted(r for r, d in deltas.items()
+                       if quotas[r] >= 0 and d >= 0
+                       and usages[r]["in_use"] + usages[r]["reserved"] + d > quotas[r])
+        if overs:
+            raise OverQuota(overs, quotas, usages)
+        lifetime = self.reservation_expire if expire is None else expire
+        ids: list[str] = []
+        for r, d in deltas.items():
+            row = self._usage_row(project_id, r)
+            rid = self.ids.uuid()
+            self.db.reservations[rid] = Reservation(rid, project_id, r, d,
+                                                    self.db.now() + lifetime, row.id)
+            if d > 0:
+                row.reserved += d
+            ids.append(rid)
+        return ids
+
+    def _take(self, reservation_ids: Iterable[str]) -> list[tuple[Reservation, QuotaUsage]]:
+        # Ids already gone (expired, or committed twice) are skipped, as Cinder's
+        # query by uuid simply does not find them.
+        out = []
+        for rid in reservation_ids:
+            res = self.db.reservations.pop(rid, None)
+            if res is not None:
+                out.append((res, self.db.quota_usages[(res.project_id, res.resource)]))
+        return out
+
+    def commit(self, reservation_ids: Iterable[str]) -> None:
+        """Move each delta into ``in_use``.
+
+        A negative delta larger than ``in_use`` would leave it negative; Cinder
+        then resyncs from the resource tables on the next reserve.  The
+        simulator's counts are exact, so it clamps at zero instead.
+        """
+        for res, row in self._take(reservation_ids):
+            if res.delta >= 0:
+                row.reserved -= res.delta
+            row.in_use = max(0, row.in_use + res.delta)
+
+    def rollback(self, reservation_ids: Iterable[str]) -> None:
+        """Give back what the reservations held."""
+        for res, row in self._take(reservation_ids):
+            if res.delta >= 0:
+                row.reserved -= res.delta
+
+    def expire(self, now: float | None = None) -> list[str]:
+        """Roll back reservations whose expiry is before *now*; returns their ids."""
+        at = self.db.now() if now is None else now
+        stale = [rid for rid, res in self.db.reservations.items() if res.expire < at]
+        self.rollback(stale)
+        return stale
+
+    # --- limit checks and updates -----------------------------------------------------------
+    def check_per_volume(self, size: int, project_id: str | None = None) -> None:
+        """``per_volume_gigabytes`` (a limit check, never reserved)."""
+        limit = (self.default_limit("per_volume_gigabytes") if project_id is None
+                 else self.limit(project_id, "per_volume_gigabytes"))
+        if 0 <= limit < size:
+            raise VolumeSizeExceedsLimit(size=size, limit=limit)
+
+    def update_project(self, project_id: str, values: Mapping[str, object]) -> dict[str, int]:
+        """os-quota-sets PUT: validate everything, then write; returns the new limits.
+
+        Bad keys, non-integers and values below -1 are 400s; so is a limit below
+        what the project already uses or holds reserved (-1 and
+        ``per_volume_gigabytes`` are never checked against usage).
+        """
+        known = self.resources()
+        bad = [k for k in values if k not in known and k not in ("id", "tenant_id")]
+        if bad:
+            raise InvalidInput(f"Bad key(s) in quota set: {','.join(bad)}")
+        current = self.usage(project_id)
+        valid: dict[str, int] = {}
+        for key, raw in values.items():
+            if key in ("id", "tenant_id"):
+                continue
+            if isinstance(raw, bool) or not isinstance(raw, int) or not -1 <= raw <= _MAX_LIMIT:
+                raise InvalidInput(reason=f"Quota limit for {key} must be an integer "
+                                          f"between -1 and {_MAX_LIMIT}.")
+            if key != "per_volume_gigabytes" and raw != -1:
+                used = current[key]["in_use"] + current[key]["reserved"]
+                if raw < used:
+                    raise InvalidInput(
+                        f"Quota {key} limit must be equal or greater than existing "
+                        f"resources. Current usage is {used} and the requested limit "
+                        f"is {raw}.")
+            valid[key] = raw
+        self.db.quotas.setdefault(project_id, {}).update(valid)
+        return self.limits(project_id)
+
+    def delete_project(self, project_id: str) -> None:
+        """os-quota-sets DELETE: back to defaults; usage and reservations stay."""
+        self.db.quotas.pop(project_id, None)
