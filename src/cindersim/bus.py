@@ -55,10 +55,11 @@ class Target:
 
     topic: str
     server: str | None = None
+    queue: str = attrs.field(init=False, eq=False, repr=False)
+    """The AMQP queue name oslo.messaging uses: ``topic`` or ``topic.server``."""
 
-    @property
-    def queue(self) -> str:
-        """The AMQP queue name oslo.messaging uses: ``topic`` or ``topic.server``."""
+    @queue.default
+    def _queue_name(self) -> str:
         return self.topic if self.server is None else f"{self.topic}.{self.server}"
 
     def __str__(self) -> str:
@@ -179,7 +180,11 @@ class _Queue:
 
     def pick(self) -> Consumer | None:
         """Round-robin over running consumers (RabbitMQ's behaviour on a shared queue)."""
-        live = [c for c in self.consumers if c.running]
+        consumers = self.consumers
+        if len(consumers) == 1:
+            only = consumers[0]
+            return only if only.running else None
+        live = [c for c in consumers if c.running]
         if not live:
             return None
         c = live[self.next % len(live)]
@@ -216,8 +221,12 @@ class Bus:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
         self._calls: dict[str, asyncio.Future[Any]] = {}
+        self._deadlines: list[tuple[float, int, Message]] = []
+        self._deadline_timer: asyncio.TimerHandle | None = None
+        self._deadline_when = 0.0
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._held: list[Message] = []
+        self._reply_targets: dict[str, Target] = {}
         self._idle: asyncio.Event | None = None
 
     # --- consumers ---------------------------------------------------------------
@@ -265,20 +274,40 @@ class Bus:
         msg = self._send("call", sender, target, method, args)
         self._calls[msg.id] = fut
         limit = self.call_timeout if timeout is None else timeout
-        timer = self._loop.call_later(limit, self._call_timed_out, msg)
+        self._arm_deadline(self._loop.time() + limit, msg)
         try:
             return await fut
         finally:
-            timer.cancel()
             self._calls.pop(msg.id, None)
 
-    def _call_timed_out(self, msg: Message) -> None:
-        fut = self._calls.pop(msg.id, None)
-        if fut is not None and not fut.done():
-            self.stats.timeouts += 1
-            self._emit("bus.timeout", msg.sender, f"{msg.sender}: no reply to {msg.method} "
-                       f"from {msg.target} in time", msg, target=str(msg.target))
-            fut.set_exception(MessagingTimeout(msg_id=msg.id))
+    # Call timeouts live in one heap with one armed timer rather than a timer per
+    # call: almost every call is answered long before its deadline, and creating
+    # and cancelling a TimerHandle per call is a large share of a round trip.
+    def _arm_deadline(self, when: float, msg: Message) -> None:
+        self._seq += 1
+        heapq.heappush(self._deadlines, (when, self._seq, msg))
+        if self._deadline_timer is None or when < self._deadline_when:
+            if self._deadline_timer is not None:
+                self._deadline_timer.cancel()
+            self._deadline_when = when
+            self._deadline_timer = self._loop.call_at(when, self._expire_calls)
+
+    def _expire_calls(self) -> None:
+        self._deadline_timer = None
+        now = self._loop.time()
+        heap = self._deadlines
+        calls = self._calls
+        while heap and (heap[0][0] <= now or heap[0][2].id not in calls):
+            _, _, msg = heapq.heappop(heap)
+            fut = calls.pop(msg.id, None)
+            if fut is not None and not fut.done():
+                self.stats.timeouts += 1
+                self._emit("bus.timeout", msg.sender, f"{msg.sender}: no reply to {msg.method} "
+                           f"from {msg.target} in time", msg, target=str(msg.target))
+                fut.set_exception(MessagingTimeout(msg_id=msg.id))
+        if heap:
+            self._deadline_when = heap[0][0]
+            self._deadline_timer = self._loop.call_at(self._deadline_when, self._expire_calls)
 
     def _new_id(self) -> str:
         self._msg_seq += 1
@@ -434,8 +463,8 @@ class Bus:
                 result = await consumer.handler(msg)
             except Exception as exc:  # the remote side of an RPC: errors travel back
                 if msg.kind == "call":
-                    self._send("reply", consumer.name, Target(msg.sender), msg.method,
-                               {}, reply_to=msg.id, error=exc)
+                    self._send("reply", consumer.name, self._reply_target(msg.sender),
+                               msg.method, {}, reply_to=msg.id, error=exc)
                 else:
                     self.stats.handler_errors += 1
                     self._emit("bus.error", consumer.name, f"{consumer.name} failed handling "
@@ -443,11 +472,18 @@ class Bus:
                                error=type(exc).__name__, message=str(exc))
             else:
                 if msg.kind == "call":
-                    self._send("reply", consumer.name, Target(msg.sender), msg.method,
-                               {"result": result}, reply_to=msg.id)
+                    self._send("reply", consumer.name, self._reply_target(msg.sender),
+                               msg.method, {"result": result}, reply_to=msg.id)
         finally:
             del self._tasks[key]
             self._check_idle()
+
+    def _reply_target(self, sender: str) -> Target:
+        """oslo replies go to the caller's private reply queue."""
+        t = self._reply_targets.get(sender)
+        if t is None:
+            t = self._reply_targets[sender] = Target(sender)
+        return t
 
     # --- observing -------------------------------------------------------------------
     def depth(self, queue: Target | str) -> int:

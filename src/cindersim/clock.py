@@ -74,9 +74,13 @@ class _VirtualSelector(selectors.BaseSelector):
             # Paced: really wait, but scaled, so virtual time keeps following wall time.
             real_timeout = None if timeout is None else timeout / loop.speed
             return self._real.select(real_timeout)
-        # Only the loop's own self-pipe is registered in virtual mode; poll it.
+        if timeout == 0:
+            # Callbacks are ready.  In virtual mode the only registered fd is
+            # the loop's self-pipe (signals, call_soon_threadsafe), so we skip
+            # the syscall here and look at it only when the clock would jump.
+            return []
         events = self._real.select(0)
-        if events or timeout == 0:
+        if events:
             return events
         if timeout is None:
             raise Deadlock(
