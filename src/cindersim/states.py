@@ -284,9 +284,11 @@ def _build() -> Mapping[Machine, Mapping[Edge, tuple[str, ...]]]:
     b.add(V, [None], [_V.MANAGING], Op.MANAGE)
     b.add(V, [_V.MANAGING], [_V.AVAILABLE, _V.ERROR_MANAGING], Op.MANAGE)
     # -- delete: guarded unless force; error_managing gets its own transient
-    b.add(V, deletable, [_V.DELETING], Op.DELETE)
+    # (a volume that failed to be managed shows 'deleting' through the API view)
+    b.add(V, [s for s in deletable if s != _V.ERROR_MANAGING], [_V.DELETING], Op.DELETE)
     b.add(V, [_V.ERROR_MANAGING], [_V.ERROR_MANAGING_DELETING], Op.DELETE, Op.FORCE_DELETE)
-    b.add(V, _ANY, [_V.DELETING], Op.FORCE_DELETE)
+    b.add(V, [s for s in VolumeStatus if s != _V.ERROR_MANAGING], [_V.DELETING],
+          Op.FORCE_DELETE)
     b.add(V, [_V.DELETING, _V.ERROR_MANAGING_DELETING], [_V.ERROR_DELETING],
           Op.DELETE, Op.FORCE_DELETE)
     b.add(V, [_V.DELETING], [_V.AVAILABLE], Op.DELETE, Op.FORCE_DELETE)  # VolumeIsBusy
@@ -519,21 +521,25 @@ def record_destroyed(record: StatusRecord, *, op: str, trace: Trace, actor: str,
 
 
 # --- the attachment recompute ---------------------------------------------------------------
-_ATTACH_TO_VOLUME = {AttachStatus.ATTACHED: VolumeStatus.IN_USE,
-                     AttachStatus.DETACHED: VolumeStatus.AVAILABLE}
+_ATTACH_TO_VOLUME: dict[str, VolumeStatus] = {AttachStatus.ATTACHED: VolumeStatus.IN_USE,
+                                              AttachStatus.DETACHED: VolumeStatus.AVAILABLE}
+_ATTACH_VALUES = frozenset(s.value for s in AttachStatus)
 
 
-def statuses_from_attachments(attach_statuses: Iterable[str]) -> tuple[AttachStatus, VolumeStatus]:
+def statuses_from_attachments(attach_statuses: Iterable[str]) -> tuple[str, VolumeStatus]:
     """``(attach_status, status)`` of a volume from its remaining attachments.
 
     Cinder's ``_get_statuses_from_attachments``: ignore ``error_*`` attachments,
     take the alphabetically first of the rest (attached < attaching < detaching
     < reserved), else ``detached``; ``attached`` maps to ``in-use``, ``detached`` to
-    ``available``, anything else is copied as the volume status.
+    ``available``, anything else is copied as the volume status.  (``detaching`` is
+    in Cinder's ordering but not in VolumeAttachStatus, so no attachment of ours
+    holds it; it is passed through as a plain string if given.)
     """
     live = sorted(s for s in attach_statuses if not s.startswith("error_"))
-    attach = AttachStatus(live[0]) if live else AttachStatus.DETACHED
-    status = _ATTACH_TO_VOLUME.get(attach) or VolumeStatus(attach.value)
+    first = live[0] if live else AttachStatus.DETACHED.value
+    attach: str = AttachStatus(first) if first in _ATTACH_VALUES else first
+    status = _ATTACH_TO_VOLUME.get(first) or VolumeStatus(first)
     return attach, status
 
 
