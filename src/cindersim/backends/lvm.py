@@ -428,13 +428,13 @@ class VolumeGroup:
 
     def pool_usage(self, pool: str) -> tuple[int, int, int]:
         """``(used chunks, total chunks, chunk size)`` of a thin pool."""
-        st = self._get(pool, "lvs").pool_state
+        st = self._peek(pool).pool_state
         if st is None:
             raise _fail("lvs", f'Logical volume {self.name}/{pool} is not a thin pool.')
         return len(st.refs), st.chunks, st.chunk_size
 
     def is_invalid(self, lv_name: str) -> bool:
-        return self._get(lv_name, "lvs").invalid
+        return self._peek(lv_name).invalid
 
     def data(self, lv_name: str) -> LvData:
         """The LV's content (what a reader of ``/dev/<vg>/<lv>`` sees).
@@ -443,7 +443,7 @@ class VolumeGroup:
             SnapshotInvalidError: the LV is an invalidated COW snapshot.
             ProcessExecutionError: no such LV, or it holds no data (a pool).
         """
-        lv = self._get(lv_name, "dd")
+        lv = self._peek(lv_name)
         if lv.invalid:
             raise SnapshotInvalidError(lv_name)
         if lv.data is None:
@@ -460,7 +460,7 @@ class VolumeGroup:
             snap_count=sum(1 for lv in visible if lv.kind == "cow"), pv_count=len(self._pvs))
 
     def lv_report(self, lv_name: str) -> LvReport:
-        return self._report(self._get(lv_name, "lvs"))
+        return self._report(self._peek(lv_name))
 
     def lv_reports(self, *, all_lvs: bool = False) -> list[LvReport]:
         """Rows sorted by LV name, as ``lvs`` sorts them (``-O vg_name,lv_name``)."""
@@ -552,7 +552,7 @@ class VolumeGroup:
         self._check_new_name(lv_name, cmd)
         p = self._lvs.get(pool)
         if p is None or p.kind != "pool":
-            raise _fail(cmd, f'Thin pool {self.name}/{pool} not found.')
+            raise self._error(cmd, f'Thin pool {self.name}/{pool} not found.')
         size = self._extents_for(parse_size(virtual_size)) * self.extent_size
         lv = _LV(name=lv_name, kind="thin", size=size, pool=pool)
         lv.data = LvData(size // BLOCK_SIZE, self, lv)
@@ -572,16 +572,16 @@ class VolumeGroup:
                + ("" if size is None else f" -L {_arg(size)}"))
         src = self._lvs.get(origin)
         if src is None or src.hidden:
-            raise _fail(cmd, f'Failed to find logical volume "{self.name}/{origin}"')
+            raise self._error(cmd, f'Failed to find logical volume "{self.name}/{origin}"')
         self._check_new_name(lv_name, cmd)
         if src.kind == "cow":
-            raise _fail(cmd, "Snapshots of snapshots are not supported.")
+            raise self._error(cmd, "Snapshots of snapshots are not supported.")
         if src.kind == "pool":
-            raise _fail(cmd, f"Snapshots of thin pool {origin} are not supported.")
+            raise self._error(cmd, f"Snapshots of thin pool {origin} are not supported.")
         assert src.data is not None
         if size is None:
             if src.kind != "thin":
-                raise _fail(cmd, "Please specify either size or extents with snapshots.")
+                raise self._error(cmd, "Please specify either size or extents with snapshots.")
             self._thin_snapshot(lv_name, src)
             self.meter.charge("lvm", "lvcreate", self.meter.costs.lvcreate, cmd,
                               lv=lv_name, origin=origin, thin=True)
@@ -609,23 +609,24 @@ class VolumeGroup:
         cmd = f"lvextend -L {_arg(new_size)} {self.name}/{lv_name}"
         lv = self._get(lv_name, cmd)
         if lv.hidden:
-            raise _fail(cmd, f"Can't resize internal logical volume {lv_name}.")
+            raise self._error(cmd, f"Can't resize internal logical volume {lv_name}.")
         if lv.invalid:
-            raise _fail(cmd, f"Snapshot {self.name}/{lv_name} is invalid.")
+            raise self._error(cmd, f"Snapshot {self.name}/{lv_name} is invalid.")
         if lv.snapshots and lv.active:
-            raise _fail(cmd, "Snapshot origin volumes can be resized only while inactive: "
+            raise self._error(cmd, "Snapshot origin volumes can be resized only while inactive: "
                              "try lvchange -an.")
         cur = lv.extents if lv.kind in ("cow", "pool") else lv.size // self.extent_size
         new = self._extents_for(parse_size(new_size))
         if new == cur:
-            raise _fail(cmd, f"New size ({new} extents) matches existing size ({cur} extents).")
+            raise self._error(cmd, f"New size ({new} extents) matches existing size "
+                                   f"({cur} extents).")
         if new < cur:
-            raise _fail(cmd, f"New size given ({new} extents) not larger than existing "
+            raise self._error(cmd, f"New size given ({new} extents) not larger than existing "
                              f"size ({cur} extents)")
         grow = new - cur
         if lv.kind in ("linear", "cow", "pool"):
             if grow > self._free:
-                raise _fail(cmd, f"Insufficient free space: {grow} extents needed, but only "
+                raise self._error(cmd, f"Insufficient free space: {grow} extents needed, but only "
                                  f"{self._free} available")
             self._give_extents(lv, grow)
         if lv.kind == "pool":
@@ -651,12 +652,12 @@ class VolumeGroup:
         cmd = f"lvremove -f {self.name}/{lv_name}"
         lv = self._get(lv_name, cmd)
         if lv.hidden:
-            raise _fail(cmd, f"Can't remove internal logical volume {lv_name}.")
+            raise self._error(cmd, f"Can't remove internal logical volume {lv_name}.")
         deps = list(lv.snapshots) if lv.kind != "pool" else [
             n for n, o in self._lvs.items() if o.kind == "thin" and o.pool == lv_name]
         if deps and not with_dependents:
             what = "snapshots(s)" if lv.kind != "pool" else "thin volume(s)"
-            raise _fail(cmd, f"Removing {lv_name} would also remove {len(deps)} {what}; "
+            raise self._error(cmd, f"Removing {lv_name} would also remove {len(deps)} {what}; "
                              f'Logical volume "{lv_name}" not removed.')
         for dep in deps:
             self._remove(self._lvs[dep])
@@ -696,9 +697,9 @@ class VolumeGroup:
         cmd = f"lvconvert --merge {self.name}/{snapshot}"
         snap = self._get(snapshot, cmd)
         if snap.kind != "cow":
-            raise _fail(cmd, f"{self.name}/{snapshot} is not a mergeable snapshot.")
+            raise self._error(cmd, f"{self.name}/{snapshot} is not a mergeable snapshot.")
         if snap.invalid:
-            raise _fail(cmd, f"Unable to merge invalidated snapshot {self.name}/{snapshot}.")
+            raise self._error(cmd, f"Unable to merge invalidated snapshot {self.name}/{snapshot}.")
         origin = self._lvs[snap.origin]
         assert origin.data is not None
         assert snap.data is not None
@@ -742,11 +743,13 @@ class VolumeGroup:
         costs = self.meter.costs
         seconds = costs.transfer(nbytes, costs.copy_bandwidth)
         nblocks = -(-nbytes // BLOCK_SIZE)
+        self._get(src, cmd)
+        self._get(dst, cmd)
         try:
             source = self.data(src)
             target = self.data(dst)
             if nblocks > target.size_blocks:
-                raise _fail(cmd, f"dd: error writing '{self.local_path(dst)}': "
+                raise self._error(cmd, f"dd: error writing '{self.local_path(dst)}': "
                                  "No space left on device")
             items = source.items_in(0, nblocks)
             if not sparse:
@@ -771,30 +774,48 @@ class VolumeGroup:
         return f"/dev/mapper/{self.name.replace('-', '--')}-{lv_name.replace('-', '--')}"
 
     # --- internals ---------------------------------------------------------------
+    _OP_COST = {"lvcreate": "lvcreate", "lvremove": "lvremove", "lvextend": "lvextend",
+                "lvchange": "lvchange", "lvconvert": "lvconvert", "lvs": "vg_scan"}
+
+    def _error(self, cmd: str, stderr: str, exit_code: int = 5) -> errors.ProcessExecutionError:
+        """A failed command: it still ran, so it charges its usual latency once."""
+        op = cmd.split(" ", 1)[0]
+        field = self._OP_COST.get(op)
+        seconds = float(getattr(self.meter.costs, field)) if field else 0.0
+        self.meter.charge("lvm", op, seconds, f"{cmd}: {stderr}", error=stderr)
+        return _fail(cmd, stderr, exit_code)
+
     def _get(self, lv_name: str, cmd: str) -> _LV:
         lv = self._lvs.get(lv_name)
         if lv is None:
-            raise _fail(cmd, f'Failed to find logical volume "{self.name}/{lv_name}"')
+            raise self._error(cmd, f'Failed to find logical volume "{self.name}/{lv_name}"')
+        return lv
+
+    def _peek(self, lv_name: str) -> _LV:
+        """Look an LV up for inspection: no command, no charge."""
+        lv = self._lvs.get(lv_name)
+        if lv is None:
+            raise _fail("lvs", f'Failed to find logical volume "{self.name}/{lv_name}"')
         return lv
 
     def _check_new_name(self, lv_name: str, cmd: str) -> None:
         if lv_name in self._lvs:
-            raise _fail(cmd, f'Logical Volume "{lv_name}" already exists in volume group '
+            raise self._error(cmd, f'Logical Volume "{lv_name}" already exists in volume group '
                              f'"{self.name}"')
         for prefix in _RESERVED_PREFIXES:
             if lv_name.startswith(prefix):
-                raise _fail(cmd, f'Names starting "{prefix}" are reserved. '
+                raise self._error(cmd, f'Names starting "{prefix}" are reserved. '
                                  "Please choose a different LV name.")
         if not lv_name or any(s in lv_name for s in _RESERVED_INFIXES) or not re.fullmatch(
                 r"[A-Za-z0-9+_.-]+", lv_name) or lv_name.startswith("-"):
-            raise _fail(cmd, f'Logical volume name "{lv_name}" is invalid.')
+            raise self._error(cmd, f'Logical volume name "{lv_name}" is invalid.')
 
     def _extents_for(self, nbytes: int) -> int:
         return max(1, -(-nbytes // self.extent_size))
 
     def _need(self, extents: int, cmd: str) -> None:
         if extents > self._free:
-            raise _fail(cmd, f'Volume group "{self.name}" has insufficient free space '
+            raise self._error(cmd, f'Volume group "{self.name}" has insufficient free space '
                              f"({self._free} extents): {extents} required.")
 
     def _give_extents(self, lv: _LV, count: int) -> None:
