@@ -1,0 +1,598 @@
+"""The scheduler's view of the storage backends: one :class:`BackendState` per pool.
+
+This models ``cinder/scheduler/host_manager.py`` (``HostManager``, ``BackendState``
+and ``PoolState``) and ``cinder/scheduler/sched_utils.py``.  The facts it carries:
+
+* Every ``cinder-volume`` service reports ``get_volume_stats()`` to the scheduler
+  (``backend_stats_polling_interval`` = 60 s).  A report has backend-level keys
+  (``volume_backend_name``, ``vendor_name``, ``driver_version``,
+  ``storage_protocol``) and a ``pools`` list; the scheduler keeps one state per pool,
+  named ``host@backend#pool``.  A legacy report without ``pools`` becomes a single
+  pool named after ``volume_backend_name`` (or ``_pool0``).
+* Each pool's ``capabilities`` is the pool's own dict plus the backend-level keys
+  above and the report ``timestamp``.  Backend-level *custom* keys are **not**
+  copied into pools, so the CapabilitiesFilter cannot see them (a Cinder quirk).
+* Between reports the scheduler "virtually consumes" what it placed:
+  ``consume_from_volume`` adds the size to ``allocated_capacity_gb`` and
+  ``provisioned_capacity_gb`` and removes it from ``free_capacity_gb`` unless that is
+  ``'infinite'`` or ``'unknown'``.  It also stamps the pool as updated *now*, so a
+  report generated before the placement does not wipe the consumption out.  A
+  reschedule gives the capacity back (``revert_volume_consumed_capacity``) without
+  touching that stamp.
+* ``provisioned_capacity_gb`` defaults to ``allocated_capacity_gb``;
+  ``reserved_percentage`` to 0; ``max_over_subscription_ratio`` comes from the pool
+  or the ``max_over_subscription_ratio`` option (``'20.0'``), may be ``'auto'``, and
+  is 1.0 for a pool without thin provisioning support.
+* Only services that are enabled, not frozen and *up* count.  A service is up
+  while its last heartbeat is at most ``service_down_time`` (60 s) old.  When a
+  service is found down its states are dropped from the map (consumption and all);
+  when it comes back they are rebuilt from its last report and go to the end of the
+  map, exactly as Cinder's ``_update_backend_state_map`` does.
+
+Determinism: every map here is a dict in insertion order (service registration
+order, then pool order within the report), which is also the order in which
+candidates reach the filters and, through the stable sort, breaks weighing ties.
+Times are virtual seconds; an internal sequence number orders events that happen at
+the same virtual instant (a report and a placement at t=60, say), where Cinder's
+wall clock would have told them apart.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+import attrs
+
+__all__ = [
+    "DEFAULT_POOL_NAME",
+    "INFINITE_UNKNOWN_VALUES",
+    "INITIAL_AUTO_MOSR",
+    "BackendState",
+    "Capacity",
+    "CapacityFactors",
+    "HostManager",
+    "append_host",
+    "calculate_capacity_factors",
+    "calculate_max_over_subscription_ratio",
+    "calculate_virtual_free_capacity",
+    "extract_host",
+]
+
+INFINITE_UNKNOWN_VALUES: Final = ("infinite", "unknown")
+"""Capacity strings a driver may report instead of a number."""
+
+INITIAL_AUTO_MOSR: Final = 20.0
+"""``max_over_subscription_ratio = auto`` with nothing provisioned yet uses this."""
+
+DEFAULT_POOL_NAME: Final = "_pool0"
+"""Pool name Cinder gives a host string without ``#pool`` (``volume_utils``)."""
+
+Capacity = float | str
+"""A capacity in GiB, or ``'infinite'`` / ``'unknown'``."""
+
+_Stamp = tuple[float, int]
+"""(virtual time, sequence): when a state was last updated, totally ordered."""
+
+
+# --- host strings (cinder/volume/volume_utils.py) -----------------------------
+def extract_host(host: str, level: str = "backend", default_pool_name: bool = False) -> str | None:
+    """Cut a ``host@backend#pool`` string down to one level.
+
+    ``level`` is ``'host'`` (``host``), ``'backend'`` (``host@backend``) or ``'pool'``
+    (``pool``, or ``None`` when there is none unless *default_pool_name*, which
+    gives ``_pool0``), as Cinder's ``volume_utils.extract_host``.
+    """
+    if level == "host":
+        return host.split("#", 1)[0].split("@", 1)[0]
+    if level == "backend":
+        return host.split("#", 1)[0]
+    if level == "pool":
+        if "#" in host:
+            return host.split("#", 1)[1]
+        return DEFAULT_POOL_NAME if default_pool_name else None
+    raise ValueError(f"extract_host: unknown level {level!r}")
+
+
+def append_host(host: str, pool: str) -> str:
+    """``host#pool``, the id of a pool (``volume_utils.append_host``)."""
+    return f"{host}#{pool}"
+
+
+# --- sched_utils ---------------------------------------------------------------
+@attrs.frozen(slots=True)
+class CapacityFactors:
+    """The capacity terms of Cinder's provisioning-improvements spec for one pool.
+
+    Values are rounded to two decimals as ``sched_utils`` does, so filters and
+    weighers see exactly the numbers Cinder logs.
+    """
+
+    total_capacity: float
+    free_capacity: float
+    reserved_capacity: float
+    """``floor(total * reserved_percentage / 100)``."""
+    total_reserved_available_capacity: float
+    """``total - reserved``."""
+    total_available_capacity: float
+    """Thin: ``(total - reserved) * mosr``; thick: ``total - reserved``."""
+    provisioned_capacity: float
+    calculated_free_capacity: float
+    """``total_available - provisioned``."""
+    virtual_free_capacity: float
+    """Thin: the calculated free; thick: ``min(free, calculated free)``."""
+    free_percent: float
+    provisioned_ratio: float
+    provisioned_type: str
+    """``'thin'`` or ``'thick'``."""
+    max_over_subscription_ratio: float | None
+    """The ratio used, or ``None`` for thick."""
+
+
+def calculate_capacity_factors(
+    total_capacity: float, free_capacity: float, provisioned_capacity: float,
+    thin_provisioning_support: bool, max_over_subscription_ratio: float,
+    reserved_percentage: float, thin: bool,
+) -> CapacityFactors:
+    """Cinder's ``sched_utils.calculate_capacity_factors``.
+
+    Thin applies only when the pool supports it *and* the request is thin (the
+    volume type does not say ``provisioning:type=thick``).
+    """
+    total = float(total_capacity)
+    reserved_capacity = float(math.floor(total * (float(reserved_percentage) / 100)))
+    total_reserved_available = total - reserved_capacity
+    if thin and thin_provisioning_support:
+        total_available = total_reserved_available * max_over_subscription_ratio
+        calculated_free = total_available - provisioned_capacity
+        virtual_free = calculated_free
+        provisioned_type = "thin"
+    else:
+        total_available = total_reserved_available
+        calculated_free = total_available - provisioned_capacity
+        # The driver's own free figure can be lower than the bookkeeping says
+        # (space used outside Cinder): thick placement trusts the smaller one.
+        virtual_free = min(float(free_capacity), calculated_free)
+        provisioned_type = "thick"
+    if total_available:
+        provisioned_ratio = provisioned_capacity / total_available
+        free_percent = virtual_free / total_available * 100
+    else:
+        provisioned_ratio = 0.0
+        free_percent = 0.0
+    return CapacityFactors(
+        total_capacity=total,
+        free_capacity=float(free_capacity),
+        reserved_capacity=reserved_capacity,
+        total_reserved_available_capacity=round(total_reserved_available, 2),
+        total_available_capacity=round(total_available, 2),
+        provisioned_capacity=float(provisioned_capacity),
+        calculated_free_capacity=round(calculated_free, 2),
+        virtual_free_capacity=round(virtual_free, 2),
+        free_percent=round(free_percent, 2),
+        provisioned_ratio=round(provisioned_ratio, 2),
+        provisioned_type=provisioned_type,
+        max_over_subscription_ratio=(
+            max_over_subscription_ratio if provisioned_type == "thin" else None),
+    )
+
+
+def calculate_virtual_free_capacity(
+    total_capacity: float, free_capacity: float, provisioned_capacity: float,
+    thin_provisioning_support: bool, max_over_subscription_ratio: float,
+    reserved_percentage: float, thin: bool,
+) -> float:
+    """The ``virtual_free_capacity`` factor alone (what CapacityWeigher weighs)."""
+    return calculate_capacity_factors(
+        total_capacity, free_capacity, provisioned_capacity, thin_provisioning_support,
+        max_over_subscription_ratio, reserved_percentage, thin).virtual_free_capacity
+
+
+def calculate_max_over_subscription_ratio(
+    capability: Mapping[str, Any], global_max_over_subscription_ratio: str | float,
+) -> float:
+    """The pool's effective over-subscription ratio (``sched_utils``).
+
+    1.0 without thin support or with an infinite/unknown capacity (the capacity
+    filter never uses it then).  ``'auto'`` gives ``1 + provisioned / (used + 1)``
+    once something is provisioned, else 20.
+    """
+    allocated = capability.get("allocated_capacity_gb", 0)
+    provisioned = capability.get("provisioned_capacity_gb", allocated)
+    if not capability.get("thin_provisioning_support", False):
+        return 1.0
+    total = capability.get("total_capacity_gb", 0)
+    free = capability.get("free_capacity_gb", 0)
+    if total in INFINITE_UNKNOWN_VALUES or free in INFINITE_UNKNOWN_VALUES:
+        return 1.0
+    mosr = capability.get("max_over_subscription_ratio") or global_max_over_subscription_ratio
+    if mosr == "auto":
+        if provisioned != 0:
+            used = float(total) - float(free)
+            return 1 + float(provisioned) / (used + 1)
+        return INITIAL_AUTO_MOSR
+    return float(mosr)
+
+
+def _capacity(field: str, value: Any) -> Capacity:
+    if isinstance(value, str) and value in INFINITE_UNKNOWN_VALUES:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"capability {field}={value!r} is neither a number nor "
+                         "'infinite'/'unknown'") from None
+
+
+def _number(value: Any) -> float:
+    # allocated/provisioned are bookkeeping sums; a driver that cannot say
+    # ('unknown') is counted from zero so consumption arithmetic stays defined.
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+# --- per-pool state -------------------------------------------------------------
+@attrs.define(eq=False)
+class BackendState:
+    """What the scheduler believes about one pool (Cinder's ``PoolState``).
+
+    Mutable on purpose: placements consume from it between reports.  Build it
+    through :class:`HostManager`; :meth:`from_pool_report` exists for tests and
+    what-if tools that want a lone state.
+    """
+
+    host: str
+    """The volume service host, ``host@backend``."""
+    pool_name: str
+    availability_zone: str = "nova"
+    """The service's ``storage_availability_zone`` (Cinder reads it from the
+    service row, not from the stats)."""
+    capabilities: Mapping[str, Any] = attrs.field(factory=lambda: MappingProxyType({}))
+    """Read-only copy of the pool's report plus backend keys and ``timestamp``."""
+    total_capacity_gb: Capacity = 0.0
+    free_capacity_gb: Capacity | None = None
+    allocated_capacity_gb: float = 0.0
+    provisioned_capacity_gb: float = 0.0
+    reserved_percentage: float = 0.0
+    max_over_subscription_ratio: float = 1.0
+    thin_provisioning_support: bool = False
+    thick_provisioning_support: bool = False
+    multiattach: bool = False
+    qos_support: bool = False
+    volume_backend_name: str | None = None
+    vendor_name: str | None = None
+    driver_version: str | None = None
+    storage_protocol: str | None = None
+    total_volumes: int = 0
+    """Reported volume count; :func:`VolumeNumberWeigher` falls back to it."""
+    updated: float | None = None
+    """Virtual time of the last report applied or of the last consumption."""
+    _stamp: _Stamp | None = attrs.field(default=None, alias="stamp")
+    _counter: Iterator[int] = attrs.field(factory=itertools.count, alias="counter",
+                                          repr=False)
+
+    @property
+    def backend_id(self) -> str:
+        """``host@backend#pool``: the id filters, weighers and the retry list use."""
+        return append_host(self.host, self.pool_name)
+
+    @classmethod
+    def from_pool_report(cls, host: str, pool: Mapping[str, Any], *,
+                         availability_zone: str = "nova", timestamp: float = 0.0,
+                         max_over_subscription_ratio: str | float = "20.0") -> BackendState:
+        """A standalone state from one pool dict of ``get_volume_stats()['pools']``."""
+        state = cls(host=host, pool_name=str(pool["pool_name"]),
+                    availability_zone=availability_zone)
+        state.apply_report(pool, stamp=(timestamp, 0),
+                           global_mosr=max_over_subscription_ratio)
+        return state
+
+    def apply_report(self, capability: Mapping[str, Any], *, stamp: _Stamp,
+                     global_mosr: str | float) -> bool:
+        """Take a pool's reported capabilities (``update_from_volume_capability``).
+
+        The capabilities mapping is always refreshed, but the capacity figures only
+        when the report is newer than the last update: a report generated before a
+        placement must not undo that placement's consumption.  Returns whether the
+        figures were applied.
+        """
+        caps = copy.deepcopy(dict(capability))
+        self.capabilities = MappingProxyType(caps)
+        if self._stamp is not None and self._stamp > stamp:
+            return False
+        self._stamp = stamp
+        self.updated = stamp[0]
+        self.volume_backend_name = caps.get("volume_backend_name")
+        self.vendor_name = caps.get("vendor_name")
+        self.driver_version = caps.get("driver_version")
+        self.storage_protocol = caps.get("storage_protocol")
+        self.total_capacity_gb = _capacity("total_capacity_gb",
+                                           caps.get("total_capacity_gb", 0))
+        free = caps.get("free_capacity_gb", 0)
+        self.free_capacity_gb = None if free is None else _capacity("free_capacity_gb", free)
+        self.allocated_capacity_gb = _number(caps.get("allocated_capacity_gb", 0))
+        self.provisioned_capacity_gb = _number(
+            caps.get("provisioned_capacity_gb", self.allocated_capacity_gb))
+        self.reserved_percentage = float(caps.get("reserved_percentage", 0) or 0)
+        self.thin_provisioning_support = bool(caps.get("thin_provisioning_support", False))
+        self.thick_provisioning_support = bool(caps.get("thick_provisioning_support", False))
+        self.max_over_subscription_ratio = calculate_max_over_subscription_ratio(
+            caps, global_mosr)
+        self.multiattach = bool(caps.get("multiattach", False))
+        self.qos_support = bool(caps.get("QoS_support", False))
+        self.total_volumes = int(_number(caps.get("total_volumes", 0)))
+        return True
+
+    def consume_from_volume(self, size: float, *, now: float) -> None:
+        """Virtually place *size* GiB here (``BackendState.consume_from_volume``).
+
+        ``now`` is required: stamping the pool is what keeps an older report from
+        erasing this consumption (Cinder passes ``update_time=True`` here).
+        """
+        self._consume(size)
+        self._stamp = (now, next(self._counter))
+        self.updated = now
+
+    def revert_consumed(self, size: float) -> None:
+        """Give back *size* GiB after a reschedule, leaving the update stamp alone."""
+        self._consume(-size)
+
+    def _consume(self, size: float) -> None:
+        self.allocated_capacity_gb += size
+        self.provisioned_capacity_gb += size
+        if isinstance(self.free_capacity_gb, float):
+            self.free_capacity_gb -= size
+        # 'infinite' / 'unknown' stay as they are; None (a broken report) too.
+
+    def capacity_factors(self, *, thin: bool = True) -> CapacityFactors | None:
+        """This pool's capacity factors, or ``None`` if a figure is not numeric."""
+        if not isinstance(self.total_capacity_gb, float) or not isinstance(
+                self.free_capacity_gb, float):
+            return None
+        return calculate_capacity_factors(
+            self.total_capacity_gb, self.free_capacity_gb, self.provisioned_capacity_gb,
+            self.thin_provisioning_support, self.max_over_subscription_ratio,
+            self.reserved_percentage, thin)
+
+
+# --- the manager ----------------------------------------------------------------
+@attrs.define
+class _Service:
+    host: str
+    availability_zone: str
+    last_heartbeat: float
+    disabled: bool = False
+    frozen: bool = False
+
+
+@attrs.define
+class _Report:
+    capabilities: dict[str, Any]
+    timestamp: float
+    stamp: _Stamp
+
+
+class HostManager:
+    """All pools the scheduler knows, refreshed from reports and service liveness.
+
+    Args:
+        max_over_subscription_ratio: the global option, ``'20.0'`` by default;
+            ``'auto'`` allowed.  A pool's own reported ratio wins.
+        service_down_time: seconds without a heartbeat after which a service is
+            down and its pools are not considered (Cinder: 60).
+    """
+
+    def __init__(self, *, max_over_subscription_ratio: str | float = "20.0",
+                 service_down_time: float = 60.0) -> None:
+        if max_over_subscription_ratio != "auto":
+            float(max_over_subscription_ratio)  # validate at the boundary
+        self.max_over_subscription_ratio = max_over_subscription_ratio
+        self.service_down_time = service_down_time
+        self._counter: Iterator[int] = itertools.count(1)
+        self._services: dict[str, _Service] = {}
+        self._reports: dict[str, _Report] = {}
+        self._backend_state_map: dict[str, dict[str, BackendState]] = {}
+
+    # -- services ---------------------------------------------------------------
+    def register_service(self, host: str, *, availability_zone: str = "nova",
+                         now: float) -> None:
+        """Record a ``cinder-volume`` service row (created at service start)."""
+        service = self._services.get(host)
+        if service is None:
+            self._services[host] = _Service(host, availability_zone, now)
+        else:
+            service.availability_zone = availability_zone
+            service.last_heartbeat = max(service.last_heartbeat, now)
+
+    def service_heartbeat(self, host: str, now: float) -> None:
+        """A ``report_interval`` heartbeat: the service row's ``updated_at``."""
+        self._service(host).last_heartbeat = max(self._service(host).last_heartbeat, now)
+
+    def set_service_disabled(self, host: str, disabled: bool = True) -> None:
+        """``os-services/disable``: a disabled service gets no new volumes."""
+        self._service(host).disabled = disabled
+
+    def set_service_frozen(self, host: str, frozen: bool = True) -> None:
+        """``os-services/freeze``: a frozen backend gets no new volumes."""
+        self._service(host).frozen = frozen
+
+    def is_service_up(self, host: str, now: float) -> bool:
+        """Cinder's ``service_is_up``: last heartbeat at most ``service_down_time`` ago."""
+        service = self._services.get(host)
+        if service is None:
+            return False
+        return abs(now - service.last_heartbeat) <= self.service_down_time
+
+    def _service(self, host: str) -> _Service:
+        try:
+            return self._services[host]
+        except KeyError:
+            raise KeyError(f"no cinder-volume service registered for {host!r}") from None
+
+    # -- reports ----------------------------------------------------------------
+    def update_service_capabilities(self, host: str, capabilities: Mapping[str, Any], *,
+                                    timestamp: float,
+                                    availability_zone: str | None = None) -> bool:
+        """Store a ``get_volume_stats()`` report sent by *host* at *timestamp*.
+
+        A report older than the stored one is ignored (Cinder logs "Ignoring old
+        capability report").  The report also counts as a heartbeat.  The pool
+        states themselves are refreshed lazily, at the next
+        :meth:`get_all_backend_states`, as in Cinder.  Returns False if ignored.
+        """
+        if host not in self._services:
+            self.register_service(host, availability_zone=availability_zone or "nova",
+                                  now=timestamp)
+        elif availability_zone is not None:
+            self._services[host].availability_zone = availability_zone
+        self.service_heartbeat(host, timestamp)
+        old = self._reports.get(host)
+        if old is not None and timestamp < old.timestamp:
+            return False
+        self._reports[host] = _Report(copy.deepcopy(dict(capabilities)), timestamp,
+                                      (timestamp, next(self._counter)))
+        return True
+
+    def _update_backend_state_map(self, now: float) -> None:
+        active: list[str] = []
+        for host, service in self._services.items():
+            if service.disabled or service.frozen or not self.is_service_up(host, now):
+                continue
+            report = self._reports.get(host)
+            if report is None:
+                continue  # no capabilities yet: not schedulable
+            pools = self._backend_state_map.setdefault(host, {})
+            self._update_pools(host, service, report, pools)
+            active.append(host)
+        for host in [h for h in self._backend_state_map if h not in active]:
+            del self._backend_state_map[host]
+
+    def _update_pools(self, host: str, service: _Service, report: _Report,
+                      pools: dict[str, BackendState]) -> None:
+        caps = report.capabilities
+        backend_info = {
+            "volume_backend_name": caps.get("volume_backend_name"),
+            "storage_protocol": caps.get("storage_protocol"),
+            "vendor_name": caps.get("vendor_name"),
+            "driver_version": caps.get("driver_version"),
+            "timestamp": report.timestamp,
+        }
+        pool_reports: list[tuple[str, dict[str, Any]]] = []
+        reported = caps.get("pools")
+        if isinstance(reported, list) and reported:
+            for pool_cap in reported:
+                merged = dict(pool_cap)
+                for key, value in backend_info.items():
+                    if not merged.get(key):
+                        merged[key] = value
+                for key in ("filter_function", "goodness_function"):
+                    if key not in merged and key in caps:
+                        merged[key] = caps[key]
+                pool_reports.append((str(merged["pool_name"]), merged))
+        elif reported is None:
+            # Legacy driver without pools: one pool named after the backend.
+            name = caps.get("volume_backend_name") or DEFAULT_POOL_NAME
+            merged = dict(caps)
+            merged.setdefault("timestamp", report.timestamp)
+            pool_reports.append((str(name), merged))
+        active: list[str] = []
+        for name, pool_cap in pool_reports:
+            state = pools.get(name)
+            if state is None:
+                state = BackendState(host=host, pool_name=name,
+                                     availability_zone=service.availability_zone,
+                                     counter=self._counter)
+                pools[name] = state
+            state.availability_zone = service.availability_zone
+            state.apply_report(pool_cap, stamp=report.stamp,
+                               global_mosr=self.max_over_subscription_ratio)
+            active.append(name)
+        for name in [n for n in pools if n not in active]:
+            del pools[name]
+
+    # -- queries ----------------------------------------------------------------
+    def get_all_backend_states(self, now: float) -> list[BackendState]:
+        """Every schedulable pool, in map order (``get_all_backend_states``)."""
+        self._update_backend_state_map(now)
+        return [state for pools in self._backend_state_map.values()
+                for state in pools.values()]
+
+    def down_services(self, now: float) -> list[str]:
+        """Hosts with a report whose service is down, disabled or frozen (for traces)."""
+        return [host for host, service in self._services.items()
+                if host in self._reports and (service.disabled or service.frozen
+                                              or not self.is_service_up(host, now))]
+
+    def get_backend_state(self, backend_id: str) -> BackendState | None:
+        """The current state of pool ``host@backend#pool``, without refreshing."""
+        host = extract_host(backend_id, "backend")
+        pool = extract_host(backend_id, "pool", default_pool_name=True)
+        assert host is not None
+        assert pool is not None
+        return self._backend_state_map.get(host, {}).get(pool)
+
+    def consume_from_volume(self, backend_id: str, size: float, *, now: float) -> None:
+        """Consume *size* GiB on pool *backend_id*, which must be known."""
+        state = self.get_backend_state(backend_id)
+        if state is None:
+            raise KeyError(f"no pool state for {backend_id!r}")
+        state.consume_from_volume(size, now=now)
+
+    def revert_volume_consumed_capacity(self, backend_id: str, size: float) -> bool:
+        """Give back *size* GiB on *backend_id* after a reschedule.
+
+        A pool no longer in the map (its service went down) is silently skipped,
+        as in Cinder.  Returns whether anything was reverted.
+        """
+        state = self.get_backend_state(backend_id)
+        if state is None:
+            return False
+        state.revert_consumed(size)
+        return True
+
+    def get_pools(self, now: float, *, name: str | None = None,
+                  filters: Mapping[str, Any] | None = None,
+                  predicate: Callable[[BackendState], bool] | None = None,
+                  ) -> list[dict[str, Any]]:
+        """The ``GET /scheduler-stats/get_pools?detail=true`` data.
+
+        Each entry is ``{"name": "host@backend#pool", "capabilities": {...}}`` where
+        capabilities are the *reported* figures (consumption between reports does
+        not show here, as in Cinder) with ``timestamp`` in virtual seconds; the
+        API layer formats it.  *name* must match exactly; other *filters* compare
+        to a capability after Cinder's type conversion (bools from strings, else
+        string comparison).  *predicate* is how the API passes the
+        ``volume_type`` filter (see ``filters.pools_for_volume_type``).
+        """
+        result: list[dict[str, Any]] = []
+        for state in self.get_all_backend_states(now):
+            if name and state.backend_id != name:
+                continue
+            if filters and not all(_equal_after_convert(state.capabilities.get(k), v)
+                                   for k, v in filters.items()):
+                continue
+            if predicate is not None and not predicate(state):
+                continue
+            result.append({"name": state.backend_id,
+                           "capabilities": copy.deepcopy(dict(state.capabilities))})
+        return result
+
+
+_TRUE_STRINGS: Final = ("1", "t", "true", "on", "y", "yes")
+
+
+def _equal_after_convert(capability: Any, value: Any) -> bool:
+    # HostManager._equal_after_convert: same type (or no capability) compares
+    # directly; a bool capability reads the filter value as a bool string;
+    # anything else compares as strings.
+    if capability is None or isinstance(value, type(capability)):
+        return bool(value == capability)
+    if isinstance(capability, bool):
+        return capability == (str(value).strip().lower() in _TRUE_STRINGS)
+    return str(value) == str(capability)

@@ -1,0 +1,270 @@
+"""The scheduler's pool states: reports, consumption, liveness and get_pools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cindersim.services.host_manager import (
+    BackendState,
+    HostManager,
+    calculate_capacity_factors,
+    calculate_max_over_subscription_ratio,
+    extract_host,
+)
+
+
+def pool(name: str = "lvm", **kw: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {"pool_name": name, "total_capacity_gb": 100.0,
+                         "free_capacity_gb": 80.0, "allocated_capacity_gb": 20.0,
+                         "reserved_percentage": 0, "thin_provisioning_support": False,
+                         "thick_provisioning_support": True}
+    d.update(kw)
+    return d
+
+
+def report(*pools: dict[str, Any], name: str = "lvmdriver-1", **kw: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {"volume_backend_name": name, "vendor_name": "Open Source",
+                         "driver_version": "3.0.0", "storage_protocol": "iSCSI",
+                         "pools": list(pools) or [pool()]}
+    d.update(kw)
+    return d
+
+
+class TestReports:
+    def test_one_state_per_pool_named_host_backend_pool_in_report_order(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(pool("b"), pool("a")), timestamp=0)
+        hm.update_service_capabilities("c0@lvm", report(pool("z")), timestamp=0)
+        ids = [s.backend_id for s in hm.get_all_backend_states(now=1)]
+        assert ids == ["c1@lvm#b", "c1@lvm#a", "c0@lvm#z"]
+
+    def test_legacy_report_without_pools_is_one_pool_named_after_backend(self) -> None:
+        hm = HostManager()
+        legacy = {"volume_backend_name": "LVM_iSCSI", "total_capacity_gb": 10,
+                  "free_capacity_gb": 10}
+        hm.update_service_capabilities("c1@lvm", legacy, timestamp=0)
+        (state,) = hm.get_all_backend_states(now=0)
+        assert state.backend_id == "c1@lvm#LVM_iSCSI"
+        assert state.total_capacity_gb == 10.0
+
+    def test_defaults_provisioned_from_allocated_reserved_zero_mosr_one_without_thin(
+            self) -> None:
+        state = BackendState.from_pool_report(
+            "c1@lvm", {"pool_name": "p", "total_capacity_gb": 50, "free_capacity_gb": 50,
+                       "allocated_capacity_gb": 7, "max_over_subscription_ratio": "5.0"})
+        assert state.provisioned_capacity_gb == 7.0
+        assert state.reserved_percentage == 0.0
+        assert state.max_over_subscription_ratio == 1.0  # no thin support
+
+    def test_pool_capabilities_get_backend_keys_and_timestamp_but_not_custom_ones(
+            self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(fancy="yes"), timestamp=5)
+        (state,) = hm.get_all_backend_states(now=5)
+        assert state.capabilities["storage_protocol"] == "iSCSI"
+        assert state.capabilities["volume_backend_name"] == "lvmdriver-1"
+        assert state.capabilities["timestamp"] == 5
+        assert "fancy" not in state.capabilities
+
+    def test_vanished_pool_is_dropped(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(pool("a"), pool("b")), timestamp=0)
+        hm.get_all_backend_states(now=0)
+        hm.update_service_capabilities("c1@lvm", report(pool("b")), timestamp=1)
+        assert [s.backend_id for s in hm.get_all_backend_states(now=1)] == ["c1@lvm#b"]
+
+    def test_older_report_is_ignored(self) -> None:
+        hm = HostManager()
+        assert hm.update_service_capabilities("c1@lvm", report(pool(free_capacity_gb=70)),
+                                              timestamp=10)
+        assert not hm.update_service_capabilities(
+            "c1@lvm", report(pool(free_capacity_gb=1)), timestamp=9)
+        (state,) = hm.get_all_backend_states(now=10)
+        assert state.free_capacity_gb == 70.0
+
+    def test_non_numeric_capacity_is_rejected_at_the_boundary(self) -> None:
+        with pytest.raises(ValueError, match="total_capacity_gb"):
+            BackendState.from_pool_report("h@b", pool(total_capacity_gb="lots"))
+
+
+class TestMaxOverSubscriptionRatio:
+    def test_pool_value_wins_over_global(self) -> None:
+        caps = pool(thin_provisioning_support=True, max_over_subscription_ratio="3.5")
+        assert calculate_max_over_subscription_ratio(caps, "20.0") == 3.5
+
+    def test_global_default_when_pool_silent(self) -> None:
+        caps = pool(thin_provisioning_support=True)
+        assert calculate_max_over_subscription_ratio(caps, "20.0") == 20.0
+
+    def test_auto_with_nothing_provisioned_is_twenty(self) -> None:
+        caps = pool(thin_provisioning_support=True, allocated_capacity_gb=0,
+                    max_over_subscription_ratio="auto")
+        assert calculate_max_over_subscription_ratio(caps, "20.0") == 20.0
+
+    def test_auto_from_provisioned_over_used(self) -> None:
+        # used = 100 - 80 = 20; 1 + 42 / 21 = 3.0
+        caps = pool(thin_provisioning_support=True, provisioned_capacity_gb=42,
+                    max_over_subscription_ratio="auto")
+        assert calculate_max_over_subscription_ratio(caps, "20.0") == 3.0
+
+    def test_infinite_capacity_gives_one(self) -> None:
+        caps = pool(thin_provisioning_support=True, free_capacity_gb="infinite")
+        assert calculate_max_over_subscription_ratio(caps, "20.0") == 1.0
+
+
+class TestConsumption:
+    def test_consume_moves_allocated_provisioned_and_free(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=0)
+        hm.get_all_backend_states(now=0)
+        hm.consume_from_volume("c1@lvm#lvm", 5, now=1)
+        (state,) = hm.get_all_backend_states(now=1)
+        assert (state.allocated_capacity_gb, state.provisioned_capacity_gb,
+                state.free_capacity_gb) == (25.0, 25.0, 75.0)
+
+    @pytest.mark.parametrize("free", ["infinite", "unknown"])
+    def test_consume_leaves_infinite_and_unknown_free_alone(self, free: str) -> None:
+        state = BackendState.from_pool_report("h@b", pool(free_capacity_gb=free))
+        state.consume_from_volume(10, now=1)
+        assert state.free_capacity_gb == free
+        assert state.allocated_capacity_gb == 30.0
+
+    def test_report_generated_before_a_placement_does_not_erase_it(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=0)
+        hm.get_all_backend_states(now=0)
+        hm.consume_from_volume("c1@lvm#lvm", 5, now=30)
+        # Stats gathered at t=20 arrive after the placement at t=30.
+        hm.update_service_capabilities("c1@lvm", report(pool(name="lvm", fresh=True)),
+                                       timestamp=20)
+        (state,) = hm.get_all_backend_states(now=31)
+        assert state.free_capacity_gb == 75.0
+        assert state.capabilities["fresh"] is True  # capabilities still refresh
+
+    def test_same_instant_report_then_placement_keeps_placement(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=60)
+        hm.get_all_backend_states(now=60)
+        hm.consume_from_volume("c1@lvm#lvm", 5, now=60)
+        (state,) = hm.get_all_backend_states(now=60)  # the stored report is re-applied
+        assert state.free_capacity_gb == 75.0
+
+    def test_newer_report_replaces_consumed_figures(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=0)
+        hm.get_all_backend_states(now=0)
+        hm.consume_from_volume("c1@lvm#lvm", 5, now=1)
+        hm.update_service_capabilities("c1@lvm", report(pool(free_capacity_gb=60)),
+                                       timestamp=2)
+        (state,) = hm.get_all_backend_states(now=2)
+        assert state.free_capacity_gb == 60.0
+
+    def test_revert_gives_capacity_back(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=0)
+        hm.get_all_backend_states(now=0)
+        hm.consume_from_volume("c1@lvm#lvm", 5, now=1)
+        assert hm.revert_volume_consumed_capacity("c1@lvm#lvm", 5)
+        (state,) = hm.get_all_backend_states(now=1)
+        assert state.free_capacity_gb == 80.0
+        assert not hm.revert_volume_consumed_capacity("gone@x#y", 5)
+
+    @given(sizes=st.lists(st.integers(0, 50), max_size=8))
+    def test_consume_then_revert_restores_every_figure(self, sizes: list[int]) -> None:
+        state = BackendState.from_pool_report("h@b", pool())
+        before = (state.allocated_capacity_gb, state.provisioned_capacity_gb,
+                  state.free_capacity_gb)
+        for i, size in enumerate(sizes):
+            state.consume_from_volume(size, now=float(i))
+        for size in reversed(sizes):
+            state.revert_consumed(size)
+        assert (state.allocated_capacity_gb, state.provisioned_capacity_gb,
+                state.free_capacity_gb) == before
+
+
+class TestLiveness:
+    def test_service_is_up_until_service_down_time_passes(self) -> None:
+        hm = HostManager(service_down_time=60)
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=0)
+        assert len(hm.get_all_backend_states(now=60)) == 1
+        assert hm.get_all_backend_states(now=60.5) == []
+        assert hm.down_services(60.5) == ["c1@lvm"]
+
+    def test_heartbeat_keeps_a_service_up(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=0)
+        hm.service_heartbeat("c1@lvm", 50)
+        assert len(hm.get_all_backend_states(now=100)) == 1
+
+    def test_down_backend_is_rebuilt_from_last_report_at_the_end(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=0)
+        hm.update_service_capabilities("c2@lvm", report(), timestamp=0)
+        hm.get_all_backend_states(now=0)
+        hm.consume_from_volume("c1@lvm#lvm", 5, now=1)
+        hm.service_heartbeat("c2@lvm", 70)
+        assert [s.host for s in hm.get_all_backend_states(now=70)] == ["c2@lvm"]
+        hm.service_heartbeat("c1@lvm", 80)
+        states = hm.get_all_backend_states(now=80)
+        assert [s.host for s in states] == ["c2@lvm", "c1@lvm"]
+        assert states[1].free_capacity_gb == 80.0  # consumption was forgotten
+
+    def test_disabled_and_frozen_services_get_nothing(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=0)
+        hm.update_service_capabilities("c2@lvm", report(), timestamp=0)
+        hm.set_service_disabled("c1@lvm")
+        hm.set_service_frozen("c2@lvm")
+        assert hm.get_all_backend_states(now=0) == []
+        hm.set_service_disabled("c1@lvm", False)
+        assert [s.host for s in hm.get_all_backend_states(now=0)] == ["c1@lvm"]
+
+    def test_registered_service_without_report_is_not_schedulable(self) -> None:
+        hm = HostManager()
+        hm.register_service("c1@lvm", availability_zone="az1", now=0)
+        assert hm.get_all_backend_states(now=0) == []
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=1)
+        assert hm.get_all_backend_states(now=1)[0].availability_zone == "az1"
+
+
+class TestGetPools:
+    def test_shape_and_reported_not_consumed_figures(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=3)
+        hm.get_all_backend_states(now=3)
+        hm.consume_from_volume("c1@lvm#lvm", 5, now=4)
+        (entry,) = hm.get_pools(now=4)
+        assert entry["name"] == "c1@lvm#lvm"
+        assert entry["capabilities"]["free_capacity_gb"] == 80.0
+        assert entry["capabilities"]["timestamp"] == 3
+
+    def test_filters_by_name_and_converted_capability(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities(
+            "c1@lvm", report(pool("a", multiattach=True), pool("b", multiattach=False)),
+            timestamp=0)
+        assert [p["name"] for p in hm.get_pools(0, name="c1@lvm#b")] == ["c1@lvm#b"]
+        assert [p["name"] for p in hm.get_pools(0, filters={"multiattach": "true"})] == [
+            "c1@lvm#a"]
+        assert [p["name"] for p in hm.get_pools(0, filters={"total_capacity_gb": "100.0"})
+                ] == ["c1@lvm#a", "c1@lvm#b"]
+
+
+class TestHelpers:
+    @pytest.mark.parametrize(("level", "expected"), [
+        ("host", "c1"), ("backend", "c1@lvm"), ("pool", "p1")])
+    def test_extract_host(self, level: str, expected: str) -> None:
+        assert extract_host("c1@lvm#p1", level) == expected
+
+    def test_extract_pool_default(self) -> None:
+        assert extract_host("c1@lvm", "pool") is None
+        assert extract_host("c1@lvm", "pool", default_pool_name=True) == "_pool0"
+
+    def test_reserved_is_floored_fraction_of_total(self) -> None:
+        f = calculate_capacity_factors(99, 99, 0, False, 1.0, 5, thin=False)
+        assert f.reserved_capacity == 4.0  # floor(4.95)
+        assert f.virtual_free_capacity == 95.0
