@@ -43,6 +43,7 @@ __all__ = [
     "SimulationError",
     "SnapshotLimitExceeded",
     "SnapshotNotFound",
+    "Unauthorized",
     "VolumeAttachmentNotFound",
     "VolumeBackendAPIException",
     "VolumeBackupSizeExceedsAvailableQuota",
@@ -129,6 +130,17 @@ class NotAuthorized(CinderException):
 
 class PolicyNotAuthorized(NotAuthorized):
     message = "Policy doesn't allow %(action)s to be performed."
+
+
+class Unauthorized(CinderException):
+    """401: no, unknown, expired or revoked token, or failed authentication.
+
+    Cinder's own NotAuthorized is 403; a 401 comes from keystonemiddleware (or
+    Keystone itself) before any Cinder code runs, with Keystone's message.
+    """
+
+    message = "The request you have made requires authentication."
+    code = 401
 
 
 # --- 404 -------------------------------------------------------------------
