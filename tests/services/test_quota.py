@@ -1,0 +1,275 @@
+"""The quota engine against reference §5 and cinder/quota_utils.py."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cindersim.db import Database, VolumeType
+from cindersim.errors import (
+    BackupLimitExceeded,
+    InvalidInput,
+    OverQuota,
+    SnapshotLimitExceeded,
+    VolumeBackupSizeExceedsAvailableQuota,
+    VolumeLimitExceeded,
+    VolumeSizeExceedsAvailableQuota,
+    VolumeSizeExceedsLimit,
+)
+from cindersim.ids import IdFactory
+from cindersim.services.quota import (
+    GroupLimitExceeded,
+    QuotaEngine,
+    QuotaResourceUnknown,
+    UnexpectedOverQuota,
+    over_quota_error,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _engine(config: dict[str, int | bool] | None = None,
+            clock: Clock | None = None) -> QuotaEngine:
+    db = Database(clock=clock or Clock())
+    return QuotaEngine(db, IdFactory(random.Random(0)), config)
+
+
+def test_defaults() -> None:
+    q = _engine()
+    q.db.add(VolumeType("t", "lvm"))
+    assert q.limits("p") == {
+        "volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10,
+        "backup_gigabytes": 1000, "groups": 10, "per_volume_gigabytes": -1,
+        "volumes_lvm": -1, "gigabytes_lvm": -1, "snapshots_lvm": -1}
+
+
+def test_config_and_project_overrides() -> None:
+    q = _engine({"quota_volumes": 3, "per_volume_size_limit": 50})
+    assert q.limit("p", "volumes") == 3
+    assert q.limit("p", "per_volume_gigabytes") == 50
+    q.update_project("p", {"volumes": 5})
+    assert q.limit("p", "volumes") == 5
+    assert q.limit("other", "volumes") == 3
+    q.delete_project("p")
+    assert q.limit("p", "volumes") == 3
+    with pytest.raises(ValueError, match="unknown quota option"):
+        _engine({"quota_volume": 1})
+
+
+def test_reserve_commit_rollback() -> None:
+    q = _engine()
+    ids = q.reserve("p", {"volumes": 1, "gigabytes": 10})
+    assert len(ids) == 2
+    assert q.usage("p")["gigabytes"] == {"limit": 1000, "in_use": 0, "reserved": 10}
+    q.commit(ids)
+    assert q.usage("p")["gigabytes"] == {"limit": 1000, "in_use": 10, "reserved": 0}
+    assert q.db.reservations == {}
+    q.commit(ids)  # already gone: nothing happens
+    assert q.usage("p")["gigabytes"]["in_use"] == 10
+    ids = q.reserve("p", {"gigabytes": 5})
+    q.rollback(ids)
+    assert q.usage("p")["gigabytes"] == {"limit": 1000, "in_use": 10, "reserved": 0}
+    # delete: a negative delta never raises reserved and is always allowed
+    q.update_project("p", {"gigabytes": 10})
+    ids = q.reserve("p", {"volumes": -1, "gigabytes": -10})
+    assert q.usage("p")["gigabytes"]["reserved"] == 0
+    q.commit(ids)
+    assert q.usage("p")["gigabytes"]["in_use"] == 0
+    assert q.usage("p")["volumes"]["in_use"] == 0
+
+
+def test_over_quota_changes_nothing_and_reports_sorted_overs() -> None:
+    q = _engine({"quota_volumes": 1, "quota_gigabytes": 10})
+    q.commit(q.reserve("p", {"volumes": 1, "gigabytes": 8}))
+    before = q.db.fingerprint()
+    with pytest.raises(OverQuota) as info:
+        q.reserve("p", {"volumes": 1, "gigabytes": 5})
+    exc = info.value
+    assert exc.overs == ["gigabytes", "volumes"]
+    assert exc.quotas == {"volumes": 1, "gigabytes": 10}
+    assert exc.usages["gigabytes"] == {"in_use": 8, "reserved": 0}
+    assert q.db.fingerprint() == before
+    # exactly at the limit is fine: over means > limit
+    q.commit(q.reserve("p", {"gigabytes": 2}))
+    with pytest.raises(OverQuota):
+        q.reserve("p", {"gigabytes": 1})
+    # once usage is above a (lowered) limit, even a zero delta is over (delta >= 0),
+    # while a negative one is always allowed
+    q.defaults["gigabytes"] = 5
+    with pytest.raises(OverQuota):
+        q.reserve("p", {"gigabytes": 0})
+    q.rollback(q.reserve("p", {"gigabytes": -1}))
+
+
+def test_fresh_project_rejection_writes_no_usage_rows() -> None:
+    q = _engine({"quota_gigabytes": 1})
+    with pytest.raises(OverQuota):
+        q.reserve("p", {"gigabytes": 2})
+    assert q.db.quota_usages == {}
+
+
+def test_unknown_resource() -> None:
+    q = _engine()
+    with pytest.raises(QuotaResourceUnknown):
+        q.reserve("p", {"volumes_nosuchtype": 1})
+    with pytest.raises(QuotaResourceUnknown):
+        q.reserve("p", {"per_volume_gigabytes": 1})  # a limit check, never reserved
+
+
+def test_per_type_resources() -> None:
+    q = _engine()
+    q.db.add(VolumeType("t", "lvm"))
+    q.update_project("p", {"volumes_lvm": 1})
+    deltas = q.volume_deltas(5, "lvm")
+    assert deltas == {"volumes": 1, "gigabytes": 5, "volumes_lvm": 1, "gigabytes_lvm": 5}
+    q.commit(q.reserve("p", deltas))
+    with pytest.raises(OverQuota) as info:
+        q.reserve("p", q.volume_deltas(5, "lvm"))
+    assert info.value.overs == ["volumes_lvm"]
+    err = over_quota_error(info.value, "volumes", 5)
+    assert isinstance(err, VolumeLimitExceeded)
+    assert str(err) == "Maximum number of volumes allowed (1) exceeded for quota 'volumes_lvm'."
+
+
+def test_snapshot_deltas_follow_no_snapshot_gb_quota() -> None:
+    assert _engine().snapshot_deltas(3) == {"snapshots": 1, "gigabytes": 3}
+    assert _engine({"no_snapshot_gb_quota": True}).snapshot_deltas(3, "lvm") == {
+        "snapshots": 1, "snapshots_lvm": 1}
+    assert QuotaEngine.backup_deltas(4) == {"backups": 1, "backup_gigabytes": 4}
+
+
+def test_expire_rolls_back_old_reservations() -> None:
+    clock = Clock()
+    q = _engine(clock=clock)
+    old = q.reserve("p", {"gigabytes": 4})
+    clock.t = 100.0
+    new = q.reserve("p", {"gigabytes": 1})  # expires at 86500
+    assert q.expire(86400.0) == []  # expire < now, strictly
+    assert q.expire(86400.5) == old
+    assert q.usage("p")["gigabytes"]["reserved"] == 1
+    assert list(q.db.reservations) == new
+
+
+# --- the 413 choice -------------------------------------------------------------------------
+def _over(overs: list[str], quotas: dict[str, int], used: int = 9) -> OverQuota:
+    return OverQuota(overs, quotas, {o: {"in_use": used, "reserved": 1} for o in overs})
+
+
+def test_over_quota_error_classes_and_messages() -> None:
+    err = over_quota_error(_over(["gigabytes", "volumes"], {"gigabytes": 10, "volumes": 10}),
+                           "volumes", 5)
+    assert isinstance(err, VolumeSizeExceedsAvailableQuota)
+    assert err.code == 413
+    assert str(err) == ("Requested volume or snapshot exceeds allowed gigabytes quota. "
+                        "Requested 5G, quota is 10G and 10G has been consumed.")
+    err = over_quota_error(_over(["volumes"], {"volumes": 10}), "volumes", 1)
+    assert str(err) == "Maximum number of volumes allowed (10) exceeded for quota 'volumes'."
+    err = over_quota_error(_over(["snapshots"], {"snapshots": 10}), "snapshots", 1)
+    assert isinstance(err, SnapshotLimitExceeded)
+    assert str(err) == "Maximum number of snapshots allowed (10) exceeded"
+    err = over_quota_error(_over(["backups"], {"backups": 10}), "backups", 1)
+    assert isinstance(err, BackupLimitExceeded)
+    err = over_quota_error(_over(["backup_gigabytes"], {"backup_gigabytes": 10}), "backups", 3)
+    assert isinstance(err, VolumeBackupSizeExceedsAvailableQuota)
+    assert "Requested 3G, quota is 10G and 10G" in str(err)
+    err = over_quota_error(_over(["gigabytes"], {"gigabytes": 10}), "gigabytes", 2)  # extend
+    assert isinstance(err, VolumeSizeExceedsAvailableQuota)
+    err = over_quota_error(_over(["groups"], {"groups": 10}), "groups")
+    assert isinstance(err, GroupLimitExceeded)
+    err = over_quota_error(_over(["snapshots"], {"snapshots": 10}), "volumes", 1)
+    assert isinstance(err, UnexpectedOverQuota)
+    assert str(err) == "Unexpected over quota on snapshots."
+
+
+def test_per_volume_limit() -> None:
+    q = _engine({"per_volume_size_limit": 100})
+    q.check_per_volume(100)
+    with pytest.raises(VolumeSizeExceedsLimit) as info:
+        q.check_per_volume(101)
+    assert str(info.value) == ("Requested volume size 101G is larger than maximum allowed "
+                               "limit 100G.")
+    _engine().check_per_volume(10**6)  # -1: unlimited
+
+
+def test_update_validation() -> None:
+    q = _engine()
+    q.commit(q.reserve("p", {"volumes": 3}))
+    q.reserve("p", {"volumes": 2})
+    before = q.db.fingerprint()
+    with pytest.raises(InvalidInput) as info:
+        q.update_project("p", {"snapshots": 1, "volumes": 4})
+    assert str(info.value) == ("Quota volumes limit must be equal or greater than existing "
+                               "resources. Current usage is 5 and the requested limit is 4.")
+    assert info.value.code == 400
+    assert q.db.fingerprint() == before  # validation happens before any write
+    with pytest.raises(InvalidInput, match="Bad key"):
+        q.update_project("p", {"volume": 4})
+    with pytest.raises(InvalidInput):
+        q.update_project("p", {"volumes": -2})
+    with pytest.raises(InvalidInput):
+        q.update_project("p", {"volumes": "5"})
+    assert q.update_project("p", {"volumes": 5, "per_volume_gigabytes": 0})["volumes"] == 5
+    assert q.update_project("p", {"volumes": -1})["volumes"] == -1
+
+
+# --- properties ------------------------------------------------------------------------------
+_RES = ["volumes", "gigabytes", "snapshots"]
+_actions = st.lists(st.one_of(
+    st.tuples(st.just("reserve"), st.dictionaries(st.sampled_from(_RES),
+                                                  st.integers(-20, 20), min_size=1)),
+    st.tuples(st.just("commit"), st.integers(0, 30)),
+    st.tuples(st.just("rollback"), st.integers(0, 30)),
+    st.tuples(st.just("expire"), st.integers(0, 30)),
+), max_size=40)
+
+
+@settings(max_examples=200)
+@given(_actions, st.integers(-1, 30))
+def test_usage_never_negative_and_reserved_matches_reservations(
+        actions: list[tuple[str, object]], limit: int) -> None:
+    clock = Clock()
+    q = _engine({"quota_volumes": limit, "quota_gigabytes": limit, "quota_snapshots": limit},
+                clock)
+    outstanding: list[list[str]] = []
+    for kind, arg in actions:
+        clock.t += 1000.0
+        if kind == "reserve":
+            assert isinstance(arg, dict)
+            before = q.db.fingerprint()
+            refused: OverQuota | None = None
+            try:
+                outstanding.append(q.reserve("p", arg, expire=5000))
+            except OverQuota as exc:
+                refused = exc
+            if refused is not None:
+                assert refused.overs
+                assert q.db.fingerprint() == before
+        elif outstanding:
+            assert isinstance(arg, int)
+            batch = outstanding.pop(arg % len(outstanding))
+            if kind == "commit":
+                q.commit(batch)
+            elif kind == "rollback":
+                q.rollback(batch)
+            else:
+                q.expire()
+        for res in _RES:
+            row = q.db.quota_usages.get(("p", res))
+            if row is None:
+                continue
+            assert row.in_use >= 0
+            assert row.reserved >= 0
+            held = sum(r.delta for r in q.db.reservations.values()
+                       if r.resource == res and r.delta > 0)
+            assert row.reserved == held
+            if limit >= 0:
+                assert row.reserved + row.in_use <= max(limit, row.in_use)
