@@ -1,0 +1,240 @@
+"""What every controller needs: policy, body validation, scoping and pagination.
+
+Validation mirrors Cinder's JSON-schema validation closely enough that a
+client sees the same code (400) and a message of the same shape; it always
+happens before anything is written, so a rejected request changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlencode
+
+from ...errors import InvalidInput
+from .wsgi import ApiRequest, HTTPError
+
+if TYPE_CHECKING:
+    from .service import ApiService
+
+__all__ = [
+    "admin",
+    "body_of",
+    "check_keys",
+    "enforce",
+    "invalid_field",
+    "link",
+    "opt_bool",
+    "opt_int",
+    "opt_str",
+    "paginate",
+    "read_scope",
+]
+
+T = TypeVar("T")
+MAX_INT = 2**31 - 1
+
+
+def enforce(api: ApiService, req: ApiRequest, action: str,
+            target_project_id: str | None = None) -> None:
+    """Cinder's policy check (403 ``Policy doesn't allow ... to be performed.``)."""
+    api.cloud.policy.enforce(req.context, action,
+                             target_project_id if target_project_id is not None
+                             else req.context.project_id)
+
+
+def admin(req: ApiRequest) -> bool:
+    return bool(req.context.is_admin)
+
+
+def read_scope(req: ApiRequest) -> str | None:
+    """The project a GET by id is limited to: admins see everything, others their own."""
+    return None if admin(req) else req.context.project_id
+
+
+def invalid_field(field: str, value: Any, reason: str) -> HTTPError:
+    """A JSON-schema style 400, as cinder.api.validation words it."""
+    return HTTPError(400, f"Invalid input for field/attribute {field}. Value: {value}. {reason}")
+
+
+def body_of(req: ApiRequest, key: str) -> dict[str, Any]:
+    """``body[key]`` as a dict, or the 400 Cinder gives for a missing/ill-typed element."""
+    body = req.body
+    if not isinstance(body, dict) or key not in body:
+        raise HTTPError(400, f"Missing required element '{key}' in request body.")
+    inner = body[key]
+    if not isinstance(inner, dict):
+        raise invalid_field(key, inner, f"{_js(inner)} is not of type 'object'")
+    return inner
+
+
+def check_keys(obj: Mapping[str, Any], allowed: Iterable[str], *, strict: bool) -> None:
+    """Reject unknown keys when the microversion's schema forbids them."""
+    if not strict:
+        return
+    allowed_set = set(allowed)
+    extra = [k for k in obj if k not in allowed_set]
+    if extra:
+        listed = ", ".join(f"'{k}'" for k in extra)
+        verb = "were" if len(extra) > 1 else "was"
+        raise HTTPError(400, f"Additional properties are not allowed ({listed} {verb} "
+                             "unexpected)")
+
+
+def _js(value: Any) -> str:
+    return repr(value)
+
+
+def opt_str(obj: Mapping[str, Any], key: str, *, max_len: int = 255,
+            nullable: bool = True) -> str | None:
+    if key not in obj or (obj[key] is None and nullable):
+        return None
+    value = obj[key]
+    if not isinstance(value, str):
+        raise invalid_field(key, value, f"{_js(value)} is not of type 'string'")
+    if len(value) > max_len:
+        raise invalid_field(key, value, f"{_js(value)} is too long")
+    return value
+
+
+def opt_int(obj: Mapping[str, Any], key: str, *, minimum: int = 0,
+            maximum: int = MAX_INT) -> int | None:
+    """An integer, or a string of digits (Cinder's schemas accept both)."""
+    if key not in obj or obj[key] is None:
+        return None
+    value = obj[key]
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise invalid_field(key, value, f"{_js(value)} is not of type 'integer', 'string'")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").isdigit():
+            raise invalid_field(key, value, f"{_js(value)} does not match '^[0-9]+$'")
+        value = int(text)
+    if value < minimum:
+        raise invalid_field(key, value, f"{value} is less than the minimum of {minimum}")
+    if value > maximum:
+        raise invalid_field(key, value, f"{value} is greater than the maximum of {maximum}")
+    return value
+
+
+_TRUE = {"1", "t", "true", "on", "y", "yes"}
+_FALSE = {"0", "f", "false", "off", "n", "no"}
+
+
+def opt_bool(obj: Mapping[str, Any], key: str) -> bool | None:
+    """A boolean, or one of oslo's boolean strings."""
+    if key not in obj or obj[key] is None:
+        return None
+    value = obj[key]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise invalid_field(key, value, f"{_js(value)} is not of type 'boolean', 'string'")
+
+
+def opt_metadata(obj: Mapping[str, Any], key: str = "metadata") -> dict[str, str] | None:
+    if key not in obj or obj[key] is None:
+        return None
+    value = obj[key]
+    if not isinstance(value, dict):
+        raise invalid_field(key, value, f"{_js(value)} is not of type 'object'")
+    for k, v in value.items():
+        if not 0 < len(k) <= 255:
+            raise invalid_field(key, value, f"{_js(k)} is not a valid key")
+        if not isinstance(v, str):
+            raise invalid_field(key, value, f"{_js(v)} is not of type 'string'")
+        if len(v) > 255:
+            raise invalid_field(key, value, f"{_js(v)} is too long")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def link(api: ApiService, req: ApiRequest, collection: str, rid: str) -> list[dict[str, str]]:
+    """The ``self`` and ``bookmark`` links Cinder's view builders add."""
+    project = req.context.project_id if req.project_id is None else req.project_id
+    base = api.base_url
+    return [{"rel": "self", "href": f"{base}/v3/{project}/{collection}/{rid}"},
+            {"rel": "bookmark", "href": f"{base}/{project}/{collection}/{rid}"}]
+
+
+def _sort_keys(req: ApiRequest, default_key: str) -> list[tuple[str, str]]:
+    """``sort=key:dir,key`` or ``sort_key``/``sort_dir``; default ``created_at`` desc."""
+    keys: list[tuple[str, str]] = []
+    sort = req.q("sort")
+    if sort is not None:
+        if req.q("sort_key") is not None or req.q("sort_dir") is not None:
+            raise HTTPError(400, "The 'sort_key' and 'sort_dir' parameters are deprecated and "
+                                 "cannot be used with the 'sort' parameter.")
+        for part in sort.split(","):
+            key, _, direction = part.strip().partition(":")
+            direction = direction or "desc"
+            if direction not in {"asc", "desc"}:
+                raise HTTPError(400, f"Invalid sort direction: {direction}")
+            keys.append((key.strip(), direction))
+    else:
+        sort_key = req.q("sort_key") or default_key
+        sort_dir = req.q("sort_dir") or "desc"
+        if sort_dir not in {"asc", "desc"}:
+            raise HTTPError(400, f"Invalid sort direction: {sort_dir}")
+        keys.append((sort_key, sort_dir))
+    return keys
+
+
+def paginate(api: ApiService, req: ApiRequest, items: Sequence[T], *, collection: str,
+             field: Callable[[T, str], Any], ident: Callable[[T], str],
+             sort_fields: Iterable[str], default_sort: str = "created_at",
+             ) -> tuple[list[T], list[dict[str, str]]]:
+    """Sort, apply marker and limit, and build the ``next`` link, as Cinder's common.py.
+
+    Returns the page and the ``<collection>_links`` list (empty when there is no more).
+    """
+    keys = _sort_keys(req, default_sort)
+    allowed = set(sort_fields)
+    for key, _ in keys:
+        if key not in allowed:
+            raise InvalidInput(reason=f"Invalid sort key {key}")
+    ordered = list(items)
+    # Cinder always adds id as the last key, in the direction of the first.
+    keys_with_id = [*keys, ("id", keys[0][1])] if all(k != "id" for k, _ in keys) else keys
+    for key, direction in reversed(keys_with_id):
+        def sort_value(it: T, k: str = key) -> tuple[int, Any]:
+            return _sortable(field(it, k))
+
+        ordered.sort(key=sort_value, reverse=direction == "desc")
+    marker = req.q("marker")
+    if marker is not None:
+        ids = [ident(it) for it in ordered]
+        if marker not in ids:
+            raise InvalidInput(reason=f"marker [{marker}] not found")
+        ordered = ordered[ids.index(marker) + 1:]
+    max_limit = int(api.cloud.config.default["osapi_max_limit"])
+    raw_limit = req.q("limit")
+    limit = max_limit
+    if raw_limit is not None:
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            raise HTTPError(400, "limit param must be an integer") from None
+        if limit < 0:
+            raise HTTPError(400, "limit param must be positive")
+        limit = min(limit, max_limit)
+    page = ordered[:limit]
+    links: list[dict[str, str]] = []
+    if page and len(page) == limit and len(ordered) > limit:
+        params = {k: v[-1] for k, v in req.query.items() if k != "marker"}
+        params["marker"] = ident(page[-1])
+        project = req.context.project_id if req.project_id is None else req.project_id
+        links.append({"href": f"{api.base_url}/v3/{project}/{collection}?{urlencode(params)}",
+                      "rel": "next"})
+    return page, links
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    """None sorts first (as SQL NULLs do in ascending order), then by value."""
+    if value is None:
+        return (0, "")
+    if isinstance(value, bool):
+        return (1, int(value))
+    if isinstance(value, (int, float)):
+        return (1, value)
+    return (2, str(value))

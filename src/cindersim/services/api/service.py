@@ -1,0 +1,180 @@
+"""cinder-api: one entry point for every v3 request.
+
+``handle(method, path, headers, body)`` is what both the Python API
+(:meth:`cindersim.Cloud.request`) and the HTTP server call.  It parses the
+path (repeated slashes collapsed; ``/v3/{project_id}/...`` and, from 3.67,
+``/v3/...``), the microversion and the token, routes to a controller, and maps
+every Cinder exception to Cinder's fault.  Each request and response is a trace
+event.  An exception that is not a Cinder exception is a simulator bug: it is
+answered 500 and recorded, so the property tests can find it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from ...errors import CinderException, Unauthorized
+from .router import Router
+from .wsgi import (
+    MAX_VERSION,
+    MIN_VERSION,
+    ApiRequest,
+    ApiResponse,
+    HTTPError,
+    Version,
+    fault,
+    fault_from_exception,
+    parse_version_header,
+)
+
+if TYPE_CHECKING:
+    from ...cloud import Cloud
+
+__all__ = ["ApiService", "versions_document"]
+
+ACTOR = "cinder-api"
+
+
+def versions_document(base_url: str = "http://cinder.example:8776") -> dict[str, Any]:
+    """The version list served at ``/`` (300) and ``/v3/`` (200), as cinder/api/versions.py."""
+    return {"versions": [{
+        "id": "v3.0",
+        "status": "CURRENT",
+        "version": str(MAX_VERSION),
+        "min_version": str(MIN_VERSION),
+        "updated": "2023-08-31T00:00:00Z",
+        "links": [{"rel": "describedby", "type": "text/html",
+                   "href": "https://docs.openstack.org/"},
+                  {"rel": "self", "href": f"{base_url}/v3/"}],
+        "media-types": [{"base": "application/json",
+                         "type": "application/vnd.openstack.volume+json;version=3"}],
+    }]}
+
+
+class ApiService:
+    """The cinder-api service of one cloud."""
+
+    def __init__(self, cloud: Cloud, *, base_url: str = "http://cinder.example:8776") -> None:
+        self.cloud = cloud
+        self.base_url = base_url
+        self.router = Router()
+        from . import actions, attachments, limits, quotas, snapshots, volumes  # noqa: PLC0415
+
+        for module in (volumes, actions, attachments, snapshots, quotas, limits):
+            self.router.add_module(module)
+        self.requests = 0
+        self.errors_5xx = 0
+
+    # --- entry point -----------------------------------------------------------------
+    async def handle(self, method: str, path: str, headers: Mapping[str, str] | None = None,
+                     body: bytes | str | None = None) -> ApiResponse:
+        """Answer one REST request the way cinder-api would."""
+        cloud = self.cloud
+        trace = cloud.trace
+        hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+        method = method.upper()
+        self.requests += 1
+        path_only, _, query_string = path.partition("?")
+        path_only = re.sub(r"/{2,}", "/", path_only) or "/"
+        if trace.recording:
+            trace.emit("api.request", hdrs.get("x-cindersim-actor", "client"),
+                       f"{method} {path_only}", target=ACTOR, method=method, path=path_only,
+                       query=query_string or None, body=_body_for_trace(body))
+        latency = cloud.config.api_latency
+        if latency > 0:
+            await asyncio.sleep(latency)
+        try:
+            response = await self._dispatch(method, path_only, query_string, hdrs, body)
+        except (CinderException, HTTPError) as exc:
+            response = fault_from_exception(exc)
+        except Exception as exc:  # a simulator bug: never let it pass silently
+            self.errors_5xx += 1
+            trace.emit("api.bug", ACTOR, f"unhandled {type(exc).__name__}: {exc}",
+                       error=type(exc).__name__, message=str(exc))
+            response = fault(500, "The server has either erred or is incapable of performing "
+                                  "the requested operation.")
+        if trace.recording:
+            trace.emit("api.response", ACTOR, f"{response.status} for {method} {path_only}",
+                       target=hdrs.get("x-cindersim-actor", "client"), status=response.status,
+                       body=response.body)
+        return response
+
+    async def _dispatch(self, method: str, path: str, query_string: str,
+                        hdrs: dict[str, str], body: bytes | str | None) -> ApiResponse:
+        if path == "/":
+            return ApiResponse(300, versions_document(self.base_url))
+        segments = path.split("/")
+        # segments[0] == "" (leading slash)
+        if len(segments) < 2 or segments[1] != "v3":
+            return fault(404, "The resource could not be found.")
+        if path in {"/v3", "/v3/"}:
+            return ApiResponse(200, versions_document(self.base_url))
+        version = parse_version_header(hdrs)
+        context = self._authenticate(hdrs)
+        rest = segments[2:]
+        project_id: str | None
+        if rest and rest[0] in self.router.collections:
+            # /v3/<collection>...: no project in the URL (accepted from 3.67).
+            if version < Version(3, 67):
+                return self._with_version(fault(404, "The resource could not be found."),
+                                          version)
+            project_id, sub = None, "/" + "/".join(rest)
+        else:
+            project_id = rest[0] if rest else None
+            sub = "/" + "/".join(rest[1:]) if len(rest) > 1 else "/"
+        route, params, exists = self.router.match(method, sub, version)
+        if route is None:
+            if exists:
+                return self._with_version(fault(405, "The method specified is not allowed "
+                                                     "for this resource."), version)
+            return self._with_version(fault(404, "The resource could not be found."), version)
+        parsed_body = _parse_body(body) if method in {"POST", "PUT"} else None
+        req = ApiRequest(method=method, path=sub, query=parse_qs(query_string,
+                                                                 keep_blank_values=True),
+                         headers=hdrs, body=parsed_body, version=version, context=context,
+                         project_id=project_id,
+                         request_id=f"req-{self.cloud.sim.ids.uuid()}")
+        try:
+            response = await route.controller(self, req, **params)
+        except (CinderException, HTTPError) as exc:
+            response = fault_from_exception(exc)
+        return self._with_version(response, version)
+
+    @staticmethod
+    def _with_version(response: ApiResponse, version: Version) -> ApiResponse:
+        headers = dict(response.headers)
+        headers["OpenStack-API-Version"] = f"volume {version}"
+        headers["Vary"] = "OpenStack-API-Version"
+        return ApiResponse(response.status, response.body, headers)
+
+    def _authenticate(self, hdrs: Mapping[str, str]) -> Any:
+        token = hdrs.get("x-auth-token")
+        if not token:
+            raise HTTPError(401, "The request you have made requires authentication.")
+        try:
+            return self.cloud.identity.validate(token)
+        except Unauthorized:
+            raise HTTPError(401, "The request you have made requires authentication.") from None
+
+
+def _parse_body(body: bytes | str | None) -> Any:
+    if body is None or body in {b"", ""}:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPError(400, "Malformed request body") from None
+
+
+def _body_for_trace(body: bytes | str | None) -> Any:
+    if body is None or body in {b"", ""}:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return str(body)[:200]

@@ -1,0 +1,3 @@
+"""Placeholder controller module: routes are added by the flows issue."""
+
+from __future__ import annotations

@@ -1,0 +1,106 @@
+"""How records look over the API (``cinder/api/v3/views/*.py``).
+
+The volume view renames three internal statuses, shows ``bootable`` as a
+string, lists only ``attached`` attachments, and adds fields by microversion
+and by role (host and migration status are admin-only).  There is no
+``attach_status`` in the view.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...db import Snapshot, Volume
+from .common import admin, link
+from .wsgi import ApiRequest
+
+if TYPE_CHECKING:
+    from .service import ApiService
+
+__all__ = ["snapshot_detail", "volume_detail", "volume_summary"]
+
+_VIEW_STATUS = {"managing": "creating", "error_managing": "error",
+                "error_managing_deleting": "deleting"}
+
+
+def volume_summary(api: ApiService, req: ApiRequest, vol: Volume) -> dict[str, Any]:
+    return {"id": vol.id, "name": vol.display_name, "links": link(api, req, "volumes", vol.id)}
+
+
+def _attachments(api: ApiService, req: ApiRequest, vol: Volume) -> list[dict[str, Any]]:
+    out = []
+    for att in api.cloud.db.attachments_of(vol.id):
+        if att.attach_status != "attached":
+            continue
+        out.append({"id": vol.id, "attachment_id": att.id, "volume_id": vol.id,
+                    "server_id": att.instance_uuid,
+                    "host_name": att.attached_host if admin(req) else None,
+                    "device": att.mountpoint, "attached_at": att.attach_time})
+    return out
+
+
+def volume_detail(api: ApiService, req: ApiRequest, vol: Volume) -> dict[str, Any]:
+    db = api.cloud.db
+    vtype = db.volume_types.get(vol.volume_type_id or "")
+    d: dict[str, Any] = {
+        "id": vol.id,
+        "status": _VIEW_STATUS.get(str(vol.status), str(vol.status)),
+        "size": vol.size,
+        "availability_zone": vol.availability_zone,
+        "created_at": vol.created_at,
+        "updated_at": vol.updated_at,
+        "name": vol.display_name,
+        "description": vol.display_description,
+        "volume_type": vtype.name if vtype is not None else None,
+        "snapshot_id": vol.snapshot_id,
+        "source_volid": vol.source_volid,
+        "metadata": dict(vol.metadata),
+        "links": link(api, req, "volumes", vol.id),
+        "user_id": vol.user_id,
+        "bootable": "true" if vol.bootable else "false",
+        "encrypted": vol.encrypted,
+        "replication_status": vol.replication_status or "disabled",
+        "consistencygroup_id": vol.consistencygroup_id,
+        "multiattach": vol.multiattach,
+        "attachments": _attachments(api, req, vol),
+        "os-vol-tenant-attr:tenant_id": vol.project_id,
+    }
+    if admin(req):
+        d["os-vol-host-attr:host"] = vol.host
+        d["os-vol-mig-status-attr:migstat"] = vol.migration_status
+        d["os-vol-mig-status-attr:name_id"] = None
+    if req.at_least("3.13"):
+        d["group_id"] = vol.group_id
+    if req.at_least("3.21") and admin(req):
+        d["provider_id"] = None
+    if req.at_least("3.48"):
+        d["shared_targets"] = vol.shared_targets
+        d["service_uuid"] = vol.service_uuid
+    if req.at_least("3.63"):
+        d["volume_type_id"] = vol.volume_type_id
+    if req.at_least("3.65"):
+        d["consumes_quota"] = vol.use_quota
+    return d
+
+
+def snapshot_detail(api: ApiService, req: ApiRequest, snap: Snapshot) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "id": snap.id,
+        "created_at": snap.created_at,
+        "updated_at": snap.updated_at,
+        "name": snap.display_name,
+        "description": snap.display_description,
+        "volume_id": snap.volume_id,
+        "status": str(snap.status),
+        "size": snap.volume_size,
+        "metadata": dict(snap.metadata),
+        "os-extended-snapshot-attributes:progress": snap.progress,
+        "os-extended-snapshot-attributes:project_id": snap.project_id,
+    }
+    if req.at_least("3.14"):
+        d["group_snapshot_id"] = snap.group_snapshot_id
+    if req.at_least("3.41"):
+        d["user_id"] = snap.user_id
+    if req.at_least("3.65"):
+        d["consumes_quota"] = snap.use_quota
+    return d

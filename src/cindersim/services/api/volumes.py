@@ -1,0 +1,375 @@
+"""``/volumes``: create, list, show, update, delete (``cinder/api/v3/volumes.py``,
+``cinder/volume/api.py``, ``cinder/volume/flows/api/create_volume.py``).
+
+Create: validate -> quota reserve -> DB row (``creating``/``detached``) ->
+quota commit -> cast to cinder-scheduler -> 202.  Delete: the checks of
+``volume.api.delete`` -> ``deleting`` -> cast to the volume's cinder-volume; a
+volume with no host is destroyed at the API.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...bus import Target
+from ...db import Volume, VolumeType
+from ...errors import (
+    InvalidInput,
+    InvalidSnapshot,
+    InvalidVolume,
+    OverQuota,
+    VolumeTypeNotFoundByName,
+)
+from ...states import Op, SnapshotStatus, VolumeStatus
+from ..filters import RequestSpec
+from ..host_manager import extract_host
+from ..quota import over_quota_error
+from .common import (
+    admin,
+    body_of,
+    check_keys,
+    enforce,
+    opt_bool,
+    opt_int,
+    opt_metadata,
+    opt_str,
+    paginate,
+    read_scope,
+)
+from .router import route
+from .views import volume_detail, volume_summary
+from .wsgi import ApiRequest, ApiResponse, HTTPError
+
+if TYPE_CHECKING:
+    from .service import ApiService
+
+ACTOR = "cinder-api"
+
+_CREATE_KEYS = ("size", "name", "description", "display_name", "display_description",
+                "volume_type", "metadata", "snapshot_id", "source_volid", "availability_zone",
+                "imageRef", "image_id", "consistencygroup_id", "group_id", "backup_id",
+                "multiattach")
+_NON_ADMIN_FILTERS = ("name", "status", "metadata", "bootable", "migration_status",
+                      "availability_zone", "group_id", "size", "created_at", "updated_at",
+                      "consumes_quota")
+_DELETABLE = (VolumeStatus.AVAILABLE, VolumeStatus.ERROR, VolumeStatus.ERROR_RESTORING,
+              VolumeStatus.ERROR_EXTENDING, VolumeStatus.ERROR_MANAGING)
+_SORT_FIELDS = ("created_at", "updated_at", "id", "name", "size", "status",
+                "availability_zone", "bootable", "display_name")
+
+
+def resolve_volume_type(api: ApiService, req: ApiRequest, ref: str | None) -> VolumeType:
+    """By id or name; the default type when none is given (Cinder always assigns one)."""
+    db = api.cloud.db
+    if ref is None:
+        return api.cloud.default_volume_type()
+    vtype = db.volume_types.get(ref)
+    if vtype is None:
+        for t in db.volume_types.values():
+            if t.name == ref:
+                vtype = t
+                break
+    if vtype is None or not _type_visible(vtype, req):
+        raise VolumeTypeNotFoundByName(volume_type_name=ref)
+    return vtype
+
+
+def _type_visible(vtype: VolumeType, req: ApiRequest) -> bool:
+    return vtype.is_public or admin(req) or req.context.project_id in vtype.projects
+
+
+def availability_zones(api: ApiService) -> list[str]:
+    """Zones with a volume service, in configuration order."""
+    zones: list[str] = []
+    for svc in api.cloud.volume_services.values():
+        if svc.availability_zone not in zones:
+            zones.append(svc.availability_zone)
+    return zones
+
+
+@route("POST", "/volumes")
+async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
+    cloud = api.cloud
+    db = cloud.db
+    ctx = req.context
+    enforce(api, req, "volume:create")
+    body = body_of(req, "volume")
+    check_keys(body, _CREATE_KEYS, strict=req.at_least("3.53"))
+    size = opt_int(body, "size", minimum=1)
+    name = opt_str(body, "name")
+    if name is None:
+        name = opt_str(body, "display_name")
+    description = opt_str(body, "description")
+    if description is None:
+        description = opt_str(body, "display_description")
+    metadata = opt_metadata(body) or {}
+    az = opt_str(body, "availability_zone")
+    if opt_bool(body, "multiattach"):
+        raise InvalidVolume(reason="multiattach parameter has been removed. The default "
+                                   "behavior is to use multiattach enabled volume types. "
+                                   "Contact your administrator to create a multiattach "
+                                   "enabled volume type and use it to create multiattach "
+                                   "volumes.")
+    snapshot_id = opt_str(body, "snapshot_id")
+    source_volid = opt_str(body, "source_volid")
+    backup_id = opt_str(body, "backup_id") if req.at_least("3.47") else None
+    image_ref = opt_str(body, "imageRef") or opt_str(body, "image_id")
+    sources = [s for s in (snapshot_id, source_volid, image_ref, backup_id) if s]
+    if len(sources) > 1:
+        raise InvalidInput(reason="only one of snapshot, imageRef, source volume and backup "
+                                  "may be specified")
+    if image_ref:
+        raise InvalidInput(reason="creating a volume from an image is not modelled by "
+                                  "cindersim (no Glance); boot servers from images via Nova")
+    snapshot = source_vol = None
+    resource_backend = None
+    source_size = 0
+    if snapshot_id:
+        snapshot = db.get_snapshot(snapshot_id, read_scope(req))
+        if snapshot.status != SnapshotStatus.AVAILABLE:
+            raise InvalidSnapshot(reason="Originating snapshot status must be one of "
+                                         "'available' values")
+        source_size = snapshot.volume_size
+        origin = db.get_volume(snapshot.volume_id)
+        resource_backend = extract_host(origin.host or "") if origin.host else None
+        az = az or origin.availability_zone
+    if source_volid:
+        source_vol = db.get_volume(source_volid, read_scope(req))
+        if source_vol.status not in (VolumeStatus.AVAILABLE, VolumeStatus.IN_USE):
+            raise InvalidVolume(reason="Unable to create a volume from an originating source "
+                                       f"volume when its status is not 'available' or "
+                                       f"'in-use'. Source volume status: {source_vol.status}")
+        source_size = source_vol.size
+        resource_backend = extract_host(source_vol.host or "") if source_vol.host else None
+        az = az or source_vol.availability_zone
+    if backup_id:
+        restore = cloud.create_from_backup
+        if restore is None:
+            raise InvalidInput(reason="volume creation from a backup needs cinder-backup")
+        response: ApiResponse = await restore(api, req, body, backup_id)
+        return response
+    if size is None:
+        if not (snapshot or source_vol):
+            raise InvalidInput(reason="Volume size 'None' must be an integer and greater "
+                                      "than 0")
+        size = source_size
+    if size < source_size:
+        what = "snapshot" if snapshot else "source volume"
+        raise InvalidInput(reason=f"Volume size '{size}'GB cannot be smaller than the "
+                                  f"{what} size {source_size}GB. They must be >= original "
+                                  f"{what} size.")
+    vtype_ref = opt_str(body, "volume_type")
+    if vtype_ref is None and source_vol is not None:
+        vtype = db.get_volume_type(source_vol.volume_type_id or "")
+    elif vtype_ref is None and snapshot is not None:
+        vtype = db.get_volume_type(db.get_volume(snapshot.volume_id).volume_type_id or "")
+    else:
+        vtype = resolve_volume_type(api, req, vtype_ref)
+    zones = availability_zones(api)
+    default_az = cloud.config.default["default_availability_zone"] or \
+        cloud.config.default["storage_availability_zone"]
+    if az is None:
+        az = default_az
+    if az not in zones:
+        if cloud.config.default["allow_availability_zone_fallback"]:
+            az = default_az
+        else:
+            raise InvalidInput(reason=f"Availability zone '{az}' is invalid.")
+    multiattach = _spec_true(vtype.extra_specs.get("multiattach"))
+    encrypted = bool(getattr(vtype, "encryption", None))
+    cloud.quota.check_per_volume(size, ctx.project_id)
+    try:
+        reservations = cloud.quota.reserve(ctx.project_id,
+                                           cloud.quota.volume_deltas(size, vtype.name))
+    except OverQuota as exc:
+        raise over_quota_error(exc, "volumes", size) from exc
+    vol = Volume(id=cloud.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
+                 size=size, availability_zone=az, display_name=name,
+                 display_description=description, volume_type_id=vtype.id,
+                 snapshot_id=snapshot_id, source_volid=source_volid, metadata=metadata,
+                 multiattach=multiattach, encrypted=encrypted,
+                 bootable=bool(source_vol.bootable) if source_vol else False)
+    db.add(vol, op=Op.CREATE_FROM_SOURCE if (snapshot or source_vol) else Op.CREATE,
+           actor=ACTOR)
+    cloud.quota.commit(reservations)
+    spec = RequestSpec(size=size, volume_id=vol.id, snapshot_id=snapshot_id,
+                       volume_type_name=vtype.name, volume_type_id=vtype.id,
+                       extra_specs=dict(vtype.extra_specs), availability_zone=az,
+                       availability_zones=_type_zones(vtype), resource_backend=resource_backend,
+                       multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id)
+    cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "create_volume", volume_id=vol.id,
+                   request_spec=spec, filter_properties={})
+    return ApiResponse(202, {"volume": volume_detail(api, req, vol)})
+
+
+def _spec_true(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() in {"<is> true", "true"}
+
+
+def _type_zones(vtype: VolumeType) -> tuple[str, ...]:
+    raw = vtype.extra_specs.get("RESKEY:availability_zones")
+    if not raw:
+        return ()
+    return tuple(z.strip() for z in raw.split(",") if z.strip())
+
+
+def _listed(api: ApiService, req: ApiRequest) -> list[Volume]:
+    ctx = req.context
+    all_tenants = admin(req) and req.q_bool("all_tenants")
+    project = None if all_tenants else ctx.project_id
+    if admin(req) and req.q("project_id") and all_tenants:
+        project = req.q("project_id")
+    vols = api.cloud.db.volumes_of_project(project)
+    for key, values in req.query.items():
+        if key in {"all_tenants", "project_id", "limit", "marker", "sort", "sort_key",
+                   "sort_dir", "with_count", "offset"}:
+            continue
+        if not admin(req) and key not in _NON_ADMIN_FILTERS:
+            continue  # Cinder drops filters a non-admin may not use
+        want = values[-1]
+        vols = [v for v in vols if _matches(api, v, key, want)]
+    return vols
+
+
+def _matches(api: ApiService, vol: Volume, key: str, want: str) -> bool:
+    if key in {"name", "display_name"}:
+        return vol.display_name == want
+    if key == "status":
+        return str(vol.status) == want
+    if key == "bootable":
+        return str(vol.bootable).lower() == want.lower() or (
+            want in {"1", "true", "True"} and vol.bootable)
+    if key == "size":
+        return str(vol.size) == want
+    if key == "metadata":
+        try:
+            import ast  # noqa: PLC0415 - Cinder evaluates the literal the same way
+
+            meta = ast.literal_eval(want)
+        except (ValueError, SyntaxError):
+            return False
+        return isinstance(meta, dict) and all(vol.metadata.get(k) == v for k, v in meta.items())
+    if key == "consumes_quota":
+        return str(vol.use_quota).lower() == want.lower()
+    value = getattr(vol, key, None)
+    return value is not None and str(value) == want
+
+
+def _field(vol: Volume, key: str) -> Any:
+    if key in {"name", "display_name"}:
+        return vol.display_name
+    return getattr(vol, key, None)
+
+
+async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiResponse:
+    enforce(api, req, "volume:get_all")
+    vols = _listed(api, req)
+    page, links = paginate(api, req, vols, collection="volumes/detail" if detail else "volumes",
+                           field=_field, ident=lambda v: v.id, sort_fields=_SORT_FIELDS)
+    view = volume_detail if detail else volume_summary
+    body: dict[str, Any] = {"volumes": [view(api, req, v) for v in page]}
+    if links:
+        body["volumes_links"] = links
+    if req.at_least("3.45") and req.q_bool("with_count"):
+        body["count"] = len(vols)
+    return ApiResponse(200, body)
+
+
+@route("GET", "/volumes")
+async def index(api: ApiService, req: ApiRequest) -> ApiResponse:
+    return await _list(api, req, detail=False)
+
+
+@route("GET", "/volumes/detail")
+async def detail(api: ApiService, req: ApiRequest) -> ApiResponse:
+    return await _list(api, req, detail=True)
+
+
+@route("GET", "/volumes/{volume_id}")
+async def show(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
+    vol = api.cloud.db.get_volume(volume_id, read_scope(req))
+    enforce(api, req, "volume:get", vol.project_id)
+    return ApiResponse(200, {"volume": volume_detail(api, req, vol)})
+
+
+@route("PUT", "/volumes/{volume_id}")
+async def update(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
+    db = api.cloud.db
+    vol = db.get_volume(volume_id, read_scope(req))
+    enforce(api, req, "volume:update", vol.project_id)
+    body = body_of(req, "volume")
+    check_keys(body, ("name", "description", "metadata", "display_name",
+                      "display_description"), strict=req.at_least("3.53"))
+    if not body:
+        raise HTTPError(400, "Invalid input for field/attribute volume. Value: {}. {} does "
+                             "not have enough properties")
+    name = opt_str(body, "name") if "name" in body else opt_str(body, "display_name")
+    desc = opt_str(body, "description") if "description" in body else \
+        opt_str(body, "display_description")
+    metadata = opt_metadata(body)
+    if vol.status == VolumeStatus.MAINTENANCE:
+        raise InvalidVolume(reason="Volume status must not be maintenance to update.")
+    if "name" in body or "display_name" in body:
+        vol.display_name = name
+    if "description" in body or "display_description" in body:
+        vol.display_description = desc
+    if metadata is not None:
+        vol.metadata = metadata
+    vol.updated_at = db.stamp()
+    return ApiResponse(200, {"volume": volume_detail(api, req, vol)})
+
+
+@route("DELETE", "/volumes/{volume_id}")
+async def delete(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
+    cloud = api.cloud
+    db = cloud.db
+    vol = db.get_volume(volume_id, read_scope(req))
+    enforce(api, req, "volume:delete", vol.project_id)
+    cascade = req.q_bool("cascade")
+    force = req.q_bool("force") if req.at_least("3.23") else False
+    if force:
+        enforce(api, req, "volume:force_delete", vol.project_id)
+    delete_volume(api, vol, cascade=cascade, force=force)
+    return ApiResponse(202, None)
+
+
+def delete_volume(api: ApiService, vol: Volume, *, cascade: bool, force: bool) -> None:
+    """``volume.api.API.delete``: the checks, then ``deleting`` and a cast (or, with no
+    host, destroy at once).  Shared by DELETE and ``os-force_delete``."""
+    cloud = api.cloud
+    db = cloud.db
+    op = Op.FORCE_DELETE if force else Op.DELETE
+    if vol.host is None:
+        # Never reached a backend: Cinder destroys the row here and gives the quota back.
+        from ..volume_create import release_volume_quota  # noqa: PLC0415
+
+        release_volume_quota(cloud, vol.project_id, vol.size, vol.volume_type_id,
+                             vol.use_quota)
+        db.remove(vol, op=Op.DELETE, actor=ACTOR, reason="no host: deleted at the API")
+        return
+    snapshots = db.snapshots_of(vol.id)
+    problems = []
+    if vol.attach_status == "attached":
+        problems.append("attached")
+    if vol.migration_status not in (None, "deleting", "error", "success"):
+        problems.append("migrating")
+    if vol.group_id or vol.consistencygroup_id:
+        problems.append("in a group")
+    if not force and vol.status not in _DELETABLE:
+        problems.append("status")
+    if snapshots and (not cascade or any(
+            s.status not in (SnapshotStatus.AVAILABLE, SnapshotStatus.ERROR)
+            for s in snapshots)):
+        problems.append("snapshots")
+    if problems:
+        raise InvalidVolume(reason="Volume status must be available or error or "
+                                   "error_restoring or error_extending or error_managing and "
+                                   "must not be migrating, attached, belong to a group, have "
+                                   "snapshots, awaiting a transfer, or be disassociated from "
+                                   "snapshots after volume transfer.")
+    if cascade:
+        for snap in snapshots:
+            db.transition(snap, SnapshotStatus.DELETING, op=Op.CASCADE_DELETE, actor=ACTOR)
+    db.transition(vol, VolumeStatus.DELETING, op=op, actor=ACTOR)
+    cloud.bus.cast(ACTOR, Target("cinder-volume", extract_host(vol.host or "")),
+                   "delete_volume", volume_id=vol.id, cascade=cascade)

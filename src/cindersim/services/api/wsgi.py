@@ -1,0 +1,176 @@
+"""The HTTP face of cinder-api: requests, responses, microversions and faults.
+
+These follow ``cinder/api/openstack/wsgi.py`` and ``api_version_request.py``:
+
+* ``OpenStack-API-Version: volume 3.N`` selects the microversion; no header
+  means 3.0; ``latest`` means the maximum (3.71); a version outside
+  [3.0, 3.71] is 406; a route below its minimum version is 404.  The chosen
+  version is echoed in the response with ``Vary: OpenStack-API-Version``.
+* A fault body is ``{"<name>": {"code": N, "message": "..."}}`` with the names
+  of ``Fault._fault_names`` (400 badRequest, 403 forbidden, 404 itemNotFound,
+  409 conflictingRequest, 413 overLimit, ... anything else computeFault);
+  quota faults carry ``Retry-After: 0`` and ``retryAfter``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ...errors import CinderException, QuotaError
+
+__all__ = [
+    "MAX_VERSION",
+    "MIN_VERSION",
+    "ApiRequest",
+    "ApiResponse",
+    "HTTPError",
+    "Version",
+    "fault",
+    "fault_from_exception",
+    "parse_version_header",
+]
+
+
+@attrs.frozen(order=True)
+class Version:
+    """A microversion ``3.N``."""
+
+    major: int
+    minor: int
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        m = re.fullmatch(r"\s*(\d+)\.(\d+)\s*", text)
+        if not m:
+            raise ValueError(text)
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    def at_least(self, text: str) -> bool:
+        return self >= Version.parse(text)
+
+
+MIN_VERSION = Version(3, 0)
+MAX_VERSION = Version(3, 71)
+
+_FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
+                405: "badMethod", 409: "conflictingRequest", 413: "overLimit",
+                415: "badMediaType", 501: "notImplemented", 503: "serviceUnavailable"}
+
+
+class HTTPError(Exception):
+    """Raised by controllers for an HTTP-level fault that is not a Cinder exception."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+@attrs.frozen
+class ApiResponse:
+    """What cinder-api answers: status, headers, and a JSON-able body (or None)."""
+
+    status: int
+    body: Any = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+
+    def encoded(self) -> bytes:
+        return b"" if self.body is None else json.dumps(self.body).encode()
+
+
+@attrs.frozen
+class ApiRequest:
+    """One parsed request as the controllers see it."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    body: Any
+    version: Version
+    context: Any
+    """The caller's :class:`~cindersim.identity.RequestContext`."""
+    project_id: str | None
+    """The project named in the URL (None for 3.67+ project-less URLs)."""
+    request_id: str
+
+    def q(self, name: str, default: str | None = None) -> str | None:
+        """The last value of a query parameter (Cinder reads params as a dict)."""
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+    def q_bool(self, name: str) -> bool:
+        """Cinder's ``strutils.bool_from_string`` on a query parameter, strict."""
+        raw = self.q(name)
+        if raw is None:
+            return False
+        low = raw.strip().lower()
+        if low in {"1", "t", "true", "on", "y", "yes"}:
+            return True
+        if low in {"0", "f", "false", "off", "n", "no"}:
+            return False
+        raise HTTPError(400, f"Invalid value '{raw}' for {name}: Unrecognized value '{raw}', "
+                             "acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', "
+                             "'on', 't', 'true', 'y', 'yes'")
+
+    def at_least(self, version: str) -> bool:
+        return self.version.at_least(version)
+
+
+def fault(status: int, message: str, headers: Mapping[str, str] | None = None) -> ApiResponse:
+    """A Cinder fault response."""
+    name = _FAULT_NAMES.get(status, "computeFault")
+    inner: dict[str, Any] = {"code": status, "message": message}
+    hdrs = dict(headers or {})
+    if status == 413:
+        hdrs.setdefault("Retry-After", "0")
+        inner["retryAfter"] = hdrs["Retry-After"]
+    return ApiResponse(status, {name: inner}, hdrs)
+
+
+def fault_from_exception(exc: CinderException | HTTPError) -> ApiResponse:
+    """Map an exception to the fault Cinder's FaultWrapper would produce."""
+    if isinstance(exc, HTTPError):
+        return fault(exc.status, exc.message, exc.headers)
+    code = exc.code if exc.code in _FAULT_NAMES or exc.code >= 500 else 500
+    message = str(exc)
+    if isinstance(exc, QuotaError):
+        # Cinder prefixes quota messages with the exception class name.
+        message = f"{type(exc).__name__}: {message}"
+    return fault(code, message)
+
+
+def parse_version_header(headers: Mapping[str, str]) -> Version:
+    """The requested microversion; raises HTTPError(406/400) as Cinder does."""
+    raw = headers.get("openstack-api-version")
+    if raw is None:
+        return MIN_VERSION
+    text = raw.strip()
+    parts = text.split()
+    if len(parts) == 2 and parts[0].lower() == "volume":
+        text = parts[1]
+    elif len(parts) == 1:
+        # Cinder requires the service type; without it the header is ignored.
+        return MIN_VERSION
+    else:
+        return MIN_VERSION
+    if text.lower() == "latest":
+        return MAX_VERSION
+    try:
+        version = Version.parse(text)
+    except ValueError:
+        raise HTTPError(400, f"API Version String {text} is of invalid format. It must be of "
+                             "format 'major.minor'.") from None
+    if not MIN_VERSION <= version <= MAX_VERSION:
+        raise HTTPError(406, f"Version {version} is not supported by the API. Minimum is "
+                             f"{MIN_VERSION} and maximum is {MAX_VERSION}.")
+    return version

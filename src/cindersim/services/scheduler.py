@@ -1,0 +1,148 @@
+"""cinder-scheduler: places volumes with the FilterScheduler, over the bus.
+
+The decisions themselves are pure functions in :mod:`.filters` over the
+:class:`~.host_manager.HostManager`; this module is the service around them:
+it consumes the ``cinder-scheduler`` topic, keeps the host manager fed from the
+volume services' fanout capability reports, writes the chosen host to the
+volume row and casts the work on to that ``cinder-volume`` (Cinder's RPC order
+since Queens: api -> scheduler -> volume, for plain creates, clones and creates
+from snapshots alike).  A NoValidBackend leaves the volume in ``error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from ..bus import Consumer, Message, Target
+from ..states import Op, VolumeStatus
+from .filters import RequestSpec, RetryRecord, SchedulerConfig, schedule_create_volume
+from .host_manager import HostManager, extract_host
+
+if TYPE_CHECKING:
+    from ..cloud import Cloud
+
+__all__ = ["ACTOR", "TOPIC", "SchedulerService"]
+
+ACTOR = "cinder-scheduler"
+TOPIC = "cinder-scheduler"
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+class SchedulerService:
+    """The cinder-scheduler service of one cloud."""
+
+    def __init__(self, cloud: Cloud, *, config: SchedulerConfig | None = None) -> None:
+        self.cloud = cloud
+        opts = cloud.config.default
+        self.config = config if config is not None else SchedulerConfig.from_options({
+            "scheduler_default_filters": opts["scheduler_default_filters"],
+            "scheduler_default_weighers": opts["scheduler_default_weighers"],
+            "scheduler_max_attempts": opts["scheduler_max_attempts"],
+            "capacity_weight_multiplier": opts["capacity_weight_multiplier"],
+            "allocated_capacity_weight_multiplier": opts["allocated_capacity_weight_multiplier"],
+            "volume_number_multiplier": opts["volume_number_multiplier"],
+        })
+        self.host_manager = HostManager(
+            max_over_subscription_ratio="20.0",
+            service_down_time=float(opts["service_down_time"]))
+        self.handlers: dict[str, Handler] = {
+            "create_volume": self.create_volume,
+            "update_service_capabilities": self.update_service_capabilities,
+        }
+        self.consumer: Consumer | None = None
+        self.decisions = 0
+
+    def start(self) -> None:
+        """Start consuming (and register the services the scheduler knows of)."""
+        if self.consumer is None:
+            self.consumer = self.cloud.bus.consume(TOPIC, self._dispatch, server="scheduler-1",
+                                                   name=ACTOR)
+        else:
+            self.consumer.start()
+
+    def stop(self) -> None:
+        if self.consumer is not None:
+            self.consumer.stop()
+
+    async def _dispatch(self, msg: Message) -> Any:
+        handler = self.handlers.get(msg.method)
+        if handler is None:
+            raise NotImplementedError(f"cinder-scheduler has no method {msg.method}")
+        return await handler(**msg.args)
+
+    # --- capability reports ----------------------------------------------------------
+    async def update_service_capabilities(self, *, service_name: str, host: str,
+                                          capabilities: dict[str, Any], timestamp: float,
+                                          availability_zone: str) -> None:
+        """A volume service's fanout report (every backend_stats_polling_interval)."""
+        hm = self.host_manager
+        now = self.cloud.sim.now()
+        hm.register_service(host, availability_zone=availability_zone, now=now)
+        hm.service_heartbeat(host, now)
+        hm.update_service_capabilities(host, capabilities, timestamp=timestamp,
+                                       availability_zone=availability_zone)
+
+    def refresh_heartbeats(self) -> None:
+        """Services write a heartbeat every report_interval (10 s) while they run.
+
+        Rather than a timer per service every 10 s, a running service is taken to
+        have just reported; a stopped one keeps its last heartbeat and so goes
+        down ``service_down_time`` (60 s) after it stopped, as in Cinder.
+        """
+        now = self.cloud.sim.now()
+        for svc in self.cloud.volume_services.values():
+            if svc.running:
+                self.host_manager.service_heartbeat(svc.host, now)
+
+    # --- scheduling ------------------------------------------------------------------
+    def decide(self, request_spec: RequestSpec, retry: RetryRecord | None) -> Any:
+        self.refresh_heartbeats()
+        db = self.cloud.db
+        self.decisions += 1
+
+        def volume_host(vid: str) -> str | None:
+            vol = db.volumes.get(vid)
+            return vol.host if vol else None
+
+        def volume_number(backend_id: str) -> int:
+            return sum(1 for v in db.volumes.values() if v.host == backend_id)
+
+        return schedule_create_volume(self.host_manager, request_spec, config=self.config,
+                                      now=self.cloud.sim.now(), retry=retry,
+                                      rng=self.cloud.sim.rng, volume_host=volume_host,
+                                      volume_number=volume_number)
+
+    async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
+                            filter_properties: dict[str, Any]) -> None:
+        """Filter, weigh, pick; write the host; cast create_volume to that backend."""
+        cloud = self.cloud
+        db = cloud.db
+        vol = db.volumes.get(volume_id)
+        if vol is None:  # deleted while the message waited in the queue
+            return
+        retry = RetryRecord.from_dict(filter_properties.get("retry"))
+        if retry is None and self.config.max_attempts > 1:
+            retry = RetryRecord(num_attempts=0)
+        decision = self.decide(request_spec, retry)
+        cloud.trace.emit("schedule", ACTOR, decision.narrate(), resource=f"volume:{volume_id}",
+                         decision=decision.to_dict())
+        error = decision.error()
+        if error is not None:
+            db.transition(vol, VolumeStatus.ERROR, op=Op.CREATE, actor=ACTOR, reason=str(error))
+            return
+        backend_id = decision.chosen
+        assert backend_id is not None
+        vol.host = backend_id
+        vol.availability_zone = self._backend_az(backend_id) or vol.availability_zone
+        service_host = extract_host(backend_id) or backend_id
+        props = dict(filter_properties)
+        props["retry"] = decision.retry.to_dict() if decision.retry is not None else None
+        cloud.bus.cast(ACTOR, Target("cinder-volume", service_host), "create_volume",
+                       volume_id=volume_id, request_spec=request_spec,
+                       filter_properties=props, allow_reschedule=decision.retry is not None)
+
+    def _backend_az(self, backend_id: str) -> str | None:
+        state = self.host_manager.get_backend_state(backend_id)
+        return getattr(state, "availability_zone", None) if state is not None else None

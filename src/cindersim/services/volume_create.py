@@ -1,0 +1,162 @@
+"""cinder-volume's create and delete flows (``cinder/volume/flows/manager/create_volume.py``,
+``VolumeManager.delete_volume``).
+
+Create: the scheduler has already picked this backend and written the host.
+The manager runs the driver (blank, from a snapshot, or a clone); on success the
+volume becomes ``available``.  On a driver failure it reschedules, as
+OnFailureRescheduleTask does: it clears the host, records the error in the
+retry dict and casts back to the scheduler, unless rescheduling is off or
+used up, in which case the volume goes to ``error``.  Failures Cinder never
+reschedules (a missing source) go straight to ``error``.
+
+Delete: the API has set ``deleting``.  The manager removes the export, then the
+LV; ``VolumeIsBusy`` (a thick snapshot exists) puts the volume back to
+``available``, any other error to ``error_deleting``; success destroys the row
+and gives the quota back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from ..bus import Target
+from ..errors import CinderException, NotFound, VolumeIsBusy
+from ..states import Op, SnapshotStatus, VolumeStatus
+from .filters import RequestSpec
+
+if TYPE_CHECKING:
+    from .volume import VolumeService
+
+__all__ = ["METHODS", "create_volume", "delete_volume"]
+
+
+async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: RequestSpec,
+                        filter_properties: dict[str, Any], allow_reschedule: bool) -> None:
+    cloud = svc.cloud
+    db = cloud.db
+    vol = db.volumes.get(volume_id)
+    if vol is None:
+        return
+    source = "blank"
+    op = Op.CREATE
+    try:
+        if vol.snapshot_id:
+            source, op = "snapshot", Op.CREATE_FROM_SOURCE
+            snap = db.get_snapshot(vol.snapshot_id)
+            await svc.drive("create_volume_from_snapshot", svc.driver.create_volume_from_snapshot,
+                            vol, snap, resource=f"volume:{vol.id}")
+        elif vol.source_volid:
+            source, op = "source volume", Op.CREATE_FROM_SOURCE
+            src = db.get_volume(vol.source_volid)
+            await svc.drive("create_cloned_volume", svc.driver.create_cloned_volume, vol, src,
+                            resource=f"volume:{vol.id}")
+        else:
+            await svc.drive("create_volume", svc.driver.create_volume, vol,
+                            resource=f"volume:{vol.id}")
+    except CinderException as exc:
+        if vol.id not in db.volumes:
+            return
+        retry = dict(filter_properties.get("retry") or {})
+        attempts = int(retry.get("num_attempts", 0))
+        max_attempts = svc.cloud.scheduler.config.max_attempts
+        reschedulable = allow_reschedule and not isinstance(exc, NotFound) and retry
+        if reschedulable and attempts < max_attempts:
+            await _reschedule(svc, vol.id, request_spec, filter_properties, retry, exc)
+            return
+        db.transition(vol, VolumeStatus.ERROR, op=op, actor=svc.actor,
+                      reason=f"{type(exc).__name__}: {exc}")
+        return
+    if vol.id not in db.volumes:
+        return
+    svc.allocated_capacity_gb += vol.size
+    vol.launched_at = db.stamp()
+    db.transition(vol, VolumeStatus.AVAILABLE, op=op, actor=svc.actor,
+                  reason=f"created from {source}" if source != "blank" else None)
+
+
+async def _reschedule(svc: VolumeService, volume_id: str, request_spec: RequestSpec,
+                      filter_properties: dict[str, Any], retry: dict[str, Any],
+                      exc: Exception) -> None:
+    """OnFailureRescheduleTask: clean up, clear the host, recast to the scheduler."""
+    cloud = svc.cloud
+    vol = cloud.db.volumes[volume_id]
+    # The partial volume is removed from this backend before trying elsewhere.
+    with contextlib.suppress(CinderException):
+        await svc.drive("delete_volume", svc.driver.delete_volume, vol,
+                        resource=f"volume:{vol.id}")
+    vol.host = None
+    retry = dict(retry)
+    retry["exc"] = f"{type(exc).__name__}: {exc}"
+    props = dict(filter_properties)
+    props["retry"] = retry
+    cloud.trace.emit("reschedule", svc.actor, f"volume {volume_id[:8]} failed on {svc.host}; "
+                     "rescheduling", resource=f"volume:{volume_id}",
+                     attempt=retry.get("num_attempts"), error=retry["exc"])
+    cloud.bus.cast(svc.actor, Target("cinder-scheduler"), "create_volume", volume_id=volume_id,
+                   request_spec=request_spec, filter_properties=props)
+
+
+async def delete_volume(svc: VolumeService, *, volume_id: str, cascade: bool = False) -> None:
+    cloud = svc.cloud
+    db = cloud.db
+    vol = db.volumes.get(volume_id)
+    if vol is None:
+        return
+    op = Op.DELETE
+    if cascade:
+        for snap in db.snapshots_of(vol.id):
+            try:
+                await svc.drive("delete_snapshot", svc.driver.delete_snapshot, snap,
+                                resource=f"snapshot:{snap.id}")
+            except CinderException as exc:
+                db.transition(snap, SnapshotStatus.ERROR_DELETING, op=Op.CASCADE_DELETE,
+                              actor=svc.actor, reason=str(exc))
+                db.transition(vol, VolumeStatus.ERROR_DELETING, op=op, actor=svc.actor,
+                              reason=str(exc))
+                return
+            _release_snapshot_quota(svc, snap.project_id, snap.volume_size)
+            db.remove(snap, op=Op.CASCADE_DELETE, actor=svc.actor)
+    try:
+        await svc.drive("remove_export", svc.driver.remove_export, vol,
+                        resource=f"volume:{vol.id}")
+        await svc.drive("delete_volume", svc.driver.delete_volume, vol,
+                        resource=f"volume:{vol.id}")
+    except VolumeIsBusy as exc:
+        db.transition(vol, VolumeStatus.AVAILABLE, op=op, actor=svc.actor, reason=str(exc))
+        return
+    except CinderException as exc:
+        db.transition(vol, VolumeStatus.ERROR_DELETING, op=op, actor=svc.actor,
+                      reason=f"{type(exc).__name__}: {exc}")
+        return
+    if vol.launched_at is not None:
+        svc.allocated_capacity_gb = max(0, svc.allocated_capacity_gb - vol.size)
+    release_volume_quota(svc.cloud, vol.project_id, vol.size, vol.volume_type_id,
+                         vol.use_quota)
+    vol.terminated_at = db.stamp()
+    db.remove(vol, op=op, actor=svc.actor)
+
+
+def release_volume_quota(cloud: Any, project_id: str, size: int, volume_type_id: str | None,
+                         use_quota: bool = True) -> None:
+    """Negative deltas are always allowed: reserve then commit, as the manager does."""
+    if not use_quota:
+        return
+    type_name = None
+    if volume_type_id is not None and volume_type_id in cloud.db.volume_types:
+        type_name = cloud.db.volume_types[volume_type_id].name
+    ids = cloud.quota.reserve(project_id, cloud.quota.volume_deltas(-size, type_name, count=-1))
+    cloud.quota.commit(ids)
+
+
+def _release_snapshot_quota(svc: VolumeService, project_id: str, size: int) -> None:
+    quota = svc.cloud.quota
+    ids = quota.reserve(project_id, quota.snapshot_deltas(-size, count=-1))
+    quota.commit(ids)
+
+
+METHODS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "create_volume": create_volume,
+    "delete_volume": delete_volume,
+}
