@@ -373,3 +373,26 @@ def test_restore_into_a_larger_volume(first: list[tuple[int, int, bool]],
     expected = vol.copy(48 + extra)
     expected.write(48, extra, "tail")  # beyond the backup, the target keeps its data
     assert target == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(writes, writes)
+def test_larger_sha_blocks_round_trip(first: list[tuple[int, int, bool]],
+                                      second: list[tuple[int, int, bool]]) -> None:
+    """A 64 KiB SHA block: digests and changed runs cover two 32 KiB blocks each."""
+    d = driver(chunk_size=8 * BLOCK_SIZE, sha_block_size=2 * BLOCK_SIZE)
+    vol = BlockData(48)
+    apply(vol, first, "a")
+    full = d.backup(backup_id=bid(1), volume_id=VID, volume=vol, now=NOW)
+    sha = body(d, full.container, f"{full.service_metadata}_sha256file")
+    assert sha.total == 24
+    assert len(list(sha.sha256s())) == 24
+    apply(vol, second, "b")
+    inc = d.backup(backup_id=bid(2), volume_id=VID, volume=vol, now=NOW,
+                   parent=full.ref(bid(1), VID))
+    m = body(d, inc.container, f"{inc.service_metadata}_metadata")
+    assert all(e["offset"] % (2 * BLOCK_SIZE) == 0 and e["length"] % (2 * BLOCK_SIZE) == 0
+               for obj in m["objects"] for e in obj.values())
+    target = BlockData(48)
+    d.restore([full.ref(bid(1), VID), inc.ref(bid(2), VID)], target)
+    assert target == vol

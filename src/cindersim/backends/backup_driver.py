@@ -306,12 +306,13 @@ class Sha256File:
 
     def sha256s(self) -> Iterator[str]:
         """Every digest in order (33 million for 1 TiB: iterate, don't listify, big ones)."""
-        zero = self.sha256(0) if self.total and (not self.units or self.units[0]) else None
+        zero = (ZERO_BLOCK_SHA256 if self.chunk_size == SHA_BLOCK_SIZE
+                else hashlib.sha256(bytes(self.chunk_size)).hexdigest())
         keyed = dict(zip(self.units, self.keys, strict=True))
         for i in range(self.total):
             key = keyed.get(i)
             if key is None:
-                yield zero if zero is not None else self.sha256(i)
+                yield zero
             else:
                 yield hashlib.sha256(key.to_bytes(8, "big")).hexdigest()
 
