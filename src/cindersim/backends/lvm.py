@@ -846,8 +846,9 @@ class VolumeGroup:
             assert st is not None
             for phys in lv.chunk_map.values():
                 self._unref(st, phys)
-        if lv.kind == "cow" and lv.origin in self._lvs:
-            self._lvs[lv.origin].snapshots.remove(lv.name)
+        origin = self._lvs.get(lv.origin) if lv.kind == "cow" else None
+        if origin is not None and lv.name in origin.snapshots:
+            origin.snapshots.remove(lv.name)
         del self._lvs[lv.name]
 
     def _remove(self, lv: _LV) -> None:
