@@ -15,8 +15,15 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..bus import Consumer, Message, Target
-from ..states import Op, VolumeStatus
-from .filters import RequestSpec, RetryRecord, SchedulerConfig, schedule_create_volume
+from ..states import Op, SnapshotStatus, VolumeStatus
+from .filters import (
+    RequestSpec,
+    RetryRecord,
+    SchedulerConfig,
+    SchedulingDecision,
+    backend_passes_filters,
+    schedule_create_volume,
+)
 from .host_manager import HostManager, extract_host
 
 if TYPE_CHECKING:
@@ -50,6 +57,8 @@ class SchedulerService:
         self.handlers: dict[str, Handler] = {
             "create_volume": self.create_volume,
             "update_service_capabilities": self.update_service_capabilities,
+            "extend_volume": self.extend_volume,
+            "create_snapshot": self.create_snapshot,
         }
         self.consumer: Consumer | None = None
         self.decisions = 0
@@ -146,3 +155,75 @@ class SchedulerService:
     def _backend_az(self, backend_id: str) -> str | None:
         state = self.host_manager.get_backend_state(backend_id)
         return getattr(state, "availability_zone", None) if state is not None else None
+
+    # --- capacity checks on a volume's own backend (extend, snapshot) --------------------
+    def check_backend(self, backend: str, request_spec: RequestSpec,
+                      new_size: int | None = None) -> SchedulingDecision:
+        """``FilterScheduler.backend_passes_filters`` against *backend* (``host@backend``)."""
+        self.refresh_heartbeats()
+        db = self.cloud.db
+        self.decisions += 1
+
+        def volume_host(vid: str) -> str | None:
+            vol = db.volumes.get(vid)
+            return vol.host if vol else None
+
+        def volume_number(backend_id: str) -> int:
+            return sum(1 for v in db.volumes.values() if v.host == backend_id)
+
+        return backend_passes_filters(self.host_manager, backend, request_spec,
+                                      config=self.config, now=self.cloud.sim.now(),
+                                      new_size=new_size, rng=self.cloud.sim.rng,
+                                      volume_host=volume_host, volume_number=volume_number)
+
+    async def extend_volume(self, *, volume_id: str, new_size: int, reservations: list[str],
+                            request_spec: RequestSpec) -> None:
+        """SchedulerManager.extend_volume (Ocata+): can the volume's backend hold
+        ``new_size - size`` more?  Yes: consume the delta there and cast
+        ``extend_volume`` to that cinder-volume.  NoValidBackend: roll the quota
+        reservation back and return the volume to its ``previous_status``."""
+        cloud = self.cloud
+        db = cloud.db
+        vol = db.volumes.get(volume_id)
+        if vol is None or vol.host is None:
+            cloud.quota.rollback(reservations)
+            return
+        backend = extract_host(vol.host) or vol.host
+        decision = self.check_backend(backend, request_spec, new_size=new_size)
+        cloud.trace.emit("schedule", ACTOR, decision.narrate(), resource=f"volume:{volume_id}",
+                         decision=decision.to_dict())
+        error = decision.error()
+        if error is not None or decision.chosen is None:
+            cloud.quota.rollback(reservations)
+            previous = vol.previous_status or VolumeStatus.AVAILABLE
+            vol.previous_status = None
+            db.transition(vol, previous, op=Op.EXTEND, actor=ACTOR,
+                          reason=f"Failed to schedule_extend_volume: {error}")
+            return
+        self.host_manager.consume_from_volume(decision.chosen, new_size - vol.size,
+                                              now=cloud.sim.now())
+        cloud.bus.cast(ACTOR, Target("cinder-volume", backend), "extend_volume",
+                       volume_id=volume_id, new_size=new_size, reservations=reservations)
+
+    async def create_snapshot(self, *, snapshot_id: str, volume_id: str, backend: str,
+                              request_spec: RequestSpec) -> None:
+        """SchedulerManager.create_snapshot (Queens+): only a capacity check of the
+        volume's backend for the snapshot's size; on success consume it there and cast
+        ``create_snapshot`` to that cinder-volume, else the snapshot goes to ``error``."""
+        cloud = self.cloud
+        db = cloud.db
+        snap = db.snapshots.get(snapshot_id)
+        if snap is None:
+            return
+        decision = self.check_backend(backend, request_spec)
+        cloud.trace.emit("schedule", ACTOR, decision.narrate(),
+                         resource=f"snapshot:{snapshot_id}", decision=decision.to_dict())
+        error = decision.error()
+        if error is not None or decision.chosen is None:
+            db.transition(snap, SnapshotStatus.ERROR, op=Op.SNAPSHOT_CREATE, actor=ACTOR,
+                          reason=f"Failed to schedule_create_snapshot: {error}")
+            return
+        self.host_manager.consume_from_volume(decision.chosen, request_spec.size,
+                                              now=cloud.sim.now())
+        cloud.bus.cast(ACTOR, Target("cinder-volume", backend), "create_snapshot",
+                       snapshot_id=snapshot_id, volume_id=volume_id)

@@ -1,8 +1,121 @@
-"""Placeholder: filled in by the flows issue."""
+"""cinder-volume's snapshot and extend flows (``VolumeManager.create_snapshot``,
+``delete_snapshot`` and ``extend_volume`` in ``cinder/volume/manager.py``).
+
+Create snapshot: the scheduler has checked the volume's backend for capacity
+and cast here.  The driver makes the LVM snapshot; success sets ``available``
+and progress ``100%``, any driver error ``error``.  Quota was committed at the
+API, so a snapshot in ``error`` keeps counting until it is deleted.
+
+Delete snapshot: the API has set ``deleting``.  The driver removes the LV;
+``SnapshotIsBusy`` puts it back to ``available``, any other error to
+``error_deleting``; success gives back ``snapshots`` -1 and ``gigabytes``
+-volume_size (unless ``no_snapshot_gb_quota``) and destroys the row.
+
+Extend: the API reserved ``gigabytes`` +delta and set ``extending``; the
+scheduler found room on this backend.  The driver grows the LV; success
+commits the reservation, writes the new size and returns the volume to
+``in-use`` if it has attachments, else ``available``; a driver error leaves
+``error_extending`` and rolls the reservation back.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-METHODS: dict[str, Callable[..., Awaitable[Any]]] = {}
+from ..errors import CinderException
+from ..states import Op, SnapshotStatus, VolumeStatus
+
+if TYPE_CHECKING:
+    from .volume import VolumeService
+
+__all__ = ["METHODS", "create_snapshot", "delete_snapshot", "extend_volume",
+           "release_snapshot_quota"]
+
+
+async def create_snapshot(svc: VolumeService, *, snapshot_id: str, volume_id: str) -> None:
+    db = svc.cloud.db
+    snap = db.snapshots.get(snapshot_id)
+    if snap is None:  # deleted (forced) while the message waited
+        return
+    try:
+        await svc.drive("create_snapshot", svc.driver.create_snapshot, snap,
+                        resource=f"snapshot:{snap.id}")
+    except CinderException as exc:
+        if snap.id in db.snapshots:
+            db.transition(snap, SnapshotStatus.ERROR, op=Op.SNAPSHOT_CREATE, actor=svc.actor,
+                          reason=f"{type(exc).__name__}: {exc}")
+        return
+    if snap.id not in db.snapshots or snap.status != SnapshotStatus.CREATING:
+        return  # reset or force-deleted meanwhile: Cinder's save would not resurrect it
+    snap.progress = "100%"
+    db.transition(snap, SnapshotStatus.AVAILABLE, op=Op.SNAPSHOT_CREATE, actor=svc.actor)
+
+
+async def delete_snapshot(svc: VolumeService, *, snapshot_id: str,
+                          op: str = Op.SNAPSHOT_DELETE) -> None:
+    db = svc.cloud.db
+    snap = db.snapshots.get(snapshot_id)
+    if snap is None:
+        return
+    try:
+        await svc.drive("delete_snapshot", svc.driver.delete_snapshot, snap,
+                        resource=f"snapshot:{snap.id}")
+    except CinderException as exc:
+        if snap.id not in db.snapshots:
+            return
+        busy = type(exc).__name__ == "SnapshotIsBusy"
+        db.transition(snap, SnapshotStatus.AVAILABLE if busy else SnapshotStatus.ERROR_DELETING,
+                      op=op, actor=svc.actor, reason=f"{type(exc).__name__}: {exc}")
+        return
+    if snap.id not in db.snapshots:
+        return
+    if snap.use_quota:
+        release_snapshot_quota(svc, snap.project_id, snap.volume_size, snap.volume_type_id)
+    db.remove(snap, op=op, actor=svc.actor)
+
+
+def release_snapshot_quota(svc: VolumeService, project_id: str, size: int,
+                           volume_type_id: str | None) -> None:
+    """snapshots -1, gigabytes -size (and the per-type keys): reserve then commit."""
+    cloud = svc.cloud
+    vtype = cloud.db.volume_types.get(volume_type_id or "")
+    ids = cloud.quota.reserve(project_id, cloud.quota.snapshot_deltas(
+        -size, vtype.name if vtype is not None else None, count=-1))
+    cloud.quota.commit(ids)
+
+
+async def extend_volume(svc: VolumeService, *, volume_id: str, new_size: int,
+                        reservations: list[str]) -> None:
+    cloud = svc.cloud
+    db = cloud.db
+    vol = db.volumes.get(volume_id)
+    if vol is None:
+        cloud.quota.rollback(reservations)
+        return
+    try:
+        await svc.drive("extend_volume", svc.driver.extend_volume, vol, new_size,
+                        resource=f"volume:{vol.id}")
+    except CinderException as exc:
+        cloud.quota.rollback(reservations)
+        if vol.id in db.volumes:
+            db.transition(vol, VolumeStatus.ERROR_EXTENDING, op=Op.EXTEND, actor=svc.actor,
+                          reason=f"{type(exc).__name__}: {exc}")
+        return
+    cloud.quota.commit(reservations)
+    if vol.id not in db.volumes:
+        return
+    delta = new_size - vol.size
+    vol.size = new_size
+    if vol.launched_at is not None:
+        svc.allocated_capacity_gb += delta
+    status = VolumeStatus.IN_USE if db.attachments_of(vol.id) else VolumeStatus.AVAILABLE
+    db.transition(vol, status, op=Op.EXTEND, actor=svc.actor,
+                  reason=f"extended to {new_size}G")
+
+
+METHODS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "create_snapshot": create_snapshot,
+    "delete_snapshot": delete_snapshot,
+    "extend_volume": extend_volume,
+}
