@@ -20,12 +20,14 @@ import attrs
 
 from .backends.faults import FaultPlan, FaultRule
 from .backends.iscsi import IscsiNetwork
+from .backends.lvm import LvData
 from .bus import Bus
 from .config import CloudConfig, load_config
 from .db import Database, Project, VolumeType
 from .identity import IdentityStore, default_cloud
 from .policy import Policy
 from .services.api.service import ApiService
+from .services.backup import BackupService, schedule_backup
 from .services.quota import QuotaEngine
 from .services.scheduler import SchedulerService
 from .services.volume import VolumeService
@@ -84,6 +86,8 @@ class Cloud:
         self.scheduler = SchedulerService(self)
         self.volume_services: dict[str, VolumeService] = {
             b.service_host: VolumeService(self, b) for b in self.config.backends}
+        self.backup = BackupService(self)
+        self.scheduler.handlers["create_backup"] = self._schedule_backup
         self.started = False
         self.create_from_backup: Callable[..., Awaitable[Any]] | None = None
         """Set by cinder-backup when present: POST /volumes with ``backup_id`` (3.47)."""
@@ -101,6 +105,7 @@ class Cloud:
         self.scheduler.start()
         for svc in self.volume_services.values():
             svc.start()
+        self.backup.start()
         await self.bus.quiescent()
 
     async def settle(self, *, timeout: float | None = None) -> None:
@@ -119,6 +124,26 @@ class Cloud:
     async def advance(self, seconds: float) -> None:
         """Let *seconds* of virtual time pass (periodic reports keep running)."""
         await asyncio.sleep(seconds)
+
+    async def _schedule_backup(self, **kwargs: Any) -> None:
+        await schedule_backup(self, **kwargs)
+
+    # --- the data plane ---------------------------------------------------------------------
+    def volume_service_of(self, volume_id: str) -> VolumeService:
+        """The cinder-volume that holds *volume_id* (by the volume's ``host``)."""
+        vol = self.db.get_volume(volume_id)
+        for svc in self.volume_services.values():
+            if vol.host is not None and vol.host.split("#")[0] == svc.host:
+                return svc
+        raise KeyError(f"volume {volume_id} is on no backend")
+
+    def volume_data(self, volume_id: str) -> LvData:
+        """The blocks of a volume, as a guest or the backup service sees them."""
+        return self.volume_service_of(volume_id).driver.volume_data(volume_id)
+
+    def snapshot_data(self, snapshot_id: str) -> LvData:
+        snap = self.db.get_snapshot(snapshot_id)
+        return self.volume_service_of(snap.volume_id).driver.snapshot_data(snapshot_id)
 
     # --- users ------------------------------------------------------------------------------
     def token(self, user: str, project: str | None = None) -> str:

@@ -63,9 +63,17 @@ class ApiService:
         self.cloud = cloud
         self.base_url = base_url
         self.router = Router()
-        from . import actions, attachments, limits, quotas, snapshots, volumes  # noqa: PLC0415
+        from . import (  # noqa: PLC0415
+            actions,
+            attachments,
+            backups,
+            limits,
+            quotas,
+            snapshots,
+            volumes,
+        )
 
-        for module in (volumes, actions, attachments, snapshots, quotas, limits):
+        for module in (volumes, actions, attachments, snapshots, backups, quotas, limits):
             self.router.add_module(module)
         self.requests = 0
         self.errors_5xx = 0
@@ -134,6 +142,10 @@ class ApiService:
                                                      "for this resource."), version)
             return self._with_version(fault(404, "The resource could not be found."), version)
         parsed_body = _parse_body(body) if method in {"POST", "PUT"} else None
+        if project_id is not None and project_id != context.project_id:
+            # wsgi.Resource._process_stack: the URL's project must be the token's
+            # (admins too); only 3.67's project-less URLs skip this.
+            return self._with_version(fault(400, "Malformed request url"), version)
         req = ApiRequest(method=method, path=sub, query=parse_qs(query_string,
                                                                  keep_blank_values=True),
                          headers=hdrs, body=parsed_body, version=version, context=context,

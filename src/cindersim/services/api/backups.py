@@ -1,0 +1,266 @@
+"""``/backups``: create, list, show, delete, restore, and the admin actions
+(``cinder/api/contrib/backups.py``, ``cinder/backup/api.py``).
+
+Every check runs before the first write, so a refused request changes nothing.
+Create reserves quota (backups +1, backup_gigabytes +size), saves the volume's
+status in ``previous_status`` and moves it to ``backing-up``, writes the backup
+``creating``, commits, and casts to cinder-scheduler (Ussuri's RPC order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ...bus import Target
+from ...db import Backup
+from ...errors import InvalidBackup, InvalidSnapshot, InvalidVolume, OverQuota
+from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
+from ..quota import over_quota_error
+from .common import (
+    admin,
+    body_of,
+    check_keys,
+    enforce,
+    invalid_field,
+    link,
+    opt_bool,
+    opt_metadata,
+    opt_str,
+    paginate,
+    read_scope,
+)
+from .router import route
+from .wsgi import ApiRequest, ApiResponse, HTTPError
+
+if TYPE_CHECKING:
+    from .service import ApiService
+
+ACTOR = "cinder-api"
+_SORT_FIELDS = ("created_at", "updated_at", "id", "name", "size", "status",
+                "display_name", "volume_id")
+
+
+def backup_summary(api: ApiService, req: ApiRequest, b: Backup) -> dict[str, Any]:
+    return {"id": b.id, "name": b.display_name, "links": link(api, req, "backups", b.id)}
+
+
+def backup_detail(api: ApiService, req: ApiRequest, b: Backup) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "id": b.id, "status": str(b.status), "size": b.size, "object_count": b.object_count,
+        "availability_zone": b.availability_zone, "container": b.container,
+        "created_at": b.created_at, "updated_at": b.updated_at, "name": b.display_name,
+        "description": b.display_description, "fail_reason": b.fail_reason,
+        "volume_id": b.volume_id, "links": link(api, req, "backups", b.id),
+        "is_incremental": b.is_incremental, "has_dependent_backups": b.has_dependent_backups,
+        "snapshot_id": b.snapshot_id, "data_timestamp": b.data_timestamp,
+    }
+    if req.at_least("3.18") and admin(req):
+        d["os-backup-project-attr:project_id"] = b.project_id
+    if req.at_least("3.43"):
+        d["metadata"] = dict(b.metadata)
+    if req.at_least("3.56"):
+        d["user_id"] = b.user_id
+    return d
+
+
+@route("POST", "/backups")
+async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
+    cloud = api.cloud
+    db = cloud.db
+    ctx = req.context
+    body = body_of(req, "backup")
+    keys = ["volume_id", "container", "name", "description", "incremental", "force",
+            "snapshot_id"]
+    if req.at_least("3.43"):
+        keys.append("metadata")
+    if req.at_least("3.51"):
+        keys.append("availability_zone")
+    check_keys(body, keys, strict=True)
+    volume_id = opt_str(body, "volume_id", nullable=False)
+    if volume_id is None:
+        raise invalid_field("volume_id", None, "'volume_id' is a required property")
+    name = opt_str(body, "name")
+    description = opt_str(body, "description")
+    container = opt_str(body, "container")
+    incremental = bool(opt_bool(body, "incremental"))
+    force = bool(opt_bool(body, "force"))
+    snapshot_id = opt_str(body, "snapshot_id")
+    metadata = opt_metadata(body) or {}
+    vol = db.get_volume(volume_id, read_scope(req))
+    enforce(api, req, "backup:create", vol.project_id)
+    snapshot = None
+    if snapshot_id:
+        snapshot = db.get_snapshot(snapshot_id, read_scope(req))
+        if snapshot.volume_id != vol.id:
+            raise InvalidVolume(reason="Snapshot does not belong to the volume")
+        if snapshot.status != SnapshotStatus.AVAILABLE:
+            raise InvalidSnapshot(reason="Snapshot to be backed up must be available, but "
+                                         f"the current status is \"{snapshot.status}\".")
+    elif vol.status not in (VolumeStatus.AVAILABLE, VolumeStatus.IN_USE):
+        raise InvalidVolume(reason="Volume to be backed up must be available or in-use, but "
+                                   f"the current status is \"{vol.status}\".")
+    elif vol.status == VolumeStatus.IN_USE and not force:
+        raise InvalidVolume(reason="Backing up an in-use volume must use the force flag.")
+    parent_id = None
+    data_timestamp = snapshot.created_at if snapshot is not None else db.stamp()
+    if incremental:
+        candidates = [b for b in db.backups_of(vol.id) if b.status == BackupStatus.AVAILABLE
+                      and (snapshot is None or (b.data_timestamp or "") < (data_timestamp or ""))]
+        if not candidates:
+            raise InvalidBackup(reason="No backups available to do an incremental backup.")
+        parent_id = max(candidates, key=lambda b: (b.data_timestamp or "", b.created_at or "")).id
+    try:
+        reservations = cloud.quota.reserve(vol.project_id, cloud.quota.backup_deltas(vol.size))
+    except OverQuota as exc:
+        raise over_quota_error(exc, "backups", vol.size) from exc
+    # --- writes from here on -----------------------------------------------------------
+    if snapshot is not None:
+        db.transition(snapshot, SnapshotStatus.BACKING_UP, op=Op.BACKUP_CREATE, actor=ACTOR)
+    else:
+        vol.previous_status = str(vol.status)
+        db.transition(vol, VolumeStatus.BACKING_UP, op=Op.BACKUP_CREATE, actor=ACTOR)
+    backup = Backup(id=cloud.sim.ids.uuid(), project_id=vol.project_id, user_id=ctx.user_id,
+                    volume_id=vol.id, size=vol.size, display_name=name,
+                    display_description=description, container=container,
+                    parent_id=parent_id, snapshot_id=snapshot_id,
+                    data_timestamp=data_timestamp, metadata=metadata,
+                    availability_zone=cloud.backup.availability_zone)
+    db.add(backup, op=Op.BACKUP_CREATE, actor=ACTOR)
+    cloud.quota.commit(reservations)
+    cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "create_backup", backup_id=backup.id)
+    return ApiResponse(202, {"backup": backup_summary(api, req, backup)})
+
+
+async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiResponse:
+    enforce(api, req, "backup:get_all")
+    project = None if admin(req) and req.q_bool("all_tenants") else req.context.project_id
+    items = api.cloud.db.backups_of_project(project)
+    for key in ("name", "status", "volume_id"):
+        want = req.q(key)
+        if want is not None:
+            attr = "display_name" if key == "name" else key
+            items = [b for b in items if str(getattr(b, attr)) == want]
+
+    def field(b: Backup, key: str) -> Any:
+        return b.display_name if key in {"name", "display_name"} else getattr(b, key, None)
+
+    page, links = paginate(api, req, items, collection="backups/detail" if detail else "backups",
+                           field=field, ident=lambda b: b.id, sort_fields=_SORT_FIELDS)
+    view = backup_detail if detail else backup_summary
+    body: dict[str, Any] = {"backups": [view(api, req, b) for b in page]}
+    if links:
+        body["backups_links"] = links
+    if req.at_least("3.45") and req.q_bool("with_count"):
+        body["count"] = len(items)
+    return ApiResponse(200, body)
+
+
+@route("GET", "/backups")
+async def index(api: ApiService, req: ApiRequest) -> ApiResponse:
+    return await _list(api, req, detail=False)
+
+
+@route("GET", "/backups/detail")
+async def detail(api: ApiService, req: ApiRequest) -> ApiResponse:
+    return await _list(api, req, detail=True)
+
+
+@route("GET", "/backups/{backup_id}")
+async def show(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
+    backup = api.cloud.db.get_backup(backup_id, read_scope(req))
+    enforce(api, req, "backup:get", backup.project_id)
+    return ApiResponse(200, {"backup": backup_detail(api, req, backup)})
+
+
+@route("DELETE", "/backups/{backup_id}")
+async def delete(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
+    backup = api.cloud.db.get_backup(backup_id, read_scope(req))
+    enforce(api, req, "backup:delete", backup.project_id)
+    delete_backup(api, backup, force=False)
+    return ApiResponse(202, None)
+
+
+def delete_backup(api: ApiService, backup: Backup, *, force: bool) -> None:
+    cloud = api.cloud
+    if not force and backup.status not in (BackupStatus.AVAILABLE, BackupStatus.ERROR):
+        raise InvalidBackup(reason="Backup status must be available or error")
+    if force and backup.status not in (BackupStatus.AVAILABLE, BackupStatus.ERROR,
+                                       BackupStatus.CREATING, BackupStatus.RESTORING):
+        raise InvalidBackup(reason="Backup status must be available or error")
+    if cloud.db.children_of(backup.id):
+        raise InvalidBackup(reason="Incremental backups exist for this backup.")
+    cloud.db.transition(backup, BackupStatus.DELETING,
+                        op=Op.BACKUP_DELETE if not force else Op.FORCE_DELETE, actor=ACTOR)
+    cloud.bus.cast(ACTOR, Target("cinder-backup", backup.host or cloud.backup.host),
+                   "delete_backup", backup_id=backup.id)
+
+
+@route("POST", "/backups/{backup_id}/restore")
+async def restore(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
+    cloud = api.cloud
+    db = cloud.db
+    backup = db.get_backup(backup_id, read_scope(req))
+    enforce(api, req, "backup:restore", backup.project_id)
+    body = body_of(req, "restore")
+    check_keys(body, ("volume_id", "name"), strict=True)
+    volume_id = opt_str(body, "volume_id")
+    name = opt_str(body, "name")
+    if backup.status != BackupStatus.AVAILABLE:
+        raise InvalidBackup(reason="Backup status must be available")
+    volume_is_new = False
+    if volume_id is None:
+        from . import volumes  # noqa: PLC0415
+
+        new_name = name or f"restore_backup_{backup.id}"
+        inner = attrs.evolve(req, body={"volume": {"size": backup.size, "name": new_name}})
+        created = await volumes.create(api, inner)
+        volume_id = created.body["volume"]["id"]
+        volume_is_new = True
+        # Cinder's backup API polls the new volume every second while it is creating.
+        while db.volumes.get(volume_id) is not None and \
+                db.volumes[volume_id].status == VolumeStatus.CREATING:
+            await asyncio.sleep(1)
+        if volume_id not in db.volumes or db.volumes[volume_id].status == VolumeStatus.ERROR:
+            raise InvalidVolume(reason="Volume creation for the restore failed.")
+    vol = db.get_volume(volume_id, read_scope(req))
+    if vol.status != VolumeStatus.AVAILABLE:
+        raise InvalidVolume(reason="Volume to be restored to must be available")
+    if vol.size < backup.size:
+        raise InvalidVolume(reason=f"volume size {vol.size} is too small to restore backup "
+                                   f"of size {backup.size}.")
+    if backup.status != BackupStatus.AVAILABLE:  # may have changed while we polled
+        raise InvalidBackup(reason="Backup status must be available")
+    backup.restore_volume_id = vol.id
+    db.transition(backup, BackupStatus.RESTORING, op=Op.BACKUP_RESTORE, actor=ACTOR)
+    db.transition(vol, VolumeStatus.RESTORING_BACKUP, op=Op.BACKUP_RESTORE, actor=ACTOR)
+    cloud.bus.cast(ACTOR, Target("cinder-backup", backup.host or cloud.backup.host),
+                   "restore_backup", backup_id=backup.id, volume_id=vol.id,
+                   volume_is_new=volume_is_new)
+    return ApiResponse(202, {"restore": {"backup_id": backup.id, "volume_id": vol.id,
+                                         "volume_name": vol.display_name}})
+
+
+@route("POST", "/backups/{backup_id}/action")
+async def action(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
+    db = api.cloud.db
+    backup = db.get_backup(backup_id, read_scope(req))
+    body = req.body if isinstance(req.body, dict) else {}
+    if "os-reset_status" in body:
+        enforce(api, req, "volume_extension:backup_admin_actions:reset_status", backup.project_id)
+        inner = body_of(req, "os-reset_status")
+        status = opt_str(inner, "status", nullable=False)
+        if status not in (BackupStatus.AVAILABLE, BackupStatus.ERROR):
+            raise invalid_field("status", status, f"'{status}' is not one of ['available', "
+                                                  "'error']")
+        db.transition(backup, status, op=Op.RESET_STATUS, actor=ACTOR)
+        return ApiResponse(202, None)
+    if "os-force_delete" in body:
+        enforce(api, req, "volume_extension:backup_admin_actions:force_delete",
+                backup.project_id)
+        delete_backup(api, backup, force=True)
+        return ApiResponse(202, None)
+    raise HTTPError(400, "There is no such action: " + ", ".join(sorted(body)) if body else
+                    "Malformed request body")
