@@ -17,7 +17,7 @@ from .wsgi import ApiRequest
 if TYPE_CHECKING:
     from .service import ApiService
 
-__all__ = ["snapshot_detail", "volume_detail", "volume_summary"]
+__all__ = ["snapshot_detail", "snapshot_summary", "volume_detail", "volume_summary"]
 
 _VIEW_STATUS = {"managing": "creating", "error_managing": "error",
                 "error_managing_deleting": "deleting"}
@@ -83,8 +83,9 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume) -> dict[str, An
     return d
 
 
-def snapshot_detail(api: ApiService, req: ApiRequest, snap: Snapshot) -> dict[str, Any]:
-    d: dict[str, Any] = {
+def snapshot_summary(api: ApiService, req: ApiRequest, snap: Snapshot) -> dict[str, Any]:
+    """The base snapshot view (``cinder/api/views/snapshots.py``): ``GET /snapshots``."""
+    return {
         "id": snap.id,
         "created_at": snap.created_at,
         "updated_at": snap.updated_at,
@@ -94,9 +95,22 @@ def snapshot_detail(api: ApiService, req: ApiRequest, snap: Snapshot) -> dict[st
         "status": str(snap.status),
         "size": snap.volume_size,
         "metadata": dict(snap.metadata),
-        "os-extended-snapshot-attributes:progress": snap.progress,
-        "os-extended-snapshot-attributes:project_id": snap.project_id,
     }
+
+
+def snapshot_detail(api: ApiService, req: ApiRequest, snap: Snapshot, *,
+                    extended: bool = True) -> dict[str, Any]:
+    """The v3 detail view: the base fields plus ``group_snapshot_id`` (>=3.14),
+    ``user_id`` (>=3.41) and ``consumes_quota`` (>=3.65).
+
+    *extended* adds ``os-extended-snapshot-attributes:progress``/``project_id``:
+    Cinder's ExtendedSnapshotAttributes extension decorates only show and the
+    detail list, so create and update responses go without them.
+    """
+    d = snapshot_summary(api, req, snap)
+    if extended:
+        d["os-extended-snapshot-attributes:progress"] = snap.progress
+        d["os-extended-snapshot-attributes:project_id"] = snap.project_id
     if req.at_least("3.14"):
         d["group_snapshot_id"] = snap.group_snapshot_id
     if req.at_least("3.41"):
