@@ -49,7 +49,7 @@ def snap(sid: str = SID, vid: str = VID, size: int = 1) -> Snapshot:
     return Snapshot(id=sid, volume_id=vid, project_id="p", user_id="u", volume_size=size)
 
 
-def setup(lvm_type: str = "default", *, disk: int = 20 * GiB, pre: tuple[str, ...] = (),
+def make_driver(lvm_type: str = "default", *, disk: int = 20 * GiB, pre: tuple[str, ...] = (),
           faults: FaultPlan | None = None, **cfg: Any) -> tuple[LVMVolumeDriver, VolumeGroup,
                                                             Recorder]:
     rec = Recorder()
@@ -77,7 +77,7 @@ class TestSetup:
     """``lvm_type=auto`` and the thin pool (check_for_setup_error)."""
 
     def test_auto_on_empty_vg_is_thin_with_pool_at_95_percent(self) -> None:
-        driver, vg, _ = setup("auto")
+        driver, vg, _ = make_driver("auto")
         assert driver.lvm_type == "thin"
         free_g = round((vg.extent_count * 4) / 1024, 2)
         size = vg.lv_report("cinder-volumes-pool").lv_size
@@ -85,7 +85,7 @@ class TestSetup:
         assert size % vg.extent_size == 0
 
     def test_auto_with_lvs_and_no_pool_is_thick(self) -> None:
-        driver, vg, _ = setup("auto", pre=("somebody-elses-lv",))
+        driver, vg, _ = make_driver("auto", pre=("somebody-elses-lv",))
         assert driver.lvm_type == "default"
         assert vg.thin_pool_name() is None
         assert pool(driver)["location_info"] == "LVMVolumeDriver:host-1:cinder-volumes:default:0"
@@ -102,7 +102,7 @@ class TestSetup:
         assert vg.lv_report("cinder-volumes-pool").lv_size == 5 * GiB
 
     def test_explicit_thin_creates_pool_beside_lvs(self) -> None:
-        driver, vg, _ = setup("thin", pre=("other",))
+        driver, vg, _ = make_driver("thin", pre=("other",))
         assert driver.lvm_type == "thin"
         assert vg.exists("cinder-volumes-pool")
 
@@ -123,7 +123,7 @@ class TestSetup:
 
 class TestNamesAndCreate:
     def test_thick_names(self) -> None:
-        driver, vg, rec = setup()
+        driver, vg, rec = make_driver()
         driver.create_volume(vol())
         assert rec.names() == ["lvcreate"]
         assert vg.lv_report(f"volume-{VID}").lv_attr == "-wi-a-----"
@@ -132,7 +132,7 @@ class TestNamesAndCreate:
         assert vg.lv_report(f"_snapshot-{SID}").lv_size == GiB  # COW = origin size
 
     def test_thin_names(self) -> None:
-        driver, vg, _ = setup("thin")
+        driver, vg, _ = make_driver("thin")
         driver.create_volume(vol(size=50))  # may exceed the pool
         report = vg.lv_report(f"volume-{VID}")
         assert report.pool_lv == "cinder-volumes-pool"
@@ -141,7 +141,7 @@ class TestNamesAndCreate:
         assert vg.lv_report(f"_snapshot-{SID}").lv_attr[0] == "V"
 
     def test_out_of_space_is_process_execution_error(self) -> None:
-        driver, vg, _ = setup(disk=4 * GiB)
+        driver, vg, _ = make_driver(disk=4 * GiB)
         free = vg.free_count
         with pytest.raises(errors.ProcessExecutionError) as info:
             driver.create_volume(vol(size=5))
@@ -150,7 +150,7 @@ class TestNamesAndCreate:
             "1280 required.")
 
     def test_snapshot_retries_three_times(self) -> None:
-        driver, _, rec = setup(disk=2 * GiB)
+        driver, _, rec = make_driver(disk=2 * GiB)
         driver.create_volume(vol(size=1))
         rec.ops.clear()
         with pytest.raises(errors.ProcessExecutionError, match="insufficient"):
@@ -159,14 +159,14 @@ class TestNamesAndCreate:
         assert [s for _, op, s in rec.ops if op == "retry"] == [1.0, 2.0]
 
     def test_snapshot_of_missing_volume(self) -> None:
-        driver, _, _ = setup()
+        driver, _, _ = make_driver()
         with pytest.raises(errors.VolumeDeviceNotFound):
             driver.create_snapshot(snap())
 
 
 class TestDelete:
     def test_thick_with_snapshot_is_busy(self) -> None:
-        driver, vg, _ = setup()
+        driver, vg, _ = make_driver()
         driver.create_volume(vol())
         driver.create_snapshot(snap())
         with pytest.raises(errors.VolumeIsBusy):
@@ -177,7 +177,7 @@ class TestDelete:
         assert vg.lv_names() == []
 
     def test_thin_origin_deletes_and_snapshot_keeps_data(self) -> None:
-        driver, vg, _ = setup("thin")
+        driver, vg, _ = make_driver("thin")
         driver.create_volume(vol())
         driver.volume_data(VID).write(0, 10, "guest")
         before = driver.volume_data(VID).copy()
@@ -187,13 +187,13 @@ class TestDelete:
         assert driver.snapshot_data(SID).same_content(before)
 
     def test_missing_lv_is_a_noop(self) -> None:
-        driver, _, rec = setup()
+        driver, _, rec = make_driver()
         assert driver.delete_volume(vol()) is True
         assert driver.delete_snapshot(snap()) is True
         assert rec.names() == ["lvs", "lvs"]
 
     def test_thick_delete_zeroes_whole_volume(self) -> None:
-        driver, _, rec = setup()
+        driver, _, rec = make_driver()
         driver.create_volume(vol(size=2))
         rec.ops.clear()
         driver.delete_volume(vol(size=2))
@@ -202,18 +202,18 @@ class TestDelete:
         assert dd == pytest.approx(2 * GiB / driver.meter.costs.zero_bandwidth)
 
     def test_volume_clear_size_and_none(self) -> None:
-        driver, _, rec = setup(volume_clear_size=100)
+        driver, _, rec = make_driver(volume_clear_size=100)
         driver.create_volume(vol(size=2))
         driver.delete_volume(vol(size=2))
         dd = next(s for _, op, s in rec.ops if op == "dd")
         assert dd == pytest.approx(100 * MiB / driver.meter.costs.zero_bandwidth)
-        driver, _, rec = setup(volume_clear="none")
+        driver, _, rec = make_driver(volume_clear="none")
         driver.create_volume(vol())
         driver.delete_volume(vol())
         assert "dd" not in rec.names()
 
     def test_thin_is_never_cleared(self) -> None:
-        driver, _, rec = setup("thin")
+        driver, _, rec = make_driver("thin")
         driver.create_volume(vol())
         driver.create_snapshot(snap())
         driver.delete_snapshot(snap())
@@ -221,7 +221,7 @@ class TestDelete:
         assert "dd" not in rec.names()
 
     def test_thick_snapshot_delete_clears_cow(self) -> None:
-        driver, _, rec = setup()
+        driver, _, rec = make_driver()
         driver.create_volume(vol())
         driver.create_snapshot(snap())
         rec.ops.clear()
@@ -231,7 +231,7 @@ class TestDelete:
 
 class TestCopies:
     def test_thick_clone_uses_temporary_snapshot(self) -> None:
-        driver, vg, rec = setup()
+        driver, vg, rec = make_driver()
         driver.create_volume(vol())
         driver.volume_data(VID).write(3, 7, "src")
         rec.ops.clear()
@@ -243,14 +243,14 @@ class TestCopies:
         assert driver.volume_data("new").size_blocks == 2 * GiB // BLOCK_SIZE
 
     def test_thick_clone_failure_removes_temporary_snapshot(self) -> None:
-        driver, vg, _ = setup(disk=3 * GiB)
+        driver, vg, _ = make_driver(disk=3 * GiB)
         driver.create_volume(vol())
         with pytest.raises(errors.ProcessExecutionError, match="insufficient"):
             driver.create_cloned_volume(vol("new", size=1), vol())
         assert vg.lv_names() == [f"volume-{VID}"]
 
     def test_thin_clone_shares_and_extends(self) -> None:
-        driver, vg, _ = setup("thin")
+        driver, vg, _ = make_driver("thin")
         driver.create_volume(vol())
         driver.volume_data(VID).write(0, 4, "src")
         used = vg.pool_usage("cinder-volumes-pool")[0]
@@ -262,7 +262,7 @@ class TestCopies:
 
     @pytest.mark.parametrize("lvm_type", ["default", "thin"])
     def test_from_snapshot_gets_snapshot_time_data(self, lvm_type: str) -> None:
-        driver, _, _ = setup(lvm_type)
+        driver, _, _ = make_driver(lvm_type)
         driver.create_volume(vol())
         driver.volume_data(VID).write(0, 5, "then")
         then = driver.volume_data(VID).copy()
@@ -272,7 +272,7 @@ class TestCopies:
         assert driver.volume_data("new").same_content(then)
 
     def test_from_invalid_snapshot_fails_with_eio(self) -> None:
-        driver, _, _ = setup()
+        driver, _, _ = make_driver()
         driver.create_volume(vol())
         driver.create_snapshot(snap())
         driver.volume_data(VID).write(0, GiB // BLOCK_SIZE, "rewrite everything")
@@ -283,7 +283,7 @@ class TestCopies:
 
 class TestExtendAndRevert:
     def test_thick_extend_with_snapshot_deactivates(self) -> None:
-        driver, vg, rec = setup()
+        driver, vg, rec = make_driver()
         driver.create_volume(vol())
         driver.create_snapshot(snap())
         rec.ops.clear()
@@ -293,7 +293,7 @@ class TestExtendAndRevert:
         assert vg.lv_report(f"volume-{VID}").lv_attr[4] == "a"
 
     def test_thin_extend(self) -> None:
-        driver, _, rec = setup("thin")
+        driver, _, rec = make_driver("thin")
         driver.create_volume(vol())
         driver.create_snapshot(snap())
         rec.ops.clear()
@@ -302,7 +302,7 @@ class TestExtendAndRevert:
         assert driver.volume_data(VID).size_blocks == 3 * GiB // BLOCK_SIZE
 
     def test_thick_revert_restores_data_and_snapshot(self) -> None:
-        driver, vg, _ = setup()
+        driver, vg, _ = make_driver()
         driver.create_volume(vol())
         driver.volume_data(VID).write(0, 5, "then")
         then = driver.volume_data(VID).copy()
@@ -314,7 +314,7 @@ class TestExtendAndRevert:
         assert driver.snapshot_data(SID).same_content(then)
 
     def test_thin_revert_is_not_implemented(self) -> None:
-        driver, _, _ = setup("thin")
+        driver, _, _ = make_driver("thin")
         driver.create_volume(vol())
         driver.create_snapshot(snap())
         with pytest.raises(NotImplementedError):
@@ -324,7 +324,7 @@ class TestExtendAndRevert:
 class TestExport:
     @pytest.mark.parametrize(("helper", "lun"), [("tgtadm", 1), ("lioadm", 0)])
     def test_connection_info_shape(self, helper: str, lun: int) -> None:
-        driver, _, _ = setup(target_helper=helper, target_ip_address="10.9.8.7")
+        driver, _, _ = make_driver(target_helper=helper, target_ip_address="10.9.8.7")
         v = vol()
         driver.create_volume(v)
         update = driver.create_export(v, CONNECTOR)
@@ -347,12 +347,12 @@ class TestExport:
         assert driver.target.targets() == []
 
     def test_connector_needs_initiator(self) -> None:
-        driver, _, _ = setup()
+        driver, _, _ = make_driver()
         with pytest.raises(errors.InvalidConnectorException):
             driver.validate_connector({"host": "compute-1"})
 
     def test_terminate_keeps_export_for_other_attachments(self) -> None:
-        driver, _, _ = setup()
+        driver, _, _ = make_driver()
         v = vol(multiattach=True)
         driver.create_volume(v)
         same_host = [VolumeAttachment(id=f"a{i}", volume_id=VID, attached_host="compute-1")
@@ -366,7 +366,7 @@ class TestExport:
 class TestFaultsAndStats:
     def test_fault_fires_before_any_command(self) -> None:
         plan = FaultPlan(random.Random(1), [FaultRule(op="create_volume")])
-        driver, vg, rec = setup(faults=plan)
+        driver, vg, rec = make_driver(faults=plan)
         with pytest.raises(errors.ProcessExecutionError, match="injected"):
             driver.create_volume(vol())
         assert rec.ops == []
@@ -374,7 +374,7 @@ class TestFaultsAndStats:
         driver.create_volume(vol())  # times=1: the next call goes through
 
     def test_top_level_keys(self) -> None:
-        driver, _, _ = setup()
+        driver, _, _ = make_driver()
         stats = driver.get_volume_stats(refresh=True)
         assert {k: stats[k] for k in ("volume_backend_name", "vendor_name", "driver_version",
                                       "storage_protocol")} == {
@@ -387,7 +387,7 @@ class TestFaultsAndStats:
         assert (p["thin_provisioning_support"], p["thick_provisioning_support"]) == (False, True)
 
     def test_thick_stats_count_snapshots_and_foreign_lvs(self) -> None:
-        driver, vg, _ = setup(disk=20 * GiB, pre=("foreign",))
+        driver, vg, _ = make_driver(disk=20 * GiB, pre=("foreign",))
         driver.create_volume(vol(size=2))
         driver.create_snapshot(snap(size=2))
         p = pool(driver)
@@ -398,7 +398,7 @@ class TestFaultsAndStats:
         assert p["total_volumes"] == 3
 
     def test_thin_stats(self) -> None:
-        driver, vg, _ = setup("thin")
+        driver, vg, _ = make_driver("thin")
         driver.create_volume(vol(size=30))
         driver.create_snapshot(snap(size=30))
         driver.volume_data(VID).write(0, 2 * GiB // BLOCK_SIZE, "data")
@@ -426,7 +426,7 @@ class DriverMachine(RuleBasedStateMachine):
     @rule(lvm_type=st.sampled_from(["default", "thin"]))
     @precondition(lambda self: self.driver is None)
     def start(self, lvm_type: str) -> None:
-        self.driver, self.vg, _ = setup(lvm_type, disk=12 * GiB)
+        self.driver, self.vg, _ = make_driver(lvm_type, disk=12 * GiB)
 
     def _new(self) -> str:
         self.n += 1
