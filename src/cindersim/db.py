@@ -18,6 +18,7 @@ clock and the trace so that ``updated_at`` and the event are never forgotten.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -68,6 +69,7 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 """Virtual time 0.0.  Shown without a zone, as Cinder's views show naive UTC."""
 
 
+@functools.lru_cache(maxsize=256)
 def iso_time(seconds: float) -> str:
     """Virtual seconds as Cinder shows a timestamp: ``2026-01-01T00:00:00.000000``."""
     return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")

@@ -276,6 +276,8 @@ class BackendState:
     _stamp: _Stamp | None = attrs.field(default=None, alias="stamp")
     _counter: Iterator[int] = attrs.field(factory=itertools.count, alias="counter",
                                           repr=False)
+    _caps_source: Mapping[str, Any] | None = attrs.field(default=None, alias="caps_source",
+                                                         repr=False, eq=False)
 
     @property
     def backend_id(self) -> str:
@@ -302,8 +304,12 @@ class BackendState:
         placement must not undo that placement's consumption.  Returns whether the
         figures were applied.
         """
-        caps = copy.deepcopy(dict(capability))
-        self.capabilities = MappingProxyType(caps)
+        if self._caps_source is not capability:
+            # Re-applying the same stored report (every scheduling pass does) needs no
+            # fresh copy; a new report is copied so later mutation cannot leak in.
+            self.capabilities = MappingProxyType(copy.deepcopy(dict(capability)))
+            self._caps_source = capability
+        caps = self.capabilities
         if self._stamp is not None and self._stamp > stamp:
             return False
         self._stamp = stamp
@@ -397,6 +403,7 @@ class HostManager:
         self._counter: Iterator[int] = itertools.count(1)
         self._services: dict[str, _Service] = {}
         self._reports: dict[str, _Report] = {}
+        self._merged_reports: dict[str, tuple[_Report, list[tuple[str, dict[str, Any]]]]] = {}
         self._backend_state_map: dict[str, dict[str, BackendState]] = {}
 
     # -- services ---------------------------------------------------------------
@@ -475,6 +482,17 @@ class HostManager:
 
     def _update_pools(self, host: str, service: _Service, report: _Report,
                       pools: dict[str, BackendState]) -> None:
+        cached = self._merged_reports.get(host)
+        if cached is not None and cached[0] is report:
+            pool_reports = cached[1]
+        else:
+            pool_reports = self._merge_pools(report)
+            self._merged_reports[host] = (report, pool_reports)
+        self._apply_pools(host, service, report, pool_reports, pools)
+
+    def _merge_pools(self, report: _Report) -> list[tuple[str, dict[str, Any]]]:
+        """Each pool's report with the backend-level keys filled in (computed once
+        per report: every scheduling pass re-applies the stored reports)."""
         caps = report.capabilities
         backend_info = {
             "volume_backend_name": caps.get("volume_backend_name"),
@@ -501,6 +519,11 @@ class HostManager:
             merged = dict(caps)
             merged.setdefault("timestamp", report.timestamp)
             pool_reports.append((str(name), merged))
+        return pool_reports
+
+    def _apply_pools(self, host: str, service: _Service, report: _Report,
+                     pool_reports: list[tuple[str, dict[str, Any]]],
+                     pools: dict[str, BackendState]) -> None:
         active: list[str] = []
         for name, pool_cap in pool_reports:
             state = pools.get(name)

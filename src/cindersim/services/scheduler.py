@@ -135,8 +135,9 @@ class SchedulerService:
         if retry is None and self.config.max_attempts > 1:
             retry = RetryRecord(num_attempts=0)
         decision = self.decide(request_spec, retry)
-        cloud.trace.emit("schedule", ACTOR, decision.narrate(), resource=f"volume:{volume_id}",
-                         decision=decision.to_dict())
+        if cloud.trace.recording:
+            cloud.trace.emit("schedule", ACTOR, decision.narrate(),
+                             resource=f"volume:{volume_id}", decision=decision.to_dict())
         error = decision.error()
         if error is not None:
             db.transition(vol, VolumeStatus.ERROR, op=Op.CREATE, actor=ACTOR, reason=str(error))
@@ -190,8 +191,9 @@ class SchedulerService:
             return
         backend = extract_host(vol.host) or vol.host
         decision = self.check_backend(backend, request_spec, new_size=new_size)
-        cloud.trace.emit("schedule", ACTOR, decision.narrate(), resource=f"volume:{volume_id}",
-                         decision=decision.to_dict())
+        if cloud.trace.recording:
+            cloud.trace.emit("schedule", ACTOR, decision.narrate(),
+                             resource=f"volume:{volume_id}", decision=decision.to_dict())
         error = decision.error()
         if error is not None or decision.chosen is None:
             cloud.quota.rollback(reservations)

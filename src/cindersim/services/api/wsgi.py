@@ -14,10 +14,11 @@ These follow ``cinder/api/openstack/wsgi.py`` and ``api_version_request.py``:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -36,9 +37,8 @@ __all__ = [
 ]
 
 
-@attrs.frozen(order=True)
-class Version:
-    """A microversion ``3.N``."""
+class Version(NamedTuple):
+    """A microversion ``3.N`` (a tuple, so comparisons are plain and cheap)."""
 
     major: int
     minor: int
@@ -54,7 +54,12 @@ class Version:
         return f"{self.major}.{self.minor}"
 
     def at_least(self, text: str) -> bool:
-        return self >= Version.parse(text)
+        return self >= _parse_cached(text)
+
+
+@functools.lru_cache(maxsize=128)
+def _parse_cached(text: str) -> Version:
+    return Version.parse(text)
 
 
 MIN_VERSION = Version(3, 0)
