@@ -122,8 +122,13 @@ class ApiService:
             return fault(404, "The resource could not be found.")
         if path in {"/v3", "/v3/"}:
             return ApiResponse(200, versions_document(self.base_url))
+        # keystonemiddleware sits before the API router in Cinder's pipeline: a
+        # missing or bad token is 401 whatever the microversion or the route.
+        try:
+            context = self._authenticate(hdrs)
+        except HTTPError:
+            return _keystone_401(self.base_url)
         version = parse_version_header(hdrs)
-        context = self._authenticate(hdrs)
         rest = segments[2:]
         project_id: str | None
         if rest and rest[0] in self.router.collections:
@@ -172,6 +177,16 @@ class ApiService:
             return self.cloud.identity.validate(token)
         except Unauthorized:
             raise HTTPError(401, "The request you have made requires authentication.") from None
+
+
+def _keystone_401(base_url: str) -> ApiResponse:
+    """keystonemiddleware's rejection (not a Cinder fault): its own ``error`` body and
+    a ``WWW-Authenticate`` header naming the identity service."""
+    host = base_url.rsplit(":", 1)[0]
+    return ApiResponse(401, {"error": {
+        "code": 401, "title": "Unauthorized",
+        "message": "The request you have made requires authentication."}},
+        {"WWW-Authenticate": f"Keystone uri=\"{host}/identity\""})
 
 
 def _parse_body(body: bytes | str | None) -> Any:

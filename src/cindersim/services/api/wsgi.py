@@ -170,11 +170,11 @@ def parse_version_header(headers: Mapping[str, str]) -> Version:
         return MIN_VERSION
     if text.lower() == "latest":
         return MAX_VERSION
-    try:
-        version = Version.parse(text)
-    except ValueError:
-        raise HTTPError(400, f"API Version String {text} is of invalid format. It must be of "
-                             "format 'major.minor'.") from None
+    # APIVersionRequest's pattern: no leading zeros, no sign, no spaces.
+    if not re.fullmatch(r"([1-9]\d*)\.([1-9]\d*|0)", text):
+        raise HTTPError(400, f"API Version String {text} is of invalid format. Must be of "
+                             "format MajorNum.MinorNum.")
+    version = Version.parse(text)
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise HTTPError(406, f"Version {version} is not supported by the API. Minimum is "
                              f"{MIN_VERSION} and maximum is {MAX_VERSION}.")
