@@ -29,9 +29,9 @@ import attrs
 
 from cindersim.errors import (
     BackupNotFound,
-    NotFound,
     SimulationError,
     SnapshotNotFound,
+    TransferNotFound,
     VolumeAttachmentNotFound,
     VolumeNotFound,
     VolumeTypeNotFound,
@@ -227,6 +227,9 @@ class VolumeType:
     projects: list[str] = attrs.field(factory=list)
     """``volume_type_projects``: who may use a private type."""
     qos_specs_id: str | None = None
+    encryption: dict[str, Any] | None = None
+    """The ``encryption`` row of the type (provider, cipher, key_size, control_location,
+    encryption_id ...), or None: volumes of an encrypted type show ``encrypted: true``."""
     created_at: str | None = None
     updated_at: str | None = None
 
@@ -409,8 +412,7 @@ class Database:
     def get_transfer(self, transfer_id: str, project_id: str | None = None) -> Transfer:
         tr = self.transfers.get(transfer_id)
         if tr is None or not self._visible(project_id, tr.source_project_id):
-            # cinder.exception.TransferNotFound is not in errors.py yet: same 404 text.
-            raise NotFound(f"Transfer {transfer_id} could not be found.")
+            raise TransferNotFound(transfer_id=transfer_id)
         return tr
 
     # --- lists (insertion order = creation order) ------------------------------------------

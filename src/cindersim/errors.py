@@ -24,9 +24,11 @@ __all__ = [
     "ISCSITargetRemoveFailed",
     "IllegalTransition",
     "Invalid",
+    "InvalidAuthKey",
     "InvalidBackup",
     "InvalidConnectorException",
     "InvalidInput",
+    "InvalidName",
     "InvalidSnapshot",
     "InvalidVolume",
     "InvalidVolumeType",
@@ -43,6 +45,7 @@ __all__ = [
     "SimulationError",
     "SnapshotLimitExceeded",
     "SnapshotNotFound",
+    "TransferNotFound",
     "Unauthorized",
     "VolumeAttachmentNotFound",
     "VolumeBackendAPIException",
@@ -54,6 +57,13 @@ __all__ = [
     "VolumeNotFound",
     "VolumeSizeExceedsAvailableQuota",
     "VolumeSizeExceedsLimit",
+    "VolumeTypeAccessExists",
+    "VolumeTypeAccessNotFound",
+    "VolumeTypeDefaultDeletionError",
+    "VolumeTypeEncryptionExists",
+    "VolumeTypeEncryptionNotFound",
+    "VolumeTypeExists",
+    "VolumeTypeExtraSpecsNotFound",
     "VolumeTypeNotFound",
     "VolumeTypeNotFoundByName",
 ]
@@ -118,6 +128,26 @@ class InvalidVolumeType(Invalid):
     message = "Invalid volume type: %(reason)s"
 
 
+class InvalidName(Invalid):
+    """A JSON-schema ``name`` format failure (blank names); Cinder shows this text alone."""
+
+    message = "An invalid 'name' value was provided. %(reason)s"
+
+
+class InvalidAuthKey(Invalid):
+    """Accepting a transfer with the wrong ``auth_key``."""
+
+    message = "Invalid auth key: %(reason)s"
+
+
+class VolumeTypeEncryptionExists(Invalid):
+    message = "Volume type encryption for type %(type_id)s already exists."
+
+
+class VolumeTypeDefaultDeletionError(Invalid):
+    message = "The volume type %(volume_type_id)s is a default volume type and cannot be deleted."
+
+
 class InvalidConnectorException(Invalid):
     message = "Connector doesn't have required information: %(missing)s"
 
@@ -169,6 +199,23 @@ class VolumeTypeNotFoundByName(VolumeTypeNotFound):
     message = "Volume type with name %(volume_type_name)s could not be found."
 
 
+class VolumeTypeAccessNotFound(NotFound):
+    message = ("Volume type access not found for %(volume_type_id)s / %(project_id)s "
+               "combination.")
+
+
+class VolumeTypeExtraSpecsNotFound(NotFound):
+    message = "Volume Type %(volume_type_id)s has no extra specs with key %(extra_specs_key)s."
+
+
+class VolumeTypeEncryptionNotFound(NotFound):
+    message = "Volume type encryption for type %(type_id)s does not exist."
+
+
+class TransferNotFound(NotFound):
+    message = "Transfer %(transfer_id)s could not be found."
+
+
 class VolumeAttachmentNotFound(NotFound):
     message = "Volume attachment could not be found with filter: %(filter)s."
 
@@ -180,6 +227,21 @@ class VolumeGroupNotFound(CinderException):
 # --- 409 -------------------------------------------------------------------
 class ResourceConflict(Invalid):
     message = "Resource conflict: %(reason)s"
+    code = 409
+
+
+class VolumeTypeExists(CinderException):
+    """A ``Duplicate`` in Cinder (500 by itself); types_manage turns it into HTTPConflict."""
+
+    message = "Volume Type %(id)s already exists."
+    code = 409
+
+
+class VolumeTypeAccessExists(CinderException):
+    """A ``Duplicate`` in Cinder; volume_type_access turns it into HTTPConflict."""
+
+    message = ("Volume type access for %(volume_type_id)s / %(project_id)s combination "
+               "already exists.")
     code = 409
 
 
