@@ -336,6 +336,9 @@ def test_snapshot_delete_while_volume_cascade_deletes() -> None:
     assert vols == {}
     assert usage["snapshots"]["in_use"] == 0
     assert usage["gigabytes"]["in_use"] == 0
+    # The per-type keys reserved at create are given back too.
+    assert usage["snapshots___DEFAULT__"]["in_use"] == 0
+    assert usage["gigabytes___DEFAULT__"]["in_use"] == 0
     assert check_trace(result.trace.events) == []
 
 

@@ -94,6 +94,7 @@ def test_volume_from_snapshot_holds_snapshot_data_and_counts_quota() -> None:
     async def main(cloud: Cloud) -> Any:
         src = await _volume(cloud, 10)
         _data(cloud, src).write(0, 16, "before")
+        cloud.db.volumes[src].bootable = True  # as os-set_bootable would leave it
         sid = await _snapshot(cloud, src)
         _data(cloud, src).write(0, 16, "after")  # the source moves on
         r = await _create(cloud, {"snapshot_id": sid})
@@ -110,6 +111,7 @@ def test_volume_from_snapshot_holds_snapshot_data_and_counts_quota() -> None:
     assert data.same_content(snap_data)
     assert not data.same_content(src_data)
     assert data.written() == 16
+    assert vol.bootable  # copied from the snapshot's volume by the manager
     # gigabytes: source 10 + snapshot 10 + new volume 10.
     assert usage["gigabytes"] == {"limit": 1000, "in_use": 30, "reserved": 0}
     assert usage["snapshots"]["in_use"] == 1

@@ -25,6 +25,7 @@ from ..bus import Target
 from ..errors import CinderException, NotFound, VolumeIsBusy
 from ..states import Op, SnapshotStatus, VolumeStatus
 from .filters import RequestSpec
+from .volume_snapshots import release_snapshot_quota
 
 if TYPE_CHECKING:
     from .volume import VolumeService
@@ -70,6 +71,12 @@ async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: Req
         return
     if vol.id not in db.volumes:
         return
+    if vol.snapshot_id:
+        # The manager copies bootable from the snapshot's volume (_create_from_snapshot).
+        snap_row = db.snapshots.get(vol.snapshot_id)
+        origin = db.volumes.get(snap_row.volume_id) if snap_row is not None else None
+        if origin is not None and origin.bootable:
+            vol.bootable = True
     svc.allocated_capacity_gb += vol.size
     vol.launched_at = db.stamp()
     db.transition(vol, VolumeStatus.AVAILABLE, op=op, actor=svc.actor,
@@ -116,7 +123,10 @@ async def delete_volume(svc: VolumeService, *, volume_id: str, cascade: bool = F
                 db.transition(vol, VolumeStatus.ERROR_DELETING, op=op, actor=svc.actor,
                               reason=str(exc))
                 return
-            _release_snapshot_quota(svc, snap.project_id, snap.volume_size)
+            if snap.use_quota:
+                # With the per-type keys the API reserved (snapshots_<t>, gigabytes_<t>).
+                release_snapshot_quota(svc, snap.project_id, snap.volume_size,
+                                       snap.volume_type_id)
             db.remove(snap, op=Op.CASCADE_DELETE, actor=svc.actor)
     try:
         await svc.drive("remove_export", svc.driver.remove_export, vol,
@@ -148,12 +158,6 @@ def release_volume_quota(cloud: Any, project_id: str, size: int, volume_type_id:
         type_name = cloud.db.volume_types[volume_type_id].name
     ids = cloud.quota.reserve(project_id, cloud.quota.volume_deltas(-size, type_name, count=-1))
     cloud.quota.commit(ids)
-
-
-def _release_snapshot_quota(svc: VolumeService, project_id: str, size: int) -> None:
-    quota = svc.cloud.quota
-    ids = quota.reserve(project_id, quota.snapshot_deltas(-size, count=-1))
-    quota.commit(ids)
 
 
 METHODS: dict[str, Callable[..., Awaitable[Any]]] = {
