@@ -45,6 +45,7 @@ __all__ = [
     "Op",
     "SnapshotStatus",
     "StatusRecord",
+    "TransitionChecker",
     "VolumeStatus",
     "check_trace",
     "is_legal",
@@ -544,39 +545,58 @@ def statuses_from_attachments(attach_statuses: Iterable[str]) -> tuple[str, Volu
 
 
 # --- the invariant checker -------------------------------------------------------------------
-def check_trace(events: Iterable[TraceEvent]) -> list[str]:
-    """Replay ``status`` events; report every edge the table refuses.
+class TransitionChecker:
+    """Replays ``status`` events incrementally; reports every edge the table refuses.
 
     Also reports an event whose ``old`` disagrees with the last ``new`` seen for
     the same resource and field, and any event about a record already destroyed.
-    A field first seen without a creation event is taken on trust.
+    A field first seen without a creation event is taken on trust.  Feed it the
+    new events after each step (a state machine does) instead of replaying the
+    whole trace every time.
     """
-    problems: list[str] = []
-    last: dict[tuple[str, str], State] = {}
-    gone: set[str] = set()
-    for ev in events:
-        if ev.kind != "status" or ev.resource is None:
-            continue
-        d = ev.detail
-        kind, _, _rid = ev.resource.partition(":")
-        field, old, new, op = d.get("field"), d.get("old"), d.get("new"), d.get("op")
-        where = f"seq {ev.seq} {ev.resource}"
-        if not isinstance(field, str) or not isinstance(op, str):
-            problems.append(f"{where}: status event without field/op")
-            continue
-        try:
-            machine = machine_for(kind, field)
-        except IllegalTransition as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        if ev.resource in gone:
-            problems.append(f"{where}: change after the record was destroyed")
-        key = (ev.resource, field)
-        if key in last and _norm(machine, last[key]) != _norm(machine, old):
-            problems.append(f"{where}: {field} old {old!r} but last seen {last[key]!r}")
-        if not is_legal(machine, old, new, op) or old == new:
-            problems.append(f"{where}: {field} {old!r} → {new!r} is not an edge for op {op!r}")
-        last[key] = new
-        if new is None and field == _PRIMARY_FIELD.get(kind):
-            gone.add(ev.resource)
-    return problems
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self._last: dict[tuple[str, str], State] = {}
+        self._gone: set[str] = set()
+        self.seen = 0
+        """Events fed so far (status or not)."""
+
+    def feed(self, events: Iterable[TraceEvent]) -> list[str]:
+        """Check *events*; returns the problems found in them (also kept in ``problems``)."""
+        found: list[str] = []
+        for ev in events:
+            self.seen += 1
+            if ev.kind != "status" or ev.resource is None:
+                continue
+            d = ev.detail
+            kind, _, _rid = ev.resource.partition(":")
+            field, old, new, op = d.get("field"), d.get("old"), d.get("new"), d.get("op")
+            where = f"seq {ev.seq} {ev.resource}"
+            if not isinstance(field, str) or not isinstance(op, str):
+                found.append(f"{where}: status event without field/op")
+                continue
+            try:
+                machine = machine_for(kind, field)
+            except IllegalTransition as exc:
+                found.append(f"{where}: {exc}")
+                continue
+            if ev.resource in self._gone:
+                found.append(f"{where}: change after the record was destroyed")
+            key = (ev.resource, field)
+            last = self._last
+            if key in last and _norm(machine, last[key]) != _norm(machine, old):
+                found.append(f"{where}: {field} old {old!r} but last seen {last[key]!r}")
+            if not is_legal(machine, old, new, op) or old == new:
+                found.append(f"{where}: {field} {old!r} → {new!r} is not an edge for op {op!r}")
+            last[key] = new
+            if new is None and field == _PRIMARY_FIELD.get(kind):
+                self._gone.add(ev.resource)
+        self.problems.extend(found)
+        return found
+
+
+def check_trace(events: Iterable[TraceEvent]) -> list[str]:
+    """Replay ``status`` events; report every edge the table refuses (see
+    :class:`TransitionChecker`)."""
+    return TransitionChecker().feed(events)
