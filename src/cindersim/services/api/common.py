@@ -7,6 +7,7 @@ happens before anything is written, so a rejected request changes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
@@ -23,10 +24,14 @@ __all__ = [
     "check_keys",
     "enforce",
     "invalid_field",
+    "is_uuid_like",
     "link",
     "opt_bool",
     "opt_int",
+    "opt_metadata",
+    "opt_name",
     "opt_str",
+    "opt_uuid",
     "paginate",
     "read_scope",
 ]
@@ -61,15 +66,23 @@ def body_of(req: ApiRequest, key: str) -> dict[str, Any]:
     """``body[key]`` as a dict, or the 400 Cinder gives for a missing/ill-typed element."""
     body = req.body
     if not isinstance(body, dict) or key not in body:
-        raise HTTPError(400, f"Missing required element '{key}' in request body.")
+        # The JSON-schema ``required`` failure at the top level has no path, so
+        # Cinder's validator reports jsonschema's own words.
+        raise HTTPError(400, f"'{key}' is a required property")
     inner = body[key]
     if not isinstance(inner, dict):
         raise invalid_field(key, inner, f"{_js(inner)} is not of type 'object'")
     return inner
 
 
-def check_keys(obj: Mapping[str, Any], allowed: Iterable[str], *, strict: bool) -> None:
-    """Reject unknown keys when the microversion's schema forbids them."""
+def check_keys(obj: Mapping[str, Any], allowed: Iterable[str], *, strict: bool,
+               field: str | None = None) -> None:
+    """Reject unknown keys when the microversion's schema forbids them.
+
+    *field* names the object when it is nested (``volume`` in ``{"volume": {...}}``):
+    Cinder's validator then prefixes "Invalid input for field/attribute <field>.
+    Value: <obj>." as for any error with a path.
+    """
     if not strict:
         return
     allowed_set = set(allowed)
@@ -77,8 +90,10 @@ def check_keys(obj: Mapping[str, Any], allowed: Iterable[str], *, strict: bool) 
     if extra:
         listed = ", ".join(f"'{k}'" for k in extra)
         verb = "were" if len(extra) > 1 else "was"
-        raise HTTPError(400, f"Additional properties are not allowed ({listed} {verb} "
-                             "unexpected)")
+        reason = f"Additional properties are not allowed ({listed} {verb} unexpected)"
+        if field is not None:
+            raise invalid_field(field, dict(obj), reason)
+        raise HTTPError(400, reason)
 
 
 def _js(value: Any) -> str:
@@ -106,10 +121,10 @@ def opt_int(obj: Mapping[str, Any], key: str, *, minimum: int = 0,
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise invalid_field(key, value, f"{_js(value)} is not of type 'integer', 'string'")
     if isinstance(value, str):
-        text = value.strip()
-        if not text.lstrip("-").isdigit():
+        # The schemas' string pattern is '^[0-9]+$': no sign, no spaces.
+        if not value.isdigit() or not value.isascii():
             raise invalid_field(key, value, f"{_js(value)} does not match '^[0-9]+$'")
-        value = int(text)
+        value = int(value)
     if value < minimum:
         raise invalid_field(key, value, f"{value} is less than the minimum of {minimum}")
     if value > maximum:
@@ -133,20 +148,72 @@ def opt_bool(obj: Mapping[str, Any], key: str) -> bool | None:
     raise invalid_field(key, value, f"{_js(value)} is not of type 'boolean', 'string'")
 
 
-def opt_metadata(obj: Mapping[str, Any], key: str = "metadata") -> dict[str, str] | None:
-    if key not in obj or obj[key] is None:
+_METADATA_KEY = re.compile(r"^[a-zA-Z0-9-_:. /]{1,255}$")
+"""``parameter_types.extra_specs``' patternProperties: the keys metadata may have."""
+
+
+def opt_metadata(obj: Mapping[str, Any], key: str = "metadata", *,
+                 nullable: bool = True) -> dict[str, str] | None:
+    """Cinder's ``metadata`` schema: keys match ``[a-zA-Z0-9-_:. /]{1,255}``, values
+    are strings of at most 255 characters.  An error about one value names that
+    value's key as the field, since the validator reports the deepest path."""
+    if key not in obj or (obj[key] is None and nullable):
         return None
     value = obj[key]
     if not isinstance(value, dict):
-        raise invalid_field(key, value, f"{_js(value)} is not of type 'object'")
+        kinds = "'object', 'null'" if nullable else "'object'"
+        raise invalid_field(key, value, f"{_js(value)} is not of type {kinds}")
+    bad = [k for k in value if not _METADATA_KEY.match(k)]
+    if bad:
+        listed = ", ".join(_js(k) for k in bad)
+        verb = "were" if len(bad) > 1 else "was"
+        raise invalid_field(key, value, f"Additional properties are not allowed ({listed} "
+                                        f"{verb} unexpected)")
     for k, v in value.items():
-        if not 0 < len(k) <= 255:
-            raise invalid_field(key, value, f"{_js(k)} is not a valid key")
         if not isinstance(v, str):
-            raise invalid_field(key, value, f"{_js(v)} is not of type 'string'")
+            raise invalid_field(k, v, f"{_js(v)} is not of type 'string'")
         if len(v) > 255:
-            raise invalid_field(key, value, f"{_js(v)} is too long")
+            raise invalid_field(k, v, f"{_js(v)} is too long")
     return {str(k): str(v) for k, v in value.items()}
+
+
+def opt_name(obj: Mapping[str, Any], key: str, entity: str) -> str | None:
+    """A name or description (``*_non_mandatory_remove_white_spaces`` formats).
+
+    Strings or null; surrounding whitespace is stripped (the controller stores the
+    stripped value); longer than 255 characters is ``InvalidInput`` with
+    oslo's ``check_string_length`` words, e.g. "name has 256 characters, more than 255."
+    """
+    if key not in obj or obj[key] is None:
+        return None
+    value = obj[key]
+    if not isinstance(value, str):
+        raise invalid_field(key, value, f"{_js(value)} is not of type 'string', 'null'")
+    value = value.strip()
+    if len(value) > 255:
+        raise InvalidInput(reason=f"{entity} has {len(value)} characters, more than 255.")
+    return value
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                   r"[0-9a-fA-F]{12}$")
+
+
+def is_uuid_like(value: str) -> bool:
+    """``oslo_utils.uuidutils.is_uuid_like`` (dashes optional, any case)."""
+    return bool(_UUID.match(value))
+
+
+def opt_uuid(obj: Mapping[str, Any], key: str) -> str | None:
+    """``parameter_types.optional_uuid``: a uuid string or null."""
+    if key not in obj or obj[key] is None:
+        return None
+    value = obj[key]
+    if not isinstance(value, str):
+        raise invalid_field(key, value, f"{_js(value)} is not of type 'string', 'null'")
+    if not is_uuid_like(value):
+        raise invalid_field(key, value, f"{_js(value)} is not a 'uuid'")
+    return value
 
 
 def link(api: ApiService, req: ApiRequest, collection: str, rid: str) -> list[dict[str, str]]:

@@ -18,6 +18,7 @@ from ...errors import (
     InvalidSnapshot,
     InvalidVolume,
     OverQuota,
+    VolumeTypeNotFound,
     VolumeTypeNotFoundByName,
 )
 from ...states import Op, SnapshotStatus, VolumeStatus
@@ -29,10 +30,13 @@ from .common import (
     body_of,
     check_keys,
     enforce,
+    is_uuid_like,
     opt_bool,
     opt_int,
     opt_metadata,
+    opt_name,
     opt_str,
+    opt_uuid,
     paginate,
     read_scope,
 )
@@ -70,6 +74,9 @@ def resolve_volume_type(api: ApiService, req: ApiRequest, ref: str | None) -> Vo
                 vtype = t
                 break
     if vtype is None or not _type_visible(vtype, req):
+        # VolumeType.get_by_name_or_id looks a uuid-like ref up by id only.
+        if is_uuid_like(ref):
+            raise VolumeTypeNotFound(volume_type_id=ref)
         raise VolumeTypeNotFoundByName(volume_type_name=ref)
     return vtype
 
@@ -92,27 +99,32 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     cloud = api.cloud
     db = cloud.db
     ctx = req.context
-    enforce(api, req, "volume:create")
+    # The JSON schema (a decorator in Cinder) runs before anything else.
     body = body_of(req, "volume")
-    check_keys(body, _CREATE_KEYS, strict=req.at_least("3.53"))
+    check_keys(req.body, ("volume", "OS-SCH-HNT:scheduler_hints"), strict=True)
+    check_keys(body, _CREATE_KEYS, strict=req.at_least("3.53"), field="volume")
     size = opt_int(body, "size", minimum=1)
-    name = opt_str(body, "name")
+    name = opt_name(body, "name", "name")
     if name is None:
-        name = opt_str(body, "display_name")
-    description = opt_str(body, "description")
+        name = opt_name(body, "display_name", "name")
+    description = opt_name(body, "description", "description")
     if description is None:
-        description = opt_str(body, "display_description")
+        description = opt_name(body, "display_description", "description")
     metadata = opt_metadata(body) or {}
     az = opt_str(body, "availability_zone")
-    if opt_bool(body, "multiattach"):
-        raise InvalidVolume(reason="multiattach parameter has been removed. The default "
-                                   "behavior is to use multiattach enabled volume types. "
-                                   "Contact your administrator to create a multiattach "
-                                   "enabled volume type and use it to create multiattach "
-                                   "volumes.")
-    snapshot_id = opt_str(body, "snapshot_id")
-    source_volid = opt_str(body, "source_volid")
-    backup_id = opt_str(body, "backup_id") if req.at_least("3.47") else None
+    if az is not None and not az.strip():
+        raise HTTPError(400, "The 'availability_zone' can not be None.")
+    multiattach_flag = opt_bool(body, "multiattach")
+    snapshot_id = opt_uuid(body, "snapshot_id")
+    source_volid = opt_uuid(body, "source_volid")
+    backup_id = opt_uuid(body, "backup_id") if req.at_least("3.47") else None
+    enforce(api, req, "volume:create")
+    if multiattach_flag:
+        # The controller refuses it with a bare HTTPBadRequest (no "Invalid ..." prefix).
+        raise HTTPError(400, "multiattach parameter has been removed. The default behavior "
+                             "is to use multiattach enabled volume types. Contact your "
+                             "administrator to create a multiattach enabled volume type "
+                             "and use it to create multiattach volumes.")
     image_ref = opt_str(body, "imageRef") or opt_str(body, "image_id")
     sources = [s for s in (snapshot_id, source_volid, image_ref, backup_id) if s]
     if len(sources) > 1:
@@ -174,7 +186,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         if cloud.config.default["allow_availability_zone_fallback"]:
             az = default_az
         else:
-            raise InvalidInput(reason=f"Availability zone '{az}' is invalid.")
+            # exception.InvalidAvailabilityZone: its own words, no "Invalid input" prefix.
+            raise HTTPError(400, f"Availability zone '{az}' is invalid.")
     multiattach = _spec_true(vtype.extra_specs.get("multiattach"))
     encrypted = bool(getattr(vtype, "encryption", None))
     cloud.quota.check_per_volume(size, ctx.project_id)
@@ -295,18 +308,22 @@ async def show(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
 @route("PUT", "/volumes/{volume_id}")
 async def update(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
     db = api.cloud.db
+    body = body_of(req, "volume")
+    # The schema runs first (a decorator); it forbids unknown keys at every
+    # version, and 3.53's anyOf makes an empty update a 400.
+    check_keys(req.body, ("volume",), strict=True)
+    check_keys(body, ("name", "description", "metadata", "display_name",
+                      "display_description"), strict=True, field="volume")
+    if not body and req.at_least("3.53"):
+        raise HTTPError(400, "Invalid input for field/attribute volume. Value: {}. {} is not "
+                             "valid under any of the given schemas")
+    name = opt_name(body, "name", "name") if "name" in body else \
+        opt_name(body, "display_name", "name")
+    desc = opt_name(body, "description", "description") if "description" in body else \
+        opt_name(body, "display_description", "description")
+    metadata = opt_metadata(body, nullable=False)
     vol = db.get_volume(volume_id, read_scope(req))
     enforce(api, req, "volume:update", vol.project_id)
-    body = body_of(req, "volume")
-    check_keys(body, ("name", "description", "metadata", "display_name",
-                      "display_description"), strict=req.at_least("3.53"))
-    if not body:
-        raise HTTPError(400, "Invalid input for field/attribute volume. Value: {}. {} does "
-                             "not have enough properties")
-    name = opt_str(body, "name") if "name" in body else opt_str(body, "display_name")
-    desc = opt_str(body, "description") if "description" in body else \
-        opt_str(body, "display_description")
-    metadata = opt_metadata(body)
     if vol.status == VolumeStatus.MAINTENANCE:
         raise InvalidVolume(reason="Volume status must not be maintenance to update.")
     if "name" in body or "display_name" in body:
@@ -362,11 +379,14 @@ def delete_volume(api: ApiService, vol: Volume, *, cascade: bool, force: bool) -
             for s in snapshots)):
         problems.append("snapshots")
     if problems:
-        raise InvalidVolume(reason="Volume status must be available or error or "
-                                   "error_restoring or error_extending or error_managing and "
-                                   "must not be migrating, attached, belong to a group, have "
-                                   "snapshots, awaiting a transfer, or be disassociated from "
-                                   "snapshots after volume transfer.")
+        # Cinder builds "status must be a or b ... and" only when the status is
+        # checked; with force the sentence keeps its (doubled) space.
+        statuses = "" if force else ("status must be available or error or error_restoring "
+                                     "or error_extending or error_managing and")
+        raise InvalidVolume(reason=f"Volume {statuses} must not be migrating, attached, "
+                                   "belong to a group, have snapshots, awaiting a transfer, "
+                                   "or be disassociated from snapshots after volume "
+                                   "transfer.")
     if cascade:
         for snap in snapshots:
             db.transition(snap, SnapshotStatus.DELETING, op=Op.CASCADE_DELETE, actor=ACTOR)
