@@ -1,0 +1,35 @@
+"""``cindersim serve``: the simulated cloud over real HTTP.
+
+python-cinderclient, openstacksdk and the openstack CLI talk to it the way boto3
+talks to moto: Cinder v3 at ``/v3``, a minimal Keystone v3 at ``/identity/v3``
+(users ``admin``, ``demo``, ``alt_demo``; password ``secret``) and Nova's API at
+``/compute/v2.1`` when the cloud runs Nova.  The simulation runs in paced
+virtual time (``speed`` virtual seconds per real second) on the server's loop.
+
+* :func:`main` / :func:`run` / :func:`add_arguments` - the command line;
+* :func:`serve` - blocking, stops on Ctrl-C or SIGTERM and writes the trace;
+* :class:`ThreadedServer` - in a background thread, for tests;
+* :class:`SimServer` / :class:`HttpApp` - the pieces, for your own loop.
+"""
+
+from __future__ import annotations
+
+from .app import HttpApp, HttpResponse
+from .command import add_arguments, banner, main, run
+from .keystone import Keystone
+from .server import AuthMode, ServeOptions, SimServer, ThreadedServer, serve
+
+__all__ = [
+    "AuthMode",
+    "HttpApp",
+    "HttpResponse",
+    "Keystone",
+    "ServeOptions",
+    "SimServer",
+    "ThreadedServer",
+    "add_arguments",
+    "banner",
+    "main",
+    "run",
+    "serve",
+]

@@ -1,0 +1,116 @@
+"""The HTTP layer of ``cindersim serve``: a request in, a response out, no behaviour.
+
+:class:`HttpApp` turns one parsed HTTP request (method, target, headers, body)
+into a call to the service that owns the path and turns its
+:class:`~cindersim.services.api.wsgi.ApiResponse` back into status, headers and
+bytes.  Everything a client sees of Cinder (versions, microversions, faults,
+401s, repeated slashes, trailing-slash ids) is decided by cinder-api's
+:meth:`~cindersim.services.api.service.ApiService.handle`; this layer only picks
+the service by the path's first segment, as the reverse proxy of a devstack does:
+
+* ``/identity...`` -> the minimal Keystone (:mod:`cindersim.serve.keystone`);
+* ``/compute...`` -> Nova's API, when the cloud has one (``cloud.nova``);
+* anything else -> cinder-api (``/``, ``/v3``, ``/v3/{project_id}/...``).
+
+The path is percent-decoded before routing, as WSGI's ``PATH_INFO`` is; the
+query string is passed on raw (cinder-api parses it).
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+import attrs
+
+from ..services.api.wsgi import ApiResponse, fault
+from .keystone import Keystone
+
+if TYPE_CHECKING:
+    from ..cloud import Cloud
+
+__all__ = ["HttpApp", "HttpResponse"]
+
+_SLASHES = re.compile(r"/{2,}")
+_NO_BODY_STATUSES = frozenset({204, 304})
+NovaHandler = Callable[[str, str, Mapping[str, str], bytes | None], Awaitable[ApiResponse]]
+
+
+@attrs.frozen
+class HttpResponse:
+    """What goes back on the wire: status, headers (name, value) and the body bytes."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def reason(self) -> str:
+        try:
+            return http.HTTPStatus(self.status).phrase
+        except ValueError:
+            return ""
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class HttpApp:
+    """Routes HTTP requests to the simulated services of one cloud.
+
+    Args:
+        cloud: the (started) cloud to serve.
+        base_url: ``http://host:port``, as clients reach the server; used in the
+            versions documents' ``self`` links and in the Keystone catalog.
+    """
+
+    def __init__(self, cloud: Cloud, base_url: str) -> None:
+        self.cloud = cloud
+        self.base_url = base_url.rstrip("/")
+        cloud.api.base_url = self.base_url
+        self.keystone = Keystone(cloud, self.base_url)
+        self.requests = 0
+
+    def _nova(self) -> NovaHandler | None:
+        """Nova's REST entry point, if this cloud runs Nova."""
+        nova = getattr(self.cloud, "nova", None)
+        handler = getattr(nova, "handle", None)
+        return handler if callable(handler) else None
+
+    async def __call__(self, method: str, target: str, headers: Mapping[str, str],
+                       body: bytes) -> HttpResponse:
+        """Answer one request.  *headers* must have lowercase names."""
+        self.requests += 1
+        if target.startswith(("http://", "https://")):  # absolute-form (a proxy's)
+            split = urlsplit(target)
+            target = split.path + (f"?{split.query}" if split.query else "")
+        raw_path, sep, query = target.partition("?")
+        path = _SLASHES.sub("/", unquote(raw_path)) or "/"
+        forward = path + sep + query
+        if path == "/identity" or path.startswith("/identity/"):
+            response = await self.keystone.handle(method, path, headers, body)
+        elif path == "/compute" or path.startswith("/compute/"):
+            nova = self._nova()
+            if nova is None:
+                response = fault(404, "The resource could not be found.")
+            else:
+                response = await nova(method, forward, headers, body or None)
+        else:
+            response = await self.cloud.api.handle(method, forward, headers, body or None)
+        return self.encode(response, head=method == "HEAD")
+
+    @staticmethod
+    def encode(response: ApiResponse, *, head: bool = False) -> HttpResponse:
+        """Serialise a service's response: a JSON body (if any) and its headers."""
+        status = response.status
+        payload = b"" if status in _NO_BODY_STATUSES else response.encoded()
+        headers = [(k, str(v)) for k, v in response.headers.items()]
+        if payload:
+            headers.append(("Content-Type", "application/json"))
+        if status not in _NO_BODY_STATUSES:
+            headers.append(("Content-Length", str(len(payload))))
+        return HttpResponse(status, headers, b"" if head else payload)

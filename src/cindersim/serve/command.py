@@ -1,0 +1,154 @@
+"""``cindersim serve``: arguments, the start-up banner, and the blocking run.
+
+The banner gives what a user pastes to point a real client at the server: the
+endpoints, a ``clouds.yaml`` (Keystone password login as ``demo``, as ``admin``,
+and a no-Keystone entry using cinderclient-style ``user:project`` tokens), and
+the environment lines for python-cinderclient, both with Keystone and with its
+``noauth`` plugin.  Facts behind the choices are in real-clients.md:
+
+* cinderclient's noauth with ``CINDER_ENDPOINT=http://h/v3`` sends project-less
+  URLs (``/v3/volumes``), which Cinder accepts from microversion 3.67, so the
+  env lines set ``OS_VOLUME_API_VERSION=3.71``.
+* openstacksdk's ``auth_type: none`` sends ``X-Auth-Token: notused``, which
+  NoAuthMiddleware would read as user and project ``notused``; the
+  ``admin_token`` plugin sends the token we give, so the no-Keystone entry
+  uses it with ``demo:<demo project id>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import IO
+
+from ..cloud import Cloud
+from ..config import ConfigError
+from ..identity import DEFAULT_PASSWORD
+from .server import ServeOptions, SimServer, serve
+
+__all__ = ["add_arguments", "banner", "main", "options_from_args", "run"]
+
+
+def _speed(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("speed must be > 0")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``serve``'s options to *parser* (the CLI's subparser, or a standalone one)."""
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1: loopback only)")
+    parser.add_argument("--port", type=int, default=8776,
+                        help="port to bind (default 8776, Cinder's; 0 picks a free one)")
+    parser.add_argument("--config", metavar="FILE", default=None,
+                        help="cloud configuration, cinder.conf-style (INI or TOML)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the simulation's ids and random choices (default 0)")
+    parser.add_argument("--speed", type=_speed, default=60.0,
+                        help="virtual seconds per real second (default 60: a simulated "
+                             "minute per second)")
+    parser.add_argument("--trace", metavar="PATH", default=None,
+                        help="write the simulation's trace here as JSON Lines (streamed; "
+                             "complete when the server stops)")
+    parser.add_argument("--auth", choices=("both", "keystone", "noauth"), default="both",
+                        help="tokens cinder-api accepts: 'keystone' (issued by "
+                             "/identity/v3), 'noauth' (every token is user:project, an "
+                             "admin, as Cinder's auth_strategy=noauth), or 'both' (default: "
+                             "a token with ':' is noauth, others Keystone's)")
+
+
+def options_from_args(args: argparse.Namespace) -> ServeOptions:
+    return ServeOptions(host=args.host, port=args.port, config=args.config, seed=args.seed,
+                        speed=args.speed, trace=args.trace, auth=args.auth)
+
+
+def banner(server: SimServer, options: ServeOptions) -> str:
+    """What ``cindersim serve`` prints once it listens."""
+    cloud: Cloud = server.cloud
+    base = server.base_url
+    auth_url = f"{base}/identity/v3"
+    demo = cloud.project_id("demo")
+    admin = cloud.project_id("admin")
+    lines = [
+        f"cindersim serve: a simulated Cinder at {base} (seed {options.seed}, "
+        f"{options.speed:g} virtual seconds per real second, auth {options.auth})",
+        f"  block-storage  {base}/v3/<project_id>    (demo: {base}/v3/{demo})",
+        f"  identity       {auth_url}    (users admin, demo, alt_demo; "
+        f"password {DEFAULT_PASSWORD!r}; domain Default)",
+        f"  compute        {base}/compute/v2.1",
+        f"  projects       admin {admin}  demo {demo}  alt_demo {cloud.project_id('alt_demo')}",
+        "",
+        "# clouds.yaml (then: openstack --os-cloud cindersim volume create --size 1 v1)",
+        "clouds:",
+    ]
+    for name, user in (("cindersim", "demo"), ("cindersim-admin", "admin")):
+        lines += [
+            f"  {name}:",
+            "    auth_type: password",
+            f"    auth: {{auth_url: \"{auth_url}\", username: {user}, "
+            f"password: {DEFAULT_PASSWORD}, project_name: {user},",
+            "           user_domain_name: Default, project_domain_name: Default}",
+            "    region_name: RegionOne",
+            "    identity_api_version: 3",
+        ]
+    if options.auth != "keystone":
+        lines += [
+            "  cindersim-noauth:",
+            "    auth_type: admin_token",
+            f"    auth: {{endpoint: \"{base}/v3/{demo}\", token: \"demo:{demo}\"}}",
+            f"    image_endpoint_override: \"{base}/image\"",
+        ]
+    lines += [
+        "",
+        "# python-cinderclient with Keystone",
+        f"export OS_AUTH_URL={auth_url} OS_USERNAME=demo OS_PASSWORD={DEFAULT_PASSWORD} "
+        "OS_PROJECT_NAME=demo OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default "
+        "OS_VOLUME_API_VERSION=3.71",
+    ]
+    if options.auth != "keystone":
+        lines += [
+            "# python-cinderclient without Keystone (noauth: an admin in project demo)",
+            f"export OS_AUTH_TYPE=noauth CINDER_ENDPOINT={base}/v3 OS_USER_ID=demo "
+            f"OS_PROJECT_ID={demo} OS_VOLUME_API_VERSION=3.71",
+        ]
+    trace = f"; trace to {options.trace}" if options.trace else ""
+    lines += ["", f"Ctrl-C or SIGTERM stops the server{trace}.", ""]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    """Run ``cindersim serve`` with parsed *args*; returns the exit status."""
+    stream = out if out is not None else sys.stdout
+    options = options_from_args(args)
+
+    def ready(server: SimServer) -> None:
+        stream.write(banner(server, options))
+        stream.flush()
+
+    try:
+        written = serve(options, ready=ready)
+    except ConfigError as exc:
+        sys.stderr.write(f"cindersim serve: {exc}\n")
+        return 2
+    except OSError as exc:  # the port is taken, the config or trace path is unusable
+        sys.stderr.write(f"cindersim serve: {exc}\n")
+        return 1
+    if options.trace is not None:
+        stream.write(f"cindersim serve: stopped; {written} trace events written to "
+                     f"{options.trace}\n")
+    else:
+        stream.write("cindersim serve: stopped\n")
+    stream.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m cindersim.serve [options]``: the same as ``cindersim serve``."""
+    parser = argparse.ArgumentParser(
+        prog="cindersim serve",
+        description="Serve a simulated Cinder (and a minimal Keystone) over HTTP, so "
+                    "python-cinderclient, openstacksdk and the openstack CLI can use it.")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
