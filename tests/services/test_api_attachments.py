@@ -20,10 +20,11 @@ from cindersim.states import check_trace
 
 Main = Callable[[Cloud], Awaitable[Any]]
 
-CONNECTOR = {"initiator": "iqn.1994-05.com.redhat:compute-1", "ip": "192.168.122.20",
-             "host": "compute-1", "platform": "x86_64", "os_type": "linux2",
-             "multipath": False}
-CONNECTOR_2 = {**CONNECTOR, "initiator": "iqn.1994-05.com.redhat:compute-2",
+INITIATOR = "iqn.1994-05.com.redhat:compute-1"
+CONNECTOR: dict[str, Any] = {"initiator": INITIATOR, "ip": "192.168.122.20",
+                             "host": "compute-1", "platform": "x86_64", "os_type": "linux2",
+                             "multipath": False}
+CONNECTOR_2: dict[str, Any] = {**CONNECTOR, "initiator": "iqn.1994-05.com.redhat:compute-2",
                "ip": "192.168.122.21", "host": "compute-2"}
 SERVER = "8f3c2a4e-0d5b-4a8e-9c11-2b7d6e5f4a01"
 SERVER_2 = "5b1e9d7c-3f2a-4c6b-8e0d-7a9f1c2b3d04"
@@ -122,7 +123,7 @@ def test_full_flow_with_connector_exports_logs_in_and_cleans_up(helper: str, lun
         assert vol.attach_status == "attaching"
 
         # The compute host logs in with the CHAP pair; a wrong password is refused.
-        host = IscsiInitiator(cloud.iscsi_network, "compute-1", CONNECTOR["initiator"], Meter())
+        host = IscsiInitiator(cloud.iscsi_network, "compute-1", INITIATOR, Meter())
         with pytest.raises(ProcessExecutionError) as refused:
             host.login(info["target_iqn"], info["target_portal"], "CHAP",
                        info["auth_username"], info["auth_password"] + "x")
