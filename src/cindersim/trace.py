@@ -146,6 +146,17 @@ class Trace:
         self._subscribers.append(fn)
         return lambda: self._subscribers.remove(fn)
 
+    def emit_detail(self, kind: str, actor: str, summary: str, detail: Mapping[str, Any], *,
+                    target: str | None = None, resource: str | None = None) -> TraceEvent | None:
+        """Like :meth:`emit`, with the detail as a mapping (any keys, even ``kind``)."""
+        seq = self._seq
+        self._seq += 1
+        if not self.recording:
+            return None
+        ev = TraceEvent(seq, self._now(), kind, actor, summary, target, resource, detail)
+        self._record(ev)
+        return ev
+
     def emit(self, kind: str, actor: str, summary: str, *, target: str | None = None,
              resource: str | None = None, **detail: Any) -> TraceEvent | None:
         """Record one event at the current virtual time and return it."""
@@ -154,6 +165,10 @@ class Trace:
         if not self.recording:
             return None
         ev = TraceEvent(seq, self._now(), kind, actor, summary, target, resource, detail)
+        self._record(ev)
+        return ev
+
+    def _record(self, ev: TraceEvent) -> None:
         if self.mode == "full":
             if self._stream is not None:
                 self._stream.write(dumps_event(ev) + "\n")
@@ -161,7 +176,6 @@ class Trace:
                 self.events.append(ev)
         for fn in self._subscribers:
             fn(ev)
-        return ev
 
     # --- reading -------------------------------------------------------------
     def filter(self, *, kind: str | None = None, actor: str | None = None,

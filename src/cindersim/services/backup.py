@@ -113,8 +113,9 @@ class BackupService:
                            detail: dict[str, Any]) -> None:
         trace = self.cloud.trace
         if trace.recording:
-            trace.emit("backend", component, summary, target=self.host, op=op,
-                       seconds=round(seconds, 9), **detail)
+            trace.emit_detail("backend", component, summary,
+                              {**detail, "op": op, "seconds": round(seconds, 9)},
+                              target=self.host)
 
     async def _spend(self) -> None:
         """Sleep through what the backend operations of the last step cost."""
@@ -148,6 +149,12 @@ class BackupService:
         target = Target("cinder-volume", extract_host(vol.host or ""))
         await cloud.bus.call(self.actor, target, "terminate_connection", volume_id=vol.id,
                              connector=self.connector, force=False)
+        # _detach_device removes the export made for the backup.  Cinder backs an in-use
+        # volume up through a temporary clone, so it never pulls a guest's export; we
+        # read the live volume, so we leave the export alone while a guest uses it.
+        in_use = any(a.connection_info is not None for a in cloud.db.attachments_of(vol.id))
+        if not in_use:
+            await cloud.bus.call(self.actor, target, "remove_export", volume_id=vol.id)
 
     # --- create -------------------------------------------------------------------------------
     async def create_backup(self, *, backup_id: str) -> None:

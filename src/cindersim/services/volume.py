@@ -169,5 +169,6 @@ class VolumeService:
                            detail: dict[str, Any]) -> None:
         trace = self.cloud.trace
         if trace.recording:
-            trace.emit("backend", component, summary, target=self.host, op=op,
-                       seconds=round(seconds, 9), **detail)
+            trace.emit_detail("backend", component, summary,
+                              {**detail, "op": op, "seconds": round(seconds, 9)},
+                              target=self.host)
