@@ -71,10 +71,13 @@ class ApiService:
             limits,
             quotas,
             snapshots,
+            transfers,
+            types,
             volumes,
         )
 
-        for module in (volumes, actions, attachments, snapshots, backups, quotas, limits):
+        for module in (volumes, actions, attachments, snapshots, backups, quotas, limits,
+                       types, transfers):
             self.router.add_module(module)
         self.requests = 0
         self.errors_5xx = 0
