@@ -60,10 +60,11 @@ async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: Req
         if vol.id not in db.volumes:
             return
         retry = dict(filter_properties.get("retry") or {})
-        attempts = int(retry.get("num_attempts", 0))
-        max_attempts = svc.cloud.scheduler.config.max_attempts
+        # OnFailureRescheduleTask does not count attempts: it always recasts when a
+        # retry dict exists, and the scheduler's _populate_retry turns the pass after
+        # the last allowed one into NoValidBackend ("Exceeded max scheduling attempts").
         reschedulable = allow_reschedule and not isinstance(exc, NotFound) and retry
-        if reschedulable and attempts < max_attempts:
+        if reschedulable:
             await _reschedule(svc, vol.id, request_spec, filter_properties, retry, exc)
             return
         db.transition(vol, VolumeStatus.ERROR, op=op, actor=svc.actor,
