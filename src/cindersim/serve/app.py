@@ -9,7 +9,8 @@ bytes.  Everything a client sees of Cinder (versions, microversions, faults,
 the service by the path's first segment, as the reverse proxy of a devstack does:
 
 * ``/identity...`` -> the minimal Keystone (:mod:`cindersim.serve.keystone`);
-* ``/compute...`` -> Nova's API, when the cloud has one (``cloud.nova``);
+* ``/compute...`` -> nova-api (``cloud.nova.api``), when the cloud runs Nova;
+* ``/image...`` -> Glance (``cloud.glance``), when the cloud has one;
 * anything else -> cinder-api (``/``, ``/v3``, ``/v3/{project_id}/...``).
 
 The path is percent-decoded before routing, as WSGI's ``PATH_INFO`` is; the
@@ -37,7 +38,7 @@ __all__ = ["HttpApp", "HttpResponse"]
 
 _SLASHES = re.compile(r"/{2,}")
 _NO_BODY_STATUSES = frozenset({204, 304})
-NovaHandler = Callable[[str, str, Mapping[str, str], bytes | None], Awaitable[ApiResponse]]
+Handler = Callable[[str, str, Mapping[str, str], bytes | None], Awaitable[ApiResponse]]
 
 
 @attrs.frozen
@@ -75,10 +76,14 @@ class HttpApp:
         self.keystone = Keystone(cloud, self.base_url)
         self.requests = 0
 
-    def _nova(self) -> NovaHandler | None:
-        """Nova's REST entry point, if this cloud runs Nova."""
-        nova = getattr(self.cloud, "nova", None)
-        handler = getattr(nova, "handle", None)
+    def _service(self, prefix: str) -> Handler | None:
+        """The REST entry point of the service under ``/compute`` or ``/image``, if this
+        cloud runs it (they are optional parts of a cloud)."""
+        if prefix == "compute":
+            owner = getattr(getattr(self.cloud, "nova", None), "api", None)
+        else:
+            owner = getattr(self.cloud, "glance", None)
+        handler = getattr(owner, "handle", None)
         return handler if callable(handler) else None
 
     async def __call__(self, method: str, target: str, headers: Mapping[str, str],
@@ -91,14 +96,15 @@ class HttpApp:
         raw_path, sep, query = target.partition("?")
         path = _SLASHES.sub("/", unquote(raw_path)) or "/"
         forward = path + sep + query
-        if path == "/identity" or path.startswith("/identity/"):
+        prefix = path.split("/", 2)[1]
+        if prefix == "identity":
             response = await self.keystone.handle(method, path, headers, body)
-        elif path == "/compute" or path.startswith("/compute/"):
-            nova = self._nova()
-            if nova is None:
+        elif prefix in {"compute", "image"}:
+            service = self._service(prefix)
+            if service is None:
                 response = fault(404, "The resource could not be found.")
             else:
-                response = await nova(method, forward, headers, body or None)
+                response = await service(method, forward, headers, body or None)
         else:
             response = await self.cloud.api.handle(method, forward, headers, body or None)
         return self.encode(response, head=method == "HEAD")

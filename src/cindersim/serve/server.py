@@ -123,6 +123,10 @@ class SimServer:
             await self._serve_connection(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away: nothing to answer
+        except asyncio.CancelledError:
+            # Only close() cancels a connection, and the task ends here: asyncio's
+            # stream callback would log a cancelled handler task as an error.
+            pass
         finally:
             self._writers.discard(writer)
             self._connections.discard(task)
