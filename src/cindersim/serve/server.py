@@ -231,9 +231,9 @@ class _Run:
         if install_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop_event.set)
-        await self.cloud.start()
-        await self.server.start()
         try:
+            await self.cloud.start()
+            await self.server.start()
             if ready is not None:
                 ready(self.server)
             await self.stop_event.wait()

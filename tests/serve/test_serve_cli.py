@@ -1,0 +1,123 @@
+"""``cindersim serve`` as a process: the banner, a request, a clean stop, the trace.
+
+The server runs as ``python -m cindersim.serve`` (what ``cindersim serve`` calls)
+on an ephemeral loopback port; the test reads the endpoint from the banner,
+talks to it, then stops it with SIGTERM or SIGINT (Ctrl-C) and reads the JSONL
+trace it wrote.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cindersim.serve import main as serve_main
+from cindersim.states import check_trace
+from cindersim.trace import load_jsonl
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def start(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """Start the server; return it and everything it printed up to the banner's end."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "cindersim.serve", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("Ctrl-C or SIGTERM stops the server"):
+            break
+    else:
+        proc.wait(10)
+        raise AssertionError(f"no banner: {''.join(lines)} {proc.stderr.read()}")  # type: ignore[union-attr]
+    return proc, "".join(lines)
+
+
+def get(port: int, path: str, token: str | None = None) -> tuple[int, object]:
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", path, headers={"X-Auth-Token": token} if token else {})
+        r = c.getresponse()
+        return r.status, json.loads(r.read() or b"null")
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_banner_request_stop_and_trace(tmp_path: Path, sig: signal.Signals) -> None:
+    trace = tmp_path / "serve.jsonl"
+    proc, banner = start("--seed", "7", "--speed", "100", "--trace", str(trace))
+    try:
+        m = re.search(r"a simulated Cinder at http://127\.0\.0\.1:(\d+) \(seed 7, 100 "
+                      r"virtual seconds per real second, auth both\)", banner)
+        assert m, banner
+        port = int(m.group(1))
+        demo = re.search(r"demo ([0-9a-f]{32})", banner)
+        assert demo, banner
+        pid = demo.group(1)
+        # The pasteable parts: clouds.yaml with the identity URL, the cinderclient env.
+        assert f'auth_url: "http://127.0.0.1:{port}/identity/v3"' in banner
+        assert (f"export OS_AUTH_TYPE=noauth CINDER_ENDPOINT=http://127.0.0.1:{port}/v3 "
+                f"OS_USER_ID=demo OS_PROJECT_ID={pid}") in banner
+        assert f"token: \"demo:{pid}\"" in banner
+        assert get(port, "/")[0] == 300
+        assert get(port, f"/v3/{pid}/volumes", f"demo:{pid}") == (200, {"volumes": []})
+    finally:
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    m = re.search(r"stopped; (\d+) trace events written to (.+)$", out.strip())
+    assert m, out
+    events = load_jsonl(trace.read_text(encoding="utf-8").splitlines())
+    assert len(events) == int(m.group(1)) > 0
+    assert [e.seq for e in events] == list(range(len(events)))
+    assert [e.summary for e in events if e.kind == "api.request"] == [
+        "GET /", f"GET /v3/{pid}/volumes"]
+    assert check_trace(events) == []
+
+
+def test_port_in_use_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        assert serve_main(["--port", str(s.getsockname()[1])]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cindersim serve: ")
+    assert "address already in use" in err.lower()
+
+
+def test_bad_config_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "cinder.conf"
+    config.write_text("[DEFAULT]\nno_such_option = 1\n", encoding="utf-8")
+    assert serve_main(["--port", "0", "--config", str(config)]) == 2
+    assert "no_such_option" in capsys.readouterr().err
+
+
+def test_config_file_shapes_the_cloud(tmp_path: Path) -> None:
+    config = tmp_path / "cinder.conf"
+    config.write_text("[DEFAULT]\nquota_volumes = 4\n", encoding="utf-8")
+    proc, banner = start("--config", str(config))
+    try:
+        m = re.search(r"at http://127\.0\.0\.1:(\d+) ", banner)
+        demo = re.search(r"demo ([0-9a-f]{32})", banner)
+        assert m
+        assert demo
+        pid = demo.group(1)
+        status, body = get(int(m.group(1)), f"/v3/{pid}/os-quota-sets/{pid}", f"demo:{pid}")
+        assert status == 200
+        assert body["quota_set"]["volumes"] == 4  # type: ignore[index]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0
