@@ -1,0 +1,217 @@
+"""``cindersim``: replay Cinder's flows step by step, and run what-if scenarios.
+
+Commands:
+
+* ``cindersim demo [--format F] [--lang en|vi] [--step]`` - the seed documents'
+  flows on the default cloud, narrated (``scenarios/demo.toml``);
+* ``cindersim run FILE... [--seed N] [--format narrate|jsonl|mermaid|summary]
+  [--out PATH] [--step] [--quiet] [--lang en|vi]`` - run scenario files;
+* ``cindersim flows`` - the flows and step actions, and which exist yet;
+* ``cindersim scenarios [DIR]`` - the scenario files with their descriptions.
+
+Exit status: 0 when every expectation holds, 1 when one does not (an
+expected-vs-actual report goes to stderr), 2 for a bad scenario file or bad
+usage (``FILE:LINE: message``).  The rendered run goes to stdout (or
+``--out``); verdicts go to stderr, so ``--format jsonl`` output stays pure.
+
+Colour: only when stdout is a terminal and ``NO_COLOR`` is unset or empty
+(``--color always|never`` overrides).  ``--step`` waits for Enter after each
+narrated step, and only when stdin is a terminal, so piping never blocks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from . import __version__
+from .render import FORMATS, capacity_of, jsonl, mermaid, narrate_blocks, summary
+from .scenario import (
+    ACTIONS,
+    FLOWS,
+    ScenarioError,
+    ScenarioResult,
+    load_scenario,
+    run_scenario,
+    scenario_files,
+)
+
+__all__ = ["main", "scenarios_dir"]
+
+
+def scenarios_dir() -> Path:
+    """Where the bundled scenarios live: ``$CINDERSIM_SCENARIOS``, else the repository's
+    ``scenarios/`` next to ``src/``."""
+    env = os.environ.get("CINDERSIM_SCENARIOS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def _use_color(mode: str, stream: IO[str]) -> bool:
+    if mode == "always":
+        return True
+    if mode == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+def _render(res: ScenarioResult, fmt: str, lang: str, color: bool) -> list[tuple[str, bool]]:
+    """The run as (text, pause-after) pieces."""
+    events = res.trace.events
+    title = res.scenario.title
+    if fmt == "narrate":
+        return [(b.text + "\n", b.pause) for b in narrate_blocks(events, lang=lang, color=color,
+                                                                 title=title)]
+    if fmt == "jsonl":
+        return [(jsonl(events), False)]
+    if fmt == "mermaid":
+        return [(mermaid(events), False)]
+    return [(summary(events, capacity=capacity_of(res.result.cloud), title=title), False)]
+
+
+def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
+    err = sys.stderr
+    scenarios = []
+    bad = False
+    for f in files:
+        try:
+            scenarios.append(load_scenario(f))
+        except ScenarioError as exc:
+            err.write(f"{exc}\n")
+            bad = True
+    if bad:
+        return 2
+    out: IO[str] = sys.stdout
+    opened = None
+    if args.out:
+        try:
+            opened = out = open(args.out, "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            err.write(f"{args.out}: cannot write: {exc.strerror}\n")
+            return 2
+    color = _use_color(args.color, out) if opened is None else args.color == "always"
+    pace = args.step and opened is None and sys.stdin.isatty() and args.format == "narrate"
+    status = 0
+    try:
+        for sc in scenarios:
+            res = run_scenario(sc, seed=args.seed)
+            if not args.quiet or opened is not None:
+                for text, pause in _render(res, args.format, args.lang, color):
+                    out.write(text)
+                    if pause and pace:
+                        out.flush()
+                        err.write("  [Enter] ")
+                        err.flush()
+                        sys.stdin.readline()
+            if not res.ok:
+                status = 1
+                err.write(res.report() + "\n")
+            elif not args.quiet:
+                err.write(res.report() + "\n")
+    finally:
+        if opened is not None:
+            opened.close()
+    return status
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    return _run_files(args.files, args)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    demo = scenarios_dir() / "demo.toml"
+    if not demo.exists():
+        sys.stderr.write(f"{demo}: the demo scenario is missing (set CINDERSIM_SCENARIOS to "
+                         "the scenarios/ directory)\n")
+        return 2
+    return _run_files([str(demo)], args)
+
+
+def _cmd_flows(args: argparse.Namespace) -> int:
+    w = sys.stdout.write
+    w("Flows (the seed documents' names):\n")
+    for flow, (text, actions) in FLOWS.items():
+        missing = [ACTIONS[a].unsupported() for a in actions]
+        state = "ready" if not any(missing) else "partly" if not all(missing) else "not yet"
+        w(f"  {flow:<10} {state:<8} {text}\n")
+        w(f"  {'':<10} {'':<8} actions: {', '.join(actions)}\n")
+    w("\nStep actions (scenario files):\n")
+    for name, action in ACTIONS.items():
+        why = action.unsupported()
+        params = ", ".join(f"{k}{'*' if p.required else ''}" for k, p in action.params.items())
+        w(f"  {name:<16} {action.summary}\n")
+        if params:
+            w(f"  {'':<16} parameters: {params}\n")
+        if why:
+            w(f"  {'':<16} not yet supported: {why}\n")
+    return 0
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    d = Path(args.dir) if args.dir else scenarios_dir()
+    files = scenario_files(d) if d.is_dir() else []
+    if not files:
+        sys.stderr.write(f"{d}: no scenario files\n")
+        return 2
+    status = 0
+    for f in files:
+        try:
+            sc = load_scenario(f)
+            line = sc.description or "(no description)"
+        except ScenarioError as exc:
+            line = f"INVALID: {exc.problems[0][2]}"
+            status = 2
+        sys.stdout.write(f"  {f.name:<28} {line}\n")
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cindersim", description="A deterministic simulator of OpenStack Cinder: replay "
+        "its flows step by step and run what-if scenarios.")
+    parser.add_argument("--version", action="version", version=f"cindersim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def output_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--format", choices=FORMATS, default="narrate",
+                       help="narrate (default), jsonl, mermaid or summary")
+        p.add_argument("--lang", choices=("en", "vi"), default="en",
+                       help="narration language (vi: the seed documents' Vietnamese)")
+        p.add_argument("--out", metavar="PATH", help="write the output here instead of stdout")
+        p.add_argument("--step", action="store_true",
+                       help="pause after each narrated step until Enter (terminals only)")
+        p.add_argument("--quiet", action="store_true",
+                       help="print only failures (the --out file is still written)")
+        p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+        p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                       help="ANSI colour (auto: a terminal and NO_COLOR unset)")
+
+    demo = sub.add_parser("demo", help="the seed flows on the default cloud, narrated")
+    output_options(demo)
+    demo.set_defaults(func=_cmd_demo)
+    run = sub.add_parser("run", help="run scenario files and check their expectations")
+    run.add_argument("files", nargs="+", metavar="FILE", help="scenario .toml or .py files")
+    output_options(run)
+    run.set_defaults(func=_cmd_run)
+    flows = sub.add_parser("flows", help="the flows and step actions, and which exist yet")
+    flows.set_defaults(func=_cmd_flows)
+    scen = sub.add_parser("scenarios", help="the scenario files and their descriptions")
+    scen.add_argument("dir", nargs="?", help="a directory (default: the bundled scenarios)")
+    scen.set_defaults(func=_cmd_scenarios)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script.  Returns the exit status (argparse exits 2 on bad usage)."""
+    args = _parser().parse_args(argv)
+    status: int = args.func(args)
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,611 @@
+"""Narration: the trace told as numbered steps, in the seed documents' words.
+
+A run is split into sections (one per scenario step, or per client request
+when no scenario drove it).  In each section every event that is someone
+talking to someone becomes a numbered step: who talks to whom, the message,
+and what it means in the documents' vocabulary, tagged with the documented
+step it corresponds to (``doc B3``) where there is one.  Every database status
+change is printed under the step that caused it; a settled outcome written by
+a service (``creating → available`` by cinder-volume) is a step of its own.
+Backend commands that change something (``lvcreate``, ``tgt-admin --update``,
+an iSCSI login, an object PUT) are listed under the driver call that ran
+them; read-only queries are only counted.
+
+Where Cinder's code orders a flow differently from the documents (create goes
+api → scheduler → volume; the API answers 202 before the volume exists; Nova
+attaches in three calls; cinder-api, not cinder-backup, creates the backup
+record) the narration says so once, in a clearly labelled note.
+
+Everything is keyed on event kinds, bus methods and driver calls, so a flow
+that is added later is narrated by the generic rows until someone adds its
+own rows to :mod:`.phrases`.  ``lang="vi"`` narrates in Vietnamese with the
+documents' own step labels (B1, B2 ...).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from ..trace import TraceEvent
+from ._events import (
+    Section,
+    api_path,
+    compact_json,
+    ids_to_names,
+    is_query,
+    labels_of,
+    participant_of,
+    sections,
+    short,
+    state_text,
+)
+from .phrases import has, phrase
+from .summary import counts
+
+__all__ = ["FLOW_DOCS", "Block", "narrate", "narrate_blocks", "request_key"]
+
+#: Where each flow is described in ``shared/seeds`` (shown in section headings).
+FLOW_DOCS: dict[str, str] = {
+    "create": "seed 001 §6 (B1-B9), 000 §2, 002, 003",
+    "attach": "seed 001 §7 (B1-B9), 000 §1 §3, 002, 003, 004",
+    "backup": "seed 003 (backup steps, B1-B9 in order), 004",
+    "restore": "seed 003 (restore steps, B1-B9 in order), 004",
+    "boot": "seed 001 §1-§3",
+    "snapshot": "seed 004 §7",
+    "transfer": "seed 004 §7",
+    "migrate": "seed 004 §7",
+}
+
+#: Settled values: a service writing one of these ends (a part of) a flow.
+_TRANSITIONAL = frozenset({
+    "creating", "deleting", "attaching", "detaching", "extending", "backing-up",
+    "restoring-backup", "restoring", "reserved", "downloading", "uploading", "retyping",
+    "maintenance", "awaiting-transfer", "managing", "reverting", "updating", "unmanaging"})
+
+_WIDTH = 100
+_STEP_KINDS = frozenset({"api.request", "api.response", "bus.send", "bus.deliver", "bus.reply",
+                         "bus.queued", "bus.fault", "bus.error", "bus.timeout", "bus.consumer",
+                         "schedule", "reschedule", "driver", "driver.error", "api.bug"})
+
+
+@attrs.frozen
+class Block:
+    """One piece of narration: a heading, a step, or a note.
+
+    ``pause`` is True for numbered steps: ``--step`` waits for Enter after them.
+    """
+
+    text: str
+    pause: bool = False
+
+
+class _Style:
+    """ANSI colour, or none (the default: narration must read well without colour)."""
+
+    _CODES: Mapping[str, str] = {"bold": "1", "dim": "2", "who": "36", "db": "33",
+                                 "err": "31", "note": "35", "head": "1;34"}
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, what: str, text: str) -> str:
+        if not self.color or not text:
+            return text
+        return f"\x1b[{self._CODES[what]}m{text}\x1b[0m"
+
+
+def request_key(ev: TraceEvent) -> str:
+    """``volumes.create``, ``attachments.action:os-complete``, ``backups.restore`` ...
+
+    The key of a REST request for the phrase tables: the collection, then what
+    is done to it.
+    """
+    method = str(ev.detail.get("method", ""))
+    parts = [p for p in api_path(str(ev.detail.get("path", ""))).split("/") if p]
+    if not parts:
+        return "root"
+    coll = parts[0]
+    body = ev.detail.get("body")
+    if len(parts) >= 3 and parts[-1] == "action":
+        action = next(iter(body), "") if isinstance(body, Mapping) and body else ""
+        return f"{coll}.action:{action}"
+    if coll == "servers" and len(parts) >= 3 and parts[2] == "os-volume_attachments":
+        return "servers.attach_volume" if method == "POST" else "servers.detach_volume"
+    if len(parts) >= 3:
+        return f"{coll}.{parts[-1]}"
+    verb = {"POST": "create", "PUT": "update", "DELETE": "delete"}.get(method)
+    if verb is None:
+        verb = "show" if len(parts) == 2 and parts[1] != "detail" else "list"
+    return f"{coll}.{verb}"
+
+
+def _settled(ev: TraceEvent) -> bool:
+    new = ev.detail.get("new")
+    return new is None or str(new) not in _TRANSITIONAL
+
+
+def _doc_tag(flow: str | None, ev: TraceEvent) -> str | None:
+    """The documented step (seed 001's B-labels; seed 003's steps in order) of an event."""
+    if flow is None:
+        return None
+    k = ev.kind
+    d = ev.detail
+    method = d.get("method")
+    p = participant_of(ev.actor)
+    call = str(d.get("call", ""))
+    if flow == "create":
+        if k == "api.request" and request_key(ev) == "volumes.create":
+            return "B1"
+        if k == "bus.send" and method == "create_volume":
+            return "B2" if p == "CinderAPI" else "B3" if p == "Scheduler" else None
+        if (k == "bus.deliver" and method == "create_volume" and p == "Scheduler") \
+                or k == "schedule":
+            return "B3"
+        if k == "bus.deliver" and method == "create_volume" and p == "Volume":
+            return "B4"
+        if k == "driver" and call.startswith("create_"):
+            return "B5"
+        if k == "status" and p == "Volume":
+            return "B6"
+        if k == "api.response" and d.get("status") == 202:
+            return "B8-B9"
+        return None
+    connect = ("attachment_update", "initialize_connection")
+    if flow == "attach":
+        if k == "api.request":
+            return "B1" if ev.target == "nova-api" else "B2"
+        if k == "bus.send" and method in connect:
+            return "B3"
+        if k == "bus.deliver" and method in connect:
+            return "B4" if p == "Volume" else "B7"
+        if k == "driver" and call in ("initialize_connection", "create_export"):
+            return "B5"
+        if k == "bus.reply" and method in connect:
+            return "B6"
+        if k == "api.response" and "connection_info" in compact_json(d.get("body"), 10**6):
+            return "B7"
+        if k == "backend" and ev.actor == "iscsi-initiator":
+            return "B8"
+        if p == "NovaCompute" and "/dev/" in ev.summary:
+            return "B9"
+        return None
+    if flow in ("backup", "restore"):
+        first = "create_backup" if flow == "backup" else "restore_backup"
+        if k == "api.request":
+            return "B1"
+        if k == "bus.send" and method == first and p == "CinderAPI":
+            return "B2"
+        if k == "bus.deliver" and method == first and p == "Backup":
+            return "B3"
+        if k == "bus.send" and p == "Backup" and method in ("initialize_connection",
+                                                            "get_backup_device"):
+            return "B4"
+        if (k == "driver" and call in ("initialize_connection", "create_export")) or (
+                k == "backend" and ev.actor == "iscsi-initiator"):
+            return "B5"
+        if k == "driver" and call in ("backup", "backup_volume", "restore", "restore_backup"):
+            return "B6-B7"
+        if k == "status" and p == "Backup":
+            return "B8"
+        if k == "api.response" and d.get("status") == 202:
+            return "B9"
+    return None
+
+
+@attrs.define
+class _Step:
+    who: str
+    message: str
+    meaning: str
+    time: float
+    tag: str | None = None
+    error: bool = False
+    lines: list[tuple[str, str]] = attrs.Factory(list)
+    queries: int = 0
+    owner: str | None = None
+    """The lifeline doing the work: status changes it makes are printed under it."""
+    db_only: bool = False
+
+
+class _Narrator:
+    def __init__(self, events: Sequence[TraceEvent], lang: str, color: bool) -> None:
+        self.events = events
+        self.lang = lang
+        self.style = _Style(color)
+        self.labels = labels_of(events)
+        self.notes_done: set[str] = set()
+
+    # --- small helpers ---------------------------------------------------------------
+    def t(self, key: str, fallback: str | None = None, **fields: Any) -> str:
+        return phrase(self.lang, key, fallback, fields)
+
+    def name(self, resource: str | None) -> str:
+        if not resource:
+            return "?"
+        label = self.labels.get(resource)
+        rid = resource.partition(":")[2]
+        return f"{label} ({short(rid)})" if label else short(rid)
+
+    def pick(self, base: str, who: str | None, method: str) -> str:
+        """The most specific phrase key: ``base.<lifeline>.<method>``, then ``base.<method>``."""
+        for key in (f"{base}.{who}.{method}", f"{base}.{method}"):
+            if has(self.lang, key):
+                return key
+        return f"{base}.{method}"
+
+    def ids_to_names(self, text: str) -> str:
+        return ids_to_names(text, self.labels)
+
+    @staticmethod
+    def actor_name(actor: str | None) -> str:
+        if not actor:
+            return "?"
+        head, sep, host = actor.partition(":")
+        return f"{head} ({host})" if sep else actor
+
+    # --- the whole narration -------------------------------------------------------
+    def blocks(self, title: str | None) -> list[Block]:
+        s = self.style
+        out: list[Block] = []
+        if title:
+            out.append(Block(s("head", title)))
+        number = 0
+        for sec in sections(self.events):
+            if sec.header is None:
+                out.extend(self.setup(sec))
+                continue
+            number += 1
+            out.append(Block("\n" + s("head", self.heading(sec, number))))
+            out.extend(self.section(sec))
+        c = counts(self.events)
+        end = self.events[-1].time if self.events else 0.0
+        out.append(Block("\n" + s("dim", self.t(
+            "done", time=f"{end:.3f}", requests=c.requests, messages=c.messages,
+            ops=c.backend_ops, errors=c.errors))))
+        return out
+
+    def heading(self, sec: Section, n: int) -> str:
+        h = sec.header
+        assert h is not None
+        if h.kind == "scenario":
+            label = h.detail.get("label")
+            params = h.detail.get("params") or {}
+            shown = ", ".join(f"{k}={self.ids_to_names(compact_json(v, 40))}"
+                              for k, v in params.items())
+            text = self.t("section.step", n=n, action=h.detail.get("action", h.summary),
+                          label=f" as {label}" if label else "",
+                          params=f" ({shown})" if shown else "")
+        else:
+            text = self.t("section.request", n=n, method=h.detail.get("method", ""),
+                          path=self.ids_to_names(api_path(str(h.detail.get("path", "")))))
+        if sec.flow:
+            docs = FLOW_DOCS.get(sec.flow)
+            text += "  [" + self.t("flow", flow=sec.flow) + (f" · {docs}" if docs else "") + "]"
+        return text
+
+    def setup(self, sec: Section) -> list[Block]:
+        services: list[str] = []
+        pools: list[str] = []
+        for ev in sec.events:
+            if ev.kind == "bus.consumer" and ev.detail.get("action") == "start":
+                services.append(ev.actor)
+            elif (ev.kind == "bus.send" and ev.detail.get("msg_kind") == "fanout"
+                  and ev.detail.get("method") == "update_service_capabilities"):
+                args = ev.detail.get("args") or {}
+                caps = args.get("capabilities") or {}
+                for pool in caps.get("pools") or ():
+                    thin = pool.get("thin_provisioning_support")
+                    pools.append(self.t(
+                        "setup.pool", host=self.actor_name(ev.actor),
+                        az=args.get("availability_zone", "?"), pool=pool.get("pool_name"),
+                        total=pool.get("total_capacity_gb"), free=pool.get("free_capacity_gb"),
+                        provisioning="thin" if thin else "thick",
+                        mosr=pool.get("max_over_subscription_ratio")))
+        if not services and not pools:
+            return []
+        lines = [self.style("head", self.t("setup"))]
+        if services:
+            lines.append(_wrap(self.t("setup.services", services=", ".join(services)), "    ",
+                               first="  "))
+        lines.extend(_wrap(p, "    ", first="  ") for p in pools)
+        return [Block("\n".join(lines))]
+
+    def section(self, sec: Section) -> list[Block]:
+        out: list[Block] = []
+        steps: list[tuple[_Step, list[str]]] = []
+        current: _Step | None = None
+        for ev in sec.events:
+            kind = ev.kind
+            if kind == "status":
+                line = self.status_line(ev)
+                p = participant_of(ev.actor)
+                settled = _settled(ev) and p not in (None, "CinderAPI")
+                if current is None or current.owner != p or (settled and not (
+                        current.db_only and current.time == ev.time)):
+                    key = "status.settled" if settled else "status.write"
+                    current = _Step(self.actor_name(ev.actor) + " → DB", "",
+                                    self.t(key, actor=self.actor_name(ev.actor)),
+                                    ev.time, _doc_tag(sec.flow, ev),
+                                    error=str(ev.detail.get("new", "")).startswith("error"),
+                                    owner=p, db_only=True)
+                    steps.append((current, []))
+                current.lines.append(("db", line))
+                if str(ev.detail.get("new")) == "deleting":
+                    self.note_once("note.deleting", steps)
+                continue
+            if kind == "backend":
+                if current is None:
+                    continue
+                if is_query(ev):
+                    current.queries += 1
+                else:
+                    current.lines.append(("dim", f"{ev.actor}: {ids_to_names(ev.summary, {})}"))
+                    tag = _doc_tag(sec.flow, ev)
+                    if tag and not current.tag:
+                        current.tag = tag
+                continue
+            if kind == "bus.send" and ev.detail.get("msg_kind") == "fanout":
+                report = self.fanout_line(ev)
+                if report and current is not None:
+                    current.lines.append(("dim", report))
+                continue
+            if kind == "bus.deliver" and ev.detail.get("msg_kind") == "fanout":
+                continue
+            if kind == "log":
+                if current is not None:
+                    current.lines.append(("dim", f"log {ev.actor}: {ev.summary}"))
+                continue
+            step = self.step(sec, ev)
+            step.owner = participant_of(ev.target if kind == "api.request" else ev.actor)
+            current = step
+            steps.append((step, []))
+            self.notes_for(ev, steps)
+        for n, (step, notes) in enumerate(steps, 1):
+            out.append(Block(self.render_step(n, step), pause=True))
+            out.extend(Block(note) for note in notes)
+        return out
+
+    # --- one step --------------------------------------------------------------------
+    def step(self, sec: Section, ev: TraceEvent) -> _Step:
+        kind = ev.kind
+        d = ev.detail
+        tag = _doc_tag(sec.flow, ev)
+        method = str(d.get("method", ""))
+        p = participant_of(ev.actor)
+        if kind == "api.request":
+            key = request_key(ev)
+            body = d.get("body")
+            msg = f"{method} {self.ids_to_names(api_path(str(d.get('path', ''))))}"
+            if d.get("query"):
+                msg += f"?{d['query']}"
+            if body is not None:
+                msg += " " + _cut(self.ids_to_names(compact_json(body, 10**6)), 110)
+            meaning = self.t(f"req.{key}", "req.generic", caller=ev.actor, method=method,
+                             path=api_path(str(d.get("path", ""))), target=ev.target)
+            return _Step(f"{ev.actor} → {ev.target}", msg, meaning, ev.time, tag)
+        if kind == "api.response":
+            return self.response(ev, tag)
+        if kind == "bus.send":
+            kind_word = str(d.get("msg_kind", "cast"))
+            msg = f"{kind_word} {method} → queue {ev.target}"
+            fields = {"sender": self.actor_name(ev.actor), "method": method,
+                      "queue": ev.target, "kind": kind_word}
+            return _Step(f"{self.actor_name(ev.actor)} → AMQP", msg,
+                         self.t(self.pick("send", p, method), "send.generic", **fields),
+                         ev.time, tag)
+        if kind == "bus.deliver":
+            if d.get("msg_kind") == "reply":
+                meaning = self.t(self.pick("deliver.reply", p, method), "deliver.reply",
+                                 to=self.actor_name(ev.actor), method=method)
+                return _Step(f"AMQP → {self.actor_name(ev.actor)}", f"reply to {method}",
+                             meaning, ev.time, tag)
+            meaning = self.t(self.pick("deliver", p, method), "deliver.generic",
+                             consumer=self.actor_name(ev.actor), method=method)
+            return _Step(f"AMQP → {self.actor_name(ev.actor)}", method, meaning, ev.time, tag)
+        if kind == "bus.reply":
+            err = d.get("error")
+            meaning = self.t(self.pick("reply", p, method), "reply.generic",
+                             sender=self.actor_name(ev.actor), method=method,
+                             error=self.t("reply.error", error=err) if err else "")
+            return _Step(f"{self.actor_name(ev.actor)} → AMQP", f"reply to {method}",
+                         meaning, ev.time, tag, error=bool(err))
+        if kind == "bus.queued":
+            return _Step(f"AMQP ({ev.target})", method, self.t(
+                "queued", queue=ev.target, method=method, depth=d.get("depth")), ev.time, tag)
+        if kind == "bus.consumer":
+            key = "consumer.stop" if d.get("action") == "stop" else "consumer.start"
+            return _Step(self.actor_name(ev.actor), str(d.get("action", "")),
+                         self.t(key, name=self.actor_name(ev.actor)), ev.time, tag)
+        if kind in ("bus.fault", "bus.timeout"):
+            return _Step("AMQP", method, self.t(kind, summary=ev.summary), ev.time, tag,
+                         error=True)
+        if kind == "bus.error":
+            return _Step(self.actor_name(ev.actor), method, self.t(
+                "bus.error", actor=self.actor_name(ev.actor), method=method,
+                error=d.get("error"), message=d.get("message")), ev.time, tag, error=True)
+        if kind == "schedule":
+            decision = d.get("decision") or {}
+            text = ev.summary if self.lang == "en" or "candidates" not in decision \
+                else _schedule_vi(decision)
+            return _Step(self.actor_name(ev.actor), str(decision.get("operation", "schedule")),
+                         self.ids_to_names(text), ev.time, tag,
+                         error=bool(decision.get("error")))
+        if kind == "reschedule":
+            host = ev.actor.partition(":")[2] or ev.actor
+            return _Step(f"{self.actor_name(ev.actor)} → cinder-scheduler", "reschedule",
+                         self.t("reschedule", host=host, error=d.get("error"),
+                                attempt=d.get("attempt")), ev.time, tag, error=True)
+        if kind == "driver":
+            call = str(d.get("call", ""))
+            target = self.name(ev.resource) if ev.resource else ""
+            return _Step(f"{self.actor_name(ev.actor)} → driver", f"{call} {target}".strip(),
+                         self.t(f"driver.{call}", "driver.generic",
+                                actor=self.actor_name(ev.actor), call=call), ev.time, tag)
+        if kind == "driver.error":
+            return _Step(f"driver → {self.actor_name(ev.actor)}", str(d.get("error", "")),
+                         self.t("driver.error", call=d.get("call"), error=d.get("error"),
+                                message=d.get("message")), ev.time, tag, error=True)
+        if kind == "api.bug":
+            return _Step(self.actor_name(ev.actor), "500", self.t(
+                "api.bug", actor=ev.actor, summary=ev.summary), ev.time, tag, error=True)
+        target = f" → {ev.target}" if ev.target else ""
+        return _Step(f"{self.actor_name(ev.actor)}{target}", ev.kind,
+                     self.t("generic", actor=self.actor_name(ev.actor),
+                            summary=self.ids_to_names(ev.summary)), ev.time, tag)
+
+    def response(self, ev: TraceEvent, tag: str | None) -> _Step:
+        d = ev.detail
+        status = int(d.get("status", 0))
+        body = d.get("body")
+        caller = ev.target or "client"
+        if status >= 400:
+            fault, message = "", ""
+            if isinstance(body, Mapping) and body:
+                fault = str(next(iter(body)))
+                inner = body[fault]
+                message = str(inner.get("message", "")) if isinstance(inner, Mapping) else ""
+            return _Step(f"cinder-api → {caller}", str(status), self.t(
+                "resp.error", status=status, fault=fault,
+                message=self.ids_to_names(message)), ev.time, tag, error=True)
+        what = ""
+        if isinstance(body, Mapping) and len(body) == 1:
+            kind, inner = next(iter(body.items()))
+            if isinstance(inner, Mapping):
+                if inner.get("connection_info"):
+                    what = self.t("resp.what.connection")
+                elif inner.get("id") and has(self.lang, f"resp.what.{kind}"):
+                    rid = str(inner["id"])
+                    what = self.t(f"resp.what.{kind}", name=self.name(f"{kind}:{rid}"),
+                                  state=inner.get("status", ""))
+        return _Step(f"cinder-api → {caller}", str(status),
+                     self.t("resp.ok", caller=caller, status=status, what=what), ev.time, tag)
+
+    def status_line(self, ev: TraceEvent) -> str:
+        d = ev.detail
+        kind = (ev.resource or "?").partition(":")[0]
+        field = str(d.get("field", "status"))
+        key = "status.line" if field == "status" else "status.field"
+        line = self.t(key, kind=kind, name=self.name(ev.resource), field=field,
+                      old=state_text(d.get("old")), new=state_text(d.get("new")))
+        if d.get("reason"):
+            line += self.t("status.reason", reason=self.ids_to_names(str(d["reason"])))
+        return line
+
+    def fanout_line(self, ev: TraceEvent) -> str | None:
+        args = ev.detail.get("args") or {}
+        pools = (args.get("capabilities") or {}).get("pools") or []
+        if ev.detail.get("method") != "update_service_capabilities" or not pools:
+            return None
+        free = sum(float(p.get("free_capacity_gb") or 0) for p in pools)
+        total = sum(float(p.get("total_capacity_gb") or 0) for p in pools)
+        return self.t("send.fanout", sender=self.actor_name(ev.actor), free=f"{free:g}",
+                      total=f"{total:g}")
+
+    # --- notes ---------------------------------------------------------------------------
+    def notes_for(self, ev: TraceEvent, steps: list[tuple[_Step, list[str]]]) -> None:
+        d = ev.detail
+        method = d.get("method")
+        p = participant_of(ev.actor)
+        if ev.kind == "bus.send" and method == "create_volume" and p == "CinderAPI" \
+                and str(ev.target).startswith("cinder-scheduler"):
+            self.note_once("note.create_order", steps)
+        elif ev.kind == "api.response" and d.get("status") == 202 and isinstance(
+                d.get("body"), Mapping) and "volume" in d["body"] and (
+                str(d["body"]["volume"].get("status")) == "creating"):
+            self.note_once("note.create_202", steps)
+        elif ev.kind == "api.request" and request_key(ev).startswith("attachments."):
+            self.note_once("note.attach_api", steps)
+        elif ev.kind == "bus.send" and method == "create_backup":
+            self.note_once("note.backup_record", steps)
+        elif ev.kind == "bus.send" and method == "get_backup_device":
+            self.note_once("note.backup_device", steps)
+
+    def note_once(self, key: str, steps: list[tuple[_Step, list[str]]]) -> None:
+        if key in self.notes_done or not steps:
+            return
+        self.notes_done.add(key)
+        head = self.t("note")
+        text = _wrap(f"※ {head}: {self.t(key)}", "     ", first="     ")
+        steps[-1][1].append(self.style("note", text))
+
+    # --- text ----------------------------------------------------------------------------
+    def render_step(self, n: int, step: _Step) -> str:
+        s = self.style
+        number = f"B{n}" if self.lang == "vi" else f"{n}."
+        head = f"  {s('bold', number):>4} {s('who', step.who)}"
+        if step.message:
+            head += f"  {step.message}"
+        tail = f"t={step.time:.3f} s"
+        if step.tag:
+            tail = self.t("doc", tag=step.tag) + " · " + tail
+        meaning = _wrap(f"{step.meaning}  [{tail}]", "      ", first="      ")
+        lines = [head, s("err", meaning) if step.error else meaning]
+        for style, text in step.lines:
+            lines.append(_wrap("• " + text, "        ", first="      ") if style != "db"
+                         else s("db", _wrap("• " + text, "        ", first="      ")))
+        if step.queries:
+            lines.append(s("dim", "      " + self.t(
+                "queries", n=step.queries, ies="y" if step.queries == 1 else "ies")))
+        return "\n".join(lines)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _wrap(text: str, indent: str, *, first: str = "") -> str:
+    return textwrap.fill(text, width=_WIDTH, initial_indent=first, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _schedule_vi(decision: Mapping[str, Any]) -> str:
+    """The scheduler's decision in the documents' Vietnamese (from the decision detail)."""
+    parts: list[str] = []
+    if decision.get("previous_error"):
+        parts.append(f"Lần thử trước lỗi ({decision['previous_error']}).")
+    reverted = decision.get("reverted")
+    if reverted:
+        parts.append(f"cinder-scheduler trả lại {reverted[1]} GiB cho {reverted[0]}.")
+    cands = list(decision.get("candidates") or [])
+    down = list(decision.get("down_hosts") or [])
+    down_text = f"; không xét (service down): {', '.join(down)}" if down else ""
+    parts.append(f"cinder-scheduler sinh ra danh sách các ứng viên (node storage): "
+                 f"{len(cands)} pool ({', '.join(cands) or 'không có'}){down_text}.")
+    for f in decision.get("filters") or ():
+        rejected = f" loại {', '.join(f['rejected'])} và" if f.get("rejected") else ""
+        parts.append(f"{f['name']}{rejected} giữ lại {len(f.get('passed') or [])}.")
+    for w in decision.get("weighers") or ():
+        weights = ", ".join(f"{b}={v['normalized']:.3f}"
+                            for b, v in (w.get("weights") or {}).items())
+        parts.append(f"{w['name']} (hệ số {w.get('multiplier')}) cho trọng số {weights}.")
+    chosen = decision.get("chosen")
+    if chosen:
+        gb = decision.get("consumed_gb")
+        parts.append(f"Chọn {chosen}" + (f" và trừ {gb:g} GiB ở đó." if gb else "."))
+    else:
+        parts.append(f"Không có backend phù hợp: {decision.get('error')}.")
+    return " ".join(parts)
+
+
+def narrate_blocks(events: Iterable[TraceEvent], *, lang: str = "en", color: bool = False,
+                   title: str | None = None) -> list[Block]:
+    """The narration as blocks (headings, numbered steps, notes), for paced output.
+
+    Args:
+        events: a trace (``result.trace.events``), in order.
+        lang: ``"en"`` or ``"vi"``.
+        color: ANSI colour; the caller decides (tty, ``NO_COLOR``).
+        title: an optional first line (the scenario's name and description).
+    """
+    return _Narrator(list(events), lang, color).blocks(title)
+
+
+def narrate(events: Iterable[TraceEvent], *, lang: str = "en", color: bool = False,
+            title: str | None = None) -> str:
+    """The whole narration as plain text (one string ending in a newline)."""
+    return "\n".join(b.text for b in narrate_blocks(events, lang=lang, color=color,
+                                                     title=title)) + "\n"

@@ -1,0 +1,460 @@
+"""The narration's words, in English and in the seed documents' Vietnamese.
+
+Every sentence the narrator prints comes from these tables, keyed by what
+happened (a request key such as ``volumes.create``, a bus method, a driver
+call), so a translation is a table and a new flow is a few rows.  The wording
+follows the five documents in ``shared/seeds``: "cinder-api validates the
+request and puts a message on the AMQP queue", "cinder-scheduler ... generates
+the candidate list", "Cinder driver tương tác với storage backend"; the
+Vietnamese rows reuse their own terms (hàng chờ AMQP, ứng viên node storage,
+xác thực, thông tin kết nối, B1...B9).
+
+Keys missing from a table fall back to the ``*.generic`` row; placeholders
+missing from a call print as empty text rather than failing, so narration never
+breaks on an event with fewer details than expected.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any, Literal
+
+__all__ = ["LANGS", "Lang", "phrase"]
+
+Lang = Literal["en", "vi"]
+LANGS: tuple[Lang, ...] = ("en", "vi")
+
+_EN: dict[str, str] = {
+    # --- headings -----------------------------------------------------------------------
+    "title": "cindersim narration",
+    "setup": "The cloud starts",
+    "setup.services": "{services} start consuming their AMQP queues.",
+    "setup.pool": "{host}, AZ {az}, reports pool {pool}: {total} GiB total, {free} GiB free, "
+                  "{provisioning} provisioning, over-subscription ratio {mosr}.",
+    "section.step": "Step {n}: {action}{label}{params}",
+    "section.request": "Request {n}: {method} {path}",
+    "flow": "flow: {flow}",
+    "done": "End of run at t={time} s (virtual): {requests} request(s), {messages} message(s), "
+            "{ops} backend command(s), {errors} error(s).",
+    "queries": "(+{n} read-only backend quer{ies}: lvs/vgs/target shows)",
+    "doc": "doc {tag}",
+    "note": "Note (documents vs code)",
+    # --- requests (key: collection.verb) ---------------------------------------------------
+    "req.volumes.create": "The client asks for a volume through Cinder's REST API "
+                          "(python-cinderclient or the dashboard send the same request).",
+    "req.volumes.delete": "The client asks cinder-api to delete the volume.",
+    "req.volumes.list": "The client lists its volumes.",
+    "req.volumes.show": "The client reads the volume (this is how it polls its status).",
+    "req.volumes.update": "The client updates the volume's name, description or metadata.",
+    "req.volumes.action:os-extend": "The client asks cinder-api to extend the volume.",
+    "req.volumes.action:os-reset_status": "An admin resets the status in the database "
+                                          "directly (no service is told).",
+    "req.volumes.action:os-force_delete": "An admin force-deletes the volume.",
+    "req.volumes.action:os-initialize_connection": "The caller passes its connector "
+                                                   "(hostname, iSCSI initiator name) and asks "
+                                                   "for the connection information.",
+    "req.snapshots.create": "The client asks for a snapshot: a point-in-time copy of the "
+                            "volume's data, kept on the same storage backend.",
+    "req.snapshots.delete": "The client asks cinder-api to delete the snapshot.",
+    "req.attachments.create": "The caller asks to attach the volume: cinder-api validates the "
+                              "request and reserves the volume for an attachment.",
+    "req.attachments.update": "The caller passes the host's connector (hostname, iSCSI "
+                              "initiator name, IP) so Cinder can prepare the connection.",
+    "req.attachments.action:os-complete": "The caller tells Cinder the host is connected: the "
+                                          "attachment is complete.",
+    "req.attachments.delete": "The caller detaches the volume: the attachment is deleted.",
+    "req.backups.create": "The client asks for a backup of the volume through the REST API.",
+    "req.backups.restore": "The client asks to restore a backup through the REST API.",
+    "req.backups.delete": "The client asks cinder-api to delete the backup.",
+    "req.servers.create": "The client asks Nova's REST API to boot a server.",
+    "req.servers.attach_volume": "The client asks to attach the volume through Nova's REST "
+                                 "API.",
+    "req.os-quota-sets.update": "An admin changes the project's quota.",
+    "req.generic": "{caller} sends {method} {path} to {target}.",
+    # --- responses -----------------------------------------------------------------------
+    "resp.ok": "cinder-api answers {caller}: {status}{what}.",
+    "resp.error": "cinder-api refuses: {status} {fault}: {message}",
+    "resp.what.volume": " (volume {name} is {state})",
+    "resp.what.snapshot": " (snapshot {name} is {state})",
+    "resp.what.attachment": " (attachment {name} is {state})",
+    "resp.what.backup": " (backup {name})",
+    "resp.what.connection": " with the connection information (connection_info)",
+    # --- AMQP ----------------------------------------------------------------------------
+    "send.CinderAPI.create_volume": "cinder-api validates the request and the user's "
+                                    "credentials, then puts a message on the AMQP queue.",
+    "send.Scheduler.create_volume": "cinder-scheduler hands the volume to the chosen backend: "
+                                    "a message on that cinder-volume's queue.",
+    "send.Volume.create_volume": "cinder-volume sends the request back to cinder-scheduler to "
+                                 "try another backend.",
+    "send.delete_volume": "cinder-api has checked the volume can go and set it deleting; it "
+                          "puts the message on the queue of the cinder-volume that holds it "
+                          "(deletes skip the scheduler).",
+    "send.CinderAPI.attachment_update": "cinder-api posts a message to the volume manager "
+                                        "over AMQP and waits for the answer (an RPC call).",
+    "send.CinderAPI.initialize_connection": "cinder-api posts a message to the volume manager "
+                                            "over AMQP and waits for the answer (an RPC call).",
+    "send.CinderAPI.attachment_delete": "cinder-api asks the volume manager to end the "
+                                        "connection and waits for it (an RPC call).",
+    "send.CinderAPI.terminate_connection": "cinder-api asks the volume manager to end the "
+                                           "connection.",
+    "send.CinderAPI.create_backup": "cinder-api validates the request and posts a message to "
+                                    "the backup manager over AMQP.",
+    "send.Scheduler.create_backup": "cinder-scheduler hands the backup to the chosen "
+                                    "cinder-backup host: a message on its queue.",
+    "send.CinderAPI.restore_backup": "cinder-api validates the request and posts a message to "
+                                     "the backup manager over AMQP.",
+    "send.Backup.initialize_connection": "cinder-backup asks cinder-volume for the volume's "
+                                         "connection information (an RPC call): it attaches "
+                                         "the volume itself.",
+    "send.Backup.terminate_connection": "cinder-backup asks cinder-volume to end its "
+                                        "connection to the volume.",
+    "send.Backup.remove_export": "cinder-backup asks cinder-volume to remove the export it "
+                                 "made for the backup.",
+    "send.generic": "{sender} puts {method} on the AMQP queue {queue} ({kind}).",
+    "send.fanout": "(periodic) {sender} reports its capacity to cinder-scheduler: {free} of "
+                   "{total} GiB free.",
+    "deliver.Scheduler.create_volume": "cinder-scheduler takes the message off the queue: it "
+                                       "will generate the candidate list from the current "
+                                       "state and the volume criteria (size, availability "
+                                       "zone, volume type).",
+    "deliver.Volume.create_volume": "cinder-volume reads the message from cinder-scheduler "
+                                    "off the queue and works with the backend driver.",
+    "deliver.Volume.delete_volume": "cinder-volume reads the message and has the driver "
+                                    "remove the volume.",
+    "deliver.Volume.attachment_update": "cinder-volume reads the message from the queue and "
+                                        "calls the Cinder driver of the volume to be "
+                                        "attached.",
+    "deliver.Volume.initialize_connection": "cinder-volume reads the message from the queue "
+                                            "and calls the Cinder driver of the volume to be "
+                                            "attached.",
+    "deliver.Backup.create_backup": "cinder-backup reads the message from the queue and "
+                                    "fetches the volume to back up from the database.",
+    "deliver.Backup.restore_backup": "cinder-backup reads the message from the queue and "
+                                     "fetches the backup record and the destination "
+                                     "volume's record.",
+    "deliver.reply": "{to} reads the reply to {method} from the queue.",
+    "deliver.reply.attachment_update": "cinder-api reads the reply from cinder-volume off the "
+                                       "queue: it carries the connection information.",
+    "deliver.reply.CinderAPI.initialize_connection": "cinder-api reads the reply from "
+                                                     "cinder-volume off the queue: it carries "
+                                                     "the connection information.",
+    "deliver.reply.Backup.initialize_connection": "cinder-backup reads the connection "
+                                                  "information and attaches the volume "
+                                                  "(os-brick logs in to the iSCSI target).",
+    "deliver.Volume.attachment_delete": "cinder-volume reads the message and has the driver "
+                                        "end the connection and remove the export.",
+    "driver.validate_connector": "The driver checks the connector has what iSCSI needs (the "
+                                 "initiator's IQN).",
+    "driver.attach_volume": "The driver is told the volume is attached (nothing to do for "
+                            "LVM).",
+    "driver.detach_volume": "The driver is told the volume is detached (nothing to do for "
+                            "LVM).",
+    "status.write": "{actor} updates the database.",
+    "deliver.generic": "{consumer} takes {method} off the queue.",
+    "reply.attachment_update": "cinder-volume posts the response (connection_info) to "
+                               "cinder-api through the AMQP queue.",
+    "reply.initialize_connection": "cinder-volume posts the response (connection_info) "
+                                   "through the AMQP queue.",
+    "reply.generic": "{sender} posts the reply to {method} on the AMQP queue{error}.",
+    "reply.error": " (an error: {error})",
+    "queued": "Nobody consumes {queue}: {method} waits in the queue (depth {depth}). It is "
+              "not lost: it is delivered when a consumer comes back.",
+    "consumer.stop": "{name} stops (what-if): messages for it wait in its queue.",
+    "consumer.start": "{name} starts consuming again; the messages waiting in its queue "
+                      "drain in order.",
+    "bus.fault": "Fault on the bus: {summary}.",
+    "bus.error": "{actor} fails while handling {method}: {error}: {message}",
+    "bus.timeout": "{summary} (MessagingTimeout).",
+    # --- scheduler, volume, driver -------------------------------------------------------
+    "reschedule": "The driver failed on {host} ({error}). cinder-volume deletes what it "
+                  "made, clears the host and sends the request back to cinder-scheduler "
+                  "(attempt {attempt} used).",
+    "driver.create_volume": "The Cinder driver creates the requested volume by talking to "
+                            "the storage subsystem (LVM: a logical volume).",
+    "driver.create_volume_from_snapshot": "The Cinder driver creates the volume from the "
+                                          "snapshot on the same backend.",
+    "driver.create_cloned_volume": "The Cinder driver clones the source volume on the same "
+                                   "backend.",
+    "driver.delete_volume": "The driver removes the logical volume.",
+    "driver.remove_export": "The driver removes the volume's iSCSI export, if it has one.",
+    "driver.create_export": "The driver exports the volume as an iSCSI target.",
+    "driver.ensure_export": "The driver makes sure the volume's iSCSI export exists.",
+    "driver.initialize_connection": "The Cinder driver prepares the volume for attachment "
+                                    "and returns the connection information (iSCSI IQN, "
+                                    "portal, LUN, CHAP credentials).",
+    "driver.terminate_connection": "The driver stops letting the host reach the volume.",
+    "driver.create_snapshot": "The driver takes the snapshot on the backend (an LVM "
+                              "snapshot of the logical volume).",
+    "driver.delete_snapshot": "The driver removes the snapshot from the backend.",
+    "driver.extend_volume": "The driver grows the logical volume.",
+    "driver.backup": "The backup service transfers the volume's data and metadata to the "
+                     "backup repository.",
+    "driver.backup_volume": "The backup service transfers the volume's data and metadata to "
+                            "the backup repository.",
+    "driver.restore": "The backup service finds the backup's metadata and data in the "
+                      "repository and writes them to the destination volume.",
+    "driver.restore_backup": "The backup service finds the backup's metadata and data in the "
+                             "repository and writes them to the destination volume.",
+    "driver.generic": "{actor} calls the driver: {call}.",
+    "driver.error": "The driver call {call} fails: {error}: {message}",
+    "status.settled": "{actor} records the outcome in the database.",
+    "status.line": "DB: {kind} {name}: {old} → {new}",
+    "status.field": "DB: {kind} {name} {field}: {old} → {new}",
+    "status.reason": " ({reason})",
+    "api.bug": "SIMULATOR BUG in {actor}: {summary}",
+    "generic": "{actor}: {summary}",
+    # --- documents vs code ---------------------------------------------------------------
+    "note.create_order": "Seeds 000, 002 and 003 have cinder-volume take the create request "
+                         "first and ask cinder-scheduler for a backend. Cinder's code (since "
+                         "Queens) goes cinder-api → cinder-scheduler → cinder-volume, as "
+                         "seed 001's B2→B3→B4 has it: the scheduler picks the backend, writes "
+                         "it to the volume and casts to that backend's cinder-volume.",
+    "note.create_202": "The documents end with cinder-api reading a reply from the queue and "
+                       "answering the client (B6-B9). In the code the request is a cast: "
+                       "cinder-api answers 202 with status 'creating' right after queuing "
+                       "the message, cinder-volume writes 'available' (or 'error') to the "
+                       "database itself, and the client polls GET /volumes/{{id}}.",
+    "note.attach_api": "The documents show one attach request. Since Cinder 3.27 (Queens) "
+                       "Nova uses the attachments API in three calls: POST /attachments "
+                       "reserves the volume, PUT /attachments/{{id}} with the host's connector "
+                       "has cinder-volume's driver export the volume and return "
+                       "connection_info (an RPC call: the only round trip over AMQP), and "
+                       "os-complete marks it in-use once the host is connected.",
+    "note.backup_record": "Seed 003 has cinder-backup create the backup's database record. "
+                          "In the code cinder-api creates it (status 'creating') and sets the "
+                          "volume 'backing-up' before sending the message; since Ussuri the "
+                          "message goes through cinder-scheduler, which picks a cinder-backup "
+                          "host.",
+    "note.backup_device": "Seed 003 has cinder-backup call the volume driver's backup_volume. "
+                          "In the code cinder-backup asks cinder-volume for the backup device "
+                          "(an RPC call), attaches it itself through os-brick (an iSCSI "
+                          "login) and runs its own backup driver over the device.",
+    "note.deleting": "Seed 004's status table describes 'deleting' as deleted successfully; "
+                     "in Cinder 'deleting' is the state while cinder-volume removes the "
+                     "volume, and success removes the row (shown as → ∅).",
+}
+
+_VI: dict[str, str] = {
+    "title": "cindersim: tường thuật",
+    "setup": "Khởi động cloud",
+    "setup.services": "{services} bắt đầu nhận message từ hàng chờ AMQP của mình.",
+    "setup.pool": "{host}, AZ {az}, báo cáo pool {pool}: tổng {total} GiB, còn trống {free} "
+                  "GiB, cấp phát {provisioning}, tỉ lệ over-subscription {mosr}.",
+    "section.step": "Bước {n}: {action}{label}{params}",
+    "section.request": "Yêu cầu {n}: {method} {path}",
+    "flow": "luồng: {flow}",
+    "done": "Kết thúc ở t={time} s (ảo): {requests} request, {messages} message, {ops} lệnh "
+            "trên backend, {errors} lỗi.",
+    "queries": "(+{n} lệnh chỉ đọc trên backend: lvs/vgs/show target)",
+    "doc": "tài liệu {tag}",
+    "note": "Ghi chú (tài liệu khác mã nguồn)",
+    "req.volumes.create": "Client yêu cầu tạo volume thông qua REST API của Cinder (client "
+                          "dùng python-cinderclient hoặc dashboard).",
+    "req.volumes.delete": "Client yêu cầu cinder-api xóa volume.",
+    "req.volumes.list": "Client liệt kê các volume của mình.",
+    "req.volumes.show": "Client đọc thông tin volume (cách client theo dõi trạng thái).",
+    "req.volumes.update": "Client cập nhật tên, mô tả hoặc metadata của volume.",
+    "req.volumes.action:os-extend": "Client yêu cầu cinder-api mở rộng (extend) volume.",
+    "req.volumes.action:os-reset_status": "Admin đặt lại trạng thái trực tiếp trong cơ sở dữ "
+                                          "liệu (không báo cho service nào).",
+    "req.volumes.action:os-force_delete": "Admin buộc xóa (force delete) volume.",
+    "req.volumes.action:os-initialize_connection": "Bên gọi truyền thông tin kết nối "
+                                                   "(hostname, iSCSI initiator name) và xin "
+                                                   "thông tin kết nối.",
+    "req.snapshots.create": "Client yêu cầu tạo snapshot: một bản sao tại một thời điểm của "
+                            "dữ liệu chứa trong volume, nằm cùng storage backend.",
+    "req.snapshots.delete": "Client yêu cầu cinder-api xóa snapshot.",
+    "req.attachments.create": "Bên gọi yêu cầu attach volume: cinder-api xác thực yêu cầu và "
+                              "giữ chỗ (reserve) volume cho một attachment.",
+    "req.attachments.update": "Bên gọi truyền thông tin kết nối của host (hostname, iSCSI "
+                              "initiator name, IP) để Cinder chuẩn bị kết nối.",
+    "req.attachments.action:os-complete": "Bên gọi báo cho Cinder rằng host đã kết nối: "
+                                          "attachment hoàn tất.",
+    "req.attachments.delete": "Bên gọi detach volume: attachment bị xóa.",
+    "req.backups.create": "Client yêu cầu back up volume thông qua REST API.",
+    "req.backups.restore": "Client yêu cầu restore một bản backup thông qua REST API.",
+    "req.backups.delete": "Client yêu cầu cinder-api xóa bản backup.",
+    "req.servers.create": "Client yêu cầu Nova REST API khởi tạo máy ảo.",
+    "req.servers.attach_volume": "Client yêu cầu attach volume thông qua Nova REST API.",
+    "req.os-quota-sets.update": "Admin thay đổi quota của project.",
+    "req.generic": "{caller} gửi {method} {path} đến {target}.",
+    "resp.ok": "cinder-api trả lời {caller}: {status}{what}.",
+    "resp.error": "cinder-api từ chối: {status} {fault}: {message}",
+    "resp.what.volume": " (volume {name} đang ở trạng thái {state})",
+    "resp.what.snapshot": " (snapshot {name} đang ở trạng thái {state})",
+    "resp.what.attachment": " (attachment {name} đang ở trạng thái {state})",
+    "resp.what.backup": " (backup {name})",
+    "resp.what.connection": ", truyền thông tin kết nối (connection_info) trong RESTful "
+                            "response",
+    "send.CinderAPI.create_volume": "cinder-api kiểm tra các request hợp lệ, thông tin người "
+                                    "dùng, sau đó gửi bản tin đến hàng chờ AMQP.",
+    "send.Scheduler.create_volume": "cinder-scheduler giao volume cho backend đã chọn: gửi "
+                                    "message vào hàng chờ của cinder-volume đó.",
+    "send.Volume.create_volume": "cinder-volume gửi yêu cầu trở lại cinder-scheduler để thử "
+                                 "backend khác.",
+    "send.delete_volume": "cinder-api đã kiểm tra volume có thể xóa và đặt trạng thái "
+                          "deleting; nó gửi message vào hàng chờ của cinder-volume đang giữ "
+                          "volume (xóa không đi qua scheduler).",
+    "send.CinderAPI.attachment_update": "cinder-api post message đến volume manager thông "
+                                        "qua AMQP và chờ trả lời (RPC call).",
+    "send.CinderAPI.initialize_connection": "cinder-api post message đến volume manager thông "
+                                            "qua AMQP và chờ trả lời (RPC call).",
+    "send.CinderAPI.attachment_delete": "cinder-api yêu cầu volume manager ngắt kết nối và "
+                                        "chờ (RPC call).",
+    "send.CinderAPI.terminate_connection": "cinder-api yêu cầu volume manager ngắt kết nối.",
+    "send.CinderAPI.create_backup": "cinder-api xác thực yêu cầu và post message đến backup "
+                                    "manager thông qua AMQP.",
+    "send.Scheduler.create_backup": "cinder-scheduler giao bản backup cho host cinder-backup "
+                                    "đã chọn: gửi message vào hàng chờ của nó.",
+    "send.CinderAPI.restore_backup": "cinder-api xác thực yêu cầu và post message đến backup "
+                                     "manager thông qua AMQP.",
+    "send.Backup.initialize_connection": "cinder-backup hỏi cinder-volume thông tin kết nối "
+                                         "của volume (RPC call): nó tự attach volume.",
+    "send.Backup.terminate_connection": "cinder-backup yêu cầu cinder-volume ngắt kết nối tới "
+                                        "volume.",
+    "send.Backup.remove_export": "cinder-backup yêu cầu cinder-volume gỡ export đã tạo cho "
+                                 "việc backup.",
+    "send.generic": "{sender} gửi {method} vào hàng chờ AMQP {queue} ({kind}).",
+    "send.fanout": "(định kỳ) {sender} báo dung lượng cho cinder-scheduler: còn trống {free} "
+                   "/ {total} GiB.",
+    "deliver.Scheduler.create_volume": "cinder-scheduler đưa message ra khỏi hàng chờ để xác "
+                                       "định backend: sinh ra danh sách các ứng viên (node "
+                                       "storage) dựa trên trạng thái hiện tại và tiêu chí "
+                                       "volume (size, availability zone, volume type).",
+    "deliver.Volume.create_volume": "cinder-volume đọc message từ cinder-scheduler gửi về "
+                                    "hàng chờ, và làm việc với backend driver được yêu cầu.",
+    "deliver.Volume.delete_volume": "cinder-volume đọc message và để driver xóa volume.",
+    "deliver.Volume.attachment_update": "cinder-volume đọc message từ queue, gọi Cinder driver "
+                                        "tương ứng đến volume để attach.",
+    "deliver.Volume.initialize_connection": "cinder-volume đọc message từ queue, gọi Cinder "
+                                            "driver tương ứng đến volume để attach.",
+    "deliver.Backup.create_backup": "cinder-backup đọc message từ queue và lấy thông tin "
+                                    "volume cần back up từ cơ sở dữ liệu.",
+    "deliver.Backup.restore_backup": "cinder-backup đọc message từ queue, lấy bản ghi backup "
+                                     "và bản ghi volume đích.",
+    "deliver.reply": "{to} đọc message trả lời cho {method} từ queue.",
+    "deliver.reply.attachment_update": "cinder-api đọc message trả lời từ cinder-volume từ "
+                                       "queue: nó mang thông tin kết nối.",
+    "deliver.reply.CinderAPI.initialize_connection": "cinder-api đọc message trả lời từ "
+                                                     "cinder-volume từ queue: nó mang thông "
+                                                     "tin kết nối.",
+    "deliver.reply.Backup.initialize_connection": "cinder-backup đọc thông tin kết nối và "
+                                                  "attach volume (os-brick đăng nhập iSCSI "
+                                                  "target).",
+    "deliver.Volume.attachment_delete": "cinder-volume đọc message và để driver ngắt kết nối, "
+                                        "gỡ export.",
+    "driver.validate_connector": "Driver kiểm tra connector có đủ thông tin iSCSI cần "
+                                 "(initiator IQN).",
+    "driver.attach_volume": "Driver được báo volume đã attach (LVM không cần làm gì).",
+    "driver.detach_volume": "Driver được báo volume đã detach (LVM không cần làm gì).",
+    "status.write": "{actor} cập nhật cơ sở dữ liệu.",
+    "deliver.generic": "{consumer} lấy {method} ra khỏi hàng chờ.",
+    "reply.attachment_update": "cinder-volume gửi thông tin trả lời (connection_info) đến "
+                               "cinder-api thông qua AMQP queue.",
+    "reply.initialize_connection": "cinder-volume gửi thông tin trả lời (connection_info) "
+                                   "thông qua AMQP queue.",
+    "reply.generic": "{sender} gửi message trả lời cho {method} lên hàng chờ AMQP{error}.",
+    "reply.error": " (một lỗi: {error})",
+    "queued": "Không ai nhận message từ {queue}: {method} nằm chờ trong hàng chờ (độ sâu "
+              "{depth}). Message không mất: nó được giao khi có consumer trở lại.",
+    "consumer.stop": "{name} dừng (what-if): message gửi cho nó nằm chờ trong hàng chờ.",
+    "consumer.start": "{name} nhận message trở lại; các message đang chờ được xử lý lần lượt.",
+    "bus.fault": "Lỗi trên bus: {summary}.",
+    "bus.error": "{actor} lỗi khi xử lý {method}: {error}: {message}",
+    "bus.timeout": "{summary} (MessagingTimeout).",
+    "reschedule": "Driver lỗi trên {host} ({error}). cinder-volume xóa phần đã tạo, bỏ host "
+                  "và gửi yêu cầu trở lại cinder-scheduler (đã dùng lần thử {attempt}).",
+    "driver.create_volume": "Cinder driver tương tác với storage backend để khởi tạo volume "
+                            "(LVM: một logical volume).",
+    "driver.create_volume_from_snapshot": "Cinder driver tạo volume từ snapshot trên cùng "
+                                          "backend.",
+    "driver.create_cloned_volume": "Cinder driver nhân bản volume nguồn trên cùng backend.",
+    "driver.delete_volume": "Driver xóa logical volume.",
+    "driver.remove_export": "Driver gỡ iSCSI export của volume, nếu có.",
+    "driver.create_export": "Driver export volume thành một iSCSI target.",
+    "driver.ensure_export": "Driver bảo đảm iSCSI export của volume tồn tại.",
+    "driver.initialize_connection": "Cinder driver chuẩn bị Cinder volume cho việc attachment "
+                                    "và trả lại thông tin kết nối (iSCSI IQN, portal, LUN, "
+                                    "CHAP).",
+    "driver.terminate_connection": "Driver ngừng cho phép host truy cập volume.",
+    "driver.create_snapshot": "Driver tạo snapshot trên backend (một LVM snapshot của "
+                              "logical volume).",
+    "driver.delete_snapshot": "Driver xóa snapshot khỏi backend.",
+    "driver.extend_volume": "Driver mở rộng logical volume.",
+    "driver.backup": "Backup service chuyển dữ liệu và metadata của volume đến kho backup.",
+    "driver.backup_volume": "Backup service chuyển dữ liệu và metadata của volume đến kho "
+                            "backup.",
+    "driver.restore": "Backup service tìm metadata và dữ liệu của bản backup trong kho và ghi "
+                      "lại vào volume đích.",
+    "driver.restore_backup": "Backup service tìm metadata và dữ liệu của bản backup trong kho "
+                             "và ghi lại vào volume đích.",
+    "driver.generic": "{actor} gọi driver: {call}.",
+    "driver.error": "Lời gọi driver {call} lỗi: {error}: {message}",
+    "status.settled": "{actor} ghi kết quả vào cơ sở dữ liệu.",
+    "status.line": "CSDL: {kind} {name}: {old} → {new}",
+    "status.field": "CSDL: {kind} {name} {field}: {old} → {new}",
+    "status.reason": " ({reason})",
+    "api.bug": "LỖI CỦA TRÌNH MÔ PHỎNG trong {actor}: {summary}",
+    "generic": "{actor}: {summary}",
+    "note.create_order": "Tài liệu 000, 002 và 003 mô tả cinder-volume nhận yêu cầu tạo "
+                         "volume trước rồi gửi message cho cinder-scheduler để xác định "
+                         "backend. Mã nguồn Cinder (từ bản Queens) đi theo thứ tự cinder-api "
+                         "→ cinder-scheduler → cinder-volume, đúng như B2→B3→B4 của tài liệu "
+                         "001: cinder-scheduler chọn backend, ghi vào volume rồi gửi message "
+                         "đến cinder-volume của backend đó.",
+    "note.create_202": "Tài liệu kết thúc bằng việc cinder-api đọc message trả lời từ queue "
+                       "rồi trả lời client (B6-B9). Trong mã nguồn đây là một cast: cinder-api "
+                       "trả lời 202 với trạng thái 'creating' ngay sau khi gửi message lên "
+                       "hàng chờ; cinder-volume tự ghi 'available' (hoặc 'error') vào cơ sở "
+                       "dữ liệu, và client hỏi lại bằng GET /volumes/{{id}}.",
+    "note.attach_api": "Tài liệu chỉ có một yêu cầu attach. Từ Cinder 3.27 (Queens), Nova "
+                       "dùng attachments API với ba lời gọi: POST /attachments giữ chỗ "
+                       "(reserve) volume, PUT /attachments/{{id}} kèm connector của host khiến "
+                       "Cinder driver export volume và trả lại connection_info (một RPC call: "
+                       "lần khứ hồi duy nhất qua AMQP), và os-complete đánh dấu in-use sau khi "
+                       "host đã kết nối.",
+    "note.backup_record": "Tài liệu 003 để cinder-backup tạo bản ghi backup trong cơ sở dữ "
+                          "liệu. Trong mã nguồn, cinder-api tạo bản ghi (trạng thái "
+                          "'creating') và đặt volume 'backing-up' trước khi gửi message; từ "
+                          "bản Ussuri message đi qua cinder-scheduler để chọn host "
+                          "cinder-backup.",
+    "note.backup_device": "Tài liệu 003 để cinder-backup gọi phương thức backup_volume của "
+                          "volume driver. Trong mã nguồn, cinder-backup hỏi cinder-volume "
+                          "thiết bị cần backup (một RPC call), tự attach nó qua os-brick (iSCSI "
+                          "login) rồi chạy backup driver của mình trên thiết bị đó.",
+    "note.deleting": "Bảng trạng thái của tài liệu 004 ghi 'Deleting: Volume đã được xóa "
+                     "thành công'; trong Cinder 'deleting' là trạng thái trung gian trong lúc "
+                     "cinder-volume xóa volume, xóa xong thì bản ghi biến mất (hiển thị → ∅).",
+}
+
+_TABLES: dict[str, dict[str, str]] = {"en": _EN, "vi": _VI}
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+_FORMATTER = string.Formatter()
+
+
+def has(lang: str, key: str) -> bool:
+    """True when *lang* (or English, its fallback) has a row for *key*."""
+    return key in _TABLES.get(lang, _EN) or key in _EN
+
+
+def phrase(lang: str, key: str, fallback: str | None = None,
+           fields: Mapping[str, Any] | None = None) -> str:
+    """The row *key* (else *fallback*) of *lang*'s table, with *fields* filled in.
+
+    A language missing a row falls back to English; a missing field prints as
+    nothing.  Braces inside values are never interpreted.
+    """
+    table = _TABLES.get(lang, _EN)
+    template = table.get(key)
+    if template is None and fallback is not None:
+        template = table.get(fallback)
+    if template is None:
+        template = _EN.get(key) or _EN.get(fallback or "", key)
+    return _FORMATTER.vformat(template, (), _Blank(fields or {}))
