@@ -128,7 +128,7 @@ def state_text(value: Any) -> str:
 
 def compact_json(value: Any, limit: int = 110) -> str:
     """One line of JSON, cut at *limit* characters (bodies can be long)."""
-    text = json.dumps(value, sort_keys=False, separators=(", ", ": "), ensure_ascii=False,
+    text = json.dumps(value, sort_keys=True, separators=(", ", ": "), ensure_ascii=False,
                       default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -275,7 +275,7 @@ class _Narrator:
             label = h.detail.get("label")
             params = h.detail.get("params") or {}
             shown = ", ".join(f"{k}={self.ids_to_names(compact_json(v, 40))}"
-                              for k, v in params.items())
+                              for k, v in sorted(params.items()))
             text = self.t("section.step", n=n, action=h.detail.get("action", h.summary),
                           label=f" as {label}" if label else "",
                           params=f" ({shown})" if shown else "")
@@ -536,7 +536,7 @@ class _Narrator:
     def render_step(self, n: int, step: _Step) -> str:
         s = self.style
         number = f"B{n}" if self.lang == "vi" else f"{n}."
-        head = f"  {s('bold', number):>4} {s('who', step.who)}"
+        head = f"  {s('bold', f'{number:>4}')} {s('who', step.who)}"
         if step.message:
             head += f"  {step.message}"
         tail = f"t={step.time:.3f} s"

@@ -1,0 +1,54 @@
+"""JSONL: the trace's own bytes, and the create flow's golden trace.
+
+The golden file ``tests/golden/create.jsonl`` is the create flow of
+``scenarios/create.toml`` (the events from its first scenario step on, ``seq``
+counted from that step, so services added to the cloud's start-up do not
+churn it).  After an intended change to the flow, regenerate it with::
+
+    CINDERSIM_REGEN_GOLDEN=1 .venv/bin/pytest tests/render/test_jsonl.py
+
+and review the diff like code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import attrs
+
+from cindersim.render import jsonl, narrate
+from cindersim.scenario import load_scenario, run_scenario
+from cindersim.trace import TraceEvent, load_jsonl
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden" / "create.jsonl"
+
+
+def flow_jsonl(events: list[TraceEvent]) -> str:
+    """The events from the first scenario step on, with seq counted from there."""
+    start = next(i for i, e in enumerate(events) if e.kind == "scenario")
+    base = events[start].seq
+    return jsonl(attrs.evolve(e, seq=e.seq - base) for e in events[start:])
+
+
+class TestJsonl:
+    def test_same_bytes_as_the_trace(self) -> None:
+        res = run_scenario(load_scenario(ROOT / "scenarios" / "create.toml"))
+        assert jsonl(res.trace.events) == res.trace.to_jsonl()
+
+    def test_a_saved_trace_renders_like_the_live_one(self) -> None:
+        res = run_scenario(load_scenario(ROOT / "scenarios" / "demo.toml"))
+        loaded = load_jsonl(jsonl(res.trace.events).splitlines())
+        assert narrate(loaded) == narrate(res.trace.events)
+        assert narrate(loaded, lang="vi") == narrate(res.trace.events, lang="vi")
+
+
+class TestGolden:
+    def test_create_flow_replays_byte_for_byte(self) -> None:
+        res = run_scenario(load_scenario(ROOT / "scenarios" / "create.toml"))
+        text = flow_jsonl(res.trace.events)
+        if os.environ.get("CINDERSIM_REGEN_GOLDEN"):
+            GOLDEN.write_text(text, encoding="utf-8")
+        assert text == GOLDEN.read_text(encoding="utf-8")
+        assert text.count("\n") > 20
