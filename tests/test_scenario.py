@@ -48,7 +48,8 @@ class TestBundledScenarios:
         names = {p.stem for p in scenario_files(SCENARIOS)}
         assert {"demo", "create", "capacity-exhausted", "reschedule", "scheduler-stopped",
                 "quota-exceeded", "two-azs", "thin-oversubscription",
-                "delete-with-snapshots"} <= names
+                "delete-with-snapshots", "backup-in-use", "incremental-restore",
+                "second-attach", "failed-restore"} <= names
 
     def test_seed_override_changes_ids_not_outcome(self) -> None:
         sc = load_scenario(SCENARIOS / "create.toml")

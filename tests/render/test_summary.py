@@ -18,7 +18,7 @@ def test_final_states_counts_and_capacity_of_a_failed_create() -> None:
     c = counts(events)
     assert c.requests == 2
     assert dict(c.responses) == {202: 2}
-    assert dict(c.errors_by_kind) == {"NoValidBackend": 1}
+    assert dict(c.errors_by_kind) == {"NoValidBackend": 1, "volume → error": 1}
     assert dict(c.driver_calls) == {"create_volume": 1}
     caps = capacity_of(res.result.cloud)
     assert [(b.backend, b.allocated_gb, b.volumes, b.thin) for b in caps] == [
@@ -28,7 +28,7 @@ def test_final_states_counts_and_capacity_of_a_failed_create() -> None:
         "t", f"Summary (virtual time {events[-1].time:.3f} s, {len(events)} events)",
         "Resources:", "  volume     big (149818d1)         available"]
     assert "Backends (now):" in text
-    assert "Errors: 1 (NoValidBackend: 1)" in text
+    assert "Errors: 2 (NoValidBackend: 1, volume → error: 1)" in text
 
 
 def test_without_a_cloud_the_last_report_is_used() -> None:

@@ -48,8 +48,8 @@ def counts(events: Iterable[TraceEvent]) -> Counts:
     """Count requests, messages, driver calls, backend commands and errors.
 
     Errors are everything that went wrong: driver failures, bus errors and
-    timeouts, lost messages, scheduling failures (NoValidBackend), simulator
-    bugs and refused requests (HTTP 4xx/5xx).
+    timeouts, lost messages, scheduling failures (NoValidBackend), records
+    put in an error status, simulator bugs and refused requests (HTTP 4xx/5xx).
     """
     kinds: Counter[str] = Counter()
     responses: Counter[int] = Counter()
@@ -81,6 +81,8 @@ def counts(events: Iterable[TraceEvent]) -> Counts:
             errors["message lost"] += 1
         elif k == "schedule" and (d.get("decision") or {}).get("error"):
             errors["NoValidBackend"] += 1
+        elif k == "status" and str(d.get("new") or "").startswith("error"):
+            errors[f"{(ev.resource or '?').partition(':')[0]} → {d.get('new')}"] += 1
     return Counts(
         requests=kinds["api.request"], responses=dict(sorted(responses.items())),
         messages=kinds["bus.send"] + kinds["bus.reply"], messages_by_kind=dict(sorted(
