@@ -53,8 +53,9 @@ class TestEnglish:
         changes = [e for e in demo if e.kind == "status"]
         shown = re.findall(r"DB: \w+ \S+ \(\w+\)(?: \w+)?: \S+ → \S+", text)
         assert len(shown) == len(changes)
-        assert "DB: volume v1 (149818d1): creating → available" in text
-        assert "DB: attachment a1 (11af923d) attach_status: reserved → attaching" in text
+        assert re.search(r"DB: volume v1 \(\w{8}\): creating → available", text)
+        assert re.search(r"DB: attachment a1 \(\w{8}\) attach_status: reserved → attaching",
+                         text)
 
     def test_documents_vs_code_notes_appear_once_each(self, demo: list[TraceEvent]) -> None:
         text = narrate(demo)
@@ -106,9 +107,9 @@ class TestVietnamese:
                       "việc với backend driver được yêu cầu",
                       "Cinder driver tương tác với storage backend để khởi tạo volume",
                       "Cinder driver chuẩn bị Cinder volume cho việc attachment",
-                      "[tài liệu B3", "Ghi chú (tài liệu khác mã nguồn)",
-                      "CSDL: volume v1 (149818d1): creating → available"):
+                      "[tài liệu B3", "Ghi chú (tài liệu khác mã nguồn)"):
             assert words in flat
+        assert re.search(r"CSDL: volume v1 \(\w{8}\): creating → available", flat)
         assert "The client asks" not in text
 
 
