@@ -1,0 +1,181 @@
+"""The Cloud facade and simulate(): wiring, identity, requests, settle and what-ifs."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from cindersim.backends.faults import FaultRule
+from cindersim.cloud import Cloud, Response, simulate
+
+
+class TestSimulate:
+    def test_returns_value_trace_cloud_and_virtual_time(self) -> None:
+        async def main(cloud: Cloud) -> str:
+            await cloud.advance(30)
+            return "done"
+
+        result = simulate(main)
+        assert result.value == "done"
+        assert isinstance(result.cloud, Cloud)
+        assert result.cloud.started
+        assert result.virtual_time >= 30
+        assert result.trace.events  # start-up reports at least
+
+    def test_start_is_idempotent(self) -> None:
+        async def main(cloud: Cloud) -> int:
+            before = len(cloud.trace.events)
+            await cloud.start()
+            return len(cloud.trace.events) - before
+
+        assert simulate(main).value == 0
+
+    def test_same_seed_same_trace_other_seed_other_ids(self) -> None:
+        async def main(cloud: Cloud) -> str:
+            p = cloud.project_id("demo")
+            r = await cloud.request("POST", f"/v3/{p}/volumes", json={"volume": {"size": 1}},
+                                    token=cloud.token("demo"))
+            await cloud.settle()
+            vid: str = r.json["volume"]["id"]
+            return vid
+
+        a, b, c = simulate(main, seed=1), simulate(main, seed=1), simulate(main, seed=2)
+        assert a.value == b.value
+        assert a.trace.to_jsonl() == b.trace.to_jsonl()
+        assert a.value != c.value
+
+    def test_trace_stream_receives_jsonl(self) -> None:
+        async def main(cloud: Cloud) -> None:
+            await cloud.request("GET", "/")
+
+        stream = io.StringIO()
+        simulate(main, trace_stream=stream)
+        lines = stream.getvalue().splitlines()
+        assert lines
+        kinds = [json.loads(line)["kind"] for line in lines]
+        assert "api.request" in kinds
+        assert "api.response" in kinds
+
+    def test_config_reaches_the_services(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            return (sorted(cloud.volume_services),
+                    cloud.quota.default_limit("volumes"),
+                    cloud.quota.default_limit("per_volume_gigabytes"),
+                    cloud.default_volume_type().name,
+                    cloud.scheduler.config.max_attempts)
+
+        config = {"DEFAULT": {"enabled_backends": "fast", "quota_volumes": 3,
+                              "per_volume_size_limit": 9, "default_volume_type": "std",
+                              "scheduler_max_attempts": 5},
+                  "fast": {"host": "node7"}}
+        assert simulate(main, config=config).value == (["node7@fast"], 3, 9, "std", 5)
+
+
+class TestIdentityAndRequests:
+    def test_default_projects_and_tokens(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            ids = {n: cloud.project_id(n) for n in ("admin", "demo", "alt_demo")}
+            ctx = cloud.identity.validate(cloud.token("demo"))
+            admin = cloud.identity.validate(cloud.token("admin"))
+            return ids, ctx.project_id, ctx.is_admin, admin.is_admin
+
+        ids, demo_project, demo_admin, admin_admin = simulate(main).value
+        assert len(set(ids.values())) == 3
+        assert demo_project == ids["demo"]
+        assert demo_admin is False
+        assert admin_admin is True
+
+    def test_unknown_project_is_keyerror(self) -> None:
+        async def main(cloud: Cloud) -> None:
+            cloud.project_id("nobody")
+
+        with pytest.raises(KeyError, match="nobody"):
+            simulate(main)
+
+    def test_request_returns_a_response_with_a_private_body(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            p = cloud.project_id("demo")
+            r = await cloud.request("POST", f"/v3/{p}/volumes", json={"volume": {"size": 1}},
+                                    token=cloud.token("demo"))
+            r.json["volume"]["size"] = 99  # a caller's edit must not reach the cloud
+            vol = cloud.db.volumes[r.json["volume"]["id"]]
+            return r, vol.size
+
+        r, size = simulate(main).value
+        assert isinstance(r, Response)
+        assert r.status == 202
+        assert r.headers["OpenStack-API-Version"] == "volume 3.0"
+        assert size == 1
+
+    def test_extra_headers_are_sent(self) -> None:
+        async def main(cloud: Cloud) -> str:
+            p = cloud.project_id("demo")
+            r = await cloud.request("GET", f"/v3/{p}/volumes", token=cloud.token("demo"),
+                                    headers={"OpenStack-API-Version": "volume 3.50"})
+            return r.headers["OpenStack-API-Version"]
+
+        assert simulate(main).value == "volume 3.50"
+
+    def test_empty_body_is_none(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            p = cloud.project_id("demo")
+            r = await cloud.request("POST", f"/v3/{p}/volumes", json={"volume": {"size": 1}},
+                                    token=cloud.token("demo"))
+            await cloud.settle()
+            d = await cloud.request("DELETE", f"/v3/{p}/volumes/{r.json['volume']['id']}",
+                                    token=cloud.token("demo"))
+            return d.status, d.json
+
+        assert simulate(main).value == (202, None)
+
+
+class TestSettleAndWhatIfs:
+    def test_settle_waits_for_the_work_started(self) -> None:
+        async def main(cloud: Cloud) -> tuple[str, str]:
+            p = cloud.project_id("demo")
+            r = await cloud.request("POST", f"/v3/{p}/volumes", json={"volume": {"size": 1}},
+                                    token=cloud.token("demo"))
+            vol = cloud.db.volumes[r.json["volume"]["id"]]
+            before = str(vol.status)
+            await cloud.settle()
+            return before, str(vol.status)
+
+        assert simulate(main).value == ("creating", "available")
+
+    def test_settle_with_a_stopped_service_returns(self) -> None:
+        """Work waiting for a stopped service does not count: settle must not hang."""
+        async def main(cloud: Cloud) -> tuple[str, int]:
+            cloud.scheduler.stop()
+            p = cloud.project_id("demo")
+            r = await cloud.request("POST", f"/v3/{p}/volumes", json={"volume": {"size": 1}},
+                                    token=cloud.token("demo"))
+            await cloud.settle(timeout=3600)
+            return str(cloud.db.volumes[r.json["volume"]["id"]].status), \
+                cloud.bus.depth("cinder-scheduler")
+
+        assert simulate(main).value == ("creating", 1)
+
+    def test_inject_returns_the_rule_and_it_fires(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            rule = cloud.inject(FaultRule(op="create_volume", times=None))
+            p = cloud.project_id("demo")
+            r = await cloud.request("POST", f"/v3/{p}/volumes", json={"volume": {"size": 1}},
+                                    token=cloud.token("demo"))
+            await cloud.settle()
+            return rule, rule.fired, str(cloud.db.volumes[r.json["volume"]["id"]].status)
+
+        rule, fired, status = simulate(main).value
+        assert isinstance(rule, FaultRule)
+        assert fired == 3  # scheduler_max_attempts
+        assert status == "error"
+
+    def test_advance_moves_virtual_time_only(self) -> None:
+        async def main(cloud: Cloud) -> float:
+            start = cloud.sim.now()
+            await cloud.advance(86400)
+            return cloud.sim.now() - start
+
+        assert simulate(main).value == pytest.approx(86400)
