@@ -304,6 +304,48 @@ class TestMalformedFiles:
             f"{tmp_path / 'missing.toml'}:0: cannot read: No such file or directory"]
 
 
+@pytest.mark.skipif(scenario_module._nova_exists() is False, reason="this build has no Nova")
+class TestThroughNova:
+    """With a ``server``, attach and detach go through nova-api as the documents describe."""
+
+    def test_boot_attach_write_detach(self, tmp_path: Path) -> None:
+        p = write(tmp_path, """
+            [[steps]]
+            action = "create_volume"
+            as = "v1"
+            size = 1
+            [[steps]]
+            action = "boot_server"
+            as = "srv"
+            [[steps]]
+            action = "attach"
+            as = "a1"
+            volume = "v1"
+            server = "srv"
+            [[steps]]
+            action = "guest_write"
+            server = "srv"
+            count = 4
+            [[steps]]
+            action = "detach"
+            attachment = "a1"
+            [[expect]]
+            resource = "v1"
+            status = "available"
+            """)
+        res = run_scenario(load_scenario(p))
+        assert res.failures == ()
+        events = res.trace.events
+        assert states.check_trace(events) == []
+        news = [str(e.detail["new"]) for e in events
+                if e.kind == "status" and str(e.resource).startswith("volume:")
+                and e.detail["field"] == "status"]
+        assert news[-4:] == ["attaching", "in-use", "detaching", "available"]
+        kinds = [(e.kind, e.actor) for e in events]
+        assert any(k == "guest.write" for k, _ in kinds)
+        assert any(k == "api.request" and a == "nova-api" for k, a in kinds)
+
+
 class TestPythonScenarios:
     def test_the_documented_example_runs(self, tmp_path: Path) -> None:
         doc = scenario_module.__doc__ or ""

@@ -296,13 +296,20 @@ class Action:
         """Why this action cannot run in this build, or None."""
         if self.run is None:
             return self.missing or "its flow does not exist in cindersim yet"
-        absent = [n for n in self.needs if not _route_exists(n)]
+        if "nova" in self.needs and not _nova_exists():
+            return _NOVA
+        absent = [n for n in self.needs if n != "nova" and not _route_exists(n)]
         if absent:
             return f"cinder-api has no {', '.join(absent)} yet"
         return None
 
 
 _ROUTER: Any = None
+
+
+def _nova_exists() -> bool:
+    """True when this build has Nova (servers, guests, the documented attach flow)."""
+    return importlib.util.find_spec("cindersim.services.nova.api") is not None
 
 
 def _route_exists(need: str) -> bool:
@@ -336,6 +343,8 @@ class _Run:
     """label -> transfer auth_key."""
     failures: list[tuple[int, str]] = attrs.Factory(list)
     responses: list[tuple[Step, int | None]] = attrs.Factory(list)
+    via_nova: dict[str, tuple[str, str]] = attrs.Factory(dict)
+    """attachment id -> (server id, volume id) for attachments Nova made."""
 
     def id(self, label: str) -> str:
         bound = self.labels.get(label)
@@ -351,6 +360,14 @@ class _Run:
         return await cloud.request(
             method, f"/v3/{project}{path}", json=body, token=cloud.token(who),
             headers={"OpenStack-API-Version": f"volume {version or self.scenario.microversion}"})
+
+    async def nova(self, step: Step, method: str, path: str, body: Any = None) -> Response:
+        """A request to nova-api (``/compute/v2.1``) at compute microversion 2.89, which
+        shows the Cinder attachment id of a volume attachment."""
+        cloud = self.cloud
+        return await cloud.request(method, f"/compute/v2.1{path}", json=body,
+                                   token=cloud.token(step.user),
+                                   headers={"OpenStack-API-Version": "compute 2.89"})
 
 
 class _Unbound(Exception):
@@ -407,8 +424,20 @@ def _connector(host: str, mode: str) -> dict[str, Any]:
 
 
 async def _attach(run: _Run, step: Step) -> Response:
-    """Nova's three attachments-API calls: reserve, connect (connector), complete."""
+    """Through Nova when a ``server`` is given (nova-api -> cinder-api -> cinder-volume ->
+    connection_info -> iSCSI login -> a guest device), else Nova's three
+    attachments-API calls made directly: reserve, connect (connector), complete."""
     p = step.params
+    if "server" in p:
+        server, volume = run.id(p["server"]), run.id(p["volume"])
+        r = await run.nova(step, "POST", f"/servers/{server}/os-volume_attachments",
+                           {"volumeAttachment": {"volumeId": volume}})
+        att = (r.json or {}).get("volumeAttachment", {}).get("attachment_id") \
+            if r.status < 300 else None
+        if att:
+            run.labels["__last_attachment__"] = ("attachment", str(att))
+            run.via_nova[str(att)] = (server, volume)
+        return r
     host = str(p.get("host", "compute-1"))
     mode = str(p.get("mode", "rw"))
     instance = str(p.get("instance") or run.cloud.sim.ids.uuid())
@@ -428,7 +457,41 @@ async def _attach(run: _Run, step: Step) -> Response:
 
 
 async def _detach(run: _Run, step: Step) -> Response:
-    return await run.call(step, "DELETE", f"/attachments/{run.id(step.params['attachment'])}")
+    """Through Nova for an attachment Nova made, else DELETE /attachments/{id}."""
+    att = run.id(step.params["attachment"])
+    if att in run.via_nova:
+        server, volume = run.via_nova[att]
+        return await run.nova(step, "DELETE", f"/servers/{server}/os-volume_attachments/"
+                                              f"{volume}")
+    return await run.call(step, "DELETE", f"/attachments/{att}")
+
+
+async def _boot_server(run: _Run, step: Step) -> Response:
+    """POST /servers: from an image (an ephemeral root disk) or from a volume (boot from
+    volume: the volume is the root disk and outlives the server)."""
+    p = step.params
+    server: dict[str, Any] = {"name": str(p.get("name", step.label or "server")),
+                              "flavorRef": str(p.get("flavor", "1"))}
+    if "volume" in p:
+        server["block_device_mapping_v2"] = [{
+            "boot_index": 0, "uuid": run.id(p["volume"]), "source_type": "volume",
+            "destination_type": "volume", "delete_on_termination": False}]
+    else:
+        image = run.cloud.glance.find(str(p.get("image", "cirros-0.6.2")), None, admin=True)
+        server["imageRef"] = image.id if image is not None else str(p.get("image"))
+    return await run.nova(step, "POST", "/servers", {"server": server})
+
+
+async def _delete_server(run: _Run, step: Step) -> Response:
+    return await run.nova(step, "DELETE", f"/servers/{run.id(step.params['server'])}")
+
+
+async def _guest_write(run: _Run, step: Step) -> None:
+    """Simulator only: the guest writes blocks to one of its disks (``/dev/vdb``)."""
+    p = step.params
+    run.cloud.nova.guest_write(run.id(p["server"]), str(p.get("device", "/dev/vdb")),
+                               int(p.get("offset", 0)), int(p.get("count", 1)),
+                               str(p.get("tag", "data")))
 
 
 async def _backup(run: _Run, step: Step) -> Response:
@@ -520,7 +583,7 @@ async def _start_service(run: _Run, step: Step) -> None:
 
 
 _VOL = Param("label:volume", required=True)
-_NOVA = "needs Nova (servers, guests): it is being built (issue 5)"
+_NOVA = "needs Nova (nova-api, nova-compute), which this build does not have"
 
 #: Every step action.  To enable an action whose flow lands later, give its row a
 #: ``run`` (and the routes it ``needs``).
@@ -543,9 +606,10 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("delete_snapshot", "snapshot", "DELETE /snapshots/{id}", {
         "snapshot": Param("label:snapshot", required=True)}, run=_delete_snapshot,
         needs=("DELETE /snapshots/x",)),
-    Action("attach", "attach", "attachments API: reserve, connect with the host's connector, "
-           "complete", {"volume": _VOL, "host": Param("str"), "mode": Param(
-               "str", choices=("rw", "ro")), "instance": Param("str")},
+    Action("attach", "attach", "through Nova with a server; else the attachments API: "
+           "reserve, connect with the host's connector, complete",
+           {"volume": _VOL, "server": Param("label:server"), "host": Param("str"),
+            "mode": Param("str", choices=("rw", "ro")), "instance": Param("str")},
            produces="attachment", run=_attach,
            needs=("POST /attachments", "PUT /attachments/x", "POST /attachments/x/action")),
     Action("detach", "detach", "DELETE /attachments/{id}", {
@@ -582,11 +646,15 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("start_service", None, "start a stopped service (its queue drains)", {
         "service": Param("str", required=True)}, run=_start_service),
     Action("boot_server", "boot", "Nova: boot a server from an image or a volume", {
-        "image": Param("str"), "volume": Param("label:volume"), "size": Param("int"),
-        "name": Param("str")}, produces="server", missing=_NOVA),
-    Action("guest_write", None, "a guest writes to an attached volume", {
+        "image": Param("str"), "volume": Param("label:volume"), "flavor": Param("str"),
+        "name": Param("str")}, produces="server", run=_boot_server, needs=("nova",)),
+    Action("delete_server", "boot", "Nova: delete a server (a boot volume survives)", {
+        "server": Param("label:server", required=True)}, run=_delete_server,
+        needs=("nova",)),
+    Action("guest_write", None, "the guest writes blocks to a disk (simulator only)", {
         "server": Param("label:server", required=True), "device": Param("str"),
-        "data": Param("str")}, missing=_NOVA),
+        "offset": Param("int"), "count": Param("int"), "tag": Param("str")},
+        run=_guest_write, needs=("nova",)),
     Action("transfer", "transfer", "volume transfer create/accept", {
         "volume": _VOL, "to": Param("str")}, produces="transfer",
         missing="volume transfers are being built (issue 5)"),
@@ -609,6 +677,7 @@ FLOWS: dict[str, tuple[str, tuple[str, ...]]] = {
                                                                      "delete_backup")),
     "restore": ("cinder-backup back into a new or existing volume (seed 003)", ("restore",)),
     "boot": ("Nova servers from image or volume (seed 001 §1-§3)", ("boot_server",
+                                                                     "delete_server",
                                                                      "guest_write")),
     "transfer": ("a volume changes owner (seed 004 §7)", ("transfer",)),
 }

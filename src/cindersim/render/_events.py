@@ -203,11 +203,12 @@ _API_FLOWS: tuple[tuple[str, str, str | None, str], ...] = (
     ("POST", r"/(os-volume-transfer|volume-transfers)$", None, "transfer"),
 )
 
-_PROJECT_PREFIX = re.compile(r"^/v\d(\.\d+)?/[0-9a-f]{32}(?=/)|^/v\d(\.\d+)?(?=/)")
+_PROJECT_PREFIX = re.compile(r"^(/compute|/image)?/v\d(\.\d+)?(/[0-9a-f]{32})?(?=/)")
 
 
 def api_path(path: str) -> str:
-    """``/v3/<project>/volumes/x`` -> ``/volumes/x`` (the part a reader cares about)."""
+    """``/v3/<project>/volumes/x`` -> ``/volumes/x``, ``/compute/v2.1/servers`` ->
+    ``/servers`` (the part a reader cares about)."""
     return _PROJECT_PREFIX.sub("", path) or path
 
 

@@ -157,7 +157,7 @@ def _doc_tag(flow: str | None, ev: TraceEvent) -> str | None:
     connect = ("attachment_update", "initialize_connection")
     if flow == "attach":
         if k == "api.request":
-            return "B1" if ev.target == "nova-api" else "B2"
+            return "B1" if ev.target == "nova-api" else None if p == "NovaCompute" else "B2"
         if k == "bus.send" and method in connect:
             return "B3"
         if k == "bus.deliver" and method in connect:
@@ -337,6 +337,15 @@ class _Narrator:
                 if str(ev.detail.get("new")) == "deleting":
                     self.note_once("note.deleting", steps)
                 continue
+            if kind == "backend" and has(self.lang, f"backend.{ev.detail.get('op')}"):
+                owner = current.owner if current is not None else None
+                host = ev.detail.get("host")
+                issuer = f"{ev.actor} ({host})" if host else ev.actor
+                current = _Step(issuer, ids_to_names(ev.summary, {}), self.t(
+                    f"backend.{ev.detail.get('op')}", issuer=issuer), ev.time,
+                    _doc_tag(sec.flow, ev), owner=owner)
+                steps.append((current, []))
+                continue
             if kind == "backend":
                 if current is None:
                     continue
@@ -384,9 +393,13 @@ class _Narrator:
                 msg += f"?{d['query']}"
             if body is not None:
                 msg += " " + _cut(self.ids_to_names(compact_json(body, 10**6)), 110)
-            meaning = self.t(f"req.{key}", "req.generic", caller=ev.actor, method=method,
-                             path=api_path(str(d.get("path", ""))), target=ev.target)
-            return _Step(f"{ev.actor} → {ev.target}", msg, meaning, ev.time, tag)
+            caller = participant_of(ev.actor)
+            key = f"req.{caller}.{key}" if has(self.lang, f"req.{caller}.{key}") else f"req.{key}"
+            meaning = self.t(key, "req.generic", caller=self.actor_name(ev.actor),
+                             method=method, target=ev.target,
+                             path=self.ids_to_names(api_path(str(d.get("path", "")))))
+            return _Step(f"{self.actor_name(ev.actor)} → {ev.target}", msg, meaning, ev.time,
+                         tag)
         if kind == "api.response":
             return self.response(ev, tag)
         if kind == "bus.send":
@@ -461,15 +474,15 @@ class _Narrator:
         d = ev.detail
         status = int(d.get("status", 0))
         body = d.get("body")
-        caller = ev.target or "client"
+        caller = self.actor_name(ev.target or "client")
         if status >= 400:
             fault, message = "", ""
             if isinstance(body, Mapping) and body:
                 fault = str(next(iter(body)))
                 inner = body[fault]
                 message = str(inner.get("message", "")) if isinstance(inner, Mapping) else ""
-            return _Step(f"cinder-api → {caller}", str(status), self.t(
-                "resp.error", status=status, fault=fault,
+            return _Step(f"{ev.actor} → {caller}", str(status), self.t(
+                "resp.error", server=ev.actor, status=status, fault=fault,
                 message=self.ids_to_names(message)), ev.time, tag, error=True)
         what = ""
         if isinstance(body, Mapping) and len(body) == 1:
@@ -481,8 +494,9 @@ class _Narrator:
                     rid = str(inner["id"])
                     what = self.t(f"resp.what.{kind}", name=self.name(f"{kind}:{rid}"),
                                   state=inner.get("status", ""))
-        return _Step(f"cinder-api → {caller}", str(status),
-                     self.t("resp.ok", caller=caller, status=status, what=what), ev.time, tag)
+        return _Step(f"{ev.actor} → {caller}", str(status),
+                     self.t("resp.ok", server=ev.actor, caller=self.actor_name(caller),
+                            status=status, what=what), ev.time, tag)
 
     def status_line(self, ev: TraceEvent) -> str:
         d = ev.detail

@@ -71,10 +71,34 @@ _EN: dict[str, str] = {
     "req.servers.attach_volume": "The client asks to attach the volume through Nova's REST "
                                  "API.",
     "req.os-quota-sets.update": "An admin changes the project's quota.",
+    "backend.iscsiadm --login": "{issuer} connects to the storage with the information "
+                                "Cinder returned: os-brick logs in to the iSCSI target and "
+                                "the kernel gives it a disk.",
+    "backend.iscsiadm --logout": "{issuer} disconnects from the storage (iSCSI logout).",
+    "backend.virsh attach-device": "nova-compute passes the volume device to the hypervisor, "
+                                   "which attaches it to the guest VM as a block device.",
+    "backend.virsh detach-device": "The hypervisor removes the device from the guest VM.",
+    "backend.virsh start": "The hypervisor starts the server.",
+    "req.NovaAPI.volumes.show": "nova-api has validated the request and the user's "
+                                "credentials; it calls cinder-api for the volume's "
+                                "information.",
+    "req.NovaAPI.attachments.create": "nova-api asks cinder-api to reserve the volume for the "
+                                      "server (an attachment with no connector yet).",
+    "req.NovaAPI.volumes.action:os-begin_detaching": "nova-api marks the volume detaching "
+                                                     "before nova-compute disconnects it.",
+    "req.NovaCompute.attachments.update": "nova-compute passes its connector (hostname, iSCSI "
+                                          "initiator name, IP) and asks cinder-api for the "
+                                          "connection information.",
+    "req.NovaCompute.attachments.action:os-complete": "nova-compute has connected the "
+                                                      "storage and given the guest its "
+                                                      "device: it tells Cinder the attachment "
+                                                      "is complete.",
+    "req.NovaCompute.attachments.delete": "nova-compute has disconnected: it deletes the "
+                                          "attachment in Cinder.",
     "req.generic": "{caller} sends {method} {path} to {target}.",
     # --- responses -----------------------------------------------------------------------
-    "resp.ok": "cinder-api answers {caller}: {status}{what}.",
-    "resp.error": "cinder-api refuses: {status} {fault}: {message}",
+    "resp.ok": "{server} answers {caller}: {status}{what}.",
+    "resp.error": "{server} refuses: {status} {fault}: {message}",
     "resp.what.volume": " (volume {name} is {state})",
     "resp.what.snapshot": " (snapshot {name} is {state})",
     "resp.what.attachment": " (attachment {name} is {state})",
@@ -278,9 +302,31 @@ _VI: dict[str, str] = {
     "req.servers.create": "Client yêu cầu Nova REST API khởi tạo máy ảo.",
     "req.servers.attach_volume": "Client yêu cầu attach volume thông qua Nova REST API.",
     "req.os-quota-sets.update": "Admin thay đổi quota của project.",
+    "backend.iscsiadm --login": "{issuer} tạo kết nối đến storage với thông tin trả lại từ "
+                                "Cinder: os-brick đăng nhập iSCSI target và kernel cấp một "
+                                "ổ đĩa.",
+    "backend.iscsiadm --logout": "{issuer} ngắt kết nối storage (iSCSI logout).",
+    "backend.virsh attach-device": "Nova truyền volume device đến hypervisor, sau đó attach "
+                                   "volume đến guest VM như một thiết bị block thực tế.",
+    "backend.virsh detach-device": "Hypervisor gỡ thiết bị khỏi guest VM.",
+    "backend.virsh start": "Hypervisor khởi động máy ảo.",
+    "req.NovaAPI.volumes.show": "nova-api xác thực yêu cầu, thông tin user; sau khi xác thực, "
+                                "gọi Cinder API để lấy thông tin về volume cụ thể.",
+    "req.NovaAPI.attachments.create": "nova-api yêu cầu cinder-api giữ chỗ (reserve) volume "
+                                      "cho máy ảo (attachment chưa có connector).",
+    "req.NovaAPI.volumes.action:os-begin_detaching": "nova-api đánh dấu volume detaching "
+                                                     "trước khi nova-compute ngắt kết nối.",
+    "req.NovaCompute.attachments.update": "nova-compute truyền thông tin kết nối (hostname, "
+                                          "iSCSI initiator name, IP) và xin cinder-api thông "
+                                          "tin kết nối.",
+    "req.NovaCompute.attachments.action:os-complete": "nova-compute đã kết nối storage và "
+                                                      "đưa thiết bị cho guest: báo Cinder "
+                                                      "attachment hoàn tất.",
+    "req.NovaCompute.attachments.delete": "nova-compute đã ngắt kết nối: xóa attachment trong "
+                                          "Cinder.",
     "req.generic": "{caller} gửi {method} {path} đến {target}.",
-    "resp.ok": "cinder-api trả lời {caller}: {status}{what}.",
-    "resp.error": "cinder-api từ chối: {status} {fault}: {message}",
+    "resp.ok": "{server} trả lời {caller}: {status}{what}.",
+    "resp.error": "{server} từ chối: {status} {fault}: {message}",
     "resp.what.volume": " (volume {name} đang ở trạng thái {state})",
     "resp.what.snapshot": " (snapshot {name} đang ở trạng thái {state})",
     "resp.what.attachment": " (attachment {name} đang ở trạng thái {state})",
