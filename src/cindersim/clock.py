@@ -37,6 +37,10 @@ from .errors import SimulationError
 __all__ = ["Deadlock", "RealIOForbidden", "VirtualTimeLoop", "virtual_loop_factory"]
 
 
+_SELECT_RESOLUTION = 1e-3
+"""Real selectors (epoll, poll) block for whole milliseconds."""
+
+
 class Deadlock(SimulationError):
     """Nothing is ready and no timer is set: the simulation can never progress."""
 
@@ -73,6 +77,12 @@ class _VirtualSelector(selectors.BaseSelector):
         if loop.speed is not None:
             # Paced: really wait, but scaled, so virtual time keeps following wall time.
             real_timeout = None if timeout is None else timeout / loop.speed
+            if real_timeout is not None and real_timeout < _SELECT_RESOLUTION:
+                # epoll/poll block for whole milliseconds (rounded up), and a short
+                # sleep oversleeps too: a 2 ms virtual latency at speed 60 would last
+                # 60 virtual ms.  Poll without blocking; the loop comes straight back
+                # with a shorter timeout until the timer is due.
+                return self._real.select(0)
             return self._real.select(real_timeout)
         if timeout == 0:
             # Callbacks are ready.  In virtual mode the only registered fd is
