@@ -7,7 +7,10 @@ Commands:
 * ``cindersim run FILE... [--seed N] [--format narrate|jsonl|mermaid|summary]
   [--out PATH] [--step] [--quiet] [--lang en|vi]`` - run scenario files;
 * ``cindersim flows`` - the flows and step actions, and which exist yet;
-* ``cindersim scenarios [DIR]`` - the scenario files with their descriptions.
+* ``cindersim scenarios [DIR]`` - the scenario files with their descriptions;
+* ``cindersim serve [--host H] [--port P] [--config FILE] [--seed N] [--speed X]
+  [--trace PATH] [--auth both|keystone|noauth]`` - the cloud over HTTP for the real
+  clients (see :mod:`cindersim.serve`).
 
 Exit status: 0 when every expectation holds, 1 when one does not (an
 expected-vs-actual report goes to stderr), 2 for a bad scenario file or bad
@@ -39,6 +42,7 @@ from .scenario import (
     run_scenario,
     scenario_files,
 )
+from .serve import command as serve_command
 
 __all__ = ["main", "scenarios_dir"]
 
@@ -203,6 +207,10 @@ def _parser() -> argparse.ArgumentParser:
     scen = sub.add_parser("scenarios", help="the scenario files and their descriptions")
     scen.add_argument("dir", nargs="?", help="a directory (default: the bundled scenarios)")
     scen.set_defaults(func=_cmd_scenarios)
+    serve = sub.add_parser("serve", help="the simulated cloud over HTTP, for "
+                           "python-cinderclient, openstacksdk and the openstack CLI")
+    serve_command.add_arguments(serve)
+    serve.set_defaults(func=serve_command.run)
     return parser
 
 

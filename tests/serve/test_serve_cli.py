@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from cindersim.cli import main as cli_main
 from cindersim.serve import main as serve_main
 from cindersim.states import check_trace
 from cindersim.trace import load_jsonl
@@ -27,10 +28,14 @@ from cindersim.trace import load_jsonl
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
-def start(*args: str) -> tuple[subprocess.Popen[str], str]:
+SERVE = ("cindersim.serve",)
+CLI_SERVE = ("cindersim.cli", "serve")
+
+
+def start(*args: str, entry: tuple[str, ...] = SERVE) -> tuple[subprocess.Popen[str], str]:
     """Start the server; return it and everything it printed up to the banner's end."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "cindersim.serve", "--port", "0", *args],
+    proc = subprocess.Popen([sys.executable, "-m", *entry, "--port", "0", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
     lines = []
@@ -54,10 +59,13 @@ def get(port: int, path: str, token: str | None = None) -> tuple[int, object]:
         c.close()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_banner_request_stop_and_trace(tmp_path: Path, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(("entry", "sig"), [(CLI_SERVE, signal.SIGTERM),
+                                            (SERVE, signal.SIGINT)])
+def test_banner_request_stop_and_trace(tmp_path: Path, entry: tuple[str, ...],
+                                       sig: signal.Signals) -> None:
+    """``cindersim serve`` (and ``python -m cindersim.serve``) until SIGTERM or Ctrl-C."""
     trace = tmp_path / "serve.jsonl"
-    proc, banner = start("--seed", "7", "--speed", "100", "--trace", str(trace))
+    proc, banner = start("--seed", "7", "--speed", "100", "--trace", str(trace), entry=entry)
     try:
         m = re.search(r"a simulated Cinder at http://127\.0\.0\.1:(\d+) \(seed 7, 100 "
                       r"virtual seconds per real second, auth both\)", banner)
@@ -102,6 +110,13 @@ def test_bad_config_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[st
     config.write_text("[DEFAULT]\nno_such_option = 1\n", encoding="utf-8")
     assert serve_main(["--port", "0", "--config", str(config)]) == 2
     assert "no_such_option" in capsys.readouterr().err
+    assert cli_main(["serve", "--port", "0", "--config", str(config)]) == 2
+
+
+def test_bad_speed_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["serve", "--speed", "0"])
+    assert exit_.value.code == 2
 
 
 def test_config_file_shapes_the_cloud(tmp_path: Path) -> None:
