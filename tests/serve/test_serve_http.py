@@ -122,6 +122,27 @@ class TestCinderSurface:
         assert served.server.app is not None
         assert served.server.app.requests == 6
 
+    def test_chunked_request_body_and_head(self, served: ThreadedServer) -> None:
+        """h11 frames the body however the client sends it; HEAD gets headers only."""
+        pid = served.cloud.project_id("demo")
+        conn = http.client.HTTPConnection("127.0.0.1", served.server.port, timeout=10)
+        try:
+            conn.request("POST", f"/v3/{pid}/volumes",
+                         body=iter([b'{"volume": ', b'{"size": 1, "name": "chunked"}}']),
+                         headers={"X-Auth-Token": f"demo:{pid}",
+                                  "Content-Type": "application/json"},
+                         encode_chunked=True)
+            r = conn.getresponse()
+            assert r.status == 202
+            assert json.loads(r.read())["volume"]["name"] == "chunked"
+            conn.request("HEAD", "/")
+            r = conn.getresponse()
+            assert r.status == 300
+            assert int(r.getheader("Content-Length") or 0) > 0
+            assert r.read() == b""
+        finally:
+            conn.close()
+
     def test_malformed_http_is_400_and_closes(self, served: ThreadedServer) -> None:
         with socket.create_connection(("127.0.0.1", served.server.port), timeout=10) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost x\r\n\r\n")  # header without a colon

@@ -135,6 +135,9 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     except OSError as exc:  # the port is taken, the config or trace path is unusable
         sys.stderr.write(f"cindersim serve: {exc}\n")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before the server listened
+        sys.stderr.write("cindersim serve: interrupted\n")
+        return 130
     if options.trace is not None:
         stream.write(f"cindersim serve: stopped; {written} trace events written to "
                      f"{options.trace}\n")
