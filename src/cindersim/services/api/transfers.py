@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...db import Transfer, Volume
@@ -292,24 +293,33 @@ def _accept_body(req: ApiRequest) -> str | int:
     return value
 
 
-def _reserve(api: ApiService, project_id: str, deltas: dict[str, int], *, resource: str,
-             size: int, held: list[str]) -> list[str]:
-    """Reserve for the receiver; on a 413, give back what this accept already holds.
+def _check_quota(api: ApiService, project_id: str, deltas: Mapping[str, int], *,
+                 resource: str, size: int, pending: Mapping[str, int]) -> None:
+    """Would reserving *deltas* (on top of *pending*) go over?  Raise the 413 if so.
 
-    Cinder leaves the volume reservations of a failed snapshot reservation to
-    expire; the simulator rolls them back at once so a refused accept changes nothing.
+    Cinder reserves the volume's quota, then the snapshots' quota on top; when the
+    second fails it leaves the first reservation to expire.  Checking both first
+    (with the quota engine's own rule) and reserving only when both fit gives the
+    same answers while a refused accept changes nothing.
     """
     quota = api.cloud.quota
-    try:
-        return quota.reserve(project_id, deltas)
-    except OverQuota as exc:
-        quota.rollback(held)
-        error = over_quota_error(exc, resource, size)
-        if isinstance(error, VolumeSizeExceedsAvailableQuota):
-            # The controller turns this one into HTTPRequestEntityTooLarge with the bare
-            # message (no class-name prefix).
-            raise HTTPError(413, error.msg, headers={"Retry-After": "0"}) from exc
-        raise error from exc
+    quotas = {r: quota.limit(project_id, r) for r in deltas}
+    usages: dict[str, dict[str, int]] = {}
+    for r in deltas:
+        row = api.cloud.db.quota_usages.get((project_id, r))
+        usages[r] = {"in_use": row.in_use if row else 0,
+                     "reserved": (row.reserved if row else 0) + pending.get(r, 0)}
+    overs = sorted(r for r, d in deltas.items()
+                   if quotas[r] >= 0 and d >= 0
+                   and usages[r]["in_use"] + usages[r]["reserved"] + d > quotas[r])
+    if not overs:
+        return
+    error = over_quota_error(OverQuota(overs, quotas, usages), resource, size)
+    if isinstance(error, VolumeSizeExceedsAvailableQuota):
+        # The accept controller turns this one into HTTPRequestEntityTooLarge with the
+        # bare message (no class-name prefix, unlike the fault wrapper's).
+        raise HTTPError(413, error.msg, headers={"Retry-After": "0"})
+    raise error
 
 
 @route("POST", "/os-volume-transfer/{transfer_id}/accept")
@@ -340,19 +350,22 @@ async def accept(api: ApiService, req: ApiRequest, transfer_id: str) -> ApiRespo
     vtype = db.volume_types.get(vol.volume_type_id or "")
     type_name = vtype.name if vtype is not None else None
     donor = vol.project_id
-    held = _reserve(api, ctx.project_id, quota.volume_deltas(vol.size, type_name),
-                    resource="volumes", size=vol.size, held=[])
+    vol_deltas = quota.volume_deltas(vol.size, type_name)
     snapshots = [] if tr.no_snapshots else db.snapshots_of(vol.id)
     snap_gb = sum(s.volume_size for s in snapshots)
+    snap_deltas = quota.snapshot_deltas(snap_gb, type_name, count=len(snapshots))
+    _check_quota(api, ctx.project_id, vol_deltas, resource="volumes", size=vol.size,
+                 pending={})
     if snapshots:
-        held += _reserve(api, ctx.project_id,
-                         quota.snapshot_deltas(snap_gb, type_name, count=len(snapshots)),
-                         resource="snapshots", size=snap_gb, held=held)
+        _check_quota(api, ctx.project_id, snap_deltas, resource="snapshots", size=snap_gb,
+                     pending=vol_deltas)
+    held = quota.reserve(ctx.project_id, vol_deltas)
+    if snapshots:
+        held += quota.reserve(ctx.project_id, snap_deltas)
     released = quota.reserve(donor, {k: -v for k, v in
                                      quota.volume_deltas(vol.size, type_name).items()})
     if snapshots:
-        released += quota.reserve(donor, {k: -v for k, v in quota.snapshot_deltas(
-            snap_gb, type_name, count=len(snapshots)).items()})
+        released += quota.reserve(donor, {k: -v for k, v in snap_deltas.items()})
     _move(api, vol, ctx.user_id, ctx.project_id, snapshots)
     db.transition(vol, VolumeStatus.AVAILABLE, op=Op.TRANSFER_ACCEPT, actor=ACTOR,
                   reason=f"transfer {tr.id} accepted")
