@@ -245,6 +245,7 @@ def _build(data: Mapping[str, Any], source: str) -> CloudConfig:
     if not enabled:
         raise ConfigError(f"{source}: [DEFAULT] enabled_backends must name at least one backend")
     backends = []
+    host_order: list[str] = []
     for name in enabled:
         raw = sections.pop(name, None)
         if raw is None and name != "lvmdriver-1":
@@ -254,7 +255,8 @@ def _build(data: Mapping[str, Any], source: str) -> CloudConfig:
         if opts["volume_backend_name"] is None:
             opts["volume_backend_name"] = name
         if opts["target_ip_address"] is None:
-            opts["target_ip_address"] = default["my_ip"]
+            # $my_ip of the backend's own host: each volume host gets the next address.
+            opts["target_ip_address"] = _host_ip(default["my_ip"], opts["host"], host_order)
         backends.append(BackendConfig(name, opts))
     if sections:
         extra = sorted(sections)[0]
@@ -266,6 +268,17 @@ def _build(data: Mapping[str, Any], source: str) -> CloudConfig:
             raise ConfigError(f"{source}: backend {b.service_host} defined twice")
         seen.add(b.service_host)
     return CloudConfig(default, tuple(backends), simulator, costs)
+
+
+def _host_ip(my_ip: str, host: str, order: list[str]) -> str:
+    """``my_ip`` for the first volume host, the following addresses for the next ones."""
+    if host not in order:
+        order.append(host)
+    index = order.index(host)
+    parts = my_ip.split(".")
+    if index == 0 or len(parts) != 4 or not parts[3].isdigit():
+        return my_ip
+    return ".".join([*parts[:3], str((int(parts[3]) + index) % 256)])
 
 
 def load_config(config: CloudConfig | Mapping[str, Any] | str | Path | None = None) -> CloudConfig:
