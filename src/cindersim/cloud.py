@@ -19,15 +19,17 @@ from typing import IO, Any, Generic, TypeVar
 import attrs
 
 from .backends.faults import FaultPlan, FaultRule
-from .backends.iscsi import IscsiNetwork
+from .backends.iscsi import IscsiNetwork, TargetHost
 from .backends.lvm import LvData
 from .bus import Bus
-from .config import CloudConfig, load_config
+from .config import BackendConfig, CloudConfig, load_config
 from .db import Database, Project, VolumeType
 from .identity import IdentityStore, default_cloud
 from .policy import Policy
 from .services.api.service import ApiService
 from .services.backup import BackupService, schedule_backup
+from .services.glance import GlanceService
+from .services.nova import NovaService
 from .services.quota import QuotaEngine
 from .services.scheduler import SchedulerService
 from .services.volume import VolumeService
@@ -82,11 +84,19 @@ class Cloud:
         self.bus = Bus(sim.loop, sim.trace, sim.rng, latency=self.config.bus_latency,
                        call_timeout=float(self.config.rpc_response_timeout))
         self.iscsi_network = IscsiNetwork()
+        self._target_hosts: dict[tuple[str, str, int], TargetHost] = {}
         self.api = ApiService(self)
         self.scheduler = SchedulerService(self)
-        self.volume_services: dict[str, VolumeService] = {
-            b.service_host: VolumeService(self, b) for b in self.config.backends}
+        self.volume_services: dict[str, VolumeService] = {}
+        for b in self.config.backends:
+            svc = VolumeService(self, b)
+            self.volume_services[b.service_host] = svc
+            self._target_hosts.setdefault(self._portal_key(b), svc.driver.target)
         self.backup = BackupService(self)
+        self.glance = GlanceService(self)
+        """Glance-lite: the images Nova boots from and Cinder copies (``/image/v2``)."""
+        self.nova = NovaService(self)
+        """nova-api and one nova-compute per ``[simulator] compute_hosts`` (``/compute``)."""
         self.scheduler.handlers["create_backup"] = self._schedule_backup
         self.started = False
         self.create_from_backup: Callable[..., Awaitable[Any]] | None = None
@@ -106,6 +116,7 @@ class Cloud:
         for svc in self.volume_services.values():
             svc.start()
         self.backup.start()
+        self.nova.start()
         await self.bus.quiescent()
 
     async def settle(self, *, timeout: float | None = None) -> None:
@@ -127,6 +138,19 @@ class Cloud:
 
     async def _schedule_backup(self, **kwargs: Any) -> None:
         await schedule_backup(self, **kwargs)
+
+    def shared_target(self, backend: BackendConfig) -> TargetHost | None:
+        """Backends on one host with the same portal share that host's tgtd/LIO.
+
+        Returns the target host an earlier backend created for this portal, or
+        None (the driver then creates one, registered by :meth:`_note_target`).
+        """
+        return self._target_hosts.get(self._portal_key(backend))
+
+    @staticmethod
+    def _portal_key(backend: BackendConfig) -> tuple[str, str, int]:
+        opts = backend.options
+        return (str(opts["host"]), str(opts["target_ip_address"]), int(opts["target_port"]))
 
     # --- the data plane ---------------------------------------------------------------------
     def volume_service_of(self, volume_id: str) -> VolumeService:
@@ -159,7 +183,8 @@ class Cloud:
 
     async def request(self, method: str, path: str, json: Any = None, *, token: str | None = None,
                       headers: Mapping[str, str] | None = None) -> Response:
-        """Send a REST request to cinder-api, as a client would.
+        """Send a REST request, as a client would: to cinder-api (``/v3/...``), nova-api
+        (``/compute/v2.1/...``) or Glance (``/image/v2/...``).
 
         ``json`` is encoded to a body; ``token`` becomes ``X-Auth-Token``.
         """
@@ -168,7 +193,12 @@ class Cloud:
             hdrs["X-Auth-Token"] = token
         hdrs.update(headers or {})
         body = None if json is None else _json.dumps(json)
-        r = await self.api.handle(method, path, hdrs, body)
+        if path.startswith("/compute/"):
+            r = await self.nova.api.handle(method, path, hdrs, body)
+        elif path.startswith("/image/"):
+            r = await self.glance.handle(method, path, hdrs, body)
+        else:
+            r = await self.api.handle(method, path, hdrs, body)
         return Response(r.status, _roundtrip(r.body), dict(r.headers))
 
     # --- what-ifs --------------------------------------------------------------------------------

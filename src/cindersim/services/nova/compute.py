@@ -1,0 +1,389 @@
+"""nova-compute: one per ``[simulator] compute_hosts``, consuming ``compute.<host>``.
+
+The flows follow ``nova/compute/manager.py`` and ``nova/virt/block_device.py``
+with the Cinder >= 3.44 attachment API:
+
+* ``reserve_block_device_name`` (an RPC *call* from nova-api): pick the next
+  free ``/dev/vdX`` and create the BDM.
+* ``attach_volume`` (cast): build the os-brick connector (host, ip, initiator
+  ``iqn.1994-05.com.redhat:<host>``, platform ``x86_64``, os_type ``linux``,
+  multipath False) -> ``attachment_update`` (PUT /attachments/{id}: Cinder
+  exports the volume and returns ``connection_info``) -> os-brick
+  ``connect_volume`` (iSCSI login with the CHAP of connection_info:
+  ``/dev/sdX``) -> libvirt attaches it to the guest (``/dev/vdb``) ->
+  ``attachment_complete`` (``in-use``).  A failure disconnects, deletes the
+  attachment and destroys the BDM, as ``_attach_volume`` does.
+* ``detach_volume`` (cast): detach from the guest, os-brick disconnect
+  (logout), ``attachment_delete`` (Cinder terminates the connection and removes
+  the export: ``available``), destroy the BDM.
+* ``build_and_run_instance`` (cast): ``_prep_block_device`` creates volumes for
+  snapshot/image/blank sources (``volume_api.create``, then polls until
+  ``available`` as ``_await_block_device_map_created`` does), makes the
+  attachments and connects them (``attachment_update`` + ``attachment_complete``
+  before spawn, as ``DriverVolumeBlockDevice.attach`` does with
+  ``do_driver_attach=False``); spawn then logs in to every volume and boots.
+* ``terminate_instance`` (cast): destroy the domain (power off, disconnect the
+  volumes, delete the local disks), ``attachment_delete`` for every volume,
+  then delete the volumes marked ``delete_on_termination``.
+* ``snapshot_instance`` (cast): the root disk copied and uploaded to Glance.
+
+Each instance's operations are serialised by a per-instance lock, as
+``@utils.synchronized(instance.uuid)`` does in the real manager.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from ...backends.costs import Meter
+from ...backends.iscsi import IscsiInitiator, Session
+from ...bus import Consumer, Message
+from ...errors import CinderException
+from .cinder import CinderClient
+from .hypervisor import GuestDisk, LibvirtDriver, next_device_name
+from .model import BlockDeviceMapping, Instance, NovaContext, NovaError
+
+if TYPE_CHECKING:
+    from . import NovaService
+
+__all__ = ["TOPIC", "ComputeManager"]
+
+TOPIC = "compute"
+ALLOCATE_RETRIES = 60
+"""``[DEFAULT] block_device_allocate_retries``."""
+ALLOCATE_INTERVAL = 3.0
+"""``[DEFAULT] block_device_allocate_retries_interval`` (seconds)."""
+
+
+class ComputeManager:
+    """nova-compute on one host, with its libvirt driver and iSCSI initiator."""
+
+    def __init__(self, nova: NovaService, host: str, ip: str) -> None:
+        self.nova = nova
+        self.cloud = nova.cloud
+        self.host = host
+        self.ip = ip
+        self.actor = f"nova-compute:{host}"
+        self.initiator_name = f"iqn.1994-05.com.redhat:{host}"
+        self.meter = Meter(self.cloud.config.costs, record=self._record)
+        self.initiator = IscsiInitiator(self.cloud.iscsi_network, host, self.initiator_name,
+                                        self.meter)
+        self.driver = LibvirtDriver(self.cloud, host, self.initiator, self.meter)
+        self.cinder = CinderClient(self.cloud, self.actor)
+        self.consumer: Consumer | None = None
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.methods: dict[str, Callable[..., Awaitable[Any]]] = {
+            "reserve_block_device_name": self.reserve_block_device_name,
+            "attach_volume": self.attach_volume,
+            "detach_volume": self.detach_volume,
+            "build_and_run_instance": self.build_and_run_instance,
+            "terminate_instance": self.terminate_instance,
+            "snapshot_instance": self.snapshot_instance,
+        }
+
+    # --- lifecycle and plumbing -----------------------------------------------------------
+    def start(self) -> None:
+        if self.consumer is None:
+            self.consumer = self.cloud.bus.consume(TOPIC, self._dispatch, server=self.host,
+                                                   name=self.actor)
+        else:
+            self.consumer.start()
+
+    def stop(self) -> None:
+        if self.consumer is not None:
+            self.consumer.stop()
+
+    async def _dispatch(self, msg: Message) -> Any:
+        method = self.methods.get(msg.method)
+        if method is None:
+            raise NotImplementedError(f"nova-compute has no method {msg.method}")
+        return await method(**msg.args)
+
+    def _record(self, component: str, op: str, summary: str, seconds: float,
+                detail: dict[str, Any]) -> None:
+        trace = self.cloud.trace
+        if trace.recording:
+            trace.emit_detail("backend", component, summary,
+                              {**detail, "op": op, "seconds": round(seconds, 9)},
+                              target=self.host)
+
+    async def _spend(self) -> None:
+        cost = self.meter.take()
+        if cost > 0:
+            await asyncio.sleep(cost)
+
+    def _lock(self, instance_uuid: str) -> asyncio.Lock:
+        lock = self._locks.get(instance_uuid)
+        if lock is None:
+            lock = self._locks[instance_uuid] = asyncio.Lock()
+        return lock
+
+    def _log(self, summary: str, instance: Instance, **detail: Any) -> None:
+        if self.cloud.trace.recording:
+            self.cloud.trace.emit("log", self.actor, summary,
+                                  resource=f"server:{instance.uuid}", **detail)
+
+    def connector(self) -> dict[str, Any]:
+        """``virt_driver.get_volume_connector`` -> os-brick ``get_connector_properties``
+        (libvirt passes ``enforce_multipath=True``; it matters only with multipath)."""
+        return self.initiator.connector_properties(self.ip, multipath=False,
+                                                   enforce_multipath=True)
+
+    # --- attach ------------------------------------------------------------------------------
+    async def reserve_block_device_name(self, *, instance_uuid: str, volume_id: str,
+                                        device: str | None = None, tag: str | None = None,
+                                        delete_on_termination: bool = False) -> dict[str, str]:
+        """Pick the guest device and create the BDM (``reserve_block_device_name``).
+
+        libvirt cannot honour a requested name (the guest kernel names disks),
+        so a supplied ``device`` is ignored, as the libvirt driver does.
+        """
+        inst = self.nova.instances[instance_uuid]
+        async with self._lock(instance_uuid):
+            used = [b.device_name for b in inst.bdms if b.device_name]
+            if inst.root_device_name:
+                used.append(inst.root_device_name)
+            name = next_device_name(used)
+            if device and device != name:
+                self._log(f"ignoring supplied device name {device}: libvirt uses {name}",
+                          inst, requested=device, device=name)
+            bdm = BlockDeviceMapping(uuid=self.cloud.sim.ids.uuid(), instance_uuid=inst.uuid,
+                                     source_type="volume", destination_type="volume",
+                                     device_name=name, volume_id=volume_id, tag=tag,
+                                     delete_on_termination=delete_on_termination)
+            inst.bdms.append(bdm)
+            return {"bdm_uuid": bdm.uuid, "device_name": name}
+
+    async def _connect_attachment(self, ctx: NovaContext, bdm: BlockDeviceMapping) -> None:
+        """``attachment_update`` with this host's connector: Cinder's connection_info."""
+        assert bdm.attachment_id is not None
+        att = await self.cinder.attachment_update(ctx, bdm.attachment_id, self.connector(),
+                                                  bdm.device_name)
+        bdm.connection_info = legacy_connection_info(att.get("connection_info") or {})
+
+    async def attach_volume(self, *, ctx: NovaContext, instance_uuid: str,
+                            bdm_uuid: str) -> None:
+        inst = self.nova.instances.get(instance_uuid)
+        if inst is None:
+            return
+        async with self._lock(instance_uuid):
+            bdm = next((b for b in inst.bdms if b.uuid == bdm_uuid), None)
+            if bdm is None or bdm.volume_id is None or bdm.attachment_id is None:
+                return
+            session: Session | None = None
+            try:
+                await self._connect_attachment(ctx, bdm)
+                assert bdm.connection_info is not None
+                try:
+                    session = self.driver.connect_volume(bdm.connection_info)
+                finally:
+                    await self._spend()
+                self.driver.attach_device(inst.uuid, _target(bdm), bdm.volume_id, session)
+                await self._spend()
+                await self.cinder.attachment_complete(ctx, bdm.attachment_id)
+            except (NovaError, CinderException) as exc:
+                self._log(f"attach of volume {bdm.volume_id} failed: {exc}", inst,
+                          volume_id=bdm.volume_id, error=type(exc).__name__)
+                if session is not None and bdm.connection_info is not None:
+                    self.driver.detach_device(inst.uuid, _target(bdm))
+                    self.driver.disconnect_volume(bdm.connection_info)
+                    await self._spend()
+                await self._delete_attachment(ctx, inst, bdm)
+                inst.bdms.remove(bdm)
+
+    # --- detach ------------------------------------------------------------------------------
+    async def detach_volume(self, *, ctx: NovaContext, instance_uuid: str, volume_id: str,
+                            attachment_id: str | None = None) -> None:
+        inst = self.nova.instances.get(instance_uuid)
+        if inst is None:
+            return
+        async with self._lock(instance_uuid):
+            bdm = inst.bdm_for_volume(volume_id)
+            if bdm is None:
+                return
+            self.driver.detach_device(inst.uuid, _target(bdm))
+            await self._spend()
+            if bdm.connection_info is not None:
+                self.driver.disconnect_volume(bdm.connection_info)
+                await self._spend()
+            await self._delete_attachment(ctx, inst, bdm)
+            inst.bdms.remove(bdm)
+
+    async def _delete_attachment(self, ctx: NovaContext, inst: Instance,
+                                 bdm: BlockDeviceMapping) -> None:
+        if bdm.attachment_id is None:
+            return
+        try:
+            await self.cinder.attachment_delete(ctx, bdm.attachment_id)
+        except NovaError as exc:
+            self._log(f"attachment_delete {bdm.attachment_id} failed: {exc}", inst,
+                      attachment_id=bdm.attachment_id)
+        bdm.attachment_id = None
+
+    # --- build -------------------------------------------------------------------------------
+    async def build_and_run_instance(self, *, ctx: NovaContext, instance_uuid: str) -> None:
+        nova = self.nova
+        inst = nova.instances.get(instance_uuid)
+        if inst is None:
+            return
+        async with self._lock(instance_uuid):
+            if inst.task_state == "deleting":
+                return
+            inst.host = inst.node = self.host
+            try:
+                nova.set_state(inst, self.actor, task_state="block_device_mapping")
+                await self._prep_block_devices(ctx, inst)
+                if inst.task_state == "deleting":
+                    return
+                nova.set_state(inst, self.actor, task_state="spawning")
+                await self._spawn(inst)
+            except (NovaError, CinderException) as exc:
+                if inst.task_state == "deleting":
+                    return
+                inst.fault = {"code": 500, "message": f"Build of instance {inst.uuid} aborted: "
+                                                      f"{exc}", "created": nova.stamp()}
+                nova.set_state(inst, self.actor, vm_state="error", task_state=None,
+                               reason=str(exc))
+                return
+            if inst.task_state == "deleting":
+                return
+            inst.power_state = 1
+            inst.launched_at = nova.stamp()
+            nova.set_state(inst, self.actor, vm_state="active", task_state=None)
+
+    async def _prep_block_devices(self, ctx: NovaContext, inst: Instance) -> None:
+        for bdm in inst.bdms:
+            if not bdm.is_volume:
+                continue
+            if bdm.volume_id is None:
+                await self._create_volume(ctx, inst, bdm)
+            if bdm.attachment_id is None:
+                assert bdm.volume_id is not None
+                att = await self.cinder.attachment_create(ctx, bdm.volume_id, inst.uuid)
+                bdm.attachment_id = att["id"]
+            await self._connect_attachment(ctx, bdm)
+            assert bdm.attachment_id is not None
+            await self.cinder.attachment_complete(ctx, bdm.attachment_id)
+
+    async def _create_volume(self, ctx: NovaContext, inst: Instance,
+                             bdm: BlockDeviceMapping) -> None:
+        """``DriverSnapshot/Image/BlankBlockDevice.attach``: create, then wait."""
+        size = bdm.volume_size or 0
+        name = f"{inst.uuid}-{bdm.source_type}" if bdm.source_type != "blank" else ""
+        vol = await self.cinder.create(
+            ctx, size, name=name, volume_type=bdm.volume_type,
+            snapshot_id=bdm.snapshot_id if bdm.source_type == "snapshot" else None,
+            image_id=bdm.image_id if bdm.source_type == "image" else None)
+        bdm.volume_id = str(vol["id"])
+        await self._await_volume_created(ctx, inst, bdm.volume_id)
+
+    async def _await_volume_created(self, ctx: NovaContext, inst: Instance,
+                                    volume_id: str) -> None:
+        """Poll Cinder until ``available``; ``error`` or too long is VolumeNotCreated."""
+        status = "creating"
+        attempt = 0
+        while attempt < ALLOCATE_RETRIES:
+            attempt += 1
+            vol = await self.cinder.get(ctx, volume_id)
+            status = str(vol["status"])
+            if status == "available":
+                return
+            if status == "error":
+                break
+            await asyncio.sleep(ALLOCATE_INTERVAL)
+        raise NovaError(f"Volume {volume_id} did not finish being created even after we "
+                        f"waited {int(attempt * ALLOCATE_INTERVAL)} seconds or {attempt} "
+                        f"attempts. And its status is {status}.", 500)
+
+    async def _spawn(self, inst: Instance) -> None:
+        """Root disk (unless the root is a volume), log in to every volume, boot."""
+        disks: list[GuestDisk] = []
+        if not inst.is_volume_backed:
+            path = self.driver.create_root_disk(inst.uuid, inst.image_ref or None,
+                                                inst.flavor.disk)
+            await self._spend()
+            disks.append(GuestDisk("vda", "file", path, data=self.driver.local_disks[path]))
+        for bdm in inst.volume_bdms():
+            assert bdm.connection_info is not None
+            assert bdm.volume_id is not None
+            try:
+                session = self.driver.connect_volume(bdm.connection_info)
+            finally:
+                await self._spend()
+            disks.append(GuestDisk(_target(bdm), "block", f"/dev/{session.device}",
+                                   volume_id=bdm.volume_id, session=session))
+        disks.sort(key=lambda d: (len(d.target), d.target))
+        self.driver.spawn(inst.uuid, inst.instance_name, disks)
+        await self._spend()
+
+    # --- terminate ------------------------------------------------------------------------
+    async def terminate_instance(self, *, ctx: NovaContext, instance_uuid: str) -> None:
+        nova = self.nova
+        inst = nova.instances.get(instance_uuid)
+        if inst is None:
+            return
+        async with self._lock(instance_uuid):
+            # _shutdown_instance: the driver destroys the domain and disconnects volumes.
+            self.driver.destroy(inst.uuid)
+            for bdm in inst.volume_bdms():
+                if bdm.connection_info is not None:
+                    self.driver.disconnect_volume(bdm.connection_info)
+            await self._spend()
+            for bdm in inst.volume_bdms():
+                await self._delete_attachment(ctx, inst, bdm)
+            # _cleanup_volumes: only the ones marked delete_on_termination.
+            for bdm in inst.volume_bdms():
+                if bdm.delete_on_termination and bdm.volume_id is not None:
+                    try:
+                        await self.cinder.delete(ctx, bdm.volume_id)
+                    except NovaError as exc:
+                        self._log(f"could not delete volume {bdm.volume_id}: {exc}", inst,
+                                  volume_id=bdm.volume_id)
+            inst.power_state = 0
+            inst.terminated_at = nova.stamp()
+            nova.set_state(inst, self.actor, vm_state="deleted", task_state=None)
+            nova.instances.pop(inst.uuid, None)
+        self._locks.pop(instance_uuid, None)
+
+    # --- snapshot ----------------------------------------------------------------------------
+    async def snapshot_instance(self, *, ctx: NovaContext, instance_uuid: str,
+                                image_id: str) -> None:
+        nova = self.nova
+        inst = nova.instances.get(instance_uuid)
+        if inst is None:
+            return
+        async with self._lock(instance_uuid):
+            nova.set_state(inst, self.actor, task_state="image_pending_upload")
+            try:
+                data = self.driver.snapshot(inst.uuid)
+                await self._spend()
+                nova.set_state(inst, self.actor, task_state="image_uploading")
+                nbytes = data.written() * 32768
+                self.meter.charge("glance", "image upload", self.meter.costs.transfer(
+                    nbytes, self.meter.costs.object_bandwidth),
+                    f"uploaded snapshot image {image_id[:8]} ({nbytes} bytes)",
+                    image_id=image_id, bytes=nbytes)
+                await self._spend()
+                self.cloud.glance.upload(image_id, data)
+            except Exception:
+                self.cloud.glance.kill(image_id)
+                raise
+            finally:
+                nova.set_state(inst, self.actor, task_state=None)
+
+
+def _target(bdm: BlockDeviceMapping) -> str:
+    return (bdm.device_name or "").removeprefix("/dev/")
+
+
+def legacy_connection_info(conn: dict[str, Any]) -> dict[str, Any]:
+    """Nova's ``_translate_attachment_ref``: Cinder's attachment API returns a flat
+    connection_info; Nova rebuilds ``{"driver_volume_type", "data"}`` from it."""
+    if "data" in conn:
+        return dict(conn)
+    data = dict(conn)
+    data.pop("attachment_id", None)
+    kind = data.pop("driver_volume_type", None)
+    return {"driver_volume_type": kind, "data": data}

@@ -1,0 +1,251 @@
+"""A libvirt-like hypervisor driver for one compute host.
+
+What ``nova/virt/libvirt/driver.py`` does for the block-storage flows, with
+its device naming and its order of steps:
+
+* **spawn**: fetch the image into the host's image cache (``_base``; a second
+  server from the same image on the same host does not download again),
+  create the instance's root disk ``/var/lib/nova/instances/<uuid>/disk`` as a
+  copy-on-write overlay of it, connect every volume through os-brick, define
+  the domain ``instance-%08x`` with ``vda`` (root) and ``vdb``, ``vdc`` ... and
+  start it.
+* **attach_volume**: os-brick ``connect_volume`` (an iSCSI login with the CHAP
+  from ``connection_info``: the host gets ``/dev/sdX``), then
+  ``attachDeviceFlags``: the guest sees the disk as ``/dev/vdX``.
+* **detach_volume**: ``detachDeviceFlags`` from the guest, then os-brick
+  ``disconnect_volume`` (logout).
+* **destroy**: power off, detach and disconnect every volume, delete the
+  instance directory (the ephemeral disk is gone).
+* **snapshot**: ``qemu-img convert`` of the root disk, uploaded to Glance.
+
+The guest's disks are :class:`~cindersim.backends.blocks.BlockData`: a local
+disk's own, or the volume's LV data reached through the iSCSI session.  A
+write through a session the target has dropped fails, as the guest's I/O
+would.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ...backends.blocks import BlockData, GiB
+from ...backends.costs import Meter
+from ...backends.iscsi import IscsiInitiator, Session
+from ...errors import SimulationError
+
+if TYPE_CHECKING:
+    from ...cloud import Cloud
+
+__all__ = ["GuestDisk", "GuestIOError", "LibvirtDriver", "next_device_name"]
+
+SPAWN_SECONDS = 4.0
+"""Defining and booting a domain (virsh define + start)."""
+ATTACH_DEVICE_SECONDS = 0.3
+DETACH_DEVICE_SECONDS = 0.5
+DESTROY_SECONDS = 1.0
+OVERLAY_SECONDS = 0.1
+"""``qemu-img create -f qcow2 -b _base/<hash>`` of the root disk."""
+
+
+class GuestIOError(OSError):
+    """The guest's I/O to a disk failed (no such device, or the session is gone)."""
+
+
+def next_device_name(used: list[str], prefix: str = "vd") -> str:
+    """``get_next_device_name``: the first free ``/dev/vdX`` (vda, vdb, ... vdz, vdaa)."""
+    taken = {u.removeprefix("/dev/") for u in used}
+    n = 0
+    while True:
+        letters = ""
+        m = n + 1
+        while m > 0:
+            m, rem = divmod(m - 1, 26)
+            letters = chr(ord("a") + rem) + letters
+        name = f"{prefix}{letters}"
+        if name not in taken:
+            return f"/dev/{name}"
+        n += 1
+
+
+@attrs.define
+class GuestDisk:
+    """One disk of a domain: a local file, or a volume reached through a session."""
+
+    target: str
+    """``vda``, ``vdb`` ... (the guest's ``/dev/<target>``)."""
+    kind: str
+    """``file`` (a local disk) or ``block`` (an os-brick device)."""
+    source: str
+    """The file path, or the host device (``/dev/sdX``)."""
+    volume_id: str | None = None
+    session: Session | None = None
+    data: BlockData | None = None
+    """A local disk's content (volumes are read through the cloud's data plane)."""
+
+
+@attrs.define
+class Domain:
+    name: str
+    uuid: str
+    running: bool = False
+    disks: dict[str, GuestDisk] = attrs.field(factory=dict)
+
+
+class LibvirtDriver:
+    """The virt driver of one compute host.
+
+    Args:
+        cloud: the cloud (trace, Glance, the volumes' data).
+        host: the compute host name.
+        initiator: the host's open-iscsi initiator (os-brick's ISCSIConnector).
+        meter: where every operation is charged.
+    """
+
+    def __init__(self, cloud: Cloud, host: str, initiator: IscsiInitiator,
+                 meter: Meter) -> None:
+        self.cloud = cloud
+        self.host = host
+        self.initiator = initiator
+        self.meter = meter
+        self.domains: dict[str, Domain] = {}
+        self.local_disks: dict[str, BlockData] = {}
+        """``/var/lib/nova/instances/<uuid>/disk`` -> content (the ephemeral disks)."""
+        self.image_cache: dict[str, BlockData] = {}
+        """``/var/lib/nova/instances/_base``: images downloaded to this host, by id."""
+
+    component = "libvirt"
+
+    def _charge(self, op: str, seconds: float, summary: str, **detail: Any) -> None:
+        self.meter.charge(self.component, op, seconds, summary, host=self.host, **detail)
+
+    # --- images and local disks -----------------------------------------------------------
+    def fetch_image(self, image_id: str) -> BlockData:
+        """Download into ``_base`` unless already cached (``imagebackend`` cache)."""
+        cached = self.image_cache.get(image_id)
+        if cached is not None:
+            self._charge("image cache hit", 0.0, f"image {image_id[:8]} already in _base",
+                         image_id=image_id)
+            return cached
+        image = self.cloud.glance.images[image_id]
+        data = self.cloud.glance.image_data(image_id)
+        size = image.size or 0
+        self._charge("glance download", self.meter.costs.transfer(
+            size, self.meter.costs.object_bandwidth),
+            f"downloaded image {image_id[:8]} ({size} bytes) into _base", image_id=image_id,
+            bytes=size)
+        self.image_cache[image_id] = data
+        return data
+
+    def create_root_disk(self, instance_uuid: str, image_id: str | None, size_gb: int) -> str:
+        """The instance's ``disk``: a qcow2 overlay of the cached image (or blank)."""
+        path = f"/var/lib/nova/instances/{instance_uuid}/disk"
+        base = self.fetch_image(image_id) if image_id else None
+        size_blocks = size_gb * (GiB // 32768)
+        if base is not None:
+            size_blocks = max(size_blocks, base.size_blocks)
+        disk = BlockData(size_blocks)
+        if base is not None:
+            disk.put(base.items())
+        self.local_disks[path] = disk
+        self._charge("qemu-img create", OVERLAY_SECONDS,
+                     f"created {path} ({size_blocks * 32768} bytes) backed by image "
+                     f"{(image_id or 'none')[:8]}", path=path)
+        return path
+
+    # --- domains ---------------------------------------------------------------------------
+    def spawn(self, instance_uuid: str, name: str, disks: list[GuestDisk]) -> Domain:
+        """Define and start the domain with its disks."""
+        dom = Domain(name, instance_uuid, running=True,
+                     disks={d.target: d for d in disks})
+        self.domains[instance_uuid] = dom
+        listing = ", ".join(f"{d.target}={d.source}" for d in disks)
+        self._charge("virsh start", SPAWN_SECONDS, f"started {name} with {listing}",
+                     instance=instance_uuid, domain=name)
+        return dom
+
+    def connect_volume(self, connection_info: dict[str, Any]) -> Session:
+        """os-brick ``connect_volume``: log in to the target, return the session."""
+        data = connection_info["data"]
+        self.initiator.connect_volume(data)
+        session = self.initiator.session_for(str(data["target_iqn"]),
+                                             str(data["target_portal"]))
+        if session is None:  # pragma: no cover - connect_volume raised otherwise
+            raise SimulationError("os-brick returned without a session")
+        return session
+
+    def disconnect_volume(self, connection_info: dict[str, Any]) -> None:
+        """os-brick ``disconnect_volume``: flush, remove the device, log out."""
+        self.initiator.disconnect_volume(connection_info["data"])
+
+    def attach_device(self, instance_uuid: str, target: str, volume_id: str,
+                      session: Session) -> GuestDisk:
+        """``attachDeviceFlags``: the host's ``/dev/sdX`` becomes the guest's ``target``."""
+        dom = self._domain(instance_uuid)
+        disk = GuestDisk(target, "block", f"/dev/{session.device}", volume_id=volume_id,
+                         session=session)
+        dom.disks[target] = disk
+        self._charge("virsh attach-device", ATTACH_DEVICE_SECONDS,
+                     f"{dom.name}: /dev/{session.device} attached as /dev/{target}",
+                     instance=instance_uuid, target=target, volume_id=volume_id,
+                     device=f"/dev/{session.device}")
+        return disk
+
+    def detach_device(self, instance_uuid: str, target: str) -> GuestDisk | None:
+        dom = self.domains.get(instance_uuid)
+        if dom is None:
+            return None
+        disk = dom.disks.pop(target, None)
+        if disk is not None:
+            self._charge("virsh detach-device", DETACH_DEVICE_SECONDS,
+                         f"{dom.name}: /dev/{target} detached", instance=instance_uuid,
+                         target=target, volume_id=disk.volume_id)
+        return disk
+
+    def destroy(self, instance_uuid: str) -> None:
+        """Power off and undefine; delete the instance directory (its local disks)."""
+        dom = self.domains.pop(instance_uuid, None)
+        prefix = f"/var/lib/nova/instances/{instance_uuid}/"
+        gone = [p for p in self.local_disks if p.startswith(prefix)]
+        for path in gone:
+            del self.local_disks[path]
+        name = dom.name if dom is not None else instance_uuid
+        self._charge("virsh destroy", DESTROY_SECONDS,
+                     f"destroyed {name}; deleted {len(gone)} local disk(s)",
+                     instance=instance_uuid, deleted=gone)
+
+    def snapshot(self, instance_uuid: str) -> BlockData:
+        """``qemu-img convert`` of the root disk (the copy a snapshot uploads)."""
+        dom = self._domain(instance_uuid)
+        root = dom.disks.get("vda")
+        if root is None or root.data is None:
+            raise SimulationError("only a local root disk can be snapshotted by libvirt")
+        copy = root.data.copy()
+        nbytes = copy.written() * 32768
+        self._charge("qemu-img convert", self.meter.costs.transfer(
+            nbytes, self.meter.costs.copy_bandwidth),
+            f"{dom.name}: root disk converted for snapshot ({nbytes} bytes)",
+            instance=instance_uuid, bytes=nbytes)
+        return copy
+
+    def _domain(self, instance_uuid: str) -> Domain:
+        dom = self.domains.get(instance_uuid)
+        if dom is None:
+            raise SimulationError(f"no domain for instance {instance_uuid}")
+        return dom
+
+    # --- the guest's I/O ---------------------------------------------------------------------
+    def disk_data(self, instance_uuid: str, device: str) -> BlockData:
+        """What the guest reads and writes at ``device`` (``/dev/vdb`` or ``vdb``)."""
+        dom = self.domains.get(instance_uuid)
+        target = device.removeprefix("/dev/")
+        disk = dom.disks.get(target) if dom is not None else None
+        if dom is None or disk is None:
+            raise GuestIOError(f"no device {device} in the guest")
+        if disk.data is not None:
+            return disk.data
+        if disk.session is None or disk.volume_id is None or \
+                not self.initiator.is_logged_in(disk.session):
+            raise GuestIOError(f"I/O error on {device}: the iSCSI session is gone")
+        return self.cloud.volume_data(disk.volume_id)
