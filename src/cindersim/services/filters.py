@@ -129,6 +129,8 @@ class RequestSpec:
     attach_status: str = "detached"
     project_id: str | None = None
     user_id: str | None = None
+    image_id: str | None = None
+    """A Glance image to copy into the new volume (``imageRef``)."""
 
     @property
     def resource_extra_specs(self) -> Mapping[str, Any]:
@@ -151,6 +153,7 @@ class RequestSpec:
                            "extra_specs": dict(self.extra_specs)}
         return {
             "volume_id": self.volume_id, "snapshot_id": self.snapshot_id,
+            "image_id": self.image_id,
             "group_id": self.group_id, "volume_type": volume_type,
             "availability_zones": list(self.availability_zones),
             "resource_backend": self.resource_backend, "operation": self.operation,

@@ -2,7 +2,8 @@
 ``VolumeManager.delete_volume``).
 
 Create: the scheduler has already picked this backend and written the host.
-The manager runs the driver (blank, from a snapshot, or a clone); on success the
+The manager runs the driver (blank, from a snapshot, a clone, or a Glance
+image via :mod:`.volume_image`, which passes through ``downloading``); on success the
 volume becomes ``available``.  On a driver failure it reschedules, as
 OnFailureRescheduleTask does: it clears the host, records the error in the
 retry dict and casts back to the scheduler, unless rescheduling is off or
@@ -25,6 +26,7 @@ from ..bus import Target
 from ..errors import CinderException, NotFound, VolumeIsBusy
 from ..states import Op, SnapshotStatus, VolumeStatus
 from .filters import RequestSpec
+from .volume_image import create_from_image
 from .volume_snapshots import release_snapshot_quota
 
 if TYPE_CHECKING:
@@ -53,6 +55,10 @@ async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: Req
             src = db.get_volume(vol.source_volid)
             await svc.drive("create_cloned_volume", svc.driver.create_cloned_volume, vol, src,
                             resource=f"volume:{vol.id}")
+        elif request_spec.image_id:
+            source, op = "image", Op.CREATE_FROM_SOURCE
+            if not await create_from_image(svc, vol, request_spec.image_id):
+                return  # a copy failure already put the volume in error
         else:
             await svc.drive("create_volume", svc.driver.create_volume, vol,
                             resource=f"volume:{vol.id}")

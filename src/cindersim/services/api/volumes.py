@@ -25,6 +25,7 @@ from ...states import Op, SnapshotStatus, VolumeStatus
 from ..filters import RequestSpec
 from ..host_manager import extract_host
 from ..quota import over_quota_error
+from ..volume_image import check_image_metadata, image_from_ref
 from .common import (
     admin,
     body_of,
@@ -130,9 +131,9 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     if len(sources) > 1:
         raise InvalidInput(reason="only one of snapshot, imageRef, source volume and backup "
                                   "may be specified")
+    image = None
     if image_ref:
-        raise InvalidInput(reason="creating a volume from an image is not modelled by "
-                                  "cindersim (no Glance); boot servers from images via Nova")
+        image = image_from_ref(cloud, image_ref, ctx.project_id, admin(req))
     snapshot = source_vol = None
     resource_backend = None
     source_size = 0
@@ -170,6 +171,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         raise InvalidInput(reason=f"Volume size '{size}'GB cannot be smaller than the "
                                   f"{what} size {source_size}GB. They must be >= original "
                                   f"{what} size.")
+    if image is not None:
+        check_image_metadata(image, size)
     vtype_ref = opt_str(body, "volume_type")
     if vtype_ref is None and source_vol is not None:
         vtype = db.get_volume_type(source_vol.volume_type_id or "")
@@ -202,14 +205,15 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                  snapshot_id=snapshot_id, source_volid=source_volid, metadata=metadata,
                  multiattach=multiattach, encrypted=encrypted,
                  bootable=bool(source_vol.bootable) if source_vol else False)
-    db.add(vol, op=Op.CREATE_FROM_SOURCE if (snapshot or source_vol) else Op.CREATE,
+    db.add(vol, op=Op.CREATE_FROM_SOURCE if (snapshot or source_vol or image) else Op.CREATE,
            actor=ACTOR)
     cloud.quota.commit(reservations)
     spec = RequestSpec(size=size, volume_id=vol.id, snapshot_id=snapshot_id,
                        volume_type_name=vtype.name, volume_type_id=vtype.id,
                        extra_specs=dict(vtype.extra_specs), availability_zone=az,
                        availability_zones=_type_zones(vtype), resource_backend=resource_backend,
-                       multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id)
+                       multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id,
+                       image_id=image.id if image is not None else None)
     cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "create_volume", volume_id=vol.id,
                    request_spec=spec, filter_properties={})
     return ApiResponse(202, {"volume": volume_detail(api, req, vol)})
