@@ -59,11 +59,11 @@ class TestEnglish:
 
     def test_documents_vs_code_notes_appear_once_each(self, demo: list[TraceEvent]) -> None:
         text = narrate(demo)
-        assert text.count("Note (documents vs code)") == 4
+        assert text.count("Note (documents vs code)") == 5
         assert " ".join(text.split()).count(
             "Cinder's code (since Queens) goes cinder-api → cinder-scheduler → cinder-volume") == 1
         twice = demo + demo
-        assert narrate(twice).count("Note (documents vs code)") == 4
+        assert narrate(twice).count("Note (documents vs code)") == 5
 
     def test_attach_backup_and_restore_phrasing(self, demo: list[TraceEvent]) -> None:
         flat = " ".join(narrate(demo).split())

@@ -535,7 +535,8 @@ class _Narrator:
             self.note_once("note.attach_api", steps)
         elif ev.kind == "bus.send" and method == "create_backup":
             self.note_once("note.backup_record", steps)
-        elif ev.kind == "bus.send" and method == "get_backup_device":
+        elif ev.kind == "bus.send" and p == "Backup" and method in ("get_backup_device",
+                                                                    "initialize_connection"):
             self.note_once("note.backup_device", steps)
 
     def note_once(self, key: str, steps: list[tuple[_Step, list[str]]]) -> None:

@@ -250,10 +250,11 @@ _EN: dict[str, str] = {
                           "volume 'backing-up' before sending the message; since Ussuri the "
                           "message goes through cinder-scheduler, which picks a cinder-backup "
                           "host.",
-    "note.backup_device": "Seed 003 has cinder-backup call the volume driver's backup_volume. "
-                          "In the code cinder-backup asks cinder-volume for the backup device "
-                          "(an RPC call), attaches it itself through os-brick (an iSCSI "
-                          "login) and runs its own backup driver over the device.",
+    "note.backup_device": "Seed 003 has cinder-backup call the volume driver's backup_volume "
+                          "(or backup_restore). In the code cinder-backup asks cinder-volume "
+                          "for the volume's connection (RPC calls), attaches it itself through "
+                          "os-brick (an iSCSI login) and runs its own backup driver over the "
+                          "device.",
     "note.deleting": "Seed 004's status table describes 'deleting' as deleted successfully; "
                      "in Cinder 'deleting' is the state while cinder-volume removes the "
                      "volume, and success removes the row (shown as → ∅).",
@@ -465,10 +466,11 @@ _VI: dict[str, str] = {
                           "'creating') và đặt volume 'backing-up' trước khi gửi message; từ "
                           "bản Ussuri message đi qua cinder-scheduler để chọn host "
                           "cinder-backup.",
-    "note.backup_device": "Tài liệu 003 để cinder-backup gọi phương thức backup_volume của "
-                          "volume driver. Trong mã nguồn, cinder-backup hỏi cinder-volume "
-                          "thiết bị cần backup (một RPC call), tự attach nó qua os-brick (iSCSI "
-                          "login) rồi chạy backup driver của mình trên thiết bị đó.",
+    "note.backup_device": "Tài liệu 003 để cinder-backup gọi phương thức backup_volume (hoặc "
+                          "backup_restore) của volume driver. Trong mã nguồn, cinder-backup hỏi "
+                          "cinder-volume thông tin kết nối của volume (RPC call), tự attach nó "
+                          "qua os-brick (iSCSI login) rồi chạy backup driver của mình trên "
+                          "thiết bị đó.",
     "note.deleting": "Bảng trạng thái của tài liệu 004 ghi 'Deleting: Volume đã được xóa "
                      "thành công'; trong Cinder 'deleting' là trạng thái trung gian trong lúc "
                      "cinder-volume xóa volume, xóa xong thì bản ghi biến mất (hiển thị → ∅).",
