@@ -322,3 +322,55 @@ def test_microversion_fields_and_second_volume_gets_vdc() -> None:
         {"id": v1, "delete_on_termination": False}, {"id": v2, "delete_on_termination": False}]
     assert bad.status == 406
     assert check_trace(result.trace.events) == []
+
+
+def test_multiattach_volume_on_two_compute_hosts() -> None:
+    """A multiattach type (2.60): each host logs in with its own initiator; the export
+    stays until the last attachment goes; a second attach to the same server is 400."""
+    async def main(cloud: Cloud) -> Any:
+        r = await cloud.request("POST", _vpath(cloud, "/types", "admin"), json={
+            "volume_type": {"name": "multi", "extra_specs": {"multiattach": "<is> True"}}},
+            token=cloud.token("admin"))
+        assert r.status == 200, r.json
+        s1 = await _server(cloud, "vm1")
+        s2 = await _server(cloud, "vm2")
+        r = await cloud.request("POST", _vpath(cloud, "/volumes"), json={"volume": {
+            "size": 1, "volume_type": "multi"}}, token=cloud.token("demo"))
+        vid = r.json["volume"]["id"]
+        await cloud.settle()
+        v260 = {"OpenStack-API-Version": "compute 2.60"}
+        old = await _attach(cloud, s1, vid)
+        for sid in (s1, s2):
+            assert (await _attach(cloud, sid, vid, headers=v260)).status == 200
+            await cloud.settle()
+        again = await _attach(cloud, s1, vid, headers=v260)
+        cloud.nova.guest_write(s1, "/dev/vdb", 0, 1, "shared")
+        seen = cloud.nova.guest_read(s2, "/dev/vdb", 0)
+        sessions = {h: [(s.initiator, s.iqn) for s in c.initiator.sessions()]
+                    for h, c in cloud.nova.computes.items()}
+        await cloud.request("DELETE", f"{C}/servers/{s1}", token=cloud.token("demo"))
+        await cloud.settle()
+        half = await _volume_view(cloud, vid)
+        exported = cloud.volume_service_of(vid).driver.target.target_for(vid) is not None
+        await cloud.request("DELETE", f"{C}/servers/{s2}", token=cloud.token("demo"))
+        await cloud.settle()
+        return (s1, s2, vid, old, again, seen, cloud.volume_data(vid).read(0), sessions, half,
+                exported, await _volume_view(cloud, vid),
+                cloud.volume_service_of(vid).driver.target.target_for(vid))
+
+    result = simulate(main, config={"simulator": {"compute_hosts": "compute-1,compute-2"}})
+    (_s1, s2, vid, old, again, seen, on_disk, sessions, half, exported, after,
+     target) = result.value
+    iqn = f"iqn.2010-10.org.openstack:volume-{vid}"
+    assert (old.status, old.json["badRequest"]["message"]) == (
+        400, "Multiattach volumes are only supported starting with compute API version 2.60.")
+    assert (again.status, again.json["badRequest"]["message"]) == (
+        400, f"Invalid volume: volume {vid} already attached")
+    assert seen == on_disk != 0
+    assert sessions == {"compute-1": [("iqn.1994-05.com.redhat:compute-1", iqn)],
+                        "compute-2": [("iqn.1994-05.com.redhat:compute-2", iqn)]}
+    assert half["status"] == "in-use"
+    assert [a["server_id"] for a in half["attachments"]] == [s2]
+    assert exported
+    assert (after["status"], after["attachments"], target) == ("available", [], None)
+    assert check_trace(result.trace.events) == []
