@@ -342,3 +342,17 @@ def test_failed_build_goes_to_error_with_a_fault() -> None:
     assert server["status"] == "ERROR"
     assert server["fault"]["message"].startswith(f"Build of instance {server['id']} aborted: ")
     assert check_trace(result.trace.events) == []
+
+
+def test_nova_flows_replay_byte_identically() -> None:
+    async def main(cloud: Cloud) -> None:
+        vid = await _volume(cloud, imageRef=_image_id(cloud))
+        r = await _boot(cloud, block_device_mapping_v2=[{
+            "source_type": "volume", "destination_type": "volume", "uuid": vid,
+            "boot_index": 0}])
+        cloud.nova.guest_write(r.json["server"]["id"], "/dev/vda", 0, 4, "x")
+        await _delete(cloud, r.json["server"]["id"])
+
+    digests = {simulate(main, seed=11).trace.digest() for _ in range(2)}
+    assert len(digests) == 1
+    assert simulate(main, seed=12).trace.digest() not in digests
