@@ -539,3 +539,23 @@ class TestDelete:
             return r.status, vid in cloud.db.volumes
 
         assert run(main) == (404, True)
+
+    def test_two_force_deletes_release_quota_once(self) -> None:
+        """A force-delete of a volume already ``deleting`` casts a second delete; the
+        manager's per-volume lock makes the second find the row gone."""
+        async def main(cloud: Cloud) -> Any:
+            keep = await create(cloud, size=2)
+            vid = await create(cloud, size=3)
+            await cloud.settle()
+            admin = f"/v3/{cloud.project_id('admin')}/volumes/{vid}?force=true"
+            codes = []
+            for _ in range(2):
+                r = await cloud.request("DELETE", admin, token=cloud.token("admin"),
+                                        headers=mv("3.23"))
+                codes.append(r.status)
+            await cloud.settle()
+            usage = cloud.quota.usage(cloud.project_id("demo"))
+            return codes, vid in cloud.db.volumes, keep in cloud.db.volumes, \
+                usage["volumes"]["in_use"], usage["gigabytes"]["in_use"]
+
+        assert run(main) == ([202, 202], False, True, 1, 2)

@@ -18,7 +18,9 @@ and gives the quota back.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +115,35 @@ async def _reschedule(svc: VolumeService, volume_id: str, request_spec: RequestS
 
 
 async def delete_volume(svc: VolumeService, *, volume_id: str, cascade: bool = False) -> None:
+    """VolumeManager.delete_volume, serialised per volume.
+
+    Cinder holds ``coordination.synchronized('{volume.id}-delete_volume')``: a
+    second delete cast (an admin force-delete of a volume already ``deleting``)
+    waits for the first, then refreshes the row and finds it gone, so the volume's
+    quota is given back once.
+    """
+    running = _deletes_in_progress(svc)
+    while volume_id in running:
+        await running[volume_id].wait()
+    done = asyncio.Event()
+    running[volume_id] = done
+    try:
+        await _delete_volume(svc, volume_id=volume_id, cascade=cascade)
+    finally:
+        del running[volume_id]
+        done.set()
+
+
+_DELETING: weakref.WeakKeyDictionary[VolumeService, dict[str, asyncio.Event]] = \
+    weakref.WeakKeyDictionary()
+"""Per volume service: the volumes a delete is running for (the coordination lock)."""
+
+
+def _deletes_in_progress(svc: VolumeService) -> dict[str, asyncio.Event]:
+    return _DELETING.setdefault(svc, {})
+
+
+async def _delete_volume(svc: VolumeService, *, volume_id: str, cascade: bool) -> None:
     cloud = svc.cloud
     db = cloud.db
     vol = db.volumes.get(volume_id)
