@@ -71,7 +71,7 @@ class VolumeService:
                       max_over_subscription_ratio=opts["max_over_subscription_ratio"]),
             volume_groups={self.vg.name: self.vg}, meter=self.meter, rng=cloud.sim.rng,
             faults=cloud.faults, hostname=opts["host"], backend=self.host,
-            network=cloud.iscsi_network)
+            network=cloud.iscsi_network, target=cloud.shared_target(backend))
         self.allocated_capacity_gb = 0
         """Sum of the sizes of the volumes on this backend (the manager's own count)."""
         self.methods: dict[str, Method] = {}
