@@ -39,15 +39,13 @@ def _tag_seed(tag: str | int) -> int:
 
 
 def content_fingerprint(tag: str | int, block: int) -> int:
-    """The fingerprint a guest write with *tag* leaves in *block* (splitmix64 mix).
+    """The fingerprint a guest write with *tag* leaves in *block*.
 
+    Python's hash of a tuple of ints: fast (C), and deterministic across
+    processes and ``PYTHONHASHSEED`` values (only str/bytes hashing is salted).
     Never 0, because 0 means "zeros / never written".
     """
-    z = (_tag_seed(tag) + (block + 1) * 0x9E3779B97F4A7C15) & _MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-    z ^= z >> 31
-    return z or 1
+    return (hash((_tag_seed(tag), block)) & _MASK) or 1
 
 
 class BlockData:
@@ -129,9 +127,8 @@ class BlockData:
         """A guest write of *count* blocks from *first*, content named by *tag*."""
         self._check_range(first, count)
         seed = _tag_seed(tag)
-        blocks = self._blocks
-        for i in range(first, first + count):
-            blocks[i] = content_fingerprint(seed, i)
+        self._blocks.update({i: (hash((seed, i)) & _MASK) or 1
+                             for i in range(first, first + count)})
 
     def put(self, items: Iterable[tuple[int, int]]) -> None:
         """Store fingerprints as they are (a copy or restore, not a new write)."""
