@@ -1,0 +1,189 @@
+"""Invariants of a simulated cloud, as plain functions returning problems.
+
+Each function takes a :class:`~cindersim.Cloud` and returns a list of
+human-readable problems (empty when the invariant holds), so they compose: the
+state machine runs them after every step, and a user can call any of them in
+an ordinary test.  Numbering follows the testing kit's documentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from ..backends.iscsi import ChapCredentials
+from ..backends.lvm import unit_g
+from ..states import AttachStatus, BackupStatus, SnapshotStatus, VolumeStatus
+
+if TYPE_CHECKING:
+    from ..cloud import Cloud
+
+__all__ = [
+    "TRANSITIONAL_BACKUP",
+    "TRANSITIONAL_SNAPSHOT",
+    "TRANSITIONAL_VOLUME",
+    "capacity_agrees",
+    "exports_match_attachments",
+    "nothing_transitional",
+    "quota_matches_existence",
+]
+
+TRANSITIONAL_VOLUME = frozenset({
+    VolumeStatus.CREATING, VolumeStatus.DELETING, VolumeStatus.ATTACHING,
+    VolumeStatus.DETACHING, VolumeStatus.BACKING_UP, VolumeStatus.RESTORING_BACKUP,
+    VolumeStatus.EXTENDING, VolumeStatus.DOWNLOADING, VolumeStatus.UPLOADING,
+    VolumeStatus.RETYPING, VolumeStatus.MAINTENANCE})
+"""Statuses that mean "a service is still working on it"."""
+TRANSITIONAL_SNAPSHOT = frozenset({SnapshotStatus.CREATING, SnapshotStatus.DELETING,
+                                   SnapshotStatus.BACKING_UP, SnapshotStatus.RESTORING})
+TRANSITIONAL_BACKUP = frozenset({BackupStatus.CREATING, BackupStatus.DELETING,
+                                 BackupStatus.RESTORING})
+
+
+def capacity_agrees(cloud: Cloud) -> list[str]:
+    """(2) Extents are conserved in every VG, and the driver's stats agree with it."""
+    problems: list[str] = []
+    for host, svc in cloud.volume_services.items():
+        vg = svc.vg
+        if vg.free_count + vg.allocated_extents() != vg.extent_count:
+            problems.append(f"{host}: free {vg.free_count} + allocated "
+                            f"{vg.allocated_extents()} != total {vg.extent_count} extents")
+        stats = svc.driver.get_volume_stats(refresh=True)
+        svc.meter.take()
+        pool = stats["pools"][0]
+        report = vg.vg_report()
+        if svc.driver.lvm_type == "thin":
+            used, total, _chunk = vg.pool_usage(svc.driver.pool_name)
+            if used > total:
+                problems.append(f"{host}: thin pool data {used} exceeds the pool {total}")
+            want_total = unit_g(vg.lv_report(svc.driver.pool_name).lv_size)
+        else:
+            want_total = unit_g(report.vg_size)
+            if pool["free_capacity_gb"] != unit_g(report.vg_free):
+                problems.append(f"{host}: stats free {pool['free_capacity_gb']} != vg_free "
+                                f"{unit_g(report.vg_free)}")
+        if pool["total_capacity_gb"] != want_total:
+            problems.append(f"{host}: stats total {pool['total_capacity_gb']} != {want_total}")
+        state_total = _scheduler_total(cloud, host)
+        if state_total is not None and state_total != pool["total_capacity_gb"]:
+            problems.append(f"{host}: scheduler sees total {state_total}, driver reports "
+                            f"{pool['total_capacity_gb']}")
+    return problems
+
+
+def _scheduler_total(cloud: Cloud, host: str) -> float | None:
+    for state in cloud.scheduler.host_manager.get_all_backend_states(cloud.sim.now()):
+        if state.host == host:
+            total = state.total_capacity_gb
+            return float(total) if isinstance(total, (int, float)) else None
+    return None
+
+
+def exports_match_attachments(cloud: Cloud) -> list[str]:
+    """(3) A target exists exactly for exported volumes; sessions only for live
+    attachments; every target's CHAP is the volume's ``provider_auth``.
+
+    Valid when settled: a backup or restore in flight exports its volume too.
+    """
+    problems: list[str] = []
+    db = cloud.db
+    exported = {a.volume_id for a in db.attachments.values()
+                if a.connection_info is not None
+                and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
+    for host, svc in cloud.volume_services.items():
+        target_host = svc.driver.target
+        for target in target_host.targets():
+            vid = target.volume_id
+            vol = db.volumes.get(vid)
+            if vol is None:
+                problems.append(f"{host}: target {target.iqn} exports a deleted volume")
+                continue
+            if vid not in exported:
+                problems.append(f"{host}: target {target.iqn} exists but volume {vid[:8]} has "
+                                "no live attachment")
+            if vol.provider_auth and target.chap is not None:
+                want = ChapCredentials.from_provider_auth(vol.provider_auth)
+                if (target.chap.username, target.chap.password) != (want.username,
+                                                                      want.password):
+                    problems.append(f"{host}: target {target.iqn} CHAP differs from the "
+                                    "volume's provider_auth")
+            attached_initiators = {
+                (a.connector or {}).get("initiator") for a in db.attachments_of(vid)
+                if a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
+            for session in target.sessions.values():
+                if session.initiator not in attached_initiators:
+                    problems.append(f"{host}: session from {session.initiator} on "
+                                    f"{target.iqn} has no live attachment")
+        for vid in sorted(exported):
+            vol = db.volumes.get(vid)
+            if vol is not None and vol.host and vol.host.split("#")[0] == host and \
+                    target_host.target_for(vid) is None:
+                problems.append(f"{host}: volume {vid[:8]} is attached but not exported")
+    return problems
+
+
+def quota_matches_existence(cloud: Cloud) -> list[str]:
+    """(4) ``in_use`` equals what exists, and no reservation outlives its request."""
+    problems: list[str] = []
+    db = cloud.db
+    expected: dict[tuple[str, str], int] = {}
+
+    def add(project: str, resource: str, n: int) -> None:
+        expected[(project, resource)] = expected.get((project, resource), 0) + n
+
+    type_names = {t.id: t.name for t in db.volume_types.values()}
+    for v in db.volumes.values():
+        if not v.use_quota:
+            continue
+        add(v.project_id, "volumes", 1)
+        add(v.project_id, "gigabytes", v.size)
+        tname = type_names.get(v.volume_type_id or "")
+        if tname is not None:
+            add(v.project_id, f"volumes_{tname}", 1)
+            add(v.project_id, f"gigabytes_{tname}", v.size)
+    for s in db.snapshots.values():
+        if not s.use_quota:
+            continue
+        add(s.project_id, "snapshots", 1)
+        if not cloud.quota.no_snapshot_gb_quota:
+            add(s.project_id, "gigabytes", s.volume_size)
+        tname = type_names.get(s.volume_type_id or "")
+        if tname is not None:
+            add(s.project_id, f"snapshots_{tname}", 1)
+            if not cloud.quota.no_snapshot_gb_quota:
+                add(s.project_id, f"gigabytes_{tname}", s.volume_size)
+    for b in db.backups.values():
+        add(b.project_id, "backups", 1)
+        add(b.project_id, "backup_gigabytes", b.size)
+    keys = sorted(set(expected) | set(db.quota_usages))
+    for key in keys:
+        row = db.quota_usages.get(key)
+        have = row.in_use if row is not None else 0
+        want = expected.get(key, 0)
+        if have != want:
+            problems.append(f"quota {key[1]} of project {key[0][:8]}: in_use {have}, but "
+                            f"{want} exist")
+    for rid, res in db.reservations.items():
+        problems.append(f"reservation {rid[:8]} ({res.resource} {res.delta:+d}) outlived its "
+                        "request")
+    return problems
+
+
+def nothing_transitional(cloud: Cloud, *, allowed: Iterable[str] = ()) -> list[str]:
+    """(5) Once settled, no record waits in a transitional status.
+
+    *allowed* lists ``kind:id`` resources a fault keeps there on purpose.
+    """
+    ok = set(allowed)
+    problems: list[str] = []
+    db = cloud.db
+    for v in db.volumes.values():
+        if v.status in TRANSITIONAL_VOLUME and f"volume:{v.id}" not in ok:
+            problems.append(f"volume {v.id[:8]} still {v.status}")
+    for s in db.snapshots.values():
+        if s.status in TRANSITIONAL_SNAPSHOT and f"snapshot:{s.id}" not in ok:
+            problems.append(f"snapshot {s.id[:8]} still {s.status}")
+    for b in db.backups.values():
+        if b.status in TRANSITIONAL_BACKUP and f"backup:{b.id}" not in ok:
+            problems.append(f"backup {b.id[:8]} still {b.status}")
+    return problems

@@ -1,0 +1,477 @@
+"""``CloudStateMachine``: Hypothesis drives a whole simulated cloud through its API.
+
+Every rule is a user-level action sent through ``cloud.request`` (or a what-if
+knob: a driver fault, a stopped service, time passing).  The whole run lives in
+one simulation: one virtual-time loop, one seed, no real time.  After every
+step the machine checks the invariants of :mod:`cindersim.testing.invariants`
+plus its own (legal transitions, no 5xx, rejected requests change nothing,
+data only changes by a write or a restore, restores bring back what was backed
+up).  When something fails, the exception carries a Python scenario that
+replays the exact steps (see :class:`~cindersim.testing.replay.StepLog`).
+
+Extend it by subclassing (add ``@rule``s or ``@invariant``s, or set
+``config`` to another cloud) or, without subclassing, by listing extra
+invariant functions in ``extra_invariants``::
+
+    class MyMachine(CloudStateMachine):
+        config = {"DEFAULT": {"scheduler_default_weighers": "AllocatedCapacityWeigher"}}
+        extra_invariants = (my_check,)      # def my_check(cloud) -> list[str]
+
+    TestMyMachine = MyMachine.TestCase
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
+
+from .. import errors
+from ..backends.blocks import BLOCK_SIZE, BlockData, GiB
+from ..backends.faults import FaultRule
+from ..cloud import Cloud, Response
+from ..errors import CinderException, SimulationError
+from ..simulation import Simulation
+from ..states import TransitionChecker
+from .invariants import (
+    capacity_agrees,
+    exports_match_attachments,
+    nothing_transitional,
+    quota_matches_existence,
+)
+from .replay import StepLog
+
+__all__ = ["DEFAULT_MACHINE_CONFIG", "CloudStateMachine", "Invariant"]
+
+Invariant = Callable[[Cloud], list[str]]
+"""A check over the whole cloud: returns problems, empty when it holds."""
+
+DEFAULT_MACHINE_CONFIG: dict[str, Any] = {
+    "DEFAULT": {"enabled_backends": "thin-1,thick-1", "quota_volumes": 6,
+                "quota_gigabytes": 24, "quota_snapshots": 4, "quota_backups": 4},
+    "thin-1": {"host": "cinder-1", "vg_size_gb": 12, "lvm_type": "thin",
+               "max_over_subscription_ratio": 1.5},
+    "thick-1": {"host": "cinder-2", "vg_size_gb": 8, "lvm_type": "default",
+                "target_helper": "lioadm"},
+}
+"""Small on purpose: capacity, over-subscription and quota limits are reached often."""
+
+CONNECTOR = {"initiator": "iqn.1994-05.com.redhat:compute-1", "ip": "192.168.122.20",
+             "host": "compute-1", "platform": "x86_64", "os_type": "linux",
+             "multipath": False}
+V344 = {"OpenStack-API-Version": "volume 3.44"}
+BLOCKS_PER_GIB = GiB // BLOCK_SIZE
+
+
+def content_digest(data: BlockData, nblocks: int | None = None) -> str:
+    """SHA-256 over the non-zero blocks (below *nblocks*): size changes don't count."""
+    h = hashlib.sha256()
+    for i, fp in data.items():
+        if nblocks is not None and i >= nblocks:
+            break
+        h.update(i.to_bytes(8, "big"))
+        h.update(fp.to_bytes(8, "big"))
+    return h.hexdigest()
+
+
+class CloudStateMachine(RuleBasedStateMachine):
+    """A simulated cloud under random, shrinkable sequences of user actions."""
+
+    config: ClassVar[Mapping[str, Any] | None] = DEFAULT_MACHINE_CONFIG
+    seed: ClassVar[int] = 0
+    extra_invariants: ClassVar[Sequence[Invariant]] = ()
+    users: ClassVar[tuple[str, ...]] = ("demo", "alt_demo")
+
+    volumes = Bundle("volumes")
+    snapshots = Bundle("snapshots")
+    backups = Bundle("backups")
+    attachments = Bundle("attachments")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sim = Simulation(self.seed)
+        self.cloud = Cloud(self.sim, self.config)
+        self.log = StepLog(self.seed, self.config)
+        self.sim.run(self.cloud.start())
+        self.tokens = {u: self.cloud.token(u) for u in ("demo", "alt_demo", "admin")}
+        self.pids = {u: self.cloud.project_id(u) for u in ("demo", "alt_demo", "admin")}
+        self.checker = TransitionChecker()
+        self.owner: dict[str, str] = {}
+        """Resource id -> the user whose project owns it."""
+        self.seen_data: dict[str, str] = {}
+        """Volume id -> content digest at the last quiescent check."""
+        self.may_change: set[str] = set()
+        """Volumes a write or restore may have changed since the last check."""
+        self.expected_from_source: dict[str, tuple[str, str]] = {}
+        """New volume id -> (source id, the content the source had when it was requested).
+
+        A write to the source before the copy ran drops the expectation: the copy
+        then holds whatever the source held at that moment."""
+        self.backup_content: dict[str, tuple[str, int]] = {}
+        """Backup id -> (content digest of its volume when backed up, blocks)."""
+        self.admin_touched: set[str] = set()
+        """Resources an admin reset: exempt from the 'nothing transitional' check."""
+        self.stopped: set[str] = set()
+        self.faults_injected = 0
+        self._instances = 0
+
+    def teardown(self) -> None:
+        try:
+            self.settle()
+            self.check_all()
+        finally:
+            self.sim.close()
+
+    # --- plumbing ------------------------------------------------------------------------
+    def fail(self, problems: Sequence[str]) -> None:
+        raise AssertionError("invariants broken:\n  " + "\n  ".join(problems) +
+                             "\n\nReplay these steps with:\n\n" + self.log.script())
+
+    def run(self, coro: Any) -> Any:
+        try:
+            return self.sim.run(coro)
+        except (SimulationError, AssertionError) as exc:
+            exc.add_note("Replay these steps with:\n\n" + self.log.script())
+            raise
+
+    def api(self, method: str, path: str, body: Any = None, *, user: str = "demo",
+            headers: dict[str, str] | None = None) -> Response:
+        """One REST request; checks invariant 7 (no 5xx; a refusal changes nothing)."""
+        self.log.request(method, path, body, user, headers)
+        # Only a quiet cloud can prove a refusal wrote nothing: otherwise the services
+        # go on working during the request's own virtual latency.
+        before = self.cloud.db.fingerprint() if self.quiescent else None
+        r: Response = self.run(self.cloud.request(method, path, json=body,
+                                                  token=self.tokens[user], headers=headers))
+        if r.status >= 500 and ((self.faults_injected == 0 and not self.stopped)
+                                or self._api_bugs()):
+            # Cinder itself answers 500 when a driver fails under an attachment call
+            # ("Unable to create attachment ..."); without an injected fault, or when
+            # cinder-api hit an exception it does not map (a simulator bug), it is wrong.
+            self.fail([f"{method} {path} answered {r.status}: {r.json}"])
+        if 400 <= r.status < 500 and before is not None and \
+                self.cloud.db.fingerprint() != before:
+            self.fail([f"{method} {path} was refused ({r.status}) but changed the database"])
+        return r
+
+    def _api_bugs(self) -> bool:
+        return self.cloud.api.errors_5xx > 0
+
+    def instance_uuid(self) -> str:
+        """A fresh instance id that does not draw on the simulation's rng (a replay
+        passes the literal id, so drawing here would shift every later id)."""
+        self._instances += 1
+        return f"00000000-0000-4000-8000-{self._instances:012d}"
+
+    def url(self, user: str, rest: str) -> str:
+        return f"/v3/{self.pids[user]}{rest}"
+
+    @property
+    def quiescent(self) -> bool:
+        bus = self.cloud.bus
+        return bus.in_flight == 0 and bus.held == 0 and not any(bus.depths().values())
+
+    def volume_content(self, vid: str, nblocks: int | None = None) -> str | None:
+        vol = self.cloud.db.volumes.get(vid)
+        if vol is None or vol.status not in ("available", "in-use"):
+            return None
+        try:
+            return content_digest(self.cloud.volume_data(vid), nblocks)
+        except (KeyError, SimulationError, CinderException):
+            return None
+
+    # --- volumes --------------------------------------------------------------------------
+    @rule(target=volumes, size=st.integers(1, 3), user=st.sampled_from(users))
+    def create_volume(self, size: int, user: str) -> Any:
+        r = self.api("POST", self.url(user, "/volumes"), {"volume": {"size": size}}, user=user)
+        if r.status != 202:
+            return multiple()
+        vid = r.json["volume"]["id"]
+        self.owner[vid] = user
+        self.expected_from_source[vid] = ("", content_digest(BlockData(0)))
+        return vid
+
+    @rule(target=volumes, source=volumes, extra=st.integers(0, 1))
+    def clone_volume(self, source: str, extra: int) -> Any:
+        user = self.owner[source]
+        src = self.cloud.db.volumes.get(source)
+        size = (src.size if src else 1) + extra
+        expected = self.volume_content(source)
+        r = self.api("POST", self.url(user, "/volumes"),
+                     {"volume": {"size": size, "source_volid": source}}, user=user)
+        if r.status != 202:
+            return multiple()
+        vid = r.json["volume"]["id"]
+        self.owner[vid] = user
+        if expected is not None:
+            self.expected_from_source[vid] = (source, expected)
+        return vid
+
+    @rule(target=volumes, snap=snapshots)
+    def volume_from_snapshot(self, snap: str) -> Any:
+        user = self.owner[snap]
+        s = self.cloud.db.snapshots.get(snap)
+        expected = None
+        if s is not None and s.status == "available":
+            try:
+                expected = content_digest(self.cloud.snapshot_data(snap))
+            except (KeyError, SimulationError):
+                expected = None
+        r = self.api("POST", self.url(user, "/volumes"), {"volume": {"snapshot_id": snap}},
+                     user=user)
+        if r.status != 202:
+            return multiple()
+        vid = r.json["volume"]["id"]
+        self.owner[vid] = user
+        if expected is not None:
+            self.expected_from_source[vid] = (snap, expected)
+        return vid
+
+    @rule(vid=volumes, how=st.sampled_from(["normal", "cascade", "force"]))
+    def delete_volume(self, vid: str, how: str) -> None:
+        user = self.owner[vid]
+        if how == "force" and not self.quiescent:
+            # An admin's force-delete skips the status check, so it races whatever a
+            # service is doing to the volume (as in Cinder); keep it to a quiet cloud.
+            return
+        if how == "force":
+            self.api("DELETE", self.url("admin", f"/volumes/{vid}?force=true"), user="admin",
+                     headers={"OpenStack-API-Version": "volume 3.23"})
+        else:
+            query = "?cascade=true" if how == "cascade" else ""
+            self.api("DELETE", self.url(user, f"/volumes/{vid}{query}"), user=user)
+
+    @rule(vid=volumes, grow=st.integers(1, 2))
+    def extend_volume(self, vid: str, grow: int) -> None:
+        user = self.owner[vid]
+        vol = self.cloud.db.volumes.get(vid)
+        new_size = (vol.size if vol else 1) + grow
+        self.api("POST", self.url(user, f"/volumes/{vid}/action"),
+                 {"os-extend": {"new_size": new_size}}, user=user)
+
+    @rule(vid=volumes, status=st.sampled_from(["available", "error"]))
+    def reset_status(self, vid: str, status: str) -> None:
+        vol = self.cloud.db.volumes.get(vid)
+        if (vol is not None and self.cloud.db.attachments_of(vid)) or not self.quiescent:
+            # Resetting an attached volume, or one a service is working on, is an
+            # admin's foot-gun (Cinder's managers overwrite it), not an invariant.
+            return
+        r = self.api("POST", self.url("admin", f"/volumes/{vid}/action"),
+                     {"os-reset_status": {"status": status}}, user="admin")
+        if r.status == 202:
+            self.admin_touched.add(f"volume:{vid}")
+
+    # --- snapshots ------------------------------------------------------------------------
+    @rule(target=snapshots, vid=volumes, force=st.booleans())
+    def create_snapshot(self, vid: str, force: bool) -> Any:
+        user = self.owner[vid]
+        r = self.api("POST", self.url(user, "/snapshots"),
+                     {"snapshot": {"volume_id": vid, "force": force}}, user=user)
+        if r.status != 202:
+            return multiple()
+        sid = r.json["snapshot"]["id"]
+        self.owner[sid] = user
+        return sid
+
+    @rule(sid=consumes(snapshots))
+    def delete_snapshot(self, sid: str) -> None:
+        user = self.owner[sid]
+        self.api("DELETE", self.url(user, f"/snapshots/{sid}"), user=user)
+
+    # --- attachments and guest writes -----------------------------------------------------
+    @rule(target=attachments, vid=volumes)
+    def attach(self, vid: str) -> Any:
+        user = self.owner[vid]
+        r = self.api("POST", self.url(user, "/attachments"),
+                     {"attachment": {"volume_uuid": vid, "instance_uuid": self.instance_uuid(),
+                                     "connector": CONNECTOR}}, user=user, headers=V344)
+        if r.status != 200:
+            return multiple()
+        aid = r.json["attachment"]["id"]
+        self.owner[aid] = user
+        self.api("POST", self.url(user, f"/attachments/{aid}/action"), {"os-complete": {}},
+                 user=user, headers=V344)
+        return aid
+
+    @rule(aid=consumes(attachments))
+    def detach(self, aid: str) -> None:
+        user = self.owner[aid]
+        self.api("DELETE", self.url(user, f"/attachments/{aid}"), user=user, headers=V344)
+
+    @rule(aid=attachments, first=st.integers(0, BLOCKS_PER_GIB - 64), count=st.integers(1, 64),
+          tag=st.sampled_from(["a", "b", "c"]))
+    def guest_write(self, aid: str, first: int, count: int, tag: str) -> None:
+        """The guest behind an attachment writes blocks (simulator-side: no API)."""
+        att = self.cloud.db.attachments.get(aid)
+        if att is None or att.attach_status != "attached":
+            return
+        vol = self.cloud.db.volumes.get(att.volume_id)
+        if vol is None or vol.status != "in-use":
+            return
+        self.log.code(f"cloud.volume_data({vol.id!r}).write({first}, {count}, {tag!r})")
+        self.may_change.add(vol.id)
+        # A full thin pool fails the write (dm-thin's ENOSPC): a legal outcome.
+        with contextlib.suppress(OSError):
+            self.cloud.volume_data(vol.id).write(first, count, tag)
+        for new_vid, (source, _) in list(self.expected_from_source.items()):
+            if source == vol.id:
+                del self.expected_from_source[new_vid]
+
+    # --- backups ----------------------------------------------------------------------------
+    @rule(target=backups, vid=volumes, incremental=st.booleans(), force=st.booleans())
+    def create_backup(self, vid: str, incremental: bool, force: bool) -> Any:
+        """Settles afterwards, so the backup reads the content recorded here."""
+        user = self.owner[vid]
+        vol = self.cloud.db.volumes.get(vid)
+        content = self.volume_content(vid)
+        r = self.api("POST", self.url(user, "/backups"),
+                     {"backup": {"volume_id": vid, "incremental": incremental,
+                                 "force": force}}, user=user)
+        if r.status != 202:
+            return multiple()
+        bid = r.json["backup"]["id"]
+        self.owner[bid] = user
+        if content is not None and vol is not None:
+            self.backup_content[bid] = (content, vol.size * BLOCKS_PER_GIB)
+        self.settle()
+        return bid
+
+    @rule(bid=backups, target_vid=st.one_of(st.none(), volumes))
+    def restore_backup(self, bid: str, target_vid: str | None) -> None:
+        user = self.owner[bid]
+        body: dict[str, Any] = {"restore": {}}
+        if target_vid is not None:
+            if self.owner.get(target_vid) != user:
+                return
+            body["restore"]["volume_id"] = target_vid
+        r = self.api("POST", self.url(user, f"/backups/{bid}/restore"), body, user=user)
+        if r.status != 202:
+            return
+        vid = r.json["restore"]["volume_id"]
+        self.owner[vid] = user
+        self.may_change.add(vid)
+        self.settle()
+        expected = self.backup_content.get(bid)
+        vol = self.cloud.db.volumes.get(vid)
+        if expected is None or vol is None or vol.status != "available" or \
+                vol.metadata.get("src_backup_id") != bid:
+            return
+        got = self.volume_content(vid, expected[1])
+        if got != expected[0]:
+            self.fail([f"restore of backup {bid[:8]} into {vid[:8]} does not reproduce the "
+                       "data backed up"])
+
+    @rule(bid=backups)
+    def delete_backup(self, bid: str) -> None:
+        user = self.owner[bid]
+        self.api("DELETE", self.url(user, f"/backups/{bid}"), user=user)
+
+    # --- what-ifs -----------------------------------------------------------------------------
+    @rule(op=st.sampled_from(["create_volume", "create_snapshot", "extend_volume",
+                              "create_export", "delete_volume", "backup", "restore"]),
+          backend=st.sampled_from(["cinder-1@thin-1", "cinder-2@thick-1"]))
+    def inject_driver_fault(self, op: str, backend: str) -> None:
+        rule_backend = None if op in {"backup", "restore"} else backend
+        self.log.code(f"cloud.inject(FaultRule(op={op!r}, backend={rule_backend!r}))")
+        self.cloud.inject(FaultRule(op=op, backend=rule_backend))
+        self.faults_injected += 1
+
+    @rule(service=st.sampled_from(["scheduler", "cinder-1@thin-1", "cinder-2@thick-1",
+                                   "backup"]))
+    def toggle_service(self, service: str) -> None:
+        svc: Any = (self.cloud.scheduler if service == "scheduler" else
+                    self.cloud.backup if service == "backup" else
+                    self.cloud.volume_services[service])
+        expr = ("cloud.scheduler" if service == "scheduler" else "cloud.backup"
+                if service == "backup" else f"cloud.volume_services[{service!r}]")
+        if service in self.stopped:
+            self.stopped.discard(service)
+            self.log.code(f"{expr}.start()")
+            self.run(_start(svc))
+        else:
+            self.stopped.add(service)
+            self.log.code(f"{expr}.stop()")
+            svc.stop()
+
+    @rule(seconds=st.sampled_from([1.0, 30.0, 600.0]))
+    def advance(self, seconds: float) -> None:
+        self.log.code(f"await cloud.advance({seconds})")
+        self.run(self.cloud.advance(seconds))
+
+    @rule()
+    def settle(self) -> None:
+        self.log.code("await cloud.settle()")
+        self.run(self.cloud.settle())
+
+    @precondition(lambda self: bool(self.stopped))
+    @rule()
+    def restart_everything(self) -> None:
+        for service in sorted(self.stopped):
+            self.toggle_service(service)
+
+    # --- invariants ---------------------------------------------------------------------------
+    @invariant()
+    def check_all(self) -> None:
+        new_events = self.sim.trace.events[self.checker.seen:]
+        problems = self.checker.feed(new_events)
+        problems += [f"a service crashed: {e.summary}" for e in new_events
+                     if e.kind == "bus.error" and not _is_cinder_error(e.detail.get("error"))]
+        if self.quiescent:
+            problems += capacity_agrees(self.cloud)
+            problems += exports_match_attachments(self.cloud)
+            problems += quota_matches_existence(self.cloud)
+            problems += nothing_transitional(self.cloud, allowed=self.admin_touched)
+            problems += self._data_unchanged()
+        for check in self.extra_invariants:
+            problems += check(self.cloud)
+        if problems:
+            self.fail(problems)
+
+    def _data_unchanged(self) -> list[str]:
+        """(6) Data changes only by a guest write or a restore; new volumes hold their
+        source's content."""
+        problems: list[str] = []
+        for vid in list(self.cloud.db.volumes):
+            got = self.volume_content(vid)
+            if got is None:
+                continue
+            if vid in self.expected_from_source:
+                want = self.expected_from_source.pop(vid)[1]
+                if got != want and vid not in self.may_change:
+                    problems.append(f"volume {vid[:8]} does not hold its source's data")
+            elif vid in self.seen_data and self.seen_data[vid] != got and \
+                    vid not in self.may_change:
+                problems.append(f"volume {vid[:8]}'s data changed without a write or restore")
+            self.seen_data[vid] = got
+        self.may_change.clear()
+        return problems
+
+
+def _is_cinder_error(name: Any) -> bool:
+    """A handler may fail with a Cinder exception (a simulated failure); anything
+    else reaching the bus (IllegalTransition, TypeError ...) is a simulator bug."""
+    cls = getattr(errors, str(name), None)
+    return (isinstance(cls, type) and issubclass(cls, errors.CinderException)) or \
+        str(name) in _MODULE_CINDER_ERRORS
+
+
+_MODULE_CINDER_ERRORS = frozenset({"InvalidVolumeAttachMode", "RemoveExportException",
+                                   "ImageUnacceptable", "GroupLimitExceeded",
+                                   "UnexpectedOverQuota", "QuotaResourceUnknown"})
+"""Cinder exceptions defined beside the flow that raises them rather than in errors.py."""
+
+
+async def _start(svc: Any) -> None:
+    svc.start()

@@ -1,0 +1,55 @@
+"""A state machine's steps as a Python scenario that replays them exactly.
+
+A simulation is a pure function of its seed and inputs, so the requests a
+failing Hypothesis run made, in order and with the same seed, reproduce the
+failure: ids, tokens and timings come out the same.  :class:`StepLog` records
+each step as one line of Python and renders a script a user can paste into a
+test (or run with ``python``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+__all__ = ["StepLog"]
+
+
+@attrs.define
+class StepLog:
+    """The steps one machine run took, as lines of Python inside ``async def scenario``."""
+
+    seed: int
+    config: Any = None
+    lines: list[str] = attrs.Factory(list)
+
+    def request(self, method: str, path: str, body: Any, user: str,
+                headers: dict[str, str] | None) -> None:
+        args = [repr(method), repr(path)]
+        if body is not None:
+            args.append(f"json={_py(body)}")
+        args.append(f"token=tokens[{user!r}]")
+        if headers:
+            args.append(f"headers={headers!r}")
+        self.lines.append(f"r = await cloud.request({', '.join(args)})")
+
+    def code(self, line: str) -> None:
+        self.lines.append(line)
+
+    def script(self) -> str:
+        body = "\n".join(f"    {line}" for line in self.lines) or "    pass"
+        return (
+            "import cindersim\n"
+            "from cindersim import FaultRule, MessageFault\n\n"
+            f"CONFIG = {_py(self.config)}\n\n\n"
+            "async def scenario(cloud):\n"
+            "    tokens = {u: cloud.token(u) for u in ('demo', 'alt_demo', 'admin')}\n"
+            f"{body}\n\n\n"
+            f"result = cindersim.simulate(scenario, seed={self.seed}, config=CONFIG)\n")
+
+
+def _py(value: Any) -> str:
+    """A Python literal for JSON-like data (true/false/null spelled the Python way)."""
+    return repr(json.loads(json.dumps(value))) if value is not None else "None"
