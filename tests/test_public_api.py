@@ -42,3 +42,16 @@ class TestPublicApi:
         exec(compile(block, "README.md", "exec"), namespace)
         cfg = cindersim.load_config(namespace["config"])  # type: ignore[arg-type]
         assert [b.service_host for b in cfg.backends] == ["cinder-1@lvm-a", "cinder-2@lvm-b"]
+
+
+def test_readme_state_machine_example_runs() -> None:
+    from hypothesis import settings  # noqa: PLC0415
+    from hypothesis.stateful import run_state_machine_as_test  # noqa: PLC0415
+
+    block = next(b for b in python_blocks(README) if "CloudStateMachine" in b)
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    machine = namespace["StackingMachine"]
+    run_state_machine_as_test(machine,  # type: ignore[arg-type]
+                              settings=settings(max_examples=3, stateful_step_count=15,
+                                                deadline=None))
