@@ -22,17 +22,33 @@ from .invariants import (
 from .machine import DEFAULT_MACHINE_CONFIG, CloudStateMachine, Invariant, content_digest
 from .profiles import load_profile, register_profiles
 from .replay import StepLog
+from .strategies import (
+    backend_configs,
+    connectors,
+    fault_plans,
+    request_bodies,
+    scenario_steps,
+    volume_sizes,
+    volume_type_specs,
+)
 
 __all__ = [
     "DEFAULT_MACHINE_CONFIG",
     "CloudStateMachine",
     "Invariant",
     "StepLog",
+    "backend_configs",
     "capacity_agrees",
+    "connectors",
     "content_digest",
     "exports_match_attachments",
+    "fault_plans",
     "load_profile",
     "nothing_transitional",
     "quota_matches_existence",
     "register_profiles",
+    "request_bodies",
+    "scenario_steps",
+    "volume_sizes",
+    "volume_type_specs",
 ]

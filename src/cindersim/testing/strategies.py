@@ -49,7 +49,7 @@ _BACKEND_NAMES = ("lvmdriver-1", "lvm-a", "lvm-b", "thin-1", "thick-1", "fast", 
 _HOSTS = ("cinder-1", "cinder-2", "cinder-3")
 _AZS = ("nova", "az-east", "az-west")
 _WEIGHERS = ("CapacityWeigher", "AllocatedCapacityWeigher", "VolumeNumberWeigher",
-             "GoodnessWeigher")
+             "ChanceWeigher")
 
 
 # --- sizes and types ----------------------------------------------------------------------
@@ -269,7 +269,10 @@ def scenario_steps(draw: st.DrawFn, backends: Sequence[str] = ("cinder-1@lvmdriv
         if labels["attachment"]:
             choices.append("detach")
         action = draw(st.sampled_from(choices))
-        vol = (lambda: draw(st.sampled_from(labels["volume"])))
+
+        def vol() -> str:
+            return draw(st.sampled_from(labels["volume"]))
+
         step: dict[str, Any]
         if action == "create_volume":
             step = {"action": "create_volume", "size": draw(volume_sizes(1, 4))}
