@@ -101,6 +101,9 @@ class Cloud:
         self.started = False
         self.create_from_backup: Callable[..., Awaitable[Any]] | None = None
         """Set by cinder-backup when present: POST /volumes with ``backup_id`` (3.47)."""
+        from .services.api import from_backup  # noqa: PLC0415
+
+        from_backup.install(self)
 
     def default_volume_type(self) -> VolumeType:
         """``default_volume_type`` (``__DEFAULT__`` unless configured)."""

@@ -318,6 +318,8 @@ def _build() -> Mapping[Machine, Mapping[Edge, tuple[str, ...]]]:
     b.add(V, [_V.AVAILABLE], [_V.RESTORING_BACKUP], Op.BACKUP_RESTORE)
     b.add(V, [_V.RESTORING_BACKUP], [_V.AVAILABLE, _V.ERROR_RESTORING, _V.ERROR],
           Op.BACKUP_RESTORE)
+    # create from a backup (3.47): restore_backup(volume_is_new=True) ends the 'creating'
+    b.add(V, [_V.CREATING], [_V.AVAILABLE, _V.ERROR], Op.BACKUP_RESTORE)
     # -- transfer, retype, migrate, revert, upload
     b.add(V, [_V.AVAILABLE], [_V.AWAITING_TRANSFER], Op.TRANSFER_CREATE)
     b.add(V, [_V.AWAITING_TRANSFER], [_V.AVAILABLE], Op.TRANSFER_DELETE, Op.TRANSFER_ACCEPT)

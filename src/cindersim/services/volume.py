@@ -75,10 +75,11 @@ class VolumeService:
         self.allocated_capacity_gb = 0
         """Sum of the sizes of the volumes on this backend (the manager's own count)."""
         self.methods: dict[str, Method] = {}
-        from . import volume_attach, volume_create, volume_snapshots  # noqa: PLC0415
+        from . import volume_attach, volume_create, volume_migrate, volume_snapshots  # noqa: PLC0415
 
-        for module in (volume_create, volume_snapshots, volume_attach):
+        for module in (volume_create, volume_snapshots, volume_attach, volume_migrate):
             self.methods.update(module.METHODS)
+        volume_migrate.install(self)
         self.consumer: Consumer | None = None
         self._reporter: asyncio.Task[None] | None = None
         self.reports = 0
