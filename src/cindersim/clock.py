@@ -49,12 +49,17 @@ class RealIOForbidden(SimulationError):
     """A simulation tried to touch the real world (socket, thread, subprocess)."""
 
 
+_POLL_EVERY = 64
+"""Clock jumps between two looks at the self-pipe in virtual mode."""
+
+
 class _VirtualSelector(selectors.BaseSelector):
     """Wraps the real selector; turns 'block for t seconds' into a clock jump."""
 
     def __init__(self) -> None:
         self._real = selectors.DefaultSelector()
         self.loop: VirtualTimeLoop | None = None
+        self._jumps_since_poll = 0
 
     def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
         return self._real.register(fileobj, events, data)
@@ -89,9 +94,16 @@ class _VirtualSelector(selectors.BaseSelector):
             # the loop's self-pipe (signals, call_soon_threadsafe), so we skip
             # the syscall here and look at it only when the clock would jump.
             return []
-        events = self._real.select(0)
-        if events:
-            return events
+        # Before a jump, glance at the self-pipe; a callback another thread or a
+        # signal handler queued is already in the ready list, so a cheap look every
+        # _POLL_EVERY jumps is enough to keep the pipe drained (and a deadlock check
+        # always looks, so a pending wake-up is never mistaken for one).
+        self._jumps_since_poll += 1
+        if timeout is None or self._jumps_since_poll >= _POLL_EVERY:
+            self._jumps_since_poll = 0
+            events = self._real.select(0)
+            if events:
+                return events
         if timeout is None:
             raise Deadlock(
                 f"deadlock at virtual time {loop.time():.6f}s: no task can run and no timer "
