@@ -371,3 +371,117 @@ class TestPythonScenarios:
         assert errors_of(p) == [f"{p}:1: syntax error: invalid syntax"]
         q = write(tmp_path, "x = 1\n", "none.py")
         assert errors_of(q) == [f"{q}:1: a Python scenario defines async def scenario(cloud)"]
+
+
+class TestTransfer:
+    """The transfer action: the owner offers, the receiver accepts with the auth_key."""
+
+    def test_offer_without_accept_leaves_the_volume_awaiting(self, tmp_path: Path) -> None:
+        p = write(tmp_path, """
+            [[steps]]
+            action = "create_volume"
+            as = "v1"
+            size = 2
+            [[steps]]
+            action = "transfer"
+            as = "t1"
+            volume = "v1"
+            accept = false
+            [[expect]]
+            resource = "v1"
+            status = "awaiting-transfer"
+            [[expect]]
+            resource = "v1"
+            owner = "demo"
+            [[expect]]
+            quota = "demo"
+            field = "gigabytes"
+            equals = 2
+            [[expect]]
+            quota = "alt_demo"
+            field = "volumes"
+            equals = 0
+            """)
+        res = run_scenario(load_scenario(p))
+        assert res.failures == ()
+        assert states.check_trace(res.trace.events) == []
+        assert len(res.result.cloud.db.transfers) == 1
+
+    def test_accepted_transfer_moves_volume_and_quota(self, tmp_path: Path) -> None:
+        p = write(tmp_path, """
+            [[steps]]
+            action = "create_volume"
+            as = "v1"
+            size = 2
+            [[steps]]
+            action = "transfer"
+            as = "t1"
+            volume = "v1"
+            [[expect]]
+            resource = "v1"
+            owner = "demo"
+            [[expect]]
+            quota = "alt_demo"
+            field = "gigabytes"
+            equals = 3
+            """)
+        res = run_scenario(load_scenario(p))
+        assert res.failures == (
+            (9, "volume v1 owner: expected 'demo', got 'alt_demo'"),
+            (12, "quota of alt_demo gigabytes in_use: expected 3, got 2"),
+        )
+        assert states.check_trace(res.trace.events) == []
+        cloud = res.result.cloud
+        assert cloud.db.transfers == {}
+        assert cloud.quota.usage(cloud.project_id("demo"))["volumes"]["in_use"] == 0
+
+    def test_a_refused_transfer_fails_its_step(self, tmp_path: Path) -> None:
+        """An in-use-like status (here: already offered) is refused with Cinder's 400."""
+        p = write(tmp_path, """
+            [[steps]]
+            action = "create_volume"
+            as = "v1"
+            size = 1
+            [[steps]]
+            action = "transfer"
+            volume = "v1"
+            accept = false
+            [[steps]]
+            action = "transfer"
+            volume = "v1"
+            """)
+        res = run_scenario(load_scenario(p))
+        assert len(res.failures) == 1
+        line, msg = res.failures[0]
+        assert line == 9
+        assert msg.startswith("step 3 (transfer): expected a 2xx response, got 400 (badRequest: ")
+
+    def test_bad_transfer_and_quota_keys(self, tmp_path: Path) -> None:
+        p = write(tmp_path, """
+            [[steps]]
+            action = "create_volume"
+            as = "v1"
+            [[steps]]
+            action = "transfer"
+            volume = "v1"
+            to = "mallory"
+            [[expect]]
+            quota = "nobody"
+            equals = 0
+            [[expect]]
+            quota = "demo"
+            usage = "spent"
+            equals = 0
+            [[expect]]
+            quota = "demo"
+            [[expect]]
+            resource = "v1"
+            owner = "eve"
+            """)
+        assert errors_of(p) == [
+            f"{p}:7: to must be one of admin, demo, alt_demo, not 'mallory'",
+            f"{p}:9: unknown user 'nobody' (one of: admin, demo, alt_demo)",
+            f"{p}:13: usage must be one of in_use, reserved, limit",
+            f"{p}:16: a quota expectation needs equals, at_least or at_most",
+            f"{p}:19: unknown user 'eve' (one of: admin, demo, alt_demo)",
+        ]

@@ -40,8 +40,9 @@ source / backup labels), ``delete_volume`` (cascade, force), ``extend``,
 ``create_snapshot``, ``delete_snapshot``, ``attach`` / ``detach`` (through
 the attachments API today, through Nova once a ``server`` is given and Nova
 exists), ``backup`` (incremental, force), ``restore``, ``delete_backup``,
-``reset_status``, ``set_quota``, ``request`` (any REST call), ``advance``
-(virtual seconds), ``settle``, ``stop_service`` / ``start_service``.  Every
+``transfer`` (the owner offers, ``to`` accepts with the auth_key; ``accept =
+false`` only offers), ``reset_status``, ``set_quota``, ``request`` (any REST
+call), ``advance`` (virtual seconds), ``settle``, ``stop_service`` / ``start_service``.  Every
 step may say ``user`` (default ``demo``; ``admin`` for admin actions),
 ``expect_status`` (else any 2xx is expected) and ``settle = false`` (by default
 the runner lets the cloud settle after each step, so flows read one at a
@@ -57,12 +58,14 @@ virtual seconds): ``driver = "<op>"`` (``backend``, ``nth``, ``times``,
 
 Expectations (``[[expect]]``): ``resource = "<label>"`` with ``status``
 (``deleted`` when gone), ``attach_status``, ``size``, ``host``,
-``availability_zone``; ``count = "volumes" | "snapshots" | "backups" |
-"attachments" | "events" | "messages"`` (filters ``status``, ``kind``,
-``method``, ``actor``, ``contains``) with ``equals`` / ``at_least`` /
+``availability_zone``, ``owner`` (the user whose project owns it); ``count =
+"volumes" | "snapshots" | "backups" | "attachments" | "events" | "messages"``
+(filters ``status``, ``kind``, ``method``, ``actor``, ``contains``) with ``equals`` / ``at_least`` /
 ``at_most``; ``capacity = "<host@backend>"`` with ``field`` (``free_gb``,
 ``total_gb``, ``provisioned_gb``, ``allocated_gb``, ``volumes``) and a
-comparison; ``trace_contains = "text"`` / ``trace_lacks = "text"`` (optional
+comparison; ``quota = "<user>"`` with ``field`` (``volumes``,
+``gigabytes``, ``snapshots`` ...), ``usage`` (``in_use``, ``reserved``,
+``limit``) and a comparison; ``trace_contains = "text"`` / ``trace_lacks = "text"`` (optional
 ``kind``).
 
 Errors in a file (bad TOML, an unknown key, a wrong type, an unknown label,

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..backends.faults import DEFAULT_ERRORS
 from ..config import ConfigError, load_config
-from .actions import _PLACEHOLDER, ACTIONS
+from .actions import _PLACEHOLDER, ACTIONS, USERS
 from .model import Expectation, Fault, Scenario, ScenarioError, Step
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -84,15 +84,17 @@ _FAULT_KEYS = {
     "service": {"stop_service", "start", "duration"},
 }
 _EXPECT_KEYS = {
-    "resource": {"resource", "status", "attach_status", "size", "host", "availability_zone"},
+    "resource": {"resource", "status", "attach_status", "size", "host", "availability_zone",
+                 "owner"},
+    "quota": {"quota", "field", "usage", "equals", "at_least", "at_most"},
     "count": {"count", "status", "kind", "method", "actor", "contains", "equals", "at_least",
               "at_most"},
     "capacity": {"capacity", "field", "equals", "at_least", "at_most"},
     "trace": {"trace_contains", "trace_lacks", "kind"},
 }
 _COUNTABLE = ("volumes", "snapshots", "backups", "attachments", "events", "messages")
+_QUOTA_USAGE = ("in_use", "reserved", "limit")
 _CAPACITY_FIELDS = ("free_gb", "total_gb", "provisioned_gb", "allocated_gb", "volumes")
-_USERS = ("admin", "demo", "alt_demo")
 
 
 def _type_ok(kind: str, value: Any) -> bool:
@@ -259,8 +261,8 @@ def _validate_step(v: _Validator, i: int, raw: Any, labels: dict[str, str],
                       ("settle", "bool")):
         if key in raw and not v.check_type(where, key, raw[key], kind):
             ok = False
-    if isinstance(raw.get("user"), str) and raw["user"] not in _USERS:
-        v.error(where, "user", f"unknown user {raw['user']!r} (one of: {', '.join(_USERS)})")
+    if isinstance(raw.get("user"), str) and raw["user"] not in USERS:
+        v.error(where, "user", f"unknown user {raw['user']!r} (one of: {', '.join(USERS)})")
         ok = False
     if name == "reset_status" and sum(k in raw for k in ("volume", "snapshot", "backup")) != 1:
         v.error(where, "action", "reset_status needs exactly one of volume, snapshot, backup")
@@ -368,18 +370,20 @@ def _validate_expect(v: _Validator, i: int, raw: Any, labels: Mapping[str, str],
         v.error((), "expect", f"expectation {i + 1} must be a table")
         return None
     kind = next((k for k, key in (("resource", "resource"), ("count", "count"),
-                                  ("capacity", "capacity"), ("trace", "trace_contains"),
+                                  ("capacity", "capacity"), ("quota", "quota"),
+                                  ("trace", "trace_contains"),
                                   ("trace", "trace_lacks")) if key in raw), None)
     if kind is None:
-        v.error(where, None, "an expectation needs resource, count, capacity, trace_contains "
-                             "or trace_lacks")
+        v.error(where, None, "an expectation needs resource, count, capacity, quota, "
+                             "trace_contains or trace_lacks")
         return None
     v.unknown(where, raw, _EXPECT_KEYS[kind], f"a {kind} expectation")
     types = {"resource": "str", "status": "str", "attach_status": "str", "size": "int",
              "host": "str", "availability_zone": "str", "count": "str", "kind": "str",
              "method": "str", "actor": "str", "contains": "str", "equals": "number",
              "at_least": "number", "at_most": "number", "capacity": "str", "field": "str",
-             "trace_contains": "str", "trace_lacks": "str"}
+             "trace_contains": "str", "trace_lacks": "str", "owner": "str", "quota": "str",
+             "usage": "str"}
     ok = all(v.check_type(where, k, raw[k], types[k]) for k in raw if k in types)
     if not ok:
         return None
@@ -389,10 +393,14 @@ def _validate_expect(v: _Validator, i: int, raw: Any, labels: Mapping[str, str],
                                        f"{', '.join(sorted(labels)) or 'none'})")
             ok = False
         if len(raw) == 1:
-            v.error(where, "resource", "say what to check: status, attach_status, size, host "
-                                       "or availability_zone")
+            v.error(where, "resource", "say what to check: status, attach_status, size, "
+                                       "host, availability_zone or owner")
             ok = False
-    if kind in ("count", "capacity") and not any(k in raw for k in ("equals", "at_least",
+        if "owner" in raw and raw["owner"] not in USERS:
+            v.error(where, "owner", f"unknown user {raw['owner']!r} (one of: "
+                                    f"{', '.join(USERS)})")
+            ok = False
+    if kind in ("count", "capacity", "quota") and not any(k in raw for k in ("equals", "at_least",
                                                                       "at_most")):
         v.error(where, kind, f"a {kind} expectation needs equals, at_least or at_most")
         ok = False
@@ -406,6 +414,14 @@ def _validate_expect(v: _Validator, i: int, raw: Any, labels: Mapping[str, str],
             ok = False
         if raw.get("field", "free_gb") not in _CAPACITY_FIELDS:
             v.error(where, "field", f"field must be one of {', '.join(_CAPACITY_FIELDS)}")
+            ok = False
+    if kind == "quota":
+        if raw["quota"] not in USERS:
+            v.error(where, "quota", f"unknown user {raw['quota']!r} (one of: "
+                                    f"{', '.join(USERS)})")
+            ok = False
+        if raw.get("usage", "in_use") not in _QUOTA_USAGE:
+            v.error(where, "usage", f"usage must be one of {', '.join(_QUOTA_USAGE)}")
             ok = False
     return Expectation(kind, dict(raw), v.loc.line(where)) if ok else None
 

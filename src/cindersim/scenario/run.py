@@ -13,7 +13,7 @@ import attrs
 from ..backends.faults import FaultRule
 from ..bus import MessageFault
 from ..trace import Trace
-from .actions import ACTIONS, _Run, _service, _Unbound
+from .actions import ACTIONS, USERS, _Run, _service, _Unbound
 from .load import _line_in
 from .model import Expectation, Fault, Scenario, Step
 
@@ -222,15 +222,20 @@ def _check(run: _Run, result: SimulationResult[Any], exp: Expectation) -> str | 
         kind, rid = bound
         tables: dict[str, Mapping[str, Any]] = {
             "volume": db.volumes, "snapshot": db.snapshots, "backup": db.backups,
-            "attachment": db.attachments}
+            "attachment": db.attachments, "transfer": db.transfers}
         table = tables.get(kind, {})
         record = table.get(rid)
-        for field in ("status", "attach_status", "size", "host", "availability_zone"):
+        for field in ("status", "attach_status", "size", "host", "availability_zone",
+                      "owner"):
             if field not in p:
                 continue
             want = p[field]
             if record is None:
                 got: Any = "deleted"
+            elif field == "owner":
+                owners = {cloud.project_id(u): u for u in USERS}
+                project = getattr(record, "project_id", None)
+                got = owners.get(str(project), project)
             else:
                 got = getattr(record, field, None)
                 if field == "host" and isinstance(got, str):
@@ -265,6 +270,15 @@ def _check(run: _Run, result: SimulationResult[Any], exp: Expectation) -> str | 
                 value = getattr(cap, field)
                 return _compare(exp, float(value or 0), f"{p['capacity']} {field}")
         return f"{p['capacity']}: no such backend"
+    if exp.kind == "quota":
+        user = str(p["quota"])
+        resource = str(p.get("field", "volumes"))
+        usage = cloud.quota.usage(cloud.project_id(user))
+        if resource not in usage:
+            return f"quota of {user}: no resource {resource!r} (one of: {', '.join(usage)})"
+        which = str(p.get("usage", "in_use"))
+        return _compare(exp, float(usage[resource][which]),
+                        f"quota of {user} {resource} {which}")
     needle = str(p.get("trace_contains", p.get("trace_lacks")))
     found = any(_event_matches(e, {"contains": needle, **({"kind": p["kind"]} if "kind" in p
                                                            else {})}) for e in events)
