@@ -146,8 +146,6 @@ async def _migrate(api: ApiService, req: ApiRequest, volume_id: str,
             extract_host(host, "pool") is None or host == vol.host):
         raise HTTPError(400, "Invalid host: Destination host must be different than the "
                              "current host.")
-    if extract_host(host, "pool") is None:
-        host = f"{host}#{svc.driver.pool_name}"
     vtype = db.volume_types.get(vol.volume_type_id or "")
     vol.previous_status = str(vol.status)
     db.transition(vol, MigrationStatus.STARTING, op=Op.MIGRATE, actor=ACTOR,
