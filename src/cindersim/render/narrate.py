@@ -60,6 +60,14 @@ FLOW_DOCS: dict[str, str] = {
     "migrate": "seed 004 §7",
 }
 
+#: The same references in Vietnamese, for ``--lang vi`` (seed 003 is the English one,
+#: its steps numbered B1-B9 here in the order it lists them).
+FLOW_DOCS_VI: dict[str, str] = {
+    **FLOW_DOCS,
+    "backup": "seed 003 (các bước backup, đánh số B1-B9 theo thứ tự), 004",
+    "restore": "seed 003 (các bước restore, đánh số B1-B9 theo thứ tự), 004",
+}
+
 #: Settled values: a service writing one of these ends (a part of) a flow.
 _TRANSITIONAL = frozenset({
     "creating", "deleting", "attaching", "detaching", "extending", "backing-up",
@@ -283,7 +291,7 @@ class _Narrator:
             text = self.t("section.request", n=n, method=h.detail.get("method", ""),
                           path=self.ids_to_names(api_path(str(h.detail.get("path", "")))))
         if sec.flow:
-            docs = FLOW_DOCS.get(sec.flow)
+            docs = (FLOW_DOCS_VI if self.lang == "vi" else FLOW_DOCS).get(sec.flow)
             text += "  [" + self.t("flow", flow=sec.flow) + (f" · {docs}" if docs else "") + "]"
         return text
 
@@ -533,6 +541,11 @@ class _Narrator:
             self.note_once("note.create_202", steps)
         elif ev.kind == "api.request" and request_key(ev).startswith("attachments."):
             self.note_once("note.attach_api", steps)
+        elif ev.kind == "api.request" and request_key(ev) == "backups.restore" and not (
+                isinstance(d.get("body"), Mapping)
+                and isinstance(d["body"].get("restore"), Mapping)
+                and d["body"]["restore"].get("volume_id")):
+            self.note_once("note.restore_volume", steps)
         elif ev.kind == "bus.send" and method == "create_backup":
             self.note_once("note.backup_record", steps)
         elif ev.kind == "bus.send" and p == "Backup" and method in ("get_backup_device",
@@ -550,7 +563,10 @@ class _Narrator:
     # --- text ----------------------------------------------------------------------------
     def render_step(self, n: int, step: _Step) -> str:
         s = self.style
-        number = f"B{n}" if self.lang == "vi" else f"{n}."
+        # Plain sequence numbers in both languages: the documents' own labels (B1-B9) are
+        # the "[doc B3]" tags, and a flow has more steps than the documents' nine, so a
+        # "B8" counter next to "[tài liệu B2]" would contradict them.
+        number = f"{n}."
         head = f"  {s('bold', f'{number:>4}')} {s('who', step.who)}"
         if step.message:
             head += f"  {step.message}"

@@ -255,6 +255,14 @@ _EN: dict[str, str] = {
                           "for the volume's connection (RPC calls), attaches it itself through "
                           "os-brick (an iSCSI login) and runs its own backup driver over the "
                           "device.",
+    "note.restore_volume": "Seed 003 has cinder-backup fetch a new or preexisting volume "
+                           "record. In the code, given no volume_id, cinder-api itself "
+                           "creates the new volume (named restore_backup_<backup id>) like "
+                           "any create, through cinder-scheduler and cinder-volume, and looks "
+                           "every second until it has left 'creating'; only then does it mark "
+                           "the volume 'restoring-backup' and the backup 'restoring' and cast "
+                           "restore_backup to cinder-backup, so the client's 202 waits for the "
+                           "new volume.",
     "note.deleting": "Seed 004's status table describes 'deleting' as deleted successfully; "
                      "in Cinder 'deleting' is the state while cinder-volume removes the "
                      "volume, and success removes the row (shown as → ∅).",
@@ -471,6 +479,14 @@ _VI: dict[str, str] = {
                           "cinder-volume thông tin kết nối của volume (RPC call), tự attach nó "
                           "qua os-brick (iSCSI login) rồi chạy backup driver của mình trên "
                           "thiết bị đó.",
+    "note.restore_volume": "Tài liệu 003 để cinder-backup lấy bản ghi của volume mới hoặc "
+                           "volume có sẵn. Trong mã nguồn, khi không có volume_id, chính "
+                           "cinder-api tạo volume mới (tên restore_backup_<id backup>) như mọi "
+                           "yêu cầu tạo volume, qua cinder-scheduler và cinder-volume, và kiểm "
+                           "tra mỗi giây cho đến khi volume rời trạng thái 'creating'; chỉ khi "
+                           "đó nó mới đặt volume 'restoring-backup', backup 'restoring' và "
+                           "cast restore_backup đến cinder-backup, nên phản hồi 202 cho client "
+                           "phải chờ volume mới.",
     "note.deleting": "Bảng trạng thái của tài liệu 004 ghi 'Deleting: Volume đã được xóa "
                      "thành công'; trong Cinder 'deleting' là trạng thái trung gian trong lúc "
                      "cinder-volume xóa volume, xóa xong thì bản ghi biến mất (hiển thị → ∅).",
