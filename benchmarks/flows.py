@@ -3,7 +3,9 @@
 * create -> available: POST /volumes, scheduler, cinder-volume, lvcreate;
 * attach: attachment create -> update with a connector (create_export +
   initialize_connection) -> os-complete, then detach (attachment delete);
-* backup -> available and restore -> available (once cinder-backup answers).
+* backup -> available and restore -> available (once cinder-backup answers);
+* attach + detach through Nova (a server booted from an image, then
+  ``POST``/``DELETE /servers/{id}/os-volume_attachments``).
 
 Each figure runs a batch of flows in one simulation with the trace off (the
 ``metrics`` mode big what-if runs use) and again with the full trace.  Target
@@ -110,11 +112,38 @@ async def restores(cloud: Cloud, n: int) -> int:
     return n
 
 
+async def nova_attaches(cloud: Cloud, n: int) -> int:
+    """Attach + detach through Nova: nova-api -> cinder-api (3.44 attachments) ->
+    nova-compute's connector, iSCSI login, /dev/vdb; then the detach back."""
+    token, pid = cloud.token("demo"), cloud.project_id("demo")
+    image = next(i.id for i in cloud.glance.images.values() if i.name == "cirros-0.6.2")
+    r = await cloud.request("POST", "/compute/v2.1/servers", token=token, json={"server": {
+        "name": "bench", "imageRef": image, "flavorRef": "1"}})
+    assert r.status == 202, r.json
+    sid = r.json["server"]["id"]
+    r = await cloud.request("POST", f"/v3/{pid}/volumes", json={"volume": {"size": 1}},
+                            token=token)
+    vid = r.json["volume"]["id"]
+    await cloud.settle()
+    for _ in range(n):
+        r = await cloud.request("POST", f"/compute/v2.1/servers/{sid}/os-volume_attachments",
+                                token=token, json={"volumeAttachment": {"volumeId": vid}})
+        assert r.status == 200, r.json
+        await cloud.settle()
+        r = await cloud.request("DELETE",
+                                f"/compute/v2.1/servers/{sid}/os-volume_attachments/{vid}",
+                                token=token)
+        assert r.status == 202, r.json
+        await cloud.settle()
+    return n
+
+
 FLOWS: list[tuple[str, Callable[[Cloud, int], Awaitable[int]], int]] = [
     ("create -> available", creates, 2000),
     ("attach + detach (attachments API)", attaches, 500),
     ("backup -> available", backups, 200),
     ("restore -> available", restores, 200),
+    ("attach + detach through Nova", nova_attaches, 200),
 ]
 
 
