@@ -98,6 +98,17 @@ class TestEnglish:
         assert all(not b.pause for b in blocks if "Note (documents vs code)" in b.text)
 
 
+class TestLayout:
+    @pytest.mark.parametrize("lang", ["en", "vi"])
+    def test_a_steps_tag_is_never_split_across_lines(self, demo: list[TraceEvent],
+                                                     lang: str) -> None:
+        text = narrate(demo, lang=lang)
+        assert "\xa0" not in text
+        opened = re.findall(r"\[(?:doc |tài liệu |t=)[^\]]*\]", text)
+        assert len(opened) > 100
+        assert [t for t in opened if "\n" in t] == []
+
+
 class TestVietnamese:
     def test_the_documents_terms_and_b_labels(self, demo: list[TraceEvent]) -> None:
         text = narrate(demo, lang="vi")

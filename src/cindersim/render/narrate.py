@@ -573,7 +573,10 @@ class _Narrator:
         tail = f"t={step.time:.3f} s"
         if step.tag:
             tail = self.t("doc", tag=step.tag) + " · " + tail
-        meaning = _wrap(f"{step.meaning}  [{tail}]", "      ", first="      ")
+        # The bracketed tag wraps as one word ("[t=4.614" / "s]" split across lines reads
+        # badly): no-break spaces inside it while wrapping, plain spaces after.
+        tag = f"[{tail}]".replace(" ", "\xa0")
+        meaning = _wrap(f"{step.meaning}  {tag}", "      ", first="      ").replace("\xa0", " ")
         lines = [head, s("err", meaning) if step.error else meaning]
         for style, text in step.lines:
             lines.append(_wrap("• " + text, "        ", first="      ") if style != "db"
