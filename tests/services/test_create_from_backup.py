@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cindersim.cloud import Cloud, simulate
-from cindersim.states import check_trace
+from cindersim.states import Machine, Op, check_trace, is_legal
 
 V347 = {"OpenStack-API-Version": "volume 3.47"}
 
@@ -65,3 +65,12 @@ def test_volume_from_backup_refusals_change_nothing() -> None:
         "2GB. It must be >= backup size.")
     assert s2 == 404
     assert unchanged
+
+
+def test_restore_into_a_new_volume_ends_its_creating() -> None:
+    """Cinder's backup manager finishes a volume_is_new restore: creating -> available
+    (or error); the edge belongs to backup_restore, not to a plain create."""
+    assert is_legal(Machine.VOLUME, "creating", "available", Op.BACKUP_RESTORE)
+    assert is_legal(Machine.VOLUME, "creating", "error", Op.BACKUP_RESTORE)
+    assert not is_legal(Machine.VOLUME, "creating", "error_restoring", Op.BACKUP_RESTORE)
+    assert not is_legal(Machine.VOLUME, "available", "creating", Op.BACKUP_RESTORE)

@@ -76,9 +76,9 @@ def test_migrate_refusals_change_nothing() -> None:
     out, unchanged = simulate(main, config=TWO).value
     assert out[0] == (400, {"badRequest": {"code": 400, "message":
                             "Invalid host: No available service named 'nowhere@x'"}})
-    assert out[1] == (400, {"badRequest": {"code": 400, "message":
-                            "Invalid host: Destination host must be different than the "
-                            "current host."}})
+    assert out[1][0] == 400
+    assert out[1][1]["badRequest"]["message"].endswith(
+        "destination host/cluster must be different than the current one")
     assert [s for s, _ in out[2:]] == [400, 400, 403]
     assert unchanged
 
@@ -98,8 +98,10 @@ def test_migrate_with_snapshot_refused() -> None:
     status, body, unchanged, vid = simulate(main, config=TWO).value
     assert status == 400
     assert unchanged
-    assert body["badRequest"]["message"] == f"Invalid volume: Volume {vid} must not have " \
-                                            "snapshots."
+    assert body["badRequest"]["message"] == (
+        f"Invalid volume: Volume {vid} status must be available or in-use, must not be "
+        "migrating, have snapshots, be replicated, be part of a group and destination "
+        "host/cluster must be different than the current one")
 
 
 def test_migrate_destination_create_failure_ends_in_error_and_stays() -> None:

@@ -11,6 +11,10 @@ from cindersim.states import check_trace
 TWO = {"DEFAULT": {"enabled_backends": "fast,slow"},
        "fast": {"host": "cinder-1", "volume_backend_name": "FAST", "vg_size_gb": 20},
        "slow": {"host": "cinder-2", "volume_backend_name": "SLOW", "vg_size_gb": 20}}
+COMBINED = ("Invalid volume: Retype needs volume to be in available or in-use state, not be "
+            "part of an active migration or a consistency group, requested type has to be "
+            "different that the one from the volume, and for in-use volumes front-end qos "
+            "specs cannot change.")
 
 
 def _p(cloud: Cloud, user: str, rest: str) -> str:
@@ -152,10 +156,9 @@ def test_retype_refusals_change_nothing() -> None:
         return out, fp == cloud.db.fingerprint()
 
     out, unchanged = simulate(main, config=TWO).value
-    assert out[0] == (400, {"badRequest": {"code": 400, "message":
-                            "Invalid input received: New volume_type same as original: a."}})
-    assert out[1] == (400, {"badRequest": {"code": 400, "message":
-                            "Invalid input received: Invalid volume_type passed: nope."}})
+    assert out[0] == (400, {"badRequest": {"code": 400, "message": COMBINED}})
+    assert out[1] == (404, {"itemNotFound": {"code": 404, "message":
+                            "Volume type with name nope could not be found."}})
     assert [s for s, _ in out[2:]] == [400, 400, 400, 404]
     assert unchanged
 
@@ -173,5 +176,88 @@ def test_retype_wrong_status_400() -> None:
     status, body, unchanged, vid = simulate(main, config=TWO).value
     assert status == 400
     assert unchanged
+    assert body["badRequest"]["message"] == COMBINED
+    assert vid
+
+
+CONNECTOR = {"initiator": "iqn.1994-05.com.redhat:compute-1", "ip": "192.168.122.20",
+             "host": "compute-1", "platform": "x86_64", "os_type": "linux",
+             "multipath": False}
+V344 = {"OpenStack-API-Version": "volume 3.44"}
+
+
+async def attach(cloud: Cloud, vid: str) -> None:
+    r = await cloud.request("POST", _p(cloud, "demo", "/attachments"), token=cloud.token("demo"),
+                            headers=V344, json={"attachment": {
+                                "volume_uuid": vid, "instance_uuid": cloud.sim.ids.uuid(),
+                                "connector": CONNECTOR}})
+    assert r.status == 200, r.json
+    aid = r.json["attachment"]["id"]
+    r = await cloud.request("POST", _p(cloud, "demo", f"/attachments/{aid}/action"),
+                            token=cloud.token("demo"), headers=V344, json={"os-complete": {}})
+    assert r.status == 204, r.json
+    await cloud.settle()
+
+
+def test_retype_in_use_in_place_stays_in_use() -> None:
+    async def main(cloud: Cloud) -> Any:
+        await make_type(cloud, "a", "FAST")
+        await make_type(cloud, "b", "FAST")
+        vid = await make_volume(cloud, "a")
+        await attach(cloud, vid)
+        r = await retype(cloud, vid, "b")
+        await cloud.settle()
+        vol = cloud.db.volumes[vid]
+        return r.status, vol.status, cloud.db.volume_types[vol.volume_type_id or ""].name
+
+    res = simulate(main, config=TWO)
+    assert res.value == (202, "in-use", "b")
+    assert check_trace(res.trace.events) == []
+
+
+def test_retype_changing_multiattach_of_in_use_volume_refused() -> None:
+    async def main(cloud: Cloud) -> Any:
+        await make_type(cloud, "a", "FAST")
+        r = await cloud.request("POST", _p(cloud, "admin", "/types"), token=cloud.token("admin"),
+                                json={"volume_type": {"name": "multi", "extra_specs": {
+                                    "volume_backend_name": "FAST",
+                                    "multiattach": "<is> True"}}})
+        assert r.status == 200, r.json
+        vid = await make_volume(cloud, "a")
+        await attach(cloud, vid)
+        fp = cloud.db.fingerprint()
+        r = await retype(cloud, vid, "multi")
+        return r.status, r.json, fp == cloud.db.fingerprint()
+
+    status, body, unchanged = simulate(main, config=TWO).value
+    assert status == 400
     assert body["badRequest"]["message"] == (
-        f"Invalid volume: Volume {vid} is already part of an active migration.")
+        "Invalid input received: Invalid volume_type passed, retypes affecting multiattach "
+        "are only allowed on available volumes, the specified volume however currently has "
+        "a status of: in-use.")
+    assert unchanged
+
+
+def test_retype_needing_migration_of_in_use_volume_fails_and_rolls_back() -> None:
+    """The move would take Nova's swap_volume (not simulated): the migration ends in
+    error, the volume is back in-use with its old type and its per-type quota."""
+    async def main(cloud: Cloud) -> Any:
+        await make_type(cloud, "fast", "FAST")
+        await make_type(cloud, "slow", "SLOW")
+        vid = await make_volume(cloud, "fast", size=2)
+        await attach(cloud, vid)
+        pid = cloud.project_id("demo")
+        r = await retype(cloud, vid, "slow", "on-demand")
+        await cloud.settle()
+        q = await cloud.request("GET", _p(cloud, "demo", f"/os-quota-sets/{pid}?usage=True"),
+                                token=cloud.token("demo"))
+        vol = cloud.db.volumes[vid]
+        keys = ("gigabytes_fast", "gigabytes_slow")
+        return (r.status, vol.status, vol.migration_status,
+                cloud.db.volume_types[vol.volume_type_id or ""].name,
+                [(q.json["quota_set"][k]["in_use"], q.json["quota_set"][k]["reserved"])
+                 for k in keys], len(cloud.db.volumes))
+
+    res = simulate(main, config=TWO)
+    assert res.value == (202, "in-use", "error", "fast", [(2, 0), (0, 0)], 1)
+    assert check_trace(res.trace.events) == []

@@ -307,10 +307,6 @@ async def retype(svc: VolumeService, *, volume_id: str, new_type_id: str, host: 
             fail("the migration of the retype failed")
             return
     vol.volume_type_id = new_type_id
-    vtype = db.volume_types.get(new_type_id)
-    if vtype is not None:
-        vol.multiattach = str(vtype.extra_specs.get("multiattach", "")).strip().lower() in (
-            "<is> true", "true")
     cloud.quota.commit(reservations)
     cloud.quota.commit(old_reservations)
     _back_to_previous(cloud, vol, Op.RETYPE, svc.actor, "retyped")

@@ -5,17 +5,21 @@
 Every check runs before any write, so a refused request changes nothing:
 
 * retype (``volume:retype``, member): ``new_type`` required, ``migration_policy``
-  ``never`` (default) or ``on-demand``; status ``available``/``in-use``; not in an
-  active migration; not in a group; the new type must exist (by id or name) and
-  differ; a multiattach change needs ``available``.  Quota: reserve
+  ``never`` (default), ``on-demand`` or null.  The type is looked up elevated
+  (404 when missing; private types are found); a multiattach change needs
+  ``available``; then one combined 400 for status not ``available``/``in-use``,
+  an active migration, a group, or the same type.  Quota: reserve
   ``volumes_<new>``/``gigabytes_<new>`` and a negative ``volumes_<old>``/
   ``gigabytes_<old>`` (the totals do not move).  Then ``retyping``
-  (``previous_status`` saved) and a cast to the scheduler.  202.
+  (``previous_status`` saved), a cast to the scheduler, and the volume's
+  ``multiattach`` follows the new type.  202.
 * migrate (admin only): ``host`` required, ``force_host_copy``/``lock_volume``
-  booleans; status ``available``/``in-use``; not migrating; no snapshots; not in
-  a group; the destination service must exist and be up; it must differ from the
-  current host.  ``migration_status`` ``starting``; ``lock_volume`` turns an
-  available volume ``maintenance``.  202.
+  booleans.  The destination service must exist and be up ("Invalid host: No
+  available service named ..."), then one combined 400 for status not
+  ``available``/``in-use``, an active migration, snapshots, a group, or the
+  current backend as destination.  ``migration_status`` ``starting``
+  (``previous_status`` saved); ``lock_volume`` turns an available volume
+  ``maintenance``.  202.
 """
 
 from __future__ import annotations
@@ -23,12 +27,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...bus import Target
-from ...errors import InvalidInput, InvalidVolume, OverQuota
+from ...errors import (
+    InvalidInput,
+    InvalidVolume,
+    OverQuota,
+    VolumeTypeNotFound,
+    VolumeTypeNotFoundByName,
+)
 from ...states import MigrationStatus, Op, VolumeStatus
 from ..filters import RequestSpec
 from ..host_manager import extract_host
 from ..quota import over_quota_error
 from .actions import _boolean, _get, _object, _required, volume_action
+from .attachments import is_uuid_like
 from .common import enforce, invalid_field
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
@@ -51,7 +62,7 @@ def _multiattach(vtype: VolumeType | None) -> bool:
 def _find_type(api: ApiService, ref: str) -> VolumeType | None:
     db = api.cloud.db
     vtype = db.volume_types.get(ref)
-    if vtype is None:
+    if vtype is None and not is_uuid_like(ref):
         vtype = next((t for t in db.volume_types.values() if t.name == ref), None)
     return vtype
 
@@ -73,31 +84,38 @@ async def _retype(api: ApiService, req: ApiRequest, volume_id: str, inner: Any) 
     if not isinstance(new_ref, str):
         raise invalid_field("os-retype/new_type", new_ref, f"{new_ref!r} is not of type "
                                                            "'string'")
-    policy = body.get("migration_policy", "never")
-    if policy not in _POLICIES:
+    policy = body.get("migration_policy")
+    if policy is not None and policy not in _POLICIES:
         raise invalid_field("os-retype/migration_policy", policy,
-                            f"{policy!r} is not one of ['on-demand', 'never']")
+                            f"{policy!r} is not one of ['on-demand', 'never', None]")
+    policy = policy or "never"
     vol = _get(api, req, volume_id)
     enforce(api, req, "volume:retype", vol.project_id)
-    if vol.status not in (VolumeStatus.AVAILABLE, VolumeStatus.IN_USE):
-        raise InvalidVolume(reason=f"Unable to update type due to incorrect status: "
-                                   f"{vol.status} on volume: {vol.id}. Volume status must be "
-                                   "available or in-use.")
-    if vol.migration_status not in _ACTIVE_OK:
-        raise InvalidVolume(reason=f"Volume {vol.id} is already part of an active migration.")
-    if vol.group_id:
-        raise InvalidVolume(reason="Volume must not be part of a group.")
+    # VolumeType.get_by_name_or_id, elevated: private types are found too; a
+    # uuid-like ref is looked up by id only.
     new_type = _find_type(api, new_ref)
-    if new_type is None or not (new_type.is_public or req.context.is_admin
-                                or req.context.project_id in new_type.projects):
-        raise InvalidInput(reason=f"Invalid volume_type passed: {new_ref}.")
-    if new_type.id == vol.volume_type_id:
-        raise InvalidInput(reason=f"New volume_type same as original: {new_ref}.")
+    if new_type is None:
+        if is_uuid_like(new_ref):
+            raise VolumeTypeNotFound(volume_type_id=new_ref)
+        raise VolumeTypeNotFoundByName(volume_type_name=new_ref)
+    if vol.multiattach != _multiattach(new_type) and vol.status != VolumeStatus.AVAILABLE:
+        raise InvalidInput(reason="Invalid volume_type passed, retypes affecting multiattach "
+                                  "are only allowed on available volumes, the specified "
+                                  f"volume however currently has a status of: {vol.status}.")
+    if _multiattach(new_type) and new_type.encryption:
+        raise InvalidInput(reason="Retype requested both encryption and multi-attach, which "
+                                  "is not supported.")
     old_type = db.volume_types.get(vol.volume_type_id or "")
-    if (_multiattach(old_type) != _multiattach(new_type)
-            and vol.status != VolumeStatus.AVAILABLE):
-        raise InvalidInput(reason="Changing multiattach setting requires the volume to be "
-                                  "in available status.")
+    # Cinder reserves first and rolls back when the conditional update fails; checking
+    # the conditions before reserving gives the same answers and changes nothing.
+    if (vol.status not in (VolumeStatus.AVAILABLE, VolumeStatus.IN_USE)
+            or vol.migration_status not in _ACTIVE_OK or vol.group_id
+            or vol.consistencygroup_id or new_type.id == vol.volume_type_id):
+        raise InvalidVolume(reason="Retype needs volume to be in available or in-use state, "
+                                   "not be part of an active migration or a consistency "
+                                   "group, requested type has to be different that the one "
+                                   "from the volume, and for in-use volumes front-end qos "
+                                   "specs cannot change.")
     new_deltas = {f"volumes_{new_type.name}": 1, f"gigabytes_{new_type.name}": vol.size}
     try:
         reservations = cloud.quota.reserve(vol.project_id, new_deltas)
@@ -113,6 +131,7 @@ async def _retype(api: ApiService, req: ApiRequest, volume_id: str, inner: Any) 
     cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "retype", volume_id=vol.id,
                    request_spec=_spec(vol, new_type), migration_policy=policy,
                    reservations=reservations, old_reservations=old_reservations)
+    vol.multiattach = _multiattach(new_type)  # the API writes it after the cast, as Cinder
     return ApiResponse(202, None)
 
 
@@ -130,22 +149,20 @@ async def _migrate(api: ApiService, req: ApiRequest, volume_id: str,
     lock_volume = _boolean("lock_volume", body.get("lock_volume", False))
     vol = _get(api, req, volume_id)
     enforce(api, req, "volume_extension:volume_admin_actions:migrate_volume", vol.project_id)
-    if vol.status not in (VolumeStatus.AVAILABLE, VolumeStatus.IN_USE):
-        raise InvalidVolume(reason=f"Volume {vol.id} status must be available or in-use, but "
-                                   f"current status is: {vol.status}.")
-    if vol.migration_status not in _ACTIVE_OK:
-        raise InvalidVolume(reason=f"Volume {vol.id} is already part of an active migration.")
-    if db.snapshots_of(vol.id):
-        raise InvalidVolume(reason=f"Volume {vol.id} must not have snapshots.")
-    if vol.group_id:
-        raise InvalidVolume(reason=f"Volume {vol.id} must not be part of a group.")
     svc = cloud.volume_services.get(extract_host(host) or host)
     if svc is None or not svc.running:
         raise HTTPError(400, f"Invalid host: No available service named '{host}'")
-    if extract_host(host) == extract_host(vol.host or "") and (
-            extract_host(host, "pool") is None or host == vol.host):
-        raise HTTPError(400, "Invalid host: Destination host must be different than the "
-                             "current host.")
+    # Cinder compares the given string with the volume's host; a bare host@backend
+    # naming the volume's own backend is refused here too (a generic copy onto the
+    # same volume group would collide with the source LV).
+    same = host == vol.host or extract_host(host) == extract_host(vol.host or "")
+    if (vol.status not in (VolumeStatus.AVAILABLE, VolumeStatus.IN_USE)
+            or vol.migration_status not in _ACTIVE_OK or db.snapshots_of(vol.id)
+            or vol.group_id or vol.consistencygroup_id or same):
+        raise InvalidVolume(reason=f"Volume {vol.id} status must be available or in-use, "
+                                   "must not be migrating, have snapshots, be replicated, be "
+                                   "part of a group and destination host/cluster must be "
+                                   "different than the current one")
     vtype = db.volume_types.get(vol.volume_type_id or "")
     vol.previous_status = str(vol.status)
     db.transition(vol, MigrationStatus.STARTING, op=Op.MIGRATE, actor=ACTOR,
