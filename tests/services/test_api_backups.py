@@ -244,3 +244,23 @@ class TestDelete:
             return other.status, reset.status
 
         assert simulate(main).value == (404, 403)
+
+
+def test_a_failed_restore_into_a_volume_being_created_from_the_backup_leaves_error() -> None:
+    """3.47: the new volume was never usable, so it ends 'error' (not error_restoring)."""
+    async def main(cloud: Cloud) -> Any:
+        from cindersim import FaultRule  # noqa: PLC0415
+
+        tok, pid = cloud.token("demo"), cloud.project_id("demo")
+        vid = await _volume(cloud, tok, pid)
+        bid = (await _backup(cloud, tok, pid, vid)).json["backup"]["id"]
+        cloud.inject(FaultRule(op="restore"))
+        r = await cloud.request("POST", f"/v3/{pid}/volumes", token=tok,
+                                json={"volume": {"backup_id": bid}},
+                                headers={"OpenStack-API-Version": "volume 3.47"})
+        await cloud.settle()
+        new = cloud.db.volumes[r.json["volume"]["id"]]
+        crashes = [e for e in cloud.trace.events if e.kind == "bus.error"]
+        return str(new.status), str(cloud.db.backups[bid].status), crashes
+
+    assert simulate(main).value == ("error", "available", [])

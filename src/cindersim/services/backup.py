@@ -251,8 +251,13 @@ class BackupService:
         except CinderException as exc:
             if info is not None:
                 await self._safe_detach(vol, info)
-            db.transition(vol, VolumeStatus.ERROR_RESTORING, op=Op.BACKUP_RESTORE,
-                          actor=self.actor, reason=f"{type(exc).__name__}: {exc}")
+            # A volume being created from the backup (3.47) was never usable: 'error'.
+            # A restore target goes 'error_restoring' (the reference notes that Cinder's
+            # own check for a new volume compares the wrong object, so this is what it does).
+            failed = (VolumeStatus.ERROR if vol.status == VolumeStatus.CREATING
+                      else VolumeStatus.ERROR_RESTORING)
+            db.transition(vol, failed, op=Op.BACKUP_RESTORE, actor=self.actor,
+                          reason=f"{type(exc).__name__}: {exc}")
             db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
             return
         await self._safe_detach(vol, info)
