@@ -13,12 +13,15 @@ MiB/s); they are a model to be tuned by scenario files, not measurements.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+import asyncio
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-__all__ = ["CostModel", "Meter", "OpRecorder"]
+if TYPE_CHECKING:
+    from ..trace import Trace
+
+__all__ = ["CostModel", "Meter", "OpRecorder", "trace_recorder"]
 
 MiB = 1024 * 1024
 
@@ -117,13 +120,25 @@ class Meter:
         pending, self._pending = self._pending, 0.0
         return pending
 
+    async def spend(self) -> None:
+        """Sleep, in virtual time, through what was charged since the last take."""
+        cost = self.take()
+        if cost > 0:
+            await asyncio.sleep(cost)
+
     def bind(self, record: OpRecorder | None) -> None:
         """Route future reports to *record* (the volume service does this at start)."""
         self._record = record
 
 
-def null_recorder() -> Callable[..., None]:  # pragma: no cover - convenience
-    def _ignore(*_args: Any, **_kw: Any) -> None:
-        return None
+def trace_recorder(trace: Trace, host: str) -> OpRecorder:
+    """An :class:`OpRecorder` writing each backend operation to *trace* as one
+    ``backend`` event (actor: the component, ``lvm``/``tgtadm``/...; target: *host*)."""
+    def record(component: str, op: str, summary: str, seconds: float,
+               detail: dict[str, Any]) -> None:
+        if trace.recording:
+            trace.emit_detail("backend", component, summary,
+                              {**detail, "op": op, "seconds": round(seconds, 9)},
+                              target=host)
 
-    return _ignore
+    return record

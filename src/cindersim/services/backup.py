@@ -25,14 +25,13 @@ create/delete flows would only add noise to the trace.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..backends.backup_driver import BackupRef, ChunkedBackupDriver, backup_chain
 from ..backends.blocks import GiB
-from ..backends.costs import Meter
+from ..backends.costs import Meter, trace_recorder
 from ..backends.iscsi import IscsiInitiator
 from ..backends.objectstore import ObjectStore
 from ..bus import Consumer, Message, Target
@@ -61,7 +60,7 @@ class BackupService:
         self.host = str(sim_opts["backup_host"])
         self.actor = ACTOR
         self.availability_zone = str(opts["storage_availability_zone"])
-        self.meter = Meter(cloud.config.costs, record=self._record_backend_op)
+        self.meter = Meter(cloud.config.costs, record=trace_recorder(cloud.trace, self.host))
         posix = "posix" in str(opts["backup_driver"]) or "nfs" in str(opts["backup_driver"])
         capacity = int(sim_opts["object_store_capacity_gb"]) * GiB or None
         self.store = ObjectStore(self.meter, flavour="posix" if posix else "swift",
@@ -109,20 +108,6 @@ class BackupService:
             raise NotImplementedError(f"cinder-backup has no method {msg.method}")
         return await method(**msg.args)
 
-    def _record_backend_op(self, component: str, op: str, summary: str, seconds: float,
-                           detail: dict[str, Any]) -> None:
-        trace = self.cloud.trace
-        if trace.recording:
-            trace.emit_detail("backend", component, summary,
-                              {**detail, "op": op, "seconds": round(seconds, 9)},
-                              target=self.host)
-
-    async def _spend(self) -> None:
-        """Sleep through what the backend operations of the last step cost."""
-        cost = self.meter.take()
-        if cost > 0:
-            await asyncio.sleep(cost)
-
     def _driver_call(self, call: str, resource: str) -> None:
         if self.cloud.trace.recording:
             self.cloud.trace.emit("driver", self.actor, f"backup driver.{call}",
@@ -139,13 +124,13 @@ class BackupService:
         try:
             self.initiator.connect_volume(info["data"])
         finally:
-            await self._spend()
+            await self.meter.spend()
         return info
 
     async def _detach(self, vol: Volume, info: dict[str, Any]) -> None:
         cloud = self.cloud
         self.initiator.disconnect_volume(info["data"])
-        await self._spend()
+        await self.meter.spend()
         target = Target("cinder-volume", extract_host(vol.host or ""))
         await cloud.bus.call(self.actor, target, "terminate_connection", volume_id=vol.id,
                              connector=self.connector, force=False)
@@ -191,7 +176,7 @@ class BackupService:
                     parent=parent, name=backup.display_name,
                     description=backup.display_description, on_prepared=prepared)
             finally:
-                await self._spend()
+                await self.meter.spend()
             backup.container = result.container
             backup.service_metadata = result.service_metadata
             backup.object_count = result.object_count
@@ -247,7 +232,7 @@ class BackupService:
             try:
                 self.driver.restore(chain, cloud.volume_data(vol.id), volume_id=vol.id)
             finally:
-                await self._spend()
+                await self.meter.spend()
         except CinderException as exc:
             if info is not None:
                 await self._safe_detach(vol, info)
@@ -285,7 +270,7 @@ class BackupService:
             try:
                 self.driver.delete_backup(self._ref(backup.id))
             finally:
-                await self._spend()
+                await self.meter.spend()
         except CinderException as exc:
             backup.fail_reason = f"{type(exc).__name__}: {exc}"
             db.transition(backup, BackupStatus.ERROR, op=Op.BACKUP_DELETE, actor=self.actor,

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..backends.blocks import GiB, MiB
-from ..backends.costs import Meter
+from ..backends.costs import Meter, trace_recorder
 from ..backends.lvm import VolumeGroup
 from ..backends.lvm_iscsi import LVMConfig, LVMVolumeDriver
 from ..bus import Consumer, Message
@@ -53,7 +53,7 @@ class VolumeService:
         self.host = backend.service_host
         self.actor = f"cinder-volume:{self.host}"
         self.availability_zone = cloud.config.backend_az(backend)
-        self.meter = Meter(cloud.config.costs, record=self._record_backend_op)
+        self.meter = Meter(cloud.config.costs, record=trace_recorder(cloud.trace, self.host))
         opts = backend.options
         self.vg = VolumeGroup(opts["volume_group"],
                               pvs=(("/dev/sdb", opts["vg_size_gb"] * GiB),),
@@ -161,15 +161,5 @@ class VolumeService:
             if cost > 0:
                 await asyncio.sleep(cost)
             raise
-        cost = self.meter.take()
-        if cost > 0:
-            await asyncio.sleep(cost)
+        await self.meter.spend()
         return result
-
-    def _record_backend_op(self, component: str, op: str, summary: str, seconds: float,
-                           detail: dict[str, Any]) -> None:
-        trace = self.cloud.trace
-        if trace.recording:
-            trace.emit_detail("backend", component, summary,
-                              {**detail, "op": op, "seconds": round(seconds, 9)},
-                              target=self.host)

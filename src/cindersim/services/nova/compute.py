@@ -37,7 +37,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ...backends.costs import Meter
+from ...backends.costs import Meter, trace_recorder
 from ...backends.iscsi import IscsiInitiator, Session
 from ...bus import Consumer, Message
 from ...errors import CinderException
@@ -67,7 +67,8 @@ class ComputeManager:
         self.ip = ip
         self.actor = f"nova-compute:{host}"
         self.initiator_name = f"iqn.1994-05.com.redhat:{host}"
-        self.meter = Meter(self.cloud.config.costs, record=self._record)
+        self.meter = Meter(self.cloud.config.costs,
+                           record=trace_recorder(self.cloud.trace, self.host))
         self.initiator = IscsiInitiator(self.cloud.iscsi_network, host, self.initiator_name,
                                         self.meter)
         self.driver = LibvirtDriver(self.cloud, host, self.initiator, self.meter)
@@ -100,19 +101,6 @@ class ComputeManager:
         if method is None:
             raise NotImplementedError(f"nova-compute has no method {msg.method}")
         return await method(**msg.args)
-
-    def _record(self, component: str, op: str, summary: str, seconds: float,
-                detail: dict[str, Any]) -> None:
-        trace = self.cloud.trace
-        if trace.recording:
-            trace.emit_detail("backend", component, summary,
-                              {**detail, "op": op, "seconds": round(seconds, 9)},
-                              target=self.host)
-
-    async def _spend(self) -> None:
-        cost = self.meter.take()
-        if cost > 0:
-            await asyncio.sleep(cost)
 
     def _lock(self, instance_uuid: str) -> asyncio.Lock:
         lock = self._locks.get(instance_uuid)
@@ -179,9 +167,9 @@ class ComputeManager:
                 try:
                     session = self.driver.connect_volume(bdm.connection_info)
                 finally:
-                    await self._spend()
+                    await self.meter.spend()
                 self.driver.attach_device(inst.uuid, _target(bdm), bdm.volume_id, session)
-                await self._spend()
+                await self.meter.spend()
                 await self.cinder.attachment_complete(ctx, bdm.attachment_id)
             except (NovaError, CinderException) as exc:
                 self._log(f"attach of volume {bdm.volume_id} failed: {exc}", inst,
@@ -189,7 +177,7 @@ class ComputeManager:
                 if session is not None and bdm.connection_info is not None:
                     self.driver.detach_device(inst.uuid, _target(bdm))
                     self.driver.disconnect_volume(bdm.connection_info)
-                    await self._spend()
+                    await self.meter.spend()
                 await self._delete_attachment(ctx, inst, bdm)
                 inst.bdms.remove(bdm)
 
@@ -204,10 +192,10 @@ class ComputeManager:
             if bdm is None:
                 return
             self.driver.detach_device(inst.uuid, _target(bdm))
-            await self._spend()
+            await self.meter.spend()
             if bdm.connection_info is not None:
                 self.driver.disconnect_volume(bdm.connection_info)
-                await self._spend()
+                await self.meter.spend()
             await self._delete_attachment(ctx, inst, bdm)
             inst.bdms.remove(bdm)
 
@@ -303,7 +291,7 @@ class ComputeManager:
         if not inst.is_volume_backed:
             path = self.driver.create_root_disk(inst.uuid, inst.image_ref or None,
                                                 inst.flavor.disk)
-            await self._spend()
+            await self.meter.spend()
             disks.append(GuestDisk("vda", "file", path, data=self.driver.local_disks[path]))
         for bdm in inst.volume_bdms():
             assert bdm.connection_info is not None
@@ -311,12 +299,12 @@ class ComputeManager:
             try:
                 session = self.driver.connect_volume(bdm.connection_info)
             finally:
-                await self._spend()
+                await self.meter.spend()
             disks.append(GuestDisk(_target(bdm), "block", f"/dev/{session.device}",
                                    volume_id=bdm.volume_id, session=session))
         disks.sort(key=lambda d: (len(d.target), d.target))
         self.driver.spawn(inst.uuid, inst.instance_name, disks)
-        await self._spend()
+        await self.meter.spend()
 
     # --- terminate ------------------------------------------------------------------------
     async def terminate_instance(self, *, ctx: NovaContext, instance_uuid: str) -> None:
@@ -330,7 +318,7 @@ class ComputeManager:
             for bdm in inst.volume_bdms():
                 if bdm.connection_info is not None:
                     self.driver.disconnect_volume(bdm.connection_info)
-            await self._spend()
+            await self.meter.spend()
             for bdm in inst.volume_bdms():
                 await self._delete_attachment(ctx, inst, bdm)
             # _cleanup_volumes: only the ones marked delete_on_termination.
@@ -358,14 +346,14 @@ class ComputeManager:
             nova.set_state(inst, self.actor, task_state="image_pending_upload")
             try:
                 data = self.driver.snapshot(inst.uuid)
-                await self._spend()
+                await self.meter.spend()
                 nova.set_state(inst, self.actor, task_state="image_uploading")
                 nbytes = data.written() * 32768
                 self.meter.charge("glance", "image upload", self.meter.costs.transfer(
                     nbytes, self.meter.costs.object_bandwidth),
                     f"uploaded snapshot image {image_id[:8]} ({nbytes} bytes)",
                     image_id=image_id, bytes=nbytes)
-                await self._spend()
+                await self.meter.spend()
                 self.cloud.glance.upload(image_id, data)
             except Exception:
                 self.cloud.glance.kill(image_id)
