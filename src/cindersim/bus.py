@@ -242,6 +242,26 @@ class Bus:
             c.start()
         return c
 
+    def serve(self, topic: str, methods: Mapping[str, Callable[..., Awaitable[Any]]], *,
+              server: str | None = None, name: str | None = None,
+              start: bool = True) -> Consumer:
+        """Consume *topic* with an RPC dispatcher: ``methods[msg.method](**msg.args)``.
+
+        This is oslo.messaging's RPC server over an endpoint: the table is read at
+        each message, so methods added later (a flow installed after start) are
+        served; an unknown method raises at the caller, as oslo's
+        ``UnsupportedVersion``/``NoSuchMethod`` would.
+        """
+        label = name or (topic if server is None else f"{topic}@{server}")
+
+        async def dispatch(msg: Message) -> Any:
+            method = methods.get(msg.method)
+            if method is None:
+                raise NotImplementedError(f"{label} has no method {msg.method}")
+            return await method(**msg.args)
+
+        return self.consume(topic, dispatch, server=server, name=label, start=start)
+
     def _queue(self, name: str) -> _Queue:
         q = self._queues.get(name)
         if q is None:

@@ -34,7 +34,7 @@ from ..backends.blocks import GiB
 from ..backends.costs import Meter, trace_recorder
 from ..backends.iscsi import IscsiInitiator
 from ..backends.objectstore import ObjectStore
-from ..bus import Consumer, Message, Target
+from ..bus import Consumer, Target
 from ..db import EPOCH, Backup, Volume
 from ..errors import CinderException
 from ..states import BackupStatus, Op, SnapshotStatus, VolumeStatus
@@ -93,20 +93,14 @@ class BackupService:
 
     def start(self) -> None:
         if self.consumer is None:
-            self.consumer = self.cloud.bus.consume(TOPIC, self._dispatch, server=self.host,
-                                                   name=self.actor)
+            self.consumer = self.cloud.bus.serve(TOPIC, self.methods, server=self.host,
+                                                 name=self.actor)
         else:
             self.consumer.start()
 
     def stop(self) -> None:
         if self.consumer is not None:
             self.consumer.stop()
-
-    async def _dispatch(self, msg: Message) -> Any:
-        method = self.methods.get(msg.method)
-        if method is None:
-            raise NotImplementedError(f"cinder-backup has no method {msg.method}")
-        return await method(**msg.args)
 
     def _driver_call(self, call: str, resource: str) -> None:
         if self.cloud.trace.recording:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..bus import Consumer, Message, Target
+from ..bus import Consumer, Target
 from ..states import Op, SnapshotStatus, VolumeStatus
 from .filters import (
     RequestSpec,
@@ -66,20 +66,14 @@ class SchedulerService:
     def start(self) -> None:
         """Start consuming (and register the services the scheduler knows of)."""
         if self.consumer is None:
-            self.consumer = self.cloud.bus.consume(TOPIC, self._dispatch, server="scheduler-1",
-                                                   name=ACTOR)
+            self.consumer = self.cloud.bus.serve(TOPIC, self.handlers, server="scheduler-1",
+                                                 name=ACTOR)
         else:
             self.consumer.start()
 
     def stop(self) -> None:
         if self.consumer is not None:
             self.consumer.stop()
-
-    async def _dispatch(self, msg: Message) -> Any:
-        handler = self.handlers.get(msg.method)
-        if handler is None:
-            raise NotImplementedError(f"cinder-scheduler has no method {msg.method}")
-        return await handler(**msg.args)
 
     # --- capability reports ----------------------------------------------------------
     async def update_service_capabilities(self, *, service_name: str, host: str,

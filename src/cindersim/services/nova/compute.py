@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...backends.costs import Meter, trace_recorder
 from ...backends.iscsi import IscsiInitiator, Session
-from ...bus import Consumer, Message
+from ...bus import Consumer
 from ...errors import CinderException
 from .cinder import CinderClient
 from .hypervisor import GuestDisk, LibvirtDriver, next_device_name
@@ -87,20 +87,14 @@ class ComputeManager:
     # --- lifecycle and plumbing -----------------------------------------------------------
     def start(self) -> None:
         if self.consumer is None:
-            self.consumer = self.cloud.bus.consume(TOPIC, self._dispatch, server=self.host,
-                                                   name=self.actor)
+            self.consumer = self.cloud.bus.serve(TOPIC, self.methods, server=self.host,
+                                                 name=self.actor)
         else:
             self.consumer.start()
 
     def stop(self) -> None:
         if self.consumer is not None:
             self.consumer.stop()
-
-    async def _dispatch(self, msg: Message) -> Any:
-        method = self.methods.get(msg.method)
-        if method is None:
-            raise NotImplementedError(f"nova-compute has no method {msg.method}")
-        return await method(**msg.args)
 
     def _lock(self, instance_uuid: str) -> asyncio.Lock:
         lock = self._locks.get(instance_uuid)
