@@ -126,16 +126,19 @@ class CloudStateMachine(RuleBasedStateMachine):
         self.stopped: set[str] = set()
         self.faults_injected = 0
         self._instances = 0
+        self._failed = False
 
     def teardown(self) -> None:
         try:
-            self.settle()
-            self.check_all()
+            if not self._failed:  # one failure, reported once (Hypothesis shrinks each)
+                self.settle()
+                self.check_all()
         finally:
             self.sim.close()
 
     # --- plumbing ------------------------------------------------------------------------
     def fail(self, problems: Sequence[str]) -> None:
+        self._failed = True
         raise AssertionError("invariants broken:\n  " + "\n  ".join(problems) +
                              "\n\nReplay these steps with:\n\n" + self.log.script())
 
