@@ -498,3 +498,49 @@ class LvmMachine(RuleBasedStateMachine):
 TestLvmMachine = LvmMachine.TestCase
 TestLvmMachine.settings = settings(max_examples=80, stateful_step_count=40, deadline=None,
                                    suppress_health_check=[HealthCheck.too_slow])
+
+
+class TestVgExtendReduce:
+    """Operators grow and shrink a VG with vgextend / vgreduce (the capacity what-if)."""
+
+    def test_vgextend_adds_free_extents_and_vgreduce_removes_an_unused_pv(self) -> None:
+        from cindersim.backends.costs import Meter  # noqa: PLC0415
+        from cindersim.backends.lvm import VolumeGroup  # noqa: PLC0415
+
+        vg = VolumeGroup(meter=Meter())
+        total, free = vg.extent_count, vg.free_count
+        vg.vgextend("/dev/sdc", 10 * 1024**3)
+        assert vg.extent_count == total + (10 * 1024**3 - 1024**2) // (4 * 1024**2)
+        assert vg.free_count - free == vg.extent_count - total
+        vg.vgreduce("/dev/sdc")
+        assert (vg.extent_count, vg.free_count) == (total, free)
+
+    def test_a_pv_in_use_or_the_last_pv_cannot_be_removed(self) -> None:
+        import pytest  # noqa: PLC0415
+
+        from cindersim.backends.costs import Meter  # noqa: PLC0415
+        from cindersim.backends.lvm import VolumeGroup  # noqa: PLC0415
+        from cindersim.errors import ProcessExecutionError  # noqa: PLC0415
+
+        vg = VolumeGroup(pvs=(("/dev/sdb", 4 * 1024**3),), meter=Meter())
+        vg.vgextend("/dev/sdc", 4 * 1024**3)
+        vg.lvcreate("volume-a", "6g")  # spills onto /dev/sdc
+        with pytest.raises(ProcessExecutionError, match="still in use"):
+            vg.vgreduce("/dev/sdc")
+        with pytest.raises(ProcessExecutionError, match="already in volume group"):
+            vg.vgextend("/dev/sdc", 1024**3)
+
+
+def test_set_capacity_grows_a_thin_pool_with_the_vg() -> None:
+    from cindersim import Cloud, simulate  # noqa: PLC0415
+
+    async def main(cloud: Cloud) -> tuple[float, float]:
+        svc = next(iter(cloud.volume_services.values()))
+        before = svc.driver.get_volume_stats(refresh=True)["pools"][0]["total_capacity_gb"]
+        svc.set_capacity(200)
+        after = svc.driver.get_volume_stats(refresh=True)["pools"][0]["total_capacity_gb"]
+        return before, after
+
+    before, after = simulate(main).value
+    assert before == 95.0
+    assert 189 < after < 191  # the pool grew by 95% of the added 100 GiB

@@ -488,6 +488,41 @@ class VolumeGroup:
         self.meter.charge("lvm", "vgs", self.meter.costs.vg_scan, f"vgs {self.name}")
         return self.vg_report()
 
+    def vgextend(self, device: str, size: int) -> None:
+        """``vgextend <vg> <device>``: add a PV of *size* bytes; its extents become free.
+
+        lvm2 refuses a device that already belongs to the VG.
+        """
+        cmd = f"vgextend {self.name} {device}"
+        if any(pv.name == device for pv in self._pvs):
+            raise self._error(cmd, f"Physical volume '{device}' is already in volume group "
+                                   f"'{self.name}'")
+        pe = max(size - PE_START, 0) // self.extent_size
+        self._pvs.append(_PV(name=device, dev_size=size, pe_count=pe))
+        self._free += pe
+        self.meter.charge("lvm", "vgextend", self.meter.costs.lvextend, cmd, pv=device,
+                          extents=pe)
+
+    def vgreduce(self, device: str) -> None:
+        """``vgreduce <vg> <device>``: remove a PV no LV uses (lvm2 refuses one in use)."""
+        cmd = f"vgreduce {self.name} {device}"
+        idx = next((i for i, pv in enumerate(self._pvs) if pv.name == device), None)
+        if idx is None:
+            raise self._error(cmd, f"Physical Volume \"{device}\" not found in Volume Group "
+                                   f"\"{self.name}\".")
+        pv = self._pvs[idx]
+        if pv.alloc or len(self._pvs) == 1:
+            raise self._error(cmd, f"Physical volume \"{device}\" still in use")
+        # LV segments index PVs by position: only a trailing PV can go without renumbering.
+        if idx != len(self._pvs) - 1:
+            raise self._error(cmd, f"Physical volume \"{device}\" still in use")
+        self._pvs.pop()
+        self._free -= pv.pe_count
+        self.meter.charge("lvm", "vgreduce", self.meter.costs.lvextend, cmd, pv=device)
+
+    def pv_names(self) -> list[str]:
+        return [pv.name for pv in self._pvs]
+
     def lvs(self, lv_name: str | None = None, *, all_lvs: bool = False) -> list[LvReport]:
         """``lvs [-a] <vg>[/<lv>]``; an unknown LV gives an empty list (brick's "not found")."""
         target = self.name if lv_name is None else f"{self.name}/{lv_name}"

@@ -371,6 +371,11 @@ async def _start_service(run: _Run, step: Step) -> None:
     _service(run.cloud, str(step.params["service"])).start()
 
 
+async def _set_capacity(run: _Run, step: Step) -> None:
+    svc = _service(run.cloud, f"cinder-volume:{step.params['backend']}")
+    svc.set_capacity(int(step.params["vg_size_gb"]))
+
+
 _VOL = Param("label:volume", required=True)
 #: The users a step can act as (the default identity's: admin, and two members).
 USERS = ("admin", "demo", "alt_demo")
@@ -451,9 +456,10 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
                "volume": _VOL, "to": Param("str", choices=USERS), "name": Param("str"),
                "no_snapshots": Param("bool"), "accept": Param("bool")}, produces="transfer",
            run=_transfer, needs=("POST /volume-transfers", "POST /volume-transfers/x/accept")),
-    Action("set_capacity", None, "change a backend's capacity", {
-        "backend": Param("str", required=True), "vg_size_gb": Param("int", required=True)},
-        missing="the LVM model has no vgextend/vgreduce yet"),
+    Action("set_capacity", None, "an operator grows (vgextend) or shrinks (vgreduce) a "
+           "backend's volume group", {
+               "backend": Param("str", required=True),
+               "vg_size_gb": Param("int", required=True)}, run=_set_capacity),
 )}
 
 #: The documented flows and the actions that drive them (``cindersim flows``).

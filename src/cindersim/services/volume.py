@@ -132,6 +132,36 @@ class VolumeService:
                               timestamp=self.cloud.sim.now(),
                               availability_zone=self.availability_zone)
 
+    # --- what-ifs ---------------------------------------------------------------------------
+    def set_capacity(self, vg_size_gb: int) -> None:
+        """An operator grows or shrinks the volume group to *vg_size_gb* GiB of PVs.
+
+        Growing adds a PV (``vgextend``) and, on a thin backend, grows the pool by
+        95% of the new space, as Cinder sized it at setup (the rest is left for
+        metadata).  Shrinking removes trailing PVs no LV uses (``vgreduce``); a
+        PV in use cannot go, as in LVM.  The scheduler learns of it with the next
+        capability report (``backend_stats_polling_interval``), as in Cinder.
+        """
+        vg = self.vg
+        sizes = [r.pv_size for r in vg.pv_reports()]
+        current = sum(sizes)
+        target = vg_size_gb * GiB
+        if target > current:
+            free_before = vg.free_count
+            device = f"/dev/sd{chr(ord('b') + len(sizes))}"
+            vg.vgextend(device, target - current)
+            if self.driver.lvm_type == "thin":
+                added = vg.free_count - free_before
+                pool = vg.lv_report(self.driver.pool_name)
+                vg.lvextend(self.driver.pool_name,
+                            pool.lv_size + int(added * 0.95) * vg.extent_size)
+        else:
+            for device in reversed(vg.pv_names()):
+                if sum(r.pv_size for r in vg.pv_reports()) <= target:
+                    break
+                vg.vgreduce(device)
+        self.meter.take()
+
     # --- dispatch and driver calls ------------------------------------------------------------
     async def _dispatch(self, msg: Message) -> Any:
         method = self.methods.get(msg.method)
