@@ -72,6 +72,7 @@ CONNECTOR = {"initiator": "iqn.1994-05.com.redhat:compute-1", "ip": "192.168.122
              "host": "compute-1", "platform": "x86_64", "os_type": "linux",
              "multipath": False}
 V344 = {"OpenStack-API-Version": "volume 3.44"}
+V347 = {"OpenStack-API-Version": "volume 3.47"}
 BLOCKS_PER_GIB = GiB // BLOCK_SIZE
 
 
@@ -98,6 +99,7 @@ class CloudStateMachine(RuleBasedStateMachine):
     snapshots = Bundle("snapshots")
     backups = Bundle("backups")
     attachments = Bundle("attachments")
+    servers = Bundle("servers")
 
     def __init__(self) -> None:
         super().__init__()
@@ -242,6 +244,39 @@ class CloudStateMachine(RuleBasedStateMachine):
             self.expected_from_source[vid] = (snap, expected)
         return vid
 
+    @rule(target=volumes, bid=backups)
+    def volume_from_backup(self, bid: str) -> Any:
+        """POST /volumes with backup_id (3.47): the new volume holds the backup's data."""
+        user = self.owner[bid]
+        r = self.api("POST", self.url(user, "/volumes"), {"volume": {"backup_id": bid}},
+                     user=user, headers=V347)
+        if r.status != 202:
+            return multiple()
+        vid = r.json["volume"]["id"]
+        self.owner[vid] = user
+        if bid in self.backup_content:
+            self.expected_from_source[vid] = (bid, self.backup_content[bid][0])
+        return vid
+
+    @rule(vid=volumes)
+    def transfer_volume(self, vid: str) -> None:
+        """The owner offers the volume, the other project accepts it with the auth_key."""
+        user = self.owner[vid]
+        other = next(u for u in self.users if u != user)
+        r = self.api("POST", self.url(user, "/os-volume-transfer"),
+                     {"transfer": {"volume_id": vid}}, user=user)
+        if r.status != 202:
+            return
+        tid, key = r.json["transfer"]["id"], r.json["transfer"]["auth_key"]
+        r = self.api("POST", self.url(other, f"/os-volume-transfer/{tid}/accept"),
+                     {"accept": {"auth_key": key}}, user=other)
+        if r.status == 202:
+            self.owner[vid] = other
+            for snap in self.cloud.db.snapshots_of(vid):
+                self.owner[snap.id] = other
+        else:
+            self.api("DELETE", self.url(user, f"/os-volume-transfer/{tid}"), user=user)
+
     @rule(vid=volumes, how=st.sampled_from(["normal", "cascade", "force"]))
     def delete_volume(self, vid: str, how: str) -> None:
         user = self.owner[vid]
@@ -331,6 +366,50 @@ class CloudStateMachine(RuleBasedStateMachine):
         for new_vid, (source, _) in list(self.expected_from_source.items()):
             if source == vol.id:
                 del self.expected_from_source[new_vid]
+
+    # --- servers (Nova) ---------------------------------------------------------------------
+    @rule(target=servers, user=st.sampled_from(users),
+          root=st.one_of(st.none(), volumes))
+    def boot_server(self, user: str, root: str | None) -> Any:
+        """Boot from the cirros image (an ephemeral disk) or from a volume (which must be
+        bootable, and outlives the server)."""
+        server: dict[str, Any] = {"name": "vm", "flavorRef": "1"}
+        if root is not None:
+            if self.owner.get(root) != user:
+                return multiple()
+            server["block_device_mapping_v2"] = [{
+                "boot_index": 0, "uuid": root, "source_type": "volume",
+                "destination_type": "volume", "delete_on_termination": False}]
+        else:
+            image = self.cloud.glance.find("cirros-0.6.2", None, admin=True)
+            server["imageRef"] = image.id if image is not None else "cirros-0.6.2"
+        r = self.api("POST", "/compute/v2.1/servers", {"server": server}, user=user)
+        if r.status != 202:
+            return multiple()
+        sid = r.json["server"]["id"]
+        self.owner[sid] = user
+        return sid
+
+    @rule(sid=consumes(servers))
+    def delete_server(self, sid: str) -> None:
+        self.api("DELETE", f"/compute/v2.1/servers/{sid}", user=self.owner[sid])
+
+    @rule(sid=servers, vid=volumes)
+    def attach_to_server(self, sid: str, vid: str) -> None:
+        """Nova's attach flow: reserve, connector, export, iSCSI login, /dev/vdX, complete."""
+        user = self.owner[sid]
+        if self.owner.get(vid) != user:
+            return
+        self.api("POST", f"/compute/v2.1/servers/{sid}/os-volume_attachments",
+                 {"volumeAttachment": {"volumeId": vid}}, user=user)
+
+    @rule(sid=servers, vid=volumes)
+    def detach_from_server(self, sid: str, vid: str) -> None:
+        user = self.owner[sid]
+        if self.owner.get(vid) != user:
+            return
+        self.api("DELETE", f"/compute/v2.1/servers/{sid}/os-volume_attachments/{vid}",
+                 user=user)
 
     # --- backups ----------------------------------------------------------------------------
     @rule(target=backups, vid=volumes, incremental=st.booleans(), force=st.booleans())

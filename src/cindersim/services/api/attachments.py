@@ -41,7 +41,16 @@ from ...errors import CinderException, InvalidVolume, NotAuthorized, ResourceCon
 from ...states import AttachStatus, Op, VolumeStatus
 from ..host_manager import extract_host
 from ..volume_attach import finish_detach
-from .common import admin, body_of, check_keys, enforce, invalid_field, paginate, read_scope
+from .common import (
+    admin,
+    body_of,
+    check_keys,
+    enforce,
+    invalid_field,
+    list_body,
+    paginate,
+    read_scope,
+)
 from .router import route
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
@@ -215,10 +224,8 @@ async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiRespons
     page, links = paginate(api, req, atts, collection="attachments", field=_field,
                            ident=lambda a: a.id, sort_fields=_SORT_FIELDS)
     view = attachment_detail if detail else attachment_summary
-    body: dict[str, Any] = {"attachments": [view(a) for a in page]}
-    if links:
-        body["attachments_links"] = links
-    return ApiResponse(200, body)
+    return ApiResponse(200, list_body(req, "attachments", [view(a) for a in page], links,
+                                      len(atts), countable=False))
 
 
 @route("GET", "/attachments", min_version=NEW_ATTACH)

@@ -26,6 +26,7 @@ from .common import (
     enforce,
     invalid_field,
     link,
+    list_body,
     opt_bool,
     opt_metadata,
     opt_str,
@@ -150,12 +151,8 @@ async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiRespons
     page, links = paginate(api, req, items, collection="backups/detail" if detail else "backups",
                            field=field, ident=lambda b: b.id, sort_fields=_SORT_FIELDS)
     view = backup_detail if detail else backup_summary
-    body: dict[str, Any] = {"backups": [view(api, req, b) for b in page]}
-    if links:
-        body["backups_links"] = links
-    if req.at_least("3.45") and req.q_bool("with_count"):
-        body["count"] = len(items)
-    return ApiResponse(200, body)
+    return ApiResponse(200, list_body(req, "backups", [view(api, req, b) for b in page], links,
+                                      len(items)))
 
 
 @route("GET", "/backups")

@@ -305,3 +305,15 @@ def _sortable(value: Any) -> tuple[int, Any]:
     if isinstance(value, (int, float)):
         return (1, value)
     return (2, str(value))
+
+
+def list_body(req: ApiRequest, key: str, views: list[Any], links: list[dict[str, str]],
+              total: int, *, countable: bool = True) -> dict[str, Any]:
+    """A list response as Cinder's view builders make it: ``{key: [...]}``, the
+    ``<key>_links`` next link when there is more, and ``count`` (3.45, ``with_count``)."""
+    body: dict[str, Any] = {key: views}
+    if links:
+        body[f"{key}_links"] = links
+    if countable and req.at_least("3.45") and req.q_bool("with_count"):
+        body["count"] = total
+    return body

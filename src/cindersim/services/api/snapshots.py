@@ -42,6 +42,7 @@ from .common import (
     check_keys,
     enforce,
     invalid_field,
+    list_body,
     opt_bool,
     opt_metadata,
     opt_str,
@@ -189,12 +190,7 @@ async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiRespons
         items = [snapshot_detail(api, req, s) for s in page]
     else:
         items = [snapshot_summary(api, req, s) for s in page]
-    body: dict[str, Any] = {"snapshots": items}
-    if links:
-        body["snapshots_links"] = links
-    if req.at_least("3.45") and req.q_bool("with_count"):
-        body["count"] = len(snaps)
-    return ApiResponse(200, body)
+    return ApiResponse(200, list_body(req, "snapshots", items, links, len(snaps)))
 
 
 @route("GET", "/snapshots")

@@ -32,6 +32,7 @@ from .common import (
     check_keys,
     enforce,
     is_uuid_like,
+    list_body,
     opt_bool,
     opt_int,
     opt_metadata,
@@ -284,12 +285,8 @@ async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiRespons
     page, links = paginate(api, req, vols, collection="volumes/detail" if detail else "volumes",
                            field=_field, ident=lambda v: v.id, sort_fields=_SORT_FIELDS)
     view = volume_detail if detail else volume_summary
-    body: dict[str, Any] = {"volumes": [view(api, req, v) for v in page]}
-    if links:
-        body["volumes_links"] = links
-    if req.at_least("3.45") and req.q_bool("with_count"):
-        body["count"] = len(vols)
-    return ApiResponse(200, body)
+    return ApiResponse(200, list_body(req, "volumes", [view(api, req, v) for v in page], links,
+                                      len(vols)))
 
 
 @route("GET", "/volumes")
