@@ -100,7 +100,8 @@ class Cloud:
         self.scheduler.handlers["create_backup"] = self._schedule_backup
         self.started = False
         self.create_from_backup: Callable[..., Awaitable[Any]] | None = None
-        """Set by cinder-backup when present: POST /volumes with ``backup_id`` (3.47)."""
+        """POST /volumes with ``backup_id`` (3.47): the flow lives beside cinder-backup's
+        API and installs itself here (None in a cloud built without it)."""
         from .services.api import from_backup  # noqa: PLC0415
 
         from_backup.install(self)
