@@ -28,8 +28,8 @@ from ..filters import RequestSpec
 from ..quota import over_quota_error
 from .common import opt_int, opt_metadata, opt_str, read_scope
 from .views import volume_detail
-from .volumes import availability_zones, resolve_volume_type
-from .wsgi import ApiRequest, ApiResponse, HTTPError
+from .volumes import resolve_availability_zone, resolve_volume_type, spec_is_true
+from .wsgi import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:
     from ...cloud import Cloud
@@ -65,17 +65,7 @@ async def create_from_backup(api: ApiService, req: ApiRequest, body: dict[str, A
         raise InvalidInput(reason=f"Volume size '{size}'GB cannot be smaller than the backup "
                                   f"size {backup.size}GB. It must be >= backup size.")
     vtype = resolve_volume_type(api, req, opt_str(body, "volume_type"))
-    az = opt_str(body, "availability_zone")
-    zones = availability_zones(api)
-    default_az = cloud.config.default["default_availability_zone"] or \
-        cloud.config.default["storage_availability_zone"]
-    if az is None:
-        az = default_az
-    if az not in zones:
-        if cloud.config.default["allow_availability_zone_fallback"]:
-            az = default_az
-        else:
-            raise HTTPError(400, f"Availability zone '{az}' is invalid.")
+    az = resolve_availability_zone(api, opt_str(body, "availability_zone"))
     cloud.quota.check_per_volume(size, ctx.project_id)
     try:
         reservations = cloud.quota.reserve(ctx.project_id,
@@ -84,8 +74,7 @@ async def create_from_backup(api: ApiService, req: ApiRequest, body: dict[str, A
         raise over_quota_error(exc, "volumes", size) from exc
     name = opt_str(body, "name") or opt_str(body, "display_name")
     description = opt_str(body, "description") or opt_str(body, "display_description")
-    multiattach = str(vtype.extra_specs.get("multiattach", "")).strip().lower() in (
-        "<is> true", "true")
+    multiattach = spec_is_true(vtype.extra_specs.get("multiattach"))
     vol = Volume(id=cloud.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
                  size=size, availability_zone=az, display_name=name,
                  display_description=description, volume_type_id=vtype.id,

@@ -87,6 +87,21 @@ def _type_visible(vtype: VolumeType, req: ApiRequest) -> bool:
     return vtype.is_public or admin(req) or req.context.project_id in vtype.projects
 
 
+def resolve_availability_zone(api: ApiService, az: str | None) -> str:
+    """The requested zone, else ``default_availability_zone``/``storage_availability_zone``;
+    an unknown zone is a 400 unless ``allow_availability_zone_fallback``."""
+    opts = api.cloud.config.default
+    default_az = str(opts["default_availability_zone"] or opts["storage_availability_zone"])
+    if az is None:
+        az = default_az
+    if az not in availability_zones(api):
+        if opts["allow_availability_zone_fallback"]:
+            return default_az
+        # exception.InvalidAvailabilityZone: its own words, no "Invalid input" prefix.
+        raise HTTPError(400, f"Availability zone '{az}' is invalid.")
+    return az
+
+
 def availability_zones(api: ApiService) -> list[str]:
     """Zones with a volume service, in configuration order."""
     zones: list[str] = []
@@ -181,18 +196,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         vtype = db.get_volume_type(db.get_volume(snapshot.volume_id).volume_type_id or "")
     else:
         vtype = resolve_volume_type(api, req, vtype_ref)
-    zones = availability_zones(api)
-    default_az = cloud.config.default["default_availability_zone"] or \
-        cloud.config.default["storage_availability_zone"]
-    if az is None:
-        az = default_az
-    if az not in zones:
-        if cloud.config.default["allow_availability_zone_fallback"]:
-            az = default_az
-        else:
-            # exception.InvalidAvailabilityZone: its own words, no "Invalid input" prefix.
-            raise HTTPError(400, f"Availability zone '{az}' is invalid.")
-    multiattach = _spec_true(vtype.extra_specs.get("multiattach"))
+    az = resolve_availability_zone(api, az)
+    multiattach = spec_is_true(vtype.extra_specs.get("multiattach"))
     encrypted = bool(getattr(vtype, "encryption", None))
     cloud.quota.check_per_volume(size, ctx.project_id)
     try:
@@ -220,7 +225,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     return ApiResponse(202, {"volume": volume_detail(api, req, vol)})
 
 
-def _spec_true(value: Any) -> bool:
+def spec_is_true(value: Any) -> bool:
+    """An extra spec like ``multiattach='<is> True'`` read as a boolean."""
     return isinstance(value, str) and value.strip().lower() in {"<is> true", "true"}
 
 
