@@ -544,3 +544,24 @@ def test_set_capacity_grows_a_thin_pool_with_the_vg() -> None:
     before, after = simulate(main).value
     assert before == 95.0
     assert 189 < after < 191  # the pool grew by 95% of the added 100 GiB
+
+
+def test_lv_totals_equal_the_sums_over_lvs_rows() -> None:
+    """The capability report's shortcut must give what summing every ``lvs`` row gives."""
+    vg = VolumeGroup(pvs=[("/dev/sdb", 50 * GiB)], meter=Meter())
+    vg.lvcreate_thin_pool("cinder-volumes-pool", "40g")
+    vg.lvcreate_thin("thin-a", "3g", "cinder-volumes-pool")
+    vg.lvcreate_thin("thin-b", "1.5g", "cinder-volumes-pool")
+    vg.lvcreate("thick", "2g")
+    vg.lvcreate_snapshot("snap", "thick", "1g")
+    vg.lvextend("thin-a", "5g")
+    vg.lvremove("thin-b")
+    rows = vg.lv_reports()
+    count, pool_gb, others = vg.lv_totals()
+    assert count == len(rows) == 4
+    assert pool_gb == next(unit_g(r.lv_size) for r in rows if r.lv_name == "cinder-volumes-pool")
+    assert round(others, 2) == round(sum(unit_g(r.lv_size) for r in rows
+                                         if r.lv_name != "cinder-volumes-pool"), 2) == 5 + 2 + 1
+    vg.meter.take()
+    assert vg.lvs_totals() == (count, pool_gb, others)
+    assert vg.meter.take() == vg.meter.costs.vg_scan  # charged like any lvs

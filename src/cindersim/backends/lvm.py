@@ -475,6 +475,29 @@ class VolumeGroup:
             out.append(self._report(lv))
         return sorted(out, key=lambda r: r.lv_name.strip("[]"))
 
+    def lv_totals(self) -> tuple[int, float, float]:
+        """``(visible LVs, pool size, sum of the other LVs' sizes)``, GiB as ``lvs`` prints them.
+
+        What a caller summing every ``lvs`` row gets (each size rounded to two
+        places first, as Cinder parses the printed text), without building the
+        rows: a capability report of a backend with thousands of LVs runs every
+        60 s, so it must not cost thousands of report objects.
+        """
+        count = 0
+        pool_gb = 0.0
+        others = 0.0
+        extent = self.extent_size
+        for lv in self._lvs.values():
+            if lv.hidden:
+                continue
+            count += 1
+            size = lv.extents * extent if lv.kind == "cow" else lv.size
+            if lv.kind == "pool":
+                pool_gb = unit_g(size)
+            else:
+                others += unit_g(size)
+        return count, pool_gb, others
+
     def pv_reports(self) -> list[PvReport]:
         return [PvReport(pv_name=pv.name, vg_name=self.name,
                          pv_size=pv.pe_count * self.extent_size,
@@ -532,6 +555,11 @@ class VolumeGroup:
             return self.lv_reports(all_lvs=all_lvs)
         lv = self._lvs.get(lv_name)
         return [] if lv is None else [self._report(lv)]
+
+    def lvs_totals(self) -> tuple[int, float, float]:
+        """``lvs <vg>`` read only for its totals (see :meth:`lv_totals`); charged as ``lvs``."""
+        self.meter.charge("lvm", "lvs", self.meter.costs.vg_scan, f"lvs {self.name}")
+        return self.lv_totals()
 
     def pvs(self) -> list[PvReport]:
         self.meter.charge("lvm", "pvs", self.meter.costs.vg_scan, "pvs")

@@ -437,13 +437,7 @@ class LVMVolumeDriver:
         if self.lvm_type == "thin":
             # update_volume_group_info: every LV's printed size; the pool's own
             # size and data_percent come from a second lvs on the pool.
-            total = 0.0
-            provisioned = 0.0
-            for lv in vg.lvs():
-                if lv.lv_name == self.pool_name:
-                    total = unit_g(lv.lv_size)
-                else:
-                    provisioned += unit_g(lv.lv_size)
+            _, total, provisioned = vg.lvs_totals()
             provisioned = round(provisioned, 2)
             free = 0.0
             pool_rows = vg.lvs(self.pool_name)
@@ -455,7 +449,7 @@ class LVMVolumeDriver:
             total, free = vg_size, vg_free
             provisioned = round(total - free, 2)
         thin = self.lvm_type == "thin"
-        total_volumes = len(vg.lvs())
+        total_volumes = vg.lvs_totals()[0]
         pool = {
             "pool_name": self.backend_name,
             "total_capacity_gb": total,
