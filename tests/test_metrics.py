@@ -143,8 +143,9 @@ def test_exports_and_determinism(tmp_path: Path) -> None:
     assert len(rows) == creates
     assert {r["final"] for r in rows} == {"available"}
     paths = a.write(tmp_path / "out")
-    assert sorted(p.name for p in paths) == ["capacity.csv", "counts.csv", "latency.csv",
-                                             "metrics.json", "queues.csv"]
+    assert sorted(p.name for p in paths) == ["capacity.csv", "counts.csv", "errors.csv",
+                                             "latency.csv", "metrics.json", "queues.csv",
+                                             "summary.csv"]
     cap = list(csv.DictReader(io.StringIO((tmp_path / "out" / "capacity.csv").read_text())))
     assert len(cap) == len(a.samples)
     assert int(cap[-1]["volumes"]) == creates

@@ -24,6 +24,18 @@ From the events it derives:
   cinder-api: the over-quota fault), ``driver`` (a ``driver.error``, also per
   driver call), and every API response by status code.
 
+Per sample it also keeps **errors over time**: how many NoValidBackend, quota
+and driver errors happened in the interval that sample closes, so a chart shows
+when failures start.  :meth:`MetricsCollector.summary` condenses a run into
+scalars with stable names (:data:`SUMMARY_KEYS`) for one row of a sweep's CSV.
+
+Cost: the subscriber does constant work per event.  A sample is O(backends)
+plus, for thin backends, O(thin LVs) to sum their virtual sizes (what the
+driver's own stats do), so O(volumes) per sample; that is why the default
+sample period of a workload is coarse (about 200 samples per run).
+
+Times are virtual seconds on the simulation clock (0 when the cloud starts).
+
 Exports are stdlib ``csv``/``json`` with sorted keys, so equal runs give equal
 bytes.
 """
@@ -48,7 +60,38 @@ if TYPE_CHECKING:
     from .cloud import Cloud
     from .services.volume import VolumeService
 
-__all__ = ["BackendSample", "LatencySpan", "MetricsCollector", "Sample", "percentile"]
+__all__ = ["ERROR_REASONS", "LATENCY_OPS", "SUMMARY_KEYS", "BackendSample", "LatencySpan",
+           "MetricsCollector", "Sample", "is_metric_key", "percentile"]
+
+ERROR_REASONS = ("no_valid_backend", "quota", "driver")
+"""Counted as ``error.<reason>``: Cinder's NoValidBackend (the scheduler found no
+backend), an over-quota 413 from cinder-api, a driver call that raised."""
+
+LATENCY_OPS = ("volume.create", "volume.delete", "volume.extend", "volume.os-attach",
+               "snapshot.snapshot_create", "backup.backup_create")
+"""Operations whose latency :meth:`MetricsCollector.summary` always reports (the
+ones a workload drives); :meth:`MetricsCollector.latency` has every operation seen."""
+
+_LATENCY_STATS = ("count", "errors", "p50", "p95", "p99", "max")
+
+SUMMARY_KEYS: tuple[str, ...] = (
+    "workload_start_s", "end_s", "samples",
+    "requests", "requests.ok", "requests.failed", "scheduled",
+    *(f"error.{r}" for r in ERROR_REASONS),
+    "first_no_valid_backend_s", "first_error_s",
+    *(f"{op}.{stat}" for op in LATENCY_OPS for stat in _LATENCY_STATS),
+    "backends", "volumes", "capacity.total_gb", "capacity.free_gb",
+    "capacity.provisioned_gb", "capacity.allocated_gb", "capacity.min_free_gb",
+    "median_request_gb", "backends_full", "stranded_free_gb", "queue.peak",
+)
+"""The keys of :meth:`MetricsCollector.summary`, in column order (docs/workloads.md
+defines each)."""
+
+
+def is_metric_key(key: str) -> bool:
+    """A summary key, or a count key (``http.<status>``, ``error.<reason>``,
+    ``error.driver.<call>``, ``scheduled``): what ``[[expect]] metric`` may name."""
+    return key in SUMMARY_KEYS or key.startswith(("http.", "error."))
 
 SETTLED = frozenset({
     "available", "in-use", "error", "error_deleting", "error_extending", "error_restoring",
@@ -90,6 +133,8 @@ class Sample:
     time: float
     backends: tuple[BackendSample, ...]
     queues: tuple[tuple[str, int], ...]
+    errors: tuple[tuple[str, int], ...] = ()
+    """Per reason (:data:`ERROR_REASONS`): errors since the previous sample."""
 
 
 @attrs.frozen
@@ -127,6 +172,13 @@ class MetricsCollector:
         self.samples: list[Sample] = []
         self.spans: list[LatencySpan] = []
         self.counts: dict[str, int] = {}
+        self.first: dict[str, float] = {}
+        """Virtual time of the first ``error.<reason>`` of each reason."""
+        self.requested_sizes: list[int] = []
+        """Sizes (GiB) of the creates the workload asked for (``stranded_free_gb``)."""
+        self.started: float | None = None
+        """When :meth:`attach` first ran (the workload's start in a scenario)."""
+        self._errors_at_last_sample: dict[str, int] = {}
         self._open: dict[str, tuple[str, float]] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -135,6 +187,8 @@ class MetricsCollector:
     def attach(self) -> None:
         """Subscribe to the trace (idempotent)."""
         if self._unsubscribe is None:
+            if self.started is None:
+                self.started = self.cloud.sim.now()
             self._unsubscribe = self.cloud.trace.subscribe(self.on_event)
 
     def start(self) -> None:
@@ -161,6 +215,11 @@ class MetricsCollector:
     def _count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
 
+    def _error(self, reason: str, time: float) -> None:
+        self._count(f"error.{reason}")
+        if reason not in self.first:
+            self.first[reason] = time
+
     def on_event(self, ev: TraceEvent) -> None:
         """The trace subscriber."""
         kind = ev.kind
@@ -170,16 +229,16 @@ class MetricsCollector:
             status = int(ev.detail.get("status", 0))
             self._count(f"http.{status}")
             if status == 413:
-                self._count("error.quota")
+                self._error("quota", ev.time)
         elif kind == "schedule":
             decision = ev.detail.get("decision")
             if isinstance(decision, dict) and "chosen" in decision:
                 if decision["chosen"] is None:
-                    self._count("error.no_valid_backend")
+                    self._error("no_valid_backend", ev.time)
                 else:
                     self._count("scheduled")
         elif kind == "driver.error":
-            self._count("error.driver")
+            self._error("driver", ev.time)
             self._count(f"error.driver.{ev.detail.get('call')}")
 
     def _on_status(self, ev: TraceEvent) -> None:
@@ -208,7 +267,13 @@ class MetricsCollector:
                 per_backend[key] = per_backend.get(key, 0) + 1
         backends = tuple(self._backend(svc, per_backend.get(host, 0))
                          for host, svc in sorted(cloud.volume_services.items()))
-        s = Sample(cloud.sim.now(), backends, tuple(cloud.bus.depths().items()))
+        errors = []
+        for reason in ERROR_REASONS:
+            n = self.counts.get(f"error.{reason}", 0)
+            errors.append((reason, n - self._errors_at_last_sample.get(reason, 0)))
+            self._errors_at_last_sample[reason] = n
+        s = Sample(cloud.sim.now(), backends, tuple(cloud.bus.depths().items()),
+                   tuple(errors))
         self.samples.append(s)
         return s
 
@@ -253,13 +318,101 @@ class MetricsCollector:
                        "p95": percentile(xs, 95), "p99": percentile(xs, 99), "max": max(xs)}
         return out
 
+    def summary(self) -> dict[str, float | int | None]:
+        """The run as scalars, keys :data:`SUMMARY_KEYS` in that order (None: no value,
+        e.g. a latency of an operation that never ran, or no NoValidBackend at all).
+
+        Capacity keys come from the last sample (take one at the end; the
+        scenario runner does).  ``stranded_free_gb`` is the free GiB (physical:
+        the VG's, or the thin pool's by data usage) on the backends that can
+        no longer place a volume of ``median_request_gb`` by the
+        CapacityFilter's rule (thin: the over-subscription ratio and virtual
+        free; thick: free space); those backends are ``backends_full``.
+        """
+        out: dict[str, float | int | None] = dict.fromkeys(SUMMARY_KEYS)
+        out["workload_start_s"] = self.started
+        out["end_s"] = self.cloud.sim.now()
+        out["samples"] = len(self.samples)
+        http = {k: n for k, n in self.counts.items() if k.startswith("http.")}
+        requests = sum(http.values())
+        ok = sum(n for k, n in http.items() if k[5:].startswith("2"))
+        out["requests"], out["requests.ok"], out["requests.failed"] = requests, ok, requests - ok
+        out["scheduled"] = self.counts.get("scheduled", 0)
+        for reason in ERROR_REASONS:
+            out[f"error.{reason}"] = self.counts.get(f"error.{reason}", 0)
+        nvb = self.first.get("no_valid_backend")
+        out["first_no_valid_backend_s"] = None if nvb is None else round(nvb, 6)
+        out["first_error_s"] = round(min(self.first.values()), 6) if self.first else None
+        lat = self.latency()
+        for op in LATENCY_OPS:
+            if op in lat:
+                for stat in _LATENCY_STATS:
+                    value = lat[op][stat]
+                    out[f"{op}.{stat}"] = (int(value) if stat in ("count", "errors")
+                                           else round(value, 6))
+            else:
+                out[f"{op}.count"] = out[f"{op}.errors"] = 0
+        median = percentile(self.requested_sizes, 50) if self.requested_sizes else None
+        out["median_request_gb"] = median
+        if self.samples:
+            last = self.samples[-1]
+            bs = last.backends
+            out["backends"] = len(bs)
+            out["volumes"] = sum(b.volumes for b in bs)
+            out["capacity.total_gb"] = _r(sum(b.total_capacity_gb for b in bs))
+            out["capacity.free_gb"] = _r(sum(b.free_capacity_gb for b in bs))
+            out["capacity.provisioned_gb"] = _r(sum(b.provisioned_capacity_gb for b in bs))
+            out["capacity.allocated_gb"] = _r(sum(b.allocated_capacity_gb for b in bs))
+            out["capacity.min_free_gb"] = min((b.free_capacity_gb for b in bs), default=None)
+            if median is not None:
+                full = [b for b in bs if not self._fits(b, median)]
+                out["backends_full"] = len(full)
+                out["stranded_free_gb"] = _r(sum(b.free_capacity_gb for b in full))
+            out["queue.peak"] = max((d for s in self.samples for _, d in s.queues), default=0)
+        return out
+
+    def _fits(self, b: BackendSample, size: float) -> bool:
+        """Could the CapacityFilter place *size* GiB on *b* as it was sampled?"""
+        from .services.host_manager import (  # noqa: PLC0415
+            calculate_capacity_factors,
+            calculate_max_over_subscription_ratio,
+        )
+
+        svc = self.cloud.volume_services.get(b.backend)
+        if svc is None or b.total_capacity_gb <= 0:
+            return False
+        thin = svc.driver.lvm_type == "thin"
+        opts = svc.backend.options
+        mosr = 1.0
+        if thin:
+            cached: Any = getattr(svc.driver, "_stats", None)
+            pool = cached["pools"][0] if cached else {
+                "thin_provisioning_support": True,
+                "max_over_subscription_ratio": opts["max_over_subscription_ratio"],
+                "total_capacity_gb": b.total_capacity_gb,
+                "provisioned_capacity_gb": b.provisioned_capacity_gb,
+                "free_capacity_gb": b.free_capacity_gb}
+            mosr = calculate_max_over_subscription_ratio(
+                pool, opts["max_over_subscription_ratio"])
+        f = calculate_capacity_factors(b.total_capacity_gb, b.free_capacity_gb,
+                                       b.provisioned_capacity_gb, thin, mosr,
+                                       opts["reserved_percentage"], thin)
+        if thin:
+            if mosr < 1 or f.total_available_capacity <= 0:
+                return False
+            if (b.provisioned_capacity_gb + size) / f.total_available_capacity > mosr:
+                return False
+        return f.virtual_free_capacity >= size
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "counts": dict(sorted(self.counts.items())),
             "latency": self.latency(),
+            "summary": self.summary(),
             "samples": [{"time": s.time,
                          "backends": [attrs.asdict(b) for b in s.backends],
-                         "queues": dict(s.queues)} for s in self.samples],
+                         "queues": dict(s.queues), "errors": dict(s.errors)}
+                        for s in self.samples],
         }
 
     def to_json(self) -> str:
@@ -282,19 +435,37 @@ class MetricsCollector:
     def counts_csv(self) -> str:
         return _csv(["key", "count"], sorted(self.counts.items()))
 
+    def errors_csv(self) -> str:
+        """Errors per sample interval: ``time`` closes the interval since the row before."""
+        return _csv(["time", *ERROR_REASONS],
+                    ([s.time, *(dict(s.errors).get(r, 0) for r in ERROR_REASONS)]
+                     for s in self.samples))
+
+    def summary_csv(self) -> str:
+        """One header row of :data:`SUMMARY_KEYS` and one row of values (empty: None)."""
+        summ = self.summary()
+        return _csv(list(SUMMARY_KEYS), [["" if summ[k] is None else summ[k]
+                                          for k in SUMMARY_KEYS]])
+
     def write(self, directory: str | Path) -> list[Path]:
-        """Write ``metrics.json`` and the four CSV files into *directory*."""
+        """Write ``metrics.json`` and the CSV files (capacity, queues, latency, counts,
+        errors, summary) into *directory*."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         files = {"metrics.json": self.to_json(), "capacity.csv": self.capacity_csv(),
                  "queues.csv": self.queues_csv(), "latency.csv": self.latency_csv(),
-                 "counts.csv": self.counts_csv()}
+                 "counts.csv": self.counts_csv(), "errors.csv": self.errors_csv(),
+                 "summary.csv": self.summary_csv()}
         out = []
         for name, text in files.items():
             path = d / name
             path.write_text(text, encoding="utf-8")
             out.append(path)
         return out
+
+
+def _r(x: float) -> float:
+    return round(x, 2)
 
 
 def _csv(header: Sequence[str], rows: Any) -> str:

@@ -15,8 +15,10 @@ from typing import Any
 
 from ..backends.faults import DEFAULT_ERRORS
 from ..config import ConfigError, load_config
+from ..metrics import SUMMARY_KEYS, is_metric_key
 from .actions import _PLACEHOLDER, ACTIONS, USERS
 from .model import Expectation, Fault, Scenario, ScenarioError, Step
+from .whatif import apply_overrides, expand_fleet, fleet_names, validate_fleet, validate_workload
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY_PART = re.compile(r'"[^"]*"|\'[^\']*\'|[^.\s]+')
@@ -75,7 +77,8 @@ class _Locator:
 
 _COMMON = {"action", "as", "expect_status", "user", "settle"}
 _TOP = {"name": "str", "description": "str", "seed": "int", "microversion": "str",
-        "cloud": "table|str", "steps": "array", "faults": "array", "expect": "array"}
+        "cloud": "table|str", "steps": "array", "faults": "array", "expect": "array",
+        "fleet": "table", "workload": "table"}
 _FAULT_KEYS = {
     "driver": {"driver", "backend", "nth", "times", "always", "probability", "error",
                "message", "start", "duration"},
@@ -91,6 +94,7 @@ _EXPECT_KEYS = {
               "at_most"},
     "capacity": {"capacity", "field", "equals", "at_least", "at_most"},
     "trace": {"trace_contains", "trace_lacks", "kind"},
+    "metric": {"metric", "equals", "at_least", "at_most"},
 }
 _COUNTABLE = ("volumes", "snapshots", "backups", "attachments", "events", "messages")
 _QUOTA_USAGE = ("in_use", "reserved", "limit")
@@ -121,12 +125,20 @@ def _kind_word(kind: str) -> str:
 
 # --- loading ----------------------------------------------------------------------------------
 class _Validator:
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str,
+                 overridden: Mapping[tuple[Any, ...], str] | None = None) -> None:
         self.path = path
         self.loc = _Locator(text)
         self.problems: list[tuple[str, int, str]] = []
+        self.overridden = dict(overridden or {})
+        """Paths an override wrote -> the override's dotted key (named in errors)."""
 
     def error(self, where: tuple[Any, ...], key: str | None, message: str) -> None:
+        path = (*where, key) if key is not None else where
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.overridden:
+                message += f" (set by override {self.overridden[path[:n]]})"
+                break
         self.problems.append((self.path, self.loc.line(where, key), message))
 
     def check_type(self, where: tuple[Any, ...], key: str, value: Any, kind: str) -> bool:
@@ -143,8 +155,20 @@ class _Validator:
                                        f"(expected one of: {', '.join(sorted(allowed))})")
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
+                  ) -> Scenario:
     """Read and validate a scenario file (``.toml`` or ``.py``).
+
+    Args:
+        path: the file.
+        overrides: dotted key paths into the TOML document and their values,
+            applied before validation (a sweep's parameters):
+            ``{"fleet.max_over_subscription_ratio": 10,
+            "cloud.DEFAULT.scheduler_default_weighers": "CapacityWeigher",
+            "workload.streams.0.arrivals.poisson": 0.02, "seed": 3}``.  Arrays are
+            indexed from 0; the last key (and missing tables on the way) may be
+            new; a value is validated like the file's own, and an error about
+            it names the override.  See :func:`cindersim.scenario.whatif.apply_overrides`.
 
     Raises:
         ScenarioError: every problem found, as ``FILE:LINE: message``.
@@ -156,6 +180,9 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as exc:
         raise ScenarioError([(shown, 0, f"cannot read: {exc.strerror}")]) from None
     if p.suffix == ".py":
+        if overrides:
+            raise ScenarioError([(shown, 0, "overrides apply to TOML scenarios only, not "
+                                            f"{', '.join(map(str, overrides))}")])
         return _load_python(p, shown)
     try:
         data = tomllib.loads(text)
@@ -164,27 +191,44 @@ def load_scenario(path: str | Path) -> Scenario:
         line = int(m.group(1)) if m else 1
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise ScenarioError([(shown, line, f"bad TOML: {msg}")]) from None
-    return _validate(data, shown, text, p)
+    overridden: dict[tuple[Any, ...], str] = {}
+    if overrides:
+        data, overridden = apply_overrides(data, overrides, shown)
+    return _validate(data, shown, text, p, overridden)
 
 
-def _validate(data: Mapping[str, Any], shown: str, text: str, p: Path) -> Scenario:
-    v = _Validator(shown, text)
+def _validate(data: Mapping[str, Any], shown: str, text: str, p: Path,
+              overridden: Mapping[tuple[Any, ...], str] | None = None) -> Scenario:
+    v = _Validator(shown, text, overridden)
     v.unknown((), data, set(_TOP), "the scenario")
     for key, kind in _TOP.items():
         if key in data:
             v.check_type((), key, data[key], kind)
-    if "steps" not in data:
-        v.error((), None, "a scenario needs [[steps]]")
+    if "steps" not in data and "workload" not in data:
+        v.error((), None, "a scenario needs [[steps]] (or a [workload])")
     cloud = data.get("cloud")
+    fleet = data.get("fleet")
+    fleet_sections: set[str] = set()
+    if fleet is not None and validate_fleet(v, fleet):
+        if isinstance(cloud, str):
+            v.error((), "cloud", "a [fleet] merges into an inline [cloud] table, not a "
+                                 "cloud file")
+        else:
+            fleet_sections = {name for name, _ in fleet_names(fleet)}
+            cloud = expand_fleet(fleet, cloud if isinstance(cloud, dict) else None)
+    elif fleet is not None:
+        cloud = None  # the fleet is broken: do not check the cloud without it
     backends: list[str] = []
     if isinstance(cloud, str):
         cloud = str((p.parent / cloud).resolve()) if not Path(cloud).is_absolute() else cloud
-    if isinstance(cloud, (dict, str)):
+    if fleet is not None and cloud is None:
+        pass
+    elif isinstance(cloud, (dict, str)):
         try:
             cfg = load_config(cloud)
             backends = [b.service_host for b in cfg.backends]
         except ConfigError as exc:
-            _config_error(v, str(exc), cloud)
+            _config_error(v, str(exc), cloud, fleet_sections)
     else:
         backends = [b.service_host for b in load_config(None).backends]
     labels: dict[str, str] = {}
@@ -197,16 +241,23 @@ def _validate(data: Mapping[str, Any], shown: str, text: str, p: Path) -> Scenar
               if (f := _validate_fault(v, i, raw, backends)) is not None]
     expects = [e for i, raw in enumerate(data.get("expect") or [])
                if (e := _validate_expect(v, i, raw, labels, backends)) is not None]
+    workload = None
+    if "workload" in data:
+        workload = validate_workload(v, data["workload"])
+    elif any(e.kind == "metric" for e in expects):
+        v.error((), None, "metric expectations need a [workload] (metrics are collected "
+                          "while it runs)")
     if v.problems:
         raise ScenarioError(v.problems)
     return Scenario(name=str(data.get("name") or p.stem),
                     description=str(data.get("description") or ""), path=shown,
                     seed=int(data.get("seed", 0)), cloud=cloud,
                     microversion=str(data.get("microversion", "3.71")), steps=tuple(steps),
-                    faults=tuple(faults), expects=tuple(expects))
+                    faults=tuple(faults), expects=tuple(expects), workload=workload)
 
 
-def _config_error(v: _Validator, message: str, cloud: Any) -> None:
+def _config_error(v: _Validator, message: str, cloud: Any,
+                  fleet_sections: set[str] | None = None) -> None:
     """Place a ConfigError (``<dict>: [section] option ...``) on the line of its option."""
     text = re.sub(r"^<dict>: ", "", message)
     m = re.search(r"\[([^\]]+)\] (?:unknown option '([^']+)'|([A-Za-z0-9_]+) = )", text)
@@ -214,6 +265,10 @@ def _config_error(v: _Validator, message: str, cloud: Any) -> None:
         v.error((), "cloud", f"[cloud] {text}")
         return
     section, key = m.group(1), m.group(2) or m.group(3)
+    if fleet_sections and section in fleet_sections and not any(
+            t[0] == ("cloud", section) for t in v.loc.tables):
+        v.error(("fleet",), key, f"[fleet] {text}")
+        return
     flat = not any(isinstance(x, dict) for x in cloud.values())
     where: tuple[Any, ...] = ("cloud",) if flat else ("cloud", section)
     v.error(where, key, f"[cloud] {text}")
@@ -372,10 +427,11 @@ def _validate_expect(v: _Validator, i: int, raw: Any, labels: Mapping[str, str],
     kind = next((k for k, key in (("resource", "resource"), ("count", "count"),
                                   ("capacity", "capacity"), ("quota", "quota"),
                                   ("trace", "trace_contains"),
-                                  ("trace", "trace_lacks")) if key in raw), None)
+                                  ("trace", "trace_lacks"), ("metric", "metric"))
+                 if key in raw), None)
     if kind is None:
         v.error(where, None, "an expectation needs resource, count, capacity, quota, "
-                             "trace_contains or trace_lacks")
+                             "trace_contains, trace_lacks or metric")
         return None
     v.unknown(where, raw, _EXPECT_KEYS[kind], f"a {kind} expectation")
     types = {"resource": "str", "status": "str", "attach_status": "str", "size": "int",
@@ -383,7 +439,7 @@ def _validate_expect(v: _Validator, i: int, raw: Any, labels: Mapping[str, str],
              "method": "str", "actor": "str", "contains": "str", "equals": "number",
              "at_least": "number", "at_most": "number", "capacity": "str", "field": "str",
              "trace_contains": "str", "trace_lacks": "str", "owner": "str", "quota": "str",
-             "usage": "str"}
+             "usage": "str", "metric": "str"}
     ok = all(v.check_type(where, k, raw[k], types[k]) for k in raw if k in types)
     if not ok:
         return None
@@ -400,8 +456,13 @@ def _validate_expect(v: _Validator, i: int, raw: Any, labels: Mapping[str, str],
             v.error(where, "owner", f"unknown user {raw['owner']!r} (one of: "
                                     f"{', '.join(USERS)})")
             ok = False
-    if kind in ("count", "capacity", "quota") and not any(k in raw for k in ("equals", "at_least",
-                                                                      "at_most")):
+    if kind == "metric" and not is_metric_key(str(raw["metric"])):
+        v.error(where, "metric", f"unknown metric {raw['metric']!r} (one of: "
+                                 f"{', '.join(SUMMARY_KEYS)}; or a count: http.<status>, "
+                                 "error.<reason>, error.driver.<call>, scheduled)")
+        ok = False
+    if kind in ("count", "capacity", "quota", "metric") and not any(
+            k in raw for k in ("equals", "at_least", "at_most")):
         v.error(where, kind, f"a {kind} expectation needs equals, at_least or at_most")
         ok = False
     if kind == "count" and raw["count"] not in _COUNTABLE:

@@ -9,6 +9,7 @@ import attrs
 
 if TYPE_CHECKING:
     from ..cloud import Cloud
+    from ..workload import Workload
 
 # --- errors and positions ---------------------------------------------------------------------
 class ScenarioError(Exception):
@@ -55,6 +56,16 @@ class Expectation:
     line: int = 0
 
 
+@attrs.frozen
+class WorkloadSpec:
+    """The ``[workload]`` table: generated client traffic and how often metrics sample."""
+
+    workload: Workload
+    metrics_interval: float
+    """Virtual seconds between two metrics samples."""
+    line: int = 0
+
+
 PythonScenario = Callable[["Cloud"], Awaitable[Any]]
 
 
@@ -73,6 +84,8 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     expects: tuple[Expectation, ...] = ()
     python: PythonScenario | None = None
+    workload: WorkloadSpec | None = None
+    """``[workload]``: run after the steps, with metrics collected (None: steps only)."""
 
     @property
     def title(self) -> str:

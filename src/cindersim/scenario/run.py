@@ -4,15 +4,18 @@ windows, then its expectations checked (expected vs actual, with the file's line
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
 from ..backends.faults import FaultRule
 from ..bus import MessageFault
-from ..trace import Trace
+from ..metrics import SUMMARY_KEYS, MetricsCollector
+from ..trace import Trace, TraceMode
+from ..workload import drive
 from .actions import ACTIONS, USERS, _Run, _service, _Unbound
 from .load import _line_in
 from .model import Expectation, Fault, Scenario, Step
@@ -42,6 +45,10 @@ class ScenarioResult:
     failures: tuple[tuple[int, str], ...]
     """(line, "expected ..., got ...") for every expectation that did not hold."""
     checked: int
+    metrics: MetricsCollector | None = None
+    """The workload's metrics (None: the scenario has no ``[workload]``)."""
+    trace_mode: TraceMode = "full"
+    """How the run was traced: only ``full`` without a stream keeps ``trace.events``."""
 
     @property
     def ok(self) -> bool:
@@ -60,16 +67,37 @@ class ScenarioResult:
         return "\n".join([head, *(f"{s.path}:{line}: {msg}" for line, msg in self.failures)])
 
 
-def run_scenario(scenario: Scenario, *, seed: int | None = None) -> ScenarioResult:
+def run_scenario(scenario: Scenario, *, seed: int | None = None,
+                 trace_mode: TraceMode | None = None, trace_stream: IO[str] | None = None,
+                 ) -> ScenarioResult:
     """Run a scenario in a fresh simulated cloud and check its expectations.
+
+    A pure function of (scenario, seed): the same arguments give the same
+    trace and the same metrics, byte for byte.
+
+    With a ``[workload]``: the steps run first (setup: types, quotas) and the
+    cloud settles; then a :class:`~cindersim.metrics.MetricsCollector` starts
+    (sampling every ``metrics_interval``), the workload's operations are
+    generated from the seed and driven through cinder-api, time runs to the
+    end of the workload's ``duration``, the cloud settles and a last sample
+    is taken.  Fault windows run alongside, timed from the scenario's start.
 
     Args:
         scenario: from :func:`load_scenario`.
         seed: overrides the scenario's own seed.
+        trace_mode: ``full`` (every event kept, or streamed), ``metrics``
+            (subscribers only: no event log) or ``off``; None means
+            ``metrics`` for a workload scenario and ``full`` otherwise.
+            Expectations that read the trace (``count`` of events or
+            messages, ``trace_contains``/``trace_lacks``) fail with a message
+            saying so unless the trace is kept in memory.
+        trace_stream: in ``full`` mode, write the trace here as JSONL instead
+            of keeping it in memory.
     """
     from ..cloud import simulate  # noqa: PLC0415
 
     run_seed = scenario.seed if seed is None else seed
+    mode: TraceMode = trace_mode or ("metrics" if scenario.workload is not None else "full")
     state: dict[str, _Run] = {}
     if scenario.python is not None:
         fn = scenario.python
@@ -83,8 +111,11 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None) -> ScenarioResu
                                  f"assertion failed: {exc}" if str(exc) else "assertion failed"))
             await cloud.settle()
 
-        result = simulate(main_py, seed=run_seed, config=scenario.cloud)
-        return ScenarioResult(scenario, result, tuple(failures), 1)
+        result = simulate(main_py, seed=run_seed, config=scenario.cloud, trace_mode=mode,
+                          trace_stream=trace_stream)
+        return ScenarioResult(scenario, result, tuple(failures), 1, trace_mode=mode)
+
+    collectors: list[MetricsCollector] = []
 
     async def main(cloud: Cloud) -> None:
         run = _Run(scenario, cloud)
@@ -93,19 +124,48 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None) -> ScenarioResu
         windows = [asyncio.ensure_future(_fault_window(run, f, t0)) for f in scenario.faults]
         for step in scenario.steps:
             await _run_step(run, step)
+        if scenario.workload is not None:
+            await cloud.settle()
+            await _run_workload(cloud, scenario, run_seed, collectors)
         for w in windows:
             await w
         await cloud.settle()
+        if collectors:
+            collectors[0].sample()
+            collectors[0].stop()
 
-    result = simulate(main, seed=run_seed, config=scenario.cloud)
+    result = simulate(main, seed=run_seed, config=scenario.cloud, trace_mode=mode,
+                      trace_stream=trace_stream)
     run = state["run"]
+    metrics = collectors[0] if collectors else None
     failures = list(run.failures)
+    kept = mode == "full" and trace_stream is None
     for exp in scenario.expects:
-        msg = _check(run, result, exp)
+        msg = _check(run, result, exp, metrics, None if kept else
+                     ("the trace was streamed to a file" if mode == "full" else
+                      f"trace mode {mode!r} keeps no events"))
         if msg is not None:
             failures.append((exp.line, msg))
     checked = len(scenario.expects) + len(scenario.steps)
-    return ScenarioResult(scenario, result, tuple(failures), checked)
+    return ScenarioResult(scenario, result, tuple(failures), checked, metrics, mode)
+
+
+async def _run_workload(cloud: Cloud, scenario: Scenario, seed: int,
+                        collectors: list[MetricsCollector]) -> None:
+    """Drive the workload with metrics on, then let its duration run out and settle."""
+    spec = scenario.workload
+    assert spec is not None
+    # Its own rng, from the seed alone: setup steps cannot shift what it generates.
+    ops = spec.workload.generate(random.Random(seed))
+    m = MetricsCollector(cloud, interval=spec.metrics_interval)
+    m.requested_sizes = [int(op.size) for op in ops if op.kind == "create" and op.size]
+    collectors.append(m)
+    m.start()
+    start = cloud.sim.now()
+    await drive(cloud, ops)
+    rest = start + spec.workload.duration - cloud.sim.now()
+    if rest > 0:
+        await asyncio.sleep(rest)
 
 
 async def _run_step(run: _Run, step: Step) -> None:
@@ -208,12 +268,34 @@ def _compare(exp: Expectation, actual: float, what: str) -> str | None:
     return None
 
 
-def _check(run: _Run, result: SimulationResult[Any], exp: Expectation) -> str | None:
-    """None when *exp* holds, else "what: expected ..., got ..."."""
+def _check(run: _Run, result: SimulationResult[Any], exp: Expectation,
+           metrics: MetricsCollector | None = None, no_events: str | None = None,
+           ) -> str | None:
+    """None when *exp* holds, else "what: expected ..., got ...".
+
+    *no_events* says why the trace's events are not in memory (None: they
+    are); expectations that read them then fail saying so, never pass silently.
+    """
     cloud = result.cloud
     db = cloud.db
     p = exp.params
     events = result.trace.events
+    reads_trace = exp.kind == "trace" or (exp.kind == "count" and p["count"] in ("events",
+                                                                                "messages"))
+    if reads_trace and no_events is not None:
+        what = (f"count of {p['count']}" if exp.kind == "count" else "trace_contains"
+                if "trace_contains" in p else "trace_lacks")
+        return (f"{what} reads the trace, but {no_events}: run with --trace-mode full "
+                "(and without --trace), or check a metric instead")
+    if exp.kind == "metric":
+        key = str(p["metric"])
+        if metrics is None:
+            return f"metric {key}: no metrics were collected (the scenario has no [workload])"
+        value = (metrics.summary()[key] if key in SUMMARY_KEYS
+                 else metrics.counts.get(key, 0))
+        if value is None:
+            return f"metric {key}: expected a value, got none (nothing measured it)"
+        return _compare(exp, float(value), f"metric {key}")
     if exp.kind == "resource":
         label = str(p["resource"])
         bound = run.labels.get(label)
