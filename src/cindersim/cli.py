@@ -5,7 +5,9 @@ Commands:
 * ``cindersim demo [--format F] [--lang en|vi] [--step]`` - the seed documents'
   flows on the default cloud, narrated (``scenarios/demo.toml``);
 * ``cindersim run FILE... [--seed N] [--format narrate|jsonl|mermaid|summary]
-  [--out PATH] [--step] [--quiet] [--lang en|vi]`` - run scenario files;
+  [--out PATH] [--step] [--quiet] [--lang en|vi] [--trace-mode full|metrics|off]
+  [--trace PATH] [--metrics DIR] [--plot DIR]`` - run scenario files; a scenario
+  with a ``[workload]`` prints its metrics table by default (docs/workloads.md);
 * ``cindersim flows`` - the flows and step actions, and which exist yet;
 * ``cindersim scenarios [DIR]`` - the scenario files with their descriptions;
 * ``cindersim serve [--host H] [--port P] [--config FILE] [--seed N] [--speed X]
@@ -32,10 +34,12 @@ from pathlib import Path
 from typing import IO
 
 from . import __version__
+from .metrics import metrics_table
 from .render import FORMATS, capacity_of, jsonl, mermaid, narrate_blocks, summary
 from .scenario import (
     ACTIONS,
     FLOWS,
+    Scenario,
     ScenarioError,
     ScenarioResult,
     load_scenario,
@@ -43,6 +47,7 @@ from .scenario import (
     scenario_files,
 )
 from .serve import command as serve_command
+from .trace import TraceMode
 
 __all__ = ["main", "scenarios_dir"]
 
@@ -68,6 +73,8 @@ def _render(res: ScenarioResult, fmt: str, lang: str, color: bool) -> list[tuple
     """The run as (text, pause-after) pieces."""
     events = res.trace.events
     title = res.scenario.title
+    if fmt == "summary" and res.metrics is not None:
+        return [(metrics_table(res.metrics, title=title), False)]
     if fmt == "narrate":
         return [(b.text + "\n", b.pause) for b in narrate_blocks(events, lang=lang, color=color,
                                                                  title=title)]
@@ -76,6 +83,52 @@ def _render(res: ScenarioResult, fmt: str, lang: str, color: bool) -> list[tuple
     if fmt == "mermaid":
         return [(mermaid(events), False)]
     return [(summary(events, capacity=capacity_of(res.result.cloud), title=title), False)]
+
+
+_EVENT_FORMATS = ("narrate", "jsonl", "mermaid")
+"""Formats rendered from the trace's events: they need them kept in memory."""
+
+
+def _plan(sc: Scenario, args: argparse.Namespace) -> tuple[str, TraceMode | None, str | None]:
+    """(format, trace mode, error) for one scenario under the command line's options."""
+    fmt = args.format or ("summary" if sc.workload is not None else "narrate")
+    mode: TraceMode | None = getattr(args, "trace_mode", None)
+    trace_path = getattr(args, "trace", None)
+    if trace_path is not None:
+        if mode not in (None, "full"):
+            return fmt, mode, ("--trace writes the full trace; it cannot go with "
+                               f"--trace-mode {mode}")
+        mode = "full"
+    if fmt in _EVENT_FORMATS:
+        if trace_path is not None or mode not in (None, "full"):
+            why = "--trace streams it to a file" if trace_path else f"--trace-mode {mode}"
+            return fmt, mode, (f"--format {fmt} renders the trace's events, but {why} keeps "
+                               "none in memory; use --format summary")
+        mode = "full"
+    return fmt, mode, None
+
+
+def _side_outputs(res: ScenarioResult, args: argparse.Namespace, many: bool) -> None:
+    """``--metrics DIR`` and ``--plot DIR`` (one subdirectory per scenario when many)."""
+    err = sys.stderr
+    sc = res.scenario
+    for option, what in (("metrics", "metrics"), ("plot", "charts")):
+        target = getattr(args, option, None)
+        if not target:
+            continue
+        d = Path(target) / Path(sc.path).stem if many else Path(target)
+        if res.metrics is None:
+            err.write(f"{sc.path}: no {what}: the scenario has no [workload]\n")
+            continue
+        if option == "metrics":
+            res.metrics.write(d)
+            continue
+        from .render.charts import PlotUnavailable, write_charts  # noqa: PLC0415
+
+        try:
+            write_charts(res.metrics, d, title=sc.name, formats=("png", "svg"))
+        except PlotUnavailable as exc:
+            err.write(f"cindersim: no charts: {exc}\n")
 
 
 def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
@@ -90,6 +143,16 @@ def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
             bad = True
     if bad:
         return 2
+    plans = [_plan(sc, args) for sc in scenarios]
+    for sc, (_, _, problem) in zip(scenarios, plans, strict=True):
+        if problem is not None:
+            err.write(f"cindersim: {sc.path}: {problem}\n")
+            bad = True
+    if getattr(args, "trace", None) and len(scenarios) > 1:
+        err.write("cindersim: --trace takes one scenario file\n")
+        bad = True
+    if bad:
+        return 2
     out: IO[str] = sys.stdout
     opened = None
     if args.out:
@@ -99,13 +162,17 @@ def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
             err.write(f"{args.out}: cannot write: {exc.strerror}\n")
             return 2
     color = _use_color(args.color, out) if opened is None else args.color == "always"
-    pace = args.step and opened is None and sys.stdin.isatty() and args.format == "narrate"
     status = 0
     try:
-        for sc in scenarios:
-            res = run_scenario(sc, seed=args.seed)
+        for sc, (fmt, mode, _) in zip(scenarios, plans, strict=True):
+            pace = args.step and opened is None and sys.stdin.isatty() and fmt == "narrate"
+            res = _run_one(sc, args, mode)
+            if res is None:
+                status = 2
+                continue
+            _side_outputs(res, args, len(scenarios) > 1)
             if not args.quiet or opened is not None:
-                for text, pause in _render(res, args.format, args.lang, color):
+                for text, pause in _render(res, fmt, args.lang, color):
                     out.write(text)
                     if pause and pace:
                         out.flush()
@@ -121,6 +188,21 @@ def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
         if opened is not None:
             opened.close()
     return status
+
+
+def _run_one(sc: Scenario, args: argparse.Namespace, mode: TraceMode | None,
+             ) -> ScenarioResult | None:
+    """Run *sc*, streaming the trace to ``--trace PATH`` if asked (None: cannot write it)."""
+    trace_path = getattr(args, "trace", None)
+    if trace_path is None:
+        return run_scenario(sc, seed=args.seed, trace_mode=mode)
+    try:
+        stream = open(trace_path, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        sys.stderr.write(f"{trace_path}: cannot write: {exc.strerror}\n")
+        return None
+    with stream:
+        return run_scenario(sc, seed=args.seed, trace_mode="full", trace_stream=stream)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -182,8 +264,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def output_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--format", choices=FORMATS, default="narrate",
-                       help="narrate (default), jsonl, mermaid or summary")
+        p.add_argument("--format", choices=FORMATS, default=None,
+                       help="narrate (the default), jsonl, mermaid or summary; a scenario "
+                       "with a [workload] defaults to summary, its metrics table "
+                       "(narrating 100,000 requests is useless)")
         p.add_argument("--lang", choices=("en", "vi"), default="en",
                        help="narration language (vi: the seed documents' Vietnamese)")
         p.add_argument("--out", metavar="PATH", help="write the output here instead of stdout")
@@ -201,6 +285,19 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run scenario files and check their expectations")
     run.add_argument("files", nargs="+", metavar="FILE", help="scenario .toml or .py files")
     output_options(run)
+    run.add_argument("--trace-mode", choices=("full", "metrics", "off"), default=None,
+                     help="full: keep every event; metrics: no event log, metrics only; "
+                     "off: nothing (default: metrics for a [workload] scenario, else full; "
+                     "narrate/jsonl/mermaid need full)")
+    run.add_argument("--trace", metavar="PATH", default=None,
+                     help="stream the full trace to PATH as JSONL instead of holding it in "
+                     "memory (one scenario file)")
+    run.add_argument("--metrics", metavar="DIR", default=None,
+                     help="write metrics.json and the metrics CSV files (capacity, queues, "
+                     "latency, counts, errors, summary) into DIR ([workload] scenarios)")
+    run.add_argument("--plot", metavar="DIR", default=None,
+                     help="write charts (PNG and SVG: capacity, queues, latency, errors) into "
+                     "DIR; needs matplotlib: pip install 'cindersim[plot]'")
     run.set_defaults(func=_cmd_run)
     flows = sub.add_parser("flows", help="the flows and step actions, and which exist yet")
     flows.set_defaults(func=_cmd_flows)

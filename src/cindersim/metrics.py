@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from .services.volume import VolumeService
 
 __all__ = ["ERROR_REASONS", "LATENCY_OPS", "SUMMARY_KEYS", "BackendSample", "LatencySpan",
-           "MetricsCollector", "Sample", "is_metric_key", "percentile"]
+           "MetricsCollector", "Sample", "is_metric_key", "metrics_table", "percentile"]
 
 ERROR_REASONS = ("no_valid_backend", "quota", "driver")
 """Counted as ``error.<reason>``: Cinder's NoValidBackend (the scheduler found no
@@ -474,3 +474,89 @@ def _csv(header: Sequence[str], rows: Any) -> str:
     w.writerow(header)
     w.writerows(rows)
     return buf.getvalue()
+
+
+# --- the text table (``cindersim run --format summary``) ----------------------------------------
+def _dur(seconds: float) -> str:
+    """Virtual seconds as a short human figure (``90 s``, ``2.5 h``, ``3.2 d``)."""
+    for div, unit in ((604800.0, "w"), (86400.0, "d"), (3600.0, "h"), (60.0, "min")):
+        if seconds >= 2 * div:
+            return f"{seconds / div:.1f} {unit}"
+    return f"{seconds:.3f} s"
+
+
+def _num(value: float | None, fmt: str = ".3f") -> str:
+    return "-" if value is None or math.isnan(value) else format(value, fmt)
+
+
+def metrics_table(m: MetricsCollector, *, title: str = "", top: int = 10) -> str:
+    """The metrics as a text table: latency per operation, counts by reason, capacity
+    (every backend for a few; for many, the totals and the *top* fullest), queues."""
+    s = m.summary()
+    lines = [f"Metrics: {title}" if title else "Metrics"]
+    start = float(s["workload_start_s"] or 0.0)
+    end = float(s["end_s"] or 0.0)
+    lines.append(f"  virtual time {start:.3f} .. {end:.3f} s ({_dur(end - start)} of workload), "
+                 f"{s['samples']} samples every {_dur(m.interval)}")
+    by_status = ", ".join(f"{k[5:]} x{n}" for k, n in sorted(m.counts.items())
+                          if k.startswith("http."))
+    lines.append(f"  requests {s['requests']}: ok {s['requests.ok']}, failed "
+                 f"{s['requests.failed']}" + (f" (by status: {by_status})" if by_status else ""))
+    errs = []
+    for reason in ERROR_REASONS:
+        first = m.first.get(reason)
+        errs.append(f"{reason} {s[f'error.{reason}']}"
+                    + (f" (first at {first:.3f} s = {_dur(first - start)} in)"
+                       if first is not None else ""))
+    lines.append("  errors: " + ", ".join(errs))
+    drivers = [(k[13:], n) for k, n in sorted(m.counts.items()) if k.startswith("error.driver.")]
+    if drivers:
+        lines.append("  driver errors by call: " + ", ".join(f"{c} {n}" for c, n in drivers))
+    lines.append("")
+    lat = m.latency()
+    lines.append(f"  {'latency (virtual s)':<28}{'count':>7}{'errors':>7}{'p50':>10}{'p95':>10}"
+                 f"{'p99':>10}{'max':>10}")
+    for op, row in lat.items():
+        lines.append(f"  {op:<28}{int(row['count']):>7}{int(row['errors']):>7}"
+                     f"{_num(row['p50']):>10}{_num(row['p95']):>10}{_num(row['p99']):>10}"
+                     f"{_num(row['max']):>10}")
+    if not lat:
+        lines.append("  (no operation finished)")
+    lines.append("")
+    if m.samples:
+        last = m.samples[-1]
+        bs = list(last.backends)
+        lines.append(f"  capacity at {last.time:.3f} s (GiB), {len(bs)} backend(s): total "
+                     f"{_num(s['capacity.total_gb'], '.1f')}, free "
+                     f"{_num(s['capacity.free_gb'], '.1f')}, provisioned "
+                     f"{_num(s['capacity.provisioned_gb'], '.1f')}, allocated "
+                     f"{_num(s['capacity.allocated_gb'], '.1f')}, volumes {s['volumes']}")
+        if s["median_request_gb"] is not None:
+            lines.append(f"  stranded: {_num(s['stranded_free_gb'], '.1f')} GiB free on "
+                         f"{s['backends_full']} backend(s) that cannot place the median "
+                         f"request of {_num(s['median_request_gb'], 'g')} GiB")
+        shown = bs
+        if len(bs) > top:
+            shown = sorted(bs, key=lambda b: (_fullness(b), b.backend))[:top]
+            lines.append(f"  the {top} fullest of {len(bs)} backends (by free share):")
+        lines.append(f"  {'backend':<28}{'total':>10}{'free':>10}{'provisioned':>13}"
+                     f"{'allocated':>11}{'volumes':>9}")
+        for b in shown:
+            lines.append(f"  {b.backend:<28}{b.total_capacity_gb:>10.1f}"
+                         f"{b.free_capacity_gb:>10.1f}{b.provisioned_capacity_gb:>13.1f}"
+                         f"{b.allocated_capacity_gb:>11.1f}{b.volumes:>9}")
+        lines.append("")
+        peak, where, when = 0, "", 0.0
+        for smp in m.samples:
+            for q, d in smp.queues:
+                if d > peak:
+                    peak, where, when = d, q, smp.time
+        lines.append(f"  queues: peak sampled depth {peak}"
+                     + (f" ({where} at {when:.3f} s)" if peak else ""))
+    return "\n".join(lines) + "\n"
+
+
+def _fullness(b: BackendSample) -> tuple[float, float]:
+    """Sort key, fullest first: the smallest free share, then the most provisioned."""
+    share = b.free_capacity_gb / b.total_capacity_gb if b.total_capacity_gb else 0.0
+    return (share, -b.provisioned_capacity_gb)
