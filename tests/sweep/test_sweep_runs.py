@@ -274,3 +274,70 @@ class TestChart:
         assert mean > high  # the float case the chart must survive
         out = write_chart(table, "virtual_time_s", tmp_path / "c.png")
         assert out.read_bytes()[:8] == PNG
+
+
+WORKLOAD = """
+name = "wl"
+description = "two thin 20 GiB backends, two hours of creates and deletes"
+seed = 1
+
+[fleet]
+count = 2
+lvm_type = "thin"
+vg_size_gb = 20
+max_over_subscription_ratio = 1.0
+
+[cloud.DEFAULT]
+quota_volumes = -1
+quota_gigabytes = -1
+
+[workload]
+duration = "2h"
+
+[[workload.streams]]
+arrivals = { poisson = "30/h" }
+sizes = { uniform = [1, 4] }
+lifetime = { exponential = "1h" }
+"""
+
+
+class TestWorkloadSweep:
+    """A workload scenario: the metrics summary becomes columns, the same bytes either way."""
+
+    def test_summary_columns_identity_and_default_metric(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        path = write(tmp_path, WORKLOAD, "wl.toml")
+        grid = ["--set", "fleet.max_over_subscription_ratio=1.0,2.0", "--seeds", "1..2"]
+        one, two = tmp_path / "one", tmp_path / "two"
+        assert sweep([str(path), *grid, "--jobs", "1", "--out", str(one), "--quiet"]) == 0
+        assert sweep([str(path), *grid, "--jobs", "2", "--out", str(two), "--quiet"]) == 0
+        err = capsys.readouterr().err
+        assert (one / "results.csv").read_bytes() == (two / "results.csv").read_bytes()
+        rows = rows_of(one / "results.csv")
+        cols = list(rows[0])
+        summary = cols[cols.index("virtual_time_s") + 1:-1]
+        assert summary == sorted(summary)
+        assert {"volume.create.p95", "error.no_valid_backend", "stranded_free_gb",
+                "first_no_valid_backend_s"} <= set(summary)
+        nvb = {(r["fleet.max_over_subscription_ratio"], r["seed"]):
+               int(r["error.no_valid_backend"]) for r in rows}
+        assert nvb[("1.0", "1")] > nvb[("2.0", "1")]  # promising more refuses fewer
+        assert rows[0]["seed"] != rows[1]["seed"]
+        assert (rows[0]["first_no_valid_backend_s"], rows[0]["volume.create.count"]) != \
+            (rows[1]["first_no_valid_backend_s"], rows[1]["volume.create.count"])
+        # volume.create.p95 is the same everywhere, so the chart shows what differs
+        assert f"{one / 'comparison.png'} (error.no_valid_backend)" in err
+        assert (one / "comparison.png").read_bytes()[:8] == PNG
+
+
+def test_bundled_example_plans(capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).resolve().parents[2] / "scenarios" / "sweep-example.toml"
+    status = sweep([str(example), "--set", "fleet.max_over_subscription_ratio=1.0,2.0,4.0",
+                    "--set", 'cloud.DEFAULT.scheduler_default_weighers=["CapacityWeigher"],'
+                    '["AllocatedCapacityWeigher"]', "--seeds", "1..4", "--plan"])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert len(lines) == 24
+    assert json.loads(lines[5])["overrides"] == {
+        "fleet.max_over_subscription_ratio": 1.0,
+        "cloud.DEFAULT.scheduler_default_weighers": ["AllocatedCapacityWeigher"]}

@@ -21,10 +21,11 @@ from .table import SweepTable
 
 __all__ = ["PREFERRED_METRICS", "aggregate", "choose_metric", "write_chart"]
 
-PREFERRED_METRICS = ("volume.create.p95", "volume.create.p50", "volume.create.mean",
-                     "stranded_free_gb", "first_no_valid_backend_s")
-"""Default ``--metric``: the first of these a sweep's rows have; else the first summary key
-with numbers; else ``virtual_time_s``."""
+PREFERRED_METRICS = ("volume.create.p95", "error.no_valid_backend", "stranded_free_gb",
+                     "first_no_valid_backend_s", "requests.failed", "capacity.free_gb")
+"""Default ``--metric``: the first of these whose values differ between the sweep's rows
+(a flat line answers nothing), else the first of these present, else the first summary
+column with numbers, else ``virtual_time_s``."""
 
 
 def choose_metric(table: SweepTable, wanted: str | None = None) -> str | None:
@@ -33,9 +34,12 @@ def choose_metric(table: SweepTable, wanted: str | None = None) -> str | None:
     numeric = table.numeric_columns()
     if wanted is not None:
         return wanted if wanted in numeric else None
-    for name in PREFERRED_METRICS:
-        if name in numeric:
+    present = [m for m in PREFERRED_METRICS if m in numeric]
+    for name in present:
+        if len({repr(table.value(r, name)) for r in table.rows}) > 1:
             return name
+    if present:
+        return present[0]
     summary = [c for c in numeric if c not in ("virtual_time_s", "failed_expectations")]
     if summary:
         return summary[0]
@@ -110,8 +114,9 @@ def write_chart(table: SweepTable, metric: str, path: str | Path) -> Path:
             ax.errorbar(px, mean, yerr=[low, high], marker="o", capsize=4,
                         linestyle="-" if len(xs) > 1 else "none", label=label or None)
         ax.set_xticks(positions)
-        ax.set_xticklabels(_short(xs), rotation=20 if max(map(len, xs), default=0) > 12
-                           else 0)
+        tilt = max(map(len, xs), default=0) > 12
+        ax.set_xticklabels(_short(xs), rotation=20 if tilt else 0,
+                           ha="right" if tilt else "center")
         ax.set_xlabel(xlabel or "scenario")
         ax.set_ylabel(metric)
         seeds = sorted({int(r["seed"]) for r in table.rows if r.get("seed") is not None})

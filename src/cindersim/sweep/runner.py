@@ -63,9 +63,8 @@ def run_one(scenario: str | Path, overrides: Mapping[str, Any] | None = None,
     row["failed_expectations"] = len(res.failures)
     row["failures"] = [f"{sc.path}:{line}: {msg}" for line, msg in res.failures]
     row["virtual_time_s"] = _scalar(float(res.result.virtual_time))
-    metrics = getattr(res, "metrics", None)
-    if metrics is not None:
-        row["summary"] = {str(k): _scalar(v) for k, v in sorted(metrics.summary().items())}
+    if res.metrics is not None:
+        row["summary"] = {str(k): _scalar(v) for k, v in sorted(res.metrics.summary().items())}
     return row
 
 
