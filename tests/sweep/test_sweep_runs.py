@@ -341,3 +341,15 @@ def test_bundled_example_plans(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(lines[5])["overrides"] == {
         "fleet.max_over_subscription_ratio": 1.0,
         "cloud.DEFAULT.scheduler_default_weighers": ["AllocatedCapacityWeigher"]}
+
+
+def test_python_hand_off_in_any_order_gives_the_cli_table(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What docs/sweeps.md shows for Dask and Ray: run_one per run, anywhere, any order."""
+    path = write(tmp_path)
+    out = tmp_path / "cli"
+    sweep([str(path), *GRID, "--jobs", "2", "--out", str(out), "--no-chart", "--quiet"])
+    sw = Sweep.build(path, [("cloud.lvmdriver-1.vg_size_gb", (8, 20)),
+                            ("cloud.lvmdriver-1.lvm_type", ("default", "thin"))], seeds=(1, 2))
+    rows = [r.row(run_one(r.scenario, dict(r.overrides), r.seed)) for r in reversed(sw.runs)]
+    assert SweepTable.of(sw, rows).to_csv() == (out / "results.csv").read_text()

@@ -17,14 +17,16 @@ is.  The pieces a cluster engine needs are small: :meth:`Sweep.build` (or
 
 Python API::
 
-    from cindersim.sweep import Sweep, parse_set, run_sweep, SweepTable
+    from cindersim.sweep import Sweep, SweepTable, parse_set, run_one, run_sweep
 
     sweep = Sweep.build("scenarios/sweep-example.toml",
-                        [parse_set("fleet.max_over_subscription_ratio=1,20")],
+                        [parse_set("fleet.max_over_subscription_ratio=1.0,4.0")],
                         seeds=range(1, 5))
-    rows = run_sweep(sweep.runs, jobs=2)
-    table = SweepTable(sweep.scenario, sweep.name, sweep.keys, len(sweep.runs), tuple(rows))
-    print(table.to_csv())
+    table = SweepTable.of(sweep, run_sweep(sweep.runs, jobs=2))
+    table.write("out/")                       # results.csv, results.json
+    # or run each anywhere, in any order: the same table
+    rows = [r.row(run_one(r.scenario, r.overrides, r.seed)) for r in sweep.runs]
+    assert SweepTable.of(sweep, rows).to_csv() == table.to_csv()
 """
 
 from __future__ import annotations

@@ -208,7 +208,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         err.write(f"cindersim sweep: {len(runs)} run(s) of {sweep.scenario} "
                   f"({sweep.points} grid point(s)), {min(jobs, len(runs))} process(es)\n")
     rows = run_sweep(runs, jobs=jobs, progress=None if args.quiet else _progress(err))
-    table = SweepTable(sweep.scenario, sweep.name, sweep.keys, len(sweep.runs), tuple(rows))
+    table = SweepTable.of(sweep, rows)
     if args.only is not None:
         paths = [write_row_file(directory, table, row) for row in rows]
         err.write(f"cindersim sweep: {len(rows)} run(s): {_counts(rows)}; wrote "

@@ -172,6 +172,11 @@ class SweepRun:
         parts = [f"{k}={show_value(v)}" for k, v in self.overrides.items()]
         return " ".join([*parts, f"seed={self.seed}"])
 
+    def row(self, result: Mapping[str, Any]) -> dict[str, Any]:
+        """The table row of this run: its ``run`` index and grid ``point``, then what
+        :func:`~cindersim.sweep.run_one` returned (from any process or machine)."""
+        return {"run": self.index, "point": self.point, **result}
+
     def plan(self) -> dict[str, Any]:
         """The run as a ``--plan`` line (what a cluster task needs to run it)."""
         return {"index": self.index, "scenario": self.scenario,

@@ -51,13 +51,8 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _row(run: SweepRun, result: dict[str, Any]) -> dict[str, Any]:
-    """The run's row with its place in the grid first."""
-    return {"run": run.index, "point": run.point, **result}
-
-
 def _dead(run: SweepRun, why: str) -> dict[str, Any]:
-    return _row(run, {"overrides": dict(run.overrides), "seed": run.seed, "status": "error",
+    return run.row({"overrides": dict(run.overrides), "seed": run.seed, "status": "error",
                       "failed_expectations": 0, "failures": [], "virtual_time_s": None,
                       "summary": {}, "error": why})
 
@@ -85,7 +80,7 @@ def run_sweep(runs: Sequence[SweepRun], *, jobs: int | None = None,
     if n == 1 or total <= 1:
         for run in runs:
             result, seconds = timed_run(run.scenario, run.overrides, run.seed)
-            finished(run, _row(run, result), seconds)
+            finished(run, run.row(result), seconds)
     else:
         with ProcessPoolExecutor(max_workers=min(n, total),
                                  mp_context=pool_context()) as pool:
@@ -101,7 +96,7 @@ def run_sweep(runs: Sequence[SweepRun], *, jobs: int | None = None,
                         finished(run, _dead(run, "BrokenProcessPool: a worker process "
                                                  "died (killed, or out of memory)"), 0.0)
                         continue
-                    finished(run, _row(run, result), seconds)
+                    finished(run, run.row(result), seconds)
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise

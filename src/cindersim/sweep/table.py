@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from .grid import show_value
+from .grid import Sweep, show_value
 
 __all__ = ["SweepTable", "cell", "collect", "read_row_file", "row_file_name",
            "write_row_file"]
@@ -52,6 +52,13 @@ class SweepTable:
     total: int
     """How many runs the whole grid has (row files from ``--only`` say it too)."""
     rows: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def of(cls, sweep: Sweep, rows: Iterable[dict[str, Any]]) -> SweepTable:
+        """The table of *sweep* from rows (``SweepRun.row``), in grid order whatever
+        order they come in."""
+        return cls(sweep.scenario, sweep.name, sweep.keys, len(sweep.runs),
+                   tuple(sorted(rows, key=lambda r: int(r["run"]))))
 
     def summary_keys(self) -> list[str]:
         keys: set[str] = set()
