@@ -149,7 +149,17 @@ class Consumer:
         self.server = server
         self.handler = handler
         self.name = name
-        self.running = False
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @running.setter
+    def running(self, value: bool) -> None:
+        if value != self._running:
+            self._running = value
+            self.bus.consumer_epoch += 1
 
     @property
     def queues(self) -> list[str]:
@@ -212,9 +222,13 @@ class Bus:
         self.latency = latency
         self.call_timeout = call_timeout
         self.stats = BusStats()
+        self.consumer_epoch = 0
+        """Bumped whenever a consumer starts or stops: who watches service liveness
+        (the scheduler's heartbeats) need look again only when it moved."""
         self.faults: list[MessageFault] = []
         self._queues: dict[str, _Queue] = {}
         self._consumers: list[Consumer] = []
+        self._by_topic: dict[str, list[Consumer]] = {}
         self._heap: list[tuple[float, int, int, Message]] = []
         self._seq = 0
         self._msg_seq = 0
@@ -236,6 +250,7 @@ class Bus:
         c = Consumer(self, topic, server, handler,
                      name or (topic if server is None else f"{topic}@{server}"))
         self._consumers.append(c)
+        self._by_topic.setdefault(topic, []).append(c)
         for q in c.queues:
             self._queue(q).consumers.append(c)
         if start:
@@ -345,7 +360,7 @@ class Bus:
         stats = self.stats
         stats.sent += 1
         stats.by_method[method] = stats.by_method.get(method, 0) + 1
-        if self._trace.recording:
+        if self._trace.wants("bus.reply" if kind == "reply" else "bus.send"):
             if kind == "reply":
                 what = "error" if error is not None else "result"
                 summary = f"{sender} replies to {method} ({what})"
@@ -447,7 +462,7 @@ class Bus:
                 fut.set_result(msg.args.get("result"))
             return
         if msg.kind == "fanout":
-            live = [c for c in self._consumers if c.topic == msg.target.topic and c.running]
+            live = [c for c in self._by_topic.get(msg.target.topic, ()) if c.running]
             if not live:
                 self._emit("bus.fault", msg.sender, f"fanout {msg.method} to {msg.target.topic} "
                            "reached no consumer", msg, action="no-consumer")
@@ -469,7 +484,7 @@ class Bus:
         stats.delivered += 1
         qname = msg.target.queue
         stats.by_queue[qname] = stats.by_queue.get(qname, 0) + 1
-        if self._trace.recording:
+        if self._trace.wants("bus.deliver"):
             self._emit("bus.deliver", consumer.name,
                        f"{consumer.name} receives {msg.method} from {msg.sender}", msg)
         self._seq += 1
@@ -546,14 +561,14 @@ class Bus:
     # --- trace helpers -----------------------------------------------------------------
     def _emit(self, kind: str, actor: str, summary: str, msg: Message, *,
               target: str | None = None, **detail: Any) -> None:
-        if not self._trace.recording:
+        if not self._trace.wants(kind):
             return
         d = {k: v for k, v in detail.items() if v is not None}
         self._trace.emit(kind, actor, summary, target=target, msg=msg.id, method=msg.method,
                          msg_kind=msg.kind, **d)
 
     def _trace_note(self, actor: str, summary: str, **detail: Any) -> None:
-        if self._trace.recording:
+        if self._trace.wants("bus.consumer"):
             self._trace.emit("bus.consumer", actor, summary, **detail)
 
 

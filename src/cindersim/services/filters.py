@@ -53,6 +53,7 @@ from cindersim.services.host_manager import (
     calculate_virtual_free_capacity,
     extract_host,
 )
+from cindersim.services.placement import INDEXABLE_WEIGHERS, PlacementIndex
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -814,6 +815,33 @@ def _weighted_candidates(
     volume_number: Callable[[str], int] | None,
 ) -> _Pass:
     """``_populate_retry`` + revert + filter + weigh (``_get_weighted_candidates``)."""
+    prepared = _prepare(host_manager, request_spec, operation, config=config, retry=retry,
+                        new_size=new_size, vol_exists_on=vol_exists_on,
+                        scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
+                        volume_number=volume_number)
+    if isinstance(prepared, _Pass):
+        return prepared
+    base, props = prepared
+    backends = host_manager.get_all_backend_states(now)
+    states = {b.backend_id: b for b in backends}
+    survivors, filter_outcomes = _run_filters(backends, props)
+    weighed, weigher_outcomes = weigh_backends(survivors, props)
+    decision = attrs.evolve(
+        base, candidates=tuple(states), down_hosts=tuple(host_manager.down_services(now)),
+        filters=tuple(filter_outcomes), weighers=tuple(weigher_outcomes),
+        weighed=tuple(weighed))
+    return _Pass(decision, states, props)
+
+
+def _prepare(
+    host_manager: HostManager, request_spec: RequestSpec, operation: str, *,
+    config: SchedulerConfig, retry: RetryRecord | None, new_size: int | None,
+    vol_exists_on: str | None, scheduler_hints: Mapping[str, Any] | None,
+    rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
+    volume_number: Callable[[str], int] | None,
+) -> _Pass | tuple[SchedulingDecision, FilterProperties]:
+    """``_populate_retry`` and the revert of the last attempt's consumption: the
+    decision so far and the filter properties, or a finished (failed) pass."""
     base = SchedulingDecision(operation=operation, request=request_spec)
     previous_error: str | None = None
     if config.max_attempts == 1:
@@ -837,16 +865,55 @@ def _weighted_candidates(
                              retry=retry, vol_exists_on=vol_exists_on,
                              scheduler_hints=scheduler_hints or {}, rng=rng,
                              volume_host=volume_host, volume_number=volume_number)
-    backends = host_manager.get_all_backend_states(now)
-    states = {b.backend_id: b for b in backends}
-    survivors, filter_outcomes = _run_filters(backends, props)
-    weighed, weigher_outcomes = weigh_backends(survivors, props)
-    decision = attrs.evolve(
-        base, candidates=tuple(states), down_hosts=tuple(host_manager.down_services(now)),
-        filters=tuple(filter_outcomes), weighers=tuple(weigher_outcomes),
-        weighed=tuple(weighed), retry=retry, previous_error=previous_error,
-        reverted=reverted)
-    return _Pass(decision, states, props)
+    return attrs.evolve(base, retry=retry, previous_error=previous_error,
+                        reverted=reverted), props
+
+
+def indexable(config: SchedulerConfig) -> bool:
+    """Whether :class:`~.placement.PlacementIndex` gives this configuration's choice:
+    one built-in weigher whose weight is a function of the pool alone."""
+    if len(config.weighers) != 1:
+        return False
+    name = config.weighers[0]
+    return name in INDEXABLE_WEIGHERS and config.weigher_registry[name] is WEIGHERS.get(name)
+
+
+def _indexed_choice(index: PlacementIndex, props: FilterProperties, now: float,
+                    pin: str | None) -> tuple[str, BackendState] | None:
+    """The pool the FilterScheduler would choose, found best-first in *index*."""
+    config = props.config
+    name = config.weighers[0]
+    weigher = config.weigher_registry[name]
+    multiplier = config.multiplier(name)
+    thin = props.thin
+    template = FilterProperties(
+        request_spec=RequestSpec(size=0, extra_specs={} if thin else {
+            "provisioning:type": "thick"}), config=config)
+
+    def weight(state: BackendState) -> float:
+        return float(weigher(state, template))
+
+    index.host_manager.refresh(now)
+    order = index.order((name, thin, multiplier), weight)
+    checks = [config.filter_registry[n] for n in config.filters]
+    # CapacityFilter wants virtual free >= requested of a numeric pool, and with a
+    # positive CapacityWeigher the pools come in falling virtual-free order.
+    requested = props.size if props.new_size is None else props.new_size - props.size
+    stop_below = (name == "CapacityWeigher" and multiplier > 0 and requested > 0
+                  and "CapacityFilter" in config.filters and props.vol_exists_on is None)
+    pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
+    for w, state in order.best_first():
+        if stop_below and w < requested and isinstance(state.total_capacity_gb, float) \
+                and isinstance(state.free_capacity_gb, float):
+            if not order.has_unbounded():
+                return None
+            continue  # only an 'infinite'/'unknown' pool could still pass
+        bid = state.backend_id
+        if pin is not None and (bid if pin_has_pool else extract_host(bid)) != pin:
+            continue
+        if all(check(state, props) for check in checks):
+            return bid, state
+    return None
 
 
 def schedule_create_volume(
@@ -856,8 +923,13 @@ def schedule_create_volume(
     rng: random.Random | None = None,
     volume_host: Callable[[str], str | None] | None = None,
     volume_number: Callable[[str], int] | None = None,
+    index: PlacementIndex | None = None,
 ) -> SchedulingDecision:
     """Place a new volume (``FilterScheduler.schedule_create_volume``).
+
+    With an *index* (and a configuration it can answer, see :func:`indexable`) the
+    pool is found without weighing every candidate; the decision then carries the
+    choice and the retry record but no per-filter or per-weigher detail.
 
     On success the chosen pool has consumed ``request_spec.size`` and the returned
     ``decision.retry`` names it; carry that record to the volume service.  On
@@ -865,6 +937,21 @@ def schedule_create_volume(
     backends available", or "Exceeded max scheduling attempts ...").  The
     retry passed in is not modified.
     """
+    if index is not None and indexable(config):
+        prepared = _prepare(host_manager, request_spec, "create_volume", config=config,
+                            retry=retry, new_size=None, vol_exists_on=None,
+                            scheduler_hints=scheduler_hints, rng=rng,
+                            volume_host=volume_host, volume_number=volume_number)
+        if isinstance(prepared, _Pass):
+            return prepared.decision
+        base, props = prepared
+        found = _indexed_choice(index, props, now, request_spec.resource_backend)
+        if found is None:
+            return attrs.evolve(base, reason=NO_WEIGHED_BACKENDS)
+        chosen, state = found
+        state.consume_from_volume(request_spec.size, now=now)
+        return attrs.evolve(base, chosen=chosen, consumed_gb=float(request_spec.size),
+                            retry=None if base.retry is None else base.retry.with_backend(chosen))
     run = _weighted_candidates(host_manager, request_spec, "create_volume", config=config,
                                now=now, retry=retry, new_size=None, vol_exists_on=None,
                                scheduler_hints=scheduler_hints, rng=rng,

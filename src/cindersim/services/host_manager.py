@@ -44,7 +44,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import attrs
 
@@ -278,6 +278,10 @@ class BackendState:
                                           repr=False)
     _caps_source: Mapping[str, Any] | None = attrs.field(default=None, alias="caps_source",
                                                          repr=False, eq=False)
+    listener: Callable[[BackendState], None] | None = attrs.field(default=None, repr=False,
+                                                                  eq=False)
+    """Told after every change of the capacity figures (an index keeping pools in
+    weight order listens here, so it never has to re-read all of them)."""
 
     @property
     def backend_id(self) -> str:
@@ -296,18 +300,21 @@ class BackendState:
         return state
 
     def apply_report(self, capability: Mapping[str, Any], *, stamp: _Stamp,
-                     global_mosr: str | float) -> bool:
+                     global_mosr: str | float, owned: bool = False) -> bool:
         """Take a pool's reported capabilities (``update_from_volume_capability``).
 
         The capabilities mapping is always refreshed, but the capacity figures only
         when the report is newer than the last update: a report generated before a
         placement must not undo that placement's consumption.  Returns whether the
-        figures were applied.
+        figures were applied.  *owned*: the caller hands *capability* over and will
+        not change it, so it needs no private copy.
         """
         if self._caps_source is not capability:
             # Re-applying the same stored report (every scheduling pass does) needs no
             # fresh copy; a new report is copied so later mutation cannot leak in.
-            self.capabilities = MappingProxyType(copy.deepcopy(dict(capability)))
+            self.capabilities = MappingProxyType(
+                capability if owned and isinstance(capability, dict)
+                else _copy_report(dict(capability)))
             self._caps_source = capability
         caps = self.capabilities
         if self._stamp is not None and self._stamp > stamp:
@@ -333,6 +340,8 @@ class BackendState:
         self.multiattach = bool(caps.get("multiattach", False))
         self.qos_support = bool(caps.get("QoS_support", False))
         self.total_volumes = int(_number(caps.get("total_volumes", 0)))
+        if self.listener is not None:
+            self.listener(self)
         return True
 
     def consume_from_volume(self, size: float, *, now: float) -> None:
@@ -341,9 +350,9 @@ class BackendState:
         ``now`` is required: stamping the pool is what keeps an older report from
         erasing this consumption (Cinder passes ``update_time=True`` here).
         """
-        self._consume(size)
         self._stamp = (now, next(self._counter))
         self.updated = now
+        self._consume(size)
 
     def revert_consumed(self, size: float) -> None:
         """Give back *size* GiB after a reschedule, leaving the update stamp alone."""
@@ -355,6 +364,8 @@ class BackendState:
         if isinstance(self.free_capacity_gb, float):
             self.free_capacity_gb -= size
         # 'infinite' / 'unknown' stay as they are; None (a broken report) too.
+        if self.listener is not None:
+            self.listener(self)
 
     def capacity_factors(self, *, thin: bool = True) -> CapacityFactors | None:
         """This pool's capacity factors, or ``None`` if a figure is not numeric."""
@@ -368,6 +379,20 @@ class BackendState:
 
 
 # --- the manager ----------------------------------------------------------------
+class Liveness(Protocol):
+    """Where service heartbeats come from when the host manager does not get them
+    one by one (the scheduler service: a running cinder-volume heartbeats every
+    ``report_interval``, so it is up; a stopped one keeps its last heartbeat)."""
+
+    def epoch(self) -> int:
+        """Changes whenever some service starts or stops."""
+        ...  # pragma: no cover
+
+    def running(self, host: str) -> bool:
+        """Whether *host*'s service is running (and so heartbeating) now."""
+        ...  # pragma: no cover
+
+
 @attrs.define
 class _Service:
     host: str
@@ -395,16 +420,31 @@ class HostManager:
     """
 
     def __init__(self, *, max_over_subscription_ratio: str | float = "20.0",
-                 service_down_time: float = 60.0) -> None:
+                 service_down_time: float = 60.0, liveness: Liveness | None = None) -> None:
         if max_over_subscription_ratio != "auto":
             float(max_over_subscription_ratio)  # validate at the boundary
         self.max_over_subscription_ratio = max_over_subscription_ratio
         self.service_down_time = service_down_time
+        self.liveness = liveness
         self._counter: Iterator[int] = itertools.count(1)
         self._services: dict[str, _Service] = {}
         self._reports: dict[str, _Report] = {}
         self._merged_reports: dict[str, tuple[_Report, list[tuple[str, dict[str, Any]]]]] = {}
         self._backend_state_map: dict[str, dict[str, BackendState]] = {}
+        # Cinder rebuilds the whole map on every request; the result only changes
+        # when a report arrives, a service goes up or down, or is disabled.  The
+        # map is rebuilt in full only then (same order, same states), and new
+        # reports of hosts already in it are applied alone.
+        self._map_valid = False
+        self._map_expiry = -math.inf
+        """Virtual time after which some mapped service may be down."""
+        self._liveness_seen: int | None = None
+        self._dirty: dict[str, None] = {}
+        self._flat: list[BackendState] = []
+        self.map_epoch = 0
+        """Bumped whenever the list of schedulable pools (or its order) changes."""
+        self.listeners: list[Callable[[BackendState], None]] = []
+        """Told of every change of a mapped pool's capacity figures."""
 
     # -- services ---------------------------------------------------------------
     def register_service(self, host: str, *, availability_zone: str = "nova",
@@ -413,27 +453,38 @@ class HostManager:
         service = self._services.get(host)
         if service is None:
             self._services[host] = _Service(host, availability_zone, now)
+            self._map_valid = False
         else:
-            service.availability_zone = availability_zone
-            service.last_heartbeat = max(service.last_heartbeat, now)
+            if service.availability_zone != availability_zone:
+                service.availability_zone = availability_zone
+                self._map_valid = False
+            self.service_heartbeat(host, now)
 
     def service_heartbeat(self, host: str, now: float) -> None:
         """A ``report_interval`` heartbeat: the service row's ``updated_at``."""
-        self._service(host).last_heartbeat = max(self._service(host).last_heartbeat, now)
+        service = self._service(host)
+        if now > service.last_heartbeat:
+            service.last_heartbeat = now
+            if host not in self._backend_state_map:
+                self._map_valid = False  # a down service may be back
 
     def set_service_disabled(self, host: str, disabled: bool = True) -> None:
         """``os-services/disable``: a disabled service gets no new volumes."""
         self._service(host).disabled = disabled
+        self._map_valid = False
 
     def set_service_frozen(self, host: str, frozen: bool = True) -> None:
         """``os-services/freeze``: a frozen backend gets no new volumes."""
         self._service(host).frozen = frozen
+        self._map_valid = False
 
     def is_service_up(self, host: str, now: float) -> bool:
         """Cinder's ``service_is_up``: last heartbeat at most ``service_down_time`` ago."""
         service = self._services.get(host)
         if service is None:
             return False
+        if self.liveness is not None and self.liveness.running(host):
+            return True
         return abs(now - service.last_heartbeat) <= self.service_down_time
 
     def _service(self, host: str) -> _Service:
@@ -456,18 +507,32 @@ class HostManager:
         if host not in self._services:
             self.register_service(host, availability_zone=availability_zone or "nova",
                                   now=timestamp)
-        elif availability_zone is not None:
+        elif availability_zone is not None and \
+                self._services[host].availability_zone != availability_zone:
             self._services[host].availability_zone = availability_zone
+            self._map_valid = False
         self.service_heartbeat(host, timestamp)
         old = self._reports.get(host)
         if old is not None and timestamp < old.timestamp:
             return False
-        self._reports[host] = _Report(copy.deepcopy(dict(capabilities)), timestamp,
+        self._reports[host] = _Report(_copy_report(dict(capabilities)), timestamp,
                                       (timestamp, next(self._counter)))
+        if host in self._backend_state_map:
+            self._dirty[host] = None
+        else:
+            self._map_valid = False
         return True
 
     def _update_backend_state_map(self, now: float) -> None:
+        epoch = self.liveness.epoch() if self.liveness is not None else None
+        if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
+            for host in self._dirty:  # only new reports change anything
+                self._update_pools(host, self._services[host], self._reports[host],
+                                   self._backend_state_map[host])
+            self._dirty.clear()
+            return
         active: list[str] = []
+        expiry = math.inf
         for host, service in self._services.items():
             if service.disabled or service.frozen or not self.is_service_up(host, now):
                 continue
@@ -477,8 +542,20 @@ class HostManager:
             pools = self._backend_state_map.setdefault(host, {})
             self._update_pools(host, service, report, pools)
             active.append(host)
+            if self.liveness is None or not self.liveness.running(host):
+                expiry = min(expiry, service.last_heartbeat + self.service_down_time)
         for host in [h for h in self._backend_state_map if h not in active]:
             del self._backend_state_map[host]
+        self._dirty.clear()
+        self._map_valid = True
+        self._map_expiry = expiry
+        self._liveness_seen = epoch
+        flat = [state for pools in self._backend_state_map.values()
+                for state in pools.values()]
+        if len(flat) != len(self._flat) or any(a is not b for a, b in zip(flat, self._flat,
+                                                                            strict=True)):
+            self._flat = flat
+            self.map_epoch += 1
 
     def _update_pools(self, host: str, service: _Service, report: _Report,
                       pools: dict[str, BackendState]) -> None:
@@ -530,21 +607,38 @@ class HostManager:
             if state is None:
                 state = BackendState(host=host, pool_name=name,
                                      availability_zone=service.availability_zone,
-                                     counter=self._counter)
+                                     counter=self._counter, listener=self._state_changed)
                 pools[name] = state
+                self._map_valid = False  # the pool list changed: rebuild next time
             state.availability_zone = service.availability_zone
+            # pool_cap is this manager's own merge of a report it copied on arrival.
             state.apply_report(pool_cap, stamp=report.stamp,
-                               global_mosr=self.max_over_subscription_ratio)
+                               global_mosr=self.max_over_subscription_ratio, owned=True)
             active.append(name)
         for name in [n for n in pools if n not in active]:
             del pools[name]
+            self._map_valid = False
+
+    def _state_changed(self, state: BackendState) -> None:
+        for fn in self.listeners:
+            fn(state)
 
     # -- queries ----------------------------------------------------------------
+    def refresh(self, now: float) -> None:
+        """Bring the pool map up to date (what every scheduling pass starts with)."""
+        self._update_backend_state_map(now)
+        if not self._map_valid:  # a report added or dropped a pool just now
+            self._update_backend_state_map(now)
+
     def get_all_backend_states(self, now: float) -> list[BackendState]:
         """Every schedulable pool, in map order (``get_all_backend_states``)."""
-        self._update_backend_state_map(now)
-        return [state for pools in self._backend_state_map.values()
-                for state in pools.values()]
+        self.refresh(now)
+        return list(self._flat)
+
+    def get_all_backend_states_cached(self) -> list[BackendState]:
+        """The pools as of the last refresh, without refreshing (for indexes that
+        follow :attr:`map_epoch`)."""
+        return list(self._flat)
 
     def down_services(self, now: float) -> list[str]:
         """Hosts with a report whose service is down, disabled or frozen (for traces)."""
@@ -605,6 +699,25 @@ class HostManager:
             result.append({"name": state.backend_id,
                            "capabilities": copy.deepcopy(dict(state.capabilities))})
         return result
+
+
+def _copy_report(value: Any) -> Any:
+    """A private copy of a capability report (JSON-like: dicts, lists, scalars).
+
+    Reports arrive every 60 s from every backend; ``copy.deepcopy``'s memo and
+    dispatch cost more than the report is worth.
+    """
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _SCALARS else _copy_report(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _SCALARS else _copy_report(v) for v in value]
+    if kind in _SCALARS:
+        return value
+    return copy.deepcopy(value)
+
+
+_SCALARS: Final = (str, int, float, bool, type(None))
 
 
 _TRUE_STRINGS: Final = ("1", "t", "true", "on", "y", "yes")

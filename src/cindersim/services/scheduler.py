@@ -25,6 +25,7 @@ from .filters import (
     schedule_create_volume,
 )
 from .host_manager import HostManager, extract_host
+from .placement import PlacementIndex
 
 if TYPE_CHECKING:
     from ..cloud import Cloud
@@ -35,6 +36,21 @@ ACTOR = "cinder-scheduler"
 TOPIC = "cinder-scheduler"
 
 Handler = Callable[..., Awaitable[Any]]
+
+
+class _VolumeServiceLiveness:
+    """Service liveness as the scheduler sees it: a running cinder-volume writes a
+    heartbeat every ``report_interval`` (10 s), so it is up."""
+
+    def __init__(self, cloud: Cloud) -> None:
+        self._cloud = cloud
+
+    def epoch(self) -> int:
+        return self._cloud.bus.consumer_epoch
+
+    def running(self, host: str) -> bool:
+        svc = self._cloud.volume_services.get(host)
+        return svc is not None and svc.running
 
 
 class SchedulerService:
@@ -53,7 +69,12 @@ class SchedulerService:
         })
         self.host_manager = HostManager(
             max_over_subscription_ratio="20.0",
-            service_down_time=float(opts["service_down_time"]))
+            service_down_time=float(opts["service_down_time"]),
+            liveness=_VolumeServiceLiveness(cloud))
+        self.placement = PlacementIndex(self.host_manager)
+        self._liveness_epoch: int | None = None
+        self._running_at_refresh: list[str] = []
+        self._last_refresh = 0.0
         self.handlers: dict[str, Handler] = {
             "create_volume": self.create_volume,
             "update_service_capabilities": self.update_service_capabilities,
@@ -94,10 +115,20 @@ class SchedulerService:
         have just reported; a stopped one keeps its last heartbeat and so goes
         down ``service_down_time`` (60 s) after it stopped, as in Cinder.
         """
+        # A running service is up (HostManager asks the liveness below); all that
+        # is left to do is to give a service that stopped since the last pass the
+        # heartbeat it had then -- and only when some service started or stopped.
         now = self.cloud.sim.now()
-        for svc in self.cloud.volume_services.values():
-            if svc.running:
-                self.host_manager.service_heartbeat(svc.host, now)
+        services = self.cloud.volume_services
+        epoch = self.cloud.bus.consumer_epoch
+        if epoch != self._liveness_epoch:
+            for host in self._running_at_refresh:
+                svc = services.get(host)
+                if svc is None or not svc.running:
+                    self.host_manager.service_heartbeat(host, self._last_refresh)
+            self._running_at_refresh = [h for h, svc in services.items() if svc.running]
+            self._liveness_epoch = epoch
+        self._last_refresh = now
 
     # --- scheduling ------------------------------------------------------------------
     def decide(self, request_spec: RequestSpec, retry: RetryRecord | None) -> Any:
@@ -112,10 +143,14 @@ class SchedulerService:
         def volume_number(backend_id: str) -> int:
             return sum(1 for v in db.volumes.values() if v.host == backend_id)
 
+        # The full decision record (every filter's and weigher's verdict on every
+        # pool) is for readers of the trace; without one, the index finds the same
+        # pool without weighing them all.
+        index = None if self.cloud.trace.mode == "full" else self.placement
         return schedule_create_volume(self.host_manager, request_spec, config=self.config,
                                       now=self.cloud.sim.now(), retry=retry,
                                       rng=self.cloud.sim.rng, volume_host=volume_host,
-                                      volume_number=volume_number)
+                                      volume_number=volume_number, index=index)
 
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
                             filter_properties: dict[str, Any]) -> None:
@@ -129,7 +164,7 @@ class SchedulerService:
         if retry is None and self.config.max_attempts > 1:
             retry = RetryRecord(num_attempts=0)
         decision = self.decide(request_spec, retry)
-        if cloud.trace.recording:
+        if cloud.trace.wants("schedule"):
             cloud.trace.emit("schedule", ACTOR, decision.narrate(),
                              resource=f"volume:{volume_id}", decision=decision.to_dict())
         error = decision.error()
@@ -185,7 +220,7 @@ class SchedulerService:
             return
         backend = extract_host(vol.host) or vol.host
         decision = self.check_backend(backend, request_spec, new_size=new_size)
-        if cloud.trace.recording:
+        if cloud.trace.wants("schedule"):
             cloud.trace.emit("schedule", ACTOR, decision.narrate(),
                              resource=f"volume:{volume_id}", decision=decision.to_dict())
         error = decision.error()

@@ -1,0 +1,129 @@
+"""Placing a volume without weighing every pool: the FilterScheduler's answer, fast.
+
+Cinder's FilterScheduler runs every filter over every pool and weighs the
+survivors on every request.  With one weigher that is a pure function of a
+pool's state (CapacityWeigher, AllocatedCapacityWeigher), normalising and
+multiplying keeps the order of the raw weights (reversed for a negative
+multiplier), and the stable sort breaks ties by host manager order.  So the
+chosen pool is the *first pool in (raw weight, map order) order that passes the
+filters* -- which a sorted index finds by looking at a handful of pools instead
+of all of them, as long as the index follows every change of a pool's figures
+(placements, reports, reschedule reverts: :attr:`BackendState.listener`).
+
+The filters themselves still run, the real functions, on each pool looked at, so
+any filter configuration gives Cinder's answer.  With CapacityWeigher at a
+positive multiplier and CapacityFilter on, the scan also stops at the first
+numeric pool whose virtual free capacity is below the request: every pool after
+it has less, and CapacityFilter demands at least that much.
+
+What this gives up is the explanation: no per-filter, per-weigher record.  The
+scheduler uses it only when nobody reads one (trace mode ``metrics`` or
+``off``); a full trace still gets the complete :class:`SchedulingDecision`.
+Both give the same choice -- ``tests/services/test_placement.py`` checks it on
+random clouds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Iterator
+
+from .host_manager import BackendState, HostManager
+
+__all__ = ["INDEXABLE_WEIGHERS", "PlacementIndex", "WeightOrder"]
+
+INDEXABLE_WEIGHERS = ("CapacityWeigher", "AllocatedCapacityWeigher")
+"""Weighers whose raw weight depends on nothing but the pool's state and the
+request's thin/thick choice, so an index can keep pools in their order."""
+
+_Key = tuple[float, int]
+
+
+class WeightOrder:
+    """Pools of one host manager in best-first order for one (weigher, thin) pair.
+
+    Args:
+        weight: the raw weight of a pool (the weigher applied with the request's
+            thin/thick properties).
+        sign: the weigher's multiplier sign; +1 puts the largest weight first.
+    """
+
+    def __init__(self, host_manager: HostManager, weight: Callable[[BackendState], float],
+                 sign: float) -> None:
+        self._hm = host_manager
+        self._weight = weight
+        self._sign = -1.0 if sign < 0 else 1.0 if sign > 0 else 0.0
+        self._epoch = -1
+        self._states: list[BackendState] = []
+        """The host manager's pools, in map order (a key's second item indexes it)."""
+        self._keys: list[_Key] = []
+        """(-sign * weight, map position) ascending: the best pool first."""
+        self._key_of: dict[BackendState, _Key] = {}
+        self._unbounded: dict[BackendState, None] = {}
+        """Pools reporting 'infinite'/'unknown' capacity (CapacityFilter lets them pass)."""
+        host_manager.listeners.append(self._changed)
+
+    def has_unbounded(self) -> bool:
+        return bool(self._unbounded)
+
+    def _note_bounds(self, state: BackendState) -> None:
+        if isinstance(state.total_capacity_gb, float) and isinstance(state.free_capacity_gb,
+                                                                     float):
+            self._unbounded.pop(state, None)
+        else:
+            self._unbounded[state] = None
+
+    def _key(self, state: BackendState, position: int) -> _Key:
+        # math.inf (an unbounded pool) lands on the side of the largest finite
+        # weights, as Cinder's normalisation puts it just above them.
+        return (-self._sign * self._weight(state) if self._sign else 0.0, position)
+
+    def sync(self) -> None:
+        """Rebuild after the host manager's pool list changed (rare: services up/down)."""
+        if self._epoch == self._hm.map_epoch:
+            return
+        self._states = self._hm.get_all_backend_states_cached()
+        self._key_of = {s: self._key(s, i) for i, s in enumerate(self._states)}
+        self._keys = sorted(self._key_of.values())
+        self._unbounded = {}
+        for state in self._states:
+            self._note_bounds(state)
+        self._epoch = self._hm.map_epoch
+
+    def _changed(self, state: BackendState) -> None:
+        old = self._key_of.get(state)
+        if old is None or self._epoch != self._hm.map_epoch:
+            return  # not indexed (yet): the next sync() takes it as it is
+        self._note_bounds(state)
+        new = self._key(state, old[1])
+        if new == old:
+            return
+        keys = self._keys
+        del keys[bisect.bisect_left(keys, old)]
+        bisect.insort(keys, new)
+        self._key_of[state] = new
+
+    def best_first(self) -> Iterator[tuple[float, BackendState]]:
+        """(raw weight, pool), best first.  Do not change pools while iterating."""
+        sign = self._sign
+        states = self._states
+        for neg, position in self._keys:
+            yield (-neg if sign > 0 else neg if sign < 0 else math.nan), states[position]
+
+
+class PlacementIndex:
+    """The :class:`WeightOrder` indexes of one scheduler, made on first use."""
+
+    def __init__(self, host_manager: HostManager) -> None:
+        self.host_manager = host_manager
+        self._orders: dict[tuple[str, bool, float], WeightOrder] = {}
+
+    def order(self, key: tuple[str, bool, float],
+              weight: Callable[[BackendState], float]) -> WeightOrder:
+        """The order for (weigher name, thin, multiplier), synced with the host manager."""
+        wo = self._orders.get(key)
+        if wo is None:
+            wo = self._orders[key] = WeightOrder(self.host_manager, weight, key[2])
+        wo.sync()
+        return wo

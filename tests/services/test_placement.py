@@ -1,0 +1,192 @@
+"""The placement index must choose exactly what the full FilterScheduler pass chooses."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cindersim.cloud import simulate
+from cindersim.services.filters import (
+    RequestSpec,
+    RetryRecord,
+    SchedulerConfig,
+    indexable,
+    schedule_create_volume,
+)
+from cindersim.services.host_manager import HostManager
+from cindersim.services.placement import PlacementIndex
+from cindersim.workload import (
+    ExponentialLifetime,
+    OperationMix,
+    PoissonArrivals,
+    Stream,
+    UniformSize,
+    Workload,
+    drive,
+)
+
+AZS = ("nova", "az2")
+
+
+@st.composite
+def pools(draw: st.DrawFn) -> dict[str, Any]:
+    thin = draw(st.booleans())
+    total = float(draw(st.integers(0, 400)))
+    free = float(draw(st.integers(0, int(total)))) if total else 0.0
+    pool: dict[str, Any] = {
+        "total_capacity_gb": total,
+        "free_capacity_gb": free,
+        "provisioned_capacity_gb": float(draw(st.integers(0, 3000))),
+        "allocated_capacity_gb": float(draw(st.integers(0, 500))),
+        "reserved_percentage": draw(st.sampled_from([0, 0, 10, 50])),
+        "thin_provisioning_support": thin,
+        "thick_provisioning_support": not thin,
+        "max_over_subscription_ratio": draw(st.sampled_from(["1.0", "5.0", "20.0", "auto"])),
+        "multiattach": draw(st.booleans()),
+    }
+    if draw(st.integers(0, 9)) == 0:
+        pool["free_capacity_gb"] = draw(st.sampled_from(["infinite", "unknown"]))
+    return pool
+
+
+def _report(name: str, pool: dict[str, Any]) -> dict[str, Any]:
+    return {"volume_backend_name": name, "vendor_name": "Open Source", "driver_version": "3.0",
+            "storage_protocol": "iSCSI", "pools": [{**pool, "pool_name": name}]}
+
+
+requests = st.tuples(
+    st.integers(1, 120),                                   # size
+    st.sampled_from([None, "nova", "az2"]),                # availability zone
+    st.sampled_from([{}, {"provisioning:type": "thick"},
+                     {"volume_backend_name": "b1"}, {"multiattach": "<is> True"}]),
+    st.booleans(),                                         # retry with a previous backend
+)
+
+events = st.lists(st.one_of(
+    st.tuples(st.just("request"), requests),
+    st.tuples(st.just("report"), st.tuples(st.integers(0, 11), pools())),
+), min_size=1, max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    backends=st.lists(st.tuples(pools(), st.sampled_from(AZS)), min_size=1, max_size=12),
+    weigher=st.sampled_from(["CapacityWeigher", "AllocatedCapacityWeigher"]),
+    multiplier=st.sampled_from([1.0, -1.0, 0.0, 2.5]),
+    extra_filter=st.booleans(),
+    steps=events,
+)
+def test_indexed_choice_equals_the_full_pass(
+        backends: list[tuple[dict[str, Any], str]], weigher: str, multiplier: float,
+        extra_filter: bool, steps: list[tuple[str, Any]]) -> None:
+    option = {"CapacityWeigher": "capacity_weight_multiplier",
+              "AllocatedCapacityWeigher": "allocated_capacity_weight_multiplier"}[weigher]
+    filters = "AvailabilityZoneFilter,CapacityFilter,CapabilitiesFilter" + (
+        ",IgnoreAttemptedHostsFilter" if extra_filter else "")
+    config = SchedulerConfig.from_options({"scheduler_default_filters": filters,
+                                           "scheduler_default_weighers": weigher,
+                                           option: multiplier})
+    assert indexable(config)
+    full, fast = HostManager(), HostManager()
+    index = PlacementIndex(fast)
+    now = 0.0
+    for i, (pool, az) in enumerate(backends):
+        for hm in (full, fast):
+            hm.update_service_capabilities(f"h{i}@b{i}", _report(f"b{i}", pool), timestamp=now,
+                                           availability_zone=az)
+    last_chosen: str | None = None
+    for kind, what in steps:
+        now += 1.0
+        if kind == "report":
+            i, pool = what
+            if i < len(backends):
+                for hm in (full, fast):
+                    hm.update_service_capabilities(f"h{i}@b{i}", _report(f"b{i}", pool),
+                                                   timestamp=now,
+                                                   availability_zone=backends[i][1])
+            continue
+        size, az, specs, with_retry = what
+        spec = RequestSpec(size=size, availability_zone=az, extra_specs=specs)
+        retry = None
+        if with_retry and last_chosen is not None:
+            retry = RetryRecord(num_attempts=1, backends=(last_chosen,), hosts=(last_chosen,))
+        slow = schedule_create_volume(full, spec, config=config, now=now, retry=retry)
+        quick = schedule_create_volume(fast, spec, config=config, now=now, retry=retry,
+                                       index=index)
+        assert quick.chosen == slow.chosen, (slow.narrate(), quick)
+        assert quick.retry == slow.retry
+        assert quick.reverted == slow.reverted
+        assert str(quick.error()) == str(slow.error())
+        last_chosen = slow.chosen or last_chosen
+        # Both managers must still agree on every figure.
+        assert [(b.backend_id, b.free_capacity_gb, b.provisioned_capacity_gb,
+                 b.allocated_capacity_gb) for b in full.get_all_backend_states(now)] == \
+               [(b.backend_id, b.free_capacity_gb, b.provisioned_capacity_gb,
+                 b.allocated_capacity_gb) for b in fast.get_all_backend_states(now)]
+
+
+def test_a_full_cloud_answers_no_valid_backend_without_looking_at_every_pool() -> None:
+    """With CapacityWeigher the scan stops at the first pool too small."""
+    hm = HostManager()
+    index = PlacementIndex(hm)
+    for i in range(50):
+        hm.update_service_capabilities(
+            f"h{i}@b", _report("b", {"total_capacity_gb": 10.0, "free_capacity_gb": 1.0,
+                                     "provisioned_capacity_gb": 9.0,
+                                     "thin_provisioning_support": False,
+                                     "thick_provisioning_support": True}),
+            timestamp=0.0)
+    config = SchedulerConfig()
+    looked: list[str] = []
+    original = config.filter_registry["CapacityFilter"]
+
+    def counting(backend: Any, props: Any) -> bool:
+        looked.append(backend.backend_id)
+        return bool(original(backend, props))
+
+    config = SchedulerConfig(filter_registry={**config.filter_registry,
+                                              "CapacityFilter": counting})
+    decision = schedule_create_volume(hm, RequestSpec(size=5), config=config, now=1.0,
+                                      index=index)
+    assert decision.chosen is None
+    assert str(decision.error()) == "No valid backend was found. No weighed backends available"
+    assert looked == []
+    decision = schedule_create_volume(hm, RequestSpec(size=1), config=config, now=1.0,
+                                      index=index)
+    assert decision.chosen == "h0@b#b"  # equal weights: host manager order
+    assert looked == ["h0@b#b"]
+
+
+def test_configurations_the_index_cannot_answer_take_the_full_pass() -> None:
+    assert not indexable(SchedulerConfig(weighers=("CapacityWeigher", "VolumeNumberWeigher")))
+    assert not indexable(SchedulerConfig(weighers=("ChanceWeigher",)))
+    assert not indexable(SchedulerConfig(weighers=("VolumeNumberWeigher",)))
+    assert indexable(SchedulerConfig())
+
+
+def test_a_workload_places_volumes_alike_with_and_without_a_full_trace() -> None:
+    """Trace mode decides only how much is explained, never where volumes go."""
+    names = [f"b{i}" for i in range(6)]
+    config: dict[str, Any] = {"DEFAULT": {"enabled_backends": names, "quota_volumes": -1,
+                                          "quota_gigabytes": -1}}
+    for i, name in enumerate(names):
+        config[name] = {"host": f"cinder-{i // 2}", "vg_size_gb": 40 + 10 * i,
+                        "lvm_type": "thin" if i % 2 else "default"}
+    ops = Workload([Stream("demo", PoissonArrivals(0.5), UniformSize(1, 30),
+                           ExponentialLifetime(300.0),
+                           OperationMix({"create": 0.8, "extend": 0.1, "delete": 0.1}))],
+                   duration=600.0).generate(random.Random(3))
+
+    async def main(cloud: Any) -> list[tuple[str, str, str | None]]:
+        await drive(cloud, ops)
+        await cloud.settle()
+        return [(v.id, str(v.status), v.host) for v in cloud.db.volumes.values()]
+
+    full = simulate(main, seed=5, config=config, trace_mode="full")
+    quick = simulate(main, seed=5, config=config, trace_mode="off")
+    assert full.value == quick.value
+    assert len({host for _, _, host in full.value}) > 2  # the choice mattered
+    assert full.cloud.db.fingerprint() == quick.cloud.db.fingerprint()
