@@ -117,6 +117,9 @@ class Trace:
         """Events kept in memory (``full`` mode without a stream)."""
         self._seq = 0
         self._subscribers: list[Subscriber] = []
+        self._kinds: list[frozenset[str] | None] = []
+        self._wanted: frozenset[str] | None = frozenset()
+        """Kinds some subscriber wants (None: every kind)."""
 
     def __len__(self) -> int:
         return self._seq
@@ -133,6 +136,8 @@ class Trace:
         """
         self.mode = "off"
         self._subscribers = []
+        self._kinds = []
+        self._wanted = frozenset()
         if self._stream is not None:
             self._stream.flush()
 
@@ -141,17 +146,43 @@ class Trace:
         """False when events would go nowhere: callers may skip building them."""
         return self.mode == "full" or bool(self._subscribers)
 
-    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
-        """Call *fn* with every future event; returns an unsubscribe function."""
+    def wants(self, kind: str) -> bool:
+        """Whether an event of *kind* would go anywhere (callers on hot paths ask
+        before building one: a ``metrics`` run needs a few kinds, not every step)."""
+        if self.mode == "full":
+            return True
+        wanted = self._wanted
+        return bool(self._subscribers) and (wanted is None or kind in wanted)
+
+    def subscribe(self, fn: Subscriber, *, kinds: Iterable[str] | None = None,
+                  ) -> Callable[[], None]:
+        """Call *fn* with every future event (of *kinds* only, when given; outside
+        ``full`` mode the others are then not even built); returns an unsubscribe
+        function."""
         self._subscribers.append(fn)
-        return lambda: self._subscribers.remove(fn)
+        self._kinds.append(None if kinds is None else frozenset(kinds))
+        self._rewant()
+
+        def unsubscribe() -> None:
+            i = self._subscribers.index(fn)
+            del self._subscribers[i]
+            del self._kinds[i]
+            self._rewant()
+
+        return unsubscribe
+
+    def _rewant(self) -> None:
+        wanted: frozenset[str] | None = frozenset()
+        for kinds in self._kinds:
+            wanted = None if kinds is None or wanted is None else wanted | kinds
+        self._wanted = wanted
 
     def emit_detail(self, kind: str, actor: str, summary: str, detail: Mapping[str, Any], *,
                     target: str | None = None, resource: str | None = None) -> TraceEvent | None:
         """Like :meth:`emit`, with the detail as a mapping (any keys, even ``kind``)."""
         seq = self._seq
         self._seq += 1
-        if not self.recording:
+        if not self.wants(kind):
             return None
         ev = TraceEvent(seq, self._now(), kind, actor, summary, target, resource, detail)
         self._record(ev)
@@ -162,7 +193,7 @@ class Trace:
         """Record one event at the current virtual time and return it."""
         seq = self._seq
         self._seq += 1
-        if not self.recording:
+        if not self.wants(kind):
             return None
         ev = TraceEvent(seq, self._now(), kind, actor, summary, target, resource, detail)
         self._record(ev)
@@ -174,8 +205,10 @@ class Trace:
                 self._stream.write(dumps_event(ev) + "\n")
             else:
                 self.events.append(ev)
-        for fn in self._subscribers:
-            fn(ev)
+        kind = ev.kind
+        for fn, kinds in zip(self._subscribers, self._kinds, strict=True):
+            if kinds is None or kind in kinds:
+                fn(ev)
 
     # --- reading -------------------------------------------------------------
     def filter(self, *, kind: str | None = None, actor: str | None = None,

@@ -136,7 +136,7 @@ def trace_recorder(trace: Trace, host: str) -> OpRecorder:
     ``backend`` event (actor: the component, ``lvm``/``tgtadm``/...; target: *host*)."""
     def record(component: str, op: str, summary: str, seconds: float,
                detail: dict[str, Any]) -> None:
-        if trace.recording:
+        if trace.wants("backend"):
             trace.emit_detail("backend", component, summary,
                               {**detail, "op": op, "seconds": round(seconds, 9)},
                               target=host)

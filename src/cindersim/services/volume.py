@@ -176,7 +176,7 @@ class VolumeService:
         The cost is slept even when the call fails: the commands it ran took time.
         """
         trace = self.cloud.trace
-        if trace.recording:
+        if trace.wants("driver"):
             trace.emit("driver", self.actor, f"driver.{call}", target="driver",
                        resource=resource, call=call)
         self.meter.take()
@@ -184,7 +184,7 @@ class VolumeService:
             result = fn(*args, **kwargs)
         except Exception as exc:
             cost = self.meter.take()
-            if trace.recording:
+            if trace.wants("driver.error"):
                 trace.emit("driver.error", self.actor, f"driver.{call} failed: "
                            f"{type(exc).__name__}", resource=resource, call=call,
                            error=type(exc).__name__, message=str(exc))

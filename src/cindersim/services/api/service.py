@@ -99,7 +99,7 @@ class ApiService:
         self.requests += 1
         path_only, _, query_string = path.partition("?")
         path_only = re.sub(r"/{2,}", "/", path_only) or "/"
-        if trace.recording:
+        if trace.wants("api.request"):
             trace.emit("api.request", hdrs.get("x-cindersim-actor", "client"),
                        f"{method} {path_only}", target=ACTOR, method=method, path=path_only,
                        query=query_string or None, body=_body_for_trace(body))
@@ -116,7 +116,7 @@ class ApiService:
                        error=type(exc).__name__, message=str(exc))
             response = fault(500, "The server has either erred or is incapable of performing "
                                   "the requested operation.")
-        if trace.recording:
+        if trace.wants("api.response"):
             trace.emit("api.response", ACTOR, f"{response.status} for {method} {path_only}",
                        target=hdrs.get("x-cindersim-actor", "client"), status=response.status,
                        body=response.body)
