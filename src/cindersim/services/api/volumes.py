@@ -103,11 +103,20 @@ def resolve_availability_zone(api: ApiService, az: str | None) -> str:
 
 
 def availability_zones(api: ApiService) -> list[str]:
-    """Zones with a volume service, in configuration order."""
+    """Zones with a volume service, in configuration order.
+
+    A service's zone is fixed when the cloud is built, so the list is made once per
+    set of services: a cloud of 1,000 backends must not walk them on every create.
+    """
+    services = api.cloud.volume_services
+    cached: tuple[int, list[str]] | None = getattr(api, "_zones_cache", None)
+    if cached is not None and cached[0] == len(services):
+        return cached[1]
     zones: list[str] = []
-    for svc in api.cloud.volume_services.values():
+    for svc in services.values():
         if svc.availability_zone not in zones:
             zones.append(svc.availability_zone)
+    api._zones_cache = (len(services), zones)  # type: ignore[attr-defined]
     return zones
 
 
