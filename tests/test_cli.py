@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -158,3 +159,123 @@ def test_demo_jsonl_is_identical_across_runs_and_hash_seeds() -> None:
         outs.append(proc.stdout)
     assert outs[0] == outs[1]
     assert outs[0].count(b"\n") > 100
+
+
+OUTAGE = str(ROOT / "scenarios" / "volume-outage.toml")
+TINY_WORKLOAD = """
+name = "tiny"
+description = "three creates"
+[fleet]
+count = 12
+vg_size_gb = 10
+lvm_type = "default"
+[workload]
+duration = 300
+metrics_interval = 100
+[[workload.streams]]
+arrivals = { bursts = { every = 100, size = 1 } }
+sizes = { fixed = 2 }
+"""
+
+
+class TestWorkloadRuns:
+    """``cindersim run`` on a [workload] scenario: metrics table, files, charts, trace."""
+
+    def tiny(self, tmp_path: Path, extra: str = "") -> str:
+        p = tmp_path / "tiny.toml"
+        p.write_text(TINY_WORKLOAD + extra)
+        return str(p)
+
+    def test_summary_is_the_default_with_totals_and_the_fullest_backends(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        status, out, err = run(capsys, "run", self.tiny(tmp_path))
+        assert status == 0
+        assert out.startswith("Metrics: tiny: three creates\n")
+        assert "  requests 3: ok 3, failed 0 (by status: 202 x3)\n" in out
+        assert "  errors: no_valid_backend 0, quota 0, driver 0\n" in out
+        assert re.search(r"  volume\.create +3 +0 +0\.402 +0\.402 +0\.402 +0\.402\n", out)
+        assert ("  capacity at 300.001 s (GiB), 12 backend(s): total 120.0, free 114.0, "
+                "provisioned 6.0, allocated 6.0, volumes 3\n") in out
+        assert "  the 10 fullest of 12 backends (by free share):\n" in out
+        rows = [line for line in out.splitlines() if re.match(r"  cinder-\d+@lvm-\d+ ", line)]
+        assert len(rows) == 10
+        assert sum(1 for r in rows if " 8.0 " in r) == 3  # the three with a volume come first
+        assert err.startswith(f"{tmp_path / 'tiny.toml'}: tiny: ok")
+
+    def test_metrics_and_plot_directories(self, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+        status, _, _ = run(capsys, "run", "--quiet", "--metrics", str(tmp_path / "m"),
+                           "--plot", str(tmp_path / "p"), self.tiny(tmp_path))
+        assert status == 0
+        assert sorted(f.name for f in (tmp_path / "m").iterdir()) == [
+            "capacity.csv", "counts.csv", "errors.csv", "latency.csv", "metrics.json",
+            "queues.csv", "summary.csv"]
+        data = json.loads((tmp_path / "m" / "metrics.json").read_text())
+        assert data["summary"]["volume.create.count"] == 3
+        assert data["counts"] == {"http.202": 3, "scheduled": 3}
+        pngs = sorted(f.name for f in (tmp_path / "p").glob("*.png"))
+        assert pngs == ["capacity.png", "errors.png", "latency.png", "queues.png"]
+        for f in (tmp_path / "p").glob("*.png"):
+            assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    def test_without_matplotlib_the_run_completes_and_says_how_to_install(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+        monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+        status, out, err = run(capsys, "run", "--plot", str(tmp_path / "p"),
+                               self.tiny(tmp_path))
+        assert status == 0
+        assert out.startswith("Metrics: tiny")
+        assert "cindersim: no charts: charts need matplotlib" in err
+        assert "pip install 'cindersim[plot]'" in err
+        assert not list((tmp_path / "p").glob("*.png")) if (tmp_path / "p").exists() else True
+
+    def test_trace_modes_and_formats(self, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+        tiny = self.tiny(tmp_path)
+        status, _, err = run(capsys, "run", "--format", "narrate", "--trace-mode", "metrics",
+                             tiny)
+        assert status == 2
+        assert err == (f"cindersim: {tiny}: --format narrate renders the trace's events, but "
+                       "--trace-mode metrics keeps none in memory; use --format summary\n")
+        status, _, err = run(capsys, "run", "--trace", str(tmp_path / "t.jsonl"),
+                             "--trace-mode", "off", tiny)
+        assert status == 2
+        assert "--trace writes the full trace; it cannot go with --trace-mode off" in err
+        # narrate on a workload scenario keeps the trace (full) by itself
+        status, out, _ = run(capsys, "run", "--format", "jsonl", tiny)
+        assert status == 0
+        assert len(load_jsonl(out.splitlines())) > 10
+        status, out, _ = run(capsys, "run", "--trace", str(tmp_path / "t.jsonl"), tiny)
+        assert status == 0
+        assert out.startswith("Metrics: tiny")
+        events = load_jsonl((tmp_path / "t.jsonl").read_text().splitlines())
+        assert sum(1 for e in events if e.kind == "api.response") == 3
+
+    def test_a_trace_expectation_without_the_trace_is_a_failure_not_a_pass(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tiny = self.tiny(tmp_path, '[[expect]]\ntrace_lacks = "NoValidBackend"\n')
+        status, _, err = run(capsys, "run", "--quiet", tiny)
+        assert status == 1
+        assert (f"{tiny}:14: trace_lacks reads the trace, but trace mode 'metrics' keeps no "
+                "events") in err
+        status, _, _ = run(capsys, "run", "--quiet", "--trace-mode", "full", tiny)
+        assert status == 0
+        status, _, err = run(capsys, "run", "--quiet", "--trace", str(tmp_path / "t.jsonl"),
+                             tiny)
+        assert status == 1
+        assert "the trace was streamed to a file" in err
+
+    def test_metrics_on_a_steps_only_scenario_says_there_are_none(
+            self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        status, _out, err = run(capsys, "run", "--quiet", "--metrics", str(tmp_path / "m"),
+                               CREATE)
+        assert status == 0
+        assert f"{CREATE}: no metrics: the scenario has no [workload]\n" in err
+        assert not (tmp_path / "m").exists()
+
+    def test_the_outage_scenario_summary(self, capsys: pytest.CaptureFixture[str]) -> None:
+        status, out, _ = run(capsys, "run", OUTAGE)
+        assert status == 0
+        assert "queues: peak sampled depth 13 (cinder-volume.cinder-0@lvm-0 at " in out

@@ -131,8 +131,10 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None,
             await w
         await cloud.settle()
         if collectors:
-            collectors[0].sample()
-            collectors[0].stop()
+            m = collectors[0]
+            m.stop()
+            if not m.samples or m.samples[-1].time != cloud.sim.now():
+                m.sample()  # the state at the end (unless the sampler just took it)
 
     result = simulate(main, seed=run_seed, config=scenario.cloud, trace_mode=mode,
                       trace_stream=trace_stream)

@@ -1,0 +1,76 @@
+"""Charts of a what-if run: files written, deterministic, and a clear message without
+matplotlib."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from cindersim.metrics import MetricsCollector
+from cindersim.render.charts import (
+    CHARTS,
+    INSTALL_HINT,
+    PlotUnavailable,
+    require_pyplot,
+    write_charts,
+)
+from cindersim.scenario import load_scenario, run_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def outage_metrics() -> MetricsCollector:
+    res = run_scenario(load_scenario(ROOT / "scenarios" / "volume-outage.toml"))
+    assert res.metrics is not None
+    return res.metrics
+
+
+def test_four_png_charts(tmp_path: Path, outage_metrics: MetricsCollector) -> None:
+    paths = write_charts(outage_metrics, tmp_path, title="volume-outage")
+    assert [p.name for p in paths] == [f"{c}.png" for c in CHARTS]
+    for p in paths:
+        data = p.read_bytes()
+        assert data[:8] == PNG
+        assert len(data) > 5000
+
+
+def test_equal_runs_give_equal_bytes(tmp_path: Path, outage_metrics: MetricsCollector,
+                                     ) -> None:
+    a = write_charts(outage_metrics, tmp_path / "a", formats=("png", "svg"))
+    b = write_charts(outage_metrics, tmp_path / "b", formats=("png", "svg"))
+    assert [p.name for p in a] == [p.name for p in b]
+    assert {p.suffix for p in a} == {".png", ".svg"}
+    for x, y in zip(a, b, strict=True):
+        assert x.read_bytes() == y.read_bytes(), x.name
+    svg = (tmp_path / "a" / "capacity.svg").read_text()
+    assert "<dc:date>" not in svg
+    assert "Matplotlib v" not in svg
+
+
+def test_many_backends_draw_totals_and_a_band(tmp_path: Path) -> None:
+    sc = load_scenario(ROOT / "scenarios" / "weigher-stranding.toml",
+                       overrides={"fleet.count": 20, "workload.duration": "6h"})
+    res = run_scenario(sc)
+    assert res.metrics is not None
+    (cap,) = write_charts(res.metrics, tmp_path, formats=("svg",))[:1]
+    text = cap.read_text()
+    assert "free per backend, min..max" in text
+    assert "all 20 backends" in text
+    assert "cinder-3@lvm-3" not in text  # no line per backend
+
+
+def test_without_matplotlib_a_clear_error(monkeypatch: pytest.MonkeyPatch,
+                                          outage_metrics: MetricsCollector,
+                                          tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(PlotUnavailable, match=r"pip install 'cindersim\[plot\]'"):
+        require_pyplot()
+    with pytest.raises(PlotUnavailable) as info:
+        write_charts(outage_metrics, tmp_path)
+    assert INSTALL_HINT in str(info.value)
+    assert not list(tmp_path.iterdir())
