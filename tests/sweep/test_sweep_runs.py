@@ -141,6 +141,35 @@ class TestFailures:
         assert "seed=2: error (RuntimeError: boom at seed 2)" in err
         assert "run 1 (error): RuntimeError: boom at seed 2" in err
 
+    def test_a_dead_worker_is_an_error_row(self, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+        """A worker killed mid-run (here: os._exit) costs rows, not the sweep."""
+        path = write(tmp_path, """
+            import os
+
+            async def scenario(cloud):
+                if cloud.sim.seed == 2:
+                    os._exit(3)
+            """, "dies.py")
+        out = tmp_path / "out"
+        status = sweep([str(path), "--seeds", "1..3", "--jobs", "2", "--out", str(out),
+                        "--no-chart", "--quiet"])
+        assert status == 1
+        rows = rows_of(out / "results.csv")
+        assert [r["run"] for r in rows] == ["0", "1", "2"]
+        assert rows[1]["status"] == "error"
+        assert rows[1]["error"].startswith("BrokenProcessPool: a worker process died")
+        assert {r["status"] for r in rows} <= {"ok", "error"}
+
+    def test_a_seed_key_is_the_seed_column(self, tmp_path: Path) -> None:
+        path = write(tmp_path)
+        out = tmp_path / "o"
+        assert sweep([str(path), "--set", "seed=3,4", "--jobs", "1", "--quiet", "--out",
+                      str(out), "--no-chart"]) == 0
+        rows = rows_of(out / "results.csv")
+        assert list(rows[0])[:4] == ["run", "point", "seed", "status"]
+        assert [r["seed"] for r in rows] == ["3", "4"]
+
     def test_all_ok_exits_0(self, tmp_path: Path) -> None:
         path = write(tmp_path)
         assert sweep([str(path), "--seeds", "1,2", "--jobs", "1", "--quiet", "--out",

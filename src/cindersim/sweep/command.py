@@ -28,7 +28,7 @@ from ..render.charts import PlotUnavailable, require_pyplot
 from ..scenario import ScenarioError
 from .chart import choose_metric, write_chart
 from .grid import Sweep, SweepRun, parse_indices, parse_seeds, parse_set
-from .pool import default_jobs, run_sweep
+from .pool import Progress, default_jobs, run_sweep
 from .table import SweepTable, collect, write_row_file
 
 __all__ = ["add_arguments", "main", "run"]
@@ -101,7 +101,7 @@ def _build(args: argparse.Namespace, err: IO[str]) -> Sweep | int:
         return 2
 
 
-def _progress(err: IO[str]) -> Any:
+def _progress(err: IO[str]) -> Progress:
     def progress(done: int, total: int, run: SweepRun, row: dict[str, Any],
                  seconds: float) -> None:
         status = row["status"]

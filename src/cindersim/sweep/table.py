@@ -28,6 +28,7 @@ __all__ = ["SweepTable", "cell", "collect", "read_row_file", "row_file_name",
 _HEAD = ("run", "point")
 _MIDDLE = ("seed", "status", "failed_expectations", "virtual_time_s")
 _TAIL = ("error",)
+_FIXED = frozenset((*_HEAD, *_MIDDLE, *_TAIL))
 
 
 def cell(value: Any) -> str:
@@ -67,14 +68,18 @@ class SweepTable:
         return sorted(keys)
 
     def columns(self) -> list[str]:
-        return [*_HEAD, *self.keys, *_MIDDLE, *self.summary_keys(), *_TAIL]
+        """run, point, the keys, the fixed columns, the summary keys sorted, error.  A
+        ``--set seed=...`` key is the ``seed`` column (the seed the run used)."""
+        keys = [k for k in self.keys if k not in _FIXED]
+        summary = [k for k in self.summary_keys() if k not in _FIXED and k not in keys]
+        return [*_HEAD, *keys, *_MIDDLE, *summary, *_TAIL]
 
     def value(self, row: dict[str, Any], column: str) -> Any:
-        """A row's value in *column* (a key, a fixed column or a summary key)."""
+        """A row's value in *column* (a fixed column, a key or a summary key)."""
+        if column in _FIXED:
+            return row.get(column)
         if column in self.keys:
             return row["overrides"].get(column)
-        if column in _HEAD or column in _MIDDLE or column in _TAIL:
-            return row.get(column)
         return (row.get("summary") or {}).get(column)
 
     def numeric_columns(self) -> list[str]:
