@@ -68,6 +68,17 @@ comparison; ``quota = "<user>"`` with ``field`` (``volumes``,
 ``limit``) and a comparison; ``trace_contains = "text"`` / ``trace_lacks = "text"`` (optional
 ``kind``).
 
+What-if tables (docs/workloads.md): ``[fleet]`` expands into many identical
+backends (``count``, ``name_prefix``, ``host_prefix``, ``backends_per_host``,
+``availability_zones`` and any cinder.conf backend option); ``[workload]``
+(``duration``, ``metrics_interval``, ``[[workload.streams]]`` with
+``project``, ``volume_type``, ``arrivals``, ``sizes``, ``lifetime``, ``mix``)
+generates client traffic after the steps (then optional) and collects
+metrics: :attr:`ScenarioResult.metrics`, checked by ``[[expect]] metric =
+"<summary or count key>"`` with a comparison.  :func:`load_scenario` takes
+``overrides`` (dotted key paths, a sweep's parameters) and
+:func:`run_scenario` a ``trace_mode`` and ``trace_stream``.
+
 Errors in a file (bad TOML, an unknown key, a wrong type, an unknown label,
 an action not supported yet) are reported as ``FILE:LINE: message`` before
 anything runs: :class:`ScenarioError`.
@@ -99,7 +110,15 @@ from __future__ import annotations
 from .actions import ACTIONS, FLOWS, Action, Param, Runner
 from .actions import _nova_exists as _nova_exists  # what this build has (tests skip on it)
 from .load import load_scenario, scenario_files
-from .model import Expectation, Fault, PythonScenario, Scenario, ScenarioError, Step
+from .model import (
+    Expectation,
+    Fault,
+    PythonScenario,
+    Scenario,
+    ScenarioError,
+    Step,
+    WorkloadSpec,
+)
 from .run import ScenarioResult, mark_step, run_scenario
 
 __all__ = [
@@ -115,6 +134,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioResult",
     "Step",
+    "WorkloadSpec",
     "load_scenario",
     "mark_step",
     "run_scenario",
