@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import uuid
 
-from cindersim.ids import IdFactory
+from cindersim.ids import IdFactory, random_uuid
 from cindersim.simulation import Simulation
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -18,6 +19,11 @@ class TestSimulation:
         assert a[0] == a[1]
         assert UUID4.match(a[0])
         assert Simulation(seed=4).ids.uuid() != a[0]
+
+    def test_ids_are_what_uuid_makes_of_the_same_bits(self) -> None:
+        a, b = random.Random(11), random.Random(11)
+        for _ in range(2000):
+            assert random_uuid(a) == str(uuid.UUID(int=b.getrandbits(128), version=4))
 
     def test_id_factory_counts(self) -> None:
         f = IdFactory(random.Random(1))

@@ -72,7 +72,10 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 @functools.lru_cache(maxsize=256)
 def iso_time(seconds: float) -> str:
     """Virtual seconds as Cinder shows a timestamp: ``2026-01-01T00:00:00.000000``."""
-    return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
+
+
+_NAIVE_EPOCH = EPOCH.replace(tzinfo=None)  # isoformat() without a zone, strftime's text
 
 
 def _dict() -> dict[str, str]:

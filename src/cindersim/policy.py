@@ -254,6 +254,11 @@ class Credentials(Protocol):
 
 
 _MAX_RULE_DEPTH: Final = 32
+_MAX_VERDICTS: Final = 4096
+
+
+def _frozen(values: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in values.items())
 
 
 @attrs.frozen(slots=True)
@@ -379,6 +384,7 @@ class Policy:
         merged = {**rules, **(overrides or {})}
         self._rules: Mapping[str, str] = MappingProxyType(merged)
         self._compiled = {name: _Parser(name, rule).parse() for name, rule in merged.items()}
+        self._verdicts: dict[tuple[str, tuple[Any, ...], tuple[Any, ...]], bool] = {}
 
     @property
     def rules(self) -> Mapping[str, str]:
@@ -406,7 +412,20 @@ class Policy:
                 target = {"project_id": target_project_id}
         elif target_project_id is not None:
             target = {**target, "project_id": target_project_id}
-        return self._eval(node, creds, target, 0)
+        # A rule's verdict is a pure function of the credentials and the target, and
+        # a cloud has few distinct pairs of them: remember verdicts (every API
+        # request asks at least once).
+        try:
+            key = (action, _frozen(creds), _frozen(target))
+            known = self._verdicts.get(key)
+        except TypeError:  # an unhashable value: just evaluate
+            return self._eval(node, creds, target, 0)
+        if known is None:
+            known = self._eval(node, creds, target, 0)
+            if len(self._verdicts) >= _MAX_VERDICTS:
+                self._verdicts.clear()
+            self._verdicts[key] = known
+        return known
 
     def enforce(self, context: Credentials, action: str,
                 target_project_id: str | None = None, *,

@@ -692,6 +692,11 @@ class SchedulingDecision:
         if self.reason and not self.candidates and not self.filters:
             parts.append(f"cinder-scheduler gives up: {self.reason}.")
             return " ".join(parts)
+        if self.chosen is not None and not self.candidates and not self.filters:
+            # Found through the placement index: there is no per-filter record.
+            parts.append(f"cinder-scheduler chooses {self.chosen} and consumes "
+                         f"{self.consumed_gb:g} GiB there.")
+            return " ".join(parts)
         down = f"; not considered (service down/disabled): {', '.join(self.down_hosts)}" \
             if self.down_hosts else ""
         parts.append(f"cinder-scheduler filters the candidates: {len(self.candidates)} "
@@ -847,10 +852,11 @@ def _prepare(
     if config.max_attempts == 1:
         retry = None  # re-scheduling is disabled: the record is dropped
     else:
-        retry = (RetryRecord(num_attempts=1) if retry is None
-                 else attrs.evolve(retry, num_attempts=retry.num_attempts + 1))
-        previous_error = retry.exc
-        retry = attrs.evolve(retry, exc=None)  # popped and logged by the scheduler
+        if retry is None:
+            retry = RetryRecord(num_attempts=1)
+        else:  # exc is popped and logged by the scheduler
+            previous_error = retry.exc
+            retry = RetryRecord(retry.num_attempts + 1, retry.backends, retry.hosts)
         if retry.num_attempts > config.max_attempts:
             reason = (f"Exceeded max scheduling attempts {config.max_attempts} "
                       f"for resource {request_spec.resource_id}")
@@ -865,8 +871,8 @@ def _prepare(
                              retry=retry, vol_exists_on=vol_exists_on,
                              scheduler_hints=scheduler_hints or {}, rng=rng,
                              volume_host=volume_host, volume_number=volume_number)
-    return attrs.evolve(base, retry=retry, previous_error=previous_error,
-                        reverted=reverted), props
+    return SchedulingDecision(operation=operation, request=request_spec, retry=retry,
+                              previous_error=previous_error, reverted=reverted), props
 
 
 def indexable(config: SchedulerConfig) -> bool:
@@ -886,15 +892,15 @@ def _indexed_choice(index: PlacementIndex, props: FilterProperties, now: float,
     weigher = config.weigher_registry[name]
     multiplier = config.multiplier(name)
     thin = props.thin
-    template = FilterProperties(
-        request_spec=RequestSpec(size=0, extra_specs={} if thin else {
-            "provisioning:type": "thick"}), config=config)
 
-    def weight(state: BackendState) -> float:
-        return float(weigher(state, template))
+    def make_weight() -> Callable[[BackendState], float]:
+        template = FilterProperties(
+            request_spec=RequestSpec(size=0, extra_specs={} if thin else {
+                "provisioning:type": "thick"}), config=config)
+        return lambda state: float(weigher(state, template))
 
     index.host_manager.refresh(now)
-    order = index.order((name, thin, multiplier), weight)
+    order = index.order((name, thin, multiplier, weigher), make_weight)
     checks = [config.filter_registry[n] for n in config.filters]
     # CapacityFilter wants virtual free >= requested of a numeric pool, and with a
     # positive CapacityWeigher the pools come in falling virtual-free order.

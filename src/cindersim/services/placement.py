@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 
 from .host_manager import BackendState, HostManager
 
@@ -117,13 +117,14 @@ class PlacementIndex:
 
     def __init__(self, host_manager: HostManager) -> None:
         self.host_manager = host_manager
-        self._orders: dict[tuple[str, bool, float], WeightOrder] = {}
+        self._orders: dict[Hashable, WeightOrder] = {}
 
-    def order(self, key: tuple[str, bool, float],
-              weight: Callable[[BackendState], float]) -> WeightOrder:
-        """The order for (weigher name, thin, multiplier), synced with the host manager."""
+    def order(self, key: tuple[str, bool, float, Hashable],
+              make_weight: Callable[[], Callable[[BackendState], float]]) -> WeightOrder:
+        """The order for (weigher name, thin, multiplier, weigher), synced with the host
+        manager; *make_weight* gives the pool -> raw weight function on first use."""
         wo = self._orders.get(key)
         if wo is None:
-            wo = self._orders[key] = WeightOrder(self.host_manager, weight, key[2])
+            wo = self._orders[key] = WeightOrder(self.host_manager, make_weight(), key[2])
         wo.sync()
         return wo

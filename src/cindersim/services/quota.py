@@ -52,6 +52,8 @@ BASE_RESOURCES: tuple[str, ...] = (
     "per_volume_gigabytes")
 """The fixed resources, in the order os-quota-sets shows them."""
 
+_RESERVABLE = frozenset(BASE_RESOURCES) - {"per_volume_gigabytes"}
+
 DEFAULT_LIMITS: Mapping[str, int] = {
     "volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10,
     "backup_gigabytes": 1000, "groups": 10, "per_volume_gigabytes": -1}
@@ -220,8 +222,10 @@ class QuotaEngine:
         when any resource would exceed its limit.  *expire* is a lifetime in seconds
         (default ``reservation_expire``).
         """
-        known = set(self.resources()) - {"per_volume_gigabytes"}
-        unknown = [r for r in deltas if r not in known]
+        unknown = [r for r in deltas if r not in _RESERVABLE]
+        if unknown:  # per-type resources exist while their type does
+            known = set(self.resources()) - {"per_volume_gigabytes"}
+            unknown = [r for r in unknown if r not in known]
         if unknown:
             raise QuotaResourceUnknown(unknown=sorted(unknown))
         quotas = {r: self.limit(project_id, r) for r in deltas}
