@@ -12,7 +12,10 @@ Commands:
 * ``cindersim scenarios [DIR]`` - the scenario files with their descriptions;
 * ``cindersim serve [--host H] [--port P] [--config FILE] [--seed N] [--speed X]
   [--trace PATH] [--auth both|keystone|noauth]`` - the cloud over HTTP for the real
-  clients (see :mod:`cindersim.serve`).
+  clients (see :mod:`cindersim.serve`);
+* ``cindersim sweep FILE --set KEY=V1,V2 [--seeds A..B] [--jobs N] [--out DIR]`` - a
+  scenario over a grid of parameters and seeds in a process pool (see
+  :mod:`cindersim.sweep`).
 
 Exit status: 0 when every expectation holds, 1 when one does not (an
 expected-vs-actual report goes to stderr), 2 for a bad scenario file or bad
@@ -47,6 +50,7 @@ from .scenario import (
     scenario_files,
 )
 from .serve import command as serve_command
+from .sweep import command as sweep_command
 from .trace import TraceMode
 
 __all__ = ["main", "scenarios_dir"]
@@ -308,6 +312,10 @@ def _parser() -> argparse.ArgumentParser:
                            "python-cinderclient, openstacksdk and the openstack CLI")
     serve_command.add_arguments(serve)
     serve.set_defaults(func=serve_command.run)
+    sweep = sub.add_parser("sweep", help="run a scenario over a grid of --set values and "
+                           "seeds in a process pool; one results table and a chart")
+    sweep_command.add_arguments(sweep)
+    sweep.set_defaults(func=sweep_command.run)
     return parser
 
 
