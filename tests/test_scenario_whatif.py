@@ -372,3 +372,29 @@ def test_value_parsers_and_default_interval() -> None:
     assert default_interval(3600) == 60
     assert default_interval(14 * 86400) == 7200
     assert default_interval(365 * 86400) == 86400 * 2
+
+
+def test_a_fleet_of_300_hosts_gets_300_portals(tmp_path: Path) -> None:
+    """cinder.conf's $my_ip plus one per host wraps after 255 hosts; a fleet has its
+    own storage network instead, so the cloud starts."""
+    p = write(tmp_path, """
+        name = "wide"
+        [fleet]
+        count = 300
+        vg_size_gb = 10
+        [[steps]]
+        action = "create_volume"
+        as = "v"
+        size = 1
+        [[expect]]
+        resource = "v"
+        status = "available"
+        """)
+    sc = load_scenario(p)
+    ips = [sc.cloud[f"lvm-{i}"]["target_ip_address"] for i in range(300)]
+    assert len(set(ips)) == 300
+    assert ips[:2] == ["10.0.0.1", "10.0.0.2"]
+    assert ips[299] == "10.0.1.44"
+    res = run_scenario(sc)
+    assert res.ok, res.report()
+    assert len(res.result.cloud.volume_services) == 300

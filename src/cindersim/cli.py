@@ -291,8 +291,9 @@ def _parser() -> argparse.ArgumentParser:
     output_options(run)
     run.add_argument("--trace-mode", choices=("full", "metrics", "off"), default=None,
                      help="full: keep every event; metrics: no event log, metrics only; "
-                     "off: nothing (default: metrics for a [workload] scenario, else full; "
-                     "narrate/jsonl/mermaid need full)")
+                     "off: no events (a [workload] still collects its metrics) (default: "
+                     "metrics for a [workload] scenario, else full; narrate/jsonl/mermaid "
+                     "need full)")
     run.add_argument("--trace", metavar="PATH", default=None,
                      help="stream the full trace to PATH as JSONL instead of holding it in "
                      "memory (one scenario file)")

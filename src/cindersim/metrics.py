@@ -91,6 +91,11 @@ SUMMARY_KEYS: tuple[str, ...] = (
 defines each)."""
 
 
+KINDS = ("status", "api.response", "schedule", "driver.error")
+"""The trace event kinds the collector reads (in trace mode ``metrics`` no other
+event is even built)."""
+
+
 def is_metric_key(key: str) -> bool:
     """A summary key, or a count key (``http.<status>``, ``error.<reason>``,
     ``error.driver.<call>``, ``scheduled``): what ``[[expect]] metric`` may name."""
@@ -192,7 +197,7 @@ class MetricsCollector:
         if self._unsubscribe is None:
             if self.started is None:
                 self.started = self.cloud.sim.now()
-            self._unsubscribe = self.cloud.trace.subscribe(self.on_event)
+            self._unsubscribe = self.cloud.trace.subscribe(self.on_event, kinds=KINDS)
 
     def start(self) -> None:
         """Attach, take a sample now and then every ``interval`` virtual seconds."""

@@ -207,11 +207,20 @@ def fleet_names(fleet: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(f"{prefix}-{i}", f"{host}-{i // per}") for i in range(int(fleet["count"]))]
 
 
+def fleet_ip(host_index: int) -> str:
+    """The iSCSI portal address of the fleet's *host_index*-th host: ``10.0.0.1``,
+    ``10.0.0.2`` ... (a storage network of its own: cinder.conf's ``$my_ip`` plus
+    one per host would wrap after 255 hosts and two hosts would share a portal)."""
+    n = host_index + 1
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
 def expand_fleet(fleet: Mapping[str, Any], cloud: Mapping[str, Any] | None) -> dict[str, Any]:
     """The cloud config dict with the fleet's backends merged in.
 
-    Each fleet backend gets the fleet's cinder.conf options, its ``host`` and,
-    with ``availability_zones``, a ``backend_availability_zone`` round-robin;
+    Each fleet backend gets the fleet's cinder.conf options, its ``host``, a
+    ``target_ip_address`` per host (:func:`fleet_ip`, unless the fleet sets one)
+    and, with ``availability_zones``, a ``backend_availability_zone`` round-robin;
     a ``[cloud.<name>]`` section of the same name wins for the options it sets.
     ``enabled_backends`` becomes the fleet's names followed by any the file
     lists explicitly.
@@ -230,8 +239,11 @@ def expand_fleet(fleet: Mapping[str, Any], cloud: Mapping[str, Any] | None) -> d
     options = {k: val for k, val in fleet.items() if k not in _FLEET_OWN}
     zones = list(fleet.get("availability_zones") or [])
     names = []
+    per = int(fleet.get("backends_per_host", 1))
     for i, (name, host) in enumerate(fleet_names(fleet)):
         section: dict[str, Any] = {**options, "host": host}
+        if "target_ip_address" not in options:
+            section["target_ip_address"] = fleet_ip(i // per)
         if zones:
             section["backend_availability_zone"] = zones[i % len(zones)]
         section.update(sections.get(name) or {})
