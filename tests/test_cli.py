@@ -279,3 +279,17 @@ class TestWorkloadRuns:
         status, out, _ = run(capsys, "run", OUTAGE)
         assert status == 0
         assert "queues: peak sampled depth 13 (cinder-volume.cinder-0@lvm-0 at " in out
+
+
+def test_a_steps_only_scenario_needs_its_trace_to_be_shown(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "run", "--format", "summary", "--trace-mode", "metrics",
+                           CREATE)
+    assert status == 2
+    assert out == ""
+    assert err == (f"cindersim: {CREATE}: --format summary renders the trace's events, but "
+                   "--trace-mode metrics keeps none in memory; without a [workload] there "
+                   "are no metrics to show instead\n")
+    status, _, err = run(capsys, "run", "--trace", str(tmp_path / "t.jsonl"), CREATE)
+    assert status == 2
+    assert "--trace streams it to a file" in err

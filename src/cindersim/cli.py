@@ -103,11 +103,13 @@ def _plan(sc: Scenario, args: argparse.Namespace) -> tuple[str, TraceMode | None
             return fmt, mode, ("--trace writes the full trace; it cannot go with "
                                f"--trace-mode {mode}")
         mode = "full"
-    if fmt in _EVENT_FORMATS:
+    if fmt in _EVENT_FORMATS or sc.workload is None:
         if trace_path is not None or mode not in (None, "full"):
             why = "--trace streams it to a file" if trace_path else f"--trace-mode {mode}"
+            fix = ("use --format summary" if sc.workload is not None else
+                   "without a [workload] there are no metrics to show instead")
             return fmt, mode, (f"--format {fmt} renders the trace's events, but {why} keeps "
-                               "none in memory; use --format summary")
+                               f"none in memory; {fix}")
         mode = "full"
     return fmt, mode, None
 
