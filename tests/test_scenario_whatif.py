@@ -18,7 +18,19 @@ from cindersim.scenario.whatif import (
     parse_override_value,
     parse_rate,
 )
-from cindersim.workload import Bursts, FixedSize, Operation
+from cindersim.workload import (
+    Bursts,
+    DailyCurve,
+    EmpiricalSize,
+    ExponentialLifetime,
+    FixedLifetime,
+    FixedSize,
+    LogNormalSize,
+    Operation,
+    OperationMix,
+    PoissonArrivals,
+    UniformSize,
+)
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -398,3 +410,45 @@ def test_a_fleet_of_300_hosts_gets_300_portals(tmp_path: Path) -> None:
     res = run_scenario(sc)
     assert res.ok, res.report()
     assert len(res.result.cloud.volume_services) == 300
+
+
+def test_every_distribution_form_loads(tmp_path: Path) -> None:
+    p = write(tmp_path, """
+        name = "forms"
+        [workload]
+        duration = "1w"
+        [[workload.streams]]
+        project = "alt_demo"
+        volume_type = "fast"
+        arrivals = { daily = [0, 0, 0, 0, 0, 0, "10/h", "20/h", "30/h", "30/h", "30/h", "30/h",
+                              "30/h", "30/h", "30/h", "30/h", "30/h", "20/h", "10/h", 0, 0, 0, 0,
+                              0] }
+        sizes = { lognormal = { mu = 3, sigma = 1, max = 500 } }
+        lifetime = { fixed = "90m" }
+        extend_by = { uniform = [1, 5] }
+        [[workload.streams]]
+        arrivals = { bursts = { every = "1h", size = 20, spread = "1m", start = "30m" } }
+        sizes = { empirical = [1, 10, 100], weights = [5, 3, 1] }
+        lifetime = { exponential = "3d" }
+        mix = { create = 0.7, attach = 0.1, snapshot = 0.05, backup = 0.05, delete = 0.05 }
+        [[workload.streams]]
+        arrivals = { poisson = 0.001 }
+        """)
+    sc = load_scenario(p)
+    assert sc.workload is not None
+    assert sc.workload.workload.duration == 604800
+    assert sc.workload.metrics_interval == 3600  # 1 w / 200 = 3024 s -> 1 h
+    a, b, c = sc.workload.workload.streams
+    assert (a.project, a.volume_type) == ("alt_demo", "fast")
+    assert isinstance(a.arrivals, DailyCurve)
+    assert a.arrivals.hourly[7] == pytest.approx(20 / 3600)
+    assert a.sizes == LogNormalSize(3.0, 1.0, 500)
+    assert a.lifetimes == FixedLifetime(5400)
+    assert a.extend_by == UniformSize(1, 5)
+    assert a.mix == OperationMix({"create": 1.0})
+    assert b.arrivals == Bursts(every=3600, size=20, spread=60, start=1800)
+    assert b.sizes == EmpiricalSize((1, 10, 100), (5, 3, 1))
+    assert b.lifetimes == ExponentialLifetime(259200)
+    assert dict(b.mix.weights)["attach"] == 0.1
+    assert (c.project, c.arrivals, c.sizes, c.lifetimes) == (
+        "demo", PoissonArrivals(0.001), FixedSize(1), None)
