@@ -452,3 +452,29 @@ def test_every_distribution_form_loads(tmp_path: Path) -> None:
     assert dict(b.mix.weights)["attach"] == 0.1
     assert (c.project, c.arrivals, c.sizes, c.lifetimes) == (
         "demo", PoissonArrivals(0.001), FixedSize(1), None)
+
+
+def test_a_stream_sub_table_error_points_at_its_own_header(tmp_path: Path) -> None:
+    p = write(tmp_path, """
+        name = "sub"
+        [workload]
+        duration = "1h"
+        [[workload.streams]]
+        arrivals = { poisson = "30/h" }
+        [workload.streams.mix]
+        create = 0.8
+        extend = 0.2
+        [[workload.streams]]
+        arrivals = { poisson = "30/h" }
+        [workload.streams.mix]
+        create = 0.8
+        shrink = 0.2
+        """)
+    assert errors_of(p) == [
+        f"{p}:11: mix: unknown operation kind 'shrink'; expected one of ('create', 'attach', "
+        "'snapshot', 'backup', 'extend', 'delete')"]
+    ok = write(tmp_path, p.read_text().replace("shrink", "delete"), "ok.toml")
+    sc = load_scenario(ok)
+    assert sc.workload is not None
+    assert [dict(s.mix.weights) for s in sc.workload.workload.streams] == [
+        {"create": 0.8, "extend": 0.2}, {"create": 0.8, "delete": 0.2}]

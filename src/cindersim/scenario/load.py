@@ -45,6 +45,13 @@ class _Locator:
             if m is None or line.lstrip().startswith("#"):
                 continue
             name = _split_key(m.group(2))
+            # A table under an array of tables belongs to its last element:
+            # [workload.streams.mix] after the 2nd [[workload.streams]] is
+            # ("workload", "streams", 1, "mix").
+            for n in range(len(name) - 1, 0, -1):
+                if name[:n] in counts:
+                    name = (*name[:n], counts[name[:n]] - 1, *name[n:])
+                    break
             if m.group(1) == "[[":
                 index = counts.get(name, 0)
                 counts[name] = index + 1
@@ -70,6 +77,9 @@ class _Locator:
             for i in range(first, last + 1):
                 if inline.search(self.lines[i - 1]):
                     return i
+            for sub, sub_first, _ in self.tables:  # the key is a [path.key] sub-table
+                if sub == (*path, key):
+                    return sub_first
             return first
         # An inline or dotted form we did not index: the parent table, else line 1.
         return self.line(path[:-1], str(path[-1])) if path else 1
