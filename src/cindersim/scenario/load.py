@@ -38,13 +38,13 @@ class _Locator:
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
         self.tables: list[tuple[tuple[Any, ...], int, int]] = []  # (path, first, last) 1-based
-        counts: dict[tuple[str, ...], int] = {}
+        counts: dict[tuple[Any, ...], int] = {}
         starts: list[tuple[tuple[Any, ...], int]] = [((), 1)]
         for i, line in enumerate(self.lines, 1):
             m = _HEADER.match(line)
             if m is None or line.lstrip().startswith("#"):
                 continue
-            name = _split_key(m.group(2))
+            name: tuple[Any, ...] = _split_key(m.group(2))
             # A table under an array of tables belongs to its last element:
             # [workload.streams.mix] after the 2nd [[workload.streams]] is
             # ("workload", "streams", 1, "mix").
