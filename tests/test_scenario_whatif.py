@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cindersim import states
 from cindersim.metrics import SUMMARY_KEYS
 from cindersim.scenario import ScenarioError, load_scenario, run_scenario
 from cindersim.scenario.whatif import (
@@ -478,3 +479,15 @@ def test_a_stream_sub_table_error_points_at_its_own_header(tmp_path: Path) -> No
     assert sc.workload is not None
     assert [dict(s.mix.weights) for s in sc.workload.workload.streams] == [
         {"create": 0.8, "extend": 0.2}, {"create": 0.8, "delete": 0.2}]
+
+
+@pytest.mark.parametrize("name", ["volume-outage", "weigher-stranding"])
+def test_workload_runs_follow_the_state_machine_and_trace_mode_changes_no_metric(
+        name: str) -> None:
+    sc = load_scenario(SCENARIOS / f"{name}.toml", overrides={"workload.duration": "2h"})
+    full = run_scenario(sc, trace_mode="full")
+    assert states.check_trace(full.trace.events) == []
+    lean = run_scenario(sc)
+    assert full.metrics is not None
+    assert lean.metrics is not None
+    assert full.metrics.to_json() == lean.metrics.to_json()
