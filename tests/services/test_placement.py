@@ -16,7 +16,11 @@ from cindersim.services.filters import (
     indexable,
     schedule_create_volume,
 )
-from cindersim.services.host_manager import HostManager
+from cindersim.services.host_manager import (
+    HostManager,
+    calculate_capacity_factors,
+    calculate_virtual_free_capacity,
+)
 from cindersim.services.placement import PlacementIndex
 from cindersim.workload import (
     ExponentialLifetime,
@@ -190,3 +194,16 @@ def test_a_workload_places_volumes_alike_with_and_without_a_full_trace() -> None
     assert full.value == quick.value
     assert len({host for _, _, host in full.value}) > 2  # the choice mattered
     assert full.cloud.db.fingerprint() == quick.cloud.db.fingerprint()
+
+
+@settings(max_examples=300, deadline=None)
+@given(total=st.floats(0, 1e6, allow_nan=False), free=st.floats(0, 1e6, allow_nan=False),
+       provisioned=st.floats(0, 1e7, allow_nan=False), thin_support=st.booleans(),
+       mosr=st.floats(1.0, 50.0), reserved=st.sampled_from([0, 5, 10, 33, 50, 100]),
+       thin=st.booleans())
+def test_virtual_free_alone_is_the_factor_the_full_calculation_gives(
+        total: float, free: float, provisioned: float, thin_support: bool, mosr: float,
+        reserved: int, thin: bool) -> None:
+    args = (total, free, provisioned, thin_support, mosr, reserved, thin)
+    assert calculate_virtual_free_capacity(*args) == \
+        calculate_capacity_factors(*args).virtual_free_capacity

@@ -186,10 +186,17 @@ def calculate_virtual_free_capacity(
     thin_provisioning_support: bool, max_over_subscription_ratio: float,
     reserved_percentage: float, thin: bool,
 ) -> float:
-    """The ``virtual_free_capacity`` factor alone (what CapacityWeigher weighs)."""
-    return calculate_capacity_factors(
-        total_capacity, free_capacity, provisioned_capacity, thin_provisioning_support,
-        max_over_subscription_ratio, reserved_percentage, thin).virtual_free_capacity
+    """The ``virtual_free_capacity`` factor alone (what CapacityWeigher weighs).
+
+    The same arithmetic as :func:`calculate_capacity_factors`, without building
+    the other eleven figures: the scheduler asks this for a pool after every
+    placement and report.
+    """
+    total = float(total_capacity)
+    available = total - float(math.floor(total * (float(reserved_percentage) / 100)))
+    if thin and thin_provisioning_support:
+        return round(available * max_over_subscription_ratio - provisioned_capacity, 2)
+    return round(min(float(free_capacity), available - provisioned_capacity), 2)
 
 
 def calculate_max_over_subscription_ratio(
