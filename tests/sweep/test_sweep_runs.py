@@ -4,43 +4,16 @@ the comparison chart (or, without matplotlib, a message and the tables anyway)."
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from sweep_helpers import sweep, write
 
 from cindersim.sweep import Sweep, SweepTable, run_one, run_sweep
-from cindersim.sweep.command import add_arguments, run
-
-SCENARIO = """
-name = "tiny"
-description = "two creates on one thick backend"
-seed = 5
-
-[cloud.DEFAULT]
-[cloud.lvmdriver-1]
-lvm_type = "default"
-vg_size_gb = 10
-
-[[steps]]
-action = "create_volume"
-as = "a"
-size = 6
-
-[[steps]]
-action = "create_volume"
-as = "b"
-size = 3
-
-[[expect]]
-resource = "b"
-status = "available"
-"""
 
 RAISES = """
 DESCRIPTION = "raises at seed 2"
@@ -59,18 +32,6 @@ async def scenario(cloud):
 GRID = ["--set", "cloud.lvmdriver-1.vg_size_gb=8,20", "--set",
         'cloud.lvmdriver-1.lvm_type="default",thin', "--seeds", "1..2"]
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def write(tmp_path: Path, text: str = SCENARIO, name: str = "tiny.toml") -> Path:
-    p = tmp_path / name
-    p.write_text(textwrap.dedent(text).lstrip("\n"))
-    return p
-
-
-def sweep(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:
