@@ -393,12 +393,19 @@ async def drive(cloud: Cloud, operations: Sequence[Operation]) -> list[Operation
     sizes: dict[int, int] = {}
     attached: set[int] = set()
     results: list[OperationResult] = []
+    # One login per project, as a client keeps its token (keystoneauth re-authenticates
+    # only when it expires; these internal tokens do not): a token per request would
+    # also leave 100,000 tokens in Keystone's table.
+    tokens: dict[str, tuple[str, str]] = {}
     for op in sorted(operations, key=lambda o: (o.time, o.seq)):
         wait = t0 + op.time - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
-        token = cloud.token(op.project)
-        base = f"/v3/{cloud.project_id(op.project)}"
+        login = tokens.get(op.project)
+        if login is None:
+            login = tokens[op.project] = (cloud.token(op.project),
+                                          f"/v3/{cloud.project_id(op.project)}")
+        token, base = login
         if op.kind == "create":
             vol: dict[str, Any] = {"size": op.size}
             if op.volume_type is not None:
