@@ -15,6 +15,7 @@ from typing import IO, Any, TypeVar
 
 from .clock import VirtualTimeLoop
 from .ids import IdFactory
+from .periodic import Periodic
 from .trace import Trace, TraceMode
 
 __all__ = ["Simulation"]
@@ -44,6 +45,8 @@ class Simulation:
         self.ids = IdFactory(self.rng)
         self.loop = VirtualTimeLoop(speed=speed)
         self.trace = Trace(self.loop.time, mode=trace_mode, stream=trace_stream)
+        self.periodic = Periodic(self.loop)
+        """Looping calls that share timers (capability reports)."""
         self._runner = asyncio.Runner(loop_factory=lambda: self.loop)
 
     def now(self) -> float:

@@ -81,7 +81,7 @@ class VolumeService:
             self.methods.update(module.METHODS)
         volume_migrate.install(self)
         self.consumer: Consumer | None = None
-        self._reporter: asyncio.Task[None] | None = None
+        self._reporting = False
         self.reports = 0
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -101,20 +101,19 @@ class VolumeService:
         else:
             self.consumer.start()
         self.publish_capabilities()
-        if self._reporter is None:
-            self._reporter = asyncio.get_running_loop().create_task(self._report_loop())
+        if not self._reporting:
+            self._reporting = True
+            interval = float(self.cloud.config.default["backend_stats_polling_interval"])
+            self.cloud.sim.periodic.every(interval, self._report_tick)
 
     def stop(self) -> None:
         """The service goes away: its queue fills and its reports stop."""
         if self.consumer is not None:
             self.consumer.stop()
 
-    async def _report_loop(self) -> None:
-        interval = float(self.cloud.config.default["backend_stats_polling_interval"])
-        while True:
-            await asyncio.sleep(interval)
-            if self.running:
-                self.publish_capabilities()
+    def _report_tick(self) -> None:
+        if self.running:
+            self.publish_capabilities()
 
     def publish_capabilities(self) -> None:
         """Fanout the driver's stats (plus allocated_capacity_gb) to every scheduler."""
