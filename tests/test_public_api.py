@@ -55,3 +55,15 @@ def test_readme_state_machine_example_runs() -> None:
     run_state_machine_as_test(machine,  # type: ignore[arg-type]
                               settings=settings(max_examples=3, stateful_step_count=15,
                                                 deadline=None))
+
+
+def test_readme_workload_example_runs() -> None:
+    block = next(b for b in python_blocks(README) if "MetricsCollector" in b)
+    namespace: dict[str, object] = {"print": lambda *args: None}
+    exec(compile(block, "README.md", "exec"), namespace)
+    summary = namespace["summary"]
+    assert isinstance(summary, dict)
+    assert summary["volume.create.count"] == len(
+        [op for op in namespace["ops"] if op.kind == "create"])  # type: ignore[attr-defined]
+    assert summary["volume.create.p95"] > 0
+
