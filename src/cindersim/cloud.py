@@ -212,10 +212,41 @@ class Cloud:
 
 
 def _roundtrip(body: Any) -> Any:
-    """Give callers a copy, as a client parsing the HTTP body would have."""
+    """Give callers a copy, as a client parsing the HTTP body would have.
+
+    Bodies are JSON-shaped already, so a structural copy gives what
+    ``json.loads(json.dumps(body))`` would, without the text in between; anything
+    else (a tuple, a non-string key, another type) takes the real round trip.
+    """
     if body is None:
         return None
-    return _json.loads(_json.dumps(body))
+    try:
+        return _json_copy(body)
+    except _NotJson:
+        return _json.loads(_json.dumps(body))
+
+
+class _NotJson(Exception):
+    pass
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_copy(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _NotJson
+            out[k] = v if type(v) in _JSON_SCALARS else _json_copy(v)
+        return out
+    if kind is list:
+        return [v if type(v) in _JSON_SCALARS else _json_copy(v) for v in value]
+    if kind in _JSON_SCALARS:
+        return value
+    raise _NotJson
 
 
 @attrs.frozen

@@ -452,12 +452,16 @@ class VolumeGroup:
 
     def vg_report(self) -> VgReport:
         total = self.extent_count
-        visible = [lv for lv in self._lvs.values() if not lv.hidden]
+        lvs = snaps = 0
+        for lv in self._lvs.values():
+            if not lv.hidden:
+                lvs += 1
+                snaps += lv.kind == "cow"
         return VgReport(
             vg_name=self.name, vg_size=total * self.extent_size,
             vg_free=self._free * self.extent_size, vg_extent_size=self.extent_size,
-            vg_extent_count=total, vg_free_count=self._free, lv_count=len(visible),
-            snap_count=sum(1 for lv in visible if lv.kind == "cow"), pv_count=len(self._pvs))
+            vg_extent_count=total, vg_free_count=self._free, lv_count=lvs,
+            snap_count=snaps, pv_count=len(self._pvs))
 
     def lv_report(self, lv_name: str) -> LvReport:
         return self._report(self._peek(lv_name))
@@ -558,8 +562,13 @@ class VolumeGroup:
 
     def lvs_totals(self) -> tuple[int, float, float]:
         """``lvs <vg>`` read only for its totals (see :meth:`lv_totals`); charged as ``lvs``."""
-        self.meter.charge("lvm", "lvs", self.meter.costs.vg_scan, f"lvs {self.name}")
+        self.charge_lvs()
         return self.lv_totals()
+
+    def charge_lvs(self) -> None:
+        """Charge an ``lvs <vg>`` whose answer the caller already holds (nothing changed
+        in between: the driver runs two in a row for one capability report)."""
+        self.meter.charge("lvm", "lvs", self.meter.costs.vg_scan, f"lvs {self.name}")
 
     def pvs(self) -> list[PvReport]:
         self.meter.charge("lvm", "pvs", self.meter.costs.vg_scan, "pvs")

@@ -449,7 +449,9 @@ class LVMVolumeDriver:
             total, free = vg_size, vg_free
             provisioned = round(total - free, 2)
         thin = self.lvm_type == "thin"
-        total_volumes = vg.lvs_totals()[0]
+        # get_volumes(): one more lvs; nothing changed since vgs counted the LVs.
+        vg.charge_lvs()
+        total_volumes = report.lv_count
         pool = {
             "pool_name": self.backend_name,
             "total_capacity_gb": total,
