@@ -149,6 +149,8 @@ class QuotaEngine:
             else:
                 raise ValueError(f"unknown quota option {option!r}")
         self._next_usage_id = 1 + max((u.id for u in db.quota_usages.values()), default=0)
+        self._known: tuple[tuple[str, ...] | None, frozenset[str]] = (None, frozenset())
+        """Reservable resources for the volume type names they were built from."""
 
     # --- resources and limits -------------------------------------------------------------
     def resources(self) -> list[str]:
@@ -224,8 +226,10 @@ class QuotaEngine:
         """
         unknown = [r for r in deltas if r not in _RESERVABLE]
         if unknown:  # per-type resources exist while their type does
-            known = set(self.resources()) - {"per_volume_gigabytes"}
-            unknown = [r for r in unknown if r not in known]
+            names = tuple(vt.name for vt in self.db.volume_types.values())
+            if self._known[0] != names:
+                self._known = (names, frozenset(self.resources()) - {"per_volume_gigabytes"})
+            unknown = [r for r in unknown if r not in self._known[1]]
         if unknown:
             raise QuotaResourceUnknown(unknown=sorted(unknown))
         quotas = {r: self.limit(project_id, r) for r in deltas}
