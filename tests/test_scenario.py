@@ -12,25 +12,11 @@ from cindersim import states
 from cindersim.scenario import (
     ACTIONS,
     Action,
-    ScenarioError,
     load_scenario,
     run_scenario,
     scenario_files,
 )
-
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-
-
-def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
-    p = tmp_path / name
-    p.write_text(textwrap.dedent(text).lstrip("\n"))
-    return p
-
-
-def errors_of(path: Path) -> list[str]:
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    return str(info.value).splitlines()
+from scenario_files import SCENARIOS, errors_of, write
 
 
 class TestBundledScenarios:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import io
 import json
 import random
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from cindersim import states
 from cindersim.metrics import SUMMARY_KEYS
-from cindersim.scenario import ScenarioError, load_scenario, run_scenario
+from cindersim.scenario import load_scenario, run_scenario
 from cindersim.scenario.whatif import (
     default_interval,
     parse_duration,
@@ -32,21 +31,7 @@ from cindersim.workload import (
     PoissonArrivals,
     UniformSize,
 )
-
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-
-
-def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
-    p = tmp_path / name
-    p.write_text(textwrap.dedent(text).lstrip("\n"))
-    return p
-
-
-def errors_of(path: Path, **kw: object) -> list[str]:
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path, **kw)  # type: ignore[arg-type]
-    return str(info.value).splitlines()
-
+from scenario_files import SCENARIOS, errors_of, write
 
 # One thick 10 GiB backend, 3 creates of 2 GiB at 0, 100 and 200 s into the workload.
 # Latencies come from the config: a create is "creating" when cinder-api writes the row,
