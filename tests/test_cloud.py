@@ -110,6 +110,23 @@ class TestIdentityAndRequests:
         assert r.headers["OpenStack-API-Version"] == "volume 3.0"
         assert size == 1
 
+    def test_a_request_body_is_what_its_json_text_would_be(self) -> None:
+        """The body reaches cinder-api as a private copy with JSON's own conversions."""
+        async def main(cloud: Cloud) -> Any:
+            p = cloud.project_id("demo")
+            body: dict[str, Any] = {"volume": {"size": 1, "metadata": {"k": "v"}}}
+            r = await cloud.request("POST", f"/v3/{p}/volumes", json=body,
+                                    token=cloud.token("demo"))
+            body["volume"]["metadata"]["k"] = "edited later"  # must not reach the cloud
+            odd = await cloud.request("POST", f"/v3/{p}/volumes", token=cloud.token("demo"),
+                                      json={"volume": {"size": 1, "metadata": {7: "seven"}}})
+            return (cloud.db.volumes[r.json["volume"]["id"]].metadata,
+                    cloud.db.volumes[odd.json["volume"]["id"]].metadata)
+
+        stored, odd = simulate(main).value
+        assert stored == {"k": "v"}
+        assert odd == {"7": "seven"}  # JSON object keys are strings
+
     def test_extra_headers_are_sent(self) -> None:
         async def main(cloud: Cloud) -> str:
             p = cloud.project_id("demo")

@@ -26,7 +26,7 @@ from .config import BackendConfig, CloudConfig, load_config
 from .db import Database, Project, VolumeType
 from .identity import IdentityStore, default_cloud
 from .policy import Policy
-from .services.api.service import ApiService
+from .services.api.service import ApiService, ParsedBody
 from .services.backup import BackupService, schedule_backup
 from .services.glance import GlanceService
 from .services.nova import NovaService
@@ -196,13 +196,12 @@ class Cloud:
         if token is not None:
             hdrs["X-Auth-Token"] = token
         hdrs.update(headers or {})
-        body = None if json is None else _json.dumps(json)
-        if path.startswith("/compute/"):
-            r = await self.nova.api.handle(method, path, hdrs, body)
-        elif path.startswith("/image/"):
-            r = await self.glance.handle(method, path, hdrs, body)
+        if path.startswith("/compute/") or path.startswith("/image/"):
+            body = None if json is None else _json.dumps(json)
+            handle = self.nova.api.handle if path.startswith("/compute/") else self.glance.handle
+            r = await handle(method, path, hdrs, body)
         else:
-            r = await self.api.handle(method, path, hdrs, body)
+            r = await self.api.handle(method, path, hdrs, _api_body(json))
         return Response(r.status, _roundtrip(r.body), dict(r.headers))
 
     # --- what-ifs --------------------------------------------------------------------------------
@@ -228,6 +227,17 @@ def _roundtrip(body: Any) -> Any:
 
 class _NotJson(Exception):
     pass
+
+
+def _api_body(json: Any) -> ParsedBody | str | None:
+    """The body cinder-api gets: a fresh JSON-shaped copy handed over as parsed (the
+    same value as its text parsed), or the text when it is not JSON-shaped."""
+    if json is None:
+        return None
+    try:
+        return ParsedBody(_json_copy(json))
+    except _NotJson:
+        return _json.dumps(json)
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
