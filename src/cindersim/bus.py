@@ -24,6 +24,7 @@ partition: messages wait until released).
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import random
 from collections import deque
@@ -43,6 +44,7 @@ __all__ = [
     "Message",
     "MessageFault",
     "Target",
+    "target_of",
 ]
 
 MessageKind = Literal["cast", "call", "fanout", "reply"]
@@ -64,6 +66,13 @@ class Target:
 
     def __str__(self) -> str:
         return self.queue
+
+
+@functools.lru_cache(maxsize=8192)
+def target_of(topic: str, server: str | None = None) -> Target:
+    """A shared :class:`Target` (they are immutable): the hot paths of a big run send
+    to the same few thousand targets hundreds of thousands of times."""
+    return Target(topic, server)
 
 
 @attrs.frozen(slots=True)

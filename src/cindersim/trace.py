@@ -120,6 +120,7 @@ class Trace:
         self._kinds: list[frozenset[str] | None] = []
         self._wanted: frozenset[str] | None = frozenset()
         """Kinds some subscriber wants (None: every kind)."""
+        self._routes: list[tuple[Subscriber, frozenset[str] | None]] = []
 
     def __len__(self) -> int:
         return self._seq
@@ -138,6 +139,7 @@ class Trace:
         self._subscribers = []
         self._kinds = []
         self._wanted = frozenset()
+        self._routes = []
         if self._stream is not None:
             self._stream.flush()
 
@@ -172,6 +174,7 @@ class Trace:
         return unsubscribe
 
     def _rewant(self) -> None:
+        self._routes = list(zip(self._subscribers, self._kinds, strict=True))
         wanted: frozenset[str] | None = frozenset()
         for kinds in self._kinds:
             wanted = None if kinds is None or wanted is None else wanted | kinds
@@ -206,7 +209,7 @@ class Trace:
             else:
                 self.events.append(ev)
         kind = ev.kind
-        for fn, kinds in zip(self._subscribers, self._kinds, strict=True):
+        for fn, kinds in self._routes:
             if kinds is None or kind in kinds:
                 fn(ev)
 

@@ -405,7 +405,10 @@ class VolumeGroup:
     # --- inspection (no command runs, nothing is charged) ----------------------
     @property
     def extent_count(self) -> int:
-        return sum(pv.pe_count for pv in self._pvs)
+        total = 0
+        for pv in self._pvs:
+            total += pv.pe_count
+        return total
 
     @property
     def free_count(self) -> int:

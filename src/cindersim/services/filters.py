@@ -181,8 +181,8 @@ class RetryRecord:
     exc: str | None = None
 
     def with_backend(self, backend_id: str) -> RetryRecord:
-        return attrs.evolve(self, backends=(*self.backends, backend_id),
-                            hosts=(*self.hosts, backend_id))
+        return RetryRecord(self.num_attempts, (*self.backends, backend_id),
+                           (*self.hosts, backend_id), self.exc)
 
     def with_exc(self, exc: str) -> RetryRecord:
         """What OnFailureRescheduleTask stores before recasting to the scheduler."""

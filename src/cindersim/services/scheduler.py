@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..bus import Consumer, Target
+from ..bus import Consumer, target_of
 from ..states import Op, SnapshotStatus, VolumeStatus
 from .filters import (
     RequestSpec,
@@ -160,9 +160,9 @@ class SchedulerService:
         vol = db.volumes.get(volume_id)
         if vol is None:  # deleted while the message waited in the queue
             return
+        # No retry record yet: the first pass starts one (num_attempts 1), unless
+        # scheduler_max_attempts = 1 disables rescheduling.
         retry = RetryRecord.from_dict(filter_properties.get("retry"))
-        if retry is None and self.config.max_attempts > 1:
-            retry = RetryRecord(num_attempts=0)
         decision = self.decide(request_spec, retry)
         if cloud.trace.wants("schedule"):
             cloud.trace.emit("schedule", ACTOR, decision.narrate(),
@@ -178,7 +178,7 @@ class SchedulerService:
         service_host = extract_host(backend_id) or backend_id
         props = dict(filter_properties)
         props["retry"] = decision.retry.to_dict() if decision.retry is not None else None
-        cloud.bus.cast(ACTOR, Target("cinder-volume", service_host), "create_volume",
+        cloud.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume",
                        volume_id=volume_id, request_spec=request_spec,
                        filter_properties=props, allow_reschedule=decision.retry is not None)
 
@@ -233,7 +233,7 @@ class SchedulerService:
             return
         self.host_manager.consume_from_volume(decision.chosen, new_size - vol.size,
                                               now=cloud.sim.now())
-        cloud.bus.cast(ACTOR, Target("cinder-volume", backend), "extend_volume",
+        cloud.bus.cast(ACTOR, target_of("cinder-volume", backend), "extend_volume",
                        volume_id=volume_id, new_size=new_size, reservations=reservations)
 
     async def create_snapshot(self, *, snapshot_id: str, volume_id: str, backend: str,
@@ -256,5 +256,5 @@ class SchedulerService:
             return
         self.host_manager.consume_from_volume(decision.chosen, request_spec.size,
                                               now=cloud.sim.now())
-        cloud.bus.cast(ACTOR, Target("cinder-volume", backend), "create_snapshot",
+        cloud.bus.cast(ACTOR, target_of("cinder-volume", backend), "create_snapshot",
                        snapshot_id=snapshot_id, volume_id=volume_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...bus import Target
+from ...bus import target_of
 from ...db import Volume, VolumeType
 from ...errors import (
     InvalidInput,
@@ -229,7 +229,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                        availability_zones=_type_zones(vtype), resource_backend=resource_backend,
                        multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id,
                        image_id=image.id if image is not None else None)
-    cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "create_volume", volume_id=vol.id,
+    cloud.bus.cast(ACTOR, target_of("cinder-scheduler"), "create_volume", volume_id=vol.id,
                    request_spec=spec, filter_properties={})
     return ApiResponse(202, {"volume": volume_detail(api, req, vol)})
 
@@ -407,5 +407,5 @@ def delete_volume(api: ApiService, vol: Volume, *, cascade: bool, force: bool) -
         for snap in snapshots:
             db.transition(snap, SnapshotStatus.DELETING, op=Op.CASCADE_DELETE, actor=ACTOR)
     db.transition(vol, VolumeStatus.DELETING, op=op, actor=ACTOR)
-    cloud.bus.cast(ACTOR, Target("cinder-volume", extract_host(vol.host or "")),
+    cloud.bus.cast(ACTOR, target_of("cinder-volume", extract_host(vol.host or "")),
                    "delete_volume", volume_id=vol.id, cascade=cascade)
