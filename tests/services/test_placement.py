@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cindersim.cloud import simulate
+from cindersim.errors import SimulationError
 from cindersim.services.filters import (
     RequestSpec,
     RetryRecord,
@@ -21,7 +24,7 @@ from cindersim.services.host_manager import (
     calculate_capacity_factors,
     calculate_virtual_free_capacity,
 )
-from cindersim.services.placement import PlacementIndex
+from cindersim.services.placement import PlacementIndex, WeightOrder
 from cindersim.workload import (
     ExponentialLifetime,
     OperationMix,
@@ -207,3 +210,14 @@ def test_virtual_free_alone_is_the_factor_the_full_calculation_gives(
     args = (total, free, provisioned, thin_support, mosr, reserved, thin)
     assert calculate_virtual_free_capacity(*args) == \
         calculate_capacity_factors(*args).virtual_free_capacity
+
+
+def test_a_nan_weight_is_a_bug_not_a_place_in_the_order() -> None:
+    hm = HostManager()
+    hm.update_service_capabilities("h@b", _report("b", {"total_capacity_gb": 10.0,
+                                                        "free_capacity_gb": 10.0}),
+                                   timestamp=0.0)
+    hm.refresh(1.0)
+    order = WeightOrder(hm, lambda state: math.nan, 1.0)
+    with pytest.raises(SimulationError, match="NaN"):
+        order.sync()

@@ -29,6 +29,7 @@ import bisect
 import math
 from collections.abc import Callable, Hashable, Iterator
 
+from ..errors import SimulationError
 from .host_manager import BackendState, HostManager
 
 __all__ = ["INDEXABLE_WEIGHERS", "PlacementIndex", "WeightOrder"]
@@ -77,7 +78,10 @@ class WeightOrder:
     def _key(self, state: BackendState, position: int) -> _Key:
         # math.inf (an unbounded pool) lands on the side of the largest finite
         # weights, as Cinder's normalisation puts it just above them.
-        return (-self._sign * self._weight(state) if self._sign else 0.0, position)
+        weight = self._weight(state)
+        if math.isnan(weight):  # NaN has no place in an order (nor in Cinder's sort)
+            raise SimulationError(f"weigher gave NaN for {state.backend_id}")
+        return (-self._sign * weight if self._sign else 0.0, position)
 
     def sync(self) -> None:
         """Rebuild after the host manager's pool list changed (rare: services up/down)."""
