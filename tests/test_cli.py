@@ -278,7 +278,7 @@ class TestWorkloadRuns:
     def test_the_outage_scenario_summary(self, capsys: pytest.CaptureFixture[str]) -> None:
         status, out, _ = run(capsys, "run", OUTAGE)
         assert status == 0
-        assert "queues: peak sampled depth 13 (cinder-volume.cinder-0@lvm-0 at " in out
+        assert "queues: peak depth 13 (cinder-volume.cinder-0@lvm-0 at " in out
 
 
 def test_a_steps_only_scenario_needs_its_trace_to_be_shown(

@@ -158,3 +158,28 @@ def test_interval_must_be_positive() -> None:
             MetricsCollector(cloud, interval=0)
 
     simulate(main)
+
+
+def test_the_queue_peak_is_exact_between_samples() -> None:
+    """Three creates wait for a stopped cinder-volume and drain before the next sample."""
+    async def main(cloud: Cloud) -> MetricsCollector:
+        m = MetricsCollector(cloud, interval=1000.0)
+        m.start()
+        svc = next(iter(cloud.volume_services.values()))
+        svc.stop()
+        token, pid = cloud.token("demo"), cloud.project_id("demo")
+        for _ in range(3):
+            r = await cloud.request("POST", f"/v3/{pid}/volumes", json={"volume": {"size": 1}},
+                                    token=token)
+            assert r.status == 202
+        await cloud.advance(20)
+        svc.start()
+        await cloud.advance(1000)
+        m.stop()
+        return m
+
+    m = simulate(main, trace_mode="metrics").value
+    assert max(d for s in m.samples for _, d in s.queues) == 0  # no sample saw the queue
+    depth, queue, _when = m.queue_peak
+    assert (depth, queue) == (3, "cinder-volume.cinder-1@lvmdriver-1")
+    assert m.summary()["queue.peak"] == 3

@@ -11,7 +11,8 @@ every ``interval`` virtual seconds:
   ``LVMVolumeDriver._update_volume_stats`` computes them.  Plus the
   ``free_capacity_gb`` of the last capability report (what the scheduler sees,
   which lags), cinder-volume's ``allocated_capacity_gb`` and the volume count.
-* **queue depth per bus target** (``cloud.bus.depths()``).
+* **queue depth per bus target** (``cloud.bus.depths()``); the exact peak comes
+  from the ``bus.queued`` events, so a spike between two samples still counts.
 
 From the events it derives:
 
@@ -91,7 +92,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
 defines each)."""
 
 
-KINDS = ("status", "api.response", "schedule", "driver.error")
+KINDS = ("status", "api.response", "schedule", "driver.error", "bus.queued")
 """The trace event kinds the collector reads (in trace mode ``metrics`` no other
 event is even built)."""
 
@@ -181,6 +182,8 @@ class MetricsCollector:
         self.spans: list[LatencySpan] = []
         self.counts: dict[str, int] = {}
         self.first: dict[str, float] = {}
+        self.queue_peak: tuple[int, str, float] = (0, "", 0.0)
+        """(depth, queue, virtual time) of the deepest any bus queue has been."""
         """Virtual time of the first ``error.<reason>`` of each reason."""
         self.requested_sizes: list[int] = []
         """Sizes (GiB) of the creates the workload asked for (``stranded_free_gb``)."""
@@ -248,6 +251,12 @@ class MetricsCollector:
         elif kind == "driver.error":
             self._error("driver", ev.time)
             self._count(f"error.driver.{ev.detail.get('call')}")
+        elif kind == "bus.queued":
+            # A queue only deepens through these events (a message that finds no
+            # running consumer), so their depths give the exact peak, between samples too.
+            depth = int(ev.detail.get("depth", 0))
+            if depth > self.queue_peak[0]:
+                self.queue_peak = (depth, str(ev.target), ev.time)
 
     def _on_status(self, ev: TraceEvent) -> None:
         if ev.detail.get("field", "status") != "status" or ev.resource is None:
@@ -373,7 +382,7 @@ class MetricsCollector:
                 full = [b for b in bs if not self._fits(b, median)]
                 out["backends_full"] = len(full)
                 out["stranded_free_gb"] = _r(sum(b.free_capacity_gb for b in full))
-            out["queue.peak"] = max((d for s in self.samples for _, d in s.queues), default=0)
+            out["queue.peak"] = self.queue_peak[0]
         return out
 
     def _fits(self, b: BackendSample, size: float) -> bool:
@@ -551,12 +560,8 @@ def metrics_table(m: MetricsCollector, *, title: str = "", top: int = 10) -> str
                          f"{b.free_capacity_gb:>10.1f}{b.provisioned_capacity_gb:>13.1f}"
                          f"{b.allocated_capacity_gb:>11.1f}{b.volumes:>9}")
         lines.append("")
-        peak, where, when = 0, "", 0.0
-        for smp in m.samples:
-            for q, d in smp.queues:
-                if d > peak:
-                    peak, where, when = d, q, smp.time
-        lines.append(f"  queues: peak sampled depth {peak}"
+        peak, where, when = m.queue_peak
+        lines.append(f"  queues: peak depth {peak}"
                      + (f" ({where} at {when:.3f} s)" if peak else ""))
     return "\n".join(lines) + "\n"
 
