@@ -16,6 +16,7 @@ from cindersim.services.filters import (
     RequestSpec,
     RetryRecord,
     SchedulerConfig,
+    backend_passes_filters,
     indexable,
     schedule_create_volume,
 )
@@ -221,3 +222,38 @@ def test_a_nan_weight_is_a_bug_not_a_place_in_the_order() -> None:
     order = WeightOrder(hm, lambda state: math.nan, 1.0)
     with pytest.raises(SimulationError, match="NaN"):
         order.sync()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    backends=st.lists(st.tuples(pools(), st.sampled_from(AZS)), min_size=1, max_size=8),
+    weigher=st.sampled_from(["CapacityWeigher", "AllocatedCapacityWeigher"]),
+    multiplier=st.sampled_from([1.0, -1.0, 0.0]),
+    checks=st.lists(st.tuples(st.integers(0, 7), st.integers(1, 60), st.integers(0, 200),
+                              st.sampled_from([{}, {"provisioning:type": "thick"}])),
+                    min_size=1, max_size=10),
+)
+def test_indexed_backend_check_equals_the_full_pass(
+        backends: list[tuple[dict[str, Any], str]], weigher: str, multiplier: float,
+        checks: list[tuple[int, int, int, dict[str, str]]]) -> None:
+    """Extends and snapshots ask whether the volume's own backend fits: same answer."""
+    option = {"CapacityWeigher": "capacity_weight_multiplier",
+              "AllocatedCapacityWeigher": "allocated_capacity_weight_multiplier"}[weigher]
+    config = SchedulerConfig.from_options({"scheduler_default_weighers": weigher,
+                                           option: multiplier})
+    full, fast = HostManager(), HostManager()
+    index = PlacementIndex(fast)
+    for i, (pool, az) in enumerate(backends):
+        for hm in (full, fast):
+            hm.update_service_capabilities(f"h{i}@b{i}", _report(f"b{i}", pool), timestamp=0.0,
+                                           availability_zone=az)
+    for n, (i, size, grow, specs) in enumerate(checks):
+        backend = f"h{i}@b{i}" if i < len(backends) else "nowhere@b"
+        spec = RequestSpec(size=size, volume_id=f"vol-{n}", extra_specs=specs,
+                           operation="extend_volume")
+        slow = backend_passes_filters(full, backend, spec, config=config, now=1.0 + n,
+                                      new_size=size + grow)
+        quick = backend_passes_filters(fast, backend, spec, config=config, now=1.0 + n,
+                                       new_size=size + grow, index=index)
+        assert quick.chosen == slow.chosen
+        assert str(quick.error()) == str(slow.error())

@@ -53,7 +53,7 @@ from cindersim.services.host_manager import (
     calculate_virtual_free_capacity,
     extract_host,
 )
-from cindersim.services.placement import INDEXABLE_WEIGHERS, PlacementIndex
+from cindersim.services.placement import INDEXABLE_WEIGHERS, PlacementIndex, WeightOrder
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -884,13 +884,11 @@ def indexable(config: SchedulerConfig) -> bool:
     return name in INDEXABLE_WEIGHERS and config.weigher_registry[name] is WEIGHERS.get(name)
 
 
-def _indexed_choice(index: PlacementIndex, props: FilterProperties, now: float,
-                    pin: str | None) -> tuple[str, BackendState] | None:
-    """The pool the FilterScheduler would choose, found best-first in *index*."""
+def _order_for(index: PlacementIndex, props: FilterProperties, now: float) -> WeightOrder:
+    """The refreshed pool order for this request's weigher and thin/thick choice."""
     config = props.config
     name = config.weighers[0]
     weigher = config.weigher_registry[name]
-    multiplier = config.multiplier(name)
     thin = props.thin
 
     def make_weight() -> Callable[[BackendState], float]:
@@ -900,7 +898,16 @@ def _indexed_choice(index: PlacementIndex, props: FilterProperties, now: float,
         return lambda state: float(weigher(state, template))
 
     index.host_manager.refresh(now)
-    order = index.order((name, thin, multiplier, weigher), make_weight)
+    return index.order((name, thin, config.multiplier(name), weigher), make_weight)
+
+
+def _indexed_choice(index: PlacementIndex, props: FilterProperties, now: float,
+                    pin: str | None) -> tuple[str, BackendState] | None:
+    """The pool the FilterScheduler would choose, found best-first in *index*."""
+    config = props.config
+    name = config.weighers[0]
+    multiplier = config.multiplier(name)
+    order = _order_for(index, props, now)
     checks = [config.filter_registry[n] for n in config.filters]
     # CapacityFilter wants virtual free >= requested of a numeric pool, and with a
     # positive CapacityWeigher the pools come in falling virtual-free order.
@@ -993,6 +1000,7 @@ def backend_passes_filters(
     rng: random.Random | None = None,
     volume_host: Callable[[str], str | None] | None = None,
     volume_number: Callable[[str], int] | None = None,
+    index: PlacementIndex | None = None,
 ) -> SchedulingDecision:
     """Can *backend* take this request?  (``FilterScheduler.backend_passes_filters``)
 
@@ -1001,21 +1009,36 @@ def backend_passes_filters(
     consumed: the scheduler manager then consumes ``new_size - size`` (extend) or
     the snapshot size itself, via :meth:`HostManager.consume_from_volume`.  On
     failure ``decision.error()`` is NoValidBackend("Cannot place <resource> <id>
-    on <backend>.").
+    on <backend>.").  With an *index* (see :func:`schedule_create_volume`) only
+    *backend*'s own pools are filtered, in the order the full pass would weigh them.
     """
-    run = _weighted_candidates(host_manager, request_spec, "backend_passes_filters",
-                               config=config, now=now, retry=retry, new_size=new_size,
-                               vol_exists_on=None, scheduler_hints=scheduler_hints,
-                               rng=rng, volume_host=volume_host,
-                               volume_number=volume_number)
-    decision = run.decision
-    if decision.reason is not None:
-        return decision
-    ignore_pool = extract_host(backend, "pool") is None
-    for w in decision.weighed:
-        bid = extract_host(w.backend_id) if ignore_pool else w.backend_id
-        if bid == backend:
-            return attrs.evolve(decision, chosen=w.backend_id)
+    if index is not None and indexable(config):
+        prepared = _prepare(host_manager, request_spec, "backend_passes_filters",
+                            config=config, retry=retry, new_size=new_size, vol_exists_on=None,
+                            scheduler_hints=scheduler_hints, rng=rng,
+                            volume_host=volume_host, volume_number=volume_number)
+        if isinstance(prepared, _Pass):
+            return prepared.decision
+        decision, props = prepared
+        order = _order_for(index, props, now)
+        checks = [config.filter_registry[n] for n in config.filters]
+        for state in order.ranked(host_manager.pools_of(backend)):
+            if all(check(state, props) for check in checks):
+                return attrs.evolve(decision, chosen=state.backend_id)
+    else:
+        run = _weighted_candidates(host_manager, request_spec, "backend_passes_filters",
+                                   config=config, now=now, retry=retry, new_size=new_size,
+                                   vol_exists_on=None, scheduler_hints=scheduler_hints,
+                                   rng=rng, volume_host=volume_host,
+                                   volume_number=volume_number)
+        decision = run.decision
+        if decision.reason is not None:
+            return decision
+        ignore_pool = extract_host(backend, "pool") is None
+        for w in decision.weighed:
+            bid = extract_host(w.backend_id) if ignore_pool else w.backend_id
+            if bid == backend:
+                return attrs.evolve(decision, chosen=w.backend_id)
     resource, rid = "volume", "??id missing??"
     for kind, value in (("volume", request_spec.volume_id), ("group", request_spec.group_id),
                         ("snapshot", request_spec.snapshot_id)):

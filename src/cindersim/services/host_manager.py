@@ -642,6 +642,18 @@ class HostManager:
         self.refresh(now)
         return list(self._flat)
 
+    def pools_of(self, backend: str) -> list[BackendState]:
+        """The mapped pools of ``host@backend`` (or the one ``host@backend#pool``), in
+        map order, as of the last refresh."""
+        host = extract_host(backend)
+        assert host is not None
+        pools = self._backend_state_map.get(host, {})
+        pool = extract_host(backend, "pool")
+        if pool is None:
+            return list(pools.values())
+        state = pools.get(pool)
+        return [] if state is None else [state]
+
     def get_all_backend_states_cached(self) -> list[BackendState]:
         """The pools as of the last refresh, without refreshing (for indexes that
         follow :attr:`map_epoch`)."""

@@ -108,6 +108,11 @@ class WeightOrder:
         bisect.insort(keys, new)
         self._key_of[state] = new
 
+    def ranked(self, states: list[BackendState]) -> list[BackendState]:
+        """*states* (pools of this host manager) in this order, best first."""
+        key_of = self._key_of
+        return sorted((s for s in states if s in key_of), key=key_of.__getitem__)
+
     def best_first(self) -> Iterator[tuple[float, BackendState]]:
         """(raw weight, pool), best first.  Do not change pools while iterating."""
         sign = self._sign

@@ -201,10 +201,12 @@ class SchedulerService:
         def volume_number(backend_id: str) -> int:
             return sum(1 for v in db.volumes.values() if v.host == backend_id)
 
+        index = None if self.cloud.trace.mode == "full" else self.placement
         return backend_passes_filters(self.host_manager, backend, request_spec,
                                       config=self.config, now=self.cloud.sim.now(),
                                       new_size=new_size, rng=self.cloud.sim.rng,
-                                      volume_host=volume_host, volume_number=volume_number)
+                                      volume_host=volume_host, volume_number=volume_number,
+                                      index=index)
 
     async def extend_volume(self, *, volume_id: str, new_size: int, reservations: list[str],
                             request_spec: RequestSpec) -> None:
