@@ -282,3 +282,84 @@ class TestObservability:
         assert kinds == [
             "bus.send", "bus.deliver", "bus.reply", "bus.deliver", "bus.send", "bus.deliver"]
         assert bus.in_flight == 0
+
+
+class TestHandlersWithoutTasks:
+    """Handlers start in the delivery and are driven by the futures they await."""
+
+    def test_a_handler_that_does_not_wait_needs_no_task(self) -> None:
+        sim, bus = make()
+        rec = Recorder(sim, "s")
+        bus.consume("cinder-scheduler", rec)
+
+        async def main() -> int:
+            before = len(asyncio.all_tasks())
+            bus.cast("cinder-api", SCHED, "create_volume", n=1)
+            await asyncio.sleep(0.001)  # the delivery instant: the handler already ran
+            assert rec.seen == [(0.001, "create_volume", {"n": 1})]
+            return len(asyncio.all_tasks()) - before
+
+        assert sim.run(main) == 0
+        sim.close()
+
+    def test_a_waiting_handler_resumes_and_errors_travel_back(self) -> None:
+        sim, bus = make(latency=0.5)
+        bus.consume("cinder-volume", Recorder(sim, "v"), server=VOL.server)
+
+        async def main() -> tuple[Any, float, str]:
+            slow = await bus.call("cinder-api", VOL, "slow", seconds=3, n=2)
+            at = sim.now()
+            try:
+                await bus.call("cinder-api", VOL, "boom")
+            except InvalidVolume as exc:
+                return slow, at, type(exc).__name__
+            return slow, at, "no error"
+
+        assert sim.run(main) == ({"echo": 2, "by": "v"}, 4.0, "InvalidVolume")
+        sim.close()
+
+    def test_a_handler_yielding_a_non_future_fails_loudly(self) -> None:
+        sim, bus = make()
+
+        class Odd:
+            def __await__(self) -> Any:
+                yield "not a future"
+
+        async def handler(msg: Message) -> None:
+            await Odd()
+
+        bus.consume("cinder-scheduler", handler)
+
+        async def main() -> None:
+            bus.cast("cinder-api", SCHED, "odd")
+            await bus.quiescent()
+
+        sim.run(main)
+        assert bus.stats.handler_errors == 1
+        errors = [e for e in sim.trace.events if e.kind == "bus.error"]
+        assert "await futures" in errors[0].detail["message"]
+        sim.close()
+
+    def test_close_ends_waiting_handlers_in_delivery_order(self) -> None:
+        sim, bus = make()
+        ended: list[int] = []
+
+        async def handler(msg: Message) -> None:
+            try:
+                await asyncio.sleep(3600)
+            finally:
+                ended.append(msg.args["n"])
+
+        bus.consume("cinder-scheduler", handler)
+
+        async def main() -> None:
+            for n in (1, 2, 3):
+                bus.cast("cinder-api", SCHED, "wait", n=n)
+            await asyncio.sleep(1)
+
+        sim.run(main)
+        assert ended == []
+        bus.close()
+        assert ended == [1, 2, 3]
+        assert bus.in_flight == 0
+        sim.close()

@@ -45,3 +45,13 @@ class TestSimulation:
 
             sim.run(main)
             assert sim.trace.events[0].time == 42.0
+
+
+def test_at_close_runs_after_the_trace_closes_and_before_the_loop() -> None:
+    sim = Simulation()
+    seen: list[tuple[str, bool]] = []
+    sim.at_close(lambda: seen.append((sim.trace.mode, sim.loop.is_closed())))
+    sim.run(asyncio.sleep, 1)
+    sim.close()
+    assert seen == [("off", False)]
+    assert sim.loop.is_closed()

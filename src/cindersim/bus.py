@@ -28,7 +28,7 @@ import functools
 import heapq
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -93,7 +93,9 @@ class Message:
 
 
 Handler = Callable[[Message], Awaitable[Any]]
-"""A service's dispatcher: called once per delivered message, in its own task."""
+"""A service's dispatcher: called once per delivered message; it starts at the delivery
+and is driven by the futures it awaits (no asyncio Task of its own: use sleeps, futures
+and bus calls in it, not asyncio.timeout or anyio cancel scopes)."""
 
 
 @attrs.define(kw_only=True)
@@ -247,7 +249,9 @@ class Bus:
         self._deadlines: list[tuple[float, int, Message]] = []
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._deadline_when = 0.0
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._tasks: dict[int, Coroutine[Any, Any, None]] = {}
+        """Handlers started and not finished, by delivery order."""
+        self._closing = False
         self._held: list[Message] = []
         self._reply_targets: dict[str, Target] = {}
         self._idle: asyncio.Event | None = None
@@ -498,8 +502,44 @@ class Bus:
                        f"{consumer.name} receives {msg.method} from {msg.sender}", msg)
         self._seq += 1
         key = self._seq
-        task = self._loop.create_task(self._run_handler(consumer, msg, key))
-        self._tasks[key] = task
+        coro = self._run_handler(consumer, msg, key)
+        self._tasks[key] = coro
+        self._step(coro)
+
+    # A delivered message's handler starts at once, in the delivery, and is driven
+    # from then on by the futures it awaits -- what an asyncio Task would do, without
+    # a Task per message and the loop iteration before its first step (most
+    # handlers of a big run finish in that first step).  Handlers are plain
+    # coroutines awaiting futures and sleeps; asyncio.current_task() is None in them.
+    def _step(self, coro: Coroutine[Any, Any, None], _done: Any = None) -> None:
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
+        if yielded is None:  # a bare yield (asyncio.sleep(0)): go on next iteration
+            self._loop.call_soon(self._step, coro)
+        elif getattr(yielded, "_asyncio_future_blocking", False):
+            yielded._asyncio_future_blocking = False
+            yielded.add_done_callback(functools.partial(self._step, coro))
+        else:
+            self._loop.call_soon(self._throw, coro, RuntimeError(
+                f"bus handler yielded {yielded!r}: await futures, not other objects"))
+
+    def _throw(self, coro: Coroutine[Any, Any, None], exc: BaseException) -> None:
+        try:
+            coro.throw(exc)
+        except StopIteration:
+            return
+
+    def close(self) -> None:
+        """Close handlers still waiting (a stopped simulation), oldest first, so that
+        nothing of theirs runs later, at garbage collection."""
+        self._closing = True
+        for key in sorted(self._tasks):
+            coro = self._tasks.get(key)
+            if coro is not None:
+                coro.close()
+        self._tasks.clear()
 
     async def _run_handler(self, consumer: Consumer, msg: Message, key: int) -> None:
         try:
@@ -519,8 +559,9 @@ class Bus:
                     self._send("reply", consumer.name, self._reply_target(msg.sender),
                                msg.method, {"result": result}, reply_to=msg.id)
         finally:
-            del self._tasks[key]
-            self._check_idle()
+            if not self._closing:
+                del self._tasks[key]
+                self._check_idle()
 
     def _reply_target(self, sender: str) -> Target:
         """oslo replies go to the caller's private reply queue."""

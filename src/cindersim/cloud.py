@@ -83,6 +83,7 @@ class Cloud:
         self.faults = FaultPlan(sim.rng)
         self.bus = Bus(sim.loop, sim.trace, sim.rng, latency=self.config.bus_latency,
                        call_timeout=float(self.config.rpc_response_timeout))
+        sim.at_close(self.bus.close)
         self.iscsi_network = IscsiNetwork()
         self._target_hosts: dict[tuple[str, str, int], TargetHost] = {}
         self.api = ApiService(self)

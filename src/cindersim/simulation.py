@@ -47,6 +47,7 @@ class Simulation:
         self.trace = Trace(self.loop.time, mode=trace_mode, stream=trace_stream)
         self.periodic = Periodic(self.loop)
         """Looping calls that share timers (capability reports)."""
+        self._closers: list[Callable[[], None]] = []
         self._runner = asyncio.Runner(loop_factory=lambda: self.loop)
 
     def now(self) -> float:
@@ -60,9 +61,17 @@ class Simulation:
         return self._runner.run(coro)
 
     def close(self) -> None:
-        """Close the trace, then the loop (cancelling whatever still runs)."""
+        """Close the trace, then what registered with :meth:`at_close`, then the loop
+        (cancelling whatever still runs)."""
         self.trace.close()
+        for fn in self._closers:
+            fn()
+        self._closers.clear()
         self._runner.close()
+
+    def at_close(self, fn: Callable[[], None]) -> None:
+        """Call *fn* when the simulation closes, after its trace, before its loop."""
+        self._closers.append(fn)
 
     def __enter__(self) -> Simulation:
         return self
