@@ -363,3 +363,42 @@ class TestHandlersWithoutTasks:
         assert ended == [1, 2, 3]
         assert bus.in_flight == 0
         sim.close()
+
+
+class TestCallExpiry:
+    def test_a_call_nobody_answered_in_time_is_dropped_unread_when_the_service_returns(
+            self) -> None:
+        """oslo publishes a call with expiration = its timeout; casts never expire."""
+        sim, bus = make()
+        rec = Recorder(sim, "v")
+        consumer = bus.consume("cinder-volume", rec, server=VOL.server, start=False)
+
+        async def main() -> str:
+            bus.cast("cinder-api", VOL, "delete_volume", n=1)
+            try:
+                await bus.call("cinder-api", VOL, "initialize_connection", timeout=60, n=2)
+            except MessagingTimeout:
+                outcome = "timed out"
+            else:
+                outcome = "answered"
+            consumer.start()
+            await bus.quiescent()
+            return outcome
+
+        assert sim.run(main) == "timed out"
+        assert [m for _, m, _ in rec.seen] == ["delete_volume"]
+        assert bus.stats.expired == 1
+        faults = [e for e in sim.trace.events if e.kind == "bus.fault"]
+        assert [e.detail["action"] for e in faults] == ["expired"]
+        sim.close()
+
+    def test_a_call_delivered_before_its_deadline_runs(self) -> None:
+        sim, bus = make(latency=0.5)
+        bus.consume("cinder-volume", Recorder(sim, "v"), server=VOL.server)
+
+        async def main() -> Any:
+            return await bus.call("cinder-api", VOL, "initialize_connection", timeout=2, n=3)
+
+        assert sim.run(main) == {"echo": 3, "by": "v"}
+        assert bus.stats.expired == 0
+        sim.close()

@@ -90,6 +90,10 @@ class Message:
     """For replies: the id of the call answered."""
     error: BaseException | None = attrs.field(default=None, eq=False)
     """For replies: the exception the remote handler raised, re-raised at the caller."""
+    expires: float | None = None
+    """For calls: when the caller stops waiting.  oslo.messaging's rabbit driver
+    publishes a call with ``expiration`` = its timeout, so RabbitMQ drops it unread
+    once it expires: a service that comes back never runs a call nobody waits for."""
 
 
 Handler = Callable[[Message], Awaitable[Any]]
@@ -141,6 +145,8 @@ class BusStats:
     delayed: int = 0
     held: int = 0
     timeouts: int = 0
+    expired: int = 0
+    """Calls dropped unread because their caller had stopped waiting."""
     handler_errors: int = 0
     by_method: dict[str, int] = attrs.Factory(dict)
     by_queue: dict[str, int] = attrs.Factory(dict)
@@ -319,9 +325,9 @@ class Bus:
                    timeout: float | None = None, **args: Any) -> Any:
         """Send and wait for the reply; the remote handler's exception is re-raised here."""
         fut: asyncio.Future[Any] = self._loop.create_future()
-        msg = self._send("call", sender, target, method, args)
-        self._calls[msg.id] = fut
         limit = self.call_timeout if timeout is None else timeout
+        msg = self._send("call", sender, target, method, args, timeout=limit)
+        self._calls[msg.id] = fut
         self._arm_deadline(self._loop.time() + limit, msg)
         try:
             return await fut
@@ -367,9 +373,10 @@ class Bus:
 
     def _send(self, kind: MessageKind, sender: str, target: Target, method: str,
               args: Mapping[str, Any], reply_to: str | None = None,
-              error: BaseException | None = None) -> Message:
+              error: BaseException | None = None, timeout: float | None = None) -> Message:
         now = self._loop.time()
-        msg = Message(self._new_id(), kind, sender, target, method, args, now, reply_to, error)
+        msg = Message(self._new_id(), kind, sender, target, method, args, now, reply_to, error,
+                      None if timeout is None else now + timeout)
         stats = self.stats
         stats.sent += 1
         stats.by_method[method] = stats.by_method.get(method, 0) + 1
@@ -493,6 +500,13 @@ class Bus:
         self._dispatch(c, msg)
 
     def _dispatch(self, consumer: Consumer, msg: Message) -> None:
+        if msg.expires is not None and self._loop.time() >= msg.expires:
+            # RabbitMQ drops an expired message when it reaches the head of its queue.
+            self.stats.expired += 1
+            self._emit("bus.fault", msg.sender, f"{msg.method} to {msg.target} expired unread "
+                       "(its caller stopped waiting)", msg, target=str(msg.target),
+                       action="expired")
+            return
         stats = self.stats
         stats.delivered += 1
         qname = msg.target.queue
