@@ -221,7 +221,9 @@ async def restore(api: ApiService, req: ApiRequest, backup_id: str) -> ApiRespon
                 db.volumes[volume_id].status == VolumeStatus.CREATING:
             await asyncio.sleep(1)
         if volume_id not in db.volumes or db.volumes[volume_id].status == VolumeStatus.ERROR:
-            raise InvalidVolume(reason="Volume creation for the restore failed.")
+            # The new volume stays, in error: Cinder does not clean it up.
+            raise InvalidVolume(reason=f"Error while creating volume {volume_id} for "
+                                       f"restoring backup {backup.id}.")
     vol = db.get_volume(volume_id, read_scope(req))
     if vol.status != VolumeStatus.AVAILABLE:
         raise InvalidVolume(reason="Volume to be restored to must be available")
