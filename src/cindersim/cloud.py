@@ -25,6 +25,7 @@ from .bus import Bus
 from .config import BackendConfig, CloudConfig, load_config
 from .db import Database, Project, VolumeType
 from .identity import IdentityStore, default_cloud
+from .jsonvalues import NotJson, copy_json
 from .policy import Policy
 from .services.api.service import ApiService, ParsedBody
 from .services.backup import BackupService, schedule_backup
@@ -221,13 +222,9 @@ def _roundtrip(body: Any) -> Any:
     if body is None:
         return None
     try:
-        return _json_copy(body)
-    except _NotJson:
+        return copy_json(body)
+    except NotJson:
         return _json.loads(_json.dumps(body))
-
-
-class _NotJson(Exception):
-    pass
 
 
 def _api_body(json: Any) -> ParsedBody | str | None:
@@ -236,28 +233,9 @@ def _api_body(json: Any) -> ParsedBody | str | None:
     if json is None:
         return None
     try:
-        return ParsedBody(_json_copy(json))
-    except _NotJson:
+        return ParsedBody(copy_json(json))
+    except NotJson:
         return _json.dumps(json)
-
-
-_JSON_SCALARS = (str, int, float, bool, type(None))
-
-
-def _json_copy(value: Any) -> Any:
-    kind = type(value)
-    if kind is dict:
-        out = {}
-        for k, v in value.items():
-            if type(k) is not str:
-                raise _NotJson
-            out[k] = v if type(v) in _JSON_SCALARS else _json_copy(v)
-        return out
-    if kind is list:
-        return [v if type(v) in _JSON_SCALARS else _json_copy(v) for v in value]
-    if kind in _JSON_SCALARS:
-        return value
-    raise _NotJson
 
 
 @attrs.frozen

@@ -48,6 +48,8 @@ from typing import Any, Final, Protocol
 
 import attrs
 
+from ..jsonvalues import NotJson, copy_json
+
 __all__ = [
     "DEFAULT_POOL_NAME",
     "INFINITE_UNKNOWN_VALUES",
@@ -721,22 +723,12 @@ class HostManager:
 
 
 def _copy_report(value: Any) -> Any:
-    """A private copy of a capability report (JSON-like: dicts, lists, scalars).
-
-    Reports arrive every 60 s from every backend; ``copy.deepcopy``'s memo and
-    dispatch cost more than the report is worth.
-    """
-    kind = type(value)
-    if kind is dict:
-        return {k: v if type(v) in _SCALARS else _copy_report(v) for k, v in value.items()}
-    if kind is list:
-        return [v if type(v) in _SCALARS else _copy_report(v) for v in value]
-    if kind in _SCALARS:
-        return value
-    return copy.deepcopy(value)
-
-
-_SCALARS: Final = (str, int, float, bool, type(None))
+    """A private copy of a capability report (JSON-shaped, so without deepcopy's memo
+    unless it holds something else): reports arrive every 60 s from every backend."""
+    try:
+        return copy_json(value)
+    except NotJson:
+        return copy.deepcopy(value)
 
 
 _TRUE_STRINGS: Final = ("1", "t", "true", "on", "y", "yes")
