@@ -116,11 +116,10 @@ class Trace:
         self.events: list[TraceEvent] = []
         """Events kept in memory (``full`` mode without a stream)."""
         self._seq = 0
-        self._subscribers: list[Subscriber] = []
-        self._kinds: list[frozenset[str] | None] = []
+        self._routes: list[tuple[Subscriber, frozenset[str] | None]] = []
+        """Each subscriber with the kinds it wants (None: every kind)."""
         self._wanted: frozenset[str] | None = frozenset()
         """Kinds some subscriber wants (None: every kind)."""
-        self._routes: list[tuple[Subscriber, frozenset[str] | None]] = []
 
     def __len__(self) -> int:
         return self._seq
@@ -136,17 +135,15 @@ class Trace:
         reach the log and make two runs differ.
         """
         self.mode = "off"
-        self._subscribers = []
-        self._kinds = []
-        self._wanted = frozenset()
         self._routes = []
+        self._wanted = frozenset()
         if self._stream is not None:
             self._stream.flush()
 
     @property
     def recording(self) -> bool:
         """False when events would go nowhere: callers may skip building them."""
-        return self.mode == "full" or bool(self._subscribers)
+        return self.mode == "full" or bool(self._routes)
 
     def wants(self, kind: str) -> bool:
         """Whether an event of *kind* would go anywhere (callers on hot paths ask
@@ -154,29 +151,26 @@ class Trace:
         if self.mode == "full":
             return True
         wanted = self._wanted
-        return bool(self._subscribers) and (wanted is None or kind in wanted)
+        return bool(self._routes) and (wanted is None or kind in wanted)
 
     def subscribe(self, fn: Subscriber, *, kinds: Iterable[str] | None = None,
                   ) -> Callable[[], None]:
         """Call *fn* with every future event (of *kinds* only, when given; outside
         ``full`` mode the others are then not even built); returns an unsubscribe
         function."""
-        self._subscribers.append(fn)
-        self._kinds.append(None if kinds is None else frozenset(kinds))
+        route = (fn, None if kinds is None else frozenset(kinds))
+        self._routes = [*self._routes, route]
         self._rewant()
 
         def unsubscribe() -> None:
-            i = self._subscribers.index(fn)
-            del self._subscribers[i]
-            del self._kinds[i]
+            self._routes = [r for r in self._routes if r is not route]
             self._rewant()
 
         return unsubscribe
 
     def _rewant(self) -> None:
-        self._routes = list(zip(self._subscribers, self._kinds, strict=True))
         wanted: frozenset[str] | None = frozenset()
-        for kinds in self._kinds:
+        for _, kinds in self._routes:
             wanted = None if kinds is None or wanted is None else wanted | kinds
         self._wanted = wanted
 
