@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import re
 import uuid
 
 from cindersim.ids import IdFactory, random_uuid
-from cindersim.simulation import Simulation
+from cindersim.simulation import _YOUNG_THRESHOLD, Simulation
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -55,3 +56,36 @@ def test_at_close_runs_after_the_trace_closes_and_before_the_loop() -> None:
     sim.close()
     assert seen == [("off", False)]
     assert sim.loop.is_closed()
+
+
+def test_young_collections_are_spaced_only_while_a_run_runs() -> None:
+    """A big run spends a tenth of its time in young collections at CPython's
+    default threshold; the simulation spaces them during run() and restores the
+    process's own setting after, also when the run raises."""
+    seen: list[tuple[int, int, int]] = []
+
+    async def main() -> None:
+        seen.append(gc.get_threshold())
+
+    async def fails() -> None:
+        seen.append(gc.get_threshold())
+        raise ValueError("boom")
+
+    old = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with Simulation() as sim:
+            sim.run(main)
+            assert gc.get_threshold() == (700, 10, 10)
+            try:
+                sim.run(fails)
+            except ValueError:
+                pass
+            assert gc.get_threshold() == (700, 10, 10)
+        assert seen == [(_YOUNG_THRESHOLD, 10, 10)] * 2
+        gc.set_threshold(0, 10, 10)  # collection turned off by the process: left off
+        with Simulation() as sim:
+            sim.run(main)
+        assert seen[-1] == (0, 10, 10)
+    finally:
+        gc.set_threshold(*old)

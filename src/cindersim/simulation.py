@@ -9,8 +9,10 @@ one :class:`~cindersim.trace.Trace` stamped with virtual time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import random
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import IO, Any, TypeVar
 
 from .clock import VirtualTimeLoop
@@ -21,6 +23,27 @@ from .trace import Trace, TraceMode
 __all__ = ["Simulation"]
 
 T = TypeVar("T")
+
+_YOUNG_THRESHOLD = 10_000
+"""Allocations between two young-generation collections while a simulation runs.
+
+A run allocates and frees millions of small containers (futures, coroutines,
+messages, records) that reference counting reclaims; CPython's default (700)
+collects the young generation so often that re-traversing the objects in flight
+costs about a tenth of a big what-if run.  Spacing the collections does not
+change what is collected, only when, and nothing in a run observes that.
+"""
+
+
+@contextlib.contextmanager
+def _young_collections_spaced() -> Iterator[None]:
+    old = gc.get_threshold()
+    if 0 < old[0] < _YOUNG_THRESHOLD:  # 0: the process turned automatic collection off
+        gc.set_threshold(_YOUNG_THRESHOLD, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 class Simulation:
@@ -58,7 +81,8 @@ class Simulation:
             *args: Any) -> T:
         """Run a coroutine (or coroutine function with *args*) to completion on the loop."""
         coro: Coroutine[Any, Any, T] = main if asyncio.iscoroutine(main) else main(*args)
-        return self._runner.run(coro)
+        with _young_collections_spaced():
+            return self._runner.run(coro)
 
     def close(self) -> None:
         """Close the trace, then what registered with :meth:`at_close`, then the loop
