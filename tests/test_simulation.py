@@ -8,6 +8,8 @@ import random
 import re
 import uuid
 
+import pytest
+
 from cindersim.ids import IdFactory, random_uuid
 from cindersim.simulation import _YOUNG_THRESHOLD, Simulation
 
@@ -77,10 +79,8 @@ def test_young_collections_are_spaced_only_while_a_run_runs() -> None:
         with Simulation() as sim:
             sim.run(main)
             assert gc.get_threshold() == (700, 10, 10)
-            try:
+            with pytest.raises(ValueError, match="boom"):
                 sim.run(fails)
-            except ValueError:
-                pass
             assert gc.get_threshold() == (700, 10, 10)
         assert seen == [(_YOUNG_THRESHOLD, 10, 10)] * 2
         gc.set_threshold(0, 10, 10)  # collection turned off by the process: left off
