@@ -102,6 +102,52 @@ class TestVirtualTime:
         assert run(main) == 30.0
 
 
+    def test_timers_due_at_one_instant_fire_in_the_order_they_were_set(self) -> None:
+        loop = VirtualTimeLoop()
+        seen: list[int] = []
+        try:
+            for i in range(50):
+                loop.call_at(5.0 if i % 2 else 3.0, seen.append, i)
+            loop.call_at(9.0, loop.stop)
+            loop.run_forever()
+        finally:
+            loop.close()
+        assert seen == list(range(0, 50, 2)) + list(range(1, 50, 2))
+        assert loop.time() == 9.0
+
+    def test_callbacks_queued_by_a_timer_run_on_the_next_iteration(self) -> None:
+        """asyncio's rule, which the loop's own iteration keeps: a timer's call_soon
+        runs after every other callback already due in the same iteration."""
+        loop = VirtualTimeLoop()
+        seen: list[str] = []
+        try:
+            loop.call_at(1.0, lambda: (seen.append("a"), loop.call_soon(seen.append, "a-soon")))
+            loop.call_at(1.0, seen.append, "b")
+            loop.call_at(2.0, loop.stop)
+            loop.run_forever()
+        finally:
+            loop.close()
+        assert seen == ["a", "b", "a-soon"]
+
+    def test_cancelled_timers_never_fire_and_do_not_pile_up(self) -> None:
+        async def main() -> tuple[int, float]:
+            loop = asyncio.get_running_loop()
+            fired: list[int] = []
+            for i in range(1000):
+                h = loop.call_later(10 + i, fired.append, i)
+                if i % 10:
+                    h.cancel()
+            await asyncio.sleep(0)
+            # More than half the heap is cancelled: the next iteration drops them.
+            pending = len(loop._timers)  # type: ignore[attr-defined]
+            await asyncio.sleep(2000)
+            return len(fired), pending
+
+        fired, pending = run(main)
+        assert fired == 100
+        assert pending <= 101
+
+
 class TestDeadlockAndIO:
     def test_waiting_on_nothing_is_a_deadlock(self) -> None:
         async def main() -> None:

@@ -20,7 +20,7 @@ def test_callbacks_of_one_period_share_a_timer_and_keep_their_order() -> None:
                 sim.periodic.every(60, lambda name=name: seen.append((loop.time(), name)))
             sim.periodic.every(25, lambda: seen.append((loop.time(), "q")))
             await asyncio.sleep(130)
-            assert len(loop._scheduled) == 2  # type: ignore[attr-defined]  # one per period
+            assert len(loop._timers) == 2  # type: ignore[attr-defined]  # one per period
 
         sim.run(main)
     assert seen == [(25.0, "q"), (50.0, "q"), (60.0, "b"), (60.0, "a"), (60.0, "c"),

@@ -16,6 +16,12 @@ Three facts shape the implementation (see simulation-notes.md):
   2**24 s (~194 days) adding 1e-9 to the clock is absorbed by float rounding and
   a due timer would never fire.  Each jump widens the resolution to one ulp of
   the new time, so deadlines stay exact for centuries of virtual time.
+* In virtual mode the loop keeps its own timer heap of ``(when, seq, timer)``
+  tuples and runs its own iteration (:meth:`VirtualTimeLoop._run_once`): a big
+  what-if run sets several timers per request (every virtual sleep, every bus
+  delivery), and asyncio's ``TimerHandle`` heap compares in Python.  Timers due
+  at the same instant fire in the order they were set (asyncio leaves that order
+  to the heap's shape).
 * Real I/O, threads and subprocesses would make a run depend on the world
   outside; in virtual mode they raise :class:`RealIOForbidden`.  *Paced* mode
   (virtual time = wall time x speed) allows them, because a paced simulation is
@@ -25,6 +31,8 @@ Three facts shape the implementation (see simulation-notes.md):
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextvars
 import heapq
 import math
 import selectors
@@ -59,7 +67,6 @@ class _VirtualSelector(selectors.BaseSelector):
     def __init__(self) -> None:
         self._real = selectors.DefaultSelector()
         self.loop: VirtualTimeLoop | None = None
-        self._jumps_since_poll = 0
 
     def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
         return self._real.register(fileobj, events, data)
@@ -89,27 +96,33 @@ class _VirtualSelector(selectors.BaseSelector):
                 # with a shorter timeout until the timer is due.
                 return self._real.select(0)
             return self._real.select(real_timeout)
-        if timeout == 0:
-            # Callbacks are ready.  In virtual mode the only registered fd is
-            # the loop's self-pipe (signals, call_soon_threadsafe), so we skip
-            # the syscall here and look at it only when the clock would jump.
-            return []
-        # Before a jump, glance at the self-pipe; a callback another thread or a
-        # signal handler queued is already in the ready list, so a cheap look every
-        # _POLL_EVERY jumps is enough to keep the pipe drained (and a deadlock check
-        # always looks, so a pending wake-up is never mistaken for one).
-        self._jumps_since_poll += 1
-        if timeout is None or self._jumps_since_poll >= _POLL_EVERY:
-            self._jumps_since_poll = 0
-            events = self._real.select(0)
-            if events:
-                return events
-        if timeout is None:
-            raise Deadlock(
-                f"deadlock at virtual time {loop.time():.6f}s: no task can run and no timer "
-                "is pending (something awaits an event that nothing will set)")
-        loop._advance_to_next_timer()
-        return []
+        # Virtual mode never gets here: VirtualTimeLoop._run_once jumps the clock itself.
+        return self._real.select(timeout)
+
+
+class _VirtualTimer(asyncio.TimerHandle):
+    """A ``TimerHandle`` (same face: ``when``, ``cancel``, ``cancelled``) built
+    without the debug bookkeeping of ``Handle.__init__``; a big run makes
+    hundreds of thousands of them."""
+
+    __slots__ = ()
+
+    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
+                 loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
+        self._when = when
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._loop = loop
+        self._context = contextvars.copy_context() if context is None else context
+        self._source_traceback = None
+        self._repr = None
+        self._scheduled = True
+
+
+_COMPACT_AT = 100
+"""Cancelled timers are dropped from the heap once there are more than this many
+and they make up half of it (asyncio's own rule)."""
 
 
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
@@ -123,6 +136,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     """
 
     def __init__(self, *, start: float = 0.0, speed: float | None = None) -> None:
+        self._timers: list[tuple[float, int, _VirtualTimer]] = []
+        self._timer_seq = 0
+        self._jumps_since_poll = 0
         selector = _VirtualSelector()
         super().__init__(selector)
         if speed is not None and speed <= 0:
@@ -135,19 +151,69 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self.jumps = 0
         """How many times the clock jumped to a timer (a cheap activity figure)."""
 
-    # --- the clock -------------------------------------------------------------
-    def time(self) -> float:
+    # --- timers and the iteration (virtual mode) --------------------------------
+    def call_at(self, when: float, callback: Callable[..., object], *args: Any,  # type: ignore[override]
+                context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         if self.speed is not None:
-            return self._now + (_walltime.monotonic() - self._wall_origin) * self.speed
-        return self._now
+            return super().call_at(when, callback, *args, context=context)
+        if self.is_closed():
+            raise RuntimeError("Event loop is closed")
+        timer = _VirtualTimer(when, callback, args, self, context)
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (when, self._timer_seq, timer))
+        return timer
 
-    def _advance_to_next_timer(self) -> None:
-        scheduled: list[asyncio.TimerHandle] = self._scheduled  # type: ignore[attr-defined]
-        while scheduled and scheduled[0].cancelled():
-            heapq.heappop(scheduled)
-        if not scheduled:
+    def _run_once(self) -> None:
+        """One iteration, as asyncio's: take the timers due now, then run what is ready.
+
+        When nothing is ready the clock jumps to the next timer instead of waiting.
+        Callbacks queued by the callbacks run here wait for the next iteration,
+        exactly as in asyncio.
+        """
+        if self.speed is not None:
+            super()._run_once()  # type: ignore[misc]
             return
-        when = scheduled[0].when()
+        timers = self._timers
+        ready: collections.deque[asyncio.Handle] = self._ready  # type: ignore[attr-defined]
+        cancelled = self._timer_cancelled_count
+        if cancelled > _COMPACT_AT and cancelled * 2 > len(timers):
+            self._compact_timers()
+        if not ready and not self._stopping:  # type: ignore[attr-defined]
+            self._jump()
+        end = self._now + self._clock_resolution
+        while timers and timers[0][0] < end:
+            timer = heapq.heappop(timers)[2]
+            if timer._cancelled:
+                self._timer_cancelled_count -= 1
+            timer._scheduled = False
+            ready.append(timer)
+        for _ in range(len(ready)):
+            handle = ready.popleft()
+            if not handle._cancelled:
+                handle._run()
+
+    def _jump(self) -> None:
+        """Nothing is ready: move the clock to the next live timer."""
+        timers = self._timers
+        while timers and timers[0][2]._cancelled:
+            heapq.heappop(timers)[2]._scheduled = False
+            self._timer_cancelled_count -= 1
+        # In virtual mode the only registered fd is the loop's self-pipe (signals,
+        # call_soon_threadsafe); what it wakes is already in the ready list, so a
+        # look every _POLL_EVERY jumps keeps it drained, and a deadlock check always
+        # looks, so a pending wake-up is never mistaken for one.
+        self._jumps_since_poll += 1
+        if not timers or self._jumps_since_poll >= _POLL_EVERY:
+            self._jumps_since_poll = 0
+            selector: _VirtualSelector = self._selector  # type: ignore[attr-defined]
+            self._process_events(selector._real.select(0))  # type: ignore[attr-defined]
+            if self._ready:  # type: ignore[attr-defined]
+                return
+        if not timers:
+            raise Deadlock(
+                f"deadlock at virtual time {self._now:.6f}s: no task can run and no timer "
+                "is pending (something awaits an event that nothing will set)")
+        when = timers[0][0]
         if when > self._now:
             self._now = when
             self.jumps += 1
@@ -155,6 +221,27 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             # however large the clock grows (see module docstring).
             ulp = math.ulp(when)
             self._clock_resolution = max(self._clock_resolution, ulp)  # type: ignore[has-type]
+
+    def _compact_timers(self) -> None:
+        live = []
+        for entry in self._timers:
+            if entry[2]._cancelled:
+                entry[2]._scheduled = False
+            else:
+                live.append(entry)
+        heapq.heapify(live)
+        self._timers = live
+        self._timer_cancelled_count = 0
+
+    def close(self) -> None:
+        self._timers.clear()
+        super().close()
+
+    # --- the clock -------------------------------------------------------------
+    def time(self) -> float:
+        if self.speed is not None:
+            return self._now + (_walltime.monotonic() - self._wall_origin) * self.speed
+        return self._now
 
     def advance(self, seconds: float) -> None:
         """Move virtual time forward by hand (only while the loop is not running).
