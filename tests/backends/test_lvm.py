@@ -8,7 +8,13 @@ from collections.abc import Callable
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from cindersim import errors
 from cindersim.backends.blocks import BLOCK_SIZE, BlockData, GiB, MiB
@@ -565,3 +571,154 @@ def test_lv_totals_equal_the_sums_over_lvs_rows() -> None:
     vg.meter.take()
     assert vg.lvs_totals() == (count, pool_gb, others)
     assert vg.meter.take() == vg.meter.costs.vg_scan  # charged like any lvs
+
+
+@pytest.mark.parametrize(("name", "stderr"), [
+    ("lv", 'Logical Volume "lv" already exists in volume group "cinder-volumes"'),
+    ("snapshot_x", 'Names starting "snapshot" are reserved. Please choose a different LV name.'),
+    ("pvmove0", 'Names starting "pvmove" are reserved. Please choose a different LV name.'),
+    ("", 'Logical volume name "" is invalid.'),
+    ("a_tmeta", 'Logical volume name "a_tmeta" is invalid.'),
+    ("x_pmspare_y", 'Logical volume name "x_pmspare_y" is invalid.'),
+    ("bad name", 'Logical volume name "bad name" is invalid.'),
+    ("bad/name", 'Logical volume name "bad/name" is invalid.'),
+    ("-lead", 'Logical volume name "-lead" is invalid.'),
+])
+def test_new_lv_name_checks_in_lvm2_order(name: str, stderr: str) -> None:
+    """Duplicate first, then reserved prefixes, then reserved infixes and characters."""
+    vg = make_vg()
+    vg.lvcreate("lv", "1g")
+    with pytest.raises(errors.ProcessExecutionError) as info:
+        vg.lvcreate(name, "1g")
+    assert info.value.stderr == stderr
+    assert vg.lv_names() == ["lv"]
+
+
+@pytest.mark.parametrize("name", ["ok", "a.b+c_d-e", "_snapshot", "x-"])
+def test_valid_lv_names_are_accepted(name: str) -> None:
+    vg = make_vg()
+    vg.lvcreate(name, "1g")
+    assert vg.exists(name)
+
+
+def recount(vg: VolumeGroup) -> tuple[int, int, float, float, str | None]:
+    """``(LVs, COW snapshots, pool GiB, others GiB, first pool)`` from every visible row.
+
+    The loops VolumeGroup ran before it kept tallies: visible LVs in creation
+    order, each size as ``lvs`` prints it (COW snapshots: the COW area), the
+    pool size from the last pool seen, the others summed as floats.
+    """
+    rows = [vg.lv_report(n) for n in vg.lv_names()]
+    pools = [r for r in rows if r.lv_attr[0] == "t"]
+    others = 0.0
+    for r in rows:
+        if r.lv_attr[0] != "t":
+            others += unit_g(r.lv_size)
+    return (len(rows), sum(1 for r in rows if r.lv_attr[0] == "s"),
+            unit_g(pools[-1].lv_size) if pools else 0.0, others,
+            pools[0].lv_name if pools else None)
+
+
+MIB_SIZES = st.integers(min_value=1, max_value=2500)
+
+
+class TallyMachine(RuleBasedStateMachine):
+    """Every LV-changing command, checked against a recount after each step.
+
+    ``vg_report``, ``lv_totals`` and ``thin_pool_name`` read running tallies;
+    a command path that forgot to update them shows up here as a mismatch.
+    Sizes are in MiB so that the printed GiB carry real two-decimal rounding.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vg = make_vg()
+        self.n = 0
+
+    @initialize(extent=st.sampled_from([4 * MiB, 64 * 1024, 32 * MiB]),
+                pvs=st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=3))
+    def build(self, extent: int, pvs: list[int]) -> None:
+        self.vg = VolumeGroup(pvs=[(f"/dev/sd{chr(98 + i)}", g * GiB) for i, g in enumerate(pvs)],
+                              meter=Meter(), extent_size=extent)
+
+    def _name(self, prefix: str = "lv") -> str:
+        self.n += 1
+        return f"{prefix}{self.n}"
+
+    def _rows(self, kinds: str) -> list[str]:
+        return [n for n in self.vg.lv_names() if self.vg.lv_report(n).lv_attr[0] in kinds]
+
+    @rule(size=MIB_SIZES)
+    def create_thick(self, size: int) -> None:
+        with contextlib.suppress(errors.ProcessExecutionError):
+            self.vg.lvcreate(self._name(), f"{size}m")
+
+    @rule(size=MIB_SIZES)
+    def create_pool(self, size: int) -> None:
+        with contextlib.suppress(errors.ProcessExecutionError):
+            self.vg.lvcreate_thin_pool(self._name("pool"), f"{size}m")
+
+    @precondition(lambda self: self._rows("t"))
+    @rule(data=st.data(), size=st.integers(min_value=1, max_value=200_000))
+    def create_thin(self, data: st.DataObject, size: int) -> None:
+        pool = data.draw(st.sampled_from(self._rows("t")))
+        self.vg.lvcreate_thin(self._name(), f"{size}m", pool)
+
+    @precondition(lambda self: self._rows("-oV"))
+    @rule(data=st.data(), cow=MIB_SIZES)
+    def snapshot(self, data: st.DataObject, cow: int) -> None:
+        origin = data.draw(st.sampled_from(self._rows("-oV")))
+        thin = self.vg.lv_report(origin).lv_attr[0] == "V"
+        with contextlib.suppress(errors.ProcessExecutionError):
+            self.vg.lvcreate_snapshot(self._name(), origin, None if thin else f"{cow}m")
+
+    @precondition(lambda self: self._rows("o"))
+    @rule(data=st.data())
+    def overflow_cow(self, data: st.DataObject) -> None:
+        """Rewrite a thick origin whole: small COW areas become invalid (sizes stay)."""
+        lv = self.vg.data(data.draw(st.sampled_from(self._rows("o"))))
+        lv.write(0, lv.size_blocks, 7)
+
+    @precondition(lambda self: self.vg.lv_names())
+    @rule(data=st.data(), grow=MIB_SIZES)
+    def extend(self, data: st.DataObject, grow: int) -> None:
+        name = data.draw(st.sampled_from(self.vg.lv_names()))
+        report = self.vg.lv_report(name)
+        origin = report.lv_attr[0] == "o"
+        if origin:
+            self.vg.lvchange(name, activate=False)
+        with contextlib.suppress(errors.ProcessExecutionError):
+            self.vg.lvextend(name, f"{report.lv_size // MiB + grow}m")
+        if origin:
+            self.vg.lvchange(name, activate=True)
+
+    @precondition(lambda self: self._rows("s"))
+    @rule(data=st.data())
+    def merge(self, data: st.DataObject) -> None:
+        with contextlib.suppress(errors.ProcessExecutionError):  # invalid snapshots refuse
+            self.vg.lvconvert_merge(data.draw(st.sampled_from(self._rows("s"))))
+
+    @precondition(lambda self: self.vg.lv_names())
+    @rule(data=st.data())
+    def remove(self, data: st.DataObject) -> None:
+        self.vg.lvremove(data.draw(st.sampled_from(self.vg.lv_names())), with_dependents=True)
+
+    @invariant()
+    def tallies_equal_a_recount(self) -> None:
+        count, snaps, pool_gb, others, first_pool = recount(self.vg)
+        report = self.vg.vg_report()
+        assert (report.lv_count, report.snap_count) == (count, snaps)
+        assert self.vg.thin_pool_name() == first_pool
+        t_count, t_pool, t_others = self.vg.lv_totals()
+        assert (t_count, t_pool) == (count, pool_gb)
+        # What Cinder keeps (round(provisioned, 2)) is equal; the tally itself
+        # is the exact two-place sum, so it is already that rounded value.
+        assert t_others == round(others, 2) == round(t_others, 2)
+        exact = sum(round(unit_g(self.vg.lv_report(n).lv_size) * 100)
+                    for n in self.vg.lv_names() if self.vg.lv_report(n).lv_attr[0] != "t")
+        assert t_others == exact / 100
+
+
+TestTallyMachine = TallyMachine.TestCase
+TestTallyMachine.settings = settings(max_examples=150, stateful_step_count=40, deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow])

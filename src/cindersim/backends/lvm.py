@@ -105,6 +105,8 @@ LvKind = Literal["linear", "cow", "pool", "thin", "meta", "spare"]
 _RESERVED_PREFIXES = ("snapshot", "pvmove")
 _RESERVED_INFIXES = ("_cdata", "_cmeta", "_corig", "_mlog", "_mimage", "_pmspare",
                      "_rimage", "_rmeta", "_tdata", "_tmeta", "_vorigin")
+_LV_NAME_RE = re.compile(r"[A-Za-z0-9+_.-]+")
+"""Characters lvm2 allows in an LV name (checked with ``fullmatch``)."""
 
 
 def unit_g(nbytes: int) -> float:
@@ -401,6 +403,16 @@ class VolumeGroup:
                          pe_count=max(size - PE_START, 0) // extent_size) for dev, size in pvs]
         self._lvs: dict[str, _LV] = {}
         self._free = sum(pv.pe_count for pv in self._pvs)
+        # Running tallies over the visible LVs, kept by _count_in/_count_out so
+        # that vg_report, lv_totals and thin_pool_name cost O(1): a capability
+        # report runs every 60 s on every backend, whatever its LV count.
+        self._n_visible = 0
+        self._n_cow = 0
+        self._pools: dict[str, _LV] = {}
+        """Thin pools in creation order (the same order as in ``_lvs``)."""
+        self._others_cg = 0
+        """Sum of ``unit_g`` of the visible non-pool LVs, in hundredths of GiB:
+        an exact integer, so the total does not depend on the order of changes."""
 
     # --- inspection (no command runs, nothing is charged) ----------------------
     @property
@@ -427,7 +439,7 @@ class VolumeGroup:
 
     def thin_pool_name(self) -> str | None:
         """The VG's thin pool, if any (Cinder uses one, ``<vg>-pool``)."""
-        return next((n for n, lv in self._lvs.items() if lv.kind == "pool"), None)
+        return next(iter(self._pools), None)
 
     def pool_usage(self, pool: str) -> tuple[int, int, int]:
         """``(used chunks, total chunks, chunk size)`` of a thin pool."""
@@ -455,16 +467,11 @@ class VolumeGroup:
 
     def vg_report(self) -> VgReport:
         total = self.extent_count
-        lvs = snaps = 0
-        for lv in self._lvs.values():
-            if not lv.hidden:
-                lvs += 1
-                snaps += lv.kind == "cow"
         return VgReport(
             vg_name=self.name, vg_size=total * self.extent_size,
             vg_free=self._free * self.extent_size, vg_extent_size=self.extent_size,
-            vg_extent_count=total, vg_free_count=self._free, lv_count=lvs,
-            snap_count=snaps, pv_count=len(self._pvs))
+            vg_extent_count=total, vg_free_count=self._free, lv_count=self._n_visible,
+            snap_count=self._n_cow, pv_count=len(self._pvs))
 
     def lv_report(self, lv_name: str) -> LvReport:
         return self._report(self._peek(lv_name))
@@ -488,22 +495,14 @@ class VolumeGroup:
         What a caller summing every ``lvs`` row gets (each size rounded to two
         places first, as Cinder parses the printed text), without building the
         rows: a capability report of a backend with thousands of LVs runs every
-        60 s, so it must not cost thousands of report objects.
+        60 s, so it must not cost thousands of report objects, nor a loop over
+        the LVs.  The sum is exact (kept in hundredths), so it equals the
+        rounded float sum of the rows, ``round(sum, 2)``, as Cinder computes
+        ``provisioned_capacity_gb``.  With more than one pool, the pool size is
+        the last pool's, as a loop assigning each pool row in turn would leave.
         """
-        count = 0
-        pool_gb = 0.0
-        others = 0.0
-        extent = self.extent_size
-        for lv in self._lvs.values():
-            if lv.hidden:
-                continue
-            count += 1
-            size = lv.extents * extent if lv.kind == "cow" else lv.size
-            if lv.kind == "pool":
-                pool_gb = unit_g(size)
-            else:
-                others += unit_g(size)
-        return count, pool_gb, others
+        pool_gb = unit_g(next(reversed(self._pools.values())).size) if self._pools else 0.0
+        return self._n_visible, pool_gb, self._others_cg / 100
 
     def pv_reports(self) -> list[PvReport]:
         return [PvReport(pv_name=pv.name, vg_name=self.name,
@@ -587,7 +586,7 @@ class VolumeGroup:
         lv = _LV(name=lv_name, kind="linear", size=extents * self.extent_size)
         self._give_extents(lv, extents)
         lv.data = LvData(lv.size // BLOCK_SIZE, self, lv)
-        self._lvs[lv_name] = lv
+        self._add(lv)
         self.meter.charge("lvm", "lvcreate", self.meter.costs.lvcreate, cmd,
                           lv=lv_name, extents=extents, thin=False)
 
@@ -610,14 +609,14 @@ class VolumeGroup:
             spare = _LV(name="lvol0_pmspare", kind="spare",
                         size=spare_ext * self.extent_size, hidden=True, active=False)
             self._give_extents(spare, spare_ext)
-            self._lvs[spare.name] = spare
+            self._add(spare)
         pool = _LV(name=pool_name, kind="pool", size=data_ext * self.extent_size,
                    pool_state=_Pool(chunk_size=chunk,
                                     chunks=data_ext * self.extent_size // chunk,
                                     meta_lv=meta.name))
         self._give_extents(pool, data_ext)
-        self._lvs[pool_name] = pool
-        self._lvs[meta.name] = meta
+        self._add(pool)
+        self._add(meta)
         self.meter.charge("lvm", "lvcreate", self.meter.costs.lvcreate, cmd, lv=pool_name,
                           extents=data_ext, metadata_extents=meta_ext, chunk_size=chunk)
 
@@ -631,7 +630,7 @@ class VolumeGroup:
         size = self._extents_for(parse_size(virtual_size)) * self.extent_size
         lv = _LV(name=lv_name, kind="thin", size=size, pool=pool)
         lv.data = LvData(size // BLOCK_SIZE, self, lv)
-        self._lvs[lv_name] = lv
+        self._add(lv)
         self.meter.charge("lvm", "lvcreate", self.meter.costs.lvcreate, cmd,
                           lv=lv_name, thin=True, virtual_size=size)
 
@@ -670,7 +669,7 @@ class VolumeGroup:
         self._give_extents(snap, extents)
         snap.data = LvData(src.data.size_blocks, self, snap, dict(src.data.items()))
         src.snapshots.append(lv_name)
-        self._lvs[lv_name] = snap
+        self._add(snap)
         self.meter.charge("lvm", "lvcreate", self.meter.costs.lvcreate, cmd,
                           lv=lv_name, origin=origin, extents=extents, thin=False)
 
@@ -699,10 +698,11 @@ class VolumeGroup:
             raise self._error(cmd, f"New size given ({new} extents) not larger than existing "
                              f"size ({cur} extents)")
         grow = new - cur
+        if lv.kind in ("linear", "cow", "pool") and grow > self._free:
+            raise self._error(cmd, f"Insufficient free space: {grow} extents needed, but only "
+                             f"{self._free} available")
+        self._count_out(lv)  # its size changes: out of the tallies, back in below
         if lv.kind in ("linear", "cow", "pool"):
-            if grow > self._free:
-                raise self._error(cmd, f"Insufficient free space: {grow} extents needed, but only "
-                                 f"{self._free} available")
             self._give_extents(lv, grow)
         if lv.kind == "pool":
             assert lv.pool_state is not None
@@ -712,6 +712,7 @@ class VolumeGroup:
             lv.size = new * self.extent_size
             assert lv.data is not None
             lv.data._grow(lv.size // BLOCK_SIZE)
+        self._count_in(lv)
         self.meter.charge("lvm", "lvextend", self.meter.costs.lvextend, cmd,
                           lv=lv_name, extents=new)
 
@@ -881,9 +882,45 @@ class VolumeGroup:
             if lv_name.startswith(prefix):
                 raise self._error(cmd, f'Names starting "{prefix}" are reserved. '
                                  "Please choose a different LV name.")
-        if not lv_name or any(s in lv_name for s in _RESERVED_INFIXES) or not re.fullmatch(
-                r"[A-Za-z0-9+_.-]+", lv_name) or lv_name.startswith("-"):
+        if not lv_name or any(s in lv_name for s in _RESERVED_INFIXES) or not (
+                _LV_NAME_RE.fullmatch(lv_name)) or lv_name.startswith("-"):
             raise self._error(cmd, f'Logical volume name "{lv_name}" is invalid.')
+
+    def _add(self, lv: _LV) -> None:
+        """Put a new LV in the VG (its extents already given) and count it."""
+        self._lvs[lv.name] = lv
+        if lv.kind == "pool":
+            self._pools[lv.name] = lv
+        self._count_in(lv)
+
+    def _size_cg(self, lv: _LV) -> int:
+        """The LV's ``lvs`` size (COW: its COW area) as ``unit_g`` prints it, in hundredths."""
+        size = lv.extents * self.extent_size if lv.kind == "cow" else lv.size
+        return round(unit_g(size) * 100)
+
+    def _count_in(self, lv: _LV) -> None:
+        """Add a visible LV to the report tallies (at creation, or after a resize).
+
+        Pool membership is kept by :meth:`_add`/:meth:`_drop` instead, so a
+        resize does not move a pool in creation order; its size is read live.
+        """
+        if lv.hidden:
+            return
+        self._n_visible += 1
+        if lv.kind == "cow":
+            self._n_cow += 1
+        if lv.kind != "pool":
+            self._others_cg += self._size_cg(lv)
+
+    def _count_out(self, lv: _LV) -> None:
+        """Undo :meth:`_count_in` (at removal, or before a resize); same size fields."""
+        if lv.hidden:
+            return
+        self._n_visible -= 1
+        if lv.kind == "cow":
+            self._n_cow -= 1
+        if lv.kind != "pool":
+            self._others_cg -= self._size_cg(lv)
 
     def _extents_for(self, nbytes: int) -> int:
         return max(1, -(-nbytes // self.extent_size))
@@ -925,6 +962,9 @@ class VolumeGroup:
         if origin is not None and lv.name in origin.snapshots:
             origin.snapshots.remove(lv.name)
         del self._lvs[lv.name]
+        self._count_out(lv)
+        if lv.kind == "pool":
+            del self._pools[lv.name]
 
     def _remove(self, lv: _LV) -> None:
         if lv.kind == "pool":
@@ -953,7 +993,7 @@ class VolumeGroup:
         snap = _LV(name=lv_name, kind="thin", size=src.size, pool=src.pool, origin=src.name,
                    chunk_map=dict(src.chunk_map), active=False, skip_activation=True)
         snap.data = LvData(src.data.size_blocks, self, snap, dict(src.data.items()))
-        self._lvs[lv_name] = snap
+        self._add(snap)
 
     def _admit(self, lv: _LV, blocks: Sequence[int]) -> int:
         """Book a write of *blocks* (in order) to *lv*; return how many may land."""
