@@ -452,10 +452,15 @@ _PRIMARY_FIELD = {"volume": "status", "attachment": "attach_status",
 
 def machine_for(kind: str, field: str) -> Machine:
     """The machine of ``<kind>.<field>``; a bug (IllegalTransition) if there is none."""
-    try:
-        return Machine(f"{kind}.{field}")
-    except ValueError:
-        raise IllegalTransition(f"no status machine for {kind}.{field}") from None
+    machine = _MACHINES.get((kind, field))
+    if machine is None:
+        raise IllegalTransition(f"no status machine for {kind}.{field}")
+    return machine
+
+
+_MACHINES: dict[tuple[str, str], Machine] = {
+    (m.value.split(".")[0], m.value.split(".")[1]): m for m in Machine}
+"""Every status change looks its machine up: a dict, not an Enum call."""
 
 
 def _summary(kind: str, rid: str, field: str, old: State, new: State) -> str:
