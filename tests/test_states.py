@@ -22,6 +22,7 @@ from cindersim.states import (
     check_trace,
     is_legal,
     legal_targets,
+    machine_for,
     machine_states,
     record_created,
     record_destroyed,
@@ -344,3 +345,11 @@ def test_legal_targets_agrees_with_is_legal(machine: Machine, data: st.DataObjec
         if new == old:
             continue
         assert (new in targets) == is_legal(machine, old, new, op)
+
+
+def test_every_machine_is_found_by_kind_and_field_and_nothing_else_is() -> None:
+    for m in Machine:
+        kind, field = m.value.split(".")
+        assert machine_for(kind, field) is m
+    with pytest.raises(IllegalTransition, match=r"no status machine for snapshot\.attach_status"):
+        machine_for("snapshot", "attach_status")
