@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import random
+from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cindersim.db import (
     Backup,
@@ -209,3 +214,187 @@ def test_two_identical_runs_have_identical_fingerprints() -> None:
         return db.fingerprint()
 
     assert run() == run()
+
+
+# --- iso_time is byte-identical to the datetime formulation -------------------------------
+_REF_EPOCH = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)  # naive: no zone shown
+_CENTURIES = 300 * 366 * 86_400.0
+
+
+def _reference_iso(seconds: float) -> str:
+    """What ``iso_time`` computed before it was made fast (``timedelta`` rounding)."""
+    return (_REF_EPOCH + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
+
+
+def _half_microsecond_neighbours(whole: int, halves: int) -> list[float]:
+    """``whole`` s plus ``halves`` half-microseconds, and the doubles either side of it:
+    where ``timedelta``'s round-half-even decides, and where ``round(x * 1e6)`` would not."""
+    x = whole + halves * 5e-7
+    return [x, math.nextafter(x, math.inf), math.nextafter(x, -math.inf)]
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=_CENTURIES), min_size=1, max_size=20))
+def test_iso_time_equals_datetime_for_any_float(xs: list[float]) -> None:
+    # A list, not one value: iso_time keeps the last second's text, so calls in sequence
+    # (forwards, backwards, across days) must not leak one value's prefix into another.
+    assert [iso_time(x) for x in xs] == [_reference_iso(x) for x in xs]
+
+
+@given(st.integers(min_value=0, max_value=int(_CENTURIES)),
+       st.integers(min_value=0, max_value=2_000_001))
+def test_iso_time_equals_datetime_near_half_microseconds(whole: int, halves: int) -> None:
+    for x in _half_microsecond_neighbours(whole, halves):
+        assert iso_time(x) == _reference_iso(x), x
+
+
+@given(st.integers(min_value=0, max_value=10**7), st.integers(min_value=0, max_value=10**6))
+def test_iso_time_equals_datetime_for_simulation_like_times(ms: int, us: int) -> None:
+    """Virtual times are sums of small float costs: milliseconds plus float noise."""
+    x = ms / 1000 + us * 1e-9
+    assert iso_time(x) == _reference_iso(x)
+
+
+@pytest.mark.parametrize("x", [
+    0.0, -0.0, 0.5e-6, 1.5e-6, 2.5e-6, 0.9999995, 0.99999949999, 59.9999995, 86_399.9999995,
+    86_400.0, 1.0 - 2**-53, 2.0**36 - 0.5e-6, 2.0**36, 2.0**36 + 0.5, 1e10 + 0.5e-6,
+    -1.0, -0.5e-6, -86_400.5, 0, 7, 86_401, True])
+def test_iso_time_edges_equal_datetime(x: float) -> None:
+    """Boundaries of the fast path, exact ties, negatives and ints (the fallback)."""
+    assert iso_time(x) == _reference_iso(x)
+
+
+@pytest.mark.parametrize(("x", "exc"), [
+    (math.nan, ValueError), (math.inf, OverflowError), (-math.inf, OverflowError),
+    (1e12, OverflowError), (-1e12, OverflowError)])
+def test_iso_time_fails_like_datetime(x: float, exc: type[Exception]) -> None:
+    with pytest.raises(exc):
+        _reference_iso(x)
+    with pytest.raises(exc):
+        iso_time(x)
+
+
+def test_stamp_follows_the_clock(db: Database, clock: Clock) -> None:
+    assert db.stamp() == "2026-01-01T00:00:00.000000"
+    clock.t = 3661.25
+    assert db.stamp() == db.stamp() == "2026-01-01T01:01:01.250000"
+    clock.t = 0.0
+    assert db.stamp() == "2026-01-01T00:00:00.000000"
+
+
+# --- the volume_id indexes agree with a scan ----------------------------------------------
+_KINDS = ("attachment", "snapshot", "backup")
+_VOLUMES = 4
+
+
+def _new_row(kind: str, row_id: str, volume_id: str) -> VolumeAttachment | Snapshot | Backup:
+    if kind == "attachment":
+        return VolumeAttachment(row_id, volume_id)
+    if kind == "snapshot":
+        return Snapshot(row_id, volume_id, "p1", "u1", 1)
+    return Backup(row_id, "p1", "u1", volume_id, 1)
+
+
+def _add_row(db: Database, row: VolumeAttachment | Snapshot | Backup) -> None:
+    op = {VolumeAttachment: Op.ATTACHMENT_CREATE, Snapshot: Op.SNAPSHOT_CREATE,
+          Backup: Op.BACKUP_CREATE}[type(row)]
+    db.add(row, op=op, actor="test")
+
+
+def _remove_row(db: Database, row: VolumeAttachment | Snapshot | Backup) -> None:
+    """Through each kind's legal end of life (the tables check the edges)."""
+    if isinstance(row, VolumeAttachment):
+        db.remove(row, op=Op.ATTACHMENT_DELETE)
+    elif isinstance(row, Snapshot):
+        db.transition(row, "available", op=Op.SNAPSHOT_CREATE, actor="test")
+        db.transition(row, "deleting", op=Op.SNAPSHOT_DELETE, actor="test")
+        db.remove(row, op=Op.SNAPSHOT_DELETE)
+    else:
+        db.transition(row, "available", op=Op.BACKUP_CREATE, actor="test")
+        db.transition(row, "deleting", op=Op.BACKUP_DELETE, actor="test")
+        db.remove(row, op=Op.BACKUP_DELETE)
+
+
+def _assert_index_matches_scan(db: Database, volume_ids: list[str]) -> None:
+    for vid in [*volume_ids, "no-such-volume"]:
+        assert db.attachments_of(vid) == [a for a in db.attachments.values()
+                                          if a.volume_id == vid]
+        assert db.snapshots_of(vid) == [s for s in db.snapshots.values() if s.volume_id == vid]
+        assert db.backups_of(vid) == [b for b in db.backups.values() if b.volume_id == vid]
+        assert all(a is db.attachments[a.id] for a in db.attachments_of(vid))
+        assert all(s is db.snapshots[s.id] for s in db.snapshots_of(vid))
+        assert all(b is db.backups[b.id] for b in db.backups_of(vid))
+
+
+_STEPS = st.lists(st.tuples(st.sampled_from(("add", "remove", "readd")), st.sampled_from(_KINDS),
+                            st.integers(0, _VOLUMES - 1), st.integers(0, 10**6)), max_size=60)
+
+
+@given(_STEPS)
+def test_volume_indexes_agree_with_a_scan(steps: list[tuple[str, str, int, int]]) -> None:
+    """Random adds, removes and re-adds of a removed id (which lands at the end of the
+    table, and so must land at the end of its volume's list too)."""
+    db = Database()
+    ids = IdFactory(random.Random(9))
+    vols = [_vol(ids) for _ in range(_VOLUMES)]
+    for v in vols:
+        db.add(v)
+    volume_ids = [v.id for v in vols]
+    live: dict[str, list[VolumeAttachment | Snapshot | Backup]] = {k: [] for k in _KINDS}
+    gone: dict[str, list[VolumeAttachment | Snapshot | Backup]] = {k: [] for k in _KINDS}
+    for action, kind, vol_index, pick in steps:
+        if action == "add":
+            row = _new_row(kind, ids.uuid(), volume_ids[vol_index])
+            _add_row(db, row)
+            live[kind].append(row)
+        elif action == "remove" and live[kind]:
+            row = live[kind].pop(pick % len(live[kind]))
+            _remove_row(db, row)
+            gone[kind].append(row)
+        elif action == "readd" and gone[kind]:
+            old = gone[kind].pop(pick % len(gone[kind]))
+            row = _new_row(kind, old.id, old.volume_id)
+            _add_row(db, row)
+            live[kind].append(row)
+        _assert_index_matches_scan(db, volume_ids)
+    fp = db.fingerprint()
+    db.snapshot()
+    assert db.fingerprint() == fp
+    _assert_index_matches_scan(db, volume_ids)
+
+
+def test_a_refused_write_leaves_the_index_alone(db: Database) -> None:
+    ids = IdFactory(random.Random(10))
+    vol = _vol(ids)
+    db.add(vol)
+    snap = Snapshot(ids.uuid(), vol.id, "p1", "u1", 1)
+    with pytest.raises(IllegalTransition):
+        db.add(snap, op=Op.BACKUP_CREATE)  # not a snapshot's birth
+    assert db.snapshots_of(vol.id) == []
+    db.add(snap, op=Op.SNAPSHOT_CREATE)
+    with pytest.raises(SimulationError):
+        db.add(attrs.evolve(snap), op=Op.SNAPSHOT_CREATE)  # duplicate id
+    with pytest.raises(IllegalTransition):
+        db.remove(snap, op=Op.SNAPSHOT_DELETE)  # still creating
+    assert db.snapshots_of(vol.id) == [snap]
+    with pytest.raises(SimulationError):
+        db.remove(attrs.evolve(snap), op=Op.SNAPSHOT_DELETE)  # not the stored row
+    assert db.snapshots_of(vol.id) == [snap]
+
+
+def test_removing_a_row_whose_volume_id_was_reassigned_unindexes_it(db: Database) -> None:
+    """Nothing reassigns ``volume_id`` (the class docstring's rule), but if something did,
+    removing the row must still drop it from the index rather than leave a ghost."""
+    ids = IdFactory(random.Random(11))
+    v1, v2 = _vol(ids), _vol(ids)
+    db.add(v1)
+    db.add(v2)
+    a1 = VolumeAttachment(ids.uuid(), v1.id)
+    a2 = VolumeAttachment(ids.uuid(), v1.id)
+    _add_row(db, a1)
+    _add_row(db, a2)
+    a1.volume_id = v2.id
+    _remove_row(db, a1)
+    assert db.attachments_of(v1.id) == [a2]
+    assert db.attachments_of(v2.id) == []
+    _remove_row(db, a2)
+    assert db.attachments_of(v1.id) == []

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -69,13 +70,64 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 """Virtual time 0.0.  Shown without a zone, as Cinder's views show naive UTC."""
 
 
-@functools.lru_cache(maxsize=256)
-def iso_time(seconds: float) -> str:
-    """Virtual seconds as Cinder shows a timestamp: ``2026-01-01T00:00:00.000000``."""
+_NAIVE_EPOCH = EPOCH.replace(tzinfo=None)  # isoformat() without a zone, strftime's text
+
+
+def _iso_time_datetime(seconds: float) -> str:
+    """The reference formulation: :func:`iso_time` must equal it byte for byte."""
     return (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat(timespec="microseconds")
 
 
-_NAIVE_EPOCH = EPOCH.replace(tzinfo=None)  # isoformat() without a zone, strftime's text
+@functools.lru_cache(maxsize=8)
+def _day_prefix(day: int) -> str:
+    """``2026-01-02T`` for *day* days after the epoch (a run spans few days)."""
+    return (_NAIVE_EPOCH + timedelta(days=day)).isoformat()[:11]
+
+
+@functools.lru_cache(maxsize=64)
+def _second_prefix(whole: int) -> str:
+    """``2026-01-02T03:04:05.`` for *whole* seconds after the epoch."""
+    day, sec = divmod(whole, 86_400)
+    hours, sec = divmod(sec, 3_600)
+    minutes, sec = divmod(sec, 60)
+    return f"{_day_prefix(day)}{hours:02d}:{minutes:02d}:{sec:02d}."
+
+
+_FAST_LIMIT = 2.0 ** 36
+"""Seconds (~2,177 years) below which :func:`iso_time` computes the string itself: far
+inside ``datetime``'s range (year 9999), so it never has to reproduce an OverflowError."""
+_last_second: tuple[int, str] = (-1, "")
+"""The last whole second :func:`iso_time` formatted, and its prefix.  A tuple swapped
+whole, so a thread (``serve.ThreadedServer``) never reads one second with another's text."""
+
+
+def iso_time(seconds: float) -> str:
+    """Virtual seconds as Cinder shows a timestamp: ``2026-01-01T00:00:00.000000``.
+
+    Byte-identical to ``(epoch + timedelta(seconds=s)).isoformat(timespec="microseconds")``
+    (:func:`_iso_time_datetime`, still used outside ``0 <= s < 2**36`` and for non-floats),
+    but about twice as fast: virtual timestamps rarely repeat, so a cache cannot help.
+    The microseconds are rounded exactly as CPython's ``timedelta`` constructor does
+    (``Modules/_datetimemodule.c``, ``accum``/``delta_new``): the whole seconds are exact,
+    the fraction times 10**6 is split again with ``modf``, and what is left (< 1 us) is
+    rounded to nearest with ties to the even total -- ``round(x * 1e6)`` would differ.
+    """
+    global _last_second  # noqa: PLW0603 -- a one-entry cache, replaced atomically
+    if type(seconds) is float and 0.0 <= seconds < _FAST_LIMIT:  # NaN fails both
+        frac, whole_f = math.modf(seconds)
+        whole = int(whole_f)
+        left, micro_f = math.modf(frac * 1e6)
+        micro = int(micro_f)
+        if left >= 0.5 and (left > 0.5 or micro & 1):  # to nearest, ties to even
+            micro += 1
+        if micro >= 1_000_000:
+            whole += 1
+            micro -= 1_000_000
+        last = _last_second
+        if last[0] != whole:
+            last = _last_second = (whole, _second_prefix(whole))
+        return f"{last[1]}{micro:06d}"
+    return _iso_time_datetime(seconds)
 
 
 def _dict() -> dict[str, str]:
@@ -289,11 +341,22 @@ class Reservation:
 
 Record = (Volume | VolumeAttachment | Snapshot | Backup | VolumeType | Transfer | Project)
 _STATUS_TYPES = (Volume, VolumeAttachment, Snapshot, Backup)
+_INDEXED_TYPES = (VolumeAttachment, Snapshot, Backup)
+"""Tables indexed by ``volume_id`` (see :class:`Database`)."""
 
 
 # --- the store ----------------------------------------------------------------------------------
 class Database:
     """All of one simulated cloud's rows.
+
+    ``attachments``, ``snapshots`` and ``backups`` are also indexed by ``volume_id``
+    (:meth:`attachments_of` and friends are asked on every volume view and delete
+    check).  Each index bucket is an insertion-ordered dict kept by :meth:`add` and
+    :meth:`remove` only, so it lists a volume's rows in table order, exactly what a scan
+    of the table returns.  Hence two rules: rows enter and leave those tables only
+    through :meth:`add`/:meth:`remove`, and a stored row's ``volume_id`` is never
+    reassigned (in Cinder an attachment, snapshot or backup belongs to one volume for
+    life; migration swaps the *volumes'* ids, see ``services/volume_migrate.py``).
 
     Args:
         trace: where status events go (a silent trace when None).
@@ -315,6 +378,19 @@ class Database:
         """``quotas``: per-project limit overrides (os-quota-sets update)."""
         self.quota_usages: dict[tuple[str, str], QuotaUsage] = {}
         self.reservations: dict[str, Reservation] = {}
+        self._by_type: dict[type, dict[str, Any]] = {
+            Volume: self.volumes, VolumeAttachment: self.attachments,
+            Snapshot: self.snapshots, Backup: self.backups, VolumeType: self.volume_types,
+            Transfer: self.transfers, Project: self.projects}
+        self._attachments_by_volume: dict[str, dict[str, VolumeAttachment]] = {}
+        self._snapshots_by_volume: dict[str, dict[str, Snapshot]] = {}
+        self._backups_by_volume: dict[str, dict[str, Backup]] = {}
+        self._index_of_type: dict[type, dict[str, dict[str, Any]]] = {
+            VolumeAttachment: self._attachments_by_volume,
+            Snapshot: self._snapshots_by_volume, Backup: self._backups_by_volume}
+        self._stamped: tuple[float, str] = (math.nan, "")
+        """The last (virtual second, text) :meth:`stamp` gave: one moment is stamped often."""
+        self._stamp = self.stamp  # one bound method for every transition, not one per call
 
     # --- time ---------------------------------------------------------------------------
     def now(self) -> float:
@@ -322,16 +398,18 @@ class Database:
 
     def stamp(self) -> str:
         """The current virtual time as a Cinder timestamp."""
-        return iso_time(self.clock())
+        now = self.clock()
+        last = self._stamped
+        if last[0] == now:  # a create stamps created_at, then updated_at, at one instant
+            return last[1]
+        text = iso_time(now)
+        self._stamped = (now, text)
+        return text
 
     # --- writing ------------------------------------------------------------------------
     def _table(self, record: object) -> dict[str, Any]:
-        tables: dict[type, dict[str, Any]] = {
-            Volume: self.volumes, VolumeAttachment: self.attachments,
-            Snapshot: self.snapshots, Backup: self.backups, VolumeType: self.volume_types,
-            Transfer: self.transfers, Project: self.projects}
         try:
-            return tables[type(record)]
+            return self._by_type[type(record)]
         except KeyError:
             raise SimulationError(f"no table for {type(record).__name__}") from None
 
@@ -346,6 +424,13 @@ class Database:
             status_record: StatusRecord = record
             record_created(status_record, op=op, trace=self.trace, actor=actor)
         table[record.id] = record
+        if isinstance(record, _INDEXED_TYPES):
+            index = self._index_of_type[type(record)]
+            bucket = index.get(record.volume_id)
+            if bucket is None:
+                index[record.volume_id] = {record.id: record}
+            else:
+                bucket[record.id] = record
 
     def remove(self, record: Record, *, op: str = "delete", actor: str = "cinder-volume",
                reason: str | None = None) -> None:
@@ -357,13 +442,30 @@ class Database:
             status_record: StatusRecord = record
             record_destroyed(status_record, op=op, trace=self.trace, actor=actor, reason=reason)
         del table[record.id]
+        if isinstance(record, _INDEXED_TYPES):
+            self._unindex(self._index_of_type[type(record)], record.id, record.volume_id)
+
+    @staticmethod
+    def _unindex(index: dict[str, dict[str, Any]], row_id: str, volume_id: str) -> None:
+        """Drop *row_id* from its bucket (and an emptied bucket, so none pile up)."""
+        bucket = index.get(volume_id)
+        if bucket is None or bucket.pop(row_id, None) is None:
+            # volume_id was reassigned in place (see the class docstring): find the row.
+            for vid, other in index.items():
+                if other.pop(row_id, None) is not None:
+                    bucket, volume_id = other, vid
+                    break
+            else:
+                return
+        if not bucket:
+            del index[volume_id]
 
     def transition(self, record: Volume | VolumeAttachment | Snapshot | Backup,
                    new: str | None, *, op: str, actor: str, field: str = "status",
                    reason: str | None = None) -> bool:
         """:func:`cindersim.states.transition` with this database's trace and clock."""
         return transition(record, new, op=op, trace=self.trace, actor=actor, field=field,
-                          reason=reason, now=self.stamp)
+                          reason=reason, now=self._stamp)
 
     # --- reading by id (another project's id is a 404, like a missing one) ------------
     @staticmethod
@@ -430,13 +532,19 @@ class Database:
         return [b for b in self.backups.values() if self._visible(project_id, b.project_id)]
 
     def attachments_of(self, volume_id: str) -> list[VolumeAttachment]:
-        return [a for a in self.attachments.values() if a.volume_id == volume_id]
+        """The volume's attachments in creation order (from the index, not a scan)."""
+        bucket = self._attachments_by_volume.get(volume_id)
+        return list(bucket.values()) if bucket else []
 
     def snapshots_of(self, volume_id: str) -> list[Snapshot]:
-        return [s for s in self.snapshots.values() if s.volume_id == volume_id]
+        """The volume's snapshots in creation order (from the index, not a scan)."""
+        bucket = self._snapshots_by_volume.get(volume_id)
+        return list(bucket.values()) if bucket else []
 
     def backups_of(self, volume_id: str) -> list[Backup]:
-        return [b for b in self.backups.values() if b.volume_id == volume_id]
+        """The volume's backups in creation order (from the index, not a scan)."""
+        bucket = self._backups_by_volume.get(volume_id)
+        return list(bucket.values()) if bucket else []
 
     def children_of(self, backup_id: str) -> list[Backup]:
         """Incremental backups whose parent is *backup_id*."""
