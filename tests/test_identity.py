@@ -95,6 +95,20 @@ class TestTokens:
         with pytest.raises(Unauthorized):
             cloud.validate(other)
 
+    def test_a_token_validates_to_one_context_until_it_expires_or_is_revoked(self) -> None:
+        cloud = default_cloud(random.Random(1))
+        token = cloud.issue_token("demo", "demo", now=0.0)
+        first = cloud.validate(token, now=1.0)
+        assert cloud.validate(token, now=2.0) is first
+        with pytest.raises(Unauthorized):  # the remembered context does not outlive it
+            cloud.validate(token, now=3600.0)
+        cloud.revoke(token)
+        with pytest.raises(Unauthorized):
+            cloud.validate(token)
+        admin = cloud.issue_token("admin", "admin")
+        assert cloud.validate(admin).is_admin
+        assert not first.is_admin
+
     def test_admin_project_setting_limits_is_admin_project(self) -> None:
         cloud = default_cloud(random.Random(1), admin_project_name="admin")
         cloud.grant("admin", "demo", "admin")

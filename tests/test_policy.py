@@ -146,3 +146,29 @@ class TestOverridesAndLanguage:
         target = "p1" if same_project else "p2"
         expected = "admin" in roles or ("member" in roles and same_project)
         assert check(ctx, "volume:create", target) is expected
+
+
+class _Creds:
+    """Credentials that are not a RequestContext: the policy takes its general path."""
+
+    def __init__(self, context: RequestContext) -> None:
+        self._values = context.to_policy_values()
+
+    def to_policy_values(self) -> dict[str, object]:
+        return dict(self._values)
+
+
+@given(st.sampled_from(sorted(DEFAULT_RULES)),
+       st.sampled_from([ADMIN, MEMBER, READER, OTHER]),
+       st.sampled_from(["p-admin", "p-demo", "p-alt"]))
+def test_a_request_context_gets_the_verdict_any_credentials_would(
+        action: str, context: RequestContext, project: str) -> None:
+    """Contexts key the verdict memo themselves (a fast path every API request
+    takes); the verdict must be the one the general path gives, also on repeat."""
+    policy = Policy()
+    general = policy.check(_Creds(context), action, project)
+    assert policy.check(context, action, project) is general
+    assert policy.check(context, action, project) is general
+    equal = RequestContext(context.user_id, context.project_id, roles=context.roles,
+                           is_admin=context.is_admin)
+    assert policy.check(equal, action, project) is general

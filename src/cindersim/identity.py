@@ -95,7 +95,7 @@ class User:
     default_project_id: str | None = None
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class RequestContext:
     """Cinder's ``cinder.context.RequestContext``, the caller as policy sees it.
 
@@ -187,6 +187,9 @@ class IdentityStore:
         self._users: dict[str, User] = {}           # by id, creation order
         self._grants: dict[tuple[str, str], list[str]] = {}  # (user, project) -> roles
         self._tokens: dict[str, TokenInfo] = {}
+        self._contexts: dict[str, tuple[TokenInfo, RequestContext]] = {}
+        """The context each token validated to: a pure function of its TokenInfo
+        (roles are fixed when the token is issued), and every request asks."""
 
     # -- administration ---------------------------------------------------------
     def create_role(self, name: str) -> Role:
@@ -328,17 +331,23 @@ class IdentityStore:
         (``role:admin``).  Raises :class:`Unauthorized` (401) for a bad token.
         """
         info = self.token_info(token, now=now)
+        known = self._contexts.get(info.token)
+        if known is not None and known[0] is info:
+            return known[1]
         names = tuple(r.name for r in info.roles)
-        return RequestContext(
+        context = RequestContext(
             user_id=info.user.id, project_id=info.project.id, roles=names,
             is_admin="admin" in names, auth_token=info.token,
             project_name=info.project.name, user_name=info.user.name,
             is_admin_project=info.is_admin_project,
             user_domain_id=info.user.domain_id, project_domain_id=info.project.domain_id)
+        self._contexts[info.token] = (info, context)
+        return context
 
     def revoke(self, token: str) -> None:
         """``DELETE /v3/auth/tokens``: the token stops validating."""
         self._tokens.pop(token, None)
+        self._contexts.pop(token, None)
 
 
 def default_cloud(rng: random.Random, *, admin_project_name: str | None = None,

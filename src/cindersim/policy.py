@@ -38,6 +38,7 @@ from typing import Any, Final, Protocol
 import attrs
 
 from cindersim.errors import PolicyNotAuthorized, SimulationError
+from cindersim.identity import RequestContext
 
 __all__ = [
     "BASE_RULES",
@@ -384,7 +385,7 @@ class Policy:
         merged = {**rules, **(overrides or {})}
         self._rules: Mapping[str, str] = MappingProxyType(merged)
         self._compiled = {name: _Parser(name, rule).parse() for name, rule in merged.items()}
-        self._verdicts: dict[tuple[str, tuple[Any, ...], tuple[Any, ...]], bool] = {}
+        self._verdicts: dict[tuple[Any, ...], bool] = {}
 
     @property
     def rules(self) -> Mapping[str, str]:
@@ -403,6 +404,17 @@ class Policy:
         node = self._compiled.get(action)
         if node is None:
             raise SimulationError(f"Policy {action} has not been registered")
+        if (target is None and target_project_id is not None
+                and type(context) is RequestContext):
+            # The common case, every API request: a frozen context whose policy
+            # values are a function of its fields, so it can key the memo itself.
+            fast_key = (action, context, target_project_id)
+            verdict = self._verdicts.get(fast_key)
+            if verdict is None:
+                verdict = self._eval(node, context.to_policy_values(),
+                                     {"project_id": target_project_id}, 0)
+                self._remember(fast_key, verdict)
+            return verdict
         creds = context.to_policy_values()
         if target is None:
             if target_project_id is None:
@@ -422,10 +434,13 @@ class Policy:
             return self._eval(node, creds, target, 0)
         if known is None:
             known = self._eval(node, creds, target, 0)
-            if len(self._verdicts) >= _MAX_VERDICTS:
-                self._verdicts.clear()
-            self._verdicts[key] = known
+            self._remember(key, known)
         return known
+
+    def _remember(self, key: tuple[Any, ...], verdict: bool) -> None:
+        if len(self._verdicts) >= _MAX_VERDICTS:
+            self._verdicts.clear()
+        self._verdicts[key] = verdict
 
     def enforce(self, context: Credentials, action: str,
                 target_project_id: str | None = None, *,
