@@ -139,6 +139,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._timers: list[tuple[float, int, _VirtualTimer]] = []
         self._timer_seq = 0
         self._jumps_since_poll = 0
+        self._next_binade = 0.0
         selector = _VirtualSelector()
         super().__init__(selector)
         if speed is not None and speed <= 0:
@@ -217,10 +218,13 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if when > self._now:
             self._now = when
             self.jumps += 1
-            # Keep `when < time() + resolution` true for a timer due exactly now,
-            # however large the clock grows (see module docstring).
-            ulp = math.ulp(when)
-            self._clock_resolution = max(self._clock_resolution, ulp)  # type: ignore[has-type]
+            if when >= self._next_binade:
+                # Keep `when < time() + resolution` true for a timer due exactly now,
+                # however large the clock grows (see module docstring).  One ulp is
+                # the same for every float up to the next power of two.
+                self._clock_resolution = max(self._clock_resolution,  # type: ignore[has-type]
+                                             math.ulp(when))
+                self._next_binade = 2.0 ** math.frexp(when)[1]
 
     def _compact_timers(self) -> None:
         live = []
