@@ -847,7 +847,6 @@ def _prepare(
 ) -> _Pass | tuple[SchedulingDecision, FilterProperties]:
     """``_populate_retry`` and the revert of the last attempt's consumption: the
     decision so far and the filter properties, or a finished (failed) pass."""
-    base = SchedulingDecision(operation=operation, request=request_spec)
     previous_error: str | None = None
     if config.max_attempts == 1:
         retry = None  # re-scheduling is disabled: the record is dropped
@@ -860,8 +859,9 @@ def _prepare(
         if retry.num_attempts > config.max_attempts:
             reason = (f"Exceeded max scheduling attempts {config.max_attempts} "
                       f"for resource {request_spec.resource_id}")
-            return _Pass(attrs.evolve(base, retry=retry, previous_error=previous_error,
-                                      reason=reason), {}, None)
+            return _Pass(SchedulingDecision(operation=operation, request=request_spec,
+                                            retry=retry, previous_error=previous_error,
+                                            reason=reason), {}, None)
     reverted: tuple[str, float] | None = None
     if retry is not None and retry.backends:
         last = retry.backends[-1]
@@ -963,8 +963,11 @@ def schedule_create_volume(
             return attrs.evolve(base, reason=NO_WEIGHED_BACKENDS)
         chosen, state = found
         state.consume_from_volume(request_spec.size, now=now)
-        return attrs.evolve(base, chosen=chosen, consumed_gb=float(request_spec.size),
-                            retry=None if base.retry is None else base.retry.with_backend(chosen))
+        return SchedulingDecision(
+            operation=base.operation, request=request_spec, chosen=chosen,
+            consumed_gb=float(request_spec.size),
+            retry=None if base.retry is None else base.retry.with_backend(chosen),
+            previous_error=base.previous_error, reverted=base.reverted)
     run = _weighted_candidates(host_manager, request_spec, "create_volume", config=config,
                                now=now, retry=retry, new_size=None, vol_exists_on=None,
                                scheduler_hints=scheduler_hints, rng=rng,
