@@ -71,6 +71,28 @@ class TestTrace:
         tr.emit("k", "a", "y")
         assert (seen, tr.events, len(tr)) == (["x"], [], 2)
 
+    def test_wants_names_exactly_the_kinds_that_would_go_somewhere(self) -> None:
+        full = Trace()
+        assert full.wants("anything")
+        full.subscribe(lambda e: None, kinds=["status"])
+        assert full.wants("anything")  # a full trace keeps every kind anyway
+        quiet = Trace(mode="metrics")
+        assert not quiet.wants("status")
+        seen: list[str] = []
+        drop = quiet.subscribe(lambda e: seen.append(e.kind), kinds=["status"])
+        assert (quiet.wants("status"), quiet.wants("bus.send")) == (True, False)
+        quiet.emit("bus.send", "a", "not built")
+        quiet.emit("status", "a", "built")
+        every = quiet.subscribe(lambda e: None)
+        assert quiet.wants("bus.send")
+        every()
+        drop()
+        assert not quiet.wants("status")
+        assert seen == ["status"]
+        quiet.subscribe(lambda e: None)
+        quiet.close()
+        assert not quiet.wants("status")
+
     def test_closed_trace_records_nothing_more(self) -> None:
         _, tr = clock()
         tr.emit("k", "a", "kept")

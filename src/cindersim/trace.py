@@ -118,8 +118,9 @@ class Trace:
         self._seq = 0
         self._routes: list[tuple[Subscriber, frozenset[str] | None]] = []
         """Each subscriber with the kinds it wants (None: every kind)."""
-        self._wanted: frozenset[str] | None = frozenset()
-        """Kinds some subscriber wants (None: every kind)."""
+        self._wanted: frozenset[str] | None = None if mode == "full" else frozenset()
+        """Kinds an event of which would go anywhere (None: every kind): a full trace
+        keeps them all, otherwise only subscribers' kinds are built."""
 
     def __len__(self) -> int:
         return self._seq
@@ -148,10 +149,8 @@ class Trace:
     def wants(self, kind: str) -> bool:
         """Whether an event of *kind* would go anywhere (callers on hot paths ask
         before building one: a ``metrics`` run needs a few kinds, not every step)."""
-        if self.mode == "full":
-            return True
         wanted = self._wanted
-        return bool(self._routes) and (wanted is None or kind in wanted)
+        return wanted is None or kind in wanted
 
     def subscribe(self, fn: Subscriber, *, kinds: Iterable[str] | None = None,
                   ) -> Callable[[], None]:
@@ -172,14 +171,15 @@ class Trace:
         wanted: frozenset[str] | None = frozenset()
         for _, kinds in self._routes:
             wanted = None if kinds is None or wanted is None else wanted | kinds
-        self._wanted = wanted
+        self._wanted = None if self.mode == "full" else wanted
 
     def emit_detail(self, kind: str, actor: str, summary: str, detail: Mapping[str, Any], *,
                     target: str | None = None, resource: str | None = None) -> TraceEvent | None:
         """Like :meth:`emit`, with the detail as a mapping (any keys, even ``kind``)."""
         seq = self._seq
         self._seq += 1
-        if not self.wants(kind):
+        wanted = self._wanted  # wants(), inline: every step of a run asks
+        if wanted is not None and kind not in wanted:
             return None
         ev = TraceEvent(seq, self._now(), kind, actor, summary, target, resource, detail)
         self._record(ev)
@@ -190,7 +190,8 @@ class Trace:
         """Record one event at the current virtual time and return it."""
         seq = self._seq
         self._seq += 1
-        if not self.wants(kind):
+        wanted = self._wanted
+        if wanted is not None and kind not in wanted:
             return None
         ev = TraceEvent(seq, self._now(), kind, actor, summary, target, resource, detail)
         self._record(ev)
