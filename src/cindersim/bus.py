@@ -614,13 +614,17 @@ class Bus:
         count: they are work nobody can do until the what-if changes.
         """
         while self.in_flight:
-            if self._idle is None or self._idle.is_set():
+            if self._idle is None:
                 self._idle = asyncio.Event()
             await self._idle.wait()
 
     def _check_idle(self) -> None:
-        if self._idle is not None and not self.in_flight:
-            self._idle.set()
+        # Dropped once set, so that after a settle every later delivery does not
+        # count what is in flight again for a waiter that is gone.
+        idle = self._idle
+        if idle is not None and not self.in_flight:
+            self._idle = None
+            idle.set()
 
     # --- trace helpers -----------------------------------------------------------------
     def _emit(self, kind: str, actor: str, summary: str, msg: Message, *,
