@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from cindersim.clock import Deadlock, RealIOForbidden, VirtualTimeLoop
+from cindersim.clock import sleep as clock_sleep
 
 DAY = 86400.0
 YEAR = 365 * DAY
@@ -146,6 +147,38 @@ class TestVirtualTime:
         fired, pending = run(main)
         assert fired == 100
         assert pending <= 101
+
+
+    @pytest.mark.parametrize("delays", [(0.5, 0.5, 0.25, 1.0), (0.0, 0.1, 0.0, 0.1),
+                                        (3.0, 1e-9, 2.0, 3.0)])
+    def test_clock_sleep_wakes_in_asyncio_sleeps_order(self, delays: tuple[float, ...]) -> None:
+        """clock.sleep is a cheaper asyncio.sleep: same timers, same wake-up order."""
+        def program(nap):
+            async def main() -> list[tuple[float, int, int]]:
+                loop = asyncio.get_running_loop()
+                seen: list[tuple[float, int, int]] = []
+
+                async def sleeper(i: int) -> None:
+                    for step, d in enumerate(delays[i:] + delays[:i]):
+                        await nap(d)
+                        seen.append((loop.time(), i, step))
+
+                await asyncio.gather(*(sleeper(i) for i in range(len(delays))))
+                return seen
+            return main
+
+        assert run(program(clock_sleep)) == run(program(asyncio.sleep))
+
+    def test_a_cancelled_clock_sleep_does_not_wake_or_stop_the_clock(self) -> None:
+        async def main() -> tuple[bool, float]:
+            task = asyncio.ensure_future(clock_sleep(10))
+            await asyncio.sleep(1)
+            task.cancel()
+            await asyncio.sleep(0)
+            await asyncio.sleep(20)  # the stale timer fires at 10 and does nothing
+            return task.cancelled(), asyncio.get_running_loop().time()
+
+        assert run(main) == (True, 21.0)
 
 
 class TestDeadlockAndIO:

@@ -37,12 +37,12 @@ import heapq
 import math
 import selectors
 import time as _walltime
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .errors import SimulationError
 
-__all__ = ["Deadlock", "RealIOForbidden", "VirtualTimeLoop", "virtual_loop_factory"]
+__all__ = ["Deadlock", "RealIOForbidden", "VirtualTimeLoop", "sleep", "virtual_loop_factory"]
 
 
 _SELECT_RESOLUTION = 1e-3
@@ -315,3 +315,26 @@ def virtual_loop_factory(*, start: float = 0.0,
                          speed: float | None = None) -> Callable[[], VirtualTimeLoop]:
     """A ``loop_factory`` for ``asyncio.Runner`` or ``anyio.run(backend_options=...)``."""
     return lambda: VirtualTimeLoop(start=start, speed=speed)
+
+
+def sleep(seconds: float) -> Awaitable[None]:
+    """``await sleep(s)``: what ``asyncio.sleep(s)`` does, for the simulator's own costs.
+
+    The same timer, set at the same moment, and the same wake-up: a run's order of
+    events does not change.  It returns the future itself, so the coroutine that
+    awaits it resumes one frame shallower, and nothing cancels the timer when it
+    has fired (a cancelled sleeper's timer later finds its future cancelled and
+    does nothing, as asyncio's own callback does).  Every request of a what-if
+    run pays a few of these.  ``sleep(0)`` (or less) yields once, as asyncio's does.
+    """
+    if seconds <= 0:
+        return asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+    loop.call_at(loop.time() + seconds, _wake, future)
+    return future
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

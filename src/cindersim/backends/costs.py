@@ -13,10 +13,11 @@ MiB/s); they are a model to be tuned by scenario files, not measurements.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
+
+from ..clock import sleep
 
 if TYPE_CHECKING:
     from ..trace import Trace
@@ -124,7 +125,7 @@ class Meter:
         """Sleep, in virtual time, through what was charged since the last take."""
         cost = self.take()
         if cost > 0:
-            await asyncio.sleep(cost)
+            await sleep(cost)
 
     def bind(self, record: OpRecorder | None) -> None:
         """Route future reports to *record* (the volume service does this at start)."""

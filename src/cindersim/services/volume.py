@@ -16,7 +16,6 @@ service and lets a flow be read on its own.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,6 +24,7 @@ from ..backends.costs import Meter, trace_recorder
 from ..backends.lvm import VolumeGroup
 from ..backends.lvm_iscsi import LVMConfig, LVMVolumeDriver
 from ..bus import Consumer, Message
+from ..clock import sleep
 from ..config import BackendConfig
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ class VolumeService:
                            f"{type(exc).__name__}", resource=resource, call=call,
                            error=type(exc).__name__, message=str(exc))
             if cost > 0:
-                await asyncio.sleep(cost)
+                await sleep(cost)
             raise
         await self.meter.spend()
         return result
