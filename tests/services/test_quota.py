@@ -273,3 +273,42 @@ def test_usage_never_negative_and_reserved_matches_reservations(
             assert row.reserved == held
             if limit >= 0:
                 assert row.reserved + row.in_use <= max(limit, row.in_use)
+
+
+def test_reserve_rows_ids_and_expiry_are_exact() -> None:
+    """Pins what the reserve fast path writes: one uuid per resource drawn in deltas
+    order (the same ids an IdFactory with the same seed gives), a usage row created
+    only where none existed (ids in deltas order), one expiry for the whole call."""
+    clock = Clock()
+    clock.t = 50.0
+    q = _engine({"reservation_expire": 100}, clock=clock)
+    q.db.add(VolumeType("t", "lvm"))
+    q.update_project("p", {"gigabytes_lvm": 30})
+    q.commit(q.reserve("p", {"gigabytes": 4}))  # gigabytes has a row; the others do not
+    expected = IdFactory(random.Random(0))
+    first = expected.uuid()
+    deltas = q.volume_deltas(6, "lvm")
+    ids = q.reserve("p", deltas)
+    assert first not in ids
+    assert ids == [expected.uuid() for _ in deltas]
+    rows = q.db.quota_usages
+    assert [(r.resource, r.id) for r in rows.values()] == [
+        ("gigabytes", 1), ("volumes", 2), ("volumes_lvm", 3), ("gigabytes_lvm", 4)]
+    assert [(v.resource, v.delta, v.expire, v.usage_id)
+            for v in q.db.reservations.values()] == [
+        ("volumes", 1, 150.0, 2), ("gigabytes", 6, 150.0, 1),
+        ("volumes_lvm", 1, 150.0, 3), ("gigabytes_lvm", 6, 150.0, 4)]
+    q.commit(ids)
+    with pytest.raises(OverQuota) as info:
+        q.reserve("p", q.volume_deltas(30, "lvm"), expire=5)
+    assert info.value.overs == ["gigabytes_lvm"]
+    assert info.value.quotas == {"volumes": 10, "gigabytes": 1000, "volumes_lvm": -1,
+                                 "gigabytes_lvm": 30}
+    assert info.value.usages == {"volumes": {"in_use": 1, "reserved": 0},
+                                 "gigabytes": {"in_use": 10, "reserved": 0},
+                                 "volumes_lvm": {"in_use": 1, "reserved": 0},
+                                 "gigabytes_lvm": {"in_use": 6, "reserved": 0}}
+    ids = q.reserve("p", {"gigabytes_lvm": -6, "volumes": 0}, expire=5)
+    assert [v.expire for v in q.db.reservations.values()] == [55.0, 55.0]
+    q.commit(ids)
+    assert (rows[("p", "gigabytes_lvm")].in_use, rows[("p", "volumes")].in_use) == (0, 1)

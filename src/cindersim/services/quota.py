@@ -18,7 +18,7 @@ nothing at all (not even the zero usage rows Cinder would create), so
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from cindersim.db import Database, QuotaUsage, Reservation
 from cindersim.errors import (
@@ -65,6 +65,9 @@ CONFIG_OPTIONS: Mapping[str, str] = {
     "quota_backup_gigabytes": "backup_gigabytes", "quota_groups": "groups",
     "per_volume_size_limit": "per_volume_gigabytes"}
 """cinder.conf option -> resource.  ``per_volume_size_limit`` is Cinder's name for it."""
+
+_NO_OVERRIDES: Mapping[str, int] = {}
+"""A project without os-quota-sets overrides (shared, never written)."""
 
 _PER_TYPE_PREFIXES = ("volumes", "gigabytes", "snapshots")
 _MAX_LIMIT = 2147483647  # the os-quota-sets schema's upper bound
@@ -164,8 +167,8 @@ class QuotaEngine:
         return self.defaults.get(resource, -1)
 
     def limit(self, project_id: str, resource: str) -> int:
-        override = self.db.quotas.get(project_id, {})
-        return override.get(resource, self.default_limit(resource))
+        override = self.db.quotas.get(project_id, _NO_OVERRIDES)  # no {} built per call
+        return override.get(resource, self.defaults.get(resource, -1))
 
     def usage(self, project_id: str) -> dict[str, ResourceUsage]:
         """Per resource ``{limit, in_use, reserved}``, in os-quota-sets order."""
@@ -224,7 +227,9 @@ class QuotaEngine:
         when any resource would exceed its limit.  *expire* is a lifetime in seconds
         (default ``reservation_expire``).
         """
-        unknown = [r for r in deltas if r not in _RESERVABLE]
+        # issuperset walks the keys without building a list (typeless deltas: the common case).
+        unknown = [] if _RESERVABLE.issuperset(deltas) else [
+            r for r in deltas if r not in _RESERVABLE]
         if unknown:  # per-type resources exist while their type does
             names = tuple(vt.name for vt in self.db.volume_types.values())
             if self._known[0] != names:
@@ -232,6 +237,37 @@ class QuotaEngine:
             unknown = [r for r in unknown if r not in self._known[1]]
         if unknown:
             raise QuotaResourceUnknown(unknown=sorted(unknown))
+        # One pass reads each limit and usage row once; the dicts OverQuota carries are
+        # only built when something is over (a 413 is rare next to a granted reserve).
+        db = self.db
+        usage_rows = db.quota_usages
+        override = db.quotas.get(project_id, _NO_OVERRIDES)
+        defaults = self.defaults
+        rows: list[QuotaUsage | None] = []
+        over = False
+        for r, d in deltas.items():
+            row = usage_rows.get((project_id, r))
+            rows.append(row)
+            limit = override.get(r, defaults.get(r, -1))
+            if limit >= 0 and d >= 0 and (
+                    (row.in_use + row.reserved if row else 0) + d > limit):
+                over = True
+        if over:
+            self._raise_over(project_id, deltas)
+        expire_at = db.now() + (self.reservation_expire if expire is None else expire)
+        reservations = db.reservations
+        ids: list[str] = []
+        for (r, d), known in zip(deltas.items(), rows, strict=True):
+            row = known if known is not None else self._usage_row(project_id, r)
+            rid = self.ids.uuid()  # one uuid per reservation, in deltas order, as before
+            reservations[rid] = Reservation(rid, project_id, r, d, expire_at, row.id)
+            if d > 0:
+                row.reserved += d
+            ids.append(rid)
+        return ids
+
+    def _raise_over(self, project_id: str, deltas: Mapping[str, int]) -> None:
+        """Raise :class:`OverQuota` with every resource's limit and usage (overs sorted)."""
         quotas = {r: self.limit(project_id, r) for r in deltas}
         usages: dict[str, dict[str, int]] = {}
         for r in deltas:
@@ -241,29 +277,19 @@ class QuotaEngine:
         overs = sorted(r for r, d in deltas.items()
                        if quotas[r] >= 0 and d >= 0
                        and usages[r]["in_use"] + usages[r]["reserved"] + d > quotas[r])
-        if overs:
-            raise OverQuota(overs, quotas, usages)
-        lifetime = self.reservation_expire if expire is None else expire
-        ids: list[str] = []
-        for r, d in deltas.items():
-            row = self._usage_row(project_id, r)
-            rid = self.ids.uuid()
-            self.db.reservations[rid] = Reservation(rid, project_id, r, d,
-                                                    self.db.now() + lifetime, row.id)
-            if d > 0:
-                row.reserved += d
-            ids.append(rid)
-        return ids
+        raise OverQuota(overs, quotas, usages)
 
-    def _take(self, reservation_ids: Iterable[str]) -> list[tuple[Reservation, QuotaUsage]]:
+    def _take(self, reservation_ids: Iterable[str]) -> Iterator[tuple[Reservation, QuotaUsage]]:
         # Ids already gone (expired, or committed twice) are skipped, as Cinder's
-        # query by uuid simply does not find them.
-        out = []
+        # query by uuid simply does not find them.  A generator: no list per commit.
+        # Each reservation is popped just before its row is used, exactly as a list
+        # built first would have done (the rows are distinct objects from the pops).
+        reservations = self.db.reservations
+        usage_rows = self.db.quota_usages
         for rid in reservation_ids:
-            res = self.db.reservations.pop(rid, None)
+            res = reservations.pop(rid, None)
             if res is not None:
-                out.append((res, self.db.quota_usages[(res.project_id, res.resource)]))
-        return out
+                yield res, usage_rows[(res.project_id, res.resource)]
 
     def commit(self, reservation_ids: Iterable[str]) -> None:
         """Move each delta into ``in_use``.
@@ -273,9 +299,11 @@ class QuotaEngine:
         simulator's counts are exact, so it clamps at zero instead.
         """
         for res, row in self._take(reservation_ids):
-            if res.delta >= 0:
-                row.reserved -= res.delta
-            row.in_use = max(0, row.in_use + res.delta)
+            delta = res.delta
+            if delta >= 0:
+                row.reserved -= delta
+            in_use = row.in_use + delta
+            row.in_use = in_use if in_use > 0 else 0  # max(0, ...) without the call
 
     def rollback(self, reservation_ids: Iterable[str]) -> None:
         """Give back what the reservations held."""
