@@ -30,3 +30,27 @@ def test_a_copy_equals_the_json_round_trip_and_shares_nothing(value: Any) -> Non
 def test_what_json_would_change_is_refused(value: Any) -> None:
     with pytest.raises(NotJson):
         copy_json(value)
+
+
+def _containers(value: Any) -> list[Any]:
+    """Every dict and list inside *value*, itself included."""
+    found = [value] if isinstance(value, (dict, list)) else []
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) \
+        else ()
+    for child in children:
+        found.extend(_containers(child))
+    return found
+
+
+@given(json_values)
+def test_no_container_of_the_copy_is_one_of_the_original(value: Any) -> None:
+    # copy_json starts a dict from dict.copy(): every nested container must still be new.
+    originals = {id(c) for c in _containers(value)}
+    assert all(id(c) not in originals for c in _containers(copy_json(value)))
+
+
+def test_a_bad_key_or_value_deep_inside_a_dict_is_refused() -> None:
+    with pytest.raises(NotJson):
+        copy_json({"a": 1, "b": {"c": [1, {"d": (1,)}]}})
+    with pytest.raises(NotJson):
+        copy_json({"a": {"b": {2: "x"}}})

@@ -14,7 +14,8 @@ from typing import Any
 
 __all__ = ["NotJson", "copy_json"]
 
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+"""Exact types JSON gives back as they are (a set: one hash probe, not five compares)."""
 
 
 class NotJson(ValueError):
@@ -25,11 +26,14 @@ def copy_json(value: Any) -> Any:
     """A fresh copy of a JSON-shaped *value*; raises :class:`NotJson` otherwise."""
     kind = type(value)
     if kind is dict:
-        out = {}
-        for k, v in value.items():
+        # dict.copy runs in C; only the values that are containers need a walk of their own
+        # (rebinding existing keys while iterating is safe: the size never changes).
+        out = value.copy()
+        for k, v in out.items():
             if type(k) is not str:
                 raise NotJson(f"a {type(k).__name__} key")
-            out[k] = v if type(v) in _SCALARS else copy_json(v)
+            if type(v) not in _SCALARS:
+                out[k] = copy_json(v)
         return out
     if kind is list:
         return [v if type(v) in _SCALARS else copy_json(v) for v in value]
