@@ -183,3 +183,44 @@ def test_the_queue_peak_is_exact_between_samples() -> None:
     depth, queue, _when = m.queue_peak
     assert (depth, queue) == (3, "cinder-volume.cinder-1@lvmdriver-1")
     assert m.summary()["queue.peak"] == 3
+
+
+def test_spans_latency_and_csv_agree_on_a_mixed_run() -> None:
+    """The collector keeps finished spans as columns: ``spans``, ``latency()`` and
+    ``latency_csv()`` must all say what the span objects say (errors included)."""
+    from cindersim.workload import ExponentialLifetime, OperationMix, UniformSize
+
+    workload = Workload([Stream("demo", PoissonArrivals(0.5), UniformSize(1, 4),
+                                ExponentialLifetime(20.0),
+                                OperationMix({"create": 3, "extend": 1, "snapshot": 1,
+                                              "delete": 1}))], duration=120)
+    ops = workload.generate(random.Random(11))
+
+    async def main(cloud: Cloud) -> MetricsCollector:
+        m = MetricsCollector(cloud, interval=30)
+        m.start()
+        await drive(cloud, ops)  # a 10 GiB backend: some creates find no backend
+        await cloud.settle()
+        m.stop()
+        return m
+
+    m = simulate(main, seed=11, config=THICK_10, trace_mode="metrics").value
+    spans = m.spans
+    assert {s.operation for s in spans} >= {"volume.create", "volume.delete",
+                                            "volume.extend"}
+    assert any(not s.ok for s in spans)
+    assert spans == m.spans and spans is not m.spans
+    by_op: dict[str, list[float]] = {}
+    for s in spans:
+        by_op.setdefault(s.operation, []).append(s.latency)
+    lat = m.latency()
+    assert sorted(lat) == sorted(by_op)
+    for op, xs in by_op.items():
+        assert lat[op]["count"] == len(xs)
+        assert lat[op]["errors"] == sum(1 for s in spans if s.operation == op and not s.ok)
+        assert lat[op]["mean"] == sum(xs) / len(xs)
+        assert lat[op]["p95"] == percentile(xs, 95)
+        assert lat[op]["max"] == max(xs)
+    rows = list(csv.reader(io.StringIO(m.latency_csv())))[1:]
+    assert rows == [[s.operation, s.resource, str(s.start), str(s.end), str(s.latency),
+                     s.final or ""] for s in spans]
