@@ -288,11 +288,12 @@ class Bus:
         """
         label = name or (topic if server is None else f"{topic}@{server}")
 
-        async def dispatch(msg: Message) -> Any:
+        def dispatch(msg: Message) -> Awaitable[Any]:
+            # The method's own coroutine: no dispatcher frame to resume at each wake-up.
             method = methods.get(msg.method)
             if method is None:
                 raise NotImplementedError(f"{label} has no method {msg.method}")
-            return await method(**msg.args)
+            return method(**msg.args)
 
         return self.consume(topic, dispatch, server=server, name=label, start=start)
 

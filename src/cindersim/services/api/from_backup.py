@@ -99,12 +99,12 @@ def wrap_service(svc: VolumeService) -> None:
     """Route creates of volumes made from a backup to :func:`_manager_create`."""
     ordinary = svc.methods["create_volume"]
 
-    async def create_volume(svc: VolumeService, **kwargs: Any) -> None:
+    def create_volume(svc: VolumeService, **kwargs: Any) -> Awaitable[None]:
+        # Returns the chosen flow's coroutine (no wrapper frame to resume).
         backup_id = _pending(svc.cloud).pop(kwargs.get("volume_id", ""), None)
         if backup_id is None:
-            await ordinary(svc, **kwargs)
-            return
-        await _manager_create(svc, kwargs["volume_id"], backup_id)
+            return ordinary(svc, **kwargs)
+        return _manager_create(svc, kwargs["volume_id"], backup_id)
 
     svc.methods["create_volume"] = create_volume
 
