@@ -502,7 +502,9 @@ def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, 
         raise IllegalTransition(f"{kind} {record.id}: {new!r} is not a {machine} value")
     _check(machine, kind, record.id, old, new, op)
     enum_cls = _ENUMS.get(machine)
-    setattr(record, field, enum_cls(new) if enum_cls is not None and new is not None else new)
+    if enum_cls is not None and new is not None and type(new) is not enum_cls:
+        new = enum_cls(new)  # stored as the member (callers mostly pass one already)
+    setattr(record, field, new)
     if now is not None and hasattr(record, "updated_at"):
         record.updated_at = now()
     _emit(trace, actor, kind, record.id, field, old, new, op, reason)
