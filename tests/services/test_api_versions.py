@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cindersim.cloud import Cloud, Response, simulate
-from cindersim.services.api.router import Route
+from cindersim.services.api.router import Route, Router
 from cindersim.services.api.service import ApiService
 from cindersim.services.api.wsgi import ApiRequest, ApiResponse, Version
 
@@ -208,3 +210,86 @@ class TestAuth:
             return out
 
         assert run(main) == [401, 401]
+
+
+def _scan(router: Router, method: str, path: str,
+          version: Version) -> tuple[Route | None, dict[str, str], bool]:
+    """Router.match before its memo: every route in order, regex then version then method."""
+    path_exists = False
+    for r in router.routes:
+        m = r.regex.match(path)
+        if m is None or not r.min_version <= version <= r.max_version:
+            continue
+        path_exists = True
+        if r.method == method:
+            return r, m.groupdict(), True
+    return None, {}, path_exists
+
+
+_SEGMENTS = ["volumes", "types", "detail", "action", "", "abc", "extra_specs", "{x}",
+             "os-volume-transfer", "attachments", "volumes\n", "a.b", "os-quota-sets"]
+
+
+class TestMemos:
+    """The request path memoises pure functions (route candidates per path shape and
+    version, version headers, query strings): answers must be what they were."""
+
+    @given(st.lists(st.tuples(st.sampled_from(["/", "/", ""]), st.sampled_from(_SEGMENTS)),
+                    max_size=5),
+           st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
+           st.integers(0, 71))
+    @settings(max_examples=400)
+    def test_router_match_is_the_plain_scan(self, parts: list[tuple[str, str]], method: str,
+                                            minor: int) -> None:
+        async def main(cloud: Cloud) -> Router:
+            return cloud.api.router
+
+        router = _ROUTER.get("r") or _ROUTER.setdefault("r", run(main))
+        path = "".join(sep + seg for sep, seg in parts)
+        version = Version(3, minor)
+        # Twice: the second answer comes from the memo the first one filled.
+        assert router.match(method, path, version) == _scan(router, method, path, version)
+        assert router.match(method, path, version) == _scan(router, method, path, version)
+
+    def test_a_route_added_after_requests_is_found(self) -> None:
+        async def probe(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
+            return ApiResponse(200, {"volume_id": volume_id})
+
+        async def main(cloud: Cloud) -> list[int]:
+            p = cloud.project_id("demo")
+            token = cloud.token("demo")
+            before = await cloud.request("GET", f"/v3/{p}/volumes/probe/x", token=token)
+            cloud.api.router.add(Route("GET", "/volumes/{volume_id}/x", probe))
+            after = await cloud.request("GET", f"/v3/{p}/volumes/probe/x", token=token)
+            return [before.status, after.status, after.json]
+
+        assert run(main) == [404, 200, {"volume_id": "probe"}]
+
+    def test_a_malformed_header_is_400_every_time(self) -> None:
+        async def main(cloud: Cloud) -> list[tuple[int, str | None]]:
+            out = []
+            for asked in ("3.x", "3.x", "3.5", "3.5", "3.x"):
+                r = await list_volumes(cloud, asked)
+                out.append((r.status, r.headers.get("OpenStack-API-Version")))
+            return out
+
+        assert run(main) == [(400, None), (400, None), (200, "volume 3.5"),
+                             (200, "volume 3.5"), (400, None)]
+
+    def test_each_request_owns_its_query_lists(self) -> None:
+        async def probe(api: ApiService, req: ApiRequest) -> ApiResponse:
+            seen = list(req.query["a"])
+            req.query["a"].append("mutated")
+            return ApiResponse(200, {"a": seen})
+
+        async def main(cloud: Cloud) -> list[Any]:
+            cloud.api.router.add(Route("GET", "/probe", probe))
+            p = cloud.project_id("demo")
+            return [(await cloud.request("GET", f"/v3/{p}/probe?a=1&a=&b=2",
+                                         token=cloud.token("demo"))).json for _ in range(2)]
+
+        assert run(main) == [{"a": ["1", ""]}, {"a": ["1", ""]}]
+
+
+_ROUTER: dict[str, Router] = {}
+"""One cloud's router for the property test (building a cloud per example is slow)."""

@@ -85,8 +85,9 @@ def check_keys(obj: Mapping[str, Any], allowed: Iterable[str], *, strict: bool,
     """
     if not strict:
         return
-    allowed_set = set(allowed)
-    extra = [k for k in obj if k not in allowed_set]
+    # A tuple or set is probed as it is: a body has a few keys, a new set costs more.
+    allowed_keys = allowed if isinstance(allowed, (tuple, set, frozenset)) else set(allowed)
+    extra = [k for k in obj if k not in allowed_keys]
     if extra:
         listed = ", ".join(f"'{k}'" for k in extra)
         verb = "were" if len(extra) > 1 else "was"

@@ -57,6 +57,9 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
         self.collections: set[str] = set()
+        self._slash_counts: set[int] = set()
+        self._shaped: dict[tuple[int, str, Version], list[Route]] = {}
+        """Memo of :meth:`_candidates`: (slashes, first segment, version) -> routes."""
 
     def add_module(self, module: Any) -> None:
         """Register every ``@route`` function of a controller module, in definition order."""
@@ -67,6 +70,8 @@ class Router:
     def add(self, r: Route) -> None:
         self.routes.append(r)
         self.collections.add(r.collection)
+        self._slash_counts.add(r.template.count("/"))
+        self._shaped.clear()
 
     def match(self, method: str, path: str,
               version: Version) -> tuple[Route | None, dict[str, str], bool]:
@@ -77,15 +82,48 @@ class Router:
         (404), as Cinder's versioned method dispatch does.
         """
         path_exists = False
-        for r in self.routes:
+        for r in self._candidates(path, version):
             m = r.regex.match(path)
             if m is None:
-                continue
-            if not r.min_version <= version <= r.max_version:
                 continue
             path_exists = True
             if r.method == method:
                 return r, m.groupdict(), True
         return None, {}, path_exists
 
+    def _candidates(self, path: str, version: Version) -> list[Route]:
+        """The routes that may match *path* at *version*, in registration order.
 
+        A parameter never matches a ``/``, so a route can only match a path with as
+        many slashes, whose first segment is the route's literal first segment.
+        Those lists are memoised per (slashes, first segment, version), a small
+        domain, so a request tries a few regexes instead of every route's.
+        """
+        slashes = path.count("/")
+        if slashes not in self._slash_counts:
+            return []  # no template has this many slashes: no regex can match
+        first = path.split("/", 2)[1] if path.startswith("/") else ""
+        if first not in self.collections or "\n" in path:
+            # Rare (no such collection, or a newline, which "$" lets end a path):
+            # the plain scan, not memoised, since its domain is unbounded.
+            return [r for r in self.routes if r.min_version <= version <= r.max_version]
+        key = (slashes, first, version)
+        found = self._shaped.get(key)
+        if found is None:
+            found = self._shaped[key] = [
+                r for r in self.routes
+                if r.min_version <= version <= r.max_version
+                and r.template.count("/") == slashes
+                and _literal_head(r.template) in (first, None)]
+        return found
+
+
+def _literal_head(template: str) -> str | None:
+    """The first segment a template's regex matches character for character, or None
+    when it may match others (a parameter, regex syntax, no leading slash)."""
+    head = template.split("/", 2)[1] if template.startswith("/") else ""
+    return head if _PLAIN.fullmatch(head) else None
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+")
+"""A first segment with no regex syntax and no parameter: matched character for character."""

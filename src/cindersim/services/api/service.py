@@ -12,6 +12,7 @@ answered 500 and recorded, so the property tests can find it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -35,6 +36,7 @@ from .wsgi import (
 
 if TYPE_CHECKING:
     from ...cloud import Cloud
+    from ...config import CloudConfig
 
 __all__ = ["ApiService", "ParsedBody", "versions_document"]
 
@@ -53,6 +55,7 @@ class ParsedBody:
 Body = bytes | str | ParsedBody | None
 
 ACTOR = "cinder-api"
+_PROJECTLESS_URLS = Version(3, 67)
 
 
 def versions_document(base_url: str = "http://cinder.example:8776") -> dict[str, Any]:
@@ -119,7 +122,7 @@ class ApiService:
             trace.emit("api.request", hdrs.get("x-cindersim-actor", "client"),
                        f"{method} {path_only}", target=ACTOR, method=method, path=path_only,
                        query=query_string or None, body=_body_for_trace(body))
-        latency = cloud.config.api_latency
+        latency = _api_latency(cloud.config)
         if latency > 0:
             await asyncio.sleep(latency)
         try:
@@ -159,7 +162,7 @@ class ApiService:
         project_id: str | None
         if rest and rest[0] in self.router.collections:
             # /v3/<collection>...: no project in the URL (accepted from 3.67).
-            if version < Version(3, 67):
+            if version < _PROJECTLESS_URLS:
                 return self._with_version(fault(404, "The resource could not be found."),
                                           version)
             project_id, sub = None, "/" + "/".join(rest)
@@ -177,7 +180,7 @@ class ApiService:
             # wsgi.Resource._process_stack: the URL's project must be the token's
             # (admins too); only 3.67's project-less URLs skip this.
             return self._with_version(fault(400, "Malformed request url"), version)
-        query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+        query = _parse_query(query_string) if query_string else {}
         req = ApiRequest(method=method, path=sub, query=query,
                          headers=hdrs, body=parsed_body, version=version, context=context,
                          project_id=project_id,
@@ -190,9 +193,8 @@ class ApiService:
 
     @staticmethod
     def _with_version(response: ApiResponse, version: Version) -> ApiResponse:
-        headers = dict(response.headers)
-        headers["OpenStack-API-Version"] = f"volume {version}"
-        headers["Vary"] = "OpenStack-API-Version"
+        headers = {**response.headers, "OpenStack-API-Version": version.header,
+                   "Vary": "OpenStack-API-Version"}
         return ApiResponse(response.status, response.body, headers)
 
     def _authenticate(self, hdrs: Mapping[str, str]) -> Any:
@@ -207,6 +209,14 @@ class ApiService:
             raise HTTPError(401, "The request you have made requires authentication.") from None
 
 
+def _api_latency(config: CloudConfig) -> float:
+    """``config.api_latency`` without ``CloudConfig.__getattr__``'s failed lookup first:
+    [DEFAULT] then [simulator], the same order (asked on every request)."""
+    table = config.default if "api_latency" in config.default else config.simulator
+    latency: float = table["api_latency"]
+    return latency
+
+
 def _keystone_401(base_url: str) -> ApiResponse:
     """keystonemiddleware's rejection (not a Cinder fault): its own ``error`` body and
     a ``WWW-Authenticate`` header naming the identity service."""
@@ -215,6 +225,16 @@ def _keystone_401(base_url: str) -> ApiResponse:
         "code": 401, "title": "Unauthorized",
         "message": "The request you have made requires authentication."}},
         {"WWW-Authenticate": f"Keystone uri=\"{host}/identity\""})
+
+
+def _parse_query(query_string: str) -> dict[str, list[str]]:
+    """``parse_qs`` (blank values kept), with fresh lists the controller may own."""
+    return {k: list(v) for k, v in _parsed_query(query_string).items()}
+
+
+@functools.lru_cache(maxsize=256)  # clients repeat their query strings (?cascade=True)
+def _parsed_query(query_string: str) -> dict[str, list[str]]:
+    return parse_qs(query_string, keep_blank_values=True)
 
 
 def _parse_body(body: Body) -> Any:

@@ -42,9 +42,11 @@ def _attachments(api: ApiService, req: ApiRequest, vol: Volume) -> list[dict[str
 def volume_detail(api: ApiService, req: ApiRequest, vol: Volume) -> dict[str, Any]:
     db = api.cloud.db
     vtype = db.volume_types.get(vol.volume_type_id or "")
+    is_admin = admin(req)
+    status = str(vol.status)
     d: dict[str, Any] = {
         "id": vol.id,
-        "status": _VIEW_STATUS.get(str(vol.status), str(vol.status)),
+        "status": _VIEW_STATUS.get(status, status),
         "size": vol.size,
         "availability_zone": vol.availability_zone,
         "created_at": vol.created_at,
@@ -65,20 +67,22 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume) -> dict[str, An
         "attachments": _attachments(api, req, vol),
         "os-vol-tenant-attr:tenant_id": vol.project_id,
     }
-    if admin(req):
+    if is_admin:
         d["os-vol-host-attr:host"] = vol.host
         d["os-vol-mig-status-attr:migstat"] = vol.migration_status
         d["os-vol-mig-status-attr:name_id"] = None
-    if req.at_least("3.13"):
+    # Plain tuple comparisons (a Version is a tuple): this view is built on every create.
+    version = req.version
+    if version >= (3, 13):
         d["group_id"] = vol.group_id
-    if req.at_least("3.21") and admin(req):
+    if version >= (3, 21) and is_admin:
         d["provider_id"] = None
-    if req.at_least("3.48"):
+    if version >= (3, 48):
         d["shared_targets"] = vol.shared_targets
         d["service_uuid"] = vol.service_uuid
-    if req.at_least("3.63"):
+    if version >= (3, 63):
         d["volume_type_id"] = vol.volume_type_id
-    if req.at_least("3.65"):
+    if version >= (3, 65):
         d["consumes_quota"] = vol.use_quota
     return d
 

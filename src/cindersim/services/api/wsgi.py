@@ -56,10 +56,20 @@ class Version(NamedTuple):
     def at_least(self, text: str) -> bool:
         return self >= _parse_cached(text)
 
+    @property
+    def header(self) -> str:
+        """The ``OpenStack-API-Version`` value that names this version: ``volume 3.N``."""
+        return _header_of(self)
+
 
 @functools.lru_cache(maxsize=128)
 def _parse_cached(text: str) -> Version:
     return Version.parse(text)
+
+
+@functools.lru_cache(maxsize=128)  # echoed on every response; few versions are ever used
+def _header_of(version: Version) -> str:
+    return f"volume {version}"
 
 
 MIN_VERSION = Version(3, 0)
@@ -128,7 +138,8 @@ class ApiRequest:
                              "'on', 't', 'true', 'y', 'yes'")
 
     def at_least(self, version: str) -> bool:
-        return self.version.at_least(version)
+        # Version.at_least inlined: views ask this several times per request.
+        return self.version >= _parse_cached(version)
 
 
 def fault(status: int, message: str, headers: Mapping[str, str] | None = None) -> ApiResponse:
@@ -159,6 +170,17 @@ def parse_version_header(headers: Mapping[str, str]) -> Version:
     raw = headers.get("openstack-api-version")
     if raw is None:
         return MIN_VERSION
+    if type(raw) is str:
+        return _version_of_header(raw)
+    return _parse_header_text(raw)
+
+
+@functools.lru_cache(maxsize=256)  # a pure function of the text (errors are raised, not cached)
+def _version_of_header(raw: str) -> Version:
+    return _parse_header_text(raw)
+
+
+def _parse_header_text(raw: str) -> Version:
     text = raw.strip()
     parts = text.split()
     if len(parts) == 2 and parts[0].lower() == "volume":
