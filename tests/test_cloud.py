@@ -10,6 +10,9 @@ import pytest
 
 from cindersim.backends.faults import FaultRule
 from cindersim.cloud import Cloud, Response, simulate
+from cindersim.services.api.router import Route
+from cindersim.services.api.service import ApiService
+from cindersim.services.api.wsgi import ApiRequest, ApiResponse
 
 
 class TestSimulate:
@@ -135,6 +138,31 @@ class TestIdentityAndRequests:
             return r.headers["OpenStack-API-Version"]
 
         assert simulate(main).value == "volume 3.50"
+
+    def test_cinder_api_sees_the_headers_handle_would_lower_case(self) -> None:
+        # Cloud.request lower-cases header names itself (cinder-api's handle() would):
+        # same names, same order, the later of two spellings winning, the token overridable.
+        async def echo(api: ApiService, req: ApiRequest) -> ApiResponse:
+            return ApiResponse(200, [[k, v] for k, v in req.headers.items()])
+
+        async def main(cloud: Cloud) -> tuple[Any, Any]:
+            cloud.api.router.add(Route("GET", "/echo", echo))
+            p = cloud.project_id("demo")
+            extra = {"X-Custom": "1", "content-type": "text/plain", "X-CUSTOM": "2",
+                     "X-Auth-Token": cloud.token("demo")}
+            via_request = await cloud.request("GET", f"/v3/{p}/echo", token="not-a-token",
+                                              headers=extra)
+            sent = {"Content-Type": "application/json", "Accept": "application/json",
+                    "X-Auth-Token": "not-a-token", **extra}
+            via_handle = await cloud.api.handle("GET", f"/v3/{p}/echo", sent)
+            return via_request.json, via_handle.body
+
+        via_request, via_handle = simulate(main).value
+        assert via_request == via_handle
+        assert [k for k, _ in via_request] == ["content-type", "accept", "x-auth-token",
+                                               "x-custom"]
+        assert dict(via_request)["x-custom"] == "2"
+        assert dict(via_request)["content-type"] == "text/plain"
 
     def test_empty_body_is_none(self) -> None:
         async def main(cloud: Cloud) -> Any:

@@ -194,16 +194,24 @@ class Cloud:
 
         ``json`` is encoded to a body; ``token`` becomes ``X-Auth-Token``.
         """
-        hdrs = {"Content-Type": "application/json", "Accept": "application/json"}
-        if token is not None:
-            hdrs["X-Auth-Token"] = token
-        hdrs.update(headers or {})
-        if path.startswith("/compute/") or path.startswith("/image/"):
+        if path.startswith(("/compute/", "/image/")):
+            hdrs = {"Content-Type": "application/json", "Accept": "application/json"}
+            if token is not None:
+                hdrs["X-Auth-Token"] = token
+            hdrs.update(headers or {})
             body = None if json is None else _json.dumps(json)
             handle = self.nova.api.handle if path.startswith("/compute/") else self.glance.handle
             r = await handle(method, path, hdrs, body)
         else:
-            r = await self.api.handle(method, path, hdrs, _api_body(json))
+            # The headers cinder-api would read, lower-cased here once: the same dict
+            # its handle() would make of the ones above (a later duplicate wins).
+            lowered = {"content-type": "application/json", "accept": "application/json"}
+            if token is not None:
+                lowered["x-auth-token"] = token
+            if headers:
+                for name, value in headers.items():
+                    lowered[name.lower()] = value
+            r = await self.api.handle_lowered(method, path, lowered, _api_body(json))
         return Response(r.status, _roundtrip(r.body), dict(r.headers))
 
     # --- what-ifs --------------------------------------------------------------------------------

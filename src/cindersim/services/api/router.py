@@ -51,14 +51,20 @@ def route(method: str, template: str, min_version: str = "3.0") -> Callable[[Con
     return mark
 
 
+_Shape = tuple[dict[str, list[Route]], list[Route]]
+"""Routes by method, and every route, that may match paths of one shape."""
+
+
 class Router:
     """Matches (method, path) to a route; knows which first segments are collections."""
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
         self.collections: set[str] = set()
+        self._heads: set[str] = set()
+        """The literal first segments of the templates (see :func:`_literal_head`)."""
         self._slash_counts: set[int] = set()
-        self._shaped: dict[tuple[int, str, Version], list[Route]] = {}
+        self._shaped: dict[tuple[int, str, Version], _Shape] = {}
         """Memo of :meth:`_candidates`: (slashes, first segment, version) -> routes."""
 
     def add_module(self, module: Any) -> None:
@@ -70,6 +76,9 @@ class Router:
     def add(self, r: Route) -> None:
         self.routes.append(r)
         self.collections.add(r.collection)
+        head = _literal_head(r.template)
+        if head is not None:
+            self._heads.add(head)
         self._slash_counts.add(r.template.count("/"))
         self._shaped.clear()
 
@@ -81,41 +90,44 @@ class Router:
         whose minimum microversion is above the request's is treated as absent
         (404), as Cinder's versioned method dispatch does.
         """
-        path_exists = False
-        for r in self._candidates(path, version):
+        slashes = path.count("/")
+        first = path.split("/", 2)[1] if slashes else ""
+        # Only the routes that may match (see _shape), memoised per (slashes, first
+        # segment, version): a request tries one or two regexes instead of every route's.
+        shape = self._shaped.get((slashes, first, version))
+        if shape is None:
+            shape = self._shape(slashes, first, version)
+        by_method, every = shape
+        for r in by_method.get(method, ()):
             m = r.regex.match(path)
-            if m is None:
-                continue
-            path_exists = True
-            if r.method == method:
+            if m is not None:
                 return r, m.groupdict(), True
-        return None, {}, path_exists
+        return None, {}, any(r.regex.match(path) for r in every)
 
-    def _candidates(self, path: str, version: Version) -> list[Route]:
-        """The routes that may match *path* at *version*, in registration order.
+    def _shape(self, slashes: int, first: str, version: Version) -> _Shape:
+        """The routes at *version* that may match a path with *slashes* slashes and
+        first segment *first*: by method, and all of them, in registration order (the
+        first route matching path, version and method wins, as in a plain scan).
 
         A parameter never matches a ``/``, so a route can only match a path with as
-        many slashes, whose first segment is the route's literal first segment.
-        Those lists are memoised per (slashes, first segment, version), a small
-        domain, so a request tries a few regexes instead of every route's.
+        many slashes, whose first segment is the route's literal first segment (a
+        "volumes\n" path is no "volumes" one: "$" matching before a final newline,
+        it gets every route).  Only shapes some route has are memoised, so the memo
+        stays small whatever clients send.
         """
-        slashes = path.count("/")
+        live = [r for r in self.routes if r.min_version <= version <= r.max_version]
         if slashes not in self._slash_counts:
-            return []  # no template has this many slashes: no regex can match
-        first = path.split("/", 2)[1] if path.startswith("/") else ""
-        if first not in self.collections or "\n" in path:
-            # Rare (no such collection, or a newline, which "$" lets end a path):
-            # the plain scan, not memoised, since its domain is unbounded.
-            return [r for r in self.routes if r.min_version <= version <= r.max_version]
-        key = (slashes, first, version)
-        found = self._shaped.get(key)
-        if found is None:
-            found = self._shaped[key] = [
-                r for r in self.routes
-                if r.min_version <= version <= r.max_version
-                and r.template.count("/") == slashes
-                and _literal_head(r.template) in (first, None)]
-        return found
+            live = []  # no template has this many slashes: no regex can match
+        elif first in self._heads:
+            live = [r for r in live if r.template.count("/") == slashes
+                    and _literal_head(r.template) in (first, None)]
+        by_method: dict[str, list[Route]] = {}
+        for r in live:
+            by_method.setdefault(r.method, []).append(r)
+        shape = (by_method, live)
+        if slashes in self._slash_counts and first in self._heads:
+            self._shaped[(slashes, first, version)] = shape
+        return shape
 
 
 def _literal_head(template: str) -> str | None:

@@ -109,9 +109,16 @@ class ApiService:
     async def handle(self, method: str, path: str, headers: Mapping[str, str] | None = None,
                      body: Body = None) -> ApiResponse:
         """Answer one REST request the way cinder-api would."""
+        # Header names are case-insensitive: cinder-api reads them lower-cased.
+        hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+        return await self.handle_lowered(method, path, hdrs, body)
+
+    async def handle_lowered(self, method: str, path: str, hdrs: dict[str, str],
+                             body: Body = None) -> ApiResponse:
+        """:meth:`handle` for a caller that already lower-cased the header names (and
+        gives the dict away): :meth:`cindersim.Cloud.request`, on every request."""
         cloud = self.cloud
         trace = cloud.trace
-        hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         method = method.upper()
         self.requests += 1
         path_only, _, query_string = path.partition("?")
@@ -193,7 +200,7 @@ class ApiService:
 
     @staticmethod
     def _with_version(response: ApiResponse, version: Version) -> ApiResponse:
-        headers = {**response.headers, "OpenStack-API-Version": version.header,
+        headers = {**response.headers, "OpenStack-API-Version": _echo(version),
                    "Vary": "OpenStack-API-Version"}
         return ApiResponse(response.status, response.body, headers)
 
@@ -207,6 +214,12 @@ class ApiService:
             return self.cloud.identity.validate(token)
         except Unauthorized:
             raise HTTPError(401, "The request you have made requires authentication.") from None
+
+
+@functools.lru_cache(maxsize=128)  # on every response, and few versions are ever used
+def _echo(version: Version) -> str:
+    """The ``OpenStack-API-Version`` value naming *version*: ``volume 3.N``."""
+    return f"volume {version}"
 
 
 def _api_latency(config: CloudConfig) -> float:

@@ -56,20 +56,10 @@ class Version(NamedTuple):
     def at_least(self, text: str) -> bool:
         return self >= _parse_cached(text)
 
-    @property
-    def header(self) -> str:
-        """The ``OpenStack-API-Version`` value that names this version: ``volume 3.N``."""
-        return _header_of(self)
-
 
 @functools.lru_cache(maxsize=128)
 def _parse_cached(text: str) -> Version:
     return Version.parse(text)
-
-
-@functools.lru_cache(maxsize=128)  # echoed on every response; few versions are ever used
-def _header_of(version: Version) -> str:
-    return f"volume {version}"
 
 
 MIN_VERSION = Version(3, 0)
