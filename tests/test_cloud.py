@@ -164,6 +164,22 @@ class TestIdentityAndRequests:
         assert dict(via_request)["x-custom"] == "2"
         assert dict(via_request)["content-type"] == "text/plain"
 
+    def test_the_traced_request_body_is_not_the_one_the_controller_owns(self) -> None:
+        async def grab(api: ApiService, req: ApiRequest) -> ApiResponse:
+            req.body["probe"]["n"].append(4)
+            req.body["added"] = True
+            return ApiResponse(200, None)
+
+        async def main(cloud: Cloud) -> Any:
+            cloud.api.router.add(Route("POST", "/grab", grab))
+            p = cloud.project_id("demo")
+            await cloud.request("POST", f"/v3/{p}/grab", json={"probe": {"n": [1, 2, 3]}},
+                                token=cloud.token("demo"))
+            return [e.detail["body"] for e in cloud.trace.events if e.kind == "api.request"
+                    and e.detail["path"].endswith("/grab")]
+
+        assert simulate(main).value == [{"probe": {"n": [1, 2, 3]}}]
+
     def test_empty_body_is_none(self) -> None:
         async def main(cloud: Cloud) -> Any:
             p = cloud.project_id("demo")

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 
 from ...errors import CinderException, Unauthorized
 from ...identity import noauth_context
+from ...jsonvalues import NotJson, copy_json
 from .router import Router
 from .wsgi import (
     MAX_VERSION,
@@ -263,7 +264,10 @@ def _parse_body(body: Body) -> Any:
 
 def _body_for_trace(body: Body) -> Any:
     if isinstance(body, ParsedBody):  # its own copy: the controller owns the value
-        return json.loads(json.dumps(body.value))
+        try:
+            return copy_json(body.value)  # the JSON round trip's value, without the text
+        except NotJson:
+            return json.loads(json.dumps(body.value))
     if body is None or body in {b"", ""}:
         return None
     try:
