@@ -123,6 +123,16 @@ def test_unknown_resource() -> None:
         q.reserve("p", {"volumes_nosuchtype": 1})
     with pytest.raises(QuotaResourceUnknown):
         q.reserve("p", {"per_volume_gigabytes": 1})  # a limit check, never reserved
+    lvm = VolumeType("t", "lvm")
+    q.db.add(lvm)
+    q.rollback(q.reserve("p", q.volume_deltas(1, "lvm")))
+    with pytest.raises(QuotaResourceUnknown) as info:
+        q.reserve("p", {"volumes_zz": 1, "volumes": 1, "gigabytes_aa": 1, "volumes_lvm": 1})
+    assert "['gigabytes_aa', 'volumes_zz']" in str(info.value)
+    lvm.name = "renamed"  # per-type resources follow the type's current name
+    with pytest.raises(QuotaResourceUnknown):
+        q.reserve("p", q.volume_deltas(1, "lvm"))
+    q.rollback(q.reserve("p", q.volume_deltas(1, "renamed")))
 
 
 def test_per_type_resources() -> None:

@@ -227,16 +227,14 @@ class QuotaEngine:
         when any resource would exceed its limit.  *expire* is a lifetime in seconds
         (default ``reservation_expire``).
         """
-        # issuperset walks the keys without building a list (typeless deltas: the common case).
-        unknown = [] if _RESERVABLE.issuperset(deltas) else [
-            r for r in deltas if r not in _RESERVABLE]
-        if unknown:  # per-type resources exist while their type does
-            names = tuple(vt.name for vt in self.db.volume_types.values())
+        # issuperset walks the keys without building a list; lists only for the 404.
+        if not _RESERVABLE.issuperset(deltas):  # per-type resources exist while their type does
+            names = tuple([vt.name for vt in self.db.volume_types.values()])
             if self._known[0] != names:
                 self._known = (names, frozenset(self.resources()) - {"per_volume_gigabytes"})
-            unknown = [r for r in unknown if r not in self._known[1]]
-        if unknown:
-            raise QuotaResourceUnknown(unknown=sorted(unknown))
+            valid = self._known[1]  # a superset of _RESERVABLE
+            if not valid.issuperset(deltas):
+                raise QuotaResourceUnknown(unknown=sorted(r for r in deltas if r not in valid))
         # One pass reads each limit and usage row once; the dicts OverQuota carries are
         # only built when something is over (a 413 is rare next to a granted reserve).
         db = self.db
