@@ -14,7 +14,16 @@ import pytest
 from cindersim.backends.faults import FaultRule
 from cindersim.cloud import Cloud, simulate
 from cindersim.metrics import MetricsCollector, percentile
-from cindersim.workload import FixedSize, PoissonArrivals, Stream, Workload, drive
+from cindersim.workload import (
+    ExponentialLifetime,
+    FixedSize,
+    OperationMix,
+    PoissonArrivals,
+    Stream,
+    UniformSize,
+    Workload,
+    drive,
+)
 
 THICK_10 = {"lvmdriver-1": {"vg_size_gb": 10, "lvm_type": "default"}}
 
@@ -188,8 +197,6 @@ def test_the_queue_peak_is_exact_between_samples() -> None:
 def test_spans_latency_and_csv_agree_on_a_mixed_run() -> None:
     """The collector keeps finished spans as columns: ``spans``, ``latency()`` and
     ``latency_csv()`` must all say what the span objects say (errors included)."""
-    from cindersim.workload import ExponentialLifetime, OperationMix, UniformSize
-
     workload = Workload([Stream("demo", PoissonArrivals(0.5), UniformSize(1, 4),
                                 ExponentialLifetime(20.0),
                                 OperationMix({"create": 3, "extend": 1, "snapshot": 1,
@@ -209,7 +216,8 @@ def test_spans_latency_and_csv_agree_on_a_mixed_run() -> None:
     assert {s.operation for s in spans} >= {"volume.create", "volume.delete",
                                             "volume.extend"}
     assert any(not s.ok for s in spans)
-    assert spans == m.spans and spans is not m.spans
+    assert spans == m.spans
+    assert spans is not m.spans
     by_op: dict[str, list[float]] = {}
     for s in spans:
         by_op.setdefault(s.operation, []).append(s.latency)
