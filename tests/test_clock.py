@@ -181,6 +181,20 @@ class TestVirtualTime:
         assert run(main) == (True, 21.0)
 
 
+    def test_a_cancelled_clock_sleep_does_not_move_the_clock(self) -> None:
+        """As with asyncio.sleep (which cancels its timer): a deadlock after the
+        sleeper was cancelled is found at the time it happens, not at the stale wake-up."""
+        async def main(nap) -> None:
+            task = asyncio.ensure_future(nap(10))
+            await asyncio.sleep(1)
+            task.cancel()
+            await asyncio.Event().wait()
+
+        for nap in (asyncio.sleep, clock_sleep):
+            with pytest.raises(Deadlock, match=r"at virtual time 1\.000000s"):
+                run(main, nap)
+
+
 class TestDeadlockAndIO:
     def test_waiting_on_nothing_is_a_deadlock(self) -> None:
         async def main() -> None:

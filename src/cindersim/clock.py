@@ -196,9 +196,15 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def _jump(self) -> None:
         """Nothing is ready: move the clock to the next live timer."""
         timers = self._timers
-        while timers and timers[0][2]._cancelled:
+        while timers:
+            head = timers[0][2]
+            if head._cancelled:
+                self._timer_cancelled_count -= 1
+            elif not (head._callback is _wake and head._args[0].done()):
+                break
+            # A cancelled timer, or the wake-up of a sleep() whose sleeper was
+            # cancelled (asyncio.sleep cancels its timer then): neither moves the clock.
             heapq.heappop(timers)[2]._scheduled = False
-            self._timer_cancelled_count -= 1
         # In virtual mode the only registered fd is the loop's self-pipe (signals,
         # call_soon_threadsafe); what it wakes is already in the ready list, so a
         # look every _POLL_EVERY jumps keeps it drained, and a deadlock check always
