@@ -11,7 +11,6 @@ answered 500 and recorded, so the property tests can find it.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import re
@@ -19,6 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from ...clock import sleep
 from ...errors import CinderException, Unauthorized
 from ...identity import noauth_context
 from ...jsonvalues import NotJson, copy_json
@@ -132,7 +132,7 @@ class ApiService:
                        query=query_string or None, body=_body_for_trace(body))
         latency = _api_latency(cloud.config)
         if latency > 0:
-            await asyncio.sleep(latency)
+            await sleep(latency)  # clock.sleep: asyncio.sleep, one frame shallower
         try:
             response = await self._dispatch(method, path_only, query_string, hdrs, body)
         except (CinderException, HTTPError) as exc:
