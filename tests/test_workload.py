@@ -7,9 +7,12 @@ import math
 import random
 import statistics
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cindersim import states
 from cindersim.cloud import Cloud, simulate
@@ -28,6 +31,7 @@ from cindersim.workload import (
     Stream,
     UniformSize,
     Workload,
+    _Alive,
     drive,
 )
 
@@ -109,6 +113,49 @@ def test_bursts_count_and_spread() -> None:
     for i, t in enumerate(times):
         start = 1 + 10 * (i // 4)
         assert start <= t <= start + 2
+
+
+def _old_burst_times(b: Bursts, rng: random.Random, duration: float) -> Iterator[float]:
+    """Bursts.times before overlapping bursts were merged (each burst sorted alone)."""
+    t0 = b.start
+    while t0 < duration:
+        offsets = sorted(rng.uniform(0.0, b.spread) if b.spread else 0.0
+                         for _ in range(b.size))
+        for off in offsets:
+            if t0 + off < duration:
+                yield t0 + off
+        t0 += b.every
+
+
+@pytest.mark.parametrize("burst", [Bursts(every=10, size=4, spread=2, start=1),
+                                   Bursts(every=60, size=3, spread=5),
+                                   Bursts(every=5, size=7, spread=4.9, start=3),
+                                   Bursts(every=100, size=2)])
+def test_bursts_apart_draw_and_arrive_as_before(burst: Bursts) -> None:
+    """Bursts that do not overlap keep their times and the rng draws between them
+    (a consumer drawing from the same rng after each arrival sees the same values)."""
+    def consume(times: Iterator[float], rng: random.Random) -> list[tuple[float, float]]:
+        return [(t, rng.random()) for t in times]
+
+    for seed in (0, 3, 99):
+        a, b = random.Random(seed), random.Random(seed)
+        assert consume(burst.times(a, 500), a) == consume(_old_burst_times(burst, b, 500), b)
+
+
+def test_overlapping_bursts_arrive_in_time_order_and_their_operations_generate() -> None:
+    """A burst spread wider than the gap to the next used to yield times out of
+    order, and an operation could then precede the create it targets (KeyError)."""
+    burst = Bursts(every=10, size=4, spread=25)
+    times = list(burst.times(random.Random(4), 400))
+    assert times == sorted(times)
+    assert 150 < len(times) <= 160  # the last bursts reach past the 400 s end
+    assert all(0 <= t < 400 for t in times)
+    w = Workload([Stream("demo", burst, UniformSize(1, 5), ExponentialLifetime(40), MIX)],
+                 duration=400)
+    for seed in range(5):
+        ops = w.generate(random.Random(seed))
+        assert [o.time for o in ops] == sorted(o.time for o in ops)
+        assert all(o.target is None or o.target < o.seq for o in ops)
 
 
 def test_daily_curve_thinning_follows_the_rates() -> None:
@@ -329,3 +376,23 @@ def test_drive_replays_in_time_order_whatever_the_input_order() -> None:
     assert [seq for seq, _, _ in in_order] == list(range(len(ops)))
     assert replay(list(reversed(ops))) == in_order
     assert replay([*ops[1:], ops[0]]) == in_order
+
+
+@given(st.lists(st.tuples(st.sampled_from(["add", "discard", "nth"]),
+                          st.integers(0, 300)), max_size=400))
+def test_the_live_id_index_answers_what_sorting_the_live_ids_would(
+        steps: list[tuple[str, int]]) -> None:
+    alive = _Alive()
+    model: set[int] = set()
+    for what, n in steps:
+        if what == "add":
+            alive.add(n)
+            model.add(n)
+        elif what == "discard":
+            alive.discard(n)
+            model.discard(n)
+        elif model:
+            ordered = sorted(model)
+            assert alive.nth(n % len(ordered)) == ordered[n % len(ordered)]
+        assert len(alive) == len(model)
+        assert all((i in alive) == (i in model) for i in (0, n, 299, 5000))

@@ -88,14 +88,22 @@ class Bursts:
     start: float = attrs.field(default=0.0, validator=_non_negative)
 
     def times(self, rng: random.Random, duration: float) -> Iterator[float]:
+        # Bursts spread wider than they are apart overlap: arrivals wait in a heap
+        # until the next burst starts, so they come out in time order (what the
+        # operations drawn from them, and their targets, rely on).  Each burst's
+        # offsets are drawn when the first of its arrivals is due, as before.
+        due: list[float] = []
         t0 = self.start
         while t0 < duration:
-            offsets = sorted(rng.uniform(0.0, self.spread) if self.spread else 0.0
-                             for _ in range(self.size))
-            for off in offsets:
-                if t0 + off < duration:
-                    yield t0 + off
+            while due and due[0] < t0:
+                yield heapq.heappop(due)
+            for _ in range(self.size):
+                t = t0 + (rng.uniform(0.0, self.spread) if self.spread else 0.0)
+                if t < duration:
+                    heapq.heappush(due, t)
             t0 += self.every
+        while due:
+            yield heapq.heappop(due)
 
 
 @attrs.frozen
@@ -345,7 +353,7 @@ class Workload:
 
     def _stream_ops(self, si: int, stream: Stream, rng: random.Random) -> Iterator[_Raw]:
         # Alive volumes: local id -> death time; pending lifetime deletes: a heap.
-        alive: dict[int, float] = {}
+        alive = _Alive()
         local = 0
         # (time, local delete id, target): a heap pops them in the order the sorted
         # list it replaces did (entries are unique), in O(log n) instead of O(n).
@@ -355,7 +363,7 @@ class Workload:
             while pending and pending[0][0] <= until:
                 t, lid, target = heapq.heappop(pending)
                 if target in alive:
-                    del alive[target]
+                    alive.discard(target)
                     yield t, si, lid, "delete", None, None, target
 
         for t in stream.arrivals.times(rng, self.duration):
@@ -367,7 +375,7 @@ class Workload:
                 life = None if stream.lifetimes is None else stream.lifetimes.draw(rng)
                 cid = local
                 local += 1
-                alive[cid] = math.inf
+                alive.add(cid)
                 yield t, si, cid, "create", size, life, None
                 if life is not None and t + life < self.duration:
                     heapq.heappush(pending, (t + life, local, cid))
@@ -375,14 +383,82 @@ class Workload:
                 continue
             if not alive:
                 continue
-            candidates = sorted(alive)
-            target = candidates[rng.randrange(len(candidates))]
+            target = alive.nth(rng.randrange(len(alive)))
             extend = stream.extend_by.draw(rng) if kind == "extend" else None
             if kind == "delete":
-                del alive[target]
+                alive.discard(target)
             yield t, si, local, kind, extend, None, target
             local += 1
         yield from flush(math.inf)
+
+
+class _Alive:
+    """A stream's live volumes by local id, with the n-th smallest in O(log n).
+
+    An operation picks its volume as the n-th of the live ids in increasing order
+    (n drawn from the stream's rng); sorting every live id for each pick made a
+    mixed workload of 100,000 operations quadratic.  A Fenwick tree over the ids
+    counts the live ones below any id and finds the n-th by binary lifting.
+    """
+
+    __slots__ = ("_live", "_size", "_tree")
+
+    def __init__(self) -> None:
+        self._tree = [0] * 65  # 1-based; capacity 64, doubled as ids grow
+        self._live = bytearray(64)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __contains__(self, lid: int) -> bool:
+        return lid < len(self._live) and self._live[lid] == 1
+
+    def add(self, lid: int) -> None:
+        while lid >= len(self._live):
+            self._grow()
+        if self._live[lid]:
+            return
+        self._live[lid] = 1
+        self._size += 1
+        self._bump(lid, 1)
+
+    def discard(self, lid: int) -> None:
+        if lid in self:
+            self._live[lid] = 0
+            self._size -= 1
+            self._bump(lid, -1)
+
+    def nth(self, n: int) -> int:
+        """The id with exactly *n* live ids below it (0 <= n < len(self))."""
+        tree = self._tree
+        pos = 0
+        rest = n + 1
+        step = 1 << (len(self._live).bit_length() - 1)
+        while step:
+            nxt = pos + step
+            if nxt < len(tree) and tree[nxt] < rest:
+                pos = nxt
+                rest -= tree[nxt]
+            step >>= 1
+        return pos  # the 1-based position after pos is id pos
+
+    def _bump(self, lid: int, by: int) -> None:
+        tree = self._tree
+        i = lid + 1
+        while i < len(tree):
+            tree[i] += by
+            i += i & -i
+
+    def _grow(self) -> None:
+        live = self._live + bytearray(len(self._live))
+        tree = [0] * (len(live) + 1)
+        for i in range(1, len(tree)):  # O(n) Fenwick build
+            tree[i] += live[i - 1]
+            parent = i + (i & -i)
+            if parent < len(tree):
+                tree[parent] += tree[i]
+        self._live, self._tree = live, tree
 
 
 # --- replay -----------------------------------------------------------------------------------
