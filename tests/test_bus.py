@@ -340,6 +340,39 @@ class TestHandlersWithoutTasks:
         assert "await futures" in errors[0].detail["message"]
         sim.close()
 
+    def test_a_handler_may_return_a_future_or_refuse_at_once(self) -> None:
+        """A handler is any callable returning an awaitable: a future it resolves
+        later works like a coroutine; one that raises before returning anything
+        (an RPC server without the method) fails the call at the caller."""
+        sim, bus = make()
+
+        def later(msg: Message) -> asyncio.Future[Any]:
+            fut = sim.loop.create_future()
+            sim.loop.call_later(2, fut.set_result, {"late": msg.args["n"]})
+            return fut
+
+        def refuses(msg: Message) -> Any:
+            raise NotImplementedError(f"no method {msg.method}")
+
+        bus.consume("cinder-volume", later, server=VOL.server)
+        bus.consume("cinder-scheduler", refuses)
+
+        async def main() -> tuple[Any, float, str]:
+            got = await bus.call("cinder-api", VOL, "x", n=7)
+            at = sim.now()
+            bus.cast("cinder-api", SCHED, "y")
+            await bus.quiescent()
+            try:
+                await bus.call("cinder-api", SCHED, "z")
+            except NotImplementedError as exc:
+                return got, at, str(exc)
+            return got, at, "answered"
+
+        assert sim.run(main) == ({"late": 7}, 2.002, "no method z")
+        assert bus.stats.handler_errors == 1  # the cast: counted, traced, not raised
+        assert bus.in_flight == 0
+        sim.close()
+
     def test_close_ends_waiting_handlers_in_delivery_order(self) -> None:
         sim, bus = make()
         ended: list[int] = []

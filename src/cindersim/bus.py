@@ -27,6 +27,7 @@ import asyncio
 import functools
 import heapq
 import random
+import types
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Literal
@@ -219,6 +220,21 @@ class _Queue:
         return c
 
 
+@attrs.define(slots=True)
+class _Job:
+    """One delivered message being handled: what to answer when its coroutine ends."""
+
+    key: int
+    consumer: Consumer
+    msg: Message
+    coro: Coroutine[Any, Any, Any] | None = None
+
+
+async def _awaiting(awaitable: Awaitable[Any]) -> Any:
+    """A handler that returned an awaitable other than a coroutine (a future)."""
+    return await awaitable
+
+
 class Bus:
     """The message bus of one simulation.
 
@@ -255,7 +271,7 @@ class Bus:
         self._deadlines: list[tuple[float, int, Message]] = []
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._deadline_when = 0.0
-        self._tasks: dict[int, Coroutine[Any, Any, None]] = {}
+        self._tasks: dict[int, Coroutine[Any, Any, Any]] = {}
         """Handlers started and not finished, by delivery order."""
         self._closing = False
         self._held: list[Message] = []
@@ -516,35 +532,77 @@ class Bus:
             self._emit("bus.deliver", consumer.name,
                        f"{consumer.name} receives {msg.method} from {msg.sender}", msg)
         self._seq += 1
-        key = self._seq
-        coro = self._run_handler(consumer, msg, key)
-        self._tasks[key] = coro
-        self._step(coro)
+        job = _Job(self._seq, consumer, msg)
+        try:
+            awaitable = consumer.handler(msg)
+        except Exception as exc:  # the dispatcher refused it (an unknown method)
+            self._handled(job, None, exc)
+            self._check_idle()
+            return
+        job.coro = (awaitable if type(awaitable) is types.CoroutineType
+                    else _awaiting(awaitable))
+        self._tasks[job.key] = job.coro
+        self._step(job)
 
     # A delivered message's handler starts at once, in the delivery, and is driven
     # from then on by the futures it awaits -- what an asyncio Task would do, without
     # a Task per message and the loop iteration before its first step (most
-    # handlers of a big run finish in that first step).  Handlers are plain
-    # coroutines awaiting futures and sleeps; asyncio.current_task() is None in them.
-    def _step(self, coro: Coroutine[Any, Any, None], _done: Any = None) -> None:
+    # handlers of a big run finish in that first step).  The bus steps the
+    # handler's own coroutine (no wrapper frame to resume at each wake-up) and
+    # answers the caller when it ends.  Handlers are plain coroutines awaiting
+    # futures and sleeps; asyncio.current_task() is None in them.
+    def _step(self, job: _Job, _done: Any = None) -> None:
+        self._resume(job, None)
+
+    def _resume(self, job: _Job, exc: BaseException | None) -> None:
+        coro = job.coro
+        assert coro is not None
         try:
-            yielded = coro.send(None)
-        except StopIteration:
+            yielded = coro.send(None) if exc is None else coro.throw(exc)
+        except StopIteration as stop:
+            self._ended(job, stop.value, None)
             return
+        except Exception as error:  # the remote side of an RPC: errors travel back
+            self._ended(job, None, error)
+            return
+        except BaseException:
+            self._forget(job)
+            self._check_idle()
+            raise
         if yielded is None:  # a bare yield (asyncio.sleep(0)): go on next iteration
-            self._loop.call_soon(self._step, coro)
+            self._loop.call_soon(self._step, job)
         elif getattr(yielded, "_asyncio_future_blocking", False):
             yielded._asyncio_future_blocking = False
-            yielded.add_done_callback(functools.partial(self._step, coro))
+            yielded.add_done_callback(functools.partial(self._step, job))
         else:
-            self._loop.call_soon(self._throw, coro, RuntimeError(
+            self._loop.call_soon(self._resume, job, RuntimeError(
                 f"bus handler yielded {yielded!r}: await futures, not other objects"))
 
-    def _throw(self, coro: Coroutine[Any, Any, None], exc: BaseException) -> None:
-        try:
-            coro.throw(exc)
-        except StopIteration:
-            return
+    def _ended(self, job: _Job, result: Any, error: Exception | None) -> None:
+        self._forget(job)
+        self._handled(job, result, error)
+        self._check_idle()
+
+    def _forget(self, job: _Job) -> None:
+        if not self._closing:
+            self._tasks.pop(job.key, None)
+
+    def _handled(self, job: _Job, result: Any, error: Exception | None) -> None:
+        """Reply to a call (result or error); a cast's error is counted and traced."""
+        msg = job.msg
+        name = job.consumer.name
+        if error is None:
+            if msg.kind == "call":
+                self._send("reply", name, self._reply_target(msg.sender), msg.method,
+                           {"result": result}, reply_to=msg.id)
+        elif msg.kind == "call":
+            self._send("reply", name, self._reply_target(msg.sender), msg.method, {},
+                       reply_to=msg.id, error=error)
+        else:
+            self.stats.handler_errors += 1
+            self._emit("bus.error", name, f"{name} failed handling {msg.method}: "
+                       f"{type(error).__name__}: {error}", msg,
+                       error=type(error).__name__, message=str(error))
 
     def close(self) -> None:
         """Close handlers still waiting (a stopped simulation), oldest first, so that
@@ -555,28 +613,6 @@ class Bus:
             if coro is not None:
                 coro.close()
         self._tasks.clear()
-
-    async def _run_handler(self, consumer: Consumer, msg: Message, key: int) -> None:
-        try:
-            try:
-                result = await consumer.handler(msg)
-            except Exception as exc:  # the remote side of an RPC: errors travel back
-                if msg.kind == "call":
-                    self._send("reply", consumer.name, self._reply_target(msg.sender),
-                               msg.method, {}, reply_to=msg.id, error=exc)
-                else:
-                    self.stats.handler_errors += 1
-                    self._emit("bus.error", consumer.name, f"{consumer.name} failed handling "
-                               f"{msg.method}: {type(exc).__name__}: {exc}", msg,
-                               error=type(exc).__name__, message=str(exc))
-            else:
-                if msg.kind == "call":
-                    self._send("reply", consumer.name, self._reply_target(msg.sender),
-                               msg.method, {"result": result}, reply_to=msg.id)
-        finally:
-            if not self._closing:
-                del self._tasks[key]
-                self._check_idle()
 
     def _reply_target(self, sender: str) -> Target:
         """oslo replies go to the caller's private reply queue."""
