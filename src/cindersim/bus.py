@@ -382,7 +382,7 @@ class Bus:
 
     def _new_id(self) -> str:
         self._msg_seq += 1
-        return f"msg-{self._msg_seq:06d}"
+        return "msg-%06d" % self._msg_seq  # noqa: UP031 (faster than a format spec)
 
     def _latency(self, msg: Message) -> float:
         lat = self.latency

@@ -24,7 +24,7 @@ def random_uuid(rng: random.Random) -> str:
     (RFC 4122 variant and version bits set), formatted directly: a big what-if
     run mints hundreds of thousands of ids.
     """
-    h = f"{(rng.getrandbits(128) & _CLEAR) | _SET:032x}"
+    h = "%032x" % ((rng.getrandbits(128) & _CLEAR) | _SET)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

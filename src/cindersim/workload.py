@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
+from .clock import sleep
+
 if TYPE_CHECKING:
     from .cloud import Cloud
 
@@ -500,7 +502,7 @@ async def drive(cloud: Cloud, operations: Sequence[Operation]) -> list[Operation
     for op in ordered:
         wait = t0 + op.time - loop.time()
         if wait > 0:
-            await asyncio.sleep(wait)
+            await sleep(wait)  # clock.sleep: asyncio.sleep's timer, one frame less
         login = tokens.get(op.project)
         if login is None:
             login = tokens[op.project] = (cloud.token(op.project),
