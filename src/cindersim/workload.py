@@ -400,15 +400,16 @@ class _Alive:
     An operation picks its volume as the n-th of the live ids in increasing order
     (n drawn from the stream's rng); sorting every live id for each pick made a
     mixed workload of 100,000 operations quadratic.  A Fenwick tree over the ids
-    counts the live ones below any id and finds the n-th by binary lifting.
+    counts the live ones below any id and finds the n-th by binary lifting.  It
+    is built at the first pick: a stream that only creates never pays for it.
     """
 
     __slots__ = ("_live", "_size", "_tree")
 
     def __init__(self) -> None:
-        self._tree = [0] * 65  # 1-based; capacity 64, doubled as ids grow
-        self._live = bytearray(64)
+        self._live = bytearray(64)  # capacity doubles as ids grow
         self._size = 0
+        self._tree: list[int] | None = None  # 1-based Fenwick tree, once a pick needs it
 
     def __len__(self) -> int:
         return self._size
@@ -418,22 +419,25 @@ class _Alive:
 
     def add(self, lid: int) -> None:
         while lid >= len(self._live):
-            self._grow()
+            self._live += bytearray(len(self._live))
+            self._tree = None  # rebuilt, at the new size, by the next pick
         if self._live[lid]:
             return
         self._live[lid] = 1
         self._size += 1
-        self._bump(lid, 1)
+        if self._tree is not None:
+            self._bump(self._tree, lid, 1)
 
     def discard(self, lid: int) -> None:
         if lid in self:
             self._live[lid] = 0
             self._size -= 1
-            self._bump(lid, -1)
+            if self._tree is not None:
+                self._bump(self._tree, lid, -1)
 
     def nth(self, n: int) -> int:
         """The id with exactly *n* live ids below it (0 <= n < len(self))."""
-        tree = self._tree
+        tree = self._tree if self._tree is not None else self._build()
         pos = 0
         rest = n + 1
         step = 1 << (len(self._live).bit_length() - 1)
@@ -445,22 +449,23 @@ class _Alive:
             step >>= 1
         return pos  # the 1-based position after pos is id pos
 
-    def _bump(self, lid: int, by: int) -> None:
-        tree = self._tree
+    @staticmethod
+    def _bump(tree: list[int], lid: int, by: int) -> None:
         i = lid + 1
         while i < len(tree):
             tree[i] += by
             i += i & -i
 
-    def _grow(self) -> None:
-        live = self._live + bytearray(len(self._live))
+    def _build(self) -> list[int]:
+        live = self._live
         tree = [0] * (len(live) + 1)
         for i in range(1, len(tree)):  # O(n) Fenwick build
             tree[i] += live[i - 1]
             parent = i + (i & -i)
             if parent < len(tree):
                 tree[parent] += tree[i]
-        self._live, self._tree = live, tree
+        self._tree = tree
+        return tree
 
 
 # --- replay -----------------------------------------------------------------------------------
