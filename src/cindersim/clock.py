@@ -120,6 +120,23 @@ class _VirtualTimer(asyncio.TimerHandle):
         self._scheduled = True
 
 
+class _VirtualHandle(asyncio.Handle):
+    """A ``Handle`` for ``call_soon`` built without the debug bookkeeping: every
+    wake-up of a coroutine in a run (a future's callbacks) makes one."""
+
+    __slots__ = ()
+
+    def __init__(self, callback: Callable[..., object], args: tuple[Any, ...],
+                 loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._loop = loop
+        self._context = contextvars.copy_context() if context is None else context
+        self._source_traceback = None
+        self._repr = None
+
+
 _COMPACT_AT = 100
 """Cancelled timers are dropped from the heap once there are more than this many
 and they make up half of it (asyncio's own rule)."""
@@ -163,6 +180,16 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._timer_seq += 1
         heapq.heappush(self._timers, (when, self._timer_seq, timer))
         return timer
+
+    def call_soon(self, callback: Callable[..., object], *args: Any,  # type: ignore[override]
+                  context: contextvars.Context | None = None) -> asyncio.Handle:
+        if self.speed is not None or self.get_debug():
+            return super().call_soon(callback, *args, context=context)
+        if self.is_closed():
+            raise RuntimeError("Event loop is closed")
+        handle = _VirtualHandle(callback, args, self, context)
+        self._ready.append(handle)  # type: ignore[attr-defined]
+        return handle
 
     def _run_once(self) -> None:
         """One iteration, as asyncio's: take the timers due now, then run what is ready.
