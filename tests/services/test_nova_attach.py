@@ -374,3 +374,72 @@ def test_multiattach_volume_on_two_compute_hosts() -> None:
     assert exported
     assert (after["status"], after["attachments"], target) == ("available", [], None)
     assert check_trace(result.trace.events) == []
+
+
+def _attachment_deletes(events: list[TraceEvent]) -> list[tuple[int, int | None]]:
+    """(request seq, answer status) of Nova's DELETE /attachments calls, in order."""
+    out = []
+    for e in events:
+        if e.kind == "api.request" and e.summary.startswith("DELETE /v3/") \
+                and "/attachments/" in e.summary:
+            out.append((e.seq, None))
+        elif e.kind == "api.response" and e.summary.split(" for ")[-1].startswith(
+                "DELETE /v3/") and "/attachments/" in e.summary:
+            out[-1] = (out[-1][0], int(e.detail["status"]))
+    return out
+
+
+def test_nova_retries_an_attachment_delete_that_timed_out() -> None:
+    """cinder-volume is down when Nova detaches: cinder-api's call times out (500)
+    and Nova tries again at once (nova.volume.cinder retries a 500, five attempts
+    in all); the service is back before the second attempt times out, so the
+    detach completes."""
+    async def main(cloud: Cloud) -> Any:
+        sid = await _server(cloud)
+        vid = await _volume(cloud)
+        await _attach(cloud, sid, vid)
+        await cloud.settle()
+        svc = cloud.volume_service_of(vid)
+        svc.stop()
+        r = await cloud.request("DELETE", f"{C}/servers/{sid}/os-volume_attachments/{vid}",
+                                token=cloud.token("demo"))
+        await cloud.advance(90)
+        during = await _volume_view(cloud, vid)
+        svc.start()
+        await cloud.settle()
+        return r.status, during["status"], await _volume_view(cloud, vid)
+
+    result = simulate(main)
+    status, during, after = result.value
+    assert (status, during) == (202, "detaching")
+    assert (after["status"], after["attachments"]) == ("available", [])
+    assert [s for _, s in _attachment_deletes(result.trace.events)] == [500, 200]
+    assert check_trace(result.trace.events) == []
+
+
+def test_a_detach_whose_five_attempts_time_out_leaves_the_volume_detaching() -> None:
+    """Nova gives up after five attempts; Cinder leaves the volume where
+    os-begin_detaching put it (an admin resets it), and the call messages expire
+    unread when the service returns."""
+    async def main(cloud: Cloud) -> Any:
+        sid = await _server(cloud)
+        vid = await _volume(cloud)
+        await _attach(cloud, sid, vid)
+        await cloud.settle()
+        svc = cloud.volume_service_of(vid)
+        svc.stop()
+        await cloud.request("DELETE", f"{C}/servers/{sid}/os-volume_attachments/{vid}",
+                            token=cloud.token("demo"))
+        await cloud.settle()
+        svc.start()
+        await cloud.settle()
+        return await _volume_view(cloud, vid)
+
+    result = simulate(main)
+    after = result.value
+    assert after["status"] == "detaching"
+    assert len(after["attachments"]) == 1
+    assert [s for _, s in _attachment_deletes(result.trace.events)] == [500] * 5
+    expired = [e for e in result.trace.events
+               if e.kind == "bus.fault" and e.detail.get("action") == "expired"]
+    assert [e.detail["method"] for e in expired] == ["attachment_delete"] * 5

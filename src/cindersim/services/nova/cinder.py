@@ -30,6 +30,9 @@ __all__ = ["CinderClient", "CinderClientError"]
 ATTACH_VERSION = "3.44"
 """Nova's ``cinderclient(context, '3.44')`` for every attachment call."""
 
+ATTACHMENT_DELETE_ATTEMPTS = 5
+"""``nova.volume.cinder.API.attachment_delete`` tries this many times on a 500."""
+
 
 class CinderClientError(Exception):
     """cinderclient's ClientException: the HTTP code and Cinder's fault message."""
@@ -178,12 +181,22 @@ class CinderClient:
 
     async def attachment_delete(self, ctx: NovaContext, attachment_id: str) -> None:
         """``DELETE /attachments/{id}``: Cinder terminates the connection and removes
-        the export; the volume's status is recomputed (usually ``available``)."""
-        try:
-            await self.request(ctx, "DELETE", f"/attachments/{attachment_id}",
-                               version=ATTACH_VERSION)
-        except CinderClientError as exc:
-            raise _translate_attachment(exc, attachment_id) from exc
+        the export; the volume's status is recomputed (usually ``available``).
+
+        Nova retries a 500 at once, up to five attempts in all
+        (``retrying.retry(stop_max_attempt_number=5)`` on InternalServerError): a
+        cinder-volume that was down when the first call timed out gets the next
+        one queued, and the volume does not stay ``detaching`` once it is back.
+        """
+        for attempt in range(1, ATTACHMENT_DELETE_ATTEMPTS + 1):
+            try:
+                await self.request(ctx, "DELETE", f"/attachments/{attachment_id}",
+                                   version=ATTACH_VERSION)
+                return
+            except CinderClientError as exc:
+                if exc.code == 500 and attempt < ATTACHMENT_DELETE_ATTEMPTS:
+                    continue
+                raise _translate_attachment(exc, attachment_id) from exc
 
 
 def _translate(exc: CinderClientError, *, volume_id: str | None = None) -> NovaError:
