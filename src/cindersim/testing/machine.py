@@ -45,6 +45,7 @@ from ..cloud import Cloud, Response
 from ..errors import CinderException, SimulationError
 from ..simulation import Simulation
 from ..states import TransitionChecker
+from ..trace import TraceEvent
 from .invariants import (
     capacity_agrees,
     exports_match_attachments,
@@ -125,6 +126,11 @@ class CloudStateMachine(RuleBasedStateMachine):
         """Backup id -> (content digest of its volume when backed up, blocks)."""
         self.admin_touched: set[str] = set()
         """Resources an admin reset: exempt from the 'nothing transitional' check."""
+        self.timed_out: set[str] = set()
+        """Resources named by an RPC call that timed out (its service was down): Cinder
+        leaves them where the call found them (a volume stays ``detaching`` after
+        Nova's five attachment deletes time out), so they are exempt too."""
+        self._calls: dict[str, dict[str, Any]] = {}
         self.stopped: set[str] = set()
         self.faults_injected = 0
         self._instances = 0
@@ -507,6 +513,7 @@ class CloudStateMachine(RuleBasedStateMachine):
     @invariant()
     def check_all(self) -> None:
         new_events = self.sim.trace.events[self.checker.seen:]
+        self._note_timeouts(new_events)
         problems = self.checker.feed(new_events)
         problems += [f"a service crashed: {e.summary}" for e in new_events
                      if e.kind == "bus.error" and not _is_cinder_error(e.detail.get("error"))]
@@ -514,12 +521,24 @@ class CloudStateMachine(RuleBasedStateMachine):
             problems += capacity_agrees(self.cloud)
             problems += exports_match_attachments(self.cloud)
             problems += quota_matches_existence(self.cloud)
-            problems += nothing_transitional(self.cloud, allowed=self.admin_touched)
+            problems += nothing_transitional(self.cloud,
+                                             allowed=self.admin_touched | self.timed_out)
             problems += self._data_unchanged()
         for check in self.extra_invariants:
             problems += check(self.cloud)
         if problems:
             self.fail(problems)
+
+    def _note_timeouts(self, events: Sequence[TraceEvent]) -> None:
+        for e in events:
+            if e.kind == "bus.send" and e.detail.get("msg_kind") == "call":
+                self._calls[str(e.detail.get("msg"))] = dict(e.detail.get("args") or {})
+            elif e.kind == "bus.timeout":
+                args = self._calls.pop(str(e.detail.get("msg")), {})
+                for key, kind in (("volume_id", "volume"), ("snapshot_id", "snapshot"),
+                                  ("backup_id", "backup")):
+                    if args.get(key):
+                        self.timed_out.add(f"{kind}:{args[key]}")
 
     def _data_unchanged(self) -> list[str]:
         """(6) Data changes only by a guest write or a restore; new volumes hold their
