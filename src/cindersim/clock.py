@@ -100,41 +100,42 @@ class _VirtualSelector(selectors.BaseSelector):
         return self._real.select(timeout)
 
 
+def _fill(handle: asyncio.Handle, callback: Callable[..., object], args: tuple[Any, ...],
+          loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
+    """What ``Handle.__init__`` sets, without asking the loop for its debug flag (a
+    virtual loop in debug mode takes asyncio's own path instead)."""
+    h: Any = handle
+    h._callback = callback
+    h._args = args
+    h._cancelled = False
+    h._loop = loop
+    h._context = contextvars.copy_context() if context is None else context
+    h._source_traceback = None
+    h._repr = None
+
+
 class _VirtualTimer(asyncio.TimerHandle):
     """A ``TimerHandle`` (same face: ``when``, ``cancel``, ``cancelled``) built
-    without the debug bookkeeping of ``Handle.__init__``; a big run makes
-    hundreds of thousands of them."""
+    without the debug bookkeeping; a big run makes hundreds of thousands of them."""
 
     __slots__ = ()
 
     def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
                  loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
+        _fill(self, callback, args, loop, context)
         self._when = when
-        self._callback = callback
-        self._args = args
-        self._cancelled = False
-        self._loop = loop
-        self._context = contextvars.copy_context() if context is None else context
-        self._source_traceback = None
-        self._repr = None
         self._scheduled = True
 
 
 class _VirtualHandle(asyncio.Handle):
-    """A ``Handle`` for ``call_soon`` built without the debug bookkeeping: every
-    wake-up of a coroutine in a run (a future's callbacks) makes one."""
+    """A ``Handle`` for ``call_soon``, built the same lean way: every wake-up of a
+    coroutine in a run (a future's callbacks) makes one."""
 
     __slots__ = ()
 
     def __init__(self, callback: Callable[..., object], args: tuple[Any, ...],
                  loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
-        self._callback = callback
-        self._args = args
-        self._cancelled = False
-        self._loop = loop
-        self._context = contextvars.copy_context() if context is None else context
-        self._source_traceback = None
-        self._repr = None
+        _fill(self, callback, args, loop, context)
 
 
 _COMPACT_AT = 100
@@ -227,7 +228,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             head = timers[0][2]
             if head._cancelled:
                 self._timer_cancelled_count -= 1
-            elif not (head._callback is _wake and head._args[0].done()):
+            elif not (head._callback is _wake and head._args[0].done()):  # type: ignore[attr-defined]
                 break
             # A cancelled timer, or the wake-up of a sleep() whose sleeper was
             # cancelled (asyncio.sleep cancels its timer then): neither moves the clock.
