@@ -389,20 +389,26 @@ def _attachment_deletes(events: list[TraceEvent]) -> list[tuple[int, int | None]
     return out
 
 
+async def _detach_with_its_service_down(cloud: Cloud) -> tuple[str, Any, Any]:
+    """An attached volume whose cinder-volume stops just before Nova detaches it."""
+    sid = await _server(cloud)
+    vid = await _volume(cloud)
+    await _attach(cloud, sid, vid)
+    await cloud.settle()
+    svc = cloud.volume_service_of(vid)
+    svc.stop()
+    r = await cloud.request("DELETE", f"{C}/servers/{sid}/os-volume_attachments/{vid}",
+                            token=cloud.token("demo"))
+    return vid, svc, r
+
+
 def test_nova_retries_an_attachment_delete_that_timed_out() -> None:
     """cinder-volume is down when Nova detaches: cinder-api's call times out (500)
     and Nova tries again at once (nova.volume.cinder retries a 500, five attempts
     in all); the service is back before the second attempt times out, so the
     detach completes."""
     async def main(cloud: Cloud) -> Any:
-        sid = await _server(cloud)
-        vid = await _volume(cloud)
-        await _attach(cloud, sid, vid)
-        await cloud.settle()
-        svc = cloud.volume_service_of(vid)
-        svc.stop()
-        r = await cloud.request("DELETE", f"{C}/servers/{sid}/os-volume_attachments/{vid}",
-                                token=cloud.token("demo"))
+        vid, svc, r = await _detach_with_its_service_down(cloud)
         await cloud.advance(90)
         during = await _volume_view(cloud, vid)
         svc.start()
@@ -422,14 +428,7 @@ def test_a_detach_whose_five_attempts_time_out_leaves_the_volume_detaching() -> 
     os-begin_detaching put it (an admin resets it), and the call messages expire
     unread when the service returns."""
     async def main(cloud: Cloud) -> Any:
-        sid = await _server(cloud)
-        vid = await _volume(cloud)
-        await _attach(cloud, sid, vid)
-        await cloud.settle()
-        svc = cloud.volume_service_of(vid)
-        svc.stop()
-        await cloud.request("DELETE", f"{C}/servers/{sid}/os-volume_attachments/{vid}",
-                            token=cloud.token("demo"))
+        vid, svc, _ = await _detach_with_its_service_down(cloud)
         await cloud.settle()
         svc.start()
         await cloud.settle()
