@@ -74,3 +74,27 @@ def test_restore_into_a_new_volume_ends_its_creating() -> None:
     assert is_legal(Machine.VOLUME, "creating", "error", Op.BACKUP_RESTORE)
     assert not is_legal(Machine.VOLUME, "creating", "error_restoring", Op.BACKUP_RESTORE)
     assert not is_legal(Machine.VOLUME, "available", "creating", Op.BACKUP_RESTORE)
+
+
+def test_a_backup_deleted_while_its_new_volume_is_made_fails_that_volume() -> None:
+    """The API lets the backup's delete through (it is still 'available' until the
+    manager has made the LV); the manager then finds it gone and the new volume
+    goes to error, which the user can delete, instead of a crash in cinder-volume."""
+    async def main(cloud: Cloud) -> Any:
+        _, bid = await _backup(cloud)
+        tok = cloud.token("demo")
+        r = await cloud.request("POST", _p(cloud, "/volumes"), token=tok, headers=V347,
+                                json={"volume": {"backup_id": bid}})
+        new = str(r.json["volume"]["id"])
+        await cloud.advance(0.05)  # the manager is making the LV
+        d = await cloud.request("DELETE", _p(cloud, f"/backups/{bid}"), token=tok)
+        await cloud.settle()
+        failed = cloud.db.volumes[new].status
+        gone = await cloud.request("DELETE", _p(cloud, f"/volumes/{new}"), token=tok)
+        await cloud.settle()
+        return d.status, failed, bid in cloud.db.backups, gone.status, new in cloud.db.volumes
+
+    res = simulate(main)
+    assert res.value == (202, "error", False, 202, False)
+    assert [e for e in res.trace.events if e.kind == "bus.error"] == []
+    assert check_trace(res.trace.events) == []

@@ -131,6 +131,15 @@ async def _manager_create(svc: VolumeService, volume_id: str, backup_id: str) ->
         return
     svc.allocated_capacity_gb += vol.size
     vol.launched_at = db.stamp()
+    if db.backups.get(backup_id) is not backup or backup.status != BackupStatus.AVAILABLE:
+        # The backup was deleted while the LV was made (the API lets a delete through:
+        # the backup is still 'available' until this point).  Cinder's manager would
+        # overwrite 'deleting' with 'restoring' and the restore would then find no
+        # backup; here the new volume fails at once, its LV kept like any volume's
+        # in error, which a delete removes.
+        db.transition(vol, VolumeStatus.ERROR, op=Op.CREATE_FROM_SOURCE, actor=svc.actor,
+                      reason=f"InvalidBackup: backup {backup_id} is no longer available")
+        return
     db.transition(backup, BackupStatus.RESTORING, op=Op.BACKUP_RESTORE, actor=svc.actor,
                   reason=f"restoring into new volume {vol.id[:8]}")
     cloud.bus.cast(svc.actor, Target("cinder-backup", cloud.backup.host), "restore_backup",
