@@ -37,7 +37,6 @@ from .wsgi import (
 
 if TYPE_CHECKING:
     from ...cloud import Cloud
-    from ...config import CloudConfig
 
 __all__ = ["ApiService", "ParsedBody", "versions_document"]
 
@@ -130,7 +129,7 @@ class ApiService:
             trace.emit("api.request", hdrs.get("x-cindersim-actor", "client"),
                        f"{method} {path_only}", target=ACTOR, method=method, path=path_only,
                        query=query_string or None, body=_body_for_trace(body))
-        latency = _api_latency(cloud.config)
+        latency = cloud.config.api_latency
         if latency > 0:
             await sleep(latency)  # clock.sleep: asyncio.sleep, one frame shallower
         try:
@@ -221,14 +220,6 @@ class ApiService:
 def _echo(version: Version) -> str:
     """The ``OpenStack-API-Version`` value naming *version*: ``volume 3.N``."""
     return f"volume {version}"
-
-
-def _api_latency(config: CloudConfig) -> float:
-    """``config.api_latency`` without ``CloudConfig.__getattr__``'s failed lookup first:
-    [DEFAULT] then [simulator], the same order (asked on every request)."""
-    table = config.default if "api_latency" in config.default else config.simulator
-    latency: float = table["api_latency"]
-    return latency
 
 
 def _keystone_401(base_url: str) -> ApiResponse:
