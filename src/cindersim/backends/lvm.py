@@ -405,7 +405,7 @@ class VolumeGroup:
                          pe_count=max(size - PE_START, 0) // extent_size) for dev, size in pvs]
         self._lvs: dict[str, _LV] = {}
         self._free = sum(pv.pe_count for pv in self._pvs)
-        # Running tallies over the visible LVs, kept by _count_in/_count_out so
+        # Running tallies over the visible LVs, kept by _tally so
         # that vg_report, lv_totals and thin_pool_name cost O(1): a capability
         # report runs every 60 s on every backend, whatever its LV count.
         self._n_visible = 0
@@ -703,7 +703,7 @@ class VolumeGroup:
         if lv.kind in ("linear", "cow", "pool") and grow > self._free:
             raise self._error(cmd, f"Insufficient free space: {grow} extents needed, but only "
                              f"{self._free} available")
-        self._count_out(lv)  # its size changes: out of the tallies, back in below
+        self._tally(lv, -1)  # its size changes: out of the tallies, back in below
         if lv.kind in ("linear", "cow", "pool"):
             self._give_extents(lv, grow)
         if lv.kind == "pool":
@@ -714,7 +714,7 @@ class VolumeGroup:
             lv.size = new * self.extent_size
             assert lv.data is not None
             lv.data._grow(lv.size // BLOCK_SIZE)
-        self._count_in(lv)
+        self._tally(lv, 1)
         self.meter.charge("lvm", "lvextend", self.meter.costs.lvextend, cmd,
                           lv=lv_name, extents=new)
 
@@ -893,36 +893,27 @@ class VolumeGroup:
         self._lvs[lv.name] = lv
         if lv.kind == "pool":
             self._pools[lv.name] = lv
-        self._count_in(lv)
+        self._tally(lv, 1)
 
     def _size_cg(self, lv: _LV) -> int:
         """The LV's ``lvs`` size (COW: its COW area) as ``unit_g`` prints it, in hundredths."""
         size = lv.extents * self.extent_size if lv.kind == "cow" else lv.size
         return round(unit_g(size) * 100)
 
-    def _count_in(self, lv: _LV) -> None:
-        """Add a visible LV to the report tallies (at creation, or after a resize).
+    def _tally(self, lv: _LV, sign: int) -> None:
+        """Count a visible LV into the report tallies (*sign* 1: at creation or after a
+        resize) or out of them (-1: at removal or before a resize).
 
         Pool membership is kept by :meth:`_add`/:meth:`_drop` instead, so a
         resize does not move a pool in creation order; its size is read live.
         """
         if lv.hidden:
             return
-        self._n_visible += 1
+        self._n_visible += sign
         if lv.kind == "cow":
-            self._n_cow += 1
+            self._n_cow += sign
         if lv.kind != "pool":
-            self._others_cg += self._size_cg(lv)
-
-    def _count_out(self, lv: _LV) -> None:
-        """Undo :meth:`_count_in` (at removal, or before a resize); same size fields."""
-        if lv.hidden:
-            return
-        self._n_visible -= 1
-        if lv.kind == "cow":
-            self._n_cow -= 1
-        if lv.kind != "pool":
-            self._others_cg -= self._size_cg(lv)
+            self._others_cg += sign * self._size_cg(lv)
 
     def _extents_for(self, nbytes: int) -> int:
         return max(1, -(-nbytes // self.extent_size))
@@ -964,7 +955,7 @@ class VolumeGroup:
         if origin is not None and lv.name in origin.snapshots:
             origin.snapshots.remove(lv.name)
         del self._lvs[lv.name]
-        self._count_out(lv)
+        self._tally(lv, -1)
         if lv.kind == "pool":
             del self._pools[lv.name]
 
