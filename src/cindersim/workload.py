@@ -354,7 +354,7 @@ class Workload:
         return out
 
     def _stream_ops(self, si: int, stream: Stream, rng: random.Random) -> Iterator[_Raw]:
-        # Alive volumes: local id -> death time; pending lifetime deletes: a heap.
+        # Live volumes by local id; pending lifetime deletes: a heap.
         alive = _Alive()
         local = 0
         # (time, local delete id, target): a heap pops them in the order the sorted
