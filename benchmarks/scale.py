@@ -80,7 +80,7 @@ def child(path: str, time_scheduler: bool) -> None:
     """Run one scenario in this (fresh) process and print one JSON line of figures."""
     sys.path.insert(0, str(ROOT / "src"))
     from cindersim.scenario import load_scenario, run_scenario  # noqa: PLC0415
-    from cindersim.services.scheduler import SchedulerService  # noqa: PLC0415
+    from cindersim.services.scheduler.manager import SchedulerService  # noqa: PLC0415
 
     spent = [0.0, 0]
     if time_scheduler:

@@ -19,8 +19,8 @@ from typing import IO, Any, Generic, TypeVar
 import attrs
 
 from .backends.faults import FaultPlan, FaultRule
-from .backends.iscsi import IscsiNetwork, TargetHost
-from .backends.lvm import LvData
+from .backends.iscsi.targets import IscsiNetwork, TargetHost
+from .backends.lvm.volume_group import LvData
 from .bus import Bus
 from .config import BackendConfig, CloudConfig, load_config
 from .db import Database, Project, VolumeType
@@ -28,12 +28,12 @@ from .identity import IdentityStore, default_cloud
 from .jsonvalues import NotJson, copy_json
 from .policy import Policy
 from .services.api.service import ApiService, ParsedBody
-from .services.backup import BackupService, schedule_backup
-from .services.glance import GlanceService
+from .services.backup.manager import BackupService, schedule_backup
+from .services.glance.images import GlanceService
 from .services.nova import NovaService
 from .services.quota import QuotaEngine
-from .services.scheduler import SchedulerService
-from .services.volume import VolumeService
+from .services.scheduler.manager import SchedulerService
+from .services.volume.manager import VolumeService
 from .simulation import Simulation
 from .trace import Trace, TraceMode
 

@@ -356,7 +356,7 @@ class Database:
     of the table returns.  Hence two rules: rows enter and leave those tables only
     through :meth:`add`/:meth:`remove`, and a stored row's ``volume_id`` is never
     reassigned (in Cinder an attachment, snapshot or backup belongs to one volume for
-    life; migration swaps the *volumes'* ids, see ``services/volume_migrate.py``).
+    life; migration swaps the *volumes'* ids, see ``services/volume/migrate.py``).
 
     Args:
         trace: where status events go (a silent trace when None).

@@ -55,12 +55,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .backends.lvm import unit_g
+from .backends.lvm.volume_group import unit_g
 from .trace import TraceEvent
 
 if TYPE_CHECKING:
     from .cloud import Cloud
-    from .services.volume import VolumeService
+    from .services.volume.manager import VolumeService
 
 __all__ = ["ERROR_REASONS", "LATENCY_OPS", "SUMMARY_KEYS", "BackendSample", "LatencySpan",
            "MetricsCollector", "Sample", "is_metric_key", "metrics_table", "percentile"]
@@ -436,7 +436,7 @@ class MetricsCollector:
 
     def _fits(self, b: BackendSample, size: float) -> bool:
         """Could the CapacityFilter place *size* GiB on *b* as it was sampled?"""
-        from .services.host_manager import (  # noqa: PLC0415
+        from .services.scheduler.host_manager import (  # noqa: PLC0415
             calculate_capacity_factors,
             calculate_max_over_subscription_ratio,
         )

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cindersim import errors
-from cindersim.backends.backup_driver import (
+from cindersim.backends.blocks import BLOCK_SIZE, BlockData, GiB
+from cindersim.backends.costs import Meter
+from cindersim.backends.drivers.chunked_backup import (
     POSIX_FILE_SIZE,
     SHA_BLOCK_SIZE,
     SWIFT_OBJECT_SIZE,
@@ -26,8 +28,6 @@ from cindersim.backends.backup_driver import (
     deflated_size,
     volume_meta_json,
 )
-from cindersim.backends.blocks import BLOCK_SIZE, BlockData, GiB
-from cindersim.backends.costs import Meter
 from cindersim.backends.faults import FaultPlan, FaultRule
 from cindersim.backends.objectstore import ObjectStore, StoreFlavour
 

@@ -13,14 +13,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from cindersim import errors
 from cindersim.backends.blocks import BLOCK_SIZE, GiB, MiB
 from cindersim.backends.costs import Meter
+from cindersim.backends.drivers.lvm import LVMConfig, LVMVolumeDriver
 from cindersim.backends.faults import FaultPlan, FaultRule
-from cindersim.backends.lvm import (
+from cindersim.backends.lvm.volume_group import (
     SNAPSHOT_CHUNK_SIZE,
     ThinPoolFullError,
     VolumeGroup,
     cow_exception_capacity,
 )
-from cindersim.backends.lvm_iscsi import LVMConfig, LVMVolumeDriver
 from cindersim.db import Snapshot, Volume, VolumeAttachment
 
 VID = "0b7d9a3c-5e2f-4c1a-9d8e-112233445566"

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cindersim.errors import NoValidBackend
-from cindersim.services.filters import (
+from cindersim.services.scheduler.filters import (
     DEFAULT_CONFIG,
     FILTERS,
     FilterProperties,
@@ -29,7 +29,7 @@ from cindersim.services.filters import (
     schedule_create_volume,
     volume_type_predicate,
 )
-from cindersim.services.host_manager import BackendState, HostManager
+from cindersim.services.scheduler.host_manager import BackendState, HostManager
 
 VOL = "6b1c7f0e-4f6e-4a5e-9d55-2d2b0cb0b001"
 VOL2 = "6b1c7f0e-4f6e-4a5e-9d55-2d2b0cb0b002"

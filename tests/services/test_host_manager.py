@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cindersim.services.host_manager import (
+from cindersim.services.scheduler.host_manager import (
     BackendState,
     HostManager,
     calculate_capacity_factors,

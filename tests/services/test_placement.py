@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cindersim.cloud import simulate
 from cindersim.errors import SimulationError
-from cindersim.services.filters import (
+from cindersim.services.scheduler.filters import (
     RequestSpec,
     RetryRecord,
     SchedulerConfig,
@@ -20,12 +20,12 @@ from cindersim.services.filters import (
     indexable,
     schedule_create_volume,
 )
-from cindersim.services.host_manager import (
+from cindersim.services.scheduler.host_manager import (
     HostManager,
     calculate_capacity_factors,
     calculate_virtual_free_capacity,
 )
-from cindersim.services.placement import PlacementIndex, WeightOrder
+from cindersim.services.scheduler.placement import PlacementIndex, WeightOrder
 from cindersim.workload import (
     ExponentialLifetime,
     OperationMix,

@@ -24,8 +24,8 @@ from ...bus import Target
 from ...db import Volume
 from ...errors import CinderException, InvalidBackup, InvalidInput, OverQuota
 from ...states import BackupStatus, Op, VolumeStatus
-from ..filters import RequestSpec
 from ..quota import over_quota_error
+from ..scheduler.filters import RequestSpec
 from .common import opt_int, opt_metadata, opt_str, read_scope
 from .views import volume_detail
 from .volumes import resolve_availability_zone, resolve_volume_type, spec_is_true
@@ -33,7 +33,7 @@ from .wsgi import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:
     from ...cloud import Cloud
-    from ..volume import VolumeService
+    from ..volume.manager import VolumeService
     from .service import ApiService
 
 __all__ = ["create_from_backup", "install", "wrap_service"]

@@ -35,9 +35,9 @@ from ...errors import (
     VolumeTypeNotFoundByName,
 )
 from ...states import MigrationStatus, Op, VolumeStatus
-from ..filters import RequestSpec
-from ..host_manager import extract_host
 from ..quota import over_quota_error
+from ..scheduler.filters import RequestSpec
+from ..scheduler.host_manager import extract_host
 from .actions import _boolean, _get, _object, _required, volume_action
 from .attachments import is_uuid_like
 from .common import enforce, invalid_field

@@ -33,9 +33,9 @@ from ...bus import Target
 from ...db import Snapshot
 from ...errors import InvalidSnapshot, InvalidVolume, OverQuota
 from ...states import Op, SnapshotStatus, VolumeStatus
-from ..filters import RequestSpec
-from ..host_manager import extract_host
 from ..quota import over_quota_error
+from ..scheduler.filters import RequestSpec
+from ..scheduler.host_manager import extract_host
 from .common import (
     admin,
     body_of,

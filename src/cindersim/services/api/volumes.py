@@ -22,10 +22,10 @@ from ...errors import (
     VolumeTypeNotFoundByName,
 )
 from ...states import Op, SnapshotStatus, VolumeStatus
-from ..filters import RequestSpec
-from ..host_manager import extract_host
 from ..quota import over_quota_error
-from ..volume_image import check_image_metadata, image_from_ref
+from ..scheduler.filters import RequestSpec
+from ..scheduler.host_manager import extract_host
+from ..volume.image import check_image_metadata, image_from_ref
 from .common import (
     admin,
     body_of,
@@ -374,7 +374,7 @@ def delete_volume(api: ApiService, vol: Volume, *, cascade: bool, force: bool) -
     op = Op.FORCE_DELETE if force else Op.DELETE
     if vol.host is None:
         # Never reached a backend: Cinder destroys the row here and gives the quota back.
-        from ..volume_create import release_volume_quota  # noqa: PLC0415
+        from ..volume.create import release_volume_quota  # noqa: PLC0415
 
         release_volume_quota(cloud, vol.project_id, vol.size, vol.volume_type_id,
                              vol.use_quota)

@@ -29,19 +29,19 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..backends.backup_driver import BackupRef, ChunkedBackupDriver, backup_chain
-from ..backends.blocks import GiB
-from ..backends.costs import Meter, trace_recorder
-from ..backends.iscsi import IscsiInitiator
-from ..backends.objectstore import ObjectStore
-from ..bus import Consumer, Target
-from ..db import EPOCH, Backup, Volume
-from ..errors import CinderException
-from ..states import BackupStatus, Op, SnapshotStatus, VolumeStatus
-from .host_manager import extract_host
+from ...backends.blocks import GiB
+from ...backends.costs import Meter, trace_recorder
+from ...backends.drivers.chunked_backup import BackupRef, ChunkedBackupDriver, backup_chain
+from ...backends.iscsi.targets import IscsiInitiator
+from ...backends.objectstore import ObjectStore
+from ...bus import Consumer, Target
+from ...db import EPOCH, Backup, Volume
+from ...errors import CinderException
+from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
+from ..scheduler.host_manager import extract_host
 
 if TYPE_CHECKING:
-    from ..cloud import Cloud
+    from ...cloud import Cloud
 
 __all__ = ["ACTOR", "TOPIC", "BackupService", "schedule_backup"]
 

@@ -57,11 +57,11 @@ from typing import Any, Literal
 
 import attrs
 
-from .. import errors
-from .blocks import BLOCK_SIZE, BlockData, GiB
-from .costs import Meter
-from .faults import FaultPlan
-from .objectstore import ObjectStore, StoredObject
+from ... import errors
+from ..blocks import BLOCK_SIZE, BlockData, GiB
+from ..costs import Meter
+from ..faults import FaultPlan
+from ..objectstore import ObjectStore, StoredObject
 
 __all__ = [
     "DEFAULT_SWIFT_CONTAINER",

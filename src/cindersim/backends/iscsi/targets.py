@@ -53,8 +53,8 @@ from typing import Any, Literal
 
 import attrs
 
-from .. import errors
-from .costs import Meter
+from ... import errors
+from ..costs import Meter
 
 __all__ = [
     "DEFAULT_PASSWORD_SYMBOLS",

@@ -3,7 +3,7 @@
 
 Create: the scheduler has already picked this backend and written the host.
 The manager runs the driver (blank, from a snapshot, a clone, or a Glance
-image via :mod:`.volume_image`, which passes through ``downloading``); on success the
+image via :mod:`.image`, which passes through ``downloading``); on success the
 volume becomes ``available``.  On a driver failure it reschedules, as
 OnFailureRescheduleTask does: it clears the host, records the error in the
 retry dict and casts back to the scheduler, unless rescheduling is off or
@@ -24,15 +24,15 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..bus import Target
-from ..errors import CinderException, NotFound, VolumeIsBusy
-from ..states import Op, SnapshotStatus, VolumeStatus
-from .filters import RequestSpec
-from .volume_image import create_from_image
-from .volume_snapshots import release_snapshot_quota
+from ...bus import Target
+from ...errors import CinderException, NotFound, VolumeIsBusy
+from ...states import Op, SnapshotStatus, VolumeStatus
+from ..scheduler.filters import RequestSpec
+from .image import create_from_image
+from .snapshots import release_snapshot_quota
 
 if TYPE_CHECKING:
-    from .volume import VolumeService
+    from .manager import VolumeService
 
 __all__ = ["METHODS", "create_volume", "delete_volume"]
 

@@ -48,8 +48,8 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..db import Volume, VolumeAttachment
-from ..errors import (
+from ...db import Volume, VolumeAttachment
+from ...errors import (
     CinderException,
     Invalid,
     InvalidConnectorException,
@@ -59,11 +59,11 @@ from ..errors import (
     VolumeBackendAPIException,
     VolumeNotFound,
 )
-from ..states import AttachStatus, Op, VolumeStatus, statuses_from_attachments
+from ...states import AttachStatus, Op, VolumeStatus, statuses_from_attachments
 
 if TYPE_CHECKING:
-    from ..cloud import Cloud
-    from .volume import VolumeService
+    from ...cloud import Cloud
+    from .manager import VolumeService
 
 __all__ = [
     "METHODS",

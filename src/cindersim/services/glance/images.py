@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..backends.blocks import BLOCK_SIZE, BlockData, GiB, MiB, blocks_for_bytes
-from ..db import iso_time
-from ..errors import Unauthorized
-from .api.wsgi import ApiResponse
+from ...backends.blocks import BLOCK_SIZE, BlockData, GiB, MiB, blocks_for_bytes
+from ...db import iso_time
+from ...errors import Unauthorized
+from ..api.wsgi import ApiResponse
 
 if TYPE_CHECKING:
-    from ..cloud import Cloud
+    from ...cloud import Cloud
 
 __all__ = ["ACTOR", "DEFAULT_IMAGES", "GlanceService", "Image", "ImageNotFound"]
 

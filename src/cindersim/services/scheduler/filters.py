@@ -46,14 +46,14 @@ from typing import Any, Final
 import attrs
 
 from cindersim.errors import NoValidBackend, SimulationError
-from cindersim.services.host_manager import (
+from cindersim.services.scheduler.host_manager import (
     BackendState,
     HostManager,
     calculate_capacity_factors,
     calculate_virtual_free_capacity,
     extract_host,
 )
-from cindersim.services.placement import INDEXABLE_WEIGHERS, PlacementIndex, WeightOrder
+from cindersim.services.scheduler.placement import INDEXABLE_WEIGHERS, PlacementIndex, WeightOrder
 
 __all__ = [
     "DEFAULT_CONFIG",

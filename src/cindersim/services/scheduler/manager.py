@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..bus import Consumer, target_of
-from ..states import Op, SnapshotStatus, VolumeStatus
+from ...bus import Consumer, target_of
+from ...states import Op, SnapshotStatus, VolumeStatus
 from .filters import (
     RequestSpec,
     RetryRecord,
@@ -28,7 +28,7 @@ from .host_manager import HostManager, extract_host
 from .placement import PlacementIndex
 
 if TYPE_CHECKING:
-    from ..cloud import Cloud
+    from ...cloud import Cloud
 
 __all__ = ["ACTOR", "TOPIC", "SchedulerService"]
 

@@ -29,7 +29,7 @@ import bisect
 import math
 from collections.abc import Callable, Hashable, Iterator
 
-from ..errors import SimulationError
+from ...errors import SimulationError
 from .host_manager import BackendState, HostManager
 
 __all__ = ["INDEXABLE_WEIGHERS", "PlacementIndex", "WeightOrder"]

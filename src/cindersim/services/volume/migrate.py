@@ -37,17 +37,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..backends.blocks import BLOCK_SIZE
-from ..bus import Target
-from ..db import Volume
-from ..errors import CinderException, NoValidBackend
-from ..states import MigrationStatus, Op, VolumeStatus
-from .filters import RequestSpec, _weighted_candidates
-from .host_manager import extract_host
+from ...backends.blocks import BLOCK_SIZE
+from ...bus import Target
+from ...db import Volume
+from ...errors import CinderException, NoValidBackend
+from ...states import MigrationStatus, Op, VolumeStatus
+from ..scheduler.filters import RequestSpec, _weighted_candidates
+from ..scheduler.host_manager import extract_host
 
 if TYPE_CHECKING:
-    from ..cloud import Cloud
-    from .volume import VolumeService
+    from ...cloud import Cloud
+    from .manager import VolumeService
 
 __all__ = ["METHODS", "install"]
 
@@ -322,8 +322,8 @@ METHODS: dict[str, Callable[..., Awaitable[Any]]] = {
 def install(svc: VolumeService) -> None:
     """Wire one cinder-volume (the create-from-backup path) and, once per cloud, the
     scheduler handlers, the API actions and ``Cloud.create_from_backup``."""
-    from .api import from_backup  # noqa: PLC0415
-    from .api import migrate as _api  # noqa: F401, PLC0415  (registers the actions)
+    from ..api import from_backup  # noqa: PLC0415
+    from ..api import migrate as _api  # noqa: F401, PLC0415  (registers the actions)
 
     cloud = svc.cloud
     from_backup.wrap_service(svc)

@@ -23,15 +23,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..backends.blocks import BLOCK_SIZE, GiB
-from ..errors import CinderException, Invalid, InvalidInput
-from ..states import Op, VolumeStatus
+from ...backends.blocks import BLOCK_SIZE, GiB
+from ...errors import CinderException, Invalid, InvalidInput
+from ...states import Op, VolumeStatus
 
 if TYPE_CHECKING:
-    from ..cloud import Cloud
-    from ..db import Volume
-    from .glance import Image
-    from .volume import VolumeService
+    from ...cloud import Cloud
+    from ...db import Volume
+    from ..glance.images import Image
+    from .manager import VolumeService
 
 __all__ = ["ImageUnacceptable", "check_image_metadata", "create_from_image", "image_from_ref"]
 

@@ -34,12 +34,12 @@ from typing import Any, Literal, Protocol
 
 import attrs
 
-from .. import errors
-from .blocks import MiB
-from .costs import Meter
-from .faults import FaultPlan
-from .iscsi import DEFAULT_TARGET_PREFIX, IscsiNetwork, TargetHelper, TargetHost
-from .lvm import DEFAULT_VG_NAME, LvData, VolumeGroup, unit_g
+from ... import errors
+from ..blocks import MiB
+from ..costs import Meter
+from ..faults import FaultPlan
+from ..iscsi.targets import DEFAULT_TARGET_PREFIX, IscsiNetwork, TargetHelper, TargetHost
+from ..lvm.volume_group import DEFAULT_VG_NAME, LvData, VolumeGroup, unit_g
 
 __all__ = [
     "AttachmentLike",

@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CinderException
-from ..states import Op, SnapshotStatus, VolumeStatus
+from ...errors import CinderException
+from ...states import Op, SnapshotStatus, VolumeStatus
 
 if TYPE_CHECKING:
-    from .volume import VolumeService
+    from .manager import VolumeService
 
 __all__ = ["METHODS", "create_snapshot", "delete_snapshot", "extend_volume",
            "release_snapshot_quota"]

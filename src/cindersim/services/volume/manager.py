@@ -9,7 +9,7 @@ the backend's meter during one call belongs to that call alone, even when many
 operations run on the backend at once.
 
 The manager methods themselves live beside this module, one flow per module
-(:mod:`.volume_create`, and the snapshot/extend and attachment flows), each a
+(:mod:`.create`, and the snapshot/extend and attachment flows), each a
 table of ``async def method(svc, **args)``; that keeps this file about the
 service and lets a flow be read on its own.
 """
@@ -19,16 +19,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..backends.blocks import GiB, MiB
-from ..backends.costs import Meter, trace_recorder
-from ..backends.lvm import VolumeGroup
-from ..backends.lvm_iscsi import LVMConfig, LVMVolumeDriver
-from ..bus import Consumer, Message
-from ..clock import sleep
-from ..config import BackendConfig
+from ...backends.blocks import GiB, MiB
+from ...backends.costs import Meter, trace_recorder
+from ...backends.drivers.lvm import LVMConfig, LVMVolumeDriver
+from ...backends.lvm.volume_group import VolumeGroup
+from ...bus import Consumer, Message
+from ...clock import sleep
+from ...config import BackendConfig
 
 if TYPE_CHECKING:
-    from ..cloud import Cloud
+    from ...cloud import Cloud
 
 __all__ = ["TOPIC", "VolumeService"]
 
@@ -75,11 +75,12 @@ class VolumeService:
         self.allocated_capacity_gb = 0
         """Sum of the sizes of the volumes on this backend (the manager's own count)."""
         self.methods: dict[str, Method] = {}
-        from . import volume_attach, volume_create, volume_migrate, volume_snapshots  # noqa: PLC0415
+        # The flow modules import this one for its types: import them when a service is built.
+        from . import attach, create, migrate, snapshots  # noqa: PLC0415
 
-        for module in (volume_create, volume_snapshots, volume_attach, volume_migrate):
+        for module in (create, snapshots, attach, migrate):
             self.methods.update(module.METHODS)
-        volume_migrate.install(self)
+        migrate.install(self)
         self.consumer: Consumer | None = None
         self._reporting = False
         self.reports = 0

@@ -48,7 +48,7 @@ from typing import Any, Final, Protocol
 
 import attrs
 
-from ..jsonvalues import NotJson, copy_json
+from ...jsonvalues import NotJson, copy_json
 
 __all__ = [
     "DEFAULT_POOL_NAME",

@@ -55,9 +55,9 @@ from typing import Literal
 
 import attrs
 
-from .. import errors
-from .blocks import BLOCK_SIZE, BlockData, GiB, MiB
-from .costs import Meter
+from ... import errors
+from ..blocks import BLOCK_SIZE, BlockData, GiB, MiB
+from ..costs import Meter
 
 __all__ = [
     "DEFAULT_EXTENT_SIZE",

@@ -1,0 +1,1 @@
+"""Cinder's drivers over the simulated storage: the LVM volume driver, the chunked backup driver."""
