@@ -28,7 +28,8 @@ from .identity import IdentityStore, default_cloud
 from .jsonvalues import NotJson, copy_json
 from .policy import Policy
 from .services.api.service import ApiService, ParsedBody
-from .services.backup.manager import BackupService, schedule_backup
+from .services.backup.manager import BackupService
+from .services.env import ServiceEnv
 from .services.glance.images import GlanceService
 from .services.nova import NovaService
 from .services.quota import QuotaEngine
@@ -74,7 +75,6 @@ class Cloud:
         for project in self.identity.projects:
             self.db.add(Project(project.id, project.name,
                                 is_admin_project=project.name == "admin"))
-        self.policy = Policy()
         # Since Train every volume has a type: the database is born with __DEFAULT__.
         self._default_type = VolumeType(sim.ids.uuid(), self.config.default_volume_type,
                                         description="Default Volume Type")
@@ -87,26 +87,39 @@ class Cloud:
         sim.at_close(self.bus.close)
         self.iscsi_network = IscsiNetwork()
         self._target_hosts: dict[tuple[str, str, int], TargetHost] = {}
-        self.api = ApiService(self)
-        self.scheduler = SchedulerService(self)
+        self.env = ServiceEnv(sim=sim, trace=sim.trace, bus=self.bus, db=self.db,
+                              config=self.config, quota=self.quota, faults=self.faults)
+        """What every service shares; each gets only that and the clients it may use."""
+        self.glance = GlanceService(self.env, identity=self.identity)
+        """Glance-lite: the images Nova boots from and Cinder copies (``/image/v2``)."""
+        self.api = ApiService(self.env, policy=Policy(), identity=self.identity,
+                              glance=self.glance,
+                              default_volume_type=self.default_volume_type)
+        self.scheduler = SchedulerService(self.env)
         self.volume_services: dict[str, VolumeService] = {}
         for b in self.config.backends:
-            svc = VolumeService(self, b)
+            svc = VolumeService(self.env, b, network=self.iscsi_network,
+                                shared_target=self.shared_target(b), glance=self.glance,
+                                peers=self.volume_services.get)
             self.volume_services[b.service_host] = svc
             self._target_hosts.setdefault(self._portal_key(b), svc.driver.target)
-        self.backup = BackupService(self)
-        self.glance = GlanceService(self)
-        """Glance-lite: the images Nova boots from and Cinder copies (``/image/v2``)."""
-        self.nova = NovaService(self)
+        self.backup = BackupService(self.env, network=self.iscsi_network,
+                                    volume_data=self.volume_data,
+                                    snapshot_data=self.snapshot_data)
+        self.nova = NovaService(self.env, identity=self.identity, cinder=self.api.handle,
+                                glance=self.glance, network=self.iscsi_network,
+                                volume_data=self.volume_data)
         """nova-api and one nova-compute per ``[simulator] compute_hosts`` (``/compute``)."""
-        self.scheduler.handlers["create_backup"] = self._schedule_backup
         self.started = False
-        self.create_from_backup: Callable[..., Awaitable[Any]] | None = None
-        """POST /volumes with ``backup_id`` (3.47): the flow lives beside cinder-backup's
-        API and installs itself here (None in a cloud built without it)."""
-        from .services.api import from_backup  # noqa: PLC0415
 
-        from_backup.install(self)
+    @property
+    def policy(self) -> Policy:
+        """cinder-api's policy engine; assign to it to change the rules (a what-if)."""
+        return self.api.policy
+
+    @policy.setter
+    def policy(self, value: Policy) -> None:
+        self.api.policy = value
 
     def default_volume_type(self) -> VolumeType:
         """``default_volume_type`` (``__DEFAULT__`` unless configured)."""
@@ -141,9 +154,6 @@ class Cloud:
     async def advance(self, seconds: float) -> None:
         """Let *seconds* of virtual time pass (periodic reports keep running)."""
         await asyncio.sleep(seconds)
-
-    async def _schedule_backup(self, **kwargs: Any) -> None:
-        await schedule_backup(self, **kwargs)
 
     def shared_target(self, backend: BackendConfig) -> TargetHost | None:
         """Backends on one host with the same portal share that host's tgtd/LIO.

@@ -339,6 +339,54 @@ class Reservation:
     """The :class:`QuotaUsage` row it counts against (Cinder's ``usage_id``)."""
 
 
+@attrs.define(slots=True, eq=True)
+class Service:
+    """A row of ``services``: one per (binary, host), written by the service itself.
+
+    Every Cinder service writes its row at start and then bumps ``updated_at`` every
+    ``report_interval`` (10 s) from its periodic ``report_state``; cinder-api
+    (``os-services``) and the scheduler read liveness from it
+    (``utils.service_is_up``: up while ``now - updated_at <= service_down_time``).
+    The heartbeat is kept in closed form, not as a timer per service: while a service
+    runs its last heartbeat is the latest multiple of ``report_interval`` since it
+    (re)started; a stopped service keeps the heartbeat it had when it stopped.
+    """
+
+    id: int
+    host: str
+    """``cinder-1@lvmdriver-1`` for cinder-volume (host@backend); ``cinder-1`` otherwise."""
+    binary: str
+    """``cinder-volume``, ``cinder-scheduler`` or ``cinder-backup``."""
+    topic: str
+    availability_zone: str
+    report_interval: float = 10.0
+    started_at: float = 0.0
+    """Virtual second the service last (re)started reporting."""
+    stopped_at: float | None = None
+    """When it stopped reporting (None while it runs)."""
+    disabled: bool = False
+    disabled_reason: str | None = None
+    frozen: bool = False
+    replication_status: str = "disabled"
+    active_backend_id: str | None = None
+    cluster_name: str | None = None
+    created_at: str | None = None
+    modified_at: str | None = None
+    """Set when an operator changes ``disabled``/``frozen`` (os-services)."""
+
+    def last_heartbeat(self, now: float) -> float:
+        """Virtual second of the last ``report_state`` at *now* (``updated_at``)."""
+        end = now if self.stopped_at is None else min(now, self.stopped_at)
+        if end <= self.started_at:
+            return self.started_at
+        beats = math.floor((end - self.started_at) / self.report_interval)
+        return self.started_at + beats * self.report_interval
+
+    def is_up(self, now: float, service_down_time: float) -> bool:
+        """``cinder.utils.service_is_up``."""
+        return now - self.last_heartbeat(now) <= service_down_time
+
+
 Record = (Volume | VolumeAttachment | Snapshot | Backup | VolumeType | Transfer | Project)
 _STATUS_TYPES = (Volume, VolumeAttachment, Snapshot, Backup)
 _INDEXED_TYPES = (VolumeAttachment, Snapshot, Backup)
@@ -374,6 +422,8 @@ class Database:
         self.volume_types: dict[str, VolumeType] = {}
         self.transfers: dict[str, Transfer] = {}
         self.projects: dict[str, Project] = {}
+        self.services: dict[tuple[str, str], Service] = {}
+        """``services``, keyed by (binary, host); see :meth:`service_started`."""
         self.quotas: dict[str, dict[str, int]] = {}
         """``quotas``: per-project limit overrides (os-quota-sets update)."""
         self.quota_usages: dict[tuple[str, str], QuotaUsage] = {}
@@ -556,10 +606,40 @@ class Database:
                 return tr
         return None
 
+    # --- services ------------------------------------------------------------------------
+    def register_service(self, binary: str, host: str, *, topic: str, availability_zone: str,
+                         report_interval: float = 10.0) -> Service:
+        """The row of a service that exists but has not reported yet (or the existing one)."""
+        row = self.services.get((binary, host))
+        if row is None:
+            now = self.clock()
+            row = Service(len(self.services) + 1, host, binary, topic, availability_zone,
+                          report_interval=report_interval, started_at=now, stopped_at=now,
+                          created_at=self.stamp())
+            self.services[(binary, host)] = row
+        return row
+
+    def service_started(self, binary: str, host: str) -> None:
+        """A service (re)starts: it reports now and every ``report_interval`` from now."""
+        row = self.services[(binary, host)]
+        if row.stopped_at is not None:
+            row.started_at, row.stopped_at = self.clock(), None
+
+    def service_stopped(self, binary: str, host: str) -> None:
+        """A service stops reporting (it keeps its last heartbeat)."""
+        row = self.services.get((binary, host))
+        if row is not None and row.stopped_at is None:
+            row.stopped_at = self.clock()
+
+    def services_of(self, binary: str) -> list[Service]:
+        """The rows of one binary, in registration order."""
+        return [row for row in self.services.values() if row.binary == binary]
+
     # --- comparing states ---------------------------------------------------------------------
     def _tables(self) -> Iterator[tuple[str, list[Any]]]:
         yield "projects", list(self.projects.values())
         yield "volume_types", list(self.volume_types.values())
+        yield "services", list(self.services.values())
         yield "volumes", list(self.volumes.values())
         yield "volume_attachment", list(self.attachments.values())
         yield "snapshots", list(self.snapshots.values())

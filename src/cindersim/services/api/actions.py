@@ -101,7 +101,7 @@ async def action(api: ApiService, req: ApiRequest, volume_id: str) -> ApiRespons
 # --- shared bits --------------------------------------------------------------------------
 def _get(api: ApiService, req: ApiRequest, volume_id: str) -> Volume:
     """``volume_api.get``: 404 for a missing or another project's volume."""
-    vol = api.cloud.db.get_volume(volume_id, read_scope(req))
+    vol = api.env.db.get_volume(volume_id, read_scope(req))
     return vol
 
 
@@ -154,18 +154,18 @@ def _unreserve(api: ApiService, vol: Volume, op: str) -> None:
     any other status: nothing to do."""
     if vol.status != VolumeStatus.ATTACHING:
         return
-    new = VolumeStatus.IN_USE if api.cloud.db.attachments_of(vol.id) else VolumeStatus.AVAILABLE
-    api.cloud.db.transition(vol, new, op=op, actor=ACTOR)
+    new = VolumeStatus.IN_USE if api.env.db.attachments_of(vol.id) else VolumeStatus.AVAILABLE
+    api.env.db.transition(vol, new, op=op, actor=ACTOR)
 
 
 async def _terminate(api: ApiService, vol: Volume, connector: Any, op: str) -> None:
     """``volume_api.terminate_connection``: RPC, then unreserve; a backend error is 500."""
     try:
-        await api.cloud.bus.call(ACTOR, _target(vol), "terminate_connection", volume_id=vol.id,
+        await api.env.bus.call(ACTOR, _target(vol), "terminate_connection", volume_id=vol.id,
                                  connector=connector, force=False)
     except VolumeBackendAPIException as exc:
         raise HTTPError(500, "Unable to terminate volume connection from backend.") from exc
-    if vol.id in api.cloud.db.volumes:
+    if vol.id in api.env.db.volumes:
         _unreserve(api, vol, op)
 
 
@@ -180,7 +180,7 @@ async def _reserve(api: ApiService, req: ApiRequest, volume_id: str, inner: Any)
         raise InvalidVolume(reason=f"Volume status must be "
                                    f"{' or '.join(str(s) for s in expected)} to reserve, but "
                                    f"the status is {vol.status}.")
-    api.cloud.db.transition(vol, VolumeStatus.ATTACHING, op=Op.RESERVE, actor=ACTOR)
+    api.env.db.transition(vol, VolumeStatus.ATTACHING, op=Op.RESERVE, actor=ACTOR)
     return ApiResponse(202, None)
 
 
@@ -208,7 +208,7 @@ async def _initialize_connection(api: ApiService, req: ApiRequest, volume_id: st
         # The schema lets a string through; no driver can read one (os-brick sends a dict).
         raise InvalidInput(reason="Connector doesn't have required information: initiator")
     try:
-        info = await api.cloud.bus.call(ACTOR, _target(vol), "initialize_connection",
+        info = await api.env.bus.call(ACTOR, _target(vol), "initialize_connection",
                                         volume_id=vol.id, connector=dict(connector))
     except InvalidInput as err:
         raise HTTPError(400, str(err)) from err
@@ -247,7 +247,7 @@ async def _attach(api: ApiService, req: ApiRequest, volume_id: str, inner: Any) 
     readonly = vol.admin_metadata.setdefault("readonly", "False")
     if readonly == "True" and mode != "ro":
         raise InvalidVolumeAttachMode(mode=mode, volume_id=vol.id)
-    await api.cloud.bus.call(ACTOR, _target(vol), "attach_volume", volume_id=vol.id,
+    await api.env.bus.call(ACTOR, _target(vol), "attach_volume", volume_id=vol.id,
                              instance_uuid=instance_uuid, host_name=host_name,
                              mountpoint=mountpoint, mode=mode)
     return ApiResponse(202, None)
@@ -261,7 +261,7 @@ async def _begin_detaching(api: ApiService, req: ApiRequest, volume_id: str,
     migrating = vol.migration_status not in _AVAILABLE_MIGRATION_STATUS
     if (vol.status == VolumeStatus.IN_USE and vol.attach_status == AttachStatus.ATTACHED
             and not migrating):
-        api.cloud.db.transition(vol, VolumeStatus.DETACHING, op=Op.BEGIN_DETACHING,
+        api.env.db.transition(vol, VolumeStatus.DETACHING, op=Op.BEGIN_DETACHING,
                                 actor=ACTOR)
     elif not migrating:
         # A migrating volume silently stays as it is (its migration_status hides it).
@@ -276,7 +276,7 @@ async def _roll_detaching(api: ApiService, req: ApiRequest, volume_id: str,
     vol = _get(api, req, volume_id)
     enforce(api, req, "volume_extension:volume_actions:roll_detaching", vol.project_id)
     if vol.status == VolumeStatus.DETACHING:
-        api.cloud.db.transition(vol, VolumeStatus.IN_USE, op=Op.ROLL_DETACHING, actor=ACTOR)
+        api.env.db.transition(vol, VolumeStatus.IN_USE, op=Op.ROLL_DETACHING, actor=ACTOR)
     return ApiResponse(202, None)
 
 
@@ -305,7 +305,7 @@ async def _detach(api: ApiService, req: ApiRequest, volume_id: str, inner: Any) 
     vol = _get(api, req, volume_id)
     enforce(api, req, "volume_extension:volume_actions:detach", vol.project_id)
     _not_in_maintenance(vol, "cannot be detached")
-    await api.cloud.bus.call(ACTOR, _target(vol), "detach_volume", volume_id=vol.id,
+    await api.env.bus.call(ACTOR, _target(vol), "detach_volume", volume_id=vol.id,
                              attachment_id=attachment_id, op=str(Op.DETACH))
     return ApiResponse(202, None)
 
@@ -354,8 +354,8 @@ def _reset_update(inner: Any) -> dict[str, Any]:
 async def _reset_status(api: ApiService, req: ApiRequest, volume_id: str,
                         inner: Any) -> ApiResponse:
     """A direct DB write; ``attach_status: detached`` then detaches every attachment."""
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     update = _reset_update(inner)
     vol = _get(api, req, volume_id)
     enforce(api, req, "volume_extension:volume_admin_actions:reset_status", vol.project_id)
@@ -380,7 +380,7 @@ async def _reset_status(api: ApiService, req: ApiRequest, volume_id: str,
     if update.get("attach_status") == AttachStatus.DETACHED:
         # _clean_volume_attachment: volume_detached for each, which recomputes the status.
         for att in db.attachments_of(vol.id):
-            finish_detach(cloud, vol, att.id, op=op, actor=ACTOR)
+            finish_detach(env, vol, att.id, op=op, actor=ACTOR)
         vol.admin_metadata.pop("attached_mode", None)
     return ApiResponse(202, None)
 
@@ -407,8 +407,8 @@ async def _force_detach(api: ApiService, req: ApiRequest, volume_id: str,
     attachment_id = inner.get("attachment_id")
     await _terminate(api, vol, dict(connector) if isinstance(connector, dict) else None,
                      Op.FORCE_DETACH)
-    if vol.id in api.cloud.db.volumes:
-        await api.cloud.bus.call(ACTOR, _target(vol), "detach_volume", volume_id=vol.id,
+    if vol.id in api.env.db.volumes:
+        await api.env.bus.call(ACTOR, _target(vol), "detach_volume", volume_id=vol.id,
                                  attachment_id=attachment_id, op=str(Op.FORCE_DETACH))
     return ApiResponse(202, None)
 
@@ -425,7 +425,7 @@ async def _set_bootable(api: ApiService, req: ApiRequest, volume_id: str,
     if vol.status == VolumeStatus.MAINTENANCE:
         raise InvalidVolume(reason="The volume cannot be updated during maintenance.")
     vol.bootable = bootable
-    vol.updated_at = api.cloud.db.stamp()
+    vol.updated_at = api.env.db.stamp()
     return ApiResponse(200, None)
 
 
@@ -440,7 +440,7 @@ async def _update_readonly_flag(api: ApiService, req: ApiRequest, volume_id: str
         raise InvalidVolume(reason=f"Volume {vol.id} status must be available to update "
                                    f"readonly flag, but current status is: {vol.status}.")
     vol.admin_metadata["readonly"] = str(readonly)
-    vol.updated_at = api.cloud.db.stamp()
+    vol.updated_at = api.env.db.stamp()
     return ApiResponse(202, None)
 
 

@@ -119,8 +119,8 @@ def _error_status(status: str) -> bool:
 def _reserve(api: ApiService, req: ApiRequest, vol: Volume,
              instance_uuid: str | None) -> VolumeAttachment:
     """``_attachment_reserve``: the conditional update to ``reserved`` and the new row."""
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     if vol.multiattach and vol.status == VolumeStatus.IN_USE and vol.bootable:
         enforce(api, req, "volume:multiattach_bootable_volume", vol.project_id)
     expected = ((VolumeStatus.AVAILABLE, VolumeStatus.IN_USE, VolumeStatus.DOWNLOADING)
@@ -134,7 +134,7 @@ def _reserve(api: ApiService, req: ApiRequest, vol: Volume,
             raise InvalidVolume(reason=f"Volume {vol.id} status must be "
                                        f"{' or '.join(str(s) for s in expected)} to reserve, "
                                        f"but the current status is {vol.status}.")
-    att = VolumeAttachment(id=cloud.sim.ids.uuid(), volume_id=vol.id,
+    att = VolumeAttachment(id=env.sim.ids.uuid(), volume_id=vol.id,
                            instance_uuid=instance_uuid, attach_status=AttachStatus.RESERVED)
     if reserve:
         db.transition(vol, VolumeStatus.RESERVED, op=Op.ATTACHMENT_CREATE, actor=ACTOR,
@@ -145,8 +145,8 @@ def _reserve(api: ApiService, req: ApiRequest, vol: Volume,
 
 @route("POST", "/attachments", min_version=NEW_ATTACH)
 async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     body = body_of(req, "attachment")
     if isinstance(req.body, dict):
         check_keys(req.body, ("attachment",), strict=True)
@@ -179,7 +179,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     connection_info: dict[str, Any] = {}
     if connector:
         try:
-            connection_info = await cloud.bus.call(
+            connection_info = await env.bus.call(
                 ACTOR, _volume_host_target(vol), "attachment_update", volume_id=vol.id,
                 connector=dict(connector), attachment_id=att.id)
         except (NotAuthorized, InvalidVolume):
@@ -198,7 +198,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
 
 # --- read -----------------------------------------------------------------------------------
 def _listed(api: ApiService, req: ApiRequest) -> list[VolumeAttachment]:
-    db = api.cloud.db
+    db = api.env.db
     project = None if admin(req) and "all_tenants" in req.query else req.context.project_id
     visible = {v.id for v in db.volumes_of_project(project)}
     out = [a for a in db.attachments.values() if a.volume_id in visible]
@@ -240,7 +240,7 @@ async def detail(api: ApiService, req: ApiRequest) -> ApiResponse:
 
 @route("GET", "/attachments/{attachment_id}", min_version=NEW_ATTACH)
 async def show(api: ApiService, req: ApiRequest, attachment_id: str) -> ApiResponse:
-    att = api.cloud.db.get_attachment(attachment_id, read_scope(req))
+    att = api.env.db.get_attachment(attachment_id, read_scope(req))
     return ApiResponse(200, {"attachment": attachment_detail(att)})
 
 
@@ -258,8 +258,8 @@ def _check_update(vol: Volume, attachments: list[VolumeAttachment]) -> None:
 
 @route("PUT", "/attachments/{attachment_id}", min_version=NEW_ATTACH)
 async def update(api: ApiService, req: ApiRequest, attachment_id: str) -> ApiResponse:
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     body = body_of(req, "attachment")
     if isinstance(req.body, dict):
         check_keys(req.body, ("attachment",), strict=True)
@@ -277,7 +277,7 @@ async def update(api: ApiService, req: ApiRequest, attachment_id: str) -> ApiRes
     _check_update(vol, db.attachments_of(vol.id))
     shown = attachment_detail(att)
     try:
-        connection_info = await cloud.bus.call(
+        connection_info = await env.bus.call(
             ACTOR, _volume_host_target(vol), "attachment_update", volume_id=vol.id,
             connector=dict(connector), attachment_id=att.id)
     except NotAuthorized:
@@ -295,7 +295,7 @@ async def update(api: ApiService, req: ApiRequest, attachment_id: str) -> ApiRes
 @route("POST", "/attachments/{attachment_id}/action", min_version=ATTACHMENT_COMPLETION)
 async def action(api: ApiService, req: ApiRequest, attachment_id: str) -> ApiResponse:
     """Only ``os-complete`` exists: mark the attachment attached and the volume in-use."""
-    db = api.cloud.db
+    db = api.env.db
     body = req.body
     if not isinstance(body, dict) or len(body) != 1:
         raise HTTPError(400, "Malformed request body")
@@ -317,15 +317,15 @@ async def action(api: ApiService, req: ApiRequest, attachment_id: str) -> ApiRes
 # --- delete ---------------------------------------------------------------------------------
 @route("DELETE", "/attachments/{attachment_id}", min_version=NEW_ATTACH)
 async def delete(api: ApiService, req: ApiRequest, attachment_id: str) -> ApiResponse:
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     att = db.get_attachment(attachment_id, read_scope(req))
     vol = db.get_volume(att.volume_id)
     enforce(api, req, "volume:attachment_delete", vol.project_id)
     if att.attach_status != AttachStatus.RESERVED:
-        await cloud.bus.call(ACTOR, _volume_host_target(vol), "attachment_delete",
+        await env.bus.call(ACTOR, _volume_host_target(vol), "attachment_delete",
                              attachment_id=att.id, volume_id=vol.id)
     if vol.id in db.volumes:
-        finish_detach(cloud, vol, att.id, op=Op.ATTACHMENT_DELETE, actor=ACTOR)
+        finish_detach(env, vol, att.id, op=Op.ATTACHMENT_DELETE, actor=ACTOR)
     remaining = db.attachments_of(vol.id)
     return ApiResponse(200, {"attachments": [attachment_summary(a) for a in remaining]})

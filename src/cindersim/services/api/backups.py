@@ -37,6 +37,7 @@ from .router import route
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
 if TYPE_CHECKING:
+    from ..env import ServiceEnv
     from .service import ApiService
 
 ACTOR = "cinder-api"
@@ -69,8 +70,8 @@ def backup_detail(api: ApiService, req: ApiRequest, b: Backup) -> dict[str, Any]
 
 @route("POST", "/backups")
 async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     ctx = req.context
     body = body_of(req, "backup")
     keys = ["volume_id", "container", "name", "description", "incremental", "force",
@@ -114,7 +115,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
             raise InvalidBackup(reason="No backups available to do an incremental backup.")
         parent_id = max(candidates, key=lambda b: (b.data_timestamp or "", b.created_at or "")).id
     try:
-        reservations = cloud.quota.reserve(vol.project_id, cloud.quota.backup_deltas(vol.size))
+        reservations = env.quota.reserve(vol.project_id, env.quota.backup_deltas(vol.size))
     except OverQuota as exc:
         raise over_quota_error(exc, "backups", vol.size) from exc
     # --- writes from here on -----------------------------------------------------------
@@ -123,22 +124,22 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     else:
         vol.previous_status = str(vol.status)
         db.transition(vol, VolumeStatus.BACKING_UP, op=Op.BACKUP_CREATE, actor=ACTOR)
-    backup = Backup(id=cloud.sim.ids.uuid(), project_id=vol.project_id, user_id=ctx.user_id,
+    backup = Backup(id=env.sim.ids.uuid(), project_id=vol.project_id, user_id=ctx.user_id,
                     volume_id=vol.id, size=vol.size, display_name=name,
                     display_description=description, container=container,
                     parent_id=parent_id, snapshot_id=snapshot_id,
                     data_timestamp=data_timestamp, metadata=metadata,
-                    availability_zone=cloud.backup.availability_zone)
+                    availability_zone=str(env.config.default["storage_availability_zone"]))
     db.add(backup, op=Op.BACKUP_CREATE, actor=ACTOR)
-    cloud.quota.commit(reservations)
-    cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "create_backup", backup_id=backup.id)
+    env.quota.commit(reservations)
+    env.bus.cast(ACTOR, Target("cinder-scheduler"), "create_backup", backup_id=backup.id)
     return ApiResponse(202, {"backup": backup_summary(api, req, backup)})
 
 
 async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiResponse:
     enforce(api, req, "backup:get_all")
     project = None if admin(req) and req.q_bool("all_tenants") else req.context.project_id
-    items = api.cloud.db.backups_of_project(project)
+    items = api.env.db.backups_of_project(project)
     for key in ("name", "status", "volume_id"):
         want = req.q(key)
         if want is not None:
@@ -167,38 +168,47 @@ async def detail(api: ApiService, req: ApiRequest) -> ApiResponse:
 
 @route("GET", "/backups/{backup_id}")
 async def show(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
-    backup = api.cloud.db.get_backup(backup_id, read_scope(req))
+    backup = api.env.db.get_backup(backup_id, read_scope(req))
     enforce(api, req, "backup:get", backup.project_id)
     return ApiResponse(200, {"backup": backup_detail(api, req, backup)})
 
 
 @route("DELETE", "/backups/{backup_id}")
 async def delete(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
-    backup = api.cloud.db.get_backup(backup_id, read_scope(req))
+    backup = api.env.db.get_backup(backup_id, read_scope(req))
     enforce(api, req, "backup:delete", backup.project_id)
     delete_backup(api, backup, force=False)
     return ApiResponse(202, None)
 
 
 def delete_backup(api: ApiService, backup: Backup, *, force: bool) -> None:
-    cloud = api.cloud
+    env = api.env
     if not force and backup.status not in (BackupStatus.AVAILABLE, BackupStatus.ERROR):
         raise InvalidBackup(reason="Backup status must be available or error")
     if force and backup.status not in (BackupStatus.AVAILABLE, BackupStatus.ERROR,
                                        BackupStatus.CREATING, BackupStatus.RESTORING):
         raise InvalidBackup(reason="Backup status must be available or error")
-    if cloud.db.children_of(backup.id):
+    if env.db.children_of(backup.id):
         raise InvalidBackup(reason="Incremental backups exist for this backup.")
-    cloud.db.transition(backup, BackupStatus.DELETING,
+    env.db.transition(backup, BackupStatus.DELETING,
                         op=Op.BACKUP_DELETE if not force else Op.FORCE_DELETE, actor=ACTOR)
-    cloud.bus.cast(ACTOR, Target("cinder-backup", backup.host or cloud.backup.host),
+    env.bus.cast(ACTOR, Target("cinder-backup", _backup_host(env, backup)),
                    "delete_backup", backup_id=backup.id)
+
+
+def _backup_host(env: ServiceEnv, backup: Backup) -> str:
+    """The backup's own host; one never scheduled goes to the first registered
+    cinder-backup (``_get_available_backup_service_host``)."""
+    if backup.host:
+        return backup.host
+    rows = env.db.services_of("cinder-backup")
+    return rows[0].host if rows else ""
 
 
 @route("POST", "/backups/{backup_id}/restore")
 async def restore(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     backup = db.get_backup(backup_id, read_scope(req))
     enforce(api, req, "backup:restore", backup.project_id)
     body = body_of(req, "restore")
@@ -235,7 +245,7 @@ async def restore(api: ApiService, req: ApiRequest, backup_id: str) -> ApiRespon
     backup.restore_volume_id = vol.id
     db.transition(backup, BackupStatus.RESTORING, op=Op.BACKUP_RESTORE, actor=ACTOR)
     db.transition(vol, VolumeStatus.RESTORING_BACKUP, op=Op.BACKUP_RESTORE, actor=ACTOR)
-    cloud.bus.cast(ACTOR, Target("cinder-backup", backup.host or cloud.backup.host),
+    env.bus.cast(ACTOR, Target("cinder-backup", _backup_host(env, backup)),
                    "restore_backup", backup_id=backup.id, volume_id=vol.id,
                    volume_is_new=volume_is_new)
     return ApiResponse(202, {"restore": {"backup_id": backup.id, "volume_id": vol.id,
@@ -244,7 +254,7 @@ async def restore(api: ApiService, req: ApiRequest, backup_id: str) -> ApiRespon
 
 @route("POST", "/backups/{backup_id}/action")
 async def action(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
-    db = api.cloud.db
+    db = api.env.db
     backup = db.get_backup(backup_id, read_scope(req))
     body = req.body if isinstance(req.body, dict) else {}
     if "os-reset_status" in body:

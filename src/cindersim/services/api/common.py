@@ -43,7 +43,7 @@ MAX_INT = 2**31 - 1
 def enforce(api: ApiService, req: ApiRequest, action: str,
             target_project_id: str | None = None) -> None:
     """Cinder's policy check (403 ``Policy doesn't allow ... to be performed.``)."""
-    api.cloud.policy.enforce(req.context, action,
+    api.policy.enforce(req.context, action,
                              target_project_id if target_project_id is not None
                              else req.context.project_id)
 
@@ -275,7 +275,7 @@ def paginate(api: ApiService, req: ApiRequest, items: Sequence[T], *, collection
         if marker not in ids:
             raise InvalidInput(reason=f"marker [{marker}] not found")
         ordered = ordered[ids.index(marker) + 1:]
-    max_limit = int(api.cloud.config.default["osapi_max_limit"])
+    max_limit = int(api.env.config.default["osapi_max_limit"])
     raw_limit = req.q("limit")
     limit = max_limit
     if raw_limit is not None:

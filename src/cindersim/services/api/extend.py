@@ -51,7 +51,7 @@ ACTOR = "cinder-api"
 def extend_deltas(api: ApiService, vol: Volume, delta: int) -> dict[str, int]:
     """``{'gigabytes': delta}`` plus the type's ``gigabytes_<type>`` (add_volume_type_opts)."""
     deltas = {"gigabytes": delta}
-    vtype = api.cloud.db.volume_types.get(vol.volume_type_id or "")
+    vtype = api.env.db.volume_types.get(vol.volume_type_id or "")
     if vtype is not None:
         deltas[f"gigabytes_{vtype.name}"] = delta
     return deltas
@@ -78,8 +78,8 @@ def _new_size(body: Any) -> int:
 
 async def extend(api: ApiService, req: ApiRequest, vol: Volume, body: Any) -> ApiResponse:
     """``POST /volumes/{id}/action {"os-extend": {"new_size": N}}`` -> 202."""
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     new_size = _new_size(body)
     attached = req.at_least("3.42") and vol.status == VolumeStatus.IN_USE
     enforce(api, req, "volume:extend_attached_volume" if attached else "volume:extend",
@@ -93,13 +93,13 @@ async def extend(api: ApiService, req: ApiRequest, vol: Volume, body: Any) -> Ap
         shown = str({"status": str(expected)})
         raise InvalidVolume(reason=f"Volume {vol.id} status must be '{shown}' to extend, "
                                    f"currently {vol.status}.")
-    cloud.quota.check_per_volume(new_size, vol.project_id)
+    env.quota.check_per_volume(new_size, vol.project_id)
     try:
-        reservations = cloud.quota.reserve(vol.project_id, extend_deltas(api, vol, delta))
+        reservations = env.quota.reserve(vol.project_id, extend_deltas(api, vol, delta))
     except OverQuota as exc:
         # Cinder reads the plain gigabytes usage even when a per-type key was over.
         usage = exc.usages.get("gigabytes", {"in_use": 0, "reserved": 0})
-        quota = exc.quotas.get("gigabytes", cloud.quota.limit(vol.project_id, "gigabytes"))
+        quota = exc.quotas.get("gigabytes", env.quota.limit(vol.project_id, "gigabytes"))
         raise VolumeSizeExceedsAvailableQuota(
             name="gigabytes", requested=delta, consumed=usage["reserved"] + usage["in_use"],
             quota=quota) from exc
@@ -114,6 +114,6 @@ async def extend(api: ApiService, req: ApiRequest, vol: Volume, body: Any) -> Ap
                        availability_zone=vol.availability_zone, operation="extend_volume",
                        attach_status=str(vol.attach_status), multiattach=vol.multiattach,
                        project_id=vol.project_id, user_id=vol.user_id)
-    cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "extend_volume", volume_id=vol.id,
+    env.bus.cast(ACTOR, Target("cinder-scheduler"), "extend_volume", volume_id=vol.id,
                    new_size=new_size, reservations=reservations, request_spec=spec)
     return ApiResponse(202, None)

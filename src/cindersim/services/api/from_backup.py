@@ -32,27 +32,27 @@ from .volumes import resolve_availability_zone, resolve_volume_type, spec_is_tru
 from .wsgi import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from ..env import ServiceEnv
     from ..volume.manager import VolumeService
     from .service import ApiService
 
-__all__ = ["create_from_backup", "install", "wrap_service"]
+__all__ = ["create_from_backup", "wrap_service"]
 
 ACTOR = "cinder-api"
 
-_PENDING: weakref.WeakKeyDictionary[Cloud, dict[str, str]] = weakref.WeakKeyDictionary()
-"""Per cloud: volume id -> the backup it is being created from."""
+_PENDING: weakref.WeakKeyDictionary[ServiceEnv, dict[str, str]] = weakref.WeakKeyDictionary()
+"""Per env: volume id -> the backup it is being created from."""
 
 
-def _pending(cloud: Cloud) -> dict[str, str]:
-    return _PENDING.setdefault(cloud, {})
+def _pending(env: ServiceEnv) -> dict[str, str]:
+    return _PENDING.setdefault(env, {})
 
 
 async def create_from_backup(api: ApiService, req: ApiRequest, body: dict[str, Any],
                              backup_id: str) -> ApiResponse:
     """The rest of ``POST /volumes`` once ``backup_id`` is known (the body is validated)."""
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     ctx = req.context
     backup = db.get_backup(backup_id, read_scope(req))
     if backup.status != BackupStatus.AVAILABLE:
@@ -66,28 +66,28 @@ async def create_from_backup(api: ApiService, req: ApiRequest, body: dict[str, A
                                   f"size {backup.size}GB. It must be >= backup size.")
     vtype = resolve_volume_type(api, req, opt_str(body, "volume_type"))
     az = resolve_availability_zone(api, opt_str(body, "availability_zone"))
-    cloud.quota.check_per_volume(size, ctx.project_id)
+    env.quota.check_per_volume(size, ctx.project_id)
     try:
-        reservations = cloud.quota.reserve(ctx.project_id,
-                                           cloud.quota.volume_deltas(size, vtype.name))
+        reservations = env.quota.reserve(ctx.project_id,
+                                           env.quota.volume_deltas(size, vtype.name))
     except OverQuota as exc:
         raise over_quota_error(exc, "volumes", size) from exc
     name = opt_str(body, "name") or opt_str(body, "display_name")
     description = opt_str(body, "description") or opt_str(body, "display_description")
     multiattach = spec_is_true(vtype.extra_specs.get("multiattach"))
-    vol = Volume(id=cloud.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
+    vol = Volume(id=env.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
                  size=size, availability_zone=az, display_name=name,
                  display_description=description, volume_type_id=vtype.id,
                  metadata=opt_metadata(body) or {}, multiattach=multiattach,
                  encrypted=bool(vtype.encryption))
     db.add(vol, op=Op.CREATE_FROM_SOURCE, actor=ACTOR)
-    cloud.quota.commit(reservations)
-    _pending(cloud)[vol.id] = backup.id
+    env.quota.commit(reservations)
+    _pending(env)[vol.id] = backup.id
     spec = RequestSpec(size=size, volume_id=vol.id, volume_type_name=vtype.name,
                        volume_type_id=vtype.id, extra_specs=dict(vtype.extra_specs),
                        availability_zone=az, multiattach=multiattach,
                        project_id=ctx.project_id, user_id=ctx.user_id)
-    cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "create_volume", volume_id=vol.id,
+    env.bus.cast(ACTOR, Target("cinder-scheduler"), "create_volume", volume_id=vol.id,
                    request_spec=spec, filter_properties={})
     return ApiResponse(202, {"volume": volume_detail(api, req, vol)})
 
@@ -101,7 +101,7 @@ def wrap_service(svc: VolumeService) -> None:
 
     def create_volume(svc: VolumeService, **kwargs: Any) -> Awaitable[None]:
         # Returns the chosen flow's coroutine (no wrapper frame to resume).
-        backup_id = _pending(svc.cloud).pop(kwargs.get("volume_id", ""), None)
+        backup_id = _pending(svc.env).pop(kwargs.get("volume_id", ""), None)
         if backup_id is None:
             return ordinary(svc, **kwargs)
         return _manager_create(svc, kwargs["volume_id"], backup_id)
@@ -111,8 +111,8 @@ def wrap_service(svc: VolumeService) -> None:
 
 async def _manager_create(svc: VolumeService, volume_id: str, backup_id: str) -> None:
     """``_create_from_backup``: blank LV, backup ``restoring``, cast ``restore_backup``."""
-    cloud = svc.cloud
-    db = cloud.db
+    env = svc.env
+    db = env.db
     vol = db.volumes.get(volume_id)
     if vol is None:
         return
@@ -142,11 +142,5 @@ async def _manager_create(svc: VolumeService, volume_id: str, backup_id: str) ->
         return
     db.transition(backup, BackupStatus.RESTORING, op=Op.BACKUP_RESTORE, actor=svc.actor,
                   reason=f"restoring into new volume {vol.id[:8]}")
-    cloud.bus.cast(svc.actor, Target("cinder-backup", cloud.backup.host), "restore_backup",
+    env.bus.cast(svc.actor, Target("cinder-backup", backup.host or ""), "restore_backup",
                    backup_id=backup.id, volume_id=vol.id, volume_is_new=True)
-
-
-def install(cloud: Cloud) -> None:
-    """Let ``POST /volumes`` with ``backup_id`` reach :func:`create_from_backup`."""
-    if cloud.create_from_backup is None:
-        cloud.create_from_backup = create_from_backup

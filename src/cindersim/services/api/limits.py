@@ -60,7 +60,7 @@ def _target_project(req: ApiRequest) -> str:
 async def index(api: ApiService, req: ApiRequest) -> ApiResponse:
     """Absolute limits of the caller's project (or, for an admin at 3.39+, ``project_id``)."""
     project = _target_project(req)
-    usage = api.cloud.quota.usage(project)
+    usage = api.env.quota.usage(project)
     absolute: dict[str, Any] = {}
     for resource, name in ABSOLUTE_NAMES.items():
         if resource in usage:

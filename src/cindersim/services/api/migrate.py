@@ -60,7 +60,7 @@ def _multiattach(vtype: VolumeType | None) -> bool:
 
 
 def _find_type(api: ApiService, ref: str) -> VolumeType | None:
-    db = api.cloud.db
+    db = api.env.db
     vtype = db.volume_types.get(ref)
     if vtype is None and not is_uuid_like(ref):
         vtype = next((t for t in db.volume_types.values() if t.name == ref), None)
@@ -77,8 +77,8 @@ def _spec(vol: Volume, vtype: VolumeType) -> RequestSpec:
 
 @volume_action("os-retype")
 async def _retype(api: ApiService, req: ApiRequest, volume_id: str, inner: Any) -> ApiResponse:
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     body = _object("os-retype", inner, ("new_type", "migration_policy"))
     new_ref = _required("os-retype", body, "new_type")
     if not isinstance(new_ref, str):
@@ -118,17 +118,17 @@ async def _retype(api: ApiService, req: ApiRequest, volume_id: str, inner: Any) 
                                    "specs cannot change.")
     new_deltas = {f"volumes_{new_type.name}": 1, f"gigabytes_{new_type.name}": vol.size}
     try:
-        reservations = cloud.quota.reserve(vol.project_id, new_deltas)
+        reservations = env.quota.reserve(vol.project_id, new_deltas)
     except OverQuota as exc:
         raise over_quota_error(exc, "volumes", vol.size) from exc
     old_reservations: list[str] = []
     if old_type is not None:
-        old_reservations = cloud.quota.reserve(vol.project_id, {
+        old_reservations = env.quota.reserve(vol.project_id, {
             f"volumes_{old_type.name}": -1, f"gigabytes_{old_type.name}": -vol.size})
     vol.previous_status = str(vol.status)
     db.transition(vol, VolumeStatus.RETYPING, op=Op.RETYPE, actor=ACTOR,
                   reason=f"retype to {new_type.name} (migration_policy {policy})")
-    cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "retype", volume_id=vol.id,
+    env.bus.cast(ACTOR, Target("cinder-scheduler"), "retype", volume_id=vol.id,
                    request_spec=_spec(vol, new_type), migration_policy=policy,
                    reservations=reservations, old_reservations=old_reservations)
     vol.multiattach = _multiattach(new_type)  # the API writes it after the cast, as Cinder
@@ -138,8 +138,8 @@ async def _retype(api: ApiService, req: ApiRequest, volume_id: str, inner: Any) 
 @volume_action("os-migrate_volume")
 async def _migrate(api: ApiService, req: ApiRequest, volume_id: str,
                    inner: Any) -> ApiResponse:
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     body = _object("os-migrate_volume", inner, ("host", "force_host_copy", "lock_volume"))
     host = _required("os-migrate_volume", body, "host")
     if not isinstance(host, str) or not host:
@@ -149,8 +149,10 @@ async def _migrate(api: ApiService, req: ApiRequest, volume_id: str,
     lock_volume = _boolean("lock_volume", body.get("lock_volume", False))
     vol = _get(api, req, volume_id)
     enforce(api, req, "volume_extension:volume_admin_actions:migrate_volume", vol.project_id)
-    svc = cloud.volume_services.get(extract_host(host) or host)
-    if svc is None or not svc.running:
+    # ``volume_api.migrate_volume``: the destination's row must exist and be up.
+    svc = env.db.services.get(("cinder-volume", extract_host(host) or host))
+    down_time = float(env.config.default["service_down_time"])
+    if svc is None or not svc.is_up(env.sim.now(), down_time):
         raise HTTPError(400, f"Invalid host: No available service named '{host}'")
     # Cinder compares the given string with the volume's host; a bare host@backend
     # naming the volume's own backend is refused here too (a generic copy onto the
@@ -172,6 +174,6 @@ async def _migrate(api: ApiService, req: ApiRequest, volume_id: str,
                       reason="lock_volume")
     spec = (_spec(vol, vtype) if vtype is not None
             else RequestSpec(size=vol.size, volume_id=vol.id, project_id=vol.project_id))
-    cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "migrate_volume", volume_id=vol.id,
+    env.bus.cast(ACTOR, Target("cinder-scheduler"), "migrate_volume", volume_id=vol.id,
                    host=host, force_host_copy=force_host_copy, request_spec=spec)
     return ApiResponse(202, None)

@@ -98,7 +98,7 @@ def _validate_body(api: ApiService, body: Any) -> dict[str, int]:
     if not quota_set:
         raise HTTPError(400, "Invalid input for field/attribute quota_set. Value: {}. {} "
                              "does not have enough properties")
-    known = set(api.cloud.quota.resources())
+    known = set(api.env.quota.resources())
     bad: list[str] = []
     values: dict[str, int] = {}
     for key, value in quota_set.items():
@@ -120,7 +120,7 @@ def _check_id(target_id: str) -> None:
 
 
 def _limits(api: ApiService, project_id: str) -> dict[str, Any]:
-    return dict(api.cloud.quota.limits(project_id))
+    return dict(api.env.quota.limits(project_id))
 
 
 @route("GET", "/os-quota-sets/{target_id}")
@@ -130,7 +130,7 @@ async def show(api: ApiService, req: ApiRequest, target_id: str) -> ApiResponse:
     enforce(api, req, "volume_extension:quotas:show", target_id)
     quota_set: dict[str, Any]
     if _usage_param(req):
-        quota_set = {k: dict(v) for k, v in api.cloud.quota.usage(target_id).items()}
+        quota_set = {k: dict(v) for k, v in api.env.quota.usage(target_id).items()}
     else:
         quota_set = _limits(api, target_id)
     quota_set["id"] = target_id
@@ -141,7 +141,7 @@ async def show(api: ApiService, req: ApiRequest, target_id: str) -> ApiResponse:
 async def defaults(api: ApiService, req: ApiRequest, target_id: str) -> ApiResponse:
     """The configured defaults (``quota_<resource>`` options; per-type ones -1)."""
     enforce(api, req, "volume_extension:quotas:show", target_id)
-    quota = api.cloud.quota
+    quota = api.env.quota
     quota_set: dict[str, Any] = {r: quota.default_limit(r) for r in quota.resources()}
     quota_set["id"] = target_id
     return ApiResponse(200, {"quota_set": quota_set})
@@ -153,7 +153,7 @@ async def update(api: ApiService, req: ApiRequest, target_id: str) -> ApiRespons
     _check_id(target_id)
     values = _validate_body(api, req.body)
     enforce(api, req, "volume_extension:quotas:update", target_id)
-    quota = api.cloud.quota
+    quota = api.env.quota
     usage = quota.usage(target_id)
     for key, value in values.items():
         if key == "per_volume_gigabytes" or value == -1:
@@ -164,7 +164,7 @@ async def update(api: ApiService, req: ApiRequest, target_id: str) -> ApiRespons
                                  f"resources. Current usage is {used} and the requested "
                                  f"limit is {value}.")
     quota.update_project(target_id, values)
-    api.cloud.trace.emit("quota.update", ACTOR,
+    api.env.trace.emit("quota.update", ACTOR,
                          f"quota limits of project {target_id[:8]} set: "
                          + ", ".join(f"{k}={v}" for k, v in values.items()),
                          resource=f"project:{target_id}", limits=values)
@@ -176,8 +176,8 @@ async def delete(api: ApiService, req: ApiRequest, target_id: str) -> ApiRespons
     """Back to the defaults (admin); usage and reservations are kept.  200, no body."""
     _check_id(target_id)
     enforce(api, req, "volume_extension:quotas:delete", target_id)
-    api.cloud.quota.delete_project(target_id)
-    api.cloud.trace.emit("quota.delete", ACTOR,
+    api.env.quota.delete_project(target_id)
+    api.env.trace.emit("quota.delete", ACTOR,
                          f"quota limits of project {target_id[:8]} reset to defaults",
                          resource=f"project:{target_id}")
     return ApiResponse(200, None)

@@ -36,7 +36,13 @@ from .wsgi import (
 )
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from collections.abc import Callable
+
+    from ...db import VolumeType
+    from ...identity import IdentityStore
+    from ...policy import Policy
+    from ..env import ServiceEnv
+    from ..glance.images import GlanceService
 
 __all__ = ["ApiService", "ParsedBody", "versions_document"]
 
@@ -75,10 +81,21 @@ def versions_document(base_url: str = "http://cinder.example:8776") -> dict[str,
 
 
 class ApiService:
-    """The cinder-api service of one cloud."""
+    """The cinder-api service of one env."""
 
-    def __init__(self, cloud: Cloud, *, base_url: str = "http://cinder.example:8776") -> None:
-        self.cloud = cloud
+    def __init__(self, env: ServiceEnv, *, policy: Policy, identity: IdentityStore,
+                 glance: GlanceService,
+                 default_volume_type: Callable[[], VolumeType],
+                 base_url: str = "http://cinder.example:8776") -> None:
+        self.env = env
+        self.policy = policy
+        """cinder's policy engine (``cinder/policies/``), cinder-api's alone."""
+        self.identity = identity
+        """Keystone, as keystonemiddleware asks it to validate a token."""
+        self.glance = glance
+        """Glance's image API, as Cinder's ``image_service`` uses it."""
+        self.default_volume_type = default_volume_type
+        """``volume_types.get_default_volume_type`` (``default_volume_type``)."""
         self.base_url = base_url
         self.router = Router()
         from . import (  # noqa: PLC0415
@@ -117,8 +134,8 @@ class ApiService:
                              body: Body = None) -> ApiResponse:
         """:meth:`handle` for a caller that already lower-cased the header names (and
         gives the dict away): :meth:`cindersim.Cloud.request`, on every request."""
-        cloud = self.cloud
-        trace = cloud.trace
+        env = self.env
+        trace = env.trace
         method = method.upper()
         self.requests += 1
         path_only, _, query_string = path.partition("?")
@@ -129,7 +146,7 @@ class ApiService:
             trace.emit("api.request", hdrs.get("x-cindersim-actor", "client"),
                        f"{method} {path_only}", target=ACTOR, method=method, path=path_only,
                        query=query_string or None, body=_body_for_trace(body))
-        latency = cloud.config.api_latency
+        latency = env.config.api_latency
         if latency > 0:
             await sleep(latency)  # clock.sleep: asyncio.sleep, one frame shallower
         try:
@@ -191,7 +208,7 @@ class ApiService:
         req = ApiRequest(method=method, path=sub, query=query,
                          headers=hdrs, body=parsed_body, version=version, context=context,
                          project_id=project_id,
-                         request_id=f"req-{self.cloud.sim.ids.uuid()}")
+                         request_id=f"req-{self.env.sim.ids.uuid()}")
         try:
             response = await route.controller(self, req, **params)
         except (CinderException, HTTPError) as exc:
@@ -211,7 +228,7 @@ class ApiService:
         if self.auth_strategy == "noauth" or (self.auth_strategy == "both" and ":" in token):
             return noauth_context(token)
         try:
-            return self.cloud.identity.validate(token)
+            return self.identity.validate(token)
         except Unauthorized:
             raise HTTPError(401, "The request you have made requires authentication.") from None
 

@@ -80,8 +80,8 @@ def _clean(value: str | None) -> str | None:
 # --- create ----------------------------------------------------------------------------
 @route("POST", "/snapshots")
 async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     ctx = req.context
     body = body_of(req, "snapshot")
     check_keys(body, _CREATE_KEYS, strict=True)
@@ -114,22 +114,22 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                                    f"current status is: {vol.status}.")
     vtype = db.volume_types.get(vol.volume_type_id or "")
     try:
-        reservations = cloud.quota.reserve(ctx.project_id, cloud.quota.snapshot_deltas(
+        reservations = env.quota.reserve(ctx.project_id, env.quota.snapshot_deltas(
             vol.size, vtype.name if vtype is not None else None))
     except OverQuota as exc:
         raise over_quota_error(exc, "snapshots", vol.size) from exc
-    snap = Snapshot(id=cloud.sim.ids.uuid(), volume_id=vol.id, project_id=ctx.project_id,
+    snap = Snapshot(id=env.sim.ids.uuid(), volume_id=vol.id, project_id=ctx.project_id,
                     user_id=ctx.user_id, volume_size=vol.size, display_name=name,
                     display_description=description, volume_type_id=vol.volume_type_id,
                     metadata=metadata or {})
     db.add(snap, op=Op.SNAPSHOT_CREATE, actor=ACTOR)
-    cloud.quota.commit(reservations)
+    env.quota.commit(reservations)
     # Cinder's request spec here carries only the snapshot id and the size: the
     # scheduler checks capacity alone (no type, no AZ).
     spec = RequestSpec(size=vol.size, snapshot_id=snap.id, project_id=ctx.project_id,
                        user_id=ctx.user_id)
     backend = extract_host(vol.host) or vol.host
-    cloud.bus.cast(ACTOR, Target("cinder-scheduler"), "create_snapshot", snapshot_id=snap.id,
+    env.bus.cast(ACTOR, Target("cinder-scheduler"), "create_snapshot", snapshot_id=snap.id,
                    volume_id=vol.id, backend=backend, request_spec=spec)
     return ApiResponse(202, {"snapshot": snapshot_detail(api, req, snap, extended=False)})
 
@@ -159,7 +159,7 @@ def _listed(api: ApiService, req: ApiRequest) -> list[Snapshot]:
     project = None if all_tenants else req.context.project_id
     if all_tenants and req.q("project_id"):
         project = req.q("project_id")
-    snaps = api.cloud.db.snapshots_of_project(project)
+    snaps = api.env.db.snapshots_of_project(project)
     for key in _FILTERS:
         want = req.q(key)
         if want is None:
@@ -205,7 +205,7 @@ async def detail(api: ApiService, req: ApiRequest) -> ApiResponse:
 
 @route("GET", "/snapshots/{snapshot_id}")
 async def show(api: ApiService, req: ApiRequest, snapshot_id: str) -> ApiResponse:
-    snap = api.cloud.db.get_snapshot(snapshot_id, read_scope(req))
+    snap = api.env.db.get_snapshot(snapshot_id, read_scope(req))
     enforce(api, req, "volume:get_snapshot", snap.project_id)
     return ApiResponse(200, {"snapshot": snapshot_detail(api, req, snap)})
 
@@ -213,7 +213,7 @@ async def show(api: ApiService, req: ApiRequest, snapshot_id: str) -> ApiRespons
 # --- update ------------------------------------------------------------------------------
 @route("PUT", "/snapshots/{snapshot_id}")
 async def update(api: ApiService, req: ApiRequest, snapshot_id: str) -> ApiResponse:
-    db = api.cloud.db
+    db = api.env.db
     body = body_of(req, "snapshot")
     check_keys(body, _UPDATE_KEYS, strict=True)
     if not any(k in body for k in _UPDATE_KEYS):
@@ -238,8 +238,8 @@ async def update(api: ApiService, req: ApiRequest, snapshot_id: str) -> ApiRespo
 def delete_snapshot(api: ApiService, snap: Snapshot, *, force: bool) -> None:
     """``volume.api.API.delete_snapshot``: the conditional update, then a cast to the
     volume's cinder-volume (shared by DELETE and ``os-force_delete``)."""
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     ok = snap.group_snapshot_id is None and (
         force or snap.status in (SnapshotStatus.AVAILABLE, SnapshotStatus.ERROR))
     if not ok:
@@ -253,13 +253,13 @@ def delete_snapshot(api: ApiService, snap: Snapshot, *, force: bool) -> None:
         raise InvalidSnapshot(reason=f"Snapshot {snap.id} has no backend to delete it on.")
     op = Op.FORCE_DELETE if force else Op.SNAPSHOT_DELETE
     db.transition(snap, SnapshotStatus.DELETING, op=op, actor=ACTOR)
-    cloud.bus.cast(ACTOR, Target("cinder-volume", host), "delete_snapshot",
+    env.bus.cast(ACTOR, Target("cinder-volume", host), "delete_snapshot",
                    snapshot_id=snap.id, op=str(op))
 
 
 @route("DELETE", "/snapshots/{snapshot_id}")
 async def delete(api: ApiService, req: ApiRequest, snapshot_id: str) -> ApiResponse:
-    snap = api.cloud.db.get_snapshot(snapshot_id, read_scope(req))
+    snap = api.env.db.get_snapshot(snapshot_id, read_scope(req))
     enforce(api, req, "volume:delete_snapshot", snap.project_id)
     delete_snapshot(api, snap, force=False)
     return ApiResponse(202, None)
@@ -269,7 +269,7 @@ async def delete(api: ApiService, req: ApiRequest, snapshot_id: str) -> ApiRespo
 @route("POST", "/snapshots/{snapshot_id}/action")
 async def action(api: ApiService, req: ApiRequest, snapshot_id: str) -> ApiResponse:
     """``os-reset_status`` and ``os-force_delete`` (SnapshotAdminController)."""
-    db = api.cloud.db
+    db = api.env.db
     body = req.body
     if not isinstance(body, dict) or not body:
         raise HTTPError(400, "Malformed request body")

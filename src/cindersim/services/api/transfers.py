@@ -77,7 +77,7 @@ def crypt_hash(salt: str, auth_key: str | int) -> str:
 
 def _random_hex(api: ApiService, length: int) -> str:
     """What ``sha224(os.urandom(255)).hexdigest()[:length]`` gives, from the sim's rng."""
-    return f"{api.cloud.sim.rng.getrandbits(4 * length):0{length}x}"
+    return f"{api.env.sim.rng.getrandbits(4 * length):0{length}x}"
 
 
 # --- views (cinder/api/views/transfers.py) --------------------------------------------------
@@ -172,7 +172,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     encrypted volumes at any microversion.  ``volume-transfers`` takes
     ``no_snapshots`` from 3.55 and allows encrypted volumes from 3.70.
     """
-    db = api.cloud.db
+    db = api.env.db
     v3 = req.path.startswith("/volume-transfers")
     volume_id, name, no_snapshots = _create_body(req, with_snapshots=v3 and req.at_least("3.55"))
     allow_encrypted = v3 and req.at_least("3.70")
@@ -188,13 +188,13 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                 raise InvalidSnapshot(reason=f"snapshot: {snap.id} status must be available")
     salt = _random_hex(api, SALT_LENGTH)
     auth_key = _random_hex(api, KEY_LENGTH)
-    tr = Transfer(id=api.cloud.sim.ids.uuid(), volume_id=vol.id, display_name=name, salt=salt,
+    tr = Transfer(id=api.env.sim.ids.uuid(), volume_id=vol.id, display_name=name, salt=salt,
                   crypt_hash=crypt_hash(salt, auth_key), source_project_id=vol.project_id,
                   no_snapshots=no_snapshots, expires_at=None)
     db.add(tr, actor=ACTOR)
     db.transition(vol, VolumeStatus.AWAITING_TRANSFER, op=Op.TRANSFER_CREATE, actor=ACTOR,
                   reason=f"transfer {tr.id}")
-    api.cloud.trace.emit("transfer.create", ACTOR,
+    api.env.trace.emit("transfer.create", ACTOR,
                          f"transfer {tr.id[:8]} offers volume {vol.id[:8]} of project "
                          f"{vol.project_id[:8]}", resource=f"transfer:{tr.id}",
                          volume_id=vol.id, source_project_id=vol.project_id,
@@ -219,7 +219,7 @@ def _limited(api: ApiService, req: ApiRequest, items: list[Transfer]) -> list[Tr
             raise HTTPError(400, f"{name} param must be positive")
         return value
 
-    max_limit = int(api.cloud.config.default["osapi_max_limit"])
+    max_limit = int(api.env.config.default["osapi_max_limit"])
     offset = number("offset", 0)
     limit = min(max_limit, number("limit", max_limit) or max_limit)
     return items[offset:offset + limit]
@@ -228,10 +228,10 @@ def _limited(api: ApiService, req: ApiRequest, items: list[Transfer]) -> list[Tr
 async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiResponse:
     enforce(api, req, "volume:get_all_transfers")
     if admin(req) and "all_tenants" in req.query:
-        transfers = list(api.cloud.db.transfers.values())
+        transfers = list(api.env.db.transfers.values())
     else:
         project = req.context.project_id
-        transfers = [t for t in api.cloud.db.transfers.values()
+        transfers = [t for t in api.env.db.transfers.values()
                      if t.source_project_id == project]
     page = _limited(api, req, transfers)
     view = _detail if detail else _summary
@@ -254,7 +254,7 @@ async def detail(api: ApiService, req: ApiRequest) -> ApiResponse:
 @route("GET", "/volume-transfers/{transfer_id}")
 async def show(api: ApiService, req: ApiRequest, transfer_id: str) -> ApiResponse:
     enforce(api, req, "volume:get_transfer")
-    tr = api.cloud.db.get_transfer(transfer_id, read_scope(req))
+    tr = api.env.db.get_transfer(transfer_id, read_scope(req))
     return ApiResponse(200, {"transfer": _detail(api, req, tr)})
 
 
@@ -263,7 +263,7 @@ async def show(api: ApiService, req: ApiRequest, transfer_id: str) -> ApiRespons
 @route("DELETE", "/volume-transfers/{transfer_id}")
 async def delete(api: ApiService, req: ApiRequest, transfer_id: str) -> ApiResponse:
     """The volume goes back to ``available`` (left alone if it is no longer awaiting)."""
-    db = api.cloud.db
+    db = api.env.db
     tr = db.get_transfer(transfer_id, read_scope(req))
     vol = db.get_volume(tr.volume_id)
     enforce(api, req, "volume:delete_transfer", vol.project_id)
@@ -271,7 +271,7 @@ async def delete(api: ApiService, req: ApiRequest, transfer_id: str) -> ApiRespo
         db.transition(vol, VolumeStatus.AVAILABLE, op=Op.TRANSFER_DELETE, actor=ACTOR,
                       reason=f"transfer {tr.id} deleted")
     db.remove(tr, actor=ACTOR)
-    api.cloud.trace.emit("transfer.delete", ACTOR, f"transfer {tr.id[:8]} of volume "
+    api.env.trace.emit("transfer.delete", ACTOR, f"transfer {tr.id[:8]} of volume "
                          f"{vol.id[:8]} withdrawn", resource=f"transfer:{tr.id}",
                          volume_id=vol.id)
     return ApiResponse(202, None)
@@ -302,11 +302,11 @@ def _check_quota(api: ApiService, project_id: str, deltas: Mapping[str, int], *,
     (with the quota engine's own rule) and reserving only when both fit gives the
     same answers while a refused accept changes nothing.
     """
-    quota = api.cloud.quota
+    quota = api.env.quota
     quotas = {r: quota.limit(project_id, r) for r in deltas}
     usages: dict[str, dict[str, int]] = {}
     for r in deltas:
-        row = api.cloud.db.quota_usages.get((project_id, r))
+        row = api.env.db.quota_usages.get((project_id, r))
         usages[r] = {"in_use": row.in_use if row else 0,
                      "reserved": (row.reserved if row else 0) + pending.get(r, 0)}
     overs = sorted(r for r, d in deltas.items()
@@ -326,9 +326,9 @@ def _check_quota(api: ApiService, project_id: str, deltas: Mapping[str, int], *,
 @route("POST", "/volume-transfers/{transfer_id}/accept")
 async def accept(api: ApiService, req: ApiRequest, transfer_id: str) -> ApiResponse:
     """Move the volume (and, unless ``no_snapshots``, its snapshots) and their quota."""
-    cloud = api.cloud
-    db = cloud.db
-    quota = cloud.quota
+    env = api.env
+    db = env.db
+    quota = env.quota
     ctx = req.context
     auth_key = _accept_body(req)
     enforce(api, req, "volume:accept_transfer")
@@ -374,7 +374,7 @@ async def accept(api: ApiService, req: ApiRequest, transfer_id: str) -> ApiRespo
     db.remove(tr, actor=ACTOR)  # Cinder soft-deletes the accepted transfer
     quota.commit(held)
     quota.commit(released)
-    cloud.trace.emit("transfer.accept", ACTOR,
+    env.trace.emit("transfer.accept", ACTOR,
                      f"volume {vol.id[:8]} moved from project {donor[:8]} to "
                      f"{ctx.project_id[:8]}"
                      + (f" with {len(snapshots)} snapshot(s)" if snapshots else ""),
@@ -388,7 +388,7 @@ async def accept(api: ApiService, req: ApiRequest, transfer_id: str) -> ApiRespo
 def _move(api: ApiService, vol: Volume, user_id: str, project_id: str,
           snapshots: list[Any]) -> None:
     """``transfer_accept``: new owner for the volume and the snapshots that go with it."""
-    now = api.cloud.db.stamp()
+    now = api.env.db.stamp()
     vol.user_id = user_id
     vol.project_id = project_id
     vol.updated_at = now

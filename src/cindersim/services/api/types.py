@@ -90,7 +90,7 @@ def visible(vtype: VolumeType, req: ApiRequest) -> bool:
 
 def _get(api: ApiService, req: ApiRequest, type_id: str) -> VolumeType:
     """``volume_types.get_volume_type``: 404 for a missing or invisible type."""
-    vtype = api.cloud.db.volume_types.get(type_id)
+    vtype = api.env.db.volume_types.get(type_id)
     if vtype is None or not visible(vtype, req):
         raise VolumeTypeNotFound(volume_type_id=type_id)
     return vtype
@@ -98,16 +98,16 @@ def _get(api: ApiService, req: ApiRequest, type_id: str) -> VolumeType:
 
 def _in_use(api: ApiService, type_id: str) -> bool:
     """Any volume of any project has the type (Cinder asks with an admin context)."""
-    return any(v.volume_type_id == type_id for v in api.cloud.db.volumes.values())
+    return any(v.volume_type_id == type_id for v in api.env.db.volumes.values())
 
 
 def _check(api: ApiService, req: ApiRequest, action: str) -> bool:
     """A non-fatal ``context.authorize(..., fatal=False)``."""
-    return api.cloud.policy.check(req.context, action, req.context.project_id)
+    return api.policy.check(req.context, action, req.context.project_id)
 
 
 def _emit(api: ApiService, kind: str, summary: str, vtype: VolumeType, **detail: Any) -> None:
-    api.cloud.trace.emit(kind, ACTOR, summary, resource=f"volume_type:{vtype.id}",
+    api.env.trace.emit(kind, ACTOR, summary, resource=f"volume_type:{vtype.id}",
                          name=vtype.name, **detail)
 
 
@@ -251,7 +251,7 @@ def _is_public_filter(req: ApiRequest) -> bool | None:
 def _listed(api: ApiService, req: ApiRequest) -> list[VolumeType]:
     project = req.context.project_id
     is_public = _is_public_filter(req)
-    types = list(api.cloud.db.volume_types.values())
+    types = list(api.env.db.volume_types.values())
     if is_public is True:
         # Public, or private with this project on the access list (an OR in the query).
         types = [t for t in types if t.is_public or project in t.projects]
@@ -287,7 +287,7 @@ async def index(api: ApiService, req: ApiRequest) -> ApiResponse:
 @route("GET", "/types/{type_id}")
 async def show(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
     """A type by id, or ``default`` (``default_volume_type``; project defaults not modelled)."""
-    vtype = (api.cloud.default_volume_type() if type_id == "default"
+    vtype = (api.default_volume_type() if type_id == "default"
              else _get(api, req, type_id))
     enforce(api, req, "volume_extension:type_get")
     return ApiResponse(200, {"volume_type": type_view(api, req, vtype)})
@@ -296,7 +296,7 @@ async def show(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
 # --- create / update / delete (types_manage) -------------------------------------------------
 @route("POST", "/types")
 async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
-    db = api.cloud.db
+    db = api.env.db
     body = _object(req.body, "volume_type")
     name = _name(body) if "name" in body else None
     description = _string(body, "description", nullable=True)
@@ -309,7 +309,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     enforce(api, req, "volume_extension:type_create")
     if any(t.name == name for t in db.volume_types.values()):
         raise VolumeTypeExists(id=name)
-    vtype = VolumeType(id=api.cloud.sim.ids.uuid(), name=name, description=description,
+    vtype = VolumeType(id=api.env.sim.ids.uuid(), name=name, description=description,
                        is_public=True if is_public is None else is_public, extra_specs=specs)
     db.add(vtype, actor=ACTOR)
     _emit(api, "volume_type.create", f"volume type {name} created"
@@ -320,7 +320,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
 
 @route("PUT", "/types/{type_id}")
 async def update(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
-    db = api.cloud.db
+    db = api.env.db
     body = _object(req.body, "volume_type")
     name = _string(body, "name", nullable=True)
     description = _string(body, "description", nullable=True)
@@ -353,7 +353,7 @@ async def update(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
 def _rename_quota_resources(api: ApiService, old: str, new: str) -> None:
     """``QUOTAS.update_quota_resource``: ``volumes_<old>`` etc. become ``..._<new>``
     in limits, usages and reservations, so a renamed type keeps its quota."""
-    db = api.cloud.db
+    db = api.env.db
     renames = {f"{p}_{old}": f"{p}_{new}" for p in ("volumes", "gigabytes", "snapshots")}
     for limits in db.quotas.values():
         for before, after in renames.items():
@@ -373,11 +373,11 @@ def _rename_quota_resources(api: ApiService, old: str, new: str) -> None:
 async def delete(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
     enforce(api, req, "volume_extension:type_delete")
     vtype = _get(api, req, type_id)
-    if vtype.id == api.cloud.default_volume_type().id:
+    if vtype.id == api.default_volume_type().id:
         raise VolumeTypeDefaultDeletionError(volume_type_id=vtype.id)
     if _in_use(api, vtype.id):
         raise HTTPError(400, "Target volume type is still in use.")
-    api.cloud.db.remove(vtype, actor=ACTOR)
+    api.env.db.remove(vtype, actor=ACTOR)
     _emit(api, "volume_type.delete", f"volume type {vtype.name} deleted", vtype)
     return ApiResponse(202, None)
 
@@ -466,7 +466,7 @@ async def specs_create(api: ApiService, req: ApiRequest, type_id: str) -> ApiRes
     vtype = _get(api, req, type_id)
     _check_cacheable(vtype, specs)
     vtype.extra_specs.update(specs)
-    vtype.updated_at = api.cloud.db.stamp()
+    vtype.updated_at = api.env.db.stamp()
     _emit(api, "volume_type.extra_specs", f"extra specs of volume type {vtype.name} set: "
           + ", ".join(f"{k}={v}" for k, v in specs.items()), vtype, set=dict(specs))
     return ApiResponse(200, body)
@@ -504,7 +504,7 @@ async def specs_update(api: ApiService, req: ApiRequest, type_id: str,
     if key not in body:
         raise HTTPError(400, "Request body and URI mismatch")
     vtype.extra_specs.update(specs)
-    vtype.updated_at = api.cloud.db.stamp()
+    vtype.updated_at = api.env.db.stamp()
     _emit(api, "volume_type.extra_specs", f"extra spec {key} of volume type {vtype.name} set "
           f"to {specs[key]}", vtype, set=dict(specs))
     return ApiResponse(200, body)
@@ -519,7 +519,7 @@ async def specs_delete(api: ApiService, req: ApiRequest, type_id: str,
     if key not in vtype.extra_specs:
         raise VolumeTypeExtraSpecsNotFound(volume_type_id=type_id, extra_specs_key=key)
     del vtype.extra_specs[key]
-    vtype.updated_at = api.cloud.db.stamp()
+    vtype.updated_at = api.env.db.stamp()
     _emit(api, "volume_type.extra_specs", f"extra spec {key} of volume type {vtype.name} "
           "removed", vtype, unset=key)
     return ApiResponse(202, None)
@@ -573,9 +573,9 @@ async def encryption_create(api: ApiService, req: ApiRequest, type_id: str) -> A
     vtype = _get(api, req, type_id)
     if vtype.encryption:
         raise VolumeTypeEncryptionExists(type_id=type_id)
-    now = api.cloud.db.stamp()
+    now = api.env.db.stamp()
     vtype.encryption = {
-        "volume_type_id": vtype.id, "encryption_id": api.cloud.sim.ids.uuid(),
+        "volume_type_id": vtype.id, "encryption_id": api.env.sim.ids.uuid(),
         "cipher": enc.get("cipher"), "key_size": enc.get("key_size"),
         "provider": enc["provider"], "control_location": enc["control_location"],
         "created_at": now, "updated_at": None, "deleted": False, "deleted_at": None}
@@ -607,7 +607,7 @@ async def encryption_update(api: ApiService, req: ApiRequest, type_id: str,
     if not vtype.encryption:
         raise VolumeTypeEncryptionNotFound(type_id=type_id)
     vtype.encryption.update(enc)
-    vtype.encryption["updated_at"] = api.cloud.db.stamp()
+    vtype.encryption["updated_at"] = api.env.db.stamp()
     _emit(api, "volume_type.encryption", f"encryption of volume type {vtype.name} updated",
           vtype, encryption={k: vtype.encryption.get(k) for k in _ENCRYPTION_KEYS})
     return ApiResponse(200, {"encryption": enc})
@@ -620,7 +620,7 @@ async def encryption_delete(api: ApiService, req: ApiRequest, type_id: str,
     enforce(api, req, "volume_extension:volume_type_encryption:delete")
     if _in_use(api, type_id):
         raise HTTPError(400, "Cannot delete encryption specs. Volume type in use.")
-    vtype = api.cloud.db.volume_types.get(type_id)
+    vtype = api.env.db.volume_types.get(type_id)
     if vtype is None or not vtype.encryption:
         raise VolumeTypeEncryptionNotFound(type_id=type_id)
     vtype.encryption = None

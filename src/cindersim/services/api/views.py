@@ -29,7 +29,7 @@ def volume_summary(api: ApiService, req: ApiRequest, vol: Volume) -> dict[str, A
 
 def _attachments(api: ApiService, req: ApiRequest, vol: Volume) -> list[dict[str, Any]]:
     out = []
-    for att in api.cloud.db.attachments_of(vol.id):
+    for att in api.env.db.attachments_of(vol.id):
         if att.attach_status != "attached":
             continue
         out.append({"id": vol.id, "attachment_id": att.id, "volume_id": vol.id,
@@ -40,7 +40,7 @@ def _attachments(api: ApiService, req: ApiRequest, vol: Volume) -> list[dict[str
 
 
 def volume_detail(api: ApiService, req: ApiRequest, vol: Volume) -> dict[str, Any]:
-    db = api.cloud.db
+    db = api.env.db
     vtype = db.volume_types.get(vol.volume_type_id or "")
     is_admin = admin(req)
     status = str(vol.status)

@@ -25,7 +25,6 @@ from ...states import Op, SnapshotStatus, VolumeStatus
 from ..quota import over_quota_error
 from ..scheduler.filters import RequestSpec
 from ..scheduler.host_manager import extract_host
-from ..volume.image import check_image_metadata, image_from_ref
 from .common import (
     admin,
     body_of,
@@ -42,6 +41,7 @@ from .common import (
     paginate,
     read_scope,
 )
+from .image_refs import check_image_metadata, image_from_ref
 from .router import route
 from .views import volume_detail, volume_summary
 from .wsgi import ApiRequest, ApiResponse, HTTPError
@@ -66,9 +66,9 @@ _SORT_FIELDS = ("created_at", "updated_at", "id", "name", "size", "status",
 
 def resolve_volume_type(api: ApiService, req: ApiRequest, ref: str | None) -> VolumeType:
     """By id or name; the default type when none is given (Cinder always assigns one)."""
-    db = api.cloud.db
+    db = api.env.db
     if ref is None:
-        return api.cloud.default_volume_type()
+        return api.default_volume_type()
     vtype = db.volume_types.get(ref)
     if vtype is None:
         for t in db.volume_types.values():
@@ -90,7 +90,7 @@ def _type_visible(vtype: VolumeType, req: ApiRequest) -> bool:
 def resolve_availability_zone(api: ApiService, az: str | None) -> str:
     """The requested zone, else ``default_availability_zone``/``storage_availability_zone``;
     an unknown zone is a 400 unless ``allow_availability_zone_fallback``."""
-    opts = api.cloud.config.default
+    opts = api.env.config.default
     default_az = str(opts["default_availability_zone"] or opts["storage_availability_zone"])
     if az is None:
         az = default_az
@@ -103,27 +103,28 @@ def resolve_availability_zone(api: ApiService, az: str | None) -> str:
 
 
 def availability_zones(api: ApiService) -> list[str]:
-    """Zones with a volume service, in configuration order.
+    """Zones of the cinder-volume rows of the ``services`` table, in registration order
+    (``volume_api.list_availability_zones``, as ``_valid_availability_zone`` asks it).
 
-    A service's zone is fixed when the cloud is built, so the list is made once per
-    set of services: a cloud of 1,000 backends must not walk them on every create.
+    A service's zone is fixed when it registers, so the list is made once per set of
+    services: a cloud of 1,000 backends must not walk them on every create.
     """
-    services = api.cloud.volume_services
+    services = api.env.db.services
     cached: tuple[int, list[str]] | None = getattr(api, "_zones_cache", None)
     if cached is not None and cached[0] == len(services):
         return cached[1]
     zones: list[str] = []
-    for svc in services.values():
-        if svc.availability_zone not in zones:
-            zones.append(svc.availability_zone)
+    for row in services.values():
+        if row.binary == "cinder-volume" and row.availability_zone not in zones:
+            zones.append(row.availability_zone)
     api._zones_cache = (len(services), zones)  # type: ignore[attr-defined]
     return zones
 
 
 @route("POST", "/volumes")
 async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     ctx = req.context
     # The JSON schema (a decorator in Cinder) runs before anything else.
     body = body_of(req, "volume")
@@ -158,7 +159,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                                   "may be specified")
     image = None
     if image_ref:
-        image = image_from_ref(cloud, image_ref, ctx.project_id, admin(req))
+        image = image_from_ref(api.glance, image_ref, ctx.project_id, admin(req))
     snapshot = source_vol = None
     resource_backend = None
     source_size = 0
@@ -181,11 +182,9 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         resource_backend = extract_host(source_vol.host or "") if source_vol.host else None
         az = az or source_vol.availability_zone
     if backup_id:
-        restore = cloud.create_from_backup
-        if restore is None:
-            raise InvalidInput(reason="volume creation from a backup needs cinder-backup")
-        response: ApiResponse = await restore(api, req, body, backup_id)
-        return response
+        from .from_backup import create_from_backup  # noqa: PLC0415  (imports this module)
+
+        return await create_from_backup(api, req, body, backup_id)
     if size is None:
         if not (snapshot or source_vol):
             raise InvalidInput(reason="Volume size 'None' must be an integer and greater "
@@ -208,13 +207,13 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     az = resolve_availability_zone(api, az)
     multiattach = spec_is_true(vtype.extra_specs.get("multiattach"))
     encrypted = bool(getattr(vtype, "encryption", None))
-    cloud.quota.check_per_volume(size, ctx.project_id)
+    env.quota.check_per_volume(size, ctx.project_id)
     try:
-        reservations = cloud.quota.reserve(ctx.project_id,
-                                           cloud.quota.volume_deltas(size, vtype.name))
+        reservations = env.quota.reserve(ctx.project_id,
+                                           env.quota.volume_deltas(size, vtype.name))
     except OverQuota as exc:
         raise over_quota_error(exc, "volumes", size) from exc
-    vol = Volume(id=cloud.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
+    vol = Volume(id=env.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
                  size=size, availability_zone=az, display_name=name,
                  display_description=description, volume_type_id=vtype.id,
                  snapshot_id=snapshot_id, source_volid=source_volid, metadata=metadata,
@@ -222,14 +221,14 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                  bootable=bool(source_vol.bootable) if source_vol else False)
     db.add(vol, op=Op.CREATE_FROM_SOURCE if (snapshot or source_vol or image) else Op.CREATE,
            actor=ACTOR)
-    cloud.quota.commit(reservations)
+    env.quota.commit(reservations)
     spec = RequestSpec(size=size, volume_id=vol.id, snapshot_id=snapshot_id,
                        volume_type_name=vtype.name, volume_type_id=vtype.id,
                        extra_specs=dict(vtype.extra_specs), availability_zone=az,
                        availability_zones=_type_zones(vtype), resource_backend=resource_backend,
                        multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id,
                        image_id=image.id if image is not None else None)
-    cloud.bus.cast(ACTOR, target_of("cinder-scheduler"), "create_volume", volume_id=vol.id,
+    env.bus.cast(ACTOR, target_of("cinder-scheduler"), "create_volume", volume_id=vol.id,
                    request_spec=spec, filter_properties={})
     return ApiResponse(202, {"volume": volume_detail(api, req, vol)})
 
@@ -252,7 +251,7 @@ def _listed(api: ApiService, req: ApiRequest) -> list[Volume]:
     project = None if all_tenants else ctx.project_id
     if admin(req) and req.q("project_id") and all_tenants:
         project = req.q("project_id")
-    vols = api.cloud.db.volumes_of_project(project)
+    vols = api.env.db.volumes_of_project(project)
     for key, values in req.query.items():
         if key in {"all_tenants", "project_id", "limit", "marker", "sort", "sort_key",
                    "sort_dir", "with_count", "offset"}:
@@ -316,14 +315,14 @@ async def detail(api: ApiService, req: ApiRequest) -> ApiResponse:
 
 @route("GET", "/volumes/{volume_id}")
 async def show(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
-    vol = api.cloud.db.get_volume(volume_id, read_scope(req))
+    vol = api.env.db.get_volume(volume_id, read_scope(req))
     enforce(api, req, "volume:get", vol.project_id)
     return ApiResponse(200, {"volume": volume_detail(api, req, vol)})
 
 
 @route("PUT", "/volumes/{volume_id}")
 async def update(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
-    db = api.cloud.db
+    db = api.env.db
     body = body_of(req, "volume")
     # The schema runs first (a decorator); it forbids unknown keys at every
     # version, and 3.53's anyOf makes an empty update a 400.
@@ -354,8 +353,8 @@ async def update(api: ApiService, req: ApiRequest, volume_id: str) -> ApiRespons
 
 @route("DELETE", "/volumes/{volume_id}")
 async def delete(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     vol = db.get_volume(volume_id, read_scope(req))
     enforce(api, req, "volume:delete", vol.project_id)
     cascade = req.q_bool("cascade")
@@ -369,14 +368,14 @@ async def delete(api: ApiService, req: ApiRequest, volume_id: str) -> ApiRespons
 def delete_volume(api: ApiService, vol: Volume, *, cascade: bool, force: bool) -> None:
     """``volume.api.API.delete``: the checks, then ``deleting`` and a cast (or, with no
     host, destroy at once).  Shared by DELETE and ``os-force_delete``."""
-    cloud = api.cloud
-    db = cloud.db
+    env = api.env
+    db = env.db
     op = Op.FORCE_DELETE if force else Op.DELETE
     if vol.host is None:
         # Never reached a backend: Cinder destroys the row here and gives the quota back.
         from ..volume.create import release_volume_quota  # noqa: PLC0415
 
-        release_volume_quota(cloud, vol.project_id, vol.size, vol.volume_type_id,
+        release_volume_quota(env, vol.project_id, vol.size, vol.volume_type_id,
                              vol.use_quota)
         db.remove(vol, op=Op.DELETE, actor=ACTOR, reason="no host: deleted at the API")
         return
@@ -407,5 +406,5 @@ def delete_volume(api: ApiService, vol: Volume, *, cascade: bool, force: bool) -
         for snap in snapshots:
             db.transition(snap, SnapshotStatus.DELETING, op=Op.CASCADE_DELETE, actor=ACTOR)
     db.transition(vol, VolumeStatus.DELETING, op=op, actor=ACTOR)
-    cloud.bus.cast(ACTOR, target_of("cinder-volume", extract_host(vol.host or "")),
+    env.bus.cast(ACTOR, target_of("cinder-volume", extract_host(vol.host or "")),
                    "delete_volume", volume_id=vol.id, cascade=cascade)

@@ -41,26 +41,33 @@ from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
 from ..scheduler.host_manager import extract_host
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from ...backends.blocks import BlockData
+    from ...backends.iscsi.targets import IscsiNetwork
+    from ..env import ServiceEnv
 
-__all__ = ["ACTOR", "TOPIC", "BackupService", "schedule_backup"]
+__all__ = ["ACTOR", "TOPIC", "BackupService"]
 
 ACTOR = "cinder-backup"
 TOPIC = "cinder-backup"
+BINARY = "cinder-backup"
 Method = Callable[..., Awaitable[Any]]
 
 
 class BackupService:
     """The cinder-backup service (one host; its store is the Swift-like object store)."""
 
-    def __init__(self, cloud: Cloud) -> None:
-        self.cloud = cloud
-        opts = cloud.config.default
-        sim_opts = cloud.config.simulator
+    def __init__(self, env: ServiceEnv, *, network: IscsiNetwork,
+                 volume_data: Callable[[str], BlockData],
+                 snapshot_data: Callable[[str], BlockData]) -> None:
+        self.env = env
+        self._volume_data = volume_data
+        self._snapshot_data = snapshot_data
+        opts = env.config.default
+        sim_opts = env.config.simulator
         self.host = str(sim_opts["backup_host"])
         self.actor = ACTOR
         self.availability_zone = str(opts["storage_availability_zone"])
-        self.meter = Meter(cloud.config.costs, record=trace_recorder(cloud.trace, self.host))
+        self.meter = Meter(env.config.costs, record=trace_recorder(env.trace, self.host))
         posix = "posix" in str(opts["backup_driver"]) or "nfs" in str(opts["backup_driver"])
         capacity = int(sim_opts["object_store_capacity_gb"]) * GiB or None
         self.store = ObjectStore(self.meter, flavour="posix" if posix else "swift",
@@ -73,9 +80,9 @@ class BackupService:
             compression=str(opts["backup_compression_algorithm"]),
             availability_zone=self.availability_zone,
             container=None if posix else str(opts["backup_swift_container"]),
-            faults=cloud.faults, host=self.host)
+            faults=env.faults, host=self.host)
         self.initiator_name = f"iqn.1994-05.com.redhat:{self.host}"
-        self.initiator = IscsiInitiator(cloud.iscsi_network, self.host, self.initiator_name,
+        self.initiator = IscsiInitiator(network, self.host, self.initiator_name,
                                         self.meter)
         self.connector = {**self.initiator.connector_properties(str(opts["my_ip"])),
                           "host": self.host, "initiator": self.initiator_name}
@@ -85,6 +92,9 @@ class BackupService:
             "delete_backup": self.delete_backup,
         }
         self.consumer: Consumer | None = None
+        env.db.register_service(BINARY, self.host, topic=TOPIC,
+                                availability_zone=self.availability_zone,
+                                report_interval=float(opts["report_interval"]))
 
     # --- lifecycle --------------------------------------------------------------------
     @property
@@ -93,26 +103,28 @@ class BackupService:
 
     def start(self) -> None:
         if self.consumer is None:
-            self.consumer = self.cloud.bus.serve(TOPIC, self.methods, server=self.host,
+            self.consumer = self.env.bus.serve(TOPIC, self.methods, server=self.host,
                                                  name=self.actor)
         else:
             self.consumer.start()
+        self.env.db.service_started(BINARY, self.host)
 
     def stop(self) -> None:
         if self.consumer is not None:
             self.consumer.stop()
+        self.env.db.service_stopped(BINARY, self.host)
 
     def _driver_call(self, call: str, resource: str) -> None:
-        if self.cloud.trace.recording:
-            self.cloud.trace.emit("driver", self.actor, f"backup driver.{call}",
+        if self.env.trace.recording:
+            self.env.trace.emit("driver", self.actor, f"backup driver.{call}",
                                   target="backup-driver", resource=resource, call=call)
 
     # --- attaching a volume to the backup host (os-brick) ---------------------------------
     async def _attach(self, vol: Volume) -> dict[str, Any]:
         """initialize_connection over RPC, then an iSCSI login with the CHAP it returned."""
-        cloud = self.cloud
+        env = self.env
         target = Target("cinder-volume", extract_host(vol.host or ""))
-        info: dict[str, Any] = await cloud.bus.call(self.actor, target, "initialize_connection",
+        info: dict[str, Any] = await env.bus.call(self.actor, target, "initialize_connection",
                                                     volume_id=vol.id, connector=self.connector)
         self.meter.take()
         try:
@@ -122,23 +134,23 @@ class BackupService:
         return info
 
     async def _detach(self, vol: Volume, info: dict[str, Any]) -> None:
-        cloud = self.cloud
+        env = self.env
         self.initiator.disconnect_volume(info["data"])
         await self.meter.spend()
         target = Target("cinder-volume", extract_host(vol.host or ""))
-        await cloud.bus.call(self.actor, target, "terminate_connection", volume_id=vol.id,
+        await env.bus.call(self.actor, target, "terminate_connection", volume_id=vol.id,
                              connector=self.connector, force=False)
         # _detach_device removes the export made for the backup.  Cinder backs an in-use
         # volume up through a temporary clone, so it never pulls a guest's export; we
         # read the live volume, so we leave the export alone while a guest uses it.
-        in_use = any(a.connection_info is not None for a in cloud.db.attachments_of(vol.id))
+        in_use = any(a.connection_info is not None for a in env.db.attachments_of(vol.id))
         if not in_use:
-            await cloud.bus.call(self.actor, target, "remove_export", volume_id=vol.id)
+            await env.bus.call(self.actor, target, "remove_export", volume_id=vol.id)
 
     # --- create -------------------------------------------------------------------------------
     async def create_backup(self, *, backup_id: str) -> None:
-        cloud = self.cloud
-        db = cloud.db
+        env = self.env
+        db = env.db
         backup = db.backups.get(backup_id)
         if backup is None:
             return
@@ -153,10 +165,10 @@ class BackupService:
         info: dict[str, Any] | None = None
         try:
             if backup.snapshot_id:
-                data = cloud.snapshot_data(backup.snapshot_id)
+                data = self._snapshot_data(backup.snapshot_id)
             else:
                 info = await self._attach(vol)
-                data = cloud.volume_data(vol.id)
+                data = self._volume_data(vol.id)
             parent = self._ref(backup.parent_id) if backup.parent_id else None
             self._driver_call("backup", f"backup:{backup.id}")
             self.meter.take()
@@ -166,7 +178,7 @@ class BackupService:
 
             try:
                 result = self.driver.backup(
-                    backup_id=backup.id, volume_id=vol.id, volume=data, now=_aware(cloud),
+                    backup_id=backup.id, volume_id=vol.id, volume=data, now=_aware(env),
                     parent=parent, name=backup.display_name,
                     description=backup.display_description, on_prepared=prepared)
             finally:
@@ -188,12 +200,12 @@ class BackupService:
     async def _finish_volume(self, vol: Volume, previous: str,
                              info: dict[str, Any] | None) -> None:
         """Detach, and put the volume (or snapshot) back where it was, success or not."""
-        db = self.cloud.db
+        db = self.env.db
         if info is not None:
             try:
                 await self._detach(vol, info)
             except CinderException as exc:
-                self.cloud.trace.emit("log", self.actor, f"detach after backup failed: {exc}",
+                self.env.trace.emit("log", self.actor, f"detach after backup failed: {exc}",
                                       resource=f"volume:{vol.id}")
         if vol.id in db.volumes and vol.status == VolumeStatus.BACKING_UP:
             vol.previous_status = "backing-up"
@@ -204,15 +216,15 @@ class BackupService:
                               actor=self.actor)
 
     def _ref(self, backup_id: str) -> BackupRef:
-        b = self.cloud.db.backups[backup_id]
+        b = self.env.db.backups[backup_id]
         return BackupRef(b.id, b.volume_id, b.container or "", b.service_metadata or "",
                          b.size, b.parent_id)
 
     # --- restore ---------------------------------------------------------------------------------
     async def restore_backup(self, *, backup_id: str, volume_id: str,
                              volume_is_new: bool = False) -> None:
-        cloud = self.cloud
-        db = cloud.db
+        env = self.env
+        db = env.db
         backup = db.backups.get(backup_id)
         vol = db.volumes.get(volume_id)
         if backup is None or vol is None:
@@ -224,7 +236,7 @@ class BackupService:
             self._driver_call("restore", f"backup:{backup.id}")
             self.meter.take()
             try:
-                self.driver.restore(chain, cloud.volume_data(vol.id), volume_id=vol.id)
+                self.driver.restore(chain, self._volume_data(vol.id), volume_id=vol.id)
             finally:
                 await self.meter.spend()
         except CinderException as exc:
@@ -248,13 +260,13 @@ class BackupService:
         try:
             await self._detach(vol, info)
         except CinderException as exc:
-            self.cloud.trace.emit("log", self.actor, f"detach after restore failed: {exc}",
+            self.env.trace.emit("log", self.actor, f"detach after restore failed: {exc}",
                                   resource=f"volume:{vol.id}")
 
     # --- delete --------------------------------------------------------------------------
     async def delete_backup(self, *, backup_id: str) -> None:
-        cloud = self.cloud
-        db = cloud.db
+        env = self.env
+        db = env.db
         backup = db.backups.get(backup_id)
         if backup is None:
             return
@@ -270,37 +282,22 @@ class BackupService:
             db.transition(backup, BackupStatus.ERROR, op=Op.BACKUP_DELETE, actor=self.actor,
                           reason=backup.fail_reason)
             return
-        release_backup_quota(cloud, backup)
+        release_backup_quota(env, backup)
         if backup.parent_id and backup.parent_id in db.backups:
             parent = db.backups[backup.parent_id]
             parent.num_dependent_backups = max(0, parent.num_dependent_backups - 1)
         db.remove(backup, op=Op.BACKUP_DELETE, actor=self.actor)
 
 
-def release_backup_quota(cloud: Cloud, backup: Backup) -> None:
-    ids = cloud.quota.reserve(backup.project_id, cloud.quota.backup_deltas(-backup.size,
+def release_backup_quota(env: ServiceEnv, backup: Backup) -> None:
+    ids = env.quota.reserve(backup.project_id, env.quota.backup_deltas(-backup.size,
                                                                             count=-1))
-    cloud.quota.commit(ids)
+    env.quota.commit(ids)
 
 
-def _aware(cloud: Cloud) -> dt.datetime:
+def _aware(env: ServiceEnv) -> dt.datetime:
     """The virtual now as an aware UTC datetime (object prefixes carry a timestamp)."""
-    return EPOCH + dt.timedelta(seconds=cloud.sim.now())
+    return EPOCH + dt.timedelta(seconds=env.sim.now())
 
-
-async def schedule_backup(cloud: Cloud, *, backup_id: str) -> None:
-    """cinder-scheduler's ``create_backup`` (Ussuri+): pick a backup host, cast to it.
-
-    Cinder picks among the up backup services of the volume's AZ; cindersim has one.
-    """
-    db = cloud.db
-    backup = db.backups.get(backup_id)
-    if backup is None:
-        return
-    svc = cloud.backup
-    cloud.trace.emit("schedule", "cinder-scheduler", f"cinder-scheduler picks backup host "
-                     f"{svc.host} for backup {backup_id[:8]}", resource=f"backup:{backup_id}")
-    cloud.bus.cast("cinder-scheduler", Target(TOPIC, svc.host), "create_backup",
-                   backup_id=backup_id)
 
 

@@ -39,7 +39,8 @@ from ...errors import Unauthorized
 from ..api.wsgi import ApiResponse
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from ...identity import IdentityStore
+    from ..env import ServiceEnv
 
 __all__ = ["ACTOR", "DEFAULT_IMAGES", "GlanceService", "Image", "ImageNotFound"]
 
@@ -50,7 +51,7 @@ DEFAULT_IMAGES: tuple[tuple[str, int, int, int], ...] = (
     ("cirros-0.6.2", 21430272, 112 * MiB, 0),
     ("ubuntu-24.04", 2 * GiB, 3 * GiB + 512 * MiB, 0),
 )
-"""The images every simulated cloud starts with (public, ``active``)."""
+"""The images every simulated env starts with (public, ``active``)."""
 
 
 class ImageNotFound(Exception):
@@ -121,14 +122,16 @@ def _stamp(seconds: float) -> str:
 
 
 class GlanceService:
-    """The image registry of one cloud, with Glance's v2 read API.
+    """The image registry of one env, with Glance's v2 read API.
 
     Args:
-        cloud: the cloud (for ids, the clock, identity and the trace).
+        env: the env (for ids, the clock, identity and the trace).
     """
 
-    def __init__(self, cloud: Cloud) -> None:
-        self.cloud = cloud
+    def __init__(self, env: ServiceEnv, *, identity: IdentityStore) -> None:
+        self.env = env
+        self.identity = identity
+        """Keystone (keystonemiddleware validates tokens against it)."""
         self.images: dict[str, Image] = {}
         for name, size, virtual, min_disk in DEFAULT_IMAGES:
             image = self.create(name, owner=None, visibility="public", min_disk=min_disk,
@@ -139,14 +142,14 @@ class GlanceService:
 
     # --- the Python face (Nova and Cinder use it) ----------------------------------------
     def _now(self) -> str:
-        return _stamp(self.cloud.sim.now())
+        return _stamp(self.env.sim.now())
 
     def create(self, name: str | None, *, owner: str | None, visibility: str = "private",
                min_disk: int = 0, min_ram: int = 0, disk_format: str = "qcow2",
                properties: Mapping[str, Any] | None = None) -> Image:
         """``POST /v2/images``: a ``queued`` record without data."""
         now = self._now()
-        image = Image(id=self.cloud.sim.ids.uuid(), name=name, owner=owner,
+        image = Image(id=self.env.sim.ids.uuid(), name=name, owner=owner,
                       visibility=visibility, min_disk=min_disk, min_ram=min_ram,
                       disk_format=disk_format, properties=dict(properties or {}),
                       created_at=now, updated_at=now)
@@ -193,7 +196,7 @@ class GlanceService:
         self._trace(image, old, status)
 
     def _trace(self, image: Image, old: str | None, new: str) -> None:
-        trace = self.cloud.trace
+        trace = self.env.trace
         if trace.recording:
             trace.emit("glance.image", ACTOR, f"image {image.id[:8]} ({image.name}) "
                        f"{old or '∅'} → {new}", resource=f"image:{image.id}", old=old, new=new)
@@ -234,24 +237,24 @@ class GlanceService:
     async def handle(self, method: str, path: str, headers: Mapping[str, str] | None = None,
                      body: bytes | str | None = None) -> ApiResponse:
         """Answer ``/image/v2/...`` as glance-api would (only the reads are modelled)."""
-        cloud = self.cloud
+        env = self.env
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         caller = hdrs.get("x-cindersim-actor", "client")
         path_only = path.partition("?")[0]
-        if cloud.trace.recording:
-            cloud.trace.emit("api.request", caller, f"{method} {path_only}", target=ACTOR,
+        if env.trace.recording:
+            env.trace.emit("api.request", caller, f"{method} {path_only}", target=ACTOR,
                              method=method, path=path_only, body=_decoded(body))
-        if cloud.config.api_latency > 0:
-            await asyncio.sleep(cloud.config.api_latency)
+        if env.config.api_latency > 0:
+            await asyncio.sleep(env.config.api_latency)
         response = self._dispatch(method.upper(), path_only, hdrs)
-        if cloud.trace.recording:
-            cloud.trace.emit("api.response", ACTOR, f"{response.status} for {method} {path_only}",
+        if env.trace.recording:
+            env.trace.emit("api.response", ACTOR, f"{response.status} for {method} {path_only}",
                              target=caller, status=response.status, body=response.body)
         return response
 
     def _dispatch(self, method: str, path: str, hdrs: Mapping[str, str]) -> ApiResponse:
         try:
-            ctx = self.cloud.identity.validate(hdrs.get("x-auth-token"))
+            ctx = self.identity.validate(hdrs.get("x-auth-token"))
         except Unauthorized:
             return _error(401, "This server could not verify that you are authorized to "
                                "access the document you requested.")

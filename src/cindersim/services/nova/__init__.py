@@ -27,7 +27,12 @@ from .hypervisor import GuestIOError
 from .model import FLAVORS, BlockDeviceMapping, Flavor, Instance, NovaError
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from collections.abc import Callable
+
+    from ...backends.iscsi.targets import IscsiNetwork
+    from ...identity import IdentityStore
+    from ..env import RestEndpoint, ServiceEnv
+    from ..glance.images import GlanceService
 
 __all__ = ["BlockDeviceMapping", "ComputeManager", "Flavor", "GuestIOError", "Instance",
            "NovaError", "NovaService"]
@@ -41,11 +46,22 @@ _UNSET = _Unset()
 
 
 class NovaService:
-    """Nova for one cloud: the API, one compute manager per host, and Nova's records."""
+    """Nova for one env: the API, one compute manager per host, and Nova's records."""
 
-    def __init__(self, cloud: Cloud) -> None:
-        self.cloud = cloud
-        sim_opts = cloud.config.simulator
+    def __init__(self, env: ServiceEnv, *, identity: IdentityStore, cinder: RestEndpoint,
+                 glance: GlanceService, network: IscsiNetwork,
+                 volume_data: Callable[[str], BlockData]) -> None:
+        self.env = env
+        self.identity = identity
+        """Keystone (keystonemiddleware validates tokens against it)."""
+        self.cinder_endpoint = cinder
+        """cinder-api's REST endpoint: Nova's ``nova.volume.cinder`` talks only to it."""
+        self.glance = glance
+        """Glance's image API (``nova.image.glance``)."""
+        self.network = network
+        """The storage network the compute hosts' initiators log in over."""
+        self.volume_data = volume_data
+        sim_opts = env.config.simulator
         self.availability_zone = str(sim_opts["compute_availability_zone"] or "nova")
         self.flavors: dict[str, Flavor] = {f.id: f for f in FLAVORS}
         self.instances: dict[str, Instance] = {}
@@ -64,7 +80,7 @@ class NovaService:
     # --- records ------------------------------------------------------------------------------
     def stamp(self) -> str:
         """Nova's timestamps: ``2026-01-01T00:00:00Z``."""
-        return iso_time(self.cloud.sim.now())[:19] + "Z"
+        return iso_time(self.env.sim.now())[:19] + "Z"
 
     def next_instance_name(self) -> str:
         """libvirt's domain name: ``instance-%08x`` of the instances row id."""
@@ -84,7 +100,7 @@ class NovaService:
         if new == old:
             return
         inst.updated_at = self.stamp()
-        trace = self.cloud.trace
+        trace = self.env.trace
         if trace.recording:
             extra = {} if reason is None else {"reason": reason}
             trace.emit("nova.state", actor, f"server {inst.uuid[:8]} {old[0]}/{old[1]} → "
@@ -114,13 +130,13 @@ class NovaService:
         """**Simulator only**: the guest writes *count* 32 KiB blocks at *offset_blocks*.
 
         A local disk is written directly; a volume is written through its iSCSI
-        session into the volume's LV (:meth:`Cloud.volume_data`).  Raises
+        session into the volume's LV (:meth:`cindersim.Cloud.volume_data`).  Raises
         :class:`GuestIOError` if the device is not in the guest or its session
         is gone, and the LVM errors of a full thin pool.
         """
         data = self._disk(server_id, device)
         data.write(offset_blocks, count, tag)
-        trace = self.cloud.trace
+        trace = self.env.trace
         if trace.recording:
             trace.emit("guest.write", f"guest:{server_id[:8]}", f"guest writes {count} "
                        f"block(s) at {offset_blocks} of {device}", resource=f"server:{server_id}",

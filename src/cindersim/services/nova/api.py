@@ -99,14 +99,14 @@ class NovaApi:
 
     def __init__(self, nova: NovaService) -> None:
         self.nova = nova
-        self.cloud = nova.cloud
-        self.cinder = CinderClient(self.cloud, ACTOR)
+        self.env = nova.env
+        self.cinder = CinderClient(nova.cinder_endpoint, ACTOR)
 
     # --- entry point -----------------------------------------------------------------------
     async def handle(self, method: str, path: str, headers: Mapping[str, str] | None = None,
                      body: bytes | str | None = None) -> ApiResponse:
-        cloud = self.cloud
-        trace = cloud.trace
+        env = self.env
+        trace = env.trace
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         caller = hdrs.get("x-cindersim-actor", "client")
         method = method.upper()
@@ -121,8 +121,8 @@ class NovaApi:
             trace.emit("api.request", caller, f"{method} {path_only}", target=ACTOR,
                        method=method, path=path_only,
                        body=None if parsed is ... else parsed)
-        if cloud.config.api_latency > 0:
-            await asyncio.sleep(cloud.config.api_latency)
+        if env.config.api_latency > 0:
+            await asyncio.sleep(env.config.api_latency)
         try:
             if parsed is ...:
                 raise bad_request("Malformed request body")
@@ -146,7 +146,7 @@ class NovaApi:
         if parts[:2] != ["compute", "v2.1"]:
             return _fault(404, "The resource could not be found.")
         try:
-            info = self.cloud.identity.validate(hdrs.get("x-auth-token"))
+            info = self.nova.identity.validate(hdrs.get("x-auth-token"))
         except Unauthorized:
             return ApiResponse(401, {"error": {
                 "code": 401, "title": "Unauthorized",
@@ -351,7 +351,7 @@ class NovaApi:
         for bdm in bdms:
             await self._validate_bdm(req, bdm, volumes)
         # --- the instance and its mappings ----------------------------------------------------
-        uuid = self.cloud.sim.ids.uuid()
+        uuid = self.env.sim.ids.uuid()
         now = nova.stamp()
         volume_backed = any(b.is_root and b.is_volume for b in bdms)
         inst = Instance(uuid=uuid, display_name=name, project_id=ctx.project_id,
@@ -359,12 +359,12 @@ class NovaApi:
                         image_ref="" if volume_backed else (image.id if image else ""),
                         availability_zone=az, root_device_name="/dev/vda",
                         metadata=dict(server.get("metadata") or {}), created_at=now,
-                        updated_at=now, admin_pass=_password(self.cloud.sim.rng))
+                        updated_at=now, admin_pass=_password(self.env.sim.rng))
         used: list[str] = []
         for bdm in sorted(bdms, key=lambda b: (b.boot_index is None,
                                                 b.boot_index if b.boot_index is not None
                                                 else 0)):
-            bdm.uuid = self.cloud.sim.ids.uuid()
+            bdm.uuid = self.env.sim.ids.uuid()
             bdm.instance_uuid = uuid
             if bdm.is_root:
                 bdm.device_name = "/dev/vda"
@@ -391,9 +391,9 @@ class NovaApi:
         nova.set_state(inst, ACTOR, vm_state="building", task_state="scheduling")
         host = self._host_for()
         inst.host = inst.node = host
-        self.cloud.trace.emit("schedule", "nova-scheduler", f"nova-scheduler picks {host} "
+        self.env.trace.emit("schedule", "nova-scheduler", f"nova-scheduler picks {host} "
                               f"for server {uuid[:8]}", resource=f"server:{uuid}", host=host)
-        self.cloud.bus.cast(ACTOR, Target(TOPIC, host), "build_and_run_instance", ctx=ctx,
+        self.env.bus.cast(ACTOR, Target(TOPIC, host), "build_and_run_instance", ctx=ctx,
                             instance_uuid=uuid)
         return ApiResponse(202, {"server": {
             "id": uuid, "links": self._links("servers", uuid), "OS-DCF:diskConfig": "MANUAL",
@@ -401,7 +401,7 @@ class NovaApi:
             {"Location": f"{BASE}/servers/{uuid}"})
 
     def _image(self, req: _Req, image_ref: str) -> Image:
-        glance = self.cloud.glance
+        glance = self.nova.glance
         image = glance.find(image_ref, req.ctx.project_id, admin=req.ctx.is_admin)
         if image is None:
             raise bad_request(f"Image {image_ref} could not be found.")
@@ -455,7 +455,7 @@ class NovaApi:
                 bdm.volume_size = int(snap["size"])
         elif bdm.source_type == "image" and bdm.is_volume:
             assert bdm.image_id is not None
-            image = self.cloud.glance.find(bdm.image_id, ctx.project_id, admin=ctx.is_admin)
+            image = self.nova.glance.find(bdm.image_id, ctx.project_id, admin=ctx.is_admin)
             if image is None:
                 raise invalid_bdm(f"failed to get image {bdm.image_id}.")
             if not bdm.volume_size:
@@ -477,7 +477,7 @@ class NovaApi:
             return ApiResponse(204, None)
         self.nova.set_state(inst, ACTOR, task_state="deleting")
         assert inst.host is not None
-        self.cloud.bus.cast(ACTOR, Target(TOPIC, inst.host), "terminate_instance",
+        self.env.bus.cast(ACTOR, Target(TOPIC, inst.host), "terminate_instance",
                             ctx=req.ctx, instance_uuid=inst.uuid)
         return ApiResponse(204, None)
 
@@ -502,7 +502,7 @@ class NovaApi:
             raise invalid_state(inst, "createImage")
         if inst.task_state is not None:
             raise invalid_state(inst, "createImage", attr="task_state")
-        glance = self.cloud.glance
+        glance = self.nova.glance
         props: dict[str, Any] = {"image_type": "snapshot", "instance_uuid": inst.uuid,
                                  "user_id": ctx.user_id, "base_image_ref": inst.image_ref,
                                  **{str(k): v for k, v in (spec.get("metadata") or {}).items()}}
@@ -525,7 +525,7 @@ class NovaApi:
         else:
             self.nova.set_state(inst, ACTOR, task_state="image_snapshot")
             assert inst.host is not None
-            self.cloud.bus.cast(ACTOR, Target(TOPIC, inst.host), "snapshot_instance", ctx=ctx,
+            self.env.bus.cast(ACTOR, Target(TOPIC, inst.host), "snapshot_instance", ctx=ctx,
                                 instance_uuid=inst.uuid, image_id=image.id)
         location = f"http://glance.example:9292/images/{image.id}"
         if req.at_least(2, 45):
@@ -589,7 +589,7 @@ class NovaApi:
                               "API version 2.60.")
         assert inst.host is not None
         target = Target(TOPIC, inst.host)
-        reserved: dict[str, str] = await self.cloud.bus.call(
+        reserved: dict[str, str] = await self.env.bus.call(
             ACTOR, target, "reserve_block_device_name", instance_uuid=inst.uuid,
             volume_id=volume_id, device=device, tag=tag,
             delete_on_termination=delete_on_termination)
@@ -601,7 +601,7 @@ class NovaApi:
             raise
         bdm.attachment_id = str(att["id"])
         bdm.volume_size = int(vol["size"])
-        self.cloud.bus.cast(ACTOR, target, "attach_volume", ctx=ctx, instance_uuid=inst.uuid,
+        self.env.bus.cast(ACTOR, target, "attach_volume", ctx=ctx, instance_uuid=inst.uuid,
                             bdm_uuid=bdm.uuid)
         return ApiResponse(200, {"volumeAttachment": self._attachment_view(req, inst, bdm)})
 
@@ -639,7 +639,7 @@ class NovaApi:
                 raise invalid_volume(exc.message) from exc
             raise
         assert inst.host is not None
-        self.cloud.bus.cast(ACTOR, Target(TOPIC, inst.host), "detach_volume", ctx=ctx,
+        self.env.bus.cast(ACTOR, Target(TOPIC, inst.host), "detach_volume", ctx=ctx,
                             instance_uuid=inst.uuid, volume_id=volume_id,
                             attachment_id=bdm.attachment_id)
         return ApiResponse(202, None)

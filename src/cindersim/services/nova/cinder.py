@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .model import NovaContext, NovaError, bad_request, forbidden, not_found
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from ..env import RestEndpoint
 
 __all__ = ["CinderClient", "CinderClientError"]
 
@@ -46,8 +46,8 @@ class CinderClientError(Exception):
 class CinderClient:
     """One caller's view of cinder-api (``actor`` names it in the trace)."""
 
-    def __init__(self, cloud: Cloud, actor: str) -> None:
-        self.cloud = cloud
+    def __init__(self, endpoint: RestEndpoint, actor: str) -> None:
+        self.endpoint = endpoint
         self.actor = actor
 
     async def request(self, ctx: NovaContext, method: str, path: str, body: Any = None, *,
@@ -57,7 +57,7 @@ class CinderClient:
                    "Accept": "application/json", "X-Cindersim-Actor": self.actor,
                    "OpenStack-API-Version": f"volume {version}"}
         raw = None if body is None else json.dumps(body)
-        r = await self.cloud.api.handle(method, f"/v3/{ctx.project_id}{path}", headers, raw)
+        r = await self.endpoint(method, f"/v3/{ctx.project_id}{path}", headers, raw)
         if r.status >= 400:
             message = ""
             if isinstance(r.body, dict) and r.body:

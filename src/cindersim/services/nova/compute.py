@@ -62,17 +62,18 @@ class ComputeManager:
 
     def __init__(self, nova: NovaService, host: str, ip: str) -> None:
         self.nova = nova
-        self.cloud = nova.cloud
+        self.env = nova.env
         self.host = host
         self.ip = ip
         self.actor = f"nova-compute:{host}"
         self.initiator_name = f"iqn.1994-05.com.redhat:{host}"
-        self.meter = Meter(self.cloud.config.costs,
-                           record=trace_recorder(self.cloud.trace, self.host))
-        self.initiator = IscsiInitiator(self.cloud.iscsi_network, host, self.initiator_name,
+        self.meter = Meter(self.env.config.costs,
+                           record=trace_recorder(self.env.trace, self.host))
+        self.initiator = IscsiInitiator(nova.network, host, self.initiator_name,
                                         self.meter)
-        self.driver = LibvirtDriver(self.cloud, host, self.initiator, self.meter)
-        self.cinder = CinderClient(self.cloud, self.actor)
+        self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance,
+                                   volume_data=nova.volume_data)
+        self.cinder = CinderClient(nova.cinder_endpoint, self.actor)
         self.consumer: Consumer | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self.methods: dict[str, Callable[..., Awaitable[Any]]] = {
@@ -87,7 +88,7 @@ class ComputeManager:
     # --- lifecycle and plumbing -----------------------------------------------------------
     def start(self) -> None:
         if self.consumer is None:
-            self.consumer = self.cloud.bus.serve(TOPIC, self.methods, server=self.host,
+            self.consumer = self.env.bus.serve(TOPIC, self.methods, server=self.host,
                                                  name=self.actor)
         else:
             self.consumer.start()
@@ -103,8 +104,8 @@ class ComputeManager:
         return lock
 
     def _log(self, summary: str, instance: Instance, **detail: Any) -> None:
-        if self.cloud.trace.recording:
-            self.cloud.trace.emit("log", self.actor, summary,
+        if self.env.trace.recording:
+            self.env.trace.emit("log", self.actor, summary,
                                   resource=f"server:{instance.uuid}", **detail)
 
     def connector(self) -> dict[str, Any]:
@@ -131,7 +132,7 @@ class ComputeManager:
             if device and device != name:
                 self._log(f"ignoring supplied device name {device}: libvirt uses {name}",
                           inst, requested=device, device=name)
-            bdm = BlockDeviceMapping(uuid=self.cloud.sim.ids.uuid(), instance_uuid=inst.uuid,
+            bdm = BlockDeviceMapping(uuid=self.env.sim.ids.uuid(), instance_uuid=inst.uuid,
                                      source_type="volume", destination_type="volume",
                                      device_name=name, volume_id=volume_id, tag=tag,
                                      delete_on_termination=delete_on_termination)
@@ -348,9 +349,9 @@ class ComputeManager:
                     f"uploaded snapshot image {image_id[:8]} ({nbytes} bytes)",
                     image_id=image_id, bytes=nbytes)
                 await self.meter.spend()
-                self.cloud.glance.upload(image_id, data)
+                self.nova.glance.upload(image_id, data)
             except Exception:
-                self.cloud.glance.kill(image_id)
+                self.nova.glance.kill(image_id)
                 raise
             finally:
                 nova.set_state(inst, self.actor, task_state=None)

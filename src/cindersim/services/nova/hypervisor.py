@@ -36,7 +36,10 @@ from ...backends.iscsi.targets import IscsiInitiator, Session
 from ...errors import SimulationError
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from collections.abc import Callable
+
+    from ..env import ServiceEnv
+    from ..glance.images import GlanceService
 
 __all__ = ["GuestDisk", "GuestIOError", "LibvirtDriver", "next_device_name"]
 
@@ -82,7 +85,7 @@ class GuestDisk:
     volume_id: str | None = None
     session: Session | None = None
     data: BlockData | None = None
-    """A local disk's content (volumes are read through the cloud's data plane)."""
+    """A local disk's content (volumes are read through the env's data plane)."""
 
 
 @attrs.define
@@ -97,15 +100,18 @@ class LibvirtDriver:
     """The virt driver of one compute host.
 
     Args:
-        cloud: the cloud (trace, Glance, the volumes' data).
+        env: the env (trace, Glance, the volumes' data).
         host: the compute host name.
         initiator: the host's open-iscsi initiator (os-brick's ISCSIConnector).
         meter: where every operation is charged.
     """
 
-    def __init__(self, cloud: Cloud, host: str, initiator: IscsiInitiator,
-                 meter: Meter) -> None:
-        self.cloud = cloud
+    def __init__(self, env: ServiceEnv, host: str, initiator: IscsiInitiator,
+                 meter: Meter, *, glance: GlanceService,
+                 volume_data: Callable[[str], BlockData]) -> None:
+        self.env = env
+        self.glance = glance
+        self._volume_data = volume_data
         self.host = host
         self.initiator = initiator
         self.meter = meter
@@ -128,8 +134,8 @@ class LibvirtDriver:
             self._charge("image cache hit", 0.0, f"image {image_id[:8]} already in _base",
                          image_id=image_id)
             return cached
-        image = self.cloud.glance.images[image_id]
-        data = self.cloud.glance.image_data(image_id)
+        image = self.glance.images[image_id]
+        data = self.glance.image_data(image_id)
         size = image.size or 0
         self._charge("glance download", self.meter.costs.transfer(
             size, self.meter.costs.object_bandwidth),
@@ -248,4 +254,4 @@ class LibvirtDriver:
         if disk.session is None or disk.volume_id is None or \
                 not self.initiator.is_logged_in(disk.session):
             raise GuestIOError(f"I/O error on {device}: the iSCSI session is gone")
-        return self.cloud.volume_data(disk.volume_id)
+        return self._volume_data(disk.volume_id)

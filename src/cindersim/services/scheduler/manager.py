@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...bus import Consumer, target_of
 from ...states import Op, SnapshotStatus, VolumeStatus
+from . import backups, migration
 from .filters import (
     RequestSpec,
     RetryRecord,
@@ -28,37 +29,43 @@ from .host_manager import HostManager, extract_host
 from .placement import PlacementIndex
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from ..env import ServiceEnv
 
 __all__ = ["ACTOR", "TOPIC", "SchedulerService"]
 
 ACTOR = "cinder-scheduler"
 TOPIC = "cinder-scheduler"
+BINARY = "cinder-scheduler"
+SERVER = "scheduler-1"
+"""The scheduler's host: the server of its queue and its ``services`` row."""
 
 Handler = Callable[..., Awaitable[Any]]
 
 
 class _VolumeServiceLiveness:
-    """Service liveness as the scheduler sees it: a running cinder-volume writes a
-    heartbeat every ``report_interval`` (10 s), so it is up."""
+    """Service liveness as the scheduler reads it from the ``services`` table: a running
+    cinder-volume writes a heartbeat every ``report_interval`` (10 s), so it is up."""
 
-    def __init__(self, cloud: Cloud) -> None:
-        self._cloud = cloud
+    def __init__(self, env: ServiceEnv) -> None:
+        self._env = env
+        self._services = env.db.services
 
     def epoch(self) -> int:
-        return self._cloud.bus.consumer_epoch
+        # A service starts or stops only with its consumer: the bus's count of those
+        # changes says when the table may have changed.
+        return self._env.bus.consumer_epoch
 
     def running(self, host: str) -> bool:
-        svc = self._cloud.volume_services.get(host)
-        return svc is not None and svc.running
+        row = self._services.get(("cinder-volume", host))
+        return row is not None and row.stopped_at is None
 
 
 class SchedulerService:
-    """The cinder-scheduler service of one cloud."""
+    """The cinder-scheduler service of one env."""
 
-    def __init__(self, cloud: Cloud, *, config: SchedulerConfig | None = None) -> None:
-        self.cloud = cloud
-        opts = cloud.config.default
+    def __init__(self, env: ServiceEnv, *, config: SchedulerConfig | None = None) -> None:
+        self.env = env
+        opts = env.config.default
         self.config = config if config is not None else SchedulerConfig.from_options({
             "scheduler_default_filters": opts["scheduler_default_filters"],
             "scheduler_default_weighers": opts["scheduler_default_weighers"],
@@ -70,7 +77,7 @@ class SchedulerService:
         self.host_manager = HostManager(
             max_over_subscription_ratio="20.0",
             service_down_time=float(opts["service_down_time"]),
-            liveness=_VolumeServiceLiveness(cloud))
+            liveness=_VolumeServiceLiveness(env))
         self.placement = PlacementIndex(self.host_manager)
         self._liveness_epoch: int | None = None
         self._running_at_refresh: list[str] = []
@@ -80,21 +87,39 @@ class SchedulerService:
             "update_service_capabilities": self.update_service_capabilities,
             "extend_volume": self.extend_volume,
             "create_snapshot": self.create_snapshot,
+            "create_backup": self._create_backup,
+            "retype": self._retype,
+            "migrate_volume": self._migrate_volume,
         }
         self.consumer: Consumer | None = None
         self.decisions = 0
+        env.db.register_service(BINARY, SERVER, topic=TOPIC,
+                                availability_zone=str(opts["storage_availability_zone"]),
+                                report_interval=float(opts["report_interval"]))
 
     def start(self) -> None:
         """Start consuming (and register the services the scheduler knows of)."""
         if self.consumer is None:
-            self.consumer = self.cloud.bus.serve(TOPIC, self.handlers, server="scheduler-1",
+            self.consumer = self.env.bus.serve(TOPIC, self.handlers, server=SERVER,
                                                  name=ACTOR)
         else:
             self.consumer.start()
+        self.env.db.service_started(BINARY, SERVER)
 
     def stop(self) -> None:
         if self.consumer is not None:
             self.consumer.stop()
+        self.env.db.service_stopped(BINARY, SERVER)
+
+    # --- flows of their own modules --------------------------------------------------
+    async def _create_backup(self, **kwargs: Any) -> None:
+        await backups.create_backup(self, **kwargs)
+
+    async def _retype(self, **kwargs: Any) -> None:
+        await migration.scheduler_retype(self, **kwargs)
+
+    async def _migrate_volume(self, **kwargs: Any) -> None:
+        await migration.scheduler_migrate(self, **kwargs)
 
     # --- capability reports ----------------------------------------------------------
     async def update_service_capabilities(self, *, service_name: str, host: str,
@@ -102,7 +127,7 @@ class SchedulerService:
                                           availability_zone: str) -> None:
         """A volume service's fanout report (every backend_stats_polling_interval)."""
         hm = self.host_manager
-        now = self.cloud.sim.now()
+        now = self.env.sim.now()
         hm.register_service(host, availability_zone=availability_zone, now=now)
         hm.service_heartbeat(host, now)
         hm.update_service_capabilities(host, capabilities, timestamp=timestamp,
@@ -118,22 +143,24 @@ class SchedulerService:
         # A running service is up (HostManager asks the liveness below); all that
         # is left to do is to give a service that stopped since the last pass the
         # heartbeat it had then -- and only when some service started or stopped.
-        now = self.cloud.sim.now()
-        services = self.cloud.volume_services
-        epoch = self.cloud.bus.consumer_epoch
+        now = self.env.sim.now()
+        services = self.env.db.services
+        epoch = self.env.bus.consumer_epoch
         if epoch != self._liveness_epoch:
             for host in self._running_at_refresh:
-                svc = services.get(host)
-                if svc is None or not svc.running:
+                row = services.get(("cinder-volume", host))
+                if row is None or row.stopped_at is not None:
                     self.host_manager.service_heartbeat(host, self._last_refresh)
-            self._running_at_refresh = [h for h, svc in services.items() if svc.running]
+            self._running_at_refresh = [
+                row.host for row in services.values()
+                if row.binary == "cinder-volume" and row.stopped_at is None]
             self._liveness_epoch = epoch
         self._last_refresh = now
 
     # --- scheduling ------------------------------------------------------------------
     def decide(self, request_spec: RequestSpec, retry: RetryRecord | None) -> Any:
         self.refresh_heartbeats()
-        db = self.cloud.db
+        db = self.env.db
         self.decisions += 1
 
         def volume_host(vid: str) -> str | None:
@@ -146,17 +173,17 @@ class SchedulerService:
         # The full decision record (every filter's and weigher's verdict on every
         # pool) is for readers of the trace; without one, the index finds the same
         # pool without weighing them all.
-        index = None if self.cloud.trace.mode == "full" else self.placement
+        index = None if self.env.trace.mode == "full" else self.placement
         return schedule_create_volume(self.host_manager, request_spec, config=self.config,
-                                      now=self.cloud.sim.now(), retry=retry,
-                                      rng=self.cloud.sim.rng, volume_host=volume_host,
+                                      now=self.env.sim.now(), retry=retry,
+                                      rng=self.env.sim.rng, volume_host=volume_host,
                                       volume_number=volume_number, index=index)
 
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
                             filter_properties: dict[str, Any]) -> None:
         """Filter, weigh, pick; write the host; cast create_volume to that backend."""
-        cloud = self.cloud
-        db = cloud.db
+        env = self.env
+        db = env.db
         vol = db.volumes.get(volume_id)
         if vol is None:  # deleted while the message waited in the queue
             return
@@ -164,8 +191,8 @@ class SchedulerService:
         # scheduler_max_attempts = 1 disables rescheduling.
         retry = RetryRecord.from_dict(filter_properties.get("retry"))
         decision = self.decide(request_spec, retry)
-        if cloud.trace.wants("schedule"):
-            cloud.trace.emit("schedule", ACTOR, decision.narrate(),
+        if env.trace.wants("schedule"):
+            env.trace.emit("schedule", ACTOR, decision.narrate(),
                              resource=f"volume:{volume_id}", decision=decision.to_dict())
         error = decision.error()
         if error is not None:
@@ -178,7 +205,7 @@ class SchedulerService:
         service_host = extract_host(backend_id) or backend_id
         props = dict(filter_properties)
         props["retry"] = decision.retry.to_dict() if decision.retry is not None else None
-        cloud.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume",
+        env.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume",
                        volume_id=volume_id, request_spec=request_spec,
                        filter_properties=props, allow_reschedule=decision.retry is not None)
 
@@ -191,7 +218,7 @@ class SchedulerService:
                       new_size: int | None = None) -> SchedulingDecision:
         """``FilterScheduler.backend_passes_filters`` against *backend* (``host@backend``)."""
         self.refresh_heartbeats()
-        db = self.cloud.db
+        db = self.env.db
         self.decisions += 1
 
         def volume_host(vid: str) -> str | None:
@@ -201,10 +228,10 @@ class SchedulerService:
         def volume_number(backend_id: str) -> int:
             return sum(1 for v in db.volumes.values() if v.host == backend_id)
 
-        index = None if self.cloud.trace.mode == "full" else self.placement
+        index = None if self.env.trace.mode == "full" else self.placement
         return backend_passes_filters(self.host_manager, backend, request_spec,
-                                      config=self.config, now=self.cloud.sim.now(),
-                                      new_size=new_size, rng=self.cloud.sim.rng,
+                                      config=self.config, now=self.env.sim.now(),
+                                      new_size=new_size, rng=self.env.sim.rng,
                                       volume_host=volume_host, volume_number=volume_number,
                                       index=index)
 
@@ -214,28 +241,28 @@ class SchedulerService:
         ``new_size - size`` more?  Yes: consume the delta there and cast
         ``extend_volume`` to that cinder-volume.  NoValidBackend: roll the quota
         reservation back and return the volume to its ``previous_status``."""
-        cloud = self.cloud
-        db = cloud.db
+        env = self.env
+        db = env.db
         vol = db.volumes.get(volume_id)
         if vol is None or vol.host is None:
-            cloud.quota.rollback(reservations)
+            env.quota.rollback(reservations)
             return
         backend = extract_host(vol.host) or vol.host
         decision = self.check_backend(backend, request_spec, new_size=new_size)
-        if cloud.trace.wants("schedule"):
-            cloud.trace.emit("schedule", ACTOR, decision.narrate(),
+        if env.trace.wants("schedule"):
+            env.trace.emit("schedule", ACTOR, decision.narrate(),
                              resource=f"volume:{volume_id}", decision=decision.to_dict())
         error = decision.error()
         if error is not None or decision.chosen is None:
-            cloud.quota.rollback(reservations)
+            env.quota.rollback(reservations)
             previous = vol.previous_status or VolumeStatus.AVAILABLE
             vol.previous_status = None
             db.transition(vol, previous, op=Op.EXTEND, actor=ACTOR,
                           reason=f"Failed to schedule_extend_volume: {error}")
             return
         self.host_manager.consume_from_volume(decision.chosen, new_size - vol.size,
-                                              now=cloud.sim.now())
-        cloud.bus.cast(ACTOR, target_of("cinder-volume", backend), "extend_volume",
+                                              now=env.sim.now())
+        env.bus.cast(ACTOR, target_of("cinder-volume", backend), "extend_volume",
                        volume_id=volume_id, new_size=new_size, reservations=reservations)
 
     async def create_snapshot(self, *, snapshot_id: str, volume_id: str, backend: str,
@@ -243,13 +270,13 @@ class SchedulerService:
         """SchedulerManager.create_snapshot (Queens+): only a capacity check of the
         volume's backend for the snapshot's size; on success consume it there and cast
         ``create_snapshot`` to that cinder-volume, else the snapshot goes to ``error``."""
-        cloud = self.cloud
-        db = cloud.db
+        env = self.env
+        db = env.db
         snap = db.snapshots.get(snapshot_id)
         if snap is None:
             return
         decision = self.check_backend(backend, request_spec)
-        cloud.trace.emit("schedule", ACTOR, decision.narrate(),
+        env.trace.emit("schedule", ACTOR, decision.narrate(),
                          resource=f"snapshot:{snapshot_id}", decision=decision.to_dict())
         error = decision.error()
         if error is not None or decision.chosen is None:
@@ -257,6 +284,6 @@ class SchedulerService:
                           reason=f"Failed to schedule_create_snapshot: {error}")
             return
         self.host_manager.consume_from_volume(decision.chosen, request_spec.size,
-                                              now=cloud.sim.now())
-        cloud.bus.cast(ACTOR, target_of("cinder-volume", backend), "create_snapshot",
+                                              now=env.sim.now())
+        env.bus.cast(ACTOR, target_of("cinder-volume", backend), "create_snapshot",
                        snapshot_id=snapshot_id, volume_id=volume_id)

@@ -62,7 +62,7 @@ from ...errors import (
 from ...states import AttachStatus, Op, VolumeStatus, statuses_from_attachments
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from ..env import ServiceEnv
     from .manager import VolumeService
 
 __all__ = [
@@ -103,14 +103,14 @@ def sanitize_hostname(hostname: str) -> str:
 
 
 def _volume(svc: VolumeService, volume_id: str) -> Volume:
-    vol = svc.cloud.db.volumes.get(volume_id)
+    vol = svc.env.db.volumes.get(volume_id)
     if vol is None:
         raise VolumeNotFound(volume_id=volume_id)
     return vol
 
 
 def _attachment(svc: VolumeService, attachment_id: str) -> VolumeAttachment:
-    att = svc.cloud.db.attachments.get(attachment_id)
+    att = svc.env.db.attachments.get(attachment_id)
     if att is None:
         raise VolumeAttachmentNotFound(filter=f"attachment_id = {attachment_id}")
     return att
@@ -120,7 +120,7 @@ def _noop_driver_call(svc: VolumeService, op: str, volume_id: str) -> Callable[[
     """A base-driver no-op (``attach_volume``/``detach_volume``) with a fault point."""
 
     def call() -> None:
-        svc.cloud.faults.check(op, backend=svc.driver.backend, volume_id=volume_id)
+        svc.env.faults.check(op, backend=svc.driver.backend, volume_id=volume_id)
 
     return call
 
@@ -133,7 +133,7 @@ def _save_model_update(svc: VolumeService, vol: Volume, update: Mapping[str, Any
         vol.provider_location = update["provider_location"]
     if "provider_auth" in update:
         vol.provider_auth = update["provider_auth"]
-    vol.updated_at = svc.cloud.db.stamp()
+    vol.updated_at = svc.env.db.stamp()
 
 
 def _parse_connection_options(svc: VolumeService, vol: Volume,
@@ -187,7 +187,7 @@ async def _validate_and_export(svc: VolumeService, vol: Volume,
     return _parse_connection_options(svc, vol, conn_info)
 
 
-def _volume_attached(cloud: Cloud, att: VolumeAttachment, vol: Volume, *,
+def _volume_attached(env: ServiceEnv, att: VolumeAttachment, vol: Volume, *,
                      instance_uuid: str | None, host_name: str | None, mountpoint: str | None,
                      mode: str | None, mark_attached: bool, op: str, actor: str) -> None:
     """``db.volume_attached``: fill the attachment in and move both records.
@@ -195,7 +195,7 @@ def _volume_attached(cloud: Cloud, att: VolumeAttachment, vol: Volume, *,
     ``mark_attached`` False (attachments API) gives ``attaching``/``attaching``;
     True (legacy ``os-attach``) gives ``attached`` and ``in-use``/``attached``.
     """
-    db = cloud.db
+    db = env.db
     att.mountpoint = mountpoint
     att.instance_uuid = instance_uuid
     att.attached_host = host_name
@@ -209,13 +209,13 @@ def _volume_attached(cloud: Cloud, att: VolumeAttachment, vol: Volume, *,
     db.transition(vol, attach, op=op, actor=actor, field="attach_status")
 
 
-def finish_detach(cloud: Cloud, vol: Volume, attachment_id: str | None, *, op: str,
+def finish_detach(env: ServiceEnv, vol: Volume, attachment_id: str | None, *, op: str,
                   actor: str) -> None:
     """``db.volume_detached``: drop the attachment (if still there) and recompute the volume.
 
     The ``attached_mode`` admin metadata goes too (``Volume.finish_detach``).
     """
-    db = cloud.db
+    db = env.db
     att = db.attachments.get(attachment_id) if attachment_id else None
     if att is not None and att.volume_id == vol.id:
         att.detach_time = db.stamp()
@@ -238,8 +238,8 @@ async def attachment_update(svc: VolumeService, *, volume_id: str, connector: di
     The mode: the attachment's ``attach_mode`` unless it is ``'null'`` (then the
     connector's ``mode``, default ``rw``), exactly as the manager compares it.
     """
-    cloud = svc.cloud
-    db = cloud.db
+    env = svc.env
+    db = env.db
     vol = _volume(svc, volume_id)
     att = _attachment(svc, attachment_id)
     connector = dict(connector)
@@ -264,7 +264,7 @@ async def attachment_update(svc: VolumeService, *, volume_id: str, connector: di
         db.transition(att, AttachStatus.ERROR_ATTACHING, op=Op.ATTACHMENT_UPDATE,
                       actor=svc.actor, field="attach_status")
         raise
-    _volume_attached(cloud, att, vol, instance_uuid=att.instance_uuid,
+    _volume_attached(env, att, vol, instance_uuid=att.instance_uuid,
                      host_name=connector.get("host", ""),
                      mountpoint=connector.get("mountpoint", "na"), mode=mode,
                      mark_attached=False, op=Op.ATTACHMENT_UPDATE, actor=svc.actor)
@@ -283,7 +283,7 @@ async def _connection_terminate(svc: VolumeService, vol: Volume,
         return None
     try:
         shared = await svc.drive("terminate_connection", svc.driver.terminate_connection, vol,
-                                 connector, svc.cloud.db.attachments_of(vol.id),
+                                 connector, svc.env.db.attachments_of(vol.id),
                                  resource=f"volume:{vol.id}")
     except CinderException as err:
         raise VolumeBackendAPIException(
@@ -297,7 +297,7 @@ async def attachment_delete(svc: VolumeService, *, attachment_id: str, volume_id
     The attachment row itself is removed by the API's :func:`finish_detach`.
     """
     vol = _volume(svc, volume_id)
-    att = svc.cloud.db.attachments.get(attachment_id)
+    att = svc.env.db.attachments.get(attachment_id)
     if att is None:
         return
     shared = await _connection_terminate(svc, vol, att)
@@ -308,8 +308,8 @@ async def attachment_delete(svc: VolumeService, *, attachment_id: str, volume_id
             await svc.drive("remove_export", svc.driver.remove_export, vol,
                             resource=f"volume:{vol.id}")
     except CinderException as exc:
-        if att.id in svc.cloud.db.attachments:
-            svc.cloud.db.transition(att, AttachStatus.ERROR_DETACHING, op=Op.ATTACHMENT_DELETE,
+        if att.id in svc.env.db.attachments:
+            svc.env.db.transition(att, AttachStatus.ERROR_DETACHING, op=Op.ATTACHMENT_DELETE,
                                     actor=svc.actor, field="attach_status",
                                     reason=f"{type(exc).__name__}: {exc}")
 
@@ -328,7 +328,7 @@ async def terminate_connection(svc: VolumeService, *, volume_id: str,
     vol = _volume(svc, volume_id)
     try:
         await svc.drive("terminate_connection", svc.driver.terminate_connection, vol, connector,
-                        svc.cloud.db.attachments_of(vol.id), resource=f"volume:{vol.id}")
+                        svc.env.db.attachments_of(vol.id), resource=f"volume:{vol.id}")
     except CinderException as err:
         raise VolumeBackendAPIException(
             data=f"Terminate volume connection failed: {err}") from err
@@ -353,8 +353,8 @@ async def attach_volume(svc: VolumeService, *, volume_id: str, instance_uuid: st
     volume is just set ``in-use``.  An ``in-use`` non-multiattach volume that is
     not migrating -> ``InvalidVolume`` "volume is already attached".
     """
-    cloud = svc.cloud
-    db = cloud.db
+    env = svc.env
+    db = env.db
     vol = _volume(svc, volume_id)
     meta = vol.admin_metadata
     if vol.status == VolumeStatus.ATTACHING and meta.get("attached_mode") \
@@ -373,7 +373,7 @@ async def attach_volume(svc: VolumeService, *, volume_id: str, instance_uuid: st
     if vol.status == VolumeStatus.IN_USE and not vol.multiattach and not vol.migration_status:
         raise InvalidVolume(reason="volume is already attached")
     # Volume.begin_attach: a new 'attaching' row and the attached_mode admin metadata.
-    att = VolumeAttachment(id=cloud.sim.ids.uuid(), volume_id=vol.id,
+    att = VolumeAttachment(id=env.sim.ids.uuid(), volume_id=vol.id,
                            attach_status=AttachStatus.ATTACHING)
     db.add(att, op=Op.ATTACH, actor=svc.actor)
     meta["attached_mode"] = mode
@@ -389,7 +389,7 @@ async def attach_volume(svc: VolumeService, *, volume_id: str, instance_uuid: st
         raise
     if att.id not in db.attachments or vol.id not in db.volumes:
         return att.id
-    _volume_attached(cloud, att, vol, instance_uuid=instance_uuid, host_name=host,
+    _volume_attached(env, att, vol, instance_uuid=instance_uuid, host_name=host,
                      mountpoint=mountpoint, mode=mode, mark_attached=True, op=Op.ATTACH,
                      actor=svc.actor)
     return att.id
@@ -404,14 +404,14 @@ async def detach_volume(svc: VolumeService, *, volume_id: str, attachment_id: st
     ``detached``), runs the driver's detach, removes the export (even when other
     attachments remain: the legacy path does), then :func:`finish_detach`.
     """
-    cloud = svc.cloud
-    db = cloud.db
+    env = svc.env
+    db = env.db
     vol = _volume(svc, volume_id)
     if attachment_id:
         att = db.attachments.get(attachment_id)
         if att is None or att.volume_id != vol.id:
             # "Volume detach called, but volume not attached": fix the status and stop.
-            finish_detach(cloud, vol, attachment_id, op=op, actor=svc.actor)
+            finish_detach(env, vol, attachment_id, op=op, actor=svc.actor)
             return
     else:
         attachments = db.attachments_of(vol.id)
@@ -439,7 +439,7 @@ async def detach_volume(svc: VolumeService, *, volume_id: str, attachment_id: st
     except CinderException as ex:
         raise RemoveExportException(volume=vol.id, reason=str(ex)) from ex
     if vol.id in db.volumes:
-        finish_detach(cloud, vol, att.id, op=op, actor=svc.actor)
+        finish_detach(env, vol, att.id, op=op, actor=svc.actor)
 
 
 METHODS: dict[str, Callable[..., Awaitable[Any]]] = {

@@ -39,8 +39,8 @@ __all__ = ["METHODS", "create_volume", "delete_volume"]
 
 async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: RequestSpec,
                         filter_properties: dict[str, Any], allow_reschedule: bool) -> None:
-    cloud = svc.cloud
-    db = cloud.db
+    env = svc.env
+    db = env.db
     vol = db.volumes.get(volume_id)
     if vol is None:
         return
@@ -96,8 +96,8 @@ async def _reschedule(svc: VolumeService, volume_id: str, request_spec: RequestS
                       filter_properties: dict[str, Any], retry: dict[str, Any],
                       exc: Exception) -> None:
     """OnFailureRescheduleTask: clean up, clear the host, recast to the scheduler."""
-    cloud = svc.cloud
-    vol = cloud.db.volumes[volume_id]
+    env = svc.env
+    vol = env.db.volumes[volume_id]
     # The partial volume is removed from this backend before trying elsewhere.
     with contextlib.suppress(CinderException):
         await svc.drive("delete_volume", svc.driver.delete_volume, vol,
@@ -107,10 +107,10 @@ async def _reschedule(svc: VolumeService, volume_id: str, request_spec: RequestS
     retry["exc"] = f"{type(exc).__name__}: {exc}"
     props = dict(filter_properties)
     props["retry"] = retry
-    cloud.trace.emit("reschedule", svc.actor, f"volume {volume_id[:8]} failed on {svc.host}; "
+    env.trace.emit("reschedule", svc.actor, f"volume {volume_id[:8]} failed on {svc.host}; "
                      "rescheduling", resource=f"volume:{volume_id}",
                      attempt=retry.get("num_attempts"), error=retry["exc"])
-    cloud.bus.cast(svc.actor, Target("cinder-scheduler"), "create_volume", volume_id=volume_id,
+    env.bus.cast(svc.actor, Target("cinder-scheduler"), "create_volume", volume_id=volume_id,
                    request_spec=request_spec, filter_properties=props)
 
 
@@ -144,8 +144,8 @@ def _deletes_in_progress(svc: VolumeService) -> dict[str, asyncio.Event]:
 
 
 async def _delete_volume(svc: VolumeService, *, volume_id: str, cascade: bool) -> None:
-    cloud = svc.cloud
-    db = cloud.db
+    env = svc.env
+    db = env.db
     vol = db.volumes.get(volume_id)
     if vol is None:
         return
@@ -180,22 +180,22 @@ async def _delete_volume(svc: VolumeService, *, volume_id: str, cascade: bool) -
         return
     if vol.launched_at is not None:
         svc.allocated_capacity_gb = max(0, svc.allocated_capacity_gb - vol.size)
-    release_volume_quota(svc.cloud, vol.project_id, vol.size, vol.volume_type_id,
+    release_volume_quota(svc.env, vol.project_id, vol.size, vol.volume_type_id,
                          vol.use_quota)
     vol.terminated_at = db.stamp()
     db.remove(vol, op=op, actor=svc.actor)
 
 
-def release_volume_quota(cloud: Any, project_id: str, size: int, volume_type_id: str | None,
+def release_volume_quota(env: Any, project_id: str, size: int, volume_type_id: str | None,
                          use_quota: bool = True) -> None:
     """Negative deltas are always allowed: reserve then commit, as the manager does."""
     if not use_quota:
         return
     type_name = None
-    if volume_type_id is not None and volume_type_id in cloud.db.volume_types:
-        type_name = cloud.db.volume_types[volume_type_id].name
-    ids = cloud.quota.reserve(project_id, cloud.quota.volume_deltas(-size, type_name, count=-1))
-    cloud.quota.commit(ids)
+    if volume_type_id is not None and volume_type_id in env.db.volume_types:
+        type_name = env.db.volume_types[volume_type_id].name
+    ids = env.quota.reserve(project_id, env.quota.volume_deltas(-size, type_name, count=-1))
+    env.quota.commit(ids)
 
 
 METHODS: dict[str, Callable[..., Awaitable[Any]]] = {

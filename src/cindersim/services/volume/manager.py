@@ -28,11 +28,14 @@ from ...clock import sleep
 from ...config import BackendConfig
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from ...backends.iscsi.targets import IscsiNetwork, TargetHost
+    from ..env import ServiceEnv
+    from ..glance.images import GlanceService
 
 __all__ = ["TOPIC", "VolumeService"]
 
 TOPIC = "cinder-volume"
+BINARY = "cinder-volume"
 T = TypeVar("T")
 Method = Callable[..., Awaitable[Any]]
 
@@ -47,13 +50,19 @@ class VolumeService:
         vg: the volume group under the driver.
     """
 
-    def __init__(self, cloud: Cloud, backend: BackendConfig) -> None:
-        self.cloud = cloud
+    def __init__(self, env: ServiceEnv, backend: BackendConfig, *, network: IscsiNetwork,
+                 shared_target: TargetHost | None, glance: GlanceService,
+                 peers: Callable[[str], VolumeService | None]) -> None:
+        self.env = env
+        self.glance = glance
+        """Glance, for create-from-image (Cinder's ``image_service``)."""
+        self.peers = peers
+        """Another backend's cinder-volume by ``host@backend``: generic migration only."""
         self.backend = backend
         self.host = backend.service_host
         self.actor = f"cinder-volume:{self.host}"
-        self.availability_zone = cloud.config.backend_az(backend)
-        self.meter = Meter(cloud.config.costs, record=trace_recorder(cloud.trace, self.host))
+        self.availability_zone = env.config.backend_az(backend)
+        self.meter = Meter(env.config.costs, record=trace_recorder(env.trace, self.host))
         opts = backend.options
         self.vg = VolumeGroup(opts["volume_group"],
                               pvs=(("/dev/sdb", opts["vg_size_gb"] * GiB),),
@@ -69,10 +78,13 @@ class VolumeService:
                       volume_clear_size=opts["volume_clear_size"],
                       reserved_percentage=opts["reserved_percentage"],
                       max_over_subscription_ratio=opts["max_over_subscription_ratio"]),
-            volume_groups={self.vg.name: self.vg}, meter=self.meter, rng=cloud.sim.rng,
-            faults=cloud.faults, hostname=opts["host"], backend=self.host,
-            network=cloud.iscsi_network, target=cloud.shared_target(backend))
+            volume_groups={self.vg.name: self.vg}, meter=self.meter, rng=env.sim.rng,
+            faults=env.faults, hostname=opts["host"], backend=self.host,
+            network=network, target=shared_target)
         self.allocated_capacity_gb = 0
+        env.db.register_service(BINARY, self.host, topic=TOPIC,
+                                availability_zone=self.availability_zone,
+                                report_interval=float(env.config.default["report_interval"]))
         """Sum of the sizes of the volumes on this backend (the manager's own count)."""
         self.methods: dict[str, Method] = {}
         # The flow modules import this one for its types: import them when a service is built.
@@ -97,20 +109,22 @@ class VolumeService:
             self.driver.do_setup()
             self.driver.check_for_setup_error()
             self.meter.take()  # setup happens before the simulation's clock matters
-            self.consumer = self.cloud.bus.consume(TOPIC, self._dispatch, server=self.host,
+            self.consumer = self.env.bus.consume(TOPIC, self._dispatch, server=self.host,
                                                    name=self.actor)
         else:
             self.consumer.start()
+        self.env.db.service_started(BINARY, self.host)
         self.publish_capabilities()
         if not self._reporting:
             self._reporting = True
-            interval = float(self.cloud.config.default["backend_stats_polling_interval"])
-            self.cloud.sim.periodic.every(interval, self._report_tick)
+            interval = float(self.env.config.default["backend_stats_polling_interval"])
+            self.env.sim.periodic.every(interval, self._report_tick)
 
     def stop(self) -> None:
         """The service goes away: its queue fills and its reports stop."""
         if self.consumer is not None:
             self.consumer.stop()
+        self.env.db.service_stopped(BINARY, self.host)
 
     def _report_tick(self) -> None:
         if self.running:
@@ -127,9 +141,9 @@ class VolumeService:
             pools.append(p)
         stats["pools"] = pools
         self.reports += 1
-        self.cloud.bus.fanout(self.actor, "cinder-scheduler", "update_service_capabilities",
+        self.env.bus.fanout(self.actor, "cinder-scheduler", "update_service_capabilities",
                               service_name="volume", host=self.host, capabilities=stats,
-                              timestamp=self.cloud.sim.now(),
+                              timestamp=self.env.sim.now(),
                               availability_zone=self.availability_zone)
 
     # --- what-ifs ---------------------------------------------------------------------------
@@ -177,7 +191,7 @@ class VolumeService:
 
         The cost is slept even when the call fails: the commands it ran took time.
         """
-        trace = self.cloud.trace
+        trace = self.env.trace
         if trace.wants("driver"):
             trace.emit("driver", self.actor, f"driver.{call}", target="driver",
                        resource=resource, call=call)

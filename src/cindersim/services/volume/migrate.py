@@ -1,8 +1,7 @@
 """cinder-volume's retype and migration flows (``VolumeManager.retype``,
 ``VolumeManager.migrate_volume``, ``_migrate_volume_generic``,
-``migrate_volume_completion``), and the scheduler's ``retype`` and
-``migrate_volume`` (``SchedulerManager.retype`` / ``migrate_volume`` with
-``FilterScheduler.find_retype_backend`` / ``backend_passes_filters``).
+``migrate_volume_completion``); the scheduler's half is
+:mod:`cindersim.services.scheduler.migration`.
 
 Retype: the API has reserved ``volumes_<new>``/``gigabytes_<new>`` and a
 negative ``volumes_<old>``/``gigabytes_<old>`` and set ``retyping``.  The
@@ -40,13 +39,12 @@ import attrs
 from ...backends.blocks import BLOCK_SIZE
 from ...bus import Target
 from ...db import Volume
-from ...errors import CinderException, NoValidBackend
+from ...errors import CinderException
 from ...states import MigrationStatus, Op, VolumeStatus
-from ..scheduler.filters import RequestSpec, _weighted_candidates
 from ..scheduler.host_manager import extract_host
 
 if TYPE_CHECKING:
-    from ...cloud import Cloud
+    from ..env import ServiceEnv
     from .manager import VolumeService
 
 __all__ = ["METHODS", "install"]
@@ -68,100 +66,15 @@ class MigrationError(CinderException):
     message = "Volume migration failed: %(reason)s"
 
 
-# --- scheduler side ------------------------------------------------------------------------
-def _weighed(cloud: Cloud, spec: RequestSpec, vol_exists_on: str | None) -> Any:
-    sched = cloud.scheduler
-    sched.refresh_heartbeats()
-    sched.decisions += 1
-    db = cloud.db
-
-    def volume_host(vid: str) -> str | None:
-        v = db.volumes.get(vid)
-        return v.host if v else None
-
-    def volume_number(backend_id: str) -> int:
-        return sum(1 for v in db.volumes.values() if v.host == backend_id)
-
-    return _weighted_candidates(sched.host_manager, spec, "find_retype_backend",
-                                config=sched.config, now=cloud.sim.now(), retry=None,
-                                new_size=None, vol_exists_on=vol_exists_on,
-                                scheduler_hints=None, rng=cloud.sim.rng,
-                                volume_host=volume_host, volume_number=volume_number).decision
-
-
-def _back_to_previous(cloud: Cloud, vol: Volume, op: str, actor: str, reason: str) -> None:
+def _back_to_previous(env: ServiceEnv, vol: Volume, op: str, actor: str, reason: str) -> None:
     previous = vol.previous_status or VolumeStatus.AVAILABLE
     if vol.status in (VolumeStatus.RETYPING, VolumeStatus.MAINTENANCE):
-        cloud.db.transition(vol, previous, op=op, actor=actor, reason=reason)
-
-
-async def scheduler_retype(cloud: Cloud, *, volume_id: str, request_spec: RequestSpec,
-                           migration_policy: str, reservations: list[str],
-                           old_reservations: list[str]) -> None:
-    """``SchedulerManager.retype`` with ``find_retype_backend``."""
-    db = cloud.db
-    vol = db.volumes.get(volume_id)
-    if vol is None or vol.host is None:
-        cloud.quota.rollback(reservations + old_reservations)
-        return
-    decision = _weighed(cloud, request_spec, vol.host)
-    if cloud.trace.recording:
-        cloud.trace.emit("schedule", SCHED, decision.narrate(), resource=f"volume:{volume_id}",
-                         decision=decision.to_dict())
-    weighed = [w.backend_id for w in decision.weighed]
-    current = vol.host if extract_host(vol.host, "pool") else None
-    chosen: str | None = None
-    reason: str | None = None
-    if not weighed:
-        reason = (f"No valid backends for volume {vol.id} with type "
-                  f"{request_spec.volume_type_id}")
-    elif vol.host in weighed or (current is None and any(
-            extract_host(b) == extract_host(vol.host) for b in weighed)):
-        chosen = vol.host
-    elif migration_policy == "never":
-        reason = (f"Current backend not valid for volume {vol.id} with type "
-                  f"{request_spec.volume_type_id}, migration not allowed")
-    else:
-        chosen = weighed[0]
-    if chosen is None:
-        error = NoValidBackend(reason=reason or "")
-        cloud.quota.rollback(reservations + old_reservations)
-        _back_to_previous(cloud, vol, Op.RETYPE, SCHED, f"Failed to schedule_retype: {error}")
-        return
-    if chosen != vol.host:
-        cloud.scheduler.host_manager.consume_from_volume(chosen, vol.size, now=cloud.sim.now())
-    cloud.bus.cast(SCHED, Target("cinder-volume", extract_host(vol.host)), "retype",
-                   volume_id=volume_id, new_type_id=request_spec.volume_type_id, host=chosen,
-                   migration_policy=migration_policy, reservations=reservations,
-                   old_reservations=old_reservations)
-
-
-async def scheduler_migrate(cloud: Cloud, *, volume_id: str, host: str, force_host_copy: bool,
-                            request_spec: RequestSpec) -> None:
-    """``SchedulerManager.migrate_volume``: the destination must pass the filters."""
-    db = cloud.db
-    vol = db.volumes.get(volume_id)
-    if vol is None or vol.host is None:
-        return
-    decision = cloud.scheduler.check_backend(host, request_spec)
-    if cloud.trace.recording:
-        cloud.trace.emit("schedule", SCHED, decision.narrate(), resource=f"volume:{volume_id}",
-                         decision=decision.to_dict())
-    error = decision.error()
-    if error is not None or decision.chosen is None:
-        db.transition(vol, MigrationStatus.ERROR, op=Op.MIGRATE, actor=SCHED,
-                      field="migration_status", reason=f"Failed to migrate_volume: {error}")
-        _back_to_previous(cloud, vol, Op.MIGRATE, SCHED, "migration failed")
-        return
-    cloud.scheduler.host_manager.consume_from_volume(decision.chosen, vol.size,
-                                                     now=cloud.sim.now())
-    cloud.bus.cast(SCHED, Target("cinder-volume", extract_host(vol.host)), "migrate_volume",
-                   volume_id=volume_id, host=decision.chosen, force_host_copy=force_host_copy)
+        env.db.transition(vol, previous, op=op, actor=actor, reason=reason)
 
 
 # --- volume manager side --------------------------------------------------------------------
 def _service(svc: VolumeService, pool: str) -> VolumeService:
-    dest = svc.cloud.volume_services.get(extract_host(pool) or pool)
+    dest = svc.peers(extract_host(pool) or pool)
     if dest is None:
         raise MigrationError(reason=f"no volume service for {pool}")
     return dest
@@ -171,15 +84,15 @@ async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
                            new_type_id: str | None, op: str) -> None:
     """``_migrate_volume_generic`` then ``migrate_volume_completion``; raises on failure
     (after cleaning the destination up)."""
-    cloud = svc.cloud
-    db = cloud.db
+    env = svc.env
+    db = env.db
     if vol.status == VolumeStatus.IN_USE or db.attachments_of(vol.id):
         raise MigrationError(reason="an attached volume needs Nova's swap_volume, which the "
                                     "simulator does not model")
     dest = _service(svc, host)
     db.transition(vol, MigrationStatus.MIGRATING, op=op, actor=svc.actor,
                   field="migration_status")
-    tmp = Volume(id=cloud.sim.ids.uuid(), project_id=vol.project_id, user_id=vol.user_id,
+    tmp = Volume(id=env.sim.ids.uuid(), project_id=vol.project_id, user_id=vol.user_id,
                  size=vol.size, host=host, availability_zone=dest.availability_zone,
                  display_name=vol.display_name, volume_type_id=new_type_id or vol.volume_type_id,
                  multiattach=vol.multiattach, encrypted=vol.encrypted, bootable=vol.bootable,
@@ -189,7 +102,7 @@ async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
     lv = _LvRef(vol.id, vol.size)
     created = False
     try:
-        await cloud.bus.call(svc.actor, Target("cinder-volume", dest.host),
+        await env.bus.call(svc.actor, Target("cinder-volume", dest.host),
                              "create_migration_target", volume_id=tmp.id, lv_id=vol.id)
         created = True
         db.transition(tmp, VolumeStatus.AVAILABLE, op=Op.MIGRATE, actor=dest.actor)
@@ -224,7 +137,7 @@ async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
         await svc.drive("delete_volume", svc.driver.delete_volume, old,
                         resource=f"volume:{vol.id}")
     except CinderException as exc:
-        cloud.trace.emit("log", svc.actor, f"deleting the migrated source failed: {exc}",
+        env.trace.emit("log", svc.actor, f"deleting the migrated source failed: {exc}",
                          resource=f"volume:{vol.id}")
     svc.allocated_capacity_gb = max(0, svc.allocated_capacity_gb - vol.size)
     dest.allocated_capacity_gb += vol.size
@@ -234,13 +147,13 @@ async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
     vol.provider_auth = None
     db.transition(tmp, None, op=op, actor=svc.actor, field="migration_status")
     db.remove(tmp, op=Op.MIGRATE, actor=svc.actor, reason="ids swapped with the source")
-    cloud.trace.emit("migrate", svc.actor, f"volume {vol.id[:8]} now lives on {host}",
+    env.trace.emit("migrate", svc.actor, f"volume {vol.id[:8]} now lives on {host}",
                      resource=f"volume:{vol.id}", host=host)
 
 
 async def create_migration_target(svc: VolumeService, *, volume_id: str, lv_id: str) -> None:
     """The destination creates the target's LV (under the source's name, see module doc)."""
-    vol = svc.cloud.db.get_volume(volume_id)
+    vol = svc.env.db.get_volume(volume_id)
     await svc.drive("create_volume", svc.driver.create_volume, _LvRef(lv_id, vol.size),
                     resource=f"volume:{volume_id}")
 
@@ -249,8 +162,8 @@ async def migrate_volume(svc: VolumeService, *, volume_id: str, host: str,
                          force_host_copy: bool = False, new_type_id: str | None = None,
                          op: str = Op.MIGRATE) -> bool:
     """``VolumeManager.migrate_volume``: generic migration; True on success."""
-    cloud = svc.cloud
-    db = cloud.db
+    env = svc.env
+    db = env.db
     vol = db.volumes.get(volume_id)
     if vol is None:
         return False
@@ -261,11 +174,11 @@ async def migrate_volume(svc: VolumeService, *, volume_id: str, host: str,
             db.transition(vol, MigrationStatus.ERROR, op=op, actor=svc.actor,
                           field="migration_status", reason=f"{type(exc).__name__}: {exc}")
             if op == Op.MIGRATE:
-                _back_to_previous(cloud, vol, op, svc.actor, "migration failed")
+                _back_to_previous(env, vol, op, svc.actor, "migration failed")
         return False
     db.transition(vol, MigrationStatus.SUCCESS, op=op, actor=svc.actor, field="migration_status")
     if op == Op.MIGRATE and vol.status == VolumeStatus.MAINTENANCE:
-        _back_to_previous(cloud, vol, op, svc.actor, "migration done")
+        _back_to_previous(env, vol, op, svc.actor, "migration done")
     return True
 
 
@@ -273,16 +186,16 @@ async def retype(svc: VolumeService, *, volume_id: str, new_type_id: str, host: 
                  migration_policy: str, reservations: list[str],
                  old_reservations: list[str]) -> None:
     """``VolumeManager.retype``: in place through the driver, else migrate."""
-    cloud = svc.cloud
-    db = cloud.db
+    env = svc.env
+    db = env.db
     vol = db.volumes.get(volume_id)
     if vol is None:
-        cloud.quota.rollback(reservations + old_reservations)
+        env.quota.rollback(reservations + old_reservations)
         return
 
     def fail(reason: str) -> None:
-        cloud.quota.rollback(reservations + old_reservations)
-        _back_to_previous(cloud, vol, Op.RETYPE, svc.actor, reason)
+        env.quota.rollback(reservations + old_reservations)
+        _back_to_previous(env, vol, Op.RETYPE, svc.actor, reason)
 
     if host == vol.host or extract_host(host) == extract_host(vol.host or ""):
         def lvm_retype() -> bool:
@@ -307,9 +220,9 @@ async def retype(svc: VolumeService, *, volume_id: str, new_type_id: str, host: 
             fail("the migration of the retype failed")
             return
     vol.volume_type_id = new_type_id
-    cloud.quota.commit(reservations)
-    cloud.quota.commit(old_reservations)
-    _back_to_previous(cloud, vol, Op.RETYPE, svc.actor, "retyped")
+    env.quota.commit(reservations)
+    env.quota.commit(old_reservations)
+    _back_to_previous(env, vol, Op.RETYPE, svc.actor, "retyped")
 
 
 METHODS: dict[str, Callable[..., Awaitable[Any]]] = {
@@ -320,22 +233,8 @@ METHODS: dict[str, Callable[..., Awaitable[Any]]] = {
 
 
 def install(svc: VolumeService) -> None:
-    """Wire one cinder-volume (the create-from-backup path) and, once per cloud, the
-    scheduler handlers, the API actions and ``Cloud.create_from_backup``."""
+    """Wire one cinder-volume's create-from-backup path and, once, the API actions."""
     from ..api import from_backup  # noqa: PLC0415
     from ..api import migrate as _api  # noqa: F401, PLC0415  (registers the actions)
 
-    cloud = svc.cloud
     from_backup.wrap_service(svc)
-    handlers = cloud.scheduler.handlers
-    if "retype" in handlers:
-        return
-
-    async def on_retype(**kwargs: Any) -> None:
-        await scheduler_retype(cloud, **kwargs)
-
-    async def on_migrate(**kwargs: Any) -> None:
-        await scheduler_migrate(cloud, **kwargs)
-
-    handlers["retype"] = on_retype
-    handlers["migrate_volume"] = on_migrate

@@ -34,7 +34,7 @@ __all__ = ["METHODS", "create_snapshot", "delete_snapshot", "extend_volume",
 
 
 async def create_snapshot(svc: VolumeService, *, snapshot_id: str, volume_id: str) -> None:
-    db = svc.cloud.db
+    db = svc.env.db
     snap = db.snapshots.get(snapshot_id)
     if snap is None:  # deleted (forced) while the message waited
         return
@@ -54,7 +54,7 @@ async def create_snapshot(svc: VolumeService, *, snapshot_id: str, volume_id: st
 
 async def delete_snapshot(svc: VolumeService, *, snapshot_id: str,
                           op: str = Op.SNAPSHOT_DELETE) -> None:
-    db = svc.cloud.db
+    db = svc.env.db
     snap = db.snapshots.get(snapshot_id)
     if snap is None:
         return
@@ -78,31 +78,31 @@ async def delete_snapshot(svc: VolumeService, *, snapshot_id: str,
 def release_snapshot_quota(svc: VolumeService, project_id: str, size: int,
                            volume_type_id: str | None) -> None:
     """snapshots -1, gigabytes -size (and the per-type keys): reserve then commit."""
-    cloud = svc.cloud
-    vtype = cloud.db.volume_types.get(volume_type_id or "")
-    ids = cloud.quota.reserve(project_id, cloud.quota.snapshot_deltas(
+    env = svc.env
+    vtype = env.db.volume_types.get(volume_type_id or "")
+    ids = env.quota.reserve(project_id, env.quota.snapshot_deltas(
         -size, vtype.name if vtype is not None else None, count=-1))
-    cloud.quota.commit(ids)
+    env.quota.commit(ids)
 
 
 async def extend_volume(svc: VolumeService, *, volume_id: str, new_size: int,
                         reservations: list[str]) -> None:
-    cloud = svc.cloud
-    db = cloud.db
+    env = svc.env
+    db = env.db
     vol = db.volumes.get(volume_id)
     if vol is None:
-        cloud.quota.rollback(reservations)
+        env.quota.rollback(reservations)
         return
     try:
         await svc.drive("extend_volume", svc.driver.extend_volume, vol, new_size,
                         resource=f"volume:{vol.id}")
     except CinderException as exc:
-        cloud.quota.rollback(reservations)
+        env.quota.rollback(reservations)
         if vol.id in db.volumes:
             db.transition(vol, VolumeStatus.ERROR_EXTENDING, op=Op.EXTEND, actor=svc.actor,
                           reason=f"{type(exc).__name__}: {exc}")
         return
-    cloud.quota.commit(reservations)
+    env.quota.commit(reservations)
     if vol.id not in db.volumes:
         return
     delta = new_size - vol.size
