@@ -46,6 +46,7 @@ from cindersim.states import (
     VolumeStatus,
     record_created,
     record_destroyed,
+    statuses_from_attachments,
     transition,
 )
 from cindersim.trace import Trace
@@ -605,6 +606,29 @@ class Database:
             if tr.volume_id == volume_id and not tr.accepted:
                 return tr
         return None
+
+    # --- attachments -------------------------------------------------------------------------
+    def volume_detached(self, vol: Volume, attachment_id: str | None, *, op: str,
+                        actor: str) -> None:
+        """``db.volume_detached``: drop the attachment (if still there) and recompute
+        the volume (and ``Volume.finish_detach``: the ``attached_mode`` admin metadata goes).
+
+        The status goes back to ``available`` when no attachment remains, except while
+        a migration runs or an upload to an image does (they set it themselves later);
+        a finished migration (``success`` or ``error``) hides nothing.
+        """
+        att = self.attachments.get(attachment_id) if attachment_id else None
+        if att is not None and att.volume_id == vol.id:
+            att.detach_time = self.stamp()
+            self.remove(att, op=op, actor=actor)
+        vol.admin_metadata.pop("attached_mode", None)
+        attach, status = statuses_from_attachments(
+            str(a.attach_status) for a in self.attachments_of(vol.id))
+        self.transition(vol, attach, op=op, actor=actor, field="attach_status")
+        if attach != AttachStatus.DETACHED or (
+                not vol.migration_status and vol.status != VolumeStatus.UPLOADING) or \
+                vol.migration_status in ("success", "error"):
+            self.transition(vol, status, op=op, actor=actor)
 
     # --- services ------------------------------------------------------------------------
     def register_service(self, binary: str, host: str, *, topic: str, availability_zone: str,

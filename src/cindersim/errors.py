@@ -31,6 +31,7 @@ __all__ = [
     "InvalidName",
     "InvalidSnapshot",
     "InvalidVolume",
+    "InvalidVolumeAttachMode",
     "InvalidVolumeType",
     "MessagingTimeout",
     "NoValidBackend",
@@ -372,3 +373,9 @@ class MessagingTimeout(CinderException):
     """oslo.messaging: an RPC ``call`` got no reply in time."""
 
     message = "Timed out waiting for a reply to message ID %(msg_id)s"
+
+
+class InvalidVolumeAttachMode(Invalid):
+    """``cinder.exception.InvalidVolumeAttachMode`` (400): read-only volume, ``rw`` asked."""
+
+    message = "Invalid attaching mode '%(mode)s' for volume %(volume_id)s."

@@ -121,3 +121,32 @@ def test_migrate_destination_create_failure_ends_in_error_and_stays() -> None:
     res = simulate(main, config=TWO)
     assert res.value == (202, "available", "error", True, True, 1)
     assert check_trace(res.trace.events) == []
+
+
+def test_a_migrated_volume_returns_to_available_after_a_detach() -> None:
+    """Issue 18: ``db.volume_detached`` hides the status only while a migration runs;
+    once ``migration_status`` is ``success`` the detached volume is ``available``."""
+    async def main(cloud: Cloud) -> Any:
+        vid = await make_volume(cloud)
+        r = await migrate(cloud, vid, {"host": other_backend(cloud, vid)})
+        assert r.status == 202
+        await cloud.settle()
+        migrated = cloud.db.volumes[vid].migration_status
+        token = cloud.token("demo")
+        server = "00000000-0000-4000-8000-000000000000"
+        r = await cloud.request("POST", _p(cloud, "demo", "/attachments"), token=token,
+                                json={"attachment": {"volume_uuid": vid,
+                                                     "instance_uuid": server}},
+                                headers={"OpenStack-API-Version": "volume 3.27"})
+        assert r.status == 200, r.json
+        aid = r.json["attachment"]["id"]
+        reserved = cloud.db.volumes[vid].status
+        r = await cloud.request("DELETE", _p(cloud, "demo", f"/attachments/{aid}"), token=token,
+                                headers={"OpenStack-API-Version": "volume 3.27"})
+        assert r.status == 200, r.json
+        await cloud.settle()
+        return migrated, reserved, cloud.db.volumes[vid].status
+
+    res = simulate(main, config=TWO)
+    assert res.value == ("success", "reserved", "available")
+    assert check_trace(res.trace.events) == []

@@ -184,6 +184,17 @@ class QuotaEngine:
         return {res: self.limit(project_id, res) for res in self.resources()}
 
     # --- deltas the flows reserve --------------------------------------------------------------
+    def release_volume(self, project_id: str, size: int, volume_type_id: str | None,
+                       use_quota: bool = True) -> None:
+        """Give back a deleted volume's quota: negative deltas are always allowed, so
+        reserve then commit, as the volume manager does."""
+        if not use_quota:
+            return
+        vtype = self.db.volume_types.get(volume_type_id or "")
+        ids = self.reserve(project_id, self.volume_deltas(
+            -size, vtype.name if vtype is not None else None, count=-1))
+        self.commit(ids)
+
     def volume_deltas(self, size: int, volume_type_name: str | None = None,
                       count: int = 1) -> dict[str, int]:
         """``volumes``/``gigabytes`` and their per-type twins (``add_volume_type_opts``)."""

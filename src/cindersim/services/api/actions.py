@@ -43,7 +43,12 @@ from typing import TYPE_CHECKING, Any
 
 from ...bus import Target
 from ...db import Volume
-from ...errors import InvalidInput, InvalidVolume, VolumeBackendAPIException
+from ...errors import (
+    InvalidInput,
+    InvalidVolume,
+    InvalidVolumeAttachMode,
+    VolumeBackendAPIException,
+)
 from ...states import (
     FIELDS_VOLUME_STATUSES,
     AttachStatus,
@@ -52,7 +57,6 @@ from ...states import (
     VolumeStatus,
 )
 from ..scheduler.host_manager import extract_host
-from ..volume.attach import InvalidVolumeAttachMode, finish_detach
 from .attachments import is_uuid_like
 from .common import enforce, invalid_field, read_scope
 from .router import route
@@ -380,7 +384,7 @@ async def _reset_status(api: ApiService, req: ApiRequest, volume_id: str,
     if update.get("attach_status") == AttachStatus.DETACHED:
         # _clean_volume_attachment: volume_detached for each, which recomputes the status.
         for att in db.attachments_of(vol.id):
-            finish_detach(env, vol, att.id, op=op, actor=ACTOR)
+            env.db.volume_detached(vol, att.id, op=op, actor=ACTOR)
         vol.admin_metadata.pop("attached_mode", None)
     return ApiResponse(202, None)
 

@@ -20,7 +20,7 @@
 * ``DELETE /attachments/{id}`` -> 200 ``{"attachments": [remaining summaries]}``:
   a ``reserved`` attachment is just dropped; otherwise an RPC ``call`` to
   ``attachment_delete`` (terminate + remove export); then the API's
-  ``finish_detach`` removes the row and recomputes the volume (no ``detaching``).
+  ``db.volume_detached`` removes the row and recomputes the volume (no ``detaching``).
   Cinder's "is Nova still using it" check (409) needs Nova, which is not
   simulated: the deletion is always allowed.
 * ``GET /attachments``, ``/attachments/detail``, ``/attachments/{id}``.
@@ -40,7 +40,6 @@ from ...db import Volume, VolumeAttachment
 from ...errors import CinderException, InvalidVolume, NotAuthorized, ResourceConflict
 from ...states import AttachStatus, Op, VolumeStatus
 from ..scheduler.host_manager import extract_host
-from ..volume.attach import finish_detach
 from .common import (
     admin,
     body_of,
@@ -326,6 +325,6 @@ async def delete(api: ApiService, req: ApiRequest, attachment_id: str) -> ApiRes
         await env.bus.call(ACTOR, _volume_host_target(vol), "attachment_delete",
                              attachment_id=att.id, volume_id=vol.id)
     if vol.id in db.volumes:
-        finish_detach(env, vol, att.id, op=Op.ATTACHMENT_DELETE, actor=ACTOR)
+        env.db.volume_detached(vol, att.id, op=Op.ATTACHMENT_DELETE, actor=ACTOR)
     remaining = db.attachments_of(vol.id)
     return ApiResponse(200, {"attachments": [attachment_summary(a) for a in remaining]})

@@ -103,6 +103,7 @@ class ApiService:
             attachments,
             backups,
             limits,
+            migrate,
             quotas,
             snapshots,
             transfers,
@@ -113,6 +114,7 @@ class ApiService:
         for module in (volumes, actions, attachments, snapshots, backups, quotas, limits,
                        types, transfers):
             self.router.add_module(module)
+        del migrate  # its actions register with ``actions`` when imported
         self.requests = 0
         self.errors_5xx = 0
         self.auth_strategy = "keystone"

@@ -373,9 +373,8 @@ def delete_volume(api: ApiService, vol: Volume, *, cascade: bool, force: bool) -
     op = Op.FORCE_DELETE if force else Op.DELETE
     if vol.host is None:
         # Never reached a backend: Cinder destroys the row here and gives the quota back.
-        from ..volume.create import release_volume_quota  # noqa: PLC0415
 
-        release_volume_quota(env, vol.project_id, vol.size, vol.volume_type_id,
+        env.quota.release_volume(vol.project_id, vol.size, vol.volume_type_id,
                              vol.use_quota)
         db.remove(vol, op=Op.DELETE, actor=ACTOR, reason="no host: deleted at the API")
         return

@@ -180,8 +180,13 @@ class SchedulerService:
                                       volume_number=volume_number, index=index)
 
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
-                            filter_properties: dict[str, Any]) -> None:
-        """Filter, weigh, pick; write the host; cast create_volume to that backend."""
+                            filter_properties: dict[str, Any],
+                            backup_id: str | None = None) -> None:
+        """Filter, weigh, pick; write the host; cast create_volume to that backend.
+
+        ``backup_id`` (3.47, ``scheduler_rpcapi.create_volume``'s own argument) rides
+        along to the volume manager, which then restores the backup into the volume.
+        """
         env = self.env
         db = env.db
         vol = db.volumes.get(volume_id)
@@ -207,7 +212,8 @@ class SchedulerService:
         props["retry"] = decision.retry.to_dict() if decision.retry is not None else None
         env.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume",
                        volume_id=volume_id, request_spec=request_spec,
-                       filter_properties=props, allow_reschedule=decision.retry is not None)
+                       filter_properties=props, allow_reschedule=decision.retry is not None,
+                       **({"backup_id": backup_id} if backup_id is not None else {}))
 
     def _backend_az(self, backend_id: str) -> str | None:
         state = self.host_manager.get_backend_state(backend_id)

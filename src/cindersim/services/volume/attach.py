@@ -35,7 +35,7 @@ driver's ``attach_volume``/``detach_volume`` are the base driver's no-ops; they
 are still run through :meth:`VolumeService.drive` with a fault point so a
 what-if can fail them.
 
-:func:`finish_detach` is ``db.volume_detached`` + ``Volume.finish_detach``:
+:meth:`Database.volume_detached` is ``db.volume_detached`` + ``Volume.finish_detach``:
 the attachment row goes away and the volume's ``attach_status``/``status`` are
 recomputed from the remaining attachments
 (:func:`~cindersim.states.statuses_from_attachments`), except that a volume
@@ -51,15 +51,15 @@ from typing import TYPE_CHECKING, Any
 from ...db import Volume, VolumeAttachment
 from ...errors import (
     CinderException,
-    Invalid,
     InvalidConnectorException,
     InvalidInput,
     InvalidVolume,
+    InvalidVolumeAttachMode,
     VolumeAttachmentNotFound,
     VolumeBackendAPIException,
     VolumeNotFound,
 )
-from ...states import AttachStatus, Op, VolumeStatus, statuses_from_attachments
+from ...states import AttachStatus, Op, VolumeStatus
 
 if TYPE_CHECKING:
     from ..env import ServiceEnv
@@ -67,24 +67,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METHODS",
-    "InvalidVolumeAttachMode",
     "RemoveExportException",
     "attach_volume",
     "attachment_delete",
     "attachment_update",
     "detach_volume",
-    "finish_detach",
     "initialize_connection",
     "remove_export",
     "sanitize_hostname",
     "terminate_connection",
 ]
-
-
-class InvalidVolumeAttachMode(Invalid):
-    """``cinder.exception.InvalidVolumeAttachMode`` (400): read-only volume, ``rw`` asked."""
-
-    message = "Invalid attaching mode '%(mode)s' for volume %(volume_id)s."
 
 
 class RemoveExportException(VolumeBackendAPIException):
@@ -209,27 +201,6 @@ def _volume_attached(env: ServiceEnv, att: VolumeAttachment, vol: Volume, *,
     db.transition(vol, attach, op=op, actor=actor, field="attach_status")
 
 
-def finish_detach(env: ServiceEnv, vol: Volume, attachment_id: str | None, *, op: str,
-                  actor: str) -> None:
-    """``db.volume_detached``: drop the attachment (if still there) and recompute the volume.
-
-    The ``attached_mode`` admin metadata goes too (``Volume.finish_detach``).
-    """
-    db = env.db
-    att = db.attachments.get(attachment_id) if attachment_id else None
-    if att is not None and att.volume_id == vol.id:
-        att.detach_time = db.stamp()
-        db.remove(att, op=op, actor=actor)
-    vol.admin_metadata.pop("attached_mode", None)
-    attach, status = statuses_from_attachments(
-        str(a.attach_status) for a in db.attachments_of(vol.id))
-    db.transition(vol, attach, op=op, actor=actor, field="attach_status")
-    # Migration and upload set the status themselves later (Cinder hides it here).
-    if attach != AttachStatus.DETACHED or (
-            not vol.migration_status and vol.status != VolumeStatus.UPLOADING):
-        db.transition(vol, status, op=op, actor=actor)
-
-
 # --- attachments API --------------------------------------------------------------------
 async def attachment_update(svc: VolumeService, *, volume_id: str, connector: dict[str, Any],
                             attachment_id: str) -> dict[str, Any]:
@@ -294,7 +265,7 @@ async def _connection_terminate(svc: VolumeService, vol: Volume,
 async def attachment_delete(svc: VolumeService, *, attachment_id: str, volume_id: str) -> None:
     """Terminate the connection and remove the export unless another attachment shares it.
 
-    The attachment row itself is removed by the API's :func:`finish_detach`.
+    The attachment row itself is removed by the API (``db.volume_detached``).
     """
     vol = _volume(svc, volume_id)
     att = svc.env.db.attachments.get(attachment_id)
@@ -402,7 +373,7 @@ async def detach_volume(svc: VolumeService, *, volume_id: str, attachment_id: st
     Picks the attachment (the only one when no id is given; more than one ->
     ``InvalidVolume``; none -> the volume is simply set ``available``/
     ``detached``), runs the driver's detach, removes the export (even when other
-    attachments remain: the legacy path does), then :func:`finish_detach`.
+    attachments remain: the legacy path does), then ``db.volume_detached``.
     """
     env = svc.env
     db = env.db
@@ -411,7 +382,7 @@ async def detach_volume(svc: VolumeService, *, volume_id: str, attachment_id: st
         att = db.attachments.get(attachment_id)
         if att is None or att.volume_id != vol.id:
             # "Volume detach called, but volume not attached": fix the status and stop.
-            finish_detach(env, vol, attachment_id, op=op, actor=svc.actor)
+            env.db.volume_detached(vol, attachment_id, op=op, actor=svc.actor)
             return
     else:
         attachments = db.attachments_of(vol.id)
@@ -439,7 +410,7 @@ async def detach_volume(svc: VolumeService, *, volume_id: str, attachment_id: st
     except CinderException as ex:
         raise RemoveExportException(volume=vol.id, reason=str(ex)) from ex
     if vol.id in db.volumes:
-        finish_detach(env, vol, att.id, op=op, actor=svc.actor)
+        env.db.volume_detached(vol, att.id, op=op, actor=svc.actor)
 
 
 METHODS: dict[str, Callable[..., Awaitable[Any]]] = {

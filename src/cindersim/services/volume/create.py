@@ -28,6 +28,7 @@ from ...bus import Target
 from ...errors import CinderException, NotFound, VolumeIsBusy
 from ...states import Op, SnapshotStatus, VolumeStatus
 from ..scheduler.filters import RequestSpec
+from .from_backup import create_from_backup
 from .image import create_from_image
 from .snapshots import release_snapshot_quota
 
@@ -38,9 +39,13 @@ __all__ = ["METHODS", "create_volume", "delete_volume"]
 
 
 async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: RequestSpec,
-                        filter_properties: dict[str, Any], allow_reschedule: bool) -> None:
+                        filter_properties: dict[str, Any], allow_reschedule: bool,
+                        backup_id: str | None = None) -> None:
     env = svc.env
     db = env.db
+    if backup_id is not None:
+        await create_from_backup(svc, volume_id, backup_id)
+        return
     vol = db.volumes.get(volume_id)
     if vol is None:
         return
@@ -180,22 +185,10 @@ async def _delete_volume(svc: VolumeService, *, volume_id: str, cascade: bool) -
         return
     if vol.launched_at is not None:
         svc.allocated_capacity_gb = max(0, svc.allocated_capacity_gb - vol.size)
-    release_volume_quota(svc.env, vol.project_id, vol.size, vol.volume_type_id,
+    svc.env.quota.release_volume(vol.project_id, vol.size, vol.volume_type_id,
                          vol.use_quota)
     vol.terminated_at = db.stamp()
     db.remove(vol, op=op, actor=svc.actor)
-
-
-def release_volume_quota(env: Any, project_id: str, size: int, volume_type_id: str | None,
-                         use_quota: bool = True) -> None:
-    """Negative deltas are always allowed: reserve then commit, as the manager does."""
-    if not use_quota:
-        return
-    type_name = None
-    if volume_type_id is not None and volume_type_id in env.db.volume_types:
-        type_name = env.db.volume_types[volume_type_id].name
-    ids = env.quota.reserve(project_id, env.quota.volume_deltas(-size, type_name, count=-1))
-    env.quota.commit(ids)
 
 
 METHODS: dict[str, Callable[..., Awaitable[Any]]] = {

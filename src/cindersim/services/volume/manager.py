@@ -92,7 +92,6 @@ class VolumeService:
 
         for module in (create, snapshots, attach, migrate):
             self.methods.update(module.METHODS)
-        migrate.install(self)
         self.consumer: Consumer | None = None
         self._reporting = False
         self.reports = 0

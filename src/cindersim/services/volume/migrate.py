@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from ..env import ServiceEnv
     from .manager import VolumeService
 
-__all__ = ["METHODS", "install"]
+__all__ = ["METHODS"]
 
 SCHED = "cinder-scheduler"
 
@@ -230,11 +230,3 @@ METHODS: dict[str, Callable[..., Awaitable[Any]]] = {
     "migrate_volume": migrate_volume,
     "create_migration_target": create_migration_target,
 }
-
-
-def install(svc: VolumeService) -> None:
-    """Wire one cinder-volume's create-from-backup path and, once, the API actions."""
-    from ..api import from_backup  # noqa: PLC0415
-    from ..api import migrate as _api  # noqa: F401, PLC0415  (registers the actions)
-
-    from_backup.wrap_service(svc)
