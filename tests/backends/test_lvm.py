@@ -19,7 +19,7 @@ from hypothesis.stateful import (
 from cindersim import errors
 from cindersim.backends.blocks import BLOCK_SIZE, BlockData, GiB, MiB
 from cindersim.backends.costs import Meter
-from cindersim.backends.lvm.volume_group import (
+from cindersim.backends.lvm import (
     SNAPSHOT_CHUNK_SIZE,
     SnapshotInvalidError,
     ThinPoolFullError,
@@ -511,7 +511,7 @@ class TestVgExtendReduce:
 
     def test_vgextend_adds_free_extents_and_vgreduce_removes_an_unused_pv(self) -> None:
         from cindersim.backends.costs import Meter  # noqa: PLC0415
-        from cindersim.backends.lvm.volume_group import VolumeGroup  # noqa: PLC0415
+        from cindersim.backends.lvm import VolumeGroup  # noqa: PLC0415
 
         vg = VolumeGroup(meter=Meter())
         total, free = vg.extent_count, vg.free_count
@@ -525,7 +525,7 @@ class TestVgExtendReduce:
         import pytest  # noqa: PLC0415
 
         from cindersim.backends.costs import Meter  # noqa: PLC0415
-        from cindersim.backends.lvm.volume_group import VolumeGroup  # noqa: PLC0415
+        from cindersim.backends.lvm import VolumeGroup  # noqa: PLC0415
         from cindersim.errors import ProcessExecutionError  # noqa: PLC0415
 
         vg = VolumeGroup(pvs=(("/dev/sdb", 4 * 1024**3),), meter=Meter())
