@@ -16,9 +16,8 @@ from collections.abc import Callable
 
 from cindersim.backends.blocks import BlockData, GiB
 from cindersim.backends.costs import Meter
-from cindersim.backends.drivers.chunked_backup import ChunkedBackupDriver
-from cindersim.backends.drivers.lvm import LVMConfig, LVMVolumeDriver
-from cindersim.backends.lvm.volume_group import VolumeGroup
+from cindersim.backends.drivers import ChunkedBackupDriver, LVMConfig, LVMVolumeDriver
+from cindersim.backends.lvm import VolumeGroup
 from cindersim.backends.objectstore import ObjectStore
 from cindersim.db import Volume
 

@@ -19,8 +19,8 @@ from typing import IO, Any, Generic, TypeVar
 import attrs
 
 from .backends.faults import FaultPlan, FaultRule
-from .backends.iscsi.targets import IscsiNetwork, TargetHost
-from .backends.lvm.volume_group import LvData
+from .backends.iscsi import IscsiNetwork, TargetHost
+from .backends.lvm import LvData
 from .bus import Bus
 from .config import BackendConfig, CloudConfig, load_config
 from .db import Database, Project, VolumeType

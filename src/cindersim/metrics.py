@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .backends.lvm.volume_group import unit_g
+from .backends.lvm import unit_g
 from .trace import TraceEvent
 
 if TYPE_CHECKING:

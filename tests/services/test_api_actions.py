@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cindersim.backends.costs import Meter
-from cindersim.backends.iscsi.targets import IscsiInitiator
+from cindersim.backends.iscsi import IscsiInitiator
 from cindersim.cloud import Cloud, Response, simulate
 from cindersim.db import VolumeType
 from cindersim.states import check_trace

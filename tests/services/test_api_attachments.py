@@ -12,7 +12,7 @@ import pytest
 
 from cindersim.backends.costs import Meter
 from cindersim.backends.faults import FaultRule
-from cindersim.backends.iscsi.targets import IscsiInitiator
+from cindersim.backends.iscsi import IscsiInitiator
 from cindersim.cloud import Cloud, Response, simulate
 from cindersim.db import VolumeType
 from cindersim.errors import ProcessExecutionError

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..backends.iscsi.targets import ChapCredentials
-from ..backends.lvm.volume_group import unit_g
+from ..backends.iscsi import ChapCredentials
+from ..backends.lvm import unit_g
 from ..states import AttachStatus, BackupStatus, SnapshotStatus, VolumeStatus
 
 if TYPE_CHECKING:

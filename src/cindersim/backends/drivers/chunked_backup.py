@@ -26,16 +26,9 @@ bytes:
   and any other block's digest is derived from its fingerprint.  A 1 TiB
   volume with 1% written costs ~330,000 entries, not 33 million strings,
   while its *size* in the store is that of the real JSON (~2.4 GB).
-* Compression is a deterministic size model (:func:`deflated_size`), since
-  there are no bytes to compress: each written block compresses to between
-  15% and 85% of 32 KiB, chosen by its fingerprint, except one block in four,
-  which is incompressible (already compressed or encrypted data) and costs
-  5 bytes more than raw, as a deflate "stored" block does.  Zeros compress
-  at deflate's limit of about 1032:1.  A zlib stream adds 6 bytes (2-byte
-  header, 4-byte Adler-32).  A chunk whose model size is not smaller than its
+* Compression and the metadata MD5 are deterministic models
+  (:mod:`.backup_sizes`).  A chunk whose model size is not smaller than its
   length is stored uncompressed, as Cinder does.
-* The MD5 in the metadata is a model: MD5 over the chunk's length and the
-  fingerprints it carries, so equal data gives equal MD5s as it does for real.
 
 Every driver call checks the :class:`~cindersim.backends.faults.FaultPlan`
 first (ops ``backup``, ``restore``, ``delete_backup``) and charges the meter
@@ -47,353 +40,41 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
 import itertools
-import json
-from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Literal
-
-import attrs
 
 from ... import errors
 from ..blocks import BLOCK_SIZE, BlockData, GiB
 from ..costs import Meter
 from ..faults import FaultPlan
 from ..objectstore import ObjectStore, StoredObject
+from .backup_objects import (
+    DEFAULT_SWIFT_CONTAINER,
+    DRIVER_VERSION,
+    POSIX_FILE_SIZE,
+    SHA_BLOCK_SIZE,
+    SWIFT_OBJECT_SIZE,
+    BackupRef,
+    BackupResult,
+    Chunk,
+    RestoreResult,
+    Sha256File,
+)
+from .backup_sizes import compressor_name, deflated_size, metadata_size, model_md5
 
-__all__ = [
-    "DEFAULT_SWIFT_CONTAINER",
-    "DRIVER_VERSION",
-    "POSIX_FILE_SIZE",
-    "SHA_BLOCK_SIZE",
-    "SWIFT_OBJECT_SIZE",
-    "ZERO_BLOCK_SHA256",
-    "BackupRef",
-    "BackupResult",
-    "Chunk",
-    "ChunkedBackupDriver",
-    "RestoreResult",
-    "Sha256File",
-    "backup_chain",
-    "block_deflated_size",
-    "compressor_name",
-    "deflated_size",
-    "json_indent2_size",
-    "volume_meta_json",
-]
-
-DRIVER_VERSION = "1.0.0"
-"""``ChunkedBackupDriver.DRIVER_VERSION``; restore accepts only this version."""
-SWIFT_OBJECT_SIZE = 52428800
-"""``backup_swift_object_size`` (50 MiB); also S3 and GCS."""
-POSIX_FILE_SIZE = 1999994880
-"""``backup_file_size`` for POSIX and NFS (61035 * 32768 bytes, ~1.86 GiB)."""
-SHA_BLOCK_SIZE = 32768
-"""``backup_swift_block_size`` / ``backup_sha_block_size_bytes``."""
-DEFAULT_SWIFT_CONTAINER = "volumebackups"
-"""``backup_swift_container``."""
-
-ZERO_BLOCK_SHA256 = hashlib.sha256(bytes(SHA_BLOCK_SIZE)).hexdigest()
-"""The real digest of a 32 KiB block of zeros: what most of a sparse volume hashes to."""
+__all__ = ["ChunkedBackupDriver"]
 
 _MASK = (1 << 64) - 1
-_ZLIB_STREAM_OVERHEAD = 6
-"""2-byte zlib header + 4-byte Adler-32 trailer."""
-_STORED_BLOCK_OVERHEAD = 5
-"""A deflate stored block's header (one per ≤65535 bytes, so one per 32 KiB block)."""
-_ZERO_RATIO = 1032
-"""Deflate's best case: 258-byte matches in a couple of bits, about 1032:1."""
 
 Flavour = Literal["swift", "posix"]
-
-
-# --- models ------------------------------------------------------------------------
-def compressor_name(algorithm: str) -> str | None:
-    """``_get_compressor``: the name recorded per object, or None for no compression.
-
-    ``none``/``off``/``no`` disable it; ``zlib``/``gzip``, ``bz2``/``bzip2`` and
-    ``zstd`` are accepted (recorded lower-cased, as Cinder records
-    ``CONF.backup_compression_algorithm.lower()``); anything else is a
-    ``ValueError`` ("unsupported compression algorithm").  All three share the
-    zlib size model here.
-    """
-    name = algorithm.lower()
-    if name in ("none", "off", "no"):
-        return None
-    if name in ("zlib", "gzip", "bz2", "bzip2", "zstd"):
-        return name
-    raise ValueError(f"unsupported compression algorithm: {algorithm}")
-
-
-_INCOMPRESSIBLE = BLOCK_SIZE + _STORED_BLOCK_OVERHEAD
-_DEFLATED = tuple(BLOCK_SIZE * (15 + n) // 100 for n in range(71))
-"""Compressible block sizes: 15% .. 85% of a block, picked by ``(fp >> 2) % 71``."""
-
-
-def block_deflated_size(fp: int) -> int:
-    """Model size of one written 32 KiB block after deflate (see module docstring)."""
-    return _INCOMPRESSIBLE if fp & 3 == 0 else _DEFLATED[(fp >> 2) % 71]
-
-
-def deflated_size(length: int, fps: Sequence[int]) -> int:
-    """Model zlib size of *length* bytes whose non-zero 32 KiB blocks have *fps*."""
-    zero_bytes = length - len(fps) * BLOCK_SIZE
-    table = _DEFLATED
-    written = sum([_INCOMPRESSIBLE if fp & 3 == 0 else table[(fp >> 2) % 71] for fp in fps])
-    return _ZLIB_STREAM_OVERHEAD + written + -(-zero_bytes // _ZERO_RATIO)
-
-
-def _model_md5(length: int, first_block: int, blocks: Sequence[int],
-               fps: Sequence[int]) -> str:
-    """MD5 standing in for ``md5(data)``: equal content gives equal digests.
-
-    It covers the length and each non-zero block's position *within* the
-    object and fingerprint, so it does not depend on where the data sits in
-    the volume, like the MD5 of real bytes.
-    """
-    h = hashlib.md5(str(length).encode(), usedforsecurity=False)
-    if blocks:
-        h.update(array("Q", [i - first_block for i in blocks]).tobytes())
-        h.update(array("Q", fps).tobytes())
-    return h.hexdigest()
-
-
-def json_indent2_size(obj: Any) -> int:
-    """``len(json.dumps(obj, sort_keys=True, indent=2).encode())`` without the slow encoder.
-
-    With ``indent`` set, :mod:`json` falls back to its pure-Python encoder,
-    which takes a third of a second for a 1 TiB backup's object list.  The
-    compact C encoding with the same separators plus the layout whitespace
-    (a newline and ``2 * depth`` spaces before each member and before the
-    closing bracket of a non-empty container) has the same length.
-    """
-    compact = json.dumps(obj, sort_keys=True, separators=(",", ": ")).encode()
-    return len(compact) + _layout(obj, 0)
 
 
 def _split(items: Sequence[tuple[int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """``[(i, fp), ...]`` → ``((i, ...), (fp, ...))`` at C speed."""
     return tuple(map(itemgetter(0), items)), tuple(map(itemgetter(1), items))
 
-
-def _metadata_size(metadata: dict[str, Any]) -> int:
-    """:func:`json_indent2_size` of a ``_metadata`` document, fast for long object lists.
-
-    Every entry of ``objects`` has the same shape, ``{name: {offset, length,
-    compression, md5}}``, so its own indentation is a constant 55 bytes, and
-    a newline plus 4 spaces precede it: 60 bytes per entry over the compact
-    form.  The non-empty list's closing newline, 2 spaces and bracket add 3
-    more bytes over the compact list; the rest of the document is measured
-    with an empty list (``[]``, 2 bytes, taken back out).
-    """
-    objects = metadata["objects"]
-    if not objects:
-        return json_indent2_size(metadata)
-    rest = json_indent2_size({**metadata, "objects": []})
-    compact = len(json.dumps(objects, sort_keys=True, separators=(",", ": ")).encode())
-    return rest - 2 + compact + 60 * len(objects) + 3
-
-
-def _layout(obj: Any, depth: int) -> int:
-    if isinstance(obj, dict):
-        members: Any = obj.values()
-    elif isinstance(obj, list | tuple):
-        members = obj
-    else:
-        return 0
-    n = len(members)
-    if not n:
-        return 0
-    total = n * (1 + 2 * (depth + 1)) + 1 + 2 * depth
-    for member in members:
-        if isinstance(member, dict | list | tuple):
-            total += _layout(member, depth + 1)
-    return total
-
-
-def volume_meta_json(base: Mapping[str, Any] | None = None,
-                     metadata: Mapping[str, Any] | None = None,
-                     glance: Mapping[str, Any] | None = None) -> str | None:
-    """``BackupMetadataAPI.get``: the ``volume_meta`` string stored in ``_metadata``.
-
-    Version 2 container with each non-empty part; None when there is nothing
-    but the version ("No volume metadata to backup").
-    """
-    container: dict[str, Any] = {"version": 2}
-    if base:
-        container["volume-base-metadata"] = dict(base)
-    if metadata:
-        container["volume-metadata"] = dict(metadata)
-    if glance:
-        container["volume-glance-metadata"] = dict(glance)
-    if len(container) == 1:
-        return None
-    return json.dumps(container)
-
-
-# --- object bodies -------------------------------------------------------------------
-@attrs.frozen
-class Chunk:
-    """Body of one data object: a byte range of the volume and what it held.
-
-    ``blocks``/``fps`` list the non-zero 32 KiB blocks in the range (absolute
-    block indexes); every other block of the range was zeros.
-    """
-
-    offset: int
-    """Byte offset in the volume (the metadata's ``offset``)."""
-    length: int
-    """Uncompressed bytes (the metadata's ``length``)."""
-    compression: str
-    """``zlib`` (or the configured algorithm), or ``none`` when it did not shrink."""
-    stored_size: int
-    """Bytes in the object store."""
-    md5: str
-    blocks: tuple[int, ...] = attrs.field(repr=False)
-    fps: tuple[int, ...] = attrs.field(repr=False)
-
-    @property
-    def first_block(self) -> int:
-        return self.offset // BLOCK_SIZE
-
-    @property
-    def block_count(self) -> int:
-        return -(-self.length // BLOCK_SIZE)
-
-    def metadata_entry(self) -> dict[str, Any]:
-        """``{offset, length, compression, md5}`` as ``_backup_chunk`` records it."""
-        return {"offset": self.offset, "length": self.length,
-                "compression": self.compression, "md5": self.md5}
-
-
-@attrs.frozen
-class Sha256File:
-    """Body of ``<prefix>_sha256file``: one digest per SHA block of the whole volume.
-
-    Stored sparsely: ``units``/``keys`` are the SHA blocks whose content is not
-    all zeros, with a content key (the block fingerprint when the SHA block is
-    one 32 KiB block).  Every other block's digest is that of zeros.
-    """
-
-    version: str
-    backup_id: str
-    volume_id: str
-    backup_name: str | None
-    backup_description: str | None
-    created_at: str
-    chunk_size: int
-    """The SHA block size (Cinder names it ``chunk_size`` in this file)."""
-    total: int
-    """Number of digests (SHA blocks in the volume)."""
-    units: tuple[int, ...] = attrs.field(repr=False)
-    keys: tuple[int, ...] = attrs.field(repr=False)
-
-    def key_map(self) -> dict[int, int]:
-        return dict(zip(self.units, self.keys, strict=True))
-
-    def sha256(self, index: int) -> str:
-        """Digest of SHA block *index* (``sha256s[index]``)."""
-        if not 0 <= index < self.total:
-            raise IndexError(index)
-        pos = bisect.bisect_left(self.units, index)
-        if pos < len(self.units) and self.units[pos] == index:
-            return hashlib.sha256(self.keys[pos].to_bytes(8, "big")).hexdigest()
-        if self.chunk_size == SHA_BLOCK_SIZE:
-            return ZERO_BLOCK_SHA256
-        return hashlib.sha256(bytes(self.chunk_size)).hexdigest()
-
-    def sha256s(self) -> Iterator[str]:
-        """Every digest in order (33 million for 1 TiB: iterate, don't listify, big ones)."""
-        zero = (ZERO_BLOCK_SHA256 if self.chunk_size == SHA_BLOCK_SIZE
-                else hashlib.sha256(bytes(self.chunk_size)).hexdigest())
-        keyed = dict(zip(self.units, self.keys, strict=True))
-        for i in range(self.total):
-            key = keyed.get(i)
-            if key is None:
-                yield zero
-            else:
-                yield hashlib.sha256(key.to_bytes(8, "big")).hexdigest()
-
-    def header(self) -> dict[str, Any]:
-        return {"version": self.version, "backup_id": self.backup_id,
-                "volume_id": self.volume_id, "backup_name": self.backup_name,
-                "backup_description": self.backup_description, "created_at": self.created_at,
-                "chunk_size": self.chunk_size}
-
-    def to_dict(self) -> dict[str, Any]:
-        """The full JSON document (for small volumes: it lists every digest)."""
-        return {**self.header(), "sha256s": list(self.sha256s())}
-
-    def json_size(self) -> int:
-        """Bytes of ``json.dumps(to_dict(), sort_keys=True, indent=2)``, by arithmetic.
-
-        Each digest is a line ``    "<64 hex>",`` (72 bytes with the newline);
-        the list's brackets and last line add 4 bytes over the empty ``[]``.
-        """
-        empty = json_indent2_size({**self.header(), "sha256s": []})
-        return empty if self.total == 0 else empty - 2 + 72 * self.total + 4
-
-
-@attrs.frozen
-class BackupRef:
-    """What the driver needs of a Backup record (Cinder passes the whole object)."""
-
-    id: str
-    volume_id: str
-    container: str
-    service_metadata: str
-    """The object name prefix."""
-    size: int
-    """GiB (the volume's size when backed up)."""
-    parent_id: str | None = None
-
-
-@attrs.frozen
-class BackupResult:
-    """What a backup leaves for the Backup record and the simulator."""
-
-    container: str
-    service_metadata: str
-    object_count: int
-    """What Cinder stores in ``backup.object_count``: the next object number,
-    i.e. data objects + 1 (``_finalize_backup`` saves ``object_meta['id']``,
-    which starts at 1 and grows once per object written)."""
-    data_objects: int
-    """Data objects actually written (``-00001`` ...)."""
-    uncompressed_bytes: int
-    stored_bytes: int
-    """Bytes this backup added to the store (data, sha256file and metadata)."""
-    parent_id: str | None
-    size: int
-    """The volume's size in GiB when backed up (the Backup record's ``size``)."""
-
-    def ref(self, backup_id: str, volume_id: str, size: int | None = None) -> BackupRef:
-        """The :class:`BackupRef` of this backup, for restores, increments and deletes."""
-        return BackupRef(backup_id, volume_id, self.container, self.service_metadata,
-                         self.size if size is None else size, self.parent_id)
-
-
-@attrs.frozen
-class RestoreResult:
-    """What a restore did."""
-
-    backups_applied: tuple[str, ...]
-    objects_read: int
-    bytes_written: int
-    volume_meta: str | None
-    """The ``volume_meta`` of the last backup applied that had one (the manager
-    puts it back on the volume)."""
-
-
-def backup_chain(backup_id: str, lookup: Callable[[str], BackupRef]) -> list[BackupRef]:
-    """The chain to restore *backup_id*: full backup first, then each increment."""
-    chain = [lookup(backup_id)]
-    while chain[-1].parent_id:
-        chain.append(lookup(chain[-1].parent_id))
-    chain.reverse()
-    return chain
 
 
 def _invalid(reason: str) -> errors.InvalidBackup:
@@ -502,7 +183,7 @@ class ChunkedBackupDriver:
                                    else ("none", length))
         return Chunk(offset=offset_block * BLOCK_SIZE, length=length, compression=compression,
                      stored_size=stored,
-                     md5=_model_md5(length, offset_block, blocks, fps_t),
+                     md5=model_md5(length, offset_block, blocks, fps_t),
                      blocks=tuple(blocks), fps=fps_t)
 
     # --- backup -------------------------------------------------------------------------------
@@ -601,7 +282,7 @@ class ChunkedBackupDriver:
             "parent_id": parent.id if parent is not None else None,
             "volume_meta": volume_meta,
         }
-        meta_size = _metadata_size(metadata)
+        meta_size = metadata_size(metadata)
         self.store.put(container_name, self.metadata_name(prefix), metadata, meta_size)
         return BackupResult(container=container_name, service_metadata=prefix,
                             object_count=len(chunks) + 1, data_objects=len(chunks),

@@ -38,8 +38,8 @@ from ... import errors
 from ..blocks import MiB
 from ..costs import Meter
 from ..faults import FaultPlan
-from ..iscsi.targets import DEFAULT_TARGET_PREFIX, IscsiNetwork, TargetHelper, TargetHost
-from ..lvm.volume_group import DEFAULT_VG_NAME, LvData, VolumeGroup, unit_g
+from ..iscsi import DEFAULT_TARGET_PREFIX, IscsiNetwork, TargetHelper, TargetHost
+from ..lvm import DEFAULT_VG_NAME, LvData, VolumeGroup, dd_copy, dd_zero, unit_g
 
 __all__ = [
     "AttachmentLike",
@@ -317,8 +317,8 @@ class LVMVolumeDriver:
         try:
             self._create_lv(name, volume.size)
             vg.lvchange(temp.name, activate=True)
-            vg.dd_copy(temp.name, name, src_vref.size * 1024 * MiB,
-                       sparse=self._sparse_copy_volume)
+            dd_copy(vg, temp.name, name, src_vref.size * 1024 * MiB,
+                    sparse=self._sparse_copy_volume)
         finally:
             if vg.lvs(temp.name):
                 self._delete_lv(temp.name, temp.volume_size, is_snapshot=True)
@@ -342,8 +342,8 @@ class LVMVolumeDriver:
             return
         self._create_lv(name, volume.size)
         vg.lvchange(snap_lv, activate=True)
-        vg.dd_copy(snap_lv, name, snapshot.volume_size * 1024 * MiB,
-                   sparse=self._sparse_copy_volume)
+        dd_copy(vg, snap_lv, name, snapshot.volume_size * 1024 * MiB,
+                sparse=self._sparse_copy_volume)
 
     def revert_to_snapshot(self, volume: VolumeLike, snapshot: SnapshotLike) -> None:
         """Thick: ``lvconvert --merge``, re-activate, re-create the snapshot.
@@ -553,5 +553,5 @@ class LVMVolumeDriver:
             clear_mb = self.config.volume_clear_size
             if clear_mb == 0 or clear_mb > size_mb:
                 clear_mb = size_mb
-            vg.dd_zero(name, clear_mb * MiB, cow=is_snapshot)
+            dd_zero(vg, name, clear_mb * MiB, cow=is_snapshot)
         vg.lvremove(name)

@@ -2,366 +2,59 @@
 
 The model keeps what decides capacity and content, and nothing else:
 
-* **Extents.**  A volume group is a pool of physical extents (PE, 4 MiB by
-  default, ``vgcreate -s``) gathered from its PVs; every allocated LV owns whole
-  extents, so sizes round *up* to the PE (``lvcreate -L 10m`` prints "Rounding
-  up size to full physical extent 12.00 MiB").  Cinder asks for integer GiB, so
-  thick volumes never round; the thin pool request (0.95 x free, a float) does.
-  A PV loses its first MiB to the label and metadata area (``pe_start``), so a
-  10 GiB disk gives 2559 extents, not 2560.
+* **Extents** (:mod:`.sizes`): every allocated LV owns whole physical extents
+  of the VG, so sizes round *up* to the PE; a PV loses its first MiB.
 * **Thick LVs** are linear: allocated in full at ``lvcreate``, from the PVs in
   order (the ``normal`` policy fills one PV before the next).
-* **COW snapshots** (``lvcreate -s -L``) own a COW area of their own extents.
-  dm-snapshot stores each overwritten 4 KiB chunk there, plus one header chunk
-  and one exception-table chunk per 256 data chunks, so an origin-sized COW
-  area (what Cinder creates) cannot hold a full rewrite of the origin: the
-  snapshot then becomes *invalid* (``lv_attr`` state ``I``), reads of it fail
-  with EIO and only ``lvremove`` is left.  The origin keeps working.
-* **Thin pools** are a data LV plus a metadata LV (``[pool_tmeta]``) plus one
-  spare metadata LV per VG (``[lvol0_pmspare]``), all from VG extents; that is
-  why Cinder leaves 5% of the VG free.  Thin LVs have a virtual size and own no
-  extents; pool chunks are mapped on first write and shared between a thin LV
-  and its thin snapshots until one side writes (then the writer gets a new
-  chunk).  Discards of whole chunks unmap them.
-* **A full thin pool** does not stop ``lvcreate -V`` (virtual sizes may exceed
-  the pool); it stops *writes*.  By default dm-thin queues them for
-  ``no_space_timeout`` (60 s) and then fails them; with ``--errorwhenfull y``
-  it fails them at once.  A synchronous model cannot queue, so a write that
-  needs a chunk the pool does not have stores the blocks before it, then
-  raises :class:`ThinPoolFullError` carrying ``stall_seconds`` (60 or 0): the
-  caller (an attachment, a restore, a ``dd``) sleeps that long in virtual time
-  and sees the error, exactly as a guest sees its I/O hang and then fail.
-  Removing or discarding LVs frees chunks and writes succeed again.
+* **COW snapshots** (:mod:`.snapshots`) own a COW area of their own extents
+  and become invalid when a rewrite of the origin overflows it.
+* **Thin pools** (:mod:`.thin_pool`) are a data LV, a metadata LV and the VG's
+  spare metadata LV; thin LVs map pool chunks on first write, share them with
+  their thin snapshots, and a full pool fails writes, not ``lvcreate -V``.
 
-Content lives in :class:`LvData`, a :class:`BlockData` that reports each write
-to the VG before it lands, so COW exceptions and thin chunk mappings follow
-whatever code writes to a volume (guest I/O, ``dd``, restores).  A snapshot
-keeps a copy of its origin's content taken at creation, which is what a
-snapshot reads back; the COW and chunk accounting then says what that costs.
-
-Every command charges the :class:`~cindersim.backends.costs.Meter` exactly once
-(component ``lvm``); the pure ``*_report`` methods do not, because nothing ran.
-Not modelled: mirrors/RAID, PV placement beyond fill order, the data that a
-new thick LV would expose from a previous LV's extents (new LVs read zeros),
-``snapshot_autoextend`` and ``thin_pool_autoextend`` (both off by default).
+Content lives in :class:`~.data.LvData`, which the VG admits before each write
+lands (COW exceptions, chunk mapping).  Every command charges the
+:class:`~cindersim.backends.costs.Meter` exactly once (component ``lvm``); the
+pure ``*_report`` methods (:mod:`.reports`) do not, because nothing ran.  ``dd``
+on LV devices is :mod:`.dd`.  Not modelled: mirrors/RAID, PV placement beyond
+fill order, the data that a new thick LV would expose from a previous LV's
+extents (new LVs read zeros), ``snapshot_autoextend`` and
+``thin_pool_autoextend`` (both off by default).
 """
 
 from __future__ import annotations
 
-import errno
-import re
-from collections.abc import Iterable, Sequence
-from typing import Literal
-
-import attrs
+from collections.abc import Sequence
 
 from ... import errors
-from ..blocks import BLOCK_SIZE, BlockData, GiB, MiB
+from ..blocks import BLOCK_SIZE, GiB
 from ..costs import Meter
+from .data import LvData
+from .logical_volume import (
+    LV_NAME_RE,
+    RESERVED_INFIX_RE,
+    RESERVED_PREFIXES,
+    LogicalVolume,
+    PhysicalVolume,
+)
+from .reports import LvReport, PvReport, VgReport, lv_row, lv_rows, pv_rows
+from .sizes import DEFAULT_EXTENT_SIZE, PE_START, parse_size, size_arg, unit_g
+from .snapshots import SNAPSHOT_CHUNK_SIZE, SnapshotInvalidError, book_cow, cow_used_chunks
+from .thin_pool import (
+    NO_SPACE_TIMEOUT,
+    THIN_MIN_CHUNK,
+    PoolState,
+    ThinPoolFullError,
+    map_chunks,
+    thin_pool_layout,
+    unmap_chunks,
+    unref,
+)
 
-__all__ = [
-    "DEFAULT_EXTENT_SIZE",
-    "DEFAULT_VG_NAME",
-    "NO_SPACE_TIMEOUT",
-    "PE_START",
-    "SNAPSHOT_CHUNK_SIZE",
-    "LvData",
-    "LvKind",
-    "LvReport",
-    "PvReport",
-    "SnapshotInvalidError",
-    "ThinPoolFullError",
-    "VgReport",
-    "VolumeGroup",
-    "cow_exception_capacity",
-    "parse_size",
-    "thin_pool_layout",
-    "unit_g",
-]
+__all__ = ["DEFAULT_VG_NAME", "VolumeGroup"]
 
 DEFAULT_VG_NAME = "cinder-volumes"
 """Cinder's ``volume_group`` default."""
-DEFAULT_EXTENT_SIZE = 4 * MiB
-"""vgcreate's default physical extent size."""
-PE_START = MiB
-"""Offset of the first extent on a PV: label plus the default metadata area."""
-SNAPSHOT_CHUNK_SIZE = 4 * 1024
-"""lvcreate's default COW chunk for old-style snapshots (``-c``)."""
-_EXCEPTION_BYTES = 16
-"""One on-disk dm-snapshot exception: two 64-bit chunk numbers."""
-NO_SPACE_TIMEOUT = 60.0
-"""dm-thin's ``no_space_timeout`` module parameter: seconds a full pool queues I/O."""
-
-_THIN_MIN_CHUNK = 64 * 1024
-_THIN_OPTIMAL_METADATA = 128 * MiB
-_THIN_MIN_METADATA = 2 * MiB
-_THIN_MAX_METADATA = 16 * GiB
-_THIN_MAPPING_BYTES = 64
-"""lvm2's metadata estimate: 64 bytes of btree per mapped pool chunk."""
-
-LvKind = Literal["linear", "cow", "pool", "thin", "meta", "spare"]
-"""``cow`` is an old-style snapshot; ``meta``/``spare`` are hidden pool metadata LVs."""
-
-_RESERVED_PREFIXES = ("snapshot", "pvmove")
-_RESERVED_INFIXES = ("_cdata", "_cmeta", "_corig", "_mlog", "_mimage", "_pmspare",
-                     "_rimage", "_rmeta", "_tdata", "_tmeta", "_vorigin")
-_LV_NAME_RE = re.compile(r"[A-Za-z0-9+_.-]+")
-"""Characters lvm2 allows in an LV name (checked with ``fullmatch``)."""
-_RESERVED_INFIX_RE = re.compile("|".join(re.escape(s) for s in _RESERVED_INFIXES))
-"""Any reserved infix anywhere in the name (one scan instead of one per infix)."""
-
-
-def unit_g(nbytes: int) -> float:
-    """A size as ``lvs``/``vgs --unit=g --nosuffix`` prints it: GiB to 2 places.
-
-    Lower-case units are powers of 1024; Cinder parses this text with
-    ``float()``, so the driver's capacity figures carry this rounding.
-    """
-    return round(nbytes / GiB, 2)
-
-
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([bskmgtp]?)\s*$")
-_SIZE_FACTORS = {"b": 1, "s": 512, "": MiB, "k": 1024, "m": MiB, "g": GiB,
-                 "t": 1024 * GiB, "p": 1024 * 1024 * GiB}
-
-
-def parse_size(size: int | str) -> int:
-    """Bytes for an ``lvcreate -L``/``-V`` argument (``"1g"``, ``"9.4905g"``) or int bytes.
-
-    Like lvm2, the text is read as a float, scaled, and truncated to whole
-    512-byte sectors; the caller then rounds up to extents.  No unit means MiB.
-    Only lower-case (binary) units are accepted: Cinder always passes ``<n>g``.
-    """
-    if isinstance(size, int):
-        if size < 0:
-            raise ValueError("size must be >= 0")
-        return size
-    m = _SIZE_RE.match(size)
-    if m is None:
-        raise errors.ProcessExecutionError(
-            cmd="lvcreate", exit_code=3, stderr=f'Invalid argument for --size: {size}')
-    sectors = int(float(m.group(1)) * _SIZE_FACTORS[m.group(2)] / 512)
-    return sectors * 512
-
-
-def cow_exception_capacity(cow_bytes: int, chunk: int = SNAPSHOT_CHUNK_SIZE) -> int:
-    """How many data chunks a COW area of *cow_bytes* can hold before it is full.
-
-    dm-snapshot's persistent store: chunk 0 is the header, then areas of one
-    exception-table chunk followed by ``chunk/16`` data chunks.
-    """
-    rest = cow_bytes // chunk - 1
-    if rest <= 0:
-        return 0
-    per_area = chunk // _EXCEPTION_BYTES
-    full, partial = divmod(rest, per_area + 1)
-    return full * per_area + max(partial - 1, 0)
-
-
-def _cow_used_chunks(exceptions: int, chunk: int = SNAPSHOT_CHUNK_SIZE) -> int:
-    per_area = chunk // _EXCEPTION_BYTES
-    return 1 + exceptions + -(-exceptions // per_area)
-
-
-def thin_pool_layout(data_bytes: int, extent_size: int,
-                     chunk_size: int | None = None) -> tuple[int, int]:
-    """``(chunk_size, metadata_extents)`` lvm2 picks for a pool of *data_bytes*.
-
-    Without ``--chunksize`` lvm2 starts at 64 KiB and doubles the chunk until
-    the estimated metadata (64 bytes per chunk) fits 128 MiB; the metadata LV is
-    that estimate clamped to [2 MiB, 16 GiB] and rounded up to extents.  This
-    follows lvm2's defaults in outline; the exact estimate varies by release
-    (approximate).
-    """
-    chunk = chunk_size or _THIN_MIN_CHUNK
-    if chunk_size is None:
-        while data_bytes // chunk * _THIN_MAPPING_BYTES > _THIN_OPTIMAL_METADATA and chunk < GiB:
-            chunk *= 2
-    meta = data_bytes // chunk * _THIN_MAPPING_BYTES
-    meta = min(max(meta, _THIN_MIN_METADATA), _THIN_MAX_METADATA)
-    return chunk, -(-meta // extent_size)
-
-
-class ThinPoolFullError(OSError):
-    """A write needed a pool chunk and the thin pool had none (ENOSPC).
-
-    The blocks before the failing chunk were stored.  ``stall_seconds`` is how
-    long dm-thin queued the I/O before failing it (``no_space_timeout``, or 0
-    with ``--errorwhenfull y``); callers charge it as virtual time.
-    """
-
-    def __init__(self, lv_name: str, pool_name: str, blocks_written: int,
-                 stall_seconds: float) -> None:
-        super().__init__(errno.ENOSPC, f"thin pool {pool_name} is out of data space "
-                                       f"(write to {lv_name} failed)")
-        self.lv_name = lv_name
-        self.pool_name = pool_name
-        self.blocks_written = blocks_written
-        self.stall_seconds = stall_seconds
-
-
-class SnapshotInvalidError(OSError):
-    """Reading an invalidated COW snapshot: the device returns EIO."""
-
-    def __init__(self, lv_name: str) -> None:
-        super().__init__(errno.EIO, f"snapshot {lv_name} is invalid (COW area overflowed)")
-        self.lv_name = lv_name
-
-
-# --- reports ------------------------------------------------------------------
-@attrs.frozen(kw_only=True)
-class VgReport:
-    """One ``vgs`` row; sizes in bytes (``--units b``), field names as lvm2's."""
-
-    vg_name: str
-    vg_size: int
-    vg_free: int
-    vg_extent_size: int
-    vg_extent_count: int
-    vg_free_count: int
-    lv_count: int
-    """Visible LVs: volumes, snapshots and pools; not hidden metadata LVs."""
-    snap_count: int
-    """Old-style (COW) snapshots only; thin snapshots are ordinary thin LVs."""
-    pv_count: int
-
-
-@attrs.frozen(kw_only=True)
-class LvReport:
-    """One ``lvs`` row; sizes in bytes, text fields empty when lvs prints nothing."""
-
-    lv_name: str
-    vg_name: str
-    lv_size: int
-    """Linear: its extents; thin: virtual size; COW snapshot: the COW area; pool: data."""
-    lv_attr: str
-    origin: str = ""
-    data_percent: float | None = None
-    """Thin LVs and pools: mapped share; COW snapshots: COW used (100 when invalid)."""
-    pool_lv: str = ""
-
-
-@attrs.frozen(kw_only=True)
-class PvReport:
-    """One ``pvs`` row."""
-
-    pv_name: str
-    vg_name: str
-    pv_size: int
-    pv_free: int
-    pv_pe_count: int
-    pv_pe_alloc_count: int
-
-
-# --- state --------------------------------------------------------------------
-@attrs.define(kw_only=True)
-class _PV:
-    name: str
-    dev_size: int
-    pe_count: int
-    alloc: int = 0
-
-
-@attrs.define(kw_only=True, eq=False)
-class _Pool:
-    chunk_size: int
-    chunks: int
-    """Data chunks the pool holds."""
-    refs: dict[int, int] = attrs.Factory(dict)
-    """Physical chunk id -> number of thin LVs mapping it."""
-    next_chunk: int = 0
-    meta_lv: str = ""
-
-
-@attrs.define(kw_only=True, eq=False)
-class _LV:
-    name: str
-    kind: LvKind
-    size: int
-    """Bytes a reader sees (thin: virtual; COW snapshot: origin size at creation)."""
-    extents: int = 0
-    segments: list[list[int]] = attrs.Factory(list)
-    """``[pv index, extent count]`` runs, in allocation order."""
-    data: LvData | None = None
-    origin: str = ""
-    snapshots: list[str] = attrs.Factory(list)
-    """Names of COW snapshots of this LV (creation order)."""
-    pool: str = ""
-    chunk_map: dict[int, int] = attrs.Factory(dict)
-    """Thin: virtual chunk index -> physical pool chunk id."""
-    cow_blocks: set[int] = attrs.Factory(set)
-    """COW snapshot: blocks with an exception (only its size is ever read)."""
-    invalid: bool = False
-    active: bool = True
-    skip_activation: bool = False
-    hidden: bool = False
-    pool_state: _Pool | None = None
-
-
-class LvData(BlockData):
-    """An LV's content; every change is first admitted by the volume group.
-
-    Admission does the COW bookkeeping for snapshots of this LV and maps thin
-    chunks; a thin LV whose pool runs dry gets the blocks before the failing
-    chunk and then :class:`ThinPoolFullError`.  Resizing goes through
-    ``lvextend``, never through the data.
-    """
-
-    __slots__ = ("_lv", "_vg")
-
-    def __init__(self, size_blocks: int, vg: VolumeGroup, lv: _LV,
-                 blocks: dict[int, int] | None = None) -> None:
-        super().__init__(size_blocks, blocks)
-        self._vg = vg
-        self._lv = lv
-
-    def write(self, first: int, count: int, tag: str | int) -> None:
-        self._check_range(first, count)
-        admitted = self._vg._admit(self._lv, range(first, first + count))
-        super().write(first, admitted, tag)
-        if admitted < count:
-            raise self._vg._pool_full(self._lv, admitted)
-
-    def put(self, items: Iterable[tuple[int, int]]) -> None:
-        todo = list(items)
-        size = self.size_blocks
-        for i, _ in todo:
-            if not 0 <= i < size:
-                raise ValueError(f"block {i} outside device of {size} blocks")
-        blocks = self._blocks
-        touched = [n for n, (i, fp) in enumerate(todo) if fp or i in blocks]
-        admitted = self._vg._admit(self._lv, [todo[n][0] for n in touched])
-        cut = len(todo) if admitted == len(touched) else touched[admitted]
-        super().put(todo[:cut])
-        if cut < len(todo):
-            raise self._vg._pool_full(self._lv, admitted)
-
-    def discard(self, first: int = 0, count: int | None = None) -> None:
-        if count is None:
-            count = self.size_blocks - first
-        self._check_range(first, count)
-        self._vg._discard(self._lv, first, count)
-
-    def copy_from(self, src: BlockData) -> None:
-        if any(i >= self.size_blocks for i, _ in src.items()):
-            raise ValueError("source data does not fit the target device")
-        new = dict(src.items())
-        gone = [(i, 0) for i in sorted(self._blocks) if i not in new]
-        self.put(sorted([*new.items(), *gone]))
-
-    def resize(self, size_blocks: int) -> None:
-        raise errors.SimulationError("an LV's size changes only through lvextend")
-
-    def _zero(self, first: int, count: int) -> None:
-        BlockData.discard(self, first, count)
-
-    def _grow(self, size_blocks: int) -> None:
-        BlockData.resize(self, size_blocks)
-
-
-def _arg(size: int | str) -> str:
-    """A size as it would appear on the command line (ints are bytes)."""
-    return size if isinstance(size, str) else f"{size}b"
 
 
 def _fail(cmd: str, stderr: str, exit_code: int = 5) -> errors.ProcessExecutionError:
@@ -391,7 +84,7 @@ class VolumeGroup:
         if extent_size < 1024 or extent_size & (extent_size - 1):
             raise ValueError("extent_size must be a power of two >= 1 KiB")
         if thin_chunk_size is not None and (
-                thin_chunk_size < _THIN_MIN_CHUNK or thin_chunk_size % BLOCK_SIZE):
+                thin_chunk_size < THIN_MIN_CHUNK or thin_chunk_size % BLOCK_SIZE):
             raise ValueError("thin_chunk_size must be >= 64 KiB and a multiple of 32 KiB")
         if not pvs:
             raise ValueError("a volume group needs at least one PV")
@@ -401,16 +94,17 @@ class VolumeGroup:
         self.thin_chunk_size = thin_chunk_size
         self.error_when_full = error_when_full
         self.no_space_timeout = no_space_timeout
-        self._pvs = [_PV(name=dev, dev_size=size,
-                         pe_count=max(size - PE_START, 0) // extent_size) for dev, size in pvs]
-        self._lvs: dict[str, _LV] = {}
+        self._pvs = [PhysicalVolume(name=dev, dev_size=size,
+                                    pe_count=max(size - PE_START, 0) // extent_size)
+                     for dev, size in pvs]
+        self._lvs: dict[str, LogicalVolume] = {}
         self._free = sum(pv.pe_count for pv in self._pvs)
         # Running tallies over the visible LVs, kept by _tally so
         # that vg_report, lv_totals and thin_pool_name cost O(1): a capability
         # report runs every 60 s on every backend, whatever its LV count.
         self._n_visible = 0
         self._n_cow = 0
-        self._pools: dict[str, _LV] = {}
+        self._pools: dict[str, LogicalVolume] = {}
         """Thin pools in creation order (the same order as in ``_lvs``)."""
         self._others_cg = 0
         """Sum of ``unit_g`` of the visible non-pool LVs, in hundredths of GiB:
@@ -476,20 +170,11 @@ class VolumeGroup:
             snap_count=self._n_cow, pv_count=len(self._pvs))
 
     def lv_report(self, lv_name: str) -> LvReport:
-        return self._report(self._peek(lv_name))
+        return lv_row(self._peek(lv_name), self.name, self.extent_size, self._lvs)
 
     def lv_reports(self, *, all_lvs: bool = False) -> list[LvReport]:
         """Rows sorted by LV name, as ``lvs`` sorts them (``-O vg_name,lv_name``)."""
-        out: list[LvReport] = []
-        for lv in self._lvs.values():
-            if lv.hidden and not all_lvs:
-                continue
-            if lv.kind == "pool" and all_lvs:
-                out.append(LvReport(lv_name=f"[{lv.name}_tdata]", vg_name=self.name,
-                                    lv_size=lv.extents * self.extent_size,
-                                    lv_attr="Twi-ao----"))
-            out.append(self._report(lv))
-        return sorted(out, key=lambda r: r.lv_name.strip("[]"))
+        return lv_rows(self._lvs, self.name, self.extent_size, all_lvs=all_lvs)
 
     def lv_totals(self) -> tuple[int, float, float]:
         """``(visible LVs, pool size, sum of the other LVs' sizes)``, GiB as ``lvs`` prints them.
@@ -507,11 +192,7 @@ class VolumeGroup:
         return self._n_visible, pool_gb, self._others_cg / 100
 
     def pv_reports(self) -> list[PvReport]:
-        return [PvReport(pv_name=pv.name, vg_name=self.name,
-                         pv_size=pv.pe_count * self.extent_size,
-                         pv_free=(pv.pe_count - pv.alloc) * self.extent_size,
-                         pv_pe_count=pv.pe_count, pv_pe_alloc_count=pv.alloc)
-                for pv in self._pvs]
+        return pv_rows(self._pvs, self.name, self.extent_size)
 
     # --- report commands (charged) ---------------------------------------------
     def vgs(self) -> VgReport:
@@ -529,7 +210,7 @@ class VolumeGroup:
             raise self._error(cmd, f"Physical volume '{device}' is already in volume group "
                                    f"'{self.name}'")
         pe = max(size - PE_START, 0) // self.extent_size
-        self._pvs.append(_PV(name=device, dev_size=size, pe_count=pe))
+        self._pvs.append(PhysicalVolume(name=device, dev_size=size, pe_count=pe))
         self._free += pe
         self.meter.charge("lvm", "vgextend", self.meter.costs.lvextend, cmd, pv=device,
                           extents=pe)
@@ -562,7 +243,7 @@ class VolumeGroup:
         if lv_name is None:
             return self.lv_reports(all_lvs=all_lvs)
         lv = self._lvs.get(lv_name)
-        return [] if lv is None else [self._report(lv)]
+        return [] if lv is None else [lv_row(lv, self.name, self.extent_size, self._lvs)]
 
     def lvs_totals(self) -> tuple[int, float, float]:
         """``lvs <vg>`` read only for its totals (see :meth:`lv_totals`); charged as ``lvs``."""
@@ -581,11 +262,11 @@ class VolumeGroup:
     # --- LV commands -------------------------------------------------------------
     def lvcreate(self, lv_name: str, size: int | str) -> None:
         """``lvcreate -n <lv> <vg> -L <size>``: a thick (linear) LV."""
-        cmd = f"lvcreate -n {lv_name} {self.name} -L {_arg(size)}"
+        cmd = f"lvcreate -n {lv_name} {self.name} -L {size_arg(size)}"
         self._check_new_name(lv_name, cmd)
         extents = self._extents_for(parse_size(size))
         self._need(extents, cmd)
-        lv = _LV(name=lv_name, kind="linear", size=extents * self.extent_size)
+        lv = LogicalVolume(name=lv_name, kind="linear", size=extents * self.extent_size)
         self._give_extents(lv, extents)
         lv.data = LvData(lv.size // BLOCK_SIZE, self, lv)
         self._add(lv)
@@ -594,7 +275,7 @@ class VolumeGroup:
 
     def lvcreate_thin_pool(self, pool_name: str, size: int | str) -> None:
         """``lvcreate -T -L <size> <vg>/<pool>``: data, ``_tmeta`` and the VG's spare."""
-        cmd = f"lvcreate -T -L {_arg(size)} {self.name}/{pool_name}"
+        cmd = f"lvcreate -T -L {size_arg(size)} {self.name}/{pool_name}"
         self._check_new_name(pool_name, cmd)
         data_ext = self._extents_for(parse_size(size))
         chunk, meta_ext = thin_pool_layout(data_ext * self.extent_size, self.extent_size,
@@ -602,20 +283,20 @@ class VolumeGroup:
         spare = self._lvs.get("lvol0_pmspare")
         spare_ext = 0 if spare is not None and spare.extents >= meta_ext else meta_ext
         self._need(data_ext + meta_ext + spare_ext, cmd)
-        meta = _LV(name=f"{pool_name}_tmeta", kind="meta", size=meta_ext * self.extent_size,
-                   hidden=True)
+        meta = LogicalVolume(name=f"{pool_name}_tmeta", kind="meta",
+                             size=meta_ext * self.extent_size, hidden=True)
         self._give_extents(meta, meta_ext)
         if spare_ext:
             if spare is not None:
                 self._drop(spare)
-            spare = _LV(name="lvol0_pmspare", kind="spare",
-                        size=spare_ext * self.extent_size, hidden=True, active=False)
+            spare = LogicalVolume(name="lvol0_pmspare", kind="spare",
+                                  size=spare_ext * self.extent_size, hidden=True, active=False)
             self._give_extents(spare, spare_ext)
             self._add(spare)
-        pool = _LV(name=pool_name, kind="pool", size=data_ext * self.extent_size,
-                   pool_state=_Pool(chunk_size=chunk,
-                                    chunks=data_ext * self.extent_size // chunk,
-                                    meta_lv=meta.name))
+        pool = LogicalVolume(name=pool_name, kind="pool", size=data_ext * self.extent_size,
+                             pool_state=PoolState(chunk_size=chunk,
+                                                  chunks=data_ext * self.extent_size // chunk,
+                                                  meta_lv=meta.name))
         self._give_extents(pool, data_ext)
         self._add(pool)
         self._add(meta)
@@ -624,13 +305,13 @@ class VolumeGroup:
 
     def lvcreate_thin(self, lv_name: str, virtual_size: int | str, pool: str) -> None:
         """``lvcreate -T -V <size> -n <lv> <vg>/<pool>``: no extents, no chunks yet."""
-        cmd = f"lvcreate -T -V {_arg(virtual_size)} -n {lv_name} {self.name}/{pool}"
+        cmd = f"lvcreate -T -V {size_arg(virtual_size)} -n {lv_name} {self.name}/{pool}"
         self._check_new_name(lv_name, cmd)
         p = self._lvs.get(pool)
         if p is None or p.kind != "pool":
             raise self._error(cmd, f'Thin pool {self.name}/{pool} not found.')
         size = self._extents_for(parse_size(virtual_size)) * self.extent_size
-        lv = _LV(name=lv_name, kind="thin", size=size, pool=pool)
+        lv = LogicalVolume(name=lv_name, kind="thin", size=size, pool=pool)
         lv.data = LvData(size // BLOCK_SIZE, self, lv)
         self._add(lv)
         self.meter.charge("lvm", "lvcreate", self.meter.costs.lvcreate, cmd,
@@ -645,7 +326,7 @@ class VolumeGroup:
         with the activation-skip flag (``k``) and inactive.
         """
         cmd = (f"lvcreate --name {lv_name} --snapshot {self.name}/{origin}"
-               + ("" if size is None else f" -L {_arg(size)}"))
+               + ("" if size is None else f" -L {size_arg(size)}"))
         src = self._lvs.get(origin)
         if src is None or src.hidden:
             raise self._error(cmd, f'Failed to find logical volume "{self.name}/{origin}"')
@@ -664,10 +345,10 @@ class VolumeGroup:
             return
         extents = self._extents_for(parse_size(size))
         chunks = -(-src.size // SNAPSHOT_CHUNK_SIZE)
-        cap = -(-_cow_used_chunks(chunks) * SNAPSHOT_CHUNK_SIZE // self.extent_size)
+        cap = -(-cow_used_chunks(chunks) * SNAPSHOT_CHUNK_SIZE // self.extent_size)
         extents = min(extents, cap)  # "Reducing COW size ... down to maximum usable size"
         self._need(extents, cmd)
-        snap = _LV(name=lv_name, kind="cow", size=src.size, origin=origin)
+        snap = LogicalVolume(name=lv_name, kind="cow", size=src.size, origin=origin)
         self._give_extents(snap, extents)
         snap.data = LvData(src.data.size_blocks, self, snap, dict(src.data.items()))
         src.snapshots.append(lv_name)
@@ -682,7 +363,7 @@ class VolumeGroup:
         volumes can be resized only while inactive"), which is why Cinder
         deactivates it around the call.  Snapshots keep their old size.
         """
-        cmd = f"lvextend -L {_arg(new_size)} {self.name}/{lv_name}"
+        cmd = f"lvextend -L {size_arg(new_size)} {self.name}/{lv_name}"
         lv = self._get(lv_name, cmd)
         if lv.hidden:
             raise self._error(cmd, f"Can't resize internal logical volume {lv_name}.")
@@ -792,60 +473,6 @@ class VolumeGroup:
                           + costs.transfer(copied, costs.copy_bandwidth), cmd,
                           lv=snapshot, origin=origin.name, bytes=copied)
 
-    # --- dd (volume_utils.clear_volume / copy_volume) ---------------------------
-    def dd_zero(self, lv_name: str, nbytes: int, *, cow: bool = False) -> None:
-        """``dd if=/dev/zero of=<dev>[-cow] bs=1M count=<n> oflag=direct``.
-
-        Zeroing the ``-cow`` device of a snapshot (Cinder's delete_snapshot for
-        thick) destroys the snapshot's preserved data; it is removed next.
-        """
-        dev = self.local_path(lv_name) + ("-cow" if cow else "")
-        cmd = f"dd if=/dev/zero of={dev} count={nbytes} iflag=count_bytes oflag=direct"
-        lv = self._get(lv_name, cmd)
-        if lv.data is not None and not cow:
-            lv.data.discard(0, min(-(-nbytes // BLOCK_SIZE), lv.data.size_blocks))
-        costs = self.meter.costs
-        self.meter.charge("lvm", "dd", costs.transfer(nbytes, costs.zero_bandwidth), cmd,
-                          lv=lv_name, bytes=nbytes, zero=True)
-
-    def dd_copy(self, src: str, dst: str, nbytes: int, *, sparse: bool = False) -> None:
-        """``dd if=<src> of=<dst> count=<n> [conv=sparse]``: copies *nbytes* of content.
-
-        dd reads the whole range either way; *sparse* (used for thin targets)
-        skips writing zero blocks, so only written data allocates pool chunks.
-        Raises ProcessExecutionError on EIO (invalid snapshot) or ENOSPC (full
-        pool, after dm-thin's queueing delay, which is charged).
-        """
-        cmd = (f"dd if={self.local_path(src)} of={self.local_path(dst)} count={nbytes} "
-               f"iflag=count_bytes{' conv=sparse' if sparse else ''}")
-        costs = self.meter.costs
-        seconds = costs.transfer(nbytes, costs.copy_bandwidth)
-        nblocks = -(-nbytes // BLOCK_SIZE)
-        self._get(src, cmd)
-        self._get(dst, cmd)
-        try:
-            source = self.data(src)
-            target = self.data(dst)
-            if nblocks > target.size_blocks:
-                raise self._error(cmd, f"dd: error writing '{self.local_path(dst)}': "
-                                 "No space left on device")
-            items = source.items_in(0, nblocks)
-            if not sparse:
-                have = {i for i, _ in items}
-                items = sorted([*items, *((i, 0) for i, _ in target.items_in(0, nblocks)
-                                          if i not in have)])
-            target.put(items)
-        except SnapshotInvalidError as exc:
-            self.meter.charge("lvm", "dd", seconds, cmd, src=src, dst=dst, error="EIO")
-            raise _fail(cmd, f"dd: error reading '{self.local_path(src)}': "
-                             "Input/output error", exit_code=1) from exc
-        except ThinPoolFullError as exc:
-            self.meter.charge("lvm", "dd", seconds + exc.stall_seconds, cmd, src=src, dst=dst,
-                              error="ENOSPC")
-            raise _fail(cmd, f"dd: error writing '{self.local_path(dst)}': "
-                             "No space left on device", exit_code=1) from exc
-        self.meter.charge("lvm", "dd", seconds, cmd, src=src, dst=dst, bytes=nbytes,
-                          sparse=sparse)
 
     def local_path(self, lv_name: str) -> str:
         """``/dev/mapper/<vg>-<lv>`` with each ``-`` in either name doubled."""
@@ -863,13 +490,13 @@ class VolumeGroup:
         self.meter.charge("lvm", op, seconds, f"{cmd}: {stderr}", error=stderr)
         return _fail(cmd, stderr, exit_code)
 
-    def _get(self, lv_name: str, cmd: str) -> _LV:
+    def _get(self, lv_name: str, cmd: str) -> LogicalVolume:
         lv = self._lvs.get(lv_name)
         if lv is None:
             raise self._error(cmd, f'Failed to find logical volume "{self.name}/{lv_name}"')
         return lv
 
-    def _peek(self, lv_name: str) -> _LV:
+    def _peek(self, lv_name: str) -> LogicalVolume:
         """Look an LV up for inspection: no command, no charge."""
         lv = self._lvs.get(lv_name)
         if lv is None:
@@ -880,27 +507,27 @@ class VolumeGroup:
         if lv_name in self._lvs:
             raise self._error(cmd, f'Logical Volume "{lv_name}" already exists in volume group '
                              f'"{self.name}"')
-        if lv_name.startswith(_RESERVED_PREFIXES):
-            prefix = next(p for p in _RESERVED_PREFIXES if lv_name.startswith(p))
+        if lv_name.startswith(RESERVED_PREFIXES):
+            prefix = next(p for p in RESERVED_PREFIXES if lv_name.startswith(p))
             raise self._error(cmd, f'Names starting "{prefix}" are reserved. '
                              "Please choose a different LV name.")
-        if not lv_name or _RESERVED_INFIX_RE.search(lv_name) or not (
-                _LV_NAME_RE.fullmatch(lv_name)) or lv_name.startswith("-"):
+        if not lv_name or RESERVED_INFIX_RE.search(lv_name) or not (
+                LV_NAME_RE.fullmatch(lv_name)) or lv_name.startswith("-"):
             raise self._error(cmd, f'Logical volume name "{lv_name}" is invalid.')
 
-    def _add(self, lv: _LV) -> None:
+    def _add(self, lv: LogicalVolume) -> None:
         """Put a new LV in the VG (its extents already given) and count it."""
         self._lvs[lv.name] = lv
         if lv.kind == "pool":
             self._pools[lv.name] = lv
         self._tally(lv, 1)
 
-    def _size_cg(self, lv: _LV) -> int:
+    def _size_cg(self, lv: LogicalVolume) -> int:
         """The LV's ``lvs`` size (COW: its COW area) as ``unit_g`` prints it, in hundredths."""
         size = lv.extents * self.extent_size if lv.kind == "cow" else lv.size
         return round(unit_g(size) * 100)
 
-    def _tally(self, lv: _LV, sign: int) -> None:
+    def _tally(self, lv: LogicalVolume, sign: int) -> None:
         """Count a visible LV into the report tallies (*sign* 1: at creation or after a
         resize) or out of them (-1: at removal or before a resize).
 
@@ -923,7 +550,7 @@ class VolumeGroup:
             raise self._error(cmd, f'Volume group "{self.name}" has insufficient free space '
                              f"({self._free} extents): {extents} required.")
 
-    def _give_extents(self, lv: _LV, count: int) -> None:
+    def _give_extents(self, lv: LogicalVolume, count: int) -> None:
         left = count
         for idx, pv in enumerate(self._pvs):
             take = min(left, pv.pe_count - pv.alloc)
@@ -941,7 +568,7 @@ class VolumeGroup:
         lv.extents += count
         self._free -= count
 
-    def _drop(self, lv: _LV) -> None:
+    def _drop(self, lv: LogicalVolume) -> None:
         """Forget an LV and free its extents and pool chunks (no command, no charge)."""
         for idx, count in lv.segments:
             self._pvs[idx].alloc -= count
@@ -950,7 +577,7 @@ class VolumeGroup:
             st = self._lvs[lv.pool].pool_state
             assert st is not None
             for phys in lv.chunk_map.values():
-                self._unref(st, phys)
+                unref(st, phys)
         origin = self._lvs.get(lv.origin) if lv.kind == "cow" else None
         if origin is not None and lv.name in origin.snapshots:
             origin.snapshots.remove(lv.name)
@@ -959,7 +586,7 @@ class VolumeGroup:
         if lv.kind == "pool":
             del self._pools[lv.name]
 
-    def _remove(self, lv: _LV) -> None:
+    def _remove(self, lv: LogicalVolume) -> None:
         if lv.kind == "pool":
             assert lv.pool_state is not None
             self._drop(self._lvs[lv.pool_state.meta_lv])
@@ -969,76 +596,33 @@ class VolumeGroup:
             return
         self._drop(lv)
 
-    @staticmethod
-    def _unref(st: _Pool, phys: int) -> None:
-        n = st.refs[phys] - 1
-        if n:
-            st.refs[phys] = n
-        else:
-            del st.refs[phys]
-
-    def _thin_snapshot(self, lv_name: str, src: _LV) -> None:
+    def _thin_snapshot(self, lv_name: str, src: LogicalVolume) -> None:
         st = self._lvs[src.pool].pool_state
         assert st is not None
         assert src.data is not None
         for phys in src.chunk_map.values():
             st.refs[phys] += 1
-        snap = _LV(name=lv_name, kind="thin", size=src.size, pool=src.pool, origin=src.name,
-                   chunk_map=dict(src.chunk_map), active=False, skip_activation=True)
+        snap = LogicalVolume(name=lv_name, kind="thin", size=src.size, pool=src.pool,
+                             origin=src.name, chunk_map=dict(src.chunk_map), active=False,
+                             skip_activation=True)
         snap.data = LvData(src.data.size_blocks, self, snap, dict(src.data.items()))
         self._add(snap)
 
-    def _admit(self, lv: _LV, blocks: Sequence[int]) -> int:
+    def _admit(self, lv: LogicalVolume, blocks: Sequence[int]) -> int:
         """Book a write of *blocks* (in order) to *lv*; return how many may land."""
         admitted = len(blocks)
         if lv.kind == "thin":
-            admitted = self._map_chunks(lv, blocks)
+            st = self._lvs[lv.pool].pool_state
+            assert st is not None
+            admitted = map_chunks(st, lv.chunk_map, blocks)
         if lv.snapshots:
             for name in lv.snapshots:
-                self._cow(self._lvs[name], blocks, admitted)
+                book_cow(self, self._lvs[name], blocks, admitted)
         if lv.kind == "cow":
-            self._cow(lv, blocks, admitted)
+            book_cow(self, lv, blocks, admitted)
         return admitted
 
-    def _cow(self, snap: _LV, blocks: Sequence[int], count: int) -> None:
-        if snap.invalid:
-            return
-        assert snap.data is not None
-        limit = snap.data.size_blocks
-        cow = snap.cow_blocks
-        for n in range(count):
-            b = blocks[n]
-            if b < limit:
-                cow.add(b)
-        per_block = BLOCK_SIZE // SNAPSHOT_CHUNK_SIZE
-        if len(cow) * per_block > cow_exception_capacity(snap.extents * self.extent_size):
-            snap.invalid = True
-            snap.data = LvData(0, self, snap)  # the preserved data is gone
-
-    def _map_chunks(self, lv: _LV, blocks: Sequence[int]) -> int:
-        st = self._lvs[lv.pool].pool_state
-        assert st is not None
-        per_chunk = st.chunk_size // BLOCK_SIZE
-        cmap = lv.chunk_map
-        refs = st.refs
-        done: set[int] = set()
-        for n, b in enumerate(blocks):
-            c = b // per_chunk
-            if c in done:
-                continue
-            phys = cmap.get(c)
-            if phys is None or refs[phys] > 1:
-                if len(refs) >= st.chunks:
-                    return n
-                if phys is not None:
-                    refs[phys] -= 1
-                cmap[c] = new = st.next_chunk
-                st.next_chunk += 1
-                refs[new] = 1
-            done.add(c)
-        return len(blocks)
-
-    def _discard(self, lv: _LV, first: int, count: int) -> None:
+    def _discard(self, lv: LogicalVolume, first: int, count: int) -> None:
         assert lv.data is not None
         if lv.kind != "thin":
             touched = [i for i, _ in lv.data.items_in(first, count)]
@@ -1055,15 +639,9 @@ class VolumeGroup:
         touched = [i for i, _ in lv.data.items_in(first, count)]
         dropped = [i for i in touched if i in inside]
         for name in lv.snapshots:
-            self._cow(self._lvs[name], dropped, len(dropped))
+            book_cow(self, self._lvs[name], dropped, len(dropped))
         if c1 > c0:
-            cmap = lv.chunk_map
-            gone = (list(range(c0, c1)) if c1 - c0 <= len(cmap)
-                    else [c for c in cmap if c0 <= c < c1])
-            for c in gone:
-                phys = cmap.pop(c, None)
-                if phys is not None:
-                    self._unref(st, phys)
+            unmap_chunks(st, lv.chunk_map, c0, c1)
             lv.data._zero(inside.start, len(inside))
         edge = [i for i in touched if i not in inside]
         admitted = self._admit(lv, edge)
@@ -1072,45 +650,6 @@ class VolumeGroup:
         if admitted < len(edge):
             raise self._pool_full(lv, admitted)
 
-    def _pool_full(self, lv: _LV, written: int) -> ThinPoolFullError:
+    def _pool_full(self, lv: LogicalVolume, written: int) -> ThinPoolFullError:
         return ThinPoolFullError(lv.name, lv.pool, written,
                                  0.0 if self.error_when_full else self.no_space_timeout)
-
-    def _report(self, lv: _LV) -> LvReport:
-        if lv.kind == "linear":
-            t = "o" if lv.snapshots else "-"
-            state = "a" if lv.active else "-"
-            tgt = "s" if lv.snapshots else "-"
-            return LvReport(lv_name=lv.name, vg_name=self.name, lv_size=lv.size,
-                            lv_attr=f"{t}wi-{state}-{tgt}---")
-        if lv.kind == "cow":
-            exc = len(lv.cow_blocks) * (BLOCK_SIZE // SNAPSHOT_CHUNK_SIZE)
-            total = lv.extents * self.extent_size // SNAPSHOT_CHUNK_SIZE
-            pct = 100.0 if lv.invalid else round(
-                min(100.0, 100.0 * _cow_used_chunks(exc) / total), 2)
-            state = "I" if lv.invalid else ("a" if lv.active else "-")
-            return LvReport(lv_name=lv.name, vg_name=self.name,
-                            lv_size=lv.extents * self.extent_size, lv_attr=f"swi-{state}-s---",
-                            origin=lv.origin, data_percent=pct)
-        if lv.kind == "pool":
-            st = lv.pool_state
-            assert st is not None
-            used = len(st.refs)
-            health = "D" if used >= st.chunks else "-"
-            return LvReport(lv_name=lv.name, vg_name=self.name, lv_size=lv.size,
-                            lv_attr=f"twi-a-tz{health}-",
-                            data_percent=round(100.0 * used / st.chunks, 2) if st.chunks else 0.0)
-        if lv.kind == "thin":
-            st = self._lvs[lv.pool].pool_state
-            assert st is not None
-            mapped = len(lv.chunk_map) * st.chunk_size
-            state = "a" if lv.active else "-"
-            skip = "k" if lv.skip_activation else "-"
-            return LvReport(lv_name=lv.name, vg_name=self.name, lv_size=lv.size,
-                            lv_attr=f"Vwi-{state}-tz-{skip}",
-                            origin=lv.origin if lv.origin in self._lvs else "",
-                            data_percent=round(min(100.0, 100.0 * mapped / lv.size), 2),
-                            pool_lv=lv.pool)
-        name = f"[{lv.name}]"
-        attr = "ewi-ao----" if lv.kind == "meta" else "ewi-------"
-        return LvReport(lv_name=name, vg_name=self.name, lv_size=lv.size, lv_attr=attr)

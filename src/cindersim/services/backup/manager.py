@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...backends.blocks import GiB
 from ...backends.costs import Meter, trace_recorder
-from ...backends.drivers.chunked_backup import BackupRef, ChunkedBackupDriver, backup_chain
-from ...backends.iscsi.targets import IscsiInitiator
+from ...backends.drivers import BackupRef, ChunkedBackupDriver, backup_chain
+from ...backends.iscsi import IscsiInitiator
 from ...backends.objectstore import ObjectStore
 from ...bus import Consumer, Target
 from ...db import EPOCH, Backup, Volume

@@ -38,7 +38,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ...backends.costs import Meter, trace_recorder
-from ...backends.iscsi.targets import IscsiInitiator, Session
+from ...backends.iscsi import IscsiInitiator, Session
 from ...bus import Consumer
 from ...errors import CinderException
 from .cinder import CinderClient

@@ -32,7 +32,7 @@ import attrs
 
 from ...backends.blocks import BlockData, GiB
 from ...backends.costs import Meter
-from ...backends.iscsi.targets import IscsiInitiator, Session
+from ...backends.iscsi import IscsiInitiator, Session
 from ...errors import SimulationError
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...backends.blocks import GiB, MiB
 from ...backends.costs import Meter, trace_recorder
-from ...backends.drivers.lvm import LVMConfig, LVMVolumeDriver
-from ...backends.lvm.volume_group import VolumeGroup
+from ...backends.drivers import LVMConfig, LVMVolumeDriver
+from ...backends.lvm import VolumeGroup
 from ...bus import Consumer, Message
 from ...clock import sleep
 from ...config import BackendConfig

@@ -19,14 +19,10 @@ from hypothesis.stateful import (
 from cindersim import errors
 from cindersim.backends.blocks import BLOCK_SIZE, BlockData, GiB, MiB
 from cindersim.backends.costs import Meter
-from cindersim.backends.lvm.volume_group import (
-    SNAPSHOT_CHUNK_SIZE,
-    SnapshotInvalidError,
+from cindersim.backends.lvm import (
     ThinPoolFullError,
     VolumeGroup,
-    cow_exception_capacity,
     parse_size,
-    thin_pool_layout,
     unit_g,
 )
 
@@ -121,226 +117,6 @@ class TestErrors:
         vg.lvcreate("lv", "1g")
         with pytest.raises(errors.ProcessExecutionError, match="Insufficient free space: 256 "):
             vg.lvextend("lv", "2g")
-
-
-class TestCowSnapshots:
-    """Old-style snapshots: COW area of their own, data frozen, invalid when full."""
-
-    def test_snapshot_owns_its_cow_extents(self) -> None:
-        vg = make_vg()
-        vg.lvcreate("volume-1", "1g")
-        before = vg.free_count
-        vg.lvcreate_snapshot("_snapshot-1", "volume-1", "1g")
-        assert before - vg.free_count == 256
-        assert vg.lv_report("volume-1").lv_attr.startswith("o")
-        snap = vg.lv_report("_snapshot-1")
-        assert snap.lv_attr.startswith("s")
-        assert snap.origin == "volume-1"
-        assert vg.vg_report().snap_count == 1
-
-    def test_snapshot_keeps_the_old_data(self) -> None:
-        vg = make_vg()
-        vg.lvcreate("volume-1", "1g")
-        vg.data("volume-1").write(0, 64, "before")
-        frozen = vg.data("volume-1").copy()
-        vg.lvcreate_snapshot("_snapshot-1", "volume-1", "1g")
-        vg.data("volume-1").write(0, 64, "after")
-        assert vg.data("_snapshot-1").same_content(frozen)
-        assert not vg.data("volume-1").same_content(frozen)
-
-    def test_full_rewrite_overflows_an_origin_sized_cow(self) -> None:
-        """Header and exception tables need room too, so an origin-sized COW cannot
-        hold a rewrite of every chunk of the origin."""
-        vg = make_vg()
-        vg.lvcreate("volume-1", "1g")
-        vg.lvcreate_snapshot("_snapshot-1", "volume-1", "1g")
-        capacity = cow_exception_capacity(GiB)
-        assert capacity < GiB // SNAPSHOT_CHUNK_SIZE
-        per_block = BLOCK_SIZE // SNAPSHOT_CHUNK_SIZE
-        fits = capacity // per_block
-        vg.data("volume-1").write(0, fits, "x")
-        assert not vg.is_invalid("_snapshot-1")
-        assert vg.lv_report("_snapshot-1").data_percent == pytest.approx(100.0, abs=0.5)
-        vg.data("volume-1").write(fits, 1, "x")
-        assert vg.is_invalid("_snapshot-1")
-        assert vg.lv_report("_snapshot-1").lv_attr[4] == "I"
-        with pytest.raises(SnapshotInvalidError):
-            vg.data("_snapshot-1")
-        # The origin keeps working and the COW extents stay until lvremove.
-        vg.data("volume-1").write(0, 1, "y")
-        assert conserved(vg)
-
-    def test_small_cow_invalidates_early(self) -> None:
-        vg = make_vg()
-        vg.lvcreate("volume-1", "1g")
-        vg.lvcreate_snapshot("s1", "volume-1", "4m")
-        vg.data("volume-1").write(0, 4 * MiB // BLOCK_SIZE, "x")
-        assert vg.is_invalid("s1")
-
-    def test_rewriting_same_blocks_costs_nothing_more(self) -> None:
-        vg = make_vg()
-        vg.lvcreate("volume-1", "1g")
-        vg.lvcreate_snapshot("s1", "volume-1", "8m")
-        for _ in range(50):
-            vg.data("volume-1").write(0, 16, "x")
-        assert not vg.is_invalid("s1")
-
-    def test_cow_size_is_capped_at_maximum_usable(self) -> None:
-        vg = make_vg()
-        vg.lvcreate("volume-1", "1g")
-        vg.lvcreate_snapshot("s1", "volume-1", "2g")
-        assert vg.lv_report("s1").lv_size < 2 * GiB
-        assert vg.lv_report("s1").lv_size >= GiB
-
-    def test_lvremove_refused_with_snapshot(self) -> None:
-        vg = make_vg()
-        vg.lvcreate("volume-1", "1g")
-        vg.lvcreate_snapshot("s1", "volume-1", "1g")
-        with pytest.raises(errors.ProcessExecutionError, match="not removed"):
-            vg.lvremove("volume-1")
-        vg.lvremove("volume-1", with_dependents=True)
-        assert vg.lv_names() == []
-        assert vg.free_count == vg.extent_count
-
-    def test_extend_origin_needs_deactivation(self) -> None:
-        vg = make_vg()
-        vg.lvcreate("volume-1", "1g")
-        vg.lvcreate_snapshot("s1", "volume-1", "1g")
-        with pytest.raises(errors.ProcessExecutionError, match="inactive"):
-            vg.lvextend("volume-1", "2g")
-        vg.lvchange("volume-1", activate=False)
-        vg.lvextend("volume-1", "2g")
-        vg.lvchange("volume-1", activate=True)
-        assert vg.lv_report("volume-1").lv_size == 2 * GiB
-        assert vg.data("s1").size_blocks == BLOCKS_PER_GIB
-
-    def test_merge_rolls_back_and_drops_snapshot(self) -> None:
-        vg = make_vg()
-        vg.lvcreate("volume-1", "1g")
-        vg.data("volume-1").write(0, 10, "a")
-        before = vg.data("volume-1").copy()
-        vg.lvcreate_snapshot("s1", "volume-1", "1g")
-        vg.data("volume-1").write(5, 20, "b")
-        vg.lvconvert_merge("s1")
-        assert vg.data("volume-1").same_content(before)
-        assert not vg.exists("s1")
-        assert conserved(vg)
-
-    def test_snapshot_of_snapshot_refused(self) -> None:
-        vg = make_vg()
-        vg.lvcreate("volume-1", "1g")
-        vg.lvcreate_snapshot("s1", "volume-1", "1g")
-        with pytest.raises(errors.ProcessExecutionError, match="not supported"):
-            vg.lvcreate_snapshot("s2", "s1", "1g")
-
-
-class TestThin:
-    """Thin pools map chunks on first write and share them with thin snapshots."""
-
-    def pool_vg(self, size: int = 10 * GiB, **kw: object) -> VolumeGroup:
-        vg = make_vg(size, **kw)
-        vg.lvcreate_thin_pool("cinder-volumes-pool", f"{unit_g(vg.vg_report().vg_free) * 0.95}g")
-        return vg
-
-    def test_pool_takes_data_metadata_and_spare(self) -> None:
-        vg = self.pool_vg()
-        pool = vg.lv_report("cinder-volumes-pool")
-        assert pool.lv_attr.startswith("t")
-        hidden = {r.lv_name for r in vg.lv_reports(all_lvs=True)} - set(vg.lv_names())
-        assert hidden == {"[cinder-volumes-pool_tdata]", "[cinder-volumes-pool_tmeta]",
-                          "[lvol0_pmspare]"}
-        _, meta_ext = thin_pool_layout(pool.lv_size, vg.extent_size)
-        assert vg.allocated_extents() == pool.lv_size // vg.extent_size + 2 * meta_ext
-        assert vg.vg_report().lv_count == 1
-        assert conserved(vg)
-
-    def test_pool_at_95_percent_rounds_to_extents(self) -> None:
-        vg = make_vg(10 * GiB)
-        free_g = unit_g(vg.vg_report().vg_free)
-        vg.lvcreate_thin_pool("cinder-volumes-pool", f"{free_g * 0.95}g")
-        want = -(-int(free_g * 0.95 * GiB) // vg.extent_size) * vg.extent_size
-        assert vg.lv_report("cinder-volumes-pool").lv_size == want
-
-    def test_thin_lv_allocates_on_write(self) -> None:
-        vg = self.pool_vg()
-        vg.lvcreate_thin("volume-1", "100g", "cinder-volumes-pool")  # exceeds the pool
-        assert vg.pool_usage("cinder-volumes-pool")[0] == 0
-        vg.data("volume-1").write(0, 4, "x")  # 4 x 32 KiB = 2 chunks of 64 KiB
-        used, _, chunk = vg.pool_usage("cinder-volumes-pool")
-        assert chunk == 64 * 1024
-        assert used == 2
-        assert vg.lv_report("volume-1").pool_lv == "cinder-volumes-pool"
-
-    def test_snapshot_shares_until_written(self) -> None:
-        vg = self.pool_vg()
-        vg.lvcreate_thin("volume-1", "1g", "cinder-volumes-pool")
-        vg.data("volume-1").write(0, 20, "x")  # 10 chunks
-        vg.lvcreate_snapshot("_snapshot-1", "volume-1")
-        assert vg.pool_usage("cinder-volumes-pool")[0] == 10
-        assert vg.lv_report("_snapshot-1").lv_attr == "Vwi---tz-k"
-        vg.data("volume-1").write(0, 1, "y")  # breaks sharing of one chunk
-        assert vg.pool_usage("cinder-volumes-pool")[0] == 11
-        vg.lvremove("volume-1")  # thin origins go freely
-        assert vg.pool_usage("cinder-volumes-pool")[0] == 10
-        assert vg.data("_snapshot-1").written() == 20
-
-    def test_discard_unmaps_whole_chunks(self) -> None:
-        vg = self.pool_vg()
-        vg.lvcreate_thin("volume-1", "1g", "cinder-volumes-pool")
-        vg.data("volume-1").write(0, 8, "x")
-        vg.data("volume-1").discard(1, 6)  # chunks 1 and 2 whole; 0 and 3 partial
-        assert vg.pool_usage("cinder-volumes-pool")[0] == 2
-        assert vg.data("volume-1").items_in(0, 8)[0][0] == 0
-
-    def test_full_pool_fails_writes_after_queueing(self) -> None:
-        vg = self.pool_vg(1 * GiB)
-        _, chunks, chunk = vg.pool_usage("cinder-volumes-pool")
-        vg.lvcreate_thin("volume-1", "10g", "cinder-volumes-pool")
-        per_chunk = chunk // BLOCK_SIZE
-        with pytest.raises(ThinPoolFullError) as info:
-            vg.data("volume-1").write(0, (chunks + 1) * per_chunk, "x")
-        assert info.value.stall_seconds == 60.0
-        assert info.value.blocks_written == chunks * per_chunk
-        assert vg.data("volume-1").written() == chunks * per_chunk
-        assert vg.pool_usage("cinder-volumes-pool")[0] == chunks
-        assert vg.lv_report("cinder-volumes-pool").lv_attr[8] == "D"
-        assert vg.lv_report("cinder-volumes-pool").data_percent == 100.0
-        # lvcreate -V still works on a full pool; removing frees space.
-        vg.lvcreate_thin("volume-2", "1g", "cinder-volumes-pool")
-        vg.lvremove("volume-1")
-        vg.data("volume-2").write(0, 1, "y")
-
-    def test_error_when_full_fails_at_once(self) -> None:
-        vg = self.pool_vg(1 * GiB, error_when_full=True)
-        _, chunks, chunk = vg.pool_usage("cinder-volumes-pool")
-        vg.lvcreate_thin("volume-1", "10g", "cinder-volumes-pool")
-        with pytest.raises(ThinPoolFullError) as info:
-            vg.data("volume-1").write(0, (chunks + 1) * (chunk // BLOCK_SIZE), "x")
-        assert info.value.stall_seconds == 0.0
-
-    def test_copy_from_allocates_only_written_data(self) -> None:
-        vg = self.pool_vg()
-        vg.lvcreate_thin("volume-1", "1g", "cinder-volumes-pool")
-        src = BlockData(BLOCKS_PER_GIB)
-        src.write(100, 2, "z")
-        vg.data("volume-1").copy_from(src)
-        assert vg.pool_usage("cinder-volumes-pool")[0] == 1
-        assert vg.data("volume-1").same_content(src)
-
-    def test_resizing_data_directly_is_refused(self) -> None:
-        vg = self.pool_vg()
-        vg.lvcreate_thin("volume-1", "1g", "cinder-volumes-pool")
-        with pytest.raises(errors.SimulationError):
-            vg.data("volume-1").resize(2 * BLOCKS_PER_GIB)
-
-    def test_pool_removal_takes_the_spare(self) -> None:
-        vg = self.pool_vg()
-        vg.lvcreate_thin("volume-1", "1g", "cinder-volumes-pool")
-        with pytest.raises(errors.ProcessExecutionError):
-            vg.lvremove("cinder-volumes-pool")
-        vg.lvremove("cinder-volumes-pool", with_dependents=True)
-        assert vg.lv_names(all_lvs=True) == []
-        assert vg.free_count == vg.extent_count
 
 
 class TestReports:
@@ -511,7 +287,7 @@ class TestVgExtendReduce:
 
     def test_vgextend_adds_free_extents_and_vgreduce_removes_an_unused_pv(self) -> None:
         from cindersim.backends.costs import Meter  # noqa: PLC0415
-        from cindersim.backends.lvm.volume_group import VolumeGroup  # noqa: PLC0415
+        from cindersim.backends.lvm import VolumeGroup  # noqa: PLC0415
 
         vg = VolumeGroup(meter=Meter())
         total, free = vg.extent_count, vg.free_count
@@ -525,7 +301,7 @@ class TestVgExtendReduce:
         import pytest  # noqa: PLC0415
 
         from cindersim.backends.costs import Meter  # noqa: PLC0415
-        from cindersim.backends.lvm.volume_group import VolumeGroup  # noqa: PLC0415
+        from cindersim.backends.lvm import VolumeGroup  # noqa: PLC0415
         from cindersim.errors import ProcessExecutionError  # noqa: PLC0415
 
         vg = VolumeGroup(pvs=(("/dev/sdb", 4 * 1024**3),), meter=Meter())

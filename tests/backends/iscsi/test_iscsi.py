@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cindersim import errors
 from cindersim.backends.costs import Meter
-from cindersim.backends.iscsi.targets import (
+from cindersim.backends.iscsi import (
     DEFAULT_PASSWORD_SYMBOLS,
     ChapCredentials,
     IscsiInitiator,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cindersim import errors
 from cindersim.backends.blocks import BLOCK_SIZE, BlockData, GiB
 from cindersim.backends.costs import Meter
-from cindersim.backends.drivers.chunked_backup import (
+from cindersim.backends.drivers import (
     POSIX_FILE_SIZE,
     SHA_BLOCK_SIZE,
     SWIFT_OBJECT_SIZE,

@@ -13,9 +13,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from cindersim import errors
 from cindersim.backends.blocks import BLOCK_SIZE, GiB, MiB
 from cindersim.backends.costs import Meter
-from cindersim.backends.drivers.lvm import LVMConfig, LVMVolumeDriver
+from cindersim.backends.drivers import LVMConfig, LVMVolumeDriver
 from cindersim.backends.faults import FaultPlan, FaultRule
-from cindersim.backends.lvm.volume_group import (
+from cindersim.backends.lvm import (
     SNAPSHOT_CHUNK_SIZE,
     ThinPoolFullError,
     VolumeGroup,

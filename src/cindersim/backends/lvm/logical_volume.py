@@ -1,0 +1,70 @@
+"""LVs and PVs as the volume group keeps them, and lvm2's rules for LV names."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Literal
+
+import attrs
+
+if TYPE_CHECKING:
+    from .data import LvData
+    from .thin_pool import PoolState
+
+__all__ = [
+    "LV_NAME_RE",
+    "RESERVED_INFIX_RE",
+    "RESERVED_PREFIXES",
+    "LogicalVolume",
+    "LvKind",
+    "PhysicalVolume",
+]
+
+LvKind = Literal["linear", "cow", "pool", "thin", "meta", "spare"]
+"""``cow`` is an old-style snapshot; ``meta``/``spare`` are hidden pool metadata LVs."""
+
+RESERVED_PREFIXES = ("snapshot", "pvmove")
+_RESERVED_INFIXES = ("_cdata", "_cmeta", "_corig", "_mlog", "_mimage", "_pmspare",
+                     "_rimage", "_rmeta", "_tdata", "_tmeta", "_vorigin")
+LV_NAME_RE = re.compile(r"[A-Za-z0-9+_.-]+")
+"""Characters lvm2 allows in an LV name (checked with ``fullmatch``)."""
+RESERVED_INFIX_RE = re.compile("|".join(re.escape(s) for s in _RESERVED_INFIXES))
+"""Any reserved infix anywhere in the name (one scan instead of one per infix)."""
+
+
+@attrs.define(kw_only=True)
+class PhysicalVolume:
+    """One PV: its device, its extents and how many of them LVs own."""
+
+    name: str
+    dev_size: int
+    pe_count: int
+    alloc: int = 0
+
+
+@attrs.define(kw_only=True, eq=False)
+class LogicalVolume:
+    """One LV of any kind, visible or hidden; the VG alone changes it."""
+
+    name: str
+    kind: LvKind
+    size: int
+    """Bytes a reader sees (thin: virtual; COW snapshot: origin size at creation)."""
+    extents: int = 0
+    segments: list[list[int]] = attrs.Factory(list)
+    """``[pv index, extent count]`` runs, in allocation order."""
+    data: LvData | None = None
+    origin: str = ""
+    snapshots: list[str] = attrs.Factory(list)
+    """Names of COW snapshots of this LV (creation order)."""
+    pool: str = ""
+    chunk_map: dict[int, int] = attrs.Factory(dict)
+    """Thin: virtual chunk index -> physical pool chunk id."""
+    cow_blocks: set[int] = attrs.Factory(set)
+    """COW snapshot: blocks with an exception (only its size is ever read)."""
+    invalid: bool = False
+    active: bool = True
+    skip_activation: bool = False
+    hidden: bool = False
+    pool_state: PoolState | None = None
+
