@@ -267,6 +267,8 @@ class Bus:
         self._msg_seq = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
+        self.pumps = 0
+        """Wake-ups of the delivery timer (each delivers what is due at that instant)."""
         self._calls: dict[str, asyncio.Future[Any]] = {}
         self._deadlines: list[tuple[float, int, Message]] = []
         self._deadline_timer: asyncio.TimerHandle | None = None
@@ -473,14 +475,25 @@ class Bus:
             self._timer = self._loop.call_at(when, self._pump)
 
     def _pump(self) -> None:
+        self.pumps += 1
         self._timer = None
         heap = self._heap
         now = self._loop.time()
         while heap and heap[0][0] <= now:
             self._deliver(heapq.heappop(heap)[3])
+        # A handler started by a delivery may already have sent (and armed the
+        # timer through _schedule): arm only when none is armed or the head is
+        # earlier.  Arming unconditionally here once overwrote that timer without
+        # cancelling it, and every leaked timer re-armed itself at each wake-up:
+        # 3,000 back-to-back creates took two million wake-ups.
         if heap:
-            self._timer_when = heap[0][0]
-            self._timer = self._loop.call_at(self._timer_when, self._pump)
+            when = heap[0][0]
+            timer = self._timer
+            if timer is None or when < self._timer_when:
+                if timer is not None:
+                    timer.cancel()
+                self._timer_when = when
+                self._timer = self._loop.call_at(when, self._pump)
         self._check_idle()
 
     def _deliver(self, msg: Message) -> None:
