@@ -14,8 +14,10 @@ Three facts shape the implementation (see simulation-notes.md):
   loop: in a closed simulation that is a deadlock, and we raise instead of hang.
 * ``_run_once`` fires a timer when ``when < time() + clock_resolution``.  Past
   2**24 s (~194 days) adding 1e-9 to the clock is absorbed by float rounding and
-  a due timer would never fire.  Each jump widens the resolution to one ulp of
-  the new time, so deadlines stay exact for centuries of virtual time.
+  a due timer would never fire.  Whenever the clock enters a new binade (at the
+  start, at a jump, at :meth:`VirtualTimeLoop.advance`) the resolution widens to
+  one ulp of the new time, so deadlines stay exact at any start time and for
+  centuries of virtual time.
 * In virtual mode the loop keeps its own timer heap of ``(when, seq, timer)``
   tuples and runs its own iteration (:meth:`VirtualTimeLoop._run_once`): a big
   what-if run sets several timers per request (every virtual sleep, every bus
@@ -166,6 +168,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         selector.loop = self
         self.speed = speed
         self._now = float(start)
+        self._exact_at(self._now)
         self._wall_origin = _walltime.monotonic()
         self.jumps = 0
         """How many times the clock jumped to a timer (a cheap activity figure)."""
@@ -253,12 +256,19 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             self._now = when
             self.jumps += 1
             if when >= self._next_binade:
-                # Keep `when < time() + resolution` true for a timer due exactly now,
-                # however large the clock grows (see module docstring).  One ulp is
-                # the same for every float up to the next power of two.
-                self._clock_resolution = max(self._clock_resolution,  # type: ignore[has-type]
-                                             math.ulp(when))
-                self._next_binade = 2.0 ** math.frexp(when)[1]
+                self._exact_at(when)
+
+    def _exact_at(self, now: float) -> None:
+        """Keep ``when < time() + resolution`` true for a timer due exactly *now*,
+        however large the clock grows (see module docstring): every way the clock
+        moves (the start, a jump, :meth:`advance`) comes through here.  One ulp is
+        the same for every float up to the next power of two, so this is done once
+        per binade; ``now + ulp(now)`` is exact, so the test stays ``when <= now``
+        and no timer ever fires early by more than asyncio's own 1 ns."""
+        if now >= self._next_binade:
+            self._clock_resolution = max(self._clock_resolution,  # type: ignore[has-type]
+                                         math.ulp(now))
+            self._next_binade = 2.0 ** math.frexp(now)[1]
 
     def _compact_timers(self) -> None:
         live = []
@@ -292,6 +302,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if self.speed is not None:
             raise SimulationError("cannot advance a paced loop by hand")
         self._now += seconds
+        self._exact_at(self._now)
 
     # --- the real world is out of bounds in virtual mode ----------------------
     def _forbid(self, what: str) -> None:
