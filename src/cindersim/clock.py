@@ -172,6 +172,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._wall_origin = _walltime.monotonic()
         self.jumps = 0
         """How many times the clock jumped to a timer (a cheap activity figure)."""
+        self.callbacks = 0
+        """Callbacks (timers and ready handles) run in virtual mode: a run's loop events."""
 
     # --- timers and the iteration (virtual mode) --------------------------------
     def call_at(self, when: float, callback: Callable[..., object], *args: Any,  # type: ignore[override]
@@ -219,7 +221,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                 self._timer_cancelled_count -= 1
             timer._scheduled = False
             ready.append(timer)
-        for _ in range(len(ready)):
+        n = len(ready)
+        self.callbacks += n
+        for _ in range(n):
             handle = ready.popleft()
             if not handle._cancelled:
                 handle._run()

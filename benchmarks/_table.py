@@ -1,0 +1,76 @@
+"""One row per figure, its peer measured in the same run, and the ratio.
+
+Every benchmark module has ``figures() -> list[Row]``; run alone it prints its
+own table, ``benchmarks/all.py`` (``make bench``) prints one table of them all.
+Figures only: nothing asserts on time, and one run on a shared 2-core machine
+moves by about +-10 %.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class Row:
+    """``value`` in ``unit``; ``higher`` says which way is better.  ``ratio`` is
+    value / peer, or how many peer units one of ours costs when ``per_peer``."""
+
+    bench: str
+    figure: str
+    value: float
+    unit: str
+    peer: str = ""
+    peer_value: float | None = None
+    target: str = ""
+    higher: bool = True
+
+    @property
+    def ratio(self) -> float | None:
+        if self.peer_value is None or not self.peer_value:
+            return None
+        return self.value / self.peer_value
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    """Wall seconds of one call, the collector quiet (as the simulation keeps it)."""
+    gc.collect()
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def best(fn: Callable[[], float], repeat: int = 3) -> float:
+    return min(fn() for _ in range(repeat))
+
+
+def _num(v: float) -> str:
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def render(rows: list[Row]) -> str:
+    head = ("bench", "figure", "value", "unit", "peer (same run)", "peer value", "ratio",
+            "target")
+    body = []
+    for r in rows:
+        ratio = r.ratio
+        body.append((r.bench, r.figure, _num(r.value), r.unit, r.peer,
+                     "" if r.peer_value is None else _num(r.peer_value),
+                     "" if ratio is None else f"{ratio:.2f}x", r.target))
+    widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for b in body:
+        cells = [str(c).rjust(w) if i in (2, 5, 6) else str(c).ljust(w)
+                 for i, (c, w) in enumerate(zip(b, widths, strict=True))]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
