@@ -45,7 +45,7 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t
 
 
-def best(fn: Callable[[], float], repeat: int = 3) -> float:
+def best(fn: Callable[[], float], repeat: int = 5) -> float:
     return min(fn() for _ in range(repeat))
 
 

@@ -35,10 +35,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import functools
 import heapq
 import math
 import selectors
 import time as _walltime
+from asyncio import format_helpers
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -102,42 +104,56 @@ class _VirtualSelector(selectors.BaseSelector):
         return self._real.select(timeout)
 
 
-def _fill(handle: asyncio.Handle, callback: Callable[..., object], args: tuple[Any, ...],
-          loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
-    """What ``Handle.__init__`` sets, without asking the loop for its debug flag (a
-    virtual loop in debug mode takes asyncio's own path instead)."""
-    h: Any = handle
-    h._callback = callback
-    h._args = args
-    h._cancelled = False
-    h._loop = loop
-    h._context = contextvars.copy_context() if context is None else context
-    h._source_traceback = None
-    h._repr = None
-
-
-class _VirtualTimer(asyncio.TimerHandle):
-    """A ``TimerHandle`` (same face: ``when``, ``cancel``, ``cancelled``) built
-    without the debug bookkeeping; a big run makes hundreds of thousands of them."""
-
-    __slots__ = ()
-
-    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
-                 loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
-        _fill(self, callback, args, loop, context)
-        self._when = when
-        self._scheduled = True
-
-
 class _VirtualHandle(asyncio.Handle):
-    """A ``Handle`` for ``call_soon``, built the same lean way: every wake-up of a
-    coroutine in a run (a future's callbacks) makes one."""
+    """A ``Handle`` for ``call_soon`` built without the debug bookkeeping (a virtual
+    loop in debug mode takes asyncio's own path instead): every wake-up of a
+    coroutine in a run (a future's callbacks) makes one.  ``__init__`` sets what
+    ``Handle.__init__`` sets, inline: it runs hundreds of thousands of times."""
 
     __slots__ = ()
 
     def __init__(self, callback: Callable[..., object], args: tuple[Any, ...],
                  loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
-        _fill(self, callback, args, loop, context)
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._loop = loop
+        self._context = contextvars.copy_context() if context is None else context
+        self._source_traceback = None
+        self._repr = None
+
+
+class _VirtualTimer(asyncio.TimerHandle):
+    """A ``TimerHandle`` (same face: ``when``, ``cancel``, ``cancelled``), built and
+    cancelled the same lean way; a big run makes hundreds of thousands of them
+    (``asyncio.sleep`` cancels its timer after every wake-up)."""
+
+    __slots__ = ()
+
+    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
+                 loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._loop = loop
+        self._context = contextvars.copy_context() if context is None else context
+        self._source_traceback = None
+        self._repr = None
+        self._when = when
+        self._scheduled = True
+
+    def cancel(self) -> None:
+        if self._cancelled:
+            return
+        loop: Any = self._loop
+        if loop._debug:
+            super().cancel()
+            return
+        if self._scheduled:  # what loop._timer_handle_cancelled counts
+            loop._timer_cancelled_count += 1
+        self._cancelled = True
+        self._callback = None  # type: ignore[assignment]
+        self._args = None  # type: ignore[assignment]
 
 
 _COMPACT_AT = 100
@@ -174,13 +190,27 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         """How many times the clock jumped to a timer (a cheap activity figure)."""
         self.callbacks = 0
         """Callbacks (timers and ready handles) run in virtual mode: a run's loop events."""
+        if speed is None:
+            # Future(loop=self) without a Python frame: every sleep and call makes one.
+            self.create_future = functools.partial(asyncio.Future, loop=self)  # type: ignore[method-assign]
 
     # --- timers and the iteration (virtual mode) --------------------------------
     def call_at(self, when: float, callback: Callable[..., object], *args: Any,  # type: ignore[override]
                 context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         if self.speed is not None:
             return super().call_at(when, callback, *args, context=context)
-        if self.is_closed():
+        return self._set_timer(when, callback, args, context)
+
+    def call_later(self, delay: float, callback: Callable[..., object], *args: Any,  # type: ignore[override]
+                   context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        # asyncio.sleep's path: BaseEventLoop.call_later is time() + call_at + a debug check.
+        if self.speed is not None:
+            return super().call_later(delay, callback, *args, context=context)
+        return self._set_timer(self._now + delay, callback, args, context)
+
+    def _set_timer(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
+                   context: contextvars.Context | None) -> asyncio.TimerHandle:
+        if self._closed:  # type: ignore[attr-defined]
             raise RuntimeError("Event loop is closed")
         timer = _VirtualTimer(when, callback, args, self, context)
         self._timer_seq += 1
@@ -189,9 +219,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def call_soon(self, callback: Callable[..., object], *args: Any,  # type: ignore[override]
                   context: contextvars.Context | None = None) -> asyncio.Handle:
-        if self.speed is not None or self.get_debug():
+        if self.speed is not None or self._debug:  # type: ignore[attr-defined]
             return super().call_soon(callback, *args, context=context)
-        if self.is_closed():
+        if self._closed:  # type: ignore[attr-defined]
             raise RuntimeError("Event loop is closed")
         handle = _VirtualHandle(callback, args, self, context)
         self._ready.append(handle)  # type: ignore[attr-defined]
@@ -224,9 +254,27 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         n = len(ready)
         self.callbacks += n
         for _ in range(n):
-            handle = ready.popleft()
-            if not handle._cancelled:
-                handle._run()
+            h: Any = ready.popleft()
+            if h._cancelled:
+                continue
+            # Handle._run, inline (one frame less per callback of a run).
+            try:
+                h._context.run(h._callback, *h._args)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # reported as Handle._run reports it
+                self._callback_failed(h, exc)
+
+    def _callback_failed(self, handle: Any, exc: BaseException) -> None:
+        context: dict[str, Any] = {
+            "message": "Exception in callback "
+                       f"{format_helpers._format_callback_source(handle._callback, handle._args)}",
+            "exception": exc,
+            "handle": handle,
+        }
+        if handle._source_traceback:
+            context["source_traceback"] = handle._source_traceback
+        self.call_exception_handler(context)
 
     def _jump(self) -> None:
         """Nothing is ready: move the clock to the next live timer."""
