@@ -1,4 +1,4 @@
-"""Complete Cinder flows: wall microseconds and loop events per flow, against the
+"""Complete Cinder flows: CPU microseconds and loop events per flow, against the
 simpy.Store round trip measured in the same run.
 
 * 20,000 back-to-back creates (POST /volumes, then settle), trace ``off``,
@@ -8,7 +8,7 @@ simpy.Store round trip measured in the same run.
 
 Every create must end ``available`` (checked).  "loop events" are the callbacks the
 virtual loop ran (timers and ready handles) per flow; "simpy RTs" is how many
-simpy.Store ping-pong round trips (two 1 ms hops) cost the same wall time.
+simpy.Store ping-pong round trips (two 1 ms hops) cost the same CPU time.
 Target (issue 19): a create, trace off, <= 8 simpy.Store round trips.
 """
 
@@ -17,10 +17,9 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
-import time
 from collections.abc import Awaitable, Callable
 
-from _table import Row, best, render
+from _table import Row, best, now, render
 from bus import simpy_ping_pong
 
 from cindersim import Cloud, simulate
@@ -36,14 +35,14 @@ BIG = {"DEFAULT": {"quota_volumes": -1, "quota_gigabytes": -1, "quota_backups": 
 
 def run(flow: Callable[[Cloud, int], Awaitable[int]], n: int, trace_mode: str
         ) -> tuple[float, float]:
-    """Returns (wall microseconds per flow, loop events per flow)."""
+    """Returns (CPU microseconds per flow, loop events per flow)."""
     async def main(cloud: Cloud) -> tuple[float, int]:
         loop = cloud.sim.loop
         assert isinstance(loop, VirtualTimeLoop)
         events0 = loop.callbacks
-        t = time.perf_counter()
+        t = now()
         done = await flow(cloud, n)
-        elapsed = time.perf_counter() - t
+        elapsed = now() - t
         return elapsed / done * 1e6, loop.callbacks - events0
 
     result = simulate(main, seed=1, config=BIG, trace_mode=trace_mode)  # type: ignore[arg-type]
@@ -192,19 +191,19 @@ def figures(creates_n: int = 20_000, poisson_n: int = 5_000) -> list[Row]:
     for mode in ("off", "metrics", "full"):
         us, events = run(creates, creates_n, mode)
         rows.append(Row("flows", f"create -> available, {creates_n:,} back to back, "
-                        f"trace {mode}", us, "us/flow", peer, rt_us,
+                        f"trace {mode}", us, "CPU us/flow", peer, rt_us,
                         "<= 8 simpy RTs" if mode == "off" else "", higher=False))
         rows.append(Row("flows", f"  loop events per create, trace {mode}", events,
                         "events", higher=False))
     for mode in ("off", "full"):
         us, events = run(poisson_creates, poisson_n, mode)
         rows.append(Row("flows", f"create, Poisson stream of {poisson_n:,}, trace {mode}",
-                        us, "us/flow", peer, rt_us, higher=False))
+                        us, "CPU us/flow", peer, rt_us, higher=False))
         rows.append(Row("flows", f"  loop events per create, trace {mode}", events,
                         "events", higher=False))
     for name, flow, n in OTHER:
         us, events = run(flow, n, "off")
-        rows.append(Row("flows", f"{name}, trace off", us, "us/flow", peer, rt_us,
+        rows.append(Row("flows", f"{name}, trace off", us, "CPU us/flow", peer, rt_us,
                         higher=False))
     return rows
 
