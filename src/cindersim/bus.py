@@ -30,7 +30,7 @@ import random
 import types
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import attrs
 
@@ -494,7 +494,8 @@ class Bus:
         # 3,000 back-to-back creates took two million wake-ups.
         if heap:
             when = heap[0][0]
-            timer = self._timer
+            # (mypy would keep self._timer narrowed to None across the deliveries)
+            timer = cast("asyncio.TimerHandle | None", self._timer)
             if timer is None or when < self._timer_when:
                 if timer is not None:
                     timer.cancel()

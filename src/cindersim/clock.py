@@ -283,7 +283,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             head = timers[0][2]
             if head._cancelled:
                 self._timer_cancelled_count -= 1
-            elif not (head._callback is _wake and head._args[0].done()):  # type: ignore[attr-defined]
+            elif not (head._callback is _wake and head._args[0].done()):
                 break
             # A cancelled timer, or the wake-up of a sleep() whose sleeper was
             # cancelled (asyncio.sleep cancels its timer then): neither moves the clock.
