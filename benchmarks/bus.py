@@ -1,40 +1,36 @@
-"""Bus throughput against the bare alternatives a what-if user might pick.
+"""The bus against the bare alternatives, all measured in this run.
 
-Prints, in one run:
-* RPC ``call`` round trips per wall second through cindersim's bus (trace on
-  and off);
-* the same request/reply over a bare anyio memory object stream on the same
-  virtual-time loop (the floor any bus on asyncio pays);
-* a simpy.Store ping-pong, when simpy is installed (``pip install -e '.[bench]'``);
-* wall seconds to simulate one virtual day of a service that wakes every second.
+One round trip is two virtual hops of 1 ms each, in every variant:
 
-Targets (issue 2): bus >= 1/3 of the bare figure and >= 50,000 round trips/s;
-one virtual day in < 1 s.  Figures only; nothing here asserts on time.
+* cindersim ``Bus.call`` (request to a handler, its reply back), trace off and full;
+* cindersim ``Bus.cast`` ping-pong: two handlers casting to each other;
+* ``asyncio.Queue`` ping-pong on the same virtual-time loop: each side waits
+  1 ms (``asyncio.sleep``) and puts on the other's queue;
+* ``simpy.Store`` ping-pong: each side ``env.timeout(0.001)`` then ``put``.
+
+Targets (issue 19): call round trip >= 1.0x simpy.Store ping-pong.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
+import sys
 from typing import Any
 
-import anyio
+from _table import Row, best, now, render
 
-from cindersim.bus import Bus, Message, Target
-from cindersim.clock import VirtualTimeLoop
+from cindersim.bus import Bus, Message, target_of
 from cindersim.simulation import Simulation
 
-N = 50_000
+N = 30_000
+HOP = 0.001
 
 
-def best_of(fn: Any, repeat: int = 3) -> float:
-    return min(fn() for _ in range(repeat))
-
-
-def bus_round_trips(trace_mode: str) -> float:
+def bus_calls(trace_mode: str, n: int = N) -> float:
+    """Round trips per CPU second."""
     with Simulation(seed=1, trace_mode=trace_mode) as sim:  # type: ignore[arg-type]
-        bus = Bus(sim.loop, sim.trace, sim.rng, latency=0.001)
-        target = Target("cinder-volume", "h@b")
+        bus = Bus(sim.loop, sim.trace, sim.rng, latency=HOP)
+        target = target_of("cinder-volume", "h@b")
 
         async def handler(msg: Message) -> Any:
             return msg.args["n"]
@@ -42,40 +38,73 @@ def bus_round_trips(trace_mode: str) -> float:
         bus.consume("cinder-volume", handler, server="h@b")
 
         async def main() -> float:
-            t = time.perf_counter()
-            for n in range(N):
-                await bus.call("api", target, "ping", n=n)
-            return time.perf_counter() - t
+            t = now()
+            for i in range(n):
+                await bus.call("api", target, "ping", n=i)
+            return now() - t
 
-        return N / sim.run(main)
+        elapsed = sim.run(main)
+        assert sim.now() > n * 2 * HOP * 0.999, sim.now()
+        return n / elapsed
 
 
-def bare_anyio_round_trips() -> float:
+def bus_casts(n: int = N) -> float:
+    """Cast ping-pong round trips (two casts) per CPU second."""
+    with Simulation(seed=1, trace_mode="off") as sim:
+        bus = Bus(sim.loop, sim.trace, sim.rng, latency=HOP)
+        ping, pong = target_of("ping"), target_of("pong")
+        count = [0]
+
+        async def on_ping(msg: Message) -> None:
+            bus.cast("b", pong, "pong", n=msg.args["n"])
+
+        async def on_pong(msg: Message) -> None:
+            count[0] += 1
+            if msg.args["n"] < n:
+                bus.cast("a", ping, "ping", n=msg.args["n"] + 1)
+
+        bus.consume("ping", on_ping)
+        bus.consume("pong", on_pong)
+
+        async def main() -> float:
+            t = now()
+            bus.cast("a", ping, "ping", n=1)
+            await bus.quiescent()
+            return now() - t
+
+        elapsed = sim.run(main)
+        assert count[0] == n, count
+        return n / elapsed
+
+
+def queue_ping_pong(n: int = N) -> float:
+    """asyncio.Queue ping-pong on the virtual-time loop: round trips per CPU second."""
     async def main() -> float:
-        req_s, req_r = anyio.create_memory_object_stream[int](0)
-        rep_s, rep_r = anyio.create_memory_object_stream[int](0)
+        req: asyncio.Queue[int] = asyncio.Queue()
+        rep: asyncio.Queue[int] = asyncio.Queue()
 
         async def server() -> None:
-            async for n in req_r:
-                await anyio.sleep(0.001)
-                await rep_s.send(n)
+            while True:
+                i = await req.get()
+                await asyncio.sleep(HOP)
+                rep.put_nowait(i)
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(server)
-            t = time.perf_counter()
-            for n in range(N):
-                await req_s.send(n)
-                await rep_r.receive()
-            elapsed = time.perf_counter() - t
-            tg.cancel_scope.cancel()
-        return N / elapsed
+        task = asyncio.create_task(server())
+        t = now()
+        for i in range(n):
+            await asyncio.sleep(HOP)
+            req.put_nowait(i)
+            assert await rep.get() == i
+        elapsed = now() - t
+        task.cancel()
+        return n / elapsed
 
-    result: float = anyio.run(main, backend="asyncio",
-                              backend_options={"loop_factory": VirtualTimeLoop})
-    return result
+    with Simulation(seed=1, trace_mode="off") as sim:
+        return sim.run(main)
 
 
-def simpy_round_trips() -> float | None:
+def simpy_ping_pong(n: int = N) -> float | None:
+    """simpy.Store ping-pong with the same two 1 ms hops: round trips per CPU second."""
     try:
         import simpy  # noqa: PLC0415 - optional extra
     except ImportError:
@@ -85,49 +114,47 @@ def simpy_round_trips() -> float | None:
 
     def server() -> Any:
         while True:
-            n = yield req.get()
-            yield env.timeout(0.001)
-            yield rep.put(n)
+            i = yield req.get()
+            yield env.timeout(HOP)
+            yield rep.put(i)
 
     def client() -> Any:
-        for n in range(N):
-            yield req.put(n)
-            yield rep.get()
+        for i in range(n):
+            yield env.timeout(HOP)
+            yield req.put(i)
+            got = yield rep.get()
+            assert got == i
 
     env.process(server())
     proc = env.process(client())
-    t = time.perf_counter()
+    t = now()
     env.run(until=proc)
-    return N / (time.perf_counter() - t)
+    return n / (now() - t)
 
 
-def one_virtual_day() -> float:
-    async def service() -> None:
-        for _ in range(86_400):
-            await asyncio.sleep(1.0)
-
-    t = time.perf_counter()
-    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
-        runner.run(service())
-    return time.perf_counter() - t
-
-
-def main() -> None:
-    bus_off = best_of(lambda: bus_round_trips("off"))
-    bus_full = best_of(lambda: bus_round_trips("full"))
-    bare = best_of(bare_anyio_round_trips)
-    sp = simpy_round_trips()
-    print(f"bus call round trips/s (trace off):  {bus_off:>10,.0f}")
-    print(f"bus call round trips/s (trace full): {bus_full:>10,.0f}")
-    print(f"bare anyio stream round trips/s:     {bare:>10,.0f}")
-    print(f"bus / bare (trace off):              {bus_off / bare:>10.2f}   (target >= 0.33)")
-    if sp is None:
-        print("simpy.Store ping-pong round trips/s:        n/a (pip install -e '.[bench]')")
-    else:
-        print(f"simpy.Store ping-pong round trips/s: {sp:>10,.0f}")
-    day = best_of(one_virtual_day)
-    print(f"one virtual day, 1 wake-up/s:        {day:>10.3f} s wall   (target < 1 s)")
+def figures() -> list[Row]:
+    sp = best(lambda: simpy_ping_pong() or 0.0) or None
+    queue = best(queue_ping_pong)
+    call_off = best(lambda: bus_calls("off"))
+    call_full = best(lambda: bus_calls("full"))
+    casts = best(bus_casts)
+    peer, ref = ("simpy.Store ping-pong", sp) if sp else ("asyncio.Queue ping-pong", queue)
+    return [
+        Row("bus", "call round trips, trace off", call_off, "/CPU s", peer, ref, ">= 1.0x simpy"),
+        Row("bus", "call round trips, trace full", call_full, "/CPU s", peer, ref),
+        Row("bus", "cast ping-pong round trips", casts, "/CPU s", peer, ref),
+        Row("bus", "call round trips, trace off", call_off, "/CPU s", "asyncio.Queue ping-pong",
+            queue),
+        *([Row("bus", "asyncio.Queue ping-pong (virtual loop)", queue, "/CPU s",
+               "simpy.Store ping-pong", sp)] if sp else []),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    if "--profile" in sys.argv:
+        import cProfile
+        import pstats
+        cProfile.run("bus_calls('off')", "/tmp/bus.prof")
+        pstats.Stats("/tmp/bus.prof").sort_stats("tottime").print_stats(12)
+    else:
+        print(render(figures()))

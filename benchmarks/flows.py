@@ -1,23 +1,29 @@
-"""Complete Cinder flows per wall second, and bus messages per flow.
+"""Complete Cinder flows: CPU microseconds and loop events per flow, against the
+simpy.Store round trip measured in the same run.
 
-* create -> available: POST /volumes, scheduler, cinder-volume, lvcreate;
-* attach: attachment create -> update with a connector (create_export +
-  initialize_connection) -> os-complete, then detach (attachment delete);
-* backup -> available and restore -> available (once cinder-backup answers);
-* attach + detach through Nova (a server booted from an image, then
-  ``POST``/``DELETE /servers/{id}/os-volume_attachments``).
+* 20,000 back-to-back creates (POST /volumes, then settle), trace ``off``,
+  ``metrics`` and ``full``;
+* a Poisson stream of 5,000 creates (200 per virtual second, each its own task);
+* attach + detach (attachments API), backup, restore, attach through Nova, trace off.
 
-Each figure runs a batch of flows in one simulation with the trace off (the
-``metrics`` mode big what-if runs use) and again with the full trace.  Target
-(issue 4): at least 2,000 creates/s.  Figures only; nothing here asserts on time.
+Every create must end ``available`` (checked).  "loop events" are the callbacks the
+virtual loop ran (timers and ready handles) per flow; "simpy RTs" is how many
+simpy.Store ping-pong round trips (two 1 ms hops) cost the same CPU time.
+Target (issue 19): a create, trace off, <= 8 simpy.Store round trips.
 """
 
 from __future__ import annotations
 
-import time
+import asyncio
+import random
+import sys
 from collections.abc import Awaitable, Callable
 
+from _table import Row, best, now, render
+from bus import simpy_ping_pong
+
 from cindersim import Cloud, simulate
+from cindersim.clock import VirtualTimeLoop
 
 CONNECTOR = {"initiator": "iqn.1994-05.com.redhat:compute-1", "ip": "192.168.122.20",
              "host": "compute-1", "platform": "x86_64", "os_type": "linux",
@@ -29,17 +35,25 @@ BIG = {"DEFAULT": {"quota_volumes": -1, "quota_gigabytes": -1, "quota_backups": 
 
 def run(flow: Callable[[Cloud, int], Awaitable[int]], n: int, trace_mode: str
         ) -> tuple[float, float]:
-    """Returns (flows per wall second, bus messages per flow)."""
+    """Returns (CPU microseconds per flow, loop events per flow)."""
     async def main(cloud: Cloud) -> tuple[float, int]:
-        sent0 = cloud.bus.stats.sent
-        t = time.perf_counter()
+        loop = cloud.sim.loop
+        assert isinstance(loop, VirtualTimeLoop)
+        events0 = loop.callbacks
+        t = now()
         done = await flow(cloud, n)
-        elapsed = time.perf_counter() - t
-        return done / elapsed, cloud.bus.stats.sent - sent0
+        elapsed = now() - t
+        return elapsed / done * 1e6, loop.callbacks - events0
 
     result = simulate(main, seed=1, config=BIG, trace_mode=trace_mode)  # type: ignore[arg-type]
-    rate, messages = result.value
-    return rate, messages / n
+    us, events = result.value
+    return us, events / n
+
+
+def _all_available(cloud: Cloud, n: int) -> None:
+    statuses = [v.status for v in cloud.db.volumes.values()]
+    assert len(statuses) >= n, len(statuses)
+    assert set(statuses) == {"available"}, sorted(set(statuses))
 
 
 async def creates(cloud: Cloud, n: int) -> int:
@@ -49,6 +63,29 @@ async def creates(cloud: Cloud, n: int) -> int:
                                 token=token)
         assert r.status == 202, r.json
     await cloud.settle()
+    _all_available(cloud, n)
+    return n
+
+
+async def poisson_creates(cloud: Cloud, n: int) -> int:
+    token, pid = cloud.token("demo"), cloud.project_id("demo")
+    rng = random.Random(7)
+    statuses: list[int] = []
+
+    async def one() -> None:
+        r = await cloud.request("POST", f"/v3/{pid}/volumes", json={"volume": {"size": 1}},
+                                token=token)
+        statuses.append(r.status)
+
+    tasks = []
+    for _ in range(n):
+        await asyncio.sleep(rng.expovariate(200.0))
+        tasks.append(asyncio.ensure_future(one()))
+    for task in tasks:
+        await task
+    await cloud.settle()
+    assert statuses == [202] * n
+    _all_available(cloud, n)
     return n
 
 
@@ -138,8 +175,7 @@ async def nova_attaches(cloud: Cloud, n: int) -> int:
     return n
 
 
-FLOWS: list[tuple[str, Callable[[Cloud, int], Awaitable[int]], int]] = [
-    ("create -> available", creates, 2000),
+OTHER: list[tuple[str, Callable[[Cloud, int], Awaitable[int]], int]] = [
     ("attach + detach (attachments API)", attaches, 500),
     ("backup -> available", backups, 200),
     ("restore -> available", restores, 200),
@@ -147,19 +183,36 @@ FLOWS: list[tuple[str, Callable[[Cloud, int], Awaitable[int]], int]] = [
 ]
 
 
-def main() -> None:
-    for name, flow, n in FLOWS:
-        try:
-            fast, per = run(flow, n, "off")
-            full, _ = run(flow, n, "full")
-        except Exception as exc:  # a flow not available yet must not hide the others
-            print(f"{name:36} n/a ({type(exc).__name__}: {exc})")
-            continue
-        print(f"{name:36} {fast:>9,.0f}/s (trace off)  {full:>9,.0f}/s (trace full)  "
-              f"{per:5.1f} bus messages per flow")
+def figures(creates_n: int = 20_000, poisson_n: int = 5_000) -> list[Row]:
+    sp = best(lambda: simpy_ping_pong() or 0.0)
+    rt_us = 1e6 / sp if sp else None
+    peer = "simpy.Store RT" if rt_us else ""
+    rows = []
+    for mode in ("off", "metrics", "full"):
+        us, events = run(creates, creates_n, mode)
+        rows.append(Row("flows", f"create -> available, {creates_n:,} back to back, "
+                        f"trace {mode}", us, "CPU us/flow", peer, rt_us,
+                        "<= 8 simpy RTs" if mode == "off" else "", higher=False))
+        rows.append(Row("flows", f"  loop events per create, trace {mode}", events,
+                        "events", higher=False))
+    for mode in ("off", "full"):
+        us, events = run(poisson_creates, poisson_n, mode)
+        rows.append(Row("flows", f"create, Poisson stream of {poisson_n:,}, trace {mode}",
+                        us, "CPU us/flow", peer, rt_us, higher=False))
+        rows.append(Row("flows", f"  loop events per create, trace {mode}", events,
+                        "events", higher=False))
+    for name, flow, n in OTHER:
+        us, events = run(flow, n, "off")
+        rows.append(Row("flows", f"{name}, trace off", us, "CPU us/flow", peer, rt_us,
+                        higher=False))
+    return rows
 
 
 if __name__ == "__main__":
-    main()
-
-
+    if "--profile" in sys.argv:
+        import cProfile
+        import pstats
+        cProfile.run("run(creates, 10_000, 'off')", "/tmp/flows.prof")
+        pstats.Stats("/tmp/flows.prof").sort_stats("tottime").print_stats(25)
+    else:
+        print(render(figures()))

@@ -1,19 +1,18 @@
-"""cindersim serve over real HTTP: requests per second, and create -> available as polled.
+"""cindersim serve over real HTTP against a bare h11 server of the same shape.
 
-* ``GET /v3/{pid}/volumes/{id}`` per wall second from a local client in another
-  process (the server is ``python -m cindersim.serve`` on a loopback port): one
-  keep-alive connection, then eight in parallel (asyncio, h11 parsing the
-  replies: http.client's header parsing would be the bottleneck); with no trace
-  (the server's default) and with ``--trace`` streaming to a file.  Target
-  (issue 8): at least 1,000 requests/s.  The server's CPU time per request
-  (Linux ``/proc``) is printed too: on a shared machine the wall-clock rate
-  depends on who else runs, the CPU cost much less.
-* The latency of create -> available as a polling client sees it at
-  ``--speed 1000``: POST, then GET every 5 ms until ``available``; the wall
-  time from sending the POST to reading ``available`` (median and 90th
-  percentile over 30 volumes), and that span in virtual seconds (x 1000).
+Both servers are processes of their own on a loopback port (127.0.0.1 only);
+the client is a third, speaking HTTP/1.1 keep-alive with h11:
 
-Figures only; nothing here asserts on time.
+* ``POST /v3/{pid}/volumes`` (create, 202) and ``GET /v3/{pid}/volumes/{id}``
+  (show, 200), ``REQUESTS`` of each on one connection, then GET on eight;
+* the peer is asyncio streams + h11 answering the same paths with a JSON body of
+  the same size and no work: the floor any server on this stack pays;
+* requests per wall second and the server's CPU microseconds per request (Linux
+  ``/proc``; on a shared machine the CPU cost moves much less than the rate);
+* create -> available as a polling client sees it at ``--speed 1000``.
+
+Bounded: a fixed number of requests, a 30 s socket timeout, servers stopped in
+``finally``.  Target (issue 8): at least 1,000 requests/s.
 """
 
 from __future__ import annotations
@@ -33,13 +32,18 @@ from pathlib import Path
 from typing import Any
 
 import h11
+from _table import Row, render
 
-GETS = 5000
+REQUESTS = 2000
 
 
 def start(*args: str) -> tuple[subprocess.Popen[str], int, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "cindersim.serve", "--port", "0", *args],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "cindersim.serve", "--host", "127.0.0.1",
+                             "--port", "0", *args], stdout=subprocess.PIPE, text=True)
+    return _banner(proc)
+
+
+def _banner(proc: subprocess.Popen[str]) -> tuple[subprocess.Popen[str], int, str]:
     assert proc.stdout is not None
     banner = ""
     for line in proc.stdout:
@@ -96,50 +100,104 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _get_loop(port: int, path: str, token: str, n: int) -> None:
-    """One keep-alive connection sending *n* GETs in turn (h11 as the client's parser)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    request = h11.Request(method="GET", target=path, headers=[
-        ("Host", f"127.0.0.1:{port}"), ("X-Auth-Token", token), ("Accept", "application/json"),
-        ("OpenStack-API-Version", "volume 3.60")])
-    conn = h11.Connection(h11.CLIENT)
-    for _ in range(n):
-        writer.write(conn.send(request) + conn.send(h11.EndOfMessage()))
-        status = 0
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                conn.receive_data(await reader.read(65536))
-            elif isinstance(event, h11.Response):
-                status = event.status_code
-            elif isinstance(event, h11.EndOfMessage):
+BARE = r"""
+import asyncio, json, sys
+import h11
+
+VOLUME = json.dumps({"volume": {"id": "0" * 32, "status": "creating", "size": 1,
+                                "name": None, "pad": "x" * int(sys.argv[1])}}).encode()
+
+
+async def serve(reader, writer):
+    conn = h11.Connection(h11.SERVER)
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            data = await reader.read(65536)
+            if not data:
                 break
-        assert status == 200, status
-        conn.start_next_cycle()
+            conn.receive_data(data)
+        elif isinstance(event, h11.Request):
+            method = event.method
+        elif isinstance(event, h11.EndOfMessage):
+            status = 202 if method == b"POST" else 200
+            writer.write(conn.send(h11.Response(status_code=status, headers=[
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(VOLUME)))]))
+                + conn.send(h11.Data(data=VOLUME)) + conn.send(h11.EndOfMessage()))
+            conn.start_next_cycle()
+        elif event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
+            break
     writer.close()
 
 
-def gets_per_second(proc: subprocess.Popen[str], port: int, pid: str,
-                    connections: int) -> tuple[float, float | None]:
-    """(requests/s, server CPU microseconds per request) for GET volume."""
-    setup = Client(port, pid)
-    vid = setup.create()
-    while setup.status(vid) != "available":
-        time.sleep(0.01)
-    per = GETS // connections
-    path = f"/v3/{pid}/volumes/{vid}"
+async def main():
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    print(f"at http://127.0.0.1:{server.sockets[0].getsockname()[1]} demo {'0' * 32}")
+    print("Ctrl-C", flush=True)
+    async with server:
+        await server.serve_forever()
 
-    async def run() -> None:
-        await asyncio.gather(*(_get_loop(port, path, f"demo:{pid}", per)
-                               for _ in range(connections)))
+asyncio.run(main())
+"""
+
+
+def start_bare(body_size: int) -> tuple[subprocess.Popen[str], int, str]:
+    proc = subprocess.Popen([sys.executable, "-c", BARE, str(body_size)],
+                            stdout=subprocess.PIPE, text=True)
+    return _banner(proc)
+
+
+async def _loop(port: int, method: str, path: str, token: str, n: int,
+                body: bytes = b"") -> int:
+    """One keep-alive connection sending *n* requests in turn; returns the body size."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 30)
+    headers = [("Host", f"127.0.0.1:{port}"), ("X-Auth-Token", token),
+               ("Accept", "application/json"), ("OpenStack-API-Version", "volume 3.60")]
+    if body:
+        headers += [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    request = h11.Request(method=method, target=path, headers=headers)
+    conn = h11.Connection(h11.CLIENT)
+    size = 0
+    for _ in range(n):
+        out = conn.send(request)
+        if body:
+            out += conn.send(h11.Data(data=body))
+        writer.write(out + conn.send(h11.EndOfMessage()))
+        status = 0
+        size = 0
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(await asyncio.wait_for(reader.read(65536), 30))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                size += len(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                break
+        assert status in (200, 202), status
+        conn.start_next_cycle()
+    writer.close()
+    return size
+
+
+def rate(proc: subprocess.Popen[str], port: int, method: str, path: str, token: str,
+         connections: int, body: bytes = b"") -> tuple[float, float | None, int]:
+    """(requests/s, server CPU microseconds per request, response body bytes)."""
+    per = REQUESTS // connections
+
+    async def run() -> list[int]:
+        return await asyncio.gather(*(_loop(port, method, path, token, per, body)
+                                      for _ in range(connections)))
 
     cpu0 = _cpu_seconds(proc.pid)
     t = time.perf_counter()
-    asyncio.run(run())
+    sizes = asyncio.run(run())
     elapsed = time.perf_counter() - t
     cpu1 = _cpu_seconds(proc.pid)
     cpu = None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / (per * connections) * 1e6
-    return per * connections / elapsed, cpu
+    return per * connections / elapsed, cpu, sizes[0]
 
 
 def create_latency(port: int, pid: str, n: int = 30) -> list[float]:
@@ -154,36 +212,59 @@ def create_latency(port: int, pid: str, n: int = 30) -> list[float]:
     return spans
 
 
-def main() -> None:
-    print("cindersim serve over HTTP (server and client in separate processes)")
+CREATE = json.dumps({"volume": {"size": 1}}).encode()
+
+
+def figures() -> list[Row]:
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, extra in (("no trace", ()),
-                             ("--trace", ("--trace", str(Path(tmp) / "t.jsonl")))):
-            proc, port, pid = start("--speed", "60", *extra)
-            try:
-                for connections in (1, 8):
-                    rate, cpu = gets_per_second(proc, port, pid, connections)
-                    cost = "" if cpu is None else (
-                        f"; server CPU {cpu:,.0f} us/request = {1e6 / cpu:,.0f} requests/s "
-                        "per core")
-                    print(f"  GET volume, {label:8}, {connections} connection(s): "
-                          f"{rate:6,.0f} requests/s{cost}")
-            finally:
-                stop(proc)
         config = Path(tmp) / "cinder.conf"
-        config.write_text("[DEFAULT]\nquota_volumes = -1\nquota_gigabytes = -1\n",
-                          encoding="utf-8")
+        config.write_text("[DEFAULT]\nquota_volumes = -1\nquota_gigabytes = -1\n"
+                          "[lvmdriver-1]\nvg_size_gb = 1000000\n", encoding="utf-8")
+        proc, port, pid = start("--speed", "60", "--config", str(config))
+        try:
+            token = f"demo:{pid}"
+            setup = Client(port, pid)
+            vid = setup.create()
+            while setup.status(vid) != "available":
+                time.sleep(0.01)
+            ours = {
+                ("POST create", 1): rate(proc, port, "POST", f"/v3/{pid}/volumes", token, 1,
+                                         CREATE),
+                ("GET show", 1): rate(proc, port, "GET", f"/v3/{pid}/volumes/{vid}", token, 1),
+                ("GET show", 8): rate(proc, port, "GET", f"/v3/{pid}/volumes/{vid}", token, 8),
+            }
+        finally:
+            stop(proc)
+        body = ours["GET show", 1][2]
+        proc, port, pid = start_bare(max(0, body - 80))
+        try:
+            bare = {
+                ("POST create", 1): rate(proc, port, "POST", f"/v3/{pid}/volumes", "t", 1,
+                                         CREATE),
+                ("GET show", 1): rate(proc, port, "GET", f"/v3/{pid}/volumes/x", "t", 1),
+                ("GET show", 8): rate(proc, port, "GET", f"/v3/{pid}/volumes/x", "t", 8),
+            }
+        finally:
+            stop(proc)
+        for (what, conns), (rps, cpu, _) in ours.items():
+            brps, bcpu, _ = bare[what, conns]
+            label = f"{what}, {conns} keep-alive connection(s)"
+            rows.append(Row("serve", f"{label}: requests", rps, "/s", "bare h11 server",
+                            brps, ">= 1,000/s"))
+            if cpu is not None and bcpu is not None:
+                rows.append(Row("serve", f"{label}: server CPU", cpu, "us/request",
+                                "bare h11 server", bcpu, higher=False))
         proc, port, pid = start("--speed", "1000", "--config", str(config))
         try:
             spans = create_latency(port, pid)
         finally:
             stop(proc)
     med = statistics.median(spans)
-    p90 = statistics.quantiles(spans, n=10)[-1]
-    print(f"  create -> available at --speed 1000, polled every 5 ms: median {med * 1e3:.1f} ms "
-          f"(~{med * 1000:.1f} virtual s), p90 {p90 * 1e3:.1f} ms (~{p90 * 1000:.1f} "
-          "virtual s)")
+    rows.append(Row("serve", "create -> available at --speed 1000, polled, median", med * 1e3,
+                    "ms wall", higher=False))
+    return rows
 
 
 if __name__ == "__main__":
-    main()
+    print(render(figures()))

@@ -264,3 +264,106 @@ class TestPaced:
     def test_speed_must_be_positive(self) -> None:
         with pytest.raises(ValueError):
             VirtualTimeLoop(speed=0)
+
+
+class _Bounded(VirtualTimeLoop):
+    """A virtual loop that fails, instead of spinning forever, when its clock freezes
+    (the symptom of a timer that is due and never fires)."""
+
+    def _run_once(self) -> None:
+        self.iterations = getattr(self, "iterations", 0) + 1
+        if self.iterations > 100_000:
+            raise AssertionError(f"the loop spins at virtual time {self.time()!r}")
+        super()._run_once()
+
+
+FAR = [2.0**24, 2.0**24 + 0.5, 2.0**40, 1e12]
+"""Past 2**24 s, asyncio's 1 ns timer slack is absorbed by rounding."""
+
+
+def run_far(coro_fn, *, start: float = 0.0, advance: float = 0.0):
+    loop = _Bounded(start=start)
+    loop.advance(advance)
+    with asyncio.Runner(loop_factory=lambda: loop) as runner:
+        return runner.run(coro_fn())
+
+
+async def _due_now_sleeps_and_call_soon() -> tuple[float, list[float], float, float]:
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    fired: list[float] = []
+    loop.call_at(t0, lambda: fired.append(loop.time()))       # due exactly now
+    loop.call_at(t0 - 1.0, lambda: fired.append(loop.time()))  # overdue
+    loop.call_soon(lambda: fired.append(loop.time()))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    await asyncio.sleep(1e-12)  # shorter than one ulp: due now
+    t1 = loop.time()
+    await asyncio.sleep(1.0)
+    await clock_sleep(0.5)
+    return t0, fired, t1, loop.time()
+
+
+class TestFarClock:
+    """Issue 18: the clock is exact and live at any start time and after any advance."""
+
+    @pytest.mark.parametrize("start", FAR)
+    def test_a_loop_started_far_out_fires_what_is_due_now(self, start: float) -> None:
+        t0, fired, t1, end = run_far(_due_now_sleeps_and_call_soon, start=start)
+        assert t0 == start
+        assert fired == [start, start, start]
+        assert t1 == start
+        assert end == start + 1.0 + 0.5
+
+    @pytest.mark.parametrize("far", FAR)
+    def test_a_loop_advanced_far_out_fires_what_is_due_now(self, far: float) -> None:
+        t0, fired, t1, end = run_far(_due_now_sleeps_and_call_soon, advance=far)
+        assert t0 == far
+        assert fired == [far, far, far]
+        assert t1 == far
+        assert end == far + 1.0 + 0.5
+
+    @pytest.mark.parametrize("far", FAR)
+    def test_advancing_a_far_clock_again_stays_live(self, far: float) -> None:
+        loop = _Bounded(start=far)
+
+        async def step() -> float:
+            fired: list[float] = []
+            now = loop.time()
+            loop.call_at(now, lambda: fired.append(loop.time()))
+            await asyncio.sleep(0.25)
+            assert fired == [now]
+            return loop.time()
+
+        with asyncio.Runner(loop_factory=lambda: loop) as runner:
+            first = runner.run(step())
+            loop.advance(far)  # doubles the clock: a new binade, a coarser ulp
+            second = runner.run(step())
+        assert first == far + 0.25
+        assert second == (far + 0.25 + far) + 0.25
+
+    @pytest.mark.parametrize("start", FAR)
+    def test_equal_far_deadlines_fire_once_each_in_order(self, start: float) -> None:
+        async def main() -> list[int]:
+            loop = asyncio.get_running_loop()
+            order: list[int] = []
+            when = loop.time() + 3.0
+            for i in range(12):
+                loop.call_at(when, order.append, i)
+            await asyncio.sleep(4.0)
+            return order
+
+        assert run_far(main, start=start) == list(range(12))
+
+    @pytest.mark.parametrize("start", [2.0**24, 2.0**40, 1e12])
+    def test_a_paced_loop_started_far_out_fires_what_is_due_now(self, start: float) -> None:
+        async def main() -> bool:
+            loop = asyncio.get_running_loop()
+            fired = asyncio.Event()
+            loop.call_at(loop.time(), fired.set)
+            await asyncio.wait_for(fired.wait(), 5.0)
+            return fired.is_set()
+
+        loop = VirtualTimeLoop(start=start, speed=1.0)
+        with asyncio.Runner(loop_factory=lambda: loop) as runner:
+            assert runner.run(main())

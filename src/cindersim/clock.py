@@ -14,8 +14,10 @@ Three facts shape the implementation (see simulation-notes.md):
   loop: in a closed simulation that is a deadlock, and we raise instead of hang.
 * ``_run_once`` fires a timer when ``when < time() + clock_resolution``.  Past
   2**24 s (~194 days) adding 1e-9 to the clock is absorbed by float rounding and
-  a due timer would never fire.  Each jump widens the resolution to one ulp of
-  the new time, so deadlines stay exact for centuries of virtual time.
+  a due timer would never fire.  Whenever the clock enters a new binade (at the
+  start, at a jump, at :meth:`VirtualTimeLoop.advance`) the resolution widens to
+  one ulp of the new time, so deadlines stay exact at any start time and for
+  centuries of virtual time.
 * In virtual mode the loop keeps its own timer heap of ``(when, seq, timer)``
   tuples and runs its own iteration (:meth:`VirtualTimeLoop._run_once`): a big
   what-if run sets several timers per request (every virtual sleep, every bus
@@ -33,10 +35,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import functools
 import heapq
 import math
 import selectors
 import time as _walltime
+from asyncio import format_helpers
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -100,42 +104,56 @@ class _VirtualSelector(selectors.BaseSelector):
         return self._real.select(timeout)
 
 
-def _fill(handle: asyncio.Handle, callback: Callable[..., object], args: tuple[Any, ...],
-          loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
-    """What ``Handle.__init__`` sets, without asking the loop for its debug flag (a
-    virtual loop in debug mode takes asyncio's own path instead)."""
-    h: Any = handle
-    h._callback = callback
-    h._args = args
-    h._cancelled = False
-    h._loop = loop
-    h._context = contextvars.copy_context() if context is None else context
-    h._source_traceback = None
-    h._repr = None
-
-
-class _VirtualTimer(asyncio.TimerHandle):
-    """A ``TimerHandle`` (same face: ``when``, ``cancel``, ``cancelled``) built
-    without the debug bookkeeping; a big run makes hundreds of thousands of them."""
-
-    __slots__ = ()
-
-    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
-                 loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
-        _fill(self, callback, args, loop, context)
-        self._when = when
-        self._scheduled = True
-
-
 class _VirtualHandle(asyncio.Handle):
-    """A ``Handle`` for ``call_soon``, built the same lean way: every wake-up of a
-    coroutine in a run (a future's callbacks) makes one."""
+    """A ``Handle`` for ``call_soon`` built without the debug bookkeeping (a virtual
+    loop in debug mode takes asyncio's own path instead): every wake-up of a
+    coroutine in a run (a future's callbacks) makes one.  ``__init__`` sets what
+    ``Handle.__init__`` sets, inline: it runs hundreds of thousands of times."""
 
     __slots__ = ()
 
     def __init__(self, callback: Callable[..., object], args: tuple[Any, ...],
                  loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
-        _fill(self, callback, args, loop, context)
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._loop = loop
+        self._context = contextvars.copy_context() if context is None else context
+        self._source_traceback = None
+        self._repr = None
+
+
+class _VirtualTimer(asyncio.TimerHandle):
+    """A ``TimerHandle`` (same face: ``when``, ``cancel``, ``cancelled``), built and
+    cancelled the same lean way; a big run makes hundreds of thousands of them
+    (``asyncio.sleep`` cancels its timer after every wake-up)."""
+
+    __slots__ = ()
+
+    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
+                 loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._loop = loop
+        self._context = contextvars.copy_context() if context is None else context
+        self._source_traceback = None
+        self._repr = None
+        self._when = when
+        self._scheduled = True
+
+    def cancel(self) -> None:
+        if self._cancelled:
+            return
+        loop: Any = self._loop
+        if loop._debug:
+            super().cancel()
+            return
+        if self._scheduled:  # what loop._timer_handle_cancelled counts
+            loop._timer_cancelled_count += 1
+        self._cancelled = True
+        self._callback = None  # type: ignore[assignment]
+        self._args = None  # type: ignore[assignment]
 
 
 _COMPACT_AT = 100
@@ -166,16 +184,33 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         selector.loop = self
         self.speed = speed
         self._now = float(start)
+        self._exact_at(self._now)
         self._wall_origin = _walltime.monotonic()
         self.jumps = 0
         """How many times the clock jumped to a timer (a cheap activity figure)."""
+        self.callbacks = 0
+        """Callbacks (timers and ready handles) run in virtual mode: a run's loop events."""
+        if speed is None:
+            # Future(loop=self) without a Python frame: every sleep and call makes one.
+            self.create_future = functools.partial(asyncio.Future, loop=self)  # type: ignore[method-assign]
 
     # --- timers and the iteration (virtual mode) --------------------------------
     def call_at(self, when: float, callback: Callable[..., object], *args: Any,  # type: ignore[override]
                 context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         if self.speed is not None:
             return super().call_at(when, callback, *args, context=context)
-        if self.is_closed():
+        return self._set_timer(when, callback, args, context)
+
+    def call_later(self, delay: float, callback: Callable[..., object], *args: Any,  # type: ignore[override]
+                   context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        # asyncio.sleep's path: BaseEventLoop.call_later is time() + call_at + a debug check.
+        if self.speed is not None:
+            return super().call_later(delay, callback, *args, context=context)
+        return self._set_timer(self._now + delay, callback, args, context)
+
+    def _set_timer(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
+                   context: contextvars.Context | None) -> asyncio.TimerHandle:
+        if self._closed:  # type: ignore[attr-defined]
             raise RuntimeError("Event loop is closed")
         timer = _VirtualTimer(when, callback, args, self, context)
         self._timer_seq += 1
@@ -184,9 +219,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def call_soon(self, callback: Callable[..., object], *args: Any,  # type: ignore[override]
                   context: contextvars.Context | None = None) -> asyncio.Handle:
-        if self.speed is not None or self.get_debug():
+        if self.speed is not None or self._debug:  # type: ignore[attr-defined]
             return super().call_soon(callback, *args, context=context)
-        if self.is_closed():
+        if self._closed:  # type: ignore[attr-defined]
             raise RuntimeError("Event loop is closed")
         handle = _VirtualHandle(callback, args, self, context)
         self._ready.append(handle)  # type: ignore[attr-defined]
@@ -216,10 +251,30 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                 self._timer_cancelled_count -= 1
             timer._scheduled = False
             ready.append(timer)
-        for _ in range(len(ready)):
-            handle = ready.popleft()
-            if not handle._cancelled:
-                handle._run()
+        n = len(ready)
+        self.callbacks += n
+        for _ in range(n):
+            h: Any = ready.popleft()
+            if h._cancelled:
+                continue
+            # Handle._run, inline (one frame less per callback of a run).
+            try:
+                h._context.run(h._callback, *h._args)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:  # reported as Handle._run reports it
+                self._callback_failed(h, exc)
+
+    def _callback_failed(self, handle: Any, exc: BaseException) -> None:
+        context: dict[str, Any] = {
+            "message": "Exception in callback "
+                       f"{format_helpers._format_callback_source(handle._callback, handle._args)}",
+            "exception": exc,
+            "handle": handle,
+        }
+        if handle._source_traceback:
+            context["source_traceback"] = handle._source_traceback
+        self.call_exception_handler(context)
 
     def _jump(self) -> None:
         """Nothing is ready: move the clock to the next live timer."""
@@ -228,7 +283,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             head = timers[0][2]
             if head._cancelled:
                 self._timer_cancelled_count -= 1
-            elif not (head._callback is _wake and head._args[0].done()):  # type: ignore[attr-defined]
+            elif not (head._callback is _wake and head._args[0].done()):
                 break
             # A cancelled timer, or the wake-up of a sleep() whose sleeper was
             # cancelled (asyncio.sleep cancels its timer then): neither moves the clock.
@@ -253,12 +308,19 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             self._now = when
             self.jumps += 1
             if when >= self._next_binade:
-                # Keep `when < time() + resolution` true for a timer due exactly now,
-                # however large the clock grows (see module docstring).  One ulp is
-                # the same for every float up to the next power of two.
-                self._clock_resolution = max(self._clock_resolution,  # type: ignore[has-type]
-                                             math.ulp(when))
-                self._next_binade = 2.0 ** math.frexp(when)[1]
+                self._exact_at(when)
+
+    def _exact_at(self, now: float) -> None:
+        """Keep ``when < time() + resolution`` true for a timer due exactly *now*,
+        however large the clock grows (see module docstring): every way the clock
+        moves (the start, a jump, :meth:`advance`) comes through here.  One ulp is
+        the same for every float up to the next power of two, so this is done once
+        per binade; ``now + ulp(now)`` is exact, so the test stays ``when <= now``
+        and no timer ever fires early by more than asyncio's own 1 ns."""
+        if now >= self._next_binade:
+            self._clock_resolution = max(self._clock_resolution,  # type: ignore[has-type]
+                                         math.ulp(now))
+            self._next_binade = 2.0 ** math.frexp(now)[1]
 
     def _compact_timers(self) -> None:
         live = []
@@ -292,6 +354,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if self.speed is not None:
             raise SimulationError("cannot advance a paced loop by hand")
         self._now += seconds
+        self._exact_at(self._now)
 
     # --- the real world is out of bounds in virtual mode ----------------------
     def _forbid(self, what: str) -> None:
