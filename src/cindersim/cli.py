@@ -38,7 +38,7 @@ from typing import IO
 
 from . import __version__
 from .metrics import metrics_table
-from .render import FORMATS, capacity_of, jsonl, mermaid, narrate_blocks, summary
+from .render import FORMATS, jsonl, mermaid, narrate_blocks, summary
 from .scenario import (
     ACTIONS,
     FLOWS,
@@ -86,7 +86,7 @@ def _render(res: ScenarioResult, fmt: str, lang: str, color: bool) -> list[tuple
         return [(jsonl(events), False)]
     if fmt == "mermaid":
         return [(mermaid(events), False)]
-    return [(summary(events, capacity=capacity_of(res.result.cloud), title=title), False)]
+    return [(summary(events, capacity=res.result.cloud.capacity(), title=title), False)]
 
 
 _EVENT_FORMATS = ("narrate", "jsonl", "mermaid")

@@ -27,6 +27,7 @@ from .db import Database, Project, VolumeType
 from .identity import IdentityStore, default_cloud
 from .jsonvalues import NotJson, copy_json
 from .policy import Policy
+from .render.summary import BackendCapacity
 from .services.api.service import ApiService, ParsedBody
 from .services.backup.manager import BackupService
 from .services.env import ServiceEnv
@@ -184,6 +185,26 @@ class Cloud:
     def snapshot_data(self, snapshot_id: str) -> LvData:
         snap = self.db.get_snapshot(snapshot_id)
         return self.volume_service_of(snap.volume_id).driver.snapshot_data(snapshot_id)
+
+    def capacity(self) -> list[BackendCapacity]:
+        """Each backend's capacity now, read from its driver (a fresh ``vgs``/``lvs``),
+        as ``cinder get-pools`` would show it."""
+        out = []
+        for host, svc in self.volume_services.items():
+            stats = svc.driver.get_volume_stats(refresh=True)
+            svc.meter.take()  # reading the figures is not part of the run
+            for pool in stats.get("pools") or ():
+                out.append(BackendCapacity(
+                    backend=host, availability_zone=svc.availability_zone,
+                    total_gb=float(pool.get("total_capacity_gb") or 0),
+                    free_gb=float(pool.get("free_capacity_gb") or 0),
+                    provisioned_gb=float(pool.get("provisioned_capacity_gb") or 0),
+                    allocated_gb=float(svc.allocated_capacity_gb),
+                    thin=bool(pool.get("thin_provisioning_support")),
+                    max_over_subscription_ratio=str(pool.get("max_over_subscription_ratio")),
+                    volumes=sum(1 for v in self.db.volumes.values()
+                                if (v.host or "").partition("#")[0] == host)))
+        return out
 
     # --- users ------------------------------------------------------------------------------
     def token(self, user: str, project: str | None = None) -> str:

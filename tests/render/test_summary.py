@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from cindersim.render import capacity_of, counts, final_states, summary
 from cindersim.scenario import load_scenario, run_scenario
 
@@ -21,7 +23,9 @@ def test_final_states_counts_and_capacity_of_a_failed_create() -> None:
     assert dict(c.responses) == {202: 2}
     assert dict(c.errors_by_kind) == {"NoValidBackend": 1, "volume → error": 1}
     assert dict(c.driver_calls) == {"create_volume": 1}
-    caps = capacity_of(res.result.cloud)
+    caps = res.result.cloud.capacity()
+    with pytest.deprecated_call():
+        assert capacity_of(res.result.cloud) == caps
     assert [(b.backend, b.allocated_gb, b.volumes, b.thin) for b in caps] == [
         ("cinder-1@lvmdriver-1", 6.0, 1, False)]
     text = summary(events, capacity=caps, title="t")

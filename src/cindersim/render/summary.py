@@ -2,7 +2,7 @@
 
 Per resource, the final state comes from the ``status`` events (a record whose
 last event ends it is ``deleted``).  Per backend, capacity comes from the
-cloud when the caller has it (:func:`capacity_of`: the driver's own stats at
+cloud when the caller has it (:meth:`cindersim.Cloud.capacity`: the driver's own stats at
 the end of the run, the figures an operator would read with ``cinder
 get-pools``); otherwise from the last capability report each cinder-volume
 sent cinder-scheduler in the trace, which may be up to a polling interval old.
@@ -10,17 +10,15 @@ sent cinder-scheduler in the trace, which may be up to a polling interval old.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from ..trace import TraceEvent
 from ._events import is_query, labels_of, short, state_text
-
-if TYPE_CHECKING:
-    from ..cloud import Cloud
 
 __all__ = ["BackendCapacity", "Counts", "ResourceState", "capacity_of", "counts",
            "final_states", "summary"]
@@ -143,24 +141,12 @@ class BackendCapacity:
     volumes: int | None = None
 
 
-def capacity_of(cloud: Cloud) -> list[BackendCapacity]:
-    """Each backend's capacity now, read from its driver (a fresh ``vgs``/``lvs``)."""
-    out = []
-    for host, svc in cloud.volume_services.items():
-        stats = svc.driver.get_volume_stats(refresh=True)
-        svc.meter.take()  # reading the figures is not part of the run
-        for pool in stats.get("pools") or ():
-            out.append(BackendCapacity(
-                backend=host, availability_zone=svc.availability_zone,
-                total_gb=float(pool.get("total_capacity_gb") or 0),
-                free_gb=float(pool.get("free_capacity_gb") or 0),
-                provisioned_gb=float(pool.get("provisioned_capacity_gb") or 0),
-                allocated_gb=float(svc.allocated_capacity_gb),
-                thin=bool(pool.get("thin_provisioning_support")),
-                max_over_subscription_ratio=str(pool.get("max_over_subscription_ratio")),
-                volumes=sum(1 for v in cloud.db.volumes.values()
-                            if (v.host or "").partition("#")[0] == host)))
-    return out
+def capacity_of(cloud: Any) -> list[BackendCapacity]:
+    """Deprecated: use :meth:`cindersim.Cloud.capacity` (renderers read only the trace)."""
+    warnings.warn("cindersim.render.capacity_of(cloud) is deprecated; use cloud.capacity()",
+                  DeprecationWarning, stacklevel=2)
+    result: list[BackendCapacity] = cloud.capacity()
+    return result
 
 
 def capacity_from_trace(events: Iterable[TraceEvent]) -> list[BackendCapacity]:

@@ -346,10 +346,8 @@ def _check(run: _Run, result: SimulationResult[Any], exp: Expectation,
                                                       "contains") if k in p)
         return _compare(exp, n, f"count of {what}" + (f" ({filters})" if filters else ""))
     if exp.kind == "capacity":
-        from ..render.summary import capacity_of  # noqa: PLC0415
-
         field = str(p.get("field", "free_gb"))
-        for cap in capacity_of(cloud):
+        for cap in cloud.capacity():
             if cap.backend == p["capacity"]:
                 value = getattr(cap, field)
                 return _compare(exp, float(value or 0), f"{p['capacity']} {field}")

@@ -19,12 +19,12 @@ from ...backends.blocks import GiB
 from ...errors import InvalidInput
 
 if TYPE_CHECKING:
-    from ..glance.images import GlanceService, Image
+    from ..glance.client import Image, ImageService
 
 __all__ = ["check_image_metadata", "image_from_ref"]
 
 
-def image_from_ref(glance: GlanceService, image_ref: str, project_id: str | None,
+def image_from_ref(glance: ImageService, image_ref: str, project_id: str | None,
                    is_admin: bool) -> Image:
     """``_image_uuid_from_ref``: by id (or URL), else by unique name, as the caller."""
     image = glance.find(image_ref, project_id, admin=is_admin)

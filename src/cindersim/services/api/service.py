@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ...identity import IdentityStore
     from ...policy import Policy
     from ..env import ServiceEnv
-    from ..glance.images import GlanceService
+    from ..glance.client import ImageService
 
 __all__ = ["ApiService", "ParsedBody", "versions_document"]
 
@@ -84,7 +84,7 @@ class ApiService:
     """The cinder-api service of one env."""
 
     def __init__(self, env: ServiceEnv, *, policy: Policy, identity: IdentityStore,
-                 glance: GlanceService,
+                 glance: ImageService,
                  default_volume_type: Callable[[], VolumeType],
                  base_url: str = "http://cinder.example:8776") -> None:
         self.env = env

@@ -42,7 +42,7 @@ from ..scheduler.host_manager import extract_host
 
 if TYPE_CHECKING:
     from ...backends.blocks import BlockData
-    from ...backends.iscsi.targets import IscsiNetwork
+    from ...backends.iscsi import IscsiNetwork
     from ..env import ServiceEnv
 
 __all__ = ["ACTOR", "TOPIC", "BackupService"]

@@ -29,10 +29,10 @@ from .model import FLAVORS, BlockDeviceMapping, Flavor, Instance, NovaError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ...backends.iscsi.targets import IscsiNetwork
+    from ...backends.iscsi import IscsiNetwork
     from ...identity import IdentityStore
     from ..env import RestEndpoint, ServiceEnv
-    from ..glance.images import GlanceService
+    from ..glance.client import ImageService
 
 __all__ = ["BlockDeviceMapping", "ComputeManager", "Flavor", "GuestIOError", "Instance",
            "NovaError", "NovaService"]
@@ -49,7 +49,7 @@ class NovaService:
     """Nova for one env: the API, one compute manager per host, and Nova's records."""
 
     def __init__(self, env: ServiceEnv, *, identity: IdentityStore, cinder: RestEndpoint,
-                 glance: GlanceService, network: IscsiNetwork,
+                 glance: ImageService, network: IscsiNetwork,
                  volume_data: Callable[[str], BlockData]) -> None:
         self.env = env
         self.identity = identity

@@ -36,7 +36,7 @@ from ...backends.blocks import GiB
 from ...bus import Target
 from ...errors import Unauthorized
 from ..api.wsgi import ApiResponse
-from ..glance.images import Image
+from ..glance.client import Image
 from .cinder import CinderClient
 from .compute import TOPIC
 from .model import (

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ..env import ServiceEnv
-    from ..glance.images import GlanceService
+    from ..glance.client import ImageService
 
 __all__ = ["GuestDisk", "GuestIOError", "LibvirtDriver", "next_device_name"]
 
@@ -107,7 +107,7 @@ class LibvirtDriver:
     """
 
     def __init__(self, env: ServiceEnv, host: str, initiator: IscsiInitiator,
-                 meter: Meter, *, glance: GlanceService,
+                 meter: Meter, *, glance: ImageService,
                  volume_data: Callable[[str], BlockData]) -> None:
         self.env = env
         self.glance = glance

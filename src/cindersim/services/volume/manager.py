@@ -28,9 +28,9 @@ from ...clock import sleep
 from ...config import BackendConfig
 
 if TYPE_CHECKING:
-    from ...backends.iscsi.targets import IscsiNetwork, TargetHost
+    from ...backends.iscsi import IscsiNetwork, TargetHost
     from ..env import ServiceEnv
-    from ..glance.images import GlanceService
+    from ..glance.client import ImageService
 
 __all__ = ["TOPIC", "VolumeService"]
 
@@ -51,7 +51,7 @@ class VolumeService:
     """
 
     def __init__(self, env: ServiceEnv, backend: BackendConfig, *, network: IscsiNetwork,
-                 shared_target: TargetHost | None, glance: GlanceService,
+                 shared_target: TargetHost | None, glance: ImageService,
                  peers: Callable[[str], VolumeService | None]) -> None:
         self.env = env
         self.glance = glance
