@@ -17,7 +17,15 @@ from __future__ import annotations
 from .app import HttpApp, HttpResponse
 from .command import add_arguments, banner, main, run
 from .keystone import Keystone
-from .server import AuthMode, ServeOptions, SimServer, ThreadedServer, serve
+from .server import (
+    AuthMode,
+    ServeOptions,
+    ServerLimits,
+    ServerStats,
+    SimServer,
+    ThreadedServer,
+    serve,
+)
 
 __all__ = [
     "AuthMode",
@@ -25,6 +33,8 @@ __all__ = [
     "HttpResponse",
     "Keystone",
     "ServeOptions",
+    "ServerLimits",
+    "ServerStats",
     "SimServer",
     "ThreadedServer",
     "add_arguments",

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import signal
@@ -52,7 +53,7 @@ from ..simulation import Simulation
 from .app import HttpApp, HttpResponse
 
 __all__ = ["AuthMode", "ServeOptions", "ServerLimits", "ServerStats", "SimServer",
-           "ThreadedServer", "serve"]
+           "ThreadedServer", "exposes_noauth", "is_loopback", "serve"]
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
@@ -123,6 +124,25 @@ class ServeOptions:
     must not grow without bound)."""
     auth: AuthMode = "both"
     limits: ServerLimits = ServerLimits()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding *host* keeps the server on this machine (``localhost`` or a
+    loopback address); a wildcard (``0.0.0.0``, ``::``, empty) or any other name
+    is reachable from outside."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposes_noauth(options: ServeOptions) -> bool:
+    """Whether *options* let anyone who reaches the port act as an admin: noauth
+    tokens (``--auth noauth`` or ``both``) on a non-loopback address."""
+    return options.auth != "keystone" and not is_loopback(options.host)
+
 
 
 class _Timeout(Exception):
@@ -228,6 +248,9 @@ class SimServer:
         self.port = int(sockets[0].getsockname()[1])
         self.cloud.api.auth_strategy = self.auth
         self.app = HttpApp(self.cloud, self.base_url)
+        if self.auth != "keystone" and not is_loopback(self.host):
+            _log.warning("cindersim serve: auth %r on non-loopback %s: anyone who can reach "
+                         "it is an admin (noauth tokens)", self.auth, self.base_url)
 
     async def close(self) -> None:
         """Stop accepting, close open connections, wait for their tasks to end."""
