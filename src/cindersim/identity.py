@@ -358,6 +358,11 @@ class IdentityStore:
         self._contexts[info.token] = (info, context)
         return context
 
+    @property
+    def token_count(self) -> int:
+        """Tokens issued and not revoked (expired ones included)."""
+        return len(self._tokens)
+
     def revoke(self, token: str) -> None:
         """``DELETE /v3/auth/tokens``: the token stops validating."""
         self._tokens.pop(token, None)

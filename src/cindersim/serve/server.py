@@ -427,8 +427,11 @@ async def _send_protocol_error(conn: h11.Connection, wire: _Wire,
     """A request h11 cannot parse: answer its status hint (400, 431...) and close."""
     if conn.our_state not in {h11.IDLE, h11.SEND_RESPONSE}:
         return
+    # h11's hint: 400, 431 (head too large) or 501 (a transfer coding other than
+    # chunked, which RFC 9112 6.1 answers 501 as Apache in front of Cinder does).
     status = exc.error_status_hint
-    body = f'{{"badRequest": {{"code": {status}, "message": "Malformed HTTP request"}}}}'
+    name = "notImplemented" if status == 501 else "badRequest"
+    body = f'{{"{name}": {{"code": {status}, "message": "Malformed HTTP request"}}}}'
     response = HttpResponse(status, [("Content-Type", "application/json"),
                                      ("Content-Length", str(len(body))),
                                      ("Connection", "close")], body.encode())
