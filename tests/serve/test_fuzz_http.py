@@ -98,13 +98,21 @@ def send_until_answered(sock: socket.socket, data: bytes) -> None:
     body is read; a client that kept pushing would only meet a closed socket)."""
     view = memoryview(data)
     sent = 0
-    while sent < len(view):
-        readable, writable, _ = select.select([sock], [sock], [], 20)
-        if readable:
-            return
-        if not writable:
-            raise Dropped("the server neither reads nor answers")
-        sent += sock.send(view[sent:sent + 65536])
+    timeout = sock.gettimeout()
+    sock.setblocking(False)  # a blocking send would sit on a full buffer past the answer
+    try:
+        while sent < len(view):
+            readable, writable, _ = select.select([sock], [sock], [], 20)
+            if readable:
+                return
+            if not writable:
+                raise Dropped("the server neither reads nor answers")
+            try:
+                sent += sock.send(view[sent:sent + 65536])
+            except BlockingIOError:
+                continue
+    finally:
+        sock.settimeout(timeout)
 
 
 def read_reply(sock: socket.socket, *, head: bool = False) -> Reply:
@@ -144,28 +152,49 @@ class World:
     cinder_routes: list[tuple[str, str]]
 
 
-def state_of(srv: ThreadedServer) -> Any:
-    """What a refused request must leave as it was."""
+BUSY = frozenset({"creating", "deleting", "extending", "backing-up", "restoring",
+                  "restoring-backup", "downloading", "uploading", "retyping", "reverting",
+                  "managing", "unmanaging", "migrating", "starting", "completing",
+                  "updating", "maintenance"})
+"""Statuses the simulation moves on by itself (work under way).  A client's own
+``attaching``/``detaching`` (os-reserve, os-begin_detaching) wait for the client."""
 
-    async def snap(cloud: Any) -> Any:
+
+@attrs.frozen
+class State:
+    """What a refused request must leave as it was, and whether work is under way
+    (then the background may change it whatever the request did)."""
+
+    digest: tuple[Any, ...]
+    busy: bool
+
+
+def state_of(srv: ThreadedServer) -> State:
+    async def snap(cloud: Any) -> State:
+        db = cloud.db
         nova = getattr(cloud, "nova", None)
         instances = () if nova is None else tuple(
             (i.uuid, i.vm_state, i.task_state, i.power_state, len(i.bdms))
             for i in nova.instances.values())
-        return cloud.db.fingerprint(), instances, cloud.identity.token_count
+        busy = any(r.status in BUSY for table in (db.volumes, db.snapshots, db.backups)
+                   for r in table.values())
+        busy = busy or any(v.migration_status in BUSY for v in db.volumes.values())
+        busy = busy or any(i[2] is not None for i in instances)
+        return State((db.fingerprint(), instances, cloud.identity.token_count), busy)
 
     return srv.call(snap)
 
 
-def settle(srv: ThreadedServer) -> Any:
-    """Wait until the background work a successful request started stops changing state."""
+def settle(srv: ThreadedServer) -> State:
+    """Wait until the background work a successful request started is done (or
+    stuck: a bounded wait, after which refusals are not state-checked while busy)."""
     last = state_of(srv)
     still = 0
-    for _ in range(200):
+    for _ in range(300):
         time.sleep(0.01)
         now = state_of(srv)
         still = still + 1 if now == last else 0
-        if still >= 3:
+        if still >= 3 and not now.busy:
             return now
         last = now
     return last
@@ -480,6 +509,7 @@ class Tally:
     statuses: dict[int, int] = attrs.field(factory=dict)
     raw: int = 0
     refused_checked: int = 0
+    unchecked: int = 0
 
     def count(self, status: int) -> None:
         self.sent += 1
@@ -520,8 +550,12 @@ def one_request(rng: random.Random, srv: ThreadedServer, client: Client, w: Worl
         w.demo_token, w.admin_token = login(client, "demo"), login(client, "admin")
     if reply.status >= 400:
         after = state_of(srv)
-        assert after == before, f"seed {SEED}: refused {reply.status} changed state: {what}"
-        tally.refused_checked += 1
+        if before.busy:
+            tally.unchecked += 1  # work under way may change the state meanwhile
+        else:
+            assert after.digest == before.digest, \
+                f"seed {SEED}: refused {reply.status} changed state: {what}"
+            tally.refused_checked += 1
     else:
         settle(srv)
 
@@ -539,8 +573,8 @@ def raw_case(rng: random.Random, srv: ThreadedServer, tally: Tally) -> None:
     check(reply, f"raw {data[:120]!r}", raw=data)
     tally.count(reply.status)
     tally.raw += 1
-    if reply.status >= 400:
-        assert state_of(srv) == before
+    if reply.status >= 400 and not before.busy:
+        assert state_of(srv).digest == before.digest
 
 
 def still_answers(client: Client) -> None:
@@ -557,8 +591,14 @@ def test_fuzz_every_api_over_http(fuzz_server: ThreadedServer) -> None:
         world = build_world(srv, client)
         deadline = time.monotonic() + SECONDS if SECONDS else None
         i = 0
+        fresh = time.monotonic()
         while (i < REQUESTS) if deadline is None else (time.monotonic() < deadline):
             i += 1
+            if time.monotonic() - fresh > 5:
+                # Tokens live an hour of virtual time: 18 wall seconds at speed 200.
+                world.demo_token, world.admin_token = login(client, "demo"), login(client,
+                                                                                   "admin")
+                fresh = time.monotonic()
             if rng.random() < 0.08:
                 raw_case(rng, srv, tally)
             else:
@@ -570,7 +610,7 @@ def test_fuzz_every_api_over_http(fuzz_server: ThreadedServer) -> None:
         client.close()
     stats = srv.server.stats
     print(f"fuzz seed {SEED}: {tally.sent} requests ({tally.raw} raw), "
-          f"{tally.refused_checked} refusals state-checked, "
+          f"{tally.refused_checked} refusals state-checked ({tally.unchecked} not: busy), "
           f"statuses {sorted(tally.statuses.items())}, server {stats}")
     assert stats.internal_errors == 0
     assert srv.cloud.api.errors_5xx == 0

@@ -63,9 +63,11 @@ AuthMode = Literal["keystone", "noauth", "both"]
 
 _READ_SIZE = 65536
 _MAX_HEADER_BYTES = 64 * 1024
-_LINGER_BYTES = 1024 * 1024
+_LINGER_BYTES = 16 * 1024 * 1024
 """After a 413, what the server reads and throws away (at most) so that closing does
-not reset the connection before the client has read the answer."""
+not reset the connection before the client has read the answer: more than a
+loopback connection holds in flight (a client stops sending once it sees the
+answer), far less than the bodies the limit is there to refuse."""
 
 
 @attrs.frozen
@@ -86,7 +88,7 @@ class ServerLimits:
     does not read it."""
     linger: float = 2.0
     """After a 413, how long the server keeps discarding what the client still sends
-    (at most 1 MiB) before it closes, so the client can read the answer."""
+    (at most 16 MiB) before it closes, so the client can read the answer."""
 
     def __attrs_post_init__(self) -> None:
         if self.max_body_size < 0 or self.max_connections < 1:
@@ -289,6 +291,9 @@ class SimServer:
             # Only close() cancels a connection, and the task ends here: asyncio's
             # stream callback would log a cancelled handler task as an error.
             pass
+        except Exception:  # a bug of this server (HTTP framing): logged and counted
+            self.stats.internal_errors += 1
+            _log.exception("cindersim serve: connection failed")
         finally:
             self._writers.discard(writer)
             self._connections.discard(task)
@@ -309,7 +314,8 @@ class SimServer:
                 if _content_length(event) > limit:
                     # oslo.middleware's RequestBodySizeLimiter: refused on the header
                     # alone, the body never read.
-                    await self._too_large(conn, wire, _TOO_LARGE_DECLARED)
+                    await self._too_large(conn, wire, _TOO_LARGE_DECLARED,
+                                          head=event.method == b"HEAD")
                     return
                 body = bytearray()
                 while True:
@@ -318,7 +324,8 @@ class SimServer:
                         body += part.data
                         if len(body) > limit:  # chunked: refused once past the limit
                             await self._too_large(conn, wire, f"Request is too large. "
-                                                              f"Larger than {limit}.")
+                                                              f"Larger than {limit}.",
+                                                  head=event.method == b"HEAD")
                             return
                     elif isinstance(part, h11.EndOfMessage):
                         break
@@ -339,7 +346,7 @@ class SimServer:
                 return
             self.stats.largest_body = max(self.stats.largest_body, len(body))
             response = await self._answer(event, bytes(body))
-            await _send(conn, wire, response)
+            await _send(conn, wire, response, head=event.method == b"HEAD")
             if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
                 return
             conn.start_next_cycle()
@@ -366,7 +373,8 @@ class SimServer:
                                       ("Content-Length", str(len(payload))),
                                       ("Connection", "close")], payload)
 
-    async def _too_large(self, conn: h11.Connection, wire: _Wire, message: str) -> None:
+    async def _too_large(self, conn: h11.Connection, wire: _Wire, message: str, *,
+                         head: bool) -> None:
         """413 as oslo.middleware raises it: webob's JSON error body, then close."""
         self.stats.too_large += 1
         title = "Request Entity Too Large"
@@ -375,7 +383,7 @@ class SimServer:
         response = HttpResponse(413, [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(payload))),
                                       ("Connection", "close")], payload)
-        await _send(conn, wire, response)
+        await _send(conn, wire, response, head=head)
         await wire.linger()
 
 
@@ -399,12 +407,14 @@ async def _next_event(conn: h11.Connection, wire: _Wire) -> Any:
         conn.receive_data(await wire.read())
 
 
-async def _send(conn: h11.Connection, wire: _Wire, response: HttpResponse) -> None:
+async def _send(conn: h11.Connection, wire: _Wire, response: HttpResponse, *,
+                head: bool = False) -> None:
+    """Write *response*; to a HEAD request, its headers only (h11 refuses a body)."""
     headers = [*response.headers, ("Server", "cindersim")]
     out = conn.send(h11.Response(status_code=response.status, headers=headers,
                                  reason=response.reason.encode("ascii")))
     chunks = [out or b""]
-    if response.body:
+    if response.body and not head:
         chunks.append(conn.send(h11.Data(data=response.body)) or b"")
     chunks.append(conn.send(h11.EndOfMessage()) or b"")
     await wire.write(b"".join(chunks))
