@@ -19,7 +19,9 @@ users ``admin``, ``demo``, ``alt_demo``, password ``secret``):
    endpoints in ``RegionOne``.
 
 ``GET /identity/v3/auth/tokens`` (validate ``X-Subject-Token``) and ``DELETE``
-(revoke) are there too.  Keystone's errors have their own body,
+(revoke) are there too, under Keystone's default token policies: an admin, the
+``service`` role (validate only) or the subject token's own user; anyone else is
+403.  Keystone's errors have their own body,
 ``{"error": {"code": N, "message": ..., "title": ...}}``, not Cinder's faults.
 
 Token lifetimes: a token expires ``token_expiration`` *virtual* seconds after it
