@@ -77,8 +77,9 @@ class ServerLimits:
     max_body_size: int = 114_688
     """Largest request body accepted: oslo.middleware's ``max_request_body_size``
     default (112 KiB), which Cinder's, Nova's and Keystone's pipelines all use."""
-    max_connections: int = 1000
-    """Connections served at once; one more is answered 503 and closed."""
+    max_connections: int = 512
+    """Connections served at once; one more is answered 503 and closed.  Below the
+    usual 1,024 open files a process may hold, so the cap, not the kernel, refuses."""
     idle_timeout: float = 60.0
     """A connection with no request under way (a new one, or a kept-alive one
     between requests) is closed after this long."""
