@@ -95,6 +95,30 @@ class TestTokens:
         with pytest.raises(Unauthorized):
             cloud.validate(other)
 
+    def test_with_a_clock_every_check_enforces_expiry(self) -> None:
+        """Services call validate() without the time: the store's clock supplies it."""
+        now = [100.0]
+        cloud = default_cloud(random.Random(1), clock=lambda: now[0])
+        token = cloud.issue_token("demo", "demo", now=now[0])
+        assert cloud.validate(token).user_name == "demo"
+        now[0] = 3699.0
+        assert cloud.token_info(token).user.name == "demo"
+        now[0] = 3700.0
+        with pytest.raises(Unauthorized):
+            cloud.validate(token)
+        with pytest.raises(Unauthorized):
+            cloud.token_info(token)
+        # A token issued without a time (an internal login) never expires.
+        forever = cloud.issue_token("demo", "demo")
+        now[0] = 1e9
+        assert cloud.validate(forever).user_name == "demo"
+        assert cloud.token_count == 2
+
+    @pytest.mark.parametrize("token", [["a"], {"a": 1}, 7])
+    def test_a_token_that_is_not_a_string_is_401(self, token: object) -> None:
+        with pytest.raises(Unauthorized):
+            default_cloud(random.Random(1)).validate(token)  # type: ignore[arg-type]
+
     def test_a_token_validates_to_one_context_until_it_expires_or_is_revoked(self) -> None:
         cloud = default_cloud(random.Random(1))
         token = cloud.issue_token("demo", "demo", now=0.0)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cindersim.jsonvalues import NotJson, copy_json
+from cindersim.jsonvalues import MAX_DEPTH, JsonTooDeep, NotJson, copy_json, depth_exceeds, loads
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -54,3 +54,34 @@ def test_a_bad_key_or_value_deep_inside_a_dict_is_refused() -> None:
         copy_json({"a": 1, "b": {"c": [1, {"d": (1,)}]}})
     with pytest.raises(NotJson):
         copy_json({"a": {"b": {2: "x"}}})
+
+
+@given(json_values)
+def test_loads_parses_what_json_loads_parses(value: Any) -> None:
+    text = json.dumps(value)
+    assert loads(text) == json.loads(text)
+    assert loads(text.encode()) == json.loads(text)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1000, 100_000])
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_nesting_past_the_limit_is_a_value_error(depth: int, opener: str) -> None:
+    closer = "]" if opener == "[" else "}"
+    text = opener * depth + ("1" if opener != "[" else "") + closer * depth
+    with pytest.raises(JsonTooDeep):
+        loads(text)
+    with pytest.raises(ValueError):  # what callers catch for any malformed body
+        loads(text.encode())
+
+
+def test_nesting_up_to_the_limit_is_fine() -> None:
+    text = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert not depth_exceeds(text)
+    assert loads(text) == json.loads(text)
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    quoted = json.dumps({"s": "[" * 500 + '\\"{' * 300})
+    assert not depth_exceeds(quoted)
+    assert loads(quoted) == json.loads(quoted)
+    assert depth_exceeds(json.dumps(["\\"]) + "[" * 200)

@@ -72,7 +72,7 @@ class Cloud:
         self.config = load_config(config)
         self.trace: Trace = sim.trace
         self.db = Database(sim.trace, sim.loop.time)
-        self.identity: IdentityStore = default_cloud(sim.rng)
+        self.identity: IdentityStore = default_cloud(sim.rng, clock=sim.now)
         for project in self.identity.projects:
             self.db.add(Project(project.id, project.name,
                                 is_admin_project=project.name == "admin"))

@@ -31,7 +31,7 @@ from __future__ import annotations
 import base64
 import random
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 import attrs
@@ -174,13 +174,20 @@ class IdentityStore:
         admin_project_name: Keystone's ``admin_project_name``; None (the default)
             makes every token ``is_admin_project``.
         token_expiration: token lifetime in seconds.
+        clock: the simulation's virtual clock (``sim.now``).  With it, a check
+            that is not given *now* uses the current virtual time, so a token
+            issued with an ``expires_at`` expires for every service that
+            validates it (cinder-api, nova-api, Glance, Keystone), not only for
+            callers that remember to pass the time.
     """
 
     def __init__(self, rng: random.Random, *, admin_project_name: str | None = None,
-                 token_expiration: float = DEFAULT_TOKEN_EXPIRATION) -> None:
+                 token_expiration: float = DEFAULT_TOKEN_EXPIRATION,
+                 clock: Callable[[], float] | None = None) -> None:
         self._rng = rng
         self.admin_project_name = admin_project_name
         self.token_expiration = token_expiration
+        self.clock = clock
         self._roles: dict[str, Role] = {}           # by name, creation order
         self._implies: dict[str, list[str]] = {}    # prior role -> implied roles
         self._projects: dict[str, Project] = {}     # by id, creation order
@@ -314,14 +321,21 @@ class IdentityStore:
                 return token
 
     def token_info(self, token: str | None, *, now: float | None = None) -> TokenInfo:
-        """The record of a live token; 401 if missing, unknown, revoked or expired."""
-        if not token:
+        """The record of a live token; 401 if missing, unknown, revoked or expired.
+
+        Expiry is checked at *now*, else at the store's :attr:`clock` (virtual
+        time); a token issued without a time (``expires_at`` None) never expires.
+        """
+        if not token or type(token) is not str:
             raise Unauthorized()
         info = self._tokens.get(token)
         if info is None:
             raise Unauthorized()
-        if now is not None and info.expires_at is not None and now >= info.expires_at:
-            raise Unauthorized()
+        if info.expires_at is not None:
+            if now is None and self.clock is not None:
+                now = self.clock()
+            if now is not None and now >= info.expires_at:
+                raise Unauthorized()
         return info
 
     def validate(self, token: str | None, *, now: float | None = None) -> RequestContext:
@@ -344,6 +358,11 @@ class IdentityStore:
         self._contexts[info.token] = (info, context)
         return context
 
+    @property
+    def token_count(self) -> int:
+        """Tokens issued and not revoked (expired ones included)."""
+        return len(self._tokens)
+
     def revoke(self, token: str) -> None:
         """``DELETE /v3/auth/tokens``: the token stops validating."""
         self._tokens.pop(token, None)
@@ -351,10 +370,11 @@ class IdentityStore:
 
 
 def default_cloud(rng: random.Random, *, admin_project_name: str | None = None,
-                  token_expiration: float = DEFAULT_TOKEN_EXPIRATION) -> IdentityStore:
+                  token_expiration: float = DEFAULT_TOKEN_EXPIRATION,
+                  clock: Callable[[], float] | None = None) -> IdentityStore:
     """The devstack-like default identity (see the module docstring)."""
     store = IdentityStore(rng, admin_project_name=admin_project_name,
-                          token_expiration=token_expiration)
+                          token_expiration=token_expiration, clock=clock)
     for role in ("admin", "member", "reader"):
         store.create_role(role)
     store.imply_role("admin", "member")

@@ -9,7 +9,14 @@ virtual time (``speed`` virtual seconds per real second) on the server's loop.
 * :func:`main` / :func:`run` / :func:`add_arguments` - the command line;
 * :func:`serve` - blocking, stops on Ctrl-C or SIGTERM and writes the trace;
 * :class:`ThreadedServer` - in a background thread, for tests;
-* :class:`SimServer` / :class:`HttpApp` - the pieces, for your own loop.
+* :class:`SimServer` / :class:`HttpApp` - the pieces, for your own loop;
+* :class:`ServerLimits` - body size (413), connection cap (503), idle and
+  slow-request timeouts (wall-clock seconds); :class:`ServerStats` counts what
+  they refused.
+
+Noauth tokens (``--auth both``, the default, or ``noauth``) make any caller an
+admin, so the command refuses them on a non-loopback ``--host`` unless
+``--allow-remote-noauth`` is given.
 """
 
 from __future__ import annotations
@@ -17,7 +24,15 @@ from __future__ import annotations
 from .app import HttpApp, HttpResponse
 from .command import add_arguments, banner, main, run
 from .keystone import Keystone
-from .server import AuthMode, ServeOptions, SimServer, ThreadedServer, serve
+from .server import (
+    AuthMode,
+    ServeOptions,
+    ServerLimits,
+    ServerStats,
+    SimServer,
+    ThreadedServer,
+    serve,
+)
 
 __all__ = [
     "AuthMode",
@@ -25,6 +40,8 @@ __all__ = [
     "HttpResponse",
     "Keystone",
     "ServeOptions",
+    "ServerLimits",
+    "ServerStats",
     "SimServer",
     "ThreadedServer",
     "add_arguments",

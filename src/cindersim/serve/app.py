@@ -91,8 +91,15 @@ class HttpApp:
         """Answer one request.  *headers* must have lowercase names."""
         self.requests += 1
         if target.startswith(("http://", "https://")):  # absolute-form (a proxy's)
-            split = urlsplit(target)
-            target = split.path + (f"?{split.query}" if split.query else "")
+            try:
+                split = urlsplit(target)
+            except ValueError:  # e.g. an unclosed "[" in the host
+                return self.encode(_bad_target())
+            target = (split.path or "/") + (f"?{split.query}" if split.query else "")
+        if not target.startswith("/"):
+            # asterisk-form (OPTIONS *) and authority-form (CONNECT host:port) name no
+            # resource of these APIs: the web server in front refuses them.
+            return self.encode(_bad_target(), head=method == "HEAD")
         raw_path, sep, query = target.partition("?")
         path = _SLASHES.sub("/", unquote(raw_path)) or "/"
         forward = path + sep + query
@@ -120,3 +127,7 @@ class HttpApp:
         if status not in _NO_BODY_STATUSES:
             headers.append(("Content-Length", str(len(payload))))
         return HttpResponse(status, headers, b"" if head else payload)
+
+
+def _bad_target() -> ApiResponse:
+    return fault(400, "Malformed request target: it must be an absolute path.")

@@ -24,7 +24,7 @@ from typing import IO
 from ..cloud import Cloud
 from ..config import ConfigError
 from ..identity import DEFAULT_PASSWORD
-from .server import ServeOptions, SimServer, serve
+from .server import ServeOptions, ServerLimits, SimServer, exposes_noauth, serve
 
 __all__ = ["add_arguments", "banner", "main", "options_from_args", "run"]
 
@@ -33,6 +33,20 @@ def _speed(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError("speed must be > 0")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
     return value
 
 
@@ -57,11 +71,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "/identity/v3), 'noauth' (every token is user:project, an "
                              "admin, as Cinder's auth_strategy=noauth), or 'both' (default: "
                              "a token with ':' is noauth, others Keystone's)")
+    parser.add_argument("--allow-remote-noauth", action="store_true",
+                        help="serve noauth tokens (--auth noauth or both) on a non-loopback "
+                             "--host; without it that is refused, since any client reaching "
+                             "the port could act as an admin")
+    limits = ServerLimits()
+    parser.add_argument("--max-body-size", type=int, default=limits.max_body_size,
+                        metavar="BYTES",
+                        help="largest request body; larger is 413 without being read "
+                             f"(default {limits.max_body_size}, oslo.middleware's "
+                             "max_request_body_size)")
+    parser.add_argument("--max-connections", type=_count, default=limits.max_connections,
+                        help="connections served at once; more are answered 503 and "
+                             f"closed (default {limits.max_connections})")
+    parser.add_argument("--idle-timeout", type=_positive, default=limits.idle_timeout,
+                        metavar="SECONDS",
+                        help="wall seconds a connection may wait with no request under "
+                             f"way before it is closed (default {limits.idle_timeout:g})")
+    parser.add_argument("--request-timeout", type=_positive, default=limits.request_timeout,
+                        metavar="SECONDS",
+                        help="wall seconds a request has to arrive whole after its first "
+                             "byte (else 408 and close), and a response to be read "
+                             f"(default {limits.request_timeout:g})")
 
 
 def options_from_args(args: argparse.Namespace) -> ServeOptions:
+    limits = ServerLimits(max_body_size=args.max_body_size,
+                          max_connections=args.max_connections,
+                          idle_timeout=args.idle_timeout, request_timeout=args.request_timeout)
     return ServeOptions(host=args.host, port=args.port, config=args.config, seed=args.seed,
-                        speed=args.speed, trace=args.trace, auth=args.auth)
+                        speed=args.speed, trace=args.trace, auth=args.auth, limits=limits)
 
 
 def banner(server: SimServer, options: ServeOptions) -> str:
@@ -121,7 +160,22 @@ def banner(server: SimServer, options: ServeOptions) -> str:
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     """Run ``cindersim serve`` with parsed *args*; returns the exit status."""
     stream = out if out is not None else sys.stdout
-    options = options_from_args(args)
+    try:
+        options = options_from_args(args)
+    except ValueError as exc:
+        sys.stderr.write(f"cindersim serve: {exc}\n")
+        return 2
+    if exposes_noauth(options):
+        if not args.allow_remote_noauth:
+            sys.stderr.write(
+                f"cindersim serve: refusing to serve --auth {options.auth} on {options.host!r}, "
+                "a non-loopback address: any client that reaches the port could act as an "
+                "admin with a 'user:project' token.  Use --auth keystone, bind 127.0.0.1, "
+                "or pass --allow-remote-noauth if that is what you want.\n")
+            return 2
+        sys.stderr.write(
+            f"cindersim serve: WARNING: --auth {options.auth} on {options.host!r} (not "
+            "loopback): anyone who can reach this port is an admin (noauth tokens).\n")
 
     def ready(server: SimServer) -> None:
         stream.write(banner(server, options))

@@ -19,25 +19,31 @@ users ``admin``, ``demo``, ``alt_demo``, password ``secret``):
    endpoints in ``RegionOne``.
 
 ``GET /identity/v3/auth/tokens`` (validate ``X-Subject-Token``) and ``DELETE``
-(revoke) are there too.  Keystone's errors have their own body,
+(revoke) are there too, under Keystone's default token policies: an admin, the
+``service`` role (validate only) or the subject token's own user; anyone else is
+403.  Keystone's errors have their own body,
 ``{"error": {"code": N, "message": ..., "title": ...}}``, not Cinder's faults.
 
-Token lifetimes: a client checks ``expires_at`` against *its* wall clock, so the
-two timestamps of the token body are wall-clock UTC (issue time, and
-``token_expiration`` seconds later).  They are presentation only: nothing in the
-simulation reads them, and the trace event for a login does not carry them.
+Token lifetimes: a token expires ``token_expiration`` *virtual* seconds after it
+is issued, and every service refuses it from then on (the identity store checks
+the simulation's clock).  A client checks ``expires_at`` against *its* wall
+clock, so the two timestamps of the token body are wall-clock UTC: the issue
+time, and the moment the token expires in virtual time converted at the loop's
+``speed`` (an hour at speed 60 is a wall minute), so keystoneauth re-authenticates
+in time.  They are presentation only: the trace event for a login does not
+carry them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Unauthorized
 from ..identity import DEFAULT_DOMAIN_ID, DEFAULT_DOMAIN_NAME, TokenInfo
+from ..jsonvalues import loads
 from ..services.api.wsgi import ApiResponse
 
 if TYPE_CHECKING:
@@ -125,7 +131,7 @@ class Keystone:
         body = info.to_keystone()
         token = body["token"]
         issued = self._wall_clock()
-        expires = issued + dt.timedelta(seconds=self.cloud.identity.token_expiration)
+        expires = issued + dt.timedelta(seconds=self._wall_lifetime(info))
         token["methods"] = methods
         token["issued_at"] = _iso(issued)
         token["expires_at"] = _iso(expires)
@@ -133,6 +139,16 @@ class Keystone:
         token["is_domain"] = False
         token["catalog"] = self.catalog(info.project.id)
         return body
+
+    def _wall_lifetime(self, info: TokenInfo) -> float:
+        """Wall seconds until *info* expires in virtual time (the loop runs ``speed``
+        virtual seconds per wall second), so a client re-authenticates when the
+        simulation stops accepting the token, not an hour of wall time later."""
+        identity = self.cloud.identity
+        if info.expires_at is None:
+            return identity.token_expiration
+        speed = getattr(self.cloud.sim.loop, "speed", None) or 1.0
+        return max(0.0, info.expires_at - self.cloud.sim.now()) / speed
 
     # --- entry point ----------------------------------------------------------------
     async def handle(self, method: str, path: str, headers: Mapping[str, str],
@@ -154,7 +170,7 @@ class Keystone:
             if method == "POST":
                 return self._issue(headers, body)
             if method in {"GET", "HEAD"}:
-                return self._validate(headers)
+                return self._validate(method, headers)
             if method == "DELETE":
                 return self._revoke(headers)
             return _keystone_error(405, "Method Not Allowed",
@@ -216,34 +232,71 @@ class Keystone:
         return _keystone_error(401, "Unauthorized",
                                "The request you have made requires authentication.")
 
-    def _validate(self, headers: Mapping[str, str]) -> ApiResponse:
+    def _subject(self, method: str, headers: Mapping[str, str]) -> TokenInfo | ApiResponse:
+        """The ``X-Subject-Token`` a validate or revoke may act on, or the refusal.
+
+        As Keystone: the caller's own token first (401), then the subject token
+        (404, ``TokenNotFound``), then the policy (403, ``ForbiddenAction``):
+        ``identity:check_token`` (HEAD) and ``identity:revoke_token`` (DELETE) are
+        ``admin_required or token_subject``; ``identity:validate_token`` (GET)
+        also lets the ``service`` role in.  ``token_subject`` means the same
+        *user*, so a user may inspect or revoke any of its own tokens.
+        """
         identity = self.cloud.identity
         try:
-            identity.token_info(headers.get("x-auth-token"))
-            info = identity.token_info(headers.get("x-subject-token"))
+            caller = identity.token_info(headers.get("x-auth-token"))
         except Unauthorized:
-            if headers.get("x-auth-token") and headers.get("x-subject-token"):
-                return _keystone_error(404, "Not Found", "Could not find token: "
-                                       f"{headers.get('x-subject-token')}.")
             return self._refused(None)
-        return ApiResponse(200, self.token_body(info, ["password"]),
-                           {"X-Subject-Token": info.token})
+        subject_ref = headers.get("x-subject-token")
+        subject: TokenInfo | None = None
+        if subject_ref:
+            try:
+                subject = identity.token_info(subject_ref)
+            except Unauthorized:
+                return _keystone_error(404, "Not Found",
+                                       f"Could not find token: {subject_ref}.")
+        action = _TOKEN_ACTIONS[method]
+        if not _token_policy_allows(action, caller, subject):
+            return _keystone_error(403, "Forbidden", "You are not authorized to perform "
+                                                     f"the requested action: {action}.")
+        if subject is None:
+            return _keystone_error(404, "Not Found", "No token in the request")
+        return subject
+
+    def _validate(self, method: str, headers: Mapping[str, str]) -> ApiResponse:
+        subject = self._subject(method, headers)
+        if isinstance(subject, ApiResponse):
+            return subject
+        return ApiResponse(200, self.token_body(subject, ["password"]),
+                           {"X-Subject-Token": subject.token})
 
     def _revoke(self, headers: Mapping[str, str]) -> ApiResponse:
-        identity = self.cloud.identity
-        try:
-            identity.token_info(headers.get("x-auth-token"))
-            info = identity.token_info(headers.get("x-subject-token"))
-        except Unauthorized:
-            return self._refused(None)
-        identity.revoke(info.token)
+        subject = self._subject("DELETE", headers)
+        if isinstance(subject, ApiResponse):
+            return subject
+        self.cloud.identity.revoke(subject.token)
         return ApiResponse(204)
+
+
+_TOKEN_ACTIONS = {"HEAD": "identity:check_token", "GET": "identity:validate_token",
+                  "DELETE": "identity:revoke_token"}
+
+
+def _token_policy_allows(action: str, caller: TokenInfo, subject: TokenInfo | None) -> bool:
+    """Keystone's default token policies (keystone/common/policies/token.py), without
+    the system-scope clause: this Keystone issues project-scoped tokens only."""
+    roles = {r.name for r in caller.roles}
+    if "admin" in roles:  # rule:admin_required
+        return True
+    if action == "identity:validate_token" and "service" in roles:  # rule:service_role
+        return True
+    return subject is not None and subject.user.id == caller.user.id  # rule:token_subject
 
 
 # --- request parsing ---------------------------------------------------------------
 def _auth_of(raw: bytes) -> dict[str, Any]:
     try:
-        body = json.loads(raw) if raw else None
+        body = loads(raw) if raw else None  # bounded nesting: too deep is not JSON here
     except (ValueError, UnicodeDecodeError):
         raise _BadRequest("the body is not JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("auth"), dict):
@@ -265,8 +318,12 @@ def _check_domain(ref: Any) -> None:
         return
     if not isinstance(ref, dict):
         raise _BadRequest("'domain' must be an object")
-    if ref.get("id") not in {None, DEFAULT_DOMAIN_ID} or ref.get("name") not in {
-            None, DEFAULT_DOMAIN_NAME}:
+    domain_id, name = ref.get("id"), ref.get("name")
+    for field, value in (("id", domain_id), ("name", name)):
+        # Keystone's schema types both as strings (a list here is a 400, not a lookup).
+        if value is not None and not isinstance(value, str):
+            raise _BadRequest(f"{value!r} is not of type 'string' in 'domain/{field}'")
+    if domain_id not in (None, DEFAULT_DOMAIN_ID) or name not in (None, DEFAULT_DOMAIN_NAME):
         raise Unauthorized()
 
 

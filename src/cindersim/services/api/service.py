@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 from ...clock import sleep
 from ...errors import CinderException, Unauthorized
 from ...identity import noauth_context
-from ...jsonvalues import NotJson, copy_json
+from ...jsonvalues import NotJson, copy_json, loads
 from .router import Router
 from .wsgi import (
     MAX_VERSION,
@@ -267,7 +267,7 @@ def _parse_body(body: Body) -> Any:
     if body is None or body in {b"", ""}:
         return None
     try:
-        return json.loads(body)
+        return loads(body)  # bounded nesting: a too-deep body is malformed, not a 500
     except (ValueError, UnicodeDecodeError):
         raise HTTPError(400, "Malformed request body") from None
 
@@ -281,6 +281,6 @@ def _body_for_trace(body: Body) -> Any:
     if body is None or body in {b"", ""}:
         return None
     try:
-        return json.loads(body)
+        return loads(body)
     except (ValueError, UnicodeDecodeError):
         return str(body)[:200]

@@ -186,7 +186,13 @@ def _parse_header_text(raw: str) -> Version:
     if not re.fullmatch(r"([1-9]\d*)\.([1-9]\d*|0)", text):
         raise HTTPError(400, f"API Version String {text} is of invalid format. Must be of "
                              "format MajorNum.MinorNum.")
-    version = Version.parse(text)
+    try:
+        version = Version.parse(text)
+    except ValueError:
+        # int() refuses more than 4,300 digits (CPython's conversion limit): such a
+        # string is not a version any client sends, so it is the format error.
+        raise HTTPError(400, f"API Version String {text} is of invalid format. Must be "
+                             "of format MajorNum.MinorNum.") from None
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise HTTPError(406, f"Version {version} is not supported by the API. Minimum is "
                              f"{MIN_VERSION} and maximum is {MAX_VERSION}.")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,7 @@ import attrs
 from ...backends.blocks import BLOCK_SIZE, BlockData, GiB, MiB, blocks_for_bytes
 from ...db import iso_time
 from ...errors import Unauthorized
+from ...jsonvalues import loads
 from ..api.wsgi import ApiResponse
 
 if TYPE_CHECKING:
@@ -291,6 +291,6 @@ def _decoded(body: bytes | str | None) -> Any:
     if body in (None, b"", ""):
         return None
     try:
-        return json.loads(body)
+        return loads(body)  # bounded nesting (RecursionError is no ValueError)
     except ValueError:
         return str(body)[:200]

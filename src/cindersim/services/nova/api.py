@@ -26,7 +26,6 @@ then fails validation are deleted again before answering).
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import string
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from ...backends.blocks import GiB
 from ...bus import Target
 from ...errors import Unauthorized
+from ...jsonvalues import loads
 from ..api.wsgi import ApiResponse
 from ..glance.client import Image
 from .cinder import CinderClient
@@ -114,7 +114,7 @@ class NovaApi:
         parsed: Any = None
         if body not in (None, b"", ""):
             try:
-                parsed = json.loads(body)
+                parsed = loads(body)  # bounded nesting: too deep is malformed
             except ValueError:
                 parsed = ...
         if trace.recording:
@@ -663,7 +663,11 @@ def _parse_version(hdrs: Mapping[str, str]) -> tuple[int, int]:
     if not m:
         raise bad_request(f"API Version String {text} is of invalid format. Must be of format "
                           "MajorNum.MinorNum.")
-    version = (int(m.group(1)), int(m.group(2)))
+    try:
+        version = (int(m.group(1)), int(m.group(2)))
+    except ValueError:  # over int()'s 4,300-digit limit: not a version string
+        raise bad_request(f"API Version String {text} is of invalid format. Must be of "
+                          "format MajorNum.MinorNum.") from None
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise NovaError(f"Version {version[0]}.{version[1]} is not supported by the API. "
                         f"Minimum is {MIN_VERSION[0]}.{MIN_VERSION[1]} and maximum is "
