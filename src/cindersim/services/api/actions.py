@@ -51,8 +51,8 @@ from ...states import (
     Op,
     VolumeStatus,
 )
-from ..scheduler.host_manager import extract_host
 from ..volume.attach import InvalidVolumeAttachMode, finish_detach
+from ..volume_utils import extract_host
 from .attachments import is_uuid_like
 from .common import enforce, invalid_field, read_scope
 from .router import route
