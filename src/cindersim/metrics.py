@@ -436,7 +436,7 @@ class MetricsCollector:
 
     def _fits(self, b: BackendSample, size: float) -> bool:
         """Could the CapacityFilter place *size* GiB on *b* as it was sampled?"""
-        from .services.scheduler.host_manager import (  # noqa: PLC0415
+        from .services.scheduler.sched_utils import (  # noqa: PLC0415
             calculate_capacity_factors,
             calculate_max_over_subscription_ratio,
         )

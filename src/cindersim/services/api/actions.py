@@ -56,7 +56,7 @@ from ...states import (
     Op,
     VolumeStatus,
 )
-from ..scheduler.host_manager import extract_host
+from ..volume_utils import extract_host
 from .attachments import is_uuid_like
 from .common import enforce, invalid_field, read_scope
 from .router import route

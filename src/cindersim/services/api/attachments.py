@@ -39,7 +39,7 @@ from ...bus import Target
 from ...db import Volume, VolumeAttachment
 from ...errors import CinderException, InvalidVolume, NotAuthorized, ResourceConflict
 from ...states import AttachStatus, Op, VolumeStatus
-from ..scheduler.host_manager import extract_host
+from ..volume_utils import extract_host
 from .common import (
     admin,
     body_of,

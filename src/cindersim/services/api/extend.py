@@ -36,7 +36,7 @@ from ...bus import Target
 from ...db import Volume
 from ...errors import InvalidInput, InvalidVolume, OverQuota, VolumeSizeExceedsAvailableQuota
 from ...states import Op, VolumeStatus
-from ..scheduler.filters import RequestSpec
+from ..scheduler.request_spec import RequestSpec
 from .common import check_keys, enforce, invalid_field, opt_int
 from .wsgi import ApiRequest, ApiResponse
 

@@ -22,7 +22,7 @@ from ...db import Volume
 from ...errors import InvalidBackup, InvalidInput, OverQuota
 from ...states import BackupStatus, Op
 from ..quota import over_quota_error
-from ..scheduler.filters import RequestSpec
+from ..scheduler.request_spec import RequestSpec
 from .common import opt_int, opt_metadata, opt_str, read_scope
 from .views import volume_detail
 from .volumes import resolve_availability_zone, resolve_volume_type, spec_is_true

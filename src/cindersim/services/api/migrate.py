@@ -36,8 +36,8 @@ from ...errors import (
 )
 from ...states import MigrationStatus, Op, VolumeStatus
 from ..quota import over_quota_error
-from ..scheduler.filters import RequestSpec
-from ..scheduler.host_manager import extract_host
+from ..scheduler.request_spec import RequestSpec
+from ..volume_utils import extract_host
 from .actions import _boolean, _get, _object, _required, volume_action
 from .attachments import is_uuid_like
 from .common import enforce, invalid_field

@@ -23,8 +23,8 @@ from ...errors import (
 )
 from ...states import Op, SnapshotStatus, VolumeStatus
 from ..quota import over_quota_error
-from ..scheduler.filters import RequestSpec
-from ..scheduler.host_manager import extract_host
+from ..scheduler.request_spec import RequestSpec
+from ..volume_utils import extract_host
 from .common import (
     admin,
     body_of,

@@ -38,7 +38,7 @@ from ...bus import Consumer, Target
 from ...db import EPOCH, Backup, Volume
 from ...errors import CinderException
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
-from ..scheduler.host_manager import extract_host
+from ..volume_utils import extract_host
 
 if TYPE_CHECKING:
     from ...backends.blocks import BlockData

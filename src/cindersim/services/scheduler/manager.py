@@ -1,6 +1,6 @@
 """cinder-scheduler: places volumes with the FilterScheduler, over the bus.
 
-The decisions themselves are pure functions in :mod:`.filters` over the
+The decisions themselves are pure functions in :mod:`.filter_scheduler` over the
 :class:`~.host_manager.HostManager`; this module is the service around them:
 it consumes the ``cinder-scheduler`` topic, keeps the host manager fed from the
 volume services' fanout capability reports, writes the chosen host to the
@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from ...bus import Consumer, target_of
 from ...states import Op, SnapshotStatus, VolumeStatus
+from ..volume_utils import extract_host
 from . import backups, migration
-from .filters import (
-    RequestSpec,
-    RetryRecord,
+from .filter_scheduler import (
     SchedulerConfig,
     SchedulingDecision,
     backend_passes_filters,
     schedule_create_volume,
 )
-from .host_manager import HostManager, extract_host
+from .host_manager import HostManager
 from .placement import PlacementIndex
+from .request_spec import RequestSpec, RetryRecord
 
 if TYPE_CHECKING:
     from ..env import ServiceEnv

@@ -12,8 +12,9 @@ from ...bus import Target
 from ...db import Volume
 from ...errors import NoValidBackend
 from ...states import MigrationStatus, Op, VolumeStatus
-from .filters import RequestSpec, _weighted_candidates
-from .host_manager import extract_host
+from ..volume_utils import extract_host
+from .filter_scheduler import _weighted_candidates
+from .request_spec import RequestSpec
 
 if TYPE_CHECKING:
     from .manager import SchedulerService

@@ -19,8 +19,8 @@ it has less, and CapacityFilter demands at least that much.
 What this gives up is the explanation: no per-filter, per-weigher record.  The
 scheduler uses it only when nobody reads one (trace mode ``metrics`` or
 ``off``); a full trace still gets the complete :class:`SchedulingDecision`.
-Both give the same choice -- ``tests/services/test_placement.py`` checks it on
-random clouds.
+Both give the same choice -- ``tests/services/scheduler/test_placement.py`` checks it
+on random clouds.
 """
 
 from __future__ import annotations

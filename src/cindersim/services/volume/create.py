@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ...bus import Target
 from ...errors import CinderException, NotFound, VolumeIsBusy
 from ...states import Op, SnapshotStatus, VolumeStatus
-from ..scheduler.filters import RequestSpec
+from ..scheduler.request_spec import RequestSpec
 from .from_backup import create_from_backup
 from .image import create_from_image
 from .snapshots import release_snapshot_quota

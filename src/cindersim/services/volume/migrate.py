@@ -41,7 +41,7 @@ from ...bus import Target
 from ...db import Volume
 from ...errors import CinderException
 from ...states import MigrationStatus, Op, VolumeStatus
-from ..scheduler.host_manager import extract_host
+from ..volume_utils import extract_host
 
 if TYPE_CHECKING:
     from ..env import ServiceEnv

@@ -7,23 +7,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scheduler_helpers import pool
 
-from cindersim.services.scheduler.host_manager import (
-    BackendState,
-    HostManager,
-    calculate_capacity_factors,
-    calculate_max_over_subscription_ratio,
-    extract_host,
-)
-
-
-def pool(name: str = "lvm", **kw: Any) -> dict[str, Any]:
-    d: dict[str, Any] = {"pool_name": name, "total_capacity_gb": 100.0,
-                         "free_capacity_gb": 80.0, "allocated_capacity_gb": 20.0,
-                         "reserved_percentage": 0, "thin_provisioning_support": False,
-                         "thick_provisioning_support": True}
-    d.update(kw)
-    return d
+from cindersim.services.scheduler.host_manager import BackendState, HostManager
 
 
 def report(*pools: dict[str, Any], name: str = "lvmdriver-1", **kw: Any) -> dict[str, Any]:
@@ -89,31 +75,6 @@ class TestReports:
     def test_non_numeric_capacity_is_rejected_at_the_boundary(self) -> None:
         with pytest.raises(ValueError, match="total_capacity_gb"):
             BackendState.from_pool_report("h@b", pool(total_capacity_gb="lots"))
-
-
-class TestMaxOverSubscriptionRatio:
-    def test_pool_value_wins_over_global(self) -> None:
-        caps = pool(thin_provisioning_support=True, max_over_subscription_ratio="3.5")
-        assert calculate_max_over_subscription_ratio(caps, "20.0") == 3.5
-
-    def test_global_default_when_pool_silent(self) -> None:
-        caps = pool(thin_provisioning_support=True)
-        assert calculate_max_over_subscription_ratio(caps, "20.0") == 20.0
-
-    def test_auto_with_nothing_provisioned_is_twenty(self) -> None:
-        caps = pool(thin_provisioning_support=True, allocated_capacity_gb=0,
-                    max_over_subscription_ratio="auto")
-        assert calculate_max_over_subscription_ratio(caps, "20.0") == 20.0
-
-    def test_auto_from_provisioned_over_used(self) -> None:
-        # used = 100 - 80 = 20; 1 + 42 / 21 = 3.0
-        caps = pool(thin_provisioning_support=True, provisioned_capacity_gb=42,
-                    max_over_subscription_ratio="auto")
-        assert calculate_max_over_subscription_ratio(caps, "20.0") == 3.0
-
-    def test_infinite_capacity_gives_one(self) -> None:
-        caps = pool(thin_provisioning_support=True, free_capacity_gb="infinite")
-        assert calculate_max_over_subscription_ratio(caps, "20.0") == 1.0
 
 
 class TestConsumption:
@@ -252,19 +213,3 @@ class TestGetPools:
             "c1@lvm#a"]
         assert [p["name"] for p in hm.get_pools(0, filters={"total_capacity_gb": "100.0"})
                 ] == ["c1@lvm#a", "c1@lvm#b"]
-
-
-class TestHelpers:
-    @pytest.mark.parametrize(("level", "expected"), [
-        ("host", "c1"), ("backend", "c1@lvm"), ("pool", "p1")])
-    def test_extract_host(self, level: str, expected: str) -> None:
-        assert extract_host("c1@lvm#p1", level) == expected
-
-    def test_extract_pool_default(self) -> None:
-        assert extract_host("c1@lvm", "pool") is None
-        assert extract_host("c1@lvm", "pool", default_pool_name=True) == "_pool0"
-
-    def test_reserved_is_floored_fraction_of_total(self) -> None:
-        f = calculate_capacity_factors(99, 99, 0, False, 1.0, 5, thin=False)
-        assert f.reserved_capacity == 4.0  # floor(4.95)
-        assert f.virtual_free_capacity == 95.0

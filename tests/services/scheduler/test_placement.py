@@ -12,20 +12,15 @@ from hypothesis import strategies as st
 
 from cindersim.cloud import simulate
 from cindersim.errors import SimulationError
-from cindersim.services.scheduler.filters import (
-    RequestSpec,
-    RetryRecord,
+from cindersim.services.scheduler.filter_scheduler import (
     SchedulerConfig,
     backend_passes_filters,
     indexable,
     schedule_create_volume,
 )
-from cindersim.services.scheduler.host_manager import (
-    HostManager,
-    calculate_capacity_factors,
-    calculate_virtual_free_capacity,
-)
+from cindersim.services.scheduler.host_manager import HostManager
 from cindersim.services.scheduler.placement import PlacementIndex, WeightOrder
+from cindersim.services.scheduler.request_spec import RequestSpec, RetryRecord
 from cindersim.workload import (
     ExponentialLifetime,
     OperationMix,
@@ -198,19 +193,6 @@ def test_a_workload_places_volumes_alike_with_and_without_a_full_trace() -> None
     assert full.value == quick.value
     assert len({host for _, _, host in full.value}) > 2  # the choice mattered
     assert full.cloud.db.fingerprint() == quick.cloud.db.fingerprint()
-
-
-@settings(max_examples=300, deadline=None)
-@given(total=st.floats(0, 1e6, allow_nan=False), free=st.floats(0, 1e6, allow_nan=False),
-       provisioned=st.floats(0, 1e7, allow_nan=False), thin_support=st.booleans(),
-       mosr=st.floats(1.0, 50.0), reserved=st.sampled_from([0, 5, 10, 33, 50, 100]),
-       thin=st.booleans())
-def test_virtual_free_alone_is_the_factor_the_full_calculation_gives(
-        total: float, free: float, provisioned: float, thin_support: bool, mosr: float,
-        reserved: int, thin: bool) -> None:
-    args = (total, free, provisioned, thin_support, mosr, reserved, thin)
-    assert calculate_virtual_free_capacity(*args) == \
-        calculate_capacity_factors(*args).virtual_free_capacity
 
 
 def test_a_nan_weight_is_a_bug_not_a_place_in_the_order() -> None:

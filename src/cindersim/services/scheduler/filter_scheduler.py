@@ -1,0 +1,539 @@
+"""The FilterScheduler (``cinder/scheduler/filter_scheduler.py``): one pass.
+
+Pure functions over :class:`~.host_manager.HostManager` state; the bus-facing
+scheduler service (:mod:`.manager`) calls them and narrates the returned
+:class:`SchedulingDecision`.  A pass runs the :mod:`.filters` over every
+candidate pool and weighs the survivors with the :mod:`.weighers`, or, when no
+one reads the detail, asks a :class:`~.placement.PlacementIndex` for the same
+choice.  Facts carried from Cinder:
+
+* **Retry**: each scheduling pass increments ``retry['num_attempts']`` (a fresh
+  record starts at 1) unless ``scheduler_max_attempts`` is 1, which disables
+  rescheduling and drops the record.  Past the maximum the pass fails with
+  "Exceeded max scheduling attempts %d for resource %s".  A retry that already
+  names backends first gives the capacity consumed on the last one back.  The
+  chosen backend is appended to ``retry['backends']`` and ``retry['hosts']``.
+* ``resource_backend`` (clones, volumes from snapshots, group members) pins the
+  choice after weighing: candidates on other backends are dropped, comparing at
+  pool level when the pin names a pool and at ``host@backend`` level otherwise.
+* The chosen pool consumes the volume size at once, so the next request sees it.
+
+Filters and weighers are registered by name in :class:`SchedulerConfig`, which
+also carries ``scheduler_max_attempts`` and the weighers' multipliers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+import attrs
+
+from ...errors import NoValidBackend
+from ..volume_utils import extract_host
+from .filters import DEFAULT_FILTERS, FILTERS, BackendFilter
+from .host_manager import BackendState, HostManager
+from .placement import INDEXABLE_WEIGHERS, PlacementIndex, WeightOrder
+from .request_spec import FilterProperties, RequestSpec, RetryRecord, _str_tuple
+from .weighers import (
+    DEFAULT_MULTIPLIERS,
+    DEFAULT_WEIGHERS,
+    WEIGHERS,
+    BackendWeigher,
+    WeighedBackend,
+    WeigherOutcome,
+    weigh_backends,
+)
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "NO_WEIGHED_BACKENDS",
+    "FilterOutcome",
+    "SchedulerConfig",
+    "SchedulingDecision",
+    "backend_passes_filters",
+    "indexable",
+    "schedule_create_volume",
+    "volume_type_predicate",
+]
+
+NO_WEIGHED_BACKENDS: Final = "No weighed backends available"
+
+
+# --- configuration ----------------------------------------------------------------
+_OPTION_MULTIPLIERS: Final = {
+    "capacity_weight_multiplier": "CapacityWeigher",
+    "allocated_capacity_weight_multiplier": "AllocatedCapacityWeigher",
+    "volume_number_multiplier": "VolumeNumberWeigher",
+}
+
+
+def _multipliers(value: Mapping[str, float] | None) -> Mapping[str, float]:
+    return MappingProxyType({**DEFAULT_MULTIPLIERS, **(value or {})})
+
+
+def _registry(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+def _check_max_attempts(_inst: object, _attr: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise ValueError("scheduler_max_attempts: Invalid value for "
+                         "'scheduler_max_attempts', must be >=1")
+
+
+@attrs.frozen(slots=True)
+class SchedulerConfig:
+    """The scheduler's options.  Names are resolved (and checked) at construction.
+
+    To plug in a what-if filter: ``attrs.evolve(cfg, filter_registry={**FILTERS,
+    "MyFilter": fn}, filters=(*cfg.filters, "MyFilter"))``.
+    """
+
+    filters: tuple[str, ...] = attrs.field(default=DEFAULT_FILTERS, converter=_str_tuple)
+    weighers: tuple[str, ...] = attrs.field(default=DEFAULT_WEIGHERS, converter=_str_tuple)
+    max_attempts: int = attrs.field(default=3, validator=_check_max_attempts)
+    multipliers: Mapping[str, float] = attrs.field(factory=dict, converter=_multipliers)
+    filter_registry: Mapping[str, BackendFilter] = attrs.field(default=FILTERS,
+                                                               converter=_registry)
+    weigher_registry: Mapping[str, BackendWeigher] = attrs.field(default=WEIGHERS,
+                                                                 converter=_registry)
+
+    def __attrs_post_init__(self) -> None:
+        bad = [n for n in self.filters if n not in self.filter_registry]
+        if bad:
+            raise ValueError("scheduler_default_filters: Scheduler Host Filter "
+                             f"{', '.join(bad)} could not be found.")
+        bad = [n for n in self.weighers if n not in self.weigher_registry]
+        if bad:
+            raise ValueError("scheduler_default_weighers: Scheduler Host Weigher "
+                             f"{', '.join(bad)} could not be found.")
+
+    def multiplier(self, weigher_name: str) -> float:
+        return float(self.multipliers.get(weigher_name, 1.0))
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], **kwargs: Any) -> SchedulerConfig:
+        """Build from cinder.conf-style options (``scheduler_default_filters =
+        AvailabilityZoneFilter,CapacityFilter``, ``scheduler_max_attempts``,
+        ``capacity_weight_multiplier`` ...).  Unknown options are an error."""
+        multipliers: dict[str, float] = {}
+        for key, value in options.items():
+            if key == "scheduler_default_filters":
+                kwargs["filters"] = _str_tuple(value)
+            elif key == "scheduler_default_weighers":
+                kwargs["weighers"] = _str_tuple(value)
+            elif key == "scheduler_max_attempts":
+                kwargs["max_attempts"] = int(value)
+            elif key in _OPTION_MULTIPLIERS:
+                multipliers[_OPTION_MULTIPLIERS[key]] = float(value)
+            else:
+                raise ValueError(f"{key}: not a scheduler option cindersim knows")
+        return cls(multipliers=multipliers, **kwargs)
+
+
+DEFAULT_CONFIG: Final = SchedulerConfig()
+
+
+# --- decision record --------------------------------------------------------------
+@attrs.frozen(slots=True)
+class FilterOutcome:
+    """One filter's pass over the surviving candidates."""
+
+    name: str
+    passed: tuple[str, ...]
+    rejected: tuple[str, ...]
+
+
+@attrs.frozen(slots=True)
+class SchedulingDecision:
+    """Everything one scheduling pass did, for the caller and the trace."""
+
+    operation: str
+    """``'create_volume'`` or ``'backend_passes_filters'``."""
+    request: RequestSpec
+    candidates: tuple[str, ...] = ()
+    """Pools of up, enabled services, in host manager order."""
+    down_hosts: tuple[str, ...] = ()
+    """Services with reports that were not considered (down/disabled/frozen)."""
+    filters: tuple[FilterOutcome, ...] = ()
+    weighers: tuple[WeigherOutcome, ...] = ()
+    weighed: tuple[WeighedBackend, ...] = ()
+    """Best first."""
+    pinned_out: tuple[str, ...] = ()
+    """Weighed backends dropped because ``resource_backend`` pins elsewhere."""
+    chosen: str | None = None
+    consumed_gb: float = 0
+    retry: RetryRecord | None = None
+    """The retry record to carry on (None when rescheduling is disabled)."""
+    previous_error: str | None = None
+    """``retry['exc']`` from the failed previous attempt, now consumed."""
+    reverted: tuple[str, float] | None = None
+    """(backend, GiB) given back before this pass, on a reschedule."""
+    reason: str | None = None
+    """NoValidBackend's reason when no backend was found."""
+    message: str | None = None
+    """A complete NoValidBackend message, when Cinder gives one (placement checks)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.chosen is not None
+
+    def error(self) -> NoValidBackend | None:
+        """The NoValidBackend Cinder raises for this decision, or None."""
+        if self.chosen is not None:
+            return None
+        if self.message is not None:
+            return NoValidBackend(self.message)
+        return NoValidBackend(reason=self.reason or NO_WEIGHED_BACKENDS)
+
+    def backend(self) -> str:
+        """The chosen backend id; raises NoValidBackend if there is none."""
+        err = self.error()
+        if err is not None:
+            raise err
+        assert self.chosen is not None
+        return self.chosen
+
+    def narrate(self) -> str:
+        """One paragraph for the learner-facing narration."""
+        parts: list[str] = []
+        if self.previous_error:
+            parts.append(f"The last attempt failed ({self.previous_error}).")
+        if self.reverted:
+            parts.append(f"cinder-scheduler gives {self.reverted[1]:g} GiB back to "
+                         f"{self.reverted[0]}.")
+        if self.reason and not self.candidates and not self.filters:
+            parts.append(f"cinder-scheduler gives up: {self.reason}.")
+            return " ".join(parts)
+        if self.chosen is not None and not self.candidates and not self.filters:
+            # Found through the placement index: there is no per-filter record.
+            parts.append(f"cinder-scheduler chooses {self.chosen} and consumes "
+                         f"{self.consumed_gb:g} GiB there.")
+            return " ".join(parts)
+        down = f"; not considered (service down/disabled): {', '.join(self.down_hosts)}" \
+            if self.down_hosts else ""
+        parts.append(f"cinder-scheduler filters the candidates: {len(self.candidates)} "
+                     f"pool(s) up ({', '.join(self.candidates) or 'none'}){down}.")
+        for f in self.filters if self.candidates else ():
+            rejected = f" rejects {', '.join(f.rejected)} and" if f.rejected else ""
+            parts.append(f"{f.name}{rejected} keeps {len(f.passed)}.")
+        for w in self.weighers:
+            weights = ", ".join(f"{b}={n:.3f}" for b, n in zip(w.backends, w.normalized,
+                                                              strict=True))
+            parts.append(f"{w.name} (multiplier {w.multiplier!r}) weighs {weights}.")
+        if self.pinned_out:
+            parts.append(f"Pinned to {self.request.resource_backend}: drops "
+                         f"{', '.join(self.pinned_out)}.")
+        if self.chosen is not None:
+            consumed = f" and consumes {self.consumed_gb:g} GiB there" \
+                if self.consumed_gb else ""
+            parts.append(f"It chooses {self.chosen}{consumed}.")
+        else:
+            err = self.error()
+            parts.append(f"No backend fits: {err}.")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable detail for a trace event."""
+        return {
+            "operation": self.operation,
+            "candidates": list(self.candidates),
+            "down_hosts": list(self.down_hosts),
+            "filters": [{"name": f.name, "passed": list(f.passed),
+                         "rejected": list(f.rejected)} for f in self.filters],
+            "weighers": [{"name": w.name, "multiplier": w.multiplier,
+                          "weights": {b: {"raw": r, "normalized": n} for b, r, n in
+                                      zip(w.backends, w.raw, w.normalized, strict=True)}}
+                         for w in self.weighers],
+            "weighed": [[w.backend_id, w.weight] for w in self.weighed],
+            "pinned_out": list(self.pinned_out),
+            "chosen": self.chosen,
+            "consumed_gb": self.consumed_gb,
+            "retry": None if self.retry is None else self.retry.to_dict(),
+            "previous_error": self.previous_error,
+            "reverted": None if self.reverted is None else list(self.reverted),
+            "error": None if self.ok else str(self.error()),
+        }
+
+
+# --- filtering --------------------------------------------------------------------
+def _run_filters(backends: list[BackendState], props: FilterProperties,
+                 ) -> tuple[list[BackendState], list[FilterOutcome]]:
+    outcomes: list[FilterOutcome] = []
+    survivors = backends
+    for name in props.config.filters:
+        check = props.config.filter_registry[name]
+        verdicts = [bool(check(b, props)) for b in survivors]
+        passed = [b for b, ok in zip(survivors, verdicts, strict=True) if ok]
+        outcomes.append(FilterOutcome(
+            name, tuple(b.backend_id for b in passed),
+            tuple(b.backend_id for b, ok in zip(survivors, verdicts, strict=True) if not ok)))
+        survivors = passed
+        if not survivors:
+            break  # Cinder stops at the first filter that leaves nothing
+    return survivors, outcomes
+
+# --- the FilterScheduler ----------------------------------------------------------
+@attrs.frozen(slots=True)
+class _Pass:
+    decision: SchedulingDecision
+    states: dict[str, BackendState]
+    props: FilterProperties | None
+
+
+def _weighted_candidates(
+    host_manager: HostManager, request_spec: RequestSpec, operation: str, *,
+    config: SchedulerConfig, now: float, retry: RetryRecord | None, new_size: int | None,
+    vol_exists_on: str | None, scheduler_hints: Mapping[str, Any] | None,
+    rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
+    volume_number: Callable[[str], int] | None,
+) -> _Pass:
+    """``_populate_retry`` + revert + filter + weigh (``_get_weighted_candidates``)."""
+    prepared = _prepare(host_manager, request_spec, operation, config=config, retry=retry,
+                        new_size=new_size, vol_exists_on=vol_exists_on,
+                        scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
+                        volume_number=volume_number)
+    if isinstance(prepared, _Pass):
+        return prepared
+    base, props = prepared
+    backends = host_manager.get_all_backend_states(now)
+    states = {b.backend_id: b for b in backends}
+    survivors, filter_outcomes = _run_filters(backends, props)
+    weighed, weigher_outcomes = weigh_backends(survivors, props)
+    decision = attrs.evolve(
+        base, candidates=tuple(states), down_hosts=tuple(host_manager.down_services(now)),
+        filters=tuple(filter_outcomes), weighers=tuple(weigher_outcomes),
+        weighed=tuple(weighed))
+    return _Pass(decision, states, props)
+
+
+def _prepare(
+    host_manager: HostManager, request_spec: RequestSpec, operation: str, *,
+    config: SchedulerConfig, retry: RetryRecord | None, new_size: int | None,
+    vol_exists_on: str | None, scheduler_hints: Mapping[str, Any] | None,
+    rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
+    volume_number: Callable[[str], int] | None,
+) -> _Pass | tuple[SchedulingDecision, FilterProperties]:
+    """``_populate_retry`` and the revert of the last attempt's consumption: the
+    decision so far and the filter properties, or a finished (failed) pass."""
+    previous_error: str | None = None
+    if config.max_attempts == 1:
+        retry = None  # re-scheduling is disabled: the record is dropped
+    else:
+        if retry is None:
+            retry = RetryRecord(num_attempts=1)
+        else:  # exc is popped and logged by the scheduler
+            previous_error = retry.exc
+            retry = RetryRecord(retry.num_attempts + 1, retry.backends, retry.hosts)
+        if retry.num_attempts > config.max_attempts:
+            reason = (f"Exceeded max scheduling attempts {config.max_attempts} "
+                      f"for resource {request_spec.resource_id}")
+            return _Pass(SchedulingDecision(operation=operation, request=request_spec,
+                                            retry=retry, previous_error=previous_error,
+                                            reason=reason), {}, None)
+    reverted: tuple[str, float] | None = None
+    if retry is not None and retry.backends:
+        last = retry.backends[-1]
+        if host_manager.revert_volume_consumed_capacity(last, request_spec.size):
+            reverted = (last, float(request_spec.size))
+    props = FilterProperties(request_spec=request_spec, config=config, new_size=new_size,
+                             retry=retry, vol_exists_on=vol_exists_on,
+                             scheduler_hints=scheduler_hints or {}, rng=rng,
+                             volume_host=volume_host, volume_number=volume_number)
+    return SchedulingDecision(operation=operation, request=request_spec, retry=retry,
+                              previous_error=previous_error, reverted=reverted), props
+
+
+def indexable(config: SchedulerConfig) -> bool:
+    """Whether :class:`~.placement.PlacementIndex` gives this configuration's choice:
+    one built-in weigher whose weight is a function of the pool alone."""
+    if len(config.weighers) != 1:
+        return False
+    name = config.weighers[0]
+    return name in INDEXABLE_WEIGHERS and config.weigher_registry[name] is WEIGHERS.get(name)
+
+
+def _order_for(index: PlacementIndex, props: FilterProperties, now: float) -> WeightOrder:
+    """The refreshed pool order for this request's weigher and thin/thick choice."""
+    config = props.config
+    name = config.weighers[0]
+    weigher = config.weigher_registry[name]
+    thin = props.thin
+
+    def make_weight() -> Callable[[BackendState], float]:
+        template = FilterProperties(
+            request_spec=RequestSpec(size=0, extra_specs={} if thin else {
+                "provisioning:type": "thick"}), config=config)
+        return lambda state: float(weigher(state, template))
+
+    index.host_manager.refresh(now)
+    return index.order((name, thin, config.multiplier(name), weigher), make_weight)
+
+
+def _indexed_choice(index: PlacementIndex, props: FilterProperties, now: float,
+                    pin: str | None) -> tuple[str, BackendState] | None:
+    """The pool the FilterScheduler would choose, found best-first in *index*."""
+    config = props.config
+    name = config.weighers[0]
+    multiplier = config.multiplier(name)
+    order = _order_for(index, props, now)
+    checks = [config.filter_registry[n] for n in config.filters]
+    # CapacityFilter wants virtual free >= requested of a numeric pool, and with a
+    # positive CapacityWeigher the pools come in falling virtual-free order.
+    requested = props.size if props.new_size is None else props.new_size - props.size
+    stop_below = (name == "CapacityWeigher" and multiplier > 0 and requested > 0
+                  and "CapacityFilter" in config.filters and props.vol_exists_on is None)
+    pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
+    for w, state in order.best_first():
+        if stop_below and w < requested and isinstance(state.total_capacity_gb, float) \
+                and isinstance(state.free_capacity_gb, float):
+            if not order.has_unbounded():
+                return None
+            continue  # only an 'infinite'/'unknown' pool could still pass
+        bid = state.backend_id
+        if pin is not None and (bid if pin_has_pool else extract_host(bid)) != pin:
+            continue
+        if all(check(state, props) for check in checks):
+            return bid, state
+    return None
+
+
+def schedule_create_volume(
+    host_manager: HostManager, request_spec: RequestSpec, *,
+    config: SchedulerConfig = DEFAULT_CONFIG, now: float,
+    retry: RetryRecord | None = None, scheduler_hints: Mapping[str, Any] | None = None,
+    rng: random.Random | None = None,
+    volume_host: Callable[[str], str | None] | None = None,
+    volume_number: Callable[[str], int] | None = None,
+    index: PlacementIndex | None = None,
+) -> SchedulingDecision:
+    """Place a new volume (``FilterScheduler.schedule_create_volume``).
+
+    With an *index* (and a configuration it can answer, see :func:`indexable`) the
+    pool is found without weighing every candidate; the decision then carries the
+    choice and the retry record but no per-filter or per-weigher detail.
+
+    On success the chosen pool has consumed ``request_spec.size`` and the returned
+    ``decision.retry`` names it; carry that record to the volume service.  On
+    failure ``decision.error()`` is the NoValidBackend to raise ("No weighed
+    backends available", or "Exceeded max scheduling attempts ...").  The
+    retry passed in is not modified.
+    """
+    if index is not None and indexable(config):
+        prepared = _prepare(host_manager, request_spec, "create_volume", config=config,
+                            retry=retry, new_size=None, vol_exists_on=None,
+                            scheduler_hints=scheduler_hints, rng=rng,
+                            volume_host=volume_host, volume_number=volume_number)
+        if isinstance(prepared, _Pass):
+            return prepared.decision
+        base, props = prepared
+        found = _indexed_choice(index, props, now, request_spec.resource_backend)
+        if found is None:
+            return attrs.evolve(base, reason=NO_WEIGHED_BACKENDS)
+        chosen, state = found
+        state.consume_from_volume(request_spec.size, now=now)
+        return SchedulingDecision(
+            operation=base.operation, request=request_spec, chosen=chosen,
+            consumed_gb=float(request_spec.size),
+            retry=None if base.retry is None else base.retry.with_backend(chosen),
+            previous_error=base.previous_error, reverted=base.reverted)
+    run = _weighted_candidates(host_manager, request_spec, "create_volume", config=config,
+                               now=now, retry=retry, new_size=None, vol_exists_on=None,
+                               scheduler_hints=scheduler_hints, rng=rng,
+                               volume_host=volume_host, volume_number=volume_number)
+    decision = run.decision
+    if decision.reason is not None:
+        return decision
+    weighed = list(decision.weighed)
+    pinned_out: list[WeighedBackend] = []
+    pin = request_spec.resource_backend
+    if weighed and pin:
+        pin_has_pool = extract_host(pin, "pool") is not None
+        kept: list[WeighedBackend] = []
+        for w in weighed:
+            bid = w.backend_id if pin_has_pool else extract_host(w.backend_id)
+            (kept if bid == pin else pinned_out).append(w)
+        weighed = kept
+    if not weighed:
+        return attrs.evolve(decision, pinned_out=tuple(w.backend_id for w in pinned_out),
+                            reason=NO_WEIGHED_BACKENDS)
+    chosen = weighed[0].backend_id
+    run.states[chosen].consume_from_volume(request_spec.size, now=now)
+    retry_out = None if decision.retry is None else decision.retry.with_backend(chosen)
+    return attrs.evolve(decision, pinned_out=tuple(w.backend_id for w in pinned_out),
+                        chosen=chosen,
+                        consumed_gb=float(request_spec.size), retry=retry_out)
+
+
+def backend_passes_filters(
+    host_manager: HostManager, backend: str, request_spec: RequestSpec, *,
+    config: SchedulerConfig = DEFAULT_CONFIG, now: float, new_size: int | None = None,
+    retry: RetryRecord | None = None, scheduler_hints: Mapping[str, Any] | None = None,
+    rng: random.Random | None = None,
+    volume_host: Callable[[str], str | None] | None = None,
+    volume_number: Callable[[str], int] | None = None,
+    index: PlacementIndex | None = None,
+) -> SchedulingDecision:
+    """Can *backend* take this request?  (``FilterScheduler.backend_passes_filters``)
+
+    Used for extends (``new_size`` set, ``operation='extend_volume'``) and snapshot
+    creation.  *backend* without ``#pool`` matches any of its pools.  Nothing is
+    consumed: the scheduler manager then consumes ``new_size - size`` (extend) or
+    the snapshot size itself, via :meth:`HostManager.consume_from_volume`.  On
+    failure ``decision.error()`` is NoValidBackend("Cannot place <resource> <id>
+    on <backend>.").  With an *index* (see :func:`schedule_create_volume`) only
+    *backend*'s own pools are filtered, in the order the full pass would weigh them.
+    """
+    if index is not None and indexable(config):
+        prepared = _prepare(host_manager, request_spec, "backend_passes_filters",
+                            config=config, retry=retry, new_size=new_size, vol_exists_on=None,
+                            scheduler_hints=scheduler_hints, rng=rng,
+                            volume_host=volume_host, volume_number=volume_number)
+        if isinstance(prepared, _Pass):
+            return prepared.decision
+        decision, props = prepared
+        order = _order_for(index, props, now)
+        checks = [config.filter_registry[n] for n in config.filters]
+        for state in order.ranked(host_manager.pools_of(backend)):
+            if all(check(state, props) for check in checks):
+                return attrs.evolve(decision, chosen=state.backend_id)
+    else:
+        run = _weighted_candidates(host_manager, request_spec, "backend_passes_filters",
+                                   config=config, now=now, retry=retry, new_size=new_size,
+                                   vol_exists_on=None, scheduler_hints=scheduler_hints,
+                                   rng=rng, volume_host=volume_host,
+                                   volume_number=volume_number)
+        decision = run.decision
+        if decision.reason is not None:
+            return decision
+        ignore_pool = extract_host(backend, "pool") is None
+        for w in decision.weighed:
+            bid = extract_host(w.backend_id) if ignore_pool else w.backend_id
+            if bid == backend:
+                return attrs.evolve(decision, chosen=w.backend_id)
+    resource, rid = "volume", "??id missing??"
+    for kind, value in (("volume", request_spec.volume_id), ("group", request_spec.group_id),
+                        ("snapshot", request_spec.snapshot_id)):
+        if value:
+            resource, rid = kind, value
+            break
+    return attrs.evolve(decision, reason=f"Cannot place {resource} {rid} on {backend}.",
+                        message=f"Cannot place {resource} {rid} on {backend}.")
+
+
+def volume_type_predicate(extra_specs: Mapping[str, Any], *,
+                          config: SchedulerConfig = DEFAULT_CONFIG,
+                          ) -> Callable[[BackendState], bool]:
+    """A ``get_pools(predicate=...)`` for ``?volume_type=``: the configured filters
+    with only the type known (HostManager._filter_pools_by_volume_type).  With no
+    size, the capacity filter passes every pool."""
+    props = FilterProperties(request_spec=RequestSpec(size=0, extra_specs=extra_specs),
+                             config=config)
+
+    def predicate(backend: BackendState) -> bool:
+        return all(config.filter_registry[name](backend, props) for name in config.filters)
+
+    return predicate

@@ -1,0 +1,169 @@
+"""What the scheduler is asked to place: ``RequestSpec``, the retry record and the
+``filter_properties`` every filter and weigher gets.
+
+Cinder passes these around as the ``RequestSpec`` versioned object
+(``cinder/objects/request_spec.py``) and the ``filter_properties`` dict built by
+``FilterScheduler._populate_retry`` and ``_get_weighted_candidates``; here they
+are frozen records, so a pass never changes what its caller handed in.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from .filter_scheduler import SchedulerConfig
+
+__all__ = ["FilterProperties", "RequestSpec", "RetryRecord"]
+
+
+def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _str_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(value)
+
+
+@attrs.frozen(slots=True)
+class RequestSpec:
+    """What is being placed: Cinder's ``RequestSpec`` with ``volume_properties``
+    flattened into fields."""
+
+    size: int
+    """GiB: the volume's size (for an extend, its *current* size)."""
+    volume_id: str | None = None
+    snapshot_id: str | None = None
+    group_id: str | None = None
+    volume_type_name: str | None = None
+    volume_type_id: str | None = None
+    extra_specs: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    """The volume type's extra specs, in the type's order."""
+    availability_zone: str | None = None
+    availability_zones: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    """Allowed zones (a type's ``RESKEY:availability_zones``); wins over the AZ."""
+    resource_backend: str | None = None
+    """Pin to a backend (source volume's/snapshot's host for clones)."""
+    multiattach: bool = False
+    operation: str | None = None
+    """``'extend_volume'`` enables the online-extend capability check."""
+    attach_status: str = "detached"
+    project_id: str | None = None
+    user_id: str | None = None
+    image_id: str | None = None
+    """A Glance image to copy into the new volume (``imageRef``)."""
+
+    @property
+    def resource_extra_specs(self) -> Mapping[str, Any]:
+        """Extra specs as the filters see them: a multiattach request adds
+        ``multiattach='<is> True'`` unless the type already says something."""
+        if self.multiattach and "multiattach" not in self.extra_specs:
+            return MappingProxyType({**self.extra_specs, "multiattach": "<is> True"})
+        return self.extra_specs
+
+    @property
+    def resource_id(self) -> str | None:
+        """The id ``_populate_retry`` reports: the volume's, else the group's."""
+        return self.volume_id or self.group_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """Cinder's request_spec dict shape, for messages and traces."""
+        volume_type = None
+        if self.volume_type_name or self.volume_type_id or self.extra_specs:
+            volume_type = {"name": self.volume_type_name, "id": self.volume_type_id,
+                           "extra_specs": dict(self.extra_specs)}
+        return {
+            "volume_id": self.volume_id, "snapshot_id": self.snapshot_id,
+            "image_id": self.image_id,
+            "group_id": self.group_id, "volume_type": volume_type,
+            "availability_zones": list(self.availability_zones),
+            "resource_backend": self.resource_backend, "operation": self.operation,
+            "volume_properties": {
+                "size": self.size, "availability_zone": self.availability_zone,
+                "multiattach": self.multiattach, "attach_status": self.attach_status,
+                "project_id": self.project_id, "user_id": self.user_id,
+            },
+        }
+
+
+@attrs.frozen(slots=True)
+class RetryRecord:
+    """``filter_properties['retry']``, carried through reschedules.
+
+    ``hosts`` duplicates ``backends`` (Cinder keeps both for compatibility and
+    IgnoreAttemptedHostsFilter reads ``hosts``).  ``exc`` is set by the volume
+    manager's reschedule task and consumed by the next scheduling pass.
+    """
+
+    num_attempts: int
+    backends: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    exc: str | None = None
+
+    def with_backend(self, backend_id: str) -> RetryRecord:
+        return RetryRecord(self.num_attempts, (*self.backends, backend_id),
+                           (*self.hosts, backend_id), self.exc)
+
+    def with_exc(self, exc: str) -> RetryRecord:
+        """What OnFailureRescheduleTask stores before recasting to the scheduler."""
+        return attrs.evolve(self, exc=exc)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"num_attempts": self.num_attempts,
+                             "backends": list(self.backends), "hosts": list(self.hosts)}
+        if self.exc is not None:
+            d["exc"] = self.exc
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> RetryRecord | None:
+        """An empty or missing dict is "no retry yet", as Cinder's ``if retry``."""
+        if not d:
+            return None
+        return cls(num_attempts=int(d["num_attempts"]),
+                   backends=tuple(d.get("backends", ())), hosts=tuple(d.get("hosts", ())),
+                   exc=d.get("exc"))
+
+
+@attrs.frozen(slots=True)
+class FilterProperties:
+    """What filters and weighers get besides the backend (``filter_properties``)."""
+
+    request_spec: RequestSpec
+    config: SchedulerConfig
+    new_size: int | None = None
+    """Set for extends: the filters check ``new_size - size``."""
+    retry: RetryRecord | None = None
+    vol_exists_on: str | None = None
+    """Retype: the volume already lives on this backend, so capacity passes."""
+    scheduler_hints: Mapping[str, Any] = attrs.field(factory=dict,
+                                                     converter=_frozen_mapping)
+    rng: random.Random | None = attrs.field(default=None, eq=False, repr=False)
+    """The simulation's rng (ChanceWeigher)."""
+    volume_host: Callable[[str], str | None] | None = attrs.field(
+        default=None, eq=False, repr=False)
+    """Volume id -> its ``host`` or None (affinity filters; Cinder asks the DB)."""
+    volume_number: Callable[[str], int] | None = attrs.field(
+        default=None, eq=False, repr=False)
+    """Backend id -> number of volumes on it (VolumeNumberWeigher; the DB count)."""
+
+    @property
+    def size(self) -> int:
+        return self.request_spec.size
+
+    @property
+    def extra_specs(self) -> Mapping[str, Any]:
+        """The volume type's extra specs (``filter_properties['volume_type']``)."""
+        return self.request_spec.extra_specs
+
+    @property
+    def thin(self) -> bool:
+        """Thin unless the type says ``provisioning:type=thick``."""
+        return bool(self.extra_specs.get("provisioning:type") != "thick")

@@ -1,0 +1,165 @@
+"""The FilterScheduler's weighers and their handler (``cinder/scheduler/weights/``).
+
+A weigher is a plain callable ``(BackendState, FilterProperties) -> float``
+giving a raw weight, registered by Cinder's name in :data:`WEIGHERS` (default
+``CapacityWeigher``).  :func:`weigh_backends` is ``BaseWeightHandler``: the raw
+weights are normalised to [0, 1] across the candidates (all equal -> 0),
+multiplied by the weigher's multiplier and summed.  The list is then sorted by
+total weight, highest first, with Python's *stable* sort: ties keep the host
+manager's order (service registration order, then pool order in the report).
+That is Cinder's own tie-break, and it is deterministic here because the host
+manager's maps are insertion-ordered.  ChanceWeigher draws from the seeded rng
+it is given, in that same order.
+
+A weigher may return ``math.inf`` for "unbounded"; the handler then treats it as
+Cinder's CapacityWeigher treats infinite capacity (just above the largest finite
+weight).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Final
+
+import attrs
+
+from ...errors import SimulationError
+from .host_manager import BackendState
+from .request_spec import FilterProperties
+from .sched_utils import calculate_virtual_free_capacity
+
+__all__ = [
+    "DEFAULT_MULTIPLIERS",
+    "DEFAULT_WEIGHERS",
+    "WEIGHERS",
+    "BackendWeigher",
+    "WeighedBackend",
+    "WeigherOutcome",
+    "allocated_capacity_weigher",
+    "capacity_weigher",
+    "chance_weigher",
+    "volume_number_weigher",
+    "weigh_backends",
+]
+
+BackendWeigher = Callable[[BackendState, FilterProperties], float]
+"""A weigher: the raw (un-normalised) weight of this backend for this request."""
+
+
+def capacity_weigher(backend: BackendState, props: FilterProperties) -> float:
+    """CapacityWeigher: the virtual free capacity (thin or thick, as the filter).
+
+    Infinite or unknown capacity weighs -1 with a positive multiplier and
+    ``inf`` otherwise, so such pools sort last either way.
+    """
+    free = backend.free_capacity_gb
+    total = backend.total_capacity_gb
+    if free is None or isinstance(free, str) or isinstance(total, str):
+        return -1.0 if props.config.multiplier("CapacityWeigher") > 0 else math.inf
+    return calculate_virtual_free_capacity(
+        total, free, backend.provisioned_capacity_gb, backend.thin_provisioning_support,
+        backend.max_over_subscription_ratio, backend.reserved_percentage, props.thin)
+
+
+def allocated_capacity_weigher(backend: BackendState, props: FilterProperties) -> float:
+    """AllocatedCapacityWeigher: allocated GiB (multiplier -1: least allocated wins)."""
+    return backend.allocated_capacity_gb
+
+
+def volume_number_weigher(backend: BackendState, props: FilterProperties) -> float:
+    """VolumeNumberWeigher: volumes on the backend (multiplier -1: fewest wins).
+
+    Cinder counts volume rows in the DB; pass ``volume_number`` for that, else
+    the reported ``total_volumes`` is used.
+    """
+    if props.volume_number is not None:
+        return float(props.volume_number(backend.backend_id))
+    return float(backend.total_volumes)
+
+
+def chance_weigher(backend: BackendState, props: FilterProperties) -> float:
+    """ChanceWeigher: a random weight from the simulation's rng."""
+    if props.rng is None:
+        raise SimulationError("ChanceWeigher needs FilterProperties.rng")
+    return props.rng.random()
+
+
+WEIGHERS: Final[Mapping[str, BackendWeigher]] = MappingProxyType({
+    "CapacityWeigher": capacity_weigher,
+    "AllocatedCapacityWeigher": allocated_capacity_weigher,
+    "VolumeNumberWeigher": volume_number_weigher,
+    "ChanceWeigher": chance_weigher,
+})
+"""Built-in weighers by Cinder's names (``scheduler_default_weighers`` entries)."""
+
+DEFAULT_WEIGHERS: Final = ("CapacityWeigher",)
+DEFAULT_MULTIPLIERS: Final[Mapping[str, float]] = MappingProxyType({
+    "CapacityWeigher": 1.0,             # capacity_weight_multiplier: >0 spreads
+    "AllocatedCapacityWeigher": -1.0,   # allocated_capacity_weight_multiplier
+    "VolumeNumberWeigher": -1.0,        # volume_number_multiplier
+})
+"""Cinder's multiplier options; any other weigher has the base multiplier 1.0."""
+
+
+@attrs.frozen(slots=True)
+class WeigherOutcome:
+    """One weigher: raw and normalised weights, aligned with ``backends``."""
+
+    name: str
+    multiplier: float
+    backends: tuple[str, ...]
+    raw: tuple[float, ...]
+    normalized: tuple[float, ...]
+
+
+@attrs.frozen(slots=True)
+class WeighedBackend:
+    backend_id: str
+    weight: float
+    """Sum over weighers of multiplier x normalised weight."""
+
+
+# --- the weight handler -------------------------------------------------------------
+_OFFSET_MIN: Final = 10000.0
+_OFFSET_MULT: Final = 100.0
+
+
+def _normalize(raw: Sequence[float]) -> list[float]:
+    weights = list(raw)
+    if any(math.isinf(w) for w in weights):
+        finite = [w for w in weights if not math.isinf(w)]
+        if not finite:
+            return [0.0] * len(weights)  # Cinder would crash on max([]) here
+        maxval = max(finite)
+        offset = (maxval - min(finite)) * _OFFSET_MULT
+        replacement = maxval + (_OFFSET_MIN if offset == 0.0 else offset)
+        weights = [replacement if math.isinf(w) else w for w in weights]
+    lo, hi = min(weights), max(weights)
+    if lo == hi:
+        return [0.0] * len(weights)
+    return [(w - lo) / (hi - lo) for w in weights]
+
+
+def weigh_backends(backends: Sequence[BackendState], props: FilterProperties,
+                   ) -> tuple[list[WeighedBackend], list[WeigherOutcome]]:
+    """Normalise, multiply, sum and sort (``BaseWeightHandler.get_weighed_objects``)."""
+    if not backends:
+        return [], []
+    config = props.config
+    ids = tuple(b.backend_id for b in backends)
+    totals = [0.0] * len(backends)
+    outcomes: list[WeigherOutcome] = []
+    for name in config.weighers:
+        weigher = config.weigher_registry[name]
+        raw = [float(weigher(b, props)) for b in backends]
+        normalized = _normalize(raw)
+        multiplier = config.multiplier(name)
+        for i, weight in enumerate(normalized):
+            totals[i] += multiplier * weight
+        outcomes.append(WeigherOutcome(name, multiplier, ids, tuple(raw), tuple(normalized)))
+    weighed = [WeighedBackend(bid, total) for bid, total in zip(ids, totals, strict=True)]
+    # Stable: equal weights keep host manager order, as Cinder's sorted() does.
+    weighed.sort(key=lambda w: w.weight, reverse=True)
+    return weighed, outcomes

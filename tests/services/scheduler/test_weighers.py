@@ -1,0 +1,71 @@
+"""The built-in weighers and the weight handler (normalise, multiply, stable sort),
+seen through a FilterScheduler pass."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from scheduler_helpers import VOL, manager
+
+from cindersim.services.scheduler.filter_scheduler import SchedulerConfig, schedule_create_volume
+from cindersim.services.scheduler.request_spec import RequestSpec
+
+
+class TestWeighing:
+    def test_capacity_weigher_spreads_to_most_virtual_free(self) -> None:
+        hm = manager(("a@l#p", {"free_capacity_gb": 40}), ("b@l#p", {"free_capacity_gb": 90}),
+                     ("c@l#p", {"free_capacity_gb": 60}))
+        d = schedule_create_volume(hm, RequestSpec(size=1, volume_id=VOL), now=0)
+        assert [w.backend_id for w in d.weighed] == ["b@l#p", "c@l#p", "a@l#p"]
+        assert [w.weight for w in d.weighed] == [1.0, 0.4, 0.0]  # normalised
+        assert d.chosen == "b@l#p"
+
+    @pytest.mark.parametrize("multiplier", [1.0, -1.0])
+    def test_infinite_capacity_sorts_last_whatever_the_multiplier(self,
+                                                                  multiplier: float) -> None:
+        hm = manager(("inf@l#p", {"free_capacity_gb": "infinite"}),
+                     ("a@l#p", {"free_capacity_gb": 40}), ("b@l#p", {"free_capacity_gb": 90}))
+        cfg = SchedulerConfig(multipliers={"CapacityWeigher": multiplier})
+        d = schedule_create_volume(hm, RequestSpec(size=1), config=cfg, now=0)
+        assert d.weighed[-1].backend_id == "inf@l#p"
+        assert d.chosen == ("b@l#p" if multiplier > 0 else "a@l#p")
+
+    def test_ties_keep_host_manager_order(self) -> None:
+        hm = manager(("z@l#p", {}), ("a@l#p", {}), ("m@l#p", {}))
+        d = schedule_create_volume(hm, RequestSpec(size=1), now=0)
+        assert [w.backend_id for w in d.weighed] == ["z@l#p", "a@l#p", "m@l#p"]
+
+    def test_allocated_capacity_weigher_prefers_least_allocated(self) -> None:
+        hm = manager(("a@l#p", {"allocated_capacity_gb": 30}),
+                     ("b@l#p", {"allocated_capacity_gb": 10}))
+        cfg = SchedulerConfig(weighers=["AllocatedCapacityWeigher"])
+        assert schedule_create_volume(hm, RequestSpec(size=1), config=cfg, now=0).chosen \
+            == "b@l#p"
+
+    def test_chance_weigher_follows_the_seed(self) -> None:
+        cfg = SchedulerConfig.from_options({"scheduler_default_weighers": "ChanceWeigher"})
+        picks = []
+        for _ in range(2):
+            hm = manager(*((f"h{i}@l#p", {}) for i in range(6)))
+            rng = random.Random(7)
+            picks.append([schedule_create_volume(hm, RequestSpec(size=1), config=cfg,
+                                                 now=0, rng=rng).chosen for _ in range(5)])
+        assert picks[0] == picks[1]
+        assert len(set(picks[0])) > 1
+
+    def test_consumption_spreads_successive_volumes(self) -> None:
+        hm = manager(("a@l#p", {"free_capacity_gb": 100}), ("b@l#p", {"free_capacity_gb": 95}))
+        chosen = [schedule_create_volume(hm, RequestSpec(size=10), now=float(i)).chosen
+                  for i in range(3)]
+        assert chosen == ["a@l#p", "b@l#p", "a@l#p"]
+
+
+def test_weights_are_finite_with_all_infinite_pools() -> None:
+    hm = manager(("a@l#p", {"free_capacity_gb": "unknown"}),
+                 ("b@l#p", {"free_capacity_gb": "infinite"}))
+    cfg = SchedulerConfig(multipliers={"CapacityWeigher": -1.0})
+    d = schedule_create_volume(hm, RequestSpec(size=1), config=cfg, now=0)
+    assert all(math.isfinite(w.weight) for w in d.weighed)
+    assert d.chosen == "a@l#p"
