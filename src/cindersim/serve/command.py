@@ -36,6 +36,24 @@ def _speed(text: str) -> float:
     return value
 
 
+def _user(text: str) -> tuple[str, str, tuple[str, ...]]:
+    """``NAME:PROJECT:ROLE[+ROLE...]`` -> (name, project, roles)."""
+    if text.count(":") != 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:PROJECT:ROLE[+ROLE...]")
+    name, project, roles = text.split(":")
+    parsed = tuple(r for r in roles.split("+") if r)
+    if not name or not project or not parsed:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:PROJECT:ROLE[+ROLE...]")
+    return name, project, parsed
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``serve``'s options to *parser* (the CLI's subparser, or a standalone one)."""
     parser.add_argument("--host", default="127.0.0.1",
@@ -57,6 +75,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "/identity/v3), 'noauth' (every token is user:project, an "
                              "admin, as Cinder's auth_strategy=noauth), or 'both' (default: "
                              "a token with ':' is noauth, others Keystone's)")
+    parser.add_argument("--user", metavar="NAME:PROJECT:ROLE[+ROLE]", type=_user,
+                        action="append", default=[],
+                        help="one more Keystone user (password 'secret') holding ROLE on "
+                             "PROJECT (created if missing), e.g. a reader for Tempest's "
+                             "pre-provisioned accounts; repeatable")
+    parser.add_argument("--token-expiration", metavar="SECONDS", type=_positive,
+                        default=None,
+                        help="Keystone's [token] expiration in virtual seconds (default "
+                             "3600); at a high --speed a client that trusts the token's "
+                             "wall-clock expires_at needs it longer")
 
 
 def options_from_args(args: argparse.Namespace) -> ServeOptions:
@@ -118,12 +146,28 @@ def banner(server: SimServer, options: ServeOptions) -> str:
     return "\n".join(lines)
 
 
+def _provision(cloud: Cloud, args: argparse.Namespace) -> None:
+    """Apply ``--user`` and ``--token-expiration`` before the first request: the
+    ``ready`` callback runs on the server's loop, so no request is in flight."""
+    identity = cloud.identity
+    if getattr(args, "token_expiration", None) is not None:
+        identity.token_expiration = args.token_expiration
+    for name, project, roles in getattr(args, "user", None) or []:
+        if identity.find_project(project) is None:
+            identity.create_project(project)
+        if identity.find_user(name) is None:
+            identity.create_user(name, default_project=project)
+        for role in roles:
+            identity.grant(name, project, role)
+
+
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     """Run ``cindersim serve`` with parsed *args*; returns the exit status."""
     stream = out if out is not None else sys.stdout
     options = options_from_args(args)
 
     def ready(server: SimServer) -> None:
+        _provision(server.cloud, args)
         stream.write(banner(server, options))
         stream.flush()
 
@@ -131,6 +175,9 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         written = serve(options, ready=ready)
     except ConfigError as exc:
         sys.stderr.write(f"cindersim serve: {exc}\n")
+        return 2
+    except ValueError as exc:  # --user names a role the identity does not have
+        sys.stderr.write(f"cindersim serve: --user: {exc}\n")
         return 2
     except OSError as exc:  # the port is taken, the config or trace path is unusable
         sys.stderr.write(f"cindersim serve: {exc}\n")
