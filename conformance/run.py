@@ -228,12 +228,12 @@ _FAILED_REQUEST = re.compile(r"Request \(.*?\): ([45]\d\d) ([A-Z]+) (\S+)")
 
 
 def failed_request(test: dict[str, Any]) -> str:
-    """The test's last 4xx/5xx request from its log, ids and port elided:
+    """The test's first 4xx/5xx request from its log, ids and port elided:
     ``404 GET /v3/{project}/os-services``; empty if none was logged."""
     hits = _FAILED_REQUEST.findall(detail(test, "pythonlogging:''"))
     if not hits:
         return ""
-    status, method, url = hits[-1]
+    status, method, url = hits[0]  # later ones are mostly cleanup polling for a 404
     path = re.sub(r"^https?://[^/]+", "", url)
     path = re.sub(r"/[0-9a-f]{32}(?=/|$|\?)", "/{project}", path)
     path = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "{id}", path)
@@ -252,7 +252,8 @@ def first_error_line(test: dict[str, Any]) -> str:
     extra = [x.strip() for x in rest[1:] if x.startswith(("Details:", "Failed validating"))]
     request = failed_request(test)
     text = " ".join([rest[0].strip(), *extra])[:300]
-    return f"{text} [{request}]" if request and "404" in rest[0] + " ".join(extra) else text
+    refused = re.search(r"'code': [45]\d\d|response code", text)
+    return f"{text} [{request}]" if request and refused else text
 
 
 def skip_reason(test: dict[str, Any]) -> str:
