@@ -12,13 +12,15 @@ fails if any of them does not pass.  Both run this script with the Python of
    reports (microversion, image and flavor ids);
 4. ``tempest run --serial``;
 5. the server stopped, the subunit stream summarised: counts, each failure with
-   its first error line, and the skip reasons.
+   its first error line (and first refused request), failures grouped by that line,
+   and the skip reasons.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import configparser
 import io
 import json
 import os
@@ -33,8 +35,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import subunit  # these two come with Tempest (stestr's): run this with .venv-tempest's Python
+# Tempest's own packages: run this script with .venv-tempest's Python.
+import subunit
 import testtools
+from oslo_log import _options as oslo_log_options  # oslo.log's `oslo.config.opts` entry point
+from tempest import config as tempest_config
 
 HERE = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
@@ -42,7 +47,9 @@ SUITES = r"^(tempest\.api\.volume|cinder_tempest_plugin\.api\.volume)\."
 PASSWORD = "secret"  # every Keystone-lite user's (cindersim.identity.DEFAULT_PASSWORD)
 
 # Speed: virtual seconds per real second.  Tempest polls every build_interval (an
-# integer, >= 1 real second); at 100 a minute of simulated LVM work is 0.6 s.
+# integer, >= 1 real second); at 100 a minute of simulated LVM work is 0.6 s, so a
+# status has converged by the first poll.  Faster buys nothing and shrinks real-time
+# margins: service_down_time (60 virtual s) would be under 0.6 s of a stalled loop.
 SPEED = 100
 # Keystone-lite counts token lifetime in virtual seconds but reports a wall-clock
 # expires_at, which Tempest trusts: give tokens a day of real time.
@@ -62,13 +69,13 @@ def log(msg: str) -> None:
 
 # --- the server ---------------------------------------------------------------------
 def start_server(cindersim: str, workspace: Path) -> tuple[subprocess.Popen[bytes], str]:
-    out = (workspace / "serve.log").open("wb")
     cmd = [cindersim, "serve", "--port", "0", "--auth", "keystone",
            "--config", str(HERE / "cindersim.conf"), "--speed", str(SPEED),
            "--token-expiration", str(TOKEN_EXPIRATION),
            *[a for u in EXTRA_USERS for a in ("--user", u)]]
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    with (workspace / "serve.log").open("wb") as out:  # the child keeps its own copy
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         m = re.search(r"a simulated Cinder at (http://\S+)",
@@ -197,6 +204,23 @@ horizon = False
 barbican = False
 """
     (etc / "tempest.conf").write_text(conf)
+    check_options(etc / "tempest.conf")
+
+
+def check_options(path: Path) -> None:
+    """Refuse a tempest.conf with an option Tempest does not know: oslo.config would
+    ignore it silently (a misspelt or misplaced option changes nothing, says nothing).
+    ``tempest_config.list_opts()`` includes the installed plugins' options."""
+    known: dict[str, set[str]] = collections.defaultdict(set)
+    for group, opts in [*tempest_config.list_opts(), *oslo_log_options.list_opts()]:
+        name = "DEFAULT" if group is None else getattr(group, "name", group)
+        known[name].update(opt.dest for opt in opts)
+    parser = configparser.ConfigParser(interpolation=None, default_section="(none)")
+    parser.read(path)
+    unknown = [f"[{section}] {key}" for section in parser.sections()
+               for key in parser[section] if key not in known[section]]
+    if unknown:
+        sys.exit(f"{path}: options Tempest does not know: {', '.join(unknown)}")
 
 
 # --- results --------------------------------------------------------------------------
