@@ -8,6 +8,7 @@ trace it wrote.
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import os
@@ -136,3 +137,65 @@ def test_config_file_shapes_the_cloud(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=20)
     assert proc.returncode == 0
+
+
+def post(port: int, path: str, body: object) -> tuple[int, object]:
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("POST", path, body=json.dumps(body),
+                  headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        return r.status, json.loads(r.read() or b"null")
+    finally:
+        c.close()
+
+
+def login(port: int, user: str, project: str) -> tuple[int, object]:
+    domain = {"name": "Default"}
+    return post(port, "/identity/v3/auth/tokens", {"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": user, "domain": domain, "password": "secret"}}},
+        "scope": {"project": {"name": project, "domain": domain}}}})
+
+
+def test_extra_users_and_token_expiration() -> None:
+    """``--user`` adds a Keystone user with its roles (Tempest's pre-provisioned
+    reader); ``--token-expiration`` sets the lifetime the token body reports."""
+    proc, banner = start("--user", "demo_reader:demo:reader",
+                         "--user", "ops:ops_project:member+reader",
+                         "--token-expiration", "7200")
+    try:
+        m = re.search(r"at http://127\.0\.0\.1:(\d+) ", banner)
+        assert m
+        port = int(m.group(1))
+        status, body = login(port, "demo_reader", "demo")
+        assert status == 201, body
+        token = body["token"]  # type: ignore[index]
+        assert [r["name"] for r in token["roles"]] == ["reader"]
+        assert token["project"]["name"] == "demo"
+        issued, expires = (dt.datetime.fromisoformat(token[k].rstrip("Z"))
+                           for k in ("issued_at", "expires_at"))
+        # 7,200 virtual seconds, shown as the wall time they last at the default --speed 60.
+        assert abs((expires - issued).total_seconds() - 7200 / 60) < 1
+        status, body = login(port, "ops", "ops_project")
+        assert status == 201, body
+        assert {r["name"] for r in body["token"]["roles"]} == {  # type: ignore[index]
+            "member", "reader"}
+        # Nobody else gained anything: demo_reader holds no role on alt_demo.
+        assert login(port, "demo_reader", "alt_demo")[0] == 401
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("spec", ["demo_reader", "a:b", "a:b:", "a::reader", "a:b:c:d"])
+def test_bad_user_is_a_usage_error(spec: str) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["serve", "--user", spec])
+    assert exit_.value.code == 2
+
+
+def test_unknown_role_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert serve_main(["--port", "0", "--user", "u:p:no_such_role"]) == 2
+    assert "no_such_role" in capsys.readouterr().err

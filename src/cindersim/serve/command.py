@@ -36,6 +36,17 @@ def _speed(text: str) -> float:
     return value
 
 
+def _user(text: str) -> tuple[str, str, tuple[str, ...]]:
+    """``NAME:PROJECT:ROLE[+ROLE...]`` -> (name, project, roles)."""
+    if text.count(":") != 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:PROJECT:ROLE[+ROLE...]")
+    name, project, roles = text.split(":")
+    parsed = tuple(r for r in roles.split("+") if r)
+    if not name or not project or not parsed:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:PROJECT:ROLE[+ROLE...]")
+    return name, project, parsed
+
+
 def _positive(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -93,6 +104,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="wall seconds a request has to arrive whole after its first "
                              "byte (else 408 and close), and a response to be read "
                              f"(default {limits.request_timeout:g})")
+    parser.add_argument("--user", metavar="NAME:PROJECT:ROLE[+ROLE]", type=_user,
+                        action="append", default=[],
+                        help="one more Keystone user (password 'secret') holding ROLE on "
+                             "PROJECT (created if missing), e.g. a reader for Tempest's "
+                             "pre-provisioned accounts; repeatable")
+    parser.add_argument("--token-expiration", metavar="SECONDS", type=_positive,
+                        default=None,
+                        help="Keystone's [token] expiration in virtual seconds (default "
+                             "3600); at a high --speed a client that trusts the token's "
+                             "wall-clock expires_at needs it longer")
 
 
 def options_from_args(args: argparse.Namespace) -> ServeOptions:
@@ -157,6 +178,21 @@ def banner(server: SimServer, options: ServeOptions) -> str:
     return "\n".join(lines)
 
 
+def _provision(cloud: Cloud, args: argparse.Namespace) -> None:
+    """Apply ``--user`` and ``--token-expiration`` before the first request: the
+    ``ready`` callback runs on the server's loop, so no request is in flight."""
+    identity = cloud.identity
+    if getattr(args, "token_expiration", None) is not None:
+        identity.token_expiration = args.token_expiration
+    for name, project, roles in getattr(args, "user", None) or []:
+        if identity.find_project(project) is None:
+            identity.create_project(project)
+        if identity.find_user(name) is None:
+            identity.create_user(name, default_project=project)
+        for role in roles:
+            identity.grant(name, project, role)
+
+
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     """Run ``cindersim serve`` with parsed *args*; returns the exit status."""
     stream = out if out is not None else sys.stdout
@@ -178,6 +214,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             "loopback): anyone who can reach this port is an admin (noauth tokens).\n")
 
     def ready(server: SimServer) -> None:
+        _provision(server.cloud, args)
         stream.write(banner(server, options))
         stream.flush()
 
@@ -185,6 +222,9 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         written = serve(options, ready=ready)
     except ConfigError as exc:
         sys.stderr.write(f"cindersim serve: {exc}\n")
+        return 2
+    except ValueError as exc:  # --user names a role the identity does not have
+        sys.stderr.write(f"cindersim serve: --user: {exc}\n")
         return 2
     except OSError as exc:  # the port is taken, the config or trace path is unusable
         sys.stderr.write(f"cindersim serve: {exc}\n")
