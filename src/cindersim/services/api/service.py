@@ -101,17 +101,25 @@ class ApiService:
         from . import (  # noqa: PLC0415
             actions,
             attachments,
+            backends,
             backups,
             limits,
+            os_services,
             quotas,
+            snapshot_metadata,
             snapshots,
             transfers,
             types,
+            volume_list,
+            volume_metadata,
             volumes,
         )
 
-        for module in (volumes, actions, attachments, snapshots, backups, quotas, limits,
-                       types, transfers):
+        # volume_list first: its /volumes/detail and /volumes/summary must win over
+        # volumes' /volumes/{volume_id}.
+        for module in (volume_list, volumes, actions, attachments, snapshots, backups, quotas,
+                       limits, types, transfers, volume_metadata, snapshot_metadata,
+                       os_services, backends):
             self.router.add_module(module)
         self.requests = 0
         self.errors_5xx = 0
