@@ -104,7 +104,9 @@ class ApiService:
             backends,
             backups,
             limits,
+            messages,
             os_services,
+            qos_specs,
             quotas,
             snapshot_metadata,
             snapshots,
@@ -119,7 +121,7 @@ class ApiService:
         # volumes' /volumes/{volume_id}.
         for module in (volume_list, volumes, actions, attachments, snapshots, backups, quotas,
                        limits, types, transfers, volume_metadata, snapshot_metadata,
-                       os_services, backends):
+                       os_services, backends, qos_specs, messages):
             self.router.add_module(module)
         self.requests = 0
         self.errors_5xx = 0
