@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from apitest import bad, create_volume, forbidden, not_found, req, run, schema_errors
-from cindersim.cloud import Cloud
 from schemas import (
     CAPABILITIES,
     CREATE_ENCRYPTION,
@@ -19,6 +18,8 @@ from schemas import (
     SHOW_VOLUME_3_61,
     VOLUME_SUMMARY,
 )
+
+from cindersim.cloud import Cloud
 
 
 def test_pools_capabilities_zones_extensions() -> None:
@@ -42,13 +43,15 @@ def test_pools_capabilities_zones_extensions() -> None:
 
     (detail, names, by_name, bad_filter, member, caps, no_caps, zones, exts, filters,
      old) = run(main)
-    assert detail[0] == 200 and schema_errors(detail[1], POOLS_DETAIL) == []
+    assert detail[0] == 200
+    assert schema_errors(detail[1], POOLS_DETAIL) == []
     assert detail[1]["pools"][0]["capabilities"]["timestamp"].startswith("2026-")
     assert names == (200, {"pools": [{"name": "cinder-1@lvmdriver-1#lvmdriver-1"}]})
     assert by_name == (200, {"pools": []})
     assert bad_filter == (400, bad("Invalid filters colour are found in query options."))
     assert member == (403, forbidden("scheduler_extension:scheduler_stats:get_pools"))
-    assert caps[0] == 200 and schema_errors(caps[1], CAPABILITIES) == []
+    assert caps[0] == 200
+    assert schema_errors(caps[1], CAPABILITIES) == []
     assert caps[1]["namespace"] == "OS::Storage::Capabilities::cinder-1@lvmdriver-1"
     assert no_caps == (404, not_found("Can't find service: nowhere"))
     assert zones == (200, {"availabilityZoneInfo": [{"zoneName": "nova",

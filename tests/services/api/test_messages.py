@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apitest import not_found, req, run
+
 from cindersim.cloud import Cloud
 
 
@@ -14,7 +15,7 @@ def test_no_valid_backend_leaves_a_message() -> None:
             "name": "nowhere", "extra_specs": {"volume_backend_name": "absent"}}})
         r = await req(cloud, "POST", "/volumes", json={"volume": {"size": 1,
                                                                   "volume_type": "nowhere"}})
-        assert t.status == 200 and r.status == 202
+        assert (t.status, r.status) == (200, 202)
         await cloud.settle()
         old = await req(cloud, "GET", "/messages")
         listed = await req(cloud, "GET", "/messages", version="3.3")

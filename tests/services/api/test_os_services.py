@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from apitest import bad, forbidden, not_found, req, run, schema_errors
-from cindersim.cloud import Cloud
 from schemas import DISABLE_LOG_REASON, ENABLE_SERVICE, LIST_HOSTS, LIST_SERVICES
+
+from cindersim.cloud import Cloud
 
 
 def test_list_and_filters() -> None:
@@ -50,7 +51,8 @@ def test_disable_enable_freeze() -> None:
         return [out, listed.json["services"][0]]
 
     out, row = run(main)
-    assert out[0][0] == 200 and schema_errors(out[0][1], DISABLE_LOG_REASON) == []
+    assert out[0][0] == 200
+    assert schema_errors(out[0][1], DISABLE_LOG_REASON) == []
     assert out[0][1]["disabled_reason"] == "maintenance"
     assert out[1] == (200, {"host": "cinder-1@lvmdriver-1", "service": "",
                             "binary": "cinder-volume", "status": "enabled",

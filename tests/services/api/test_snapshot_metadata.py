@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apitest import bad, create_volume, not_found, req, run
+
 from cindersim.cloud import Cloud
 
 

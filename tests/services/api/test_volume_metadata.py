@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from apitest import UNKNOWN, bad, create_volume, forbidden, not_found, req, run
+
 from cindersim.cloud import Cloud
 
 
