@@ -101,18 +101,28 @@ class ApiService:
         from . import (  # noqa: PLC0415
             actions,
             attachments,
+            backends,
             backups,
             limits,
+            messages,
             migrate,
+            os_services,
+            qos_specs,
             quotas,
+            snapshot_metadata,
             snapshots,
             transfers,
             types,
+            volume_list,
+            volume_metadata,
             volumes,
         )
 
-        for module in (volumes, actions, attachments, snapshots, backups, quotas, limits,
-                       types, transfers):
+        # volume_list first: its /volumes/detail and /volumes/summary must win over
+        # volumes' /volumes/{volume_id}.
+        for module in (volume_list, volumes, actions, attachments, snapshots, backups, quotas,
+                       limits, types, transfers, volume_metadata, snapshot_metadata,
+                       os_services, backends, qos_specs, messages):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0

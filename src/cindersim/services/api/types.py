@@ -113,10 +113,19 @@ def _emit(api: ApiService, kind: str, summary: str, vtype: VolumeType, **detail:
 
 # --- the view (cinder/api/v3/views/types.py + volume_type_access's extension) -------------
 def type_view(api: ApiService, req: ApiRequest, vtype: VolumeType, *,
-              access_flag: bool = True) -> dict[str, Any]:
-    """One type as the caller may see it."""
+              access_flag: bool = True, plain: bool = False) -> dict[str, Any]:
+    """One type as the caller may see it.
+
+    *plain* is ``cinder/api/views/types.py``'s trimmed view that types_manage
+    (create, update) answers with: every extra spec, and no ``qos_specs_id``.
+    """
     d: dict[str, Any] = {"id": vtype.id, "name": vtype.name, "is_public": vtype.is_public,
                          "description": vtype.description}
+    if plain:
+        d["extra_specs"] = dict(vtype.extra_specs)
+        if access_flag and _check(api, req, "volume_extension:volume_type_access"):
+            d["os-volume-type-access:is_public"] = vtype.is_public
+        return d
     if _check(api, req, "volume_extension:access_types_extra_specs"):
         d["extra_specs"] = _visible_specs(api, req, vtype)
     if _check(api, req, "volume_extension:access_types_qos_specs_id"):
@@ -315,7 +324,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     _emit(api, "volume_type.create", f"volume type {name} created"
           + ("" if vtype.is_public else " (private)"), vtype,
           is_public=vtype.is_public, extra_specs=dict(specs))
-    return ApiResponse(200, {"volume_type": type_view(api, req, vtype)})
+    return ApiResponse(200, {"volume_type": type_view(api, req, vtype, plain=True)})
 
 
 @route("PUT", "/types/{type_id}")
@@ -347,7 +356,8 @@ async def update(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
     vtype.updated_at = db.stamp()
     _emit(api, "volume_type.update", f"volume type {old_name} updated", vtype,
           old_name=old_name, description=vtype.description, is_public=vtype.is_public)
-    return ApiResponse(200, {"volume_type": type_view(api, req, vtype, access_flag=False)})
+    return ApiResponse(200, {"volume_type": type_view(api, req, vtype, access_flag=False,
+                                                      plain=True)})
 
 
 def _rename_quota_resources(api: ApiService, old: str, new: str) -> None:
@@ -582,7 +592,10 @@ async def encryption_create(api: ApiService, req: ApiRequest, type_id: str) -> A
     _emit(api, "volume_type.encryption", f"volume type {vtype.name} encrypted with "
           f"{enc['provider']} ({enc['control_location']})", vtype,
           encryption={k: enc.get(k) for k in _ENCRYPTION_KEYS})
-    return ApiResponse(200, {"encryption": enc})
+    # db.volume_type_encryption_create fills the body's dict in: the answer names
+    # the type and the new encryption id (Tempest requires both).
+    return ApiResponse(200, {"encryption": {**enc, "volume_type_id": vtype.id,
+                                            "encryption_id": vtype.encryption["encryption_id"]}})
 
 
 @route("GET", "/types/{type_id}/encryption/{key}")

@@ -31,19 +31,17 @@ from .common import (
     check_keys,
     enforce,
     is_uuid_like,
-    list_body,
     opt_bool,
     opt_int,
     opt_metadata,
     opt_name,
     opt_str,
     opt_uuid,
-    paginate,
     read_scope,
 )
 from .image_refs import check_image_metadata, image_from_ref
 from .router import route
-from .views import volume_detail, volume_summary
+from .views import volume_detail
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
 if TYPE_CHECKING:
@@ -55,13 +53,8 @@ _CREATE_KEYS = ("size", "name", "description", "display_name", "display_descript
                 "volume_type", "metadata", "snapshot_id", "source_volid", "availability_zone",
                 "imageRef", "image_id", "consistencygroup_id", "group_id", "backup_id",
                 "multiattach")
-_NON_ADMIN_FILTERS = ("name", "status", "metadata", "bootable", "migration_status",
-                      "availability_zone", "group_id", "size", "created_at", "updated_at",
-                      "consumes_quota")
 _DELETABLE = (VolumeStatus.AVAILABLE, VolumeStatus.ERROR, VolumeStatus.ERROR_RESTORING,
               VolumeStatus.ERROR_EXTENDING, VolumeStatus.ERROR_MANAGING)
-_SORT_FIELDS = ("created_at", "updated_at", "id", "name", "size", "status",
-                "availability_zone", "bootable", "display_name")
 
 
 def resolve_volume_type(api: ApiService, req: ApiRequest, ref: str | None) -> VolumeType:
@@ -245,79 +238,11 @@ def _type_zones(vtype: VolumeType) -> tuple[str, ...]:
     return tuple(z.strip() for z in raw.split(",") if z.strip())
 
 
-def _listed(api: ApiService, req: ApiRequest) -> list[Volume]:
-    ctx = req.context
-    all_tenants = admin(req) and req.q_bool("all_tenants")
-    project = None if all_tenants else ctx.project_id
-    if admin(req) and req.q("project_id") and all_tenants:
-        project = req.q("project_id")
-    vols = api.env.db.volumes_of_project(project)
-    for key, values in req.query.items():
-        if key in {"all_tenants", "project_id", "limit", "marker", "sort", "sort_key",
-                   "sort_dir", "with_count", "offset"}:
-            continue
-        if not admin(req) and key not in _NON_ADMIN_FILTERS:
-            continue  # Cinder drops filters a non-admin may not use
-        want = values[-1]
-        vols = [v for v in vols if _matches(api, v, key, want)]
-    return vols
-
-
-def _matches(api: ApiService, vol: Volume, key: str, want: str) -> bool:
-    if key in {"name", "display_name"}:
-        return vol.display_name == want
-    if key == "status":
-        return str(vol.status) == want
-    if key == "bootable":
-        return str(vol.bootable).lower() == want.lower() or (
-            want in {"1", "true", "True"} and vol.bootable)
-    if key == "size":
-        return str(vol.size) == want
-    if key == "metadata":
-        try:
-            import ast  # noqa: PLC0415 - Cinder evaluates the literal the same way
-
-            meta = ast.literal_eval(want)
-        except (ValueError, SyntaxError):
-            return False
-        return isinstance(meta, dict) and all(vol.metadata.get(k) == v for k, v in meta.items())
-    if key == "consumes_quota":
-        return str(vol.use_quota).lower() == want.lower()
-    value = getattr(vol, key, None)
-    return value is not None and str(value) == want
-
-
-def _field(vol: Volume, key: str) -> Any:
-    if key in {"name", "display_name"}:
-        return vol.display_name
-    return getattr(vol, key, None)
-
-
-async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiResponse:
-    enforce(api, req, "volume:get_all")
-    vols = _listed(api, req)
-    page, links = paginate(api, req, vols, collection="volumes/detail" if detail else "volumes",
-                           field=_field, ident=lambda v: v.id, sort_fields=_SORT_FIELDS)
-    view = volume_detail if detail else volume_summary
-    return ApiResponse(200, list_body(req, "volumes", [view(api, req, v) for v in page], links,
-                                      len(vols)))
-
-
-@route("GET", "/volumes")
-async def index(api: ApiService, req: ApiRequest) -> ApiResponse:
-    return await _list(api, req, detail=False)
-
-
-@route("GET", "/volumes/detail")
-async def detail(api: ApiService, req: ApiRequest) -> ApiResponse:
-    return await _list(api, req, detail=True)
-
-
 @route("GET", "/volumes/{volume_id}")
 async def show(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
     vol = api.env.db.get_volume(volume_id, read_scope(req))
     enforce(api, req, "volume:get", vol.project_id)
-    return ApiResponse(200, {"volume": volume_detail(api, req, vol)})
+    return ApiResponse(200, {"volume": volume_detail(api, req, vol, extended=True)})
 
 
 @route("PUT", "/volumes/{volume_id}")

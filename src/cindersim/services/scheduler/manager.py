@@ -23,6 +23,7 @@ from .filter_scheduler import (
     SchedulingDecision,
     backend_passes_filters,
     schedule_create_volume,
+    volume_type_predicate,
 )
 from .host_manager import HostManager
 from .placement import PlacementIndex
@@ -90,6 +91,7 @@ class SchedulerService:
             "create_backup": self._create_backup,
             "retype": self._retype,
             "migrate_volume": self._migrate_volume,
+            "get_pools": self.get_pools,
         }
         self.consumer: Consumer | None = None
         self.decisions = 0
@@ -122,6 +124,24 @@ class SchedulerService:
         await migration.scheduler_migrate(self, **kwargs)
 
     # --- capability reports ----------------------------------------------------------
+    async def get_pools(self, *, filters: dict[str, Any] | None = None,
+                        extra_specs: dict[str, Any] | None = None,
+                        backend: str | None = None) -> list[dict[str, Any]]:
+        """``scheduler_rpcapi.get_pools`` (a call): the live pools as last reported,
+        ``name`` matched exactly, other filters against the capabilities, and
+        *extra_specs* (the ``volume_type`` filter, 3.35) through the configured filters.
+        *backend* (``host@backend``) narrows the answer to one backend's pools, which
+        is how cinder-api reads a backend's capabilities here."""
+        wanted = dict(filters or {})
+        name = wanted.pop("name", None)
+        predicate = (volume_type_predicate(extra_specs, config=self.config)
+                     if extra_specs is not None else None)
+        pools = self.host_manager.get_pools(self.env.sim.now(), name=name, filters=wanted,
+                                            predicate=predicate)
+        if backend is not None:
+            pools = [p for p in pools if extract_host(p["name"]) == backend]
+        return pools
+
     async def update_service_capabilities(self, *, service_name: str, host: str,
                                           capabilities: dict[str, Any], timestamp: float,
                                           availability_zone: str) -> None:
@@ -202,6 +222,14 @@ class SchedulerService:
         error = decision.error()
         if error is not None:
             db.transition(vol, VolumeStatus.ERROR, op=Op.CREATE, actor=ACTOR, reason=str(error))
+            # The filter scheduler's _set_volume_state_and_notify writes the user
+            # message SCHEDULE_ALLOCATE_VOLUME / NO_BACKEND_AVAILABLE (VOLUME_VOLUME_001_003).
+            from ...errors import NoValidBackend  # noqa: PLC0415
+            from ..api.messages import write_message  # noqa: PLC0415 (api imports scheduler)
+
+            write_message(env, project_id=vol.project_id, action="001",
+                          detail="003" if isinstance(error, NoValidBackend) else "001",
+                          resource_uuid=vol.id)
             return
         backend_id = decision.chosen
         assert backend_id is not None
