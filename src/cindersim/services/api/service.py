@@ -102,16 +102,21 @@ class ApiService:
             actions,
             attachments,
             backups,
+            completion,
             limits,
+            manage,
             quotas,
+            revert,
             snapshots,
             transfers,
             types,
+            volume_image,
             volumes,
         )
 
         for module in (volumes, actions, attachments, snapshots, backups, quotas, limits,
-                       types, transfers):
+                       types, transfers,
+                       revert, volume_image, manage, completion):
             self.router.add_module(module)
         self.requests = 0
         self.errors_5xx = 0
