@@ -39,7 +39,8 @@ def test_unmanage_then_manage_volume_keeps_the_data() -> None:
     (member, r, gone, listed, old, m, new, new_digest, digest, again, missing,
      vid) = result.value
     assert member.status == 403
-    assert r.status == 202 and gone
+    assert r.status == 202
+    assert gone
     entries = listed.json["manageable-volumes"]
     mine = [e for e in entries if e["reference"] == {"source-name": f"volume-{vid}"}]
     assert mine == [{"reference": {"source-name": f"volume-{vid}"}, "size": 2,
@@ -49,7 +50,9 @@ def test_unmanage_then_manage_volume_keeps_the_data() -> None:
     assert m.status == 202
     assert m.json["volume"]["status"] == "creating"
     assert "os-vol-tenant-attr:tenant_id" not in m.json["volume"]
-    assert str(new.status) == "available" and new.size == 2 and new.display_name == "again"
+    assert str(new.status) == "available"
+    assert new.size == 2
+    assert new.display_name == "again"
     assert new_digest == digest
     # The LV is now named after the new volume: the old name is gone.
     assert again.status == 202
@@ -75,11 +78,13 @@ def test_unmanage_and_manage_snapshot() -> None:
             "volume_id": vid, "ref": {"source-name": "x"}}})
         return r, gone, m, new, member
     r, gone, m, new, member = simulate(main).value
-    assert r.status == 202 and gone
+    assert r.status == 202
+    assert gone
     assert m.status == 202
     assert set(m.json["snapshot"]) == {"id", "created_at", "updated_at", "name", "description",
                                        "volume_id", "status", "size", "metadata"}
-    assert str(new.status) == "available" and new.metadata == {"a": "b"}
+    assert str(new.status) == "available"
+    assert new.metadata == {"a": "b"}
     assert member.status == 403
 
 
@@ -102,4 +107,6 @@ def test_update_snapshot_status() -> None:
     assert bad.status == 400
     assert msg(bad) == ("Provided snapshot status deleting not allowed for snapshot with "
                         "status creating.")
-    assert ok.status == 202 and str(snap.status) == "error" and snap.progress == "50%"
+    assert ok.status == 202
+    assert str(snap.status) == "error"
+    assert snap.progress == "50%"

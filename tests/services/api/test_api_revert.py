@@ -29,15 +29,17 @@ def test_revert_restores_the_snapshot_content(config: Any) -> None:
         return r, mid, cloud, vid, sid, before
     result = _run(main, config)
     r, mid, cloud, vid, sid, before = result.value
-    assert r.status == 202 and r.json is None
+    assert r.status == 202
+    assert r.json is None
     assert mid == ("reverting", "restoring")
     assert str(cloud.db.volumes[vid].status) == "available"
     assert str(cloud.db.snapshots[sid].status) == "available"
     assert cloud.volume_data(vid).digest() == before
     sends = [(e.actor, e.target) for e in result.trace.events
              if e.kind == "bus.send" and e.detail.get("method") == "revert_to_snapshot"]
-    assert sends == [("cinder-api", "cinder-volume.cinder-1@lvmdriver-1")] or \
-        sends == [("cinder-api", "cinder-volume.cinder-1@lvm")]
+    assert len(sends) == 1
+    assert sends[0][0] == "cinder-api"
+    assert sends[0][1].startswith("cinder-volume.cinder-1@")
     assert check_trace(result.trace.events) == []
 
 
@@ -57,7 +59,7 @@ def test_revert_refusals() -> None:
         out["vol_after"] = str(cloud.db.volumes[vid].status)
         out["vol_state"] = await action(cloud, vid, {"revert": {"snapshot_id": second}})
         return vid, first, second, out
-    vid, first, second, out = _run(main).value
+    vid, first, _second, out = _run(main).value
     assert out["none"].status == 400
     assert msg(out["none"]) == f"Volume {vid} doesn't have any snapshots."
     assert out["old"].status == 400

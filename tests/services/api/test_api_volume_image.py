@@ -25,11 +25,16 @@ def test_upload_to_image_end_to_end() -> None:
     r, mid, queued, image, digest, cloud, vid = result.value
     assert r.status == 202
     body = r.json["os-volume_upload_image"]
-    assert body["status"] == "uploading" and body["image_name"] == "img"
-    assert body["disk_format"] == "qcow2" and body["container_format"] == "bare"
-    assert body["visibility"] == "shared" and body["protected"] is False
-    assert mid == "uploading" and queued == "queued"
-    assert image.status == "active" and image.data is not None
+    assert body["status"] == "uploading"
+    assert body["image_name"] == "img"
+    assert body["disk_format"] == "qcow2"
+    assert body["container_format"] == "bare"
+    assert body["visibility"] == "shared"
+    assert body["protected"] is False
+    assert mid == "uploading"
+    assert queued == "queued"
+    assert image.status == "active"
+    assert image.data is not None
     assert image.data.digest() == digest
     assert str(cloud.db.volumes[vid].status) == "available"
     assert check_trace(result.trace.events) == []
@@ -85,8 +90,10 @@ def test_image_metadata_set_show_unset() -> None:
     assert set_r.status == 200
     assert set_r.json["metadata"]["ramdisk_id"] == "d"
     assert set_r.json["metadata"]["image_id"] == "5137a025-3c5f-43c1-bc64-5f41270040a5"
-    assert show.status == 200 and show.json["metadata"] == set_r.json["metadata"]
-    assert unset.status == 200 and unset.json is None
+    assert show.status == 200
+    assert show.json["metadata"] == set_r.json["metadata"]
+    assert unset.status == 200
+    assert unset.json is None
     assert missing.status == 404
     assert msg(missing) == f"Glance metadata for volume/snapshot {vid} cannot be found."
     assert other.status == 404
@@ -113,7 +120,8 @@ def test_reimage_needs_3_68_and_rewrites_the_volume() -> None:
     old, missing, r, mid, vol, same = simulate(main).value
     assert old.status == 404
     assert missing.status == 404
-    assert r.status == 202 and mid == "downloading"
+    assert r.status == 202
+    assert mid == "downloading"
     assert str(vol.status) == "available"
     assert vol.glance_metadata["image_id"]
     assert same

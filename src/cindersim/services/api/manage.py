@@ -317,6 +317,7 @@ def _int_param(req: ApiRequest, name: str, default: int) -> int:
 
 
 def _view(entry: dict[str, Any], kind: str, detail: bool) -> dict[str, Any]:
+    keys: tuple[str, ...]
     if kind == "volume":
         keys = (("reference", "size", "safe_to_manage", "reason_not_safe", "cinder_id",
                  "extra_info") if detail else ("reference", "size", "safe_to_manage"))

@@ -82,7 +82,7 @@ def _type_view(api: ApiService, type_id: str | None) -> dict[str, Any] | None:
 @volume_action("os-volume_upload_image")
 async def _upload(api: ApiService, req: ApiRequest, volume_id: str, inner: Any) -> ApiResponse:
     name = "os-volume_upload_image"
-    allowed = ("image_name", "force", "disk_format", "container_format")
+    allowed: tuple[str, ...] = ("image_name", "force", "disk_format", "container_format")
     if req.at_least("3.1"):
         allowed += ("visibility", "protected")
     body = _object(name, inner, allowed)
