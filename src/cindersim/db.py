@@ -166,6 +166,8 @@ class Volume:
     encrypted: bool = False
     metadata: dict[str, str] = attrs.field(factory=_dict)
     admin_metadata: dict[str, str] = attrs.field(factory=_dict)
+    glance_metadata: dict[str, str] = attrs.field(factory=_dict)
+    """``volume_glance_metadata``: the image a volume came from (``volume_image_metadata``)."""
     provider_location: str | None = None
     provider_auth: str | None = None
     created_at: str | None = None

@@ -210,6 +210,9 @@ class Op(enum.StrEnum):
     MIGRATE = "migrate"
     REVERT = "revert"
     UPLOAD_TO_IMAGE = "upload_to_image"
+    REIMAGE = "reimage"
+    UPDATE_SNAPSHOT_STATUS = "os-update_snapshot_status"
+    BACKUP_IMPORT = "backup_import"
     RESET_STATUS = "reset_status"
 
 
@@ -296,8 +299,10 @@ def _build() -> Mapping[Machine, Mapping[Edge, tuple[str, ...]]]:
     # A volume without a host is destroyed at the API whatever its status; a
     # migration deletes the leftover record.
     b.add(V, _ANY, [None], Op.DELETE, Op.FORCE_DELETE, Op.MIGRATE)
-    b.add(V, deletable, [_V.UNMANAGING], Op.UNMANAGE)
-    b.add(V, [_V.UNMANAGING], [None, _V.ERROR_UNMANAGING], Op.UNMANAGE)
+    b.add(V, [_V.UNMANAGING, _V.ERROR_MANAGING_DELETING], [None], Op.UNMANAGE)
+    b.add(V, [s for s in deletable if s != _V.ERROR_MANAGING], [_V.UNMANAGING], Op.UNMANAGE)
+    b.add(V, [_V.ERROR_MANAGING], [_V.ERROR_MANAGING_DELETING], Op.UNMANAGE)
+    b.add(V, [_V.UNMANAGING, _V.ERROR_MANAGING_DELETING], [_V.ERROR_UNMANAGING], Op.UNMANAGE)
     # -- attachments API (>=3.27): no detaching step; delete recomputes
     b.add(V, [_V.AVAILABLE, _V.DOWNLOADING, _V.IN_USE], [_V.RESERVED], Op.ATTACHMENT_CREATE)
     b.add(V, no_error, [_V.ATTACHING], Op.ATTACHMENT_UPDATE)  # 409 on any error_* status
@@ -331,6 +336,9 @@ def _build() -> Mapping[Machine, Mapping[Edge, tuple[str, ...]]]:
     b.add(V, [_V.REVERTING], [_V.AVAILABLE, _V.ERROR], Op.REVERT)
     b.add(V, [_V.AVAILABLE, _V.IN_USE], [_V.UPLOADING], Op.UPLOAD_TO_IMAGE)
     b.add(V, [_V.UPLOADING], [_V.AVAILABLE, _V.IN_USE], Op.UPLOAD_TO_IMAGE)
+    # re-image (3.68): back to the previous status, or error on a failed copy
+    b.add(V, [_V.AVAILABLE, _V.ERROR, _V.RESERVED], [_V.DOWNLOADING], Op.REIMAGE)
+    b.add(V, [_V.DOWNLOADING], [_V.AVAILABLE, _V.ERROR, _V.RESERVED], Op.REIMAGE)
     # -- reset-status: any source; any fields.py value except 'deleting' (the API
     # also names 'error_deleting' 'detaching' but a missing comma glues them)
     b.add(V, _ANY, [s for s in FIELDS_VOLUME_STATUSES if s != _V.DELETING],
@@ -376,11 +384,14 @@ def _build() -> Mapping[Machine, Mapping[Edge, tuple[str, ...]]]:
     b.add(S, [_S.BACKING_UP], [_S.AVAILABLE], Op.BACKUP_CREATE)
     b.add(S, [_S.AVAILABLE], [_S.RESTORING], Op.REVERT)
     b.add(S, [_S.RESTORING], [_S.AVAILABLE], Op.REVERT)  # success and failure alike
+    # os-update_snapshot_status: creating -> available/error, deleting -> error_deleting
+    b.add(S, [_S.CREATING], [_S.AVAILABLE, _S.ERROR], Op.UPDATE_SNAPSHOT_STATUS)
+    b.add(S, [_S.DELETING], [_S.ERROR_DELETING], Op.UPDATE_SNAPSHOT_STATUS)
     b.add(S, _ANY, list(SnapshotStatus), Op.RESET_STATUS)
 
     # -- backup.status
-    b.add(B, [None], [_B.CREATING], Op.BACKUP_CREATE)
-    b.add(B, [_B.CREATING], [_B.AVAILABLE, _B.ERROR], Op.BACKUP_CREATE)
+    b.add(B, [None], [_B.CREATING], Op.BACKUP_CREATE, Op.BACKUP_IMPORT)
+    b.add(B, [_B.CREATING], [_B.AVAILABLE, _B.ERROR], Op.BACKUP_CREATE, Op.BACKUP_IMPORT)
     b.add(B, [_B.AVAILABLE, _B.ERROR], [_B.DELETING], Op.BACKUP_DELETE)
     b.add(B, _ANY, [_B.DELETING], Op.FORCE_DELETE)
     b.add(B, [_B.DELETING], [None, _B.ERROR_DELETING], Op.BACKUP_DELETE, Op.FORCE_DELETE)

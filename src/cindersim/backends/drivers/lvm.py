@@ -28,8 +28,9 @@ writes through an attachment and a backup reads.
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 import attrs
@@ -555,3 +556,131 @@ class LVMVolumeDriver:
                 clear_mb = size_mb
             dd_zero(vg, name, clear_mb * MiB, cow=is_snapshot)
         vg.lvremove(name)
+
+    # --- manage / unmanage (added for the manage-existing API; cinder/volume/drivers/lvm.py)
+    def manage_existing_object_get_size(self, existing_ref: Mapping[str, Any],
+                                        object_type: str) -> int:
+        """The LV's size in GiB, rounded up (``lvs --units g``).
+
+        Raises:
+            ManageExistingInvalidReference: no ``source-name``, or no such LV.
+        """
+        if "source-name" not in existing_ref:
+            raise ManageExistingInvalidReference(
+                existing_ref=dict(existing_ref),
+                reason="Reference must contain source-name element.")
+        lv_name = str(existing_ref["source-name"])
+        vg = self._vg()
+        reports = vg.lvs(lv_name)
+        if not reports:
+            raise ManageExistingInvalidReference(
+                existing_ref=lv_name, reason="Specified logical volume does not exist.")
+        return math.ceil(reports[0].lv_size / (1024 * MiB))
+
+    def manage_existing(self, volume: VolumeLike, existing_ref: Mapping[str, Any],
+                        *, already_managed: Callable[[str], bool]) -> None:
+        """Rename the LV to the volume's name (``lvrename``).
+
+        *already_managed* is ``check_already_managed_volume``: whether the id in an
+        LV named like a Cinder volume is a live volume row.
+        """
+        self.rename_lv(str(existing_ref["source-name"]), self.volume_name(volume.id),
+                       already_managed=already_managed)
+
+    def manage_existing_snapshot(self, snapshot: SnapshotLike,
+                                 existing_ref: Mapping[str, Any] | str, *,
+                                 already_managed: Callable[[str], bool]) -> None:
+        """Rename the LV to the snapshot's (escaped) name."""
+        ref = existing_ref if isinstance(existing_ref, Mapping) else {
+            "source-name": existing_ref}
+        self.rename_lv(str(ref["source-name"]), self.snapshot_lv_name(snapshot.id),
+                       already_managed=already_managed)
+
+    def rename_lv(self, old: str, new: str, *, already_managed: Callable[[str], bool]) -> None:
+        """``lvrename <vg> <old> <new>`` (brick's ``rename_volume``)."""
+        vg = self._vg()
+        vg.lvs(old)  # brick's get_volume: one lvs
+        vol_id = _id_from_name(self.config.volume_name_template, old)
+        if vol_id is not None and already_managed(vol_id):
+            raise ManageExistingAlreadyManaged(volume_ref=old)
+        if old == new:
+            return
+        # The VG has no lvrename: the LV record is renamed here.
+        lvs = vg._lvs
+        cmd = f"lvrename {vg.name} {old} {new}"
+        if old not in lvs or new in lvs:
+            stderr = (f'Logical Volume "{new}" already exists in volume group "{vg.name}"'
+                      if new in lvs else f'Existing logical volume "{old}" not found in '
+                                         f'volume group "{vg.name}"')
+            self.meter.charge("lvm", "lvrename", self.meter.costs.lvchange, f"{cmd}: {stderr}",
+                              error=stderr)
+            raise errors.VolumeBackendAPIException(
+                data=f"Failed to rename logical volume {old}, error message was: {stderr}")
+        self.meter.charge("lvm", "lvrename", self.meter.costs.lvchange, cmd)
+        lv = lvs.pop(old)
+        lv.name = new
+        lvs[new] = lv
+        for other in lvs.values():
+            if other.origin == old:
+                other.origin = new
+            other.snapshots = [new if s == old else s for s in other.snapshots]
+
+    def unmanage(self, volume: VolumeLike) -> None:
+        """LVM leaves the LV where it is (BaseVD's no-op)."""
+        self._fault("unmanage", volume.id)
+
+    def get_manageable(self, cinder_ids: Sequence[str], resource_type: str) -> list[dict[str, Any]]:
+        """``_get_manageable_resource_info`` before pagination: one entry per LV of
+        the kind (brick's ``lv_is_snapshot`` reads ``lv_attr[0] == 's'``, so thin
+        snapshots are listed as volumes and the thin pool is listed too)."""
+        vg = self._vg()
+        entries: list[dict[str, Any]] = []
+        for report in vg.lvs():
+            name = report.lv_name
+            is_snap = report.lv_attr.startswith("s")
+            if (resource_type == "volume") == is_snap:
+                continue
+            if resource_type == "volume":
+                potential = _id_from_name(self.config.volume_name_template, name)
+            else:
+                potential = _id_from_name(self.config.snapshot_name_template,
+                                          name[1:] if name.startswith("_snapshot") else name)
+            info: dict[str, Any] = {"reference": {"source-name": name},
+                                    "size": math.ceil(report.lv_size / (1024 * MiB)),
+                                    "cinder_id": None, "extra_info": None}
+            if potential is not None and potential in cinder_ids:
+                info.update(safe_to_manage=False, reason_not_safe="already managed",
+                            cinder_id=potential)
+            elif self._lv_is_open(name):
+                info.update(safe_to_manage=False, reason_not_safe=f"{resource_type} in use")
+            else:
+                info.update(safe_to_manage=True, reason_not_safe=None)
+            if resource_type == "snapshot":
+                info["source_reference"] = {"source-name": report.origin}
+            entries.append(info)
+        return entries
+
+    def _lv_is_open(self, lv_name: str) -> bool:
+        """An LV tgtd exports is held open (``lv_attr`` 'o'); so is a pool with thin LVs."""
+        vg = self._vg()
+        report = vg.lv_report(lv_name)
+        if report.lv_attr.startswith("t"):
+            return any(r.pool_lv == lv_name for r in vg.lv_reports())
+        return self.target.target(self.target.iqn_for(lv_name)) is not None
+
+
+def _id_from_name(template: str, name: str) -> str | None:
+    """``extract_id_from_volume_name`` / ``extract_id_from_snapshot_name``."""
+    prefix, _, suffix = template.partition("%s")
+    if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix + suffix):
+        return name[len(prefix):len(name) - len(suffix)] if suffix else name[len(prefix):]
+    return None
+
+
+class ManageExistingInvalidReference(errors.CinderException):
+    message = ("Manage existing volume failed due to invalid backend reference "
+               "%(existing_ref)s: %(reason)s")
+
+
+class ManageExistingAlreadyManaged(errors.CinderException):
+    message = "Unable to manage existing volume. Volume %(volume_ref)s already managed."

@@ -273,3 +273,39 @@ async def action(api: ApiService, req: ApiRequest, backup_id: str) -> ApiRespons
         return ApiResponse(202, None)
     raise HTTPError(400, "There is no such action: " + ", ".join(sorted(body)) if body else
                     "Malformed request body")
+
+
+@route("PUT", "/backups/{backup_id}")
+async def update(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
+    """``PUT /backups/{id}`` (3.9): name, description and, from 3.43, metadata;
+    200 with the summary view.  Any status may be updated (Cinder checks none).
+    Below 3.9 the versioned method is missing: 404 (not the router's 405)."""
+    if not req.at_least("3.9"):
+        raise HTTPError(404, "The resource could not be found.")
+    body = req.body
+    if not isinstance(body, dict) or "backup" not in body:
+        raise HTTPError(400, "'backup' is a required property")
+    check_keys(body, ("backup",), strict=True)
+    inner = body["backup"]
+    if inner is not None and not isinstance(inner, dict):
+        raise invalid_field("backup", inner, f"{inner!r} is not of type 'object', 'null'")
+    inner = inner or {}
+    allowed = ("name", "description", "metadata") if req.at_least("3.43") else (
+        "name", "description")
+    check_keys(inner, allowed, strict=True, field="backup")
+    values: dict[str, Any] = {}
+    for key in ("name", "description"):
+        if key in inner:
+            value = opt_str(inner, key)
+            values[key] = value.strip() if isinstance(value, str) else value
+    metadata = opt_metadata(inner) if "metadata" in inner else None
+    backup = api.env.db.get_backup(backup_id, read_scope(req))
+    enforce(api, req, "backup:update", backup.project_id)
+    if "name" in values:
+        backup.display_name = values["name"]
+    if "description" in values:
+        backup.display_description = values["description"]
+    if metadata is not None:
+        backup.metadata = metadata
+    backup.updated_at = api.env.db.stamp()
+    return ApiResponse(200, {"backup": backup_summary(api, req, backup)})

@@ -103,16 +103,20 @@ class ApiService:
             attachments,
             backends,
             backups,
+            completion,
             limits,
+            manage,
             messages,
             migrate,
             os_services,
             qos_specs,
             quotas,
+            revert,
             snapshot_metadata,
             snapshots,
             transfers,
             types,
+            volume_image,
             volume_list,
             volume_metadata,
             volumes,
@@ -122,7 +126,8 @@ class ApiService:
         # volumes' /volumes/{volume_id}.
         for module in (volume_list, volumes, actions, attachments, snapshots, backups, quotas,
                        limits, types, transfers, volume_metadata, snapshot_metadata,
-                       os_services, backends, qos_specs, messages):
+                       os_services, backends, qos_specs, messages, revert, volume_image,
+                       manage, completion):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0

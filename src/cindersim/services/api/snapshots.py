@@ -294,4 +294,57 @@ async def action(api: ApiService, req: ApiRequest, snapshot_id: str) -> ApiRespo
         enforce(api, req, "volume:delete_snapshot", snap.project_id)
         delete_snapshot(api, snap, force=True)
         return ApiResponse(202, None)
+    if name == "os-unmanage":
+        from .manage import unmanage_snapshot  # noqa: PLC0415 - manage imports this module
+
+        snap = db.get_snapshot(snapshot_id, read_scope(req))
+        return unmanage_snapshot(api, req, snap)
+    if name == "os-update_snapshot_status":
+        return _update_snapshot_status(api, req, snapshot_id, body[name])
     raise HTTPError(400, "There is no such action: " + name)
+
+
+_STATUS_MAP = {SnapshotStatus.CREATING: (SnapshotStatus.CREATING, SnapshotStatus.AVAILABLE,
+                                         SnapshotStatus.ERROR),
+               SnapshotStatus.DELETING: (SnapshotStatus.DELETING,
+                                         SnapshotStatus.ERROR_DELETING)}
+"""``os-update_snapshot_status``: what each current status may be moved to."""
+
+
+def _update_snapshot_status(api: ApiService, req: ApiRequest, snapshot_id: str,
+                            inner: Any) -> ApiResponse:
+    """``SnapshotActionsController._update_snapshot_status`` (a backend reporting on a
+    snapshot it makes itself, e.g. Nova's assisted snapshots): 202."""
+    if not isinstance(inner, dict):
+        raise invalid_field("os-update_snapshot_status", inner,
+                            f"{inner!r} is not of type 'object'")
+    check_keys(inner, ("status", "progress"), strict=True, field="os-update_snapshot_status")
+    if "status" not in inner:
+        raise invalid_field("os-update_snapshot_status", inner,
+                            "'status' is a required property")
+    status = inner["status"]
+    if not isinstance(status, str):
+        raise invalid_field("status", status, f"{status!r} is not of type 'string'")
+    progress = inner.get("progress")
+    if progress is not None and not (isinstance(progress, str)
+                                     and progress.endswith("%")
+                                     and progress[:-1].isdigit()
+                                     and 0 <= int(progress[:-1]) <= 100):
+        raise invalid_field("progress", progress, f"{progress!r} is not a 'progress'")
+    db = api.env.db
+    snap = db.get_snapshot(snapshot_id, read_scope(req))
+    enforce(api, req, "snapshot_extension:snapshot_actions:update_snapshot_status",
+            snap.project_id)
+    allowed = _STATUS_MAP.get(snap.status)
+    if allowed is None:
+        raise HTTPError(400, f"Snapshot status {snap.status} not allowed for "
+                             "update_snapshot_status")
+    if status not in allowed:
+        raise HTTPError(400, f"Provided snapshot status {status} not allowed for snapshot "
+                             f"with status {snap.status}.")
+    if progress:
+        snap.progress = progress
+    db.transition(snap, SnapshotStatus(status), op=Op.UPDATE_SNAPSHOT_STATUS, actor=ACTOR,
+                  reason="os-update_snapshot_status")
+    snap.updated_at = db.stamp()
+    return ApiResponse(202, None)

@@ -29,6 +29,10 @@ class ImageService(Protocol):
     def find(self, ref: str, project_id: str | None, *, admin: bool = False) -> Image | None:
         """By id (or a URL ending in it), else by unique name, as the caller sees them."""
 
+    def get(self, image_id: str, project_id: str | None = None, *,
+            admin: bool = True) -> Image:
+        """``GET /v2/images/{id}`` as the caller: :class:`ImageNotFound` if not visible."""
+
     def create(self, name: str | None, *, owner: str | None, visibility: str = "private",
                min_disk: int = 0, min_ram: int = 0, disk_format: str = "qcow2",
                properties: Mapping[str, Any] | None = None) -> Image:

@@ -76,4 +76,10 @@ async def create_from_image(svc: VolumeService, vol: Volume, image_id: str) -> b
                                 actor=svc.actor, reason=f"{type(exc).__name__}: {exc}")
         return False
     vol.bootable = True
+    # _capture_volume_image_metadata: what os-show_image_metadata and the views show.
+    image = svc.glance.images.get(image_id)
+    if image is not None:
+        from .image_upload import glance_metadata_of  # noqa: PLC0415 - it imports this module
+
+        vol.glance_metadata = glance_metadata_of(image)
     return vol.id in env.db.volumes

@@ -88,9 +88,19 @@ class VolumeService:
         """Sum of the sizes of the volumes on this backend (the manager's own count)."""
         self.methods: dict[str, Method] = {}
         # The flow modules import this one for its types: import them when a service is built.
-        from . import attach, create, migrate, snapshots  # noqa: PLC0415
+        from . import (  # noqa: PLC0415
+            attach,
+            completion,
+            create,
+            image_upload,
+            manage,
+            migrate,
+            revert,
+            snapshots,
+        )
 
-        for module in (create, snapshots, attach, migrate):
+        for module in (create, snapshots, attach, migrate, revert, image_upload, manage,
+                       completion):
             self.methods.update(module.METHODS)
         self.consumer: Consumer | None = None
         self._reporting = False
