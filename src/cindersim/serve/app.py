@@ -14,7 +14,9 @@ the service by the path's first segment, as the reverse proxy of a devstack does
 * ``/object-store...`` -> Swift-lite (``cloud.swift``), when the cloud has one;
 * anything else -> cinder-api (``/``, ``/v3``, ``/v3/{project_id}/...``).
 
-The path is percent-decoded before routing, as WSGI's ``PATH_INFO`` is; the
+The path is percent-decoded before routing, as WSGI's ``PATH_INFO`` is (and its
+repeated slashes collapsed, except under ``/object-store``: Swift object names may
+contain them); the
 query string is passed on raw (cinder-api parses it).
 """
 
@@ -103,6 +105,8 @@ class HttpApp:
         if prefix == "identity":
             response = await self.keystone.handle(method, path, headers, body)
         elif prefix in {"compute", "image", "object-store"}:
+            if prefix == "object-store":  # Swift object names may hold "//" and a leading "/"
+                forward = unquote(raw_path) + sep + query
             service = self._service(prefix)
             if service is None:
                 response = fault(404, "The resource could not be found.")
