@@ -62,7 +62,8 @@ def test_sdk_image_create_upload_download_delete(served: ThreadedServer,
         assert shown.checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
         assert (shown.hash_algo, shown.hash_value) == ("sha512",
                                                        hashlib.sha512(data).hexdigest())
-        assert shown.size == len(data) and shown.visibility == "shared"
+        assert shown.size == len(data)
+        assert shown.visibility == "shared"
         # The SDK checks the sha512 of what it downloads against os_hash_value.
         out = tmp_path / "down.raw"
         conn.image.download_image(image, output=str(out))
@@ -135,8 +136,23 @@ def test_openstack_cli_images_and_containers(served: ThreadedServer, tmp_path: P
     _cli(served, "image", "delete", "cli-img")
     assert "cli-img" not in [i["Name"] for i in _cli(served, "image", "list", "-f", "json")]
 
+    conn = _conn(served)
+    try:
+        bs = conn.block_storage
+        vol = bs.wait_for_status(bs.create_volume(size=1), "available", failures=["error"],
+                                 interval=0.02, wait=20)
+        backup = bs.wait_for_status(bs.create_backup(volume_id=vol.id), "available",
+                                    failures=["error"], interval=0.02, wait=20)
+    finally:
+        conn.close()
     _cli(served, "container", "create", "c1", "-f", "json")
-    assert [c["Name"] for c in _cli(served, "container", "list", "-f", "json")] == ["c1"]
+    assert [c["Name"] for c in _cli(served, "container", "list", "-f", "json")] == [
+        "c1", "volumebackups"]
+    chunks = [o["Name"] for o in _cli(served, "object", "list", "volumebackups", "-f", "json")]
+    assert chunks
+    assert all(backup.id in n for n in chunks)
+    assert any(n.endswith("_metadata") for n in chunks)
+    assert any(n.endswith("_sha256file") for n in chunks)
     _cli(served, "object", "create", "c1", str(src), "-f", "json")
     objects = _cli(served, "object", "list", "c1", "-f", "json")
     assert [o["Name"] for o in objects] == [str(src)]

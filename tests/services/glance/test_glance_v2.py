@@ -40,22 +40,24 @@ def test_create_upload_download_round_trip() -> None:
         down = await cloud.glance.handle("GET", f"/image/v2/images/{iid}/file",
                                          {"X-Auth-Token": tok})
         again = await _put_file(cloud, iid, data, tok)
-        return made, queued, up, shown.json, down, again, cloud.glance.images[iid]
+        return (made, queued, up, shown.json, down, again, cloud.glance.images[iid],
+                cloud.project_id("demo"))
 
-    made, queued, up, shown, down, again, record = simulate(main).value
+    made, queued, up, shown, down, again, record, demo = simulate(main).value
     assert made.status == 201
     assert made.headers["Location"].endswith(f"/image/v2/images/{queued['id']}")
     assert (queued["status"], queued["visibility"], queued["size"], queued["checksum"],
             queued["os_hash_algo"], queued["tags"]) == ("queued", "shared", None, None, None,
                                                          ["a", "b"])
-    assert queued["owner"] == queued["owner"] and queued["os_distro"] == "cirros"
+    assert (queued["owner"], queued["os_distro"]) == (demo, "cirros")
     assert up.status == 204
     assert (shown["status"], shown["size"], shown["virtual_size"]) == (
         "active", len(data), len(data))
     assert shown["checksum"] == hashlib.md5(data, usedforsecurity=False).hexdigest()
     assert (shown["os_hash_algo"], shown["os_hash_value"]) == (
         "sha512", hashlib.sha512(data).hexdigest())
-    assert down.status == 200 and down.encoded() == data
+    assert down.status == 200
+    assert down.encoded() == data
     assert down.headers["Content-MD5"] == shown["checksum"]
     # Blocks: the zero tail is not written; equal bytes give equal fingerprints.
     assert record.data.written() == blocks_for_bytes(256000)
@@ -78,7 +80,8 @@ def test_qcow2_virtual_size_and_format_mismatch() -> None:
         return good, bad, shown
 
     good, bad, (ok, refused) = simulate(main).value
-    assert good.status == 204 and ok["virtual_size"] == 5 * 2**30
+    assert good.status == 204
+    assert ok["virtual_size"] == 5 * 2**30
     assert ok["size"] == 512 + 1000
     assert bad.status == 415
     assert "does not match stream data" in bad.body["message"]
@@ -198,7 +201,8 @@ def test_list_filters_sort_and_pages() -> None:
     out = simulate(main).value
     names = [i["name"] for i in out["all"].json["images"]]
     assert names[:5] == ["img4", "img3", "img2", "img1", "img0"]  # created_at desc
-    assert "theirs" not in names and set(names[5:]) == {"cirros-0.6.2", "ubuntu-24.04"}
+    assert "theirs" not in names
+    assert set(names[5:]) == {"cirros-0.6.2", "ubuntu-24.04"}
     page1 = out["page1"].json
     assert [i["name"] for i in page1["images"]] == ["cirros-0.6.2", "img0"]
     assert page1["first"] == "/v2/images?limit=2&sort=name%3Aasc"
@@ -224,16 +228,20 @@ def test_versions_schemas_and_unknown_paths() -> None:
                 await g("GET", "/image/v2/images", {}))
 
     root, versions, schema, nothing, method, plain, anon = simulate(main).value
-    assert root.status == 300 and versions.status == 200
+    assert root.status == 300
+    assert versions.status == 200
     current = [v for v in root.body["versions"] if v["status"] == "CURRENT"]
     assert current == [{"id": "v2.17", "status": "CURRENT",
                         "links": [{"rel": "self", "href": "http://h:1/image/v2/"}]}]
-    assert schema.status == 200 and schema.body["additionalProperties"] == {"type": "string"}
+    assert schema.status == 200
+    assert schema.body["additionalProperties"] == {"type": "string"}
     assert nothing.status == 404
     assert (method.status, method.headers["Allow"]) == (405, "GET, PATCH, DELETE")
-    assert plain.status == 404 and plain.headers["Content-Type"].startswith("text/plain")
+    assert plain.status == 404
+    assert plain.headers["Content-Type"].startswith("text/plain")
     assert plain.encoded().startswith(b"404 Not Found\n\nNo image found with ID x")
-    assert anon.status == 401 and anon.body["error"]["code"] == 401
+    assert anon.status == 401
+    assert anon.body["error"]["code"] == 401
 
 
 def test_default_image_hashes_are_those_of_their_files() -> None:
@@ -259,4 +267,5 @@ def test_nova_snapshot_hashes_are_computed_once_from_its_file() -> None:
     before, first, cached, stream = simulate(main).value
     assert before is None  # nothing paid on the simulation's path
     assert first["checksum"] == hashlib.md5(stream, usedforsecurity=False).hexdigest()
-    assert cached is not None and cached.checksum == first["checksum"]
+    assert cached is not None
+    assert cached.checksum == first["checksum"]
