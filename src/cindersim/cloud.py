@@ -35,6 +35,7 @@ from .services.glance.images import GlanceService
 from .services.nova import NovaService
 from .services.quota import QuotaEngine
 from .services.scheduler.manager import SchedulerService
+from .services.swift import SwiftService, backup_account_of
 from .services.volume.manager import VolumeService
 from .simulation import Simulation
 from .trace import Trace, TraceMode
@@ -107,6 +108,9 @@ class Cloud:
         self.backup = BackupService(self.env, network=self.iscsi_network,
                                     volume_data=self.volume_data,
                                     snapshot_data=self.snapshot_data)
+        self.swift = SwiftService(self.env, identity=self.identity, store=self.backup.store,
+                                  account_of=backup_account_of(self._backup_project))
+        """Swift-lite over the backup store (``/object-store/v1/AUTH_<project>``)."""
         self.nova = NovaService(self.env, identity=self.identity, cinder=self.api.handle,
                                 glance=self.glance, network=self.iscsi_network,
                                 volume_data=self.volume_data)
@@ -121,6 +125,11 @@ class Cloud:
     @policy.setter
     def policy(self, value: Policy) -> None:
         self.api.policy = value
+
+    def _backup_project(self, backup_id: str) -> str | None:
+        """Whose account a backup's objects are in (its project: ``per_user`` auth)."""
+        backup = self.db.backups.get(backup_id)
+        return backup.project_id if backup is not None else None
 
     def default_volume_type(self) -> VolumeType:
         """``default_volume_type`` (``__DEFAULT__`` unless configured)."""
@@ -225,14 +234,18 @@ class Cloud:
 
         ``json`` is encoded to a body; ``token`` becomes ``X-Auth-Token``.
         """
-        if path.startswith(("/compute/", "/image/")):
+        if path.startswith(("/compute/", "/image/", "/object-store/")):
             hdrs = {"Content-Type": "application/json", "Accept": "application/json"}
             if token is not None:
                 hdrs["X-Auth-Token"] = token
             hdrs.update(headers or {})
             body = None if json is None else _json.dumps(json)
-            handle = self.nova.api.handle if path.startswith("/compute/") else self.glance.handle
+            handle = (self.nova.api.handle if path.startswith("/compute/")
+                      else self.glance.handle if path.startswith("/image/")
+                      else self.swift.handle)
             r = await handle(method, path, hdrs, body)
+            if isinstance(r.body, bytes):  # a file or a text page: what the client reads
+                return Response(r.status, _bytes_body(r.body), dict(r.headers))
         else:
             # The headers cinder-api would read, lower-cased here once: the same dict
             # its handle() would make of the ones above (a later duplicate wins).
@@ -264,6 +277,14 @@ def _roundtrip(body: Any) -> Any:
         return copy_json(body)
     except NotJson:
         return _json.loads(_json.dumps(body))
+
+
+def _bytes_body(raw: bytes) -> Any:
+    """A raw body as a client would take it: parsed when it is JSON, else the bytes."""
+    try:
+        return _json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return raw
 
 
 def _api_body(json: Any) -> ParsedBody | str | None:

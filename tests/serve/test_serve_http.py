@@ -220,7 +220,11 @@ class TestKeystone:
         assert token["expires_at"].endswith("Z")
         assert token["expires_at"] > token["issued_at"]
         by_type = {s["type"]: s for s in token["catalog"]}
-        assert set(by_type) == {"block-storage", "volumev3", "compute", "identity"}
+        assert set(by_type) == {"block-storage", "volumev3", "compute", "identity", "image",
+                                "object-store"}
+        assert {e["url"] for e in by_type["object-store"]["endpoints"]} == {
+            f"{served.base_url}/object-store/v1/AUTH_{pid}"}
+        assert {e["url"] for e in by_type["image"]["endpoints"]} == {f"{served.base_url}/image"}
         urls = {e["url"] for e in by_type["block-storage"]["endpoints"]}
         assert urls == {f"{served.base_url}/v3/{pid}"}
         assert {e["interface"] for e in by_type["volumev3"]["endpoints"]} == {

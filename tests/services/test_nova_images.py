@@ -39,7 +39,10 @@ def test_glance_lists_and_shows_default_images() -> None:
     result = simulate(main)
     listed, shown, missing, gone, anon = result.value
     assert listed.status == 200
-    assert [i["name"] for i in listed.json["images"]] == ["cirros-0.6.2", "ubuntu-24.04"]
+    # Glance's default order: created_at desc, then id desc (both were made at t=0).
+    by_id = sorted(listed.json["images"], key=lambda i: i["id"], reverse=True)
+    assert [i["name"] for i in listed.json["images"]] == [i["name"] for i in by_id]
+    assert {i["name"] for i in by_id} == {"cirros-0.6.2", "ubuntu-24.04"}
     assert (listed.json["schema"], listed.json["first"]) == ("/v2/schemas/images", "/v2/images")
     doc = shown.json
     assert (doc["status"], doc["visibility"], doc["disk_format"], doc["size"],
@@ -48,7 +51,8 @@ def test_glance_lists_and_shows_default_images() -> None:
     ubuntu = next(i for i in listed.json["images"] if i["name"] == "ubuntu-24.04")
     assert (ubuntu["size"], ubuntu["virtual_size"]) == (2 * GiB, 3 * GiB + 512 * 1024 * 1024)
     assert (gone.status, gone.json) == (404, {"code": "404 Not Found", "title": "Not Found",
-                                             "message": f"No image found with ID {missing}"})
+                                             "message": f"No image found with ID {missing}"
+                                                        "<br /><br />\n\n\n"})
     assert anon.status == 401
 
 

@@ -11,9 +11,12 @@ the service by the path's first segment, as the reverse proxy of a devstack does
 * ``/identity...`` -> the minimal Keystone (:mod:`cindersim.serve.keystone`);
 * ``/compute...`` -> nova-api (``cloud.nova.api``), when the cloud runs Nova;
 * ``/image...`` -> Glance (``cloud.glance``), when the cloud has one;
+* ``/object-store...`` -> Swift-lite (``cloud.swift``), when the cloud has one;
 * anything else -> cinder-api (``/``, ``/v3``, ``/v3/{project_id}/...``).
 
-The path is percent-decoded before routing, as WSGI's ``PATH_INFO`` is; the
+The path is percent-decoded before routing, as WSGI's ``PATH_INFO`` is (and its
+repeated slashes collapsed, except under ``/object-store``: Swift object names may
+contain them); the
 query string is passed on raw (cinder-api parses it).
 """
 
@@ -81,6 +84,8 @@ class HttpApp:
         cloud runs it (they are optional parts of a cloud)."""
         if prefix == "compute":
             owner = getattr(getattr(self.cloud, "nova", None), "api", None)
+        elif prefix == "object-store":
+            owner = getattr(self.cloud, "swift", None)
         else:
             owner = getattr(self.cloud, "glance", None)
         handler = getattr(owner, "handle", None)
@@ -106,7 +111,9 @@ class HttpApp:
         prefix = path.split("/", 2)[1]
         if prefix == "identity":
             response = await self.keystone.handle(method, path, headers, body)
-        elif prefix in {"compute", "image"}:
+        elif prefix in {"compute", "image", "object-store"}:
+            if prefix == "object-store":  # Swift object names may hold "//" and a leading "/"
+                forward = unquote(raw_path) + sep + query
             service = self._service(prefix)
             if service is None:
                 response = fault(404, "The resource could not be found.")
@@ -122,7 +129,8 @@ class HttpApp:
         status = response.status
         payload = b"" if status in _NO_BODY_STATUSES else response.encoded()
         headers = [(k, str(v)) for k, v in response.headers.items()]
-        if payload:
+        typed = any(k.lower() == "content-type" for k, _ in headers)
+        if payload and not typed:  # files and text pages carry their own type
             headers.append(("Content-Type", "application/json"))
         if status not in _NO_BODY_STATUSES:
             headers.append(("Content-Length", str(len(payload))))

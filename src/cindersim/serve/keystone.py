@@ -15,7 +15,9 @@ users ``admin``, ``demo``, ``alt_demo``, password ``secret``):
    Without a scope Keystone scopes the token to the user's default project.
 3. The catalog: ``block-storage`` and ``volumev3`` (Cinder's two v3 types) at
    ``{base}/v3/{project_id}``, ``compute`` at ``{base}/compute/v2.1`` and
-   ``identity`` at ``{base}/identity``; each with public, internal and admin
+   ``image`` at ``{base}/image``, ``object-store`` at
+   ``{base}/object-store/v1/AUTH_{project_id}`` and ``identity`` at
+   ``{base}/identity``; each with public, internal and admin
    endpoints in ``RegionOne``.
 
 ``GET /identity/v3/auth/tokens`` (validate ``X-Subject-Token``) and ``DELETE``
@@ -115,6 +117,8 @@ class Keystone:
             ("block-storage", "cinder", volume_url),
             ("volumev3", "cinderv3", volume_url),
             ("compute", "nova", f"{self.base_url}/compute/v2.1"),
+            ("image", "glance", f"{self.base_url}/image"),
+            ("object-store", "swift", f"{self.base_url}/object-store/v1/AUTH_{project_id}"),
             ("identity", "keystone", f"{self.base_url}/identity"),
         )
         catalog = []

@@ -42,9 +42,13 @@ def glance_metadata_of(image: Image) -> dict[str, str]:
     """``_capture_volume_image_metadata``: what a volume remembers of its image
     (every value a string, as ``volume_glance_metadata`` stores them)."""
     meta = {"image_id": image.id, "image_name": image.name or "",
-            "checksum": image.checksum or "", "container_format": image.container_format,
-            "disk_format": image.disk_format, "min_disk": str(image.min_disk),
+            "checksum": image.checksum or "", "min_disk": str(image.min_disk),
             "min_ram": str(image.min_ram), "size": str(image.size or 0)}
+    # Cinder copies a format only when the image has one.
+    for key, fmt in (("container_format", image.container_format),
+                     ("disk_format", image.disk_format)):
+        if fmt is not None:
+            meta[key] = fmt
     for key, value in image.properties.items():
         if key not in ("block_device_mapping",):
             meta.setdefault(key, str(value))
