@@ -239,7 +239,8 @@ def build_world(srv: ThreadedServer, client: Client) -> World:
     wait_status(client, f"/v3/{demo}/snapshots/{snapshot_id}", "snapshot", demo_token,
                 "available")
     images = client.request("GET", "/image/v2/images", {"X-Auth-Token": demo_token}).json()
-    image_id = images["images"][0]["id"]
+    # The small default image (the list is Glance's created_at/id order, not by size).
+    image_id = next(i["id"] for i in images["images"] if i["name"].startswith("cirros"))
     server_id = None
     if getattr(cloud, "nova", None) is not None:
         reply = client.request("POST", "/compute/v2.1/servers",

@@ -92,6 +92,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest request body; larger is 413 without being read "
                              f"(default {limits.max_body_size}, oslo.middleware's "
                              "max_request_body_size)")
+    parser.add_argument("--max-upload-size", type=int, default=limits.max_upload_size,
+                        metavar="BYTES",
+                        help="largest image file or object upload (PUT /image/v2/images/"
+                             "{id}/file, PUT /object-store/...), held in memory "
+                             f"(default {limits.max_upload_size})")
     parser.add_argument("--max-connections", type=_count, default=limits.max_connections,
                         help="connections served at once; more are answered 503 and "
                              f"closed (default {limits.max_connections})")
@@ -118,6 +123,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> ServeOptions:
     limits = ServerLimits(max_body_size=args.max_body_size,
+                          max_upload_size=args.max_upload_size,
                           max_connections=args.max_connections,
                           idle_timeout=args.idle_timeout, request_timeout=args.request_timeout)
     return ServeOptions(host=args.host, port=args.port, config=args.config, seed=args.seed,

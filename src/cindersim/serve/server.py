@@ -77,6 +77,11 @@ class ServerLimits:
     max_body_size: int = 114_688
     """Largest request body accepted: oslo.middleware's ``max_request_body_size``
     default (112 KiB), which Cinder's, Nova's and Keystone's pipelines all use."""
+    max_upload_size: int = 256 * 2**20
+    """Largest body of a data-plane upload: an image file (``PUT /image/v2/images/{id}/
+    file``) or an object (``PUT /object-store/...``).  Glance (``image_size_cap``,
+    1 TiB) and Swift (``max_file_size``, 5 GiB) stream uploads and are not behind the
+    112 KiB limiter; this server holds a body in memory, so it caps them lower."""
     max_connections: int = 512
     """Connections served at once; one more is answered 503 and closed.  Below the
     usual 1,024 open files a process may hold, so the cap, not the kernel, refuses."""
@@ -92,7 +97,7 @@ class ServerLimits:
     (at most 16 MiB) before it closes, so the client can read the answer."""
 
     def __attrs_post_init__(self) -> None:
-        if self.max_body_size < 0 or self.max_connections < 1:
+        if self.max_body_size < 0 or self.max_upload_size < 0 or self.max_connections < 1:
             raise ValueError("max_body_size must be >= 0 and max_connections >= 1")
         if not (self.idle_timeout > 0 and self.request_timeout > 0 and self.linger >= 0):
             raise ValueError("timeouts must be > 0")
@@ -303,7 +308,6 @@ class SimServer:
     async def _serve_connection(self, wire: _Wire) -> None:
         assert self.app is not None
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_HEADER_BYTES)
-        limit = self.limits.max_body_size
         while True:
             wire.wait_for_request()
             try:
@@ -312,6 +316,8 @@ class SimServer:
                     return
                 if not isinstance(event, h11.Request):
                     return
+                limit = (self.limits.max_upload_size if _is_upload(event)
+                         else self.limits.max_body_size)
                 if _content_length(event) > limit:
                     # oslo.middleware's RequestBodySizeLimiter: refused on the header
                     # alone, the body never read.
@@ -597,3 +603,12 @@ class ThreadedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _is_upload(event: h11.Request) -> bool:
+    """A data-plane upload: an image file or a Swift object (see ``max_upload_size``)."""
+    if event.method != b"PUT":
+        return False
+    path = event.target.partition(b"?")[0]
+    return path.startswith(b"/object-store/") or (
+        path.startswith(b"/image/") and path.endswith(b"/file"))
