@@ -30,11 +30,20 @@ import random
 import types
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import attrs
 
 from .errors import MessagingTimeout
+from .messaging import (
+    BusStats,
+    Handler,
+    Message,
+    MessageFault,
+    MessageKind,
+    Target,
+    target_of,
+)
 from .trace import Trace
 
 __all__ = [
@@ -47,111 +56,6 @@ __all__ = [
     "Target",
     "target_of",
 ]
-
-MessageKind = Literal["cast", "call", "fanout", "reply"]
-FaultAction = Literal["drop", "delay", "duplicate", "hold"]
-
-
-@attrs.frozen(slots=True)
-class Target:
-    """Where a message goes: a topic, optionally narrowed to one server."""
-
-    topic: str
-    server: str | None = None
-    queue: str = attrs.field(init=False, eq=False, repr=False)
-    """The AMQP queue name oslo.messaging uses: ``topic`` or ``topic.server``."""
-
-    @queue.default
-    def _queue_name(self) -> str:
-        return self.topic if self.server is None else f"{self.topic}.{self.server}"
-
-    def __str__(self) -> str:
-        return self.queue
-
-
-@functools.lru_cache(maxsize=8192)
-def target_of(topic: str, server: str | None = None) -> Target:
-    """A shared :class:`Target` (they are immutable): the hot paths of a big run send
-    to the same few thousand targets hundreds of thousands of times."""
-    return Target(topic, server)
-
-
-@attrs.frozen(slots=True)
-class Message:
-    """One message on the bus (a request, a fanout copy or a reply)."""
-
-    id: str
-    kind: MessageKind
-    sender: str
-    target: Target
-    method: str
-    args: Mapping[str, Any]
-    sent_at: float
-    reply_to: str | None = None
-    """For replies: the id of the call answered."""
-    error: BaseException | None = attrs.field(default=None, eq=False)
-    """For replies: the exception the remote handler raised, re-raised at the caller."""
-    expires: float | None = None
-    """For calls: when the caller stops waiting.  oslo.messaging's rabbit driver
-    publishes a call with ``expiration`` = its timeout, so RabbitMQ drops it unread
-    once it expires: a service that comes back never runs a call nobody waits for."""
-
-
-Handler = Callable[[Message], Awaitable[Any]]
-"""A service's dispatcher: called once per delivered message; it starts at the delivery
-and is driven by the futures it awaits (no asyncio Task of its own: use sleeps, futures
-and bus calls in it, not asyncio.timeout or anyio cancel scopes)."""
-
-
-@attrs.define(kw_only=True)
-class MessageFault:
-    """A rule that interferes with matching messages at send time.
-
-    Attributes:
-        action: ``drop`` (lost), ``delay`` (extra ``delay`` seconds), ``duplicate``
-            (delivered twice), ``hold`` (kept until :meth:`Bus.release`).
-        topic, server, method, sender, kind: match fields; None matches anything.
-        times: how many messages to affect; None for all.
-        probability: affect each match with this chance (from the simulation rng).
-    """
-
-    action: FaultAction
-    topic: str | None = None
-    server: str | None = None
-    method: str | None = None
-    sender: str | None = None
-    kind: MessageKind | None = None
-    times: int | None = None
-    probability: float | None = None
-    delay: float = 0.0
-    fired: int = 0
-
-    def matches(self, msg: Message) -> bool:
-        t = msg.target
-        return ((self.topic is None or t.topic == self.topic)
-                and (self.server is None or t.server == self.server)
-                and (self.method is None or msg.method == self.method)
-                and (self.sender is None or msg.sender == self.sender)
-                and (self.kind is None or msg.kind == self.kind))
-
-
-@attrs.define
-class BusStats:
-    """Counters a what-if run reads (and the invariants check)."""
-
-    sent: int = 0
-    delivered: int = 0
-    dropped: int = 0
-    duplicated: int = 0
-    delayed: int = 0
-    held: int = 0
-    timeouts: int = 0
-    expired: int = 0
-    """Calls dropped unread because their caller had stopped waiting."""
-    handler_errors: int = 0
-    by_method: dict[str, int] = attrs.Factory(dict)
-    by_queue: dict[str, int] = attrs.Factory(dict)
-
 
 class Consumer:
     """A service's subscription to a topic (and its own server queue).

@@ -673,10 +673,18 @@ class Database:
         yield "transfers", list(self.transfers.values())
         yield "quota_usages", list(self.quota_usages.values())
         yield "reservations", list(self.reservations.values())
+        more = getattr(self, "_api_tables", None)  # cindersim.db_tables, made on first use
+        if more is not None:
+            yield "quality_of_service_specs", list(more.qos_specs.values())
+            yield "messages", list(more.messages.values())
+            yield "default_volume_types", list(more.default_types.values())
+            yield "quota_classes", [{"class_name": name, **limits}
+                                    for name, limits in more.quota_classes.items()]
 
     def snapshot(self) -> dict[str, Any]:
         """A deep, plain-data copy of every row (== compares two moments of the database)."""
-        out: dict[str, Any] = {name: [attrs.asdict(r) for r in rows]
+        out: dict[str, Any] = {name: [r if isinstance(r, dict) else attrs.asdict(r)
+                                      for r in rows]
                                for name, rows in self._tables()}
         out["quotas"] = {p: dict(limits) for p, limits in self.quotas.items()}
         return out

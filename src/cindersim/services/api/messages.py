@@ -1,6 +1,5 @@
-"""User messages: ``/messages`` (3.3) and :func:`write_message`, which any service
-calls where Cinder's ``message_api.create`` is called (``cinder/api/v3/messages.py``,
-``cinder/message/api.py``, ``cinder/message/message_field.py``).
+"""User messages: ``/messages`` (3.3) (``cinder/api/v3/messages.py``); services write
+them with :func:`cindersim.services.message_api.write_message`.
 
 * A message names its resource, an action and a detail; ``event_id`` is
   ``VOLUME_<resource>_<action>_<detail>`` and ``user_message`` is
@@ -14,78 +13,20 @@ calls where Cinder's ``message_api.create`` is called (``cinder/api/v3/messages.
 
 from __future__ import annotations
 
-import hashlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
-from ...db import Database, iso_time
+from ...db import iso_time
+from ...db_tables import Message, tables
+from ..message_api import ACTIONS, DETAILS
 from .common import enforce, link
 from .listing import page_of, query_filters
 from .router import route
-from .tables import Message, tables
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
 if TYPE_CHECKING:
-    from ..env import ServiceEnv
     from .service import ApiService
 
-__all__ = ["ACTIONS", "DETAILS", "MESSAGE_TTL", "write_message"]
-
-MESSAGE_TTL: Final = 2_592_000.0
-"""``[DEFAULT] message_ttl``: seconds a message is kept."""
-
-ACTIONS: Final[dict[str, str]] = {
-    "001": "schedule allocate volume", "002": "attach volume", "003": "copy volume to image",
-    "004": "update attachment", "005": "copy image to volume", "006": "unmanage volume",
-    "007": "extend volume", "008": "create volume from backend storage",
-    "009": "snapshot create", "010": "snapshot delete", "011": "snapshot update",
-    "012": "snapshot metadata update", "013": "backup create", "014": "backup delete",
-    "015": "backup restore", "016": "reimage volume"}
-"""``message_field.Action``: id -> text."""
-
-DETAILS: Final[dict[str, str]] = {
-    "001": "An unknown error occurred.",
-    "002": "Driver is not initialized at present.",
-    "003": "Could not find any available weighted backend.",
-    "004": "Failed to upload volume to image at image service.",
-    "005": "Volume's attach mode is invalid.",
-    "006": "Not enough quota resource for operation.",
-    "007": "Image used for creating volume exceeds available space.",
-    "008": "Unmanaging encrypted volumes is not supported.",
-    "009": "Compute service failed to extend volume.",
-    "010": "Volume Driver failed to extend volume.",
-}
-"""``message_field.Detail``: id -> text (the ones the simulator can produce)."""
-
-
-def _stable_uuid(*parts: str) -> str:
-    """An id derived from what the message is about: writing a message must not draw
-    from the simulation's id stream (that would shift every later id of a run)."""
-    h = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
-
-
-def write_message(env: ServiceEnv | Database, *, project_id: str, action: str, detail: str,
-                  resource_uuid: str | None, resource_type: str = "VOLUME",
-                  request_id: str | None = None, level: str = "ERROR",
-                  now: float | None = None) -> Message:
-    """``message_api.create``: store one user message (and trace it)."""
-    db = env if isinstance(env, Database) else env.db
-    at = db.now() if now is None else now
-    rows = tables(db).messages
-    mid = _stable_uuid(project_id, resource_uuid or "", action, detail, repr(at),
-                       str(len(rows)))
-    msg = Message(id=mid, project_id=project_id,
-                  request_id=request_id or f"req-{_stable_uuid('request', mid)}",
-                  resource_type=resource_type, resource_uuid=resource_uuid,
-                  event_id=f"VOLUME_{resource_type}_{action}_{detail}",
-                  message_level=level, action_id=action, detail_id=detail,
-                  created_at=iso_time(at), expires_at=iso_time(at + MESSAGE_TTL))
-    rows[mid] = msg
-    db.trace.emit("message", "cinder", f"user message {msg.event_id} for {resource_uuid}",
-                  message_id=mid, project_id=project_id, event_id=msg.event_id,
-                  resource_uuid=resource_uuid)
-    return msg
-
+__all__: list[str] = []
 
 def _view(api: ApiService, req: ApiRequest, msg: Message) -> dict[str, Any]:
     d: dict[str, Any] = {

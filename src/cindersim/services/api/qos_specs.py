@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...db_tables import QosSpecs, tables
 from ...errors import InvalidVolumeType
 from .common import enforce, link
 from .listing import page_of, query_filters
 from .router import route
-from .tables import QosSpecs, tables
 from .volume_list import bool_param
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 

@@ -92,6 +92,15 @@ class ApiResponse:
         return b"" if self.body is None else json.dumps(self.body).encode()
 
 
+class RawResponse(ApiResponse):
+    """A response whose body is bytes as they go on the wire (image files, objects,
+    text errors): what Glance and Swift answer where cinder-api answers JSON."""
+
+    def encoded(self) -> bytes:
+        body = self.body
+        return body if isinstance(body, bytes) else b""
+
+
 @attrs.frozen
 class ApiRequest:
     """One parsed request as the controllers see it."""

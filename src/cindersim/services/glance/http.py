@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ...jsonvalues import loads
-from ..api.wsgi import ApiResponse
+from ..api.wsgi import ApiResponse, RawResponse
 
 if TYPE_CHECKING:
     from ...identity import RequestContext
@@ -23,15 +23,6 @@ LIMIT_DEFAULT = 25
 """``limit_param_default``."""
 LIMIT_MAX = 1000
 """``api_limit_max``."""
-
-
-@attrs.frozen
-class RawResponse(ApiResponse):
-    """A response whose body is bytes as they go on the wire (files, text errors)."""
-
-    def encoded(self) -> bytes:
-        body = self.body
-        return body if isinstance(body, bytes) else b""
 
 
 class GlanceError(Exception):

@@ -225,7 +225,7 @@ class SchedulerService:
             # The filter scheduler's _set_volume_state_and_notify writes the user
             # message SCHEDULE_ALLOCATE_VOLUME / NO_BACKEND_AVAILABLE (VOLUME_VOLUME_001_003).
             from ...errors import NoValidBackend  # noqa: PLC0415
-            from ..api.messages import write_message  # noqa: PLC0415 (api imports scheduler)
+            from ..message_api import write_message  # noqa: PLC0415
 
             write_message(env, project_id=vol.project_id, action="001",
                           detail="003" if isinstance(error, NoValidBackend) else "001",

@@ -51,7 +51,7 @@ from ...backends.objectstore import (
 )
 from ...db import EPOCH
 from ...errors import Unauthorized
-from ..glance.http import RawResponse
+from ..api.wsgi import RawResponse
 from .content import ApiObject, EtagCache, served_bytes
 
 if TYPE_CHECKING:

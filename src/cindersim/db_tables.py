@@ -1,11 +1,10 @@
-"""Rows cinder-api writes that :mod:`cindersim.db` has no table for yet: QoS specs,
-user messages, default-type overrides and quota classes.
+"""Cinder's tables beyond the volume core: QoS specs, user messages, default-type
+overrides and quota classes (``quality_of_service_specs``, ``messages``,
+``default_volume_types``, ``quota_classes``).
 
-They belong in Cinder's database (``quality_of_service_specs``, ``messages``,
-``default_volume_types``, ``quota_classes``); until :class:`~cindersim.db.Database`
-grows those tables they hang off the database object (so every service reaches them
-the way it reaches the others: the scheduler writes user messages), one
-:class:`ApiTables` per database, in insertion order.  They are not yet part of
+They hang off the :class:`~cindersim.db.Database` object, one :class:`ApiTables` per
+database made on first use, in insertion order, so every service reaches them the
+way it reaches the others (the scheduler writes user messages); they are part of
 ``Database.snapshot()``/``fingerprint()``.
 """
 
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
-    from ...db import Database
+    from .db import Database
 
 __all__ = ["ApiTables", "DefaultType", "Message", "QosSpecs", "tables"]
 
