@@ -21,12 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from ..render.charts import PlotUnavailable, require_pyplot
 from ..scenario import ScenarioError
 from .chart import choose_metric, write_chart
+from .engines import ENGINES, EngineMissing, run_on_dask, run_on_ray
 from .grid import Sweep, SweepRun, parse_indices, parse_seeds, parse_set
 from .pool import Progress, default_jobs, run_sweep
 from .table import SweepTable, collect, write_row_file
@@ -62,6 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                         help="worker processes (default: every core); 1 runs in this "
                              "process.  The results do not depend on it")
+    parser.add_argument("--engine", choices=ENGINES, default="local",
+                        help="where the runs go: the local process pool (default), a Dask "
+                             "cluster or a Ray cluster (extras cindersim[dask] / "
+                             "cindersim[ray]).  The results do not depend on it")
+    parser.add_argument("--address", metavar="ADDR", default=None,
+                        help="with --engine dask|ray: the scheduler (tcp://host:8786) or "
+                             "cluster (ray://host:10001, auto) to use; default a local "
+                             "cluster of --jobs workers")
     parser.add_argument("--out", metavar="DIR", default=None,
                         help="output directory (default sweep-<scenario name>; with "
                              "--collect, the first DIR)")
@@ -102,6 +112,9 @@ def _build(args: argparse.Namespace, err: IO[str]) -> Sweep | int:
 
 
 def _progress(err: IO[str]) -> Progress:
+    if err.isatty():
+        return _bar(err)
+
     def progress(done: int, total: int, run: SweepRun, row: dict[str, Any],
                  seconds: float) -> None:
         status = row["status"]
@@ -111,6 +124,25 @@ def _progress(err: IO[str]) -> Progress:
             status += f" ({row['error']})"
         err.write(f"[{done}/{total}] {run.label()}: {status} {seconds:.1f} s\n")
         err.flush()
+    return progress
+
+
+def _bar(err: IO[str]) -> Progress:
+    """On a terminal: a tqdm bar (runs done, rate, ETA) instead of a line per run; tqdm
+    because it is small, well kept, and redraws in place without a curses dependency."""
+    from tqdm import tqdm  # noqa: PLC0415
+
+    bar: Any = None
+
+    def progress(done: int, total: int, run: SweepRun, row: dict[str, Any],
+                 seconds: float) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, file=err, unit="run", dynamic_ncols=True)
+        bar.set_postfix_str(f"{run.label()}: {row['status']}", refresh=False)
+        bar.update(1)
+        if done == total:
+            bar.close()
     return progress
 
 
@@ -204,10 +236,23 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         runs = [runs[i] for i in wanted]
     directory = Path(args.out) if args.out else Path(f"sweep-{sweep.name}")
     jobs = args.jobs if args.jobs is not None else default_jobs()
+    if args.address is not None and args.engine == "local":
+        return _fail(err, "--address goes with --engine dask or ray")
     if not args.quiet:
+        where = (f"{min(jobs, len(runs))} process(es)" if args.engine == "local"
+                 else f"on {args.engine}")
         err.write(f"cindersim sweep: {len(runs)} run(s) of {sweep.scenario} "
-                  f"({sweep.points} grid point(s)), {min(jobs, len(runs))} process(es)\n")
-    rows = run_sweep(runs, jobs=jobs, progress=None if args.quiet else _progress(err))
+                  f"({sweep.points} grid point(s)), {where}\n")
+    progress = None if args.quiet else _progress(err)
+
+    def announce(line: str) -> None:
+        err.write(f"cindersim sweep: {line}\n")
+
+    try:
+        rows = _run(args.engine, runs, jobs=jobs, address=args.address, progress=progress,
+                    announce=None if args.quiet else announce)
+    except EngineMissing as exc:
+        return _fail(err, str(exc))
     table = SweepTable.of(sweep, rows)
     if args.only is not None:
         paths = [write_row_file(directory, table, row) for row in rows]
@@ -216,6 +261,18 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         return _status(rows)
     _finish(table, args, directory, err)
     return _status(rows)
+
+
+def _run(engine: str, runs: list[SweepRun], *, jobs: int, address: str | None,
+         progress: Progress | None, announce: Callable[[str], None] | None,
+         ) -> list[dict[str, Any]]:
+    if engine == "dask":
+        return run_on_dask(runs, address=address, workers=jobs, progress=progress,
+                           announce=announce)
+    if engine == "ray":
+        return run_on_ray(runs, address=address, workers=jobs, progress=progress,
+                          announce=announce)
+    return run_sweep(runs, jobs=jobs, progress=progress)
 
 
 def main(argv: list[str] | None = None) -> int:

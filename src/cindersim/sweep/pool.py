@@ -31,7 +31,7 @@ from typing import Any
 from .grid import SweepRun
 from .runner import timed_run
 
-__all__ = ["Progress", "default_jobs", "pool_context", "run_sweep"]
+__all__ = ["Progress", "dead_row", "default_jobs", "pool_context", "run_sweep"]
 
 Progress = Callable[[int, int, SweepRun, dict[str, Any], float], None]
 """``progress(done, total, run, row, wall_seconds)``, called as each run finishes."""
@@ -51,7 +51,7 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _dead(run: SweepRun, why: str) -> dict[str, Any]:
+def dead_row(run: SweepRun, why: str) -> dict[str, Any]:
     return run.row({"overrides": dict(run.overrides), "seed": run.seed, "status": "error",
                       "failed_expectations": 0, "failures": [], "virtual_time_s": None,
                       "summary": {}, "error": why})
@@ -93,7 +93,7 @@ def run_sweep(runs: Sequence[SweepRun], *, jobs: int | None = None,
                     try:
                         result, seconds = fut.result()
                     except BrokenProcessPool:
-                        finished(run, _dead(run, "BrokenProcessPool: a worker process "
+                        finished(run, dead_row(run, "BrokenProcessPool: a worker process "
                                                  "died (killed, or out of memory)"), 0.0)
                         continue
                     finished(run, run.row(result), seconds)
