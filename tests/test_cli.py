@@ -194,12 +194,13 @@ class TestWorkloadRuns:
         assert "  requests 3: ok 3, failed 0 (by status: 202 x3)\n" in out
         assert "  errors: no_valid_backend 0, quota 0, driver 0\n" in out
         assert re.search(r"  volume\.create +3 +0 +0\.402 +0\.402 +0\.402 +0\.402\n", out)
-        assert ("  capacity at 300.001 s (GiB), 12 backend(s): total 120.0, free 114.0, "
-                "provisioned 6.0, allocated 6.0, volumes 3\n") in out
-        assert "  the 10 fullest of 12 backends (by free share):\n" in out
+        assert ("  capacity at 300.001 s (GiB), 12 pool(s): total 120.0, physically free "
+                "114.0, provisioned 6.0, volumes 3\n") in out
+        assert "  every pool can still take a 2 GiB create\n" in out
+        assert "  the 10 fullest of 12 pools (by share of their limit promised):\n" in out
         rows = [line for line in out.splitlines() if re.match(r"  cinder-\d+@lvm-\d+ ", line)]
         assert len(rows) == 10
-        assert sum(1 for r in rows if " 8.0 " in r) == 3  # the three with a volume come first
+        assert [r.split()[2] for r in rows[:3]] == ["2.0"] * 3  # the three used ones first
         assert err.startswith(f"{tmp_path / 'tiny.toml'}: tiny: ok")
 
     def test_metrics_and_plot_directories(self, tmp_path: Path,

@@ -31,7 +31,8 @@ PUBLIC = frozenset({
 
 ABOVE_BACKENDS = ("services", "cloud", "serve", "scenario", "render", "cli", "sweep",
                   "testing", "workload", "metrics", "studio")
-RENDER_MAY_USE = frozenset({"cindersim.trace", "cindersim.states", "cindersim.metrics"})
+RENDER_MAY_USE = frozenset({"cindersim.trace", "cindersim.states", "cindersim.metrics",
+                            "cindersim.pools"})  # metrics and pools: figures of a run
 MAX_LINES = 700
 
 

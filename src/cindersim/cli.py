@@ -118,7 +118,7 @@ def _side_outputs(res: ScenarioResult, args: argparse.Namespace, many: bool) -> 
     """``--metrics DIR`` and ``--plot DIR`` (one subdirectory per scenario when many)."""
     err = sys.stderr
     sc = res.scenario
-    for option, what in (("metrics", "metrics"), ("plot", "charts")):
+    for option, what in (("metrics", "metrics"), ("plot", "charts"), ("report", "report")):
         target = getattr(args, option, None)
         if not target:
             continue
@@ -132,9 +132,27 @@ def _side_outputs(res: ScenarioResult, args: argparse.Namespace, many: bool) -> 
         from .render.charts import PlotUnavailable, write_charts  # noqa: PLC0415
 
         try:
-            write_charts(res.metrics, d, title=sc.name, formats=("png", "svg"))
+            if option == "plot":
+                write_charts(res.metrics, d, title=sc.name, formats=("png", "svg"))
+            else:
+                _report(res, d)
         except PlotUnavailable as exc:
-            err.write(f"cindersim: no charts: {exc}\n")
+            err.write(f"cindersim: no {what}: {exc}\n")
+
+
+def _report(res: ScenarioResult, directory: Path) -> None:
+    """``--report DIR``: the run as one HTML page (charts, summary, scenario, seed)."""
+    from importlib.metadata import version  # noqa: PLC0415
+
+    from .metrics import metrics_table  # noqa: PLC0415
+    from .render.report import write_report  # noqa: PLC0415
+
+    sc = res.scenario
+    assert res.metrics is not None
+    text = Path(sc.path).read_text(encoding="utf-8") if Path(sc.path).exists() else ""
+    write_report(res.metrics, directory, name=sc.name, description=sc.description,
+                 scenario_text=text, seed=res.result.cloud.sim.seed,
+                 version=version("cindersim"), table=metrics_table(res.metrics, title=sc.name))
 
 
 def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
@@ -305,6 +323,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--plot", metavar="DIR", default=None,
                      help="write charts (PNG and SVG: capacity, queues, latency, errors) into "
                      "DIR; needs matplotlib: pip install 'cindersim[plot]'")
+    run.add_argument("--report", metavar="DIR", default=None,
+                     help="write report.html into DIR: the charts (SVG), the summary, the "
+                     "pools, the scenario, its seed and the cindersim version on one page "
+                     "([workload] scenarios; needs matplotlib)")
     run.set_defaults(func=_cmd_run)
     flows = sub.add_parser("flows", help="the flows and step actions, and which exist yet")
     flows.set_defaults(func=_cmd_flows)

@@ -60,6 +60,7 @@ from .trace import TraceEvent
 
 if TYPE_CHECKING:
     from .cloud import Cloud
+    from .pools import PoolHistory
     from .services.volume.manager import VolumeService
 
 __all__ = ["ERROR_REASONS", "LATENCY_OPS", "SUMMARY_KEYS", "BackendSample", "LatencySpan",
@@ -436,36 +437,37 @@ class MetricsCollector:
 
     def _fits(self, b: BackendSample, size: float) -> bool:
         """Could the CapacityFilter place *size* GiB on *b* as it was sampled?"""
-        from .services.scheduler.sched_utils import (  # noqa: PLC0415
-            calculate_capacity_factors,
-            calculate_max_over_subscription_ratio,
-        )
+        from .pools import refusal  # noqa: PLC0415
 
         svc = self.cloud.volume_services.get(b.backend)
         if svc is None or b.total_capacity_gb <= 0:
             return False
-        thin = svc.driver.lvm_type == "thin"
         opts = svc.backend.options
-        mosr = 1.0
-        if thin:
-            cached: Any = getattr(svc.driver, "_stats", None)
-            pool = cached["pools"][0] if cached else {
-                "thin_provisioning_support": True,
-                "max_over_subscription_ratio": opts["max_over_subscription_ratio"],
-                "total_capacity_gb": b.total_capacity_gb,
-                "provisioned_capacity_gb": b.provisioned_capacity_gb,
-                "free_capacity_gb": b.free_capacity_gb}
-            mosr = calculate_max_over_subscription_ratio(
-                pool, opts["max_over_subscription_ratio"])
-        f = calculate_capacity_factors(b.total_capacity_gb, b.free_capacity_gb,
-                                       b.provisioned_capacity_gb, thin, mosr,
-                                       opts["reserved_percentage"], thin)
-        if thin:
-            if mosr < 1 or f.total_available_capacity <= 0:
-                return False
-            if (b.provisioned_capacity_gb + size) / f.total_available_capacity > mosr:
-                return False
-        return f.virtual_free_capacity >= size
+        cached: Any = getattr(svc.driver, "_stats", None)
+        _, why = refusal(b, size, thin=svc.driver.lvm_type == "thin",
+                         ratio_option=opts["max_over_subscription_ratio"],
+                         reserved_percentage=opts["reserved_percentage"],
+                         stats=cached["pools"][0] if cached else None)
+        return why is None
+
+    def pools(self) -> list[PoolHistory]:
+        """Each pool over the samples: provisioned against its limit, physical use, and
+        when it first refused a create of the median requested size, and why
+        (:mod:`cindersim.pools`)."""
+        from .pools import pool_histories  # noqa: PLC0415
+
+        return pool_histories(self)
+
+    def pool_metric(self, pool: str, name: str) -> float | None:
+        """One of :data:`cindersim.pools.POOL_METRICS` for *pool* (``host@backend``).
+
+        Raises:
+            KeyError: no such pool.
+        """
+        for history in self.pools():
+            if history.backend == pool:
+                return history.metric(name)
+        raise KeyError(pool)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -542,82 +544,7 @@ def _csv(header: Sequence[str], rows: Any) -> str:
 
 
 # --- the text table (``cindersim run --format summary``) ----------------------------------------
-def _dur(seconds: float) -> str:
-    """Virtual seconds as a short human figure (``90 s``, ``2.5 h``, ``3.2 d``)."""
-    for div, unit in ((604800.0, "w"), (86400.0, "d"), (3600.0, "h"), (60.0, "min")):
-        if seconds >= 2 * div:
-            return f"{seconds / div:.1f} {unit}"
-    return f"{seconds:.3f} s"
 
 
-def _num(value: float | None, fmt: str = ".3f") -> str:
-    return "-" if value is None or math.isnan(value) else format(value, fmt)
-
-
-def metrics_table(m: MetricsCollector, *, title: str = "", top: int = 10) -> str:
-    """The metrics as a text table: latency per operation, counts by reason, capacity
-    (every backend for a few; for many, the totals and the *top* fullest), queues."""
-    s = m.summary()
-    lines = [f"Metrics: {title}" if title else "Metrics"]
-    start = float(s["workload_start_s"] or 0.0)
-    end = float(s["end_s"] or 0.0)
-    lines.append(f"  virtual time {start:.3f} .. {end:.3f} s ({_dur(end - start)} of workload), "
-                 f"{s['samples']} samples every {_dur(m.interval)}")
-    by_status = ", ".join(f"{k[5:]} x{n}" for k, n in sorted(m.counts.items())
-                          if k.startswith("http."))
-    lines.append(f"  requests {s['requests']}: ok {s['requests.ok']}, failed "
-                 f"{s['requests.failed']}" + (f" (by status: {by_status})" if by_status else ""))
-    errs = []
-    for reason in ERROR_REASONS:
-        first = m.first.get(reason)
-        errs.append(f"{reason} {s[f'error.{reason}']}"
-                    + (f" (first at {first:.3f} s = {_dur(first - start)} in)"
-                       if first is not None else ""))
-    lines.append("  errors: " + ", ".join(errs))
-    drivers = [(k[13:], n) for k, n in sorted(m.counts.items()) if k.startswith("error.driver.")]
-    if drivers:
-        lines.append("  driver errors by call: " + ", ".join(f"{c} {n}" for c, n in drivers))
-    lines.append("")
-    lat = m.latency()
-    lines.append(f"  {'latency (virtual s)':<28}{'count':>7}{'errors':>7}{'p50':>10}{'p95':>10}"
-                 f"{'p99':>10}{'max':>10}")
-    for op, row in lat.items():
-        lines.append(f"  {op:<28}{int(row['count']):>7}{int(row['errors']):>7}"
-                     f"{_num(row['p50']):>10}{_num(row['p95']):>10}{_num(row['p99']):>10}"
-                     f"{_num(row['max']):>10}")
-    if not lat:
-        lines.append("  (no operation finished)")
-    lines.append("")
-    if m.samples:
-        last = m.samples[-1]
-        bs = list(last.backends)
-        lines.append(f"  capacity at {last.time:.3f} s (GiB), {len(bs)} backend(s): total "
-                     f"{_num(s['capacity.total_gb'], '.1f')}, free "
-                     f"{_num(s['capacity.free_gb'], '.1f')}, provisioned "
-                     f"{_num(s['capacity.provisioned_gb'], '.1f')}, allocated "
-                     f"{_num(s['capacity.allocated_gb'], '.1f')}, volumes {s['volumes']}")
-        if s["median_request_gb"] is not None:
-            lines.append(f"  stranded: {_num(s['stranded_free_gb'], '.1f')} GiB free on "
-                         f"{s['backends_full']} backend(s) that cannot place the median "
-                         f"request of {_num(s['median_request_gb'], 'g')} GiB")
-        shown = bs
-        if len(bs) > top:
-            shown = sorted(bs, key=lambda b: (_fullness(b), b.backend))[:top]
-            lines.append(f"  the {top} fullest of {len(bs)} backends (by free share):")
-        lines.append(f"  {'backend':<28}{'total':>10}{'free':>10}{'provisioned':>13}"
-                     f"{'allocated':>11}{'volumes':>9}")
-        for b in shown:
-            lines.append(f"  {b.backend:<28}{b.total_capacity_gb:>10.1f}"
-                         f"{b.free_capacity_gb:>10.1f}{b.provisioned_capacity_gb:>13.1f}"
-                         f"{b.allocated_capacity_gb:>11.1f}{b.volumes:>9}")
-        lines.append("")
-        peak, where, when = m.queue_peak
-        lines.append(f"  queues: peak depth {peak}"
-                     + (f" ({where} at {when:.3f} s)" if peak else ""))
-    return "\n".join(lines) + "\n"
-
-
-def _fullness(b: BackendSample) -> tuple[float, float]:
-    """Sort key, fullest first: the smallest free share, then the most provisioned."""
-    share = b.free_capacity_gb / b.total_capacity_gb if b.total_capacity_gb else 0.0
-    return (share, -b.provisioned_capacity_gb)
+# The text table renders these figures; it lives beside them (re-exported here).
+from .metrics_report import metrics_table  # noqa: E402

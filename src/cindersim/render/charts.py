@@ -3,13 +3,13 @@
 :func:`write_charts` draws a :class:`~cindersim.metrics.MetricsCollector`'s
 samples into files (``cindersim run FILE --plot DIR``):
 
-* ``capacity.png`` - free and provisioned GiB over virtual time: one line per
-  backend for a few backends; for many, the totals plus the per-backend free
-  capacity as a min..max band around the median (1,000 lines read as noise);
-* ``queues.png`` - bus queue depth over time (the deepest queues, plus the
-  total of all cinder-volume queues);
-* ``latency.png`` - p50/p95/p99 of ``volume.create`` (and p95 of the other
-  operations) per sample interval, by when the operation finished;
+* ``capacity.png`` - per pool, GiB provisioned against the limit the CapacityFilter
+  allows (thin: ``max_over_subscription_ratio`` x (total - reserved)) and GiB
+  physically used, with the moment the pool first refused a create; for many pools,
+  the totals and each pool's share of its limit as a min..max band;
+* ``fill.png`` - when each pool first refused a create of the median size;
+* ``queues.png`` - depth of the queues that ever held a message;
+* ``latency.png`` - p50/p95/p99 per sample interval, one panel per operation, log axis;
 * ``errors.png`` - NoValidBackend, quota and driver errors per sample interval:
   when failures start.
 
@@ -29,12 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..metrics import MetricsCollector
+    from ..pools import PoolHistory
 
 __all__ = ["CHARTS", "INSTALL_HINT", "PlotUnavailable", "require_pyplot", "write_charts"]
 
 INSTALL_HINT = "pip install 'cindersim[plot]'"
 
-CHARTS = ("capacity", "queues", "latency", "errors")
+CHARTS = ("capacity", "fill", "queues", "latency", "errors")
 """The charts :func:`write_charts` draws, by file stem."""
 
 MANY_BACKENDS = 8
@@ -42,6 +43,15 @@ MANY_BACKENDS = 8
 
 _RC = {"svg.hashsalt": "cindersim", "svg.fonttype": "path", "path.simplify": True,
        "figure.max_open_warning": 0}
+
+
+_TITLES = {
+    "capacity": "capacity per pool: provisioned vs the over-subscription limit vs used",
+    "fill": "when each pool first refused a create of the median requested size",
+    "queues": "bus queue depth (queues that ever held a message)",
+    "latency": "latency per operation, p50/p95/p99 per sample interval (virtual s, log)",
+    "errors": "failed requests per sample interval, by reason",
+}
 
 
 class PlotUnavailable(RuntimeError):
@@ -97,8 +107,8 @@ def write_charts(metrics: MetricsCollector, directory: str | Path, *, title: str
     out_dir = Path(directory)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    drawers = {"capacity": _capacity, "queues": _queues, "latency": _latency,
-               "errors": _errors}
+    drawers = {"capacity": _capacity, "fill": _fill, "queues": _queues,
+               "latency": _latency, "errors": _errors}
     times = [s.time for s in metrics.samples]
     div, unit = _time_axis(times)
     with plt.rc_context(_RC):
@@ -106,9 +116,13 @@ def write_charts(metrics: MetricsCollector, directory: str | Path, *, title: str
             fig = drawers[name](plt, metrics, div)
             try:
                 for ax in fig.axes:
-                    ax.set_xlabel(f"virtual time ({unit})")
+                    if name == "fill":
+                        ax.set_xlabel(f"first refused a create, virtual time ({unit})")
+                    elif ax.get_subplotspec() is None or ax.get_subplotspec().is_last_row():
+                        ax.set_xlabel(f"virtual time ({unit})")
                     ax.grid(True, alpha=0.3)
-                fig.suptitle(f"{title}: {name}" if title else name, fontsize=10)
+                fig.suptitle(f"{title}\n{_TITLES[name]}" if title else _TITLES[name],
+                             fontsize=9)
                 fig.tight_layout()
                 for fmt in formats:
                     path = out_dir / f"{name}.{fmt}"
@@ -121,45 +135,93 @@ def write_charts(metrics: MetricsCollector, directory: str | Path, *, title: str
 
 # --- the charts -------------------------------------------------------------------------------
 def _capacity(plt: Any, m: MetricsCollector, div: float) -> Any:
-    samples = m.samples
-    xs = [s.time / div for s in samples]
-    names = [b.backend for b in samples[-1].backends] if samples else []
-    if len(names) <= MANY_BACKENDS:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        for i, name in enumerate(names):
-            free = [s.backends[i].free_capacity_gb for s in samples]
-            prov = [s.backends[i].provisioned_capacity_gb for s in samples]
-            (line,) = ax.plot(xs, free, label=f"{name} free")
-            ax.plot(xs, prov, linestyle="--", color=line.get_color(),
-                    label=f"{name} provisioned")
-        if names:
-            total = [s.backends[0].total_capacity_gb for s in samples]
-            ax.plot(xs, total, color="black", linewidth=0.8, linestyle=":",
-                    label=f"{names[0]} total")
-        ax.set_ylabel("GiB")
-        ax.legend(fontsize=7, ncol=2)
+    """Per pool: GiB provisioned against the limit the CapacityFilter allows (thin:
+    max_over_subscription_ratio x (total - reserved)) and physically used; a dotted line
+    where the pool first refused a create of the median size.  Thin pools are refused
+    at their limit long before their disks fill, so free space alone would say nothing."""
+    pools = [p for p in m.pools() if p.points]
+    if len(pools) <= MANY_BACKENDS:
+        cols = 2 if len(pools) > 1 else 1
+        rows = max(1, -(-len(pools) // cols))
+        fig, axes = plt.subplots(rows, cols, figsize=(8, 2.6 * rows + 0.8), sharex=True,
+                                 squeeze=False)
+        flat = [ax for row in axes for ax in row]
+        for ax, pool in zip(flat, pools, strict=False):
+            _pool_panel(ax, pool, div)
+        for ax in flat[len(pools):]:
+            ax.set_visible(False)
+        flat[0].legend(fontsize=7)
         return fig
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
-    for field, label in (("total_capacity_gb", "total"), ("free_capacity_gb", "free"),
-                         ("provisioned_capacity_gb", "provisioned")):
-        top.plot(xs, [sum(getattr(b, field) for b in s.backends) for s in samples],
-                 label=label)
-    top.set_ylabel(f"GiB, all {len(names)} backends")
+    xs = [p.time / div for p in pools[0].points]
+    n = min(len(p.points) for p in pools)
+    series = {key: [sum(getattr(p.points[i], key) for p in pools) for i in range(n)]
+              for key in ("provisioned_gb", "limit_gb", "used_gb", "total_gb")}
+    scale, unit = _size_unit(max((max(v, default=0.0) for v in series.values()), default=0.0))
+    for key, label, style in (("provisioned_gb", "provisioned", "-"),
+                              ("limit_gb", "limit (what may be promised)", "--"),
+                              ("used_gb", "physically used", "-"),
+                              ("total_gb", "physical size", ":")):
+        top.plot(xs[:n], [v / scale for v in series[key]], linestyle=style, label=label)
+    top.set_ylabel(f"{unit}, all {len(pools)} pools")
     top.legend(fontsize=8)
-    lo, mid, hi = [], [], []
-    for s in samples:
-        free = sorted(b.free_capacity_gb for b in s.backends)
-        lo.append(free[0])
-        hi.append(free[-1])
-        mid.append(free[len(free) // 2])
-    bottom.fill_between(xs, lo, hi, alpha=0.3, label="free per backend, min..max")
-    bottom.plot(xs, mid, label="free per backend, median")
-    bottom.set_ylabel("GiB per backend")
+    shares = [[p.points[i].provisioned_gb / p.points[i].limit_gb * 100
+               if p.points[i].limit_gb > 0 else 100.0 for p in pools] for i in range(n)]
+    bottom.fill_between(xs[:n], [min(v) for v in shares], [max(v) for v in shares],
+                        alpha=0.3, label="per pool, min..max")
+    bottom.plot(xs[:n], [sorted(v)[len(v) // 2] for v in shares], label="per pool, median")
+    bottom.axhline(100, color="red", linewidth=0.8, linestyle="--", label="the limit")
+    first = min((p.full_s for p in pools if p.full_s is not None), default=None)
+    if first is not None:
+        bottom.axvline(first / div, color="red", linewidth=0.8, linestyle=":",
+                       label="first pool refuses")
+    bottom.set_ylabel("% of its limit provisioned")
     bottom.legend(fontsize=8)
     return fig
 
 
+def _size_unit(peak_gb: float) -> tuple[float, str]:
+    """(divisor, unit): TiB once figures pass 10,000 GiB, so no axis reads '1e6'."""
+    return (1024.0, "TiB") if peak_gb >= 10_000 else (1.0, "GiB")
+
+
+def _pool_panel(ax: Any, pool: PoolHistory, div: float) -> None:
+    xs = [p.time / div for p in pool.points]
+    scale, unit = _size_unit(max(max(p.limit_gb, p.provisioned_gb) for p in pool.points))
+    ax.plot(xs, [p.provisioned_gb / scale for p in pool.points], label="provisioned")
+    ax.plot(xs, [p.limit_gb / scale for p in pool.points], linestyle="--", color="red",
+            label="limit" + (" (ratio x size)" if pool.thin else ""))
+    ax.plot(xs, [p.used_gb / scale for p in pool.points], label="physically used")
+    ax.plot(xs, [p.total_gb / scale for p in pool.points], linestyle=":", color="black",
+            linewidth=0.8, label="physical size")
+    if pool.full_s is not None:
+        ax.axvline(pool.full_s / div, color="red", linewidth=0.8, linestyle=":")
+    ax.set_title(f"{pool.backend} ({'thin' if pool.thin else 'thick'})", fontsize=8)
+    ax.set_ylabel(unit)
+
+
+def _fill(plt: Any, m: MetricsCollector, div: float) -> Any:
+    """When each pool first refused a create of the median size (pools that never did
+    run to the end of the run, hatched), earliest first."""
+    pools = [p for p in m.pools() if p.points]
+    end = m.samples[-1].time / div if m.samples else 0.0
+    order = sorted(pools, key=lambda p: (p.full_s is None, p.full_s or 0.0, p.backend))
+    shown = order[:30]
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.25 * max(1, len(shown))))
+    ys = list(range(len(shown)))
+    for y, pool in zip(ys, shown, strict=True):
+        if pool.full_s is None:
+            ax.barh(y, end, color="lightgrey", hatch="//", edgecolor="grey")
+        else:
+            ax.barh(y, pool.full_s / div, color="tab:red")
+    ax.set_yticks(ys, [p.backend for p in shown], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_ylabel("pool" + (f" (first 30 of {len(pools)})" if len(pools) > 30 else ""))
+    return fig
+
+
 def _queues(plt: Any, m: MetricsCollector, div: float) -> Any:
+    """Depth of the queues that ever held a message (an idle queue draws nothing)."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     samples = m.samples
     xs = [s.time / div for s in samples]
@@ -170,11 +232,14 @@ def _queues(plt: Any, m: MetricsCollector, div: float) -> Any:
     deepest = sorted((q for q in peaks if peaks[q] > 0), key=lambda q: (-peaks[q], q))[:6]
     for q in deepest:
         ax.plot(xs, [dict(s.queues).get(q, 0) for s in samples], label=q)
-    volume_total = [sum(d for q, d in s.queues if q.startswith("cinder-volume")) for s in samples]
-    ax.plot(xs, volume_total, color="black", linewidth=0.8, linestyle=":",
-            label="all cinder-volume queues")
+    if deepest:
+        ax.legend(fontsize=7)
+        ax.set_ylim(bottom=0)
+    else:
+        ax.text(0.5, 0.5, "no message ever waited in a queue", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_yticks([])
     ax.set_ylabel("messages waiting")
-    ax.legend(fontsize=7)
     return fig
 
 
@@ -184,27 +249,30 @@ def _buckets(m: MetricsCollector) -> list[float]:
 
 
 def _latency(plt: Any, m: MetricsCollector, div: float) -> Any:
-    from ..metrics import LATENCY_OPS, percentile  # noqa: PLC0415
+    """p50/p95/p99 per sample interval, one panel per operation, on a log axis: a 0.4 s
+    create and a 200 s delete read on one scale."""
+    from ..metrics import percentile  # noqa: PLC0415
 
-    fig, ax = plt.subplots(figsize=(8, 4.5))
     edges = _buckets(m)
     by_op: dict[str, list[list[float]]] = {}
     for span in m.spans:
         i = _bucket_of(edges, span.end)
         by_op.setdefault(span.operation, [[] for _ in edges])[i].append(span.latency)
+    ops = sorted(by_op)
+    fig, axes = plt.subplots(max(1, len(ops)), 1, figsize=(8, 1.2 + 2.0 * max(1, len(ops))),
+                             sharex=True, squeeze=False)
     xs = [t / div for t in edges]
-    create = by_op.get("volume.create")
-    if create is not None:
+    for ax, op in zip([row[0] for row in axes], ops, strict=False):
         for p, style in ((50, "-"), (95, "--"), (99, ":")):
-            ys = [percentile(b, p) if b else float("nan") for b in create]
-            ax.plot(xs, ys, linestyle=style, marker=".", label=f"volume.create p{p}")
-    for op in LATENCY_OPS[1:]:
-        if op in by_op:
-            ys = [percentile(b, 95) if b else float("nan") for b in by_op[op]]
-            ax.plot(xs, ys, marker=".", linewidth=0.8, label=f"{op} p95")
-    ax.set_ylabel("latency (virtual s), per sample interval")
-    if by_op:
+            ys = [percentile(b, p) if b else float("nan") for b in by_op[op]]
+            ax.plot(xs, ys, linestyle=style, marker=".", label=f"p{p}")
+        ax.set_yscale("log")
+        ax.set_title(op, fontsize=8)
+        ax.set_ylabel("virtual s")
         ax.legend(fontsize=7)
+    if not ops:
+        axes[0][0].text(0.5, 0.5, "no operation finished", ha="center", va="center",
+                        transform=axes[0][0].transAxes)
     return fig
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from ..backends.faults import DEFAULT_ERRORS
 from ..config import ConfigError, load_config
 from ..metrics import SUMMARY_KEYS, is_metric_key
+from ..pools import POOL_METRICS
 from .actions import _PLACEHOLDER, ACTIONS, USERS
 from .model import Expectation, Fault, Scenario, ScenarioError, Step
 from .whatif import apply_overrides, expand_fleet, fleet_names, validate_fleet, validate_workload
@@ -104,7 +105,7 @@ _EXPECT_KEYS = {
               "at_most"},
     "capacity": {"capacity", "field", "equals", "at_least", "at_most"},
     "trace": {"trace_contains", "trace_lacks", "kind"},
-    "metric": {"metric", "equals", "at_least", "at_most"},
+    "metric": {"metric", "pool", "equals", "at_least", "at_most"},
 }
 _COUNTABLE = ("volumes", "snapshots", "backups", "attachments", "events", "messages")
 _QUOTA_USAGE = ("in_use", "reserved", "limit")
@@ -449,7 +450,7 @@ def _validate_expect(v: _Validator, i: int, raw: Any, labels: Mapping[str, str],
              "method": "str", "actor": "str", "contains": "str", "equals": "number",
              "at_least": "number", "at_most": "number", "capacity": "str", "field": "str",
              "trace_contains": "str", "trace_lacks": "str", "owner": "str", "quota": "str",
-             "usage": "str", "metric": "str"}
+             "usage": "str", "metric": "str", "pool": "str"}
     ok = all(v.check_type(where, k, raw[k], types[k]) for k in raw if k in types)
     if not ok:
         return None
@@ -466,10 +467,17 @@ def _validate_expect(v: _Validator, i: int, raw: Any, labels: Mapping[str, str],
             v.error(where, "owner", f"unknown user {raw['owner']!r} (one of: "
                                     f"{', '.join(USERS)})")
             ok = False
-    if kind == "metric" and not is_metric_key(str(raw["metric"])):
+    if kind == "metric" and ("pool" in raw) != (str(raw["metric"]) in POOL_METRICS):
+        v.error(where, "metric", f"{raw['metric']!r} is a per-pool metric: name the pool "
+                                 "(pool = \"host@backend\")" if "pool" not in raw else
+                f"pool goes with a per-pool metric ({', '.join(POOL_METRICS)}), not "
+                f"{raw['metric']!r}")
+        ok = False
+    elif kind == "metric" and "pool" not in raw and not is_metric_key(str(raw["metric"])):
         v.error(where, "metric", f"unknown metric {raw['metric']!r} (one of: "
                                  f"{', '.join(SUMMARY_KEYS)}; or a count: http.<status>, "
-                                 "error.<reason>, error.driver.<call>, scheduled)")
+                                 "error.<reason>, error.driver.<call>, scheduled; or per "
+                                 f"pool: {', '.join(POOL_METRICS)})")
         ok = False
     if kind in ("count", "capacity", "quota", "metric") and not any(
             k in raw for k in ("equals", "at_least", "at_most")):

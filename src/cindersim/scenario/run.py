@@ -293,8 +293,16 @@ def _check(run: _Run, result: SimulationResult[Any], exp: Expectation,
         key = str(p["metric"])
         if metrics is None:
             return f"metric {key}: no metrics were collected (the scenario has no [workload])"
-        value = (metrics.summary()[key] if key in SUMMARY_KEYS
-                 else metrics.counts.get(key, 0))
+        if "pool" in p:
+            try:
+                value = metrics.pool_metric(str(p["pool"]), key)
+            except KeyError:
+                return (f"metric {key}: no pool {p['pool']!r} (pools: "
+                        f"{', '.join(h.backend for h in metrics.pools())})")
+            key = f"{key} of {p['pool']}"
+        else:
+            value = (metrics.summary()[key] if key in SUMMARY_KEYS
+                     else metrics.counts.get(key, 0))
         if value is None:
             return f"metric {key}: expected a value, got none (nothing measured it)"
         return _compare(exp, float(value), f"metric {key}")
