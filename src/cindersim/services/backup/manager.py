@@ -212,8 +212,12 @@ class BackupService:
             return
         previous = vol.previous_status or VolumeStatus.AVAILABLE
         failure: CinderException | None = None
+        # No await in a finally: a run that ends mid-backup closes this coroutine.
         try:
             info = await self._attach(device)
+        except CinderException as exc:
+            failure, info = exc, None
+        if info is not None:
             try:
                 data = self._device(info)
                 parent = self._ref(backup.parent_id) if backup.parent_id else None
@@ -233,10 +237,12 @@ class BackupService:
                 backup.container = result.container
                 backup.service_metadata = result.service_metadata
                 backup.object_count = result.object_count
-            finally:
+            except CinderException as exc:
+                failure = exc
+            try:
                 await self._detach(device, info)
-        except CinderException as exc:
-            failure = exc
+            except CinderException as exc:
+                failure = failure or exc
         await self._delete_temp_volume(backup)
         if failure is not None:
             self._restore_source(vol, backup.snapshot_id, previous, "error_backing-up")

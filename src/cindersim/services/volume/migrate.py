@@ -138,6 +138,8 @@ async def _copy_volume_data(svc: VolumeService, src: Volume, dest: Volume,
     except Exception:
         await _detach(svc, dest, dest_info, dest_host)
         raise
+    # No await in a finally: a run that ends mid-copy closes this coroutine.
+    failure: Exception | None = None
     try:
         source = svc.initiator.device_data(svc.initiator.connected_session(src_info["data"]))
         target = svc.initiator.device_data(
@@ -152,11 +154,15 @@ async def _copy_volume_data(svc: VolumeService, src: Volume, dest: Volume,
             target.put(source.items())
 
         await svc.drive("copy_volume_data", copy_volume_data, resource=f"volume:{src.id}")
-    finally:
+    except Exception as exc:
+        failure = exc
+    for vol, info, host in ((dest, dest_info, dest_host), (src, src_info, None)):
         try:
-            await _detach(svc, dest, dest_info, dest_host)
-        finally:
-            await _detach(svc, src, src_info, None)
+            await _detach(svc, vol, info, host)
+        except Exception as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
