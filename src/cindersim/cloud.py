@@ -101,19 +101,15 @@ class Cloud:
         self.volume_services: dict[str, VolumeService] = {}
         for b in self.config.backends:
             svc = VolumeService(self.env, b, network=self.iscsi_network,
-                                shared_target=self.shared_target(b), glance=self.glance,
-                                peers=self.volume_services.get)
+                                shared_target=self.shared_target(b), glance=self.glance)
             self.volume_services[b.service_host] = svc
             self._target_hosts.setdefault(self._portal_key(b), svc.driver.target)
-        self.backup = BackupService(self.env, network=self.iscsi_network,
-                                    volume_data=self.volume_data,
-                                    snapshot_data=self.snapshot_data)
+        self.backup = BackupService(self.env, network=self.iscsi_network)
         self.swift = SwiftService(self.env, identity=self.identity, store=self.backup.store,
                                   account_of=backup_account_of(self._backup_project))
         """Swift-lite over the backup store (``/object-store/v1/AUTH_<project>``)."""
         self.nova = NovaService(self.env, identity=self.identity, cinder=self.api.handle,
-                                glance=self.glance, network=self.iscsi_network,
-                                volume_data=self.volume_data)
+                                glance=self.glance, network=self.iscsi_network)
         """nova-api and one nova-compute per ``[simulator] compute_hosts`` (``/compute``)."""
         self.started = False
 
@@ -188,7 +184,7 @@ class Cloud:
         raise KeyError(f"volume {volume_id} is on no backend")
 
     def volume_data(self, volume_id: str) -> LvData:
-        """The blocks of a volume, as a guest or the backup service sees them."""
+        """The blocks of a volume (its LV), for users and tests; no service reads them so."""
         return self.volume_service_of(volume_id).driver.volume_data(volume_id)
 
     def snapshot_data(self, snapshot_id: str) -> LvData:

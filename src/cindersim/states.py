@@ -319,6 +319,11 @@ def _build() -> Mapping[Machine, Mapping[Edge, tuple[str, ...]]]:
     # -- backup create: back to previous status even when the backup fails
     b.add(V, [_V.AVAILABLE, _V.IN_USE], [_V.BACKING_UP], Op.BACKUP_CREATE)
     b.add(V, [_V.BACKING_UP], [_V.AVAILABLE, _V.IN_USE], Op.BACKUP_CREATE)
+    # the temporary volume get_backup_device makes (backup of a snapshot or of an in-use
+    # volume, backup_use_temp_snapshot=False): born 'creating', backed up as 'backing-up',
+    # deleted by cinder-volume's delete_volume afterwards
+    b.add(V, [None], [_V.CREATING], Op.BACKUP_CREATE)
+    b.add(V, [_V.CREATING], [_V.BACKING_UP], Op.BACKUP_CREATE)
     # -- restore (error when the restore created the volume)
     b.add(V, [_V.AVAILABLE], [_V.RESTORING_BACKUP], Op.BACKUP_RESTORE)
     b.add(V, [_V.RESTORING_BACKUP], [_V.AVAILABLE, _V.ERROR_RESTORING, _V.ERROR],

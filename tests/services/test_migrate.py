@@ -150,3 +150,43 @@ def test_a_migrated_volume_returns_to_available_after_a_detach() -> None:
     res = simulate(main, config=TWO)
     assert res.value == ("success", "reserved", "available")
     assert check_trace(res.trace.events) == []
+
+
+def test_generic_migration_copies_through_two_sessions_and_rpc_only() -> None:
+    """Issue 14: the source manager attaches both volumes to its own host (the
+    destination's through an initialize_connection RPC), dd's between the two
+    sessions, detaches both; the destination renames its LV and counts the volume
+    itself."""
+    async def main(cloud: Cloud) -> Any:
+        vid = await make_volume(cloud, size=1)
+        cloud.volume_data(vid).write(3, 50, "moved-through-iscsi")
+        before = cloud.volume_data(vid).copy()
+        src = cloud.volume_services[(cloud.db.volumes[vid].host or "").split("#")[0]]
+        dest_host = other_backend(cloud, vid)
+        dest = cloud.volume_services[dest_host]
+        dest_allocated = dest.allocated_capacity_gb
+        r = await migrate(cloud, vid, {"host": dest_host})
+        assert r.status == 202, r.json
+        await cloud.settle()
+        return (cloud.volume_data(vid) == before, src.initiator.sessions(),
+                dest.driver.target.targets(), bool(dest.vg.lvs(f"volume-{vid}")),
+                dest.allocated_capacity_gb - dest_allocated, src.host, dest_host)
+
+    res = simulate(main, config=TWO)
+    same, sessions, targets, renamed, grew, src_host, dest_host = res.value
+    assert same
+    assert sessions == []
+    assert targets == []
+    assert renamed
+    assert grew == 1
+    events = res.trace.events
+    logins = [e.detail.get("outcome") for e in events
+              if e.kind == "backend" and e.actor == "iscsi-initiator"
+              and e.detail.get("host") == src_host]
+    assert logins == ["logged in", "logged in", "logged out", "logged out"]
+    to_dest = [e.detail.get("method") for e in events
+               if e.kind == "bus.send" and e.actor == f"cinder-volume:{src_host}"
+               and (e.target or "").endswith(dest_host)]
+    assert to_dest == ["create_migration_target", "initialize_connection",
+                       "terminate_connection", "remove_export", "update_migrated_volume"]
+    assert check_trace(events) == []

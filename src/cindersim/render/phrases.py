@@ -131,6 +131,18 @@ _EN: dict[str, str] = {
     "send.Backup.initialize_connection": "cinder-backup asks cinder-volume for the volume's "
                                          "connection information (an RPC call): it attaches "
                                          "the volume itself.",
+    "send.Backup.get_backup_device": "cinder-backup asks the volume's cinder-volume which "
+                                     "device to back up (a cast; the answer comes back as "
+                                     "continue_backup).",
+    "send.Volume.continue_backup": "cinder-volume names the device to back up (the volume, "
+                                   "or a temporary volume it made from the snapshot or "
+                                   "cloned from an in-use volume) and hands the backup back "
+                                   "to cinder-backup.",
+    "send.Backup.secure_file_operations_enabled": "cinder-backup asks cinder-volume whether "
+                                                  "the device needs secure file operations "
+                                                  "(an RPC call).",
+    "send.Backup.delete_volume": "cinder-backup has cinder-volume delete the temporary "
+                                 "volume it backed up.",
     "send.Backup.terminate_connection": "cinder-backup asks cinder-volume to end its "
                                         "connection to the volume.",
     "send.Backup.remove_export": "cinder-backup asks cinder-volume to remove the export it "
@@ -252,9 +264,10 @@ _EN: dict[str, str] = {
                           "host.",
     "note.backup_device": "Seed 003 has cinder-backup call the volume driver's backup_volume "
                           "(or backup_restore). In the code cinder-backup asks cinder-volume "
-                          "for the volume's connection (RPC calls), attaches it itself through "
-                          "os-brick (an iSCSI login) and runs its own backup driver over the "
-                          "device.",
+                          "for the device to back up (get_backup_device, answered by a "
+                          "continue_backup cast) and for its connection (RPC calls), attaches "
+                          "it itself through os-brick (an iSCSI login) and runs its own backup "
+                          "driver over the device's blocks, read through that session.",
     "note.restore_volume": "Seed 003 has cinder-backup fetch a new or preexisting volume "
                            "record. In the code, given no volume_id, cinder-api itself "
                            "creates the new volume (named restore_backup_<backup id>) like "
@@ -366,6 +379,17 @@ _VI: dict[str, str] = {
                                      "manager thông qua AMQP.",
     "send.Backup.initialize_connection": "cinder-backup hỏi cinder-volume thông tin kết nối "
                                          "của volume (RPC call): nó tự attach volume.",
+    "send.Backup.get_backup_device": "cinder-backup hỏi cinder-volume của volume thiết bị "
+                                     "nào cần back up (cast; câu trả lời quay lại bằng "
+                                     "continue_backup).",
+    "send.Volume.continue_backup": "cinder-volume chỉ ra thiết bị cần back up (chính volume, "
+                                   "hoặc volume tạm tạo từ snapshot hay clone từ volume "
+                                   "in-use) và trả bản backup lại cho cinder-backup.",
+    "send.Backup.secure_file_operations_enabled": "cinder-backup hỏi cinder-volume thiết bị "
+                                                  "có cần thao tác file an toàn không (RPC "
+                                                  "call).",
+    "send.Backup.delete_volume": "cinder-backup yêu cầu cinder-volume xóa volume tạm đã "
+                                 "được back up.",
     "send.Backup.terminate_connection": "cinder-backup yêu cầu cinder-volume ngắt kết nối tới "
                                         "volume.",
     "send.Backup.remove_export": "cinder-backup yêu cầu cinder-volume gỡ export đã tạo cho "
@@ -476,9 +500,10 @@ _VI: dict[str, str] = {
                           "cinder-backup.",
     "note.backup_device": "Tài liệu 003 để cinder-backup gọi phương thức backup_volume (hoặc "
                           "backup_restore) của volume driver. Trong mã nguồn, cinder-backup hỏi "
-                          "cinder-volume thông tin kết nối của volume (RPC call), tự attach nó "
-                          "qua os-brick (iSCSI login) rồi chạy backup driver của mình trên "
-                          "thiết bị đó.",
+                          "cinder-volume thiết bị cần back up (get_backup_device, được trả lời "
+                          "bằng cast continue_backup) và thông tin kết nối của nó (RPC call), "
+                          "tự attach nó qua os-brick (iSCSI login) rồi chạy backup driver của "
+                          "mình trên dữ liệu đọc qua session đó.",
     "note.restore_volume": "Tài liệu 003 để cinder-backup lấy bản ghi của volume mới hoặc "
                            "volume có sẵn. Trong mã nguồn, khi không có volume_id, chính "
                            "cinder-api tạo volume mới (tên restore_backup_<id backup>) như mọi "

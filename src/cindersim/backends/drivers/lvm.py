@@ -21,9 +21,12 @@ Each driver method first asks the :class:`~cindersim.backends.faults.FaultPlan`
 commands; every command charges the shared :class:`Meter` once, the target
 helper's included.  The caller sleeps ``meter.take()`` afterwards.
 
-The data plane for the rest of the simulator is :meth:`volume_data` /
-:meth:`snapshot_data`: the :class:`~cindersim.backends.lvm.LvData` a guest
-writes through an attachment and a backup reads.
+The data plane: :meth:`volume_data` / :meth:`snapshot_data` are the
+:class:`~cindersim.backends.lvm.LvData` of this host's LVs, for the volume
+manager's own local copies and for tests.  Other hosts (a guest, cinder-backup,
+another backend's migration) reach an LV only through an iSCSI session: the
+driver registers ``/dev/<vg>/`` with its target host, whose targets' backing
+stores then open as the LVs.
 """
 
 from __future__ import annotations
@@ -193,6 +196,9 @@ class LVMVolumeDriver:
             target_prefix=config.target_prefix, rng=rng, meter=meter,
             secondary_ip_addresses=config.target_secondary_ip_addresses, network=network,
             name=self.backend, target_protocol=config.target_protocol)
+        # What tgtd / LIO open for a target's ``backing-store /dev/<vg>/<lv>``: the LV.
+        # Initiators reach a volume's blocks only this way (through a session).
+        self.target.add_backing_store(f"/dev/{config.volume_group}/", self._open_export)
         self._stats: dict[str, Any] = {}
         self._sparse_copy_volume = False
 
@@ -223,6 +229,10 @@ class LVMVolumeDriver:
     def snapshot_data(self, snapshot_id: str) -> LvData:
         """A snapshot's preserved content (SnapshotInvalidError once a COW overflowed)."""
         return self._vg().data(self.snapshot_lv_name(snapshot_id))
+
+    def _open_export(self, lv_name: str) -> LvData:
+        """Open ``/dev/<vg>/<lv_name>`` for the target (ProcessExecutionError: no such LV)."""
+        return self._vg().data(lv_name)
 
     # --- setup ---------------------------------------------------------------------
     def do_setup(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from ... import errors
+from ..blocks import BlockData
 from ..costs import Meter
 from .network import IscsiNetwork
 from .targets import (
@@ -145,6 +146,23 @@ class IscsiInitiator:
                           sid=session.sid, device=session.device,
                           outcome="logged out" if alive else "no session")
 
+    def device_data(self, session: Session) -> BlockData:
+        """What reading or writing the session's ``/dev/sdX`` reaches.
+
+        The I/O travels the session: to the target host behind its portal, to
+        the target of its IQN, to that target's backing store (the LV whose
+        ``/dev/<vg>/<lv>`` path the export was created with).  Nothing else
+        leads to a volume's blocks from another host.
+
+        Raises:
+            VolumeDeviceNotFound: the session is not (or no longer) logged in
+                at both ends; the device's I/O fails.
+        """
+        host = self.network.host_at(session.portal)
+        if host is None or not self.is_logged_in(session):
+            raise errors.VolumeDeviceNotFound(device=f"/dev/{session.device}")
+        return host.session_data(session)
+
     # --- os-brick -------------------------------------------------------------------
     def connector_properties(self, ip: str, *, multipath: bool = False,
                              enforce_multipath: bool = False) -> dict[str, Any]:
@@ -168,6 +186,19 @@ class IscsiInitiator:
             raise errors.VolumeDeviceNotFound(
                 device=by_path(portal, iqn, int(data.get("target_lun", 0)))) from exc
         return {"type": "block", "scsi_wwn": session.scsi_wwn, "path": f"/dev/{session.device}"}
+
+    def connected_session(self, data: Mapping[str, Any]) -> Session:
+        """The session ``connect_volume`` made for connection *data*.
+
+        Raises:
+            VolumeDeviceNotFound: no session to that target and portal.
+        """
+        iqn, portal = str(data["target_iqn"]), str(data["target_portal"])
+        session = self._sessions.get((iqn, portal))
+        if session is None:
+            raise errors.VolumeDeviceNotFound(
+                device=by_path(portal, iqn, int(data.get("target_lun", 0))))
+        return session
 
     def disconnect_volume(self, data: Mapping[str, Any]) -> None:
         """``ISCSIConnector.disconnect_volume``: remove the device, log out of the portal."""

@@ -46,12 +46,13 @@ Calls that run no command (tgt's ``terminate_connection``,
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
 from ... import errors
+from ..blocks import BlockData
 from ..costs import Meter
 from .chap import ChapCredentials, generate_password, generate_username
 from .network import IscsiNetwork
@@ -67,7 +68,10 @@ from .targets import (
     parse_provider_location,
 )
 
-__all__ = ["TargetHost"]
+__all__ = ["BackingStoreOpener", "TargetHost"]
+
+BackingStoreOpener = Callable[[str], BlockData]
+"""Opens one block device of a directory (``/dev/<vg>/``) by its name there (the LV)."""
 
 
 @attrs.frozen
@@ -130,6 +134,8 @@ class TargetHost:
         self._targets: dict[str, Target] = {}
         self._persisted: dict[str, _TargetConfig] = {}
         """tgt: ``volumes_dir/<volume_name>`` files; LIO: the last ``rtstool save``."""
+        self._stores: dict[str, BackingStoreOpener] = {}
+        """Device directories (``/dev/<vg>/``) and how their devices open."""
         self._network = network
         if network is not None:
             for portal in self.portals:
@@ -520,6 +526,28 @@ class TargetHost:
                           f"{self.helper} restarted, {len(self._targets)} target(s) reloaded",
                           reloaded=len(self._targets))
 
+    # --- the backing stores ------------------------------------------------------------
+    def add_backing_store(self, directory: str, opener: BackingStoreOpener) -> None:
+        """Make the block devices under *directory* (``/dev/<vg>/``) openable.
+
+        The LVM driver registers its VG here: a target's ``backing-store
+        /dev/<vg>/<lv>`` is what tgtd / LIO's block backstore opens, so the
+        blocks an initiator reads through a session are that LV's.
+        """
+        self._stores[directory.rstrip("/") + "/"] = opener
+
+    def open_backing_store(self, device_path: str) -> BlockData:
+        """What the target reads and writes for ``device_path``.
+
+        Raises:
+            VolumeDeviceNotFound: no registered directory holds that device.
+        """
+        directory, _, name = device_path.rpartition("/")
+        opener = self._stores.get(directory + "/")
+        if opener is None or not name:
+            raise errors.VolumeDeviceNotFound(device=device_path)
+        return opener(name)
+
     # --- what the initiator's login reaches ---------------------------------------
     def accept_login(self, session: Session, auth_method: str | None,
                      username: str | None, password: str | None) -> tuple[int, str] | None:
@@ -552,6 +580,18 @@ class TargetHost:
             return False
         del target.sessions[session.key]
         return True
+
+    def session_data(self, session: Session) -> BlockData:
+        """The LUN behind a live *session*: the target's backing store.
+
+        Raises:
+            VolumeDeviceNotFound: the target no longer holds the session (the
+                I/O of a dropped session fails), or its device cannot be opened.
+        """
+        target = self._targets.get(session.iqn)
+        if target is None or session.key not in target.sessions:
+            raise errors.VolumeDeviceNotFound(device=f"/dev/{session.device}")
+        return self.open_backing_store(target.device_path)
 
     def lun_of(self, iqn: str) -> tuple[int, str] | None:
         target = self._targets.get(iqn)

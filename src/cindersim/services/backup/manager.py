@@ -2,29 +2,35 @@
 
 The flows follow ``cinder/backup/api.py`` and ``cinder/backup/manager.py``:
 
-* **create**: the API (validation, quota, volume ``backing-up``, backup
-  ``creating``) casts to cinder-scheduler, which since Ussuri picks the backup
-  host and casts ``create_backup`` to it.  The manager attaches the volume the
-  way Cinder does -- an ``initialize_connection`` RPC to the volume's
-  cinder-volume, an iSCSI login from the backup host with the target's CHAP
-  credentials -- reads it through the chunked driver into the object store,
-  detaches, and puts the volume back to its previous status whatever happened.
-  The backup ends ``available`` or ``error`` with ``fail_reason``.
+* **create**: the API (validation, quota, volume or snapshot ``backing-up``,
+  backup ``creating``) casts to cinder-scheduler, which since Ussuri picks the
+  backup host and casts ``create_backup`` to it.  The manager checks the
+  statuses and casts ``get_backup_device`` to the volume's cinder-volume, which
+  picks the device (the volume; a temporary volume made from the snapshot, or
+  a temporary clone of an in-use volume: ``backup_use_temp_snapshot=False``)
+  and casts ``continue_backup`` back.  The manager then attaches the device
+  the way Cinder does -- an ``initialize_connection`` RPC, an iSCSI login from
+  the backup host with the target's CHAP credentials -- reads its blocks
+  through that session into the object store, detaches
+  (``terminate_connection`` + ``remove_export``), has the temporary volume
+  deleted (a ``delete_volume`` cast), and puts the volume (its previous status)
+  or the snapshot (``available``) back whatever happened.  The backup ends
+  ``available`` or ``error`` with ``fail_reason``.
 * **restore**: the API sets backup ``restoring`` and volume ``restoring-backup``;
-  the manager attaches the target volume, writes the chain (full backup first,
-  then each increment) into it, detaches; both end ``available``, or the volume
+  the manager asks cinder-volume ``secure_file_operations_enabled``, attaches
+  the target volume, writes the chain (full backup first, then each increment)
+  through the session, detaches; both end ``available``, or the volume
   ``error_restoring`` and the backup ``available`` on failure.
 * **delete**: ``deleting``, the objects removed, the row destroyed and the quota
   given back; a driver error leaves ``error``.
 
-Where Cinder attaches a temporary clone of an in-use volume
-(``backup_use_temp_snapshot=False``), we read the live volume: the content is
-the same at that instant in a simulation, and the temporary volume's own
-create/delete flows would only add noise to the trace.
+cinder-backup never touches cinder-volume's objects: every block it reads or
+writes travels its own initiator's iSCSI session to the target's backing store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -56,12 +62,8 @@ Method = Callable[..., Awaitable[Any]]
 class BackupService:
     """The cinder-backup service (one host; its store is the Swift-like object store)."""
 
-    def __init__(self, env: ServiceEnv, *, network: IscsiNetwork,
-                 volume_data: Callable[[str], BlockData],
-                 snapshot_data: Callable[[str], BlockData]) -> None:
+    def __init__(self, env: ServiceEnv, *, network: IscsiNetwork) -> None:
         self.env = env
-        self._volume_data = volume_data
-        self._snapshot_data = snapshot_data
         opts = env.config.default
         sim_opts = env.config.simulator
         self.host = str(sim_opts["backup_host"])
@@ -88,6 +90,7 @@ class BackupService:
                           "host": self.host, "initiator": self.initiator_name}
         self.methods: dict[str, Method] = {
             "create_backup": self.create_backup,
+            "continue_backup": self.continue_backup,
             "restore_backup": self.restore_backup,
             "delete_backup": self.delete_backup,
         }
@@ -121,7 +124,8 @@ class BackupService:
 
     # --- attaching a volume to the backup host (os-brick) ---------------------------------
     async def _attach(self, vol: Volume) -> dict[str, Any]:
-        """initialize_connection over RPC, then an iSCSI login with the CHAP it returned."""
+        """``_attach_volume``: ``initialize_connection`` over RPC, then an iSCSI login
+        with the CHAP it returned; a failed login terminates the connection again."""
         env = self.env
         target = Target("cinder-volume", extract_host(vol.host or ""))
         info: dict[str, Any] = await env.bus.call(self.actor, target, "initialize_connection",
@@ -129,91 +133,151 @@ class BackupService:
         self.meter.take()
         try:
             self.initiator.connect_volume(info["data"])
-        finally:
+        except CinderException:
             await self.meter.spend()
+            with contextlib.suppress(CinderException):  # "acceptable", Cinder logs it
+                await env.bus.call(self.actor, target, "terminate_connection",
+                                   volume_id=vol.id, connector=self.connector, force=True)
+            raise
+        await self.meter.spend()
         return info
 
+    def _device(self, info: dict[str, Any]) -> BlockData:
+        """The attached ``/dev/sdX``: its blocks are reached through the iSCSI session."""
+        return self.initiator.device_data(self.initiator.connected_session(info["data"]))
+
     async def _detach(self, vol: Volume, info: dict[str, Any]) -> None:
+        """``_detach_device(force=True)``: os-brick disconnect, ``terminate_connection``,
+        ``remove_export`` (the device is never a guest's export: an in-use volume is
+        backed up through a temporary clone)."""
         env = self.env
         self.initiator.disconnect_volume(info["data"])
         await self.meter.spend()
         target = Target("cinder-volume", extract_host(vol.host or ""))
         await env.bus.call(self.actor, target, "terminate_connection", volume_id=vol.id,
-                             connector=self.connector, force=False)
-        # _detach_device removes the export made for the backup.  Cinder backs an in-use
-        # volume up through a temporary clone, so it never pulls a guest's export; we
-        # read the live volume, so we leave the export alone while a guest uses it.
-        in_use = any(a.connection_info is not None for a in env.db.attachments_of(vol.id))
-        if not in_use:
-            await env.bus.call(self.actor, target, "remove_export", volume_id=vol.id)
+                             connector=self.connector, force=True)
+        await env.bus.call(self.actor, target, "remove_export", volume_id=vol.id)
 
     # --- create -------------------------------------------------------------------------------
     async def create_backup(self, *, backup_id: str) -> None:
+        """Check the statuses, then ask cinder-volume for the device (``_start_backup``).
+
+        ``get_backup_device`` is a cast: cinder-volume answers by casting
+        ``continue_backup`` here.  While cinder-volume is down the cast waits in
+        its queue and the backup stays ``creating``, as in Cinder.
+        """
         env = self.env
         db = env.db
         backup = db.backups.get(backup_id)
         if backup is None:
             return
         vol = db.volumes.get(backup.volume_id)
+        snap = db.snapshots.get(backup.snapshot_id) if backup.snapshot_id else None
         if vol is None:
+            reason = "volume is gone"
+        elif backup.snapshot_id and (snap is None or snap.status != SnapshotStatus.BACKING_UP):
+            reason = ("Create backup aborted, expected snapshot status backing-up but got "
+                      f"{snap.status if snap is not None else 'deleted'}.")
+        elif not backup.snapshot_id and vol.status != VolumeStatus.BACKING_UP:
+            reason = ("Create backup aborted, expected volume status backing-up but got "
+                      f"{vol.status}.")
+        elif backup.status != BackupStatus.CREATING:
+            return  # deleted meanwhile (Cinder: InvalidBackup, the backup left alone)
+        else:
+            reason = ""
+        if reason:
+            backup.fail_reason = reason
             db.transition(backup, BackupStatus.ERROR, op=Op.BACKUP_CREATE, actor=self.actor,
-                          reason="volume is gone")
+                          reason=reason)
             return
+        assert vol is not None
         backup.host = self.host
         backup.service = "cinder.backup.drivers.swift.SwiftBackupDriver"
-        previous = vol.previous_status or VolumeStatus.AVAILABLE
-        info: dict[str, Any] | None = None
-        try:
-            if backup.snapshot_id:
-                data = self._snapshot_data(backup.snapshot_id)
-            else:
-                info = await self._attach(vol)
-                data = self._volume_data(vol.id)
-            parent = self._ref(backup.parent_id) if backup.parent_id else None
-            self._driver_call("backup", f"backup:{backup.id}")
-            self.meter.take()
+        env.bus.cast(self.actor, Target("cinder-volume", extract_host(vol.host or "")),
+                     "get_backup_device", backup_id=backup.id)
 
-            def prepared(container: str, prefix: str) -> None:
-                backup.container, backup.service_metadata = container, prefix
-
-            try:
-                result = self.driver.backup(
-                    backup_id=backup.id, volume_id=vol.id, volume=data, now=_aware(env),
-                    parent=parent, name=backup.display_name,
-                    description=backup.display_description, on_prepared=prepared)
-            finally:
-                await self.meter.spend()
-            backup.container = result.container
-            backup.service_metadata = result.service_metadata
-            backup.object_count = result.object_count
-        except CinderException as exc:
-            await self._finish_volume(vol, previous, info)
-            backup.fail_reason = f"{type(exc).__name__}: {exc}"
+    async def continue_backup(self, *, backup_id: str, backup_device: dict[str, Any]) -> None:
+        """cinder-volume's callback: attach the device, back it up, detach, clean up."""
+        env = self.env
+        db = env.db
+        backup = db.backups.get(backup_id)
+        if backup is None:
+            return
+        vol = db.volumes.get(backup.volume_id)
+        device = db.volumes.get(str(backup_device["device_id"]))
+        if vol is None or device is None:
+            backup.fail_reason = "volume is gone"
             db.transition(backup, BackupStatus.ERROR, op=Op.BACKUP_CREATE, actor=self.actor,
                           reason=backup.fail_reason)
             return
-        await self._finish_volume(vol, previous, info)
+        previous = vol.previous_status or VolumeStatus.AVAILABLE
+        failure: CinderException | None = None
+        # No await in a finally: a run that ends mid-backup closes this coroutine.
+        try:
+            info = await self._attach(device)
+        except CinderException as exc:
+            failure, info = exc, None
+        if info is not None:
+            try:
+                data = self._device(info)
+                parent = self._ref(backup.parent_id) if backup.parent_id else None
+                self._driver_call("backup", f"backup:{backup.id}")
+                self.meter.take()
+
+                def prepared(container: str, prefix: str) -> None:
+                    backup.container, backup.service_metadata = container, prefix
+
+                try:
+                    result = self.driver.backup(
+                        backup_id=backup.id, volume_id=vol.id, volume=data, now=_aware(env),
+                        parent=parent, name=backup.display_name,
+                        description=backup.display_description, on_prepared=prepared)
+                finally:
+                    await self.meter.spend()
+                backup.container = result.container
+                backup.service_metadata = result.service_metadata
+                backup.object_count = result.object_count
+            except CinderException as exc:
+                failure = exc
+            try:
+                await self._detach(device, info)
+            except CinderException as exc:
+                failure = failure or exc
+        await self._delete_temp_volume(backup)
+        if failure is not None:
+            self._restore_source(vol, backup.snapshot_id, previous, "error_backing-up")
+            backup.fail_reason = f"{type(failure).__name__}: {failure}"
+            db.transition(backup, BackupStatus.ERROR, op=Op.BACKUP_CREATE, actor=self.actor,
+                          reason=backup.fail_reason)
+            return
+        # _finish_backup
+        self._restore_source(vol, backup.snapshot_id, previous, "backing-up")
         if backup.parent_id and backup.parent_id in db.backups:
             db.backups[backup.parent_id].num_dependent_backups += 1
         db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_CREATE, actor=self.actor)
 
-    async def _finish_volume(self, vol: Volume, previous: str,
-                             info: dict[str, Any] | None) -> None:
-        """Detach, and put the volume (or snapshot) back where it was, success or not."""
+    async def _delete_temp_volume(self, backup: Backup) -> None:
+        """``_cleanup_temp_volumes_snapshots_when_backup_created``: cast ``delete_volume``
+        of the temporary volume to its cinder-volume."""
+        temp = self.env.db.volumes.get(backup.temp_volume_id or "")
+        if temp is not None:
+            self.env.bus.cast(self.actor, Target("cinder-volume", extract_host(temp.host or "")),
+                              "delete_volume", volume_id=temp.id)
+        backup.temp_volume_id = None
+
+    def _restore_source(self, vol: Volume, snapshot_id: str | None, previous: str,
+                        previous_status: str) -> None:
+        """Put the snapshot (``available``) or the volume (its previous status) back."""
         db = self.env.db
-        if info is not None:
-            try:
-                await self._detach(vol, info)
-            except CinderException as exc:
-                self.env.trace.emit("log", self.actor, f"detach after backup failed: {exc}",
-                                      resource=f"volume:{vol.id}")
-        if vol.id in db.volumes and vol.status == VolumeStatus.BACKING_UP:
-            vol.previous_status = "backing-up"
-            db.transition(vol, previous, op=Op.BACKUP_CREATE, actor=self.actor)
-        for snap in db.snapshots_of(vol.id):
-            if snap.status == SnapshotStatus.BACKING_UP:
+        if snapshot_id:
+            snap = db.snapshots.get(snapshot_id)
+            if snap is not None and snap.status == SnapshotStatus.BACKING_UP:
                 db.transition(snap, SnapshotStatus.AVAILABLE, op=Op.BACKUP_CREATE,
                               actor=self.actor)
+            return
+        if vol.id in db.volumes and vol.status == VolumeStatus.BACKING_UP:
+            vol.previous_status = previous_status
+            db.transition(vol, previous, op=Op.BACKUP_CREATE, actor=self.actor)
 
     def _ref(self, backup_id: str) -> BackupRef:
         b = self.env.db.backups[backup_id]
@@ -223,6 +287,9 @@ class BackupService:
     # --- restore ---------------------------------------------------------------------------------
     async def restore_backup(self, *, backup_id: str, volume_id: str,
                              volume_is_new: bool = False) -> None:
+        """``_run_restore``: ``secure_file_operations_enabled`` and the attach go to the
+        volume's cinder-volume over RPC (a stopped one times the call out: the volume
+        ends ``error_restoring``); the chain is written through the iSCSI session."""
         env = self.env
         db = env.db
         backup = db.backups.get(backup_id)
@@ -231,12 +298,15 @@ class BackupService:
             return
         info: dict[str, Any] | None = None
         try:
+            await env.bus.call(self.actor, Target("cinder-volume", extract_host(vol.host or "")),
+                               "secure_file_operations_enabled", volume_id=vol.id)
             info = await self._attach(vol)
             chain = backup_chain(backup.id, self._ref)
+            target = self._device(info)
             self._driver_call("restore", f"backup:{backup.id}")
             self.meter.take()
             try:
-                self.driver.restore(chain, self._volume_data(vol.id), volume_id=vol.id)
+                self.driver.restore(chain, target, volume_id=vol.id)
             finally:
                 await self.meter.spend()
         except CinderException as exc:

@@ -27,8 +27,6 @@ from .hypervisor import GuestIOError
 from .model import FLAVORS, BlockDeviceMapping, Flavor, Instance, NovaError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ...backends.iscsi import IscsiNetwork
     from ...identity import IdentityStore
     from ..env import RestEndpoint, ServiceEnv
@@ -49,8 +47,7 @@ class NovaService:
     """Nova for one env: the API, one compute manager per host, and Nova's records."""
 
     def __init__(self, env: ServiceEnv, *, identity: IdentityStore, cinder: RestEndpoint,
-                 glance: ImageService, network: IscsiNetwork,
-                 volume_data: Callable[[str], BlockData]) -> None:
+                 glance: ImageService, network: IscsiNetwork) -> None:
         self.env = env
         self.identity = identity
         """Keystone (keystonemiddleware validates tokens against it)."""
@@ -60,7 +57,6 @@ class NovaService:
         """Glance's image API (``nova.image.glance``)."""
         self.network = network
         """The storage network the compute hosts' initiators log in over."""
-        self.volume_data = volume_data
         sim_opts = env.config.simulator
         self.availability_zone = str(sim_opts["compute_availability_zone"] or "nova")
         self.flavors: dict[str, Flavor] = {f.id: f for f in FLAVORS}
@@ -130,7 +126,7 @@ class NovaService:
         """**Simulator only**: the guest writes *count* 32 KiB blocks at *offset_blocks*.
 
         A local disk is written directly; a volume is written through its iSCSI
-        session into the volume's LV (:meth:`cindersim.Cloud.volume_data`).  Raises
+        session into the target's backing store, the volume's LV.  Raises
         :class:`GuestIOError` if the device is not in the guest or its session
         is gone, and the LVM errors of a full thin pool.
         """

@@ -71,8 +71,7 @@ class ComputeManager:
                            record=trace_recorder(self.env.trace, self.host))
         self.initiator = IscsiInitiator(nova.network, host, self.initiator_name,
                                         self.meter)
-        self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance,
-                                   volume_data=nova.volume_data)
+        self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance)
         self.cinder = CinderClient(nova.cinder_endpoint, self.actor)
         self.consumer: Consumer | None = None
         self._locks: dict[str, asyncio.Lock] = {}

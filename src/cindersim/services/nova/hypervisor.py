@@ -33,10 +33,9 @@ import attrs
 from ...backends.blocks import BlockData, GiB
 from ...backends.costs import Meter
 from ...backends.iscsi import IscsiInitiator, Session
-from ...errors import SimulationError
+from ...errors import CinderException, SimulationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from ..env import ServiceEnv
     from ..glance.client import ImageService
@@ -107,11 +106,9 @@ class LibvirtDriver:
     """
 
     def __init__(self, env: ServiceEnv, host: str, initiator: IscsiInitiator,
-                 meter: Meter, *, glance: ImageService,
-                 volume_data: Callable[[str], BlockData]) -> None:
+                 meter: Meter, *, glance: ImageService) -> None:
         self.env = env
         self.glance = glance
-        self._volume_data = volume_data
         self.host = host
         self.initiator = initiator
         self.meter = meter
@@ -251,7 +248,10 @@ class LibvirtDriver:
             raise GuestIOError(f"no device {device} in the guest")
         if disk.data is not None:
             return disk.data
-        if disk.session is None or disk.volume_id is None or \
-                not self.initiator.is_logged_in(disk.session):
+        if disk.session is None or not self.initiator.is_logged_in(disk.session):
             raise GuestIOError(f"I/O error on {device}: the iSCSI session is gone")
-        return self._volume_data(disk.volume_id)
+        # The guest's I/O goes down the session to the target's backing store (the LV).
+        try:
+            return self.initiator.device_data(disk.session)
+        except CinderException as exc:
+            raise GuestIOError(f"I/O error on {device}: {exc}") from exc

@@ -19,8 +19,10 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from ...bus import Target
 from ...errors import CinderException
 from ...states import MigrationStatus, Op, VolumeStatus
+from ..volume_utils import extract_host
 
 if TYPE_CHECKING:
     from .manager import VolumeService
@@ -54,11 +56,10 @@ async def migrate_volume_completion(svc: VolumeService, *, volume_id: str,
     vol = db.get_volume(volume_id)
     new = db.get_volume(new_volume_id)
     if error:
-        dest = svc.peers((new.host or "").split("#")[0])
-        if dest is not None:
-            with contextlib.suppress(CinderException):
-                await dest.drive("delete_volume", dest.driver.delete_volume, new,
-                                 resource=f"volume:{new.id}")
+        # The destination deletes the new volume's LV (an RPC to its own manager).
+        with contextlib.suppress(CinderException):
+            await env.bus.call(svc.actor, Target("cinder-volume", extract_host(new.host or "")),
+                               "delete_migration_target", volume_id=new.id)
         db.transition(new, None, op=Op.MIGRATE, actor=svc.actor, field="migration_status")
         db.remove(new, op=Op.MIGRATE, actor=svc.actor, reason="migration completed in error")
         db.transition(vol, MigrationStatus.ERROR, op=Op.MIGRATE, actor=svc.actor,

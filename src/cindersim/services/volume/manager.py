@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ...backends.blocks import GiB, MiB
 from ...backends.costs import Meter, trace_recorder
 from ...backends.drivers import LVMConfig, LVMVolumeDriver
+from ...backends.iscsi import IscsiInitiator
 from ...backends.lvm import VolumeGroup
 from ...bus import Consumer, Message
 from ...clock import sleep
@@ -51,13 +52,10 @@ class VolumeService:
     """
 
     def __init__(self, env: ServiceEnv, backend: BackendConfig, *, network: IscsiNetwork,
-                 shared_target: TargetHost | None, glance: ImageService,
-                 peers: Callable[[str], VolumeService | None]) -> None:
+                 shared_target: TargetHost | None, glance: ImageService) -> None:
         self.env = env
         self.glance = glance
         """Glance, for create-from-image (Cinder's ``image_service``)."""
-        self.peers = peers
-        """Another backend's cinder-volume by ``host@backend``: generic migration only."""
         self.backend = backend
         self.host = backend.service_host
         self.actor = f"cinder-volume:{self.host}"
@@ -81,6 +79,14 @@ class VolumeService:
             volume_groups={self.vg.name: self.vg}, meter=self.meter, rng=env.sim.rng,
             faults=env.faults, hostname=opts["host"], backend=self.host,
             network=network, target=shared_target)
+        # os-brick on the cinder-volume host (``brick_get_connector_properties``): generic
+        # migration attaches the source and the destination volume here to copy them.
+        # The session label is host@backend, so backends sharing a host keep apart.
+        initiator_name = f"iqn.1994-05.com.redhat:{opts['host']}"
+        self.initiator = IscsiInitiator(network, self.host, initiator_name, self.meter)
+        self.connector: dict[str, Any] = {
+            **self.initiator.connector_properties(str(opts["target_ip_address"])),
+            "host": str(opts["host"])}
         self.allocated_capacity_gb = 0
         env.db.register_service(BINARY, self.host, topic=TOPIC,
                                 availability_zone=self.availability_zone,
@@ -90,6 +96,7 @@ class VolumeService:
         # The flow modules import this one for its types: import them when a service is built.
         from . import (  # noqa: PLC0415
             attach,
+            backup_device,
             completion,
             create,
             image_upload,
@@ -100,7 +107,7 @@ class VolumeService:
         )
 
         for module in (create, snapshots, attach, migrate, revert, image_upload, manage,
-                       completion):
+                       completion, backup_device):
             self.methods.update(module.METHODS)
         self.consumer: Consumer | None = None
         self._reporting = False

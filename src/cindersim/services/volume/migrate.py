@@ -14,18 +14,22 @@ In place, the LVM driver's ``retype`` has nothing to do and returns True.
 
 Generic migration (always host-assisted here; the LVM driver's own
 ``migrate_volume`` only helps between VGs of one host): ``migrating``; a
-temporary volume row on the destination (``migration_status``
-``target:<src_id>``, consuming no quota) is created there; the source manager
-copies the data (``dd``, charged at ``copy_bandwidth``); ``completing``; the
-ids are swapped -- the volume keeps its id and gets the destination host, and
-the old LV is deleted; ``success``.  Any failure leaves the volume where it was
-with ``migration_status`` ``error``.
+temporary volume row (``migration_status`` ``target:<src_id>``, consuming no
+quota, in the destination service's availability zone as the ``services``
+table gives it) is created on the destination over RPC; the source manager
+attaches both volumes to its own host (``initialize_connection`` over RPC for
+the destination, locally for the source, then an os-brick iSCSI login each),
+``dd``s one device onto the other through the sessions (charged at
+``copy_bandwidth``), and detaches both (``terminate_connection`` +
+``remove_export``); ``completing``; the destination renames its LV to the
+source's name (LVM ``update_migrated_volume``), the ids are swapped -- the
+volume keeps its id and gets the destination host -- and the old LV is deleted;
+``success``.  Any failure deletes the destination's LV over RPC and leaves the
+volume where it was with ``migration_status`` ``error``.  The managers never
+touch each other's objects: every step on the destination is an RPC.
 
-Simulator decisions: the destination LV is created under the source volume's
-name from the start, which is where Cinder ends up after the LVM driver's
-``update_migrated_volume`` renames it (Cinder's ``_name_id``).  An ``in-use``
-volume that needs moving would take Nova's ``swap_volume``; that is not
-simulated and the migration ends in ``error``.
+Simulator decision: an ``in-use`` volume that needs moving would take Nova's
+``swap_volume``; that is not simulated and the migration ends in ``error``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from ...db import Volume
 from ...errors import CinderException
 from ...states import MigrationStatus, Op, VolumeStatus
 from ..volume_utils import extract_host
+from .attach import initialize_connection, remove_export, terminate_connection
 
 if TYPE_CHECKING:
     from ..env import ServiceEnv
@@ -73,11 +78,91 @@ def _back_to_previous(env: ServiceEnv, vol: Volume, op: str, actor: str, reason:
 
 
 # --- volume manager side --------------------------------------------------------------------
-def _service(svc: VolumeService, pool: str) -> VolumeService:
-    dest = svc.peers(extract_host(pool) or pool)
-    if dest is None:
-        raise MigrationError(reason=f"no volume service for {pool}")
-    return dest
+def _service_az(env: ServiceEnv, host: str) -> str:
+    """The destination's availability zone, from the ``services`` table (``_get_service``)."""
+    for row in env.db.services_of("cinder-volume"):
+        if row.host == host:
+            return row.availability_zone
+    raise MigrationError(reason=f"no volume service for {host}")
+
+
+async def _attach(svc: VolumeService, vol: Volume, host: str | None) -> dict[str, Any]:
+    """``_attach_volume``: ``initialize_connection`` (RPC to *host*, or this manager's
+    own when None), then os-brick ``connect_volume`` on this host."""
+    if host is None:
+        info: dict[str, Any] = await initialize_connection(svc, volume_id=vol.id,
+                                                           connector=svc.connector)
+    else:
+        info = await svc.env.bus.call(svc.actor, Target("cinder-volume", host),
+                                      "initialize_connection", volume_id=vol.id,
+                                      connector=svc.connector)
+    svc.meter.take()
+    try:
+        svc.initiator.connect_volume(info["data"])
+    except CinderException:
+        await svc.meter.spend()
+        await _detach(svc, vol, info, host)
+        raise
+    await svc.meter.spend()
+    return info
+
+
+async def _detach(svc: VolumeService, vol: Volume, info: dict[str, Any] | None,
+                  host: str | None) -> None:
+    """``_detach_volume(force=True)``: os-brick disconnect, then ``terminate_connection``
+    and ``remove_export`` (RPC to *host*, or this manager's own)."""
+    if info is not None:
+        svc.initiator.disconnect_volume(info["data"])
+        await svc.meter.spend()
+    if host is None:
+        await terminate_connection(svc, volume_id=vol.id, connector=svc.connector, force=True)
+        await remove_export(svc, volume_id=vol.id)
+        return
+    target = Target("cinder-volume", host)
+    await svc.env.bus.call(svc.actor, target, "terminate_connection", volume_id=vol.id,
+                           connector=svc.connector, force=True)
+    await svc.env.bus.call(svc.actor, target, "remove_export", volume_id=vol.id)
+
+
+async def _copy_volume_data(svc: VolumeService, src: Volume, dest: Volume,
+                            dest_host: str) -> None:
+    """``_copy_volume_data(remote='dest')``: attach the destination (over RPC) and the
+    source (locally) to this host, ``dd`` one device onto the other, detach both.
+
+    The blocks move through the two iSCSI sessions: read from the source's
+    target, written to the destination's.
+    """
+    dest_info = await _attach(svc, dest, dest_host)
+    try:
+        src_info = await _attach(svc, src, None)
+    except Exception:
+        await _detach(svc, dest, dest_info, dest_host)
+        raise
+    # No await in a finally: a run that ends mid-copy closes this coroutine.
+    failure: Exception | None = None
+    try:
+        source = svc.initiator.device_data(svc.initiator.connected_session(src_info["data"]))
+        target = svc.initiator.device_data(
+            svc.initiator.connected_session(dest_info["data"]))
+
+        def copy_volume_data() -> None:
+            nbytes = source.written() * BLOCK_SIZE
+            svc.meter.charge("dd", "dd if=/dev/sdX of=/dev/sdY bs=1M oflag=direct",
+                             svc.meter.costs.transfer(nbytes, svc.meter.costs.copy_bandwidth),
+                             f"volume-{src.id} copied to {dest_host} ({nbytes} bytes)",
+                             volume_id=src.id, bytes=nbytes)
+            target.put(source.items())
+
+        await svc.drive("copy_volume_data", copy_volume_data, resource=f"volume:{src.id}")
+    except Exception as exc:
+        failure = exc
+    for vol, info, host in ((dest, dest_info, dest_host), (src, src_info, None)):
+        try:
+            await _detach(svc, vol, info, host)
+        except Exception as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
@@ -89,47 +174,43 @@ async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
     if vol.status == VolumeStatus.IN_USE or db.attachments_of(vol.id):
         raise MigrationError(reason="an attached volume needs Nova's swap_volume, which the "
                                     "simulator does not model")
-    dest = _service(svc, host)
+    dest_host = extract_host(host) or host
+    dest_az = _service_az(env, dest_host)
     db.transition(vol, MigrationStatus.MIGRATING, op=op, actor=svc.actor,
                   field="migration_status")
     tmp = Volume(id=env.sim.ids.uuid(), project_id=vol.project_id, user_id=vol.user_id,
-                 size=vol.size, host=host, availability_zone=dest.availability_zone,
+                 size=vol.size, host=host, availability_zone=dest_az,
                  display_name=vol.display_name, volume_type_id=new_type_id or vol.volume_type_id,
                  multiattach=vol.multiattach, encrypted=vol.encrypted, bootable=vol.bootable,
                  use_quota=False)
     db.add(tmp, op=Op.MIGRATE, actor=svc.actor)
     db.transition(tmp, f"target:{vol.id}", op=op, actor=svc.actor, field="migration_status")
-    lv = _LvRef(vol.id, vol.size)
+    dest = Target("cinder-volume", dest_host)
     created = False
     try:
-        await env.bus.call(svc.actor, Target("cinder-volume", dest.host),
-                             "create_migration_target", volume_id=tmp.id, lv_id=vol.id)
+        await env.bus.call(svc.actor, dest, "create_migration_target", volume_id=tmp.id)
         created = True
-        db.transition(tmp, VolumeStatus.AVAILABLE, op=Op.MIGRATE, actor=dest.actor)
-        source = svc.driver.volume_data(vol.id)
-        target = dest.driver.volume_data(vol.id)
-
-        def copy_volume_data() -> None:
-            nbytes = source.written() * BLOCK_SIZE
-            svc.meter.charge("dd", "dd if=/dev/sdX of=/dev/sdY bs=1M oflag=direct",
-                             svc.meter.costs.transfer(nbytes, svc.meter.costs.copy_bandwidth),
-                             f"volume-{vol.id} copied to {dest.host} ({nbytes} bytes)",
-                             volume_id=vol.id, bytes=nbytes)
-            target.put(source.items())
-
-        await svc.drive("copy_volume_data", copy_volume_data, resource=f"volume:{vol.id}")
+        await _copy_volume_data(svc, vol, tmp, dest_host)
     except Exception as exc:
         if created:
             with contextlib.suppress(CinderException):
-                await dest.drive("delete_volume", dest.driver.delete_volume, lv,
-                                 resource=f"volume:{tmp.id}")
+                await env.bus.call(svc.actor, dest, "delete_migration_target",
+                                   volume_id=tmp.id)
         if tmp.id in db.volumes:
             db.transition(tmp, None, op=op, actor=svc.actor, field="migration_status")
             db.remove(tmp, op=Op.MIGRATE, actor=svc.actor, reason=str(exc))
         raise
     db.transition(vol, MigrationStatus.COMPLETING, op=op, actor=svc.actor,
                   field="migration_status")
-    # The old LV goes (after its export); the row keeps its id and takes the new host.
+    # migrate_volume_completion: the destination renames its LV to the source's name
+    # (update_migrated_volume), the old LV goes (after its export); the row keeps its id
+    # and takes the new host.
+    try:
+        await env.bus.call(svc.actor, dest, "update_migrated_volume", volume_id=vol.id,
+                           new_volume_id=tmp.id)
+    except CinderException as exc:
+        env.trace.emit("log", svc.actor, f"renaming the migrated volume failed: {exc}",
+                       resource=f"volume:{vol.id}")
     old = _LvRef(vol.id, vol.size, vol.provider_location, vol.provider_auth)
     try:
         await svc.drive("remove_export", svc.driver.remove_export, old,
@@ -140,7 +221,6 @@ async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
         env.trace.emit("log", svc.actor, f"deleting the migrated source failed: {exc}",
                          resource=f"volume:{vol.id}")
     svc.allocated_capacity_gb = max(0, svc.allocated_capacity_gb - vol.size)
-    dest.allocated_capacity_gb += vol.size
     vol.host = host
     vol.availability_zone = tmp.availability_zone
     vol.provider_location = None
@@ -151,11 +231,40 @@ async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
                      resource=f"volume:{vol.id}", host=host)
 
 
-async def create_migration_target(svc: VolumeService, *, volume_id: str, lv_id: str) -> None:
-    """The destination creates the target's LV (under the source's name, see module doc)."""
-    vol = svc.env.db.get_volume(volume_id)
-    await svc.drive("create_volume", svc.driver.create_volume, _LvRef(lv_id, vol.size),
+# --- destination side --------------------------------------------------------------------
+async def create_migration_target(svc: VolumeService, *, volume_id: str) -> None:
+    """The destination creates the new volume's LV and counts it as its own."""
+    db = svc.env.db
+    vol = db.get_volume(volume_id)
+    await svc.drive("create_volume", svc.driver.create_volume, _LvRef(volume_id, vol.size),
                     resource=f"volume:{volume_id}")
+    svc.allocated_capacity_gb += vol.size
+    db.transition(vol, VolumeStatus.AVAILABLE, op=Op.MIGRATE, actor=svc.actor)
+
+
+async def delete_migration_target(svc: VolumeService, *, volume_id: str) -> None:
+    """A failed migration: the destination deletes the new volume's LV (and its export)."""
+    vol = svc.env.db.get_volume(volume_id)
+    lv = _LvRef(volume_id, vol.size, vol.provider_location, vol.provider_auth)
+    await svc.drive("remove_export", svc.driver.remove_export, lv,
+                    resource=f"volume:{volume_id}")
+    await svc.drive("delete_volume", svc.driver.delete_volume, lv,
+                    resource=f"volume:{volume_id}")
+    svc.allocated_capacity_gb = max(0, svc.allocated_capacity_gb - vol.size)
+
+
+async def update_migrated_volume(svc: VolumeService, *, volume_id: str,
+                                 new_volume_id: str) -> None:
+    """LVM ``update_migrated_volume``: ``lvrename volume-<new id> volume-<id>`` so the
+    volume keeps its LV name on its new backend (Cinder falls back to ``_name_id``
+    when the rename fails; the simulator only logs it)."""
+    driver = svc.driver
+
+    def rename() -> None:
+        driver.rename_lv(driver.volume_name(new_volume_id), driver.volume_name(volume_id),
+                         already_managed=lambda _id: False)
+
+    await svc.drive("update_migrated_volume", rename, resource=f"volume:{volume_id}")
 
 
 async def migrate_volume(svc: VolumeService, *, volume_id: str, host: str,
@@ -229,4 +338,6 @@ METHODS: dict[str, Callable[..., Awaitable[Any]]] = {
     "retype": retype,
     "migrate_volume": migrate_volume,
     "create_migration_target": create_migration_target,
+    "delete_migration_target": delete_migration_target,
+    "update_migrated_volume": update_migrated_volume,
 }
