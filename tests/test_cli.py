@@ -215,7 +215,7 @@ class TestWorkloadRuns:
         assert data["summary"]["volume.create.count"] == 3
         assert data["counts"] == {"http.202": 3, "scheduled": 3}
         pngs = sorted(f.name for f in (tmp_path / "p").glob("*.png"))
-        assert pngs == ["capacity.png", "errors.png", "latency.png", "queues.png"]
+        assert pngs == ["capacity.png", "errors.png", "fill.png", "latency.png", "queues.png"]
         for f in (tmp_path / "p").glob("*.png"):
             assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -286,7 +286,8 @@ class TestFleet:
             f"{p}:6: availability_zones must be a non-empty array of zone names",
             f"{p}:21: unknown metric 'latency_of_everything' (one of: "
             f"{', '.join(SUMMARY_KEYS)}; or a count: http.<status>, error.<reason>, "
-            "error.driver.<call>, scheduled)",
+            "error.driver.<call>, scheduled; or per pool: pool_full_s, pool_provisioned_gb, "
+            "pool_limit_gb, pool_used_gb, pool_total_gb)",
             f"{p}:10: unknown key 'speed' in [workload] (expected one of: duration, "
             "metrics_interval, streams)",
             f"{p}:8: duration must be a positive number of seconds or \"<n>s|m|h|d|w\", not "

@@ -29,7 +29,7 @@ def outage_metrics() -> MetricsCollector:
     return res.metrics
 
 
-def test_four_png_charts(tmp_path: Path, outage_metrics: MetricsCollector) -> None:
+def test_every_chart_as_png(tmp_path: Path, outage_metrics: MetricsCollector) -> None:
     paths = write_charts(outage_metrics, tmp_path, title="volume-outage")
     assert [p.name for p in paths] == [f"{c}.png" for c in CHARTS]
     for p in paths:
@@ -58,9 +58,9 @@ def test_many_backends_draw_totals_and_a_band(tmp_path: Path) -> None:
     assert res.metrics is not None
     (cap,) = write_charts(res.metrics, tmp_path, formats=("svg",))[:1]
     text = cap.read_text()
-    assert "free per backend, min..max" in text
-    assert "all 20 backends" in text
-    assert "cinder-3@lvm-3" not in text  # no line per backend
+    assert "per pool, min..max" in text
+    assert "all 20 pools" in text
+    assert "cinder-3@lvm-3" not in text  # no panel per pool
 
 
 def test_without_matplotlib_a_clear_error(monkeypatch: pytest.MonkeyPatch,
