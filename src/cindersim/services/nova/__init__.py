@@ -61,6 +61,11 @@ class NovaService:
         self.network = network
         """The storage network the compute hosts' initiators log in over."""
         self.volume_data = volume_data
+        self.base_url = "http://nova.example:8774"
+        """Where clients reach Nova (``cindersim serve`` sets its own address): the
+        links of every response start with it, as ``osapi_compute_link_prefix``'s."""
+        self.glance_url = "http://glance.example:9292"
+        """Glance's address in ``Location`` headers (``glance.generate_image_url``)."""
         sim_opts = env.config.simulator
         self.availability_zone = str(sim_opts["compute_availability_zone"] or "nova")
         self.flavors: dict[str, Flavor] = {f.id: f for f in FLAVORS}
