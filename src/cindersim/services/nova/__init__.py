@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ...identity import IdentityStore
     from ..env import RestEndpoint, ServiceEnv
     from ..glance.client import ImageService
+    from ..neutron.client import NetworkService
 
 __all__ = ["BlockDeviceMapping", "ComputeManager", "Flavor", "GuestIOError", "Instance",
            "NovaError", "NovaService"]
@@ -50,7 +51,8 @@ class NovaService:
 
     def __init__(self, env: ServiceEnv, *, identity: IdentityStore, cinder: RestEndpoint,
                  glance: ImageService, network: IscsiNetwork,
-                 volume_data: Callable[[str], BlockData]) -> None:
+                 volume_data: Callable[[str], BlockData],
+                 neutron: NetworkService | None = None) -> None:
         self.env = env
         self.identity = identity
         """Keystone (keystonemiddleware validates tokens against it)."""
@@ -61,6 +63,11 @@ class NovaService:
         self.network = network
         """The storage network the compute hosts' initiators log in over."""
         self.volume_data = volume_data
+        self.neutron = neutron
+        """Neutron's API (``nova.network.neutron``), or None: a cloud without networking,
+        where servers boot with no ports."""
+        self.quota_overrides: dict[str, dict[str, int]] = {}
+        """``quotas`` rows: per-project limits an admin set (``os-quota-sets`` PUT)."""
         self.base_url = "http://nova.example:8774"
         """Where clients reach Nova (``cindersim serve`` sets its own address): the
         links of every response start with it, as ``osapi_compute_link_prefix``'s."""

@@ -8,7 +8,13 @@ Routes (``nova/api/openstack/compute/routes.py``), each in its own module:
 * :mod:`.volume_attachments`: ``GET|POST /servers/{id}/os-volume_attachments`` 200,
   ``GET /servers/{id}/os-volume_attachments/{volume_id}`` 200,
   ``DELETE /servers/{id}/os-volume_attachments/{volume_id}`` 202;
-* :mod:`.flavors`: ``GET /flavors``, ``/flavors/detail``, ``/flavors/{id}``.
+* :mod:`.flavors`: ``GET /flavors``, ``/flavors/detail``, ``/flavors/{id}``;
+* :mod:`.quotas`: ``/os-quota-sets/{project_id}[/defaults|/detail]``, ``GET /limits``;
+* :mod:`.versions`: ``GET /compute/`` and ``GET /compute/v2.1`` (no token needed).
+
+Every response carries ``x-openstack-request-id`` and its legacy twin
+``x-compute-request-id`` (Nova's ``compute_req_id`` middleware, in front of
+authentication, so 401s and version documents have them too).
 
 Request plumbing (microversions, faults, body checks) is :mod:`.wsgi`.  A
 refused request leaves Nova's and Cinder's records as they were.
@@ -17,6 +23,7 @@ refused request leaves Nova's and Cinder's records as they were.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -24,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import Unauthorized
 from ...jsonvalues import loads
 from ..api.wsgi import ApiResponse
-from . import boot, flavors, servers, volume_attachments
+from . import boot, flavors, quotas, servers, versions, volume_attachments
 from .cinder import CinderClient
 from .model import Instance, NovaContext, NovaError, bad_request, instance_not_found
 from .wsgi import MAX_VERSION, NovaRequest, fault, no_such_resource, not_allowed, parse_version
@@ -35,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["ACTOR", "MAX_VERSION", "NovaApi"]
 
 ACTOR = "nova-api"
-_COLLECTIONS = ("servers", "flavors")
+_COLLECTIONS = ("servers", "flavors", "os-quota-sets", "limits")
 
 
 class NovaApi:
@@ -47,6 +54,14 @@ class NovaApi:
         self.nova = nova
         self.env = nova.env
         self.cinder = CinderClient(nova.cinder_endpoint, ACTOR)
+        self._requests = 0
+
+    def _request_id(self) -> str:
+        """``req-<uuid>`` derived from a counter: a request id must not draw from the
+        simulation's id stream (that would shift every later id of a run)."""
+        self._requests += 1
+        h = hashlib.sha256(f"nova-request\x1f{self._requests}".encode()).hexdigest()
+        return f"req-{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 
     # --- addresses ---------------------------------------------------------------------------
     @property
@@ -79,6 +94,7 @@ class NovaApi:
         caller = hdrs.get("x-cindersim-actor", "client")
         method = method.upper()
         path_only = re.sub(r"/{2,}", "/", path.partition("?")[0])
+        query = path.partition("?")[2]
         parsed: Any = None
         if body not in (None, b"", ""):
             try:
@@ -94,7 +110,7 @@ class NovaApi:
         try:
             if parsed is ...:
                 raise bad_request("Malformed request body")
-            response = await self._dispatch(method, path_only, hdrs, parsed)
+            response = await self._dispatch(method, path_only, query, hdrs, parsed)
         except NovaError as exc:
             response = fault(exc.code, exc.message)
         except Exception as exc:  # a simulator bug: answer 500 and record it
@@ -103,14 +119,28 @@ class NovaApi:
             response = fault(500, "Unexpected API Error. Please report this at "
                                   "http://bugs.launchpad.net/nova/ and attach the Nova API "
                                   "log if possible.")
+        request_id = self._request_id()
+        response = ApiResponse(response.status, response.body, {
+            **response.headers, "x-openstack-request-id": request_id,
+            "x-compute-request-id": request_id})
         if trace.recording:
             trace.emit("api.response", ACTOR, f"{response.status} for {method} {path_only}",
                        target=caller, status=response.status, body=response.body)
         return response
 
-    async def _dispatch(self, method: str, path: str, hdrs: Mapping[str, str],
+    async def _dispatch(self, method: str, path: str, query: str, hdrs: Mapping[str, str],
                         body: Any) -> ApiResponse:
         parts = [p for p in path.split("/") if p]
+        root = self.bookmark_base
+        if parts == ["compute"]:
+            if method not in ("GET", "HEAD"):
+                return not_allowed()
+            return ApiResponse(200, versions.versions_document(root))
+        if parts == ["compute", "v2.1"] and not path.endswith("/"):
+            # api-paste's oscomputeversion_v2: in front of keystonemiddleware.
+            if method not in ("GET", "HEAD"):
+                return not_allowed()
+            return ApiResponse(200, versions.version_document(root))
         if parts[:2] != ["compute", "v2.1"]:
             return no_such_resource()
         try:
@@ -126,7 +156,7 @@ class NovaApi:
         rest = parts[2:]
         if rest and rest[0] not in _COLLECTIONS and rest[0] == ctx.project_id:
             rest = rest[1:]  # the legacy /v2.1/{project_id}/... form
-        req = NovaRequest(ctx, body, version)
+        req = NovaRequest(ctx, body, version, query)
         response = await self._route(method, rest, req)
         headers = dict(response.headers)
         headers["OpenStack-API-Version"] = f"compute {version[0]}.{version[1]}"
@@ -136,8 +166,17 @@ class NovaApi:
 
     async def _route(self, method: str, rest: list[str], req: NovaRequest) -> ApiResponse:
         n = len(rest)
-        if n >= 1 and rest[0] == "flavors":
+        if n == 0:
+            if method != "GET":
+                return not_allowed()
+            # routes.py's '' -> versionsV21.show (behind the token, with a version).
+            return ApiResponse(200, versions.version_document(self.bookmark_base))
+        if rest[0] == "flavors":
             return flavors.flavors(self, method, rest[1:], req)
+        if rest[0] == "os-quota-sets":
+            return quotas.quota_sets(self, method, rest[1:], req)
+        if rest == ["limits"]:
+            return quotas.limits(self, method, req)
         if n == 0 or rest[0] != "servers":
             return no_such_resource()
         if n == 1:

@@ -18,8 +18,9 @@ from ...backends.blocks import GiB
 from ...bus import Target
 from ..api.wsgi import ApiResponse
 from ..glance.client import Image
+from ..neutron.client import Network
 from .compute import TOPIC
-from .model import BlockDeviceMapping, Instance, NovaError, bad_request, invalid_bdm
+from .model import BlockDeviceMapping, Instance, NovaError, bad_request, conflict, invalid_bdm
 from .wsgi import UUID_RE, NovaRequest, body_of, schema_error
 
 if TYPE_CHECKING:
@@ -29,6 +30,66 @@ __all__ = ["create_server", "parse_bdm"]
 
 _SOURCE_TYPES = ("image", "volume", "snapshot", "blank")
 _DEST_TYPES = ("local", "volume")
+
+
+def _requested_networks(api: NovaApi, req: NovaRequest,
+                        server: dict[str, Any]) -> list[Network]:
+    """``networks`` as ``servers.py`` and ``validate_networks`` check it.
+
+    From 2.37 it is required: ``"none"``, ``"auto"`` (the project's one available
+    network; several are 409 ``NetworkAmbiguous``; none would need Neutron's
+    auto-allocated topology, which this Neutron lacks: 400) or a list of
+    ``{"uuid": ...}``.  Before 2.37 it may be left out, which behaves like
+    ``auto`` except that no network at all boots the server without one.
+    """
+    neutron = api.nova.neutron
+    ctx = req.ctx
+    if "networks" not in server:
+        if req.at_least(2, 37):
+            raise schema_error("server", server, "'networks' is a required property")
+        requested: Any = None
+    else:
+        requested = server["networks"]
+    if requested == "none" and req.at_least(2, 37):
+        return []
+    if requested is None or (requested == "auto" and req.at_least(2, 37)):
+        available = neutron.available_networks(ctx.project_id) if neutron else []
+        if len(available) > 1:
+            raise conflict("Multiple possible networks found, use a Network ID to be more "
+                           "specific.")
+        if not available:
+            if requested == "auto":
+                raise bad_request(f"Unable to automatically allocate a network for project "
+                                  f"{ctx.project_id}")
+            return []
+        nets = available
+    elif isinstance(requested, list):
+        nets = []
+        for item in requested:
+            if not isinstance(item, dict) or set(item) - {"uuid", "port", "fixed_ip", "tag"}:
+                raise schema_error("networks", requested,
+                                   f"{item!r} is not valid under any of the given schemas")
+            if "port" in item:
+                raise bad_request("Booting with a pre-made port is not supported by "
+                                  "cindersim's Nova; request the network by uuid.")
+            net_id = item.get("uuid")
+            if not isinstance(net_id, str) or not UUID_RE.match(net_id):
+                raise schema_error("networks[0].uuid", net_id, f"{net_id!r} is not a 'uuid'")
+            net = neutron.get_network(net_id, ctx.project_id, admin=ctx.is_admin) \
+                if neutron else None
+            if net is None:
+                raise bad_request(f"Network {net_id} could not be found.")
+            nets.append(net)
+    else:
+        allowed = "['none', 'auto']" if req.at_least(2, 37) else "'array'"
+        raise schema_error("networks", requested,
+                           f"{requested!r} is not valid under any of the given schemas "
+                           f"({allowed})")
+    for net in nets:
+        if not net.subnets:
+            raise bad_request(f"Network {net.id} requires a subnet in order to boot "
+                              "instances on.")
+    return nets
 
 
 def _host_for(api: NovaApi) -> str:
@@ -59,6 +120,7 @@ async def create_server(api: NovaApi, req: NovaRequest) -> ApiResponse:
     if not isinstance(image_ref, str):
         raise schema_error("imageRef", image_ref, f"{image_ref!r} is not of type 'string'")
     image_ref = image_ref.rstrip("/").split("/")[-1]
+    networks = _requested_networks(api, req, server)
     az = server.get("availability_zone") or nova.availability_zone
     if az != nova.availability_zone:
         raise bad_request("The requested availability zone is not available")
@@ -132,6 +194,11 @@ async def create_server(api: NovaApi, req: NovaRequest) -> ApiResponse:
     nova.set_state(inst, api.actor, vm_state="building", task_state="scheduling")
     host = _host_for(api)
     inst.host = inst.node = host
+    if nova.neutron is not None:
+        # allocate_for_instance, reduced to its effect: one port per requested network,
+        # bound to the host (nova-compute does it in Nova; no data plane here).
+        for net in networks:
+            nova.neutron.create_port(ctx.project_id, net, device_id=uuid, host=host)
     api.env.trace.emit("schedule", "nova-scheduler", f"nova-scheduler picks {host} "
                           f"for server {uuid[:8]}", resource=f"server:{uuid}", host=host)
     api.env.bus.cast(api.actor, Target(TOPIC, host), "build_and_run_instance", ctx=ctx,

@@ -23,6 +23,23 @@ __all__ = ["delete_server", "list_servers", "server_action", "server_view", "sho
 _SNAPSHOTTABLE = ("active", "stopped", "paused", "suspended")
 
 
+def addresses(api: NovaApi, inst: Instance) -> dict[str, list[dict[str, Any]]]:
+    """``addresses``: the fixed IPs of the server's ports, by network name
+    (``views/addresses.py`` with the OS-EXT-IPS and OS-EXT-IPS-MAC attributes)."""
+    neutron = api.nova.neutron
+    out: dict[str, list[dict[str, Any]]] = {}
+    if neutron is None:
+        return out
+    for port in neutron.ports_of(inst.uuid):
+        net = neutron.get_network(port.network_id, inst.project_id, admin=True)
+        name = net.name if net is not None else port.network_id
+        for ip in port.fixed_ips:
+            out.setdefault(name, []).append({
+                "version": 6 if ":" in ip["ip_address"] else 4, "addr": ip["ip_address"],
+                "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": port.mac_address})
+    return out
+
+
 def server_view(api: NovaApi, req: NovaRequest, inst: Instance) -> dict[str, Any]:
     """One server of ``GET /servers/detail`` and ``GET /servers/{id}``."""
     image: Any = ""
@@ -40,7 +57,8 @@ def server_view(api: NovaApi, req: NovaRequest, inst: Instance) -> dict[str, Any
         "tenant_id": inst.project_id, "user_id": inst.user_id,
         "metadata": dict(inst.metadata), "hostId": "", "image": image,
         "flavor": inst.flavor.view(api.compute_base, req.at_least(2, 47)),
-        "created": inst.created_at, "updated": inst.updated_at, "addresses": {},
+        "created": inst.created_at, "updated": inst.updated_at,
+        "addresses": addresses(api, inst),
         "accessIPv4": "", "accessIPv6": "", "links": api.links("servers", inst.uuid),
         "OS-DCF:diskConfig": "MANUAL", "OS-EXT-AZ:availability_zone": inst.availability_zone,
         "config_drive": "", "key_name": None,
