@@ -32,6 +32,7 @@ from .services.api.service import ApiService, ParsedBody
 from .services.backup.manager import BackupService
 from .services.env import ServiceEnv
 from .services.glance.images import GlanceService
+from .services.neutron import NeutronService
 from .services.nova import NovaService
 from .services.quota import QuotaEngine
 from .services.scheduler.manager import SchedulerService
@@ -108,8 +109,11 @@ class Cloud:
         self.swift = SwiftService(self.env, identity=self.identity, store=self.backup.store,
                                   account_of=backup_account_of(self._backup_project))
         """Swift-lite over the backup store (``/object-store/v1/AUTH_<project>``)."""
+        self.neutron = NeutronService(self.env, identity=self.identity)
+        """Neutron-lite: networks, subnets, ports, routers, security groups (``/networking``)."""
         self.nova = NovaService(self.env, identity=self.identity, cinder=self.api.handle,
-                                glance=self.glance, network=self.iscsi_network)
+                                glance=self.glance, network=self.iscsi_network,
+                                neutron=self.neutron)
         """nova-api and one nova-compute per ``[simulator] compute_hosts`` (``/compute``)."""
         self.started = False
 
@@ -226,11 +230,12 @@ class Cloud:
     async def request(self, method: str, path: str, json: Any = None, *, token: str | None = None,
                       headers: Mapping[str, str] | None = None) -> Response:
         """Send a REST request, as a client would: to cinder-api (``/v3/...``), nova-api
-        (``/compute/v2.1/...``) or Glance (``/image/v2/...``).
+        (``/compute/v2.1/...``), Glance (``/image/v2/...``), Swift (``/object-store/...``)
+        or Neutron (``/networking/v2.0/...``).
 
         ``json`` is encoded to a body; ``token`` becomes ``X-Auth-Token``.
         """
-        if path.startswith(("/compute/", "/image/", "/object-store/")):
+        if path.startswith(("/compute/", "/image/", "/object-store/", "/networking/")):
             hdrs = {"Content-Type": "application/json", "Accept": "application/json"}
             if token is not None:
                 hdrs["X-Auth-Token"] = token
@@ -238,6 +243,7 @@ class Cloud:
             body = None if json is None else _json.dumps(json)
             handle = (self.nova.api.handle if path.startswith("/compute/")
                       else self.glance.handle if path.startswith("/image/")
+                      else self.neutron.handle if path.startswith("/networking/")
                       else self.swift.handle)
             r = await handle(method, path, hdrs, body)
             if isinstance(r.body, bytes):  # a file or a text page: what the client reads

@@ -244,7 +244,9 @@ def build_world(srv: ThreadedServer, client: Client) -> World:
     server_id = None
     if getattr(cloud, "nova", None) is not None:
         reply = client.request("POST", "/compute/v2.1/servers",
-                               {"X-Auth-Token": demo_token, "Content-Type": "application/json"},
+                               {"X-Auth-Token": demo_token, "Content-Type": "application/json",
+                                # "networks": "none" exists from 2.37 (before, a list).
+                                "OpenStack-API-Version": "compute 2.37"},
                                json.dumps({"server": {"name": "fuzz", "imageRef": image_id,
                                                       "flavorRef": "1",
                                                       "networks": "none"}}).encode())

@@ -236,8 +236,9 @@ async def _boot_server(run: _Run, step: Step) -> Response:
     """POST /servers: from an image (an ephemeral root disk) or from a volume (boot from
     volume: the volume is the root disk and outlives the server)."""
     p = step.params
+    # At 2.89 Nova requires ``networks`` (2.37); scenarios model no data plane.
     server: dict[str, Any] = {"name": str(p.get("name", step.label or "server")),
-                              "flavorRef": str(p.get("flavor", "1"))}
+                              "flavorRef": str(p.get("flavor", "1")), "networks": "none"}
     if "volume" in p:
         server["block_device_mapping_v2"] = [{
             "boot_index": 0, "uuid": run.id(p["volume"]), "source_type": "volume",

@@ -12,6 +12,7 @@ the service by the path's first segment, as the reverse proxy of a devstack does
 * ``/compute...`` -> nova-api (``cloud.nova.api``), when the cloud runs Nova;
 * ``/image...`` -> Glance (``cloud.glance``), when the cloud has one;
 * ``/object-store...`` -> Swift-lite (``cloud.swift``), when the cloud has one;
+* ``/networking...`` -> Neutron-lite (``cloud.neutron``), when the cloud has one;
 * anything else -> cinder-api (``/``, ``/v3``, ``/v3/{project_id}/...``).
 
 The path is percent-decoded before routing, as WSGI's ``PATH_INFO`` is (and its
@@ -76,16 +77,28 @@ class HttpApp:
         self.cloud = cloud
         self.base_url = base_url.rstrip("/")
         cloud.api.base_url = self.base_url
+        # Nova's and Neutron's links name the address clients reach (their
+        # osapi_compute_link_prefix / the request's host), as cinder-api's do.
+        for name in ("nova", "neutron"):
+            service = getattr(cloud, name, None)
+            if service is not None:
+                service.base_url = self.base_url
+        glance_url = f"{self.base_url}/image"
+        if getattr(cloud, "nova", None) is not None:
+            cloud.nova.glance_url = glance_url
         self.keystone = Keystone(cloud, self.base_url)
         self.requests = 0
 
     def _service(self, prefix: str) -> Handler | None:
-        """The REST entry point of the service under ``/compute`` or ``/image``, if this
+        """The REST entry point of the service under ``/compute``, ``/image``,
+        ``/object-store`` or ``/networking``, if this
         cloud runs it (they are optional parts of a cloud)."""
         if prefix == "compute":
             owner = getattr(getattr(self.cloud, "nova", None), "api", None)
         elif prefix == "object-store":
             owner = getattr(self.cloud, "swift", None)
+        elif prefix == "networking":
+            owner = getattr(self.cloud, "neutron", None)
         else:
             owner = getattr(self.cloud, "glance", None)
         handler = getattr(owner, "handle", None)
@@ -111,7 +124,7 @@ class HttpApp:
         prefix = path.split("/", 2)[1]
         if prefix == "identity":
             response = await self.keystone.handle(method, path, headers, body)
-        elif prefix in {"compute", "image", "object-store"}:
+        elif prefix in {"compute", "image", "object-store", "networking"}:
             if prefix == "object-store":  # Swift object names may hold "//" and a leading "/"
                 forward = unquote(raw_path) + sep + query
             service = self._service(prefix)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ...identity import IdentityStore
     from ..env import RestEndpoint, ServiceEnv
     from ..glance.client import ImageService
+    from ..neutron.client import NetworkService
 
 __all__ = ["BlockDeviceMapping", "ComputeManager", "Flavor", "GuestIOError", "Instance",
            "NovaError", "NovaService"]
@@ -47,7 +48,8 @@ class NovaService:
     """Nova for one env: the API, one compute manager per host, and Nova's records."""
 
     def __init__(self, env: ServiceEnv, *, identity: IdentityStore, cinder: RestEndpoint,
-                 glance: ImageService, network: IscsiNetwork) -> None:
+                 glance: ImageService, network: IscsiNetwork,
+                 neutron: NetworkService | None = None) -> None:
         self.env = env
         self.identity = identity
         """Keystone (keystonemiddleware validates tokens against it)."""
@@ -57,6 +59,16 @@ class NovaService:
         """Glance's image API (``nova.image.glance``)."""
         self.network = network
         """The storage network the compute hosts' initiators log in over."""
+        self.neutron = neutron
+        """Neutron's API (``nova.network.neutron``), or None: a cloud without networking,
+        where servers boot with no ports."""
+        self.quota_overrides: dict[str, dict[str, int]] = {}
+        """``quotas`` rows: per-project limits an admin set (``os-quota-sets`` PUT)."""
+        self.base_url = "http://nova.example:8774"
+        """Where clients reach Nova (``cindersim serve`` sets its own address): the
+        links of every response start with it, as ``osapi_compute_link_prefix``'s."""
+        self.glance_url = "http://glance.example:9292"
+        """Glance's address in ``Location`` headers (``glance.generate_image_url``)."""
         sim_opts = env.config.simulator
         self.availability_zone = str(sim_opts["compute_availability_zone"] or "nova")
         self.flavors: dict[str, Flavor] = {f.id: f for f in FLAVORS}

@@ -323,6 +323,9 @@ class ComputeManager:
                     except NovaError as exc:
                         self._log(f"could not delete volume {bdm.volume_id}: {exc}", inst,
                                   volume_id=bdm.volume_id)
+            if nova.neutron is not None:  # deallocate_for_instance: the server's ports go
+                for port in nova.neutron.ports_of(inst.uuid):
+                    nova.neutron.delete_port(port.id)
             inst.power_state = 0
             inst.terminated_at = nova.stamp()
             nova.set_state(inst, self.actor, vm_state="deleted", task_state=None)
