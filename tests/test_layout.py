@@ -26,6 +26,7 @@ PUBLIC = frozenset({
     "cindersim.services.scheduler.request_spec",  # cinder/objects/request_spec.py, sent in RPCs
     "cindersim.services.api.wsgi",              # the HTTP response record every API returns
     "cindersim.services.glance.client",         # Glance's image API face (glanceclient's role)
+    "cindersim.services.neutron.client",        # Neutron's API face (nova.network.neutron)
 })
 """Modules of a service package that other services may import."""
 
