@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cindersim.errors import PolicyNotAuthorized, SimulationError
-from cindersim.identity import RequestContext, default_cloud, noauth_context
+from cindersim.services.keystone import RequestContext, default_cloud, noauth_context
 from cindersim.policy import (
     DEFAULT_RULES,
     RULE_ADMIN_API,

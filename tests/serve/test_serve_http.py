@@ -297,7 +297,7 @@ class TestKeystone:
                        headers={"X-Auth-Token": token})[0] == 401
 
     def test_unknown_identity_path_is_404(self, served: ThreadedServer) -> None:
-        status, _, body = request(served, "GET", "/identity/v3/projects")
+        status, _, body = request(served, "GET", "/identity/v3/no-such-collection")
         assert (status, body["error"]["code"]) == (404, 404)
 
 

@@ -23,7 +23,7 @@ from typing import IO
 
 from ..cloud import Cloud
 from ..config import ConfigError
-from ..identity import DEFAULT_PASSWORD
+from ..services.keystone import DEFAULT_PASSWORD
 from .server import ServeOptions, ServerLimits, SimServer, exposes_noauth, serve
 
 __all__ = ["add_arguments", "banner", "main", "options_from_args", "run"]
