@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from cindersim.serve import ThreadedServer
+from cindersim.serve.banner import banner
 
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")]
@@ -85,3 +86,22 @@ def test_volume_commands_find_a_new_project_by_name(served: ThreadedServer) -> N
     made = _cli(served, "volume", "create", "--size", "1", "--type", vtype["id"], "v1",
                 "-f", "json", user="vol-p")
     assert made["type"] == "gold"
+
+
+def test_the_banners_clouds_yaml_works_with_openstack(served: ThreadedServer,
+                                                      tmp_path: Path) -> None:
+    """The printed clouds.yaml, pasted as is: the CLI logs in and asks for 3.71."""
+    text = banner(served.server, served.options)
+    start = text.index("clouds:\n")
+    end = text.index("\n\n", start)
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(text[start:end] + "\n", encoding="utf-8")
+    assert OPENSTACK is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env["OS_CLIENT_CONFIG_FILE"] = str(clouds)
+    done = subprocess.run([OPENSTACK, "--os-cloud", "cindersim", "volume", "create", "--size",
+                           "1", "pasted", "-f", "json", "--debug"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout[done.stdout.index("{"):])["name"] == "pasted"
+    assert "OpenStack-API-Version: volume 3.71" in done.stderr

@@ -316,14 +316,16 @@ class IdentityStore:
     # -- tokens -------------------------------------------------------------------
     def issue_token(self, user: str, project: str, password: str | None = None, *,
                     now: float | None = None, methods: tuple[str, ...] = ("password",),
-                    ) -> str:
+                    derive_from: str | None = None) -> str:
         """A project-scoped token (``POST /v3/auth/tokens``) for *user* on *project*.
 
         *user* and *project* are names or ids.  With a *password* it must match;
         ``None`` means the simulation vouches for the user (an internal login).
         Bad credentials, a disabled user or project, or no role on the project are
         401, as in Keystone.  With *now*, the token expires ``token_expiration``
-        seconds later.
+        seconds later.  With *derive_from*, the token string is derived from it
+        instead of drawn from the rng: for looks the simulation takes outside the
+        run (the serve banner), which must not shift the seed's ids.
         """
         u = self.find_user(user)
         p = self.find_project(project)
@@ -334,7 +336,8 @@ class IdentityStore:
         roles = self.effective_roles(u.id, p.id)
         if not roles:
             raise Unauthorized()
-        token = self._new_token()
+        token = (self._new_token() if derive_from is None
+                 else "gAAAAAB" + _derived_id("token", derive_from, u.id, p.id))
         expires = None if now is None else now + self.token_expiration
         is_admin_project = (self.admin_project_name is None
                             or p.name == self.admin_project_name)
