@@ -20,7 +20,7 @@ from .http import Call, domain_ref, listing, name_field, optional_field, role_vi
 from .identity import IdentityStore
 from .policy import enforce
 from .records import KeystoneError, Role
-from .resources import Notify, _not_allowed, _project, _user
+from .resources import Notify, not_allowed, project_by_id, user_by_id
 
 __all__ = ["grants", "role_assignments", "roles"]
 
@@ -43,7 +43,7 @@ def roles(call: Call, identity: IdentityStore, notify: Notify) -> ApiResponse:
             notify("identity.role.create", f"role {role.name} created",
                    {"role": role.name, "role_id": role.id})
             return ApiResponse(201, {"role": role_view(call, role)})
-        raise _not_allowed()
+        raise not_allowed()
     if len(call.parts) != 2:
         raise KeystoneError(404, "The resource could not be found.")
     role_id = call.parts[1]
@@ -66,7 +66,7 @@ def roles(call: Call, identity: IdentityStore, notify: Notify) -> ApiResponse:
             raise KeystoneError.bad_request("Invalid input for field 'name': renaming a "
                                             "role is not supported by this Keystone")
         return ApiResponse(200, {"role": role_view(call, role)})
-    raise _not_allowed()
+    raise not_allowed()
 
 
 def _role(identity: IdentityStore, role_id: str) -> Role:
@@ -82,9 +82,9 @@ def grants(call: Call, identity: IdentityStore, notify: Notify) -> ApiResponse:
     project_id, user_id = call.parts[1], call.parts[3]
     if len(call.parts) == 5:
         if call.method not in {"GET", "HEAD"}:
-            raise _not_allowed()
+            raise not_allowed()
         enforce("identity:list_grants", caller, {})
-        project, user = _project(identity, project_id), _user(identity, user_id)
+        project, user = project_by_id(identity, project_id), user_by_id(identity, user_id)
         held = {r for _u, _p, r in identity.assignments()
                 if (_u, _p) == (user.id, project.id)}
         return listing(call, "roles", [role_view(call, r) for r in identity.roles
@@ -93,9 +93,9 @@ def grants(call: Call, identity: IdentityStore, notify: Notify) -> ApiResponse:
     action = {"PUT": "create_grant", "HEAD": "check_grant", "GET": "check_grant",
               "DELETE": "revoke_grant"}.get(call.method)
     if action is None:
-        raise _not_allowed()
+        raise not_allowed()
     enforce(f"identity:{action}", caller, {})
-    project, user = _project(identity, project_id), _user(identity, user_id)
+    project, user = project_by_id(identity, project_id), user_by_id(identity, user_id)
     role = _role(identity, role_id)
     if call.method == "PUT":
         if identity.grant(user.id, project.id, role.id):
@@ -122,7 +122,7 @@ def role_assignments(call: Call, identity: IdentityStore, notify: Notify) -> Api
     if len(call.parts) != 1:
         raise KeystoneError(404, "The resource could not be found.")
     if call.method not in {"GET", "HEAD"}:
-        raise _not_allowed()
+        raise not_allowed()
     enforce("identity:list_role_assignments", caller, {})
     q = call.query
     if "scope.project.id" in q and "scope.domain.id" in q:

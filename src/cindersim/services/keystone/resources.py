@@ -26,7 +26,7 @@ from .identity import IdentityStore
 from .policy import enforce
 from .records import DEFAULT_DOMAIN_ID, KeystoneError, Project, User
 
-__all__ = ["domains", "projects", "users"]
+__all__ = ["Notify", "domains", "not_allowed", "project_by_id", "projects", "user_by_id", "users"]
 
 Notify = Callable[[str, str, dict[str, Any]], None]
 """``(kind, summary, detail)``: record an identity change in the trace."""
@@ -68,7 +68,7 @@ def domains(call: Call, identity: IdentityStore, notify: Notify) -> ApiResponse:
         if call.method == "POST":
             enforce("identity:create_domain", caller, {})
             raise KeystoneError.forbidden("identity:create_domain")
-        raise _not_allowed()
+        raise not_allowed()
     domain_id = call.parts[1]
     if len(call.parts) == 2 and call.method in {"GET", "HEAD"}:
         enforce("identity:get_domain", caller, {"domain_id": domain_id})
@@ -99,28 +99,28 @@ def projects(call: Call, identity: IdentityStore, notify: Notify) -> ApiResponse
         if call.method == "POST":
             enforce("identity:create_project", caller, {})
             return _create_project(call, identity, notify)
-        raise _not_allowed()
+        raise not_allowed()
     project_id = call.parts[1]
     if len(call.parts) == 2:
         if call.method in {"GET", "HEAD"}:
             enforce("identity:get_project", caller, {"project_id": project_id})
-            return ApiResponse(200, {"project": project_view(call, _project(identity,
+            return ApiResponse(200, {"project": project_view(call, project_by_id(identity,
                                                                             project_id))})
         if call.method == "PATCH":
             enforce("identity:update_project", caller, {})
             return _update_project(call, identity, project_id)
         if call.method == "DELETE":
             enforce("identity:delete_project", caller, {})
-            project = _project(identity, project_id)
+            project = project_by_id(identity, project_id)
             identity.delete_project(project.id)
             notify("identity.project.delete", f"project {project.name} deleted",
                    {"project": project.name, "project_id": project.id})
             return ApiResponse(204)
-        raise _not_allowed()
+        raise not_allowed()
     raise KeystoneError(404, "The resource could not be found.")
 
 
-def _project(identity: IdentityStore, project_id: str) -> Project:
+def project_by_id(identity: IdentityStore, project_id: str) -> Project:
     project = identity.find_project(project_id)
     if project is None or project.id != project_id:  # by id only, as Keystone's API
         raise KeystoneError.not_found("project", project_id)
@@ -139,7 +139,7 @@ def _create_project(call: Call, identity: IdentityStore, notify: Notify) -> ApiR
         raise KeystoneError.forbidden("identity:create_domain")
     if parent_id not in (..., None, domain_id):
         # Project hierarchies (parent projects) are not modelled.
-        _project(identity, parent_id)
+        project_by_id(identity, parent_id)
         raise KeystoneError.bad_request(
             "Invalid input for field 'parent_id': nested projects are not supported "
             "by this Keystone")
@@ -161,7 +161,7 @@ def _update_project(call: Call, identity: IdentityStore, project_id: str) -> Api
         value = optional_field(body, key, kind, nullable=key == "description")
         if value is not ...:
             changes[key] = "" if value is None else value
-    project = _project(identity, project_id)
+    project = project_by_id(identity, project_id)
     if "domain_id" in body and body["domain_id"] != project.domain_id:
         raise KeystoneError.bad_request("Cannot change Domain ID")
     return ApiResponse(200, {"project": project_view(
@@ -180,12 +180,12 @@ def users(call: Call, identity: IdentityStore, notify: Notify) -> ApiResponse:
         if call.method == "POST":
             enforce("identity:create_user", caller, {})
             return _create_user(call, identity, notify)
-        raise _not_allowed()
+        raise not_allowed()
     user_id = call.parts[1]
     rest = call.parts[2:]
     if rest == ("projects",) and call.method in {"GET", "HEAD"}:
         enforce("identity:list_user_projects", caller, {"user_id": user_id})
-        user = _user(identity, user_id)
+        user = user_by_id(identity, user_id)
         return listing(call, "projects", [
             project_view(call, p) for p in identity.projects
             if identity.effective_roles(user.id, p.id)])
@@ -195,21 +195,21 @@ def users(call: Call, identity: IdentityStore, notify: Notify) -> ApiResponse:
         raise KeystoneError(404, "The resource could not be found.")
     if call.method in {"GET", "HEAD"}:
         enforce("identity:get_user", caller, {"user_id": user_id})
-        return ApiResponse(200, {"user": user_view(call, _user(identity, user_id))})
+        return ApiResponse(200, {"user": user_view(call, user_by_id(identity, user_id))})
     if call.method == "PATCH":
         enforce("identity:update_user", caller, {})
         return _update_user(call, identity, user_id)
     if call.method == "DELETE":
         enforce("identity:delete_user", caller, {})
-        user = _user(identity, user_id)
+        user = user_by_id(identity, user_id)
         identity.delete_user(user.id)
         notify("identity.user.delete", f"user {user.name} deleted",
                {"user": user.name, "user_id": user.id})
         return ApiResponse(204)
-    raise _not_allowed()
+    raise not_allowed()
 
 
-def _user(identity: IdentityStore, user_id: str) -> User:
+def user_by_id(identity: IdentityStore, user_id: str) -> User:
     user = identity.find_user(user_id)
     if user is None or user.id != user_id:
         raise KeystoneError.not_found("user", user_id)
@@ -225,7 +225,7 @@ def _user_fields(body: dict[str, Any], identity: IdentityStore) -> dict[str, Any
             fields[key] = value
     project_id = fields.get("default_project_id")
     if project_id is not None:
-        _project(identity, project_id)
+        project_by_id(identity, project_id)
     return fields
 
 
@@ -249,7 +249,7 @@ def _update_user(call: Call, identity: IdentityStore, user_id: str) -> ApiRespon
     name = name_field(body, required=False, max_length=255)
     if name is not None:
         changes["name"] = name
-    user = _user(identity, user_id)
+    user = user_by_id(identity, user_id)
     if "domain_id" in body and body["domain_id"] != user.domain_id:
         raise KeystoneError.bad_request("Cannot change Domain ID")
     return ApiResponse(200, {"user": user_view(call, identity.update_user(user.id,
@@ -270,5 +270,5 @@ def _change_password(call: Call, identity: IdentityStore, user_id: str) -> ApiRe
     return ApiResponse(204)
 
 
-def _not_allowed() -> KeystoneError:
+def not_allowed() -> KeystoneError:
     return KeystoneError(405, "The method specified is not allowed for this resource.")
