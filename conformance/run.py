@@ -8,8 +8,10 @@ fails if any of them does not pass.  Both run this script with the Python of
 1. a temporary Tempest workspace (``tempest init``), never inside the checkout;
 2. ``cindersim serve`` on a free loopback port (``--port 0``; the URL is read
    from the banner) with the gate-like cloud of ``conformance/cindersim.conf``;
-3. ``etc/tempest.conf`` and ``etc/accounts.yaml`` written from what the server
-   reports (microversion, image and flavor ids);
+3. ``etc/tempest.conf`` written from what the server reports (microversion, image
+   and flavor ids), with dynamic credentials: Tempest's admin (``[auth] admin_*``)
+   creates a project and user per test class through Keystone's admin API.
+   ``--preprovisioned`` writes ``etc/accounts.yaml`` and uses it instead;
 4. ``tempest run --serial``;
 5. the server stopped, the subunit stream summarised: counts, each failure with
    its first error line (and first refused request), failures grouped by that line,
@@ -55,10 +57,15 @@ SPEED = 100
 # Keystone-lite counts token lifetime in virtual seconds but reports a wall-clock
 # expires_at, which Tempest trusts: give tokens a day of real time.
 TOKEN_EXPIRATION = 86400 * SPEED
-# Pre-provisioned accounts, in the order Tempest should hand them out: the primary
-# (demo, member), the alt (alt_demo), the admin, and a reader in the primary's project
-# (tests list credentials = ['primary', 'project_reader']).  demo_reader is added
-# with `serve --user`; Keystone-lite has no admin API for Tempest to create users.
+# Dynamic credentials (the default, as in the gate): Tempest logs in as the admin
+# below and creates a project and user per test class through Keystone's admin API
+# (GET /domains?name=Default, /roles, POST /projects and /users, PUT role grants,
+# DELETE at cleanup).  With --preprovisioned it uses these fixed accounts instead, in
+# the order Tempest should hand them out: the primary (demo, member), the alt
+# (alt_demo), the admin, and a reader in the primary's project (tests list
+# credentials = ['primary', 'project_reader']); demo_reader is added with
+# `serve --user`.
+ADMIN = ("admin", "admin")
 ACCOUNTS = [("demo", "demo", ["member"]), ("alt_demo", "alt_demo", ["member"]),
             ("admin", "admin", ["admin"]), ("demo_reader", "demo", ["reader"])]
 EXTRA_USERS = ["demo_reader:demo:reader"]
@@ -69,11 +76,13 @@ def log(msg: str) -> None:
 
 
 # --- the server ---------------------------------------------------------------------
-def start_server(cindersim: str, workspace: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(cindersim: str, workspace: Path, *, preprovisioned: bool = False,
+                 ) -> tuple[subprocess.Popen[bytes], str]:
+    extra = EXTRA_USERS if preprovisioned else []
     cmd = [cindersim, "serve", "--port", "0", "--auth", "keystone",
            "--config", str(HERE / "cindersim.conf"), "--speed", str(SPEED),
            "--token-expiration", str(TOKEN_EXPIRATION),
-           *[a for u in EXTRA_USERS for a in ("--user", u)]]
+           *[a for u in extra for a in ("--user", u)]]
     with (workspace / "serve.log").open("wb") as out:  # the child keeps its own copy
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -126,15 +135,31 @@ def discover(base: str) -> dict[str, str]:
 
 
 # --- configuration --------------------------------------------------------------------
-def write_config(workspace: Path, base: str, found: dict[str, str]) -> None:
+def auth_section(etc: Path, *, preprovisioned: bool) -> str:
+    """``[auth]``: dynamic credentials made by the admin, or the accounts file."""
+    if preprovisioned:
+        accounts = "".join(
+            f"- username: {u}\n  project_name: {p}\n  password: {PASSWORD}\n"
+            f"  domain_name: Default\n  roles: [{', '.join(r)}]\n" for u, p, r in ACCOUNTS)
+        (etc / "accounts.yaml").write_text(accounts)
+        return f"""\
+use_dynamic_credentials = False
+test_accounts_file = {etc / 'accounts.yaml'}"""
+    user, project = ADMIN
+    return f"""\
+use_dynamic_credentials = True
+admin_username = {user}
+admin_password = {PASSWORD}
+admin_project_name = {project}
+admin_domain_name = Default"""
+
+
+def write_config(workspace: Path, base: str, found: dict[str, str], *,
+                 preprovisioned: bool = False) -> None:
     """tempest.conf: every option below is checked against tempest/config.py and
     cinder_tempest_plugin/config.py of the pinned versions (oslo.config ignores
     unknown options silently).  Features: what devstack's LVM gate enables."""
     etc = workspace / "etc"
-    accounts = "".join(
-        f"- username: {u}\n  project_name: {p}\n  password: {PASSWORD}\n"
-        f"  domain_name: Default\n  roles: [{', '.join(r)}]\n" for u, p, r in ACCOUNTS)
-    (etc / "accounts.yaml").write_text(accounts)
     conf = f"""\
 [DEFAULT]
 log_dir = {workspace / 'logs'}
@@ -146,8 +171,7 @@ log_file = tempest.log
 lock_path = {workspace / 'lock'}
 
 [auth]
-use_dynamic_credentials = False
-test_accounts_file = {etc / 'accounts.yaml'}
+{auth_section(etc, preprovisioned=preprovisioned)}
 default_credentials_domain_name = Default
 create_isolated_networks = False
 
@@ -341,6 +365,9 @@ def main() -> int:
     parser.add_argument("--gate", metavar="LIST", type=Path,
                         help="run only the ids in LIST; fail unless all of them pass")
     parser.add_argument("--regex", default=SUITES, help="tests to run (default: %(default)s)")
+    parser.add_argument("--preprovisioned", action="store_true",
+                        help="use fixed accounts (etc/accounts.yaml) instead of dynamic "
+                             "credentials")
     parser.add_argument("--keep", action="store_true",
                         help="keep the workspace (tempest.conf, logs, .stestr) and print it")
     args = parser.parse_args()
@@ -353,10 +380,10 @@ def main() -> int:
     subprocess.run([tempest, "init", "--config-dir", str(top / "global-etc"),
                     "--workspace-path", str(top / "workspaces.yaml"), str(workspace)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc, base = start_server(args.cindersim, workspace)
+    proc, base = start_server(args.cindersim, workspace, preprovisioned=args.preprovisioned)
     try:
         log(f"cindersim serve at {base}; workspace {workspace}")
-        write_config(workspace, base, discover(base))
+        write_config(workspace, base, discover(base), preprovisioned=args.preprovisioned)
         cmd = [tempest, "run", "--serial"]
         if args.gate:
             wanted = read_passing(args.gate)

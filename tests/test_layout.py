@@ -27,6 +27,7 @@ PUBLIC = frozenset({
     "cindersim.services.api.wsgi",              # the HTTP response record every API returns
     "cindersim.services.glance.client",         # Glance's image API face (glanceclient's role)
     "cindersim.services.neutron.client",        # Neutron's API face (nova.network.neutron)
+    "cindersim.services.keystone.client",       # keystonemiddleware's role: tokens, contexts
 })
 """Modules of a service package that other services may import."""
 

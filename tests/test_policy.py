@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cindersim.errors import PolicyNotAuthorized, SimulationError
-from cindersim.identity import RequestContext, default_cloud, noauth_context
 from cindersim.policy import (
     DEFAULT_RULES,
     RULE_ADMIN_API,
@@ -19,6 +18,7 @@ from cindersim.policy import (
     check,
     enforce,
 )
+from cindersim.services.keystone import RequestContext, default_cloud, noauth_context
 
 ADMIN = RequestContext("u-admin", "p-admin", roles=("admin", "member", "reader"),
                        is_admin=True)

@@ -24,7 +24,6 @@ from .backends.lvm import LvData
 from .bus import Bus
 from .config import BackendConfig, CloudConfig, load_config
 from .db import Database, Project, VolumeType
-from .identity import IdentityStore, default_cloud
 from .jsonvalues import NotJson, copy_json
 from .policy import Policy
 from .render.summary import BackendCapacity
@@ -32,6 +31,7 @@ from .services.api.service import ApiService, ParsedBody
 from .services.backup.manager import BackupService
 from .services.env import ServiceEnv
 from .services.glance.images import GlanceService
+from .services.keystone import IdentityStore, default_cloud
 from .services.neutron import NeutronService
 from .services.nova import NovaService
 from .services.quota import QuotaEngine

@@ -38,7 +38,7 @@ from typing import Any, Final, Protocol
 import attrs
 
 from cindersim.errors import PolicyNotAuthorized, SimulationError
-from cindersim.identity import RequestContext
+from cindersim.services.keystone.context import RequestContext
 
 __all__ = [
     "BASE_RULES",
@@ -249,7 +249,7 @@ DEFAULT_RULES: Final[Mapping[str, str]] = MappingProxyType({**BASE_RULES, **_ACT
 
 # --- the check language -------------------------------------------------------------
 class Credentials(Protocol):
-    """Anything that can say who the caller is (:class:`~cindersim.identity.RequestContext`)."""
+    """Anything that can say who the caller is (:class:`~cindersim.services.keystone.client.RequestContext`)."""
 
     def to_policy_values(self) -> dict[str, Any]: ...
 

@@ -80,6 +80,17 @@ def test_banner_request_stop_and_trace(tmp_path: Path, entry: tuple[str, ...],
         assert (f"export OS_AUTH_TYPE=noauth CINDER_ENDPOINT=http://127.0.0.1:{port}/v3 "
                 f"OS_USER_ID=demo OS_PROJECT_ID={pid}") in banner
         assert f"token: \"demo:{pid}\"" in banner
+        assert banner.count('volume_api_version: "3.71"') == 3
+        assert banner.count('compute_api_version: "2.96"') == 2
+        # What demo has, asked of nova-api and Glance: the flavors and images.
+        assert re.search(r"flavors +m1\.tiny \(1\), m1\.small \(2\)", banner), banner
+        assert re.search(r"images +\S+ \([0-9a-f-]{36}\)", banner), banner
+        assert "    networks     (none)" in banner  # Neutron runs; the demo project has none
+        # The two environments are alternatives: each unsets the other's variables.
+        keystone_env = banner.index("export OS_AUTH_URL=")
+        noauth_env = banner.index("export OS_AUTH_TYPE=noauth")
+        assert banner.rindex("unset OS_AUTH_TYPE", 0, keystone_env) < keystone_env
+        assert keystone_env < banner.rindex("unset OS_AUTH_URL", 0, noauth_env) < noauth_env
         assert get(port, "/")[0] == 300
         assert get(port, f"/v3/{pid}/volumes", f"demo:{pid}") == (200, {"volumes": []})
     finally:
@@ -91,8 +102,11 @@ def test_banner_request_stop_and_trace(tmp_path: Path, entry: tuple[str, ...],
     events = load_jsonl(trace.read_text(encoding="utf-8").splitlines())
     assert len(events) == int(m.group(1)) > 0
     assert [e.seq for e in events] == list(range(len(events)))
-    assert [e.summary for e in events if e.kind == "api.request"] == [
-        "GET /", f"GET /v3/{pid}/volumes"]
+    assert [e.summary for e in events if e.kind == "api.request"
+            and e.actor != "serve-banner"] == ["GET /", f"GET /v3/{pid}/volumes"]
+    # The banner's look at demo's networks, flavors and images is on the record too.
+    assert sorted(e.summary for e in events if e.actor == "serve-banner") == [
+        "GET /compute/v2.1/flavors", "GET /image/v2/images", "GET /networking/v2.0/networks"]
     assert check_trace(events) == []
 
 

@@ -221,7 +221,9 @@ class TestKeystone:
         assert token["expires_at"] > token["issued_at"]
         by_type = {s["type"]: s for s in token["catalog"]}
         assert set(by_type) == {"block-storage", "volumev3", "compute", "identity", "image",
-                                "object-store"}
+                                "object-store", "network"}
+        assert {e["url"] for e in by_type["network"]["endpoints"]} == {
+            f"{served.base_url}/networking"}
         assert {e["url"] for e in by_type["object-store"]["endpoints"]} == {
             f"{served.base_url}/object-store/v1/AUTH_{pid}"}
         assert {e["url"] for e in by_type["image"]["endpoints"]} == {f"{served.base_url}/image"}
@@ -297,7 +299,7 @@ class TestKeystone:
                        headers={"X-Auth-Token": token})[0] == 401
 
     def test_unknown_identity_path_is_404(self, served: ThreadedServer) -> None:
-        status, _, body = request(served, "GET", "/identity/v3/projects")
+        status, _, body = request(served, "GET", "/identity/v3/no-such-collection")
         assert (status, body["error"]["code"]) == (404, 404)
 
 

@@ -21,9 +21,9 @@ admin, so the command refuses them on a non-loopback ``--host`` unless
 
 from __future__ import annotations
 
+from ..services.keystone import Keystone
 from .app import HttpApp, HttpResponse
 from .command import add_arguments, banner, main, run
-from .keystone import Keystone
 from .server import (
     AuthMode,
     ServeOptions,

@@ -33,7 +33,7 @@ from urllib.parse import unquote, urlsplit
 import attrs
 
 from ..services.api.wsgi import ApiResponse, fault
-from .keystone import Keystone
+from ..services.keystone import Keystone
 
 if TYPE_CHECKING:
     from ..cloud import Cloud
@@ -123,7 +123,7 @@ class HttpApp:
         forward = path + sep + query
         prefix = path.split("/", 2)[1]
         if prefix == "identity":
-            response = await self.keystone.handle(method, path, headers, body)
+            response = await self.keystone.handle(method, path, headers, body, query)
         elif prefix in {"compute", "image", "object-store", "networking"}:
             if prefix == "object-store":  # Swift object names may hold "//" and a leading "/"
                 forward = unquote(raw_path) + sep + query

@@ -1,29 +1,16 @@
-"""``cindersim serve``: arguments, the start-up banner, and the blocking run.
-
-The banner gives what a user pastes to point a real client at the server: the
-endpoints, a ``clouds.yaml`` (Keystone password login as ``demo``, as ``admin``,
-and a no-Keystone entry using cinderclient-style ``user:project`` tokens), and
-the environment lines for python-cinderclient, both with Keystone and with its
-``noauth`` plugin.  Facts behind the choices are in real-clients.md:
-
-* cinderclient's noauth with ``CINDER_ENDPOINT=http://h/v3`` sends project-less
-  URLs (``/v3/volumes``), which Cinder accepts from microversion 3.67, so the
-  env lines set ``OS_VOLUME_API_VERSION=3.71``.
-* openstacksdk's ``auth_type: none`` sends ``X-Auth-Token: notused``, which
-  NoAuthMiddleware would read as user and project ``notused``; the
-  ``admin_token`` plugin sends the token we give, so the no-Keystone entry
-  uses it with ``demo:<demo project id>``.
-"""
+"""``cindersim serve``: arguments, the start-up banner (:mod:`.banner`), and the
+blocking run."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from typing import IO
 
 from ..cloud import Cloud
 from ..config import ConfigError
-from ..identity import DEFAULT_PASSWORD
+from .banner import banner, inventory
 from .server import ServeOptions, ServerLimits, SimServer, exposes_noauth, serve
 
 __all__ = ["add_arguments", "banner", "main", "options_from_args", "run"]
@@ -130,60 +117,6 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
                         speed=args.speed, trace=args.trace, auth=args.auth, limits=limits)
 
 
-def banner(server: SimServer, options: ServeOptions) -> str:
-    """What ``cindersim serve`` prints once it listens."""
-    cloud: Cloud = server.cloud
-    base = server.base_url
-    auth_url = f"{base}/identity/v3"
-    demo = cloud.project_id("demo")
-    admin = cloud.project_id("admin")
-    lines = [
-        f"cindersim serve: a simulated Cinder at {base} (seed {options.seed}, "
-        f"{options.speed:g} virtual seconds per real second, auth {options.auth})",
-        f"  block-storage  {base}/v3/<project_id>    (demo: {base}/v3/{demo})",
-        f"  identity       {auth_url}    (users admin, demo, alt_demo; "
-        f"password {DEFAULT_PASSWORD!r}; domain Default)",
-        f"  compute        {base}/compute/v2.1",
-        f"  projects       admin {admin}  demo {demo}  alt_demo {cloud.project_id('alt_demo')}",
-        "",
-        "# clouds.yaml (then: openstack --os-cloud cindersim volume create --size 1 v1)",
-        "clouds:",
-    ]
-    for name, user in (("cindersim", "demo"), ("cindersim-admin", "admin")):
-        lines += [
-            f"  {name}:",
-            "    auth_type: password",
-            f"    auth: {{auth_url: \"{auth_url}\", username: {user}, "
-            f"password: {DEFAULT_PASSWORD}, project_name: {user},",
-            "           user_domain_name: Default, project_domain_name: Default}",
-            "    region_name: RegionOne",
-            "    identity_api_version: 3",
-        ]
-    if options.auth != "keystone":
-        lines += [
-            "  cindersim-noauth:",
-            "    auth_type: admin_token",
-            f"    auth: {{endpoint: \"{base}/v3/{demo}\", token: \"demo:{demo}\"}}",
-            f"    image_endpoint_override: \"{base}/image\"",
-        ]
-    lines += [
-        "",
-        "# python-cinderclient with Keystone",
-        f"export OS_AUTH_URL={auth_url} OS_USERNAME=demo OS_PASSWORD={DEFAULT_PASSWORD} "
-        "OS_PROJECT_NAME=demo OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default "
-        "OS_VOLUME_API_VERSION=3.71",
-    ]
-    if options.auth != "keystone":
-        lines += [
-            "# python-cinderclient without Keystone (noauth: an admin in project demo)",
-            f"export OS_AUTH_TYPE=noauth CINDER_ENDPOINT={base}/v3 OS_USER_ID=demo "
-            f"OS_PROJECT_ID={demo} OS_VOLUME_API_VERSION=3.71",
-        ]
-    trace = f"; trace to {options.trace}" if options.trace else ""
-    lines += ["", f"Ctrl-C or SIGTERM stops the server{trace}.", ""]
-    return "\n".join(lines)
-
-
 def _provision(cloud: Cloud, args: argparse.Namespace) -> None:
     """Apply ``--user`` and ``--token-expiration`` before the first request: the
     ``ready`` callback runs on the server's loop, so no request is in flight."""
@@ -219,10 +152,21 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
             f"cindersim serve: WARNING: --auth {options.auth} on {options.host!r} (not "
             "loopback): anyone who can reach this port is an admin (noauth tokens).\n")
 
+    shown: list[asyncio.Task[None]] = []
+
+    async def show(server: SimServer) -> None:
+        try:
+            found = await inventory(server)
+        except Exception as exc:  # the endpoints still matter; say what went wrong
+            sys.stderr.write(f"cindersim serve: could not list flavors and images: {exc}\n")
+            found = None
+        stream.write(banner(server, options, found))
+        stream.flush()
+
     def ready(server: SimServer) -> None:
         _provision(server.cloud, args)
-        stream.write(banner(server, options))
-        stream.flush()
+        # The inventory is asked of the services' REST faces, which are coroutines.
+        shown.append(asyncio.get_running_loop().create_task(show(server)))
 
     try:
         written = serve(options, ready=ready)

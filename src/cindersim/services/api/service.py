@@ -20,8 +20,8 @@ from urllib.parse import parse_qs
 
 from ...clock import sleep
 from ...errors import CinderException, Unauthorized
-from ...identity import noauth_context
 from ...jsonvalues import NotJson, copy_json, loads
+from ..keystone.client import noauth_context
 from .router import Router
 from .wsgi import (
     MAX_VERSION,
@@ -39,10 +39,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ...db import VolumeType
-    from ...identity import IdentityStore
     from ...policy import Policy
     from ..env import ServiceEnv
     from ..glance.client import ImageService
+    from ..keystone.client import TokenValidator
 
 __all__ = ["ApiService", "ParsedBody", "versions_document"]
 
@@ -83,7 +83,7 @@ def versions_document(base_url: str = "http://cinder.example:8776") -> dict[str,
 class ApiService:
     """The cinder-api service of one env."""
 
-    def __init__(self, env: ServiceEnv, *, policy: Policy, identity: IdentityStore,
+    def __init__(self, env: ServiceEnv, *, policy: Policy, identity: TokenValidator,
                  glance: ImageService,
                  default_volume_type: Callable[[], VolumeType],
                  base_url: str = "http://cinder.example:8776") -> None:

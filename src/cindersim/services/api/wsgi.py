@@ -112,7 +112,7 @@ class ApiRequest:
     body: Any
     version: Version
     context: Any
-    """The caller's :class:`~cindersim.identity.RequestContext`."""
+    """The caller's :class:`~cindersim.services.keystone.client.RequestContext`."""
     project_id: str | None
     """The project named in the URL (None for 3.67+ project-less URLs)."""
     request_id: str

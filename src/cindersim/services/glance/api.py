@@ -32,7 +32,7 @@ from .schema import collection_schema, image_schema
 from .writes import ImageWrites
 
 if TYPE_CHECKING:
-    from ...identity import RequestContext
+    from ..keystone.client import RequestContext
     from .images import GlanceService
 
 __all__ = ["GlanceApi"]

@@ -11,7 +11,7 @@ from ...jsonvalues import loads
 from ..api.wsgi import ApiResponse, RawResponse
 
 if TYPE_CHECKING:
-    from ...identity import RequestContext
+    from ..keystone.client import RequestContext
 
 __all__ = ["LIMIT_DEFAULT", "LIMIT_MAX", "GlanceError", "RawResponse", "Request",
            "webob_error"]

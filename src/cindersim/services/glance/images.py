@@ -34,9 +34,9 @@ from .records import (
 )
 
 if TYPE_CHECKING:
-    from ...identity import IdentityStore
     from ..api.wsgi import ApiResponse
     from ..env import ServiceEnv
+    from ..keystone.client import TokenValidator
 
 __all__ = ["ACTOR", "DEFAULT_IMAGES", "IMAGE_TRANSITIONS", "GlanceService", "Image",
            "ImageNotFound", "InvalidImageTransition"]
@@ -54,7 +54,7 @@ class GlanceService:
         identity: Keystone (keystonemiddleware validates tokens against it).
     """
 
-    def __init__(self, env: ServiceEnv, *, identity: IdentityStore) -> None:
+    def __init__(self, env: ServiceEnv, *, identity: TokenValidator) -> None:
         self.env = env
         self.identity = identity
         self.images: dict[str, Image] = {}

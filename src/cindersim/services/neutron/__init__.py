@@ -26,9 +26,9 @@ from .resources import QUOTA_DEFAULTS
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from ...identity import IdentityStore
     from ..api.wsgi import ApiResponse
     from ..env import ServiceEnv
+    from ..keystone.client import TokenValidator
 
 __all__ = ["NetworkService", "NeutronService"]
 
@@ -36,7 +36,7 @@ __all__ = ["NetworkService", "NeutronService"]
 class NeutronService:
     """Neutron for one env: the API and the plugin's records."""
 
-    def __init__(self, env: ServiceEnv, *, identity: IdentityStore) -> None:
+    def __init__(self, env: ServiceEnv, *, identity: TokenValidator) -> None:
         self.env = env
         self.identity = identity
         self.base_url = "http://neutron.example:9696"

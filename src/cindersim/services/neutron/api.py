@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from ...errors import Unauthorized
-from ...identity import RequestContext
 from ...jsonvalues import loads
 from ..api.wsgi import ApiResponse
+from ..keystone.client import RequestContext
 from . import resources
 from .model import NeutronError, bad_request
 

@@ -28,9 +28,9 @@ from .model import FLAVORS, BlockDeviceMapping, Flavor, Instance, NovaError
 
 if TYPE_CHECKING:
     from ...backends.iscsi import IscsiNetwork
-    from ...identity import IdentityStore
     from ..env import RestEndpoint, ServiceEnv
     from ..glance.client import ImageService
+    from ..keystone.client import TokenValidator
     from ..neutron.client import NetworkService
 
 __all__ = ["BlockDeviceMapping", "ComputeManager", "Flavor", "GuestIOError", "Instance",
@@ -47,7 +47,7 @@ _UNSET = _Unset()
 class NovaService:
     """Nova for one env: the API, one compute manager per host, and Nova's records."""
 
-    def __init__(self, env: ServiceEnv, *, identity: IdentityStore, cinder: RestEndpoint,
+    def __init__(self, env: ServiceEnv, *, identity: TokenValidator, cinder: RestEndpoint,
                  glance: ImageService, network: IscsiNetwork,
                  neutron: NetworkService | None = None) -> None:
         self.env = env

@@ -71,7 +71,7 @@ def _usage_of(api: NovaApi, project_id: str) -> dict[str, int]:
 
 def _verify_project(api: NovaApi, project_id: str) -> None:
     """``identity.verify_project_id``: Keystone must know the project (400 if not)."""
-    if not any(p.id == project_id for p in api.nova.identity.projects):
+    if not api.nova.identity.has_project(project_id):
         raise bad_request(f"Project ID {project_id} is not a valid project.")
 
 

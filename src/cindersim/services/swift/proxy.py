@@ -55,9 +55,9 @@ from ..api.wsgi import RawResponse
 from .content import ApiObject, EtagCache, served_bytes
 
 if TYPE_CHECKING:
-    from ...identity import IdentityStore
     from ..api.wsgi import ApiResponse
     from ..env import ServiceEnv
+    from ..keystone.client import TokenValidator
 
 __all__ = ["ACTOR", "AccountOf", "SwiftService"]
 
@@ -113,7 +113,7 @@ class SwiftService:
         account_of: owner of a store object (see :data:`AccountOf`).
     """
 
-    def __init__(self, env: ServiceEnv, *, identity: IdentityStore, store: ObjectStore,
+    def __init__(self, env: ServiceEnv, *, identity: TokenValidator, store: ObjectStore,
                  account_of: AccountOf) -> None:
         self.env = env
         self.identity = identity

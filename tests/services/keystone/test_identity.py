@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cindersim.errors import Unauthorized
-from cindersim.identity import (
+from cindersim.services.keystone import (
     DEFAULT_PASSWORD,
     IdentityStore,
+    KeystoneError,
     RequestContext,
     default_cloud,
     noauth_context,
@@ -163,11 +164,13 @@ class TestStore:
         store.create_role("member")
         store.create_project("p")
         store.create_user("u")
-        with pytest.raises(ValueError, match="already exists"):
+        with pytest.raises(KeystoneError, match="Duplicate entry found with name p") as dup:
             store.create_project("p")
-        with pytest.raises(ValueError, match="no role"):
+        assert dup.value.code == 409
+        with pytest.raises(KeystoneError, match="Could not find role: admin") as missing:
             store.grant("u", "p", "admin")
-        with pytest.raises(ValueError, match="no project"):
+        assert missing.value.code == 404
+        with pytest.raises(KeystoneError, match="Could not find project: q"):
             store.grant("u", "q", "member")
 
 
