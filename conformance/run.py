@@ -118,7 +118,10 @@ def discover(base: str) -> dict[str, str]:
         "scope": {"project": {"name": "admin", "domain": domain}}}})
     token = headers["X-Subject-Token"]
     version = call(f"{base}/v3/", token)[0]["versions"][0]["version"]
-    images = [i["id"] for i in call(f"{base}/image/v2/images", token)[0]["images"]]
+    # devstack points image_ref at cirros, the smallest image: the volume tests create
+    # 1 GiB volumes from it, and Cinder refuses an image larger than the volume (400).
+    listed = call(f"{base}/image/v2/images", token)[0]["images"]
+    images = [i["id"] for i in sorted(listed, key=lambda i: (i.get("size") or 0, i["id"]))]
     flavors = [f["id"] for f in call(f"{base}/compute/v2.1/flavors", token)[0]["flavors"]]
     return {"max_microversion": version, "image": images[0], "image_alt": images[-1],
             "flavor": flavors[0], "flavor_alt": flavors[-1]}
