@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers_api_b import action, msg, volume
+from helpers_api_b import action, call, msg, volume
 
 from cindersim.cloud import Cloud, simulate
 from cindersim.states import VolumeStatus, check_trace
@@ -125,3 +125,30 @@ def test_reimage_needs_3_68_and_rewrites_the_volume() -> None:
     assert str(vol.status) == "available"
     assert vol.glance_metadata["image_id"]
     assert same
+
+
+def test_show_and_detail_carry_volume_image_metadata() -> None:
+    """The volume_image_metadata extension decorates show and detail (Tempest's
+    VolumesImageMetadata reads it from show), only for volumes that have some."""
+    async def main(cloud: Cloud) -> Any:
+        image = next(iter(cloud.glance.images.values()))
+        r = await call(cloud, "POST", "/volumes", {"volume": {"size": 1, "imageRef": image.id}})
+        await cloud.settle()
+        vid = r.json["volume"]["id"]
+        plain = await volume(cloud)
+        await action(cloud, vid, {"os-set_image_metadata": {"metadata": {"kernel_id": "k"}}})
+        show = await call(cloud, "GET", f"/volumes/{vid}")
+        show_plain = await call(cloud, "GET", f"/volumes/{plain}")
+        listed = await call(cloud, "GET", "/volumes/detail")
+        summary = await call(cloud, "GET", "/volumes")
+        return image, r, show, show_plain, listed, summary, vid
+    image, created, show, show_plain, listed, summary, vid = simulate(main).value
+    assert "volume_image_metadata" not in created.json["volume"]
+    meta = show.json["volume"]["volume_image_metadata"]
+    assert meta["image_id"] == image.id
+    assert meta["image_name"] == image.name
+    assert meta["kernel_id"] == "k"
+    assert "volume_image_metadata" not in show_plain.json["volume"]
+    by_id = {v["id"]: v for v in listed.json["volumes"]}
+    assert by_id[vid]["volume_image_metadata"] == meta
+    assert all("volume_image_metadata" not in v for v in summary.json["volumes"])

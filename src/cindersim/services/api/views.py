@@ -43,8 +43,8 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
                   extended: bool = False) -> dict[str, Any]:
     """The v3 detail view (``cinder/api/v3/views/volumes.py``).
 
-    *extended* adds what the ``os-vol-tenant-attr``, ``os-vol-host-attr`` and
-    ``os-vol-mig-status-attr`` extensions add: Cinder's extensions decorate only
+    *extended* adds what the ``os-vol-tenant-attr``, ``os-vol-host-attr``,
+    ``os-vol-mig-status-attr`` and ``volume_image_metadata`` extensions add: Cinder's extensions decorate only
     ``show`` and ``detail``, so create and update responses go without them (Tempest's
     create/update schemas forbid those keys).  ``migration_status`` is in the base
     view for admins, so it is in every response an admin gets.
@@ -85,6 +85,14 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
             d["os-vol-host-attr:host"] = vol.host
             d["os-vol-mig-status-attr:migstat"] = vol.migration_status
             d["os-vol-mig-status-attr:name_id"] = None
+        # The volume_image_metadata extension (also show/detail only): the volume's
+        # volume_glance_metadata rows, when it has any and the caller passes
+        # volume_extension:volume_image_metadata:show (checked against the caller's
+        # own project, as context.authorize does without a target).
+        if vol.glance_metadata and api.policy.check(
+                req.context, "volume_extension:volume_image_metadata:show",
+                req.context.project_id):
+            d["volume_image_metadata"] = dict(vol.glance_metadata)
     # Plain tuple comparisons (a Version is a tuple): this view is built on every create.
     version = req.version
     if version >= (3, 13):
