@@ -152,3 +152,30 @@ def test_show_and_detail_carry_volume_image_metadata() -> None:
     by_id = {v["id"]: v for v in listed.json["volumes"]}
     assert by_id[vid]["volume_image_metadata"] == meta
     assert all("volume_image_metadata" not in v for v in summary.json["volumes"])
+
+
+def test_image_property_cinder_img_volume_type_picks_the_type() -> None:
+    """Without a requested type, the image's ``cinder_img_volume_type`` names it
+    (cinder-tempest-plugin test_create_from_image_with_volume_type_image_property);
+    a requested type wins, and an unknown name is the type's 404, not the default."""
+    async def main(cloud: Cloud) -> Any:
+        t = await call(cloud, "POST", "/types", {"volume_type": {"name": "img-type"}},
+                       user="admin")
+        assert t.status == 200, t.json
+        image = min(cloud.glance.images.values(), key=lambda i: i.size or 0)
+        image.properties["cinder_img_volume_type"] = "img-type"  # set-up: a property
+        by_image = await call(cloud, "POST", "/volumes",
+                              {"volume": {"size": 1, "imageRef": image.id}})
+        explicit = await call(cloud, "POST", "/volumes", {"volume": {
+            "size": 1, "imageRef": image.id, "volume_type": "__DEFAULT__"}})
+        image.properties["cinder_img_volume_type"] = "no-such-type"
+        unknown = await call(cloud, "POST", "/volumes",
+                             {"volume": {"size": 1, "imageRef": image.id}})
+        await cloud.settle()
+        return by_image, explicit, unknown
+    by_image, explicit, unknown = simulate(main).value
+    assert by_image.status == 202, by_image.json
+    assert by_image.json["volume"]["volume_type"] == "img-type"
+    assert explicit.json["volume"]["volume_type"] == "__DEFAULT__"
+    assert unknown.status == 404
+    assert msg(unknown) == "Volume type with name no-such-type could not be found."

@@ -195,6 +195,12 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         vtype = db.get_volume_type(source_vol.volume_type_id or "")
     elif vtype_ref is None and snapshot is not None:
         vtype = db.get_volume_type(db.get_volume(snapshot.volume_id).volume_type_id or "")
+    elif vtype_ref is None and image is not None:
+        # ExtractVolumeRequestTask._get_volume_type: without a requested type, an
+        # image's cinder_img_volume_type property names the type (by name or id; an
+        # unknown one is an error, not the default).
+        image_type = image.properties.get("cinder_img_volume_type")
+        vtype = resolve_volume_type(api, req, str(image_type) if image_type else None)
     else:
         vtype = resolve_volume_type(api, req, vtype_ref)
     az = resolve_availability_zone(api, az)
