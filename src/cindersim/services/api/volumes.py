@@ -248,7 +248,8 @@ def _type_zones(vtype: VolumeType) -> tuple[str, ...]:
 async def show(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
     vol = api.env.db.get_volume(volume_id, read_scope(req))
     enforce(api, req, "volume:get", vol.project_id)
-    return ApiResponse(200, {"volume": volume_detail(api, req, vol, extended=True)})
+    return ApiResponse(200, {"volume": volume_detail(api, req, vol, extended=True,
+                                                     admin_meta=True)})
 
 
 @route("PUT", "/volumes/{volume_id}")
@@ -279,7 +280,7 @@ async def update(api: ApiService, req: ApiRequest, volume_id: str) -> ApiRespons
     if metadata is not None:
         vol.metadata = metadata
     vol.updated_at = db.stamp()
-    return ApiResponse(200, {"volume": volume_detail(api, req, vol)})
+    return ApiResponse(200, {"volume": volume_detail(api, req, vol, admin_meta=True)})
 
 
 @route("DELETE", "/volumes/{volume_id}")
