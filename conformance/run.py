@@ -110,9 +110,10 @@ def call(url: str, token: str | None = None, body: Any = None) -> tuple[Any, dic
 
 def discover(base: str) -> dict[str, str]:
     """What tempest.conf needs from the running cloud: cinder's newest microversion,
-    two image ids and two flavor ids (ids come from the seed; never hard-code them)."""
+    two image ids and two flavor ids (ids come from the seed; never hard-code them),
+    and whether the catalog has a network service."""
     domain = {"name": "Default"}
-    _, headers = call(f"{base}/identity/v3/auth/tokens", body={"auth": {
+    issued, headers = call(f"{base}/identity/v3/auth/tokens", body={"auth": {
         "identity": {"methods": ["password"], "password": {"user": {
             "name": "admin", "domain": domain, "password": PASSWORD}}},
         "scope": {"project": {"name": "admin", "domain": domain}}}})
@@ -123,8 +124,13 @@ def discover(base: str) -> dict[str, str]:
     listed = call(f"{base}/image/v2/images", token)[0]["images"]
     images = [i["id"] for i in sorted(listed, key=lambda i: (i.get("size") or 0, i["id"]))]
     flavors = [f["id"] for f in call(f"{base}/compute/v2.1/flavors", token)[0]["flavors"]]
+    # The Neutron-gated classes (create_default_network: attach, snapshots, backups,
+    # extend-attached, snapshot manage) run only when the catalog has a network
+    # service; say so from the catalog rather than assume it.
+    services = {entry.get("type") for entry in issued["token"].get("catalog", [])}
     return {"max_microversion": version, "image": images[0], "image_alt": images[-1],
-            "flavor": flavors[0], "flavor_alt": flavors[-1]}
+            "flavor": flavors[0], "flavor_alt": flavors[-1],
+            "neutron": str("network" in services)}
 
 
 # --- configuration --------------------------------------------------------------------
@@ -200,7 +206,7 @@ run_validation = False
 cinder = True
 nova = True
 glance = True
-neutron = False
+neutron = {found['neutron']}
 swift = False
 horizon = False
 # registered by cinder-tempest-plugin
