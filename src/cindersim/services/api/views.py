@@ -57,10 +57,11 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
     """The v3 detail view (``cinder/api/v3/views/volumes.py``).
 
     *extended* adds what the ``os-vol-tenant-attr``, ``os-vol-host-attr``,
-    ``os-vol-mig-status-attr`` and ``volume_image_metadata`` extensions add: Cinder's extensions decorate only
-    ``show`` and ``detail``, so create and update responses go without them (Tempest's
-    create/update schemas forbid those keys).  ``migration_status`` is in the base
-    view for admins, so it is in every response an admin gets.
+    ``os-vol-mig-status-attr`` and ``volume_image_metadata`` extensions add: Cinder's
+    extensions decorate only ``show`` and ``detail``, so create and update responses go
+    without them (Tempest's create/update schemas forbid those keys).
+    ``migration_status`` is in the base view for admins, so it is in every response
+    an admin gets.
 
     *admin_meta* merges the visible admin metadata into ``metadata``, as Cinder's
     show, list, update and manage do (``add_visible_admin_metadata``); create does not.
