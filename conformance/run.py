@@ -120,18 +120,27 @@ def call(url: str, token: str | None = None, body: Any = None) -> tuple[Any, dic
 
 def discover(base: str) -> dict[str, str]:
     """What tempest.conf needs from the running cloud: cinder's newest microversion,
-    two image ids and two flavor ids (ids come from the seed; never hard-code them)."""
+    two image ids and two flavor ids (ids come from the seed; never hard-code them),
+    and whether the catalog has a network service."""
     domain = {"name": "Default"}
-    _, headers = call(f"{base}/identity/v3/auth/tokens", body={"auth": {
+    issued, headers = call(f"{base}/identity/v3/auth/tokens", body={"auth": {
         "identity": {"methods": ["password"], "password": {"user": {
             "name": "admin", "domain": domain, "password": PASSWORD}}},
         "scope": {"project": {"name": "admin", "domain": domain}}}})
     token = headers["X-Subject-Token"]
     version = call(f"{base}/v3/", token)[0]["versions"][0]["version"]
-    images = [i["id"] for i in call(f"{base}/image/v2/images", token)[0]["images"]]
+    # devstack points image_ref at cirros, the smallest image: the volume tests create
+    # 1 GiB volumes from it, and Cinder refuses an image larger than the volume (400).
+    listed = call(f"{base}/image/v2/images", token)[0]["images"]
+    images = [i["id"] for i in sorted(listed, key=lambda i: (i.get("size") or 0, i["id"]))]
     flavors = [f["id"] for f in call(f"{base}/compute/v2.1/flavors", token)[0]["flavors"]]
+    # The Neutron-gated classes (create_default_network: attach, snapshots, backups,
+    # extend-attached, snapshot manage) run only when the catalog has a network
+    # service; say so from the catalog rather than assume it.
+    services = {entry.get("type") for entry in issued["token"].get("catalog", [])}
     return {"max_microversion": version, "image": images[0], "image_alt": images[-1],
-            "flavor": flavors[0], "flavor_alt": flavors[-1]}
+            "flavor": flavors[0], "flavor_alt": flavors[-1],
+            "neutron": str("network" in services)}
 
 
 # --- configuration --------------------------------------------------------------------
@@ -227,7 +236,7 @@ run_validation = False
 cinder = True
 nova = True
 glance = True
-neutron = False
+neutron = {found['neutron']}
 swift = False
 horizon = False
 # registered by cinder-tempest-plugin

@@ -394,6 +394,31 @@ def test_set_bootable_and_readonly_flag() -> None:
     run(main)
 
 
+def test_readonly_flag_shows_in_metadata_of_show_list_and_update() -> None:
+    """``add_visible_admin_metadata``: ``readonly`` (admin metadata) shows in the
+    ``metadata`` of show, the detail list and update, overriding a user key of the
+    same name; create does not merge it (Tempest test_volume_readonly_update)."""
+    async def main(cloud: Cloud) -> None:
+        vid = await new_volume(cloud, metadata={"k": "v", "readonly": "user"})
+        path = f"/v3/{cloud.project_id('demo')}/volumes"
+        for flag in (True, False):
+            r = await act(cloud, vid, {"os-update_readonly_flag": {"readonly": flag}})
+            assert r.status == 202
+            assert (await show(cloud, vid))["metadata"] == {"k": "v", "readonly": str(flag)}
+        listed = await cloud.request("GET", f"{path}/detail", token=cloud.token("demo"))
+        assert listed.json["volumes"][0]["metadata"]["readonly"] == "False"
+        upd = await cloud.request("PUT", f"{path}/{vid}", token=cloud.token("demo"),
+                                  json={"volume": {"metadata": {"a": "b"}}})
+        assert upd.json["volume"]["metadata"] == {"a": "b", "readonly": "False"}
+        assert cloud.db.volumes[vid].metadata == {"a": "b"}  # a view, not a write
+        created = await cloud.request("POST", path, token=cloud.token("demo"),
+                                      json={"volume": {"size": 1}})
+        assert created.json["volume"]["metadata"] == {}
+        await cloud.settle()
+
+    run(main)
+
+
 def test_extend_is_delegated() -> None:
     async def main(cloud: Cloud) -> None:
         vid = await new_volume(cloud)

@@ -442,7 +442,11 @@ def test_list_pagination_sorting_and_all_tenants() -> None:
         page1 = await cloud.request("GET", base + "?limit=2", token=demo)
         marker = page1.json["snapshots"][-1]["id"]
         page2 = await cloud.request("GET", base + f"?limit=2&marker={marker}", token=demo)
-        asc = await cloud.request("GET", base + "/detail?sort=name:asc", token=demo)
+        asc = await cloud.request("GET", base + "/detail?sort=name:asc", token=demo,
+                                  headers={"OpenStack-API-Version": "volume 3.30"})
+        asc_legacy = await cloud.request("GET", base + "/detail?sort_key=display_name"
+                                         "&sort_dir=asc", token=demo)
+        offset = await cloud.request("GET", base + "?offset=1&limit=5", token=demo)
         bad_sort = await cloud.request("GET", base + "?sort=bogus", token=demo)
         bad_marker = await cloud.request("GET", base + "?marker=nope", token=demo)
         bad_limit = await cloud.request("GET", base + "?limit=-1", token=demo)
@@ -453,9 +457,9 @@ def test_list_pagination_sorting_and_all_tenants() -> None:
                                        token=admin)
         member_all = await cloud.request("GET", base + "?all_tenants=1", token=demo)
         return ids, page1, page2, asc, bad_sort, bad_marker, bad_limit, filtered, \
-            mine_admin, everyone, member_all
+            mine_admin, everyone, member_all, asc_legacy, offset
     (ids, page1, page2, asc, bad_sort, bad_marker, bad_limit, filtered, mine_admin, everyone,
-     member_all) = simulate(main).value
+     member_all, asc_legacy, offset) = simulate(main).value
     # Newest first by default.
     assert [s["id"] for s in page1.json["snapshots"]] == [ids[2], ids[1]]
     assert set(page1.json["snapshots"][0]) == {"id", "created_at", "updated_at", "name",
@@ -467,9 +471,14 @@ def test_list_pagination_sorting_and_all_tenants() -> None:
     assert [s["id"] for s in page2.json["snapshots"]] == [ids[0]]
     assert "snapshots_links" not in page2.json
     assert [s["name"] for s in asc.json["snapshots"]] == ["s0", "s1", "s2"]
+    assert [s["name"] for s in asc_legacy.json["snapshots"]] == ["s0", "s1", "s2"]
+    # offset skips rows of the sorted list (Tempest's test_snapshot_list_param_offset).
+    assert [s["id"] for s in offset.json["snapshots"]] == [ids[1], ids[0]]
     assert "os-extended-snapshot-attributes:progress" in asc.json["snapshots"][0]
     assert bad_sort.status == 400
-    assert bad_marker.status == 400
+    # The DB layer looks the marker row up: SnapshotNotFound, 404.
+    assert bad_marker.status == 404
+    assert bad_marker.json["itemNotFound"]["message"] == "Snapshot nope could not be found."
     assert bad_limit.status == 400
     assert [s["name"] for s in filtered.json["snapshots"]] == ["s1"]
     assert mine_admin.json["snapshots"] == []

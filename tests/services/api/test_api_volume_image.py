@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers_api_b import action, msg, volume
+from helpers_api_b import action, call, msg, volume
 
 from cindersim.cloud import Cloud, simulate
 from cindersim.states import VolumeStatus, check_trace
@@ -125,3 +125,57 @@ def test_reimage_needs_3_68_and_rewrites_the_volume() -> None:
     assert str(vol.status) == "available"
     assert vol.glance_metadata["image_id"]
     assert same
+
+
+def test_show_and_detail_carry_volume_image_metadata() -> None:
+    """The volume_image_metadata extension decorates show and detail (Tempest's
+    VolumesImageMetadata reads it from show), only for volumes that have some."""
+    async def main(cloud: Cloud) -> Any:
+        image = next(iter(cloud.glance.images.values()))
+        r = await call(cloud, "POST", "/volumes", {"volume": {"size": 1, "imageRef": image.id}})
+        await cloud.settle()
+        vid = r.json["volume"]["id"]
+        plain = await volume(cloud)
+        await action(cloud, vid, {"os-set_image_metadata": {"metadata": {"kernel_id": "k"}}})
+        show = await call(cloud, "GET", f"/volumes/{vid}")
+        show_plain = await call(cloud, "GET", f"/volumes/{plain}")
+        listed = await call(cloud, "GET", "/volumes/detail")
+        summary = await call(cloud, "GET", "/volumes")
+        return image, r, show, show_plain, listed, summary, vid
+    image, created, show, show_plain, listed, summary, vid = simulate(main).value
+    assert "volume_image_metadata" not in created.json["volume"]
+    meta = show.json["volume"]["volume_image_metadata"]
+    assert meta["image_id"] == image.id
+    assert meta["image_name"] == image.name
+    assert meta["kernel_id"] == "k"
+    assert "volume_image_metadata" not in show_plain.json["volume"]
+    by_id = {v["id"]: v for v in listed.json["volumes"]}
+    assert by_id[vid]["volume_image_metadata"] == meta
+    assert all("volume_image_metadata" not in v for v in summary.json["volumes"])
+
+
+def test_image_property_cinder_img_volume_type_picks_the_type() -> None:
+    """Without a requested type, the image's ``cinder_img_volume_type`` names it
+    (cinder-tempest-plugin test_create_from_image_with_volume_type_image_property);
+    a requested type wins, and an unknown name is the type's 404, not the default."""
+    async def main(cloud: Cloud) -> Any:
+        t = await call(cloud, "POST", "/types", {"volume_type": {"name": "img-type"}},
+                       user="admin")
+        assert t.status == 200, t.json
+        image = min(cloud.glance.images.values(), key=lambda i: i.size or 0)
+        image.properties["cinder_img_volume_type"] = "img-type"  # set-up: a property
+        by_image = await call(cloud, "POST", "/volumes",
+                              {"volume": {"size": 1, "imageRef": image.id}})
+        explicit = await call(cloud, "POST", "/volumes", {"volume": {
+            "size": 1, "imageRef": image.id, "volume_type": "__DEFAULT__"}})
+        image.properties["cinder_img_volume_type"] = "no-such-type"
+        unknown = await call(cloud, "POST", "/volumes",
+                             {"volume": {"size": 1, "imageRef": image.id}})
+        await cloud.settle()
+        return by_image, explicit, unknown
+    by_image, explicit, unknown = simulate(main).value
+    assert by_image.status == 202, by_image.json
+    assert by_image.json["volume"]["volume_type"] == "img-type"
+    assert explicit.json["volume"]["volume_type"] == "__DEFAULT__"
+    assert unknown.status == 404
+    assert msg(unknown) == "Volume type with name no-such-type could not be found."

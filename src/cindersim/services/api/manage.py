@@ -93,7 +93,7 @@ class ServiceNotFound(NotFound):
 
 def legacy_detail(api: ApiService, req: ApiRequest, vol: Volume) -> dict[str, Any]:
     """``ViewBuilder.legacy_detail``: the v2 fields, plus ``migration_status`` for admins."""
-    full = volume_detail(api, req, vol)
+    full = volume_detail(api, req, vol, admin_meta=True)  # add_visible_admin_metadata
     view = {k: full[k] for k in _LEGACY_KEYS}
     view["replication_status"] = vol.replication_status
     if req.context.is_admin:

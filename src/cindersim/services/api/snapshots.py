@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...bus import Target
 from ...db import Snapshot
-from ...errors import InvalidSnapshot, InvalidVolume, OverQuota
+from ...errors import InvalidSnapshot, InvalidVolume, OverQuota, SnapshotNotFound
 from ...states import Op, SnapshotStatus, VolumeStatus
 from ..quota import over_quota_error
 from ..scheduler.request_spec import RequestSpec
@@ -46,9 +46,9 @@ from .common import (
     opt_bool,
     opt_metadata,
     opt_str,
-    paginate,
     read_scope,
 )
+from .listing import page_of
 from .router import route
 from .views import snapshot_detail, snapshot_summary
 from .wsgi import ApiRequest, ApiResponse, HTTPError
@@ -66,8 +66,13 @@ SNAPSHOT_IN_USE_FLAG_MSG = (
 
 _CREATE_KEYS = ("name", "display_name", "description", "volume_id", "force", "metadata")
 _UPDATE_KEYS = ("name", "description", "display_name", "display_description")
-_SORT_FIELDS = ("created_at", "updated_at", "id", "name", "display_name", "status",
-                "volume_id", "volume_size", "size", "project_id", "user_id", "progress")
+SNAPSHOT_COLUMNS = frozenset({
+    "id", "created_at", "updated_at", "deleted_at", "deleted", "use_quota", "user_id",
+    "project_id", "volume_id", "cgsnapshot_id", "group_snapshot_id", "status", "progress",
+    "volume_size", "scheduled_at", "display_name", "display_description",
+    "encryption_key_id", "volume_type_id", "provider_location", "provider_id",
+    "provider_auth"})
+"""The columns of Cinder's ``snapshots`` table: the sort keys its DB layer accepts."""
 _FILTERS = ("name", "status", "volume_id", "metadata", "consumes_quota")
 _MIGRATING_OK = (None, "deleting", "error", "success")
 
@@ -173,24 +178,26 @@ def _listed(api: ApiService, req: ApiRequest) -> list[Snapshot]:
 
 
 def _field(snap: Snapshot, key: str) -> Any:
-    if key in {"name", "display_name"}:
-        return snap.display_name
-    if key in {"size", "volume_size"}:
-        return snap.volume_size
+    if key == "deleted":
+        return False  # rows are removed, never soft-deleted: every listed row is live
     return getattr(snap, key, None)
 
 
 async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiResponse:
+    """``SnapshotsController._items``: marker, limit and offset go to the DB query (an
+    unknown marker is ``SnapshotNotFound``, 404); from 3.30 (``SNAPSHOT_SORT``) the
+    sort key ``name`` means ``display_name``."""
     enforce(api, req, "volume:get_all_snapshots")
     snaps = _listed(api, req)
-    page, links = paginate(api, req, snaps,
-                           collection="snapshots/detail" if detail else "snapshots",
-                           field=_field, ident=lambda s: s.id, sort_fields=_SORT_FIELDS)
+    aliases = {"name": "display_name"} if req.at_least("3.30") else None
+    page = page_of(api, req, snaps, collection="snapshots/detail" if detail else "snapshots",
+                   field=_field, ident=lambda s: s.id, columns=SNAPSHOT_COLUMNS,
+                   not_found=lambda m: SnapshotNotFound(snapshot_id=m), aliases=aliases)
     if detail:
-        items = [snapshot_detail(api, req, s) for s in page]
+        items = [snapshot_detail(api, req, s) for s in page.items]
     else:
-        items = [snapshot_summary(api, req, s) for s in page]
-    return ApiResponse(200, list_body(req, "snapshots", items, links, len(snaps)))
+        items = [snapshot_summary(api, req, s) for s in page.items]
+    return ApiResponse(200, list_body(req, "snapshots", items, page.links, page.total))
 
 
 @route("GET", "/snapshots")

@@ -17,10 +17,13 @@ from .wsgi import ApiRequest
 if TYPE_CHECKING:
     from .service import ApiService
 
-__all__ = ["snapshot_detail", "snapshot_summary", "volume_detail", "volume_summary"]
+__all__ = ["VISIBLE_ADMIN_METADATA", "snapshot_detail", "snapshot_summary", "volume_detail",
+           "volume_metadata_view", "volume_summary"]
 
 _VIEW_STATUS = {"managing": "creating", "error_managing": "error",
                 "error_managing_deleting": "deleting"}
+VISIBLE_ADMIN_METADATA = ("readonly", "attached_mode")
+"""``api_utils._visible_admin_metadata_keys``: admin metadata every reader sees."""
 
 
 def volume_summary(api: ApiService, req: ApiRequest, vol: Volume) -> dict[str, Any]:
@@ -39,15 +42,29 @@ def _attachments(api: ApiService, req: ApiRequest, vol: Volume) -> list[dict[str
     return out
 
 
+def volume_metadata_view(vol: Volume) -> dict[str, str]:
+    """``api_utils.add_visible_admin_metadata``: the volume's metadata with the visible
+    admin keys (``readonly``, ``attached_mode``) merged in, the admin value winning."""
+    meta = dict(vol.metadata)
+    for key in VISIBLE_ADMIN_METADATA:
+        if key in vol.admin_metadata:
+            meta[key] = vol.admin_metadata[key]
+    return meta
+
+
 def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
-                  extended: bool = False) -> dict[str, Any]:
+                  extended: bool = False, admin_meta: bool = False) -> dict[str, Any]:
     """The v3 detail view (``cinder/api/v3/views/volumes.py``).
 
-    *extended* adds what the ``os-vol-tenant-attr``, ``os-vol-host-attr`` and
-    ``os-vol-mig-status-attr`` extensions add: Cinder's extensions decorate only
-    ``show`` and ``detail``, so create and update responses go without them (Tempest's
-    create/update schemas forbid those keys).  ``migration_status`` is in the base
-    view for admins, so it is in every response an admin gets.
+    *extended* adds what the ``os-vol-tenant-attr``, ``os-vol-host-attr``,
+    ``os-vol-mig-status-attr`` and ``volume_image_metadata`` extensions add: Cinder's
+    extensions decorate only ``show`` and ``detail``, so create and update responses go
+    without them (Tempest's create/update schemas forbid those keys).
+    ``migration_status`` is in the base view for admins, so it is in every response
+    an admin gets.
+
+    *admin_meta* merges the visible admin metadata into ``metadata``, as Cinder's
+    show, list, update and manage do (``add_visible_admin_metadata``); create does not.
     """
     db = api.env.db
     vtype = db.volume_types.get(vol.volume_type_id or "")
@@ -65,7 +82,7 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
         "volume_type": vtype.name if vtype is not None else None,
         "snapshot_id": vol.snapshot_id,
         "source_volid": vol.source_volid,
-        "metadata": dict(vol.metadata),
+        "metadata": volume_metadata_view(vol) if admin_meta else dict(vol.metadata),
         "links": link(api, req, "volumes", vol.id),
         "user_id": vol.user_id,
         "bootable": "true" if vol.bootable else "false",
@@ -85,6 +102,14 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
             d["os-vol-host-attr:host"] = vol.host
             d["os-vol-mig-status-attr:migstat"] = vol.migration_status
             d["os-vol-mig-status-attr:name_id"] = None
+        # The volume_image_metadata extension (also show/detail only): the volume's
+        # volume_glance_metadata rows, when it has any and the caller passes
+        # volume_extension:volume_image_metadata:show (checked against the caller's
+        # own project, as context.authorize does without a target).
+        if vol.glance_metadata and api.policy.check(
+                req.context, "volume_extension:volume_image_metadata:show",
+                req.context.project_id):
+            d["volume_image_metadata"] = dict(vol.glance_metadata)
     # Plain tuple comparisons (a Version is a tuple): this view is built on every create.
     version = req.version
     if version >= (3, 13):

@@ -164,7 +164,8 @@ async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiRespons
                    field=_column, ident=lambda v: v.id, columns=VOLUME_COLUMNS,
                    not_found=lambda m: VolumeNotFound(volume_id=m),
                    aliases={"name": "display_name"})
-    views = ([volume_detail(api, req, v, extended=True) for v in page.items] if detail
+    views = ([volume_detail(api, req, v, extended=True, admin_meta=True)
+              for v in page.items] if detail
              else [volume_summary(api, req, v) for v in page.items])
     return ApiResponse(200, list_body(req, "volumes", views, page.links, page.total))
 

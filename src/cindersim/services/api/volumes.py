@@ -195,6 +195,12 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         vtype = db.get_volume_type(source_vol.volume_type_id or "")
     elif vtype_ref is None and snapshot is not None:
         vtype = db.get_volume_type(db.get_volume(snapshot.volume_id).volume_type_id or "")
+    elif vtype_ref is None and image is not None:
+        # ExtractVolumeRequestTask._get_volume_type: without a requested type, an
+        # image's cinder_img_volume_type property names the type (by name or id; an
+        # unknown one is an error, not the default).
+        image_type = image.properties.get("cinder_img_volume_type")
+        vtype = resolve_volume_type(api, req, str(image_type) if image_type else None)
     else:
         vtype = resolve_volume_type(api, req, vtype_ref)
     az = resolve_availability_zone(api, az)
@@ -242,7 +248,8 @@ def _type_zones(vtype: VolumeType) -> tuple[str, ...]:
 async def show(api: ApiService, req: ApiRequest, volume_id: str) -> ApiResponse:
     vol = api.env.db.get_volume(volume_id, read_scope(req))
     enforce(api, req, "volume:get", vol.project_id)
-    return ApiResponse(200, {"volume": volume_detail(api, req, vol, extended=True)})
+    return ApiResponse(200, {"volume": volume_detail(api, req, vol, extended=True,
+                                                     admin_meta=True)})
 
 
 @route("PUT", "/volumes/{volume_id}")
@@ -273,7 +280,7 @@ async def update(api: ApiService, req: ApiRequest, volume_id: str) -> ApiRespons
     if metadata is not None:
         vol.metadata = metadata
     vol.updated_at = db.stamp()
-    return ApiResponse(200, {"volume": volume_detail(api, req, vol)})
+    return ApiResponse(200, {"volume": volume_detail(api, req, vol, admin_meta=True)})
 
 
 @route("DELETE", "/volumes/{volume_id}")
