@@ -119,6 +119,7 @@ class ApiService:
             volume_image,
             volume_list,
             volume_metadata,
+            volume_type_encryption,
             volumes,
         )
 
@@ -127,7 +128,8 @@ class ApiService:
         for module in (volume_list, volumes, actions, attachments, snapshots, backups, quotas,
                        limits, types, transfers, volume_metadata, snapshot_metadata,
                        os_services, backends, qos_specs, messages, revert, volume_image,
-                       manage, completion):
+                       manage, completion,
+                       volume_type_encryption):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0
