@@ -15,6 +15,7 @@ import functools
 import json
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -61,6 +62,10 @@ class ParsedBody:
 Body = bytes | str | ParsedBody | None
 
 ACTOR = "cinder-api"
+_CALLER_PROJECT: ContextVar[str | None] = ContextVar("cindersim_api_caller_project",
+                                                     default=None)
+"""The project of the request being answered (each asyncio task has its own value):
+what Cinder's ``context.project_id`` gives ``get_default_volume_type``."""
 _PROJECTLESS_URLS = Version(3, 67)
 
 
@@ -94,8 +99,8 @@ class ApiService:
         """Keystone, as keystonemiddleware asks it to validate a token."""
         self.glance = glance
         """Glance's image API, as Cinder's ``image_service`` uses it."""
-        self.default_volume_type = default_volume_type
-        """``volume_types.get_default_volume_type`` (``default_volume_type``)."""
+        self.config_default_type = default_volume_type
+        """The configured ``default_volume_type`` (see :meth:`default_volume_type`)."""
         self.base_url = base_url
         self.router = Router()
         from . import (  # noqa: PLC0415
@@ -104,6 +109,7 @@ class ApiService:
             backends,
             backups,
             completion,
+            default_types,
             limits,
             manage,
             messages,
@@ -129,7 +135,7 @@ class ApiService:
                        limits, types, transfers, volume_metadata, snapshot_metadata,
                        os_services, backends, qos_specs, messages, revert, volume_image,
                        manage, completion,
-                       volume_type_encryption):
+                       volume_type_encryption, default_types):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0
@@ -140,6 +146,19 @@ class ApiService:
         the caller is an admin), or ``both`` (``cindersim serve``'s default: a token
         with a ``:`` is noauth, any other must be a Keystone token; Keystone's
         Fernet-like tokens never contain ``:``)."""
+
+    def default_volume_type(self, project_id: str | None = None) -> VolumeType:
+        """``volume_types.get_default_volume_type(context)``: the project's own default
+        (3.62 ``default-types``) if it has one, else the configured type.  The project
+        is the caller's (the request being answered) unless given."""
+        from .default_types import project_default_type  # noqa: PLC0415
+
+        project = project_id if project_id is not None else _CALLER_PROJECT.get()
+        if project is not None:
+            vtype = project_default_type(self, project)
+            if vtype is not None:
+                return vtype
+        return self.config_default_type()
 
     # --- entry point -----------------------------------------------------------------
     async def handle(self, method: str, path: str, headers: Mapping[str, str] | None = None,
@@ -228,10 +247,13 @@ class ApiService:
                          headers=hdrs, body=parsed_body, version=version, context=context,
                          project_id=project_id,
                          request_id=f"req-{self.env.sim.ids.uuid()}")
+        caller = _CALLER_PROJECT.set(context.project_id)
         try:
             response = await route.controller(self, req, **params)
         except (CinderException, HTTPError) as exc:
             response = fault_from_exception(exc)
+        finally:
+            _CALLER_PROJECT.reset(caller)
         return self._with_version(response, version)
 
     @staticmethod

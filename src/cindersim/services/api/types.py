@@ -50,6 +50,7 @@ from ...errors import (
 )
 from .common import admin, enforce, invalid_field, paginate
 from .router import route
+from .tables import tables
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
 if TYPE_CHECKING:
@@ -289,8 +290,9 @@ async def index(api: ApiService, req: ApiRequest) -> ApiResponse:
 
 @route("GET", "/types/{type_id}")
 async def show(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
-    """A type by id, or ``default`` (``default_volume_type``; project defaults not modelled)."""
-    vtype = (api.default_volume_type() if type_id == "default"
+    """A type by id, or ``default``: the caller's project default (3.62) or the
+    configured ``default_volume_type`` (``get_default_volume_type(context)``)."""
+    vtype = (api.default_volume_type(req.context.project_id) if type_id == "default"
              else _get(api, req, type_id))
     enforce(api, req, "volume_extension:type_get")
     return ApiResponse(200, {"volume_type": type_view(api, req, vtype)})
@@ -377,7 +379,9 @@ def _rename_quota_resources(api: ApiService, old: str, new: str) -> None:
 async def delete(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
     enforce(api, req, "volume_extension:type_delete")
     vtype = _get(api, req, type_id)
-    if vtype.id == api.default_volume_type().id:
+    # volume_types.destroy: neither some project's default (3.62) nor the configured one.
+    if any(row.volume_type_id == vtype.id for row in tables(api.env.db).default_types.values()) \
+            or vtype.id == api.config_default_type().id:
         raise VolumeTypeDefaultDeletionError(volume_type_id=vtype.id)
     if _in_use(api, vtype.id):
         raise HTTPError(400, "Target volume type is still in use.")
