@@ -116,6 +116,7 @@ class ApiService:
             migrate,
             os_services,
             qos_specs,
+            quota_classes,
             quotas,
             revert,
             snapshot_metadata,
@@ -135,7 +136,7 @@ class ApiService:
                        limits, types, transfers, volume_metadata, snapshot_metadata,
                        os_services, backends, qos_specs, messages, revert, volume_image,
                        manage, completion,
-                       volume_type_encryption, default_types):
+                       volume_type_encryption, default_types, quota_classes):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0
