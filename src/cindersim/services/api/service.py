@@ -108,6 +108,7 @@ class ApiService:
             attachments,
             backends,
             backups,
+            clusters,
             completion,
             default_types,
             limits,
@@ -128,6 +129,7 @@ class ApiService:
             volume_metadata,
             volume_type_encryption,
             volumes,
+            workers,
         )
 
         # volume_list first: its /volumes/detail and /volumes/summary must win over
@@ -136,7 +138,7 @@ class ApiService:
                        limits, types, transfers, volume_metadata, snapshot_metadata,
                        os_services, backends, qos_specs, messages, revert, volume_image,
                        manage, completion,
-                       volume_type_encryption, default_types, quota_classes):
+                       volume_type_encryption, default_types, quota_classes, clusters, workers):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0
