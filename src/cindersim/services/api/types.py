@@ -48,7 +48,8 @@ from ...errors import (
     VolumeTypeExtraSpecsNotFound,
     VolumeTypeNotFound,
 )
-from .common import admin, enforce, invalid_field, paginate
+from .common import admin, enforce, invalid_field
+from .listing import page_of, query_filters
 from .router import route
 from .tables import tables
 from .wsgi import ApiRequest, ApiResponse, HTTPError
@@ -73,7 +74,9 @@ _TYPE_KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 """``parameter_types.extra_specs``: keys of specs given with ``POST /types``."""
 _SPEC_KEY_CHARS = _TYPE_KEY_CHARS - {" ", "/"}
 """``extra_specs_with_no_spaces_key``: keys given to the extra_specs routes."""
-_SORT_FIELDS = ("created_at", "updated_at", "id", "name", "description", "is_public")
+_SORT_FIELDS = ("created_at", "updated_at", "id", "name", "description", "is_public",
+                "qos_specs_id")
+"""The ``volume_types`` columns a list may sort by."""
 _IS_TRUE = "<is> True"
 
 
@@ -253,7 +256,21 @@ def _is_public_filter(req: ApiRequest) -> bool | None:
 
 
 def _listed(api: ApiService, req: ApiRequest) -> list[VolumeType]:
+    """``_get_volume_types``' filtering (paging is :func:`index`'s).
+
+    From 3.52 (``SUPPORT_VOLUME_TYPE_FILTER``) a non-admin's filters are checked
+    against ``resource_filters.json`` (``is_public``, ``extra_specs``); below it a
+    non-admin's filters other than ``is_public`` are dropped.  ``extra_specs`` is a
+    Python-literal dict; a caller who may not read sensitive specs filtering on one
+    gets an empty list (the honest answer as far as it can see).
+    """
     project = req.context.project_id
+    if req.at_least("3.52"):
+        filters = query_filters(req, "volume_type")
+    elif admin(req):
+        filters = {k: v[-1] for k, v in req.query.items() if v}
+    else:
+        filters = {k: v[-1] for k, v in req.query.items() if v and k == "is_public"}
     is_public = _is_public_filter(req)
     types = list(api.env.db.volume_types.values())
     if is_public is True:
@@ -261,30 +278,40 @@ def _listed(api: ApiService, req: ApiRequest) -> list[VolumeType]:
         types = [t for t in types if t.is_public or project in t.projects]
     elif is_public is False:
         types = [t for t in types if not t.is_public]
-    raw_specs = req.q("extra_specs") if admin(req) else None
+    raw_specs = filters.get("extra_specs")
     if raw_specs is not None:
         try:
             wanted = ast.literal_eval(raw_specs)
         except (ValueError, SyntaxError):
             wanted = raw_specs
-        if isinstance(wanted, dict):
-            types = [t for t in types
-                     if all(t.extra_specs.get(str(k)) == v for k, v in wanted.items())]
-        else:
-            types = []
+        if not isinstance(wanted, dict):
+            return []  # Cinder fails on a non-dict here (a 500); nothing matches instead
+        if not _check(api, req, "volume_extension:types_extra_specs:read_sensitive") and any(
+                k not in USER_VISIBLE_EXTRA_SPECS for k in wanted):
+            return []
+        types = [t for t in types
+                 if all(t.extra_specs.get(str(k)) == _spec_text(v) for k, v in wanted.items())]
     return types
+
+
+def _spec_text(value: Any) -> str:
+    """A filter value as the SQL comparison with the text column sees it."""
+    return value if isinstance(value, str) else str(value)
 
 
 @route("GET", "/types")
 async def index(api: ApiService, req: ApiRequest) -> ApiResponse:
+    """Filtered, then sorted (``created_at`` desc by default), marker/offset/limit, and
+    a ``volume_type_links`` next link when the page is full (``listing.page_of``)."""
     enforce(api, req, "volume_extension:type_get_all")
     types = _listed(api, req)
-    page, links = paginate(api, req, types, collection="types",
-                           field=lambda t, k: getattr(t, k, None), ident=lambda t: t.id,
-                           sort_fields=_SORT_FIELDS)
-    body: dict[str, Any] = {"volume_types": [type_view(api, req, t) for t in page]}
-    if links:
-        body["volume_type_links"] = links
+    page = page_of(api, req, types, collection="types",
+                   field=lambda t, k: getattr(t, k, None), ident=lambda t: t.id,
+                   columns=_SORT_FIELDS,
+                   not_found=lambda marker: VolumeTypeNotFound(volume_type_id=marker))
+    body: dict[str, Any] = {"volume_types": [type_view(api, req, t) for t in page.items]}
+    if page.links:
+        body["volume_type_links"] = page.links
     return ApiResponse(200, body)
 
 
