@@ -107,6 +107,7 @@ class ApiService:
             actions,
             attachments,
             backends,
+            backup_records,
             backups,
             clusters,
             completion,
@@ -138,7 +139,8 @@ class ApiService:
                        limits, types, transfers, volume_metadata, snapshot_metadata,
                        os_services, backends, qos_specs, messages, revert, volume_image,
                        manage, completion,
-                       volume_type_encryption, default_types, quota_classes, clusters, workers):
+                       volume_type_encryption, default_types, quota_classes, clusters, workers,
+                       backup_records):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0
