@@ -97,6 +97,10 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     force = bool(opt_bool(body, "force"))
     snapshot_id = opt_str(body, "snapshot_id")
     metadata = opt_metadata(body) or {}
+    # 3.51 (BACKUP_AZ): the zone asked for goes on the row, and the scheduler looks for
+    # a backup service there; without one the row's zone stays empty until a backup
+    # host takes the backup (Cinder's backup manager fills in its own zone).
+    availability_zone = opt_str(body, "availability_zone") if req.at_least("3.51") else None
     vol = db.get_volume(volume_id, read_scope(req))
     enforce(api, req, "backup:create", vol.project_id)
     snapshot = None
@@ -135,7 +139,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                     display_description=description, container=container,
                     parent_id=parent_id, snapshot_id=snapshot_id,
                     data_timestamp=data_timestamp, metadata=metadata,
-                    availability_zone=str(env.config.default["storage_availability_zone"]))
+                    availability_zone=availability_zone)
     db.add(backup, op=Op.BACKUP_CREATE, actor=ACTOR)
     env.quota.commit(reservations)
     env.bus.cast(ACTOR, Target("cinder-scheduler"), "create_backup", backup_id=backup.id)
