@@ -15,7 +15,6 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -62,10 +61,6 @@ class ParsedBody:
 Body = bytes | str | ParsedBody | None
 
 ACTOR = "cinder-api"
-_CALLER_PROJECT: ContextVar[str | None] = ContextVar("cindersim_api_caller_project",
-                                                     default=None)
-"""The project of the request being answered (each asyncio task has its own value):
-what Cinder's ``context.project_id`` gives ``get_default_volume_type``."""
 _PROJECTLESS_URLS = Version(3, 67)
 
 
@@ -153,14 +148,13 @@ class ApiService:
         Fernet-like tokens never contain ``:``)."""
 
     def default_volume_type(self, project_id: str | None = None) -> VolumeType:
-        """``volume_types.get_default_volume_type(context)``: the project's own default
-        (3.62 ``default-types``) if it has one, else the configured type.  The project
-        is the caller's (the request being answered) unless given."""
+        """``volume_types.get_default_volume_type(context)``: *project_id*'s own default
+        (3.62 ``default-types``) if it has one, else the configured type (also when no
+        project is given: Cinder's call without a context)."""
         from .default_types import project_default_type  # noqa: PLC0415
 
-        project = project_id if project_id is not None else _CALLER_PROJECT.get()
-        if project is not None:
-            vtype = project_default_type(self, project)
+        if project_id is not None:
+            vtype = project_default_type(self, project_id)
             if vtype is not None:
                 return vtype
         return self.config_default_type()
@@ -252,13 +246,10 @@ class ApiService:
                          headers=hdrs, body=parsed_body, version=version, context=context,
                          project_id=project_id,
                          request_id=f"req-{self.env.sim.ids.uuid()}")
-        caller = _CALLER_PROJECT.set(context.project_id)
         try:
             response = await route.controller(self, req, **params)
         except (CinderException, HTTPError) as exc:
             response = fault_from_exception(exc)
-        finally:
-            _CALLER_PROJECT.reset(caller)
         return self._with_version(response, version)
 
     @staticmethod
