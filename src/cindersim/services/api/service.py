@@ -107,6 +107,8 @@ class ApiService:
             clusters,
             completion,
             default_types,
+            extension_detail,
+            failover,
             limits,
             manage,
             messages,
@@ -120,6 +122,7 @@ class ApiService:
             snapshots,
             transfers,
             types,
+            volume_encryption_metadata,
             volume_image,
             volume_list,
             volume_metadata,
@@ -135,7 +138,8 @@ class ApiService:
                        os_services, backends, qos_specs, messages, revert, volume_image,
                        manage, completion,
                        volume_type_encryption, default_types, quota_classes, clusters, workers,
-                       backup_records):
+                       backup_records, volume_encryption_metadata, extension_detail,
+                       failover):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0
