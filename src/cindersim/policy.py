@@ -199,10 +199,11 @@ _ACTION_RULES: Final[dict[str, str]] = {
     "volume_extension:volume_type_access:get_all_for_type": _ADMIN,
     "volume_extension:volume_type_access:addProjectAccess": _ADMIN,
     "volume_extension:volume_type_access:removeProjectAccess": _ADMIN,
-    "volume_extension:default_set_or_update": SYSTEM_OR_DOMAIN_OR_PROJECT_ADMIN,
-    "volume_extension:default_get": SYSTEM_OR_DOMAIN_OR_PROJECT_ADMIN,
+    # default_types.py: admin_api (the deprecated pre-Xena rules allowed a project admin)
+    "volume_extension:default_set_or_update": _ADMIN,
+    "volume_extension:default_get": _ADMIN,
     "volume_extension:default_get_all": _ADMIN,
-    "volume_extension:default_unset": SYSTEM_OR_DOMAIN_OR_PROJECT_ADMIN,
+    "volume_extension:default_unset": _ADMIN,
     # qos_specs.py
     "volume_extension:qos_specs_manage:get_all": _ADMIN,
     "volume_extension:qos_specs_manage:get": _ADMIN,

@@ -140,6 +140,9 @@ class QuotaEngine:
         self.db = db
         self.ids = ids
         self.defaults: dict[str, int] = dict(DEFAULT_LIMITS)
+        self.class_defaults: dict[str, int] = {}
+        """The ``default`` quota class's rows (``os-quota-class-sets/default``): with
+        ``use_default_quota_class`` (on by default) they win over the config defaults."""
         self.no_snapshot_gb_quota = False
         self.reservation_expire = RESERVATION_EXPIRE
         for option, value in (config or {}).items():
@@ -164,11 +167,14 @@ class QuotaEngine:
         return out
 
     def default_limit(self, resource: str) -> int:
-        return self.defaults.get(resource, -1)
+        """``get_defaults``: the ``default`` quota class, else the config default."""
+        found = self.class_defaults.get(resource)
+        return self.defaults.get(resource, -1) if found is None else found
 
     def limit(self, project_id: str, resource: str) -> int:
         override = self.db.quotas.get(project_id, _NO_OVERRIDES)  # no {} built per call
-        return override.get(resource, self.defaults.get(resource, -1))
+        found = override.get(resource)
+        return self.default_limit(resource) if found is None else found
 
     def usage(self, project_id: str) -> dict[str, ResourceUsage]:
         """Per resource ``{limit, in_use, reserved}``, in os-quota-sets order."""
@@ -251,7 +257,8 @@ class QuotaEngine:
         db = self.db
         usage_rows = db.quota_usages
         override = db.quotas.get(project_id, _NO_OVERRIDES)
-        defaults = self.defaults
+        defaults = self.defaults if not self.class_defaults else {
+            **self.defaults, **self.class_defaults}  # default_limit, folded for the loop
         rows: list[QuotaUsage | None] = []
         over = False
         for r, d in deltas.items():

@@ -16,7 +16,13 @@ import attrs
 
 from ...bus import Target
 from ...db import Backup
-from ...errors import InvalidBackup, InvalidSnapshot, InvalidVolume, OverQuota
+from ...errors import (
+    BackupNotFound,
+    InvalidBackup,
+    InvalidSnapshot,
+    InvalidVolume,
+    OverQuota,
+)
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
 from ..quota import over_quota_error
 from .common import (
@@ -26,13 +32,12 @@ from .common import (
     enforce,
     invalid_field,
     link,
-    list_body,
     opt_bool,
     opt_metadata,
     opt_str,
-    paginate,
     read_scope,
 )
+from .listing import page_of, query_filters, strict_bool
 from .router import route
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
@@ -41,8 +46,6 @@ if TYPE_CHECKING:
     from .service import ApiService
 
 ACTOR = "cinder-api"
-_SORT_FIELDS = ("created_at", "updated_at", "id", "name", "size", "status",
-                "display_name", "volume_id")
 
 
 def backup_summary(api: ApiService, req: ApiRequest, b: Backup) -> dict[str, Any]:
@@ -59,11 +62,14 @@ def backup_detail(api: ApiService, req: ApiRequest, b: Backup) -> dict[str, Any]
         "is_incremental": b.is_incremental, "has_dependent_backups": b.has_dependent_backups,
         "snapshot_id": b.snapshot_id, "data_timestamp": b.data_timestamp,
     }
-    if req.at_least("3.18") and admin(req):
-        d["os-backup-project-attr:project_id"] = b.project_id
     if req.at_least("3.43"):
         d["metadata"] = dict(b.metadata)
-    if req.at_least("3.56"):
+    # 3.18 / 3.56: both only for callers backup:backup_project_attribute allows (admin).
+    attributes = (req.at_least("3.18") and api.policy.check(
+        req.context, "backup:backup_project_attribute", req.context.project_id))
+    if attributes:
+        d["os-backup-project-attr:project_id"] = b.project_id
+    if attributes and req.at_least("3.56"):
         d["user_id"] = b.user_id
     return d
 
@@ -91,6 +97,10 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     force = bool(opt_bool(body, "force"))
     snapshot_id = opt_str(body, "snapshot_id")
     metadata = opt_metadata(body) or {}
+    # 3.51 (BACKUP_AZ): the zone asked for goes on the row, and the scheduler looks for
+    # a backup service there; without one the row's zone stays empty until a backup
+    # host takes the backup (Cinder's backup manager fills in its own zone).
+    availability_zone = opt_str(body, "availability_zone") if req.at_least("3.51") else None
     vol = db.get_volume(volume_id, read_scope(req))
     enforce(api, req, "backup:create", vol.project_id)
     snapshot = None
@@ -129,31 +139,54 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                     display_description=description, container=container,
                     parent_id=parent_id, snapshot_id=snapshot_id,
                     data_timestamp=data_timestamp, metadata=metadata,
-                    availability_zone=str(env.config.default["storage_availability_zone"]))
+                    availability_zone=availability_zone)
     db.add(backup, op=Op.BACKUP_CREATE, actor=ACTOR)
     env.quota.commit(reservations)
     env.bus.cast(ACTOR, Target("cinder-scheduler"), "create_backup", backup_id=backup.id)
     return ApiResponse(202, {"backup": backup_summary(api, req, backup)})
 
 
+_COLUMNS = ("id", "user_id", "project_id", "volume_id", "host", "availability_zone",
+            "display_name", "display_description", "container", "status", "fail_reason",
+            "service_metadata", "service", "size", "object_count", "parent_id",
+            "temp_volume_id", "temp_snapshot_id", "num_dependent_backups", "snapshot_id",
+            "data_timestamp", "restore_volume_id", "created_at", "updated_at")
+"""The ``backups`` columns: what a list may filter (admins) and sort on."""
+
+
 async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiResponse:
+    """``_get_backups``: filters (``resource_filters.json`` from 3.31; below, a
+    non-admin's other than name/status/volume_id are dropped), ``all_tenants`` for
+    admins, ``name`` meaning ``display_name`` (as a sort key from 3.37), a filter
+    on no column matching nothing, then sort/marker/offset/limit and the next link
+    (``listing.page_of``) and, from 3.45, ``count`` with ``with_count``."""
     enforce(api, req, "backup:get_all")
-    project = None if admin(req) and req.q_bool("all_tenants") else req.context.project_id
-    items = api.env.db.backups_of_project(project)
-    for key in ("name", "status", "volume_id"):
-        want = req.q(key)
-        if want is not None:
-            attr = "display_name" if key == "name" else key
-            items = [b for b in items if str(getattr(b, attr)) == want]
-
-    def field(b: Backup, key: str) -> Any:
-        return b.display_name if key in {"name", "display_name"} else getattr(b, key, None)
-
-    page, links = paginate(api, req, items, collection="backups/detail" if detail else "backups",
-                           field=field, ident=lambda b: b.id, sort_fields=_SORT_FIELDS)
+    with_count = req.at_least("3.45") and "with_count" in req.query
+    show_count = with_count and req.q_bool("with_count")
+    filters = query_filters(req, "backup", legacy_allowed=("name", "status", "volume_id"),
+                            skip=("with_count",) if with_count else ())
+    all_tenants = filters.pop("all_tenants", None)
+    everyone = admin(req) and all_tenants is not None and strict_bool("all_tenants",
+                                                                      all_tenants)
+    items = api.env.db.backups_of_project(None if everyone else req.context.project_id)
+    for key, want in filters.items():
+        column = "display_name" if key == "name" else key
+        if column not in _COLUMNS:
+            items = []  # is_valid_model_filters fails: Cinder answers no backups
+            break
+        items = [b for b in items if str(getattr(b, column)) == want]
+    page = page_of(api, req, items, collection="backups/detail" if detail else "backups",
+                   field=lambda b, k: getattr(b, k, None), ident=lambda b: b.id,
+                   columns=_COLUMNS,
+                   not_found=lambda marker: BackupNotFound(backup_id=marker),
+                   aliases={"name": "display_name"} if req.at_least("3.37") else None)
     view = backup_detail if detail else backup_summary
-    return ApiResponse(200, list_body(req, "backups", [view(api, req, b) for b in page], links,
-                                      len(items)))
+    body: dict[str, Any] = {"backups": [view(api, req, b) for b in page.items]}
+    if page.links:
+        body["backups_links"] = page.links
+    if show_count:
+        body["count"] = page.total
+    return ApiResponse(200, body)
 
 
 @route("GET", "/backups")

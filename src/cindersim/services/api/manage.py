@@ -167,7 +167,7 @@ async def _manage_volume(api: ApiService, req: ApiRequest) -> ApiResponse:
         if vtype is None:
             raise InvalidVolumeType(reason=f"Cannot find requested '{type_ref}' volume type")
     else:
-        vtype = api.default_volume_type()
+        vtype = api.default_volume_type(req.context.project_id)
     source = ref.get("source-name") if isinstance(ref, dict) else None
     template = str(env.config.default.get("volume_name_template", "volume-%s"))
     prefix, _, suffix = template.partition("%s")

@@ -82,6 +82,16 @@ class Router:
         self._slash_counts.add(r.template.count("/"))
         self._shaped.clear()
 
+    def route_for(self, method: str, template: str) -> Route | None:
+        """The route serving *template* (Cinder's spelling: any parameter names) for
+        *method*, or None: same number of segments, each literal segment equal, each
+        parameter a parameter.  Introspection for :mod:`.reference`, not dispatch."""
+        wanted = _shape_of(template)
+        for r in self.routes:
+            if r.method == method and _shape_of(r.template) == wanted:
+                return r
+        return None
+
     def match(self, method: str, path: str,
               version: Version) -> tuple[Route | None, dict[str, str], bool]:
         """Return (route, params, path_exists).
@@ -128,6 +138,12 @@ class Router:
         if slashes in self._slash_counts and first in self._heads:
             self._shaped[(slashes, first, version)] = shape
         return shape
+
+
+def _shape_of(template: str) -> tuple[str | None, ...]:
+    """A template's segments, a parameter as None (``/types/{id}`` -> ("types", None))."""
+    return tuple(None if seg.startswith("{") and seg.endswith("}") else seg
+                 for seg in template.strip("/").split("/"))
 
 
 def _literal_head(template: str) -> str | None:

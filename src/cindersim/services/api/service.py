@@ -94,32 +94,41 @@ class ApiService:
         """Keystone, as keystonemiddleware asks it to validate a token."""
         self.glance = glance
         """Glance's image API, as Cinder's ``image_service`` uses it."""
-        self.default_volume_type = default_volume_type
-        """``volume_types.get_default_volume_type`` (``default_volume_type``)."""
+        self.config_default_type = default_volume_type
+        """The configured ``default_volume_type`` (see :meth:`default_volume_type`)."""
         self.base_url = base_url
         self.router = Router()
         from . import (  # noqa: PLC0415
             actions,
             attachments,
             backends,
+            backup_records,
             backups,
+            clusters,
             completion,
+            default_types,
+            extension_detail,
+            failover,
             limits,
             manage,
             messages,
             migrate,
             os_services,
             qos_specs,
+            quota_classes,
             quotas,
             revert,
             snapshot_metadata,
             snapshots,
             transfers,
             types,
+            volume_encryption_metadata,
             volume_image,
             volume_list,
             volume_metadata,
+            volume_type_encryption,
             volumes,
+            workers,
         )
 
         # volume_list first: its /volumes/detail and /volumes/summary must win over
@@ -127,7 +136,10 @@ class ApiService:
         for module in (volume_list, volumes, actions, attachments, snapshots, backups, quotas,
                        limits, types, transfers, volume_metadata, snapshot_metadata,
                        os_services, backends, qos_specs, messages, revert, volume_image,
-                       manage, completion):
+                       manage, completion,
+                       volume_type_encryption, default_types, quota_classes, clusters, workers,
+                       backup_records, volume_encryption_metadata, extension_detail,
+                       failover):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0
@@ -138,6 +150,18 @@ class ApiService:
         the caller is an admin), or ``both`` (``cindersim serve``'s default: a token
         with a ``:`` is noauth, any other must be a Keystone token; Keystone's
         Fernet-like tokens never contain ``:``)."""
+
+    def default_volume_type(self, project_id: str | None = None) -> VolumeType:
+        """``volume_types.get_default_volume_type(context)``: *project_id*'s own default
+        (3.62 ``default-types``) if it has one, else the configured type (also when no
+        project is given: Cinder's call without a context)."""
+        from .default_types import project_default_type  # noqa: PLC0415
+
+        if project_id is not None:
+            vtype = project_default_type(self, project_id)
+            if vtype is not None:
+                return vtype
+        return self.config_default_type()
 
     # --- entry point -----------------------------------------------------------------
     async def handle(self, method: str, path: str, headers: Mapping[str, str] | None = None,

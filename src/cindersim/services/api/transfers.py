@@ -21,7 +21,8 @@ the ``transfer_*`` functions of ``cinder/db/sqlalchemy/api.py``:
   transfer was made with ``no_snapshots``, the volume's snapshots move too,
   with their ``snapshots``/``gigabytes``.  The volume (and those snapshots)
   change owner, the volume is ``available``, the transfer row is gone.
-* Lists and show cover the caller's own project (admins: ``all_tenants``);
+* Lists and show cover the caller's own project (admins: ``all_tenants``); lists
+  page from 3.59 on ``volume-transfers`` (see :func:`_list`);
   views add ``no_snapshots`` from 3.55 and the source/destination/accepted
   history from 3.57.
 * Transfers never expire: Cinder stores ``expires_at = None`` ("Transfer expiry
@@ -38,6 +39,7 @@ import hmac
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from ...db import Transfer, Volume
 from ...errors import (
@@ -45,11 +47,13 @@ from ...errors import (
     InvalidSnapshot,
     InvalidVolume,
     OverQuota,
+    TransferNotFound,
     VolumeSizeExceedsAvailableQuota,
 )
 from ...states import Op, SnapshotStatus, VolumeStatus
 from ..quota import over_quota_error
 from .common import admin, enforce, invalid_field, link, read_scope
+from .listing import page_of
 from .router import route
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
@@ -205,37 +209,79 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
 
 
 # --- list / show ------------------------------------------------------------------------------
-def _limited(api: ApiService, req: ApiRequest, items: list[Transfer]) -> list[Transfer]:
-    """``common.limited``: ``offset`` and ``limit`` (capped at ``osapi_max_limit``)."""
-    def number(name: str, default: int) -> int:
-        raw = req.q(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise HTTPError(400, f"{name} param must be an integer") from None
-        if value < 0:
-            raise HTTPError(400, f"{name} param must be positive")
-        return value
+_COLUMNS = ("id", "volume_id", "display_name", "salt", "crypt_hash", "expires_at",
+            "no_snapshots", "source_project_id", "destination_project_id", "accepted",
+            "created_at", "updated_at", "deleted_at", "deleted")
+"""The ``transfers`` columns: filters on anything else match nothing."""
 
-    max_limit = int(api.env.config.default["osapi_max_limit"])
-    offset = number("offset", 0)
-    limit = min(max_limit, number("limit", max_limit) or max_limit)
-    return items[offset:offset + limit]
+
+def _number(req: ApiRequest, name: str, default: int) -> int:
+    raw = req.q(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HTTPError(400, f"{name} param must be an integer") from None
+    if value < 0:
+        raise HTTPError(400, f"{name} param must be positive")
+    return value
+
+
+def _transfer_rows(api: ApiService, req: ApiRequest, paged: bool) -> list[Transfer]:
+    """``transfer_api.get_all``: the caller's project's transfers (admins: every one
+    with ``all_tenants``), filtered on columns; at 3.59 sorted/marked/offset/limited
+    in the query (``created_at`` desc by default), before it ``created_at, id`` asc."""
+    skip = {"marker", "limit", "offset", "sort", "sort_key", "sort_dir"} if paged else set()
+    filters = {k: v[-1] for k, v in req.query.items() if k not in skip and v}
+    raw_all = filters.pop("all_tenants", "false")
+    # strutils.bool_from_string, not strict: anything but a true word is false.
+    everyone = admin(req) and raw_all.strip().lower() in {"1", "t", "true", "on", "y", "yes"}
+    if everyone:
+        rows = list(api.env.db.transfers.values())
+    else:
+        project = req.context.project_id
+        rows = [t for t in api.env.db.transfers.values() if t.source_project_id == project]
+    if "name" in filters:
+        filters["display_name"] = filters.pop("name")
+    for key, want in filters.items():
+        if key not in _COLUMNS:
+            # is_valid_model_filters fails and the query is None: no transfers at all.
+            # Below 3.59 nothing takes limit/offset/marker out of the filters first, so
+            # Cinder answers any of them with an empty list; so does the simulator.
+            return []
+        rows = [t for t in rows if str(getattr(t, key, None)) == want]
+    if not paged:
+        return sorted(rows, key=lambda t: (t.created_at or "", t.id))
+    page = page_of(api, req, rows, collection="os-volume-transfer",
+                   field=lambda t, k: getattr(t, k, None), ident=lambda t: t.id,
+                   columns=_COLUMNS, aliases={"name": "display_name"},
+                   not_found=lambda marker: TransferNotFound(transfer_id=marker))
+    return page.items
 
 
 async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiResponse:
+    """``_get_transfers``.  From 3.59 (``SUPPORT_TRANSFER_PAGINATION``, ``volume-transfers``
+    only) the query pages; then ``common.limited`` applies ``offset`` and ``limit`` to
+    the result (at 3.59 a second time: Cinder skips ``offset`` items twice).  The next
+    link (to ``os-volume-transfer``, the view's collection for both routes) is given
+    when the result holds at least ``limit`` transfers, marked with the last shown."""
     enforce(api, req, "volume:get_all_transfers")
-    if admin(req) and "all_tenants" in req.query:
-        transfers = list(api.env.db.transfers.values())
-    else:
-        project = req.context.project_id
-        transfers = [t for t in api.env.db.transfers.values()
-                     if t.source_project_id == project]
-    page = _limited(api, req, transfers)
+    paged = req.path.startswith("/volume-transfers") and req.at_least("3.59")
+    rows = _transfer_rows(api, req, paged)
+    max_limit = int(api.env.config.default["osapi_max_limit"])
+    offset = _number(req, "offset", 0)
+    limit = _number(req, "limit", max_limit)
+    shown = rows[offset:offset + (min(limit, max_limit) or max_limit)]
     view = _detail if detail else _summary
-    return ApiResponse(200, {"transfers": [view(api, req, t) for t in page]})
+    body: dict[str, Any] = {"transfers": [view(api, req, t) for t in shown]}
+    if shown and min(limit, max_limit) <= len(rows):
+        params = {k: v[-1] for k, v in req.query.items() if k != "marker"}
+        params["marker"] = shown[-1].id
+        prefix = f"{api.base_url}/v3" + (f"/{req.project_id}" if req.project_id else "")
+        body["transfers_links"] = [{"rel": "next", "href": f"{prefix}/os-volume-transfer?"
+                                                           f"{urlencode(params)}"}]
+    return ApiResponse(200, body)
 
 
 @route("GET", "/os-volume-transfer")

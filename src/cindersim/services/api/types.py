@@ -1,8 +1,8 @@
-"""``/types``: volume types, their extra specs, project access and encryption.
+"""``/types``: volume types, their extra specs and project access.
 
 Follows ``cinder/api/v3/types.py`` (list, show, ``default``), the contrib
 extensions ``types_manage.py`` (create/update/delete), ``types_extra_specs.py``,
-``volume_type_access.py`` and ``volume_type_encryption.py``, the schemas of
+and ``volume_type_access.py``, the schemas of
 ``cinder/api/schemas/`` and ``cinder/volume/volume_types.py``.  Facts kept:
 
 * Types are visible to non-admins when public or when their project is on the
@@ -24,10 +24,7 @@ extensions ``types_manage.py`` (create/update/delete), ``types_extra_specs.py``,
   type (``400 Volume Type is currently in use.``); ``PUT .../extra_specs/<key>``
   takes exactly one property, which must be ``<key>``; ``cacheable`` and
   ``multiattach`` cannot both be ``<is> True``.
-* Encryption (admin) is one row per type: ``provider`` and ``control_location``
-  (``front-end``/``back-end``) required, ``cipher``, integer ``key_size``; it
-  cannot change while the type is in use.  A volume created with an encrypted
-  type shows ``encrypted: true``.
+* Encryption lives in :mod:`.volume_type_encryption`.
 
 Every check runs before anything is written, so a refused request changes
 nothing; each change is a trace event (``volume_type.*``), since a type has no
@@ -47,14 +44,14 @@ from ...errors import (
     VolumeTypeAccessExists,
     VolumeTypeAccessNotFound,
     VolumeTypeDefaultDeletionError,
-    VolumeTypeEncryptionExists,
-    VolumeTypeEncryptionNotFound,
     VolumeTypeExists,
     VolumeTypeExtraSpecsNotFound,
     VolumeTypeNotFound,
 )
-from .common import admin, enforce, invalid_field, paginate
+from .common import admin, enforce, invalid_field
+from .listing import page_of, query_filters
 from .router import route
+from .tables import tables
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
 if TYPE_CHECKING:
@@ -77,8 +74,9 @@ _TYPE_KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 """``parameter_types.extra_specs``: keys of specs given with ``POST /types``."""
 _SPEC_KEY_CHARS = _TYPE_KEY_CHARS - {" ", "/"}
 """``extra_specs_with_no_spaces_key``: keys given to the extra_specs routes."""
-_SORT_FIELDS = ("created_at", "updated_at", "id", "name", "description", "is_public")
-_ENCRYPTION_KEYS = ("key_size", "provider", "control_location", "cipher")
+_SORT_FIELDS = ("created_at", "updated_at", "id", "name", "description", "is_public",
+                "qos_specs_id")
+"""The ``volume_types`` columns a list may sort by."""
 _IS_TRUE = "<is> True"
 
 
@@ -258,7 +256,21 @@ def _is_public_filter(req: ApiRequest) -> bool | None:
 
 
 def _listed(api: ApiService, req: ApiRequest) -> list[VolumeType]:
+    """``_get_volume_types``' filtering (paging is :func:`index`'s).
+
+    From 3.52 (``SUPPORT_VOLUME_TYPE_FILTER``) a non-admin's filters are checked
+    against ``resource_filters.json`` (``is_public``, ``extra_specs``); below it a
+    non-admin's filters other than ``is_public`` are dropped.  ``extra_specs`` is a
+    Python-literal dict; a caller who may not read sensitive specs filtering on one
+    gets an empty list (the honest answer as far as it can see).
+    """
     project = req.context.project_id
+    if req.at_least("3.52"):
+        filters = query_filters(req, "volume_type")
+    elif admin(req):
+        filters = {k: v[-1] for k, v in req.query.items() if v}
+    else:
+        filters = {k: v[-1] for k, v in req.query.items() if v and k == "is_public"}
     is_public = _is_public_filter(req)
     types = list(api.env.db.volume_types.values())
     if is_public is True:
@@ -266,37 +278,48 @@ def _listed(api: ApiService, req: ApiRequest) -> list[VolumeType]:
         types = [t for t in types if t.is_public or project in t.projects]
     elif is_public is False:
         types = [t for t in types if not t.is_public]
-    raw_specs = req.q("extra_specs") if admin(req) else None
+    raw_specs = filters.get("extra_specs")
     if raw_specs is not None:
         try:
             wanted = ast.literal_eval(raw_specs)
         except (ValueError, SyntaxError):
             wanted = raw_specs
-        if isinstance(wanted, dict):
-            types = [t for t in types
-                     if all(t.extra_specs.get(str(k)) == v for k, v in wanted.items())]
-        else:
-            types = []
+        if not isinstance(wanted, dict):
+            return []  # Cinder fails on a non-dict here (a 500); nothing matches instead
+        if not _check(api, req, "volume_extension:types_extra_specs:read_sensitive") and any(
+                k not in USER_VISIBLE_EXTRA_SPECS for k in wanted):
+            return []
+        types = [t for t in types
+                 if all(t.extra_specs.get(str(k)) == _spec_text(v) for k, v in wanted.items())]
     return types
+
+
+def _spec_text(value: Any) -> str:
+    """A filter value as the SQL comparison with the text column sees it."""
+    return value if isinstance(value, str) else str(value)
 
 
 @route("GET", "/types")
 async def index(api: ApiService, req: ApiRequest) -> ApiResponse:
+    """Filtered, then sorted (``created_at`` desc by default), marker/offset/limit, and
+    a ``volume_type_links`` next link when the page is full (``listing.page_of``)."""
     enforce(api, req, "volume_extension:type_get_all")
     types = _listed(api, req)
-    page, links = paginate(api, req, types, collection="types",
-                           field=lambda t, k: getattr(t, k, None), ident=lambda t: t.id,
-                           sort_fields=_SORT_FIELDS)
-    body: dict[str, Any] = {"volume_types": [type_view(api, req, t) for t in page]}
-    if links:
-        body["volume_type_links"] = links
+    page = page_of(api, req, types, collection="types",
+                   field=lambda t, k: getattr(t, k, None), ident=lambda t: t.id,
+                   columns=_SORT_FIELDS,
+                   not_found=lambda marker: VolumeTypeNotFound(volume_type_id=marker))
+    body: dict[str, Any] = {"volume_types": [type_view(api, req, t) for t in page.items]}
+    if page.links:
+        body["volume_type_links"] = page.links
     return ApiResponse(200, body)
 
 
 @route("GET", "/types/{type_id}")
 async def show(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
-    """A type by id, or ``default`` (``default_volume_type``; project defaults not modelled)."""
-    vtype = (api.default_volume_type() if type_id == "default"
+    """A type by id, or ``default``: the caller's project default (3.62) or the
+    configured ``default_volume_type`` (``get_default_volume_type(context)``)."""
+    vtype = (api.default_volume_type(req.context.project_id) if type_id == "default"
              else _get(api, req, type_id))
     enforce(api, req, "volume_extension:type_get")
     return ApiResponse(200, {"volume_type": type_view(api, req, vtype)})
@@ -383,7 +406,9 @@ def _rename_quota_resources(api: ApiService, old: str, new: str) -> None:
 async def delete(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
     enforce(api, req, "volume_extension:type_delete")
     vtype = _get(api, req, type_id)
-    if vtype.id == api.default_volume_type().id:
+    # volume_types.destroy: neither some project's default (3.62) nor the configured one.
+    if any(row.volume_type_id == vtype.id for row in tables(api.env.db).default_types.values()) \
+            or vtype.id == api.config_default_type().id:
         raise VolumeTypeDefaultDeletionError(volume_type_id=vtype.id)
     if _in_use(api, vtype.id):
         raise HTTPError(400, "Target volume type is still in use.")
@@ -532,111 +557,4 @@ async def specs_delete(api: ApiService, req: ApiRequest, type_id: str,
     vtype.updated_at = api.env.db.stamp()
     _emit(api, "volume_type.extra_specs", f"extra spec {key} of volume type {vtype.name} "
           "removed", vtype, unset=key)
-    return ApiResponse(202, None)
-
-
-# --- encryption (volume_type_encryption, admin) -----------------------------------------------
-def _encryption_body(req: ApiRequest, *, required: tuple[str, ...]) -> dict[str, Any]:
-    """The create/update schema; ``key_size`` comes back as an int."""
-    enc = _object(req.body, "encryption")
-    _no_extra(enc, _ENCRYPTION_KEYS)
-    for key in required:
-        if key not in enc:
-            raise HTTPError(400, f"'{key}' is a required property")
-    if "key_size" in enc and enc["key_size"] is not None:
-        size = enc["key_size"]
-        if isinstance(size, bool) or not isinstance(size, (int, str)):
-            raise invalid_field("key_size", size,
-                                f"{size!r} is not of type 'string', 'integer', 'null'")
-        try:
-            number = int(size)
-        except ValueError:
-            raise invalid_field("key_size", size, f"{size!r} is not a 'key_size'") from None
-        if number < 0:
-            raise invalid_field("key_size", size, f"{size!r} is less than the minimum of 0")
-        enc["key_size"] = number
-    if "provider" in enc:
-        _string(enc, "provider", nullable=False)
-    if "cipher" in enc:
-        _string(enc, "cipher", nullable=True)
-    if "control_location" in enc and enc["control_location"] not in ("front-end", "back-end"):
-        value = enc["control_location"]
-        raise invalid_field("control_location", value,
-                            f"{value!r} is not one of ['front-end', 'back-end']")
-    return enc
-
-
-@route("GET", "/types/{type_id}/encryption")
-async def encryption_index(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
-    """The type's encryption row, or ``{}`` when it has none."""
-    enforce(api, req, "volume_extension:volume_type_encryption:get")
-    vtype = _get(api, req, type_id)
-    return ApiResponse(200, dict(vtype.encryption or {}))
-
-
-@route("POST", "/types/{type_id}/encryption")
-async def encryption_create(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
-    enc = _encryption_body(req, required=("provider", "control_location"))
-    enforce(api, req, "volume_extension:volume_type_encryption:create")
-    if _in_use(api, type_id):
-        raise HTTPError(400, "Cannot create encryption specs. Volume type in use.")
-    vtype = _get(api, req, type_id)
-    if vtype.encryption:
-        raise VolumeTypeEncryptionExists(type_id=type_id)
-    now = api.env.db.stamp()
-    vtype.encryption = {
-        "volume_type_id": vtype.id, "encryption_id": api.env.sim.ids.uuid(),
-        "cipher": enc.get("cipher"), "key_size": enc.get("key_size"),
-        "provider": enc["provider"], "control_location": enc["control_location"],
-        "created_at": now, "updated_at": None, "deleted": False, "deleted_at": None}
-    _emit(api, "volume_type.encryption", f"volume type {vtype.name} encrypted with "
-          f"{enc['provider']} ({enc['control_location']})", vtype,
-          encryption={k: enc.get(k) for k in _ENCRYPTION_KEYS})
-    # db.volume_type_encryption_create fills the body's dict in: the answer names
-    # the type and the new encryption id (Tempest requires both).
-    return ApiResponse(200, {"encryption": {**enc, "volume_type_id": vtype.id,
-                                            "encryption_id": vtype.encryption["encryption_id"]}})
-
-
-@route("GET", "/types/{type_id}/encryption/{key}")
-async def encryption_show(api: ApiService, req: ApiRequest, type_id: str,
-                          key: str) -> ApiResponse:
-    enforce(api, req, "volume_extension:volume_type_encryption:get")
-    vtype = _get(api, req, type_id)
-    specs = vtype.encryption or {}
-    if key not in specs:
-        raise VolumeTypeEncryptionNotFound(type_id=type_id)
-    return ApiResponse(200, {key: specs[key]})
-
-
-@route("PUT", "/types/{type_id}/encryption/{encryption_id}")
-async def encryption_update(api: ApiService, req: ApiRequest, type_id: str,
-                            encryption_id: str) -> ApiResponse:
-    enc = _encryption_body(req, required=())
-    enforce(api, req, "volume_extension:volume_type_encryption:update")
-    vtype = _get(api, req, type_id)
-    if _in_use(api, type_id):
-        raise HTTPError(400, "Cannot update encryption specs. Volume type in use.")
-    if not vtype.encryption:
-        raise VolumeTypeEncryptionNotFound(type_id=type_id)
-    vtype.encryption.update(enc)
-    vtype.encryption["updated_at"] = api.env.db.stamp()
-    _emit(api, "volume_type.encryption", f"encryption of volume type {vtype.name} updated",
-          vtype, encryption={k: vtype.encryption.get(k) for k in _ENCRYPTION_KEYS})
-    return ApiResponse(200, {"encryption": enc})
-
-
-@route("DELETE", "/types/{type_id}/encryption/{encryption_id}")
-async def encryption_delete(api: ApiService, req: ApiRequest, type_id: str,
-                            encryption_id: str) -> ApiResponse:
-    """No type lookup first: a missing type is 'encryption ... does not exist' (404)."""
-    enforce(api, req, "volume_extension:volume_type_encryption:delete")
-    if _in_use(api, type_id):
-        raise HTTPError(400, "Cannot delete encryption specs. Volume type in use.")
-    vtype = api.env.db.volume_types.get(type_id)
-    if vtype is None or not vtype.encryption:
-        raise VolumeTypeEncryptionNotFound(type_id=type_id)
-    vtype.encryption = None
-    _emit(api, "volume_type.encryption", f"encryption of volume type {vtype.name} removed",
-          vtype, encryption=None)
     return ApiResponse(202, None)

@@ -61,7 +61,7 @@ def resolve_volume_type(api: ApiService, req: ApiRequest, ref: str | None) -> Vo
     """By id or name; the default type when none is given (Cinder always assigns one)."""
     db = api.env.db
     if ref is None:
-        return api.default_volume_type()
+        return api.default_volume_type(req.context.project_id)
     vtype = db.volume_types.get(ref)
     if vtype is None:
         for t in db.volume_types.values():

@@ -45,6 +45,7 @@ from ...db import EPOCH, Backup, Volume
 from ...errors import CinderException
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
 from ..volume_utils import extract_host
+from .records import record_methods
 
 if TYPE_CHECKING:
     from ...backends.blocks import BlockData
@@ -93,6 +94,7 @@ class BackupService:
             "continue_backup": self.continue_backup,
             "restore_backup": self.restore_backup,
             "delete_backup": self.delete_backup,
+            **record_methods(self),  # export_record, import_record (records.py)
         }
         self.consumer: Consumer | None = None
         env.db.register_service(BINARY, self.host, topic=TOPIC,

@@ -46,7 +46,9 @@ async def create_backup(sched: SchedulerService, *, backup_id: str) -> None:
     if backup is None:
         return
     vol = db.volumes.get(backup.volume_id)
-    row = backup_host(sched, vol.availability_zone if vol is not None else None)
+    # host_manager.get_az: the zone the backup asked for (3.51), else the volume's.
+    row = backup_host(sched, backup.availability_zone or (
+        vol.availability_zone if vol is not None else None))
     if row is None:
         env.trace.emit("schedule", SCHED, f"cinder-scheduler finds no cinder-backup up for "
                        f"backup {backup_id[:8]}: {NOT_FOUND}", resource=f"backup:{backup_id}")
@@ -64,6 +66,8 @@ async def create_backup(sched: SchedulerService, *, backup_id: str) -> None:
         backup.fail_reason = NOT_FOUND
         return
     backup.host = row.host
+    if not backup.availability_zone:
+        backup.availability_zone = row.availability_zone  # the backup manager's self.az
     env.trace.emit("schedule", SCHED, f"cinder-scheduler picks backup host {row.host} for "
                    f"backup {backup_id[:8]}", resource=f"backup:{backup_id}")
     env.bus.cast(SCHED, Target("cinder-backup", row.host), "create_backup",
