@@ -39,6 +39,7 @@ from ...db import EPOCH, Backup, Volume
 from ...errors import CinderException
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
 from ..volume_utils import extract_host
+from .guards import backup_guards
 
 if TYPE_CHECKING:
     from ...backends.blocks import BlockData
@@ -91,6 +92,7 @@ class BackupService:
             "restore_backup": self.restore_backup,
             "delete_backup": self.delete_backup,
         }
+        self.methods = backup_guards(self).wrap(self.methods)  # at-least-once delivery
         self.consumer: Consumer | None = None
         env.db.register_service(BINARY, self.host, topic=TOPIC,
                                 availability_zone=self.availability_zone,
