@@ -88,8 +88,12 @@ def exports_match_attachments(cloud: Cloud) -> list[str]:
     """
     problems: list[str] = []
     db = cloud.db
+    # Live: connected by cinder-volume.  cinder-api records connection_info when the
+    # attachment_update call answers; when the call timed out (the service was stopped
+    # and came back just before the deadline) the manager still exported the volume and
+    # stored the connector on an 'attaching' attachment, which a DELETE cleans up.
     exported = {a.volume_id for a in db.attachments.values()
-                if a.connection_info is not None
+                if (a.connection_info is not None or a.connector)
                 and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
     for host, svc in cloud.volume_services.items():
         target_host = svc.driver.target
