@@ -13,7 +13,8 @@ def test_rbd_volume_driver_is_refused() -> None:
         load_config({"DEFAULT": {"enabled_backends": "ceph"},
                      "ceph": {"volume_driver": "cinder.volume.drivers.rbd.RBDDriver"}})
     text = str(err.value)
-    assert "[ceph] volume_driver" in text and "RBDDriver" in text
+    assert "[ceph] volume_driver" in text
+    assert "RBDDriver" in text
     assert VOLUME_DRIVERS[0] in text
 
 
@@ -21,7 +22,8 @@ def test_ceph_backup_driver_is_refused() -> None:
     with pytest.raises(ConfigError) as err:
         load_config({"backup_driver": "cinder.backup.drivers.ceph.CephBackupDriver"})
     text = str(err.value)
-    assert "[DEFAULT] backup_driver" in text and "CephBackupDriver" in text
+    assert "[DEFAULT] backup_driver" in text
+    assert "CephBackupDriver" in text
     assert all(d in text for d in BACKUP_DRIVERS)
 
 

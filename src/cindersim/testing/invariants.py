@@ -198,17 +198,20 @@ STORED_VOLUME = frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE})
 """Statuses in which a volume's data must be on its backend."""
 
 
-def records_have_storage(cloud: Cloud) -> list[str]:
+def records_have_storage(cloud: Cloud, *, allowed: Iterable[str] = ()) -> list[str]:
     """(8) Nothing is lost: an ``available``/``in-use`` volume has its LV on the backend
     its host names, an ``available`` snapshot its LV beside it.
 
     (The converse does not hold in Cinder: unmanaging leaves the LV behind on purpose.)
+    *allowed* lists ``kind:id`` resources an admin reset (an ``os-reset_status`` to
+    ``available`` writes the row only).
     """
+    ok = set(allowed)
     problems: list[str] = []
     db = cloud.db
     services = cloud.volume_services
     for v in db.volumes.values():
-        if v.status not in STORED_VOLUME:
+        if v.status not in STORED_VOLUME or f"volume:{v.id}" in ok:
             continue
         svc = services.get((v.host or "").split("#")[0])
         if svc is None:
@@ -216,7 +219,7 @@ def records_have_storage(cloud: Cloud) -> list[str]:
         elif not svc.vg.exists(svc.driver.volume_name(v.id)):
             problems.append(f"volume {v.id[:8]} is {v.status} but {svc.host} has no LV for it")
     for s in db.snapshots.values():
-        if s.status != SnapshotStatus.AVAILABLE:
+        if s.status != SnapshotStatus.AVAILABLE or f"snapshot:{s.id}" in ok:
             continue
         vol = db.volumes.get(s.volume_id)
         svc = services.get(((vol.host if vol else None) or "").split("#")[0])

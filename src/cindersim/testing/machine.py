@@ -551,7 +551,7 @@ class CloudStateMachine(RuleBasedStateMachine):
                      if e.kind == "bus.error" and not _is_cinder_error(e.detail.get("error"))]
         if self.quiescent:
             problems += capacity_agrees(self.cloud)
-            problems += records_have_storage(self.cloud)
+            problems += records_have_storage(self.cloud, allowed=self.admin_touched)
             if not self.dropped:
                 problems += exports_match_attachments(self.cloud)
                 problems += quota_matches_existence(self.cloud)
