@@ -82,9 +82,28 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return conv
 
 
+VOLUME_DRIVERS = ("cinder.volume.drivers.lvm.LVMVolumeDriver",)
+"""The volume drivers cindersim simulates (a different driver must not silently run LVM)."""
+BACKUP_DRIVERS = ("cinder.backup.drivers.swift.SwiftBackupDriver",
+                  "cinder.backup.drivers.posix.PosixBackupDriver",
+                  "cinder.backup.drivers.nfs.NFSBackupDriver")
+"""The backup drivers cindersim simulates: Swift, and the chunked file drivers (posix, nfs)."""
+
+
+def _supported(*choices: str) -> Callable[[Any], str]:
+    def conv(v: Any) -> str:
+        s = str(v).strip()
+        if s not in choices:
+            raise ValueError(f"{s!r} is not supported by cindersim; supported: "
+                             f"{', '.join(choices)}")
+        return s
+
+    return conv
+
+
 # Options of a backend section: name -> (converter, default).
 BACKEND_OPTIONS: dict[str, tuple[Callable[[Any], Any], Any]] = {
-    "volume_driver": (str, "cinder.volume.drivers.lvm.LVMVolumeDriver"),
+    "volume_driver": (_supported(*VOLUME_DRIVERS), VOLUME_DRIVERS[0]),
     "volume_backend_name": (str, None),
     "volume_group": (str, "cinder-volumes"),
     "lvm_type": (_choice("auto", "default", "thin"), "auto"),
@@ -136,7 +155,7 @@ DEFAULT_OPTIONS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "periodic_interval": (_int, 60),
     "rpc_response_timeout": (_int, 60),
     "osapi_max_limit": (_int, 1000),
-    "backup_driver": (str, "cinder.backup.drivers.swift.SwiftBackupDriver"),
+    "backup_driver": (_supported(*BACKUP_DRIVERS), BACKUP_DRIVERS[0]),
     "backup_swift_container": (str, "volumebackups"),
     "backup_swift_object_size": (_int, 52428800),
     "backup_swift_block_size": (_int, 32768),

@@ -250,7 +250,8 @@ DEFAULT_RULES: Final[Mapping[str, str]] = MappingProxyType({**BASE_RULES, **_ACT
 
 # --- the check language -------------------------------------------------------------
 class Credentials(Protocol):
-    """Anything that can say who the caller is (:class:`~cindersim.services.keystone.client.RequestContext`)."""
+    """Anything that can say who the caller is
+    (:class:`~cindersim.services.keystone.client.RequestContext`)."""
 
     def to_policy_values(self) -> dict[str, Any]: ...
 

@@ -607,7 +607,12 @@ class TransitionChecker:
                 found.append(f"{where}: {exc}")
                 continue
             if ev.resource in self._gone:
-                found.append(f"{where}: change after the record was destroyed")
+                if old is None and op == Op.BACKUP_IMPORT and kind == "backup":
+                    # import_record brings a deleted backup back under its own id (Cinder
+                    # re-creates the row the export named): a birth, not a change.
+                    self._gone.discard(ev.resource)
+                else:
+                    found.append(f"{where}: change after the record was destroyed")
             key = (ev.resource, field)
             last = self._last
             if key in last and _norm(machine, last[key]) != _norm(machine, old):

@@ -18,6 +18,7 @@ from .invariants import (
     exports_match_attachments,
     nothing_transitional,
     quota_matches_existence,
+    records_have_storage,
 )
 from .machine import DEFAULT_MACHINE_CONFIG, CloudStateMachine, Invariant, content_digest
 from .profiles import load_profile, register_profiles
@@ -46,6 +47,7 @@ __all__ = [
     "load_profile",
     "nothing_transitional",
     "quota_matches_existence",
+    "records_have_storage",
     "register_profiles",
     "request_bodies",
     "scenario_steps",

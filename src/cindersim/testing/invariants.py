@@ -26,6 +26,7 @@ __all__ = [
     "exports_match_attachments",
     "nothing_transitional",
     "quota_matches_existence",
+    "records_have_storage",
 ]
 
 TRANSITIONAL_VOLUME = frozenset({
@@ -87,8 +88,12 @@ def exports_match_attachments(cloud: Cloud) -> list[str]:
     """
     problems: list[str] = []
     db = cloud.db
+    # Live: connected by cinder-volume.  cinder-api records connection_info when the
+    # attachment_update call answers; when the call timed out (the service was stopped
+    # and came back just before the deadline) the manager still exported the volume and
+    # stored the connector on an 'attaching' attachment, which a DELETE cleans up.
     exported = {a.volume_id for a in db.attachments.values()
-                if a.connection_info is not None
+                if (a.connection_info is not None or a.connector)
                 and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
     for host, svc in cloud.volume_services.items():
         target_host = svc.driver.target
@@ -186,4 +191,38 @@ def nothing_transitional(cloud: Cloud, *, allowed: Iterable[str] = ()) -> list[s
     for b in db.backups.values():
         if b.status in TRANSITIONAL_BACKUP and f"backup:{b.id}" not in ok:
             problems.append(f"backup {b.id[:8]} still {b.status}")
+    return problems
+
+
+STORED_VOLUME = frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE})
+"""Statuses in which a volume's data must be on its backend."""
+
+
+def records_have_storage(cloud: Cloud, *, allowed: Iterable[str] = ()) -> list[str]:
+    """(8) Nothing is lost: an ``available``/``in-use`` volume has its LV on the backend
+    its host names, an ``available`` snapshot its LV beside it.
+
+    (The converse does not hold in Cinder: unmanaging leaves the LV behind on purpose.)
+    *allowed* lists ``kind:id`` resources an admin reset (an ``os-reset_status`` to
+    ``available`` writes the row only).
+    """
+    ok = set(allowed)
+    problems: list[str] = []
+    db = cloud.db
+    services = cloud.volume_services
+    for v in db.volumes.values():
+        if v.status not in STORED_VOLUME or f"volume:{v.id}" in ok:
+            continue
+        svc = services.get((v.host or "").split("#")[0])
+        if svc is None:
+            problems.append(f"volume {v.id[:8]} is {v.status} on unknown host {v.host}")
+        elif not svc.vg.exists(svc.driver.volume_name(v.id)):
+            problems.append(f"volume {v.id[:8]} is {v.status} but {svc.host} has no LV for it")
+    for s in db.snapshots.values():
+        if s.status != SnapshotStatus.AVAILABLE or f"snapshot:{s.id}" in ok:
+            continue
+        vol = db.volumes.get(s.volume_id)
+        svc = services.get(((vol.host if vol else None) or "").split("#")[0])
+        if svc is not None and not svc.vg.exists(svc.driver.snapshot_lv_name(s.id)):
+            problems.append(f"snapshot {s.id[:8]} is available but {svc.host} has no LV for it")
     return problems

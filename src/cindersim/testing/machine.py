@@ -22,6 +22,7 @@ invariant functions in ``extra_invariants``::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +42,7 @@ from hypothesis.stateful import (
 from .. import errors
 from ..backends.blocks import BLOCK_SIZE, BlockData, GiB
 from ..backends.faults import FaultRule
+from ..bus import MessageFault
 from ..cloud import Cloud, Response
 from ..errors import CinderException, SimulationError
 from ..simulation import Simulation
@@ -51,6 +53,7 @@ from .invariants import (
     exports_match_attachments,
     nothing_transitional,
     quota_matches_existence,
+    records_have_storage,
 )
 from .replay import StepLog
 
@@ -75,6 +78,13 @@ CONNECTOR = {"initiator": "iqn.1994-05.com.redhat:compute-1", "ip": "192.168.122
 V344 = {"OpenStack-API-Version": "volume 3.44"}
 V347 = {"OpenStack-API-Version": "volume 3.47"}
 BLOCKS_PER_GIB = GiB // BLOCK_SIZE
+BUS_METHODS = ("create_volume", "delete_volume", "create_snapshot", "delete_snapshot",
+               "extend_volume", "attachment_update", "attachment_delete",
+               "initialize_connection", "terminate_connection", "remove_export",
+               "create_backup", "restore_backup", "delete_backup",
+               "reserve_block_device_name", "attach_volume", "detach_volume",
+               "build_and_run_instance", "terminate_instance")
+"""RPC methods the machine's bus faults aim at (those its rules make the cloud send)."""
 
 
 def content_digest(data: BlockData, nblocks: int | None = None) -> str:
@@ -133,6 +143,9 @@ class CloudStateMachine(RuleBasedStateMachine):
         self._calls: dict[str, dict[str, Any]] = {}
         self.stopped: set[str] = set()
         self.faults_injected = 0
+        self.dropped = False
+        """A message was lost: Cinder leaves records (and quota, exports) where the lost
+        message found them, so from then on only the safety invariants are checked."""
         self._instances = 0
         self._failed = False
 
@@ -150,9 +163,16 @@ class CloudStateMachine(RuleBasedStateMachine):
         raise AssertionError("invariants broken:\n  " + "\n  ".join(problems) +
                              "\n\nReplay these steps with:\n\n" + self.log.script())
 
+    wait_bound: ClassVar[float] = 6 * 3600.0
+    """Virtual seconds one step may take: a step still running then is a hang, reported
+    with its replay (nothing in Cinder waits that long without a timeout of its own)."""
+
     def run(self, coro: Any) -> Any:
         try:
-            return self.sim.run(coro)
+            return self.sim.run(_bounded(coro, self.wait_bound))
+        except TimeoutError:
+            self.fail([f"a step did not finish within {self.wait_bound / 3600:g} virtual "
+                       "hours (a hang)"])
         except (SimulationError, AssertionError) as exc:
             exc.add_note("Replay these steps with:\n\n" + self.log.script())
             raise
@@ -476,6 +496,18 @@ class CloudStateMachine(RuleBasedStateMachine):
         self.cloud.inject(FaultRule(op=op, backend=rule_backend))
         self.faults_injected += 1
 
+    @rule(action=st.sampled_from(["duplicate", "duplicate", "delay", "drop"]),
+          method=st.sampled_from(BUS_METHODS), times=st.integers(1, 3))
+    def inject_bus_fault(self, action: str, method: str, times: int) -> None:
+        """AMQP's at-least-once delivery (duplicates), a slow broker (30 s late) and,
+        rarer, a lost message."""
+        delay = 30.0 if action == "delay" else 0.0
+        self.log.code(f"cloud.bus.faults.append(MessageFault(action={action!r}, "
+                      f"method={method!r}, times={times}, delay={delay}))")
+        self.cloud.bus.faults.append(MessageFault(action=action,  # type: ignore[arg-type]
+                                                  method=method, times=times, delay=delay))
+        self.faults_injected += 1
+
     @rule(service=st.sampled_from(["scheduler", "cinder-1@thin-1", "cinder-2@thick-1",
                                    "backup"]))
     def toggle_service(self, service: str) -> None:
@@ -519,10 +551,12 @@ class CloudStateMachine(RuleBasedStateMachine):
                      if e.kind == "bus.error" and not _is_cinder_error(e.detail.get("error"))]
         if self.quiescent:
             problems += capacity_agrees(self.cloud)
-            problems += exports_match_attachments(self.cloud)
-            problems += quota_matches_existence(self.cloud)
-            problems += nothing_transitional(self.cloud,
-                                             allowed=self.admin_touched | self.timed_out)
+            problems += records_have_storage(self.cloud, allowed=self.admin_touched)
+            if not self.dropped:
+                problems += exports_match_attachments(self.cloud)
+                problems += quota_matches_existence(self.cloud)
+                problems += nothing_transitional(self.cloud,
+                                                 allowed=self.admin_touched | self.timed_out)
             problems += self._data_unchanged()
         for check in self.extra_invariants:
             problems += check(self.cloud)
@@ -531,14 +565,24 @@ class CloudStateMachine(RuleBasedStateMachine):
 
     def _note_timeouts(self, events: Sequence[TraceEvent]) -> None:
         for e in events:
-            if e.kind == "bus.send" and e.detail.get("msg_kind") == "call":
+            if e.kind == "bus.fault" and e.detail.get("action") == "drop":
+                self.dropped = True
+            elif e.kind == "bus.fault" and e.detail.get("action") == "duplicate" and \
+                    e.detail.get("msg_kind") == "call":
+                # A redelivered call whose first copy failed runs again after its caller
+                # got the error (at-least-once): Cinder then leaves the record where the
+                # second run left it (an attachment 'attaching'), as after a timeout.
+                self._exempt(self._calls.get(str(e.detail.get("msg")), {}))
+            elif e.kind == "bus.send" and e.detail.get("msg_kind") == "call":
                 self._calls[str(e.detail.get("msg"))] = dict(e.detail.get("args") or {})
             elif e.kind == "bus.timeout":
-                args = self._calls.pop(str(e.detail.get("msg")), {})
-                for key, kind in (("volume_id", "volume"), ("snapshot_id", "snapshot"),
-                                  ("backup_id", "backup")):
-                    if args.get(key):
-                        self.timed_out.add(f"{kind}:{args[key]}")
+                self._exempt(self._calls.pop(str(e.detail.get("msg")), {}))
+
+    def _exempt(self, args: Mapping[str, Any]) -> None:
+        for key, kind in (("volume_id", "volume"), ("snapshot_id", "snapshot"),
+                          ("backup_id", "backup")):
+            if args.get(key):
+                self.timed_out.add(f"{kind}:{args[key]}")
 
     def _data_unchanged(self) -> list[str]:
         """(6) Data changes only by a guest write or a restore; new volumes hold their
@@ -584,3 +628,10 @@ _MODULE_CINDER_ERRORS = frozenset({"InvalidVolumeAttachMode", "RemoveExportExcep
 
 async def _start(svc: Any) -> None:
     svc.start()
+
+
+async def _bounded(coro: Any, seconds: float) -> Any:
+    """*coro* under a virtual-time deadline (in the step's own task: no new task, so
+    the interleaving, and the replay, are the same as without the bound)."""
+    async with asyncio.timeout(seconds):
+        return await coro

@@ -33,11 +33,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...backup_record import decode_record
 from ...bus import Target
 from ...db import Backup
 from ...errors import InvalidBackup, InvalidInput, OverQuota
 from ...states import BackupStatus, Op
-from ..backup.records import decode_record
 from ..quota import over_quota_error
 from .backups import backup_summary
 from .common import enforce, invalid_field, read_scope

@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ...db import Service, iso_time
+from ...db_tables import tables
 from ...errors import InvalidInput
 from .common import enforce, invalid_field
 from .router import route
-from .tables import tables
 from .types import _name, _no_extra
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 

@@ -25,10 +25,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...db import VolumeType
+from ...db_tables import DefaultType, tables
 from ...errors import PolicyNotAuthorized, VolumeTypeNotFound, VolumeTypeNotFoundByName
 from .common import enforce, invalid_field, is_uuid_like
 from .router import route
-from .tables import DefaultType, tables
 from .types import _name, _no_extra
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
@@ -57,8 +57,7 @@ def _view(row: DefaultType) -> dict[str, str]:
 def _authorize(api: ApiService, req: ApiRequest, project_id: str, action: str, *,
                tolerate_missing: bool = False) -> None:
     """``api_utils.validate_project_and_authorize``: Keystone first, then the policy."""
-    project = api.identity.find_project(project_id)
-    if project is None or project.id != project_id:  # Keystone's projects.get: by id
+    if not api.identity.has_project(project_id):  # Keystone's projects.get: by id
         if not tolerate_missing:
             raise HTTPError(404, f"Project with id {project_id} not found.")
         # DELETE logs the 404 and unsets the default anyway, without a policy check.

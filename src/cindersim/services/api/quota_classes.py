@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...db_tables import tables
 from ...errors import InvalidInput
 from .common import enforce, invalid_field
 from .router import route
-from .tables import tables
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
 if TYPE_CHECKING:

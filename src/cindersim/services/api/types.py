@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...db import VolumeType
+from ...db_tables import tables
 from ...errors import (
     InvalidName,
     InvalidVolumeType,
@@ -51,7 +52,6 @@ from ...errors import (
 from .common import admin, enforce, invalid_field
 from .listing import page_of, query_filters
 from .router import route
-from .tables import tables
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
 if TYPE_CHECKING:

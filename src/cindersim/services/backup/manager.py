@@ -45,6 +45,7 @@ from ...db import EPOCH, Backup, Volume
 from ...errors import CinderException
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
 from ..volume_utils import extract_host
+from .guards import backup_guards
 from .records import record_methods
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class BackupService:
             "delete_backup": self.delete_backup,
             **record_methods(self),  # export_record, import_record (records.py)
         }
+        self.methods = backup_guards(self).wrap(self.methods)  # at-least-once delivery
         self.consumer: Consumer | None = None
         env.db.register_service(BINARY, self.host, topic=TOPIC,
                                 availability_zone=self.availability_zone,

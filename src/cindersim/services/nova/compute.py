@@ -42,6 +42,7 @@ from ...backends.iscsi import IscsiInitiator, Session
 from ...bus import Consumer
 from ...errors import CinderException
 from .cinder import CinderClient
+from .guards import compute_guards
 from .hypervisor import GuestDisk, LibvirtDriver, next_device_name
 from .model import BlockDeviceMapping, Instance, NovaContext, NovaError
 
@@ -83,6 +84,7 @@ class ComputeManager:
             "terminate_instance": self.terminate_instance,
             "snapshot_instance": self.snapshot_instance,
         }
+        self.methods = compute_guards(self).wrap(self.methods)  # at-least-once delivery
 
     # --- lifecycle and plumbing -----------------------------------------------------------
     def start(self) -> None:

@@ -25,6 +25,7 @@ from .filter_scheduler import (
     schedule_create_volume,
     volume_type_predicate,
 )
+from .guards import scheduler_guards
 from .host_manager import HostManager
 from .placement import PlacementIndex
 from .request_spec import RequestSpec, RetryRecord
@@ -93,6 +94,9 @@ class SchedulerService:
             "migrate_volume": self._migrate_volume,
             "get_pools": self.get_pools,
         }
+        # At-least-once delivery: each entry acts once per request, from its status.
+        self.guards = scheduler_guards(self)
+        self.handlers = self.guards.wrap(self.handlers)
         self.consumer: Consumer | None = None
         self.decisions = 0
         env.db.register_service(BINARY, SERVER, topic=TOPIC,

@@ -41,7 +41,8 @@ async def _create_temp_volume(svc: VolumeService, volume: Volume, backup_id: str
                   user_id=volume.user_id, size=volume.size,
                   display_name=f"backup-vol-{volume.id}", host=volume.host,
                   availability_zone=volume.availability_zone,
-                  volume_type_id=volume.volume_type_id, use_quota=False)
+                  volume_type_id=volume.volume_type_id, use_quota=False,
+                  admin_metadata={"temporary": "True"})
     db.add(temp, op=Op.BACKUP_CREATE, actor=svc.actor)
     try:
         if kind == "snapshot":

@@ -99,6 +99,7 @@ class VolumeService:
             backup_device,
             completion,
             create,
+            guards,
             image_upload,
             manage,
             migrate,
@@ -109,6 +110,9 @@ class VolumeService:
         for module in (create, snapshots, attach, migrate, revert, image_upload, manage,
                        completion, backup_device):
             self.methods.update(module.METHODS)
+        # At-least-once delivery: each entry acts only from the status it was cast for.
+        self.guards = guards.volume_guards(self)
+        self.methods = self.guards.wrap(self.methods)
         self.consumer: Consumer | None = None
         self._reporting = False
         self.reports = 0

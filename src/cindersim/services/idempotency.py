@@ -1,0 +1,169 @@
+"""At-least-once delivery: the guards at the managers' RPC entry points.
+
+RabbitMQ delivers a message at least once: a consumer that dies (or loses its
+connection) before it acks gets the message again, and the bus's ``duplicate``
+fault models exactly that.  Cinder's managers survive it because they act from
+the record, not from the message: the API moved the record to the status that
+asks for the work (``creating``, ``deleting``, ``extending`` ...) with a
+conditional update, and a manager that re-reads the row and finds another
+status has nothing to do.  This module gives every service that rule once:
+
+* a :class:`Entry` per RPC method says which record the message names (its
+  *key*), from which statuses the handler may act (*check*, a re-read of the
+  row), and whether a finished handler must be remembered (*once*: where the
+  status cannot tell a repeat, e.g. the scheduler's pass over an ``extending``
+  volume, whose status only the volume manager changes);
+* while a handler runs for a key, a second delivery with the same key does not
+  run again: it waits for the first and answers what the first answered (a
+  call's caller takes whichever reply comes first, so the copy must not answer
+  sooner with something else);
+* a refused copy is traced (kind ``log``, ``duplicate`` = the method) and is a
+  no-op: nothing is created, exported, reserved or released twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from .env import ServiceEnv
+
+__all__ = ["Args", "Entry", "EntryGuards", "Refusal", "status_is"]
+
+Args = Mapping[str, Any]
+
+
+@attrs.frozen
+class Refusal:
+    """Why a delivery is not acted on, and what a call gets back (the caller has, as a
+    rule, its answer already from the first delivery)."""
+
+    reason: str
+    result: Any = None
+
+
+@attrs.frozen
+class Entry:
+    """The guard of one RPC method.
+
+    Attributes:
+        key: the record(s) a message names; two deliveries with the same key are the
+            same request as far as the guard is concerned.
+        check: re-reads the record; returns a :class:`Refusal` when the status says
+            there is nothing (more) to do, None to go on.
+        once: remember keys that finished, and refuse them later (bounded memory).
+    """
+
+    key: Callable[[Args], tuple[Hashable, ...]]
+    check: Callable[[Args], Refusal | None] | None = None
+    once: bool = False
+
+
+class _Running:
+    __slots__ = ("waiters",)
+
+    def __init__(self) -> None:
+        self.waiters: list[asyncio.Future[Any]] = []
+
+
+class EntryGuards:
+    """The entry guards of one service (its table, what runs, what finished)."""
+
+    REMEMBER = 4096
+    """How many finished ``once`` keys are remembered (oldest forgotten first)."""
+
+    def __init__(self, env: ServiceEnv, actor: str, table: Mapping[str, Entry]) -> None:
+        self.env = env
+        self.actor = actor
+        self.table = dict(table)
+        self.refused = 0
+        self._running: dict[tuple[Hashable, ...], _Running] = {}
+        self._done: set[tuple[Hashable, ...]] = set()
+        self._order: deque[tuple[Hashable, ...]] = deque()
+
+    def wrap(self, methods: Mapping[str, Callable[..., Awaitable[Any]]]
+             ) -> dict[str, Callable[..., Awaitable[Any]]]:
+        """The same table with every guarded method behind its guard."""
+        out: dict[str, Callable[..., Awaitable[Any]]] = {}
+        for name, fn in methods.items():
+            out[name] = fn if name not in self.table else self._guarded(name, fn)
+        return out
+
+    def _guarded(self, name: str, fn: Callable[..., Awaitable[Any]]
+                 ) -> Callable[..., Awaitable[Any]]:
+        def handler(*pos: Any, **args: Any) -> Awaitable[Any]:
+            return self.admit(name, args, lambda: fn(*pos, **args))
+        return handler
+
+    def admit(self, name: str, args: Args, start: Callable[[], Awaitable[Any]]
+              ) -> Awaitable[Any]:
+        """Run *start* unless this delivery repeats one running, done, or out of date."""
+        entry = self.table[name]
+        key = (name, *entry.key(args))
+        running = self._running.get(key)
+        if running is not None:
+            self._note(name, key, "the same request is being handled")
+            fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            running.waiters.append(fut)
+            return fut
+        if entry.once and key in self._done:
+            return self._refuse(name, key, Refusal("the same request was handled already"))
+        if entry.check is not None:
+            refusal = entry.check(args)
+            if refusal is not None:
+                return self._refuse(name, key, refusal)
+        record = self._running[key] = _Running()
+        return self._run(key, record, entry.once, start())
+
+    async def _run(self, key: tuple[Hashable, ...], record: _Running, once: bool,
+                   work: Awaitable[Any]) -> Any:
+        try:
+            result = await work
+        except Exception as exc:
+            self._finish(key, record, once)
+            for w in record.waiters:
+                w.set_exception(exc)
+            raise
+        except BaseException:
+            self._finish(key, record, once)
+            raise
+        self._finish(key, record, once)
+        for w in record.waiters:
+            w.set_result(result)
+        return result
+
+    def _finish(self, key: tuple[Hashable, ...], record: _Running, once: bool) -> None:
+        if self._running.get(key) is record:
+            del self._running[key]
+        if once and key not in self._done:
+            self._done.add(key)
+            self._order.append(key)
+            if len(self._order) > self.REMEMBER:
+                self._done.discard(self._order.popleft())
+
+    async def _refuse(self, name: str, key: tuple[Hashable, ...], refusal: Refusal) -> Any:
+        self._note(name, key, refusal.reason)
+        return refusal.result
+
+    def _note(self, name: str, key: tuple[Hashable, ...], reason: str) -> None:
+        self.refused += 1
+        trace = self.env.trace
+        if trace.wants("log"):
+            what = " ".join(str(k)[:8] for k in key[1:] if k is not None)
+            trace.emit("log", self.actor, f"{name} for {what} not acted on: {reason}",
+                       duplicate=name, reason=reason)
+
+
+def status_is(row: Any, *allowed: str, field: str = "status") -> Refusal | None:
+    """Refuse unless the row exists and its *field* is one of *allowed*."""
+    if row is None:
+        return Refusal("the record is gone")
+    value = getattr(row, field)
+    if value in allowed:
+        return None
+    return Refusal(f"{field} is {value}, expected {' or '.join(allowed)}")
