@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from cindersim.db_groups import Group, GroupSnapshot, GroupType, default_cgsnapshot_type
 from cindersim.errors import (
     BackupNotFound,
     SimulationError,
@@ -390,8 +391,9 @@ class Service:
         return now - self.last_heartbeat(now) <= service_down_time
 
 
-Record = (Volume | VolumeAttachment | Snapshot | Backup | VolumeType | Transfer | Project)
-_STATUS_TYPES = (Volume, VolumeAttachment, Snapshot, Backup)
+Record = (Volume | VolumeAttachment | Snapshot | Backup | VolumeType | Transfer | Project
+          | GroupType | Group | GroupSnapshot)
+_STATUS_TYPES = (Volume, VolumeAttachment, Snapshot, Backup, Group, GroupSnapshot)
 _INDEXED_TYPES = (VolumeAttachment, Snapshot, Backup)
 """Tables indexed by ``volume_id`` (see :class:`Database`)."""
 
@@ -431,10 +433,14 @@ class Database:
         """``quotas``: per-project limit overrides (os-quota-sets update)."""
         self.quota_usages: dict[tuple[str, str], QuotaUsage] = {}
         self.reservations: dict[str, Reservation] = {}
+        self.group_types: dict[str, GroupType] = {}  # db_groups.py: generic volume groups
+        self.groups: dict[str, Group] = {}
+        self.group_snapshots: dict[str, GroupSnapshot] = {}
         self._by_type: dict[type, dict[str, Any]] = {
             Volume: self.volumes, VolumeAttachment: self.attachments,
             Snapshot: self.snapshots, Backup: self.backups, VolumeType: self.volume_types,
-            Transfer: self.transfers, Project: self.projects}
+            Transfer: self.transfers, Project: self.projects, GroupType: self.group_types,
+            Group: self.groups, GroupSnapshot: self.group_snapshots}
         self._attachments_by_volume: dict[str, dict[str, VolumeAttachment]] = {}
         self._snapshots_by_volume: dict[str, dict[str, Snapshot]] = {}
         self._backups_by_volume: dict[str, dict[str, Backup]] = {}
@@ -444,6 +450,8 @@ class Database:
         self._stamped: tuple[float, str] = (math.nan, "")
         """The last (virtual second, text) :meth:`stamp` gave: one moment is stamped often."""
         self._stamp = self.stamp  # one bound method for every transition, not one per call
+        cg_type = default_cgsnapshot_type(iso_time(0.0))  # Cinder's initial migration
+        self.group_types[cg_type.id] = cg_type
 
     # --- time ---------------------------------------------------------------------------
     def now(self) -> float:
@@ -513,8 +521,8 @@ class Database:
         if not bucket:
             del index[volume_id]
 
-    def transition(self, record: Volume | VolumeAttachment | Snapshot | Backup,
-                   new: str | None, *, op: str, actor: str, field: str = "status",
+    def transition(self, record: Volume | VolumeAttachment | Snapshot | Backup | Group
+                   | GroupSnapshot, new: str | None, *, op: str, actor: str, field: str = "status",
                    reason: str | None = None) -> bool:
         """:func:`cindersim.states.transition` with this database's trace and clock."""
         return transition(record, new, op=op, trace=self.trace, actor=actor, field=field,
@@ -671,6 +679,9 @@ class Database:
         yield "snapshots", list(self.snapshots.values())
         yield "backups", list(self.backups.values())
         yield "transfers", list(self.transfers.values())
+        yield "group_types", list(self.group_types.values())
+        yield "groups", list(self.groups.values())
+        yield "group_snapshots", list(self.group_snapshots.values())
         yield "quota_usages", list(self.quota_usages.values())
         yield "reservations", list(self.reservations.values())
 

@@ -103,7 +103,12 @@ class ApiService:
             attachments,
             backends,
             backups,
+            cgsnapshots,
             completion,
+            consistencygroups,
+            group_snapshots,
+            group_types,
+            groups,
             limits,
             manage,
             messages,
@@ -127,7 +132,8 @@ class ApiService:
         for module in (volume_list, volumes, actions, attachments, snapshots, backups, quotas,
                        limits, types, transfers, volume_metadata, snapshot_metadata,
                        os_services, backends, qos_specs, messages, revert, volume_image,
-                       manage, completion):
+                       manage, completion,
+                       group_types, groups, group_snapshots, consistencygroups, cgsnapshots):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0

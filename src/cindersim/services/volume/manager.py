@@ -92,6 +92,7 @@ class VolumeService:
             attach,
             completion,
             create,
+            groups,
             image_upload,
             manage,
             migrate,
@@ -100,7 +101,7 @@ class VolumeService:
         )
 
         for module in (create, snapshots, attach, migrate, revert, image_upload, manage,
-                       completion):
+                       completion, groups):
             self.methods.update(module.METHODS)
         self.consumer: Consumer | None = None
         self._reporting = False
