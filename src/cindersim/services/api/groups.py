@@ -191,7 +191,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     return ApiResponse(202, {"group": {"id": group.id, "name": group.name}})
 
 
-@route("POST", "/groups/action", "3.14")
+@route("POST", "/groups/action", "3.13")
 async def create_from_src(api: ApiService, req: ApiRequest) -> ApiResponse:
     body = req.body
     if not isinstance(body, dict):
@@ -199,6 +199,8 @@ async def create_from_src(api: ApiService, req: ApiRequest) -> ApiResponse:
     if "create-from-src" not in body:
         name = next(iter(body), None)
         raise HTTPError(400, f"There is no such action: {name}")
+    if not req.at_least("3.14"):  # the action exists from 3.14 (GROUP_SNAPSHOTS)
+        raise HTTPError(404, "The resource could not be found.")
     inner = _object(body, "create-from-src")
     _only(inner, "create-from-src", ("description", "name", "source_group_id",
                                      "group_snapshot_id"))

@@ -1,0 +1,108 @@
+"""``/consistencygroups`` and ``/cgsnapshots``: Cinder's CG API over generic groups of
+``default_cgsnapshot_type``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cindersim.cloud import Cloud
+from cindersim.db_groups import DEFAULT_CGSNAPSHOT_TYPE
+from group_helpers import bad, req, run, volume_type
+
+
+async def cg(cloud: Cloud, vt: str) -> str:
+    r = await req(cloud, "POST", "/consistencygroups",
+                  json={"consistencygroup": {"name": "cg", "volume_types": f"{vt},"}})
+    assert r.status == 202, r.json
+    gid: str = r.json["consistencygroup"]["id"]
+    await cloud.settle()
+    return gid
+
+
+class TestConsistencyGroups:
+    def test_a_cg_is_a_group_of_the_default_cgsnapshot_type(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            vt = await volume_type(cloud)
+            gid = await cg(cloud, vt)
+            shown = await req(cloud, "GET", f"/consistencygroups/{gid}")
+            listed = await req(cloud, "GET", "/consistencygroups/detail")
+            as_group = await req(cloud, "GET", f"/groups/{gid}")
+            groups = await req(cloud, "GET", "/groups")
+            gtype = cloud.db.group_types[cloud.db.groups[gid].group_type_id]
+            return vt, gid, shown.json, listed.json, as_group.json, groups.json, gtype
+
+        vt, gid, shown, listed, as_group, groups, gtype = run(main)
+        assert shown == {"consistencygroup": {
+            "id": gid, "status": "available", "availability_zone": "nova",
+            "created_at": shown["consistencygroup"]["created_at"], "name": "cg",
+            "description": None, "volume_types": [vt]}}
+        assert listed == {"consistencygroups": [shown["consistencygroup"]]}
+        assert as_group == bad(f"Group_type {gtype.id} is reserved for migrating CGs to "
+                               "groups. Migrated group can only be operated by CG APIs.")
+        assert groups == {"groups": []}
+        assert gtype.name == DEFAULT_CGSNAPSHOT_TYPE
+        assert gtype.group_specs == {"consistent_group_snapshot_enabled": "<is> True"}
+
+    def test_cgsnapshots_create_list_delete_and_cg_delete(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            vt = await volume_type(cloud)
+            gid = await cg(cloud, vt)
+            r = await req(cloud, "POST", "/volumes", json={"volume": {
+                "size": 1, "volume_type": vt, "consistencygroup_id": gid}})
+            vid = r.json["volume"]["id"]
+            await cloud.settle()
+            snap = await req(cloud, "POST", "/cgsnapshots",
+                             json={"cgsnapshot": {"consistencygroup_id": gid, "name": "s"}})
+            sid = snap.json["cgsnapshot"]["id"]
+            await cloud.settle()
+            detail = await req(cloud, "GET", "/cgsnapshots/detail")
+            hidden = await req(cloud, "GET", "/group_snapshots")
+            busy = await req(cloud, "POST", f"/consistencygroups/{gid}/delete",
+                             json={"consistencygroup": {"force": True}})
+            await req(cloud, "DELETE", f"/cgsnapshots/{sid}")
+            await cloud.settle()
+            gone = await req(cloud, "POST", f"/consistencygroups/{gid}/delete",
+                             json={"consistencygroup": {"force": True}})
+            await cloud.settle()
+            return (snap.status, sid, gid, detail.json, hidden.json, busy.json, gone.status,
+                    gid in cloud.db.groups, vid in cloud.db.volumes)
+
+        status, sid, gid, detail, hidden, busy, gone, alive, vol_alive = run(main)
+        assert status == 202
+        assert detail == {"cgsnapshots": [{
+            "id": sid, "consistencygroup_id": gid, "status": "available",
+            "created_at": detail["cgsnapshots"][0]["created_at"], "name": "s",
+            "description": None}]}
+        assert hidden == {"group_snapshots": []}
+        assert busy == bad("Invalid Group: Group has existing snapshots.")
+        assert (gone, alive, vol_alive) == (202, False, False)
+
+    def test_refusals(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            vt = await volume_type(cloud)
+            gid = await cg(cloud, vt)
+            out = []
+            for method, sub, body in [
+                    ("POST", "/consistencygroups",
+                     {"consistencygroup": {"name": "x", "volume_types": ""}}),
+                    ("POST", "/consistencygroups/create_from_src",
+                     {"consistencygroup-from-src": {"name": "x"}}),
+                    ("POST", "/consistencygroups/create_from_src",
+                     {"consistencygroup-from-src": {"name": "x", "source_cgid": gid,
+                                                    "cgsnapshot_id": gid}}),
+                    ("PUT", f"/consistencygroups/{gid}/update", {"consistencygroup": {}}),
+                    ("POST", f"/consistencygroups/{gid}/delete",
+                     {"consistencygroup": {"force": "perhaps"}})]:
+                r = await req(cloud, method, sub, json=body)
+                out.append(r.json)
+            return out
+
+        empty, neither, both, update, force = run(main)
+        assert empty == bad("volume_types must be provided to create consistency group x.")
+        assert neither == bad("Either 'cgsnapshot_id' or 'source_cgid' must be provided to "
+                              "create consistency group x from source.")
+        assert both == bad("Cannot provide both 'cgsnapshot_id' and 'source_cgid' to create "
+                           "consistency group x from source.")
+        assert update == bad("Must specify one or more of the following keys to update: "
+                             "name, description, add_volumes, remove_volumes.")
+        assert force == bad("Invalid value 'False' for force.")
