@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from group_helpers import bad, req, run, volume_type
+
 from cindersim.cloud import Cloud
 from cindersim.db_groups import DEFAULT_CGSNAPSHOT_TYPE
-from group_helpers import bad, req, run, volume_type
 
 
 async def cg(cloud: Cloud, vt: str) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from group_helpers import req, run, setup, volume_in
+
 from cindersim.cloud import Cloud
 from cindersim.testing.group_rules import GroupStateMachine, group_invariants
-from group_helpers import req, run, setup, volume_in
 
 TestGroupStateMachine = GroupStateMachine.TestCase
 
@@ -32,6 +33,9 @@ class TestGroupInvariants:
 
         clean, wrong_members, moved, dangling = run(main)
         assert clean == []
-        assert len(wrong_members) == 1 and "not a member when it was taken" in wrong_members[0]
-        assert len(moved) == 1 and "is on elsewhere@lvm#pool" in moved[0]
-        assert len(dangling) == 1 and "which is gone" in dangling[0]
+        assert len(wrong_members) == 1
+        assert "not a member when it was taken" in wrong_members[0]
+        assert len(moved) == 1
+        assert "is on elsewhere@lvm#pool" in moved[0]
+        assert len(dangling) == 1
+        assert "which is gone" in dangling[0]

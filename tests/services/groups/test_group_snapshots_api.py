@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from group_helpers import UNKNOWN, bad, forbidden, not_found, req, run, setup, volume_in
+
 from cindersim.backends.faults import FaultRule
 from cindersim.cloud import Cloud
-from group_helpers import UNKNOWN, bad, forbidden, not_found, req, run, setup, volume_in
 
 
 async def snapshot_of(cloud: Cloud, gid: str, name: str = "gs", user: str = "demo") -> str:
@@ -188,10 +189,12 @@ class TestCreateFromSource:
             groups_left = sorted(g.status for g in cloud.db.groups.values())
             return gid, out, gate.status, groups_left
 
-        gid, (neither, both, missing, empty), gate, left = run(main)
-        assert neither[0] == 400 and "is not valid under any of" in \
+        _, (neither, both, missing, empty), gate, left = run(main)
+        assert neither[0] == 400
+        assert "is not valid under any of" in \
             neither[1]["badRequest"]["message"]
-        assert both[0] == 400 and "is valid under each of" in both[1]["badRequest"]["message"]
+        assert both[0] == 400
+        assert "is valid under each of" in both[1]["badRequest"]["message"]
         assert missing == (404, not_found(f"Group {UNKNOWN} could not be found."))
         assert empty == (400, bad("Invalid Group: Source Group is empty. No group will be "
                                   "created."))

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from group_helpers import (
+    UNKNOWN,
+    bad,
+    forbidden,
+    group,
+    group_type,
+    not_found,
+    req,
+    run,
+    volume_type,
+)
+
 from cindersim.cloud import Cloud
 from cindersim.db_groups import DEFAULT_CGSNAPSHOT_TYPE
-from group_helpers import UNKNOWN, bad, forbidden, group, group_type, not_found, req, run, \
-    volume_type
 
 
 class TestGroupTypes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from cindersim.cloud import Cloud
 from group_helpers import (
     UNKNOWN,
     bad,
@@ -19,6 +18,9 @@ from group_helpers import (
     volume_in,
     volume_type,
 )
+
+from cindersim.backends.faults import FaultRule
+from cindersim.cloud import Cloud
 
 
 class TestCreateAndShow:
@@ -42,7 +44,8 @@ class TestCreateAndShow:
                          "description": "d", "group_type": gt, "volume_types": [vt],
                          "group_snapshot_id": None, "source_group_id": None,
                          "replication_status": "disabled"}
-        assert row.host is not None and "#" in row.host
+        assert row.host is not None
+        assert "#" in row.host
 
     def test_view_fields_follow_the_microversion(self) -> None:
         async def main(cloud: Cloud) -> Any:
@@ -53,7 +56,7 @@ class TestCreateAndShow:
                                          ("demo", "3.58", ""), ("admin", "3.58", "")]:
                 r = await req(cloud, "GET", f"/groups/{gid}{query}", user, version=version)
                 out[(user, version)] = set(r.json["group"]) if r.status == 200 else r.status
-            listed = await req(cloud, "GET", f"/groups/detail?list_volume=true")
+            listed = await req(cloud, "GET", "/groups/detail?list_volume=true")
             return out, vid, listed.json
 
         out, vid, listed = run(main)
@@ -111,10 +114,14 @@ class TestCreateAndShow:
             return out
 
         (no_type, empty, dup, extra, by_name, by_id, vtype, az) = run(main)
-        assert no_type[0] == 400 and "'group_type' is a required property" in no_type[1]
-        assert empty[0] == 400 and "is too short" in empty[1]
-        assert dup[0] == 400 and "non-unique elements" in dup[1]
-        assert extra[0] == 400 and "'x' was unexpected" in extra[1]
+        assert no_type[0] == 400
+        assert "'group_type' is a required property" in no_type[1]
+        assert empty[0] == 400
+        assert "is too short" in empty[1]
+        assert dup[0] == 400
+        assert "non-unique elements" in dup[1]
+        assert extra[0] == 400
+        assert "'x' was unexpected" in extra[1]
         assert by_name == (404, "Group type with name nope could not be found.")
         assert by_id == (404, f"Group type {UNKNOWN} could not be found.")
         assert vtype == (404, "Volume type with name nope could not be found.")
@@ -151,7 +158,8 @@ class TestCreateAndShow:
         split, single = run(main)
         assert (split.status, split.host) == ("error", None)
         assert single.status == "available"
-        assert single.host is not None and single.host.startswith("cinder-1@lvm-1#")
+        assert single.host is not None
+        assert single.host.startswith("cinder-1@lvm-1#")
 
 
 class TestVolumesInAGroup:
@@ -309,8 +317,6 @@ class TestDelete:
         assert (forced, alive) == (202, False)
 
     def test_a_failed_member_delete_leaves_the_group_and_that_volume_in_error(self) -> None:
-        from cindersim.backends.faults import FaultRule
-
         async def main(cloud: Cloud) -> Any:
             _, vt, gid = await setup(cloud)
             vid = await volume_in(cloud, gid, vt)

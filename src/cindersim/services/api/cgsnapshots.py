@@ -18,8 +18,8 @@ from ...errors import InvalidVolume
 from ...group_errors import InvalidGroup, InvalidGroupSnapshot
 from . import group_api
 from .common import admin, enforce, invalid_field
-from .wsgi import ApiRequest, ApiResponse, HTTPError
 from .router import route
+from .wsgi import ApiRequest, ApiResponse, HTTPError
 
 if TYPE_CHECKING:
     from .service import ApiService
@@ -49,7 +49,7 @@ def _int(req: ApiRequest, name: str) -> int | None:
 def _listed(api: ApiService, req: ApiRequest, detail: bool) -> ApiResponse:
     enforce(api, req, "group:get_all_group_snapshots")
     rows = [g for g in api.env.db.group_snapshots.values()
-            if admin(req) and "all_tenants" in req.query
+            if (admin(req) and "all_tenants" in req.query)
             or g.project_id == req.context.project_id]
     max_limit = int(api.env.config.default["osapi_max_limit"])
     limit, offset = _int(req, "limit"), _int(req, "offset") or 0

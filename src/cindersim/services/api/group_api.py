@@ -307,9 +307,8 @@ def update_group(api: ApiService, req: ApiRequest, group: Group, *, name: str | 
         raise InvalidGroup(reason=f"Cannot update group {group.id} because no valid name, "
                                   "description, add_volumes, or remove_volumes were "
                                   "provided.")
-    if add_new or remove_new:
-        if group.status != GroupStatus.AVAILABLE:
-            raise InvalidGroup(reason="Group status must be available.")
+    if (add_new or remove_new) and group.status != GroupStatus.AVAILABLE:
+        raise InvalidGroup(reason="Group status must be available.")  # conditional_update
     if name is not None:
         group.name = name
     if description is not None:

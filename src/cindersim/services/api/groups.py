@@ -36,7 +36,8 @@ from ...group_errors import GroupNotFound, InvalidGroup, InvalidGroupStatus
 from ...group_states import GroupSnapshotStatus, GroupStatus
 from ...states import Op
 from . import group_api
-from .common import admin, enforce, invalid_field, is_uuid_like, opt_name
+from .common import admin, enforce, invalid_field, is_uuid_like
+from .group_types import group_type_by_name_or_id
 from .listing import page_of, query_filters
 from .router import route
 from .wsgi import ApiRequest, ApiResponse, HTTPError
@@ -183,7 +184,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     if az is not None and (not isinstance(az, str) or not az.strip()):
         raise HTTPError(400, "The 'availability_zone' can not be None.")
     if not is_uuid_like(group_type):
-        group_type = group_api.group_type_by_name_or_id(api, req, group_type).id
+        group_type = group_type_by_name_or_id(api, req, group_type).id
     reject_cg_group(api, group_type)
     group = group_api.create_group(api, req, name=name, description=description,
                                    group_type=group_type, volume_types=list(vtypes),
@@ -317,10 +318,10 @@ def _replication(api: ApiService, req: ApiRequest, group_id: str, name: str,
         return ApiResponse(200, {"replication_targets": []})
     valid = ["available", "error"] if name == "disable_replication" else ["available"]
     if group.status not in valid:
-        verb = name.split("_")[0]
+        verb = name.split("_", maxsplit=1)[0]
         raise InvalidGroup(reason=f"Group {group.id} status must be {valid}, but current "
                                   f"status is: {group.status}. Cannot {verb} replication.")
-    raise InvalidGroup(reason=f"Group {group.id} replication status must be "
-                              f"['enabled'], but current status is: "
-                              f"{group.replication_status}. Cannot {name.split('_')[0]} "
+    verb = name.split("_", maxsplit=1)[0]
+    raise InvalidGroup(reason=f"Group {group.id} replication status must be ['enabled'], but "
+                              f"current status is: {group.replication_status}. Cannot {verb} "
                               "replication.")
