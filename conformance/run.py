@@ -177,6 +177,7 @@ manage_volume = True
 manage_snapshot = True
 # registered by cinder-tempest-plugin
 volume_revert = True
+consistency_group = True
 
 [compute]
 image_ref = {found['image']}
