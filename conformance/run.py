@@ -38,6 +38,7 @@ from typing import Any
 # Tempest's own packages: run this script with .venv-tempest's Python.
 import subunit
 import testtools
+from oslo_concurrency import opts as oslo_concurrency_options  # [oslo_concurrency] lock_path
 from oslo_log import _options as oslo_log_options  # oslo.log's `oslo.config.opts` entry point
 from tempest import config as tempest_config
 
@@ -139,6 +140,11 @@ def write_config(workspace: Path, base: str, found: dict[str, str]) -> None:
 log_dir = {workspace / 'logs'}
 log_file = tempest.log
 
+# Tempest's default lock dir is /tmp/tempest-lock: two runs on one machine (same
+# accounts, same hashes) would take each other's pre-provisioned accounts.
+[oslo_concurrency]
+lock_path = {workspace / 'lock'}
+
 [auth]
 use_dynamic_credentials = False
 test_accounts_file = {etc / 'accounts.yaml'}
@@ -213,7 +219,8 @@ def check_options(path: Path) -> None:
     ignore it silently (a misspelt or misplaced option changes nothing, says nothing).
     ``tempest_config.list_opts()`` includes the installed plugins' options."""
     known: dict[str, set[str]] = collections.defaultdict(set)
-    for group, opts in [*tempest_config.list_opts(), *oslo_log_options.list_opts()]:
+    for group, opts in [*tempest_config.list_opts(), *oslo_log_options.list_opts(),
+                        *oslo_concurrency_options.list_opts()]:
         name = "DEFAULT" if group is None else getattr(group, "name", group)
         known[name].update(opt.dest for opt in opts)
     parser = configparser.ConfigParser(interpolation=None, default_section="(none)")
