@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from cindersim.cloud import Cloud, simulate
 from group_helpers import CONFIG, req, setup, volume_in
+
+from cindersim.cloud import Cloud, simulate
 
 
 async def _flow(cloud: Cloud) -> Any:

@@ -381,3 +381,22 @@ class TestAdminActions:
             return r.json
 
         assert run(main) == bad("There is no such action: explode")
+
+
+class TestVolumeTypes:
+    def test_a_volume_type_a_group_maps_cannot_be_deleted(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            _, vt, _ = await setup(cloud)
+            r = await req(cloud, "DELETE", f"/types/{vt}", "admin")
+            return r.status, r.json
+
+        assert run(main) == (400, bad("Target volume type is still in use."))
+
+    def test_group_id_is_read_at_any_microversion(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            _, vt, gid = await setup(cloud)
+            r = await req(cloud, "POST", "/volumes", version="3.0", json={"volume": {
+                "size": 1, "volume_type": vt, "group_id": gid}})
+            return cloud.db.volumes[r.json["volume"]["id"]].group_id == gid
+
+        assert run(main) is True

@@ -478,7 +478,7 @@ def volume_group(api: ApiService, req: ApiRequest, body: dict[str, Any],
                  vtype: VolumeType) -> Group | None:
     """The group a new volume joins, checked as Cinder checks it, or None.
 
-    ``consistencygroup_id`` and (from 3.13) ``group_id`` both name a generic group
+    ``consistencygroup_id`` and ``group_id`` (which wins) both name a generic group
     (``group_api.get``: 404 ``Group <id> could not be found.``).  The type must be one
     of the group's (``400 Invalid input received: Invalid volume_type provided: <type>
     (requested type must be supported by this group).``) and the group ``available``
@@ -487,7 +487,7 @@ def volume_group(api: ApiService, req: ApiRequest, body: dict[str, Any],
     scheduled onto the group's backend only.
     """
     ref = body.get("consistencygroup_id")
-    if req.at_least("3.13") and body.get("group_id") is not None:
+    if body.get("group_id") is not None:  # the v3 controller reads it at any version
         ref = body.get("group_id")
     if ref is None:
         return None
