@@ -24,6 +24,14 @@ their own ``create_group_snapshot`` honour it).
   failures without raising, and the final pass overwrites them): the group ends
   ``available`` with a member that has no LV.
 
+Groups of ``default_cgsnapshot_type`` (consistency groups) do not take the generic
+path: the manager calls the driver's consistency-group methods instead, which the
+LVM driver leaves to ``VolumeDriver``'s ``NotImplementedError``.  So on LVM, as on a
+real LVM cloud (where the gate skips the CG tests): create, update, delete and
+create-from-source put the group (and the volumes they touch) in ``error``; a
+cgsnapshot create or delete raises outside the manager's ``except CinderException``
+and leaves the group snapshot ``creating``/``deleting``.
+
 Where Cinder writes status ``deleted`` on rows it then leaves in the table (a
 member deleted by a group delete that failed on another member), the simulator
 destroys the row and gives its quota back: its machines have no ``deleted``.
@@ -35,6 +43,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ...db import Snapshot, Volume
+from ...db_groups import DEFAULT_CGSNAPSHOT_TYPE
 from ...errors import CinderException, VolumeIsBusy
 from ...group_states import GroupSnapshotStatus, GroupStatus
 from ...states import Op, SnapshotStatus, VolumeStatus
@@ -61,11 +70,34 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _is_cg(svc: VolumeService, group_type_id: str) -> bool:
+    """``group_types.is_default_cgsnapshot_type``."""
+    gtype = svc.env.db.group_types.get(group_type_id)
+    return gtype is not None and gtype.name == DEFAULT_CGSNAPSHOT_TYPE
+
+
+def _not_implemented(call: str) -> None:
+    raise NotImplementedError(call)
+
+
+async def _cg_call(svc: VolumeService, call: str, resource: str) -> str:
+    """One of ``VolumeDriver``'s consistency-group methods: NotImplementedError on LVM."""
+    try:
+        await svc.drive(call, _not_implemented, call, resource=resource)
+    except NotImplementedError as exc:
+        return f"NotImplementedError: the LVM driver has no {exc}"
+    return ""  # pragma: no cover - the LVM driver never implements them
+
+
 async def create_group(svc: VolumeService, *, group_id: str) -> None:
     db = svc.env.db
     group = db.groups.get(group_id)
     if group is None or group.status != GroupStatus.CREATING:
         return  # deleted or reset meanwhile
+    if _is_cg(svc, group.group_type_id):
+        why = await _cg_call(svc, "create_consistencygroup", f"group:{group.id}")
+        db.transition(group, GroupStatus.ERROR, op=Op.GROUP_CREATE, actor=svc.actor, reason=why)
+        return
     group.created_at = db.stamp()
     db.transition(group, GroupStatus.AVAILABLE, op=Op.GROUP_CREATE, actor=svc.actor,
                   reason="generic group: nothing to do on the backend")
@@ -86,6 +118,13 @@ async def update_group(svc: VolumeService, *, group_id: str, add_volumes: str,
         svc.env.trace.emit("group.error", svc.actor, f"group {group.id[:8]}: a volume "
                            "changed status before the update ran", resource=f"group:{group.id}")
         return
+    if _is_cg(svc, group.group_type_id):
+        why = await _cg_call(svc, "update_consistencygroup", f"group:{group.id}")
+        db.transition(group, GroupStatus.ERROR, op=Op.GROUP_UPDATE, actor=svc.actor, reason=why)
+        for vol in [*adds, *removes]:
+            db.transition(vol, VolumeStatus.ERROR, op=Op.GROUP_UPDATE, actor=svc.actor,
+                          reason=why)
+        return
     for vol in adds:
         vol.group_id = group.id
     for vol in removes:
@@ -103,6 +142,12 @@ async def delete_group(svc: VolumeService, *, group_id: str, op: str = Op.GROUP_
     volumes = _members(svc, group.id)
     if any(v.attach_status == "attached" for v in volumes):
         return  # VolumeAttached is raised before the try: everything stays 'deleting'
+    if _is_cg(svc, group.group_type_id):
+        why = await _cg_call(svc, "delete_consistencygroup", f"group:{group.id}")
+        db.transition(group, GroupStatus.ERROR, op=op, actor=svc.actor, reason=why)
+        for vol in volumes:
+            db.transition(vol, VolumeStatus.ERROR, op=op, actor=svc.actor, reason=why)
+        return
     failed: list[tuple[Volume, str]] = []
     for vol in volumes:
         try:
@@ -150,6 +195,11 @@ async def create_group_snapshot(svc: VolumeService, *, group_snapshot_id: str) -
     if gsnap is None:
         return
     op = Op.GROUP_SNAPSHOT_CREATE
+    if _is_cg(svc, gsnap.group_type_id):  # not a CinderException: nothing is written
+        why = await _cg_call(svc, "create_cgsnapshot", f"group_snapshot:{gsnap.id}")
+        svc.env.trace.emit("group.error", svc.actor, f"cgsnapshot {gsnap.id[:8]}: {why}",
+                           resource=f"group_snapshot:{gsnap.id}")
+        return
     failed = False
     for snap in _snapshots(svc, gsnap.id):
         try:
@@ -180,6 +230,11 @@ async def delete_group_snapshot(svc: VolumeService, *, group_snapshot_id: str) -
     if gsnap is None:
         return
     op = Op.GROUP_SNAPSHOT_DELETE
+    if _is_cg(svc, gsnap.group_type_id):  # not a CinderException: nothing is written
+        why = await _cg_call(svc, "delete_cgsnapshot", f"group_snapshot:{gsnap.id}")
+        svc.env.trace.emit("group.error", svc.actor, f"cgsnapshot {gsnap.id[:8]}: {why}",
+                           resource=f"group_snapshot:{gsnap.id}")
+        return
     snapshots = _snapshots(svc, gsnap.id)
     failed: list[tuple[Snapshot, str]] = []
     for snap in snapshots:
@@ -217,6 +272,8 @@ async def create_group_from_src(svc: VolumeService, *, group_id: str,
     op = Op.GROUP_CREATE_FROM_SRC
     volumes = _members(svc, group.id)
     problem = _source_problem(svc, group.id, group_snapshot_id, source_group_id)
+    if problem is None and _is_cg(svc, group.group_type_id):
+        problem = await _cg_call(svc, "create_consistencygroup_from_src", f"group:{group.id}")
     if problem is not None:
         db.transition(group, GroupStatus.ERROR, op=op, actor=svc.actor, reason=problem)
         for vol in volumes:
