@@ -216,6 +216,9 @@ manage_volume = True
 manage_snapshot = True
 # registered by cinder-tempest-plugin
 volume_revert = True
+# consistency_group stays False as in devstack's LVM gate: the LVM driver has no CG
+# methods, so with it True the plugin's 4 CG tests fail (the CG goes to error) here
+# exactly as they would on a real LVM cloud.
 
 [compute]
 image_ref = {found['image']}

@@ -28,6 +28,8 @@ from typing import Any, ClassVar
 
 import attrs
 
+from cindersim.db_groups import Group, GroupSnapshot, GroupType, default_cgsnapshot_type
+from cindersim.db_tables import Service
 from cindersim.errors import (
     BackupNotFound,
     SimulationError,
@@ -59,6 +61,7 @@ __all__ = [
     "QuotaUsage",
     "Record",
     "Reservation",
+    "Service",
     "Snapshot",
     "Transfer",
     "Volume",
@@ -342,56 +345,9 @@ class Reservation:
     """The :class:`QuotaUsage` row it counts against (Cinder's ``usage_id``)."""
 
 
-@attrs.define(slots=True, eq=True)
-class Service:
-    """A row of ``services``: one per (binary, host), written by the service itself.
-
-    Every Cinder service writes its row at start and then bumps ``updated_at`` every
-    ``report_interval`` (10 s) from its periodic ``report_state``; cinder-api
-    (``os-services``) and the scheduler read liveness from it
-    (``utils.service_is_up``: up while ``now - updated_at <= service_down_time``).
-    The heartbeat is kept in closed form, not as a timer per service: while a service
-    runs its last heartbeat is the latest multiple of ``report_interval`` since it
-    (re)started; a stopped service keeps the heartbeat it had when it stopped.
-    """
-
-    id: int
-    host: str
-    """``cinder-1@lvmdriver-1`` for cinder-volume (host@backend); ``cinder-1`` otherwise."""
-    binary: str
-    """``cinder-volume``, ``cinder-scheduler`` or ``cinder-backup``."""
-    topic: str
-    availability_zone: str
-    report_interval: float = 10.0
-    started_at: float = 0.0
-    """Virtual second the service last (re)started reporting."""
-    stopped_at: float | None = None
-    """When it stopped reporting (None while it runs)."""
-    disabled: bool = False
-    disabled_reason: str | None = None
-    frozen: bool = False
-    replication_status: str = "disabled"
-    active_backend_id: str | None = None
-    cluster_name: str | None = None
-    created_at: str | None = None
-    modified_at: str | None = None
-    """Set when an operator changes ``disabled``/``frozen`` (os-services)."""
-
-    def last_heartbeat(self, now: float) -> float:
-        """Virtual second of the last ``report_state`` at *now* (``updated_at``)."""
-        end = now if self.stopped_at is None else min(now, self.stopped_at)
-        if end <= self.started_at:
-            return self.started_at
-        beats = math.floor((end - self.started_at) / self.report_interval)
-        return self.started_at + beats * self.report_interval
-
-    def is_up(self, now: float, service_down_time: float) -> bool:
-        """``cinder.utils.service_is_up``."""
-        return now - self.last_heartbeat(now) <= service_down_time
-
-
-Record = (Volume | VolumeAttachment | Snapshot | Backup | VolumeType | Transfer | Project)
-_STATUS_TYPES = (Volume, VolumeAttachment, Snapshot, Backup)
+Record = (Volume | VolumeAttachment | Snapshot | Backup | VolumeType | Transfer | Project
+          | GroupType | Group | GroupSnapshot)
+_STATUS_TYPES = (Volume, VolumeAttachment, Snapshot, Backup, Group, GroupSnapshot)
 _INDEXED_TYPES = (VolumeAttachment, Snapshot, Backup)
 """Tables indexed by ``volume_id`` (see :class:`Database`)."""
 
@@ -431,10 +387,14 @@ class Database:
         """``quotas``: per-project limit overrides (os-quota-sets update)."""
         self.quota_usages: dict[tuple[str, str], QuotaUsage] = {}
         self.reservations: dict[str, Reservation] = {}
+        self.group_types: dict[str, GroupType] = {}  # db_groups.py: generic volume groups
+        self.groups: dict[str, Group] = {}
+        self.group_snapshots: dict[str, GroupSnapshot] = {}
         self._by_type: dict[type, dict[str, Any]] = {
             Volume: self.volumes, VolumeAttachment: self.attachments,
             Snapshot: self.snapshots, Backup: self.backups, VolumeType: self.volume_types,
-            Transfer: self.transfers, Project: self.projects}
+            Transfer: self.transfers, Project: self.projects, GroupType: self.group_types,
+            Group: self.groups, GroupSnapshot: self.group_snapshots}
         self._attachments_by_volume: dict[str, dict[str, VolumeAttachment]] = {}
         self._snapshots_by_volume: dict[str, dict[str, Snapshot]] = {}
         self._backups_by_volume: dict[str, dict[str, Backup]] = {}
@@ -444,6 +404,8 @@ class Database:
         self._stamped: tuple[float, str] = (math.nan, "")
         """The last (virtual second, text) :meth:`stamp` gave: one moment is stamped often."""
         self._stamp = self.stamp  # one bound method for every transition, not one per call
+        cg_type = default_cgsnapshot_type(iso_time(0.0))  # Cinder's initial migration
+        self.group_types[cg_type.id] = cg_type
 
     # --- time ---------------------------------------------------------------------------
     def now(self) -> float:
@@ -513,8 +475,8 @@ class Database:
         if not bucket:
             del index[volume_id]
 
-    def transition(self, record: Volume | VolumeAttachment | Snapshot | Backup,
-                   new: str | None, *, op: str, actor: str, field: str = "status",
+    def transition(self, record: Volume | VolumeAttachment | Snapshot | Backup | Group
+                   | GroupSnapshot, new: str | None, *, op: str, actor: str, field: str = "status",
                    reason: str | None = None) -> bool:
         """:func:`cindersim.states.transition` with this database's trace and clock."""
         return transition(record, new, op=op, trace=self.trace, actor=actor, field=field,
@@ -671,6 +633,9 @@ class Database:
         yield "snapshots", list(self.snapshots.values())
         yield "backups", list(self.backups.values())
         yield "transfers", list(self.transfers.values())
+        yield "group_types", list(self.group_types.values())
+        yield "groups", list(self.groups.values())
+        yield "group_snapshots", list(self.group_snapshots.values())
         yield "quota_usages", list(self.quota_usages.values())
         yield "reservations", list(self.reservations.values())
         # cindersim.db_tables, made on first use: an unused one reads as empty, so that

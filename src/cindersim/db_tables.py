@@ -1,5 +1,5 @@
-"""Cinder's tables beyond the volume core: QoS specs, user messages, default-type
-overrides and quota classes (``quality_of_service_specs``, ``messages``,
+"""Cinder's tables beyond the volume core: the services table, QoS specs, user messages,
+default-type overrides and quota classes (``quality_of_service_specs``, ``messages``,
 ``default_volume_types``, ``quota_classes``).
 
 They hang off the :class:`~cindersim.db.Database` object, one :class:`ApiTables` per
@@ -10,6 +10,7 @@ way it reaches the others (the scheduler writes user messages); they are part of
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -17,7 +18,7 @@ import attrs
 if TYPE_CHECKING:
     from .db import Database
 
-__all__ = ["ApiTables", "DefaultType", "Message", "QosSpecs", "tables"]
+__all__ = ["ApiTables", "DefaultType", "Message", "QosSpecs", "Service", "tables"]
 
 
 @attrs.define(slots=True, eq=True)
@@ -75,3 +76,51 @@ def tables(db: Database) -> ApiTables:
         found = ApiTables()
         db._api_tables = found  # type: ignore[attr-defined]
     return found
+
+
+@attrs.define(slots=True, eq=True)
+class Service:
+    """A row of ``services``: one per (binary, host), written by the service itself.
+
+    Every Cinder service writes its row at start and then bumps ``updated_at`` every
+    ``report_interval`` (10 s) from its periodic ``report_state``; cinder-api
+    (``os-services``) and the scheduler read liveness from it
+    (``utils.service_is_up``: up while ``now - updated_at <= service_down_time``).
+    The heartbeat is kept in closed form, not as a timer per service: while a service
+    runs its last heartbeat is the latest multiple of ``report_interval`` since it
+    (re)started; a stopped service keeps the heartbeat it had when it stopped.
+    """
+
+    id: int
+    host: str
+    """``cinder-1@lvmdriver-1`` for cinder-volume (host@backend); ``cinder-1`` otherwise."""
+    binary: str
+    """``cinder-volume``, ``cinder-scheduler`` or ``cinder-backup``."""
+    topic: str
+    availability_zone: str
+    report_interval: float = 10.0
+    started_at: float = 0.0
+    """Virtual second the service last (re)started reporting."""
+    stopped_at: float | None = None
+    """When it stopped reporting (None while it runs)."""
+    disabled: bool = False
+    disabled_reason: str | None = None
+    frozen: bool = False
+    replication_status: str = "disabled"
+    active_backend_id: str | None = None
+    cluster_name: str | None = None
+    created_at: str | None = None
+    modified_at: str | None = None
+    """Set when an operator changes ``disabled``/``frozen`` (os-services)."""
+
+    def last_heartbeat(self, now: float) -> float:
+        """Virtual second of the last ``report_state`` at *now* (``updated_at``)."""
+        end = now if self.stopped_at is None else min(now, self.stopped_at)
+        if end <= self.started_at:
+            return self.started_at
+        beats = math.floor((end - self.started_at) / self.report_interval)
+        return self.started_at + beats * self.report_interval
+
+    def is_up(self, now: float, service_down_time: float) -> bool:
+        """``cinder.utils.service_is_up``."""
+        return now - self.last_heartbeat(now) <= service_down_time

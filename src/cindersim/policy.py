@@ -242,6 +242,21 @@ _ACTION_RULES: Final[dict[str, str]] = {
     "group:update_group_snapshot": _MEMBER,
     "group:reset_group_snapshot_status": _ADMIN,
     "group:group_snapshot_project_attribute": _ADMIN,
+    "group:enable_replication": _MEMBER,
+    "group:disable_replication": _MEMBER,
+    "group:failover_replication": _MEMBER,
+    "group:list_replication_targets": _MEMBER,
+    "group:group_types_manage": _ADMIN,
+    "group:group_types:create": _ADMIN,
+    "group:group_types:update": _ADMIN,
+    "group:group_types:delete": _ADMIN,
+    "group:access_group_types_specs": _ADMIN,
+    "group:group_types_specs": _ADMIN,
+    "group:group_types_specs:get": _ADMIN,
+    "group:group_types_specs:get_all": _ADMIN,
+    "group:group_types_specs:create": _ADMIN,
+    "group:group_types_specs:update": _ADMIN,
+    "group:group_types_specs:delete": _ADMIN,
 }
 
 DEFAULT_RULES: Final[Mapping[str, str]] = MappingProxyType({**BASE_RULES, **_ACTION_RULES})

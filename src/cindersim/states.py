@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
 from cindersim.errors import IllegalTransition
+from cindersim.group_states import GroupSnapshotStatus, GroupStatus, group_edges
 from cindersim.trace import Trace, TraceEvent
 
 __all__ = [
@@ -173,6 +174,8 @@ class Machine(enum.StrEnum):
     ATTACHMENT = "attachment.attach_status"
     SNAPSHOT = "snapshot.status"
     BACKUP = "backup.status"
+    GROUP = "group.status"  # group_states.py
+    GROUP_SNAPSHOT = "group_snapshot.status"
 
 
 class Op(enum.StrEnum):
@@ -214,6 +217,14 @@ class Op(enum.StrEnum):
     UPDATE_SNAPSHOT_STATUS = "os-update_snapshot_status"
     BACKUP_IMPORT = "backup_import"
     RESET_STATUS = "reset_status"
+    # generic volume groups (group_states.GROUP_OPS)
+    GROUP_CREATE = "group_create"
+    GROUP_CREATE_FROM_SRC = "group_create_from_src"
+    GROUP_UPDATE = "group_update"
+    GROUP_DELETE = "group_delete"
+    GROUP_DELETE_VOLUMES = "group_delete_volumes"
+    GROUP_SNAPSHOT_CREATE = "group_snapshot_create"
+    GROUP_SNAPSHOT_DELETE = "group_snapshot_delete"
 
 
 # --- building the table ------------------------------------------------------------
@@ -233,6 +244,8 @@ _STATES: dict[Machine, tuple[str | None, ...]] = {
     Machine.ATTACHMENT: tuple(AttachStatus),
     Machine.SNAPSHOT: tuple(SnapshotStatus),
     Machine.BACKUP: tuple(BackupStatus),
+    Machine.GROUP: tuple(GroupStatus),
+    Machine.GROUP_SNAPSHOT: tuple(GroupSnapshotStatus),
 }
 """Values a live record may hold, per machine, in declaration order.  ``None`` is a
 real value only for migration_status; elsewhere it means 'no record'."""
@@ -403,6 +416,11 @@ def _build() -> Mapping[Machine, Mapping[Edge, tuple[str, ...]]]:
     b.add(B, [_B.AVAILABLE], [_B.RESTORING], Op.BACKUP_RESTORE)
     b.add(B, [_B.RESTORING], [_B.AVAILABLE], Op.BACKUP_RESTORE)  # success and failure alike
     b.add(B, _ANY, [_B.AVAILABLE, _B.ERROR], Op.RESET_STATUS)
+
+    # -- generic volume groups, group snapshots and their members (group_states.py)
+    for machine, sources, targets, ops in group_edges():
+        b.add(Machine(machine), _ANY if sources is None else sources, targets,
+              *(Op(o) for o in ops))
     return b.freeze()
 
 
@@ -458,12 +476,14 @@ class StatusRecord(Protocol):
 _ENUMS: dict[Machine, type[enum.StrEnum]] = {
     Machine.VOLUME: VolumeStatus, Machine.VOLUME_ATTACH: AttachStatus,
     Machine.ATTACHMENT: AttachStatus, Machine.SNAPSHOT: SnapshotStatus,
-    Machine.BACKUP: BackupStatus}
+    Machine.BACKUP: BackupStatus, Machine.GROUP: GroupStatus,
+    Machine.GROUP_SNAPSHOT: GroupSnapshotStatus}
 """Stored values are enum members (plain strings to JSON and ==); migration_status
 stays a plain string because of ``target:<id>``."""
 
 _PRIMARY_FIELD = {"volume": "status", "attachment": "attach_status",
-                  "snapshot": "status", "backup": "status"}
+                  "snapshot": "status", "backup": "status", "group": "status",
+                  "group_snapshot": "status"}
 
 
 def machine_for(kind: str, field: str) -> Machine:

@@ -138,6 +138,7 @@ async def workload(cloud: Cloud) -> Client:
     await api("DELETE", f"{C}/servers/{server}/os-volume_attachments/{vid}")
     await api("DELETE", f"{C}/servers/{server}")
     await completions(cloud, api, from_snap)
+    await groups(api)
     # Clean up everything that can go.
     # Backup records: export one, import it back under its own id once it is gone.
     r = await api("GET", f"/backups/{bid}/export_record", user="admin")
@@ -154,6 +155,36 @@ async def workload(cloud: Cloud) -> Client:
         if each is not None:
             await api("DELETE", f"/volumes/{each}?cascade=true", user="admin")
     return api
+
+
+async def groups(api: Client) -> None:
+    """A group's life: placed by the scheduler, a volume created into it, another added,
+    a group snapshot, a group made from it (validate_host_capacity, create_group_from_src),
+    then everything deleted with the groups."""
+    v = "3.64"
+    gt = _id(await api("POST", "/group_types", {"group_type": {"name": "gt"}},
+                       user="admin", version=v), "group_type")
+    vt = _id(await api("POST", "/types", {"volume_type": {"name": "gvt"}}, user="admin",
+                       version=v), "volume_type")
+    gid = _id(await api("POST", "/groups", {"group": {"name": "g", "group_type": gt,
+                                                      "volume_types": [vt]}}, version=v),
+              "group")
+    _id(await api("POST", "/volumes", {"volume": {"size": 1, "volume_type": vt,
+                                                           "group_id": gid}}, version=v),
+                 "volume")
+    loose = _id(await api("POST", "/volumes", {"volume": {"size": 1, "volume_type": vt}},
+                          version=v), "volume")
+    await api("PUT", f"/groups/{gid}", {"group": {"add_volumes": loose}}, version=v)
+    gsid = _id(await api("POST", "/group_snapshots", {"group_snapshot": {"group_id": gid}},
+                         version=v), "group_snapshot")
+    copy = await api("POST", "/groups/action", {"create-from-src": {
+        "group_snapshot_id": gsid, "name": "copy"}}, version=v)
+    if copy.status == 202:
+        await api("POST", f"/groups/{copy.json['group']['id']}/action",
+                  {"delete": {"delete-volumes": True}}, version=v)
+    await api("DELETE", f"/group_snapshots/{gsid}", version=v)
+    await api("POST", f"/groups/{gid}/action", {"delete": {"delete-volumes": True}},
+              version=v)
 
 
 async def completions(cloud: Cloud, api: Client, vid: str) -> None:

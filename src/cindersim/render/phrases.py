@@ -111,6 +111,12 @@ _EN: dict[str, str] = {
                                     "a message on that cinder-volume's queue.",
     "send.Volume.create_volume": "cinder-volume sends the request back to cinder-scheduler to "
                                  "try another backend.",
+    "req.groups.create": "The client asks for a generic volume group (group type, volume types).",
+    "send.Scheduler.create_group": "cinder-scheduler found one backend for every volume type of "
+                                   "the group and hands the group to its cinder-volume.",
+    "send.create_group_snapshot": "cinder-api wrote one snapshot row per volume of the group; "
+                                  "cinder-volume snapshots them one by one (LVM's generic "
+                                  "group path).",
     "send.delete_volume": "cinder-api has checked the volume can go and set it deleting; it "
                           "puts the message on the queue of the cinder-volume that holds it "
                           "(deletes skip the scheduler).",
@@ -361,6 +367,11 @@ _VI: dict[str, str] = {
                                     "message vào hàng chờ của cinder-volume đó.",
     "send.Volume.create_volume": "cinder-volume gửi yêu cầu trở lại cinder-scheduler để thử "
                                  "backend khác.",
+    "req.groups.create": "Client yêu cầu tạo một nhóm volume (group type, các volume type).",
+    "send.Scheduler.create_group": "cinder-scheduler tìm được một backend cho mọi volume type "
+                                   "của nhóm và giao nhóm cho cinder-volume của backend đó.",
+    "send.create_group_snapshot": "cinder-api ghi một snapshot cho mỗi volume của nhóm; "
+                                  "cinder-volume chụp lần lượt từng cái (đường generic của LVM).",
     "send.delete_volume": "cinder-api đã kiểm tra volume có thể xóa và đặt trạng thái "
                           "deleting; nó gửi message vào hàng chờ của cinder-volume đang giữ "
                           "volume (xóa không đi qua scheduler).",

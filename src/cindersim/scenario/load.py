@@ -337,14 +337,14 @@ def _validate_step(v: _Validator, i: int, raw: Any, labels: dict[str, str],
         ok = _check_service(v, where, "service", raw["service"], backends) and ok
     label = raw.get("as")
     if isinstance(label, str):
-        if action.produces is None:
+        if action.produces is None and name != "request":  # request: the body's resource
             v.error(where, "as", f"{name} makes nothing a label could name")
             ok = False
         elif label in labels:
             v.error(where, "as", f"label {label!r} is already used")
             ok = False
         else:
-            labels[label] = action.produces
+            labels[label] = action.produces or "resource"
     if name == "request":
         for m in _PLACEHOLDER.finditer(json.dumps([raw.get("path"), raw.get("body")])):
             ref = m.group(1)

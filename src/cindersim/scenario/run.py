@@ -198,6 +198,8 @@ def _check_response(run: _Run, step: Step, r: Response) -> None:
     if step.label and 200 <= r.status < 300:
         kind = ACTIONS[step.action].produces or ""
         body = r.json if isinstance(r.json, dict) else {}
+        if step.action == "request" and body:  # labels what it made: {"group": {"id": ..}}
+            kind = next(iter(body))
         inner = body.get(kind) or body.get("restore") or {}
         rid = inner.get("volume_id") if "restore" in body else inner.get("id")
         if step.action == "attach":
@@ -314,7 +316,8 @@ def _check(run: _Run, result: SimulationResult[Any], exp: Expectation,
         kind, rid = bound
         tables: dict[str, Mapping[str, Any]] = {
             "volume": db.volumes, "snapshot": db.snapshots, "backup": db.backups,
-            "attachment": db.attachments, "transfer": db.transfers}
+            "attachment": db.attachments, "transfer": db.transfers, "group": db.groups,
+            "group_snapshot": db.group_snapshots}
         table = tables.get(kind, {})
         record = table.get(rid)
         for field in ("status", "attach_status", "size", "host", "availability_zone",

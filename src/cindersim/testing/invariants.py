@@ -160,6 +160,8 @@ def quota_matches_existence(cloud: Cloud) -> list[str]:
     for b in db.backups.values():
         add(b.project_id, "backups", 1)
         add(b.project_id, "backup_gigabytes", b.size)
+    for g in db.groups.values():  # generic volume groups (issue 16)
+        add(g.project_id, "groups", 1)
     keys = sorted(set(expected) | set(db.quota_usages))
     for key in keys:
         row = db.quota_usages.get(key)

@@ -104,11 +104,16 @@ class ApiService:
             backends,
             backup_records,
             backups,
+            cgsnapshots,
             clusters,
             completion,
+            consistencygroups,
             default_types,
             extension_detail,
             failover,
+            group_snapshots,
+            group_types,
+            groups,
             limits,
             manage,
             messages,
@@ -136,10 +141,10 @@ class ApiService:
         for module in (volume_list, volumes, actions, attachments, snapshots, backups, quotas,
                        limits, types, transfers, volume_metadata, snapshot_metadata,
                        os_services, backends, qos_specs, messages, revert, volume_image,
-                       manage, completion,
-                       volume_type_encryption, default_types, quota_classes, clusters, workers,
-                       backup_records, volume_encryption_metadata, extension_detail,
-                       failover):
+                       manage, completion, volume_type_encryption, default_types,
+                       quota_classes, clusters, workers, backup_records,
+                       volume_encryption_metadata, extension_detail, failover, group_types,
+                       groups, group_snapshots, consistencygroups, cgsnapshots):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
         self.requests = 0

@@ -410,7 +410,8 @@ async def delete(api: ApiService, req: ApiRequest, type_id: str) -> ApiResponse:
     if any(row.volume_type_id == vtype.id for row in tables(api.env.db).default_types.values()) \
             or vtype.id == api.config_default_type().id:
         raise VolumeTypeDefaultDeletionError(volume_type_id=vtype.id)
-    if _in_use(api, vtype.id):
+    if _in_use(api, vtype.id) or any(  # a group's group_volume_type_mapping too (issue 16)
+            vtype.id in g.volume_type_ids for g in api.env.db.groups.values()):
         raise HTTPError(400, "Target volume type is still in use.")
     api.env.db.remove(vtype, actor=ACTOR)
     _emit(api, "volume_type.delete", f"volume type {vtype.name} deleted", vtype)

@@ -39,6 +39,7 @@ from .common import (
     opt_uuid,
     read_scope,
 )
+from .group_api import volume_group  # issue 16
 from .image_refs import check_image_metadata, image_from_ref
 from .router import route
 from .views import volume_detail
@@ -203,6 +204,9 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         vtype = resolve_volume_type(api, req, str(image_type) if image_type else None)
     else:
         vtype = resolve_volume_type(api, req, vtype_ref)
+    group = volume_group(api, req, body, vtype)  # issue 16: into a generic group (3 lines)
+    if group is not None:
+        az, resource_backend = group.availability_zone, extract_host(group.host or "")
     az = resolve_availability_zone(api, az)
     multiattach = spec_is_true(vtype.extra_specs.get("multiattach"))
     encrypted = bool(getattr(vtype, "encryption", None))
@@ -217,7 +221,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                  display_description=description, volume_type_id=vtype.id,
                  snapshot_id=snapshot_id, source_volid=source_volid, metadata=metadata,
                  multiattach=multiattach, encrypted=encrypted,
-                 bootable=bool(source_vol.bootable) if source_vol else False)
+                 bootable=bool(source_vol.bootable) if source_vol else False,
+                 group_id=group.id if group is not None else None)  # issue 16
     db.add(vol, op=Op.CREATE_FROM_SOURCE if (snapshot or source_vol or image) else Op.CREATE,
            actor=ACTOR)
     env.quota.commit(reservations)

@@ -59,6 +59,13 @@ def scheduler_guards(sched: SchedulerService) -> EntryGuards:
     def per_request(a: Args) -> tuple[Any, ...]:
         return (a["volume_id"], Same(a["request_spec"]))
 
+    def group_unplaced(a: Args) -> Refusal | None:
+        group = db.groups.get(a["group_id"])
+        refusal = status_is(group, "creating")
+        if refusal is None and group is not None and group.host:
+            return Refusal(f"the group is placed on {group.host} already")
+        return refusal
+
     table = {
         "create_volume": Entry(lambda a: (a["volume_id"],), create),
         "extend_volume": Entry(per_request, volume(VolumeStatus.EXTENDING), once=True),
@@ -73,5 +80,7 @@ def scheduler_guards(sched: SchedulerService) -> EntryGuards:
         "retype": Entry(per_request, volume(VolumeStatus.RETYPING), once=True),
         "migrate_volume": Entry(per_request, volume(MigrationStatus.STARTING,
                                                     field="migration_status"), once=True),
+        # A group is placed once: while it is creating and has no host yet.
+        "create_group": Entry(lambda a: (a["group_id"],), group_unplaced, once=True),
     }
     return EntryGuards(sched.env, "cinder-scheduler", table)

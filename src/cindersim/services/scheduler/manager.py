@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ...bus import Consumer, target_of
 from ...states import Op, SnapshotStatus, VolumeStatus
 from ..volume_utils import extract_host
-from . import backups, migration
+from . import backups, groups, migration
 from .filter_scheduler import (
     SchedulerConfig,
     SchedulingDecision,
@@ -93,6 +93,7 @@ class SchedulerService:
             "retype": self._retype,
             "migrate_volume": self._migrate_volume,
             "get_pools": self.get_pools,
+            **groups.handlers(self),  # create_group, validate_host_capacity (groups.py)
         }
         # At-least-once delivery: each entry acts once per request, from its status.
         self.guards = scheduler_guards(self)

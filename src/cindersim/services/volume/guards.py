@@ -66,6 +66,18 @@ def volume_guards(svc: VolumeService) -> EntryGuards:
         return Refusal("the attachment is connected already",
                        result=dict(att.connection_info))
 
+    def group(*allowed: str) -> Any:
+        return lambda a: status_is(db.groups.get(a["group_id"]), *allowed)
+
+    def group_snapshot(*allowed: str) -> Any:
+        return lambda a: status_is(db.group_snapshots.get(a["group_snapshot_id"]), *allowed)
+
+    def by_group(a: Args) -> tuple[str]:
+        return (a["group_id"],)
+
+    def by_group_snapshot(a: Args) -> tuple[str]:
+        return (a["group_snapshot_id"],)
+
     def by_volume(a: Args) -> tuple[str]:
         return (a["volume_id"],)
 
@@ -95,6 +107,13 @@ def volume_guards(svc: VolumeService) -> EntryGuards:
         "delete_migration_target": Entry(by_volume),
         "update_migrated_volume": Entry(lambda a: (a["volume_id"], a["new_volume_id"])),
         "get_backup_device": Entry(lambda a: (a["backup_id"],)),
+        # Groups: each from the status cinder-api's conditional update left it in.
+        "create_group": Entry(by_group, group("creating")),
+        "create_group_from_src": Entry(by_group, group("creating")),
+        "update_group": Entry(by_group, group("updating")),
+        "delete_group": Entry(by_group, group("deleting")),
+        "create_group_snapshot": Entry(by_group_snapshot, group_snapshot("creating")),
+        "delete_group_snapshot": Entry(by_group_snapshot, group_snapshot("deleting")),
         "attachment_update": Entry(lambda a: (a["attachment_id"],), attachment_update),
         "attachment_delete": Entry(lambda a: (a["attachment_id"],)),
         "initialize_connection": Entry(lambda a: (a["volume_id"], _initiator(a))),

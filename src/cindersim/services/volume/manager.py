@@ -99,6 +99,7 @@ class VolumeService:
             backup_device,
             completion,
             create,
+            groups,
             guards,
             image_upload,
             manage,
@@ -108,7 +109,7 @@ class VolumeService:
         )
 
         for module in (create, snapshots, attach, migrate, revert, image_upload, manage,
-                       completion, backup_device):
+                       completion, backup_device, groups):
             self.methods.update(module.METHODS)
         # At-least-once delivery: each entry acts only from the status it was cast for.
         self.guards = guards.volume_guards(self)
