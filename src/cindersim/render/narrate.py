@@ -4,7 +4,7 @@ A run is split into sections (one per scenario step, or per client request
 when no scenario drove it).  In each section every event that is someone
 talking to someone becomes a numbered step: who talks to whom, the message,
 and what it means in the documents' vocabulary, tagged with the documented
-step it corresponds to (``doc B3``) where there is one.  Every database status
+step it corresponds to (``documents' step B3``) where there is one.  Every database status
 change is printed under the step that caused it; a settled outcome written by
 a service (``creating → available`` by cinder-volume) is a step of its own.
 Backend commands that change something (``lvcreate``, ``tgt-admin --update``,
@@ -44,29 +44,42 @@ from ._events import (
     state_text,
 )
 from .phrases import has, phrase
+from .sources import cite
 from .summary import counts
 
-__all__ = ["FLOW_DOCS", "Block", "narrate", "narrate_blocks", "request_key"]
+__all__ = ["DETAILS", "FLOW_STEPS", "Block", "flow_docs", "narrate", "narrate_blocks",
+           "request_key"]
 
-#: Where each flow is described in ``shared/seeds`` (shown in section headings).
-FLOW_DOCS: dict[str, str] = {
-    "create": "seed 001 §6 (B1-B9), 000 §2, 002, 003",
-    "attach": "seed 001 §7 (B1-B9), 000 §1 §3, 002, 003, 004",
-    "backup": "seed 003 (backup steps, B1-B9 in order), 004",
-    "restore": "seed 003 (restore steps, B1-B9 in order), 004",
-    "boot": "seed 001 §1-§3",
-    "snapshot": "seed 004 §7",
-    "transfer": "seed 004 §7",
-    "migrate": "seed 004 §7",
+DETAILS: tuple[str, ...] = ("docs", "normal", "all")
+"""``--detail``: only the documents' steps, every step (the default), or every event."""
+
+#: How the documents number each flow's steps (shown under section headings).
+FLOW_STEPS: dict[str, tuple[str, str]] = {
+    "create": ("steps B1-B9 as numbered in “Mối quan hệ giữa instance và disk” §6",
+               "các bước B1-B9 theo “Mối quan hệ giữa instance và disk” §6"),
+    "attach": ("steps B1-B9 as numbered in “Mối quan hệ giữa instance và disk” §7",
+               "các bước B1-B9 theo “Mối quan hệ giữa instance và disk” §7"),
+    "backup": ("the NetApp guide's backup steps, numbered B1-B9 in its order",
+               "các bước backup của tài liệu NetApp, đánh số B1-B9 theo thứ tự"),
+    "restore": ("the NetApp guide's restore steps, numbered B1-B9 in its order",
+                "các bước restore của tài liệu NetApp, đánh số B1-B9 theo thứ tự"),
 }
 
-#: The same references in Vietnamese, for ``--lang vi`` (seed 003 is the English one,
-#: its steps numbered B1-B9 here in the order it lists them).
-FLOW_DOCS_VI: dict[str, str] = {
-    **FLOW_DOCS,
-    "backup": "seed 003 (các bước backup, đánh số B1-B9 theo thứ tự), 004",
-    "restore": "seed 003 (các bước restore, đánh số B1-B9 theo thứ tự), 004",
-}
+
+def flow_docs(flow: str | None, lang: str = "en") -> list[str]:
+    """The lines citing the documents of *flow*: how they number it, then each one."""
+    lines: list[str] = []
+    steps = FLOW_STEPS.get(flow or "")
+    if steps:
+        lines.append(steps[1] if lang == "vi" else steps[0])
+    docs = cite(flow, lang)
+    if docs:  # the most detailed one; the studio lists them all
+        more = len(docs) - 1
+        extra = ((f" (+{more} tài liệu khác)" if lang == "vi" else f" (+{more} more)")
+                 if more else "")
+        lines.append(docs[0].citation(lang) + extra)
+    return lines
+
 
 #: Settled values: a service writing one of these ends (a part of) a flow.
 _TRANSITIONAL = frozenset({
@@ -84,11 +97,18 @@ _STEP_KINDS = frozenset({"api.request", "api.response", "bus.send", "bus.deliver
 class Block:
     """One piece of narration: a heading, a step, or a note.
 
-    ``pause`` is True for numbered steps: ``--step`` waits for Enter after them.
+    ``pause`` is True for numbered steps: ``--step`` waits for a key after them.
     """
 
     text: str
     pause: bool = False
+    tag: str | None = None
+    """The documents' step (``B3``) a numbered step is, if any."""
+    seq: int | None = None
+    """The last event the block tells of: the state after it is the state 'now'."""
+    section: int = 0
+    """Which section (scenario step or request) it belongs to; 0 for the start-up."""
+    heading: bool = False
 
 
 class _Style:
@@ -137,7 +157,8 @@ def _settled(ev: TraceEvent) -> bool:
 
 
 def _doc_tag(flow: str | None, ev: TraceEvent) -> str | None:
-    """The documented step (seed 001's B-labels; seed 003's steps in order) of an event."""
+    """The documents' step of an event: the B-labels of "Mối quan hệ giữa instance và disk"
+    for create and attach, the NetApp guide's backup and restore steps in order."""
     if flow is None:
         return None
     k = ev.kind
@@ -217,15 +238,20 @@ class _Step:
     owner: str | None = None
     """The lifeline doing the work: status changes it makes are printed under it."""
     db_only: bool = False
+    seqs: list[int] = attrs.Factory(list)
+    """The events this step tells of, in order."""
 
 
 class _Narrator:
-    def __init__(self, events: Sequence[TraceEvent], lang: str, color: bool) -> None:
+    def __init__(self, events: Sequence[TraceEvent], lang: str, color: bool,
+                 detail: str = "normal") -> None:
         self.events = events
         self.lang = lang
+        self.detail = detail
         self.style = _Style(color)
         self.labels = labels_of(events)
         self.notes_done: set[str] = set()
+        self.legend_done: set[str] = set()
 
     # --- small helpers ---------------------------------------------------------------
     def t(self, key: str, fallback: str | None = None, **fields: Any) -> str:
@@ -264,11 +290,13 @@ class _Narrator:
         number = 0
         for sec in sections(self.events):
             if sec.header is None:
-                out.extend(self.setup(sec))
+                if self.detail != "docs":
+                    out.extend(self.setup(sec))
                 continue
             number += 1
-            out.append(Block("\n" + s("head", self.heading(sec, number))))
-            out.extend(self.section(sec))
+            out.append(Block("\n" + s("head", self.heading(sec, number)), section=number,
+                             heading=True, seq=sec.header.seq))
+            out.extend(attrs.evolve(b, section=number) for b in self.section(sec))
         c = counts(self.events)
         end = self.events[-1].time if self.events else 0.0
         out.append(Block("\n" + s("dim", self.t(
@@ -291,9 +319,26 @@ class _Narrator:
             text = self.t("section.request", n=n, method=h.detail.get("method", ""),
                           path=self.ids_to_names(api_path(str(h.detail.get("path", "")))))
         if sec.flow:
-            docs = (FLOW_DOCS_VI if self.lang == "vi" else FLOW_DOCS).get(sec.flow)
-            text += "  [" + self.t("flow", flow=sec.flow) + (f" · {docs}" if docs else "") + "]"
+            text += "  [" + self.t("flow", flow=sec.flow) + "]"
+            for line in flow_docs(sec.flow, self.lang):
+                text += "\n" + _wrap(line, "      ", first="    ")
+        legend = self.legend(sec)
+        if legend:
+            text += "\n" + _wrap(legend, "      ", first="    ")
         return text
+
+    def legend(self, sec: Section) -> str | None:
+        """``v1 stands for volume 149818d1-...``: the full id behind a label, once."""
+        made = [(r, lbl) for r, lbl in self.labels.items()
+                if any(e.resource == r for e in sec.events) and r not in self.legend_done]
+        if not made:
+            return None
+        parts = []
+        for resource, label in made:
+            self.legend_done.add(resource)
+            kind, _, rid = resource.partition(":")
+            parts.append(self.t("legend", label=label, kind=kind, id=rid))
+        return " ".join(parts)
 
     def setup(self, sec: Section) -> list[Block]:
         services: list[str] = []
@@ -324,9 +369,21 @@ class _Narrator:
 
     def section(self, sec: Section) -> list[Block]:
         out: list[Block] = []
+        steps = self.section_steps(sec)
+        for n, (step, notes) in enumerate(steps, 1):
+            if self.detail == "docs" and not step.tag:
+                continue
+            last = step.seqs[-1] if step.seqs else None
+            out.append(Block(self.render_step(n, step), pause=True, tag=step.tag, seq=last))
+            out.extend(Block(note, seq=last) for note in notes)
+        return out
+
+    def section_steps(self, sec: Section) -> list[tuple[_Step, list[str]]]:
+        """The section's numbered steps (each with the events it tells of) and their notes."""
         steps: list[tuple[_Step, list[str]]] = []
         current: _Step | None = None
-        for ev in sec.events:
+        everything = self.detail == "all"
+        for i, ev in enumerate(sec.events):
             kind = ev.kind
             if kind == "status":
                 line = self.status_line(ev)
@@ -342,6 +399,7 @@ class _Narrator:
                                     owner=p, db_only=True)
                     steps.append((current, []))
                 current.lines.append(("db", line))
+                current.seqs.append(ev.seq)
                 if str(ev.detail.get("new")) == "deleting":
                     self.note_once("note.deleting", steps)
                 continue
@@ -351,13 +409,14 @@ class _Narrator:
                 issuer = f"{ev.actor} ({host})" if host else ev.actor
                 current = _Step(issuer, ids_to_names(ev.summary, {}), self.t(
                     f"backend.{ev.detail.get('op')}", issuer=issuer), ev.time,
-                    _doc_tag(sec.flow, ev), owner=owner)
+                    _doc_tag(sec.flow, ev), owner=owner, seqs=[ev.seq])
                 steps.append((current, []))
                 continue
             if kind == "backend":
                 if current is None:
                     continue
-                if is_query(ev):
+                current.seqs.append(ev.seq)
+                if is_query(ev) and not everything:
                     current.queries += 1
                 else:
                     current.lines.append(("dim", f"{ev.actor}: {ids_to_names(ev.summary, {})}"))
@@ -369,22 +428,31 @@ class _Narrator:
                 report = self.fanout_line(ev)
                 if report and current is not None:
                     current.lines.append(("dim", report))
+                    current.seqs.append(ev.seq)
                 continue
             if kind == "bus.deliver" and ev.detail.get("msg_kind") == "fanout":
+                if everything and current is not None:
+                    current.lines.append(("dim", ev.summary))
+                    current.seqs.append(ev.seq)
                 continue
             if kind == "log":
                 if current is not None:
                     current.lines.append(("dim", f"log {ev.actor}: {ev.summary}"))
+                    current.seqs.append(ev.seq)
                 continue
             step = self.step(sec, ev)
+            if kind == "driver":
+                failure = _failure_of(ev, sec.events[i + 1:])
+                if failure is not None:
+                    step.meaning = self.t("driver.fails", call=ev.detail.get("call"),
+                                          error=failure.detail.get("error"))
+                    step.error = True
             step.owner = participant_of(ev.target if kind == "api.request" else ev.actor)
+            step.seqs.append(ev.seq)
             current = step
             steps.append((step, []))
             self.notes_for(ev, steps)
-        for n, (step, notes) in enumerate(steps, 1):
-            out.append(Block(self.render_step(n, step), pause=True))
-            out.extend(Block(note) for note in notes)
-        return out
+        return steps
 
     # --- one step --------------------------------------------------------------------
     def step(self, sec: Section, ev: TraceEvent) -> _Step:
@@ -564,7 +632,7 @@ class _Narrator:
     def render_step(self, n: int, step: _Step) -> str:
         s = self.style
         # Plain sequence numbers in both languages: the documents' own labels (B1-B9) are
-        # the "[doc B3]" tags, and a flow has more steps than the documents' nine, so a
+        # the "[documents' step B3]" tags, and a flow has more steps than the documents' nine, so a
         # "B8" counter next to "[tài liệu B2]" would contradict them.
         number = f"{n}."
         head = f"  {s('bold', f'{number:>4}')} {s('who', step.who)}"
@@ -585,6 +653,17 @@ class _Narrator:
             lines.append(s("dim", "      " + self.t(
                 "queries", n=step.queries, ies="y" if step.queries == 1 else "ies")))
         return "\n".join(lines)
+
+
+def _failure_of(ev: TraceEvent, after: Sequence[TraceEvent]) -> TraceEvent | None:
+    """The ``driver.error`` that ends the driver call *ev*, if the call failed."""
+    call = ev.detail.get("call")
+    for later in after:
+        if later.kind == "driver.error" and later.actor == ev.actor:
+            return later if later.detail.get("call") == call else None
+        if later.kind == "driver" and later.actor == ev.actor:
+            return None
+    return None
 
 
 def _cut(text: str, limit: int) -> str:
@@ -626,7 +705,7 @@ def _schedule_vi(decision: Mapping[str, Any]) -> str:
 
 
 def narrate_blocks(events: Iterable[TraceEvent], *, lang: str = "en", color: bool = False,
-                   title: str | None = None) -> list[Block]:
+                   title: str | None = None, detail: str = "normal") -> list[Block]:
     """The narration as blocks (headings, numbered steps, notes), for paced output.
 
     Args:
@@ -634,12 +713,14 @@ def narrate_blocks(events: Iterable[TraceEvent], *, lang: str = "en", color: boo
         lang: ``"en"`` or ``"vi"``.
         color: ANSI colour; the caller decides (tty, ``NO_COLOR``).
         title: an optional first line (the scenario's name and description).
+        detail: ``docs`` (only the steps the documents number), ``normal``, or
+            ``all`` (read-only backend queries and capability reports listed too).
     """
-    return _Narrator(list(events), lang, color).blocks(title)
+    return _Narrator(list(events), lang, color, detail).blocks(title)
 
 
 def narrate(events: Iterable[TraceEvent], *, lang: str = "en", color: bool = False,
-            title: str | None = None) -> str:
+            title: str | None = None, detail: str = "normal") -> str:
     """The whole narration as plain text (one string ending in a newline)."""
     return "\n".join(b.text for b in narrate_blocks(events, lang=lang, color=color,
-                                                     title=title)) + "\n"
+                                                     title=title, detail=detail)) + "\n"

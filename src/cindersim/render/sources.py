@@ -49,7 +49,7 @@ DOCUMENTS: Mapping[str, Document] = {
         "section_cinder-processes.html",
         "create, attach, backup and restore steps, in order (Apache 2.0)"),
     "instance-disk": Document(
-        "instance-disk", "Mối quan hệ giữa instance và disk (Cinder workflow notes)", None, None,
+        "instance-disk", "Mối quan hệ giữa instance và disk", None, None,
         "§6 volume creation B1-B9, §7 attach B1-B9; it follows the NetApp guide above"),
     "workflow": Document(
         "workflow", "Cinder workflow", None, None,

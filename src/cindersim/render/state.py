@@ -23,7 +23,7 @@ from typing import Any
 
 from ..trace import TraceEvent
 
-__all__ = ["StateTracker", "states_by_seq", "state_text"]
+__all__ = ["StateTracker", "state_text", "states_by_seq"]
 
 _RECORDS = ("volume", "snapshot", "backup", "attachment")
 _LV_NAME = re.compile(r"-n (\S+)")
