@@ -109,7 +109,7 @@ class StateTracker:
 
     # --- LVM ---------------------------------------------------------------------------
     def _backend(self, host: str) -> dict[str, Any]:
-        backends: dict[str, Any] = self.state["backends"]
+        backends: dict[str, dict[str, Any]] = self.state["backends"]
         return backends.setdefault(host, {"vg": None, "lvs": {}, "pools": []})
 
     def _lvm(self, ev: TraceEvent) -> None:
