@@ -69,7 +69,10 @@ class TestFormats:
 
     def test_mermaid_and_summary(self, capsys: pytest.CaptureFixture[str]) -> None:
         _, out, _ = run(capsys, "run", "--format", "mermaid", CREATE)
-        assert out.startswith("sequenceDiagram\n    autonumber\n    participant Client\n")
+        # two scenario steps: one diagram each, as Markdown fenced blocks
+        assert out.startswith("## 01-create-volume-v1\n\n```mermaid\nsequenceDiagram\n"
+                              "    autonumber\n    participant Client\n")
+        assert "## 02-delete-volume\n" in out
         _, out, _ = run(capsys, "run", "--format", "summary", CREATE)
         assert out.startswith("create: Create a 1 GiB volume")
         assert "Backends (now):" in out

@@ -60,7 +60,7 @@ from .scenario import (
 from .serve import command as serve_command
 from .studio.pacing import Pacer
 from .sweep import command as sweep_command
-from .trace import TraceMode, load_jsonl
+from .trace import TraceEvent, TraceMode, load_jsonl
 
 __all__ = ["main", "scenarios_dir"]
 
@@ -82,7 +82,8 @@ def _use_color(mode: str, stream: IO[str]) -> bool:
     return stream.isatty()
 
 
-def _render(res: ScenarioResult, fmt: str, lang: str, color: bool) -> str:
+def _render(res: ScenarioResult, fmt: str, lang: str, color: bool, one_diagram: bool = False,
+            ) -> str:
     """The run in a format other than narrate (narrate is paced block by block)."""
     events = res.trace.events
     title = res.scenario.title
@@ -91,18 +92,18 @@ def _render(res: ScenarioResult, fmt: str, lang: str, color: bool) -> str:
     if fmt == "jsonl":
         return jsonl(events)
     if fmt == "mermaid":
-        return _mermaid_text(events, lang)
+        return mermaid(events, lang=lang) if one_diagram else _mermaid_text(events, lang)
     if fmt == "html":
         return studio_html(studio_model(events, title=title), lang=lang)
     return summary(events, capacity=res.result.cloud.capacity(), title=title)
 
 
-def _mermaid_text(events: Sequence[object], lang: str) -> str:
+def _mermaid_text(events: Sequence[TraceEvent], lang: str) -> str:
     """One diagram for a single flow; for several, Markdown with one diagram per flow
     (GitHub renders each fenced block)."""
-    flows = mermaid_flows(events, lang=lang)  # type: ignore[arg-type]
+    flows = mermaid_flows(events, lang=lang)
     if len(flows) <= 1:
-        return mermaid(events, lang=lang)  # type: ignore[arg-type]
+        return mermaid(events, lang=lang)
     return "".join(f"## {stem}\n\n```mermaid\n{text}```\n\n" for stem, text in flows)
 
 
@@ -207,7 +208,9 @@ def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
                     elif not pacer.run(blocks):
                         return 130 if pacer.interrupted else status
                 else:
-                    out.write(_render(res, fmt, args.lang, color))
+                    # a .mmd file must hold one valid diagram: the whole run
+                    one = bool(args.out) and str(args.out).endswith(".mmd")
+                    out.write(_render(res, fmt, args.lang, color, one))
             if not res.ok:
                 status = 1
                 err.write(res.report() + "\n")
