@@ -12,6 +12,7 @@ the service by the path's first segment, as the reverse proxy of a devstack does
 * ``/compute...`` -> nova-api (``cloud.nova.api``), when the cloud runs Nova;
 * ``/image...`` -> Glance (``cloud.glance``), when the cloud has one;
 * ``/object-store...`` -> Swift-lite (``cloud.swift``), when the cloud has one;
+* ``/_sim/...`` -> the live studio (:mod:`cindersim.studio.live`), no auth;
 * anything else -> cinder-api (``/``, ``/v3``, ``/v3/{project_id}/...``).
 
 The path is percent-decoded before routing, as WSGI's ``PATH_INFO`` is (and its
@@ -32,6 +33,8 @@ from urllib.parse import unquote, urlsplit
 import attrs
 
 from ..services.api.wsgi import ApiResponse, fault
+from ..studio.live import PREFIX as STUDIO_PREFIX
+from ..studio.live import LiveStudio
 from .keystone import Keystone
 
 if TYPE_CHECKING:
@@ -77,6 +80,7 @@ class HttpApp:
         self.base_url = base_url.rstrip("/")
         cloud.api.base_url = self.base_url
         self.keystone = Keystone(cloud, self.base_url)
+        self.studio = LiveStudio(cloud.trace)
         self.requests = 0
 
     def _service(self, prefix: str) -> Handler | None:
@@ -109,7 +113,9 @@ class HttpApp:
         path = _SLASHES.sub("/", unquote(raw_path)) or "/"
         forward = path + sep + query
         prefix = path.split("/", 2)[1]
-        if prefix == "identity":
+        if "/" + prefix == STUDIO_PREFIX:
+            response = self.studio.handle(method, path, query)
+        elif prefix == "identity":
             response = await self.keystone.handle(method, path, headers, body)
         elif prefix in {"compute", "image", "object-store"}:
             if prefix == "object-store":  # Swift object names may hold "//" and a leading "/"
