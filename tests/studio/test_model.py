@@ -128,7 +128,7 @@ def test_the_page_is_self_contained() -> None:
     _, events = run("create")
     page = studio_html(studio_model(events))
     assert page.startswith("<!DOCTYPE html>")
-    for remote in ("<script src", "<link ", "@import", "url(http"):
+    for remote in ("<script src", 'href="http', "@import", "url(http", "src=\"http"):
         assert remote not in page
     assert "</script>" not in page.split('<script id="model" type="application/json">')[1] \
         .split("</script>")[0]
