@@ -188,7 +188,7 @@ class TestLive:
                 f"{srv.base_url}/v3/{project}/volumes", method="POST",
                 data=json.dumps({"volume": {"size": 1, "name": "live"}}).encode(),
                 headers={"X-Auth-Token": f"demo:{project}", "Content-Type": "application/json"})
-            with urllib.request.urlopen(req) as resp:  # noqa: S310 - loopback test server
+            with urllib.request.urlopen(req) as resp:
                 assert resp.status == 202
             page.wait_for_function(
                 "Array.from(document.querySelectorAll('#records td.st'))"

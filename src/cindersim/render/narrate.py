@@ -195,7 +195,7 @@ def _doc_tag(flow: str | None, ev: TraceEvent) -> str | None:
             return "B5"
         if k == "bus.reply" and method in connect:
             return "B6"
-        if k == "api.response" and "connection_info" in compact_json(d.get("body"), 10**6):
+        if k == "api.response" and _carries_connection_info(d.get("body")):
             return "B7"
         if k == "backend" and ev.actor == "iscsi-initiator":
             return "B8"
@@ -653,6 +653,14 @@ class _Narrator:
             lines.append(s("dim", "      " + self.t(
                 "queries", n=step.queries, ies="y" if step.queries == 1 else "ies")))
         return "\n".join(lines)
+
+
+def _carries_connection_info(body: Any) -> bool:
+    """A response body with a (non-empty) connection_info: B7, the answer to Nova."""
+    if not isinstance(body, Mapping):
+        return False
+    return any(isinstance(inner, Mapping) and bool(inner.get("connection_info"))
+               for inner in body.values())
 
 
 def _failure_of(ev: TraceEvent, after: Sequence[TraceEvent]) -> TraceEvent | None:

@@ -60,8 +60,8 @@ DOCUMENTS: Mapping[str, Document] = {
         "https://github.com/manhnh251995/openstackbasic/blob/master/Cinder.md",
         "attach flow and create flow"),
     "driver": Document(
-        "driver", "Cinder Driver, attach flow and volume statuses (Vietnamese notes)", None,
-        None, "§5 Cinder Driver, the attach flow, the status table"),
+        "driver", "Cinder Driver", None, None,
+        "§5 Cinder Driver, the attach flow, the status table"),
 }
 
 #: Which documents describe each flow, most detailed first.

@@ -69,6 +69,8 @@
     var f = flow(), svg = $('diagram');
     if (!f) { svg.innerHTML = ''; return; }
     var lines = lifelines(f), x = {};
+    var wrap = $('diagram-wrap');
+    COL = Math.max(112, Math.min(150, Math.floor(((wrap.clientWidth || 900) - LEFT - 12) / Math.max(1, lines.length))));
     lines.forEach(function (p, i) { x[p[0]] = LEFT + i * COL + COL / 2; });
     var width = LEFT + lines.length * COL + 20;
     var height = TOP + 20 + f.rows.length * ROW + 20;
@@ -84,7 +86,7 @@
         }
       }
     });
-    var out = ['<defs><marker id="ah" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#334155"/></marker></defs>'];
+    var out = ['<defs><marker id="ah" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#334155"/></marker></defs>'];
     lines.forEach(function (p) {
       out.push('<line class="life" x1="' + x[p[0]] + '" y1="' + TOP + '" x2="' + x[p[0]] + '" y2="' + (height - 10) + '"/>');
       out.push('<g class="head"><rect x="' + (x[p[0]] - COL / 2 + 6) + '" y="8" width="' + (COL - 12) + '" height="26" rx="4"/>' +
@@ -118,6 +120,15 @@
     svg.innerHTML = out.join('');
     var first = svg.querySelector('.row.cur');
     if (first && first.scrollIntoView) { first.scrollIntoView({block: 'nearest'}); }
+    // bring the current arrow or note into view sideways too (wide flows scroll)
+    var curRow = null;
+    f.rows.forEach(function (r) { if (!curRow && on[r.seq]) { curRow = r; } });
+    if (curRow) {
+      var lo = Math.min(x[curRow.src], x[curRow.dst]) - COL, hi = Math.max(x[curRow.src], x[curRow.dst]) + COL;
+      if (lo < wrap.scrollLeft || hi > wrap.scrollLeft + wrap.clientWidth) {
+        wrap.scrollLeft = Math.max(0, (lo + hi) / 2 - wrap.clientWidth / 2);
+      }
+    }
   }
 
   // --- the step card --------------------------------------------------------------------------
@@ -193,7 +204,7 @@
                   '<td>' + esc(r.size !== undefined ? r.size + ' GiB' : '') + '</td></tr>');
       });
     });
-    h.push(rows.length ? '<table id="records"><tr><th></th><th></th><th>status</th><th></th><th></th></tr>' + rows.join('') + '</table>'
+    h.push(rows.length ? '<table id="records"><tr><th>' + esc(ui('kind')) + '</th><th>' + esc(ui('name')) + '</th><th>status</th><th>attach_status / volume</th><th>' + esc(ui('size')) + '</th></tr>' + rows.join('') + '</table>'
                        : '<p class="empty">' + esc(ui('empty')) + '</p>');
     h.push('<h3>' + esc(ui('lvm')) + '</h3>');
     var hosts = Object.keys(st.backends).sort();
