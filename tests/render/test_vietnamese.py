@@ -18,7 +18,6 @@ from cindersim.render import narrate
 from cindersim.render.phrases import _VI
 from cindersim.scenario import load_scenario, run_scenario
 
-
 ROOT = Path(__file__).resolve().parents[2]
 STRAY = ("post message", "request", "storage backend", "cloud", "Admin", "what-if",
          "over-subscription", "RESTful", "guest VM", "dashboard", "metadata", "queue",

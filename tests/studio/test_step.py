@@ -28,7 +28,7 @@ def spawn(*args: str) -> pexpect.spawn:
 
 def numbered(text: str) -> list[int]:
     """The step numbers printed (the prompt's line is erased with ESC [K first)."""
-    plain = text.split("\x1b[K")[-1].replace("\r", "")
+    plain = text.rsplit("\x1b[K", maxsplit=1)[-1].replace("\r", "")
     return [int(n) for n in re.findall(r"^\s+(\d+)\. ", plain, re.M)]
 
 
