@@ -73,3 +73,16 @@ def test_ctrl_c_and_end_of_input_print_no_traceback() -> None:
     child.close()
     assert "Traceback" not in (child.before or "")
     assert child.exitstatus == 0
+
+
+def test_one_stop_per_documents_step() -> None:
+    child = spawn()
+    stops = [numbered(child.before)]
+    for _ in range(3):
+        child.send("\r")
+        child.expect(PROMPT)
+        stops.append(numbered(child.before))
+    child.send("q")
+    child.expect(pexpect.EOF)
+    # B1, B2, B8-B9 (the 202), then B3: the scheduler takes the message, decides, casts
+    assert stops == [[1], [2], [3], [4, 5, 6]]

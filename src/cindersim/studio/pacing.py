@@ -1,6 +1,8 @@
 """``--step``: the narration one step at a time, at the reader's pace.
 
-After each numbered step the reader presses a key:
+After each documents' step (a run of narration steps with the same B-label is
+one stop; a step the documents do not number is a stop of its own) the reader
+presses a key:
 
 * Enter (or space): the next step;
 * ``s``: the state at this moment (database rows, LVM, iSCSI targets, the bus),
@@ -52,6 +54,20 @@ def _cbreak(stream: IO[str]) -> Iterator[bool]:
         yield True
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _same_step_follows(blocks: Sequence[Block], i: int) -> bool:
+    """Whether the next numbered step of the same flow is part of the same documents'
+    step (B3 is three narration steps: the scheduler takes, decides, casts)."""
+    tag = blocks[i].tag
+    if tag is None:
+        return False
+    for later in blocks[i + 1:]:
+        if later.heading:
+            return False
+        if later.pause:
+            return later.tag == tag
+    return False
 
 
 class Pacer:
@@ -110,14 +126,14 @@ class Pacer:
     def _show(self, blocks: Sequence[Block]) -> bool:
         skipping: int | None = None
         last_seq: int | None = None
-        for block in blocks:
+        for i, block in enumerate(blocks):
             if skipping is not None and block.section == skipping and not block.heading:
                 continue
             skipping = None
             self.out.write(block.text + "\n")
             if block.seq is not None:
                 last_seq = block.seq
-            if not block.pause:
+            if not block.pause or _same_step_follows(blocks, i):
                 continue
             while True:
                 self.out.flush()
