@@ -313,7 +313,7 @@ class _Narrator:
             shown = ", ".join(f"{k}={self.ids_to_names(compact_json(v, 40))}"
                               for k, v in sorted(params.items()))
             text = self.t("section.step", n=n, action=h.detail.get("action", h.summary),
-                          label=f" as {label}" if label else "",
+                          label=self.t("section.label", label=label) if label else "",
                           params=f" ({shown})" if shown else "")
         else:
             text = self.t("section.request", n=n, method=h.detail.get("method", ""),

@@ -33,6 +33,7 @@ _EN: dict[str, str] = {
     "setup.pool": "{host}, AZ {az}, reports pool {pool}: {total} GiB total, {free} GiB free, "
                   "{provisioning} provisioning, over-subscription ratio {mosr}.",
     "section.step": "Step {n}: {action}{label}{params}",
+    "section.label": " as {label}",
     "section.request": "Request {n}: {method} {path}",
     "flow": "flow: {flow}",
     "done": "End of run at t={time} s (virtual): {requests} request(s), {messages} message(s), "
@@ -282,6 +283,7 @@ _VI: dict[str, str] = {
     "setup.pool": "{host}, vùng khả dụng {az}, báo cáo pool {pool}: tổng {total} GiB, còn trống "
                   "{free} GiB, cấp phát {provisioning}, tỉ lệ cấp vượt {mosr}.",
     "section.step": "Bước {n}: {action}{label}{params}",
+    "section.label": ", đặt tên {label}",
     "section.request": "Yêu cầu {n}: {method} {path}",
     "flow": "luồng: {flow}",
     "done": "Kết thúc ở t={time} s (thời gian ảo): {requests} yêu cầu, {messages} message, {ops} "

@@ -142,18 +142,21 @@ class StateTracker:
             be["lvs"][str(lv)]["size"] = _lv_size(ev.summary)
 
     def _capabilities(self, ev: TraceEvent) -> None:
-        """A capability report: the driver's own figures for its pools."""
+        """A capability report: the driver's own figures for its pools (as of the report:
+        cinder-volume sends one a minute, so they lag the LVs just made)."""
         args = ev.detail.get("args") or {}
         caps = args.get("capabilities") if isinstance(args, Mapping) else None
         if not isinstance(caps, Mapping):
             return
         host = ev.actor.partition(":")[2] or ev.actor
-        pools = []
+        pools: list[dict[str, Any]] = []
         for p in caps.get("pools") or ():
-            pools.append({k: p.get(k) for k in (
+            row = {k: p.get(k) for k in (
                 "pool_name", "total_capacity_gb", "free_capacity_gb",
                 "provisioned_capacity_gb", "allocated_capacity_gb",
-                "max_over_subscription_ratio", "thin_provisioning_support")})
+                "max_over_subscription_ratio", "thin_provisioning_support")}
+            row["reported_at"] = round(ev.time, 6)
+            pools.append(row)
         self._backend(host)["pools"] = pools
 
     # --- iSCSI -------------------------------------------------------------------------

@@ -42,7 +42,7 @@ _UI: dict[str, dict[str, str]] = {
            "pool": "thin pool", "free": "free", "provisioned": "provisioned",
            "chap": "CHAP user", "acl": "ACL", "sessions": "sessions", "waiting": "waiting",
            "empty": "nothing yet", "doc_step": "documents' step", "kind": "record",
-           "name": "name", "size": "size"},
+           "name": "name", "size": "size", "reported": "as cinder-volume reported at"},
     "vi": {"prev": "Trước", "next": "Tiếp", "play": "Chạy", "pause": "Dừng",
            "docs_only": "chỉ các bước của tài liệu", "all_events": "mọi sự kiện",
            "records": "Bản ghi trong cơ sở dữ liệu", "lvm": "Volume group LVM",
@@ -55,7 +55,7 @@ _UI: dict[str, dict[str, str]] = {
            "free": "còn trống", "provisioned": "đã cấp phát", "chap": "tài khoản CHAP",
            "acl": "ACL", "sessions": "phiên kết nối", "waiting": "nằm chờ",
            "empty": "chưa có gì", "doc_step": "bước của tài liệu", "kind": "bản ghi",
-           "name": "tên", "size": "dung lượng"},
+           "name": "tên", "size": "dung lượng", "reported": "theo báo cáo của cinder-volume lúc"},
 }
 
 
@@ -146,7 +146,8 @@ def _heading(narrator: _Narrator, sec: Any, n: int) -> str:
         label = h.detail.get("label")
         return phrase(narrator.lang, "section.step", None, {
             "n": n, "action": h.detail.get("action", h.summary),
-            "label": f" as {label}" if label else "", "params": ""})
+            "label": phrase(narrator.lang, "section.label", None, {"label": label})
+            if label else "", "params": ""})
     return phrase(narrator.lang, "section.request", None, {
         "n": n, "method": h.detail.get("method", ""),
         "path": narrator.ids_to_names(api_path(str(h.detail.get("path", ""))))})

@@ -215,7 +215,8 @@
       (be.pools || []).forEach(function (p) {
         var used = p.total_capacity_gb ? (p.total_capacity_gb - p.free_capacity_gb) / p.total_capacity_gb : 0;
         h.push('<div>' + esc(ui('pool')) + ' ' + esc(p.pool_name) + ': ' + esc(p.free_capacity_gb) + ' / ' + esc(p.total_capacity_gb) + ' GiB ' +
-               esc(ui('free')) + ', ' + esc(ui('provisioned')) + ' ' + esc(p.provisioned_capacity_gb) + ' GiB</div>' +
+               esc(ui('free')) + ', ' + esc(ui('provisioned')) + ' ' + esc(p.provisioned_capacity_gb) + ' GiB' +
+               ' <span class="empty">(' + esc(ui('reported')) + ' t=' + esc(p.reported_at) + ' s)</span></div>' +
                '<div class="bar"><span style="width:' + Math.round(used * 100) + '%"></span></div>');
       });
       var lvs = Object.keys(be.lvs).sort();
