@@ -42,7 +42,10 @@ _UI: dict[str, dict[str, str]] = {
            "pool": "thin pool", "free": "free", "provisioned": "provisioned",
            "chap": "CHAP user", "acl": "ACL", "sessions": "sessions", "waiting": "waiting",
            "empty": "nothing yet", "doc_step": "documents' step", "kind": "record",
-           "name": "name", "size": "size", "reported": "as cinder-volume reported at"},
+           "name": "name", "size": "size", "reported": "as cinder-volume reported at",
+           "unknown": "not in the trace",
+           "unknown_why": "the connection_info went in an RPC reply, whose body the trace "
+                          "does not keep"},
     "vi": {"prev": "Trước", "next": "Tiếp", "play": "Chạy", "pause": "Dừng",
            "docs_only": "chỉ các bước của tài liệu", "all_events": "mọi sự kiện",
            "records": "Bản ghi trong cơ sở dữ liệu", "lvm": "Volume group LVM",
@@ -55,7 +58,10 @@ _UI: dict[str, dict[str, str]] = {
            "free": "còn trống", "provisioned": "đã cấp phát", "chap": "tài khoản CHAP",
            "acl": "ACL", "sessions": "phiên kết nối", "waiting": "nằm chờ",
            "empty": "chưa có gì", "doc_step": "bước của tài liệu", "kind": "bản ghi",
-           "name": "tên", "size": "dung lượng", "reported": "theo báo cáo của cinder-volume lúc"},
+           "name": "tên", "size": "dung lượng", "reported": "theo báo cáo của cinder-volume lúc",
+           "unknown": "không có trong trace",
+           "unknown_why": "connection_info nằm trong message trả lời RPC, trace không giữ "
+                          "nội dung đó"},
 }
 
 

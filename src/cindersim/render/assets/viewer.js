@@ -230,7 +230,7 @@
     h.push(iqns.length ? '<table id="targets"><tr><th>tid</th><th>IQN</th><th>' + esc(ui('chap')) + '</th><th>' + esc(ui('acl')) + '</th><th>' +
                          esc(ui('sessions')) + '</th></tr>' + iqns.map(function (q) {
       var t = st.targets[q], changed = JSON.stringify(t) !== JSON.stringify(prev.targets[q]);
-      return '<tr class="' + (changed ? 'changed' : '') + '"><td>' + esc(t.tid) + '</td><td>' + esc(idsToNames(q)) + '</td><td>' + esc(t.chap_user || '?') +
+      return '<tr class="' + (changed ? 'changed' : '') + '"><td>' + esc(t.tid) + '</td><td>' + esc(idsToNames(q)) + '</td><td>' + (t.chap_user ? esc(t.chap_user) : '<span class="empty" title="' + esc(ui('unknown_why')) + '">' + esc(ui('unknown')) + '</span>') +
              '</td><td>' + esc(t.acls.join(', ') || '—') + '</td><td>' + esc(t.sessions.join(', ') || '—') + '</td></tr>';
     }).join('') + '</table>' : '<p class="empty">' + esc(ui('none')) + '</p>');
     h.push('<h3>' + esc(ui('bus')) + '</h3>');
