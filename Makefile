@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # Tempest in a virtualenv of its own: it pins its own oslo/keystoneauth stack.
 TVENV := .venv-tempest
 
-.PHONY: demo test lint bench clean tempest tempest-gate
+.PHONY: demo test browser lint bench clean tempest tempest-gate
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,7 +22,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-dev
 	$(BIN)/cindersim demo
 
-test: $(VENV)/.installed-dev
+# The studio's browser tests drive Debian's chromium (pip's Playwright cannot download a
+# browser here): installed when missing and this is a root shell with apt.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "make: no chromium (apt-get install chromium): the browser tests will say so"
+
+test: $(VENV)/.installed-dev browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q

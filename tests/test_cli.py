@@ -69,7 +69,10 @@ class TestFormats:
 
     def test_mermaid_and_summary(self, capsys: pytest.CaptureFixture[str]) -> None:
         _, out, _ = run(capsys, "run", "--format", "mermaid", CREATE)
-        assert out.startswith("sequenceDiagram\n    autonumber\n    participant Client\n")
+        # two scenario steps: one diagram each, as Markdown fenced blocks
+        assert out.startswith("## 01-create-volume-v1\n\n```mermaid\nsequenceDiagram\n"
+                              "    autonumber\n    participant Client\n")
+        assert "## 02-delete-volume\n" in out
         _, out, _ = run(capsys, "run", "--format", "summary", CREATE)
         assert out.startswith("create: Create a 1 GiB volume")
         assert "Backends (now):" in out
@@ -128,7 +131,9 @@ class TestStep:
         assert status == 0
         pauses = err.count("[Enter]")
         steps = len(re.findall(r"^\s+\d+\. ", out, re.M))
-        assert pauses == steps == 16
+        assert steps == 16
+        # one stop per documents' step: B3 (take, decide, cast) is three steps, one stop
+        assert pauses == 14
         assert keys.tell() == pauses
 
         monkeypatch.setattr(sys, "stdin", io.StringIO(""))

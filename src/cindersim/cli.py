@@ -8,6 +8,10 @@ Commands:
   [--out PATH] [--step] [--quiet] [--lang en|vi] [--trace-mode full|metrics|off]
   [--trace PATH] [--metrics DIR] [--plot DIR]`` - run scenario files; a scenario
   with a ``[workload]`` prints its metrics table by default (docs/workloads.md);
+* ``cindersim view TRACE.jsonl -o out.html [--lang en|vi]`` - the studio: one
+  self-contained HTML page replaying a trace (``--format html`` does the same for
+  ``run`` and ``demo``);
+* ``cindersim statuses [--lang vi]`` - the glossary of every status (docs/statuses.md);
 * ``cindersim flows`` - the flows and step actions, and which exist yet;
 * ``cindersim scenarios [DIR]`` - the scenario files with their descriptions;
 * ``cindersim serve [--host H] [--port P] [--config FILE] [--seed N] [--speed X]
@@ -23,8 +27,9 @@ usage (``FILE:LINE: message``).  The rendered run goes to stdout (or
 ``--out``); verdicts go to stderr, so ``--format jsonl`` output stays pure.
 
 Colour: only when stdout is a terminal and ``NO_COLOR`` is unset or empty
-(``--color always|never`` overrides).  ``--step`` waits for Enter after each
-narrated step, and only when stdin is a terminal, so piping never blocks.
+(``--color always|never`` overrides).  ``--step`` pauses after each narrated
+step (see :mod:`cindersim.pacing`: Enter next, ``s`` state, ``n`` next flow, ``q``
+quit), and only when stdin is a terminal, so piping never blocks.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ from typing import IO
 from . import __version__
 from .metrics import metrics_table
 from .render import FORMATS, jsonl, mermaid, narrate_blocks, summary
+from .render.mermaid import mermaid_flows
+from .render.statuses import glossary_markdown
+from .render.studio import studio_html, studio_model
 from .scenario import (
     ACTIONS,
     FLOWS,
@@ -50,8 +58,9 @@ from .scenario import (
     scenario_files,
 )
 from .serve import command as serve_command
+from .studio.pacing import Pacer
 from .sweep import command as sweep_command
-from .trace import TraceMode
+from .trace import TraceEvent, TraceMode, load_jsonl
 
 __all__ = ["main", "scenarios_dir"]
 
@@ -73,23 +82,32 @@ def _use_color(mode: str, stream: IO[str]) -> bool:
     return stream.isatty()
 
 
-def _render(res: ScenarioResult, fmt: str, lang: str, color: bool) -> list[tuple[str, bool]]:
-    """The run as (text, pause-after) pieces."""
+def _render(res: ScenarioResult, fmt: str, lang: str, color: bool, one_diagram: bool = False,
+            ) -> str:
+    """The run in a format other than narrate (narrate is paced block by block)."""
     events = res.trace.events
     title = res.scenario.title
     if fmt == "summary" and res.metrics is not None:
-        return [(metrics_table(res.metrics, title=title), False)]
-    if fmt == "narrate":
-        return [(b.text + "\n", b.pause) for b in narrate_blocks(events, lang=lang, color=color,
-                                                                 title=title)]
+        return metrics_table(res.metrics, title=title)
     if fmt == "jsonl":
-        return [(jsonl(events), False)]
+        return jsonl(events)
     if fmt == "mermaid":
-        return [(mermaid(events), False)]
-    return [(summary(events, capacity=res.result.cloud.capacity(), title=title), False)]
+        return mermaid(events, lang=lang) if one_diagram else _mermaid_text(events, lang)
+    if fmt == "html":
+        return studio_html(studio_model(events, title=title), lang=lang)
+    return summary(events, capacity=res.result.cloud.capacity(), title=title)
 
 
-_EVENT_FORMATS = ("narrate", "jsonl", "mermaid")
+def _mermaid_text(events: Sequence[TraceEvent], lang: str) -> str:
+    """One diagram for a single flow; for several, Markdown with one diagram per flow
+    (GitHub renders each fenced block)."""
+    flows = mermaid_flows(events, lang=lang)
+    if len(flows) <= 1:
+        return mermaid(events, lang=lang)
+    return "".join(f"## {stem}\n\n```mermaid\n{text}```\n\n" for stem, text in flows)
+
+
+_EVENT_FORMATS = ("narrate", "jsonl", "mermaid", "html")
 """Formats rendered from the trace's events: they need them kept in memory."""
 
 
@@ -177,6 +195,9 @@ def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
         bad = True
     if bad:
         return 2
+    if (args.format == "mermaid" and args.out and (Path(args.out).is_dir()
+                                                     or args.out.endswith("/"))):
+        return _mermaid_dir(scenarios, plans, args)
     out: IO[str] = sys.stdout
     opened = None
     if args.out:
@@ -196,13 +217,18 @@ def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
                 continue
             _side_outputs(res, args, len(scenarios) > 1)
             if not args.quiet or opened is not None:
-                for text, pause in _render(res, fmt, args.lang, color):
-                    out.write(text)
-                    if pause and pace:
-                        out.flush()
-                        err.write("  [Enter] ")
-                        err.flush()
-                        sys.stdin.readline()
+                if fmt == "narrate":
+                    blocks = narrate_blocks(res.trace.events, lang=args.lang, color=color,
+                                            title=res.scenario.title, detail=args.detail)
+                    pacer = Pacer(res.trace.events, out=out, lang=args.lang) if pace else None
+                    if pacer is None:
+                        out.write("".join(b.text + "\n" for b in blocks))
+                    elif not pacer.run(blocks):
+                        return 130 if pacer.interrupted else status
+                else:
+                    # a .mmd file must hold one valid diagram: the whole run
+                    one = bool(args.out) and str(args.out).endswith(".mmd")
+                    out.write(_render(res, fmt, args.lang, color, one))
             if not res.ok:
                 status = 1
                 err.write(res.report() + "\n")
@@ -211,6 +237,34 @@ def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
     finally:
         if opened is not None:
             opened.close()
+    return status
+
+
+def _mermaid_dir(scenarios: Sequence[Scenario],
+                 plans: Sequence[tuple[str, TraceMode | None, str | None]],
+                 args: argparse.Namespace) -> int:
+    """``--format mermaid --out DIR``: one ``.mmd`` file per flow (per scenario subdirectory
+    when several scenarios run)."""
+    status = 0
+    root = Path(args.out)
+    for sc, (_, mode, _) in zip(scenarios, plans, strict=True):
+        res = _run_one(sc, args, mode)
+        if res is None:
+            status = 2
+            continue
+        d = root / Path(sc.path).stem if len(scenarios) > 1 else root
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            for stem, text in mermaid_flows(res.trace.events, lang=args.lang):
+                (d / f"{stem}.mmd").write_text(text, encoding="utf-8")
+        except OSError as exc:
+            sys.stderr.write(f"{d}: cannot write: {exc.strerror}\n")
+            return 2
+        if not res.ok:
+            status = 1
+            sys.stderr.write(res.report() + "\n")
+        elif not args.quiet:
+            sys.stderr.write(res.report() + "\n")
     return status
 
 
@@ -240,6 +294,37 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                          "the scenarios/ directory)\n")
         return 2
     return _run_files([str(demo)], args)
+
+
+def _cmd_view(args: argparse.Namespace) -> int:
+    """``cindersim view TRACE.jsonl -o out.html``: the studio page of a saved trace."""
+    try:
+        with open(args.trace, encoding="utf-8") as fp:
+            events = load_jsonl(fp)
+    except OSError as exc:
+        sys.stderr.write(f"{args.trace}: cannot read: {exc.strerror}\n")
+        return 2
+    except (ValueError, KeyError) as exc:
+        sys.stderr.write(f"{args.trace}: not a cindersim JSONL trace: {exc}\n")
+        return 2
+    page = studio_html(studio_model(events, title=args.title or Path(args.trace).stem),
+                       lang=args.lang)
+    if args.output in (None, "-"):
+        sys.stdout.write(page)
+        return 0
+    try:
+        Path(args.output).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        sys.stderr.write(f"{args.output}: cannot write: {exc.strerror}\n")
+        return 2
+    sys.stderr.write(f"cindersim: wrote {args.output} ({len(events)} events); open it in a "
+                     "browser (no network needed)\n")
+    return 0
+
+
+def _cmd_statuses(args: argparse.Namespace) -> int:
+    sys.stdout.write(glossary_markdown(args.lang))
+    return 0
 
 
 def _cmd_flows(args: argparse.Namespace) -> int:
@@ -289,14 +374,19 @@ def _parser() -> argparse.ArgumentParser:
 
     def output_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--format", choices=FORMATS, default=None,
-                       help="narrate (the default), jsonl, mermaid or summary; a scenario "
-                       "with a [workload] defaults to summary, its metrics table "
-                       "(narrating 100,000 requests is useless)")
+                       help="narrate (the default), jsonl, mermaid (one diagram per flow; "
+                       "--out DIR/ writes one .mmd file per flow), summary, or html (the "
+                       "studio: one self-contained page); a scenario with a [workload] "
+                       "defaults to summary, its metrics table")
         p.add_argument("--lang", choices=("en", "vi"), default="en",
                        help="narration language (vi: the seed documents' Vietnamese)")
         p.add_argument("--out", metavar="PATH", help="write the output here instead of stdout")
         p.add_argument("--step", action="store_true",
-                       help="pause after each narrated step until Enter (terminals only)")
+                       help="pause after each narrated step (terminals only): Enter next, "
+                       "s state, n next flow, q quit")
+        p.add_argument("--detail", choices=("docs", "normal", "all"), default="normal",
+                       help="docs: only the steps the documents number; normal; all: "
+                       "read-only backend queries and capability reports too")
         p.add_argument("--quiet", action="store_true",
                        help="print only failures (the --out file is still written)")
         p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
@@ -328,6 +418,19 @@ def _parser() -> argparse.ArgumentParser:
                      "pools, the scenario, its seed and the cindersim version on one page "
                      "([workload] scenarios; needs matplotlib)")
     run.set_defaults(func=_cmd_run)
+    view = sub.add_parser("view", help="the studio: a trace as one self-contained HTML page")
+    view.add_argument("trace", metavar="TRACE.jsonl", help="a trace written by --format jsonl "
+                      "or --trace")
+    view.add_argument("-o", "--output", metavar="OUT.html", default=None,
+                      help="where to write the page (default: stdout)")
+    view.add_argument("--lang", choices=("en", "vi"), default="en",
+                      help="the language the page opens in (it has a switch)")
+    view.add_argument("--title", default=None, help="the page's title")
+    view.set_defaults(func=_cmd_view)
+    statuses = sub.add_parser("statuses", help="every status of volumes, snapshots, backups "
+                              "and attachments: meaning, transitions and their operations")
+    statuses.add_argument("--lang", choices=("en", "vi"), default="en")
+    statuses.set_defaults(func=_cmd_statuses)
     flows = sub.add_parser("flows", help="the flows and step actions, and which exist yet")
     flows.set_defaults(func=_cmd_flows)
     scen = sub.add_parser("scenarios", help="the scenario files and their descriptions")
@@ -347,7 +450,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script.  Returns the exit status (argparse exits 2 on bad usage)."""
     args = _parser().parse_args(argv)
-    status: int = args.func(args)
+    try:
+        status: int = args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C while a scenario runs: stop, no traceback
+        sys.stderr.write("\n")
+        return 130
     return status
 
 

@@ -30,15 +30,15 @@ class TestEnglish:
             self, demo: list[TraceEvent]) -> None:
         create = section(narrate(demo), "Step 1: create_volume as v1")
         expected = [
-            ("client → cinder-api  POST /volumes", "[doc B1"),
+            ("client → cinder-api  POST /volumes", "[documents' step B1"),
             ("cinder-api → AMQP  cast create_volume → queue cinder-scheduler",
              "cinder-api validates the request and the user's credentials, then puts a message "
-             "on the AMQP queue.  [doc B2"),
-            ("AMQP → cinder-scheduler  create_volume", "[doc B3"),
+             "on the AMQP queue.  [documents' step B2"),
+            ("AMQP → cinder-scheduler  create_volume", "[documents' step B3"),
             ("cinder-scheduler  create_volume", "cinder-scheduler filters the candidates:"),
-            ("AMQP → cinder-volume (cinder-1@lvmdriver-1)  create_volume", "[doc B4"),
-            ("→ driver  create_volume v1", "[doc B5"),
-            ("cinder-volume (cinder-1@lvmdriver-1) → DB", "[doc B6"),
+            ("AMQP → cinder-volume (cinder-1@lvmdriver-1)  create_volume", "[documents' step B4"),
+            ("→ driver  create_volume v1", "[documents' step B5"),
+            ("cinder-volume (cinder-1@lvmdriver-1) → DB", "[documents' step B6"),
         ]
         flat = " ".join(create.split())
         pos = 0
@@ -74,11 +74,11 @@ class TestEnglish:
         for words in ("The Cinder driver prepares the volume for attachment and returns the "
                       "connection information",
                       "cinder-volume posts the response (connection_info) to cinder-api through "
-                      "the AMQP queue. [doc B6",
+                      "the AMQP queue. [documents' step B6",
                       "cinder-backup reads the message from the queue and fetches the volume to "
-                      "back up from the database. [doc B3",
+                      "back up from the database. [documents' step B3",
                       "The backup service transfers the volume's data and metadata to the backup "
-                      "repository. [doc B6-B7",
+                      "repository. [documents' step B6-B7",
                       "The backup service finds the backup's metadata and data in the repository "
                       "and writes them to the destination volume."):
             assert words in flat
@@ -104,7 +104,7 @@ class TestLayout:
                                                      lang: str) -> None:
         text = narrate(demo, lang=lang)
         assert "\xa0" not in text
-        opened = re.findall(r"\[(?:doc |tài liệu |t=)[^\]]*\]", text)
+        opened = re.findall(r"\[(?:documents' step |bước |t=)[^\]]*\]", text)
         assert len(opened) > 100
         assert [t for t in opened if "\n" in t] == []
 
@@ -113,20 +113,21 @@ class TestVietnamese:
     def test_the_documents_terms_and_b_labels(self, demo: list[TraceEvent]) -> None:
         text = narrate(demo, lang="vi")
         flat = " ".join(text.split())
-        assert "Khởi động cloud" in text
+        assert "Khởi động đám mây" in text
         # Steps are numbered 1., 2. ...; the documents' B-labels are the tags, and a
         # counter never poses as one (attach has more steps than B1-B9).
         assert re.search(r"^\s+1\. client → cinder-api  POST /volumes", text, re.M)
-        assert re.search(r"1\. client → cinder-api POST /volumes [^\[]*\[tài liệu B1 ", flat)
+        assert re.search(r"1\. client → cinder-api POST /volumes [^\[]*\[bước B1 của tài liệu ",
+                         flat)
         assert not re.search(r"^\s+B\d+ ", text, re.M)
         for words in ("Client yêu cầu tạo volume thông qua REST API của Cinder",
                       "gửi bản tin đến hàng chờ AMQP",
                       "sinh ra danh sách các ứng viên (node storage)",
                       "cinder-volume đọc message từ cinder-scheduler gửi về hàng chờ, và làm "
                       "việc với backend driver được yêu cầu",
-                      "Cinder driver tương tác với storage backend để khởi tạo volume",
-                      "Cinder driver chuẩn bị Cinder volume cho việc attachment",
-                      "[tài liệu B3", "Ghi chú (tài liệu khác mã nguồn)"):
+                      "Cinder driver tương tác với hệ thống lưu trữ để khởi tạo volume",
+                      "Cinder driver chuẩn bị volume cho việc gắn",
+                      "[bước B3 của tài liệu", "Ghi chú (tài liệu khác mã nguồn)"):
             assert words in flat
         assert re.search(r"CSDL: volume v1 \(\w{8}\): creating → available", flat)
         assert "The client asks" not in text

@@ -32,5 +32,5 @@ __all__ = [
     "summary",
 ]
 
-FORMATS: tuple[str, ...] = ("narrate", "jsonl", "mermaid", "summary")
+FORMATS: tuple[str, ...] = ("narrate", "jsonl", "mermaid", "summary", "html")
 """The output formats of ``cindersim run``/``demo``."""

@@ -43,6 +43,7 @@ PARTICIPANTS: tuple[tuple[str, str], ...] = (
     ("Client", "Client"),
     ("NovaAPI", "nova-api"),
     ("NovaCompute", "nova-compute"),
+    ("Hypervisor", "hypervisor (libvirt)"),
     ("CinderAPI", "cinder-api"),
     ("AMQP", "AMQP"),
     ("Scheduler", "cinder-scheduler"),

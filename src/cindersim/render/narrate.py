@@ -4,7 +4,7 @@ A run is split into sections (one per scenario step, or per client request
 when no scenario drove it).  In each section every event that is someone
 talking to someone becomes a numbered step: who talks to whom, the message,
 and what it means in the documents' vocabulary, tagged with the documented
-step it corresponds to (``doc B3``) where there is one.  Every database status
+step it corresponds to (``documents' step B3``) where there is one.  Every database status
 change is printed under the step that caused it; a settled outcome written by
 a service (``creating → available`` by cinder-volume) is a step of its own.
 Backend commands that change something (``lvcreate``, ``tgt-admin --update``,
@@ -24,7 +24,6 @@ documents' own step labels (B1, B2 ...).
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -43,38 +42,54 @@ from ._events import (
     short,
     state_text,
 )
+from .doc_steps import (
+    _cut,
+    _doc_tag,
+    _failure_of,
+    _schedule_vi,
+    _settled,
+    _wrap,
+    request_key,
+)
 from .phrases import has, phrase
+from .sources import cite
 from .summary import counts
 
-__all__ = ["FLOW_DOCS", "Block", "narrate", "narrate_blocks", "request_key"]
+__all__ = ["DETAILS", "FLOW_STEPS", "Block", "flow_docs", "narrate", "narrate_blocks",
+           "request_key"]
 
-#: Where each flow is described in ``shared/seeds`` (shown in section headings).
-FLOW_DOCS: dict[str, str] = {
-    "create": "seed 001 §6 (B1-B9), 000 §2, 002, 003",
-    "attach": "seed 001 §7 (B1-B9), 000 §1 §3, 002, 003, 004",
-    "backup": "seed 003 (backup steps, B1-B9 in order), 004",
-    "restore": "seed 003 (restore steps, B1-B9 in order), 004",
-    "boot": "seed 001 §1-§3",
-    "snapshot": "seed 004 §7",
-    "transfer": "seed 004 §7",
-    "migrate": "seed 004 §7",
+DETAILS: tuple[str, ...] = ("docs", "normal", "all")
+"""``--detail``: only the documents' steps, every step (the default), or every event."""
+
+#: How the documents number each flow's steps (shown under section headings).
+FLOW_STEPS: dict[str, tuple[str, str]] = {
+    "create": ("steps B1-B9 as numbered in “Mối quan hệ giữa instance và disk” §6",
+               "các bước B1-B9 theo “Mối quan hệ giữa instance và disk” §6"),
+    "attach": ("steps B1-B9 as numbered in “Mối quan hệ giữa instance và disk” §7",
+               "các bước B1-B9 theo “Mối quan hệ giữa instance và disk” §7"),
+    "backup": ("the NetApp guide's backup steps, numbered B1-B9 in its order",
+               "các bước backup của tài liệu NetApp, đánh số B1-B9 theo thứ tự"),
+    "restore": ("the NetApp guide's restore steps, numbered B1-B9 in its order",
+                "các bước restore của tài liệu NetApp, đánh số B1-B9 theo thứ tự"),
 }
 
-#: The same references in Vietnamese, for ``--lang vi`` (seed 003 is the English one,
-#: its steps numbered B1-B9 here in the order it lists them).
-FLOW_DOCS_VI: dict[str, str] = {
-    **FLOW_DOCS,
-    "backup": "seed 003 (các bước backup, đánh số B1-B9 theo thứ tự), 004",
-    "restore": "seed 003 (các bước restore, đánh số B1-B9 theo thứ tự), 004",
-}
+
+def flow_docs(flow: str | None, lang: str = "en") -> list[str]:
+    """The lines citing the documents of *flow*: how they number it, then each one."""
+    lines: list[str] = []
+    steps = FLOW_STEPS.get(flow or "")
+    if steps:
+        lines.append(steps[1] if lang == "vi" else steps[0])
+    docs = cite(flow, lang)
+    if docs:  # the most detailed one; the studio lists them all
+        more = len(docs) - 1
+        extra = ((f" (+{more} tài liệu khác)" if lang == "vi" else f" (+{more} more)")
+                 if more else "")
+        lines.append(docs[0].citation(lang) + extra)
+    return lines
+
 
 #: Settled values: a service writing one of these ends (a part of) a flow.
-_TRANSITIONAL = frozenset({
-    "creating", "deleting", "attaching", "detaching", "extending", "backing-up",
-    "restoring-backup", "restoring", "reserved", "downloading", "uploading", "retyping",
-    "maintenance", "awaiting-transfer", "managing", "reverting", "updating", "unmanaging"})
-
-_WIDTH = 100
 _STEP_KINDS = frozenset({"api.request", "api.response", "bus.send", "bus.deliver", "bus.reply",
                          "bus.queued", "bus.fault", "bus.error", "bus.timeout", "bus.consumer",
                          "schedule", "reschedule", "driver", "driver.error", "api.bug"})
@@ -84,11 +99,18 @@ _STEP_KINDS = frozenset({"api.request", "api.response", "bus.send", "bus.deliver
 class Block:
     """One piece of narration: a heading, a step, or a note.
 
-    ``pause`` is True for numbered steps: ``--step`` waits for Enter after them.
+    ``pause`` is True for numbered steps: ``--step`` waits for a key after them.
     """
 
     text: str
     pause: bool = False
+    tag: str | None = None
+    """The documents' step (``B3``) a numbered step is, if any."""
+    seq: int | None = None
+    """The last event the block tells of: the state after it is the state 'now'."""
+    section: int = 0
+    """Which section (scenario step or request) it belongs to; 0 for the start-up."""
+    heading: bool = False
 
 
 class _Style:
@@ -106,104 +128,6 @@ class _Style:
         return f"\x1b[{self._CODES[what]}m{text}\x1b[0m"
 
 
-def request_key(ev: TraceEvent) -> str:
-    """``volumes.create``, ``attachments.action:os-complete``, ``backups.restore`` ...
-
-    The key of a REST request for the phrase tables: the collection, then what
-    is done to it.
-    """
-    method = str(ev.detail.get("method", ""))
-    parts = [p for p in api_path(str(ev.detail.get("path", ""))).split("/") if p]
-    if not parts:
-        return "root"
-    coll = parts[0]
-    body = ev.detail.get("body")
-    if len(parts) >= 3 and parts[-1] == "action":
-        action = next(iter(body), "") if isinstance(body, Mapping) and body else ""
-        return f"{coll}.action:{action}"
-    if coll == "servers" and len(parts) >= 3 and parts[2] == "os-volume_attachments":
-        return "servers.attach_volume" if method == "POST" else "servers.detach_volume"
-    if len(parts) >= 3:
-        return f"{coll}.{parts[-1]}"
-    verb = {"POST": "create", "PUT": "update", "DELETE": "delete"}.get(method)
-    if verb is None:
-        verb = "show" if len(parts) == 2 and parts[1] != "detail" else "list"
-    return f"{coll}.{verb}"
-
-
-def _settled(ev: TraceEvent) -> bool:
-    new = ev.detail.get("new")
-    return new is None or str(new) not in _TRANSITIONAL
-
-
-def _doc_tag(flow: str | None, ev: TraceEvent) -> str | None:
-    """The documented step (seed 001's B-labels; seed 003's steps in order) of an event."""
-    if flow is None:
-        return None
-    k = ev.kind
-    d = ev.detail
-    method = d.get("method")
-    p = participant_of(ev.actor)
-    call = str(d.get("call", ""))
-    if flow == "create":
-        if k == "api.request" and request_key(ev) == "volumes.create":
-            return "B1"
-        if k == "bus.send" and method == "create_volume":
-            return "B2" if p == "CinderAPI" else "B3" if p == "Scheduler" else None
-        if (k == "bus.deliver" and method == "create_volume" and p == "Scheduler") \
-                or k == "schedule":
-            return "B3"
-        if k == "bus.deliver" and method == "create_volume" and p == "Volume":
-            return "B4"
-        if k == "driver" and call.startswith("create_"):
-            return "B5"
-        if k == "status" and p == "Volume":
-            return "B6"
-        if k == "api.response" and d.get("status") == 202:
-            return "B8-B9"
-        return None
-    connect = ("attachment_update", "initialize_connection")
-    if flow == "attach":
-        if k == "api.request":
-            return "B1" if ev.target == "nova-api" else None if p == "NovaCompute" else "B2"
-        if k == "bus.send" and method in connect:
-            return "B3"
-        if k == "bus.deliver" and method in connect:
-            return "B4" if p == "Volume" else "B7"
-        if k == "driver" and call in ("initialize_connection", "create_export"):
-            return "B5"
-        if k == "bus.reply" and method in connect:
-            return "B6"
-        if k == "api.response" and "connection_info" in compact_json(d.get("body"), 10**6):
-            return "B7"
-        if k == "backend" and ev.actor == "iscsi-initiator":
-            return "B8"
-        if p == "NovaCompute" and "/dev/" in ev.summary:
-            return "B9"
-        return None
-    if flow in ("backup", "restore"):
-        first = "create_backup" if flow == "backup" else "restore_backup"
-        if k == "api.request":
-            return "B1"
-        if k == "bus.send" and method == first and p == "CinderAPI":
-            return "B2"
-        if k == "bus.deliver" and method == first and p == "Backup":
-            return "B3"
-        if k == "bus.send" and p == "Backup" and method in ("initialize_connection",
-                                                            "get_backup_device"):
-            return "B4"
-        if (k == "driver" and call in ("initialize_connection", "create_export")) or (
-                k == "backend" and ev.actor == "iscsi-initiator"):
-            return "B5"
-        if k == "driver" and call in ("backup", "backup_volume", "restore", "restore_backup"):
-            return "B6-B7"
-        if k == "status" and p == "Backup":
-            return "B8"
-        if k == "api.response" and d.get("status") == 202:
-            return "B9"
-    return None
-
-
 @attrs.define
 class _Step:
     who: str
@@ -217,15 +141,20 @@ class _Step:
     owner: str | None = None
     """The lifeline doing the work: status changes it makes are printed under it."""
     db_only: bool = False
+    seqs: list[int] = attrs.Factory(list)
+    """The events this step tells of, in order."""
 
 
 class _Narrator:
-    def __init__(self, events: Sequence[TraceEvent], lang: str, color: bool) -> None:
+    def __init__(self, events: Sequence[TraceEvent], lang: str, color: bool,
+                 detail: str = "normal") -> None:
         self.events = events
         self.lang = lang
+        self.detail = detail
         self.style = _Style(color)
         self.labels = labels_of(events)
         self.notes_done: set[str] = set()
+        self.legend_done: set[str] = set()
 
     # --- small helpers ---------------------------------------------------------------
     def t(self, key: str, fallback: str | None = None, **fields: Any) -> str:
@@ -264,11 +193,13 @@ class _Narrator:
         number = 0
         for sec in sections(self.events):
             if sec.header is None:
-                out.extend(self.setup(sec))
+                if self.detail != "docs":
+                    out.extend(self.setup(sec))
                 continue
             number += 1
-            out.append(Block("\n" + s("head", self.heading(sec, number))))
-            out.extend(self.section(sec))
+            out.append(Block("\n" + s("head", self.heading(sec, number)), section=number,
+                             heading=True, seq=sec.header.seq))
+            out.extend(attrs.evolve(b, section=number) for b in self.section(sec))
         c = counts(self.events)
         end = self.events[-1].time if self.events else 0.0
         out.append(Block("\n" + s("dim", self.t(
@@ -285,15 +216,32 @@ class _Narrator:
             shown = ", ".join(f"{k}={self.ids_to_names(compact_json(v, 40))}"
                               for k, v in sorted(params.items()))
             text = self.t("section.step", n=n, action=h.detail.get("action", h.summary),
-                          label=f" as {label}" if label else "",
+                          label=self.t("section.label", label=label) if label else "",
                           params=f" ({shown})" if shown else "")
         else:
             text = self.t("section.request", n=n, method=h.detail.get("method", ""),
                           path=self.ids_to_names(api_path(str(h.detail.get("path", "")))))
         if sec.flow:
-            docs = (FLOW_DOCS_VI if self.lang == "vi" else FLOW_DOCS).get(sec.flow)
-            text += "  [" + self.t("flow", flow=sec.flow) + (f" · {docs}" if docs else "") + "]"
+            text += "  [" + self.t("flow", flow=sec.flow) + "]"
+            for line in flow_docs(sec.flow, self.lang):
+                text += "\n" + _wrap(line, "      ", first="    ")
+        legend = self.legend(sec)
+        if legend:
+            text += "\n" + _wrap(legend, "      ", first="    ")
         return text
+
+    def legend(self, sec: Section) -> str | None:
+        """``v1 stands for volume 149818d1-...``: the full id behind a label, once."""
+        made = [(r, lbl) for r, lbl in self.labels.items()
+                if any(e.resource == r for e in sec.events) and r not in self.legend_done]
+        if not made:
+            return None
+        parts = []
+        for resource, label in made:
+            self.legend_done.add(resource)
+            kind, _, rid = resource.partition(":")
+            parts.append(self.t("legend", label=label, kind=kind, id=rid))
+        return " ".join(parts)
 
     def setup(self, sec: Section) -> list[Block]:
         services: list[str] = []
@@ -324,9 +272,21 @@ class _Narrator:
 
     def section(self, sec: Section) -> list[Block]:
         out: list[Block] = []
+        steps = self.section_steps(sec)
+        for n, (step, notes) in enumerate(steps, 1):
+            if self.detail == "docs" and not step.tag:
+                continue
+            last = step.seqs[-1] if step.seqs else None
+            out.append(Block(self.render_step(n, step), pause=True, tag=step.tag, seq=last))
+            out.extend(Block(note, seq=last) for note in notes)
+        return out
+
+    def section_steps(self, sec: Section) -> list[tuple[_Step, list[str]]]:
+        """The section's numbered steps (each with the events it tells of) and their notes."""
         steps: list[tuple[_Step, list[str]]] = []
         current: _Step | None = None
-        for ev in sec.events:
+        everything = self.detail == "all"
+        for i, ev in enumerate(sec.events):
             kind = ev.kind
             if kind == "status":
                 line = self.status_line(ev)
@@ -342,6 +302,7 @@ class _Narrator:
                                     owner=p, db_only=True)
                     steps.append((current, []))
                 current.lines.append(("db", line))
+                current.seqs.append(ev.seq)
                 if str(ev.detail.get("new")) == "deleting":
                     self.note_once("note.deleting", steps)
                 continue
@@ -351,13 +312,14 @@ class _Narrator:
                 issuer = f"{ev.actor} ({host})" if host else ev.actor
                 current = _Step(issuer, ids_to_names(ev.summary, {}), self.t(
                     f"backend.{ev.detail.get('op')}", issuer=issuer), ev.time,
-                    _doc_tag(sec.flow, ev), owner=owner)
+                    _doc_tag(sec.flow, ev), owner=owner, seqs=[ev.seq])
                 steps.append((current, []))
                 continue
             if kind == "backend":
                 if current is None:
                     continue
-                if is_query(ev):
+                current.seqs.append(ev.seq)
+                if is_query(ev) and not everything:
                     current.queries += 1
                 else:
                     current.lines.append(("dim", f"{ev.actor}: {ids_to_names(ev.summary, {})}"))
@@ -369,22 +331,31 @@ class _Narrator:
                 report = self.fanout_line(ev)
                 if report and current is not None:
                     current.lines.append(("dim", report))
+                    current.seqs.append(ev.seq)
                 continue
             if kind == "bus.deliver" and ev.detail.get("msg_kind") == "fanout":
+                if everything and current is not None:
+                    current.lines.append(("dim", ev.summary))
+                    current.seqs.append(ev.seq)
                 continue
             if kind == "log":
                 if current is not None:
                     current.lines.append(("dim", f"log {ev.actor}: {ev.summary}"))
+                    current.seqs.append(ev.seq)
                 continue
             step = self.step(sec, ev)
+            if kind == "driver":
+                failure = _failure_of(ev, sec.events[i + 1:])
+                if failure is not None:
+                    step.meaning = self.t("driver.fails", call=ev.detail.get("call"),
+                                          error=failure.detail.get("error"))
+                    step.error = True
             step.owner = participant_of(ev.target if kind == "api.request" else ev.actor)
+            step.seqs.append(ev.seq)
             current = step
             steps.append((step, []))
             self.notes_for(ev, steps)
-        for n, (step, notes) in enumerate(steps, 1):
-            out.append(Block(self.render_step(n, step), pause=True))
-            out.extend(Block(note) for note in notes)
-        return out
+        return steps
 
     # --- one step --------------------------------------------------------------------
     def step(self, sec: Section, ev: TraceEvent) -> _Step:
@@ -564,7 +535,7 @@ class _Narrator:
     def render_step(self, n: int, step: _Step) -> str:
         s = self.style
         # Plain sequence numbers in both languages: the documents' own labels (B1-B9) are
-        # the "[doc B3]" tags, and a flow has more steps than the documents' nine, so a
+        # the "[documents' step B3]" tags, and a flow has more steps than the documents' nine, so a
         # "B8" counter next to "[tài liệu B2]" would contradict them.
         number = f"{n}."
         head = f"  {s('bold', f'{number:>4}')} {s('who', step.who)}"
@@ -587,46 +558,8 @@ class _Narrator:
         return "\n".join(lines)
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _wrap(text: str, indent: str, *, first: str = "") -> str:
-    return textwrap.fill(text, width=_WIDTH, initial_indent=first, subsequent_indent=indent,
-                         break_long_words=False, break_on_hyphens=False)
-
-
-def _schedule_vi(decision: Mapping[str, Any]) -> str:
-    """The scheduler's decision in the documents' Vietnamese (from the decision detail)."""
-    parts: list[str] = []
-    if decision.get("previous_error"):
-        parts.append(f"Lần thử trước lỗi ({decision['previous_error']}).")
-    reverted = decision.get("reverted")
-    if reverted:
-        parts.append(f"cinder-scheduler trả lại {reverted[1]} GiB cho {reverted[0]}.")
-    cands = list(decision.get("candidates") or [])
-    down = list(decision.get("down_hosts") or [])
-    down_text = f"; không xét (service down): {', '.join(down)}" if down else ""
-    parts.append(f"cinder-scheduler sinh ra danh sách các ứng viên (node storage): "
-                 f"{len(cands)} pool ({', '.join(cands) or 'không có'}){down_text}.")
-    for f in decision.get("filters") or ():
-        rejected = f" loại {', '.join(f['rejected'])} và" if f.get("rejected") else ""
-        parts.append(f"{f['name']}{rejected} giữ lại {len(f.get('passed') or [])}.")
-    for w in decision.get("weighers") or ():
-        weights = ", ".join(f"{b}={v['normalized']:.3f}"
-                            for b, v in (w.get("weights") or {}).items())
-        parts.append(f"{w['name']} (hệ số {w.get('multiplier')}) cho trọng số {weights}.")
-    chosen = decision.get("chosen")
-    if chosen:
-        gb = decision.get("consumed_gb")
-        parts.append(f"Chọn {chosen}" + (f" và trừ {gb:g} GiB ở đó." if gb else "."))
-    else:
-        parts.append(f"Không có backend phù hợp: {decision.get('error')}.")
-    return " ".join(parts)
-
-
 def narrate_blocks(events: Iterable[TraceEvent], *, lang: str = "en", color: bool = False,
-                   title: str | None = None) -> list[Block]:
+                   title: str | None = None, detail: str = "normal") -> list[Block]:
     """The narration as blocks (headings, numbered steps, notes), for paced output.
 
     Args:
@@ -634,12 +567,14 @@ def narrate_blocks(events: Iterable[TraceEvent], *, lang: str = "en", color: boo
         lang: ``"en"`` or ``"vi"``.
         color: ANSI colour; the caller decides (tty, ``NO_COLOR``).
         title: an optional first line (the scenario's name and description).
+        detail: ``docs`` (only the steps the documents number), ``normal``, or
+            ``all`` (read-only backend queries and capability reports listed too).
     """
-    return _Narrator(list(events), lang, color).blocks(title)
+    return _Narrator(list(events), lang, color, detail).blocks(title)
 
 
 def narrate(events: Iterable[TraceEvent], *, lang: str = "en", color: bool = False,
-            title: str | None = None) -> str:
+            title: str | None = None, detail: str = "normal") -> str:
     """The whole narration as plain text (one string ending in a newline)."""
     return "\n".join(b.text for b in narrate_blocks(events, lang=lang, color=color,
-                                                     title=title)) + "\n"
+                                                     title=title, detail=detail)) + "\n"

@@ -33,12 +33,14 @@ _EN: dict[str, str] = {
     "setup.pool": "{host}, AZ {az}, reports pool {pool}: {total} GiB total, {free} GiB free, "
                   "{provisioning} provisioning, over-subscription ratio {mosr}.",
     "section.step": "Step {n}: {action}{label}{params}",
+    "section.label": " as {label}",
     "section.request": "Request {n}: {method} {path}",
     "flow": "flow: {flow}",
     "done": "End of run at t={time} s (virtual): {requests} request(s), {messages} message(s), "
             "{ops} backend command(s), {errors} error(s).",
     "queries": "(+{n} read-only backend quer{ies}: lvs/vgs/target shows)",
-    "doc": "doc {tag}",
+    "doc": "documents' step {tag}",
+    "legend": "{label} stands for {kind} {id}.",
     "note": "Note (documents vs code)",
     # --- requests (key: collection.verb) ---------------------------------------------------
     "req.volumes.create": "The client asks for a volume through Cinder's REST API "
@@ -240,6 +242,8 @@ _EN: dict[str, str] = {
                              "repository and writes them to the destination volume.",
     "driver.generic": "{actor} calls the driver: {call}.",
     "driver.error": "The driver call {call} fails: {error}: {message}",
+    "driver.fails": "The Cinder driver is asked to {call} on the storage backend, and fails "
+                    "({error}): nothing usable is made.",
     "status.settled": "{actor} records the outcome in the database.",
     "status.line": "DB: {kind} {name}: {old} → {new}",
     "status.field": "DB: {kind} {name} {field}: {old} → {new}",
@@ -247,11 +251,13 @@ _EN: dict[str, str] = {
     "api.bug": "SIMULATOR BUG in {actor}: {summary}",
     "generic": "{actor}: {summary}",
     # --- documents vs code ---------------------------------------------------------------
-    "note.create_order": "Seeds 000, 002 and 003 have cinder-volume take the create request "
-                         "first and ask cinder-scheduler for a backend. Cinder's code (since "
+    "note.create_order": "The NetApp guide, the “Cinder workflow” notes and “Cinder” "
+                         "(manhnh251995) have cinder-volume take the create request first "
+                         "and ask cinder-scheduler for a backend. Cinder's code (since "
                          "Queens) goes cinder-api → cinder-scheduler → cinder-volume, as "
-                         "seed 001's B2→B3→B4 has it: the scheduler picks the backend, writes "
-                         "it to the volume and casts to that backend's cinder-volume.",
+                         "B2→B3→B4 of “Mối quan hệ giữa instance và disk” have it: the "
+                         "scheduler picks the backend, writes it to the volume and casts to "
+                         "that backend's cinder-volume.",
     "note.create_202": "The documents end with cinder-api reading a reply from the queue and "
                        "answering the client (B6-B9). In the code the request is a cast: "
                        "cinder-api answers 202 with status 'creating' right after queuing "
@@ -263,18 +269,18 @@ _EN: dict[str, str] = {
                        "has cinder-volume's driver export the volume and return "
                        "connection_info (an RPC call: the only round trip over AMQP), and "
                        "os-complete marks it in-use once the host is connected.",
-    "note.backup_record": "Seed 003 has cinder-backup create the backup's database record. "
+    "note.backup_record": "The NetApp guide has cinder-backup create the backup's database record. "
                           "In the code cinder-api creates it (status 'creating') and sets the "
                           "volume 'backing-up' before sending the message; since Ussuri the "
                           "message goes through cinder-scheduler, which picks a cinder-backup "
                           "host.",
-    "note.backup_device": "Seed 003 has cinder-backup call the volume driver's backup_volume "
-                          "(or backup_restore). In the code cinder-backup asks cinder-volume "
-                          "for the device to back up (get_backup_device, answered by a "
-                          "continue_backup cast) and for its connection (RPC calls), attaches "
-                          "it itself through os-brick (an iSCSI login) and runs its own backup "
-                          "driver over the device's blocks, read through that session.",
-    "note.restore_volume": "Seed 003 has cinder-backup fetch a new or preexisting volume "
+    "note.backup_device": "The NetApp guide has cinder-backup call the volume driver's "
+                          "backup_volume (or backup_restore). In the code cinder-backup asks "
+                          "cinder-volume for the device to back up (get_backup_device, answered "
+                          "by a continue_backup cast) and for its connection (RPC calls), "
+                          "attaches it itself through os-brick (an iSCSI login) and runs its own "
+                          "backup driver over the device's blocks, read through that session.",
+    "note.restore_volume": "The NetApp guide has cinder-backup fetch a new or preexisting volume "
                            "record. In the code, given no volume_id, cinder-api itself "
                            "creates the new volume (named restore_backup_<backup id>) like "
                            "any create, through cinder-scheduler and cinder-volume, and looks "
@@ -282,73 +288,77 @@ _EN: dict[str, str] = {
                            "the volume 'restoring-backup' and the backup 'restoring' and cast "
                            "restore_backup to cinder-backup, so the client's 202 waits for the "
                            "new volume.",
-    "note.deleting": "Seed 004's status table describes 'deleting' as deleted successfully; "
-                     "in Cinder 'deleting' is the state while cinder-volume removes the "
-                     "volume, and success removes the row (shown as → ∅).",
+    "note.deleting": "The status table of the Vietnamese “Cinder Driver” notes describes "
+                     "'deleting' as deleted successfully; in Cinder 'deleting' is the state while "
+                     "cinder-volume removes the volume, and success removes the row (shown as → "
+                     "∅).",
+
 }
 
 _VI: dict[str, str] = {
     "title": "cindersim: tường thuật",
-    "setup": "Khởi động cloud",
+    "setup": "Khởi động đám mây",
     "setup.services": "{services} bắt đầu nhận message từ hàng chờ AMQP của mình.",
-    "setup.pool": "{host}, AZ {az}, báo cáo pool {pool}: tổng {total} GiB, còn trống {free} "
-                  "GiB, cấp phát {provisioning}, tỉ lệ over-subscription {mosr}.",
+    "setup.pool": "{host}, vùng khả dụng {az}, báo cáo pool {pool}: tổng {total} GiB, còn trống "
+                  "{free} GiB, cấp phát {provisioning}, tỉ lệ cấp vượt {mosr}.",
     "section.step": "Bước {n}: {action}{label}{params}",
+    "section.label": ", đặt tên {label}",
     "section.request": "Yêu cầu {n}: {method} {path}",
     "flow": "luồng: {flow}",
-    "done": "Kết thúc ở t={time} s (ảo): {requests} request, {messages} message, {ops} lệnh "
-            "trên backend, {errors} lỗi.",
-    "queries": "(+{n} lệnh chỉ đọc trên backend: lvs/vgs/show target)",
-    "doc": "tài liệu {tag}",
+    "done": "Kết thúc ở t={time} s (thời gian ảo): {requests} yêu cầu, {messages} message, {ops} "
+            "lệnh trên hệ thống lưu trữ, {errors} lỗi.",
+    "queries": "(+{n} lệnh chỉ đọc trên hệ thống lưu trữ: lvs/vgs/xem target)",
+    "doc": "bước {tag} của tài liệu",
     "note": "Ghi chú (tài liệu khác mã nguồn)",
-    "req.volumes.create": "Client yêu cầu tạo volume thông qua REST API của Cinder (client "
-                          "dùng python-cinderclient hoặc dashboard).",
+    "req.volumes.create": "Client yêu cầu tạo volume thông qua REST API của Cinder (client dùng "
+                          "python-cinderclient hoặc giao diện web).",
     "req.volumes.delete": "Client yêu cầu cinder-api xóa volume.",
     "req.volumes.list": "Client liệt kê các volume của mình.",
     "req.volumes.show": "Client đọc thông tin volume (cách client theo dõi trạng thái).",
-    "req.volumes.update": "Client cập nhật tên, mô tả hoặc metadata của volume.",
-    "req.volumes.action:os-extend": "Client yêu cầu cinder-api mở rộng (extend) volume.",
-    "req.volumes.action:os-reset_status": "Admin đặt lại trạng thái trực tiếp trong cơ sở dữ "
-                                          "liệu (không báo cho service nào).",
-    "req.volumes.action:os-force_delete": "Admin buộc xóa (force delete) volume.",
-    "req.volumes.action:os-initialize_connection": "Bên gọi truyền thông tin kết nối "
-                                                   "(hostname, iSCSI initiator name) và xin "
+    "req.volumes.update": "Client cập nhật tên, mô tả hoặc siêu dữ liệu của volume.",
+    "req.volumes.action:os-extend": "Client yêu cầu cinder-api mở rộng volume.",
+    "req.volumes.action:os-reset_status": "Quản trị viên đặt lại trạng thái trực tiếp trong cơ sở "
+                                          "dữ liệu (không báo cho dịch vụ nào).",
+    "req.volumes.action:os-force_delete": "Quản trị viên buộc xóa volume.",
+    "req.volumes.action:os-initialize_connection": "Bên gọi truyền connector (thông tin initiator "
+                                                   "của host: tên máy, tên iSCSI initiator) và xin "
                                                    "thông tin kết nối.",
-    "req.snapshots.create": "Client yêu cầu tạo snapshot: một bản sao tại một thời điểm của "
-                            "dữ liệu chứa trong volume, nằm cùng storage backend.",
+    "req.snapshots.create": "Client yêu cầu tạo snapshot: một bản sao tại một thời điểm của dữ "
+                            "liệu trong volume, nằm trên cùng hệ thống lưu trữ.",
     "req.snapshots.delete": "Client yêu cầu cinder-api xóa snapshot.",
-    "req.attachments.create": "Bên gọi yêu cầu attach volume: cinder-api xác thực yêu cầu và "
-                              "giữ chỗ (reserve) volume cho một attachment.",
-    "req.attachments.update": "Bên gọi truyền thông tin kết nối của host (hostname, iSCSI "
-                              "initiator name, IP) để Cinder chuẩn bị kết nối.",
-    "req.attachments.action:os-complete": "Bên gọi báo cho Cinder rằng host đã kết nối: "
+    "req.attachments.create": "Bên gọi yêu cầu gắn volume: cinder-api xác thực yêu cầu và giữ chỗ "
+                              "volume cho một attachment.",
+    "req.attachments.update": "Bên gọi truyền connector (thông tin initiator của host: tên máy, "
+                              "tên iSCSI initiator, IP) để Cinder chuẩn bị kết nối.",
+    "req.attachments.action:os-complete": "Bên gọi báo cho Cinder rằng máy chủ đã kết nối: "
                                           "attachment hoàn tất.",
-    "req.attachments.delete": "Bên gọi detach volume: attachment bị xóa.",
-    "req.backups.create": "Client yêu cầu back up volume thông qua REST API.",
-    "req.backups.restore": "Client yêu cầu restore một bản backup thông qua REST API.",
+    "req.attachments.delete": "Bên gọi tháo volume: attachment bị xóa.",
+    "req.backups.create": "Client yêu cầu sao lưu volume thông qua REST API.",
+    "req.backups.restore": "Client yêu cầu khôi phục một bản backup thông qua REST API.",
     "req.backups.delete": "Client yêu cầu cinder-api xóa bản backup.",
     "req.servers.create": "Client yêu cầu Nova REST API khởi tạo máy ảo.",
-    "req.servers.attach_volume": "Client yêu cầu attach volume thông qua Nova REST API.",
-    "req.os-quota-sets.update": "Admin thay đổi quota của project.",
-    "backend.iscsiadm --login": "{issuer} tạo kết nối đến storage với thông tin trả lại từ "
-                                "Cinder: os-brick đăng nhập iSCSI target và kernel cấp một "
-                                "ổ đĩa.",
-    "backend.iscsiadm --logout": "{issuer} ngắt kết nối storage (iSCSI logout).",
-    "backend.virsh attach-device": "Nova truyền volume device đến hypervisor, sau đó attach "
-                                   "volume đến guest VM như một thiết bị block thực tế.",
-    "backend.virsh detach-device": "Hypervisor gỡ thiết bị khỏi guest VM.",
+    "req.servers.attach_volume": "Client yêu cầu gắn volume thông qua Nova REST API.",
+    "req.os-quota-sets.update": "Quản trị viên thay đổi hạn mức (quota) của dự án.",
+    "backend.iscsiadm --login": "{issuer} kết nối tới hệ thống lưu trữ bằng thông tin kết nối "
+                                "Cinder trả về: os-brick đăng nhập vào iSCSI target và nhân Linux "
+                                "cấp một ổ đĩa.",
+    "backend.iscsiadm --logout": "{issuer} ngắt kết nối khỏi hệ thống lưu trữ (đăng xuất iSCSI).",
+    "backend.virsh attach-device": "Nova chuyển thiết bị của volume cho hypervisor, hypervisor gắn "
+                                   "nó vào máy ảo như một thiết bị khối thực sự.",
+    "backend.virsh detach-device": "Hypervisor gỡ thiết bị khỏi máy ảo.",
     "backend.virsh start": "Hypervisor khởi động máy ảo.",
-    "req.NovaAPI.volumes.show": "nova-api xác thực yêu cầu, thông tin user; sau khi xác thực, "
-                                "gọi Cinder API để lấy thông tin về volume cụ thể.",
-    "req.NovaAPI.attachments.create": "nova-api yêu cầu cinder-api giữ chỗ (reserve) volume "
-                                      "cho máy ảo (attachment chưa có connector).",
-    "req.NovaAPI.volumes.action:os-begin_detaching": "nova-api đánh dấu volume detaching "
-                                                     "trước khi nova-compute ngắt kết nối.",
-    "req.NovaCompute.attachments.update": "nova-compute truyền thông tin kết nối (hostname, "
-                                          "iSCSI initiator name, IP) và xin cinder-api thông "
-                                          "tin kết nối.",
-    "req.NovaCompute.attachments.action:os-complete": "nova-compute đã kết nối storage và "
-                                                      "đưa thiết bị cho guest: báo Cinder "
+    "req.NovaAPI.volumes.show": "nova-api xác thực yêu cầu và thông tin người dùng; sau khi xác "
+                                "thực, gọi cinder-api để lấy thông tin về volume cụ thể.",
+    "req.NovaAPI.attachments.create": "nova-api yêu cầu cinder-api giữ chỗ volume cho máy ảo "
+                                      "(attachment chưa có connector).",
+    "req.NovaAPI.volumes.action:os-begin_detaching": "nova-api đánh dấu volume đang tháo "
+                                                     "(detaching) trước khi nova-compute ngắt kết "
+                                                     "nối.",
+    "req.NovaCompute.attachments.update": "nova-compute truyền connector (thông tin initiator của "
+                                          "host: tên máy, tên iSCSI initiator, IP) và xin "
+                                          "cinder-api thông tin kết nối.",
+    "req.NovaCompute.attachments.action:os-complete": "nova-compute đã kết nối hệ thống lưu trữ và "
+                                                      "đưa thiết bị cho máy ảo: báo Cinder "
                                                       "attachment hoàn tất.",
     "req.NovaCompute.attachments.delete": "nova-compute đã ngắt kết nối: xóa attachment trong "
                                           "Cinder.",
@@ -359,37 +369,36 @@ _VI: dict[str, str] = {
     "resp.what.snapshot": " (snapshot {name} đang ở trạng thái {state})",
     "resp.what.attachment": " (attachment {name} đang ở trạng thái {state})",
     "resp.what.backup": " (backup {name})",
-    "resp.what.connection": ", truyền thông tin kết nối (connection_info) trong RESTful "
-                            "response",
-    "send.CinderAPI.create_volume": "cinder-api kiểm tra các request hợp lệ, thông tin người "
-                                    "dùng, sau đó gửi bản tin đến hàng chờ AMQP.",
-    "send.Scheduler.create_volume": "cinder-scheduler giao volume cho backend đã chọn: gửi "
-                                    "message vào hàng chờ của cinder-volume đó.",
+    "resp.what.connection": ", truyền thông tin kết nối (connection_info) trong phản hồi REST",
+    "send.CinderAPI.create_volume": "cinder-api kiểm tra yêu cầu hợp lệ và thông tin người dùng, "
+                                    "sau đó gửi bản tin đến hàng chờ AMQP.",
+    "send.Scheduler.create_volume": "cinder-scheduler giao volume cho backend đã chọn: gửi message "
+                                    "vào hàng chờ của cinder-volume đó.",
     "send.Volume.create_volume": "cinder-volume gửi yêu cầu trở lại cinder-scheduler để thử "
                                  "backend khác.",
+    "send.delete_volume": "cinder-api đã kiểm tra volume có thể xóa và đặt trạng thái deleting; nó "
+                          "gửi message vào hàng chờ của cinder-volume đang giữ volume (việc xóa "
+                          "không đi qua cinder-scheduler).",
+    "send.CinderAPI.attachment_update": "cinder-api gửi message đến trình quản lý volume qua AMQP "
+                                        "và chờ trả lời (RPC call).",
+    "send.CinderAPI.initialize_connection": "cinder-api gửi message đến trình quản lý volume qua "
+                                            "AMQP và chờ trả lời (RPC call).",
+    "send.CinderAPI.attachment_delete": "cinder-api yêu cầu trình quản lý volume ngắt kết nối và "
+                                        "chờ (RPC call).",
+    "send.CinderAPI.terminate_connection": "cinder-api yêu cầu trình quản lý volume ngắt kết nối.",
+    "send.CinderAPI.create_backup": "cinder-api xác thực yêu cầu và gửi message đến trình quản lý "
+                                    "backup qua AMQP.",
+    "send.Scheduler.create_backup": "cinder-scheduler giao bản backup cho host cinder-backup đã "
+                                    "chọn: gửi message vào hàng chờ của nó.",
+    "send.CinderAPI.restore_backup": "cinder-api xác thực yêu cầu và gửi message đến trình quản lý "
+                                     "backup qua AMQP.",
+    "send.Backup.initialize_connection": "cinder-backup hỏi cinder-volume thông tin kết nối của "
+                                         "volume (RPC call): nó tự gắn volume.",
     "req.groups.create": "Client yêu cầu tạo một nhóm volume (group type, các volume type).",
     "send.Scheduler.create_group": "cinder-scheduler tìm được một backend cho mọi volume type "
                                    "của nhóm và giao nhóm cho cinder-volume của backend đó.",
     "send.create_group_snapshot": "cinder-api ghi một snapshot cho mỗi volume của nhóm; "
                                   "cinder-volume chụp lần lượt từng cái (đường generic của LVM).",
-    "send.delete_volume": "cinder-api đã kiểm tra volume có thể xóa và đặt trạng thái "
-                          "deleting; nó gửi message vào hàng chờ của cinder-volume đang giữ "
-                          "volume (xóa không đi qua scheduler).",
-    "send.CinderAPI.attachment_update": "cinder-api post message đến volume manager thông "
-                                        "qua AMQP và chờ trả lời (RPC call).",
-    "send.CinderAPI.initialize_connection": "cinder-api post message đến volume manager thông "
-                                            "qua AMQP và chờ trả lời (RPC call).",
-    "send.CinderAPI.attachment_delete": "cinder-api yêu cầu volume manager ngắt kết nối và "
-                                        "chờ (RPC call).",
-    "send.CinderAPI.terminate_connection": "cinder-api yêu cầu volume manager ngắt kết nối.",
-    "send.CinderAPI.create_backup": "cinder-api xác thực yêu cầu và post message đến backup "
-                                    "manager thông qua AMQP.",
-    "send.Scheduler.create_backup": "cinder-scheduler giao bản backup cho host cinder-backup "
-                                    "đã chọn: gửi message vào hàng chờ của nó.",
-    "send.CinderAPI.restore_backup": "cinder-api xác thực yêu cầu và post message đến backup "
-                                     "manager thông qua AMQP.",
-    "send.Backup.initialize_connection": "cinder-backup hỏi cinder-volume thông tin kết nối "
-                                         "của volume (RPC call): nó tự attach volume.",
     "send.Backup.get_backup_device": "cinder-backup hỏi cinder-volume của volume thiết bị "
                                      "nào cần back up (cast; câu trả lời quay lại bằng "
                                      "continue_backup).",
@@ -403,81 +412,80 @@ _VI: dict[str, str] = {
                                  "được back up.",
     "send.Backup.terminate_connection": "cinder-backup yêu cầu cinder-volume ngắt kết nối tới "
                                         "volume.",
-    "send.Backup.remove_export": "cinder-backup yêu cầu cinder-volume gỡ export đã tạo cho "
-                                 "việc backup.",
+    "send.Backup.remove_export": "cinder-backup yêu cầu cinder-volume gỡ bỏ việc xuất (export) "
+                                 "volume đã làm cho lần sao lưu.",
     "send.generic": "{sender} gửi {method} vào hàng chờ AMQP {queue} ({kind}).",
-    "send.fanout": "(định kỳ) {sender} báo dung lượng cho cinder-scheduler: còn trống {free} "
-                   "/ {total} GiB.",
-    "deliver.Scheduler.create_volume": "cinder-scheduler đưa message ra khỏi hàng chờ để xác "
-                                       "định backend: sinh ra danh sách các ứng viên (node "
-                                       "storage) dựa trên trạng thái hiện tại và tiêu chí "
-                                       "volume (size, availability zone, volume type).",
-    "deliver.Volume.create_volume": "cinder-volume đọc message từ cinder-scheduler gửi về "
-                                    "hàng chờ, và làm việc với backend driver được yêu cầu.",
+    "send.fanout": "(định kỳ) {sender} báo dung lượng cho cinder-scheduler: còn trống {free} / "
+                   "{total} GiB.",
+    "deliver.Scheduler.create_volume": "cinder-scheduler đưa message ra khỏi hàng chờ để xác định "
+                                       "backend: sinh ra danh sách các ứng viên (node storage) dựa "
+                                       "trên trạng thái hiện tại và tiêu chí của volume (kích "
+                                       "thước, vùng khả dụng, loại volume).",
+    "deliver.Volume.create_volume": "cinder-volume đọc message từ cinder-scheduler gửi về hàng "
+                                    "chờ, và làm việc với backend driver được yêu cầu.",
     "deliver.Volume.delete_volume": "cinder-volume đọc message và để driver xóa volume.",
-    "deliver.Volume.attachment_update": "cinder-volume đọc message từ queue, gọi Cinder driver "
-                                        "tương ứng đến volume để attach.",
-    "deliver.Volume.initialize_connection": "cinder-volume đọc message từ queue, gọi Cinder "
-                                            "driver tương ứng đến volume để attach.",
-    "deliver.Backup.create_backup": "cinder-backup đọc message từ queue và lấy thông tin "
-                                    "volume cần back up từ cơ sở dữ liệu.",
-    "deliver.Backup.restore_backup": "cinder-backup đọc message từ queue, lấy bản ghi backup "
-                                     "và bản ghi volume đích.",
-    "deliver.reply": "{to} đọc message trả lời cho {method} từ queue.",
-    "deliver.reply.attachment_update": "cinder-api đọc message trả lời từ cinder-volume từ "
-                                       "queue: nó mang thông tin kết nối.",
-    "deliver.reply.CinderAPI.initialize_connection": "cinder-api đọc message trả lời từ "
-                                                     "cinder-volume từ queue: nó mang thông "
-                                                     "tin kết nối.",
-    "deliver.reply.Backup.initialize_connection": "cinder-backup đọc thông tin kết nối và "
-                                                  "attach volume (os-brick đăng nhập iSCSI "
-                                                  "target).",
-    "deliver.Volume.attachment_delete": "cinder-volume đọc message và để driver ngắt kết nối, "
-                                        "gỡ export.",
-    "driver.validate_connector": "Driver kiểm tra connector có đủ thông tin iSCSI cần "
-                                 "(initiator IQN).",
-    "driver.attach_volume": "Driver được báo volume đã attach (LVM không cần làm gì).",
-    "driver.detach_volume": "Driver được báo volume đã detach (LVM không cần làm gì).",
+    "deliver.Volume.attachment_update": "cinder-volume đọc message từ hàng chờ, gọi Cinder driver "
+                                        "tương ứng với volume cần gắn.",
+    "deliver.Volume.initialize_connection": "cinder-volume đọc message từ hàng chờ, gọi Cinder "
+                                            "driver tương ứng với volume cần gắn.",
+    "deliver.Backup.create_backup": "cinder-backup đọc message từ hàng chờ và lấy thông tin volume "
+                                    "cần sao lưu từ cơ sở dữ liệu.",
+    "deliver.Backup.restore_backup": "cinder-backup đọc message từ hàng chờ, lấy bản ghi backup và "
+                                     "bản ghi volume đích.",
+    "deliver.reply": "{to} đọc message trả lời cho {method} từ hàng chờ.",
+    "deliver.reply.attachment_update": "cinder-api đọc message trả lời của cinder-volume từ hàng "
+                                       "chờ: nó mang thông tin kết nối.",
+    "deliver.reply.CinderAPI.initialize_connection": "cinder-api đọc message trả lời của "
+                                                     "cinder-volume từ hàng chờ: nó mang thông tin "
+                                                     "kết nối.",
+    "deliver.reply.Backup.initialize_connection": "cinder-backup đọc thông tin kết nối và tự gắn "
+                                                  "volume (os-brick đăng nhập vào iSCSI target).",
+    "deliver.Volume.attachment_delete": "cinder-volume đọc message và để driver ngắt kết nối, gỡ "
+                                        "bỏ việc xuất volume.",
+    "driver.validate_connector": "Driver kiểm tra connector (thông tin initiator của host) có đủ "
+                                 "những gì iSCSI cần (IQN của initiator).",
+    "driver.attach_volume": "Driver được báo volume đã được gắn (LVM không cần làm gì).",
+    "driver.detach_volume": "Driver được báo volume đã được tháo (LVM không cần làm gì).",
     "status.write": "{actor} cập nhật cơ sở dữ liệu.",
     "deliver.generic": "{consumer} lấy {method} ra khỏi hàng chờ.",
     "reply.attachment_update": "cinder-volume gửi thông tin trả lời (connection_info) đến "
-                               "cinder-api thông qua AMQP queue.",
-    "reply.initialize_connection": "cinder-volume gửi thông tin trả lời (connection_info) "
-                                   "thông qua AMQP queue.",
+                               "cinder-api qua hàng chờ AMQP.",
+    "reply.initialize_connection": "cinder-volume gửi thông tin trả lời (connection_info) qua hàng "
+                                   "chờ AMQP.",
     "reply.generic": "{sender} gửi message trả lời cho {method} lên hàng chờ AMQP{error}.",
     "reply.error": " (một lỗi: {error})",
-    "queued": "Không ai nhận message từ {queue}: {method} nằm chờ trong hàng chờ (độ sâu "
-              "{depth}). Message không mất: nó được giao khi có consumer trở lại.",
-    "consumer.stop": "{name} dừng (what-if): message gửi cho nó nằm chờ trong hàng chờ.",
+    "queued": "Không ai nhận message từ {queue}: {method} nằm chờ trong hàng chờ (độ sâu {depth}). "
+              "Message không mất: nó được giao khi có bên nhận trở lại.",
+    "consumer.stop": "{name} dừng (giả định thử nghiệm): message gửi cho nó nằm chờ trong hàng "
+                     "chờ.",
     "consumer.start": "{name} nhận message trở lại; các message đang chờ được xử lý lần lượt.",
-    "bus.fault": "Lỗi trên bus: {summary}.",
+    "bus.fault": "Lỗi trên hệ thống message: {summary}.",
     "bus.error": "{actor} lỗi khi xử lý {method}: {error}: {message}",
     "bus.timeout": "{summary} (MessagingTimeout).",
-    "reschedule": "Driver lỗi trên {host} ({error}). cinder-volume xóa phần đã tạo, bỏ host "
+    "reschedule": "Driver lỗi trên {host} ({error}). cinder-volume xóa phần đã tạo, bỏ máy chủ đó "
                   "và gửi yêu cầu trở lại cinder-scheduler (đã dùng lần thử {attempt}).",
-    "driver.create_volume": "Cinder driver tương tác với storage backend để khởi tạo volume "
-                            "(LVM: một logical volume).",
-    "driver.create_volume_from_snapshot": "Cinder driver tạo volume từ snapshot trên cùng "
-                                          "backend.",
+    "driver.create_volume": "Cinder driver tương tác với hệ thống lưu trữ để khởi tạo volume (LVM: "
+                            "một logical volume).",
+    "driver.create_volume_from_snapshot": "Cinder driver tạo volume từ snapshot trên cùng backend.",
     "driver.create_cloned_volume": "Cinder driver nhân bản volume nguồn trên cùng backend.",
     "driver.delete_volume": "Driver xóa logical volume.",
-    "driver.remove_export": "Driver gỡ iSCSI export của volume, nếu có.",
-    "driver.create_export": "Driver export volume thành một iSCSI target.",
-    "driver.ensure_export": "Driver bảo đảm iSCSI export của volume tồn tại.",
-    "driver.initialize_connection": "Cinder driver chuẩn bị Cinder volume cho việc attachment "
-                                    "và trả lại thông tin kết nối (iSCSI IQN, portal, LUN, "
-                                    "CHAP).",
-    "driver.terminate_connection": "Driver ngừng cho phép host truy cập volume.",
-    "driver.create_snapshot": "Driver tạo snapshot trên backend (một LVM snapshot của "
+    "driver.remove_export": "Driver gỡ bỏ iSCSI target đã xuất volume, nếu có.",
+    "driver.create_export": "Driver xuất volume thành một iSCSI target.",
+    "driver.ensure_export": "Driver bảo đảm iSCSI target của volume tồn tại.",
+    "driver.initialize_connection": "Cinder driver chuẩn bị volume cho việc gắn và trả lại thông "
+                                    "tin kết nối (IQN, địa chỉ portal, LUN, tài khoản CHAP).",
+    "driver.terminate_connection": "Driver ngừng cho phép máy chủ truy cập volume.",
+    "driver.create_snapshot": "Driver tạo snapshot trên hệ thống lưu trữ (một LVM snapshot của "
                               "logical volume).",
-    "driver.delete_snapshot": "Driver xóa snapshot khỏi backend.",
+    "driver.delete_snapshot": "Driver xóa snapshot khỏi hệ thống lưu trữ.",
     "driver.extend_volume": "Driver mở rộng logical volume.",
-    "driver.backup": "Backup service chuyển dữ liệu và metadata của volume đến kho backup.",
-    "driver.backup_volume": "Backup service chuyển dữ liệu và metadata của volume đến kho "
-                            "backup.",
-    "driver.restore": "Backup service tìm metadata và dữ liệu của bản backup trong kho và ghi "
+    "driver.backup": "Dịch vụ backup chuyển dữ liệu và siêu dữ liệu của volume đến kho lưu bản "
+                     "sao.",
+    "driver.backup_volume": "Dịch vụ backup chuyển dữ liệu và siêu dữ liệu của volume đến kho lưu "
+                            "bản sao.",
+    "driver.restore": "Dịch vụ backup tìm siêu dữ liệu và dữ liệu của bản backup trong kho và ghi "
                       "lại vào volume đích.",
-    "driver.restore_backup": "Backup service tìm metadata và dữ liệu của bản backup trong kho "
+    "driver.restore_backup": "Dịch vụ backup tìm siêu dữ liệu và dữ liệu của bản backup trong kho "
                              "và ghi lại vào volume đích.",
     "driver.generic": "{actor} gọi driver: {call}.",
     "driver.error": "Lời gọi driver {call} lỗi: {error}: {message}",
@@ -487,45 +495,48 @@ _VI: dict[str, str] = {
     "status.reason": " ({reason})",
     "api.bug": "LỖI CỦA TRÌNH MÔ PHỎNG trong {actor}: {summary}",
     "generic": "{actor}: {summary}",
-    "note.create_order": "Tài liệu 000, 002 và 003 mô tả cinder-volume nhận yêu cầu tạo "
-                         "volume trước rồi gửi message cho cinder-scheduler để xác định "
-                         "backend. Mã nguồn Cinder (từ bản Queens) đi theo thứ tự cinder-api "
-                         "→ cinder-scheduler → cinder-volume, đúng như B2→B3→B4 của tài liệu "
-                         "001: cinder-scheduler chọn backend, ghi vào volume rồi gửi message "
-                         "đến cinder-volume của backend đó.",
-    "note.create_202": "Tài liệu kết thúc bằng việc cinder-api đọc message trả lời từ queue "
-                       "rồi trả lời client (B6-B9). Trong mã nguồn đây là một cast: cinder-api "
-                       "trả lời 202 với trạng thái 'creating' ngay sau khi gửi message lên "
-                       "hàng chờ; cinder-volume tự ghi 'available' (hoặc 'error') vào cơ sở "
-                       "dữ liệu, và client hỏi lại bằng GET /volumes/{{id}}.",
-    "note.attach_api": "Tài liệu chỉ có một yêu cầu attach. Từ Cinder 3.27 (Queens), Nova "
-                       "dùng attachments API với ba lời gọi: POST /attachments giữ chỗ "
-                       "(reserve) volume, PUT /attachments/{{id}} kèm connector của host khiến "
-                       "Cinder driver export volume và trả lại connection_info (một RPC call: "
-                       "lần khứ hồi duy nhất qua AMQP), và os-complete đánh dấu in-use sau khi "
-                       "host đã kết nối.",
-    "note.backup_record": "Tài liệu 003 để cinder-backup tạo bản ghi backup trong cơ sở dữ "
-                          "liệu. Trong mã nguồn, cinder-api tạo bản ghi (trạng thái "
-                          "'creating') và đặt volume 'backing-up' trước khi gửi message; từ "
-                          "bản Ussuri message đi qua cinder-scheduler để chọn host "
-                          "cinder-backup.",
-    "note.backup_device": "Tài liệu 003 để cinder-backup gọi phương thức backup_volume (hoặc "
+    "note.create_order": "Tài liệu NetApp, ghi chú “Cinder workflow” và bài “Cinder” "
+                         "(manhnh251995) mô tả cinder-volume nhận yêu cầu tạo volume trước rồi gửi "
+                         "message cho cinder-scheduler để xác định backend. Mã nguồn Cinder (từ "
+                         "bản Queens) đi theo thứ tự cinder-api → cinder-scheduler → "
+                         "cinder-volume, đúng như B2→B3→B4 của “Mối quan hệ giữa instance và "
+                         "disk”: cinder-scheduler chọn backend, ghi vào volume rồi gửi message đến "
+                         "cinder-volume của backend đó.",
+    "note.create_202": "Tài liệu kết thúc bằng việc cinder-api đọc message trả lời từ hàng chờ rồi "
+                       "trả lời client (B6-B9). Trong mã nguồn đây là một cast: cinder-api trả lời "
+                       "202 với trạng thái 'creating' ngay sau khi gửi message lên hàng chờ; "
+                       "cinder-volume tự ghi 'available' (hoặc 'error') vào cơ sở dữ liệu, và "
+                       "client hỏi lại bằng GET /volumes/{{id}}.",
+    "note.attach_api": "Tài liệu chỉ có một yêu cầu gắn volume. Từ Cinder 3.27 (Queens), Nova dùng "
+                       "API attachments với ba lời gọi: POST /attachments giữ chỗ volume, PUT "
+                       "/attachments/{{id}} kèm connector (thông tin initiator của host) khiến "
+                       "Cinder driver xuất volume và trả lại connection_info (một RPC call: lần "
+                       "khứ hồi duy nhất qua AMQP), và os-complete đánh dấu in-use sau khi máy chủ "
+                       "đã kết nối.",
+    "note.backup_record": "Tài liệu NetApp để cinder-backup tạo bản ghi backup trong cơ sở dữ "
+                          "liệu. Trong mã nguồn, cinder-api tạo bản ghi (trạng thái 'creating') và "
+                          "đặt volume 'backing-up' trước khi gửi message; từ bản Ussuri message đi "
+                          "qua cinder-scheduler để chọn máy chủ cinder-backup.",
+    "note.backup_device": "Tài liệu NetApp để cinder-backup gọi phương thức backup_volume (hoặc "
                           "backup_restore) của volume driver. Trong mã nguồn, cinder-backup hỏi "
                           "cinder-volume thiết bị cần back up (get_backup_device, được trả lời "
                           "bằng cast continue_backup) và thông tin kết nối của nó (RPC call), "
-                          "tự attach nó qua os-brick (iSCSI login) rồi chạy backup driver của "
+                          "tự gắn nó qua os-brick (đăng nhập iSCSI) rồi chạy backup driver của "
                           "mình trên dữ liệu đọc qua session đó.",
-    "note.restore_volume": "Tài liệu 003 để cinder-backup lấy bản ghi của volume mới hoặc "
+    "note.restore_volume": "Tài liệu NetApp để cinder-backup lấy bản ghi của volume mới hoặc "
                            "volume có sẵn. Trong mã nguồn, khi không có volume_id, chính "
-                           "cinder-api tạo volume mới (tên restore_backup_<id backup>) như mọi "
-                           "yêu cầu tạo volume, qua cinder-scheduler và cinder-volume, và kiểm "
-                           "tra mỗi giây cho đến khi volume rời trạng thái 'creating'; chỉ khi "
-                           "đó nó mới đặt volume 'restoring-backup', backup 'restoring' và "
-                           "cast restore_backup đến cinder-backup, nên phản hồi 202 cho client "
-                           "phải chờ volume mới.",
-    "note.deleting": "Bảng trạng thái của tài liệu 004 ghi 'Deleting: Volume đã được xóa "
-                     "thành công'; trong Cinder 'deleting' là trạng thái trung gian trong lúc "
+                           "cinder-api tạo volume mới (tên restore_backup_<id backup>) như mọi yêu "
+                           "cầu tạo volume, qua cinder-scheduler và cinder-volume, và kiểm tra lại "
+                           "mỗi giây cho đến khi volume rời trạng thái 'creating'; chỉ khi đó nó "
+                           "mới đặt volume 'restoring-backup', backup 'restoring' và cast "
+                           "restore_backup đến cinder-backup, nên phản hồi 202 cho client phải chờ "
+                           "volume mới.",
+    "note.deleting": "Bảng trạng thái trong ghi chú “Cinder Driver” ghi 'Deleting: Volume đã được "
+                     "xóa thành công'; trong Cinder 'deleting' là trạng thái trung gian trong lúc "
                      "cinder-volume xóa volume, xóa xong thì bản ghi biến mất (hiển thị → ∅).",
+    "legend": "{label} là {kind} {id}.",
+    "driver.fails": "Cinder driver được yêu cầu {call} trên hệ thống lưu trữ và thất bại "
+                    "({error}): không tạo ra được gì dùng được.",
 }
 
 _TABLES: dict[str, dict[str, str]] = {"en": _EN, "vi": _VI}

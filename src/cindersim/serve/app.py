@@ -13,6 +13,7 @@ the service by the path's first segment, as the reverse proxy of a devstack does
 * ``/image...`` -> Glance (``cloud.glance``), when the cloud has one;
 * ``/object-store...`` -> Swift-lite (``cloud.swift``), when the cloud has one;
 * ``/networking...`` -> Neutron-lite (``cloud.neutron``), when the cloud has one;
+* ``/_sim/...`` -> the live studio (:mod:`cindersim.studio.live`), no auth;
 * anything else -> cinder-api (``/``, ``/v3``, ``/v3/{project_id}/...``).
 
 The path is percent-decoded before routing, as WSGI's ``PATH_INFO`` is (and its
@@ -34,6 +35,8 @@ import attrs
 
 from ..services.api.wsgi import ApiResponse, fault
 from ..services.keystone import Keystone
+from ..studio.live import PREFIX as STUDIO_PREFIX
+from ..studio.live import LiveStudio
 
 if TYPE_CHECKING:
     from ..cloud import Cloud
@@ -87,6 +90,7 @@ class HttpApp:
         if getattr(cloud, "nova", None) is not None:
             cloud.nova.glance_url = glance_url
         self.keystone = Keystone(cloud, self.base_url)
+        self.studio = LiveStudio(cloud.trace)
         self.requests = 0
 
     def _service(self, prefix: str) -> Handler | None:
@@ -122,7 +126,9 @@ class HttpApp:
         path = _SLASHES.sub("/", unquote(raw_path)) or "/"
         forward = path + sep + query
         prefix = path.split("/", 2)[1]
-        if prefix == "identity":
+        if "/" + prefix == STUDIO_PREFIX:
+            response = self.studio.handle(method, path, query)
+        elif prefix == "identity":
             response = await self.keystone.handle(method, path, headers, body, query)
         elif prefix in {"compute", "image", "object-store", "networking"}:
             if prefix == "object-store":  # Swift object names may hold "//" and a leading "/"
