@@ -18,6 +18,7 @@ from ...errors import InvalidVolume
 from ...group_errors import InvalidGroup, InvalidGroupSnapshot
 from . import group_api
 from .common import admin, enforce, invalid_field
+from .listing import count_param
 from .router import route
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
@@ -33,26 +34,13 @@ def cgsnapshot_detail(gsnap: GroupSnapshot) -> dict[str, Any]:
             "description": gsnap.description}
 
 
-def _int(req: ApiRequest, name: str) -> int | None:
-    raw = req.q(name)
-    if raw is None:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise HTTPError(400, f"{name} param must be an integer") from None
-    if value < 0:
-        raise HTTPError(400, f"{name} param must be positive")
-    return value
-
-
 def _listed(api: ApiService, req: ApiRequest, detail: bool) -> ApiResponse:
     enforce(api, req, "group:get_all_group_snapshots")
     rows = [g for g in api.env.db.group_snapshots.values()
             if (admin(req) and "all_tenants" in req.query)
             or g.project_id == req.context.project_id]
     max_limit = int(api.env.config.default["osapi_max_limit"])
-    limit, offset = _int(req, "limit"), _int(req, "offset") or 0
+    limit, offset = count_param(req, "limit"), count_param(req, "offset") or 0
     rows = rows[offset:offset + min(max_limit, limit if limit is not None else max_limit)]
     items = [cgsnapshot_detail(g) if detail else {"id": g.id, "name": g.name} for g in rows]
     return ApiResponse(200, {"cgsnapshots": items})

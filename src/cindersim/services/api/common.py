@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from ...errors import InvalidInput
+from .listing import sortable
 from .wsgi import ApiRequest, HTTPError
 
 if TYPE_CHECKING:
@@ -266,7 +267,7 @@ def paginate(api: ApiService, req: ApiRequest, items: Sequence[T], *, collection
     keys_with_id = [*keys, ("id", keys[0][1])] if all(k != "id" for k, _ in keys) else keys
     for key, direction in reversed(keys_with_id):
         def sort_value(it: T, k: str = key) -> tuple[int, Any]:
-            return _sortable(field(it, k))
+            return sortable(field(it, k))
 
         ordered.sort(key=sort_value, reverse=direction == "desc")
     marker = req.q("marker")
@@ -295,17 +296,6 @@ def paginate(api: ApiService, req: ApiRequest, items: Sequence[T], *, collection
         links.append({"href": f"{api.base_url}/v3/{project}/{collection}?{urlencode(params)}",
                       "rel": "next"})
     return page, links
-
-
-def _sortable(value: Any) -> tuple[int, Any]:
-    """None sorts first (as SQL NULLs do in ascending order), then by value."""
-    if value is None:
-        return (0, "")
-    if isinstance(value, bool):
-        return (1, int(value))
-    if isinstance(value, (int, float)):
-        return (1, value)
-    return (2, str(value))
 
 
 def list_body(req: ApiRequest, key: str, views: list[Any], links: list[dict[str, str]],

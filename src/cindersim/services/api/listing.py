@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 from urllib.parse import urlencode
 
 import attrs
@@ -172,8 +172,9 @@ class Page:
     """How many items matched before marker/offset/limit (``count`` at 3.45)."""
 
 
-def _sortable(value: Any) -> tuple[int, Any]:
-    # NULLs first in ascending order, as MySQL sorts them.
+def sortable(value: Any) -> tuple[int, Any]:
+    """A sort key where None sorts first (as SQL NULLs do in ascending order), then
+    numbers, then text."""
     if value is None:
         return (0, "")
     if isinstance(value, bool):
@@ -204,6 +205,25 @@ def _sort_keys(req: ApiRequest, default_key: str, default_dir: str) -> list[tupl
     if all(k != "id" for k, _ in keys):
         keys.append(("id", keys[0][1]))
     return keys
+
+
+@overload
+def count_param(req: ApiRequest, name: str, default: int) -> int: ...
+@overload
+def count_param(req: ApiRequest, name: str, default: None = None) -> int | None: ...
+def count_param(req: ApiRequest, name: str, default: int | None = None) -> int | None:
+    """A ``limit``/``offset``-like query parameter: an integer, 0 or more, or *default*
+    when absent (``api_utils.validate_integer``'s messages)."""
+    raw = req.q(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HTTPError(400, f"{name} param must be an integer") from None
+    if value < 0:
+        raise HTTPError(400, f"{name} param must be positive")
+    return value
 
 
 def _int_param(req: ApiRequest, name: str, default: int) -> int:
@@ -242,7 +262,7 @@ def page_of(api: ApiService, req: ApiRequest, items: Sequence[T], *, collection:
     offset = _offset(req)
     ordered = list(items)
     for key, direction in reversed(keys):
-        ordered.sort(key=lambda it, k=key: _sortable(field(it, k)),  # type: ignore[misc]
+        ordered.sort(key=lambda it, k=key: sortable(field(it, k)),  # type: ignore[misc]
                      reverse=direction == "desc")
     marker = req.q("marker")
     if marker is not None:

@@ -62,9 +62,10 @@ from .common import (
     opt_uuid,
     read_scope,
 )
+from .listing import count_param
 from .router import route
 from .views import snapshot_summary, volume_detail
-from .wsgi import ApiRequest, ApiResponse, HTTPError
+from .wsgi import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:
     from ...db import Service
@@ -303,19 +304,6 @@ def _sort_params(req: ApiRequest) -> tuple[list[str], list[str]]:
     return keys, dirs
 
 
-def _int_param(req: ApiRequest, name: str, default: int) -> int:
-    raw = req.q(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise HTTPError(400, f"{name} param must be an integer") from None
-    if value < 0:
-        raise HTTPError(400, f"{name} param must be positive")
-    return value
-
-
 def _view(entry: dict[str, Any], kind: str, detail: bool) -> dict[str, Any]:
     keys: tuple[str, ...]
     if kind == "volume":
@@ -334,8 +322,8 @@ async def _list(api: ApiService, req: ApiRequest, kind: str, *, detail: bool) ->
     enforce(api, req, policy)
     host = _cluster_host(req, {"host": req.q("host"), "cluster": req.q("cluster")}, "3.17")
     max_limit = int(api.env.config.default["osapi_max_limit"])
-    limit = min(_int_param(req, "limit", max_limit), max_limit)
-    offset = _int_param(req, "offset", 0)
+    limit = min(count_param(req, "limit", max_limit), max_limit)
+    offset = count_param(req, "offset", 0)
     keys, dirs = _sort_params(req)
     svc = _service(api, host, what=kind)
     if svc is None:

@@ -53,7 +53,7 @@ from ...errors import (
 from ...states import Op, SnapshotStatus, VolumeStatus
 from ..quota import over_quota_error
 from .common import admin, enforce, invalid_field, link, read_scope
-from .listing import page_of
+from .listing import count_param, page_of
 from .router import route
 from .wsgi import ApiRequest, ApiResponse, HTTPError
 
@@ -215,19 +215,6 @@ _COLUMNS = ("id", "volume_id", "display_name", "salt", "crypt_hash", "expires_at
 """The ``transfers`` columns: filters on anything else match nothing."""
 
 
-def _number(req: ApiRequest, name: str, default: int) -> int:
-    raw = req.q(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise HTTPError(400, f"{name} param must be an integer") from None
-    if value < 0:
-        raise HTTPError(400, f"{name} param must be positive")
-    return value
-
-
 def _transfer_rows(api: ApiService, req: ApiRequest, paged: bool) -> list[Transfer]:
     """``transfer_api.get_all``: the caller's project's transfers (admins: every one
     with ``all_tenants``), filtered on columns; at 3.59 sorted/marked/offset/limited
@@ -270,8 +257,8 @@ async def _list(api: ApiService, req: ApiRequest, *, detail: bool) -> ApiRespons
     paged = req.path.startswith("/volume-transfers") and req.at_least("3.59")
     rows = _transfer_rows(api, req, paged)
     max_limit = int(api.env.config.default["osapi_max_limit"])
-    offset = _number(req, "offset", 0)
-    limit = _number(req, "limit", max_limit)
+    offset = count_param(req, "offset", 0)
+    limit = count_param(req, "limit", max_limit)
     shown = rows[offset:offset + (min(limit, max_limit) or max_limit)]
     view = _detail if detail else _summary
     body: dict[str, Any] = {"transfers": [view(api, req, t) for t in shown]}
