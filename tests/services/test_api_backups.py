@@ -264,3 +264,32 @@ def test_a_failed_restore_into_a_volume_being_created_from_the_backup_leaves_err
         return str(new.status), str(cloud.db.backups[bid].status), crashes
 
     assert simulate(main).value == ("error", "available", [])
+
+
+def test_a_backup_belongs_to_the_callers_project_and_chains_only_there() -> None:
+    """backup/api.py: the backup (and its quota) is the caller's project's; an admin's
+    backup of a user's volume is invisible to the user and is never an incremental
+    parent of the user's backups (Tempest's cross-project backup tests)."""
+    from cindersim.cloud import simulate  # noqa: PLC0415
+
+    async def main(cloud: Cloud) -> tuple[object, ...]:
+        demo, admin = cloud.project_id("demo"), cloud.project_id("admin")
+        r = await cloud.request("POST", f"/v3/{demo}/volumes", json={"volume": {"size": 1}},
+                                token=cloud.token("demo"))
+        vid = r.json["volume"]["id"]
+        await cloud.settle()
+        r = await cloud.request("POST", f"/v3/{admin}/backups",
+                                json={"backup": {"volume_id": vid}}, token=cloud.token("admin"))
+        admins = r.json["backup"]["id"]
+        await cloud.settle()
+        shown = await cloud.request("GET", f"/v3/{demo}/backups/{admins}",
+                                    token=cloud.token("demo"))
+        incremental = await cloud.request(
+            "POST", f"/v3/{demo}/backups", token=cloud.token("demo"),
+            json={"backup": {"volume_id": vid, "incremental": True}})
+        return cloud.db.backups[admins].project_id == admin, shown.status, incremental.status
+
+    owned, shown, incremental = simulate(main).value
+    assert owned
+    assert shown == 404
+    assert incremental == 400  # "No backups available to do an incremental backup."

@@ -119,13 +119,19 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     parent_id = None
     data_timestamp = snapshot.created_at if snapshot is not None else db.stamp()
     if incremental:
+        # backup/api.py: the volume's backups *of the caller's project*
+        # (get_all_by_volume filtered on context.project_id): an admin backing up another
+        # project's volume starts its own chain.
         candidates = [b for b in db.backups_of(vol.id) if b.status == BackupStatus.AVAILABLE
+                      and b.project_id == req.context.project_id
                       and (snapshot is None or (b.data_timestamp or "") < (data_timestamp or ""))]
         if not candidates:
             raise InvalidBackup(reason="No backups available to do an incremental backup.")
         parent_id = max(candidates, key=lambda b: (b.data_timestamp or "", b.created_at or "")).id
     try:
-        reservations = env.quota.reserve(vol.project_id, env.quota.backup_deltas(vol.size))
+        # The backup belongs to the caller's project (an admin backing up a user's volume
+        # owns that backup), and so does its quota, as backup/api.py create does.
+        reservations = env.quota.reserve(ctx.project_id, env.quota.backup_deltas(vol.size))
     except OverQuota as exc:
         raise over_quota_error(exc, "backups", vol.size) from exc
     # --- writes from here on -----------------------------------------------------------
@@ -134,7 +140,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     else:
         vol.previous_status = str(vol.status)
         db.transition(vol, VolumeStatus.BACKING_UP, op=Op.BACKUP_CREATE, actor=ACTOR)
-    backup = Backup(id=env.sim.ids.uuid(), project_id=vol.project_id, user_id=ctx.user_id,
+    backup = Backup(id=env.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
                     volume_id=vol.id, size=vol.size, display_name=name,
                     display_description=description, container=container,
                     parent_id=parent_id, snapshot_id=snapshot_id,
