@@ -7,56 +7,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from novatest import C, extend, server_with_volume, vpath
+
 from cindersim.backends.blocks import GiB
 from cindersim.cloud import Cloud, simulate
 from cindersim.states import check_trace
 from cindersim.trace import TraceEvent
 
-C = "/compute/v2.1"
-
-
-def _vpath(cloud: Cloud, rest: str, user: str = "demo") -> str:
-    return f"/v3/{cloud.project_id(user)}{rest}"
-
-
-async def server_with_volume(cloud: Cloud, size: int = 1) -> tuple[str, str]:
-    """A booted server of ``demo`` with a volume of *size* GB attached (settled)."""
-    image = next(i.id for i in cloud.glance.images.values() if i.name == "cirros-0.6.2")
-    token = cloud.token("demo")
-    r = await cloud.request("POST", f"{C}/servers", json={"server": {
-        "name": "vm1", "imageRef": image, "flavorRef": "1"}}, token=token)
-    assert r.status == 202, r.json
-    sid = str(r.json["server"]["id"])
-    r = await cloud.request("POST", _vpath(cloud, "/volumes"), json={"volume": {"size": size}},
-                            token=token)
-    assert r.status == 202, r.json
-    vid = str(r.json["volume"]["id"])
-    await cloud.settle()
-    r = await cloud.request("POST", f"{C}/servers/{sid}/os-volume_attachments",
-                            json={"volumeAttachment": {"volumeId": vid}}, token=token)
-    assert r.status == 200, r.json
-    await cloud.settle()
-    return sid, vid
-
-
-async def extend(cloud: Cloud, vid: str, new_size: int) -> None:
-    r = await cloud.request("POST", _vpath(cloud, f"/volumes/{vid}/action"),
-                            json={"os-extend": {"new_size": new_size}},
-                            token=cloud.token("demo"),
-                            headers={"OpenStack-API-Version": "volume 3.42"})
-    assert r.status == 202, r.json
-    await cloud.settle()
-
 
 async def _messages(cloud: Cloud) -> list[dict[str, Any]]:
-    r = await cloud.request("GET", _vpath(cloud, "/messages"), token=cloud.token("demo"),
+    r = await cloud.request("GET", vpath(cloud, "/messages"), token=cloud.token("demo"),
                             headers={"OpenStack-API-Version": "volume 3.3"})
     out: list[dict[str, Any]] = r.json["messages"]
     return out
 
 
 async def _volume(cloud: Cloud, vid: str) -> dict[str, Any]:
-    r = await cloud.request("GET", _vpath(cloud, f"/volumes/{vid}"), token=cloud.token("demo"))
+    r = await cloud.request("GET", vpath(cloud, f"/volumes/{vid}"), token=cloud.token("demo"))
     out: dict[str, Any] = r.json["volume"]
     return out
 
@@ -83,7 +50,7 @@ class TestExtendAttached:
             shown = await cloud.request(
                 "GET", f"{C}/servers/{sid}/os-instance-actions/{ext['request_id']}",
                 token=admin)
-            vol = await cloud.request("GET", _vpath(cloud, f"/volumes/{vid}"),
+            vol = await cloud.request("GET", vpath(cloud, f"/volumes/{vid}"),
                                       token=cloud.token("demo"))
             return sid, vid, before, cloud.nova.disk_size(sid, "/dev/vdb"), mark, actions, \
                 shown, vol.json["volume"]
@@ -135,7 +102,7 @@ class TestExtendAttached:
 
     def test_an_available_extend_tells_nova_nothing(self) -> None:
         async def main(cloud: Cloud) -> Any:
-            r = await cloud.request("POST", _vpath(cloud, "/volumes"),
+            r = await cloud.request("POST", vpath(cloud, "/volumes"),
                                     json={"volume": {"size": 1}}, token=cloud.token("demo"))
             vid = r.json["volume"]["id"]
             await cloud.settle()

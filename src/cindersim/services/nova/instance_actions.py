@@ -22,11 +22,10 @@ From 2.21 a deleted server's actions stay readable (Nova reads with
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
-from ...db import EPOCH
 from ..api.wsgi import ApiResponse
 from .actions import InstanceAction, InstanceActionEvent, show_time
 from .model import bad_request, instance_not_found, not_found
@@ -104,16 +103,17 @@ def _query(req: NovaRequest) -> dict[str, str]:
     return out
 
 
-def _time_param(key: str, value: str) -> float:
-    """A ``date-time`` query value as virtual seconds (naive times are UTC)."""
+def _time_param(key: str, value: str) -> str:
+    """A ``date-time`` query value as Nova's stored time text (UTC, microseconds): the
+    database compares at microsecond precision, and equal texts are equal times."""
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise bad_request(f"Invalid input for query parameters {key}. Value: {value}. "
                           f"'{value}' is not a 'date-time'") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=EPOCH.tzinfo)
-    return (when - EPOCH) / timedelta(seconds=1)
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def index(api: NovaApi, req: NovaRequest, server_id: str) -> ApiResponse:
@@ -133,13 +133,13 @@ def index(api: NovaApi, req: NovaRequest, server_id: str) -> ApiResponse:
     since = before = None
     if "changes-since" in params:
         since = _time_param("changes-since", params["changes-since"])
-        actions = [a for a in actions if a.updated_at >= since]
+        actions = [a for a in actions if str(show_time(a.updated_at)) >= since]
     if "changes-before" in params:
         before = _time_param("changes-before", params["changes-before"])
         if since is not None and before < since:
             raise bad_request("The value of changes-since must be less than or equal to "
                               "changes-before.")
-        actions = [a for a in actions if a.updated_at <= before]
+        actions = [a for a in actions if str(show_time(a.updated_at)) <= before]
     if "marker" in params:
         marker = params["marker"]
         found = next((i for i, a in enumerate(actions) if a.request_id == marker), None)
