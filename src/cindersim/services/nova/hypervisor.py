@@ -291,10 +291,12 @@ class LibvirtDriver:
         except CinderException as exc:
             raise ExtendVolumeError(f"Volume {volume_id} could not be extended: Failure to "
                                     f"resize underlying volume on compute. ({exc})") from exc
-        self._charge("iscsiadm --rescan", RESCAN_SECONDS,
-                     f"rescanned {session.iqn}: /dev/{session.device} is now {new_size} "
-                     f"bytes (requested {requested_size})", iqn=session.iqn,
-                     device=f"/dev/{session.device}", bytes=new_size, volume_id=volume_id)
+        # os-brick runs the rescan on the host's initiator, as for the login.
+        self.meter.charge(self.initiator.component, "iscsiadm --rescan", RESCAN_SECONDS,
+                          f"rescanned {session.iqn}: /dev/{session.device} is now "
+                          f"{new_size} bytes (requested {requested_size})", host=self.host,
+                          iqn=session.iqn, device=f"/dev/{session.device}", bytes=new_size,
+                          volume_id=volume_id)
         dom = self.domains.get(instance_uuid)
         disk = None if dom is None else next(
             (d for d in dom.disks.values() if d.volume_id == volume_id), None)
