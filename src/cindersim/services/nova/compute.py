@@ -26,6 +26,12 @@ with the Cinder >= 3.44 attachment API:
   volumes, delete the local disks), ``attachment_delete`` for every volume,
   then delete the volumes marked ``delete_on_termination``.
 * ``snapshot_instance`` (cast): the root disk copied and uploaded to Glance.
+* ``external_instance_event`` (cast from ``os-server-external-events``):
+  ``volume-extended`` runs ``extend_volume``: read the volume's new size from
+  Cinder, os-brick rescans the host's device, libvirt resizes the guest's disk.
+
+Each RPC method runs under ``@wrap_instance_event(prefix='compute')``: an event
+``compute_<method>`` on the instance action of the request (:mod:`.actions`).
 
 Each instance's operations are serialised by a per-instance lock, as
 ``@utils.synchronized(instance.uuid)`` does in the real manager.
@@ -35,12 +41,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
+from ...backends.blocks import GiB
 from ...backends.costs import Meter, trace_recorder
 from ...backends.iscsi import IscsiInitiator, Session
 from ...bus import Consumer
 from ...errors import CinderException
+from .actions import EventScope
 from .cinder import CinderClient
 from .guards import compute_guards
 from .hypervisor import GuestDisk, LibvirtDriver, next_device_name
@@ -83,6 +92,7 @@ class ComputeManager:
             "build_and_run_instance": self.build_and_run_instance,
             "terminate_instance": self.terminate_instance,
             "snapshot_instance": self.snapshot_instance,
+            "external_instance_event": self.external_instance_event,
         }
         self.methods = compute_guards(self).wrap(self.methods)  # at-least-once delivery
 
@@ -108,6 +118,11 @@ class ComputeManager:
         if self.env.trace.recording:
             self.env.trace.emit("log", self.actor, summary,
                                   resource=f"server:{instance.uuid}", **detail)
+
+    def _event(self, ctx: NovaContext, inst: Instance,
+               method: str) -> AbstractAsyncContextManager[EventScope]:
+        """``@wrap_instance_event(prefix='compute')``: the method's instance-action event."""
+        return self.nova.actions.event(ctx, inst.uuid, method, self.host, self.actor)
 
     def connector(self) -> dict[str, Any]:
         """``virt_driver.get_volume_connector`` -> os-brick ``get_connector_properties``
@@ -152,7 +167,7 @@ class ComputeManager:
         inst = self.nova.instances.get(instance_uuid)
         if inst is None:
             return
-        async with self._lock(instance_uuid):
+        async with self._event(ctx, inst, "attach_volume") as scope, self._lock(instance_uuid):
             bdm = next((b for b in inst.bdms if b.uuid == bdm_uuid), None)
             if bdm is None or bdm.volume_id is None or bdm.attachment_id is None:
                 return
@@ -168,6 +183,7 @@ class ComputeManager:
                 await self.meter.spend()
                 await self.cinder.attachment_complete(ctx, bdm.attachment_id)
             except (NovaError, CinderException) as exc:
+                scope.fail(exc)
                 self._log(f"attach of volume {bdm.volume_id} failed: {exc}", inst,
                           volume_id=bdm.volume_id, error=type(exc).__name__)
                 if session is not None and bdm.connection_info is not None:
@@ -183,7 +199,7 @@ class ComputeManager:
         inst = self.nova.instances.get(instance_uuid)
         if inst is None:
             return
-        async with self._lock(instance_uuid):
+        async with self._event(ctx, inst, "detach_volume"), self._lock(instance_uuid):
             bdm = inst.bdm_for_volume(volume_id)
             if bdm is None:
                 return
@@ -212,7 +228,8 @@ class ComputeManager:
         inst = nova.instances.get(instance_uuid)
         if inst is None:
             return
-        async with self._lock(instance_uuid):
+        async with self._event(ctx, inst, "_do_build_and_run_instance") as scope, \
+                self._lock(instance_uuid):
             if inst.task_state == "deleting":
                 return
             inst.host = inst.node = self.host
@@ -224,6 +241,7 @@ class ComputeManager:
                 nova.set_state(inst, self.actor, task_state="spawning")
                 await self._spawn(inst)
             except (NovaError, CinderException) as exc:
+                scope.fail(exc)
                 if inst.task_state == "deleting":
                     return
                 inst.fault = {"code": 500, "message": f"Build of instance {inst.uuid} aborted: "
@@ -308,7 +326,7 @@ class ComputeManager:
         inst = nova.instances.get(instance_uuid)
         if inst is None:
             return
-        async with self._lock(instance_uuid):
+        async with self._event(ctx, inst, "terminate_instance"), self._lock(instance_uuid):
             # _shutdown_instance: the driver destroys the domain and disconnects volumes.
             self.driver.destroy(inst.uuid)
             for bdm in inst.volume_bdms():
@@ -334,6 +352,63 @@ class ComputeManager:
             nova.instances.pop(inst.uuid, None)
         self._locks.pop(instance_uuid, None)
 
+    # --- external events ---------------------------------------------------------------------
+    async def external_instance_event(self, *, ctx: NovaContext,
+                                      events: list[dict[str, Any]]) -> None:
+        """What Nova's manager does with each event nova-api accepted for this host.
+
+        ``volume-extended`` runs :meth:`extend_volume`; the others have nothing here to
+        refresh or wake (no network info cache, no waiter), as in Nova when no thread
+        waits for the event.
+        """
+        for event in events:
+            inst = self.nova.instances.get(str(event["server_uuid"]))
+            if inst is None:
+                continue
+            if event["name"] == "volume-extended":
+                await self.extend_volume(ctx=ctx, instance=inst,
+                                         extended_volume_id=str(event["tag"]))
+            else:
+                self._log(f"event {event['name']}:{event.get('tag')} has no waiter", inst,
+                          event=event["name"], tag=event.get("tag"))
+
+    async def extend_volume(self, *, ctx: NovaContext, instance: Instance,
+                            extended_volume_id: str) -> None:
+        """``ComputeManager.extend_volume``: let the host and the guest see the new size.
+
+        Not under the instance lock (Nova's method takes none).  A volume no longer
+        attached, or attached without connection_info, is a warning and a successful
+        event; a failure of the driver is the event's ``Error``.
+        """
+        inst = instance
+        async with self._event(ctx, inst, "extend_volume") as scope:
+            bdm = inst.bdm_for_volume(extended_volume_id)
+            if bdm is None:
+                self._log(f"Extend volume failed, volume {extended_volume_id} is not "
+                          "attached to instance.", inst, volume_id=extended_volume_id)
+                return
+            try:
+                volume = await self.cinder.get(ctx, extended_volume_id)
+            except NovaError as exc:
+                scope.fail(exc)
+                self._log(f"Extend volume failed: {exc}", inst, volume_id=extended_volume_id)
+                return
+            if bdm.connection_info is None:
+                self._log(f"Extend volume failed, attached volume {extended_volume_id} has "
+                          "no connection_info", inst, volume_id=extended_volume_id)
+                return
+            bdm.volume_size = int(volume["size"])
+            try:
+                self.driver.extend_volume(inst.uuid, bdm.connection_info, extended_volume_id,
+                                          bdm.volume_size * GiB)
+            except (NovaError, CinderException) as exc:
+                scope.fail(exc)
+                self._log(f"Extend volume failed, volume_id={extended_volume_id}, reason: "
+                          f"{exc}", inst, volume_id=extended_volume_id,
+                          error=type(exc).__name__)
+            finally:
+                await self.meter.spend()
+
     # --- snapshot ----------------------------------------------------------------------------
     async def snapshot_instance(self, *, ctx: NovaContext, instance_uuid: str,
                                 image_id: str) -> None:
@@ -341,7 +416,7 @@ class ComputeManager:
         inst = nova.instances.get(instance_uuid)
         if inst is None:
             return
-        async with self._lock(instance_uuid):
+        async with self._event(ctx, inst, "snapshot_instance"), self._lock(instance_uuid):
             nova.set_state(inst, self.actor, task_state="image_pending_upload")
             try:
                 data = self.driver.snapshot(inst.uuid)
