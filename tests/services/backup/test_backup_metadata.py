@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cindersim import Cloud, simulate
-from cindersim.errors import BackupMetadataUnsupportedVersion
+from cindersim.errors import BackupMetadataUnsupportedVersion, VolumeNotFound
 from cindersim.services.backup.metadata import BackupMetadataAPI
 from cindersim.states import check_trace
 
@@ -162,10 +162,12 @@ def test_an_incremental_restore_applies_each_backups_metadata_in_order() -> None
     assert vol["metadata"] == {"b": "2", "src_backup_id": incr}
 
 
-def test_unsupported_version_is_refused() -> None:
+def test_unsupported_version_and_a_missing_volume_are_refused() -> None:
     async def main(cloud: Cloud) -> None:
         vid = await _volume(cloud)
         with pytest.raises(BackupMetadataUnsupportedVersion):
             BackupMetadataAPI(cloud.db).put(vid, json.dumps({"version": 7}))
+        with pytest.raises(VolumeNotFound):
+            BackupMetadataAPI(cloud.db).get("00000000-0000-4000-8000-000000000000")
 
     simulate(main)

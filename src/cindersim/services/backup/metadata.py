@@ -33,7 +33,7 @@ from typing import Any, Final
 import attrs
 
 from ...db import Database, Volume
-from ...errors import BackupMetadataUnsupportedVersion
+from ...errors import BackupMetadataUnsupportedVersion, VolumeNotFound
 
 __all__ = ["BACKUP_METADATA_VERSION", "BackupMetadataAPI"]
 
@@ -76,18 +76,19 @@ class BackupMetadataAPI:
     db: Database
 
     # --- save (get) ---------------------------------------------------------------------
-    def get(self, volume_id: str) -> str | None:
+    def get(self, volume_id: str) -> str:
         """``BackupMetadataAPI.get``: the JSON string the ``_metadata`` object keeps."""
         vol = self.db.volumes.get(volume_id)
-        container: dict[str, Any] = {"version": BACKUP_METADATA_VERSION}
-        if vol is not None:
-            container[TYPE_TAG_VOL_BASE_META] = self._base(vol)
-            if vol.metadata:
-                container[TYPE_TAG_VOL_META] = {
-                    k: v for k, v in vol.metadata.items() if _serializable(v)}
-            if vol.glance_metadata:
-                container[TYPE_TAG_VOL_GLANCE_META] = {
-                    k: v for k, v in vol.glance_metadata.items() if _serializable(v)}
+        if vol is None:  # volume_get: the backup fails and its objects are removed
+            raise VolumeNotFound(volume_id=volume_id)
+        container: dict[str, Any] = {"version": BACKUP_METADATA_VERSION,
+                                     TYPE_TAG_VOL_BASE_META: self._base(vol)}
+        if vol.metadata:
+            container[TYPE_TAG_VOL_META] = {
+                k: v for k, v in vol.metadata.items() if _serializable(v)}
+        if vol.glance_metadata:
+            container[TYPE_TAG_VOL_GLANCE_META] = {
+                k: v for k, v in vol.glance_metadata.items() if _serializable(v)}
         return json.dumps(container)
 
     @staticmethod
