@@ -19,7 +19,10 @@ The flows follow ``cinder/backup/api.py`` and ``cinder/backup/manager.py``:
 * **restore**: the API sets backup ``restoring`` and volume ``restoring-backup``;
   the manager asks cinder-volume ``secure_file_operations_enabled``, attaches
   the target volume, writes the chain (full backup first, then each increment)
-  through the session, detaches; both end ``available``, or the volume
+  through the session, and after each backup's data the volume metadata it
+  saved (:mod:`.metadata`: user metadata, image metadata, the name of a volume
+  the API made for the restore), detaches, and adds ``src_backup_id`` when the
+  target is not the backup's own volume; both end ``available``, or the volume
   ``error_restoring`` and the backup ``available`` on failure.
 * **delete**: ``deleting``, the objects removed, the row destroyed and the quota
   given back; a driver error leaves ``error``.
@@ -46,6 +49,7 @@ from ...errors import CinderException
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
 from ..volume_utils import extract_host
 from .guards import backup_guards
+from .metadata import BackupMetadataAPI
 from .records import record_methods
 
 if TYPE_CHECKING:
@@ -85,6 +89,13 @@ class BackupService:
             availability_zone=self.availability_zone,
             container=None if posix else str(opts["backup_swift_container"]),
             faults=env.faults, host=self.host)
+        self.on_container: Callable[[str, str], None] | None = None
+        """Told ``(project id, container)`` when the Swift driver has PUT a container:
+        the swift driver writes with the user's token (``backup_swift_auth =
+        per_user``), so the container is made in the backup's project's account and
+        stays there after the backup is deleted (the object-store API shows it)."""
+        self.metadata_api = BackupMetadataAPI(env.db)
+        """``BackupDriver.backup_meta_api``: the volume metadata kept in ``_metadata``."""
         self.initiator_name = f"iqn.1994-05.com.redhat:{self.host}"
         self.initiator = IscsiInitiator(network, self.host, self.initiator_name,
                                         self.meter)
@@ -230,12 +241,17 @@ class BackupService:
 
                 def prepared(container: str, prefix: str) -> None:
                     backup.container, backup.service_metadata = container, prefix
+                    if self.on_container is not None and self.store.flavour == "swift":
+                        self.on_container(backup.project_id, container)
 
                 try:
+                    # _create_container: the container the user asked for, else
+                    # backup_swift_container.
                     result = self.driver.backup(
                         backup_id=backup.id, volume_id=vol.id, volume=data, now=_aware(env),
                         parent=parent, name=backup.display_name,
-                        description=backup.display_description, on_prepared=prepared)
+                        description=backup.display_description, on_prepared=prepared,
+                        get_metadata=self.metadata_api.get, container=backup.container)
                 finally:
                     await self.meter.spend()
                 backup.container = result.container
@@ -310,7 +326,8 @@ class BackupService:
             self._driver_call("restore", f"backup:{backup.id}")
             self.meter.take()
             try:
-                self.driver.restore(chain, target, volume_id=vol.id)
+                self.driver.restore(chain, target, volume_id=vol.id,
+                                    put_metadata=self.metadata_api.put)
             finally:
                 await self.meter.spend()
         except CinderException as exc:
@@ -326,7 +343,15 @@ class BackupService:
             db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
             return
         await self._safe_detach(vol, info)
-        vol.metadata = {**vol.metadata, "src_backup_id": backup.id}
+        # The driver wrote the backup's saved metadata over the target's (so a
+        # restore into the source volume itself brings back the metadata it had).
+        # src_backup_id is added only for another volume, or when the metadata just
+        # restored names another backup: a restore into the source leaves it out.
+        old_src = vol.metadata.get("src_backup_id")
+        if backup.volume_id != vol.id or (old_src and old_src != backup.id):
+            vol.metadata = {**vol.metadata, "src_backup_id": backup.id}
+        if vol.status == VolumeStatus.CREATING:  # a volume made from the backup (3.47)
+            vol.launched_at = db.stamp()
         db.transition(vol, VolumeStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
         db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
 
