@@ -17,6 +17,8 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Mapping
 
+    from ..backends.connectors import StorageNetworks
+
     from ..backends.faults import FaultPlan
     from ..bus import Bus
     from ..config import CloudConfig
@@ -52,3 +54,11 @@ class ServiceEnv:
     """Cinder's quota engine (``cinder/quota.py``) over the same database."""
     faults: FaultPlan
     """Faults injected into the storage (what-ifs), consulted by the drivers."""
+    storage: StorageNetworks = attrs.field(factory=lambda: _storage_networks())
+    """The NFS servers and the FC fabric every host reaches (iSCSI has its own network)."""
+
+
+def _storage_networks() -> StorageNetworks:
+    from ..backends.connectors import StorageNetworks  # noqa: PLC0415 (typing-only above)
+
+    return StorageNetworks()
