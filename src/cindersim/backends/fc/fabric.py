@@ -34,9 +34,11 @@ from .array import FcArray
 
 __all__ = ["FcFabric", "Zone", "ZoneManager", "ZoneManagerException", "friendly_zone_name"]
 
-ZONE_ADD_SECONDS = 2.0
-"""``zonecreate`` + ``cfgadd`` + ``cfgsave`` + ``cfgenable`` on the switch (a transaction)."""
-ZONE_DELETE_SECONDS = 1.5
+ZONE_EDIT_SECONDS = 0.3
+"""``zonecreate``/``cfgadd`` (or ``zonedelete``/``cfgremove``) of one zone in the transaction."""
+CFG_ENABLE_SECONDS = 1.5
+"""``cfgsave`` + ``cfgenable``: the switch commits and distributes the zone set, once per
+connection (the Brocade/Cisco zone drivers batch a connection's zones)."""
 NAMESERVER_SECONDS = 0.05
 """``nsshow``: the lookup service asks the switch which ports are logged in."""
 
@@ -154,11 +156,19 @@ class ZoneManager:
             name = friendly_zone_name(initiator, target, self.prefix)
             if self.fabric.add_zone(Zone(name, (initiator, target))):
                 made.append(name)
-                self.meter.charge(self.component, "zone add", ZONE_ADD_SECONDS,
-                                  f"{self.fabric.name}: zone {name} created and the zone "
-                                  "configuration enabled", fabric=self.fabric.name, zone=name,
-                                  initiator=initiator, target=target, host=self.host)
+                self.meter.charge(self.component, "zone add", ZONE_EDIT_SECONDS,
+                                  f"{self.fabric.name}: zonecreate {name} "
+                                  f"({initiator};{target})", fabric=self.fabric.name,
+                                  zone=name, initiator=initiator, target=target, host=self.host)
+        if made:
+            self._enable(f"{len(made)} zone(s) added")
         return made
+
+    def _enable(self, what: str) -> None:
+        self.meter.charge(self.component, "cfgenable", CFG_ENABLE_SECONDS,
+                          f"{self.fabric.name}: cfgsave; cfgenable ({what}; "
+                          f"{len(self.fabric.zones())} zone(s) active)", fabric=self.fabric.name,
+                          zones=len(self.fabric.zones()), host=self.host)
 
     def delete_connection(self, conn_info: Mapping[str, Any]) -> list[str]:
         """Remove the zone of every pair in the map; returns the zones removed."""
@@ -167,8 +177,10 @@ class ZoneManager:
             name = friendly_zone_name(initiator, target, self.prefix)
             if self.fabric.delete_zone(name):
                 gone.append(name)
-                self.meter.charge(self.component, "zone delete", ZONE_DELETE_SECONDS,
-                                  f"{self.fabric.name}: zone {name} removed and the zone "
-                                  "configuration enabled", fabric=self.fabric.name, zone=name,
-                                  initiator=initiator, target=target, host=self.host)
+                self.meter.charge(self.component, "zone delete", ZONE_EDIT_SECONDS,
+                                  f"{self.fabric.name}: zonedelete {name}",
+                                  fabric=self.fabric.name, zone=name, initiator=initiator,
+                                  target=target, host=self.host)
+        if gone:
+            self._enable(f"{len(gone)} zone(s) removed")
         return gone
