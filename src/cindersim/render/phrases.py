@@ -77,6 +77,24 @@ _EN: dict[str, str] = {
                                 "Cinder returned: os-brick logs in to the iSCSI target and "
                                 "the kernel gives it a disk.",
     "backend.iscsiadm --logout": "{issuer} disconnects from the storage (iSCSI logout).",
+    "backend.mount -t nfs": "{issuer} mounts the NFS share named in the connection "
+                            "information.  Unlike iSCSI there is no target, no login and no "
+                            "CHAP: the volume is a file on the share, and the host reaches it "
+                            "through this one mount.",
+    "backend.mount (reuse)": "{issuer} already has the share mounted: the new volume is just "
+                             "another file on it, so nothing is mounted again.",
+    "backend.umount": "{issuer} unmounts the NFS share: no attachment on this host uses it "
+                      "any more.",
+    "backend.nova assisted snapshot": "The volume is attached, so Cinder's NFS driver asks "
+                                      "Nova to take the snapshot: libvirt switches the guest "
+                                      "to a new qcow2 overlay and the old file, frozen, is "
+                                      "the snapshot.",
+    "backend.cfgenable": "The FC Zone Manager commits the fabric's zone configuration: only "
+                         "zoned initiator-target port pairs can see each other.  iSCSI has no "
+                         "such step; on FC the switch itself is the gate.",
+    "backend.fc device found": "{issuer} found the LUN after rescanning its Fibre Channel "
+                               "HBAs: no login as with iSCSI; the fabric's zone and the "
+                               "array's LUN mapping make the disk appear.",
     "backend.virsh attach-device": "nova-compute passes the volume device to the hypervisor, "
                                    "which attaches it to the guest VM as a block device.",
     "backend.virsh detach-device": "The hypervisor removes the device from the guest VM.",
@@ -343,6 +361,22 @@ _VI: dict[str, str] = {
                                 "Cinder trả về: os-brick đăng nhập vào iSCSI target và nhân Linux "
                                 "cấp một ổ đĩa.",
     "backend.iscsiadm --logout": "{issuer} ngắt kết nối khỏi hệ thống lưu trữ (đăng xuất iSCSI).",
+    "backend.mount -t nfs": "{issuer} mount NFS share ghi trong thông tin kết nối.  Khác với "
+                            "iSCSI: không có target, không đăng nhập, không CHAP; volume là "
+                            "một tệp trên share và host truy cập nó qua chính mount này.",
+    "backend.mount (reuse)": "{issuer} đã mount share này: volume mới chỉ là một tệp khác "
+                             "trên đó nên không cần mount lại.",
+    "backend.umount": "{issuer} gỡ mount NFS share: không còn volume nào trên host này dùng "
+                      "nó.",
+    "backend.nova assisted snapshot": "Volume đang được gắn nên NFS driver của Cinder nhờ Nova "
+                                      "tạo snapshot: libvirt chuyển máy ảo sang một lớp qcow2 "
+                                      "mới, tệp cũ được giữ nguyên làm snapshot.",
+    "backend.cfgenable": "FC Zone Manager áp dụng cấu hình zone của fabric: chỉ các cặp cổng "
+                         "initiator-target cùng zone mới thấy nhau.  iSCSI không có bước này; "
+                         "với FC chính switch là cửa kiểm soát.",
+    "backend.fc device found": "{issuer} thấy LUN sau khi quét lại các HBA Fibre Channel: "
+                               "không đăng nhập như iSCSI; zone của fabric và ánh xạ LUN của "
+                               "mảng lưu trữ làm ổ đĩa xuất hiện.",
     "backend.virsh attach-device": "Nova chuyển thiết bị của volume cho hypervisor, hypervisor gắn "
                                    "nó vào máy ảo như một thiết bị khối thực sự.",
     "backend.virsh detach-device": "Hypervisor gỡ thiết bị khỏi máy ảo.",
