@@ -96,7 +96,8 @@ def test_create_blank_snapshot_clone_image(kind: str) -> None:
     assert from_snap["status"] == clone["status"] == from_image["status"] == "available"
     assert from_image["bootable"] == "true"
     assert image_written > 0
-    assert from_snap_items == snap_items and len(snap_items) == 8
+    assert from_snap_items == snap_items
+    assert len(snap_items) == 8
     assert clone_data.items() == blank_data.items()
     assert blank_data.items() != snap_items
     assert blank_after["attachments"] == []
@@ -118,8 +119,10 @@ def test_attach_detach_connection_info_and_guest_data(kind: str) -> None:
         return in_use, info, connector, written, await _show(cloud, vol["id"])
 
     in_use, info, connector, written, after = simulate(main, config=CONFIGS[kind]).value
-    assert in_use["status"] == "in-use" and in_use["attachments"][0]["device"] == "/dev/vdb"
-    assert after["status"] == "available" and after["attachments"] == []
+    assert in_use["status"] == "in-use"
+    assert in_use["attachments"][0]["device"] == "/dev/vdb"
+    assert after["status"] == "available"
+    assert after["attachments"] == []
     assert [i for i, _ in written] == [3, 4, 5, 6, 7]
     if kind == "nfs":
         assert info["driver_volume_type"] == "nfs"
@@ -148,7 +151,8 @@ def test_extend_available_volume(kind: str) -> None:
 
     status, view, size = simulate(main, config=CONFIGS[kind]).value
     assert status == 202
-    assert view["status"] == "available" and view["size"] == 3
+    assert view["status"] == "available"
+    assert view["size"] == 3
     assert size == 3 * 1024 ** 3
 
 

@@ -101,5 +101,7 @@ def test_the_invariants_see_a_broken_chain_and_a_stray_zone() -> None:
     hosts, clean, nfs, fc = cindersim.simulate(main, config=MIXED_CONFIG).value
     assert hosts == ["fc-1", "nfs-1", "thin-1"]  # the machine meets every driver
     assert clean == []
-    assert nfs and "backed by nowhere" in nfs[0]
-    assert fc and "openstackstray" in fc[0]
+    assert nfs
+    assert "backed by nowhere" in nfs[0]
+    assert fc
+    assert "openstackstray" in fc[0]

@@ -14,6 +14,7 @@ checks of :mod:`cindersim.testing.invariants`.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 from ..backends.drivers.fc_array import FcArrayDriver
@@ -35,7 +36,7 @@ def nfs_chains_consistent(cloud: Cloud) -> list[str]:
     problems: list[str] = []
     db = cloud.db
     for host, svc in cloud.volume_services.items():
-        driver = svc.driver
+        driver: object = svc.driver  # typed as LVM's by the manager; any driver here
         if not isinstance(driver, NfsDriver):
             continue
         on_backend = {v.id: v for v in db.volumes.values()
@@ -55,7 +56,7 @@ def nfs_chains_consistent(cloud: Cloud) -> list[str]:
             if files[0].backing_file is not None or files[0].name != chain.volume_name:
                 problems.append(f"{host}: {chain.volume_name}'s base is {files[0].name} "
                                 f"backed by {files[0].backing_file}")
-            for lower, upper in zip(files, files[1:], strict=False):
+            for lower, upper in itertools.pairwise(files):
                 if upper.backing_file != lower.name or upper.fmt != "qcow2":
                     problems.append(f"{host}: {upper.name} ({upper.fmt}) is backed by "
                                     f"{upper.backing_file}, not {lower.name}")
@@ -89,7 +90,7 @@ def fc_zones_match_attachments(cloud: Cloud) -> list[str]:
     db = cloud.db
     fabrics_checked: set[int] = set()
     for host, svc in cloud.volume_services.items():
-        driver = svc.driver
+        driver: object = svc.driver
         if not isinstance(driver, FcArrayDriver):
             continue
         array = driver.array
@@ -110,7 +111,7 @@ def fc_zones_match_attachments(cloud: Cloud) -> list[str]:
         fabrics_checked.add(id(fabric))
         want: set[str] = set()
         for fc_svc in cloud.volume_services.values():
-            other = fc_svc.driver
+            other: object = fc_svc.driver
             if isinstance(other, FcArrayDriver) and other.fabric is fabric:
                 for h in other.array.hosts.values():
                     if h.luns:

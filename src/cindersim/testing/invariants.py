@@ -42,11 +42,16 @@ TRANSITIONAL_BACKUP = frozenset({BackupStatus.CREATING, BackupStatus.DELETING,
                                  BackupStatus.RESTORING})
 
 
+def _is_lvm(driver: object) -> bool:
+    """LVM's checks (VG extents, iSCSI targets, LVs) apply to LVM backends only."""
+    return isinstance(driver, LVMVolumeDriver)
+
+
 def capacity_agrees(cloud: Cloud) -> list[str]:
     """(2) Extents are conserved in every VG, and the driver's stats agree with it."""
     problems: list[str] = []
     for host, svc in cloud.volume_services.items():
-        if not isinstance(svc.driver, LVMVolumeDriver):
+        if not _is_lvm(svc.driver):
             continue  # NFS / FC: backend_invariants checks their storage
         vg = svc.vg
         if vg.free_count + vg.allocated_extents() != vg.extent_count:
@@ -99,7 +104,7 @@ def exports_match_attachments(cloud: Cloud) -> list[str]:
                 if (a.connection_info is not None or a.connector)
                 and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
     for host, svc in cloud.volume_services.items():
-        if not isinstance(svc.driver, LVMVolumeDriver):
+        if not _is_lvm(svc.driver):
             continue  # no iSCSI target: fc_zones_match_attachments covers FC
         target_host = svc.driver.target
         for target in target_host.targets():
@@ -223,7 +228,7 @@ def records_have_storage(cloud: Cloud, *, allowed: Iterable[str] = ()) -> list[s
         svc = services.get((v.host or "").split("#")[0])
         if svc is None:
             problems.append(f"volume {v.id[:8]} is {v.status} on unknown host {v.host}")
-        elif not isinstance(svc.driver, LVMVolumeDriver):
+        elif not _is_lvm(svc.driver):
             continue  # backend_invariants: a chain on a share, a LUN on the array
         elif not svc.vg.exists(svc.driver.volume_name(v.id)):
             problems.append(f"volume {v.id[:8]} is {v.status} but {svc.host} has no LV for it")
@@ -232,7 +237,7 @@ def records_have_storage(cloud: Cloud, *, allowed: Iterable[str] = ()) -> list[s
             continue
         vol = db.volumes.get(s.volume_id)
         svc = services.get(((vol.host if vol else None) or "").split("#")[0])
-        if svc is not None and isinstance(svc.driver, LVMVolumeDriver) and \
+        if svc is not None and _is_lvm(svc.driver) and \
                 not svc.vg.exists(svc.driver.snapshot_lv_name(s.id)):
             problems.append(f"snapshot {s.id[:8]} is available but {svc.host} has no LV for it")
     return problems

@@ -221,7 +221,7 @@ class NfsDriver:
 
     def chains(self) -> list[tuple[str, VolumeChain]]:
         """Every volume chain on this backend's shares, as ``(export, chain)``."""
-        out = []
+        out: list[tuple[str, VolumeChain]] = []
         for export in self.shares:
             share = self.exports.lookup(export)
             if share is not None:

@@ -28,7 +28,7 @@ from ..blocks import BlockData
 from ..costs import Meter
 from .share import NfsExports
 
-__all__ = ["MOUNT_SECONDS", "NfsClient", "UMOUNT_SECONDS", "mount_point"]
+__all__ = ["MOUNT_SECONDS", "UMOUNT_SECONDS", "NfsClient", "mount_point"]
 
 MOUNT_SECONDS = 0.4
 """``mount -t nfs``: an RPC round trip to mountd and the NFS server, plus the kernel."""

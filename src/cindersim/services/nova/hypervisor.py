@@ -128,7 +128,7 @@ class LibvirtDriver:
                  volumes: VolumeConnector | None = None) -> None:
         self.env = env
         self.volumes = volumes
-        """The NFS/FC connectors (Nova's LibvirtNFSVolumeDriver, LibvirtFibreChannelVolumeDriver)."""
+        """The NFS/FC connectors (LibvirtNFSVolumeDriver, LibvirtFibreChannelVolumeDriver)."""
         self.glance = glance
         self.host = host
         self.initiator = initiator
