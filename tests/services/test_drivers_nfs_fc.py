@@ -209,3 +209,66 @@ def test_nfs_snapshot_needs_nfs_snapshot_support() -> None:
 
     cfg = {"DEFAULT": {"enabled_backends": "nfs-1"}, "nfs-1": {"volume_driver": NFS_DRIVER}}
     assert simulate(main, config=cfg).value["status"] == "error"
+
+
+@pytest.mark.parametrize(("source", "dest"), [("nfs", "lvm"), ("lvm", "nfs"), ("fc", "nfs"),
+                                              ("nfs", "fc")])
+def test_retype_migrates_between_driver_kinds_with_a_host_copy(source: str, dest: str) -> None:
+    """Generic (host-assisted) migration: cinder-volume attaches both volumes through the
+    right connector for each (iSCSI session, NFS mount, FC scan) and copies the blocks."""
+    drivers = {"nfs": {"volume_driver": NFS_DRIVER},
+               "fc": {"volume_driver": FC_DRIVER},
+               "lvm": {"volume_driver": "cinder.volume.drivers.lvm.LVMVolumeDriver"}}
+    cfg = {"DEFAULT": {"enabled_backends": "src,dst"},
+           "src": {"host": "cinder-1", "volume_backend_name": "SRC", **drivers[source]},
+           "dst": {"host": "cinder-2", "volume_backend_name": "DST", **drivers[dest]}}
+
+    async def main(cloud: Cloud) -> Any:
+        for name in ("SRC", "DST"):
+            r = await cloud.request("POST", f"/v3/{cloud.project_id('admin')}/types",
+                                    token=cloud.token("admin"), json={"volume_type": {
+                                        "name": name, "extra_specs": {
+                                            "volume_backend_name": name}}})
+            assert r.status == 200, r.json
+        vol = await _volume(cloud, volume_type="SRC")
+        cloud.volume_data(vol["id"]).write(5, 20, "payload")
+        before = cloud.volume_data(vol["id"]).items()
+        r = await _req(cloud, "POST", _v(cloud, f"/volumes/{vol['id']}/action"),
+                       {"os-retype": {"new_type": "DST", "migration_policy": "on-demand"}})
+        row = cloud.db.volumes[vol["id"]]
+        return (r.status, row.status, row.host, row.migration_status, row.provider_location,
+                cloud.volume_data(vol["id"]).items() == before, len(cloud.db.volumes))
+
+    status, vstatus, host, mstatus, location, same, count = simulate(main, config=cfg).value
+    assert (status, vstatus, mstatus, same, count) == (202, "available", "success", True, 1)
+    assert host == "cinder-2@dst#DST"
+    if dest == "nfs":
+        assert location == "192.168.122.11:/srv/nfs/dst"
+
+
+@pytest.mark.parametrize("kind", ["nfs", "fc"])
+def test_revert_to_snapshot(kind: str) -> None:
+    """NFS has no in-place revert (no RevertToSnapshotMixin): the manager's generic copy;
+    the FC array restores the LUN from its snapshot."""
+    async def main(cloud: Cloud) -> Any:
+        vol = await _volume(cloud)
+        cloud.volume_data(vol["id"]).write(0, 4, "old")
+        want = cloud.volume_data(vol["id"]).items()
+        r = await _req(cloud, "POST", _v(cloud, "/snapshots"),
+                       {"snapshot": {"volume_id": vol["id"]}})
+        snap = r.json["snapshot"]["id"]
+        cloud.volume_data(vol["id"]).write(0, 8, "new")
+        r = await cloud.request("POST", _v(cloud, f"/volumes/{vol['id']}/action"),
+                                json={"revert": {"snapshot_id": snap}},
+                                token=cloud.token("demo"),
+                                headers={"OpenStack-API-Version": "volume 3.40"})
+        await cloud.settle()
+        snap_view = (await _req(cloud, "GET", _v(cloud, f"/snapshots/{snap}"))).json
+        return r.status, await _show(cloud, vol["id"]), snap_view["snapshot"]["status"], \
+            want, cloud.volume_data(vol["id"]).items()
+
+    status, view, snap_status, want, got = simulate(main, config=CONFIGS[kind]).value
+    assert status == 202
+    assert view["status"] == "available"
+    assert snap_status == "available"
+    assert got == want

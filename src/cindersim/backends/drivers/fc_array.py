@@ -151,6 +151,14 @@ class FcArrayDriver:
                    f"{self._snap_name(snapshot.id)}", volume_id=volume.id)
         self.volume_data(volume.id).copy_from(self.snapshot_data(snapshot.id))
 
+    def update_migrated_volume(self, volume_id: str, new_volume_id: str) -> None:
+        """Rename the migrated LUN to the volume's own name on the array."""
+        old, new = self.volume_name(new_volume_id), self.volume_name(volume_id)
+        self._call("rename", f"rename LUN {old} to {new}", volume_id=volume_id)
+        lun = self.array.luns.pop(old)
+        lun.name = new
+        self.array.luns[new] = lun
+
     # --- export and connections ----------------------------------------------------------
     def create_export(self, volume: VolumeLike,
                       connector: Mapping[str, Any] | None = None) -> None:

@@ -476,6 +476,19 @@ class NfsDriver:
             meta["format"] = "qcow2" if self.config.nfs_qcow2_volumes else "raw"
         return {"provider_location": str(volume.provider_location)}
 
+    def update_migrated_volume(self, volume_id: str, new_volume_id: str) -> None:
+        """Rename the migrated file ``volume-<new id>`` to ``volume-<id>`` (``os.rename``)."""
+        share, chain = self._chain_for(new_volume_id)
+        old, new = self.volume_name(new_volume_id), self.volume_name(volume_id)
+        self._cmd("mv", f"mv {old} {new}", SMALL_FILE_SECONDS, volume_id=volume_id)
+        del share.chains[old]
+        chain.volume_name = new
+        for f in chain.files:
+            f.name = f.name.replace(old, new)
+            f.backing_file = f.backing_file.replace(old, new) if f.backing_file else None
+        chain.snap_info = {k: v.replace(old, new) for k, v in chain.snap_info.items()}
+        share.chains[new] = chain
+
     # --- export and connections --------------------------------------------------------------
     def create_export(self, volume: VolumeLike,
                       connector: Mapping[str, Any] | None = None) -> None:

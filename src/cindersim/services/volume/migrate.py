@@ -235,7 +235,7 @@ async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
     svc.allocated_capacity_gb = max(0, svc.allocated_capacity_gb - vol.size)
     vol.host = host
     vol.availability_zone = tmp.availability_zone
-    vol.provider_location = None
+    vol.provider_location = tmp.provider_location  # NFS: the destination's share
     vol.provider_auth = None
     db.transition(tmp, None, op=op, actor=svc.actor, field="migration_status")
     db.remove(tmp, op=Op.MIGRATE, actor=svc.actor, reason="ids swapped with the source")
@@ -248,7 +248,9 @@ async def create_migration_target(svc: VolumeService, *, volume_id: str) -> None
     """The destination creates the new volume's LV and counts it as its own."""
     db = svc.env.db
     vol = db.get_volume(volume_id)
-    await svc.drive("create_volume", svc.driver.create_volume, _LvRef(volume_id, vol.size),
+    # The driver gets the volume row itself, as Cinder's manager passes the volume object:
+    # a file driver (NFS) records the share it chose in its provider_location.
+    await svc.drive("create_volume", svc.driver.create_volume, vol,
                     resource=f"volume:{volume_id}")
     svc.allocated_capacity_gb += vol.size
     db.transition(vol, VolumeStatus.AVAILABLE, op=Op.MIGRATE, actor=svc.actor)
@@ -271,8 +273,12 @@ async def update_migrated_volume(svc: VolumeService, *, volume_id: str,
     volume keeps its LV name on its new backend (Cinder falls back to ``_name_id``
     when the rename fails; the simulator only logs it)."""
     driver = svc.driver
+    own = getattr(driver, "update_migrated_volume", None)  # NFS renames its file, FC its LUN
 
     def rename() -> None:
+        if own is not None:
+            own(volume_id, new_volume_id)
+            return
         driver.rename_lv(driver.volume_name(new_volume_id), driver.volume_name(volume_id),
                          already_managed=lambda _id: False)
 
