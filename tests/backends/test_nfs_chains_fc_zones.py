@@ -115,10 +115,13 @@ def test_attached_volume_snapshot_is_nova_assisted_and_renames_the_active_file()
         # The guest keeps writing through the mount: into the new overlay.
         cloud.nova.guest_write(sid, "/dev/vdb", 0, 1, "after-snapshot")
         chain = _nfs(cloud)._chain(vid)
+        att = next(a for a in cloud.db.attachments.values() if a.volume_id == vid)
         return snap, ops, chain.active.name, sorted(chain.active.allocated), \
-            cloud.snapshot_data(snap).written()
+            cloud.snapshot_data(snap).written(), att.connection_info
 
-    snap, ops, active, allocated, snap_written = simulate(main, config=NFS).value
+    snap, ops, active, allocated, snap_written, info = simulate(main, config=NFS).value
+    assert info is not None
+    assert (info["name"], info["format"]) == (active, "qcow2")
     assert "nova assisted snapshot" in ops
     assert "qemu-img create" not in ops
     assert active.endswith(f".{snap}")

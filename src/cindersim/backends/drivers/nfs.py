@@ -125,7 +125,8 @@ class NfsDriver:
     def __init__(self, config: NfsConfig, *, exports: NfsExports, meter: Meter,
                  faults: FaultPlan | None = None, hostname: str = "cinder-volume",
                  backend: str | None = None,
-                 volume_lookup: Callable[[str], Any] | None = None) -> None:
+                 volume_lookup: Callable[[str], Any] | None = None,
+                 attachments_of: Callable[[str], Sequence[Any]] | None = None) -> None:
         self.config = config
         self.backend_name = config.volume_backend_name or "Generic_NFS"
         self.hostname = hostname
@@ -137,6 +138,7 @@ class NfsDriver:
                                 mount_point_base=config.nfs_mount_point_base,
                                 mount_options=config.nfs_mount_options)
         self._lookup = volume_lookup or (lambda _vid: None)
+        self._attachments_of = attachments_of or (lambda _vid: ())
         self.shares: dict[str, str | None] = {}
         self._mounted_shares: list[str] = []
         self._stats: dict[str, Any] = {}
@@ -373,6 +375,13 @@ class NfsDriver:
                       f"has the guest switch from {backing.name} to {new.name}",
                       NOVA_ASSISTED_SECONDS, volume_id=snapshot.volume_id,
                       snapshot_id=snapshot.id)
+            # The attachment's connection_info now names the overlay (qcow2), as
+            # _create_snapshot saves it on volume_attachment[0].
+            for att in list(self._attachments_of(snapshot.volume_id))[:1]:
+                info = getattr(att, "connection_info", None)
+                if isinstance(info, dict):
+                    info["name"] = new.name
+                    info["format"] = "qcow2"
         else:
             self._cmd("qemu-img create", cmd, QEMU_IMG_SECONDS, volume_id=snapshot.volume_id,
                       snapshot_id=snapshot.id, backing_file=backing.name)

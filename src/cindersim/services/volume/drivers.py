@@ -60,7 +60,8 @@ def build_driver(env: ServiceEnv, backend: BackendConfig, meter: Meter
                       max_over_subscription_ratio=ratio,
                       share_size_gb=opts["nfs_share_size_gb"]),
             exports=storage.nfs, meter=meter, faults=env.faults, hostname=opts["host"],
-            backend=backend.service_host, volume_lookup=env.db.volumes.get)
+            backend=backend.service_host, volume_lookup=env.db.volumes.get,
+            attachments_of=env.db.attachments_of)
     elif kind == FC_DRIVER:
         serial = len(storage.fc.arrays()) + 1
         array = FcArray(f"array-{backend.name}", (_wwpn(serial, 0), _wwpn(serial, 1)),
