@@ -241,8 +241,10 @@ class NfsDriver:
         return (float(share.total_bytes), float(share.available_bytes()),
                 float(share.apparent_bytes(exclude_snapshots=True)))
 
-    def _is_share_eligible(self, export: str, size_gb: int) -> bool:
-        total, available, allocated = self._capacity_info(export)
+    def _is_share_eligible(self, export: str, size_gb: int,
+                           info: tuple[float, float, float] | None = None) -> bool:
+        total, available, allocated = info if info is not None else \
+            self._capacity_info(export)
         used_ratio = (100 - self.config.reserved_percentage) / 100.0
         apparent_available = max(0.0, total * self._ratio - allocated)
         if (total - available) / total > used_ratio:
@@ -257,9 +259,10 @@ class NfsDriver:
         best: str | None = None
         best_allocated = 0.0
         for export in self._mounted_shares:
-            if not self._is_share_eligible(export, volume.size):
+            info = self._capacity_info(export)  # one stat + du per share, as _find_share
+            if not self._is_share_eligible(export, volume.size, info):
                 continue
-            allocated = self._capacity_info(export)[2]
+            allocated = info[2]
             if best is None or best_allocated > allocated:
                 best, best_allocated = export, allocated
         if best is None:
