@@ -94,17 +94,18 @@ def fc_zones_match_attachments(cloud: Cloud) -> list[str]:
         if not isinstance(driver, FcArrayDriver):
             continue
         array = driver.array
-        live: dict[str, set[str]] = {}
+        live: dict[tuple[str, ...], set[str]] = {}  # by the connector's WWPNs
         for a in db.attachments.values():
             vol = db.volumes.get(a.volume_id)
             if (a.attach_status in _LIVE_ATTACH and a.connector and vol is not None
                     and (vol.host or "").split("#")[0] == host):
-                live.setdefault(str(a.connector.get("host")), set()).add(
+                live.setdefault(tuple(sorted(a.connector.get("wwpns") or ())), set()).add(
                     driver.volume_name(vol.id))
         for h in array.hosts.values():
-            if set(h.luns) != live.get(h.name, set()):
+            mapped_want = live.get(tuple(sorted(h.wwpns)), set())
+            if set(h.luns) != mapped_want:
                 problems.append(f"{host}: array maps {sorted(h.luns)} to {h.name}, the live "
-                                f"attachments there are {sorted(live.get(h.name, set()))}")
+                                f"attachments there are {sorted(mapped_want)}")
         fabric = driver.fabric
         if driver.zone_manager is None or id(fabric) in fabrics_checked:
             continue

@@ -208,7 +208,7 @@ class FcArrayDriver:
         same_host = sum(1 for a in attachments if a.attached_host == connector.get("host"))
         if getattr(volume, "multiattach", False) and same_host > 1:
             return True
-        host = self.array.host_for(str(connector.get("host") or ""), wwpns) if wwpns else None
+        host = self.array.find_host(wwpns) if wwpns else None
         name = self.volume_name(volume.id)
         if host is not None and self.array.unmap_lun(host, name):
             self._call("unmap", f"unmap LUN {name} from host {host.name}",

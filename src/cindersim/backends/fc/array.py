@@ -93,12 +93,23 @@ class FcArray:
         lun.size_gb = size_gb
         lun.data.resize(size_gb * BLOCKS_PER_GIB)
 
-    def host_for(self, host: str, wwpns: tuple[str, ...]) -> ArrayHost:
-        """Find the host object holding these WWPNs, or create it (named after *host*)."""
+    def find_host(self, wwpns: tuple[str, ...]) -> ArrayHost | None:
+        """The host object holding any of these WWPNs."""
         for h in self.hosts.values():
             if set(h.wwpns) & set(wwpns):
                 return h
-        h = self.hosts[host] = ArrayHost(host, wwpns)
+        return None
+
+    def host_for(self, host: str, wwpns: tuple[str, ...]) -> ArrayHost:
+        """Find the host object holding these WWPNs, or create it (named after *host*)."""
+        found = self.find_host(wwpns)
+        if found is not None:
+            return found
+        name, n = host, 1
+        while name in self.hosts:  # another initiator set already took the name
+            n += 1
+            name = f"{host}-{n}"
+        h = self.hosts[name] = ArrayHost(name, wwpns)
         return h
 
     def map_lun(self, host: ArrayHost, lun_name: str) -> int:
