@@ -250,6 +250,34 @@ _EN: dict[str, str] = {
                               "snapshot of the logical volume).",
     "driver.delete_snapshot": "The driver removes the snapshot from the backend.",
     "driver.extend_volume": "The driver grows the logical volume.",
+    # NFS (cinder.volume.drivers.nfs.NfsDriver) and the FC array: how they differ from iSCSI
+    "driver.create_volume.nfs": "The NFS driver picks a share with room and creates the volume "
+                                "as a file on it (sparse raw, or qcow2).",
+    "driver.delete_volume.nfs": "The NFS driver deletes the volume's file(s) from the share.",
+    "driver.create_export.nfs": "Nothing to export: with NFS the share itself is the export "
+                                "(no iSCSI target is created).",
+    "driver.remove_export.nfs": "Nothing to remove: NFS has no per-volume export.",
+    "driver.initialize_connection.nfs": "The NFS driver returns the connection information: the "
+                                        "share's address, the file's name and its format. No "
+                                        "IQN, portal or CHAP as with iSCSI.",
+    "driver.terminate_connection.nfs": "Nothing to undo on the NFS server: the host unmounts "
+                                       "the share itself when no volume uses it.",
+    "driver.create_snapshot.nfs": "The NFS driver snapshots by adding a qcow2 overlay on the "
+                                  "volume's file; the file below is frozen as the snapshot.",
+    "driver.extend_volume.nfs": "The NFS driver resizes the volume's file (qemu-img resize).",
+    "driver.create_volume.fibre_channel": "The FC driver asks the array for a new LUN in its "
+                                          "pool.",
+    "driver.create_export.fibre_channel": "Nothing to export yet: an FC array exposes a LUN by "
+                                          "mapping it to a host in initialize_connection.",
+    "driver.initialize_connection.fibre_channel": "The FC driver maps the LUN to the host's "
+                                                  "WWPNs and returns the array's target WWNs, "
+                                                  "the LUN and the initiator-target map; with "
+                                                  "zoning_mode = fabric the FC Zone Manager "
+                                                  "zones those pairs.  No IQN, portal or CHAP.",
+    "driver.terminate_connection.fibre_channel": "The FC driver unmaps the LUN; the zones go "
+                                                 "only when the host has no other LUN of the "
+                                                 "array mapped.",
+    "driver.create_snapshot.fibre_channel": "The FC array takes the snapshot of the LUN.",
     "driver.backup": "The backup service transfers the volume's data and metadata to the "
                      "backup repository.",
     "driver.backup_volume": "The backup service transfers the volume's data and metadata to "
@@ -513,6 +541,31 @@ _VI: dict[str, str] = {
                               "logical volume).",
     "driver.delete_snapshot": "Driver xóa snapshot khỏi hệ thống lưu trữ.",
     "driver.extend_volume": "Driver mở rộng logical volume.",
+    "driver.create_volume.nfs": "NFS driver chọn một share còn chỗ và tạo volume thành một tệp "
+                                "trên đó (raw thưa hoặc qcow2).",
+    "driver.delete_volume.nfs": "NFS driver xóa (các) tệp của volume khỏi share.",
+    "driver.create_export.nfs": "Không cần xuất gì: với NFS chính share là điểm xuất (không tạo "
+                                "iSCSI target).",
+    "driver.remove_export.nfs": "Không có gì để gỡ: NFS không có điểm xuất riêng cho volume.",
+    "driver.initialize_connection.nfs": "NFS driver trả lại thông tin kết nối: địa chỉ share, "
+                                        "tên tệp và định dạng. Không có IQN, portal hay CHAP như "
+                                        "iSCSI.",
+    "driver.terminate_connection.nfs": "Không có gì phải hoàn tác trên máy chủ NFS: host tự gỡ "
+                                       "mount khi không còn volume nào dùng share.",
+    "driver.create_snapshot.nfs": "NFS driver tạo snapshot bằng một lớp qcow2 đặt lên tệp của "
+                                  "volume; tệp bên dưới được giữ nguyên làm snapshot.",
+    "driver.extend_volume.nfs": "NFS driver mở rộng tệp của volume (qemu-img resize).",
+    "driver.create_volume.fibre_channel": "FC driver yêu cầu mảng lưu trữ tạo một LUN mới.",
+    "driver.create_export.fibre_channel": "Chưa cần xuất: mảng FC cho host thấy LUN bằng cách "
+                                          "ánh xạ LUN cho host trong initialize_connection.",
+    "driver.initialize_connection.fibre_channel": "FC driver ánh xạ LUN cho các WWPN của host và "
+                                                  "trả lại WWN của cổng mảng, số LUN và "
+                                                  "initiator_target_map; với zoning_mode = fabric, "
+                                                  "FC Zone Manager tạo zone cho các cặp đó. Không "
+                                                  "có IQN, portal hay CHAP.",
+    "driver.terminate_connection.fibre_channel": "FC driver bỏ ánh xạ LUN; zone chỉ bị xóa khi "
+                                                 "host không còn LUN nào khác của mảng.",
+    "driver.create_snapshot.fibre_channel": "Mảng FC chụp snapshot của LUN.",
     "driver.backup": "Dịch vụ backup chuyển dữ liệu và siêu dữ liệu của volume đến kho lưu bản "
                      "sao.",
     "driver.backup_volume": "Dịch vụ backup chuyển dữ liệu và siêu dữ liệu của volume đến kho lưu "

@@ -55,6 +55,7 @@ class FcArrayDriver:
     """The FC array driver (see the module notes)."""
 
     VERSION = "1.0.0"
+    driver_volume_type = "fibre_channel"
     lvm_type = "fc-array"
     """Not LVM: code that branches on LVM's thin/thick sees neither."""
 

@@ -218,8 +218,11 @@ class VolumeService:
         """
         trace = self.env.trace
         if trace.wants("driver"):
+            # NFS and FC drivers name their protocol (the narration says how it differs
+            # from iSCSI); LVM's events stay as they were.
+            proto = getattr(self.driver, "driver_volume_type", None)
             trace.emit("driver", self.actor, f"driver.{call}", target="driver",
-                       resource=resource, call=call)
+                       resource=resource, call=call, **({"protocol": proto} if proto else {}))
         self.meter.take()
         try:
             result = fn(*args, **kwargs)
