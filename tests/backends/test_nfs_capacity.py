@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from cindersim.cloud import Cloud, simulate
 from cindersim.config import NFS_DRIVER
 
@@ -86,3 +88,24 @@ def test_share_options_go_into_connection_info() -> None:
     assert info["driver_volume_type"] == "nfs"
     assert info["data"]["export"] == "10.0.0.6:/export/b"
     assert info["data"]["options"] == "-o vers=4.1"
+
+
+
+def test_a_share_that_never_mounts_is_left_out_after_nfs_mount_attempts() -> None:
+    """An export no NFS server has fails ``mount`` (exit 32) ``nfs_mount_attempts`` times,
+    1 s apart, and is left out; the other share is used."""
+    from cindersim.backends.costs import Meter  # noqa: PLC0415
+    from cindersim.backends.drivers.nfs import NfsConfig, NfsDriver  # noqa: PLC0415
+    from cindersim.backends.nfs import NfsExports  # noqa: PLC0415
+
+    exports = NfsExports()
+    exports.export("10.0.0.5:/export/a", 10)
+    ops: list[tuple[str, str]] = []
+    meter = Meter(record=lambda c, op, summary, s, d: ops.append((c, op)))
+    driver = NfsDriver(NfsConfig(nfs_mount_attempts=2), exports=exports, meter=meter)
+    driver.shares = {"10.0.0.5:/export/a": None, "10.0.0.9:/gone": None}
+    driver._ensure_shares_mounted()
+    assert driver._mounted_shares == ["10.0.0.5:/export/a"]
+    assert ops == [("nfs-client", "mount -t nfs"), ("nfs-client", "mount -t nfs"),
+                   ("nfs", "retry"), ("nfs-client", "mount -t nfs")]
+    assert meter.take() == pytest.approx(0.4 * 3 + 1.0)

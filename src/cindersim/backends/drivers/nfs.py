@@ -84,6 +84,7 @@ class NfsConfig:
     nfs_qcow2_volumes: bool = False
     nfs_mount_point_base: str = "/var/lib/cinder/mnt"
     nfs_mount_options: str | None = None
+    nfs_mount_attempts: int = 3
     nfs_snapshot_support: bool = False
     reserved_percentage: int = 0
     max_over_subscription_ratio: str = "20.0"
@@ -164,13 +165,20 @@ class NfsDriver:
         self._fault("check_for_setup_error")
 
     def _ensure_shares_mounted(self) -> None:
+        """Mount every share, ``nfs_mount_attempts`` tries each, 1 s apart; a share that
+        never mounts is left out ("Exception during mounting" is only logged)."""
         mounted = []
+        attempts = max(1, self.config.nfs_mount_attempts)
         for export, options in self.shares.items():
-            try:
-                self.client.mount(export, ("cinder-volume", self.backend), options)
-                mounted.append(export)
-            except errors.ProcessExecutionError:
-                continue  # "Exception during mounting": logged, the share is left out
+            for attempt in range(attempts):
+                try:
+                    self.client.mount(export, ("cinder-volume", self.backend), options)
+                    mounted.append(export)
+                    break
+                except errors.ProcessExecutionError:
+                    if attempt < attempts - 1:
+                        self._cmd("retry", f"mount of {export} failed, retrying in 1 s",
+                                  1.0, export=export, attempt=attempt + 1)
         self._mounted_shares = mounted
 
     # --- names -------------------------------------------------------------------------

@@ -55,6 +55,7 @@ def build_driver(env: ServiceEnv, backend: BackendConfig, meter: Meter
                       nfs_qcow2_volumes=opts["nfs_qcow2_volumes"],
                       nfs_mount_point_base=opts["nfs_mount_point_base"],
                       nfs_mount_options=opts["nfs_mount_options"],
+                      nfs_mount_attempts=opts["nfs_mount_attempts"],
                       nfs_snapshot_support=opts["nfs_snapshot_support"],
                       reserved_percentage=opts["reserved_percentage"],
                       max_over_subscription_ratio=ratio,
