@@ -206,3 +206,43 @@ def test_unsupported_driver_names_the_supported_ones() -> None:
     assert all(d in text for d in VOLUME_DRIVERS)
     assert NFS_DRIVER in VOLUME_DRIVERS
     assert FC_DRIVER in VOLUME_DRIVERS
+
+
+def test_online_delete_of_the_active_snapshot_pulls_the_base_up() -> None:
+    """``_delete_snapshot_online``: the overlay the guest writes to keeps its name; Nova
+    pulls the base into it and the base file goes; an older snapshot now maps to it."""
+    async def main(cloud: Cloud) -> Any:
+        vid = await _volume(cloud)
+        name = f"volume-{vid}"
+        cloud.volume_data(vid).write(0, 2, "base")
+        older = await _snapshot(cloud, vid)
+        sid = await _server(cloud)
+        await _req(cloud, "POST", f"{C}/servers/{sid}/os-volume_attachments",
+                   {"volumeAttachment": {"volumeId": vid}})
+        newer = (await _req(cloud, "POST", _v(cloud, "/snapshots"), {"snapshot": {
+            "volume_id": vid, "force": True}})).json["snapshot"]["id"]
+        cloud.nova.guest_write(sid, "/dev/vdb", 4, 1, "live")
+        live = cloud.volume_data(vid).items()
+        older_data = cloud.snapshot_data(older).items()
+        mark = len(cloud.trace.events)
+        r = await _req(cloud, "DELETE", _v(cloud, f"/snapshots/{newer}"))
+        chain = _nfs(cloud)._chain(vid)
+        mid = ([f.name for f in chain.files], chain.info(), cloud.snapshot_data(older).items())
+        r2 = await _req(cloud, "DELETE", _v(cloud, f"/snapshots/{older}"))
+        ops = [e.summary for e in cloud.trace.events[mark:] if e.kind == "backend"
+               and e.detail.get("op") == "nova assisted delete"]
+        return (name, older, newer, r.status, r2.status, mid,
+                [f.name for f in chain.files], chain.info(), live, older_data,
+                cloud.volume_data(vid).items(), ops)
+
+    (name, older, newer, s1, s2, mid, files, info, live, older_data, after,
+     ops) = simulate(main, config=NFS).value
+    assert (s1, s2) == (202, 202)
+    assert mid[0] == [name, f"{name}.{newer}"]  # .older (the base of newer) was pulled up
+    assert mid[1] == {"active": f"{name}.{newer}", older: f"{name}.{newer}"}
+    assert mid[2] == older_data
+    assert files == [f"{name}.{newer}"]  # the original file itself was pulled up at last
+    assert info == {"active": f"{name}.{newer}"}
+    assert after == live
+    assert len(ops) == 2
+    assert all("pulls" in o for o in ops)

@@ -415,10 +415,15 @@ class NfsDriver:
             return  # "Snapshot record for %s is not present, allowing snapshot_delete"
         forward = chain.file(forward_name)
         base = chain.file(str(forward.backing_file))
+        if self._attached(snapshot.volume_id) and forward is chain.active:
+            self._pull_online(chain, snapshot, forward, base)
+            return
+        # Offline (qemu-img), or online with a newer overlay above (Nova's blockCommit):
+        # the overlay is committed down into its base and removed.
         online = self._attached(snapshot.volume_id)
         nbytes = len(forward.allocated) * BLOCK_SIZE
         how = ("nova assisted delete", f"os-assisted-volume-snapshots delete: libvirt "
-               f"merges {forward.name} into {base.name}", NOVA_ASSISTED_SECONDS) if online \
+               f"commits {forward.name} into {base.name}", NOVA_ASSISTED_SECONDS) if online \
             else ("qemu-img commit", f"qemu-img commit {forward.name} (into {base.name})",
                   QEMU_IMG_SECONDS)
         self._cmd(how[0], how[1], how[2] + self.meter.costs.transfer(
@@ -433,12 +438,33 @@ class NfsDriver:
             higher = chain.files[index + 1]
             base.frozen = forward.frozen
             higher.backing_file = base.name
-            self._cmd("qemu-img rebase", f"qemu-img rebase -u -b {base.name} {higher.name}",
-                      QEMU_IMG_SECONDS, volume_id=snapshot.volume_id)
+            if not online:
+                self._cmd("qemu-img rebase", f"qemu-img rebase -u -b {base.name} "
+                          f"{higher.name}", QEMU_IMG_SECONDS, volume_id=snapshot.volume_id)
         chain.files.remove(forward)
         del chain.snap_info[snapshot.id]
         self._cmd("rm", f"rm -f {forward.name}", SMALL_FILE_SECONDS,
                   volume_id=snapshot.volume_id)
+        self._write_info(chain, snapshot.volume_id)
+
+    def _pull_online(self, chain: VolumeChain, snapshot: SnapshotLike, forward: ImageFile,
+                     base: ImageFile) -> None:
+        """``_delete_snapshot_online`` when the snapshot's overlay is the active image: Nova
+        pulls the base into it (blockRebase), so the guest's file keeps its name; the base
+        file goes, and a snapshot whose overlay was that base now maps to the active file."""
+        nbytes = len(base.allocated) * BLOCK_SIZE
+        self._cmd("nova assisted delete", f"os-assisted-volume-snapshots delete: libvirt "
+                  f"pulls {base.name} into {forward.name}", NOVA_ASSISTED_SECONDS
+                  + self.meter.costs.transfer(nbytes, self.meter.costs.copy_bandwidth),
+                  volume_id=snapshot.volume_id, snapshot_id=snapshot.id, bytes=nbytes)
+        forward.allocated |= base.allocated
+        forward.backing_file = base.backing_file
+        for snap_id, name in list(chain.snap_info.items()):
+            if name == base.name:
+                chain.snap_info[snap_id] = forward.name
+        chain.files.remove(base)
+        del chain.snap_info[snapshot.id]
+        self._cmd("rm", f"rm -f {base.name}", SMALL_FILE_SECONDS, volume_id=snapshot.volume_id)
         self._write_info(chain, snapshot.volume_id)
 
     def _write_info(self, chain: VolumeChain, volume_id: str) -> None:

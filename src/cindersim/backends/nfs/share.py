@@ -123,8 +123,9 @@ class VolumeChain:
         raise errors.SimulationError(f"{name} is not in the chain of {self.volume_name}")
 
     def info(self) -> dict[str, str]:
-        """The ``.info`` file as written (empty when there never was a snapshot)."""
-        if not self.snap_info and len(self.files) == 1:
+        """The ``.info`` file as written (empty when the volume is its own file again)."""
+        if not self.snap_info and len(self.files) == 1 and \
+                self.files[0].name == self.volume_name:
             return {}
         return {"active": self.active.name, **self.snap_info}
 
