@@ -235,7 +235,7 @@ async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
     svc.allocated_capacity_gb = max(0, svc.allocated_capacity_gb - vol.size)
     vol.host = host
     vol.availability_zone = tmp.availability_zone
-    vol.provider_location = tmp.provider_location  # NFS: the destination's share
+    vol.provider_location = tmp.provider_location  # finish_volume_migration: the new row's
     vol.provider_auth = None
     db.transition(tmp, None, op=op, actor=svc.actor, field="migration_status")
     db.remove(tmp, op=Op.MIGRATE, actor=svc.actor, reason="ids swapped with the source")
@@ -277,10 +277,15 @@ async def update_migrated_volume(svc: VolumeService, *, volume_id: str,
 
     def rename() -> None:
         if own is not None:
-            own(volume_id, new_volume_id)
+            own(volume_id, new_volume_id)  # NFS's model update keeps the new share
             return
         driver.rename_lv(driver.volume_name(new_volume_id), driver.volume_name(volume_id),
                          already_managed=lambda _id: False)
+        # LVM's model update after a rename: provider_location None (the volume takes the
+        # new row's columns when the ids are swapped).
+        new_row = svc.env.db.volumes.get(new_volume_id)
+        if new_row is not None:
+            new_row.provider_location = None
 
     await svc.drive("update_migrated_volume", rename, resource=f"volume:{volume_id}")
 
