@@ -278,6 +278,10 @@ _EN: dict[str, str] = {
                                                  "only when the host has no other LUN of the "
                                                  "array mapped.",
     "driver.create_snapshot.fibre_channel": "The FC array takes the snapshot of the LUN.",
+    "driver.delete_volume.fibre_channel": "The FC array deletes the LUN.",
+    "driver.extend_volume.fibre_channel": "The FC array grows the LUN.",
+    "driver.remove_export.fibre_channel": "Nothing to remove: the LUN mapping went with "
+                                          "terminate_connection.",
     "driver.backup": "The backup service transfers the volume's data and metadata to the "
                      "backup repository.",
     "driver.backup_volume": "The backup service transfers the volume's data and metadata to "
@@ -566,6 +570,10 @@ _VI: dict[str, str] = {
     "driver.terminate_connection.fibre_channel": "FC driver bỏ ánh xạ LUN; zone chỉ bị xóa khi "
                                                  "host không còn LUN nào khác của mảng.",
     "driver.create_snapshot.fibre_channel": "Mảng FC chụp snapshot của LUN.",
+    "driver.delete_volume.fibre_channel": "Mảng FC xóa LUN.",
+    "driver.extend_volume.fibre_channel": "Mảng FC mở rộng LUN.",
+    "driver.remove_export.fibre_channel": "Không có gì để gỡ: ánh xạ LUN đã bị bỏ trong "
+                                          "terminate_connection.",
     "driver.backup": "Dịch vụ backup chuyển dữ liệu và siêu dữ liệu của volume đến kho lưu bản "
                      "sao.",
     "driver.backup_volume": "Dịch vụ backup chuyển dữ liệu và siêu dữ liệu của volume đến kho lưu "
