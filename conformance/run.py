@@ -76,11 +76,25 @@ def log(msg: str) -> None:
 
 
 # --- the server ---------------------------------------------------------------------
+# --backend: the cloud served and what tempest.conf says of it.  nfs is devstack's NFS
+# job (devstack-plugin-nfs): storage_protocol = nfs, snapshots on
+# (nfs_snapshot_support), no extend of an attached volume (NfsDriver refuses it), no
+# manage-existing and no multiattach (the NFS driver offers neither).
+BACKENDS: dict[str, dict[str, str]] = {
+    "lvm": {"conf": "cindersim.conf", "backend_names": "lvmdriver-1,lvmdriver-2",
+            "storage_protocol": "iSCSI", "extend_attached_volume": "True",
+            "manage": "True", "multiattach": "True"},
+    "nfs": {"conf": "cindersim-nfs.conf", "backend_names": "nfs-1,nfs-2",
+            "storage_protocol": "nfs", "extend_attached_volume": "False",
+            "manage": "False", "multiattach": "False"},
+}
+
+
 def start_server(cindersim: str, workspace: Path, *, preprovisioned: bool = False,
-                 ) -> tuple[subprocess.Popen[bytes], str]:
+                 backend: str = "lvm") -> tuple[subprocess.Popen[bytes], str]:
     extra = EXTRA_USERS if preprovisioned else []
     cmd = [cindersim, "serve", "--port", "0", "--auth", "keystone",
-           "--config", str(HERE / "cindersim.conf"), "--speed", str(SPEED),
+           "--config", str(HERE / BACKENDS[backend]["conf"]), "--speed", str(SPEED),
            "--token-expiration", str(TOKEN_EXPIRATION),
            *[a for u in extra for a in ("--user", u)]]
     with (workspace / "serve.log").open("wb") as out:  # the child keeps its own copy
@@ -166,11 +180,12 @@ admin_domain_name = Default"""
 
 
 def write_config(workspace: Path, base: str, found: dict[str, str], *,
-                 preprovisioned: bool = False) -> None:
+                 preprovisioned: bool = False, backend: str = "lvm") -> None:
     """tempest.conf: every option below is checked against tempest/config.py and
     cinder_tempest_plugin/config.py of the pinned versions (oslo.config ignores
     unknown options silently).  Features: what devstack's LVM gate enables."""
     etc = workspace / "etc"
+    b = BACKENDS[backend]
     conf = f"""\
 [DEFAULT]
 log_dir = {workspace / 'logs'}
@@ -204,8 +219,8 @@ build_interval = 1
 build_timeout = 60
 min_microversion = 3.0
 max_microversion = {found['max_microversion']}
-backend_names = lvmdriver-1,lvmdriver-2
-storage_protocol = iSCSI
+backend_names = {b['backend_names']}
+storage_protocol = {b['storage_protocol']}
 vendor_name = Open Source
 # cinder-backup's driver (cindersim.conf: SwiftBackupDriver, devstack's default).  With
 # swift, Tempest gives each backup its own container, checks the backup shows it, and
@@ -218,9 +233,9 @@ multi_backend = True
 backup = True
 snapshot = True
 clone = True
-extend_attached_volume = True
-manage_volume = True
-manage_snapshot = True
+extend_attached_volume = {b['extend_attached_volume']}
+manage_volume = {b['manage']}
+manage_snapshot = {b['manage']}
 # registered by cinder-tempest-plugin
 volume_revert = True
 # consistency_group stays False as in devstack's LVM gate: the LVM driver has no CG
@@ -237,7 +252,7 @@ build_timeout = 60
 region = RegionOne
 
 [compute-feature-enabled]
-volume_multiattach = True
+volume_multiattach = {b['multiattach']}
 
 [object-storage]
 catalog_type = object-store
@@ -392,6 +407,9 @@ def main() -> int:
     parser.add_argument("--preprovisioned", action="store_true",
                         help="use fixed accounts (etc/accounts.yaml) instead of dynamic "
                              "credentials")
+    parser.add_argument("--backend", choices=sorted(BACKENDS), default="lvm",
+                        help="the cloud to serve: devstack's LVM gate (default) or its "
+                             "NFS job")
     parser.add_argument("--keep", action="store_true",
                         help="keep the workspace (tempest.conf, logs, .stestr) and print it")
     args = parser.parse_args()
@@ -404,10 +422,12 @@ def main() -> int:
     subprocess.run([tempest, "init", "--config-dir", str(top / "global-etc"),
                     "--workspace-path", str(top / "workspaces.yaml"), str(workspace)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc, base = start_server(args.cindersim, workspace, preprovisioned=args.preprovisioned)
+    proc, base = start_server(args.cindersim, workspace, preprovisioned=args.preprovisioned,
+                              backend=args.backend)
     try:
         log(f"cindersim serve at {base}; workspace {workspace}")
-        write_config(workspace, base, discover(base), preprovisioned=args.preprovisioned)
+        write_config(workspace, base, discover(base), preprovisioned=args.preprovisioned,
+                     backend=args.backend)
         cmd = [tempest, "run", "--serial"]
         if args.gate:
             wanted = read_passing(args.gate)

@@ -105,7 +105,9 @@ class Cloud:
             svc = VolumeService(self.env, b, network=self.iscsi_network,
                                 shared_target=self.shared_target(b), glance=self.glance)
             self.volume_services[b.service_host] = svc
-            self._target_hosts.setdefault(self._portal_key(b), svc.driver.target)
+            target = getattr(svc.driver, "target", None)  # NFS and FC drivers have none
+            if target is not None:
+                self._target_hosts.setdefault(self._portal_key(b), target)
         self.backup = BackupService(self.env, network=self.iscsi_network)
         self.swift = SwiftService(self.env, identity=self.identity, store=self.backup.store,
                                   account_of=backup_account_of(self._backup_project))

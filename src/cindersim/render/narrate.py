@@ -440,8 +440,12 @@ class _Narrator:
         if kind == "driver":
             call = str(d.get("call", ""))
             target = self.name(ev.resource) if ev.resource else ""
+            key = f"driver.{call}"
+            proto = d.get("protocol")  # only NFS / FC drivers' events carry it
+            if proto and has(self.lang, f"{key}.{proto}"):
+                key = f"{key}.{proto}"
             return _Step(f"{self.actor_name(ev.actor)} → driver", f"{call} {target}".strip(),
-                         self.t(f"driver.{call}", "driver.generic",
+                         self.t(key, "driver.generic",
                                 actor=self.actor_name(ev.actor), call=call), ev.time, tag)
         if kind == "driver.error":
             return _Step(f"driver → {self.actor_name(ev.actor)}", str(d.get("error", "")),

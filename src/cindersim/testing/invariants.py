@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ..backends.drivers import LVMVolumeDriver
 from ..backends.iscsi import ChapCredentials
 from ..backends.lvm import unit_g
 from ..states import AttachStatus, BackupStatus, SnapshotStatus, VolumeStatus
@@ -41,10 +42,17 @@ TRANSITIONAL_BACKUP = frozenset({BackupStatus.CREATING, BackupStatus.DELETING,
                                  BackupStatus.RESTORING})
 
 
+def _is_lvm(driver: object) -> bool:
+    """LVM's checks (VG extents, iSCSI targets, LVs) apply to LVM backends only."""
+    return isinstance(driver, LVMVolumeDriver)
+
+
 def capacity_agrees(cloud: Cloud) -> list[str]:
     """(2) Extents are conserved in every VG, and the driver's stats agree with it."""
     problems: list[str] = []
     for host, svc in cloud.volume_services.items():
+        if not _is_lvm(svc.driver):
+            continue  # NFS / FC: backend_invariants checks their storage
         vg = svc.vg
         if vg.free_count + vg.allocated_extents() != vg.extent_count:
             problems.append(f"{host}: free {vg.free_count} + allocated "
@@ -96,6 +104,8 @@ def exports_match_attachments(cloud: Cloud) -> list[str]:
                 if (a.connection_info is not None or a.connector)
                 and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
     for host, svc in cloud.volume_services.items():
+        if not _is_lvm(svc.driver):
+            continue  # no iSCSI target: fc_zones_match_attachments covers FC
         target_host = svc.driver.target
         for target in target_host.targets():
             vid = target.volume_id
@@ -218,6 +228,8 @@ def records_have_storage(cloud: Cloud, *, allowed: Iterable[str] = ()) -> list[s
         svc = services.get((v.host or "").split("#")[0])
         if svc is None:
             problems.append(f"volume {v.id[:8]} is {v.status} on unknown host {v.host}")
+        elif not _is_lvm(svc.driver):
+            continue  # backend_invariants: a chain on a share, a LUN on the array
         elif not svc.vg.exists(svc.driver.volume_name(v.id)):
             problems.append(f"volume {v.id[:8]} is {v.status} but {svc.host} has no LV for it")
     for s in db.snapshots.values():
@@ -225,6 +237,7 @@ def records_have_storage(cloud: Cloud, *, allowed: Iterable[str] = ()) -> list[s
             continue
         vol = db.volumes.get(s.volume_id)
         svc = services.get(((vol.host if vol else None) or "").split("#")[0])
-        if svc is not None and not svc.vg.exists(svc.driver.snapshot_lv_name(s.id)):
+        if svc is not None and _is_lvm(svc.driver) and \
+                not svc.vg.exists(svc.driver.snapshot_lv_name(s.id)):
             problems.append(f"snapshot {s.id[:8]} is available but {svc.host} has no LV for it")
     return problems

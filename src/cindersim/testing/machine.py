@@ -105,6 +105,8 @@ class CloudStateMachine(RuleBasedStateMachine):
     seed: ClassVar[int] = 0
     extra_invariants: ClassVar[Sequence[Invariant]] = ()
     users: ClassVar[tuple[str, ...]] = ("demo", "alt_demo")
+    connector: ClassVar[Mapping[str, Any]] = CONNECTOR
+    """The os-brick connector the attach rule sends (a subclass adds FC ``wwpns``)."""
 
     volumes = Bundle("volumes")
     snapshots = Bundle("snapshots")
@@ -364,7 +366,8 @@ class CloudStateMachine(RuleBasedStateMachine):
         user = self.owner[vid]
         r = self.api("POST", self.url(user, "/attachments"),
                      {"attachment": {"volume_uuid": vid, "instance_uuid": self.instance_uuid(),
-                                     "connector": CONNECTOR}}, user=user, headers=V344)
+                                     "connector": dict(self.connector)}}, user=user,
+                     headers=V344)
         if r.status != 200:
             return multiple()
         aid = r.json["attachment"]["id"]

@@ -39,11 +39,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ...backends.blocks import GiB
+from ...backends.connectors import VolumeConnector
 from ...backends.costs import Meter, trace_recorder
 from ...backends.drivers import BackupRef, ChunkedBackupDriver, backup_chain
 from ...backends.iscsi import IscsiInitiator
 from ...backends.objectstore import ObjectStore
 from ...bus import Consumer, Target
+from ...config import FC_DRIVER
 from ...db import EPOCH, Backup, Volume
 from ...errors import CinderException
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
@@ -99,7 +101,13 @@ class BackupService:
         self.initiator_name = f"iqn.1994-05.com.redhat:{self.host}"
         self.initiator = IscsiInitiator(network, self.host, self.initiator_name,
                                         self.meter)
+        env.storage.fc_cabled = env.storage.fc_cabled or any(
+            b.options["volume_driver"] == FC_DRIVER for b in env.config.backends)
+        self.volumes = VolumeConnector(self.host, env.storage, self.meter,
+                                       mount_point_base="/var/lib/cinder/mnt")
+        """os-brick's NFS/FC connectors: an NFS volume is read through a mount here."""
         self.connector = {**self.initiator.connector_properties(str(opts["my_ip"])),
+                          **self.volumes.connector_properties(),
                           "host": self.host, "initiator": self.initiator_name}
         self.methods: dict[str, Method] = {
             "create_backup": self.create_backup,
@@ -147,7 +155,10 @@ class BackupService:
                                                     volume_id=vol.id, connector=self.connector)
         self.meter.take()
         try:
-            self.initiator.connect_volume(info["data"])
+            if self.volumes.handles(info):
+                self.volumes.connect_volume(info, (vol.id, "cinder-backup"))
+            else:
+                self.initiator.connect_volume(info["data"])
         except CinderException:
             await self.meter.spend()
             with contextlib.suppress(CinderException):  # "acceptable", Cinder logs it
@@ -159,6 +170,8 @@ class BackupService:
 
     def _device(self, info: dict[str, Any]) -> BlockData:
         """The attached ``/dev/sdX``: its blocks are reached through the iSCSI session."""
+        if self.volumes.handles(info):
+            return self.volumes.device_data(info)
         return self.initiator.device_data(self.initiator.connected_session(info["data"]))
 
     async def _detach(self, vol: Volume, info: dict[str, Any]) -> None:
@@ -166,7 +179,10 @@ class BackupService:
         ``remove_export`` (the device is never a guest's export: an in-use volume is
         backed up through a temporary clone)."""
         env = self.env
-        self.initiator.disconnect_volume(info["data"])
+        if self.volumes.handles(info):
+            self.volumes.disconnect_volume(info, (vol.id, "cinder-backup"))
+        else:
+            self.initiator.disconnect_volume(info["data"])
         await self.meter.spend()
         target = Target("cinder-volume", extract_host(vol.host or ""))
         await env.bus.call(self.actor, target, "terminate_connection", volume_id=vol.id,

@@ -45,6 +45,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from ...backends.blocks import GiB
+from ...backends.connectors import VolumeConnector
 from ...backends.costs import Meter, trace_recorder
 from ...backends.iscsi import IscsiInitiator, Session
 from ...bus import Consumer
@@ -52,7 +53,7 @@ from ...errors import CinderException
 from .actions import EventScope
 from .cinder import CinderClient
 from .guards import compute_guards
-from .hypervisor import GuestDisk, LibvirtDriver, next_device_name
+from .hypervisor import GuestDisk, LibvirtDriver, VolumeSource, next_device_name
 from .model import BlockDeviceMapping, Instance, NovaContext, NovaError
 
 if TYPE_CHECKING:
@@ -81,7 +82,9 @@ class ComputeManager:
                            record=trace_recorder(self.env.trace, self.host))
         self.initiator = IscsiInitiator(nova.network, host, self.initiator_name,
                                         self.meter)
-        self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance)
+        self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance,
+                                    volumes=VolumeConnector(host, self.env.storage, self.meter,
+                                                            mount_point_base="/var/lib/nova/mnt"))
         self.cinder = CinderClient(nova.cinder_endpoint, self.actor)
         self.consumer: Consumer | None = None
         self._locks: dict[str, asyncio.Lock] = {}
@@ -127,8 +130,10 @@ class ComputeManager:
     def connector(self) -> dict[str, Any]:
         """``virt_driver.get_volume_connector`` -> os-brick ``get_connector_properties``
         (libvirt passes ``enforce_multipath=True``; it matters only with multipath)."""
-        return self.initiator.connector_properties(self.ip, multipath=False,
-                                                   enforce_multipath=True)
+        props = self.initiator.connector_properties(self.ip, multipath=False,
+                                                    enforce_multipath=True)
+        assert self.driver.volumes is not None
+        return {**props, **self.driver.volumes.connector_properties()}
 
     # --- attach ------------------------------------------------------------------------------
     async def reserve_block_device_name(self, *, instance_uuid: str, volume_id: str,
@@ -171,12 +176,12 @@ class ComputeManager:
             bdm = next((b for b in inst.bdms if b.uuid == bdm_uuid), None)
             if bdm is None or bdm.volume_id is None or bdm.attachment_id is None:
                 return
-            session: Session | None = None
+            session: Session | VolumeSource | None = None
             try:
                 await self._connect_attachment(ctx, bdm)
                 assert bdm.connection_info is not None
                 try:
-                    session = self.driver.connect_volume(bdm.connection_info)
+                    session = self.driver.connect_volume(bdm.connection_info, inst.uuid)
                 finally:
                     await self.meter.spend()
                 self.driver.attach_device(inst.uuid, _target(bdm), bdm.volume_id, session)
@@ -188,7 +193,7 @@ class ComputeManager:
                           volume_id=bdm.volume_id, error=type(exc).__name__)
                 if session is not None and bdm.connection_info is not None:
                     self.driver.detach_device(inst.uuid, _target(bdm))
-                    self.driver.disconnect_volume(bdm.connection_info)
+                    self.driver.disconnect_volume(bdm.connection_info, inst.uuid)
                     await self.meter.spend()
                 await self._delete_attachment(ctx, inst, bdm)
                 inst.bdms.remove(bdm)
@@ -206,7 +211,7 @@ class ComputeManager:
             self.driver.detach_device(inst.uuid, _target(bdm))
             await self.meter.spend()
             if bdm.connection_info is not None:
-                self.driver.disconnect_volume(bdm.connection_info)
+                self.driver.disconnect_volume(bdm.connection_info, inst.uuid)
                 await self.meter.spend()
             await self._delete_attachment(ctx, inst, bdm)
             inst.bdms.remove(bdm)
@@ -311,11 +316,10 @@ class ComputeManager:
             assert bdm.connection_info is not None
             assert bdm.volume_id is not None
             try:
-                session = self.driver.connect_volume(bdm.connection_info)
+                session = self.driver.connect_volume(bdm.connection_info, inst.uuid)
             finally:
                 await self.meter.spend()
-            disks.append(GuestDisk(_target(bdm), "block", f"/dev/{session.device}",
-                                   volume_id=bdm.volume_id, session=session))
+            disks.append(self.driver.guest_disk(_target(bdm), bdm.volume_id, session))
         disks.sort(key=lambda d: (len(d.target), d.target))
         self.driver.spawn(inst.uuid, inst.instance_name, disks)
         await self.meter.spend()
@@ -331,7 +335,7 @@ class ComputeManager:
             self.driver.destroy(inst.uuid)
             for bdm in inst.volume_bdms():
                 if bdm.connection_info is not None:
-                    self.driver.disconnect_volume(bdm.connection_info)
+                    self.driver.disconnect_volume(bdm.connection_info, inst.uuid)
             await self.meter.spend()
             for bdm in inst.volume_bdms():
                 await self._delete_attachment(ctx, inst, bdm)

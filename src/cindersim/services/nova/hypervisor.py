@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from ...backends.blocks import BlockData, GiB
+from ...backends.connectors import VolumeConnector
 from ...backends.costs import Meter
 from ...backends.iscsi import IscsiInitiator, Session
 from ...errors import CinderException, SimulationError
@@ -56,6 +57,11 @@ RESCAN_SECONDS = 0.2
 """os-brick ``extend_volume``: ``iscsiadm -m session --rescan`` and reading the new size."""
 BLOCK_RESIZE_SECONDS = 0.05
 """``virsh blockresize`` (``virDomainBlockResize``) of a running guest's disk."""
+
+
+def _vol_key(connection_info: dict[str, Any]) -> str:
+    data = connection_info.get("data") or {}
+    return str(data.get("volume_id") or data.get("name") or "")
 
 
 class GuestIOError(OSError):
@@ -100,6 +106,8 @@ class GuestDisk:
     """The size QEMU presents to the guest: probed when a volume is attached, changed
     only by ``virsh blockresize`` (Cinder growing the LV is not enough: the host must
     rescan and the hypervisor resize, which is what ``volume-extended`` is for)."""
+    connection_info: dict[str, Any] | None = None
+    """An NFS or FC volume's connection_info (reached through the mount / the HBAs)."""
 
 
 class EncryptedResize(Protocol):
@@ -112,6 +120,16 @@ class EncryptedResize(Protocol):
 
     def __call__(self, driver: LibvirtDriver, disk: GuestDisk, new_size: int,
                  connection_info: Mapping[str, Any]) -> int: ...
+
+
+@attrs.frozen
+class VolumeSource:
+    """What os-brick gave for an NFS or FC volume: a file on a mount, or a SCSI device."""
+
+    kind: str
+    """``file`` (NFS: ``<disk type='file'>``) or ``block`` (FC)."""
+    path: str
+    connection_info: dict[str, Any]
 
 
 @attrs.define
@@ -133,8 +151,11 @@ class LibvirtDriver:
     """
 
     def __init__(self, env: ServiceEnv, host: str, initiator: IscsiInitiator,
-                 meter: Meter, *, glance: ImageService) -> None:
+                 meter: Meter, *, glance: ImageService,
+                 volumes: VolumeConnector | None = None) -> None:
         self.env = env
+        self.volumes = volumes
+        """The NFS/FC connectors (LibvirtNFSVolumeDriver, LibvirtFibreChannelVolumeDriver)."""
         self.glance = glance
         self.host = host
         self.initiator = initiator
@@ -200,8 +221,14 @@ class LibvirtDriver:
                      instance=instance_uuid, domain=name)
         return dom
 
-    def connect_volume(self, connection_info: dict[str, Any]) -> Session:
-        """os-brick ``connect_volume``: log in to the target, return the session."""
+    def connect_volume(self, connection_info: dict[str, Any],
+                       instance_uuid: str = "") -> Session | VolumeSource:
+        """os-brick ``connect_volume``: log in to the target, return the session; for NFS
+        mount the share (once per share), for FC scan the HBAs."""
+        if self.volumes is not None and self.volumes.handles(connection_info):
+            found = self.volumes.connect_volume(connection_info, (_vol_key(
+                connection_info), instance_uuid))
+            return VolumeSource(found["type"], found["path"], connection_info)
         data = connection_info["data"]
         self.initiator.connect_volume(data)
         session = self.initiator.session_for(str(data["target_iqn"]),
@@ -210,21 +237,38 @@ class LibvirtDriver:
             raise SimulationError("os-brick returned without a session")
         return session
 
-    def disconnect_volume(self, connection_info: dict[str, Any]) -> None:
-        """os-brick ``disconnect_volume``: flush, remove the device, log out."""
+    def disconnect_volume(self, connection_info: dict[str, Any],
+                          instance_uuid: str = "") -> None:
+        """os-brick ``disconnect_volume``: flush, remove the device, log out (NFS: unmount
+        when no other attachment uses the share)."""
+        if self.volumes is not None and self.volumes.handles(connection_info):
+            self.volumes.disconnect_volume(connection_info, (_vol_key(connection_info),
+                                                             instance_uuid))
+            return
         self.initiator.disconnect_volume(connection_info["data"])
 
+    @staticmethod
+    def guest_disk(target: str, volume_id: str, handle: Session | VolumeSource) -> GuestDisk:
+        """The domain's disk for a connected volume (``get_config`` of the volume driver)."""
+        if isinstance(handle, VolumeSource):
+            return GuestDisk(target, handle.kind, handle.path, volume_id=volume_id,
+                             connection_info=handle.connection_info)
+        return GuestDisk(target, "block", f"/dev/{handle.device}", volume_id=volume_id,
+                         session=handle)
+
     def attach_device(self, instance_uuid: str, target: str, volume_id: str,
-                      session: Session) -> GuestDisk:
-        """``attachDeviceFlags``: the host's ``/dev/sdX`` becomes the guest's ``target``."""
+                      session: Session | VolumeSource) -> GuestDisk:
+        """``attachDeviceFlags``: the host's ``/dev/sdX`` (or the NFS file) becomes the
+        guest's ``target``."""
         dom = self._domain(instance_uuid)
-        disk = GuestDisk(target, "block", f"/dev/{session.device}", volume_id=volume_id,
-                         session=session, size_bytes=self._probe(session))
+        disk = self.guest_disk(target, volume_id, session)
+        if not isinstance(session, VolumeSource):
+            disk.size_bytes = self._probe(session)
         dom.disks[target] = disk
         self._charge("virsh attach-device", ATTACH_DEVICE_SECONDS,
-                     f"{dom.name}: /dev/{session.device} attached as /dev/{target}",
+                     f"{dom.name}: {disk.source} attached as /dev/{target}",
                      instance=instance_uuid, target=target, volume_id=volume_id,
-                     device=f"/dev/{session.device}")
+                     device=disk.source)
         return disk
 
     def detach_device(self, instance_uuid: str, target: str) -> GuestDisk | None:
@@ -346,6 +390,11 @@ class LibvirtDriver:
             raise GuestIOError(f"no device {device} in the guest")
         if disk.data is not None:
             return disk.data
+        if disk.connection_info is not None and self.volumes is not None:
+            try:
+                return self.volumes.device_data(disk.connection_info)
+            except CinderException as exc:
+                raise GuestIOError(f"I/O error on {device}: {exc}") from exc
         if disk.session is None or not self.initiator.is_logged_in(disk.session):
             raise GuestIOError(f"I/O error on {device}: the iSCSI session is gone")
         # The guest's I/O goes down the session to the target's backing store (the LV).

@@ -27,6 +27,7 @@ from ...backends.lvm import VolumeGroup
 from ...bus import Consumer, Message
 from ...clock import sleep
 from ...config import BackendConfig
+from .drivers import build_driver, host_connector
 
 if TYPE_CHECKING:
     from ...backends.iscsi import IscsiNetwork, TargetHost
@@ -69,7 +70,8 @@ class VolumeService:
         self.vg = VolumeGroup(opts["volume_group"],
                               pvs=(("/dev/sdb", opts["vg_size_gb"] * GiB),),
                               meter=self.meter, extent_size=opts["extent_size_mib"] * MiB)
-        self.driver = LVMVolumeDriver(
+        other = build_driver(env, backend, self.meter)  # NFS / FC array, else LVM
+        self.driver = other if other is not None else LVMVolumeDriver(
             LVMConfig(volume_backend_name=backend.backend_name,
                       volume_group=opts["volume_group"], lvm_type=opts["lvm_type"],
                       target_helper=opts["target_helper"],
@@ -88,9 +90,11 @@ class VolumeService:
         # The session label is host@backend, so backends sharing a host keep apart.
         initiator_name = f"iqn.1994-05.com.redhat:{opts['host']}"
         self.initiator = IscsiInitiator(network, self.host, initiator_name, self.meter)
+        self.volumes = host_connector(env, self.host, self.meter)
+        """os-brick's NFS/FC connectors on this host (generic migration of such volumes)."""
         self.connector: dict[str, Any] = {
             **self.initiator.connector_properties(str(opts["target_ip_address"])),
-            "host": str(opts["host"])}
+            **self.volumes.connector_properties(), "host": str(opts["host"])}
         self.allocated_capacity_gb = 0
         env.db.register_service(BINARY, self.host, topic=TOPIC,
                                 availability_zone=self.availability_zone,
@@ -218,8 +222,11 @@ class VolumeService:
         """
         trace = self.env.trace
         if trace.wants("driver"):
+            # NFS and FC drivers name their protocol (the narration says how it differs
+            # from iSCSI); LVM's events stay as they were.
+            proto = getattr(self.driver, "driver_volume_type", None)
             trace.emit("driver", self.actor, f"driver.{call}", target="driver",
-                       resource=resource, call=call)
+                       resource=resource, call=call, **({"protocol": proto} if proto else {}))
         self.meter.take()
         try:
             result = fn(*args, **kwargs)
