@@ -18,9 +18,11 @@ from typing import IO, Any, Generic, TypeVar
 
 import attrs
 
+from .backends.blocks import BlockData
+from .backends.ceph import CephNetwork
+from .backends.drivers import LVMVolumeDriver
 from .backends.faults import FaultPlan, FaultRule
 from .backends.iscsi import IscsiNetwork, TargetHost
-from .backends.lvm import LvData
 from .bus import Bus
 from .config import BackendConfig, CloudConfig, load_config
 from .db import Database, Project, VolumeType
@@ -90,6 +92,8 @@ class Cloud:
         sim.at_close(self.bus.close)
         self.iscsi_network = IscsiNetwork()
         self._target_hosts: dict[tuple[str, str, int], TargetHost] = {}
+        self.ceph = CephNetwork(sim.rng)
+        """The Ceph clusters RBD backends, Ceph backups and computes' librbd reach."""
         self.env = ServiceEnv(sim=sim, trace=sim.trace, bus=self.bus, db=self.db,
                               config=self.config, quota=self.quota, faults=self.faults)
         """What every service shares; each gets only that and the clients it may use."""
@@ -102,9 +106,11 @@ class Cloud:
         self.volume_services: dict[str, VolumeService] = {}
         for b in self.config.backends:
             svc = VolumeService(self.env, b, network=self.iscsi_network,
-                                shared_target=self.shared_target(b), glance=self.glance)
+                                shared_target=self.shared_target(b), glance=self.glance,
+                                ceph=self.ceph)
             self.volume_services[b.service_host] = svc
-            self._target_hosts.setdefault(self._portal_key(b), svc.driver.target)
+            if isinstance(svc.driver, LVMVolumeDriver):
+                self._target_hosts.setdefault(self._portal_key(b), svc.driver.target)
         self.backup = BackupService(self.env, network=self.iscsi_network)
         self.swift = SwiftService(self.env, identity=self.identity, store=self.backup.store,
                                   account_of=backup_account_of(self._backup_project))
@@ -187,11 +193,11 @@ class Cloud:
                 return svc
         raise KeyError(f"volume {volume_id} is on no backend")
 
-    def volume_data(self, volume_id: str) -> LvData:
+    def volume_data(self, volume_id: str) -> BlockData:
         """The blocks of a volume (its LV), for users and tests; no service reads them so."""
         return self.volume_service_of(volume_id).driver.volume_data(volume_id)
 
-    def snapshot_data(self, snapshot_id: str) -> LvData:
+    def snapshot_data(self, snapshot_id: str) -> BlockData:
         snap = self.db.get_snapshot(snapshot_id)
         return self.volume_service_of(snap.volume_id).driver.snapshot_data(snapshot_id)
 

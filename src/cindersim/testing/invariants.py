@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ..backends.drivers import LVMVolumeDriver
 from ..backends.iscsi import ChapCredentials
 from ..backends.lvm import unit_g
 from ..states import AttachStatus, BackupStatus, SnapshotStatus, VolumeStatus
+from .rbd_invariants import _has_snapshot, _has_volume, rbd_capacity_agrees, rbd_clones_protected
 
 if TYPE_CHECKING:
     from ..cloud import Cloud
@@ -26,6 +28,8 @@ __all__ = [
     "exports_match_attachments",
     "nothing_transitional",
     "quota_matches_existence",
+    "rbd_capacity_agrees",
+    "rbd_clones_protected",
     "records_have_storage",
 ]
 
@@ -46,6 +50,9 @@ def capacity_agrees(cloud: Cloud) -> list[str]:
     problems: list[str] = []
     for host, svc in cloud.volume_services.items():
         vg = svc.vg
+        if vg is None or not isinstance(svc.driver, LVMVolumeDriver):
+            problems.extend(rbd_capacity_agrees(cloud, host))
+            continue
         if vg.free_count + vg.allocated_extents() != vg.extent_count:
             problems.append(f"{host}: free {vg.free_count} + allocated "
                             f"{vg.allocated_extents()} != total {vg.extent_count} extents")
@@ -96,6 +103,8 @@ def exports_match_attachments(cloud: Cloud) -> list[str]:
                 if (a.connection_info is not None or a.connector)
                 and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
     for host, svc in cloud.volume_services.items():
+        if not isinstance(svc.driver, LVMVolumeDriver):
+            continue  # RBD: no export, no target, no session to check
         target_host = svc.driver.target
         for target in target_host.targets():
             vid = target.volume_id
@@ -218,13 +227,13 @@ def records_have_storage(cloud: Cloud, *, allowed: Iterable[str] = ()) -> list[s
         svc = services.get((v.host or "").split("#")[0])
         if svc is None:
             problems.append(f"volume {v.id[:8]} is {v.status} on unknown host {v.host}")
-        elif not svc.vg.exists(svc.driver.volume_name(v.id)):
+        elif not _has_volume(svc.driver, svc.vg, v.id):
             problems.append(f"volume {v.id[:8]} is {v.status} but {svc.host} has no LV for it")
     for s in db.snapshots.values():
         if s.status != SnapshotStatus.AVAILABLE or f"snapshot:{s.id}" in ok:
             continue
         vol = db.volumes.get(s.volume_id)
         svc = services.get(((vol.host if vol else None) or "").split("#")[0])
-        if svc is not None and not svc.vg.exists(svc.driver.snapshot_lv_name(s.id)):
+        if svc is not None and not _has_snapshot(svc.driver, svc.vg, s.id, s.volume_id):
             problems.append(f"snapshot {s.id[:8]} is available but {svc.host} has no LV for it")
     return problems

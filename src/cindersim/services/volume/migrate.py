@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ...backends.blocks import BLOCK_SIZE
+from ...backends.drivers import LVMVolumeDriver
 from ...bus import Target
 from ...db import Volume
 from ...errors import CinderException
@@ -261,8 +262,11 @@ async def update_migrated_volume(svc: VolumeService, *, volume_id: str,
     driver = svc.driver
 
     def rename() -> None:
-        driver.rename_lv(driver.volume_name(new_volume_id), driver.volume_name(volume_id),
-                         already_managed=lambda _id: False)
+        if isinstance(driver, LVMVolumeDriver):
+            driver.rename_lv(driver.volume_name(new_volume_id), driver.volume_name(volume_id),
+                             already_managed=lambda _id: False)
+        else:
+            driver.update_migrated_volume(volume_id, new_volume_id)
 
     await svc.drive("update_migrated_volume", rename, resource=f"volume:{volume_id}")
 
