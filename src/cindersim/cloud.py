@@ -119,7 +119,7 @@ class Cloud:
         """Neutron-lite: networks, subnets, ports, routers, security groups (``/networking``)."""
         self.nova = NovaService(self.env, identity=self.identity, cinder=self.api.handle,
                                 glance=self.glance, network=self.iscsi_network,
-                                neutron=self.neutron)
+                                neutron=self.neutron, ceph=self.ceph)
         """nova-api and one nova-compute per ``[simulator] compute_hosts`` (``/compute``)."""
         self.started = False
 

@@ -38,12 +38,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ...backends.costs import Meter, trace_recorder
-from ...backends.iscsi import IscsiInitiator, Session
+from ...backends.iscsi import IscsiInitiator
 from ...bus import Consumer
 from ...errors import CinderException
 from .cinder import CinderClient
 from .guards import compute_guards
-from .hypervisor import GuestDisk, LibvirtDriver, next_device_name
+from .hypervisor import GuestDisk, LibvirtDriver, VolumeConnection, next_device_name
 from .model import BlockDeviceMapping, Instance, NovaContext, NovaError
 
 if TYPE_CHECKING:
@@ -72,7 +72,8 @@ class ComputeManager:
                            record=trace_recorder(self.env.trace, self.host))
         self.initiator = IscsiInitiator(nova.network, host, self.initiator_name,
                                         self.meter)
-        self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance)
+        self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance,
+                                    ceph=nova.ceph)
         self.cinder = CinderClient(nova.cinder_endpoint, self.actor)
         self.consumer: Consumer | None = None
         self._locks: dict[str, asyncio.Lock] = {}
@@ -156,7 +157,7 @@ class ComputeManager:
             bdm = next((b for b in inst.bdms if b.uuid == bdm_uuid), None)
             if bdm is None or bdm.volume_id is None or bdm.attachment_id is None:
                 return
-            session: Session | None = None
+            session: VolumeConnection | None = None
             try:
                 await self._connect_attachment(ctx, bdm)
                 assert bdm.connection_info is not None
@@ -296,8 +297,7 @@ class ComputeManager:
                 session = self.driver.connect_volume(bdm.connection_info)
             finally:
                 await self.meter.spend()
-            disks.append(GuestDisk(_target(bdm), "block", f"/dev/{session.device}",
-                                   volume_id=bdm.volume_id, session=session))
+            disks.append(self.driver.volume_disk(_target(bdm), bdm.volume_id, session))
         disks.sort(key=lambda d: (len(d.target), d.target))
         self.driver.spawn(inst.uuid, inst.instance_name, disks)
         await self.meter.spend()

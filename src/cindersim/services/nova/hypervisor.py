@@ -31,16 +31,21 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ...backends.blocks import BlockData, GiB
+from ...backends.ceph import CephNetwork, RbdError
 from ...backends.costs import Meter
 from ...backends.iscsi import IscsiInitiator, Session
 from ...errors import CinderException, SimulationError
+from .rbd_volume import RbdNetDisk, rbd_net_disk
 
 if TYPE_CHECKING:
 
     from ..env import ServiceEnv
     from ..glance.client import ImageService
 
-__all__ = ["GuestDisk", "GuestIOError", "LibvirtDriver", "next_device_name"]
+__all__ = ["GuestDisk", "GuestIOError", "LibvirtDriver", "VolumeConnection", "next_device_name"]
+
+VolumeConnection = Session | RbdNetDisk
+"""What ``connect_volume`` gives: an iSCSI session (host device) or a network disk."""
 
 SPAWN_SECONDS = 4.0
 """Defining and booting a domain (virsh define + start)."""
@@ -83,6 +88,8 @@ class GuestDisk:
     """The file path, or the host device (``/dev/sdX``)."""
     volume_id: str | None = None
     session: Session | None = None
+    net: RbdNetDisk | None = None
+    """A network disk (``<source protocol='rbd'>``): QEMU's librbd, no host device."""
     data: BlockData | None = None
     """A local disk's content (volumes are read through the env's data plane)."""
 
@@ -106,8 +113,10 @@ class LibvirtDriver:
     """
 
     def __init__(self, env: ServiceEnv, host: str, initiator: IscsiInitiator,
-                 meter: Meter, *, glance: ImageService) -> None:
+                 meter: Meter, *, glance: ImageService, ceph: CephNetwork | None = None) -> None:
         self.env = env
+        self.ceph = ceph
+        """The Ceph clusters QEMU's librbd can reach (RBD volumes)."""
         self.glance = glance
         self.host = host
         self.initiator = initiator
@@ -168,8 +177,15 @@ class LibvirtDriver:
                      instance=instance_uuid, domain=name)
         return dom
 
-    def connect_volume(self, connection_info: dict[str, Any]) -> Session:
-        """os-brick ``connect_volume``: log in to the target, return the session."""
+    def connect_volume(self, connection_info: dict[str, Any]) -> VolumeConnection:
+        """The volume driver for ``driver_volume_type``: iSCSI logs in through os-brick
+        and returns the session; RBD only describes a network disk (nothing on the host)."""
+        if connection_info.get("driver_volume_type") == "rbd":
+            disk = rbd_net_disk(connection_info)
+            self._charge("rbd network disk", 0.0,
+                         f"{disk.name}: network disk via monitors {', '.join(disk.hosts)} "
+                         "(no host device, no iSCSI login)", volume_name=disk.name)
+            return disk
         data = connection_info["data"]
         self.initiator.connect_volume(data)
         session = self.initiator.session_for(str(data["target_iqn"]),
@@ -179,20 +195,30 @@ class LibvirtDriver:
         return session
 
     def disconnect_volume(self, connection_info: dict[str, Any]) -> None:
-        """os-brick ``disconnect_volume``: flush, remove the device, log out."""
+        """os-brick ``disconnect_volume``: flush, remove the device, log out (RBD: nothing)."""
+        if connection_info.get("driver_volume_type") == "rbd":
+            return
         self.initiator.disconnect_volume(connection_info["data"])
 
+    def volume_disk(self, target: str, volume_id: str, conn: VolumeConnection) -> GuestDisk:
+        """The domain's ``<disk>`` for a connected volume (QEMU opens an RBD image here)."""
+        if isinstance(conn, RbdNetDisk):
+            conn.open(self.ceph, self.meter, f"qemu:{self.host}")
+            return GuestDisk(target, "network", conn.device, volume_id=volume_id, net=conn)
+        return GuestDisk(target, "block", f"/dev/{conn.device}", volume_id=volume_id,
+                         session=conn)
+
     def attach_device(self, instance_uuid: str, target: str, volume_id: str,
-                      session: Session) -> GuestDisk:
-        """``attachDeviceFlags``: the host's ``/dev/sdX`` becomes the guest's ``target``."""
+                      session: VolumeConnection) -> GuestDisk:
+        """``attachDeviceFlags``: the host's ``/dev/sdX`` (or an RBD network disk)
+        becomes the guest's ``target``."""
         dom = self._domain(instance_uuid)
-        disk = GuestDisk(target, "block", f"/dev/{session.device}", volume_id=volume_id,
-                         session=session)
+        disk = self.volume_disk(target, volume_id, session)
         dom.disks[target] = disk
         self._charge("virsh attach-device", ATTACH_DEVICE_SECONDS,
-                     f"{dom.name}: /dev/{session.device} attached as /dev/{target}",
+                     f"{dom.name}: {disk.source} attached as /dev/{target}",
                      instance=instance_uuid, target=target, volume_id=volume_id,
-                     device=f"/dev/{session.device}")
+                     device=disk.source)
         return disk
 
     def detach_device(self, instance_uuid: str, target: str) -> GuestDisk | None:
@@ -201,6 +227,8 @@ class LibvirtDriver:
             return None
         disk = dom.disks.pop(target, None)
         if disk is not None:
+            if disk.net is not None:
+                disk.net.close()  # QEMU closes the image: no longer a watcher
             self._charge("virsh detach-device", DETACH_DEVICE_SECONDS,
                          f"{dom.name}: /dev/{target} detached", instance=instance_uuid,
                          target=target, volume_id=disk.volume_id)
@@ -209,6 +237,9 @@ class LibvirtDriver:
     def destroy(self, instance_uuid: str) -> None:
         """Power off and undefine; delete the instance directory (its local disks)."""
         dom = self.domains.pop(instance_uuid, None)
+        for disk in dom.disks.values() if dom is not None else ():
+            if disk.net is not None:
+                disk.net.close()
         prefix = f"/var/lib/nova/instances/{instance_uuid}/"
         gone = [p for p in self.local_disks if p.startswith(prefix)]
         for path in gone:
@@ -248,6 +279,11 @@ class LibvirtDriver:
             raise GuestIOError(f"no device {device} in the guest")
         if disk.data is not None:
             return disk.data
+        if disk.net is not None:
+            try:
+                return disk.net.data()
+            except (RbdError, CinderException) as exc:
+                raise GuestIOError(f"I/O error on {device}: {exc}") from exc
         if disk.session is None or not self.initiator.is_logged_in(disk.session):
             raise GuestIOError(f"I/O error on {device}: the iSCSI session is gone")
         # The guest's I/O goes down the session to the target's backing store (the LV).
