@@ -111,7 +111,7 @@ class Cloud:
             self.volume_services[b.service_host] = svc
             if isinstance(svc.driver, LVMVolumeDriver):
                 self._target_hosts.setdefault(self._portal_key(b), svc.driver.target)
-        self.backup = BackupService(self.env, network=self.iscsi_network)
+        self.backup = BackupService(self.env, network=self.iscsi_network, ceph=self.ceph)
         self.swift = SwiftService(self.env, identity=self.identity, store=self.backup.store,
                                   account_of=backup_account_of(self._backup_project))
         """Swift-lite over the backup store (``/object-store/v1/AUTH_<project>``)."""

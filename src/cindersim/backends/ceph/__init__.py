@@ -9,6 +9,7 @@ never ``services/`` or the drivers that use it.
 
 from . import librbd
 from .cluster import DEFAULT_FULL_RATIO, CephCluster, Pool
+from .connector import RbdConnector
 from .costs import CephCosts
 from .errors import (
     ImageBusy,
@@ -39,6 +40,7 @@ __all__ = [
     "NoSpace",
     "ObjectNotFound",
     "Pool",
+    "RbdConnector",
     "RbdError",
     "RbdHandle",
     "RbdImage",
