@@ -76,11 +76,19 @@ def log(msg: str) -> None:
 
 
 # --- the server ---------------------------------------------------------------------
+BACKENDS = {
+    # --backend: the served cloud, and what tempest.conf says of its storage.
+    "lvm": ("cindersim.conf", "lvmdriver-1,lvmdriver-2", "iSCSI", True),
+    # devstack-plugin-ceph's job: one RBD backend, TEMPEST_STORAGE_PROTOCOL=ceph.
+    "rbd": ("cindersim-rbd.conf", "ceph", "ceph", False),
+}
+
+
 def start_server(cindersim: str, workspace: Path, *, preprovisioned: bool = False,
-                 ) -> tuple[subprocess.Popen[bytes], str]:
+                 backend: str = "lvm") -> tuple[subprocess.Popen[bytes], str]:
     extra = EXTRA_USERS if preprovisioned else []
     cmd = [cindersim, "serve", "--port", "0", "--auth", "keystone",
-           "--config", str(HERE / "cindersim.conf"), "--speed", str(SPEED),
+           "--config", str(HERE / BACKENDS[backend][0]), "--speed", str(SPEED),
            "--token-expiration", str(TOKEN_EXPIRATION),
            *[a for u in extra for a in ("--user", u)]]
     with (workspace / "serve.log").open("wb") as out:  # the child keeps its own copy
@@ -164,11 +172,12 @@ admin_domain_name = Default"""
 
 
 def write_config(workspace: Path, base: str, found: dict[str, str], *,
-                 preprovisioned: bool = False) -> None:
+                 preprovisioned: bool = False, backend: str = "lvm") -> None:
     """tempest.conf: every option below is checked against tempest/config.py and
     cinder_tempest_plugin/config.py of the pinned versions (oslo.config ignores
     unknown options silently).  Features: what devstack's LVM gate enables."""
     etc = workspace / "etc"
+    _, backend_names, protocol, multi_backend = BACKENDS[backend]
     conf = f"""\
 [DEFAULT]
 log_dir = {workspace / 'logs'}
@@ -202,12 +211,12 @@ build_interval = 1
 build_timeout = 60
 min_microversion = 3.0
 max_microversion = {found['max_microversion']}
-backend_names = lvmdriver-1,lvmdriver-2
-storage_protocol = iSCSI
+backend_names = {backend_names}
+storage_protocol = {protocol}
 vendor_name = Open Source
 
 [volume-feature-enabled]
-multi_backend = True
+multi_backend = {multi_backend}
 backup = True
 snapshot = True
 clone = True
@@ -380,6 +389,9 @@ def main() -> int:
     parser.add_argument("--preprovisioned", action="store_true",
                         help="use fixed accounts (etc/accounts.yaml) instead of dynamic "
                              "credentials")
+    parser.add_argument("--backend", choices=sorted(BACKENDS), default="lvm",
+                        help="the served cloud: devstack's LVM gate (default) or its Ceph "
+                             "job (RBD volumes, Ceph backups)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the workspace (tempest.conf, logs, .stestr) and print it")
     args = parser.parse_args()
@@ -392,10 +404,12 @@ def main() -> int:
     subprocess.run([tempest, "init", "--config-dir", str(top / "global-etc"),
                     "--workspace-path", str(top / "workspaces.yaml"), str(workspace)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc, base = start_server(args.cindersim, workspace, preprovisioned=args.preprovisioned)
+    proc, base = start_server(args.cindersim, workspace, preprovisioned=args.preprovisioned,
+                              backend=args.backend)
     try:
         log(f"cindersim serve at {base}; workspace {workspace}")
-        write_config(workspace, base, discover(base), preprovisioned=args.preprovisioned)
+        write_config(workspace, base, discover(base), preprovisioned=args.preprovisioned,
+                     backend=args.backend)
         cmd = [tempest, "run", "--serial"]
         if args.gate:
             wanted = read_passing(args.gate)
