@@ -37,7 +37,8 @@ def test_rbd_volume_driver_loads_with_its_options() -> None:
     assert opts["volume_driver"] == "cinder.volume.drivers.rbd.RBDDriver"
     assert (opts["rbd_pool"], opts["rbd_user"], opts["rbd_max_clone_depth"]) == (
         "volumes", "cinder", 2)
-    assert opts["rbd_secret_uuid"] is None and opts["rbd_ceph_conf"] == ""
+    assert opts["rbd_secret_uuid"] is None
+    assert opts["rbd_ceph_conf"] == ""
 
 
 @pytest.mark.parametrize("driver", BACKUP_DRIVERS)

@@ -69,9 +69,11 @@ def test_snapshot_is_protected_and_volume_from_it_is_a_cow_clone() -> None:
         assert view["status"] == "available"
         img = _driver(cloud).image(src["id"])
         rbd_snap = img.snapshot(f"snapshot-{snap['id']}")
-        assert rbd_snap is not None and rbd_snap.protected
+        assert rbd_snap is not None
+        assert rbd_snap.protected
         new = await _volume(cloud, size=2, snapshot_id=snap["id"])
-        assert new["status"] == "available" and new["size"] == 2
+        assert new["status"] == "available"
+        assert new["size"] == 2
         child = _driver(cloud).image(new["id"])
         assert child.parent_info() == ("volumes", img.name, f"snapshot-{snap['id']}")
         assert child.size_bytes == 2 * GiB  # resized after the clone
@@ -83,12 +85,14 @@ def test_snapshot_is_protected_and_volume_from_it_is_a_cow_clone() -> None:
         r = await cloud.request("GET", _p(cloud, f"/snapshots/{snap['id']}"),
                                 token=cloud.token("demo"))
         assert r.status == 404
-        assert child.parent is None and child.stored_blocks() == 64
+        assert child.parent is None
+        assert child.stored_blocks() == 64
         assert rbd_clones_protected(cloud) == []
 
     result = simulate(main, config=conf())
     ops = [e.detail.get("op") for e in result.cloud.trace.events if e.kind == "backend"]
-    assert "flatten" in ops and "retry" in ops
+    assert "flatten" in ops
+    assert "retry" in ops
 
 
 def test_clone_of_a_volume_and_flatten_at_max_clone_depth() -> None:
@@ -102,11 +106,13 @@ def test_clone_of_a_volume_and_flatten_at_max_clone_depth() -> None:
         assert i1.parent_info() == ("volumes", i0.name, f"{i1.name}.clone_snap")
         # rbd_max_clone_depth = 1: v1 is already one clone deep, so v2 is flattened
         # and its temporary clone snapshot on v1 removed.
-        assert i2.parent is None and i1.snapshots == []
+        assert i2.parent is None
+        assert i1.snapshots == []
         # Deleting a volume with clones keeps it, renamed, for them.
         await _req(cloud, "DELETE", _p(cloud, f"/volumes/{v0['id']}"))
         assert f"{i0.name.removesuffix('.deleted')}.deleted" in d.pool.images
-        assert i1.parent is not None and i1.parent.protected
+        assert i1.parent is not None
+        assert i1.parent.protected
         assert rbd_clones_protected(cloud) == []
 
     simulate(main, config=conf(rbd_max_clone_depth=1))
@@ -118,7 +124,9 @@ def test_clone_depth_zero_is_a_full_copy() -> None:
         cloud.volume_data(v0["id"]).write(0, 8, "x")
         v1 = await _volume(cloud, source_volid=v0["id"], size=2)
         img = _driver(cloud).image(v1["id"])
-        assert img.parent is None and img.stored_blocks() == 8 and img.size_bytes == 2 * GiB
+        assert img.parent is None
+        assert img.stored_blocks() == 8
+        assert img.size_bytes == 2 * GiB
         assert _driver(cloud).image(v0["id"]).snapshots == []
 
     simulate(main, config=conf(rbd_max_clone_depth=0))
@@ -128,7 +136,8 @@ def test_create_from_image_copies_the_image() -> None:
     async def main(cloud: Cloud) -> None:
         image = next(i for i in cloud.glance.images.values() if i.name == "cirros-0.6.2")
         vol = await _volume(cloud, imageRef=image.id)
-        assert vol["status"] == "available" and vol["bootable"] == "true"
+        assert vol["status"] == "available"
+        assert vol["bootable"] == "true"
         assert cloud.volume_data(vol["id"]).written() == cloud.glance.image_data(
             image.id).written()
 
@@ -159,7 +168,8 @@ def test_extend_and_revert_to_snapshot() -> None:
 
     result = simulate(main, config=conf())
     ops = [e.detail.get("op") for e in result.cloud.trace.events if e.kind == "backend"]
-    assert "snap rollback" in ops and "resize" in ops
+    assert "snap rollback" in ops
+    assert "resize" in ops
 
 
 def test_capacity_is_reported_as_ceph_df_and_without_pools() -> None:
@@ -170,12 +180,14 @@ def test_capacity_is_reported_as_ceph_df_and_without_pools() -> None:
 
     stats = simulate(main, config=conf(ceph_osds=3, ceph_osd_size_gb=100)).value
     assert "pools" not in stats
-    assert stats["storage_protocol"] == "ceph" and stats["thin_provisioning_support"] is True
+    assert stats["storage_protocol"] == "ceph"
+    assert stats["thin_provisioning_support"] is True
     # usable: (300 GiB raw * 0.95 - 3 GiB used raw) / 3 replicas = 94 GiB free; total is
     # free + stored (report_dynamic_total_capacity).
     assert stats["free_capacity_gb"] == 94.0
     assert stats["total_capacity_gb"] == 95.0
-    assert stats["location_info"].startswith("ceph::") and stats["location_info"].endswith(
+    assert stats["location_info"].startswith("ceph::")
+    assert stats["location_info"].endswith(
         ":cinder:volumes")
 
 
@@ -197,20 +209,25 @@ def test_attach_through_nova_is_a_network_disk_without_iscsi() -> None:
 
     result = simulate(main, config=conf(report_discard_supported=True))
     view, info, watchers, after, vid = result.value
-    assert view["status"] == "in-use" and view["attachments"][0]["device"] == "/dev/vdb"
+    assert view["status"] == "in-use"
+    assert view["attachments"][0]["device"] == "/dev/vdb"
     assert info["driver_volume_type"] == "rbd"
     assert info["name"] == f"volumes/volume-{vid}"
     assert info["hosts"] == ["192.168.123.11", "192.168.123.12", "192.168.123.13"]
     assert info["ports"] == ["6789"] * 3
     assert (info["auth_enabled"], info["auth_username"], info["secret_type"],
             info["secret_uuid"], info["cluster_name"]) == (True, "cinder", "ceph", SECRET, "ceph")
-    assert info["discard"] is True and "target_iqn" not in info
+    assert info["discard"] is True
+    assert "target_iqn" not in info
     assert watchers == ["qemu:compute-1"]
-    assert after["status"] == "available" and after["attachments"] == []
+    assert after["status"] == "available"
+    assert after["attachments"] == []
     assert result.cloud.volume_data(vid).written() == 5
     ops = {e.detail.get("op") for e in result.cloud.trace.events if e.kind == "backend"}
-    assert "iscsiadm --login" not in ops and "tgt-admin --update" not in ops
-    assert "rbd network disk" in ops and "open" in ops
+    assert "iscsiadm --login" not in ops
+    assert "tgt-admin --update" not in ops
+    assert "rbd network disk" in ops
+    assert "open" in ops
 
 
 def test_secret_uuid_defaults_to_the_cluster_fsid() -> None:

@@ -31,7 +31,8 @@ def test_df_raw_versus_usable_and_thin_images() -> None:
     df = cluster.df()
     stats = df["pools"][0]["stats"]
     assert df["stats"]["total_bytes"] == 30 * GiB  # raw: 3 OSDs x 10 GiB
-    assert stats["stored"] == 0 and stats["objects"] == 0  # thin: nothing written yet
+    assert stats["stored"] == 0
+    assert stats["objects"] == 0
     assert stats["max_avail"] == int(30 * GiB * 0.95) // 3  # usable = raw below full / size
     img.data.write(0, 128, "x")  # 4 MiB: one RADOS object
     stats = cluster.df()["pools"][0]["stats"]
@@ -92,7 +93,8 @@ def test_layering_protect_clone_unprotect_flatten() -> None:
     with pytest.raises(ImageHasSnapshots):
         librbd.remove(meter, pool, "parent")
     librbd.flatten(meter, child)
-    assert child.parent is None and child.stored_blocks() == 256
+    assert child.parent is None
+    assert child.stored_blocks() == 256
     librbd.unprotect_snap(meter, parent, "s")
     librbd.remove_snap(meter, parent, "s")
     librbd.remove(meter, pool, "parent")

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from cindersim.backends.drivers.ceph_backup import CephBackupDriver
+from cindersim.backends.drivers.rbd import RBDDriver
 from cindersim.cloud import Cloud, simulate
 
 RBD = "cinder.volume.drivers.rbd.RBDDriver"
@@ -69,7 +70,9 @@ def test_rbd_full_then_incremental_by_diff_and_restore() -> None:
         assert [s.name.split(".snap.")[0] for s in pool.images[base].snapshots] == [
             f"backup.{full['id']}", f"backup.{incr['id']}"]
         # The source keeps one backup snapshot per backup (what the next diff starts from).
-        src = cloud.volume_services["cinder-1@ceph"].driver.pool.images[f"volume-{vid}"]
+        driver = cloud.volume_services["cinder-1@ceph"].driver
+        assert isinstance(driver, RBDDriver)
+        src = driver.pool.images[f"volume-{vid}"]
         assert len([s for s in src.snapshots if s.name.startswith("backup.")]) == 2
         # Restore the full backup into a new RBD volume: base@<full's restore point>.
         target = (await _req(cloud, "POST", "/volumes", {"volume": {
@@ -77,7 +80,8 @@ def test_rbd_full_then_incremental_by_diff_and_restore() -> None:
         await _req(cloud, "POST", f"/backups/{full['id']}/restore",
                    {"restore": {"volume_id": target}})
         got = cloud.volume_data(target)
-        assert got.written() == 100 and got.read(120) == 0
+        assert got.written() == 100
+        assert got.read(120) == 0
         assert (await _req(cloud, "GET", f"/volumes/{target}"))["volume"]["status"] == (
             "available")
         # ... and the incremental: the state at that backup, in one step.
@@ -95,7 +99,8 @@ def test_rbd_full_then_incremental_by_diff_and_restore() -> None:
              if e.kind == "backend" and e.detail.get("op") == "import-diff"]
     # The full backup moved 100 blocks, the incremental only the 100 it changed... of
     # which 50 overlap the old ones: 100 blocks each time (3276800 bytes).
-    assert "3276800 bytes" in diffs[0] and "3276800 bytes" in diffs[1]
+    assert "3276800 bytes" in diffs[0]
+    assert "3276800 bytes" in diffs[1]
 
 
 def test_lvm_source_is_a_chunked_full_copy_and_cannot_be_incremental() -> None:
@@ -107,7 +112,8 @@ def test_lvm_source_is_a_chunked_full_copy_and_cannot_be_incremental() -> None:
         full = await _backup(cloud, vid)
         assert full["status"] == "available"
         img = _driver(cloud).cluster.pools["backups"].images[f"volume-{vid}.backup.{full['id']}"]
-        assert img.snapshots == [] and img.data.written() == 10
+        assert img.snapshots == []
+        assert img.data.written() == 10
         incr = await _backup(cloud, vid, incremental=True)
         assert incr["status"] == "error"
         assert "non-RBD" in (incr.get("fail_reason") or cloud.db.backups[incr["id"]].fail_reason
