@@ -155,6 +155,12 @@ class _Narrator:
         self.labels = labels_of(events)
         self.notes_done: set[str] = set()
         self.legend_done: set[str] = set()
+        self.ceph_actors = {
+            ev.actor for ev in events if ev.kind == "bus.send"
+            and ev.detail.get("method") == "update_service_capabilities"
+            and ((ev.detail.get("args") or {}).get("capabilities") or {}).get(
+                "storage_protocol") == "ceph"}
+        """The cinder-volume services of RBD backends (from their capability reports)."""
 
     # --- small helpers ---------------------------------------------------------------
     def t(self, key: str, fallback: str | None = None, **fields: Any) -> str:
@@ -253,6 +259,12 @@ class _Narrator:
                   and ev.detail.get("method") == "update_service_capabilities"):
                 args = ev.detail.get("args") or {}
                 caps = args.get("capabilities") or {}
+                if caps.get("storage_protocol") == "ceph" and not caps.get("pools"):
+                    pools.append(self.t(
+                        "setup.pool.ceph", host=self.actor_name(ev.actor),
+                        az=args.get("availability_zone", "?"),
+                        pool=caps.get("volume_backend_name"),
+                        total=caps.get("total_capacity_gb"), free=caps.get("free_capacity_gb")))
                 for pool in caps.get("pools") or ():
                     thin = pool.get("thin_provisioning_support")
                     pools.append(self.t(
@@ -434,8 +446,11 @@ class _Narrator:
         if kind == "driver":
             call = str(d.get("call", ""))
             target = self.name(ev.resource) if ev.resource else ""
+            key = f"driver.{call}"
+            if ev.actor in self.ceph_actors and has(self.lang, f"{key}.ceph"):
+                key = f"{key}.ceph"  # an RBD backend: no export, no target, librbd clients
             return _Step(f"{self.actor_name(ev.actor)} → driver", f"{call} {target}".strip(),
-                         self.t(f"driver.{call}", "driver.generic",
+                         self.t(key, "driver.generic",
                                 actor=self.actor_name(ev.actor), call=call), ev.time, tag)
         if kind == "driver.error":
             return _Step(f"driver → {self.actor_name(ev.actor)}", str(d.get("error", "")),

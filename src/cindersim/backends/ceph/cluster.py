@@ -84,14 +84,14 @@ class Pool:
         """``RBD.create``: a format-2 image; no object is written (thin)."""
         costs = self.cluster.costs
         if name in self.images:
-            meter.charge("rbd", "create", costs.image_create,
+            meter.charge("rbd", "rbd create", costs.image_create,
                          f"rbd create {self.name}/{name}: (17) File exists", pool=self.name,
                          image=name, error="ImageExists")
             raise ImageExists(reason=f"rbd image {name} already exists")
         img = RbdImage(self, name, self.cluster.next_image_id(), size_bytes, order=order,
                        on_write=self._admit)
         self.images[name] = img
-        meter.charge("rbd", "create", costs.image_create,
+        meter.charge("rbd", "rbd create", costs.image_create,
                      f"rbd create {self.name}/{name} --size {_size(size_bytes)} "
                      f"--object-size {_size(1 << order)}", pool=self.name, image=name,
                      size=size_bytes, order=order)
@@ -170,14 +170,14 @@ class CephCluster:
     def connect(self, meter: Meter, user: str | None, *, purpose: str = "") -> None:
         """``rados.Rados(conffile, rados_id=user).connect()``: one round trip to a monitor."""
         who = f"client.{user}" if user else "client.admin"
-        meter.charge("rados", "connect", self.costs.connect,
+        meter.charge("rados", "rados connect", self.costs.connect,
                      f"{who} connected to cluster {self.name} ({self.fsid[:8]})"
                      + (f" for {purpose}" if purpose else ""), cluster=self.fsid, user=who)
 
     def df(self, meter: Meter | None = None) -> dict[str, Any]:
         """``ceph df --format json`` (the fields Cinder reads, Nautilus and later names)."""
         if meter is not None:
-            meter.charge("rados", "mon_command df", self.costs.mon_command,
+            meter.charge("rados", "rados mon_command df", self.costs.mon_command,
                          f"ceph df on cluster {self.name}", cluster=self.fsid)
         raw = self.raw_bytes
         used = self.raw_used_bytes()
@@ -201,7 +201,7 @@ class CephCluster:
 
     def get_quota(self, meter: Meter, pool_name: str) -> dict[str, Any]:
         """``ceph osd pool get-quota <pool> --format json``."""
-        meter.charge("rados", "mon_command get-quota", self.costs.mon_command,
+        meter.charge("rados", "rados mon_command get-quota", self.costs.mon_command,
                      f"ceph osd pool get-quota {pool_name}", cluster=self.fsid)
         pool = self.pool(pool_name)
         return {"pool_name": pool.name, "pool_id": pool.id,
@@ -209,7 +209,7 @@ class CephCluster:
 
     def mon_dump(self, meter: Meter) -> dict[str, Any]:
         """``ceph mon dump --format json``: the monitors' v1 addresses."""
-        meter.charge("rados", "mon dump", self.costs.mon_command,
+        meter.charge("rados", "rados mon dump", self.costs.mon_command,
                      f"ceph mon dump on cluster {self.name}", cluster=self.fsid)
         return {"fsid": self.fsid, "mons": [
             {"rank": n, "name": chr(ord("a") + n), "addr": f"{host}:{self.mon_port}/0"}

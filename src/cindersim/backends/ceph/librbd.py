@@ -45,7 +45,7 @@ def create_snap(meter: Meter, img: RbdImage, name: str, *, now: float = 0.0) -> 
     """``Image.create_snap``: freeze the content; no data is copied."""
     costs = img.pool.cluster.costs
     if img.snapshot(name) is not None:
-        meter.charge("rbd", "snap create", costs.snap_create,
+        meter.charge("rbd", "rbd snap create", costs.snap_create,
                      f"rbd snap create {_where(img)}@{name}: (17) File exists",
                      image=img.name, snap=name, error="ImageExists")
         raise ImageExists(reason=f"snapshot {_where(img)}@{name} already exists")
@@ -53,7 +53,7 @@ def create_snap(meter: Meter, img: RbdImage, name: str, *, now: float = 0.0) -> 
                        BlockData(img.data.size_blocks, dict(img.data.items())),
                        frozenset(img.own), timestamp=now)
     img.snapshots.append(snap)
-    meter.charge("rbd", "snap create", costs.snap_create,
+    meter.charge("rbd", "rbd snap create", costs.snap_create,
                  f"rbd snap create {_where(img)}@{name}", image=img.name, snap=name)
     return snap
 
@@ -64,7 +64,7 @@ def protect_snap(meter: Meter, img: RbdImage, name: str) -> None:
     if snap.protected:
         raise ImageBusy(reason=f"snapshot {_where(img)}@{name} is already protected")
     snap.protected = True
-    meter.charge("rbd", "snap protect", img.pool.cluster.costs.snap_protect,
+    meter.charge("rbd", "rbd snap protect", img.pool.cluster.costs.snap_protect,
                  f"rbd snap protect {_where(img)}@{name}", image=img.name, snap=name)
 
 
@@ -73,18 +73,18 @@ def unprotect_snap(meter: Meter, img: RbdImage, name: str) -> None:
     snap = _snap(img, name)
     cost = img.pool.cluster.costs.snap_protect
     if not snap.protected:
-        meter.charge("rbd", "snap unprotect", cost,
+        meter.charge("rbd", "rbd snap unprotect", cost,
                      f"rbd snap unprotect {_where(img)}@{name}: (22) Invalid argument",
                      image=img.name, snap=name, error="InvalidArgument")
         raise InvalidArgument(reason=f"snapshot {_where(img)}@{name} is not protected")
     if snap.children:
         kids = ", ".join(_where(c) for c in snap.children)
-        meter.charge("rbd", "snap unprotect", cost,
+        meter.charge("rbd", "rbd snap unprotect", cost,
                      f"rbd snap unprotect {_where(img)}@{name}: (16) Device or resource busy "
                      f"(children: {kids})", image=img.name, snap=name, error="ImageBusy")
         raise ImageBusy(reason=f"snapshot {_where(img)}@{name} has children: {kids}")
     snap.protected = False
-    meter.charge("rbd", "snap unprotect", cost, f"rbd snap unprotect {_where(img)}@{name}",
+    meter.charge("rbd", "rbd snap unprotect", cost, f"rbd snap unprotect {_where(img)}@{name}",
                  image=img.name, snap=name)
 
 
@@ -93,7 +93,7 @@ def remove_snap(meter: Meter, img: RbdImage, name: str) -> None:
     snap = _snap(img, name)
     costs = img.pool.cluster.costs
     if snap.protected:
-        meter.charge("rbd", "snap rm", costs.snap_remove,
+        meter.charge("rbd", "rbd snap rm", costs.snap_remove,
                      f"rbd snap rm {_where(img)}@{name}: (16) Device or resource busy "
                      "(snapshot is protected)", image=img.name, snap=name, error="ImageBusy")
         raise ImageBusy(reason=f"snapshot {_where(img)}@{name} is protected from removal")
@@ -107,7 +107,7 @@ def remove_snap(meter: Meter, img: RbdImage, name: str) -> None:
                                i in older.preserved)
     per = img.blocks_per_object
     objects = len({i // per for i in snap.preserved})
-    meter.charge("rbd", "snap rm", costs.snap_remove + objects * costs.object_remove,
+    meter.charge("rbd", "rbd snap rm", costs.snap_remove + objects * costs.object_remove,
                  f"rbd snap rm {_where(img)}@{name} ({objects} objects trimmed)",
                  image=img.name, snap=name)
 
@@ -121,7 +121,8 @@ def rollback_to_snap(meter: Meter, img: RbdImage, name: str) -> None:
     img._touch(changed)
     img.data._blocks = dict(snap.data.items())
     img.own = set(snap.own) | set(changed)
-    meter.charge("rbd", "snap rollback", costs.transfer(img.size_bytes, costs.rollback_bandwidth),
+    meter.charge("rbd", "rbd snap rollback",
+                 costs.transfer(img.size_bytes, costs.rollback_bandwidth),
                  f"rbd snap rollback {_where(img)}@{name} ({_size(img.size_bytes)} rewritten)",
                  image=img.name, snap=name, bytes=img.size_bytes)
 
@@ -129,7 +130,7 @@ def rollback_to_snap(meter: Meter, img: RbdImage, name: str) -> None:
 def resize(meter: Meter, img: RbdImage, size_bytes: int) -> None:
     """``Image.resize``: grow the image (objects appear only when written)."""
     img.data.resize(size_bytes // BLOCK_SIZE)
-    meter.charge("rbd", "resize", img.pool.cluster.costs.resize,
+    meter.charge("rbd", "rbd resize", img.pool.cluster.costs.resize,
                  f"rbd resize {_where(img)} --size {_size(size_bytes)}", image=img.name,
                  size=size_bytes)
 
@@ -140,7 +141,7 @@ def clone(meter: Meter, parent: RbdImage, snap_name: str, dest: Pool, name: str,
     snap = _snap(parent, snap_name)
     costs = parent.pool.cluster.costs
     if not snap.protected:
-        meter.charge("rbd", "clone", costs.clone,
+        meter.charge("rbd", "rbd clone", costs.clone,
                      f"rbd clone {_where(parent)}@{snap_name} {dest.name}/{name}: (22) "
                      "Invalid argument (parent snapshot must be protected)", image=name,
                      error="InvalidArgument")
@@ -154,7 +155,7 @@ def clone(meter: Meter, parent: RbdImage, snap_name: str, dest: Pool, name: str,
     child.data._blocks = dict(snap.data.items())
     dest.images[name] = child
     snap.children.append(child)
-    meter.charge("rbd", "clone", costs.clone,
+    meter.charge("rbd", "rbd clone", costs.clone,
                  f"rbd clone {_where(parent)}@{snap_name} {dest.name}/{name}", image=name,
                  parent=f"{_where(parent)}@{snap_name}")
     return child
@@ -165,7 +166,7 @@ def flatten(meter: Meter, img: RbdImage) -> None:
     snap = img.parent
     costs = img.pool.cluster.costs
     if snap is None:
-        meter.charge("rbd", "flatten", costs.image_open,
+        meter.charge("rbd", "rbd flatten", costs.image_open,
                      f"rbd flatten {_where(img)}: image has no parent", image=img.name)
         return
     limit = img.overlap_bytes // BLOCK_SIZE
@@ -177,7 +178,7 @@ def flatten(meter: Meter, img: RbdImage) -> None:
     img.parent = img.parent_image = None
     img.overlap_bytes = 0
     nbytes = len(up) * BLOCK_SIZE
-    meter.charge("rbd", "flatten", costs.image_open + costs.transfer(
+    meter.charge("rbd", "rbd flatten", costs.image_open + costs.transfer(
         nbytes, costs.flatten_bandwidth),
         f"rbd flatten {_where(img)} ({nbytes} bytes copied up from {parent_name})",
         image=img.name, bytes=nbytes)
@@ -189,7 +190,7 @@ def copy(meter: Meter, src: RbdImage, dest: Pool, name: str) -> RbdImage:
     img = dest.add_image(meter, name, src.size_bytes, order=src.order)
     img.data.put(src.data.items())
     nbytes = img.data.written() * BLOCK_SIZE
-    meter.charge("rbd", "copy", costs.transfer(nbytes, costs.copy_bandwidth),
+    meter.charge("rbd", "rbd copy", costs.transfer(nbytes, costs.copy_bandwidth),
                  f"rbd cp {_where(src)} {dest.name}/{name} ({nbytes} bytes)", image=name,
                  bytes=nbytes)
     return img
@@ -207,16 +208,16 @@ def remove(meter: Meter, pool: Pool, name: str) -> None:
     costs = pool.cluster.costs
     img = pool.images.get(name)
     if img is None:
-        meter.charge("rbd", "rm", costs.image_open, f"rbd rm {pool.name}/{name}: (2) No such "
+        meter.charge("rbd", "rbd rm", costs.image_open, f"rbd rm {pool.name}/{name}: (2) No such "
                      "file or directory", image=name, error="ImageNotFound")
         raise ImageNotFound(reason=f"image {pool.name}/{name} does not exist")
     if img.snapshots:
-        meter.charge("rbd", "rm", costs.image_open,
+        meter.charge("rbd", "rbd rm", costs.image_open,
                      f"rbd rm {pool.name}/{name}: image has snapshots - not removing",
                      image=name, error="ImageHasSnapshots")
         raise ImageHasSnapshots(reason=f"image {pool.name}/{name} has snapshots")
     if img.watchers:
-        meter.charge("rbd", "rm", costs.image_open,
+        meter.charge("rbd", "rbd rm", costs.image_open,
                      f"rbd rm {pool.name}/{name}: image still has watchers "
                      f"({', '.join(img.watchers)})", image=name, error="ImageBusy")
         raise ImageBusy(reason=f"image {pool.name}/{name} still has watchers")
@@ -224,7 +225,7 @@ def remove(meter: Meter, pool: Pool, name: str) -> None:
     del pool.images[name]
     if img.parent is not None:
         img.parent.children.remove(img)
-    meter.charge("rbd", "rm", costs.image_remove + objects * costs.object_remove,
+    meter.charge("rbd", "rbd rm", costs.image_remove + objects * costs.object_remove,
                  f"rbd rm {pool.name}/{name} ({objects} objects)", image=name)
 
 
@@ -235,7 +236,7 @@ def trash_move(meter: Meter, pool: Pool, name: str, delay: int = 0) -> None:
         raise ImageBusy(reason=f"image {pool.name}/{name} still has watchers")
     del pool.images[name]
     pool.trash[img.id] = img
-    meter.charge("rbd", "trash mv", pool.cluster.costs.rename,
+    meter.charge("rbd", "rbd trash mv", pool.cluster.costs.rename,
                  f"rbd trash mv {pool.name}/{name} (id {img.id}, delay {delay}s)", image=name)
 
 
@@ -247,7 +248,7 @@ def rename(meter: Meter, pool: Pool, old: str, new: str) -> None:
     del pool.images[old]
     img.name = new
     pool.images[new] = img
-    meter.charge("rbd", "rename", pool.cluster.costs.rename,
+    meter.charge("rbd", "rbd rename", pool.cluster.costs.rename,
                  f"rbd mv {pool.name}/{old} {pool.name}/{new}", image=new, old=old)
 
 
@@ -271,7 +272,7 @@ def import_diff(meter: Meter, img: RbdImage, changes: list[tuple[int, int]], end
         img.data.resize(size_bytes // BLOCK_SIZE)
     img.data.put(changes)
     nbytes = sum(1 for _, fp in changes if fp) * BLOCK_SIZE
-    meter.charge("rbd", "import-diff", costs.transfer(nbytes, costs.diff_bandwidth),
+    meter.charge("rbd", "rbd import-diff", costs.transfer(nbytes, costs.diff_bandwidth),
                  f"rbd export-diff | rbd import-diff into {_where(img)} ({nbytes} bytes, "
                  f"{len(changes)} extents)", image=img.name, bytes=nbytes)
     create_snap(meter, img, end_snap, now=now)

@@ -111,6 +111,7 @@ class CephNetwork:
         image = cluster.pool(pool).image(name)
         if client not in image.watchers:
             image.watchers.append(client)
-        meter.charge("rbd", "open", cluster.costs.image_open,
-                     f"{client} opened {pool}/{name} (watcher)", image=name, client=client)
+        meter.charge("rbd", "rbd open", cluster.costs.image_open,
+                     f"{client} opened {pool}/{name} (watcher)", image=name, client=client,
+                     host=client)
         return RbdHandle(image, client, pool, user, conf)

@@ -208,7 +208,7 @@ class CephBackupDriver:
             gone = [(i, 0) for i, _ in dest.items() if i not in keep]
             dest.put(sorted([*items, *gone]))
         written = len({i // per_chunk for i, _ in items}) * self.chunk_size
-        self.meter.charge("rbd", "transfer", costs.transfer(length, costs.io_bandwidth)
+        self.meter.charge("rbd", "rbd transfer", costs.transfer(length, costs.io_bandwidth)
                           + costs.transfer(min(written, length), costs.io_bandwidth),
                           f"{what}: {total} chunk(s) of {self.chunk_size} bytes read, "
                           f"{min(written, length)} bytes written", chunks=total,
@@ -235,7 +235,7 @@ class CephBackupDriver:
             dest = target.image
             dest.data.put(changes)
             nbytes = sum(1 for _, fp in changes if fp) * BLOCK_SIZE
-            self.meter.charge("rbd", "import-diff", self.cluster.costs.transfer(
+            self.meter.charge("rbd", "rbd import-diff", self.cluster.costs.transfer(
                 nbytes, self.cluster.costs.diff_bandwidth),
                 f"rbd export-diff {pool.name}/{base}@{point} | rbd import-diff into "
                 f"{target.pool}/{dest.name} ({nbytes} bytes)", image=dest.name, bytes=nbytes)

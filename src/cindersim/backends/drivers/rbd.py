@@ -478,7 +478,7 @@ class RBDDriver:
     def _retry_wait(self, what: str, attempt: int) -> None:
         """``utils.retry``'s sleep between attempts (interval, then doubled)."""
         wait = float(self.config.rados_connection_interval * 2 ** attempt)
-        self.meter.charge("rbd", "retry", wait, f"{what} busy, retrying in {wait:g}s",
+        self.meter.charge("rbd", "rbd retry", wait, f"{what} busy, retrying in {wait:g}s",
                           attempt=attempt + 1)
 
     def _extend_if_required(self, volume: VolumeLike, src_vref: VolumeLike) -> None:

@@ -86,7 +86,7 @@ def manage_existing_snapshot(driver: RBDDriver, snapshot: SnapshotLike,
         raise ManageExistingInvalidReference(existing_ref=name,
                                              reason="Specified snapshot does not exist.")
     snap.name = driver.snapshot_name(snapshot.id)
-    driver.meter.charge("rbd", "snap rename", pool.cluster.costs.rename,
+    driver.meter.charge("rbd", "rbd snap rename", pool.cluster.costs.rename,
                         f"rbd snap rename {pool.name}/{img.name}@{name} {snap.name}",
                         image=img.name, snap=snap.name)
     if not snap.protected:
@@ -140,5 +140,5 @@ def update_migrated_volume(driver: RBDDriver, volume_id: str, new_volume_id: str
         librbd.rename(driver.meter, pool, driver.volume_name(new_volume_id),
                       driver.volume_name(volume_id))
     except (ImageNotFound, ImageExists):
-        driver.meter.charge("rbd", "rename", 0.0, f"could not rename volume-{new_volume_id} "
+        driver.meter.charge("rbd", "rbd rename", 0.0, f"could not rename volume-{new_volume_id} "
                             f"to volume-{volume_id}")
