@@ -78,9 +78,10 @@ def log(msg: str) -> None:
 # --- the server ---------------------------------------------------------------------
 BACKENDS = {
     # --backend: the served cloud, and what tempest.conf says of its storage.
-    "lvm": ("cindersim.conf", "lvmdriver-1,lvmdriver-2", "iSCSI", True),
-    # devstack-plugin-ceph's job: one RBD backend, TEMPEST_STORAGE_PROTOCOL=ceph.
-    "rbd": ("cindersim-rbd.conf", "ceph", "ceph", False),
+    "lvm": ("cindersim.conf", "lvmdriver-1,lvmdriver-2", "iSCSI", True, "_snapshot-%s"),
+    # devstack-plugin-ceph's job: one RBD backend, TEMPEST_STORAGE_PROTOCOL=ceph; an RBD
+    # snapshot is named snapshot-<id> (LVM escapes it to _snapshot-<id>).
+    "rbd": ("cindersim-rbd.conf", "ceph", "ceph", False, "snapshot-%s"),
 }
 
 
@@ -177,7 +178,7 @@ def write_config(workspace: Path, base: str, found: dict[str, str], *,
     cinder_tempest_plugin/config.py of the pinned versions (oslo.config ignores
     unknown options silently).  Features: what devstack's LVM gate enables."""
     etc = workspace / "etc"
-    _, backend_names, protocol, multi_backend = BACKENDS[backend]
+    _, backend_names, protocol, multi_backend, snapshot_name = BACKENDS[backend]
     conf = f"""\
 [DEFAULT]
 log_dir = {workspace / 'logs'}
@@ -213,6 +214,7 @@ min_microversion = 3.0
 max_microversion = {found['max_microversion']}
 backend_names = {backend_names}
 storage_protocol = {protocol}
+manage_snapshot_ref = source-name,{snapshot_name}
 vendor_name = Open Source
 
 [volume-feature-enabled]

@@ -42,7 +42,7 @@ class InvalidArgument(RbdError):
     """EINVAL: e.g. unprotecting a snapshot that is not protected, shrinking by resize."""
 
 
-class NoSpace(RbdError):
+class NoSpace(RbdError, OSError):
     """ENOSPC: the cluster (or the pool's quota) is full; OSDs refuse writes."""
 
 

@@ -100,6 +100,9 @@ class BackupService:
                 max_snapshots=int(opts["backup_ceph_max_snapshots"]),
                 discard_excess=bool(opts["restore_discard_excess_bytes"]),
                 faults=env.faults, host=self.host)
+        self.driver_name = ("cinder.backup.drivers.swift.SwiftBackupDriver"
+                            if self.ceph_driver is None else CEPH_BACKUP_DRIVER)
+        """What ``backup.service`` records (export/import compare it)."""
         self.rbd = RbdConnector(ceph, self.meter, f"cinder-backup:{self.host}")
         """os-brick's RBD connector on this host (RBD volumes: librbd, no iSCSI)."""
         self.initiator_name = f"iqn.1994-05.com.redhat:{self.host}"
@@ -228,8 +231,7 @@ class BackupService:
             return
         assert vol is not None
         backup.host = self.host
-        backup.service = ("cinder.backup.drivers.swift.SwiftBackupDriver"
-                          if self.ceph_driver is None else CEPH_BACKUP_DRIVER)
+        backup.service = self.driver_name
         env.bus.cast(self.actor, Target("cinder-volume", extract_host(vol.host or "")),
                      "get_backup_device", backup_id=backup.id)
 
