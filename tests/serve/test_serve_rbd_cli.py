@@ -74,5 +74,5 @@ def test_openstack_volume_create_type_ceph_and_server_add_volume(
     ops = [e.detail.get("op") for e in events if e.kind == "backend"]
     assert "rbd network disk" in ops
     assert "iscsiadm --login" not in ops
-    assert any(e.kind == "backend" and e.detail.get("op") == "create"
+    assert any(e.kind == "backend" and e.detail.get("op") == "rbd create"
                and f"volume-{vol['id']}" in e.summary for e in events)

@@ -91,8 +91,8 @@ def test_snapshot_is_protected_and_volume_from_it_is_a_cow_clone() -> None:
 
     result = simulate(main, config=conf())
     ops = [e.detail.get("op") for e in result.cloud.trace.events if e.kind == "backend"]
-    assert "flatten" in ops
-    assert "retry" in ops
+    assert "rbd flatten" in ops
+    assert "rbd retry" in ops
 
 
 def test_clone_of_a_volume_and_flatten_at_max_clone_depth() -> None:
@@ -168,8 +168,8 @@ def test_extend_and_revert_to_snapshot() -> None:
 
     result = simulate(main, config=conf())
     ops = [e.detail.get("op") for e in result.cloud.trace.events if e.kind == "backend"]
-    assert "snap rollback" in ops
-    assert "resize" in ops
+    assert "rbd snap rollback" in ops
+    assert "rbd resize" in ops
 
 
 def test_capacity_is_reported_as_ceph_df_and_without_pools() -> None:
@@ -227,7 +227,7 @@ def test_attach_through_nova_is_a_network_disk_without_iscsi() -> None:
     assert "iscsiadm --login" not in ops
     assert "tgt-admin --update" not in ops
     assert "rbd network disk" in ops
-    assert "open" in ops
+    assert "rbd open" in ops
 
 
 def test_secret_uuid_defaults_to_the_cluster_fsid() -> None:
@@ -257,3 +257,42 @@ def test_volume_type_selects_the_ceph_backend_beside_lvm() -> None:
         return hosts
 
     assert simulate(main, config=mixed).value == ["cinder-1@ceph#ceph", "cinder-1@lvm#lvm"]
+
+
+def test_retype_migrates_between_lvm_and_rbd_by_host_assisted_copy() -> None:
+    """Generic migration: cinder-volume attaches both volumes to itself -- the LVM one
+    over iSCSI, the RBD one with os-brick's RBD connector (librbd) -- and copies."""
+    mixed = {"DEFAULT": {"enabled_backends": "lvm,ceph"}, "lvm": {},
+             "ceph": {"volume_driver": RBD, "rbd_pool": "volumes"}}
+
+    async def main(cloud: Cloud) -> list[tuple[str | None, str, bool]]:
+        admin = cloud.token("admin")
+        base = f"/v3/{cloud.project_id('admin')}"
+        for name in ("lvm", "ceph"):
+            await cloud.request("POST", f"{base}/types", json={"volume_type": {
+                "name": name, "extra_specs": {"volume_backend_name": name}}}, token=admin)
+        r = await cloud.request("POST", f"{base}/volumes", json={"volume": {
+            "size": 1, "volume_type": "lvm"}}, token=admin)
+        vid = r.json["volume"]["id"]
+        await cloud.settle()
+        cloud.volume_data(vid).write(0, 20, "moved")
+        want = cloud.volume_data(vid).digest()
+        seen = []
+        for new_type in ("ceph", "lvm"):
+            r = await cloud.request("POST", f"{base}/volumes/{vid}/action", json={
+                "os-retype": {"new_type": new_type, "migration_policy": "on-demand"}},
+                token=admin)
+            assert r.status == 202, r.json
+            await cloud.settle()
+            vol = cloud.db.volumes[vid]
+            seen.append((vol.host, str(vol.migration_status),
+                         cloud.volume_data(vid).digest() == want))
+        return seen
+
+    result = simulate(main, config=mixed)
+    assert result.value == [("cinder-1@ceph#ceph", "success", True),
+                            ("cinder-1@lvm#lvm", "success", True)]
+    opens = [e for e in result.cloud.trace.events if e.kind == "backend"
+             and e.detail.get("op") == "rbd open"]
+    assert {e.detail.get("client") for e in opens} == {"cinder-volume:cinder-1@lvm",
+                                                       "cinder-volume:cinder-1@ceph"}

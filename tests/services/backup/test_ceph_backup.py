@@ -96,7 +96,7 @@ def test_rbd_full_then_incremental_by_diff_and_restore() -> None:
 
     result = simulate(main, config=CONF)
     diffs = [e.summary for e in result.cloud.trace.events
-             if e.kind == "backend" and e.detail.get("op") == "import-diff"]
+             if e.kind == "backend" and e.detail.get("op") == "rbd import-diff"]
     # The full backup moved 100 blocks, the incremental only the 100 it changed... of
     # which 50 overlap the old ones: 100 blocks each time (3276800 bytes).
     assert "3276800 bytes" in diffs[0]

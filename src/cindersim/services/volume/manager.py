@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...backends.blocks import GiB, MiB
-from ...backends.ceph import CephNetwork
+from ...backends.ceph import CephNetwork, RbdConnector
 from ...backends.costs import Meter, trace_recorder
 from ...backends.drivers import LVMConfig, LVMVolumeDriver
 from ...backends.drivers.rbd import RBDConfig, RBDDriver
@@ -66,6 +66,7 @@ class VolumeService:
         self.availability_zone = env.config.backend_az(backend)
         self.meter = Meter(env.config.costs, record=trace_recorder(env.trace, self.host))
         opts = backend.options
+        ceph = ceph if ceph is not None else CephNetwork(env.sim.rng)
         self.vg: VolumeGroup | None = None
         """The LVM driver's volume group (None for a backend without one)."""
         self.driver: LVMVolumeDriver | RBDDriver
@@ -97,6 +98,8 @@ class VolumeService:
         self.connector: dict[str, Any] = {
             **self.initiator.connector_properties(str(opts["target_ip_address"])),
             "host": str(opts["host"])}
+        self.rbd = RbdConnector(ceph, self.meter, f"cinder-volume:{self.host}")
+        """os-brick's RBD connector here (a host-assisted copy of an RBD volume)."""
         self.allocated_capacity_gb = 0
         env.db.register_service(BINARY, self.host, topic=TOPIC,
                                 availability_zone=self.availability_zone,
@@ -253,7 +256,7 @@ class VolumeService:
 
 
 def _rbd_driver(env: ServiceEnv, backend: BackendConfig, meter: Meter,
-                ceph: CephNetwork | None) -> RBDDriver:
+                ceph: CephNetwork) -> RBDDriver:
     """``volume_driver = cinder.volume.drivers.rbd.RBDDriver``: the backend's cluster is
     the one its ``rbd_ceph_conf`` names (created by the first backend naming it)."""
     opts = backend.options
@@ -272,7 +275,7 @@ def _rbd_driver(env: ServiceEnv, backend: BackendConfig, meter: Meter,
                   reserved_percentage=opts["reserved_percentage"],
                   max_over_subscription_ratio=opts["max_over_subscription_ratio"],
                   report_discard_supported=opts["report_discard_supported"]),
-        network=ceph if ceph is not None else CephNetwork(env.sim.rng), meter=meter,
+        network=ceph, meter=meter,
         faults=env.faults, hostname=opts["host"], backend=backend.service_host,
         osds=opts["ceph_osds"], osd_size_gb=opts["ceph_osd_size_gb"],
         pool_size=opts["ceph_pool_size"])

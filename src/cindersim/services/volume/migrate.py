@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ...backends.blocks import BLOCK_SIZE
+from ...backends.blocks import BLOCK_SIZE, BlockData
 from ...backends.drivers import LVMVolumeDriver
 from ...bus import Target
 from ...db import Volume
@@ -99,7 +99,10 @@ async def _attach(svc: VolumeService, vol: Volume, host: str | None) -> dict[str
                                       connector=svc.connector)
     svc.meter.take()
     try:
-        svc.initiator.connect_volume(info["data"])
+        if info.get("driver_volume_type") == "rbd":
+            svc.rbd.connect_volume(info["data"])  # os-brick's RBD connector: librbd
+        else:
+            svc.initiator.connect_volume(info["data"])
     except CinderException:
         await svc.meter.spend()
         await _detach(svc, vol, info, host)
@@ -113,7 +116,10 @@ async def _detach(svc: VolumeService, vol: Volume, info: dict[str, Any] | None,
     """``_detach_volume(force=True)``: os-brick disconnect, then ``terminate_connection``
     and ``remove_export`` (RPC to *host*, or this manager's own)."""
     if info is not None:
-        svc.initiator.disconnect_volume(info["data"])
+        if info.get("driver_volume_type") == "rbd":
+            svc.rbd.disconnect_volume(info["data"])
+        else:
+            svc.initiator.disconnect_volume(info["data"])
         await svc.meter.spend()
     if host is None:
         await terminate_connection(svc, volume_id=vol.id, connector=svc.connector, force=True)
@@ -123,6 +129,13 @@ async def _detach(svc: VolumeService, vol: Volume, info: dict[str, Any] | None,
     await svc.env.bus.call(svc.actor, target, "terminate_connection", volume_id=vol.id,
                            connector=svc.connector, force=True)
     await svc.env.bus.call(svc.actor, target, "remove_export", volume_id=vol.id)
+
+
+def _device(svc: VolumeService, info: dict[str, Any]) -> BlockData:
+    """The attached device: an iSCSI session's disk, or an RBD image opened by librbd."""
+    if info.get("driver_volume_type") == "rbd":
+        return svc.rbd.handle(info["data"]).data
+    return svc.initiator.device_data(svc.initiator.connected_session(info["data"]))
 
 
 async def _copy_volume_data(svc: VolumeService, src: Volume, dest: Volume,
@@ -142,9 +155,8 @@ async def _copy_volume_data(svc: VolumeService, src: Volume, dest: Volume,
     # No await in a finally: a run that ends mid-copy closes this coroutine.
     failure: Exception | None = None
     try:
-        source = svc.initiator.device_data(svc.initiator.connected_session(src_info["data"]))
-        target = svc.initiator.device_data(
-            svc.initiator.connected_session(dest_info["data"]))
+        source = _device(svc, src_info)
+        target = _device(svc, dest_info)
 
         def copy_volume_data() -> None:
             nbytes = source.written() * BLOCK_SIZE
