@@ -208,7 +208,8 @@ class Cloud:
         for host, svc in self.volume_services.items():
             stats = svc.driver.get_volume_stats(refresh=True)
             svc.meter.take()  # reading the figures is not part of the run
-            for pool in stats.get("pools") or ():
+            # RBD reports no pools: the stats are the backend's one pool.
+            for pool in stats.get("pools") or [stats]:
                 out.append(BackendCapacity(
                     backend=host, availability_zone=svc.availability_zone,
                     total_gb=float(pool.get("total_capacity_gb") or 0),
