@@ -39,7 +39,7 @@ from typing import Any
 import attrs
 
 from ... import errors
-from ..blocks import GiB, MiB
+from ..blocks import BlockData, GiB, MiB
 from ..ceph import (
     CephCluster,
     CephNetwork,
@@ -153,7 +153,8 @@ class RBDDriver:
     def volume_data(self, volume_id: str) -> ImageData:
         return self.image(volume_id).data
 
-    def snapshot_data(self, snapshot_id: str) -> Any:
+    def snapshot_data(self, snapshot_id: str) -> BlockData:
+        """The snapshot's frozen content (``volume-<vid>@snapshot-<id>``)."""
         for img in self.pool.images.values():
             snap = img.snapshot(self.snapshot_name(snapshot_id))
             if snap is not None:
