@@ -20,6 +20,7 @@ def test_rbd_attach_is_told_without_iscsi() -> None:
     assert "logs in nowhere" in text
     assert "opens the image with librbd" in text
     assert "copy-on-write child" in text
+    assert "opens the volume with os-brick's RBD connector" in text.replace("\n      ", " ")
     # The LVM/iSCSI wording is not used for the RBD backend's driver calls.
     assert "The driver exports the volume as an iSCSI target" not in text
     assert "(iSCSI IQN, portal, LUN, CHAP credentials)" not in text

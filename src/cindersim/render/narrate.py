@@ -161,6 +161,8 @@ class _Narrator:
             and ((ev.detail.get("args") or {}).get("capabilities") or {}).get(
                 "storage_protocol") == "ceph"}
         """The cinder-volume services of RBD backends (from their capability reports)."""
+        self.reply_from: dict[str, str] = {}
+        """Message id -> the service that replied to it."""
 
     # --- small helpers ---------------------------------------------------------------
     def t(self, key: str, fallback: str | None = None, **fields: Any) -> str:
@@ -403,7 +405,11 @@ class _Narrator:
                          ev.time, tag)
         if kind == "bus.deliver":
             if d.get("msg_kind") == "reply":
-                meaning = self.t(self.pick("deliver.reply", p, method), "deliver.reply",
+                key = self.pick("deliver.reply", p, method)
+                if self.reply_from.get(str(d.get("msg"))) in self.ceph_actors and has(
+                        self.lang, f"{key}.ceph"):
+                    key = f"{key}.ceph"  # the answer of an RBD backend: librbd, not iSCSI
+                meaning = self.t(key, "deliver.reply",
                                  to=self.actor_name(ev.actor), method=method)
                 return _Step(f"AMQP → {self.actor_name(ev.actor)}", f"reply to {method}",
                              meaning, ev.time, tag)
@@ -411,6 +417,7 @@ class _Narrator:
                              consumer=self.actor_name(ev.actor), method=method)
             return _Step(f"AMQP → {self.actor_name(ev.actor)}", method, meaning, ev.time, tag)
         if kind == "bus.reply":
+            self.reply_from[str(d.get("msg"))] = ev.actor
             err = d.get("error")
             meaning = self.t(self.pick("reply", p, method), "reply.generic",
                              sender=self.actor_name(ev.actor), method=method,

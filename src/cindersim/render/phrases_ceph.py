@@ -52,6 +52,11 @@ EN_CEPH: dict[str, str] = {
                                  "for RBD).",
     "driver.detach_volume.ceph": "The driver is told the volume is detached (nothing to do "
                                  "for RBD).",
+    "deliver.reply.Backup.initialize_connection.ceph": "cinder-backup reads the connection "
+                                                       "information (rbd: monitors, pool/image, "
+                                                       "cephx user) and opens the volume with "
+                                                       "os-brick's RBD connector (librbd): no "
+                                                       "iSCSI login.",
     "backend.rbd network disk": "{issuer} logs in nowhere: for driver_volume_type 'rbd' "
                                 "libvirt's volume driver writes a network disk (protocol rbd, "
                                 "the monitors, the cephx secret) into the guest's definition. "
