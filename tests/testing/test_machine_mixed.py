@@ -38,3 +38,36 @@ def test_the_mixed_cloud_has_an_rbd_backend() -> None:
                            "cinder-2@thick-1": "LVMVolumeDriver", "cinder-3@ceph-1": "RBDDriver"}
     finally:
         machine.sim.close()
+
+
+def test_the_rbd_invariant_catches_an_unprotected_parent() -> None:
+    """The invariant is not vacuous: a parent snapshot unprotected behind librbd's back
+    (which librbd itself refuses while children exist) is reported."""
+    from cindersim.backends.drivers.rbd import RBDDriver  # noqa: PLC0415
+    from cindersim.cloud import Cloud, simulate  # noqa: PLC0415
+
+    async def main(cloud: Cloud) -> tuple[list[str], list[str]]:
+        token = cloud.token("demo")
+        base = f"/v3/{cloud.project_id('demo')}"
+        r = await cloud.request("POST", f"{base}/volumes", json={"volume": {"size": 1}},
+                                token=token)
+        vid = r.json["volume"]["id"]
+        await cloud.settle()
+        await cloud.request("POST", f"{base}/volumes", json={"volume": {
+            "size": 1, "source_volid": vid}}, token=token)
+        await cloud.settle()
+        before = rbd_clones_protected(cloud)
+        driver = cloud.volume_services["cinder-3@ceph-1"].driver
+        assert isinstance(driver, RBDDriver)
+        snap = driver.image(vid).snapshots[0]
+        snap.protected = False
+        return before, rbd_clones_protected(cloud)
+
+    only_ceph = {**MIXED_CONFIG, "DEFAULT": {**MIXED_CONFIG["DEFAULT"],
+                                             "enabled_backends": "ceph-1"}}
+    only_ceph = {k: v for k, v in only_ceph.items() if k not in ("thin-1", "thick-1")}
+    before, after = simulate(main, config=only_ceph).value
+    assert before == []
+    assert len(after) == 2
+    assert any("parent snapshot" in p and "is not protected" in p for p in after)
+    assert any("has children but is not protected" in p for p in after)
