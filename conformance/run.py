@@ -79,14 +79,22 @@ def log(msg: str) -> None:
 # --backend: the cloud served and what tempest.conf says of it.  nfs is devstack's NFS
 # job (devstack-plugin-nfs): storage_protocol = nfs, snapshots on
 # (nfs_snapshot_support), no extend of an attached volume (NfsDriver refuses it), no
-# manage-existing and no multiattach (the NFS driver offers neither).
+# manage-existing and no multiattach (the NFS driver offers neither).  rbd is
+# devstack-plugin-ceph's job: one RBD backend, TEMPEST_STORAGE_PROTOCOL=ceph, Ceph
+# backups; an RBD snapshot is named snapshot-<id> (LVM escapes it to _snapshot-<id>).
 BACKENDS: dict[str, dict[str, str]] = {
     "lvm": {"conf": "cindersim.conf", "backend_names": "lvmdriver-1,lvmdriver-2",
             "storage_protocol": "iSCSI", "extend_attached_volume": "True",
-            "manage": "True", "multiattach": "True"},
+            "manage": "True", "multiattach": "True", "multi_backend": "True",
+            "snapshot_name": "_snapshot-%s", "backup_driver": ""},
     "nfs": {"conf": "cindersim-nfs.conf", "backend_names": "nfs-1,nfs-2",
             "storage_protocol": "nfs", "extend_attached_volume": "False",
-            "manage": "False", "multiattach": "False"},
+            "manage": "False", "multiattach": "False", "multi_backend": "True",
+            "snapshot_name": "_snapshot-%s", "backup_driver": ""},
+    "rbd": {"conf": "cindersim-rbd.conf", "backend_names": "ceph",
+            "storage_protocol": "ceph", "extend_attached_volume": "True",
+            "manage": "True", "multiattach": "True", "multi_backend": "False",
+            "snapshot_name": "snapshot-%s", "backup_driver": "ceph"},
 }
 
 
@@ -186,6 +194,9 @@ def write_config(workspace: Path, base: str, found: dict[str, str], *,
     unknown options silently).  Features: what devstack's LVM gate enables."""
     etc = workspace / "etc"
     b = BACKENDS[backend]
+    # cinder-backup's driver: the backend's own (rbd: Ceph), else Swift when the catalog
+    # has an object store (cindersim.conf's SwiftBackupDriver, devstack's default).
+    backup_driver = b["backup_driver"] or ("swift" if found["swift"] == "True" else "ceph")
     conf = f"""\
 [DEFAULT]
 log_dir = {workspace / 'logs'}
@@ -221,15 +232,16 @@ min_microversion = 3.0
 max_microversion = {found['max_microversion']}
 backend_names = {b['backend_names']}
 storage_protocol = {b['storage_protocol']}
+manage_snapshot_ref = source-name,{b['snapshot_name']}
 vendor_name = Open Source
 # cinder-backup's driver (cindersim.conf: SwiftBackupDriver, devstack's default).  With
 # swift, Tempest gives each backup its own container, checks the backup shows it, and
 # deletes the container through the object-store API at cleanup (without an
 # object-store: Tempest's default, ceph, which makes no container calls).
-backup_driver = {'swift' if found['swift'] == 'True' else 'ceph'}
+backup_driver = {backup_driver}
 
 [volume-feature-enabled]
-multi_backend = True
+multi_backend = {b['multi_backend']}
 backup = True
 snapshot = True
 clone = True
@@ -408,8 +420,8 @@ def main() -> int:
                         help="use fixed accounts (etc/accounts.yaml) instead of dynamic "
                              "credentials")
     parser.add_argument("--backend", choices=sorted(BACKENDS), default="lvm",
-                        help="the cloud to serve: devstack's LVM gate (default) or its "
-                             "NFS job")
+                        help="the cloud to serve: devstack's LVM gate (default), its "
+                             "NFS job, or its Ceph job (RBD volumes, Ceph backups)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the workspace (tempest.conf, logs, .stestr) and print it")
     args = parser.parse_args()

@@ -84,7 +84,8 @@ def _choice(*choices: str) -> Callable[[Any], str]:
 
 VOLUME_DRIVERS = ("cinder.volume.drivers.lvm.LVMVolumeDriver",
                   "cinder.volume.drivers.nfs.NfsDriver",
-                  "cindersim.volume.drivers.fc_array.FcArrayDriver")
+                  "cindersim.volume.drivers.fc_array.FcArrayDriver",
+                  "cinder.volume.drivers.rbd.RBDDriver")
 """The volume drivers cindersim simulates (a different driver must not silently run LVM).
 The FC array driver is cindersim's own: no in-tree Cinder driver exports over FC
 without a vendor's array (LVM has no FC target helper)."""
@@ -92,7 +93,8 @@ NFS_DRIVER = VOLUME_DRIVERS[1]
 FC_DRIVER = VOLUME_DRIVERS[2]
 BACKUP_DRIVERS = ("cinder.backup.drivers.swift.SwiftBackupDriver",
                   "cinder.backup.drivers.posix.PosixBackupDriver",
-                  "cinder.backup.drivers.nfs.NFSBackupDriver")
+                  "cinder.backup.drivers.nfs.NFSBackupDriver",
+                  "cinder.backup.drivers.ceph.CephBackupDriver")
 """The backup drivers cindersim simulates: Swift, and the chunked file drivers (posix, nfs)."""
 
 
@@ -141,6 +143,34 @@ BACKEND_OPTIONS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "extent_size_mib": (_int, 4),
 }
 
+def _opt_str(v: Any) -> str | None:
+    """A string option whose unset value is None (``rbd_user``, ``rbd_secret_uuid``)."""
+    s = str(v).strip()
+    return s or None
+
+
+# The RBD driver's options (cinder/volume/drivers/rbd.py RBD_OPTS; report_discard_supported
+# is BaseVD's) and the simulated cluster behind them.
+BACKEND_OPTIONS.update({
+    "rbd_cluster_name": (str, "ceph"),
+    "rbd_pool": (str, "rbd"),
+    "rbd_user": (_opt_str, None),
+    "rbd_ceph_conf": (str, ""),
+    "rbd_flatten_volume_from_snapshot": (_bool, False),
+    "rbd_secret_uuid": (_opt_str, None),
+    "rbd_max_clone_depth": (_int, 5),
+    "rbd_store_chunk_size": (_int, 4),
+    "rados_connection_retries": (_int, 3),
+    "rados_connection_interval": (_int, 5),
+    "report_dynamic_total_capacity": (_bool, True),
+    "rbd_exclusive_cinder_pool": (_bool, True),
+    "report_discard_supported": (_bool, False),
+    # simulator facts: the Ceph cluster the first backend naming a ceph.conf deploys
+    "ceph_osds": (_int, 3),
+    "ceph_osd_size_gb": (_int, 100),
+    "ceph_pool_size": (_int, 3),
+})
+
 # [DEFAULT] options: name -> (converter, default).
 DEFAULT_OPTIONS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "enabled_backends": (_list, ("lvmdriver-1",)),
@@ -181,6 +211,16 @@ DEFAULT_OPTIONS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "backup_compression_algorithm": (_choice("zlib", "gzip", "bz2", "bzip2", "zstd", "none",
                                              "off", "no"), "zlib"),
     "backup_use_temp_snapshot": (_bool, False),
+    # cinder/backup/drivers/ceph.py service_opts
+    "backup_ceph_conf": (str, "/etc/ceph/ceph.conf"),
+    "backup_ceph_user": (_opt_str, "cinder"),
+    "backup_ceph_chunk_size": (_int, 128 * 1024 * 1024),
+    "backup_ceph_pool": (str, "backups"),
+    "backup_ceph_stripe_unit": (_int, 0),
+    "backup_ceph_stripe_count": (_int, 0),
+    "backup_ceph_image_journals": (_bool, False),
+    "backup_ceph_max_snapshots": (_int, 0),
+    "restore_discard_excess_bytes": (_bool, True),
     "my_ip": (str, "192.168.122.10"),
     "zoning_mode": (_choice("fabric", "none"), None),
 }

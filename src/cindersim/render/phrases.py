@@ -20,6 +20,8 @@ import string
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from .phrases_ceph import EN_CEPH, VI_CEPH
+
 __all__ = ["LANGS", "Lang", "phrase"]
 
 Lang = Literal["en", "vi"]
@@ -663,6 +665,8 @@ _VI: dict[str, str] = {
                     "({error}): không tạo ra được gì dùng được.",
 }
 
+_EN.update(EN_CEPH)  # RBD backends' rows (phrases_ceph.py)
+_VI.update(VI_CEPH)
 _TABLES: dict[str, dict[str, str]] = {"en": _EN, "vi": _VI}
 
 

@@ -47,13 +47,13 @@ from typing import TYPE_CHECKING, Any
 from ...backends.blocks import GiB
 from ...backends.connectors import VolumeConnector
 from ...backends.costs import Meter, trace_recorder
-from ...backends.iscsi import IscsiInitiator, Session
+from ...backends.iscsi import IscsiInitiator
 from ...bus import Consumer
 from ...errors import CinderException
 from .actions import EventScope
 from .cinder import CinderClient
 from .guards import compute_guards
-from .hypervisor import GuestDisk, LibvirtDriver, VolumeSource, next_device_name
+from .hypervisor import GuestDisk, LibvirtDriver, VolumeConnection, next_device_name
 from .model import BlockDeviceMapping, Instance, NovaContext, NovaError
 
 if TYPE_CHECKING:
@@ -84,7 +84,8 @@ class ComputeManager:
                                         self.meter)
         self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance,
                                     volumes=VolumeConnector(host, self.env.storage, self.meter,
-                                                            mount_point_base="/var/lib/nova/mnt"))
+                                                            mount_point_base="/var/lib/nova/mnt"),
+                                    ceph=nova.ceph)
         self.cinder = CinderClient(nova.cinder_endpoint, self.actor)
         self.consumer: Consumer | None = None
         self._locks: dict[str, asyncio.Lock] = {}
@@ -176,7 +177,7 @@ class ComputeManager:
             bdm = next((b for b in inst.bdms if b.uuid == bdm_uuid), None)
             if bdm is None or bdm.volume_id is None or bdm.attachment_id is None:
                 return
-            session: Session | VolumeSource | None = None
+            session: VolumeConnection | None = None
             try:
                 await self._connect_attachment(ctx, bdm)
                 assert bdm.connection_info is not None
@@ -319,7 +320,7 @@ class ComputeManager:
                 session = self.driver.connect_volume(bdm.connection_info, inst.uuid)
             finally:
                 await self.meter.spend()
-            disks.append(self.driver.guest_disk(_target(bdm), bdm.volume_id, session))
+            disks.append(self.driver.volume_disk(_target(bdm), bdm.volume_id, session))
         disks.sort(key=lambda d: (len(d.target), d.target))
         self.driver.spawn(inst.uuid, inst.instance_name, disks)
         await self.meter.spend()

@@ -32,11 +32,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from ...backends.blocks import BlockData, GiB
+from ...backends.ceph import CephNetwork, RbdError
 from ...backends.connectors import VolumeConnector
 from ...backends.costs import Meter
 from ...backends.iscsi import IscsiInitiator, Session
 from ...errors import CinderException, SimulationError
 from .model import NovaError
+from .rbd_volume import RbdNetDisk, rbd_net_disk
 
 if TYPE_CHECKING:
 
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     from ..glance.client import ImageService
 
 __all__ = ["EncryptedResize", "ExtendVolumeError", "GuestDisk", "GuestIOError",
-           "LibvirtDriver", "next_device_name"]
+           "LibvirtDriver", "VolumeConnection", "VolumeSource", "next_device_name"]
 
 SPAWN_SECONDS = 4.0
 """Defining and booting a domain (virsh define + start)."""
@@ -100,6 +102,8 @@ class GuestDisk:
     """The file path, or the host device (``/dev/sdX``)."""
     volume_id: str | None = None
     session: Session | None = None
+    net: RbdNetDisk | None = None
+    """A network disk (``<source protocol='rbd'>``): QEMU's librbd, no host device."""
     data: BlockData | None = None
     """A local disk's content (volumes are read through the env's data plane)."""
     size_bytes: int | None = None
@@ -132,6 +136,11 @@ class VolumeSource:
     connection_info: dict[str, Any]
 
 
+VolumeConnection = Session | RbdNetDisk | VolumeSource
+"""What ``connect_volume`` gives: an iSCSI session (host device), an RBD network disk, or
+an NFS file / FC device reached through os-brick's other connectors."""
+
+
 @attrs.define
 class Domain:
     name: str
@@ -152,10 +161,13 @@ class LibvirtDriver:
 
     def __init__(self, env: ServiceEnv, host: str, initiator: IscsiInitiator,
                  meter: Meter, *, glance: ImageService,
-                 volumes: VolumeConnector | None = None) -> None:
+                 volumes: VolumeConnector | None = None,
+                 ceph: CephNetwork | None = None) -> None:
         self.env = env
         self.volumes = volumes
         """The NFS/FC connectors (LibvirtNFSVolumeDriver, LibvirtFibreChannelVolumeDriver)."""
+        self.ceph = ceph
+        """The Ceph clusters QEMU's librbd can reach (RBD volumes)."""
         self.glance = glance
         self.host = host
         self.initiator = initiator
@@ -222,9 +234,16 @@ class LibvirtDriver:
         return dom
 
     def connect_volume(self, connection_info: dict[str, Any],
-                       instance_uuid: str = "") -> Session | VolumeSource:
-        """os-brick ``connect_volume``: log in to the target, return the session; for NFS
-        mount the share (once per share), for FC scan the HBAs."""
+                       instance_uuid: str = "") -> VolumeConnection:
+        """The volume driver for ``driver_volume_type``: iSCSI logs in through os-brick
+        and returns the session; RBD only describes a network disk (nothing on the host);
+        NFS mounts the share (once per share), FC scans the HBAs."""
+        if connection_info.get("driver_volume_type") == "rbd":
+            disk = rbd_net_disk(connection_info)
+            self._charge("rbd network disk", 0.0,
+                         f"{disk.name}: network disk via monitors {', '.join(disk.hosts)} "
+                         "(no host device, no iSCSI login)", volume_name=disk.name)
+            return disk
         if self.volumes is not None and self.volumes.handles(connection_info):
             found = self.volumes.connect_volume(connection_info, (_vol_key(
                 connection_info), instance_uuid))
@@ -239,31 +258,34 @@ class LibvirtDriver:
 
     def disconnect_volume(self, connection_info: dict[str, Any],
                           instance_uuid: str = "") -> None:
-        """os-brick ``disconnect_volume``: flush, remove the device, log out (NFS: unmount
-        when no other attachment uses the share)."""
+        """os-brick ``disconnect_volume``: flush, remove the device, log out (RBD: nothing;
+        NFS: unmount when no other attachment uses the share)."""
+        if connection_info.get("driver_volume_type") == "rbd":
+            return
         if self.volumes is not None and self.volumes.handles(connection_info):
             self.volumes.disconnect_volume(connection_info, (_vol_key(connection_info),
                                                              instance_uuid))
             return
         self.initiator.disconnect_volume(connection_info["data"])
 
-    @staticmethod
-    def guest_disk(target: str, volume_id: str, handle: Session | VolumeSource) -> GuestDisk:
-        """The domain's disk for a connected volume (``get_config`` of the volume driver)."""
-        if isinstance(handle, VolumeSource):
-            return GuestDisk(target, handle.kind, handle.path, volume_id=volume_id,
-                             connection_info=handle.connection_info)
-        return GuestDisk(target, "block", f"/dev/{handle.device}", volume_id=volume_id,
-                         session=handle)
+    def volume_disk(self, target: str, volume_id: str, conn: VolumeConnection) -> GuestDisk:
+        """The domain's ``<disk>`` for a connected volume (``get_config`` of the volume
+        driver; QEMU opens an RBD image here)."""
+        if isinstance(conn, RbdNetDisk):
+            conn.open(self.ceph, self.meter, f"qemu:{self.host}")
+            return GuestDisk(target, "network", conn.device, volume_id=volume_id, net=conn)
+        if isinstance(conn, VolumeSource):
+            return GuestDisk(target, conn.kind, conn.path, volume_id=volume_id,
+                             connection_info=conn.connection_info)
+        return GuestDisk(target, "block", f"/dev/{conn.device}", volume_id=volume_id,
+                         session=conn, size_bytes=self._probe(conn))
 
     def attach_device(self, instance_uuid: str, target: str, volume_id: str,
-                      session: Session | VolumeSource) -> GuestDisk:
-        """``attachDeviceFlags``: the host's ``/dev/sdX`` (or the NFS file) becomes the
-        guest's ``target``."""
+                      session: VolumeConnection) -> GuestDisk:
+        """``attachDeviceFlags``: the host's ``/dev/sdX`` (or the NFS file, or an RBD
+        network disk) becomes the guest's ``target``."""
         dom = self._domain(instance_uuid)
-        disk = self.guest_disk(target, volume_id, session)
-        if not isinstance(session, VolumeSource):
-            disk.size_bytes = self._probe(session)
+        disk = self.volume_disk(target, volume_id, session)
         dom.disks[target] = disk
         self._charge("virsh attach-device", ATTACH_DEVICE_SECONDS,
                      f"{dom.name}: {disk.source} attached as /dev/{target}",
@@ -277,6 +299,8 @@ class LibvirtDriver:
             return None
         disk = dom.disks.pop(target, None)
         if disk is not None:
+            if disk.net is not None:
+                disk.net.close()  # QEMU closes the image: no longer a watcher
             self._charge("virsh detach-device", DETACH_DEVICE_SECONDS,
                          f"{dom.name}: /dev/{target} detached", instance=instance_uuid,
                          target=target, volume_id=disk.volume_id)
@@ -285,6 +309,9 @@ class LibvirtDriver:
     def destroy(self, instance_uuid: str) -> None:
         """Power off and undefine; delete the instance directory (its local disks)."""
         dom = self.domains.pop(instance_uuid, None)
+        for disk in dom.disks.values() if dom is not None else ():
+            if disk.net is not None:
+                disk.net.close()
         prefix = f"/var/lib/nova/instances/{instance_uuid}/"
         gone = [p for p in self.local_disks if p.startswith(prefix)]
         for path in gone:
@@ -329,6 +356,10 @@ class LibvirtDriver:
                 way to grow it.
         """
         data = connection_info["data"]
+        if connection_info.get("driver_volume_type") == "rbd" or (
+                self.volumes is not None and self.volumes.handles(dict(connection_info))):
+            return self._extend_other(instance_uuid, connection_info, volume_id,
+                                      requested_size)
         try:
             session = self.initiator.connected_session(data)
             new_size = self.initiator.device_data(session).size_bytes
@@ -347,6 +378,34 @@ class LibvirtDriver:
         if dom is None or not dom.running or disk is None:
             return new_size  # "Skipping block device resize, guest is not running"
         if data.get("encrypted"):
+            if self.encrypted_resize is None:
+                raise ExtendVolumeError("Volume size extension is not supported by the "
+                                        "hypervisor.")
+            disk.size_bytes = self.encrypted_resize(self, disk, new_size, connection_info)
+            return new_size
+        self.block_resize(dom, disk, new_size)
+        return new_size
+
+    def _extend_other(self, instance_uuid: str, connection_info: Mapping[str, Any],
+                      volume_id: str, requested_size: int) -> int:
+        """RBD, NFS and FC volumes: no iSCSI session to rescan.  Nova's network-disk
+        driver (RBD) takes the size Cinder asked for (librbd sees the new image size); the
+        FC and NFS connectors read the device or file again.  Then the same blockresize."""
+        if connection_info.get("driver_volume_type") == "rbd" or self.volumes is None:
+            new_size = requested_size
+        else:
+            try:
+                new_size = self.volumes.device_data(dict(connection_info)).size_bytes
+            except CinderException as exc:
+                raise ExtendVolumeError(f"Volume {volume_id} could not be extended: Failure "
+                                        f"to resize underlying volume on compute. ({exc})"
+                                        ) from exc
+        dom = self.domains.get(instance_uuid)
+        disk = None if dom is None else next(
+            (d for d in dom.disks.values() if d.volume_id == volume_id), None)
+        if dom is None or not dom.running or disk is None:
+            return new_size
+        if connection_info["data"].get("encrypted"):
             if self.encrypted_resize is None:
                 raise ExtendVolumeError("Volume size extension is not supported by the "
                                         "hypervisor.")
@@ -390,6 +449,11 @@ class LibvirtDriver:
             raise GuestIOError(f"no device {device} in the guest")
         if disk.data is not None:
             return disk.data
+        if disk.net is not None:
+            try:
+                return disk.net.data()
+            except (RbdError, CinderException) as exc:
+                raise GuestIOError(f"I/O error on {device}: {exc}") from exc
         if disk.connection_info is not None and self.volumes is not None:
             try:
                 return self.volumes.device_data(disk.connection_info)

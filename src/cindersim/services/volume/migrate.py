@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ...backends.blocks import BLOCK_SIZE, BlockData
+from ...backends.drivers import LVMVolumeDriver
 from ...bus import Target
 from ...db import Volume
 from ...errors import CinderException
@@ -98,7 +99,9 @@ async def _attach(svc: VolumeService, vol: Volume, host: str | None) -> dict[str
                                       connector=svc.connector)
     svc.meter.take()
     try:
-        if svc.volumes.handles(info):
+        if info.get("driver_volume_type") == "rbd":
+            svc.rbd.connect_volume(info["data"])  # os-brick's RBD connector: librbd
+        elif svc.volumes.handles(info):
             svc.volumes.connect_volume(info, (vol.id, "migration"))
         else:
             svc.initiator.connect_volume(info["data"])
@@ -115,7 +118,9 @@ async def _detach(svc: VolumeService, vol: Volume, info: dict[str, Any] | None,
     """``_detach_volume(force=True)``: os-brick disconnect, then ``terminate_connection``
     and ``remove_export`` (RPC to *host*, or this manager's own)."""
     if info is not None:
-        if svc.volumes.handles(info):
+        if info.get("driver_volume_type") == "rbd":
+            svc.rbd.disconnect_volume(info["data"])
+        elif svc.volumes.handles(info):
             svc.volumes.disconnect_volume(info, (vol.id, "migration"))
         else:
             svc.initiator.disconnect_volume(info["data"])
@@ -131,7 +136,10 @@ async def _detach(svc: VolumeService, vol: Volume, info: dict[str, Any] | None,
 
 
 def _device(svc: VolumeService, info: dict[str, Any]) -> BlockData:
-    """The attached device: an iSCSI session's, an NFS file through the mount, an FC LUN."""
+    """The attached device: an iSCSI session's, an RBD image opened by librbd, an NFS file
+    through the mount, an FC LUN."""
+    if info.get("driver_volume_type") == "rbd":
+        return svc.rbd.handle(info["data"]).data
     if svc.volumes.handles(info):
         return svc.volumes.device_data(info)
     return svc.initiator.device_data(svc.initiator.connected_session(info["data"]))
@@ -276,16 +284,16 @@ async def update_migrated_volume(svc: VolumeService, *, volume_id: str,
     own = getattr(driver, "update_migrated_volume", None)  # NFS renames its file, FC its LUN
 
     def rename() -> None:
-        if own is not None:
-            own(volume_id, new_volume_id)  # NFS's model update keeps the new share
-            return
-        driver.rename_lv(driver.volume_name(new_volume_id), driver.volume_name(volume_id),
-                         already_managed=lambda _id: False)
-        # LVM's model update after a rename: provider_location None (the volume takes the
-        # new row's columns when the ids are swapped).
-        new_row = svc.env.db.volumes.get(new_volume_id)
-        if new_row is not None:
-            new_row.provider_location = None
+        if isinstance(driver, LVMVolumeDriver):
+            driver.rename_lv(driver.volume_name(new_volume_id), driver.volume_name(volume_id),
+                             already_managed=lambda _id: False)
+            # LVM's model update after a rename: provider_location None (the volume takes
+            # the new row's columns when the ids are swapped).
+            new_row = svc.env.db.volumes.get(new_volume_id)
+            if new_row is not None:
+                new_row.provider_location = None
+        elif own is not None:
+            own(volume_id, new_volume_id)  # NFS's model update keeps the new share; RBD renames
 
     await svc.drive("update_migrated_volume", rename, resource=f"volume:{volume_id}")
 
