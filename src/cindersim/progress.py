@@ -112,12 +112,15 @@ class TerminalProgress:
         self._last = -math.inf
         self._bar: Any = None
         self._run_open = False
+        self._horizon = 0.0
+        self._ended_live = False
 
     # --- RunProgress ------------------------------------------------------------------------
     def begin(self, horizon: float) -> None:
-        if not self._run_open:
-            self.total = max(self.total, self.done + max(0.0, horizon))
+        self._horizon = max(0.0, horizon)
+        self.total = max(self.total, self.done + self._horizon)
         self._run_open = True
+        self._ended_live = False
         self._reached = 0.0
         self._events = 0
         if self._started is None:
@@ -133,7 +136,9 @@ class TerminalProgress:
         self._draw(now=now)
 
     def end(self) -> None:
-        self.run_over(self.total - self.done if self._run_open else 0.0, self._events)
+        if self._run_open:
+            self.run_over(self._horizon, self._events)
+            self._ended_live = True
 
     # --- several runs -----------------------------------------------------------------------
     def expect(self, horizon: float) -> None:
@@ -142,14 +147,25 @@ class TerminalProgress:
 
     def run_over(self, horizon: float, events: int) -> None:
         """A run of *horizon* virtual seconds is over, after *events* trace events (a
-        sweep's run that finished elsewhere, or the one in progress here)."""
+        sweep's run that finished elsewhere).  Just after :meth:`end` (the run was
+        followed here, live) it only redraws: that run is counted already."""
+        if self._ended_live:
+            self._ended_live = False
+            self._draw(force=True)
+            return
         self._run_open = False
         if self._started is None:
             self._started = self.clock()
-        self.done = min(self.total, self.done + max(0.0, horizon)) if self.total else 0.0
+        self.done = min(self.total, self.done + max(0.0, horizon))
         self.events_done += events
         self._reached = 0.0
         self._events = 0
+        self._draw(force=True)
+
+    def show(self) -> None:
+        """Draw the line now (a sweep, before its first run finishes)."""
+        if self._started is None:
+            self._started = self.clock()
         self._draw(force=True)
 
     def finish(self) -> None:
