@@ -101,7 +101,8 @@ def test_the_bar_shows_virtual_time_events_per_second_and_eta() -> None:
     bar.end()
     bar.finish()
     last = term.getvalue().rstrip("\n").split("\r")[-1]
-    assert "100%|" in last and "virtual 2:00:00 of 2:00:00" in last
+    assert "100%|" in last
+    assert "virtual 2:00:00 of 2:00:00" in last
     assert term.getvalue().endswith("\n")
 
 
@@ -153,9 +154,11 @@ def test_run_on_a_terminal_shows_the_bar_and_changes_no_output(
     bar = [s for s in tty_err.split("\r") if "virtual" in s]
     assert bar, tty_err
     assert "tiny-workload: 100%|" in bar[-1]
-    assert "virtual 6:00:00 of 6:00:00" in bar[-1] and " events/s [" in bar[-1]
+    assert "virtual 6:00:00 of 6:00:00" in bar[-1]
+    assert " events/s [" in bar[-1]
     assert any(ETA.search(s) for s in bar)
-    assert "\r" not in pipe_err and "events/s" not in pipe_err
+    assert "\r" not in pipe_err
+    assert "events/s" not in pipe_err
     assert outs["tty"][0] == outs["pipe"][0]  # stdout: the summary table, byte for byte
     assert outs["tty"][2] == outs["pipe"][2]  # metrics files and the streamed trace
     assert outs["tty"][2]["t.jsonl"]
@@ -168,7 +171,8 @@ def test_a_steps_only_run_gets_no_bar(capsys: pytest.CaptureFixture[str],
     status, _, err = _run_cli(capsys, monkeypatch, Terminal(), "run",
                               str(ROOT / "scenarios" / "create.toml"))
     assert status == 0
-    assert "\r" not in err and "events/s" not in err
+    assert "\r" not in err
+    assert "events/s" not in err
 
 
 def test_the_bar_changes_nothing_in_the_run(scenario: Path) -> None:
@@ -177,7 +181,8 @@ def test_the_bar_changes_nothing_in_the_run(scenario: Path) -> None:
     bar = TerminalProgress(Terminal(), "x", mininterval=0)
     shown = run_scenario(sc, trace_mode="full", progress=bar)
     assert shown.trace.digest() == plain.trace.digest()
-    assert shown.metrics is not None and plain.metrics is not None
+    assert shown.metrics is not None
+    assert plain.metrics is not None
     assert shown.metrics.to_json() == plain.metrics.to_json()
     assert bar.reached() == bar.total == 6 * 3600
     assert bar.events_done == len(shown.trace)
@@ -210,9 +215,11 @@ def test_a_real_terminal_and_a_pipe(scenario: Path, tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "cindersim.cli", "run", str(scenario)]
     out_tty, err_tty = _pty_run(argv, tmp_path)
     piped = subprocess.run(argv, capture_output=True, cwd=tmp_path, check=True)
-    assert "tiny-workload: 100%|" in err_tty and "events/s" in err_tty
+    assert "tiny-workload: 100%|" in err_tty
+    assert "events/s" in err_tty
     assert ETA.search(err_tty)
-    assert b"\r" not in piped.stderr and b"events/s" not in piped.stderr
+    assert b"\r" not in piped.stderr
+    assert b"events/s" not in piped.stderr
     assert out_tty == piped.stdout
 
 
@@ -228,7 +235,8 @@ def test_sweep_bar_and_the_same_table(scenario: Path, tmp_path: Path,
     lines = [s for s in term.getvalue().split("\r") if "virtual" in s]
     # --jobs 1 follows each run as it goes: lines inside the first run's six hours
     assert any("virtual 0:" in s and "0/2 runs" in s for s in lines)
-    assert "100%|" in lines[-1] and "virtual 12:00:00 of 12:00:00" in lines[-1]
+    assert "100%|" in lines[-1]
+    assert "virtual 12:00:00 of 12:00:00" in lines[-1]
     assert "2/2 runs" in lines[-1]
     for name in ("results.csv", "results.json"):
         assert (tmp_path / "bar" / name).read_bytes() == (tmp_path / "quiet" / name).read_bytes()

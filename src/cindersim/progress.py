@@ -199,7 +199,8 @@ class TerminalProgress:
         self._last = now
         if self._bar is None:
             self._bar = _tqdm_class()(
-                figures=self.text(now), total=self.total or None, file=self.stream, desc=self.label or None,
+                figures=self.text(now), total=self.total or None, file=self.stream,
+                desc=self.label or None,
                 dynamic_ncols=True, mininterval=0, leave=True, smoothing=0.1,
                 bar_format=("{desc}: " if self.label else "")
                 + "{percentage:3.0f}%|{bar}| {figures} [{elapsed}<{remaining}]")

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from .cloud import Cloud
 
 __all__ = [
-    "KINDS", "Bursts", "DailyCurve", "EmpiricalSize", "ExponentialLifetime", "FixedLifetime",
-    "FixedSize", "LogNormalSize", "Operation", "OperationMix", "OperationResult",
-    "PoissonArrivals", "Stream", "TICK_EVERY", "UniformSize", "Workload", "drive",
+    "KINDS", "TICK_EVERY", "Bursts", "DailyCurve", "EmpiricalSize", "ExponentialLifetime",
+    "FixedLifetime", "FixedSize", "LogNormalSize", "Operation", "OperationMix",
+    "OperationResult", "PoissonArrivals", "Stream", "UniformSize", "Workload", "drive",
 ]
 
 TICK_EVERY = 256

@@ -88,8 +88,8 @@ class _Locator:
 
 _COMMON = {"action", "as", "expect_status", "user", "settle"}
 _TOP = {"name": "str", "description": "str", "seed": "int", "microversion": "str",
-        "long": "bool", "cloud": "table|str", "steps": "array", "faults": "array", "expect": "array",
-        "fleet": "table", "workload": "table"}
+        "long": "bool", "cloud": "table|str", "steps": "array", "faults": "array",
+        "expect": "array", "fleet": "table", "workload": "table"}
 _FAULT_KEYS = {
     "driver": {"driver", "backend", "nth", "times", "always", "probability", "error",
                "message", "start", "duration"},

@@ -14,8 +14,8 @@ bad usage or a grid point the scenario loader refuses (``FILE:LINE: message``,
 all before any run starts).  Progress and verdicts go to stderr: on a terminal
 one redrawn bar (virtual time reached of the runs' durations, events/s, ETA; see
 :mod:`cindersim.progress`), otherwise one line per finished run with its wall
-seconds (a log, as a batch job's output wants); stdout carries only ``--plan``.  A missing plotting extra costs the
-chart, never the table or the exit status.
+seconds (a log, as a batch job's output wants); stdout carries only ``--plan``.
+A missing plotting extra costs the chart, never the table or the exit status.
 """
 
 from __future__ import annotations
