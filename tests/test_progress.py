@@ -166,6 +166,14 @@ def test_run_on_a_terminal_shows_the_bar_and_changes_no_output(
     assert tty_err.rsplit("\n", 2)[-2] == pipe_err.rstrip("\n").split("\n")[-1]
 
 
+def test_quiet_gets_no_bar(scenario: Path, capsys: pytest.CaptureFixture[str],
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    status, _, err = _run_cli(capsys, monkeypatch, Terminal(), "run", str(scenario),
+                              "--quiet")
+    assert status == 0
+    assert err == ""
+
+
 def test_a_steps_only_run_gets_no_bar(capsys: pytest.CaptureFixture[str],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     status, _, err = _run_cli(capsys, monkeypatch, Terminal(), "run",

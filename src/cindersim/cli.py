@@ -26,6 +26,11 @@ expected-vs-actual report goes to stderr), 2 for a bad scenario file or bad
 usage (``FILE:LINE: message``).  The rendered run goes to stdout (or
 ``--out``); verdicts go to stderr, so ``--format jsonl`` output stays pure.
 
+Progress: a ``[workload]`` run (and ``sweep``) draws a bar on stderr, only when
+stderr is a terminal and without ``--quiet``: virtual time reached, events/s, ETA
+(:mod:`cindersim.progress`).  A ``long = true`` scenario's verdict adds the memory
+its records take per live volume (stderr only: it depends on the Python build).
+
 Colour: only when stdout is a terminal and ``NO_COLOR`` is unset or empty
 (``--color always|never`` overrides).  ``--step`` pauses after each narrated
 step (see :mod:`cindersim.pacing`: Enter next, ``s`` state, ``n`` next flow, ``q``
@@ -278,8 +283,9 @@ def _run_one(sc: Scenario, args: argparse.Namespace, mode: TraceMode | None,
     """Run *sc*, streaming the trace to ``--trace PATH`` if asked (None: cannot write it)."""
     trace_path = getattr(args, "trace", None)
     # A workload's run shows a progress bar on stderr when it is a terminal (nothing
-    # otherwise); it never reaches stdout, --out or the trace.
-    bar = terminal_progress(sys.stderr, sc.name) if sc.workload is not None else None
+    # otherwise, or with --quiet); it never reaches stdout, --out or the trace.
+    bar = (terminal_progress(sys.stderr, sc.name)
+           if sc.workload is not None and not args.quiet else None)
     try:
         if trace_path is None:
             return run_scenario(sc, seed=args.seed, trace_mode=mode, progress=bar)
