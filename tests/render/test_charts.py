@@ -74,3 +74,31 @@ def test_without_matplotlib_a_clear_error(monkeypatch: pytest.MonkeyPatch,
         write_charts(outage_metrics, tmp_path)
     assert INSTALL_HINT in str(info.value)
     assert not list(tmp_path.iterdir())
+
+
+def test_latency_panels_span_whole_decades_with_plain_labels(
+        outage_metrics: MetricsCollector) -> None:
+    """Nearly constant latencies (a create is 0.40 s give or take a millisecond) read as
+    flat lines on a decade, labelled 0.1 and 1, not as a spread under minor labels."""
+    import math  # noqa: PLC0415
+
+    from cindersim.render.charts import _latency  # noqa: PLC0415
+
+    plt = require_pyplot()
+    fig = _latency(plt, outage_metrics, 60.0)
+    try:
+        fig.canvas.draw()
+        lat = outage_metrics.latency()
+        for ax in fig.axes:
+            op = ax.get_title()
+            low, high = ax.get_ylim()
+            assert math.log10(low) == math.floor(math.log10(low))  # powers of ten
+            assert math.log10(high) == math.floor(math.log10(high))
+            assert low <= lat[op]["p50"] <= high
+            labels = {t.get_text() for t in ax.get_yticklabels(minor=True)}
+            assert labels <= {""}  # no minor labels
+            majors = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+            assert majors
+            assert all("\\times" not in s and "^" not in s for s in majors)
+    finally:
+        plt.close(fig)

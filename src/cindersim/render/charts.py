@@ -263,10 +263,13 @@ def _latency(plt: Any, m: MetricsCollector, div: float) -> Any:
                              sharex=True, squeeze=False)
     xs = [t / div for t in edges]
     for ax, op in zip([row[0] for row in axes], ops, strict=False):
+        shown: list[float] = []
         for p, style in ((50, "-"), (95, "--"), (99, ":")):
             ys = [percentile(b, p) if b else float("nan") for b in by_op[op]]
             ax.plot(xs, ys, linestyle=style, marker=".", label=f"p{p}")
+            shown.extend(ys)
         ax.set_yscale("log")
+        _whole_decades(ax, shown)
         ax.set_title(op, fontsize=8)
         ax.set_ylabel("virtual s")
         ax.legend(fontsize=7)
@@ -274,6 +277,25 @@ def _latency(plt: Any, m: MetricsCollector, div: float) -> Any:
         axes[0][0].text(0.5, 0.5, "no operation finished", ha="center", va="center",
                         transform=axes[0][0].transAxes)
     return fig
+
+
+def _whole_decades(ax: Any, values: Sequence[float]) -> None:
+    """A log axis from the power of ten below the smallest value to the one above the
+    largest, labelled 0.1, 1, 10 ...: latencies that hardly vary (0.402 s to 0.420 s)
+    then read as the flat lines they are, where matplotlib's own limits would spread
+    them over the panel under minor ticks all labelled 4.02x10^-1."""
+    import math  # noqa: PLC0415
+
+    from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: PLC0415
+
+    pos = [v for v in values if math.isfinite(v) and v > 0]
+    if not pos:
+        return
+    low = 10.0 ** math.floor(math.log10(min(pos)))
+    high = 10.0 ** math.ceil(math.log10(max(pos)))
+    ax.set_ylim(low, high if high > low else low * 10)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _bucket_of(edges: Sequence[float], t: float) -> int:
