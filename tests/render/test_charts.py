@@ -102,3 +102,53 @@ def test_latency_panels_span_whole_decades_with_plain_labels(
             assert all("\\times" not in s and "^" not in s for s in majors)
     finally:
         plt.close(fig)
+
+
+def test_charts_of_a_run_where_nothing_failed_say_so(tmp_path: Path) -> None:
+    """No error, no refusal, no queue: a sentence each, on the run's time span, not a
+    flat zero on a -0.04..0.04 axis or a bar per pool that never filled."""
+    from cindersim.render.charts import _errors, _fill, _queues  # noqa: PLC0415
+
+    text = (ROOT / "scenarios" / "sweep-example.toml").read_text().replace(
+        'duration = "1d"', 'duration = "2h"').replace("max_over_subscription_ratio = 2.0",
+                                                      "max_over_subscription_ratio = 20.0")
+    p = tmp_path / "calm.toml"
+    p.write_text(text)
+    res = run_scenario(load_scenario(p))
+    m = res.metrics
+    assert m is not None
+    assert m.summary()["error.no_valid_backend"] == 0
+    plt = require_pyplot()
+    end = m.samples[-1].time / 60
+    for draw, sentence in ((_errors, "no request failed"),
+                           (_fill, "none of the 4 pool(s) refused"),
+                           (_queues, "no message ever waited")):
+        fig = draw(plt, m, 60.0)
+        try:
+            ax = fig.axes[0]
+            texts = [t.get_text() for t in ax.texts]
+            assert any(sentence in t for t in texts), (draw.__name__, texts)
+            assert not ax.patches  # no bars
+            assert ax.get_ylim()[0] >= 0
+            assert ax.get_xlim()[1] >= end * 0.99
+        finally:
+            plt.close(fig)
+
+
+def test_errors_chart_counts_from_zero_in_whole_numbers() -> None:
+    from cindersim.render.charts import _errors  # noqa: PLC0415
+
+    m = run_scenario(load_scenario(ROOT / "scenarios" / "sweep-example.toml")).metrics
+    assert m is not None
+    assert m.summary()["error.no_valid_backend"] == 14  # creates refused: something to draw
+    plt = require_pyplot()
+    fig = _errors(plt, m, 3600.0)
+    try:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        assert ax.get_ylim()[0] == 0
+        assert all(float(t).is_integer() for t in ax.get_yticks())
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+            "no_valid_backend", "quota", "driver"]
+    finally:
+        plt.close(fig)
