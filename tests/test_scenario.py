@@ -186,7 +186,7 @@ class TestMalformedFiles:
             """)
         assert errors_of(p) == [
             f"{p}:2: unknown key 'colour' in the scenario (expected one of: cloud, "
-            "description, expect, faults, fleet, microversion, name, seed, steps, workload)",
+            "description, expect, faults, fleet, long, microversion, name, seed, steps, workload)",
             f"{p}:7: size must be an integer, not '1'",
             f"{p}:11: unknown label 'v2' (labels defined before this step: v1)",
             f"{p}:12: cascade must be true or false, not 'yes'",
