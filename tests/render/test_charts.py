@@ -120,7 +120,7 @@ def test_charts_of_a_run_where_nothing_failed_say_so(tmp_path: Path) -> None:
     assert m.summary()["error.no_valid_backend"] == 0
     plt = require_pyplot()
     end = m.samples[-1].time / 60
-    for draw, sentence in ((_errors, "no request failed"),
+    for draw, sentence in ((_errors, "no NoValidBackend, quota or driver error"),
                            (_fill, "none of the 4 pool(s) refused"),
                            (_queues, "no message ever waited")):
         fig = draw(plt, m, 60.0)

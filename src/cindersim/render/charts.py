@@ -341,6 +341,6 @@ def _errors(plt: Any, m: MetricsCollector, div: float) -> Any:
         ax.legend(fontsize=8)
     else:  # not a y axis from -0.04 to 0.04 around a flat zero
         ax.set_ylim(0, 1)
-        ax.text(0.5, 0.5, "no request failed (NoValidBackend, quota or driver)",
+        ax.text(0.5, 0.5, "no NoValidBackend, quota or driver error",
                 ha="center", va="center", transform=ax.transAxes)
     return fig
