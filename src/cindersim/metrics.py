@@ -221,6 +221,9 @@ class MetricsCollector:
         """Resource -> (label, start) of its operation in progress."""
         self._unsubscribe: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
+        self.after_sample: Callable[[], None] | None = None
+        """Called after each periodic sample (a progress display: it must not touch
+        the cloud)."""
 
     # --- wiring ---------------------------------------------------------------------------
     def attach(self) -> None:
@@ -248,6 +251,8 @@ class MetricsCollector:
     async def _run(self) -> None:
         while True:
             self.sample()
+            if self.after_sample is not None:
+                self.after_sample()
             await asyncio.sleep(self.interval)
 
     # --- events ---------------------------------------------------------------------------
