@@ -42,6 +42,7 @@ from .messaging import (
     MessageFault,
     MessageKind,
     Target,
+    Watched,
     target_of,
 )
 from .trace import Trace
@@ -132,6 +133,8 @@ class _Job:
     consumer: Consumer
     msg: Message
     coro: Coroutine[Any, Any, Any] | None = None
+    watched: Watched | None = None
+    """Told when the coroutine ends, before the caller is answered."""
 
 
 async def _awaiting(awaitable: Awaitable[Any]) -> Any:
@@ -177,7 +180,7 @@ class Bus:
         self._deadlines: list[tuple[float, int, Message]] = []
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._deadline_when = 0.0
-        self._tasks: dict[int, Coroutine[Any, Any, Any]] = {}
+        self._tasks: dict[int, _Job] = {}
         """Handlers started and not finished, by delivery order."""
         self._closing = False
         self._held: list[Message] = []
@@ -466,9 +469,14 @@ class Bus:
             self._handled(job, None, exc)
             self._check_idle()
             return
-        job.coro = (awaitable if type(awaitable) is types.CoroutineType
-                    else _awaiting(awaitable))
-        self._tasks[job.key] = job.coro
+        if type(awaitable) is not types.CoroutineType:
+            if isinstance(awaitable, Watched):
+                job.watched = awaitable
+                awaitable = awaitable.coro
+            if type(awaitable) is not types.CoroutineType:
+                awaitable = _awaiting(awaitable)
+        job.coro = awaitable
+        self._tasks[job.key] = job
         self._step(job)
 
     # A delivered message's handler starts at once, in the delivery, and is driven
@@ -492,8 +500,10 @@ class Bus:
         except Exception as error:  # the remote side of an RPC: errors travel back
             self._ended(job, None, error)
             return
-        except BaseException:
+        except BaseException as stop:
             self._forget(job)
+            if job.watched is not None:
+                job.watched.then(None, stop)
             self._check_idle()
             raise
         if yielded is None:  # a bare yield (asyncio.sleep(0)): go on next iteration
@@ -507,6 +517,8 @@ class Bus:
 
     def _ended(self, job: _Job, result: Any, error: Exception | None) -> None:
         self._forget(job)
+        if job.watched is not None:
+            job.watched.then(result, error)
         self._handled(job, result, error)
         self._check_idle()
 
@@ -536,9 +548,11 @@ class Bus:
         nothing of theirs runs later, at garbage collection."""
         self._closing = True
         for key in sorted(self._tasks):
-            coro = self._tasks.get(key)
-            if coro is not None:
-                coro.close()
+            job = self._tasks.get(key)
+            if job is not None and job.coro is not None:
+                job.coro.close()
+                if job.watched is not None:
+                    job.watched.then(None, GeneratorExit())
         self._tasks.clear()
 
     def _reply_target(self, sender: str) -> Target:
