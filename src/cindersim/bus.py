@@ -43,6 +43,7 @@ from .messaging import (
     MessageKind,
     Target,
     Watched,
+    new_message,
     target_of,
 )
 from .trace import Trace
@@ -302,9 +303,9 @@ class Bus:
               error: BaseException | None = None, timeout: float | None = None) -> Message:
         now = self._loop.time()
         self._msg_seq += 1
-        msg = Message("msg-%06d" % self._msg_seq,  # noqa: UP031 (faster than a format spec)
-                      kind, sender, target, method, args, now, reply_to, error,
-                      None if timeout is None else now + timeout)
+        msg = new_message("msg-%06d" % self._msg_seq,  # noqa: UP031 (faster than a format spec)
+                          kind, sender, target, method, args, now, reply_to, error,
+                          None if timeout is None else now + timeout)
         stats = self.stats
         stats.sent += 1
         stats.by_method[method] = stats.by_method.get(method, 0) + 1
@@ -314,8 +315,10 @@ class Bus:
                 summary = f"{sender} replies to {method} ({what})"
             else:
                 summary = f"{sender} {kind}s {method} to {target}"
+            # args is the sender's keyword arguments, a dict of this message's own that
+            # nothing changes (handlers get a copy): the event keeps it, uncopied.
             self._emit(f"bus.{'reply' if kind == 'reply' else 'send'}", sender, summary, msg,
-                       target=str(target), args=dict(args) if kind != "reply" else None)
+                       target=str(target), args=args if kind != "reply" else None)
         lat = self.latency
         delay = lat(msg) if callable(lat) else lat
         if not self.faults:
@@ -607,11 +610,14 @@ class Bus:
     # --- trace helpers -----------------------------------------------------------------
     def _emit(self, kind: str, actor: str, summary: str, msg: Message, *,
               target: str | None = None, **detail: Any) -> None:
-        if not self._trace.wants(kind):
+        trace = self._trace
+        if not trace.wants(kind):
             return
-        d = {k: v for k, v in detail.items() if v is not None}
-        self._trace.emit(kind, actor, summary, target=target, msg=msg.id, method=msg.method,
-                         msg_kind=msg.kind, **d)
+        d = {"msg": msg.id, "method": msg.method, "msg_kind": msg.kind}
+        for k, v in detail.items():
+            if v is not None:
+                d[k] = v
+        trace.emit_owned(kind, actor, summary, d, target=target)
 
     def _trace_note(self, actor: str, summary: str, **detail: Any) -> None:
         if self._trace.wants("bus.consumer"):
