@@ -255,7 +255,7 @@ class Bus:
         limit = self.call_timeout if timeout is None else timeout
         msg = self._send("call", sender, target, method, args, timeout=limit)
         self._calls[msg.id] = fut
-        self._arm_deadline(self._loop.time() + limit, msg)
+        self._arm_deadline(msg.expires, msg)  # type: ignore[arg-type]
         try:
             return await fut
         finally:
@@ -308,8 +308,10 @@ class Bus:
                           None if timeout is None else now + timeout)
         stats = self.stats
         stats.sent += 1
-        stats.by_method[method] = stats.by_method.get(method, 0) + 1
-        if self._trace.wants("bus.reply" if kind == "reply" else "bus.send"):
+        by_method = stats.by_method
+        by_method[method] = by_method.get(method, 0) + 1
+        wanted = self._trace._wanted  # Trace.wants, inline (see there)
+        if wanted is None or ("bus.reply" if kind == "reply" else "bus.send") in wanted:
             if kind == "reply":
                 what = "error" if error is not None else "result"
                 summary = f"{sender} replies to {method} ({what})"
@@ -320,9 +322,18 @@ class Bus:
             self._emit(f"bus.{'reply' if kind == 'reply' else 'send'}", sender, summary, msg,
                        target=str(target), args=args if kind != "reply" else None)
         lat = self.latency
-        delay = lat(msg) if callable(lat) else lat
+        delay = lat if type(lat) is float else self._latency(msg)
         if not self.faults:
-            self._schedule(now + delay, msg)
+            # _schedule, inline: every message of a run comes through here.
+            when = now + delay
+            self._seq += 1
+            heapq.heappush(self._heap, (when, 0, self._seq, msg))
+            timer = self._timer
+            if timer is None or when < self._timer_when:
+                if timer is not None:
+                    timer.cancel()
+                self._timer_when = when
+                self._timer = self._loop.call_at(when, self._pump)
             return msg
         copies = 1
         for rule in self.faults:
@@ -411,13 +422,15 @@ class Bus:
                     timer.cancel()
                 self._timer_when = when
                 self._timer = self._loop.call_at(when, self._pump)
-        self._check_idle()
+        if self._idle is not None:
+            self._check_idle()
 
     def _deliver(self, msg: Message) -> None:
         if msg.kind == "reply":
             fut = self._calls.get(msg.reply_to or "")
             self.stats.delivered += 1
-            traced = self._trace.wants("bus.deliver")
+            wanted = self._trace._wanted
+            traced = wanted is None or "bus.deliver" in wanted
             if fut is None or fut.done():
                 if traced:
                     self._emit("bus.deliver", msg.target.topic,
@@ -460,8 +473,10 @@ class Bus:
         stats = self.stats
         stats.delivered += 1
         qname = msg.target.queue
-        stats.by_queue[qname] = stats.by_queue.get(qname, 0) + 1
-        if self._trace.wants("bus.deliver"):
+        by_queue = stats.by_queue
+        by_queue[qname] = by_queue.get(qname, 0) + 1
+        wanted = self._trace._wanted
+        if wanted is None or "bus.deliver" in wanted:
             self._emit("bus.deliver", consumer.name,
                        f"{consumer.name} receives {msg.method} from {msg.sender}", msg)
         self._seq += 1
@@ -480,7 +495,7 @@ class Bus:
                 awaitable = _awaiting(awaitable)
         job.coro = awaitable
         self._tasks[job.key] = job
-        self._step(job)
+        self._resume(job, None)
 
     # A delivered message's handler starts at once, in the delivery, and is driven
     # from then on by the futures it awaits -- what an asyncio Task would do, without
@@ -519,11 +534,13 @@ class Bus:
                 f"bus handler yielded {yielded!r}: await futures, not other objects"))
 
     def _ended(self, job: _Job, result: Any, error: Exception | None) -> None:
-        self._forget(job)
+        if not self._closing:  # _forget, inline
+            self._tasks.pop(job.key, None)
         if job.watched is not None:
             job.watched.then(result, error)
         self._handled(job, result, error)
-        self._check_idle()
+        if self._idle is not None:
+            self._check_idle()
 
     def _forget(self, job: _Job) -> None:
         if not self._closing:
