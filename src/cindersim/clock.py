@@ -168,7 +168,34 @@ class _VirtualTimer(asyncio.TimerHandle):
         self._args = None  # type: ignore[assignment]
 
 
+class _VirtualLater(_VirtualTimer):
+    """``call_later``, the same way: the loop's ``call_later`` is this class bound to
+    the loop (``asyncio.sleep`` sets one per sleep).  The body is _VirtualTimer's,
+    with *when* from *delay*: calling that ``__init__`` would be a frame more."""
+
+    __slots__ = ()
+
+    def __init__(self, loop: VirtualTimeLoop, delay: float,
+                 callback: Callable[..., object], *args: Any,
+                 context: contextvars.Context | None = None) -> None:
+        if loop._closed:  # type: ignore[attr-defined]
+            raise RuntimeError("Event loop is closed")
+        when = loop._now + delay
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._loop = loop
+        self._context = _copy_context() if context is None else context
+        self._source_traceback = None
+        self._repr = None
+        self._when = when
+        self._scheduled = True
+        loop._timer_seq += 1
+        _heappush(loop._timers, (when, loop._timer_seq, self))
+
+
 _copy_context = contextvars.copy_context
+_set_result_unless_cancelled = asyncio.futures._set_result_unless_cancelled  # type: ignore[attr-defined]
 _now_of = operator.attrgetter("_now")
 _heappush = heapq.heappush
 
@@ -212,6 +239,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             # call_at and call_soon are the handle classes themselves (see there).
             self.create_future = functools.partial(asyncio.Future, loop=self)  # type: ignore[method-assign]
             self.call_at = functools.partial(_VirtualTimer, self)  # type: ignore[method-assign]
+            self.call_later = functools.partial(_VirtualLater, self)  # type: ignore[method-assign]
             # time(), without a Python frame: the bus, the trace and the database
             # stamps read the clock several times per request.
             self.time = functools.partial(_now_of, self)  # type: ignore[method-assign]
@@ -243,7 +271,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # asyncio.sleep's path: BaseEventLoop.call_later is time() + call_at + a debug check.
         if self.speed is not None:
             return super().call_later(delay, callback, *args, context=context)
-        return _VirtualTimer(self, self._now + delay, callback, *args, context=context)
+        return _VirtualLater(self, delay, callback, *args, context=context)
 
     def call_soon(self, callback: Callable[..., object], *args: Any,  # type: ignore[override]
                   context: contextvars.Context | None = None) -> asyncio.Handle:
@@ -270,26 +298,34 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if not ready and not self._stopping:  # type: ignore[attr-defined]
             self._jump()
         end = self._now + self._clock_resolution
+        heappop = heapq.heappop
         while timers and timers[0][0] < end:
-            timer = heapq.heappop(timers)[2]
+            timer = heappop(timers)[2]
             if timer._cancelled:
                 self._timer_cancelled_count -= 1
             timer._scheduled = False
             ready.append(timer)
         n = len(ready)
         self.callbacks += n
+        popleft = ready.popleft
+        wake, set_unless_cancelled = _wake, _set_result_unless_cancelled
         for _ in range(n):
-            h: Any = ready.popleft()
+            h: Any = popleft()
             if h._cancelled:
                 continue
-            if h._callback is _wake:  # a sleep() is over: _wake, inline (no frame)
+            callback = h._callback
+            if callback is wake:  # a sleep() is over: _wake, inline (no frame)
                 future = h._args[0]
                 if not future.done():
                     future.set_result(None)
                 continue
+            if callback is set_unless_cancelled and not h._args[0].done():
+                # asyncio.sleep's timer, inline (what it does for a future not done)
+                h._args[0].set_result(h._args[1])
+                continue
             # Handle._run, inline (one frame less per callback of a run).
             try:
-                h._context.run(h._callback, *h._args)
+                h._context.run(callback, *h._args)
             except (SystemExit, KeyboardInterrupt):
                 raise
             except BaseException as exc:  # reported as Handle._run reports it
