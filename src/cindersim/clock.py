@@ -197,6 +197,7 @@ class _VirtualLater(_VirtualTimer):
 _copy_context = contextvars.copy_context
 _set_result_unless_cancelled = asyncio.futures._set_result_unless_cancelled  # type: ignore[attr-defined]
 _now_of = operator.attrgetter("_now")
+_debug_of = operator.attrgetter("_debug")
 _heappush = heapq.heappush
 
 _COMPACT_AT = 100
@@ -243,6 +244,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             # time(), without a Python frame: the bus, the trace and the database
             # stamps read the clock several times per request.
             self.time = functools.partial(_now_of, self)  # type: ignore[method-assign]
+            # The C Future asks its loop get_debug() at every creation (every sleep
+            # and call makes one): the same, without a Python frame.
+            self.get_debug = functools.partial(_debug_of, self)  # type: ignore[method-assign]
         self._lean_call_soon()
 
     def set_debug(self, enabled: bool) -> None:
