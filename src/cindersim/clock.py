@@ -406,6 +406,12 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def close(self) -> None:
         self._timers.clear()
         super().close()
+        # The bound fast paths refer to the loop: dropped, a closed loop (and the
+        # simulation it ran) is freed at once rather than by the cycle collector.
+        # The class's own methods answer the same from here on.
+        for name in ("create_future", "call_at", "call_later", "call_soon", "time",
+                     "get_debug"):
+            self.__dict__.pop(name, None)
 
     # --- the clock -------------------------------------------------------------
     def time(self) -> float:
