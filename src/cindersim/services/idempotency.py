@@ -82,7 +82,17 @@ class _Running(Watched):
         self.waiters: list[asyncio.Future[Any]] = []
 
     def then(self, result: Any, error: BaseException | None) -> None:
-        self.guards._finish(self.key, self, self.once)
+        # The guard's bookkeeping: the key no longer runs; a ``once`` key is
+        # remembered (the oldest forgotten past REMEMBER).
+        guards, key = self.guards, self.key
+        running = guards._running
+        if running.get(key) is self:
+            del running[key]
+        if self.once and key not in guards._done:
+            guards._done.add(key)
+            guards._order.append(key)
+            if len(guards._order) > guards.REMEMBER:
+                guards._done.discard(guards._order.popleft())
         if error is None:
             for w in self.waiters:
                 w.set_result(result)
@@ -159,15 +169,6 @@ class EntryGuards:
                 return self._refuse(name, key, refusal)
         record = self._running[key] = _Running(self, key, entry.once, start())
         return record
-
-    def _finish(self, key: tuple[Hashable, ...], record: _Running, once: bool) -> None:
-        if self._running.get(key) is record:
-            del self._running[key]
-        if once and key not in self._done:
-            self._done.add(key)
-            self._order.append(key)
-            if len(self._order) > self.REMEMBER:
-                self._done.discard(self._order.popleft())
 
     async def _refuse(self, name: str, key: tuple[Hashable, ...], refusal: Refusal) -> Any:
         self._note(name, key, refusal.reason)
