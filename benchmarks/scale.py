@@ -255,14 +255,18 @@ def million(rate: float, lifetime: float, scale: int) -> None:
     the deletes of the volumes whose lifetimes end within the run)."""
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
+        # Building 1,000 backends costs seconds: the wall time of a run of one create
+        # is taken off both, so that the cost per request compares the requests alone.
+        setup = measure(_scenario(d, 1000, 1, rate, lifetime))["wall"]
         small = measure(_scenario(d, 1000, 6_500 // scale, rate, lifetime))
         big = measure(_scenario(d, 1000, 650_000 // scale, rate, lifetime))
-        per_small = small["wall"] / small["requests"] * 1e6
-        per_big = big["wall"] / big["requests"] * 1e6
+        per_small = (small["wall"] - setup) / small["requests"] * 1e6
+        per_big = (big["wall"] - setup) / big["requests"] * 1e6
         print(f"6. 1,000 backends, {big['requests']:,} requests: {big['wall']:.0f} s wall, "
               f"peak RSS {big['rss_mib']:,.0f} MiB (targets < 300 s, < 2048 MiB); "
               f"{per_big:.0f} us per request against {per_small:.0f} us at "
-              f"{small['requests']:,} requests: {per_big / per_small:.2f}x (target <= 1.2)")
+              f"{small['requests']:,} requests: {per_big / per_small:.2f}x (target <= 1.2; "
+              f"the {setup:.1f} s of building the cloud taken off both)")
         wide = measure(_scenario(d, 10_000, 65_000 // scale, rate, lifetime))
         print(f"   10,000 backends, {wide['requests']:,} requests: {wide['wall']:.0f} s wall, "
               f"peak RSS {wide['rss_mib']:,.0f} MiB, "
