@@ -10,10 +10,12 @@ per cent, and a peer run in the same process is measured the same way.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 import attrs
 
@@ -43,6 +45,45 @@ now = time.process_time
 """The benchmarks' clock: CPU seconds of this process (single-threaded work)."""
 
 
+_open: list[Any] = []
+"""The bar :func:`progress` opened (``make bench`` on a terminal), if any."""
+
+
+@contextlib.contextmanager
+def progress(steps: list[str], out: IO[str] | None = None) -> Iterator[Callable[[str], None]]:
+    """A progress bar over *steps* (the benchmark modules) on a terminal, nothing
+    otherwise; yields ``advance(step)``, to call as each step starts.  While the
+    bar is open, :func:`note` shows what is being measured (``make bench`` runs
+    for a minute or more, silently otherwise).  tqdm: the sweep's bar uses it too."""
+    err = sys.stderr if out is None else out
+    if not err.isatty():
+        yield lambda step: None
+        return
+    from tqdm import tqdm  # noqa: PLC0415 - a dependency, needed on a terminal only
+
+    bar = tqdm(total=len(steps), file=err, unit="bench", dynamic_ncols=True, leave=False)
+    started = [False]
+
+    def advance(step: str) -> None:
+        if started[0]:
+            bar.update(1)
+        started[0] = True
+        bar.set_description_str(step)
+
+    _open.append(bar)
+    try:
+        yield advance
+    finally:
+        _open.remove(bar)
+        bar.close()
+
+
+def note(what: str) -> None:
+    """Show *what* is being measured on the bar, when one is open."""
+    for bar in _open:
+        bar.set_postfix_str(what)
+
+
 def timed(fn: Callable[[], Any]) -> float:
     """Wall seconds of one call, the collector quiet (as the simulation keeps it)."""
     gc.collect()
@@ -51,8 +92,17 @@ def timed(fn: Callable[[], Any]) -> float:
     return now() - t
 
 
-def best(fn: Callable[[], float], repeat: int = 5) -> float:
-    return min(fn() for _ in range(repeat))
+def best(fn: Callable[[], float], repeat: int = 5, label: str = "") -> float:
+    """The best of *repeat* calls (the least disturbed by the neighbours' load)."""
+    out = []
+    for i in range(repeat):
+        if label:
+            note(f"{label} ({i + 1}/{repeat})")
+        # The garbage of the runs before (a run's objects form cycles) is collected
+        # here, not by a full collection in the middle of the next measured run.
+        gc.collect()
+        out.append(fn())
+    return min(out)
 
 
 def _num(v: float) -> str:

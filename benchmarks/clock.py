@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from _table import Row, best, now, render
+from _table import Row, best, note, now, render
 
 from cindersim.clock import VirtualTimeLoop
 from cindersim.clock import sleep as clock_sleep
@@ -120,11 +120,12 @@ def salabim_holds() -> float | None:
 
 
 def figures() -> list[Row]:
-    sp = best(lambda: simpy_timeouts() or 0.0) or None
+    sp = best(lambda: simpy_timeouts() or 0.0, label="SimPy timeouts") or None
+    note("salabim holds")
     sal = salabim_holds()
-    aio = best(asyncio_sleeps)
-    lean = best(clock_sleeps)
-    chains = best(call_at_chains)
+    aio = best(asyncio_sleeps, label="asyncio.sleep")
+    lean = best(clock_sleeps, label="clock.sleep")
+    chains = best(call_at_chains, label="call_at chains")
     rows = [
         Row("clock", "asyncio.sleep wake-ups", aio, "/CPU s", "SimPy timeouts", sp,
             ">= 0.5x simpy"),

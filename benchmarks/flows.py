@@ -19,7 +19,7 @@ import random
 import sys
 from collections.abc import Awaitable, Callable
 
-from _table import Row, best, now, render
+from _table import Row, best, note, now, render
 from bus import simpy_ping_pong
 
 from cindersim import Cloud, simulate
@@ -36,6 +36,7 @@ BIG = {"DEFAULT": {"quota_volumes": -1, "quota_gigabytes": -1, "quota_backups": 
 def run(flow: Callable[[Cloud, int], Awaitable[int]], n: int, trace_mode: str
         ) -> tuple[float, float]:
     """Returns (CPU microseconds per flow, loop events per flow)."""
+    note(f"{flow.__name__} x {n:,}, trace {trace_mode}")
     async def main(cloud: Cloud) -> tuple[float, int]:
         loop = cloud.sim.loop
         assert isinstance(loop, VirtualTimeLoop)
@@ -184,7 +185,7 @@ OTHER: list[tuple[str, Callable[[Cloud, int], Awaitable[int]], int]] = [
 
 
 def figures(creates_n: int = 20_000, poisson_n: int = 5_000) -> list[Row]:
-    sp = best(lambda: simpy_ping_pong() or 0.0)
+    sp = best(lambda: simpy_ping_pong() or 0.0, label="simpy.Store ping-pong")
     rt_us = 1e6 / sp if sp else None
     peer = "simpy.Store RT" if rt_us else ""
     rows = []

@@ -11,6 +11,12 @@ Issue 9's targets, each printed as a figure (nothing here asserts on time):
    backends (measured inside ``SchedulerService.decide``).
 4. **A sweep of 8 runs** with ``--jobs 2`` at most 0.65x the wall time of
    ``--jobs 1``.
+5. **Memory per live volume** (issue 19): 100,000 volumes created and kept on one
+   big backend, trace off; the growth of peak RSS over the cloud before them,
+   per volume (target <= 1 KB).
+6. With ``--million`` (issue 19, long): **1,000,000 requests on 1,000 backends**
+   under 5 minutes and 2 GiB, the wall time per request within 1.2x of the same
+   workload's at 10,000 requests, and one run on **10,000 backends**.
 
 Every run goes through the user's path: a scenario file with ``[fleet]`` and
 ``[workload]`` tables, loaded by ``load_scenario`` and run by ``run_scenario``.
@@ -19,6 +25,7 @@ Each measured run is its own process, so peak RSS is that run's alone.
     python benchmarks/scale.py            # everything (a few minutes)
     python benchmarks/scale.py --quick    # 10x smaller, for a smoke test
     python benchmarks/scale.py --repeat 1 # figure 1 once (default: median of 3)
+    python benchmarks/scale.py --million  # and figure 6 (many minutes)
 """
 
 from __future__ import annotations
@@ -115,6 +122,40 @@ def child(path: str, time_scheduler: bool) -> None:
     }))
 
 
+def volumes_child(n: int) -> None:
+    """Create *n* volumes and keep them (this fresh process); print the peak RSS
+    growth per volume, in bytes, as one JSON line."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import asyncio  # noqa: PLC0415
+
+    from cindersim import Cloud, simulate  # noqa: PLC0415
+
+    config = {"DEFAULT": {"quota_volumes": -1, "quota_gigabytes": -1},
+              "lvmdriver-1": {"vg_size_gb": 10 * n, "lvm_type": "thin"}}
+
+    def rss() -> int:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    async def main(cloud: Cloud) -> tuple[int, int]:
+        token, pid = cloud.token("demo"), cloud.project_id("demo")
+        await cloud.settle()
+        before = rss()
+        for i in range(n):
+            r = await cloud.request("POST", f"/v3/{pid}/volumes",
+                                    json={"volume": {"size": 1}}, token=token)
+            assert r.status == 202, r.json
+            if i % 1000 == 999:
+                await cloud.settle()
+        await cloud.settle()
+        await asyncio.sleep(0)
+        live = sum(1 for v in cloud.db.volumes.values() if v.status == "available")
+        assert live == n, live
+        return before, rss()
+
+    before, after = simulate(main, seed=1, config=config, trace_mode="off").value
+    print(json.dumps({"volumes": n, "bytes_per_volume": (after - before) / n}))
+
+
 def measure(path: Path, *, time_scheduler: bool = False) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, "--child", str(path)]
                          + (["--time-scheduler"] if time_scheduler else []),
@@ -145,11 +186,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, metavar="N",
                         help="runs of figure 1 (its wall time varies by a few %% between "
                              "runs on a shared machine; the median is printed)")
+    parser.add_argument("--million", action="store_true",
+                        help="also figure 6: 1,000,000 requests, and 10,000 backends")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--volumes-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--time-scheduler", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.time_scheduler)
+        return
+    if args.volumes_child:
+        volumes_child(args.volumes_child)
         return
     scale = 10 if args.quick else 1
     rate, lifetime = 20.0, 1800.0
@@ -192,6 +239,38 @@ def main() -> None:
     one, two = sweep_ratio(4)
     print(f"4. sweep of 8 runs (sweep-example.toml): --jobs 1 {one:.2f} s, --jobs 2 "
           f"{two:.2f} s: ratio {two / one:.2f} (target <= 0.65)")
+    n = 100_000 // scale
+    out = subprocess.run([sys.executable, __file__, "--volumes-child", str(n)], check=True,
+                         capture_output=True, text=True, cwd=ROOT)
+    mem = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"5. memory: {n:,} live volumes (trace off): {mem['bytes_per_volume']:,.0f} bytes "
+          "of peak RSS per volume (target <= 1,024)")
+    if args.million:
+        million(rate, lifetime, scale)
+
+
+def million(rate: float, lifetime: float, scale: int) -> None:
+    """Figure 6: the same workload at 10,000 and 1,000,000 requests on 1,000 backends,
+    and at 100,000 requests on 10,000 backends (65 creates send about 100 requests:
+    the deletes of the volumes whose lifetimes end within the run)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        # Building 1,000 backends costs seconds: the wall time of a run of one create
+        # is taken off both, so that the cost per request compares the requests alone.
+        setup = measure(_scenario(d, 1000, 1, rate, lifetime))["wall"]
+        small = measure(_scenario(d, 1000, 6_500 // scale, rate, lifetime))
+        big = measure(_scenario(d, 1000, 650_000 // scale, rate, lifetime))
+        per_small = (small["wall"] - setup) / small["requests"] * 1e6
+        per_big = (big["wall"] - setup) / big["requests"] * 1e6
+        print(f"6. 1,000 backends, {big['requests']:,} requests: {big['wall']:.0f} s wall, "
+              f"peak RSS {big['rss_mib']:,.0f} MiB (targets < 300 s, < 2048 MiB); "
+              f"{per_big:.0f} us per request against {per_small:.0f} us at "
+              f"{small['requests']:,} requests: {per_big / per_small:.2f}x (target <= 1.2; "
+              f"the {setup:.1f} s of building the cloud taken off both)")
+        wide = measure(_scenario(d, 10_000, 65_000 // scale, rate, lifetime))
+        print(f"   10,000 backends, {wide['requests']:,} requests: {wide['wall']:.0f} s wall, "
+              f"peak RSS {wide['rss_mib']:,.0f} MiB, "
+              f"{wide['wall'] / wide['requests'] * 1e6:.0f} us per request")
 
 
 if __name__ == "__main__":

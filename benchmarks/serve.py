@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import h11
-from _table import Row, render
+from _table import Row, note, render
 
 REQUESTS = 2000
 
@@ -185,6 +185,8 @@ async def _loop(port: int, method: str, path: str, token: str, n: int,
 def rate(proc: subprocess.Popen[str], port: int, method: str, path: str, token: str,
          connections: int, body: bytes = b"") -> tuple[float, float | None, int]:
     """(requests/s, server CPU microseconds per request, response body bytes)."""
+    note(f"{method} {path.rsplit('/', 2)[-2] if method == 'GET' else 'create'}, "
+         f"{connections} connection(s), port {port}")
     per = REQUESTS // connections
 
     async def run() -> list[int]:

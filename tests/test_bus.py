@@ -9,6 +9,7 @@ import pytest
 
 from cindersim.bus import Bus, Message, MessageFault, Target
 from cindersim.errors import InvalidVolume, MessagingTimeout
+from cindersim.messaging import Watched
 from cindersim.simulation import Simulation
 
 SCHED = Target("cinder-scheduler")
@@ -395,6 +396,83 @@ class TestHandlersWithoutTasks:
         bus.close()
         assert ended == [1, 2, 3]
         assert bus.in_flight == 0
+        sim.close()
+
+
+class _Told(Watched):
+    """A Watched that records what it was told, and when."""
+
+    __slots__ = ("log", "sim")
+
+    def __init__(self, coro: Any, sim: Simulation, log: list[tuple[str, Any, float]]) -> None:
+        self.coro = coro
+        self.sim = sim
+        self.log = log
+
+    def then(self, result: Any, error: BaseException | None) -> None:
+        self.log.append(("then", type(error).__name__ if error else result, self.sim.now()))
+
+
+class TestWatchedHandlers:
+    """A handler may return a Watched (what the entry guards return): the bus steps its
+    coroutine itself and tells it how it ended, before the caller is answered."""
+
+    def test_then_hears_the_result_before_the_caller_and_the_error_too(self) -> None:
+        sim, bus = make(latency=0.5)
+        log: list[tuple[str, Any, float]] = []
+
+        async def work(msg: Message) -> Any:
+            await asyncio.sleep(1)
+            if msg.method == "boom":
+                raise InvalidVolume(reason="bad state")
+            return msg.args["n"] * 2
+
+        bus.consume("cinder-volume", lambda msg: _Told(work(msg), sim, log), server=VOL.server)
+
+        async def main() -> None:
+            log.append(("reply", await bus.call("cinder-api", VOL, "double", n=21), sim.now()))
+            with pytest.raises(InvalidVolume):
+                await bus.call("cinder-api", VOL, "boom", n=0)
+            log.append(("raised", None, sim.now()))
+
+        sim.run(main)
+        assert log == [("then", 42, 1.5), ("reply", 42, 2.0),
+                       ("then", "InvalidVolume", 3.5), ("raised", None, 4.0)]
+        assert bus.in_flight == 0
+        sim.close()
+
+    def test_close_tells_a_waiting_watched_handler(self) -> None:
+        sim, bus = make()
+        log: list[tuple[str, Any, float]] = []
+
+        async def work(msg: Message) -> None:
+            await asyncio.sleep(3600)
+
+        bus.consume("cinder-scheduler", lambda msg: _Told(work(msg), sim, log))
+
+        async def main() -> None:
+            bus.cast("cinder-api", SCHED, "wait")
+            await asyncio.sleep(1)
+
+        sim.run(main)
+        assert log == []
+        bus.close()
+        assert log == [("then", "GeneratorExit", 1.0)]
+        sim.close()
+
+    def test_a_watched_awaited_outside_the_bus_is_told_too(self) -> None:
+        sim, _bus = make()
+        log: list[tuple[str, Any, float]] = []
+
+        async def work() -> int:
+            await asyncio.sleep(2)
+            return 7
+
+        async def main() -> int:
+            return await _Told(work(), sim, log)
+
+        assert sim.run(main) == 7
+        assert log == [("then", 7, 2.0)]
         sim.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import socket
 
 import anyio
@@ -193,6 +194,66 @@ class TestVirtualTime:
         for nap in (asyncio.sleep, clock_sleep):
             with pytest.raises(Deadlock, match=r"at virtual time 1\.000000s"):
                 run(main, nap)
+
+
+class TestLeanHandles:
+    """In virtual mode call_soon and call_at are the loop's handle classes bound to it;
+    they must keep asyncio's contract (order, contexts, cancel, closed loop, debug)."""
+
+    def test_call_soon_and_call_at_keep_order_context_and_cancel(self) -> None:
+        var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="none")
+
+        async def main() -> list[tuple[str, str]]:
+            loop = asyncio.get_running_loop()
+            seen: list[tuple[str, str]] = []
+            ctx = contextvars.copy_context()
+            ctx.run(var.set, "given")
+            var.set("caller")
+            for name in ("a", "b", "c"):
+                loop.call_soon(lambda n=name: seen.append((n, var.get())))
+            loop.call_soon(lambda: seen.append(("ctx", var.get())), context=ctx)
+            loop.call_soon(seen.append, ("x", "cancelled")).cancel()
+            at = loop.call_at(5.0, lambda: seen.append(("at", var.get())))
+            assert isinstance(at, asyncio.TimerHandle)
+            assert at.when() == 5.0
+            loop.call_at(4.0, seen.append, ("gone", "")).cancel()
+            loop.call_later(1.0, lambda: seen.append(("later", str(loop.time()))))
+            await asyncio.sleep(10)
+            return seen
+
+        assert run(main) == [("a", "caller"), ("b", "caller"), ("c", "caller"),
+                             ("ctx", "given"), ("later", "1.0"), ("at", "caller")]
+
+    def test_debug_mode_takes_asyncios_own_call_soon_and_back(self) -> None:
+        loop = VirtualTimeLoop()
+        try:
+            lean = loop.call_soon(lambda: None)
+            loop.set_debug(True)
+            debug = loop.call_soon(lambda: None)
+            loop.set_debug(False)
+            again = loop.call_soon(lambda: None)
+            assert type(lean) is type(again)
+            assert type(debug) is asyncio.Handle
+            assert type(lean) is not asyncio.Handle
+        finally:
+            loop.close()
+
+    def test_a_closed_loop_refuses_callbacks_and_timers(self) -> None:
+        loop = VirtualTimeLoop()
+        loop.close()
+        for schedule in (lambda: loop.call_soon(print), lambda: loop.call_at(1.0, print),
+                         lambda: loop.call_later(1.0, print)):
+            with pytest.raises(RuntimeError, match="closed"):
+                schedule()
+
+    def test_time_follows_advance(self) -> None:
+        loop = VirtualTimeLoop(start=3.0)
+        try:
+            assert loop.time() == 3.0
+            loop.advance(2.5)
+            assert loop.time() == 5.5
+        finally:
+            loop.close()
 
 
 class TestDeadlockAndIO:

@@ -30,7 +30,7 @@ import random
 import types
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any, cast
+from typing import Any
 
 import attrs
 
@@ -42,6 +42,8 @@ from .messaging import (
     MessageFault,
     MessageKind,
     Target,
+    Watched,
+    new_message,
     target_of,
 )
 from .trace import Trace
@@ -115,8 +117,8 @@ class _Queue:
         consumers = self.consumers
         if len(consumers) == 1:
             only = consumers[0]
-            return only if only.running else None
-        live = [c for c in consumers if c.running]
+            return only if only._running else None
+        live = [c for c in consumers if c._running]
         if not live:
             return None
         c = live[self.next % len(live)]
@@ -132,6 +134,8 @@ class _Job:
     consumer: Consumer
     msg: Message
     coro: Coroutine[Any, Any, Any] | None = None
+    watched: Watched | None = None
+    """Told when the coroutine ends, before the caller is answered."""
 
 
 async def _awaiting(awaitable: Awaitable[Any]) -> Any:
@@ -177,7 +181,7 @@ class Bus:
         self._deadlines: list[tuple[float, int, Message]] = []
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._deadline_when = 0.0
-        self._tasks: dict[int, Coroutine[Any, Any, Any]] = {}
+        self._tasks: dict[int, _Job] = {}
         """Handlers started and not finished, by delivery order."""
         self._closing = False
         self._held: list[Message] = []
@@ -251,7 +255,7 @@ class Bus:
         limit = self.call_timeout if timeout is None else timeout
         msg = self._send("call", sender, target, method, args, timeout=limit)
         self._calls[msg.id] = fut
-        self._arm_deadline(self._loop.time() + limit, msg)
+        self._arm_deadline(msg.expires, msg)  # type: ignore[arg-type]
         try:
             return await fut
         finally:
@@ -299,24 +303,37 @@ class Bus:
               error: BaseException | None = None, timeout: float | None = None) -> Message:
         now = self._loop.time()
         self._msg_seq += 1
-        msg = Message("msg-%06d" % self._msg_seq,  # noqa: UP031 (faster than a format spec)
-                      kind, sender, target, method, args, now, reply_to, error,
-                      None if timeout is None else now + timeout)
+        msg = new_message("msg-%06d" % self._msg_seq,  # noqa: UP031 (faster than a format spec)
+                          kind, sender, target, method, args, now, reply_to, error,
+                          None if timeout is None else now + timeout)
         stats = self.stats
         stats.sent += 1
-        stats.by_method[method] = stats.by_method.get(method, 0) + 1
-        if self._trace.wants("bus.reply" if kind == "reply" else "bus.send"):
+        by_method = stats.by_method
+        by_method[method] = by_method.get(method, 0) + 1
+        wanted = self._trace._wanted  # Trace.wants, inline (see there)
+        if wanted is None or ("bus.reply" if kind == "reply" else "bus.send") in wanted:
             if kind == "reply":
                 what = "error" if error is not None else "result"
                 summary = f"{sender} replies to {method} ({what})"
             else:
                 summary = f"{sender} {kind}s {method} to {target}"
+            # args is the sender's keyword arguments, a dict of this message's own that
+            # nothing changes (handlers get a copy): the event keeps it, uncopied.
             self._emit(f"bus.{'reply' if kind == 'reply' else 'send'}", sender, summary, msg,
-                       target=str(target), args=dict(args) if kind != "reply" else None)
+                       target=str(target), args=args if kind != "reply" else None)
         lat = self.latency
-        delay = lat(msg) if callable(lat) else lat
+        delay = lat if type(lat) is float else self._latency(msg)
         if not self.faults:
-            self._schedule(now + delay, msg)
+            # _schedule, inline: every message of a run comes through here.
+            when = now + delay
+            self._seq += 1
+            heapq.heappush(self._heap, (when, 0, self._seq, msg))
+            timer = self._timer
+            if timer is None or when < self._timer_when:
+                if timer is not None:
+                    timer.cancel()
+                self._timer_when = when
+                self._timer = self._loop.call_at(when, self._pump)
             return msg
         copies = 1
         for rule in self.faults:
@@ -398,20 +415,23 @@ class Bus:
         # 3,000 back-to-back creates took two million wake-ups.
         if heap:
             when = heap[0][0]
-            # (mypy would keep self._timer narrowed to None across the deliveries)
-            timer = cast("asyncio.TimerHandle | None", self._timer)
+            # (annotated: mypy would keep self._timer narrowed to None across the
+            # deliveries; typing.cast would be a call at every wake-up)
+            timer: asyncio.TimerHandle | None = self._timer
             if timer is None or when < self._timer_when:
                 if timer is not None:
                     timer.cancel()
                 self._timer_when = when
                 self._timer = self._loop.call_at(when, self._pump)
-        self._check_idle()
+        if self._idle is not None:
+            self._check_idle()
 
     def _deliver(self, msg: Message) -> None:
         if msg.kind == "reply":
             fut = self._calls.get(msg.reply_to or "")
             self.stats.delivered += 1
-            traced = self._trace.wants("bus.deliver")
+            wanted = self._trace._wanted
+            traced = wanted is None or "bus.deliver" in wanted
             if fut is None or fut.done():
                 if traced:
                     self._emit("bus.deliver", msg.target.topic,
@@ -454,8 +474,10 @@ class Bus:
         stats = self.stats
         stats.delivered += 1
         qname = msg.target.queue
-        stats.by_queue[qname] = stats.by_queue.get(qname, 0) + 1
-        if self._trace.wants("bus.deliver"):
+        by_queue = stats.by_queue
+        by_queue[qname] = by_queue.get(qname, 0) + 1
+        wanted = self._trace._wanted
+        if wanted is None or "bus.deliver" in wanted:
             self._emit("bus.deliver", consumer.name,
                        f"{consumer.name} receives {msg.method} from {msg.sender}", msg)
         self._seq += 1
@@ -466,10 +488,15 @@ class Bus:
             self._handled(job, None, exc)
             self._check_idle()
             return
-        job.coro = (awaitable if type(awaitable) is types.CoroutineType
-                    else _awaiting(awaitable))
-        self._tasks[job.key] = job.coro
-        self._step(job)
+        if type(awaitable) is not types.CoroutineType:
+            if isinstance(awaitable, Watched):
+                job.watched = awaitable
+                awaitable = awaitable.coro
+            if type(awaitable) is not types.CoroutineType:
+                awaitable = _awaiting(awaitable)
+        job.coro = awaitable
+        self._tasks[job.key] = job
+        self._resume(job, None)
 
     # A delivered message's handler starts at once, in the delivery, and is driven
     # from then on by the futures it awaits -- what an asyncio Task would do, without
@@ -492,8 +519,10 @@ class Bus:
         except Exception as error:  # the remote side of an RPC: errors travel back
             self._ended(job, None, error)
             return
-        except BaseException:
+        except BaseException as stop:
             self._forget(job)
+            if job.watched is not None:
+                job.watched.then(None, stop)
             self._check_idle()
             raise
         if yielded is None:  # a bare yield (asyncio.sleep(0)): go on next iteration
@@ -506,9 +535,13 @@ class Bus:
                 f"bus handler yielded {yielded!r}: await futures, not other objects"))
 
     def _ended(self, job: _Job, result: Any, error: Exception | None) -> None:
-        self._forget(job)
+        if not self._closing:  # _forget, inline
+            self._tasks.pop(job.key, None)
+        if job.watched is not None:
+            job.watched.then(result, error)
         self._handled(job, result, error)
-        self._check_idle()
+        if self._idle is not None:
+            self._check_idle()
 
     def _forget(self, job: _Job) -> None:
         if not self._closing:
@@ -536,9 +569,11 @@ class Bus:
         nothing of theirs runs later, at garbage collection."""
         self._closing = True
         for key in sorted(self._tasks):
-            coro = self._tasks.get(key)
-            if coro is not None:
-                coro.close()
+            job = self._tasks.get(key)
+            if job is not None and job.coro is not None:
+                job.coro.close()
+                if job.watched is not None:
+                    job.watched.then(None, GeneratorExit())
         self._tasks.clear()
 
     def _reply_target(self, sender: str) -> Target:
@@ -593,11 +628,14 @@ class Bus:
     # --- trace helpers -----------------------------------------------------------------
     def _emit(self, kind: str, actor: str, summary: str, msg: Message, *,
               target: str | None = None, **detail: Any) -> None:
-        if not self._trace.wants(kind):
+        trace = self._trace
+        if not trace.wants(kind):
             return
-        d = {k: v for k, v in detail.items() if v is not None}
-        self._trace.emit(kind, actor, summary, target=target, msg=msg.id, method=msg.method,
-                         msg_kind=msg.kind, **d)
+        d = {"msg": msg.id, "method": msg.method, "msg_kind": msg.kind}
+        for k, v in detail.items():
+            if v is not None:
+                d[k] = v
+        trace.emit_owned(kind, actor, summary, d, target=target)
 
     def _trace_note(self, actor: str, summary: str, **detail: Any) -> None:
         if self._trace.wants("bus.consumer"):

@@ -38,6 +38,7 @@ import contextvars
 import functools
 import heapq
 import math
+import operator
 import selectors
 import time as _walltime
 from asyncio import format_helpers
@@ -108,39 +109,50 @@ class _VirtualHandle(asyncio.Handle):
     """A ``Handle`` for ``call_soon`` built without the debug bookkeeping (a virtual
     loop in debug mode takes asyncio's own path instead): every wake-up of a
     coroutine in a run (a future's callbacks) makes one.  ``__init__`` sets what
-    ``Handle.__init__`` sets, inline: it runs hundreds of thousands of times."""
+    ``Handle.__init__`` sets, inline, and queues the handle: the loop's
+    ``call_soon`` *is* this class, bound to the loop (one Python frame per
+    wake-up instead of two; it runs hundreds of thousands of times)."""
 
     __slots__ = ()
 
-    def __init__(self, callback: Callable[..., object], args: tuple[Any, ...],
-                 loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
+    def __init__(self, loop: VirtualTimeLoop, callback: Callable[..., object], *args: Any,
+                 context: contextvars.Context | None = None) -> None:
+        if loop._closed:  # type: ignore[attr-defined]
+            raise RuntimeError("Event loop is closed")
         self._callback = callback
         self._args = args
         self._cancelled = False
         self._loop = loop
-        self._context = contextvars.copy_context() if context is None else context
+        self._context = _copy_context() if context is None else context
         self._source_traceback = None
         self._repr = None
+        loop._ready.append(self)  # type: ignore[attr-defined]
 
 
 class _VirtualTimer(asyncio.TimerHandle):
     """A ``TimerHandle`` (same face: ``when``, ``cancel``, ``cancelled``), built and
-    cancelled the same lean way; a big run makes hundreds of thousands of them
-    (``asyncio.sleep`` cancels its timer after every wake-up)."""
+    cancelled the same lean way, that puts itself on the loop's heap: the loop's
+    ``call_at`` is this class, bound to the loop.  A big run makes hundreds of
+    thousands of them (every bus delivery and sleep; ``asyncio.sleep`` cancels
+    its timer after every wake-up)."""
 
     __slots__ = ()
 
-    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
-                 loop: VirtualTimeLoop, context: contextvars.Context | None) -> None:
+    def __init__(self, loop: VirtualTimeLoop, when: float, callback: Callable[..., object],
+                 *args: Any, context: contextvars.Context | None = None) -> None:
+        if loop._closed:  # type: ignore[attr-defined]
+            raise RuntimeError("Event loop is closed")
         self._callback = callback
         self._args = args
         self._cancelled = False
         self._loop = loop
-        self._context = contextvars.copy_context() if context is None else context
+        self._context = _copy_context() if context is None else context
         self._source_traceback = None
         self._repr = None
         self._when = when
         self._scheduled = True
+        loop._timer_seq += 1
+        _heappush(loop._timers, (when, loop._timer_seq, self))
 
     def cancel(self) -> None:
         if self._cancelled:
@@ -155,6 +167,38 @@ class _VirtualTimer(asyncio.TimerHandle):
         self._callback = None  # type: ignore[assignment]
         self._args = None  # type: ignore[assignment]
 
+
+class _VirtualLater(_VirtualTimer):
+    """``call_later``, the same way: the loop's ``call_later`` is this class bound to
+    the loop (``asyncio.sleep`` sets one per sleep).  The body is _VirtualTimer's,
+    with *when* from *delay*: calling that ``__init__`` would be a frame more."""
+
+    __slots__ = ()
+
+    def __init__(self, loop: VirtualTimeLoop, delay: float,
+                 callback: Callable[..., object], *args: Any,
+                 context: contextvars.Context | None = None) -> None:
+        if loop._closed:  # type: ignore[attr-defined]
+            raise RuntimeError("Event loop is closed")
+        when = loop._now + delay
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._loop = loop
+        self._context = _copy_context() if context is None else context
+        self._source_traceback = None
+        self._repr = None
+        self._when = when
+        self._scheduled = True
+        loop._timer_seq += 1
+        _heappush(loop._timers, (when, loop._timer_seq, self))
+
+
+_copy_context = contextvars.copy_context
+_set_result_unless_cancelled = asyncio.futures._set_result_unless_cancelled  # type: ignore[attr-defined]
+_now_of = operator.attrgetter("_now")
+_debug_of = operator.attrgetter("_debug")
+_heappush = heapq.heappush
 
 _COMPACT_AT = 100
 """Cancelled timers are dropped from the heap once there are more than this many
@@ -176,6 +220,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._timer_seq = 0
         self._jumps_since_poll = 0
         self._next_binade = 0.0
+        self._wake_context = contextvars.Context()
         selector = _VirtualSelector()
         super().__init__(selector)
         if speed is not None and speed <= 0:
@@ -191,41 +236,53 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self.callbacks = 0
         """Callbacks (timers and ready handles) run in virtual mode: a run's loop events."""
         if speed is None:
-            # Future(loop=self) without a Python frame: every sleep and call makes one.
+            # Future(loop=self) without a Python frame: every sleep and call makes one;
+            # call_at and call_soon are the handle classes themselves (see there).
             self.create_future = functools.partial(asyncio.Future, loop=self)  # type: ignore[method-assign]
+            self.call_at = functools.partial(_VirtualTimer, self)  # type: ignore[method-assign]
+            self.call_later = functools.partial(_VirtualLater, self)  # type: ignore[method-assign]
+            # time(), without a Python frame: the bus, the trace and the database
+            # stamps read the clock several times per request.
+            self.time = functools.partial(_now_of, self)  # type: ignore[method-assign]
+            # The C Future asks its loop get_debug() at every creation (every sleep
+            # and call makes one): the same, without a Python frame.
+            self.get_debug = functools.partial(_debug_of, self)  # type: ignore[method-assign]
+        self._lean_call_soon()
+
+    def set_debug(self, enabled: bool) -> None:
+        super().set_debug(enabled)
+        self._lean_call_soon()
+
+    def _lean_call_soon(self) -> None:
+        """``call_soon`` is :class:`_VirtualHandle` bound to the loop in virtual mode,
+        asyncio's own (with its debug checks) in debug or paced mode."""
+        if getattr(self, "speed", 0) is None and not self._debug:  # type: ignore[attr-defined]
+            self.call_soon = functools.partial(_VirtualHandle, self)  # type: ignore[method-assign]
+        else:
+            self.__dict__.pop("call_soon", None)
 
     # --- timers and the iteration (virtual mode) --------------------------------
     def call_at(self, when: float, callback: Callable[..., object], *args: Any,  # type: ignore[override]
                 context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        # (In virtual mode the instance's call_at, _VirtualTimer bound to the loop, is
+        # called instead of this.)
         if self.speed is not None:
             return super().call_at(when, callback, *args, context=context)
-        return self._set_timer(when, callback, args, context)
+        return _VirtualTimer(self, when, callback, *args, context=context)
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any,  # type: ignore[override]
                    context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         # asyncio.sleep's path: BaseEventLoop.call_later is time() + call_at + a debug check.
         if self.speed is not None:
             return super().call_later(delay, callback, *args, context=context)
-        return self._set_timer(self._now + delay, callback, args, context)
-
-    def _set_timer(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
-                   context: contextvars.Context | None) -> asyncio.TimerHandle:
-        if self._closed:  # type: ignore[attr-defined]
-            raise RuntimeError("Event loop is closed")
-        timer = _VirtualTimer(when, callback, args, self, context)
-        self._timer_seq += 1
-        heapq.heappush(self._timers, (when, self._timer_seq, timer))
-        return timer
+        return _VirtualLater(self, delay, callback, *args, context=context)
 
     def call_soon(self, callback: Callable[..., object], *args: Any,  # type: ignore[override]
                   context: contextvars.Context | None = None) -> asyncio.Handle:
+        # (In virtual mode, out of debug, the instance's call_soon is called instead.)
         if self.speed is not None or self._debug:  # type: ignore[attr-defined]
             return super().call_soon(callback, *args, context=context)
-        if self._closed:  # type: ignore[attr-defined]
-            raise RuntimeError("Event loop is closed")
-        handle = _VirtualHandle(callback, args, self, context)
-        self._ready.append(handle)  # type: ignore[attr-defined]
-        return handle
+        return _VirtualHandle(self, callback, *args, context=context)
 
     def _run_once(self) -> None:
         """One iteration, as asyncio's: take the timers due now, then run what is ready.
@@ -245,21 +302,34 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         if not ready and not self._stopping:  # type: ignore[attr-defined]
             self._jump()
         end = self._now + self._clock_resolution
+        heappop = heapq.heappop
         while timers and timers[0][0] < end:
-            timer = heapq.heappop(timers)[2]
+            timer = heappop(timers)[2]
             if timer._cancelled:
                 self._timer_cancelled_count -= 1
             timer._scheduled = False
             ready.append(timer)
         n = len(ready)
         self.callbacks += n
+        popleft = ready.popleft
+        wake, set_unless_cancelled = _wake, _set_result_unless_cancelled
         for _ in range(n):
-            h: Any = ready.popleft()
+            h: Any = popleft()
             if h._cancelled:
+                continue
+            callback = h._callback
+            if callback is wake:  # a sleep() is over: _wake, inline (no frame)
+                future = h._args[0]
+                if not future.done():
+                    future.set_result(None)
+                continue
+            if callback is set_unless_cancelled and not h._args[0].done():
+                # asyncio.sleep's timer, inline (what it does for a future not done)
+                h._args[0].set_result(h._args[1])
                 continue
             # Handle._run, inline (one frame less per callback of a run).
             try:
-                h._context.run(h._callback, *h._args)
+                h._context.run(callback, *h._args)
             except (SystemExit, KeyboardInterrupt):
                 raise
             except BaseException as exc:  # reported as Handle._run reports it
@@ -336,6 +406,12 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def close(self) -> None:
         self._timers.clear()
         super().close()
+        # The bound fast paths refer to the loop: dropped, a closed loop (and the
+        # simulation it ran) is freed at once rather than by the cycle collector.
+        # The class's own methods answer the same from here on.
+        for name in ("create_future", "call_at", "call_later", "call_soon", "time",
+                     "get_debug"):
+            self.__dict__.pop(name, None)
 
     # --- the clock -------------------------------------------------------------
     def time(self) -> float:
@@ -427,9 +503,21 @@ def sleep(seconds: float) -> Awaitable[None]:
     if seconds <= 0:
         return asyncio.sleep(0)
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[None] = loop.create_future()
-    loop.call_at(loop.time() + seconds, _wake, future)
+    if type(loop) is not VirtualTimeLoop or loop.speed is not None:
+        future: asyncio.Future[None] = loop.create_future()
+        loop.call_at(loop.time() + seconds, _wake, future)
+        return future
+    # call_at, inline, for the loop of a run (one frame instead of four per sleep).
+    # The timer runs _wake in a context of the loop's, shared by its sleeps: _wake
+    # reads no context variable, and the sleeper resumes in its own context (the
+    # future's callbacks keep theirs), so a copy of the caller's would go unused.
+    # (One per loop: a Context cannot be entered by two threads at once.)
+    future = _Future(loop=loop)
+    _VirtualTimer(loop, loop._now + seconds, _wake, future, context=loop._wake_context)
     return future
+
+
+_Future = asyncio.Future
 
 
 def _wake(future: asyncio.Future[None]) -> None:

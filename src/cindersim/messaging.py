@@ -5,13 +5,13 @@ and the counters a run reads.  The bus itself is :mod:`cindersim.bus`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any, Literal
 
 import attrs
 
 __all__ = ["BusStats", "FaultAction", "Handler", "Message", "MessageFault", "MessageKind",
-           "Target", "target_of"]
+           "Target", "Watched", "new_message", "target_of"]
 
 MessageKind = Literal["cast", "call", "fanout", "reply"]
 FaultAction = Literal["drop", "delay", "duplicate", "hold"]
@@ -60,6 +60,62 @@ class Message:
     """For calls: when the caller stops waiting.  oslo.messaging's rabbit driver
     publishes a call with ``expiration`` = its timeout, so RabbitMQ drops it unread
     once it expires: a service that comes back never runs a call nobody waits for."""
+
+
+(_set_id, _set_kind, _set_sender, _set_target, _set_method, _set_args, _set_sent_at,
+ _set_reply_to, _set_error, _set_expires) = (Message.__dict__[f.name].__set__
+                                             for f in attrs.fields(Message))
+
+
+def new_message(id: str, kind: MessageKind, sender: str, target: Target,
+                method: str, args: Mapping[str, Any], sent_at: float,
+                reply_to: str | None = None, error: BaseException | None = None,
+                expires: float | None = None) -> Message:
+    """``Message(...)``, built through the slots' descriptors: the bus makes one per
+    send (two per call), and attrs' frozen ``__init__`` sets each of the ten fields
+    through ``object.__setattr__`` (this takes about 30% less)."""
+    msg: Message = object.__new__(Message)
+    _set_id(msg, id)
+    _set_kind(msg, kind)
+    _set_sender(msg, sender)
+    _set_target(msg, target)
+    _set_method(msg, method)
+    _set_args(msg, args)
+    _set_sent_at(msg, sent_at)
+    _set_reply_to(msg, reply_to)
+    _set_error(msg, error)
+    _set_expires(msg, expires)
+    return msg
+
+
+class Watched:
+    """A handler's coroutine with what to do when it ends (an RPC entry guard's
+    bookkeeping).  A handler may return one instead of its coroutine: the bus
+    steps :attr:`coro` itself and calls :meth:`then` with the result or the
+    exception before it answers the caller (or, on close, with GeneratorExit);
+    a wrapper coroutine around the handler would be one more frame to resume at
+    every wake-up of every delivery.  Awaited anywhere else it does the same
+    through such a wrapper."""
+
+    __slots__ = ("coro",)
+
+    coro: Awaitable[Any]
+
+    def then(self, result: Any, error: BaseException | None) -> None:
+        """Called once, when :attr:`coro` has returned *result* or raised *error*."""
+        raise NotImplementedError
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._run().__await__()
+
+    async def _run(self) -> Any:
+        try:
+            result = await self.coro
+        except BaseException as exc:
+            self.then(None, exc)
+            raise
+        self.then(result, None)
+        return result
 
 
 Handler = Callable[[Message], Awaitable[Any]]

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..messaging import Watched
+
 if TYPE_CHECKING:
     from .env import ServiceEnv
 
@@ -64,11 +66,39 @@ class Entry:
     once: bool = False
 
 
-class _Running:
-    __slots__ = ("waiters",)
+class _Running(Watched):
+    """One admitted delivery while its handler runs: the bus steps :attr:`coro` itself
+    and calls :meth:`then` when it ends (no wrapper coroutine to resume at each of
+    the handler's wake-ups); the copies that arrive meanwhile wait in *waiters*."""
 
-    def __init__(self) -> None:
+    __slots__ = ("guards", "key", "once", "waiters")
+
+    def __init__(self, guards: EntryGuards, key: tuple[Hashable, ...], once: bool,
+                 coro: Awaitable[Any]) -> None:
+        self.coro = coro
+        self.guards = guards
+        self.key = key
+        self.once = once
         self.waiters: list[asyncio.Future[Any]] = []
+
+    def then(self, result: Any, error: BaseException | None) -> None:
+        # The guard's bookkeeping: the key no longer runs; a ``once`` key is
+        # remembered (the oldest forgotten past REMEMBER).
+        guards, key = self.guards, self.key
+        running = guards._running
+        if running.get(key) is self:
+            del running[key]
+        if self.once and key not in guards._done:
+            guards._done.add(key)
+            guards._order.append(key)
+            if len(guards._order) > guards.REMEMBER:
+                guards._done.discard(guards._order.popleft())
+        if error is None:
+            for w in self.waiters:
+                w.set_result(result)
+        elif isinstance(error, Exception):
+            for w in self.waiters:
+                w.set_exception(error)
 
 
 class EntryGuards:
@@ -96,13 +126,33 @@ class EntryGuards:
 
     def _guarded(self, name: str, fn: Callable[..., Awaitable[Any]]
                  ) -> Callable[..., Awaitable[Any]]:
+        # admit(), specialised to one method: every delivery of a run comes through
+        # here, so the entry is looked up once and the common case (nothing running
+        # or done for the key, the status allows it) builds one record and no closure.
+        entry = self.table[name]
+        key_of, check, once = entry.key, entry.check, entry.once
+        running, done = self._running, self._done
+
         def handler(*pos: Any, **args: Any) -> Awaitable[Any]:
-            return self.admit(name, args, lambda: fn(*pos, **args))
+            key = (name, *key_of(args))
+            if key in running or (once and key in done):
+                return self.admit(name, args, lambda: fn(*pos, **args))
+            if check is not None:
+                refusal = check(args)
+                if refusal is not None:
+                    return self._refuse(name, key, refusal)
+            record = running[key] = _Running(self, key, once, fn(*pos, **args))
+            return record
         return handler
 
     def admit(self, name: str, args: Args, start: Callable[[], Awaitable[Any]]
               ) -> Awaitable[Any]:
-        """Run *start* unless this delivery repeats one running, done, or out of date."""
+        """Run *start* unless this delivery repeats one running, done, or out of date.
+
+        What runs is returned as a :class:`~cindersim.messaging.Watched`: the bus
+        steps its coroutine and tells the guard when it ends; awaited anywhere else
+        it does the same through a wrapper.
+        """
         entry = self.table[name]
         key = (name, *entry.key(args))
         running = self._running.get(key)
@@ -117,34 +167,8 @@ class EntryGuards:
             refusal = entry.check(args)
             if refusal is not None:
                 return self._refuse(name, key, refusal)
-        record = self._running[key] = _Running()
-        return self._run(key, record, entry.once, start())
-
-    async def _run(self, key: tuple[Hashable, ...], record: _Running, once: bool,
-                   work: Awaitable[Any]) -> Any:
-        try:
-            result = await work
-        except Exception as exc:
-            self._finish(key, record, once)
-            for w in record.waiters:
-                w.set_exception(exc)
-            raise
-        except BaseException:
-            self._finish(key, record, once)
-            raise
-        self._finish(key, record, once)
-        for w in record.waiters:
-            w.set_result(result)
-        return result
-
-    def _finish(self, key: tuple[Hashable, ...], record: _Running, once: bool) -> None:
-        if self._running.get(key) is record:
-            del self._running[key]
-        if once and key not in self._done:
-            self._done.add(key)
-            self._order.append(key)
-            if len(self._order) > self.REMEMBER:
-                self._done.discard(self._order.popleft())
+        record = self._running[key] = _Running(self, key, entry.once, start())
+        return record
 
     async def _refuse(self, name: str, key: tuple[Hashable, ...], refusal: Refusal) -> Any:
         self._note(name, key, refusal.reason)
