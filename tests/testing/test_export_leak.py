@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from cindersim.bus import MessageFault
 from cindersim.cloud import Cloud, simulate
-from cindersim.testing import exports_match_attachments
+from cindersim.testing import CloudStateMachine, exports_match_attachments
 from cindersim.testing.machine import CONNECTOR, DEFAULT_MACHINE_CONFIG, V344
 
 
@@ -48,3 +49,89 @@ def test_attach_while_the_backend_is_down(down_for: float) -> None:
     assert after_start == []
     assert targets == (1 if down_for < 60 else 0)
     assert (after_delete, left, vstatus) == ([], 0, "available")
+
+
+# --- "attached but not exported" after a delayed attachment_delete (the deep run's finding) --
+@pytest.mark.parametrize(("backend", "retry_status"), [("thin-1", 200), ("thick-1", 500)])
+def test_a_delayed_attachment_delete_times_out_after_the_export_is_gone(
+        backend: str, retry_status: int) -> None:
+    """The deep profile's finding.  attachment_delete is an RPC call; its request and
+    its reply each 30 s late pass rpc_response_timeout (60 s).  cinder-volume has already
+    terminated the connection and removed the export when cinder-api gets
+    MessagingTimeout and answers 500 without ``finish_detach``: the row stays
+    ``attached`` and the volume ``in-use``, with no target.  That is Cinder's outcome,
+    which the export invariant accepts for such an attachment only.  A retried DELETE
+    finishes it on tgt; on LIO ``cinder-rtstool delete-initiator`` cannot find the target,
+    so Cinder answers 500 (ISCSITargetDetachFailed) again and the row stays."""
+    async def main(cloud: Cloud) -> Any:
+        pid, tok = cloud.project_id("demo"), cloud.token("demo")
+        await cloud.request("POST", f"/v3/{cloud.project_id('admin')}/types",
+                            token=cloud.token("admin"), json={"volume_type": {
+                                "name": "pinned",
+                                "extra_specs": {"volume_backend_name": backend}}})
+        r = await cloud.request("POST", f"/v3/{pid}/volumes", token=tok,
+                                json={"volume": {"size": 1, "volume_type": "pinned"}})
+        vid = r.json["volume"]["id"]
+        await cloud.settle()
+        host = (cloud.db.volumes[vid].host or "").split("#")[0]
+        target = cloud.volume_services[host].driver.target
+        r = await cloud.request("POST", f"/v3/{pid}/attachments", headers=V344, token=tok,
+                                json={"attachment": {"volume_uuid": vid, "connector": CONNECTOR,
+                                      "instance_uuid": "00000000-0000-4000-8000-000000000001"}})
+        aid = r.json["attachment"]["id"]
+        await cloud.request("POST", f"/v3/{pid}/attachments/{aid}/action", headers=V344,
+                            token=tok, json={"os-complete": {}})
+        await cloud.settle()
+        cloud.bus.faults.append(MessageFault(action="delay", method="attachment_delete",
+                                             times=2, delay=30.0))
+        first = await cloud.request("DELETE", f"/v3/{pid}/attachments/{aid}", headers=V344,
+                                    token=tok)
+        await cloud.settle()
+        left = (str(cloud.db.volumes[vid].status),
+                str(cloud.db.attachments[aid].attach_status), target.target_for(vid))
+        strict = exports_match_attachments(cloud)
+        lenient = exports_match_attachments(cloud, unexported=[aid])
+        retry = await cloud.request("DELETE", f"/v3/{pid}/attachments/{aid}", headers=V344,
+                                    token=tok)
+        await cloud.settle()
+        timeouts = [e.detail["method"] for e in cloud.trace.events if e.kind == "bus.timeout"]
+        return (vid, host, first.status, left, strict, lenient, retry.status,
+                str(cloud.db.volumes[vid].status), timeouts)
+
+    vid, host, first, left, strict, lenient, retry, final, timeouts = \
+        simulate(main, config=DEFAULT_MACHINE_CONFIG).value
+    assert host.endswith(backend)
+    assert (first, timeouts) == (500, ["attachment_delete"])
+    assert left == ("in-use", "attached", None)
+    assert strict == [f"{host}: volume {vid[:8]} is attached but not exported"]
+    assert lenient == []
+    assert (retry, final) == (retry_status, "available" if retry_status == 200 else "in-use")
+
+
+def test_the_machine_accepts_cinders_outcome_of_a_timed_out_attachment_delete() -> None:
+    """The shrunk steps of the deep run (attach, delay attachment_delete twice, detach)
+    pass the machine's invariants, teardown included; a detach that did not time out
+    still has to leave no attachment behind."""
+    machine = CloudStateMachine()
+    try:
+        vid = machine.create_volume(size=1, user="demo")
+        machine.settle()
+        machine.check_all()
+        aid = machine.attach(vid=vid)
+        machine.settle()
+        machine.inject_bus_fault(action="delay", method="attachment_delete", times=2)
+        machine.detach(aid=aid)
+        machine.settle()
+        machine.check_all()
+        assert machine.delete_timed_out == {aid}
+        assert machine.cloud.db.attachments[aid].attach_status == "attached"
+        other = machine.create_volume(size=1, user="demo")
+        machine.settle()
+        second = machine.attach(vid=other)
+        machine.settle()
+        machine.detach(aid=second)
+        machine.settle()
+        machine.check_all()
+        assert second not in machine.cloud.db.attachments
+    finally:
+        machine.teardown()
