@@ -135,3 +135,57 @@ def test_the_machine_accepts_cinders_outcome_of_a_timed_out_attachment_delete() 
         assert second not in machine.cloud.db.attachments
     finally:
         machine.teardown()
+
+
+# --- a target left by a backup whose terminate_connection call timed out (deep run 2) -------
+def test_a_backup_whose_terminate_connection_times_out_leaves_the_export() -> None:
+    """cinder-backup's ``_detach_device`` calls ``terminate_connection`` then
+    ``remove_export``; when the first call times out (request and reply each 30 s late)
+    the MessagingTimeout ends the backup in ``error`` and the volume goes back to
+    ``available``, but ``remove_export`` never runs: the target stays, as in Cinder.
+    The export invariant accepts it for that volume only; deleting the volume (its
+    ``remove_export``) takes the target away."""
+    async def main(cloud: Cloud) -> Any:
+        pid, tok = cloud.project_id("demo"), cloud.token("demo")
+        r = await cloud.request("POST", f"/v3/{pid}/volumes", json={"volume": {"size": 1}},
+                                token=tok)
+        vid = r.json["volume"]["id"]
+        await cloud.settle()
+        cloud.bus.faults.append(MessageFault(action="delay", method="terminate_connection",
+                                             times=2, delay=30.0))
+        r = await cloud.request("POST", f"/v3/{pid}/backups", token=tok,
+                                json={"backup": {"volume_id": vid}})
+        bid = r.json["backup"]["id"]
+        await cloud.settle()
+        host = (cloud.db.volumes[vid].host or "").split("#")[0]
+        target = cloud.volume_services[host].driver.target
+        backup = cloud.db.backups[bid]
+        after = (str(backup.status), str(cloud.db.volumes[vid].status),
+                 target.target_for(vid) is not None)
+        strict = exports_match_attachments(cloud)
+        lenient = exports_match_attachments(cloud, lingering=[vid])
+        await cloud.request("DELETE", f"/v3/{pid}/volumes/{vid}", token=tok)
+        await cloud.settle()
+        return vid, host, after, strict, lenient, target.target_for(vid), \
+            exports_match_attachments(cloud)
+
+    vid, host, after, strict, lenient, left, final = \
+        simulate(main, config=DEFAULT_MACHINE_CONFIG).value
+    assert after == ("error", "available", True)
+    assert strict == [f"{host}: target iqn.2010-10.org.openstack:volume-{vid} exists but "
+                      f"volume {vid[:8]} has no live attachment"]
+    assert (lenient, left, final) == ([], None, [])
+
+
+def test_the_machine_accepts_the_export_a_timed_out_backup_detach_leaves() -> None:
+    machine = CloudStateMachine()
+    try:
+        vid = machine.create_volume(size=1, user="demo")
+        machine.settle()
+        machine.inject_bus_fault(action="delay", method="terminate_connection", times=2)
+        machine.create_backup(vid=vid, incremental=False, force=False)
+        machine.settle()
+        machine.check_all()
+        assert machine.export_lingers == {vid}
+    finally:
+        machine.teardown()

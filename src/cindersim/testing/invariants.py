@@ -80,7 +80,8 @@ def _scheduler_total(cloud: Cloud, host: str) -> float | None:
     return None
 
 
-def exports_match_attachments(cloud: Cloud, *, unexported: Iterable[str] = ()) -> list[str]:
+def exports_match_attachments(cloud: Cloud, *, unexported: Iterable[str] = (),
+                              lingering: Iterable[str] = ()) -> list[str]:
     """(3) A target exists exactly for exported volumes; sessions only for live
     attachments; every target's CHAP is the volume's ``provider_auth``.
 
@@ -89,7 +90,9 @@ def exports_match_attachments(cloud: Cloud, *, unexported: Iterable[str] = ()) -
     cinder-volume may have terminated the connection and removed the export already,
     but cinder-api never ran ``finish_detach``, so Cinder keeps the row ``attached``
     (a retried DELETE finishes it).  Such an attachment may keep its target alive
-    and need not have one.
+    and need not have one.  *lingering* lists volume ids whose ``terminate_connection``
+    or ``remove_export`` call from cinder-backup timed out: its ``_detach_device`` then
+    raises before (or instead of) removing the export, so the target stays, as in Cinder.
     """
     problems: list[str] = []
     db = cloud.db
@@ -100,7 +103,7 @@ def exports_match_attachments(cloud: Cloud, *, unexported: Iterable[str] = ()) -
     exported = {a.volume_id for a in db.attachments.values()
                 if (a.connection_info is not None or a.connector)
                 and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
-    maybe = set(unexported)
+    maybe, linger = set(unexported), set(lingering)
     required = {a.volume_id for a in db.attachments.values()
                 if a.id not in maybe and (a.connection_info is not None or a.connector)
                 and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
@@ -112,7 +115,7 @@ def exports_match_attachments(cloud: Cloud, *, unexported: Iterable[str] = ()) -
             if vol is None:
                 problems.append(f"{host}: target {target.iqn} exports a deleted volume")
                 continue
-            if vid not in exported:
+            if vid not in exported and vid not in linger:
                 problems.append(f"{host}: target {target.iqn} exists but volume {vid[:8]} has "
                                 "no live attachment")
             if vol.provider_auth and target.chap is not None:

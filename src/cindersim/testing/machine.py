@@ -144,6 +144,9 @@ class CloudStateMachine(RuleBasedStateMachine):
         """Attachments whose ``attachment_delete`` call timed out: cinder-volume may have
         removed the export already while cinder-api, which got MessagingTimeout, left
         the row ``attached`` (``finish_detach`` never ran), as Cinder does."""
+        self.export_lingers: set[str] = set()
+        """Volumes whose export teardown call (terminate_connection, remove_export from
+        cinder-backup) timed out: Cinder's ``_detach_device`` leaves the target."""
         self._calls: dict[str, dict[str, Any]] = {}
         self.stopped: set[str] = set()
         self.faults_injected = 0
@@ -562,7 +565,8 @@ class CloudStateMachine(RuleBasedStateMachine):
             problems += records_have_storage(self.cloud, allowed=self.admin_touched)
             if not self.dropped:
                 problems += exports_match_attachments(self.cloud,
-                                                      unexported=self.delete_timed_out)
+                                                      unexported=self.delete_timed_out,
+                                                      lingering=self.export_lingers)
                 problems += quota_matches_existence(self.cloud)
                 problems += nothing_transitional(self.cloud,
                                                  allowed=self.admin_touched | self.timed_out)
@@ -587,8 +591,11 @@ class CloudStateMachine(RuleBasedStateMachine):
             elif e.kind == "bus.timeout":
                 args = self._calls.pop(str(e.detail.get("msg")), {})
                 self._exempt(args)
-                if e.detail.get("method") == "attachment_delete":
+                method = e.detail.get("method")
+                if method == "attachment_delete":
                     self.delete_timed_out.add(str(args.get("attachment_id")))
+                elif method in ("terminate_connection", "remove_export"):
+                    self.export_lingers.add(str(args.get("volume_id")))
 
     def _exempt(self, args: Mapping[str, Any]) -> None:
         for key, kind in (("volume_id", "volume"), ("snapshot_id", "snapshot"),
