@@ -197,6 +197,27 @@ class TestMalformedInput:
         assert status == 400
         assert body["error"]["code"] == 400
 
+    @pytest.mark.parametrize("raw", [b"[" * 50_000 + b"]" * 50_000, b'{"a": "\xc3\x28"}',
+                                     b'{"a": ' + b"1" * 5000 + b"}", b"{"])
+    @pytest.mark.parametrize(("method", "path"), [
+        ("POST", "/image/v2/images"), ("PATCH", "/image/v2/images/x"),
+        ("POST", "/networking/v2.0/networks"), ("POST", "/identity/v3/projects")])
+    def test_malformed_json_is_400_on_the_services_beside_cinder(
+            self, served: ThreadedServer, raw: bytes, method: str, path: str) -> None:
+        """Glance, Neutron and Keystone's admin API refuse it too (Swift stores bytes)."""
+        token = login_as(served, "admin")
+        c = http.client.HTTPConnection("127.0.0.1", served.server.port, timeout=10)
+        try:
+            c.request(method, path, body=raw, headers={
+                "X-Auth-Token": token, "Content-Type": "application/json"
+                if method == "POST" else "application/openstack-images-v2.1-json-patch"})
+            r = c.getresponse()
+            r.read()
+        finally:
+            c.close()
+        assert r.status == 400
+        assert served.server.stats.internal_errors == 0
+
     def test_nested_json_within_the_limit_is_parsed(self, served: ThreadedServer) -> None:
         project = served.cloud.project_id("demo")
         body = {"volume": {"size": 1, "metadata": {"k": json.dumps([[[[1]]]])}}}
