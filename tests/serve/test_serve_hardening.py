@@ -138,6 +138,24 @@ class TestKeystoneTokenPolicy:
         assert body["error"]["message"] == "No token in the request"
 
 
+def every_service(project: str) -> list[str]:
+    """A read each served API answers a valid demo token (Keystone's own: its projects)."""
+    return [f"/v3/{project}/volumes", "/compute/v2.1/servers", "/image/v2/images",
+            "/networking/v2.0/networks", f"/object-store/v1/AUTH_{project}",
+            "/identity/v3/auth/projects"]
+
+
+def status_of(srv: ThreadedServer, path: str, token: str) -> int:
+    c = http.client.HTTPConnection("127.0.0.1", srv.server.port, timeout=10)
+    try:
+        c.request("GET", path, headers={"X-Auth-Token": token})
+        r = c.getresponse()
+        r.read()
+        return r.status
+    finally:
+        c.close()
+
+
 class TestTokenExpiry:
     def test_an_expired_token_is_refused_by_every_service(self, served: ThreadedServer,
                                                           poll: Any) -> None:
@@ -147,17 +165,16 @@ class TestTokenExpiry:
         served.call(short_tokens)
         token = login_as(served, "demo")
         project = served.cloud.project_id("demo")
-        paths = [f"/v3/{project}/volumes", "/compute/v2.1/servers", "/image/v2/images"]
+        paths = every_service(project)
         for path in paths:  # may pass before expiry (a loaded machine may be late)
-            request(served, "GET", path, headers={"X-Auth-Token": token})
+            status_of(served, path, token)
 
         def expired() -> bool:
             return request(served, "GET", paths[0],
                            headers={"X-Auth-Token": token})[0] == 401
 
         poll(expired)
-        for path in paths:
-            assert request(served, "GET", path, headers={"X-Auth-Token": token})[0] == 401
+        assert [status_of(served, p, token) for p in paths] == [401] * len(paths)
         admin = login_as(served, "admin")
         status, _, _ = request(served, "GET", "/identity/v3/auth/tokens",
                                headers={"X-Auth-Token": admin, "X-Subject-Token": token})
@@ -165,6 +182,15 @@ class TestTokenExpiry:
         status, _, _ = request(served, "GET", "/identity/v3/auth/tokens",
                                headers={"X-Auth-Token": token, "X-Subject-Token": token})
         assert status == 401
+
+    def test_a_revoked_token_is_refused_by_every_service(self, served: ThreadedServer) -> None:
+        token = login_as(served, "demo")
+        paths = every_service(served.cloud.project_id("demo"))
+        assert [status_of(served, p, token) < 400 for p in paths] == [True] * len(paths)
+        status, _, _ = request(served, "DELETE", "/identity/v3/auth/tokens",
+                               headers={"X-Auth-Token": token, "X-Subject-Token": token})
+        assert status == 204
+        assert [status_of(served, p, token) for p in paths] == [401] * len(paths)
 
     def test_expires_at_tells_the_client_the_wall_time_left(
             self, served: ThreadedServer) -> None:
