@@ -65,7 +65,8 @@ class HttpResponse:
             return ""
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        body = self.body if isinstance(self.body, bytes) else b"".join(self.body)
+        return json.loads(body) if body else None
 
 
 class HttpApp:

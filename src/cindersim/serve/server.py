@@ -434,12 +434,13 @@ async def _send(conn: h11.Connection, wire: _Wire, response: HttpResponse, *,
                                  reason=response.reason.encode("ascii")))
     chunks = [out or b""]
     body = response.body
-    if not isinstance(body, bytes) and not head:  # streamed: a piece at a time
+    if isinstance(body, bytes):
+        if body and not head:
+            chunks.append(conn.send(h11.Data(data=body)) or b"")
+    elif not head:  # streamed: a piece at a time
         await wire.write(chunks.pop())
         for piece in body:
             await wire.write(conn.send(h11.Data(data=piece)) or b"")
-    elif body and not head:
-        chunks.append(conn.send(h11.Data(data=body)) or b"")
     chunks.append(conn.send(h11.EndOfMessage()) or b"")
     await wire.write(b"".join(chunks))
 
