@@ -189,3 +189,25 @@ def test_the_machine_accepts_the_export_a_timed_out_backup_detach_leaves() -> No
         assert machine.export_lingers == {vid}
     finally:
         machine.teardown()
+
+
+def test_a_backup_whose_initialize_connection_times_out_leaves_the_export() -> None:
+    """Deep run 4: cinder-volume exports the volume for cinder-backup's
+    initialize_connection call, whose request and reply are each 30 s late; the backup
+    fails with MessagingTimeout in ``_attach_device``, before the try whose ``finally``
+    detaches, so Cinder leaves the target.  The machine accepts it for that volume."""
+    machine = CloudStateMachine()
+    try:
+        vid = machine.create_volume(size=1, user="demo")
+        machine.settle()
+        machine.inject_bus_fault(action="delay", method="initialize_connection", times=2)
+        machine.create_backup(vid=vid, incremental=False, force=False)
+        machine.settle()
+        db = machine.cloud.db
+        assert [str(b.status) for b in db.backups.values()] == ["error"]
+        host = (db.volumes[vid].host or "").split("#")[0]
+        assert machine.cloud.volume_services[host].driver.target.target_for(vid) is not None
+        machine.check_all()
+        assert machine.export_lingers == {vid}
+    finally:
+        machine.teardown()

@@ -90,9 +90,10 @@ def exports_match_attachments(cloud: Cloud, *, unexported: Iterable[str] = (),
     cinder-volume may have terminated the connection and removed the export already,
     but cinder-api never ran ``finish_detach``, so Cinder keeps the row ``attached``
     (a retried DELETE finishes it).  Such an attachment may keep its target alive
-    and need not have one.  *lingering* lists volume ids whose ``terminate_connection``
-    or ``remove_export`` call from cinder-backup timed out: its ``_detach_device`` then
-    raises before (or instead of) removing the export, so the target stays, as in Cinder.
+    and need not have one.  *lingering* lists volume ids whose ``initialize_connection``,
+    ``terminate_connection`` or ``remove_export`` call timed out: cinder-backup's
+    ``_attach_device`` / ``_detach_device`` then raise before the export is removed, so
+    the target stays, as in Cinder.
     """
     problems: list[str] = []
     db = cloud.db

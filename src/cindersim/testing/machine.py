@@ -145,8 +145,10 @@ class CloudStateMachine(RuleBasedStateMachine):
         removed the export already while cinder-api, which got MessagingTimeout, left
         the row ``attached`` (``finish_detach`` never ran), as Cinder does."""
         self.export_lingers: set[str] = set()
-        """Volumes whose export teardown call (terminate_connection, remove_export from
-        cinder-backup) timed out: Cinder's ``_detach_device`` leaves the target."""
+        """Volumes whose connection call timed out after cinder-volume exported them:
+        cinder-backup's ``_attach_device`` (initialize_connection) raises before the
+        detach, its ``_detach_device`` (terminate_connection) before remove_export;
+        Cinder leaves the target in both."""
         self.restoring_later: set[str] = set()
         """New volumes of restores whose client gave up: restored whenever they are
         created, so their data may change at any later step."""
@@ -620,7 +622,8 @@ class CloudStateMachine(RuleBasedStateMachine):
                 method = e.detail.get("method")
                 if method == "attachment_delete":
                     self.delete_timed_out.add(str(args.get("attachment_id")))
-                elif method in ("terminate_connection", "remove_export"):
+                elif method in ("initialize_connection", "terminate_connection",
+                                "remove_export"):
                     self.export_lingers.add(str(args.get("volume_id")))
 
     def _exempt(self, args: Mapping[str, Any]) -> None:
