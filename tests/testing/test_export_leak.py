@@ -211,3 +211,26 @@ def test_a_backup_whose_initialize_connection_times_out_leaves_the_export() -> N
         assert machine.export_lingers == {vid}
     finally:
         machine.teardown()
+
+
+def test_attaching_a_hostless_volume_an_admin_reset_is_cinders_500() -> None:
+    """Deep run 5: a volume no backend could take (``error``, no host) that an admin
+    reset to ``available``.  Its attachment_update call has no cinder-volume to go to
+    and times out, so cinder-api answers 500 (Cinder sends it to any backend, whose
+    export of a missing LV fails: also a 500).  The machine accepts a 500 for a volume
+    an admin reset, and only then."""
+    machine = CloudStateMachine()
+    try:
+        vid = machine.create_volume(size=20, user="demo")  # larger than either VG
+        machine.settle()
+        vol = machine.cloud.db.volumes[vid]
+        assert (str(vol.status), vol.host) == ("error", None)
+        machine.reset_status(vid=vid, status="available")
+        machine.attach(vid=vid)
+        machine.settle()
+        machine.check_all()
+        timeouts = [e.detail["method"] for e in machine.sim.trace.events
+                    if e.kind == "bus.timeout"]
+        assert timeouts == ["attachment_update"]
+    finally:
+        machine.teardown()
