@@ -234,3 +234,4 @@ def test_attaching_a_hostless_volume_an_admin_reset_is_cinders_500() -> None:
         assert timeouts == ["attachment_update"]
     finally:
         machine.teardown()
+

@@ -618,27 +618,25 @@ class CloudStateMachine(RuleBasedStateMachine):
                 self.dropped = True
             elif e.kind == "bus.fault" and e.detail.get("action") == "duplicate" and \
                     e.detail.get("msg_kind") == "call":
-                # A redelivered call whose first copy failed runs again after its caller
-                # got the error (at-least-once): Cinder then leaves the record where the
-                # second run left it (an attachment 'attaching'), as after a timeout.
-                self._exempt(self._calls.get(str(e.detail.get("msg")), {}))
+                # Both copies of a redelivered call run (at-least-once) and the caller
+                # takes the first reply: an error of one copy (the other was exporting)
+                # fails the caller while the other's work stays, as after a timeout.
+                self._exempt(e.detail.get("method"), self._calls.get(str(e.detail["msg"]), {}))
             elif e.kind == "bus.send" and e.detail.get("msg_kind") == "call":
                 self._calls[str(e.detail.get("msg"))] = dict(e.detail.get("args") or {})
             elif e.kind == "bus.timeout":
-                args = self._calls.pop(str(e.detail.get("msg")), {})
-                self._exempt(args)
-                method = e.detail.get("method")
-                if method == "attachment_delete":
-                    self.delete_timed_out.add(str(args.get("attachment_id")))
-                elif method in ("initialize_connection", "terminate_connection",
-                                "remove_export"):
-                    self.export_lingers.add(str(args.get("volume_id")))
+                self._exempt(e.detail.get("method"), self._calls.pop(str(e.detail["msg"]), {}))
 
-    def _exempt(self, args: Mapping[str, Any]) -> None:
+    def _exempt(self, method: Any, args: Mapping[str, Any]) -> None:
+        """A call whose caller failed (timed out, or a duplicate's error came first)."""
         for key, kind in (("volume_id", "volume"), ("snapshot_id", "snapshot"),
                           ("backup_id", "backup")):
             if args.get(key):
                 self.timed_out.add(f"{kind}:{args[key]}")
+        if method == "attachment_delete":
+            self.delete_timed_out.add(str(args.get("attachment_id")))
+        elif method in ("initialize_connection", "terminate_connection", "remove_export"):
+            self.export_lingers.add(str(args.get("volume_id")))
 
     def _data_unchanged(self) -> list[str]:
         """(6) Data changes only by a guest write or a restore; new volumes hold their
