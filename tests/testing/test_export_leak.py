@@ -235,3 +235,26 @@ def test_attaching_a_hostless_volume_an_admin_reset_is_cinders_500() -> None:
     finally:
         machine.teardown()
 
+
+
+def test_a_failed_get_backup_device_leaves_the_backup_creating_as_in_cinder() -> None:
+    """Deep run 7: the temporary clone for a backup of an in-use volume fails in the
+    driver; cinder-volume's get_backup_device (a cast) raises and nothing calls
+    continue_backup back, so Cinder leaves the backup 'creating' and the volume
+    'backing-up'.  The machine accepts it for that backup and volume."""
+    machine = CloudStateMachine()
+    try:
+        vid = machine.create_volume(size=1, user="demo")
+        machine.settle()
+        machine.attach(vid=vid)
+        machine.settle()
+        host = (machine.cloud.db.volumes[vid].host or "").split("#")[0]
+        machine.inject_driver_fault(op="create_cloned_volume", backend=host)
+        machine.create_backup(vid=vid, incremental=False, force=True)
+        machine.settle()
+        db = machine.cloud.db
+        assert [str(b.status) for b in db.backups.values()] == ["creating"]
+        assert str(db.volumes[vid].status) == "backing-up"
+        machine.check_all()
+    finally:
+        machine.teardown()

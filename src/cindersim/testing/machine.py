@@ -622,8 +622,17 @@ class CloudStateMachine(RuleBasedStateMachine):
                 # takes the first reply: an error of one copy (the other was exporting)
                 # fails the caller while the other's work stays, as after a timeout.
                 self._exempt(e.detail.get("method"), self._calls.get(str(e.detail["msg"]), {}))
-            elif e.kind == "bus.send" and e.detail.get("msg_kind") == "call":
+            elif e.kind == "bus.send" and (e.detail.get("msg_kind") == "call" or
+                                           e.detail.get("method") == "get_backup_device"):
                 self._calls[str(e.detail.get("msg"))] = dict(e.detail.get("args") or {})
+            elif e.kind == "bus.error" and e.detail.get("method") == "get_backup_device":
+                # A driver failure there leaves the backup 'creating' and its volume
+                # 'backing-up': nothing calls continue_backup back, as in Cinder.
+                backup = self.cloud.db.backups.get(
+                    str(self._calls.get(str(e.detail["msg"]), {}).get("backup_id")))
+                if backup is not None:
+                    self._exempt(None, {"backup_id": backup.id, "volume_id": backup.volume_id,
+                                        "snapshot_id": backup.snapshot_id})
             elif e.kind == "bus.timeout":
                 self._exempt(e.detail.get("method"), self._calls.pop(str(e.detail["msg"]), {}))
 
