@@ -258,3 +258,31 @@ def test_a_failed_get_backup_device_leaves_the_backup_creating_as_in_cinder() ->
         machine.check_all()
     finally:
         machine.teardown()
+
+
+def test_a_write_is_remembered_until_the_volume_can_be_read_again() -> None:
+    """Deep run 8: a guest wrote, then the volume was 'reserved' at the next quiescent
+    check (unreadable, so skipped) and the machine forgot the write; once 'available'
+    again its data 'changed without a write'.  A write now counts until a check reads
+    the volume."""
+    machine = CloudStateMachine()
+    try:
+        vid = machine.create_volume(size=1, user="demo")
+        machine.settle()
+        aid = machine.attach(vid=vid)
+        machine.settle()
+        machine.check_all()
+        machine.guest_write(aid=aid, first=0, count=8, tag="a")
+        machine.detach(aid=aid)
+        r = machine.api("POST", machine.url("demo", "/attachments"), {"attachment": {
+            "volume_uuid": vid, "instance_uuid": machine.instance_uuid()}}, headers=V344)
+        machine.settle()
+        assert str(machine.cloud.db.volumes[vid].status) == "reserved"
+        machine.check_all()
+        machine.api("DELETE", machine.url("demo", f"/attachments/{r.json['attachment']['id']}"),
+                    headers=V344)
+        machine.settle()
+        assert str(machine.cloud.db.volumes[vid].status) == "available"
+        machine.check_all()
+    finally:
+        machine.teardown()

@@ -663,7 +663,7 @@ class CloudStateMachine(RuleBasedStateMachine):
                     vid not in self.may_change:
                 problems.append(f"volume {vid[:8]}'s data changed without a write or restore")
             self.seen_data[vid] = got
-        self.may_change.clear()
+            self.may_change.discard(vid)  # a write to an unreadable volume is kept
         return problems
 
 
