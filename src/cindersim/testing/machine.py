@@ -618,9 +618,8 @@ class CloudStateMachine(RuleBasedStateMachine):
                 self.dropped = True
             elif e.kind == "bus.fault" and e.detail.get("action") == "duplicate" and \
                     e.detail.get("msg_kind") == "call":
-                # Both copies of a redelivered call run (at-least-once) and the caller
-                # takes the first reply: an error of one copy (the other was exporting)
-                # fails the caller while the other's work stays, as after a timeout.
+                # Both copies of a call run; the caller takes the first reply, and one
+                # copy's error fails it while the other's work stays (as on a timeout).
                 self._exempt(e.detail.get("method"), self._calls.get(str(e.detail["msg"]), {}))
             elif e.kind == "bus.send" and (e.detail.get("msg_kind") == "call" or
                                            e.detail.get("method") == "get_backup_device"):
@@ -644,7 +643,8 @@ class CloudStateMachine(RuleBasedStateMachine):
                 self.timed_out.add(f"{kind}:{args[key]}")
         if method == "attachment_delete":
             self.delete_timed_out.add(str(args.get("attachment_id")))
-        elif method in ("initialize_connection", "terminate_connection", "remove_export"):
+        elif method in ("initialize_connection", "terminate_connection", "remove_export",
+                        "attachment_update"):
             self.export_lingers.add(str(args.get("volume_id")))
 
     def _data_unchanged(self) -> list[str]:
