@@ -29,6 +29,7 @@ from .jsonvalues import NotJson, copy_json
 from .policy import Policy
 from .render.summary import BackendCapacity
 from .services.api.service import ApiService, ParsedBody
+from .services.api.wsgi import StreamResponse
 from .services.backup.manager import BackupService
 from .services.compute_nova import NovaClient
 from .services.env import ServiceEnv
@@ -263,8 +264,9 @@ class Cloud:
                       else self.neutron.handle if path.startswith("/networking/")
                       else self.swift.handle)
             r = await handle(method, path, hdrs, body)
-            if isinstance(r.body, bytes):  # a file or a text page: what the client reads
-                return Response(r.status, _bytes_body(r.body), dict(r.headers))
+            if isinstance(r.body, bytes) or isinstance(r, StreamResponse):
+                # a file or a text page: what the client reads
+                return Response(r.status, _bytes_body(r.encoded()), dict(r.headers))
         else:
             # The headers cinder-api would read, lower-cased here once: the same dict
             # its handle() would make of the ones above (a later duplicate wins).

@@ -309,6 +309,9 @@ def _build() -> Mapping[Machine, Mapping[Edge, tuple[str, ...]]]:
     b.add(V, [_V.DELETING, _V.ERROR_MANAGING_DELETING], [_V.ERROR_DELETING],
           Op.DELETE, Op.FORCE_DELETE)
     b.add(V, [_V.DELETING], [_V.AVAILABLE], Op.DELETE, Op.FORCE_DELETE)  # VolumeIsBusy
+    # cinder-backup deletes a backup's temporary volume as it is ('backing-up', no API
+    # step); a driver failure then has the manager's _clear_db write 'error_deleting'.
+    b.add(V, [_V.BACKING_UP], [_V.ERROR_DELETING], Op.DELETE)
     # A volume without a host is destroyed at the API whatever its status; a
     # migration deletes the leftover record.
     b.add(V, _ANY, [None], Op.DELETE, Op.FORCE_DELETE, Op.MIGRATE)

@@ -1,7 +1,8 @@
 """A bounded, seeded fuzzer for ``cindersim serve``, over real HTTP on loopback.
 
 Generated requests go to every route of every served API (cinder-api's routes as
-its router lists them, nova-api, the minimal Keystone, Glance) with mutated ids,
+its router lists them, nova-api, Keystone with its v3 admin API, Glance v2,
+Neutron-lite, Swift-lite; :mod:`fuzz_services` has the last four) with mutated ids,
 bodies (wrong types, huge numbers, NaN, deep nesting, invalid UTF-8, a 10 MB
 body), headers (microversions, tokens), query strings, and raw-socket
 malformations.  After every request:
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
+import fuzz_services
 import pytest
 
 from cindersim.serve import ServeOptions, ServerLimits, ThreadedServer
@@ -48,6 +50,8 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: bytes
+    truncated: bool = False
+    """A large body (an image file) the fuzzer stopped reading: its connection closes."""
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -79,7 +83,7 @@ class Client:
         except (OSError, Dropped) as exc:
             self.close()
             raise Dropped(f"no response to {data[:300]!r}: {exc!r}") from exc
-        if reply.headers.get("connection", "").lower() == "close":
+        if reply.truncated or reply.headers.get("connection", "").lower() == "close":
             self.close()
         return reply
 
@@ -128,12 +132,17 @@ def read_reply(sock: socket.socket, *, head: bool = False) -> Reply:
     headers = {k.strip().lower(): v.strip()
                for k, _, v in (line.partition(":") for line in lines[1:])}
     length = 0 if head else int(headers.get("content-length", "0"))
-    while len(body) < length:
+    wanted = min(length, LARGEST_READ)
+    while len(body) < wanted:
         chunk = sock.recv(65536)
         if not chunk:
             raise Dropped("closed mid-body")
         body += chunk
-    return Reply(status, headers, body)
+    return Reply(status, headers, body, truncated=length > LARGEST_READ)
+
+
+LARGEST_READ = 4 * 1024 * 1024
+"""Past this (the 2 GiB ubuntu image), the fuzzer reads the start and hangs up."""
 
 
 # --- what the fuzzer knows about the cloud ---------------------------------------------
@@ -150,6 +159,8 @@ class World:
     image_id: str
     server_id: str | None
     cinder_routes: list[tuple[str, str]]
+    ids: dict[str, list[str]] = attrs.Factory(dict)
+    """Real ids in the other services (:func:`fuzz_services.ids_of`)."""
 
 
 BUSY = frozenset({"creating", "deleting", "extending", "backing-up", "restoring",
@@ -180,7 +191,8 @@ def state_of(srv: ThreadedServer) -> State:
                    for r in table.values())
         busy = busy or any(v.migration_status in BUSY for v in db.volumes.values())
         busy = busy or any(i[2] is not None for i in instances)
-        return State((db.fingerprint(), instances, cloud.identity.token_count), busy)
+        return State((db.fingerprint(), instances, cloud.identity.token_count,
+                      fuzz_services.state_of_others(cloud)), busy)
 
     return srv.call(snap)
 
@@ -255,7 +267,11 @@ def build_world(srv: ThreadedServer, client: Client) -> World:
     settle(srv)
     routes = [(r.method, r.template) for r in cloud.api.router.routes]
     return World(demo, admin, demo_token, admin_token, volume_id, snapshot_id, image_id,
-                 server_id, routes)
+                 server_id, routes, srv.call(_ids))
+
+
+async def _ids(cloud: Any) -> dict[str, list[str]]:
+    return fuzz_services.ids_of(cloud)
 
 
 # --- generators -------------------------------------------------------------------------
@@ -439,11 +455,19 @@ def keystone_request(rng: random.Random, w: World) -> tuple[str, str, Any]:
 
 
 def glance_request(rng: random.Random, w: World) -> tuple[str, str, Any]:
-    iid = mutated_id(rng, [w.image_id])
-    method, path = rng.choice([("GET", "/image/v2/images"), ("GET", f"/image/v2/images/{iid}"),
-                               ("POST", "/image/v2/images"), ("GET", "/image"),
-                               ("DELETE", f"/image/v2/images/{iid}")])
-    return method, path, {"name": "x"}
+    return fuzz_services.glance_request(rng, w.ids, mutated_id)
+
+
+def neutron_request(rng: random.Random, w: World) -> tuple[str, str, Any]:
+    return fuzz_services.neutron_request(rng, w.ids, w.demo_project, mutated_id)
+
+
+def swift_request(rng: random.Random, w: World) -> tuple[str, str, Any]:
+    return fuzz_services.swift_request(rng, w.demo_project, mutated_id)
+
+
+def keystone_admin_request(rng: random.Random, w: World) -> tuple[str, str, Any]:
+    return fuzz_services.keystone_admin_request(rng, w.ids, mutated_id)
 
 
 def headers_for(rng: random.Random, w: World, path: str) -> dict[str, str]:
@@ -470,6 +494,8 @@ def headers_for(rng: random.Random, w: World, path: str) -> dict[str, str]:
         headers["X-Subject-Token"] = rng.choice([w.demo_token, w.admin_token, "nope", ""])
     if rng.random() < 0.2:
         headers["Content-Type"] = rng.choice(["application/json", "text/plain", "", "x/y;;"])
+    if path.startswith("/image") and rng.random() < 0.4:
+        headers["Content-Type"] = "application/openstack-images-v2.1-json-patch"
     if rng.random() < 0.05:
         headers["X-Cindersim-Actor"] = rng.choice(["", "x" * 1000, "cinder-volume"])
     return headers
@@ -477,7 +503,7 @@ def headers_for(rng: random.Random, w: World, path: str) -> dict[str, str]:
 
 GENERATORS: list[Callable[[random.Random, World], tuple[str, str, Any]]] = [
     cinder_request, cinder_request, cinder_request, nova_request, keystone_request,
-    glance_request]
+    keystone_admin_request, glance_request, neutron_request, swift_request]
 
 RAW_MALFORMED: list[bytes] = [
     b"GET / HTTP/1.1\r\n\r\n",  # no Host

@@ -138,6 +138,24 @@ class TestKeystoneTokenPolicy:
         assert body["error"]["message"] == "No token in the request"
 
 
+def every_service(project: str) -> list[str]:
+    """A read each served API answers a valid demo token (Keystone's own: its projects)."""
+    return [f"/v3/{project}/volumes", "/compute/v2.1/servers", "/image/v2/images",
+            "/networking/v2.0/networks", f"/object-store/v1/AUTH_{project}",
+            "/identity/v3/auth/projects"]
+
+
+def status_of(srv: ThreadedServer, path: str, token: str) -> int:
+    c = http.client.HTTPConnection("127.0.0.1", srv.server.port, timeout=10)
+    try:
+        c.request("GET", path, headers={"X-Auth-Token": token})
+        r = c.getresponse()
+        r.read()
+        return r.status
+    finally:
+        c.close()
+
+
 class TestTokenExpiry:
     def test_an_expired_token_is_refused_by_every_service(self, served: ThreadedServer,
                                                           poll: Any) -> None:
@@ -147,17 +165,16 @@ class TestTokenExpiry:
         served.call(short_tokens)
         token = login_as(served, "demo")
         project = served.cloud.project_id("demo")
-        paths = [f"/v3/{project}/volumes", "/compute/v2.1/servers", "/image/v2/images"]
+        paths = every_service(project)
         for path in paths:  # may pass before expiry (a loaded machine may be late)
-            request(served, "GET", path, headers={"X-Auth-Token": token})
+            status_of(served, path, token)
 
         def expired() -> bool:
             return request(served, "GET", paths[0],
                            headers={"X-Auth-Token": token})[0] == 401
 
         poll(expired)
-        for path in paths:
-            assert request(served, "GET", path, headers={"X-Auth-Token": token})[0] == 401
+        assert [status_of(served, p, token) for p in paths] == [401] * len(paths)
         admin = login_as(served, "admin")
         status, _, _ = request(served, "GET", "/identity/v3/auth/tokens",
                                headers={"X-Auth-Token": admin, "X-Subject-Token": token})
@@ -165,6 +182,15 @@ class TestTokenExpiry:
         status, _, _ = request(served, "GET", "/identity/v3/auth/tokens",
                                headers={"X-Auth-Token": token, "X-Subject-Token": token})
         assert status == 401
+
+    def test_a_revoked_token_is_refused_by_every_service(self, served: ThreadedServer) -> None:
+        token = login_as(served, "demo")
+        paths = every_service(served.cloud.project_id("demo"))
+        assert [status_of(served, p, token) < 400 for p in paths] == [True] * len(paths)
+        status, _, _ = request(served, "DELETE", "/identity/v3/auth/tokens",
+                               headers={"X-Auth-Token": token, "X-Subject-Token": token})
+        assert status == 204
+        assert [status_of(served, p, token) for p in paths] == [401] * len(paths)
 
     def test_expires_at_tells_the_client_the_wall_time_left(
             self, served: ThreadedServer) -> None:
@@ -196,6 +222,27 @@ class TestMalformedInput:
         status, body = post_raw(served, "/identity/v3/auth/tokens", deep, hdrs)
         assert status == 400
         assert body["error"]["code"] == 400
+
+    @pytest.mark.parametrize("raw", [b"[" * 50_000 + b"]" * 50_000, b'{"a": "\xc3\x28"}',
+                                     b'{"a": ' + b"1" * 5000 + b"}", b"{"])
+    @pytest.mark.parametrize(("method", "path"), [
+        ("POST", "/image/v2/images"), ("PATCH", "/image/v2/images/x"),
+        ("POST", "/networking/v2.0/networks"), ("POST", "/identity/v3/projects")])
+    def test_malformed_json_is_400_on_the_services_beside_cinder(
+            self, served: ThreadedServer, raw: bytes, method: str, path: str) -> None:
+        """Glance, Neutron and Keystone's admin API refuse it too (Swift stores bytes)."""
+        token = login_as(served, "admin")
+        c = http.client.HTTPConnection("127.0.0.1", served.server.port, timeout=10)
+        try:
+            c.request(method, path, body=raw, headers={
+                "X-Auth-Token": token, "Content-Type": "application/json"
+                if method == "POST" else "application/openstack-images-v2.1-json-patch"})
+            r = c.getresponse()
+            r.read()
+        finally:
+            c.close()
+        assert r.status == 400
+        assert served.server.stats.internal_errors == 0
 
     def test_nested_json_within_the_limit_is_parsed(self, served: ThreadedServer) -> None:
         project = served.cloud.project_id("demo")

@@ -145,6 +145,34 @@ class TestBodyLimit:
         assert limited.server.stats.largest_body == len(body)
 
 
+class TestHeadLimit:
+    """The request line and headers together are bounded at 64 KiB (431), whether the
+    head arrives in one read or never ends."""
+
+    @pytest.mark.parametrize(("filler", "status"), [(60_000, 300), (70_000, 431)])
+    def test_a_head_over_64_kib_is_431(self, limited: ThreadedServer, filler: int,
+                                       status: int) -> None:
+        with connect(limited) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nX-Filler: " + b"a" * filler +
+                      b"\r\n\r\n")
+            got, headers, _ = read_response(s)
+        assert got == status
+        if status == 431:
+            assert headers["connection"] == "close"
+        assert limited.server.stats.internal_errors == 0
+        assert versions_ok(limited)
+
+    def test_a_head_that_never_ends_is_refused_at_the_limit(
+            self, limited: ThreadedServer) -> None:
+        with connect(limited) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n" + b"X-A: b\r\n" * 12_000)
+            # No blank line: the head is not over, yet it is answered.
+            status, headers, _ = read_response(s)
+            assert closed_by_server(s)
+        assert (status, headers["connection"]) == (431, "close")
+        assert versions_ok(limited)
+
+
 def _stream_zeros(sock: socket.socket, total: int, sent: list[int]) -> None:
     block = b"\0" * 65536
     while sent[0] < total:

@@ -194,6 +194,11 @@ async def completions(cloud: Cloud, api: Client, vid: str) -> None:
     up directly in the database, as such a driver (or Nova's swap) would leave them."""
     db = cloud.db
     vol = db.volumes[vid]
+    if vol.status != "available":
+        # Cinder's _extend moves only an 'available' volume to 'extending' (conditional
+        # update); a lost os-detach leaves this one 'detaching', so no driver could have
+        # left it waiting for a completion.
+        return
     pid = vol.project_id
     ids = cloud.quota.reserve(pid, {"gigabytes": 1})
     db.transition(vol, "extending", op="extend", actor="test")

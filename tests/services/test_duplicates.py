@@ -167,19 +167,9 @@ def test_delayed_delivery_changes_nothing(topic: str, method: str) -> None:
 CASTS = [(t, m) for t, m in METHODS if m not in {
     "get_pools", "get_manageable_volumes", "get_manageable_snapshots",
     "update_service_capabilities"}]
-KNOWN = {
-    ("cinder-volume", "detach_volume"): "cinder-api lets os-extend through on a volume left "
-                                        "'detaching' (illegal detaching -> extending)",
-    ("compute", "reserve_block_device_name"): "nova-api lets the MessagingTimeout of "
-                                              "reserve_block_device_name escape (a 500 bug)",
-}
-"""Findings in other areas (reported, owned elsewhere): strict xfails, so a fix shows."""
 
 
-@pytest.mark.parametrize(("topic", "method"), [
-    pytest.param(t, m, id=f"{t}.{m}", marks=[pytest.mark.xfail(reason=KNOWN[(t, m)],
-                                                               strict=True)]
-                 if (t, m) in KNOWN else []) for t, m in CASTS])
+@pytest.mark.parametrize(("topic", "method"), CASTS, ids=[f"{t}.{m}" for t, m in CASTS])
 def test_a_lost_message_breaks_nothing_else(topic: str, method: str) -> None:
     """The first message of the method is lost.  Cinder then leaves the record where the
     API put it (a volume stays ``creating``, a call times out and the API answers 500

@@ -27,13 +27,13 @@ from __future__ import annotations
 import http
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import attrs
 
-from ..services.api.wsgi import ApiResponse, fault
+from ..services.api.wsgi import ApiResponse, StreamResponse, fault
 from ..services.keystone import Keystone
 from ..studio.live import PREFIX as STUDIO_PREFIX
 from ..studio.live import LiveStudio
@@ -50,11 +50,12 @@ Handler = Callable[[str, str, Mapping[str, str], bytes | None], Awaitable[ApiRes
 
 @attrs.frozen
 class HttpResponse:
-    """What goes back on the wire: status, headers (name, value) and the body bytes."""
+    """What goes back on the wire: status, headers (name, value) and the body bytes (or
+    the pieces of a streamed body, its length in the headers)."""
 
     status: int
     headers: list[tuple[str, str]]
-    body: bytes
+    body: bytes | Iterable[bytes]
 
     @property
     def reason(self) -> str:
@@ -64,7 +65,8 @@ class HttpResponse:
             return ""
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        body = self.body if isinstance(self.body, bytes) else b"".join(self.body)
+        return json.loads(body) if body else None
 
 
 class HttpApp:
@@ -146,6 +148,9 @@ class HttpApp:
     def encode(response: ApiResponse, *, head: bool = False) -> HttpResponse:
         """Serialise a service's response: a JSON body (if any) and its headers."""
         status = response.status
+        if isinstance(response, StreamResponse) and status not in _NO_BODY_STATUSES:
+            headers = [(k, str(v)) for k, v in response.headers.items()]
+            return HttpResponse(status, headers, b"" if head else response.pieces())
         payload = b"" if status in _NO_BODY_STATUSES else response.encoded()
         headers = [(k, str(v)) for k, v in response.headers.items()]
         typed = any(k.lower() == "content-type" for k, _ in headers)

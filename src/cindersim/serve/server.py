@@ -316,6 +316,12 @@ class SimServer:
                     return
                 if not isinstance(event, h11.Request):
                     return
+                if _head_size(event) > _MAX_HEADER_BYTES:
+                    # h11 bounds only a head still arriving; one read can complete a
+                    # longer one, so its size is counted here too.
+                    await _send_protocol_error(conn, wire, h11.RemoteProtocolError(
+                        "request head too large", error_status_hint=431))
+                    return
                 limit = (self.limits.max_upload_size if _is_upload(event)
                          else self.limits.max_body_size)
                 if _content_length(event) > limit:
@@ -398,6 +404,12 @@ class SimServer:
 _TOO_LARGE_DECLARED = "Request is too large. Larger than max_request_body_size (%s)."
 
 
+def _head_size(event: h11.Request) -> int:
+    """The request line and header lines as sent (CRLFs included)."""
+    size = len(event.method) + len(event.target) + 12  # "M T HTTP/1.1\r\n"
+    return size + sum(len(name) + len(value) + 4 for name, value in event.headers)
+
+
 def _content_length(event: h11.Request) -> int:
     """The declared body length (h11 has checked the header's syntax); 0 if chunked."""
     for name, value in event.headers:
@@ -421,8 +433,14 @@ async def _send(conn: h11.Connection, wire: _Wire, response: HttpResponse, *,
     out = conn.send(h11.Response(status_code=response.status, headers=headers,
                                  reason=response.reason.encode("ascii")))
     chunks = [out or b""]
-    if response.body and not head:
-        chunks.append(conn.send(h11.Data(data=response.body)) or b"")
+    body = response.body
+    if isinstance(body, bytes):
+        if body and not head:
+            chunks.append(conn.send(h11.Data(data=body)) or b"")
+    elif not head:  # streamed: a piece at a time
+        await wire.write(chunks.pop())
+        for piece in body:
+            await wire.write(conn.send(h11.Data(data=piece)) or b"")
     chunks.append(conn.send(h11.EndOfMessage()) or b"")
     await wire.write(b"".join(chunks))
 

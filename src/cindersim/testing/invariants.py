@@ -95,11 +95,20 @@ def _scheduler_total(cloud: Cloud, host: str) -> float | None:
     return None
 
 
-def exports_match_attachments(cloud: Cloud) -> list[str]:
+def exports_match_attachments(cloud: Cloud, *, unexported: Iterable[str] = (),
+                              lingering: Iterable[str] = ()) -> list[str]:
     """(3) A target exists exactly for exported volumes; sessions only for live
     attachments; every target's CHAP is the volume's ``provider_auth``.
 
     Valid when settled: a backup or restore in flight exports its volume too.
+    *unexported* lists attachment ids whose ``attachment_delete`` call timed out:
+    cinder-volume may have terminated the connection and removed the export already,
+    but cinder-api never ran ``finish_detach``, so Cinder keeps the row ``attached``
+    (a retried DELETE finishes it).  Such an attachment may keep its target alive
+    and need not have one.  *lingering* lists volume ids whose ``initialize_connection``,
+    ``terminate_connection`` or ``remove_export`` call timed out: cinder-backup's
+    ``_attach_device`` / ``_detach_device`` then raise before the export is removed, so
+    the target stays, as in Cinder.
     """
     problems: list[str] = []
     db = cloud.db
@@ -109,6 +118,10 @@ def exports_match_attachments(cloud: Cloud) -> list[str]:
     # stored the connector on an 'attaching' attachment, which a DELETE cleans up.
     exported = {a.volume_id for a in db.attachments.values()
                 if (a.connection_info is not None or a.connector)
+                and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
+    maybe, linger = set(unexported), set(lingering)
+    required = {a.volume_id for a in db.attachments.values()
+                if a.id not in maybe and (a.connection_info is not None or a.connector)
                 and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
     for host, svc in cloud.volume_services.items():
         if not _is_lvm(svc.driver):
@@ -120,7 +133,7 @@ def exports_match_attachments(cloud: Cloud) -> list[str]:
             if vol is None:
                 problems.append(f"{host}: target {target.iqn} exports a deleted volume")
                 continue
-            if vid not in exported:
+            if vid not in exported and vid not in linger:
                 problems.append(f"{host}: target {target.iqn} exists but volume {vid[:8]} has "
                                 "no live attachment")
             if vol.provider_auth and target.chap is not None:
@@ -136,7 +149,7 @@ def exports_match_attachments(cloud: Cloud) -> list[str]:
                 if session.initiator not in attached_initiators:
                     problems.append(f"{host}: session from {session.initiator} on "
                                     f"{target.iqn} has no live attachment")
-        for vid in sorted(exported):
+        for vid in sorted(required):
             vol = db.volumes.get(vid)
             if vol is not None and vol.host and vol.host.split("#")[0] == host and \
                     target_host.target_for(vid) is None:

@@ -55,7 +55,7 @@ from .invariants import (
     quota_matches_existence,
     records_have_storage,
 )
-from .replay import StepLog
+from .replay import StepLog, at_most
 
 __all__ = ["DEFAULT_MACHINE_CONFIG", "CloudStateMachine", "Invariant"]
 
@@ -142,6 +142,18 @@ class CloudStateMachine(RuleBasedStateMachine):
         """Resources named by an RPC call that timed out (its service was down): Cinder
         leaves them where the call found them (a volume stays ``detaching`` after
         Nova's five attachment deletes time out), so they are exempt too."""
+        self.delete_timed_out: set[str] = set()
+        """Attachments whose ``attachment_delete`` call timed out: cinder-volume may have
+        removed the export already while cinder-api, which got MessagingTimeout, left
+        the row ``attached`` (``finish_detach`` never ran), as Cinder does."""
+        self.export_lingers: set[str] = set()
+        """Volumes whose connection call timed out after cinder-volume exported them:
+        cinder-backup's ``_attach_device`` (initialize_connection) raises before the
+        detach, its ``_detach_device`` (terminate_connection) before remove_export;
+        Cinder leaves the target in both."""
+        self.restoring_later: set[str] = set()
+        """New volumes of restores whose client gave up: restored whenever they are
+        created, so their data may change at any later step."""
         self._calls: dict[str, dict[str, Any]] = {}
         self.stopped: set[str] = set()
         self.faults_injected = 0
@@ -182,13 +194,26 @@ class CloudStateMachine(RuleBasedStateMachine):
     def api(self, method: str, path: str, body: Any = None, *, user: str = "demo",
             headers: dict[str, str] | None = None) -> Response:
         """One REST request; checks invariant 7 (no 5xx; a refusal changes nothing)."""
-        self.log.request(method, path, body, user, headers)
+        r = self.api_or_give_up(method, path, body, user=user, headers=headers)
+        assert r is not None
+        return r
+
+    def api_or_give_up(self, method: str, path: str, body: Any = None, *, user: str = "demo",
+                       headers: dict[str, str] | None = None,
+                       patience: float | None = None) -> Response | None:
+        """:meth:`api`; with *patience*, a request Cinder may hold without end gets that
+        many virtual seconds, then the client gives up (None) and the server goes on."""
+        self.log.request(method, path, body, user, headers, patience)
         # Only a quiet cloud can prove a refusal wrote nothing: otherwise the services
         # go on working during the request's own virtual latency.
         before = self.cloud.db.fingerprint() if self.quiescent else None
-        r: Response = self.run(self.cloud.request(method, path, json=body,
-                                                  token=self.tokens[user], headers=headers))
-        if r.status >= 500 and ((self.faults_injected == 0 and not self.stopped)
+        sent = self.cloud.request(method, path, json=body, token=self.tokens[user],
+                                  headers=headers)
+        r: Response | None = self.run(sent if patience is None else at_most(sent, patience))
+        if r is None:
+            return None
+        if r.status >= 500 and ((self.faults_injected == 0 and not self.stopped
+                                 and not self._names_a_reset(path, body))
                                 or self._api_bugs()):
             # Cinder itself answers 500 when a driver fails under an attachment call
             # ("Unable to create attachment ..."); without an injected fault, or when
@@ -198,6 +223,13 @@ class CloudStateMachine(RuleBasedStateMachine):
                 self.cloud.db.fingerprint() != before and not self.refusal_may_write(r):
             self.fail([f"{method} {path} was refused ({r.status}) but changed the database"])
         return r
+
+    def _names_a_reset(self, path: str, body: Any) -> bool:
+        """Whether the request names a volume an admin reset: a host-less volume reset
+        to 'available' sends its attachment call to no consumer (Cinder: to any
+        backend, whose export fails), and Cinder answers 500 either way."""
+        text = path + repr(body)
+        return any(key.split(":", 1)[1] in text for key in self.admin_touched)
 
     def refusal_may_write(self, r: Response) -> bool:
         """A refusal Cinder answers after writing (subclasses add theirs: group_rules)."""
@@ -471,7 +503,18 @@ class CloudStateMachine(RuleBasedStateMachine):
             if self.owner.get(target_vid) != user:
                 return
             body["restore"]["volume_id"] = target_vid
-        r = self.api("POST", self.url(user, f"/backups/{bid}/restore"), body, user=user)
+        # Restoring into a new volume, Cinder's backup API polls it while 'creating',
+        # without end when cinder-scheduler or cinder-volume is down (an expected Cinder
+        # outcome, not a hang of the simulator): the client gives up after an hour.
+        r = self.api_or_give_up("POST", self.url(user, f"/backups/{bid}/restore"), body,
+                                user=user, patience=None if target_vid else 3600.0)
+        if r is None:
+            name = f"restore_backup_{bid}"
+            for new in self.cloud.db.volumes.values():
+                if new.display_name == name and new.id not in self.owner:
+                    self.owner[new.id] = user
+                    self.restoring_later.add(new.id)
+            return
         if r.status != 202:
             return
         vid = r.json["restore"]["volume_id"]
@@ -560,7 +603,9 @@ class CloudStateMachine(RuleBasedStateMachine):
             problems += capacity_agrees(self.cloud)
             problems += records_have_storage(self.cloud, allowed=self.admin_touched)
             if not self.dropped:
-                problems += exports_match_attachments(self.cloud)
+                problems += exports_match_attachments(self.cloud,
+                                                      unexported=self.delete_timed_out,
+                                                      lingering=self.export_lingers)
                 problems += quota_matches_existence(self.cloud)
                 problems += nothing_transitional(self.cloud,
                                                  allowed=self.admin_touched | self.timed_out)
@@ -576,20 +621,34 @@ class CloudStateMachine(RuleBasedStateMachine):
                 self.dropped = True
             elif e.kind == "bus.fault" and e.detail.get("action") == "duplicate" and \
                     e.detail.get("msg_kind") == "call":
-                # A redelivered call whose first copy failed runs again after its caller
-                # got the error (at-least-once): Cinder then leaves the record where the
-                # second run left it (an attachment 'attaching'), as after a timeout.
-                self._exempt(self._calls.get(str(e.detail.get("msg")), {}))
-            elif e.kind == "bus.send" and e.detail.get("msg_kind") == "call":
+                # Both copies of a call run; the caller takes the first reply, and one
+                # copy's error fails it while the other's work stays (as on a timeout).
+                self._exempt(e.detail.get("method"), self._calls.get(str(e.detail["msg"]), {}))
+            elif e.kind == "bus.send" and (e.detail.get("msg_kind") == "call" or
+                                           e.detail.get("method") == "get_backup_device"):
                 self._calls[str(e.detail.get("msg"))] = dict(e.detail.get("args") or {})
+            elif e.kind == "bus.error" and e.detail.get("method") == "get_backup_device":
+                # A driver failure there leaves the backup 'creating' and its volume
+                # 'backing-up': nothing calls continue_backup back, as in Cinder.
+                backup = self.cloud.db.backups.get(
+                    str(self._calls.get(str(e.detail["msg"]), {}).get("backup_id")))
+                if backup is not None:
+                    self._exempt(None, {"backup_id": backup.id, "volume_id": backup.volume_id,
+                                        "snapshot_id": backup.snapshot_id})
             elif e.kind == "bus.timeout":
-                self._exempt(self._calls.pop(str(e.detail.get("msg")), {}))
+                self._exempt(e.detail.get("method"), self._calls.pop(str(e.detail["msg"]), {}))
 
-    def _exempt(self, args: Mapping[str, Any]) -> None:
+    def _exempt(self, method: Any, args: Mapping[str, Any]) -> None:
+        """A call whose caller failed (timed out, or a duplicate's error came first)."""
         for key, kind in (("volume_id", "volume"), ("snapshot_id", "snapshot"),
                           ("backup_id", "backup")):
             if args.get(key):
                 self.timed_out.add(f"{kind}:{args[key]}")
+        if method == "attachment_delete":
+            self.delete_timed_out.add(str(args.get("attachment_id")))
+        elif method in ("initialize_connection", "terminate_connection", "remove_export",
+                        "attachment_update"):
+            self.export_lingers.add(str(args.get("volume_id")))
 
     def _data_unchanged(self) -> list[str]:
         """(6) Data changes only by a guest write or a restore; new volumes hold their
@@ -597,7 +656,7 @@ class CloudStateMachine(RuleBasedStateMachine):
         problems: list[str] = []
         for vid in list(self.cloud.db.volumes):
             got = self.volume_content(vid)
-            if got is None:
+            if got is None or vid in self.restoring_later:
                 continue
             if vid in self.expected_from_source:
                 want = self.expected_from_source.pop(vid)[1]
@@ -607,7 +666,7 @@ class CloudStateMachine(RuleBasedStateMachine):
                     vid not in self.may_change:
                 problems.append(f"volume {vid[:8]}'s data changed without a write or restore")
             self.seen_data[vid] = got
-        self.may_change.clear()
+            self.may_change.discard(vid)  # a write to an unreadable volume is kept
         return problems
 
 

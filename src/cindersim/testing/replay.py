@@ -9,12 +9,25 @@ test (or run with ``python``).
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import attrs
 
-__all__ = ["StepLog"]
+__all__ = ["StepLog", "at_most"]
+
+T = TypeVar("T")
+
+
+async def at_most(request: Awaitable[T], seconds: float) -> T | None:
+    """Await *request* for at most *seconds* of virtual time; past that, return None and
+    leave it running, as a client that gave up leaves the server's work going on (the
+    machine and its replay both use this, so both interleave the same way)."""
+    task = asyncio.ensure_future(request)
+    done, _ = await asyncio.wait([task], timeout=seconds)
+    return task.result() if done else None
 
 
 @attrs.define
@@ -26,14 +39,16 @@ class StepLog:
     lines: list[str] = attrs.Factory(list)
 
     def request(self, method: str, path: str, body: Any, user: str,
-                headers: dict[str, str] | None) -> None:
+                headers: dict[str, str] | None, patience: float | None = None) -> None:
         args = [repr(method), repr(path)]
         if body is not None:
             args.append(f"json={_py(body)}")
         args.append(f"token=tokens[{user!r}]")
         if headers:
             args.append(f"headers={headers!r}")
-        self.lines.append(f"r = await cloud.request({', '.join(args)})")
+        call = f"cloud.request({', '.join(args)})"
+        self.lines.append(f"r = await {call}" if patience is None else
+                          f"r = await at_most({call}, {patience!r})")
 
     def code(self, line: str) -> None:
         self.lines.append(line)
@@ -42,7 +57,8 @@ class StepLog:
         body = "\n".join(f"    {line}" for line in self.lines) or "    pass"
         return (
             "import cindersim\n"
-            "from cindersim import FaultRule, MessageFault\n\n"
+            "from cindersim import FaultRule, MessageFault\n"
+            "from cindersim.testing.replay import at_most\n\n"
             f"CONFIG = {_py(self.config)}\n\n\n"
             "async def scenario(cloud):\n"
             "    tokens = {u: cloud.token(u) for u in ('demo', 'alt_demo', 'admin')}\n"

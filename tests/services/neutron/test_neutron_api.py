@@ -127,3 +127,21 @@ def test_other_projects_resources_are_hidden() -> None:
     show, delete, listing = _run(main)
     assert (show.status, delete.status) == (404, 404)
     assert listing.json == {"networks": []}
+
+
+def test_a_refused_security_group_list_creates_no_default_group() -> None:
+    """Found by the HTTP fuzzer (issue 18): an unknown filter is a 400 from Neutron's
+    API layer before the plugin's list, which is what makes the default group."""
+    async def main(cloud: Cloud) -> Any:
+        tok = cloud.token("alt_demo")
+        refused = await cloud.request("GET", f"{N}/security-groups?metadata=x", token=tok)
+        before = len(cloud.neutron.core.security_groups)
+        listed = await cloud.request("GET", f"{N}/security-groups", token=tok)
+        return refused, before, listed
+
+    refused, before, listed = _run(main)
+    assert refused.status == 400
+    assert refused.json["NeutronError"]["message"] == "[metadata] is invalid attribute for " \
+                                                     "filtering"
+    assert before == 0
+    assert [g["name"] for g in listed.json["security_groups"]] == ["default"]

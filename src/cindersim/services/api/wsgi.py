@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 import attrs
@@ -99,6 +99,24 @@ class RawResponse(ApiResponse):
     def encoded(self) -> bytes:
         body = self.body
         return body if isinstance(body, bytes) else b""
+
+
+class StreamResponse(RawResponse):
+    """A :class:`RawResponse` made piece by piece: ``body`` is a callable returning the
+    pieces and ``headers`` carry the ``Content-Length``.  ``cindersim serve`` writes each
+    piece as it comes (a 2 GiB image file is never held whole, and other clients are
+    answered between pieces); an in-process caller gets the joined bytes."""
+
+    def pieces(self) -> Iterable[bytes]:
+        produce: Callable[[], Iterable[bytes]] = self.body
+        return produce()
+
+    @property
+    def length(self) -> int:
+        return int(next(v for k, v in self.headers.items() if k.lower() == "content-length"))
+
+    def encoded(self) -> bytes:
+        return b"".join(self.pieces())
 
 
 @attrs.frozen

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from ...errors import Unauthorized
 from ...jsonvalues import loads
-from ..api.wsgi import ApiResponse
+from ..api.wsgi import ApiResponse, StreamResponse
 from .actions import ACTIONS, image_action
 from .http import GlanceError, RawResponse, Request, webob_error
 from .listing import list_images
@@ -147,11 +147,14 @@ class GlanceApi:
             # No location yet: glance_store's NotFound becomes 204 No Content.
             return ApiResponse(204)
         hashes = image.file_hashes()
-        payload = b"".join(image.stream())
         headers = {"Content-Type": "application/octet-stream"}
         if hashes is not None:
             headers["Content-MD5"] = hashes.checksum
-        return RawResponse(200, payload, headers)
+        if image.payload is None and image.size:
+            # glance_store streams the file (ubuntu-24.04 is 2 GiB): so does the server.
+            return StreamResponse(200, image.stream,
+                                  {**headers, "Content-Length": str(image.size)})
+        return RawResponse(200, b"".join(image.stream()), headers)
 
     def index(self, req: Request) -> ApiResponse:
         images, next_marker = list_images(self.glance, req)

@@ -95,8 +95,6 @@ def _matches(view: dict[str, Any], filters: dict[str, list[str]]) -> bool:
 
 def _list(neutron: NeutronService, req: NeutronRequest, resource: str,
           collection: str) -> ApiResponse:
-    if resource == "security_group":
-        neutron.core.ensure_default_security_group(req.project_id)
     filters: dict[str, list[str]] = {}
     allowed = set(_ALLOWED[resource]) | {"id", "status", "network_id", "subnets",
                                          "fixed_ips", "mac_address", "revision_number"}
@@ -106,6 +104,10 @@ def _list(neutron: NeutronService, req: NeutronRequest, resource: str,
         if key not in allowed:
             raise bad_request(f"[{key}] is invalid attribute for filtering")
         filters.setdefault(key, []).append(value)
+    if resource == "security_group":
+        # The plugin's get_security_groups makes the default group; Neutron's API layer
+        # refuses an unknown filter (filter_validation) before calling the plugin.
+        neutron.core.ensure_default_security_group(req.project_id)
     items = []
     for record in _store(neutron, resource).values():
         if not _visible(req, record):
