@@ -147,13 +147,10 @@ class CloudStateMachine(RuleBasedStateMachine):
         removed the export already while cinder-api, which got MessagingTimeout, left
         the row ``attached`` (``finish_detach`` never ran), as Cinder does."""
         self.export_lingers: set[str] = set()
-        """Volumes whose connection call timed out after cinder-volume exported them:
-        cinder-backup's ``_attach_device`` (initialize_connection) raises before the
-        detach, its ``_detach_device`` (terminate_connection) before remove_export;
-        Cinder leaves the target in both."""
+        """Volumes whose connection call timed out after cinder-volume exported them
+        (cinder-backup's initialize/terminate_connection): Cinder leaves the target."""
         self.restoring_later: set[str] = set()
-        """New volumes of restores whose client gave up: restored whenever they are
-        created, so their data may change at any later step."""
+        """New volumes of restores whose client gave up: their data may change later."""
         self._calls: dict[str, dict[str, Any]] = {}
         self.stopped: set[str] = set()
         self.faults_injected = 0
