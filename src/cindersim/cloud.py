@@ -31,6 +31,7 @@ from .services.api.service import ApiService, ParsedBody
 from .services.backup.manager import BackupService
 from .services.env import ServiceEnv
 from .services.glance.images import GlanceService
+from .services.key_manager import KeyManagerService
 from .services.keystone import IdentityStore, default_cloud
 from .services.neutron import NeutronService
 from .services.nova import NovaService
@@ -111,6 +112,9 @@ class Cloud:
         """Swift-lite over the backup store (``/object-store/v1/AUTH_<project>``)."""
         self.neutron = NeutronService(self.env, identity=self.identity)
         """Neutron-lite: networks, subnets, ports, routers, security groups (``/networking``)."""
+        self.key_manager = KeyManagerService(self.env, identity=self.identity)
+        """Barbican-lite: the keys of encrypted volumes (``/key-manager/v1/secrets``)."""
+        self.api.key_manager = self.key_manager.client("cinder-api")
         self.nova = NovaService(self.env, identity=self.identity, cinder=self.api.handle,
                                 glance=self.glance, network=self.iscsi_network,
                                 neutron=self.neutron)
@@ -231,11 +235,12 @@ class Cloud:
                       headers: Mapping[str, str] | None = None) -> Response:
         """Send a REST request, as a client would: to cinder-api (``/v3/...``), nova-api
         (``/compute/v2.1/...``), Glance (``/image/v2/...``), Swift (``/object-store/...``)
-        or Neutron (``/networking/v2.0/...``).
+        Neutron (``/networking/v2.0/...``) or Barbican (``/key-manager/v1/...``).
 
         ``json`` is encoded to a body; ``token`` becomes ``X-Auth-Token``.
         """
-        if path.startswith(("/compute/", "/image/", "/object-store/", "/networking/")):
+        if path.startswith(("/compute/", "/image/", "/object-store/", "/networking/",
+                            "/key-manager/")):
             hdrs = {"Content-Type": "application/json", "Accept": "application/json"}
             if token is not None:
                 hdrs["X-Auth-Token"] = token
@@ -244,6 +249,7 @@ class Cloud:
             handle = (self.nova.api.handle if path.startswith("/compute/")
                       else self.glance.handle if path.startswith("/image/")
                       else self.neutron.handle if path.startswith("/networking/")
+                      else self.key_manager.handle if path.startswith("/key-manager/")
                       else self.swift.handle)
             r = await handle(method, path, hdrs, body)
             if isinstance(r.body, bytes):  # a file or a text page: what the client reads

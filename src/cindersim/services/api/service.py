@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ...policy import Policy
     from ..env import ServiceEnv
     from ..glance.client import ImageService
+    from ..encryption_keys import KeyManagerClient
     from ..keystone.client import TokenValidator
 
 __all__ = ["ApiService", "ParsedBody", "versions_document"]
@@ -94,6 +95,8 @@ class ApiService:
         """Keystone, as keystonemiddleware asks it to validate a token."""
         self.glance = glance
         """Glance's image API, as Cinder's ``image_service`` uses it."""
+        self.key_manager: KeyManagerClient | None = None
+        """Castellan (``key_manager.API(CONF)``): the cloud sets it when it runs Barbican."""
         self.config_default_type = default_volume_type
         """The configured ``default_volume_type`` (see :meth:`default_volume_type`)."""
         self.base_url = base_url
