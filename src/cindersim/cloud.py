@@ -119,6 +119,7 @@ class Cloud:
                                 glance=self.glance, network=self.iscsi_network,
                                 neutron=self.neutron)
         """nova-api and one nova-compute per ``[simulator] compute_hosts`` (``/compute``)."""
+        self.nova.key_manager = self.key_manager.client("nova-compute")
         self.started = False
 
     @property

@@ -18,6 +18,7 @@ Castellan with the caller's token (a secret belongs to the user's project):
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import Invalid, InvalidVolumeType
@@ -82,7 +83,5 @@ async def delete_encryption_key(km: KeyManagerClient | None, token: str | None,
     """Delete a key; one already gone is not an error."""
     if km is None:
         return
-    try:
+    with contextlib.suppress(ManagedObjectNotFoundError):
         await km.delete(token, key_id)
-    except ManagedObjectNotFoundError:
-        pass

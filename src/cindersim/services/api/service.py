@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 
     from ...db import VolumeType
     from ...policy import Policy
+    from ..encryption_keys import KeyManagerClient
     from ..env import ServiceEnv
     from ..glance.client import ImageService
-    from ..encryption_keys import KeyManagerClient
     from ..keystone.client import TokenValidator
 
 __all__ = ["ApiService", "ParsedBody", "versions_document"]

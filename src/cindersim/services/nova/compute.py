@@ -42,6 +42,7 @@ from ...backends.iscsi import IscsiInitiator, Session
 from ...bus import Consumer
 from ...errors import CinderException
 from .cinder import CinderClient
+from .encryptors import Encryptors
 from .guards import compute_guards
 from .hypervisor import GuestDisk, LibvirtDriver, next_device_name
 from .model import BlockDeviceMapping, Instance, NovaContext, NovaError
@@ -74,6 +75,7 @@ class ComputeManager:
                                         self.meter)
         self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance)
         self.cinder = CinderClient(nova.cinder_endpoint, self.actor)
+        self.encryptors = Encryptors(host, self.cinder, lambda: nova.key_manager, self.meter)
         self.consumer: Consumer | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self.methods: dict[str, Callable[..., Awaitable[Any]]] = {
@@ -164,7 +166,9 @@ class ComputeManager:
                     session = self.driver.connect_volume(bdm.connection_info)
                 finally:
                     await self.meter.spend()
-                self.driver.attach_device(inst.uuid, _target(bdm), bdm.volume_id, session)
+                crypt = await self._attach_encryptor(ctx, bdm, session)
+                self.driver.attach_device(inst.uuid, _target(bdm), bdm.volume_id, session,
+                                          **crypt)
                 await self.meter.spend()
                 await self.cinder.attachment_complete(ctx, bdm.attachment_id)
             except (NovaError, CinderException) as exc:
@@ -172,10 +176,20 @@ class ComputeManager:
                           volume_id=bdm.volume_id, error=type(exc).__name__)
                 if session is not None and bdm.connection_info is not None:
                     self.driver.detach_device(inst.uuid, _target(bdm))
+                    self.encryptors.detach(bdm.volume_id)
                     self.driver.disconnect_volume(bdm.connection_info)
                     await self.meter.spend()
                 await self._delete_attachment(ctx, inst, bdm)
                 inst.bdms.remove(bdm)
+
+    async def _attach_encryptor(self, ctx: NovaContext, bdm: BlockDeviceMapping,
+                                session: Session) -> dict[str, Any]:
+        """``_connect_volume`` -> ``_attach_encryptor``: for an encrypted volume, the
+        source and plaintext :meth:`LibvirtDriver.attach_device` hands the guest."""
+        assert bdm.connection_info is not None
+        found = await self.encryptors.attach(ctx, bdm, bdm.connection_info,
+                                             self.initiator.device_data(session))
+        return {} if found is None else {"source": found.source, "crypt": found.device}
 
     # --- detach ------------------------------------------------------------------------------
     async def detach_volume(self, *, ctx: NovaContext, instance_uuid: str, volume_id: str,
@@ -188,6 +202,7 @@ class ComputeManager:
             if bdm is None:
                 return
             self.driver.detach_device(inst.uuid, _target(bdm))
+            self.encryptors.detach(bdm.volume_id)
             await self.meter.spend()
             if bdm.connection_info is not None:
                 self.driver.disconnect_volume(bdm.connection_info)
@@ -222,7 +237,7 @@ class ComputeManager:
                 if inst.task_state == "deleting":
                     return
                 nova.set_state(inst, self.actor, task_state="spawning")
-                await self._spawn(inst)
+                await self._spawn(inst, ctx)
             except (NovaError, CinderException) as exc:
                 if inst.task_state == "deleting":
                     return
@@ -281,7 +296,7 @@ class ComputeManager:
                         f"waited {int(attempt * ALLOCATE_INTERVAL)} seconds or {attempt} "
                         f"attempts. And its status is {status}.", 500)
 
-    async def _spawn(self, inst: Instance) -> None:
+    async def _spawn(self, inst: Instance, ctx: NovaContext | None = None) -> None:
         """Root disk (unless the root is a volume), log in to every volume, boot."""
         disks: list[GuestDisk] = []
         if not inst.is_volume_backed:
@@ -296,8 +311,11 @@ class ComputeManager:
                 session = self.driver.connect_volume(bdm.connection_info)
             finally:
                 await self.meter.spend()
-            disks.append(GuestDisk(_target(bdm), "block", f"/dev/{session.device}",
-                                   volume_id=bdm.volume_id, session=session))
+            crypt = {} if ctx is None else await self._attach_encryptor(ctx, bdm, session)
+            disks.append(GuestDisk(_target(bdm), "block",
+                                   crypt.get("source", f"/dev/{session.device}"),
+                                   volume_id=bdm.volume_id, session=session,
+                                   crypt=crypt.get("crypt")))
         disks.sort(key=lambda d: (len(d.target), d.target))
         self.driver.spawn(inst.uuid, inst.instance_name, disks)
         await self.meter.spend()
@@ -312,6 +330,7 @@ class ComputeManager:
             # _shutdown_instance: the driver destroys the domain and disconnects volumes.
             self.driver.destroy(inst.uuid)
             for bdm in inst.volume_bdms():
+                self.encryptors.detach(bdm.volume_id)
                 if bdm.connection_info is not None:
                     self.driver.disconnect_volume(bdm.connection_info)
             await self.meter.spend()

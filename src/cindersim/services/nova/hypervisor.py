@@ -85,6 +85,8 @@ class GuestDisk:
     session: Session | None = None
     data: BlockData | None = None
     """A local disk's content (volumes are read through the env's data plane)."""
+    crypt: BlockData | None = None
+    """An encrypted volume's plaintext (dm-crypt mapping or QEMU's LUKS layer)."""
 
 
 @attrs.define
@@ -183,16 +185,20 @@ class LibvirtDriver:
         self.initiator.disconnect_volume(connection_info["data"])
 
     def attach_device(self, instance_uuid: str, target: str, volume_id: str,
-                      session: Session) -> GuestDisk:
-        """``attachDeviceFlags``: the host's ``/dev/sdX`` becomes the guest's ``target``."""
+                      session: Session, *, source: str | None = None,
+                      crypt: BlockData | None = None) -> GuestDisk:
+        """``attachDeviceFlags``: the host's ``/dev/sdX`` (or, for an encrypted volume,
+        the *source* the encryptor made, with its plaintext *crypt*) becomes the
+        guest's ``target``."""
         dom = self._domain(instance_uuid)
-        disk = GuestDisk(target, "block", f"/dev/{session.device}", volume_id=volume_id,
-                         session=session)
+        source = source or f"/dev/{session.device}"
+        disk = GuestDisk(target, "block", source, volume_id=volume_id,
+                         session=session, crypt=crypt)
         dom.disks[target] = disk
         self._charge("virsh attach-device", ATTACH_DEVICE_SECONDS,
-                     f"{dom.name}: /dev/{session.device} attached as /dev/{target}",
+                     f"{dom.name}: {source} attached as /dev/{target}",
                      instance=instance_uuid, target=target, volume_id=volume_id,
-                     device=f"/dev/{session.device}")
+                     device=source)
         return disk
 
     def detach_device(self, instance_uuid: str, target: str) -> GuestDisk | None:
@@ -252,6 +258,8 @@ class LibvirtDriver:
             raise GuestIOError(f"I/O error on {device}: the iSCSI session is gone")
         # The guest's I/O goes down the session to the target's backing store (the LV).
         try:
-            return self.initiator.device_data(disk.session)
+            data = self.initiator.device_data(disk.session)
         except CinderException as exc:
             raise GuestIOError(f"I/O error on {device}: {exc}") from exc
+        # An encrypted volume: the guest sees the plaintext above the session's LV.
+        return data if disk.crypt is None else disk.crypt

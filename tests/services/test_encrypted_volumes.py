@@ -1,0 +1,253 @@
+"""Encrypted volumes end to end: Cinder's keys in Barbican, Nova's encryptors on attach.
+
+A volume of a type with an ``encryption`` row gets its own Barbican secret
+(``encryption_key_id``, shown from 3.64); clones and volumes from snapshots get a
+copy; deleting the volume deletes the key.  On attach nova-compute reads
+``GET /volumes/{id}/encryption``, fetches the key with the user's token, formats
+the LV on first use and gives the guest the plaintext; the LV holds ciphertext.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cindersim.backends.dmcrypt import is_luks
+from cindersim.cloud import Cloud, simulate
+from cindersim.states import check_trace
+
+C = "/compute/v2.1"
+KM = "/key-manager/v1"
+
+
+def _v(cloud: Cloud, rest: str, user: str = "demo") -> str:
+    return f"/v3/{cloud.project_id(user)}{rest}"
+
+
+async def call(cloud: Cloud, user: str, method: str, rest: str, body: Any = None,
+               version: str = "3.64") -> Any:
+    return await cloud.request(method, _v(cloud, rest, user), json=body,
+                               token=cloud.token(user),
+                               headers={"OpenStack-API-Version": f"volume {version}"})
+
+
+async def encrypted_type(cloud: Cloud, name: str = "luks", provider: str = "luks",
+                         location: str = "front-end") -> str:
+    r = await call(cloud, "admin", "POST", "/types", {"volume_type": {"name": name}})
+    tid = str(r.json["volume_type"]["id"])
+    r = await call(cloud, "admin", "POST", f"/types/{tid}/encryption", {"encryption": {
+        "provider": provider, "cipher": "aes-xts-plain64", "key_size": 256,
+        "control_location": location}})
+    assert r.status == 200, r.json
+    return tid
+
+
+async def volume(cloud: Cloud, vtype: str | None = "luks", user: str = "demo",
+                 **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"size": 1, **extra}
+    if vtype is not None:
+        body["volume_type"] = vtype
+    r = await call(cloud, user, "POST", "/volumes", {"volume": body})
+    assert r.status == 202, r.json
+    await cloud.settle()
+    got = await call(cloud, user, "GET", f"/volumes/{r.json['volume']['id']}")
+    view: dict[str, Any] = got.json["volume"]
+    return view
+
+
+async def server(cloud: Cloud, user: str = "demo") -> str:
+    image = next(i.id for i in cloud.glance.images.values() if i.name == "cirros-0.6.2")
+    r = await cloud.request("POST", f"{C}/servers", json={"server": {
+        "name": "vm", "imageRef": image, "flavorRef": "1"}}, token=cloud.token(user))
+    assert r.status == 202, r.json
+    await cloud.settle()
+    return str(r.json["server"]["id"])
+
+
+async def attach(cloud: Cloud, sid: str, vid: str, user: str = "demo") -> Any:
+    r = await cloud.request("POST", f"{C}/servers/{sid}/os-volume_attachments",
+                            json={"volumeAttachment": {"volumeId": vid}},
+                            token=cloud.token(user))
+    await cloud.settle()
+    return r
+
+
+async def detach(cloud: Cloud, sid: str, vid: str, user: str = "demo") -> None:
+    r = await cloud.request("DELETE", f"{C}/servers/{sid}/os-volume_attachments/{vid}",
+                            token=cloud.token(user))
+    assert r.status == 202, r.json
+    await cloud.settle()
+
+
+def run(main: Any) -> Any:
+    result = simulate(main)
+    assert check_trace(result.trace.events) == []
+    assert result.cloud.api.errors_5xx == 0
+    return result
+
+
+class TestCinderKeys:
+    def test_create_clone_snapshot_delete_keys(self) -> None:
+        """Each encrypted volume owns one secret of its project; copies are clones."""
+
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud)
+            vol = await volume(cloud)
+            clone = await volume(cloud, vtype=None, source_volid=vol["id"])
+            r = await call(cloud, "demo", "POST", "/snapshots",
+                           {"snapshot": {"volume_id": vol["id"]}})
+            await cloud.settle()
+            snap = await volume(cloud, vtype=None, snapshot_id=r.json["snapshot"]["id"])
+            old = await call(cloud, "demo", "GET", f"/volumes/{vol['id']}", version="3.63")
+            meta = await call(cloud, "demo", "GET", f"/volumes/{vol['id']}/encryption")
+            one = await call(cloud, "demo", "GET", f"/volumes/{vol['id']}/encryption/provider")
+            listed = await cloud.request("GET", f"{KM}/secrets", token=cloud.token("demo"))
+            for v in (clone, snap):
+                assert (await call(cloud, "demo", "DELETE", f"/volumes/{v['id']}")).status == 202
+            await cloud.settle()
+            return vol, clone, snap, old.json, meta.json, one.json, listed.json, \
+                dict(cloud.key_manager.secrets)
+
+        vol, clone, snap, old, meta, one, listed, left = run(main).value
+        keys = [vol["encryption_key_id"], clone["encryption_key_id"], snap["encryption_key_id"]]
+        assert all(keys) and len(set(keys)) == 3
+        assert "encryption_key_id" not in old["volume"]
+        assert meta == {"encryption_key_id": keys[0], "control_location": "front-end",
+                        "cipher": "aes-xts-plain64", "key_size": 256, "provider": "luks"}
+        assert one == "luks"
+        assert listed["total"] == 3
+        assert {s["secret_ref"].rsplit("/", 1)[1] for s in listed["secrets"]} == set(keys)
+        assert list(left) == [keys[0]]  # the deleted volumes' keys went with them
+
+    def test_clone_key_bytes_equal_source(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud)
+            vol = await volume(cloud)
+            clone = await volume(cloud, vtype=None, source_volid=vol["id"])
+            km = cloud.key_manager.secrets
+            return km[vol["encryption_key_id"]].payload, km[clone["encryption_key_id"]].payload
+
+        a, b = run(main).value
+        assert a == b and a is not None and len(a) == 32
+
+    def test_plain_type_has_no_key_and_multiattach_refused(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            plain = await volume(cloud, vtype=None)
+            r = await call(cloud, "admin", "POST", "/types", {"volume_type": {
+                "name": "ma", "extra_specs": {"multiattach": "<is> True"}}})
+            tid = r.json["volume_type"]["id"]
+            await call(cloud, "admin", "POST", f"/types/{tid}/encryption", {"encryption": {
+                "provider": "luks", "control_location": "front-end"}})
+            refused = await call(cloud, "demo", "POST", "/volumes",
+                                 {"volume": {"size": 1, "volume_type": "ma"}})
+            return plain, refused, len(cloud.key_manager.secrets)
+
+        plain, refused, count = run(main).value
+        assert "encryption_key_id" not in plain and plain["encrypted"] is False
+        assert (refused.status, refused.json["badRequest"]["message"]) == (
+            400, "Invalid volume: Multiattach cannot be used with encrypted volumes.")
+        assert count == 0
+
+    def test_another_projects_key_is_forbidden(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud)
+            vol = await volume(cloud)
+            key = vol["encryption_key_id"]
+            other = await cloud.request("GET", f"{KM}/secrets/{key}", token=cloud.token("alt_demo"))
+            payload = await cloud.request("GET", f"{KM}/secrets/{key}/payload",
+                                          token=cloud.token("alt_demo"))
+            gone = await cloud.request("GET", f"{KM}/secrets/{'0' * 32}",
+                                       token=cloud.token("demo"))
+            bad = await cloud.request("GET", f"{KM}/secrets/xyz", token=cloud.token("demo"))
+            # An admin of another project deletes the volume: Barbican refuses the key
+            # deletion, Cinder answers 400 and leaves the volume error_deleting.
+            admin_del = await call(cloud, "admin", "DELETE", f"/volumes/{vol['id']}")
+            after = await call(cloud, "demo", "GET", f"/volumes/{vol['id']}")
+            return other, payload, gone, bad, admin_del, after.json["volume"]["status"]
+
+        other, payload, gone, bad, admin_del, status = run(main).value
+        assert other.status == 403 and other.json == {
+            "code": 403, "title": "Forbidden", "description": "Secret retrieval attempt not "
+            "allowed - please review your user/project privileges"}
+        assert payload.status == 403
+        assert gone.json == {"code": 404, "title": "Not Found", "description": "Secret not found."}
+        assert bad.json["description"] == "Not Found. Provided secret id is invalid."
+        assert admin_del.status == 400
+        assert admin_del.json["badRequest"]["message"].startswith(
+            "Invalid volume: Unable to delete encryption key for volume: Key manager error: 403")
+        assert status == "error_deleting"
+
+
+class TestNovaEncryptor:
+    @pytest.mark.parametrize("provider", ["luks", "luks2", "plain"])
+    def test_guest_sees_plaintext_lv_holds_ciphertext(self, provider: str) -> None:
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud, provider=provider)
+            vol = await volume(cloud)
+            sid = await server(cloud)
+            r = await attach(cloud, sid, vol["id"])
+            assert r.status == 200, r.json
+            nova = cloud.nova
+            nova.guest_write(sid, "/dev/vdb", 3, 2, "secret-data")
+            seen = nova.guest_read(sid, "/dev/vdb", 3)
+            compute = next(iter(nova.computes.values()))
+            found = compute.encryptors.attached[vol["id"]]
+            lv = found.device.below
+            view = await call(cloud, "demo", "GET", f"/volumes/{vol['id']}")
+            await detach(cloud, sid, vol["id"])
+            closed = vol["id"] not in compute.encryptors.attached
+            # Attach again: no second format, the data reads back the same.
+            await attach(cloud, sid, vol["id"])
+            again = nova.guest_read(sid, "/dev/vdb", 3)
+            return seen, found.source, found.how, lv, view.json["volume"]["status"], \
+                closed, again
+
+        seen, source, how, lv, status, closed, again = run(main).value
+        from cindersim.backends.blocks import content_fingerprint
+        plain = content_fingerprint("secret-data", 3)
+        assert seen == plain == again
+        assert status == "in-use" and closed
+        offset = {"luks": 64, "luks2": 512, "plain": 0}[provider]
+        assert lv.read(3 + offset) not in (0, plain)  # ciphertext on the LV
+        if provider == "luks":
+            assert how == "libvirt-secret" and source.startswith("/dev/disk/by-path/")
+            assert is_luks(lv) == "luks1"
+        else:
+            assert how == "dm-crypt" and source.startswith("/dev/mapper/crypt-ip-")
+            assert is_luks(lv) == ("luks2" if provider == "luks2" else None)
+
+    def test_back_end_luks2_is_not_decrypted_by_nova(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud, provider="luks2", location="back-end")
+            vol = await volume(cloud)
+            sid = await server(cloud)
+            await attach(cloud, sid, vol["id"])
+            compute = next(iter(cloud.nova.computes.values()))
+            return vol, dict(compute.encryptors.attached)
+
+        vol, attached = run(main).value
+        assert vol["encryption_key_id"] and attached == {}
+
+    @pytest.mark.parametrize("case", ["unknown-provider", "missing-key"])
+    def test_failed_encryptor_rolls_the_attach_back(self, case: str) -> None:
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud, provider="foo" if case == "unknown-provider" else "luks")
+            vol = await volume(cloud)
+            if case == "missing-key":
+                r = await cloud.request("DELETE", f"{KM}/secrets/{vol['encryption_key_id']}",
+                                        token=cloud.token("demo"))
+                assert r.status == 204
+            sid = await server(cloud)
+            r = await attach(cloud, sid, vol["id"])
+            after = await call(cloud, "demo", "GET", f"/volumes/{vol['id']}")
+            logs = [e.summary for e in cloud.trace.events if e.kind == "log"
+                    and "failed" in e.summary]
+            return r.status, after.json["volume"], logs
+
+        status, vol, logs = run(main).value
+        assert status == 200  # the attach is a cast: the API accepted it
+        assert vol["status"] == "available" and vol["attachments"] == []
+        expected = "Error instantiating foo" if case == "unknown-provider" else \
+            "Key not found, uuid:"
+        assert any(expected in line for line in logs), logs
