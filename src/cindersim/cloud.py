@@ -115,6 +115,8 @@ class Cloud:
         self.key_manager = KeyManagerService(self.env, identity=self.identity)
         """Barbican-lite: the keys of encrypted volumes (``/key-manager/v1/secrets``)."""
         self.api.key_manager = self.key_manager.client("cinder-api")
+        self.backup.key_manager = self.key_manager.client("cinder-backup")
+        self.glance.key_manager = self.key_manager.client("glance-api")
         self.nova = NovaService(self.env, identity=self.identity, cinder=self.api.handle,
                                 glance=self.glance, network=self.iscsi_network,
                                 neutron=self.neutron)

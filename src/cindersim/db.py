@@ -269,6 +269,8 @@ class Backup:
     metadata: dict[str, str] = attrs.field(factory=_dict)
     created_at: str | None = None
     updated_at: str | None = None
+    encryption_key_id: str | None = None
+    """A clone of the encrypted volume's key, kept "in case the volume is deleted"."""
 
     @property
     def is_incremental(self) -> bool:

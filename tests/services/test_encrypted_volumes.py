@@ -251,3 +251,64 @@ class TestNovaEncryptor:
         expected = "Error instantiating foo" if case == "unknown-provider" else \
             "Key not found, uuid:"
         assert any(expected in line for line in logs), logs
+
+
+class TestCopiesCarryTheirOwnKey:
+    def test_backup_restore_and_from_backup(self) -> None:
+        """A backup keeps a clone of the key; restore re-keys the target to a clone of
+        it; deleting the backup deletes its clone."""
+
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud)
+            vol = await volume(cloud)
+            r = await call(cloud, "demo", "POST", "/backups", {"backup": {"volume_id": vol["id"]}})
+            assert r.status == 202, r.json
+            bid = r.json["backup"]["id"]
+            await cloud.settle()
+            backup_key = cloud.db.backups[bid].encryption_key_id
+            target = await volume(cloud)
+            r = await call(cloud, "demo", "POST", f"/backups/{bid}/restore",
+                           {"restore": {"volume_id": target["id"]}})
+            assert r.status == 202, r.json
+            await cloud.settle()
+            restored = cloud.db.volumes[target["id"]]
+            made = await volume(cloud, backup_id=bid)
+            keys_before_delete = set(cloud.key_manager.secrets)
+            r = await call(cloud, "demo", "DELETE", f"/backups/{bid}")
+            assert r.status == 202
+            await cloud.settle()
+            return (vol, backup_key, target, restored.encryption_key_id, restored.status,
+                    made, keys_before_delete, set(cloud.key_manager.secrets))
+
+        vol, backup_key, target, restored_key, status, made, before, after = run(main).value
+        assert backup_key and backup_key != vol["encryption_key_id"]
+        assert status == "available"
+        assert restored_key not in (None, backup_key, target["encryption_key_id"])
+        assert made["encryption_key_id"] not in (None, backup_key)
+        assert before == {vol["encryption_key_id"], backup_key, restored_key,
+                          made["encryption_key_id"]}
+        assert after == before - {backup_key}
+
+    def test_upload_to_image_and_volume_from_it(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud)
+            vol = await volume(cloud)
+            r = await call(cloud, "demo", "POST", f"/volumes/{vol['id']}/action",
+                           {"os-volume_upload_image": {"image_name": "enc"}})
+            assert r.status == 202, r.json
+            image_id = r.json["os-volume_upload_image"]["image_id"]
+            await cloud.settle()
+            props = dict(cloud.glance.images[image_id].properties)
+            from_image = await volume(cloud, imageRef=image_id)
+            r = await cloud.request("DELETE", f"/image/v2/images/{image_id}",
+                                    token=cloud.token("demo"))
+            assert r.status == 204
+            await cloud.settle()
+            return vol, props, from_image, set(cloud.key_manager.secrets)
+
+        vol, props, from_image, left = run(main).value
+        image_key = props["cinder_encryption_key_id"]
+        assert props["cinder_encryption_key_deletion_policy"] == "on_image_deletion"
+        assert image_key != vol["encryption_key_id"]
+        assert from_image["encryption_key_id"] not in (None, image_key)
+        assert left == {vol["encryption_key_id"], from_image["encryption_key_id"]}

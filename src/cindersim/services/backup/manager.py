@@ -44,6 +44,8 @@ from ...bus import Consumer, Target
 from ...db import EPOCH, Backup, Volume
 from ...errors import CinderException
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
+from ..encryption_keys import KeyManagerClient, clone_encryption_key, delete_encryption_key
+from ..key_manager.castellan import KeyManagerError
 from ..volume_utils import extract_host
 from .guards import backup_guards
 from .records import record_methods
@@ -90,6 +92,8 @@ class BackupService:
                                         self.meter)
         self.connector = {**self.initiator.connector_properties(str(opts["my_ip"])),
                           "host": self.host, "initiator": self.initiator_name}
+        self.key_manager: KeyManagerClient | None = None
+        """Castellan, as cinder-backup's ``key_manager.API(CONF)``: set by the cloud."""
         self.methods: dict[str, Method] = {
             "create_backup": self.create_backup,
             "continue_backup": self.continue_backup,
@@ -290,7 +294,8 @@ class BackupService:
 
     # --- restore ---------------------------------------------------------------------------------
     async def restore_backup(self, *, backup_id: str, volume_id: str,
-                             volume_is_new: bool = False) -> None:
+                             volume_is_new: bool = False,
+                             auth_token: str | None = None) -> None:
         """``_run_restore``: ``secure_file_operations_enabled`` and the attach go to the
         volume's cinder-volume over RPC (a stopped one times the call out: the volume
         ends ``error_restoring``); the chain is written through the iSCSI session."""
@@ -326,9 +331,29 @@ class BackupService:
             db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
             return
         await self._safe_detach(vol, info)
+        await self._rekey_restored(backup, vol, auth_token)
         vol.metadata = {**vol.metadata, "src_backup_id": backup.id}
         db.transition(vol, VolumeStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
         db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
+
+    async def _rekey_restored(self, backup: Backup, vol: Volume,
+                              auth_token: str | None) -> None:
+        """``_run_restore``'s housekeeping: the restored data was encrypted with the
+        backup's key, so the volume's old key goes and the volume gets its own clone of
+        the backup's ("every restored volume has a unique key ID")."""
+        if backup.encryption_key_id is None or \
+                vol.encryption_key_id == backup.encryption_key_id:
+            return
+        km = self.key_manager
+        try:
+            new_key = await clone_encryption_key(km, auth_token, backup.encryption_key_id)
+            if vol.encryption_key_id is not None:
+                await delete_encryption_key(km, auth_token, vol.encryption_key_id)
+        except (KeyManagerError, CinderException) as exc:
+            self.env.trace.emit("log", self.actor, f"re-keying the restored volume failed: "
+                                f"{exc}", resource=f"volume:{vol.id}")
+            return
+        vol.encryption_key_id = new_key
 
     async def _safe_detach(self, vol: Volume, info: dict[str, Any]) -> None:
         try:
@@ -338,7 +363,7 @@ class BackupService:
                                   resource=f"volume:{vol.id}")
 
     # --- delete --------------------------------------------------------------------------
-    async def delete_backup(self, *, backup_id: str) -> None:
+    async def delete_backup(self, *, backup_id: str, auth_token: str | None = None) -> None:
         env = self.env
         db = env.db
         backup = db.backups.get(backup_id)
@@ -357,6 +382,14 @@ class BackupService:
                           reason=backup.fail_reason)
             return
         release_backup_quota(env, backup)
+        if backup.encryption_key_id is not None:
+            try:
+                await delete_encryption_key(self.key_manager, auth_token,
+                                            backup.encryption_key_id)
+            except KeyManagerError as exc:
+                env.trace.emit("log", self.actor, f"could not delete the backup's key: {exc}",
+                               resource=f"backup:{backup.id}")
+            backup.encryption_key_id = None
         if backup.parent_id and backup.parent_id in db.backups:
             parent = db.backups[backup.parent_id]
             parent.num_dependent_backups = max(0, parent.num_dependent_backups - 1)
