@@ -17,7 +17,6 @@ import pytest
 
 from cindersim.serve import ThreadedServer
 
-
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(
     not (BIN / "openstack").exists(), reason="needs the openstack CLI (the test extra)")
@@ -70,7 +69,8 @@ def test_encrypted_volume_attach_and_secret_list(served: ThreadedServer) -> None
     wait_until(lambda: _json(served, "volume", "show", vol["id"])["status"] == "available")
     shown = _json(served, "--os-volume-api-version", "3.64", "volume", "show", vol["id"])
     key_id = shown["encryption_key_id"]
-    assert shown["encrypted"] is True and key_id
+    assert shown["encrypted"] is True
+    assert key_id
     _json(served, "server", "create", "--image", "cirros-0.6.2", "--flavor", "m1.tiny",
           "--nic", "none", "--wait", "vm1")
     _run(served, "server", "add", "volume", "vm1", vol["id"])

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from cindersim.backends.blocks import content_fingerprint
 from cindersim.backends.dmcrypt import is_luks
 from cindersim.cloud import Cloud, simulate
 from cindersim.states import check_trace
+from cindersim.testing.invariants import encryption_keys_owned
 
 C = "/compute/v2.1"
 KM = "/key-manager/v1"
@@ -111,7 +113,8 @@ class TestCinderKeys:
 
         vol, clone, snap, old, meta, one, listed, left = run(main).value
         keys = [vol["encryption_key_id"], clone["encryption_key_id"], snap["encryption_key_id"]]
-        assert all(keys) and len(set(keys)) == 3
+        assert all(keys)
+        assert len(set(keys)) == 3
         assert "encryption_key_id" not in old["volume"]
         assert meta == {"encryption_key_id": keys[0], "control_location": "front-end",
                         "cipher": "aes-xts-plain64", "key_size": 256, "provider": "luks"}
@@ -129,7 +132,9 @@ class TestCinderKeys:
             return km[vol["encryption_key_id"]].payload, km[clone["encryption_key_id"]].payload
 
         a, b = run(main).value
-        assert a == b and a is not None and len(a) == 32
+        assert a == b
+        assert a is not None
+        assert len(a) == 32
 
     def test_plain_type_has_no_key_and_multiattach_refused(self) -> None:
         async def main(cloud: Cloud) -> Any:
@@ -144,7 +149,8 @@ class TestCinderKeys:
             return plain, refused, len(cloud.key_manager.secrets)
 
         plain, refused, count = run(main).value
-        assert "encryption_key_id" not in plain and plain["encrypted"] is False
+        assert "encryption_key_id" not in plain
+        assert plain["encrypted"] is False
         assert (refused.status, refused.json["badRequest"]["message"]) == (
             400, "Invalid volume: Multiattach cannot be used with encrypted volumes.")
         assert count == 0
@@ -167,7 +173,8 @@ class TestCinderKeys:
             return other, payload, gone, bad, admin_del, after.json["volume"]["status"]
 
         other, payload, gone, bad, admin_del, status = run(main).value
-        assert other.status == 403 and other.json == {
+        assert other.status == 403
+        assert other.json == {
             "code": 403, "title": "Forbidden", "description": "Secret retrieval attempt not "
             "allowed - please review your user/project privileges"}
         assert payload.status == 403
@@ -204,17 +211,19 @@ class TestNovaEncryptor:
                 closed, again
 
         seen, source, how, lv, status, closed, again = run(main).value
-        from cindersim.backends.blocks import content_fingerprint
         plain = content_fingerprint("secret-data", 3)
         assert seen == plain == again
-        assert status == "in-use" and closed
+        assert status == "in-use"
+        assert closed
         offset = {"luks": 64, "luks2": 512, "plain": 0}[provider]
         assert lv.read(3 + offset) not in (0, plain)  # ciphertext on the LV
         if provider == "luks":
-            assert how == "libvirt-secret" and source.startswith("/dev/disk/by-path/")
+            assert how == "libvirt-secret"
+            assert source.startswith("/dev/disk/by-path/")
             assert is_luks(lv) == "luks1"
         else:
-            assert how == "dm-crypt" and source.startswith("/dev/mapper/crypt-ip-")
+            assert how == "dm-crypt"
+            assert source.startswith("/dev/mapper/crypt-ip-")
             assert is_luks(lv) == ("luks2" if provider == "luks2" else None)
 
     def test_back_end_luks2_is_not_decrypted_by_nova(self) -> None:
@@ -227,7 +236,8 @@ class TestNovaEncryptor:
             return vol, dict(compute.encryptors.attached)
 
         vol, attached = run(main).value
-        assert vol["encryption_key_id"] and attached == {}
+        assert vol["encryption_key_id"]
+        assert attached == {}
 
     @pytest.mark.parametrize("case", ["unknown-provider", "missing-key"])
     def test_failed_encryptor_rolls_the_attach_back(self, case: str) -> None:
@@ -247,7 +257,8 @@ class TestNovaEncryptor:
 
         status, vol, logs = run(main).value
         assert status == 200  # the attach is a cast: the API accepted it
-        assert vol["status"] == "available" and vol["attachments"] == []
+        assert vol["status"] == "available"
+        assert vol["attachments"] == []
         expected = "Error instantiating foo" if case == "unknown-provider" else \
             "Key not found, uuid:"
         assert any(expected in line for line in logs), logs
@@ -281,7 +292,8 @@ class TestCopiesCarryTheirOwnKey:
                     made, keys_before_delete, set(cloud.key_manager.secrets))
 
         vol, backup_key, target, restored_key, status, made, before, after = run(main).value
-        assert backup_key and backup_key != vol["encryption_key_id"]
+        assert backup_key
+        assert backup_key != vol["encryption_key_id"]
         assert status == "available"
         assert restored_key not in (None, backup_key, target["encryption_key_id"])
         assert made["encryption_key_id"] not in (None, backup_key)
@@ -312,3 +324,25 @@ class TestCopiesCarryTheirOwnKey:
         assert image_key != vol["encryption_key_id"]
         assert from_image["encryption_key_id"] not in (None, image_key)
         assert left == {vol["encryption_key_id"], from_image["encryption_key_id"]}
+
+
+class TestKeyInvariant:
+    def test_holds_on_a_clean_run_and_catches_orphans_and_loss(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud)
+            vol = await volume(cloud)
+            clean = encryption_keys_owned(cloud)
+            orphan = await cloud.key_manager.client("test").create_key(
+                cloud.token("demo"), "aes", 256)
+            with_orphan = encryption_keys_owned(cloud)
+            excused = encryption_keys_owned(cloud, leaked=[orphan])
+            cloud.key_manager.delete(vol["encryption_key_id"])
+            lost = encryption_keys_owned(cloud, leaked=[orphan])
+            return clean, with_orphan, excused, lost, orphan, vol
+
+        clean, with_orphan, excused, lost, orphan, vol = run(main).value
+        assert clean == []
+        assert with_orphan == [f"key {orphan} outlived its holder"]
+        assert excused == []
+        assert lost == [f"encrypted volume {vol['id']} names key {vol['encryption_key_id']}, "
+                        "which is gone"]
