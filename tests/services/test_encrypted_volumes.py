@@ -346,3 +346,69 @@ class TestKeyInvariant:
         assert excused == []
         assert lost == [f"encrypted volume {vol['id']} names key {vol['encryption_key_id']}, "
                         "which is gone"]
+
+
+class TestTransfer:
+    def test_key_follows_the_volume_through_cinders_service_user(self) -> None:
+        """3.70: the key moves owner -> Cinder's service user -> recipient, as copies."""
+
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud)
+            vol = await volume(cloud)
+            old = await call(cloud, "demo", "POST", "/volume-transfers",
+                             {"transfer": {"volume_id": vol["id"]}}, version="3.69")
+            r = await call(cloud, "demo", "POST", "/volume-transfers",
+                           {"transfer": {"volume_id": vol["id"]}}, version="3.70")
+            assert r.status == 202, r.json
+            held = cloud.db.volumes[vol["id"]].encryption_key_id
+            holder = cloud.key_manager.secrets[held].project_id
+            tid, auth = r.json["transfer"]["id"], r.json["transfer"]["auth_key"]
+            r = await call(cloud, "alt_demo", "POST", f"/volume-transfers/{tid}/accept",
+                           {"accept": {"auth_key": auth}}, version="3.70")
+            assert r.status == 202, r.json
+            final = cloud.db.volumes[vol["id"]].encryption_key_id
+            return (old.status, vol["encryption_key_id"], held, holder, final,
+                    cloud.key_manager.secrets[final].project_id, list(cloud.key_manager.secrets),
+                    encryption_keys_owned(cloud), cloud.project_id("admin"),
+                    cloud.project_id("alt_demo"))
+
+        old, first, held, holder, final, owner, live, problems, admin, alt = run(main).value
+        assert old == 400
+        assert len({first, held, final}) == 3
+        assert holder == admin  # Cinder's service user holds it while the offer stands
+        assert owner == alt
+        assert live == [final]
+        assert problems == []
+
+    def test_owner_project_and_admin_project(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud)
+            vol = await volume(cloud)
+            r = await call(cloud, "demo", "POST", "/volume-transfers",
+                           {"transfer": {"volume_id": vol["id"]}}, version="3.70")
+            held = cloud.key_manager.secrets[cloud.db.volumes[vol["id"]].encryption_key_id]
+            await call(cloud, "demo", "DELETE", f"/volume-transfers/{r.json['transfer']['id']}",
+                       version="3.70")
+            back = cloud.key_manager.secrets[cloud.db.volumes[vol["id"]].encryption_key_id]
+            return held.project_id, back.project_id, cloud.project_id("admin"), \
+                cloud.project_id("demo")
+
+        held, back, admin, demo = run(main).value
+        assert held == admin
+        assert back == demo
+
+
+def test_an_encryption_row_without_cipher_cannot_make_volumes() -> None:
+    """``create_encryption_key``: no cipher, no algorithm: "Invalid encryption spec"."""
+
+    async def main(cloud: Cloud) -> Any:
+        r = await call(cloud, "admin", "POST", "/types", {"volume_type": {"name": "nc"}})
+        tid = r.json["volume_type"]["id"]
+        await call(cloud, "admin", "POST", f"/types/{tid}/encryption", {"encryption": {
+            "provider": "luks", "control_location": "front-end"}})
+        r = await call(cloud, "demo", "POST", "/volumes", {"volume": {"size": 1,
+                                                                      "volume_type": "nc"}})
+        return r.status, r.json, len(cloud.db.volumes), len(cloud.key_manager.secrets)
+
+    assert run(main).value == (400, {"badRequest": {"code": 400,
+                                                    "message": "Invalid encryption spec"}}, 0, 0)

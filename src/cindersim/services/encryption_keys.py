@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .key_manager.castellan import SymmetricKey
 
 __all__ = ["KeyManagerClient", "clone_encryption_key", "create_encryption_key",
-           "delete_encryption_key", "is_encrypted"]
+           "delete_encryption_key", "is_encrypted", "transfer_encryption_key"]
 
 
 class KeyManagerClient(Protocol):
@@ -76,6 +76,23 @@ async def clone_encryption_key(km: KeyManagerClient | None, token: str | None,
     if km is None:
         raise Invalid(message="Key manager error")
     return await km.store(token, await km.get(token, key_id))
+
+
+async def transfer_encryption_key(km: KeyManagerClient | None, vol: Any, snapshots: list[Any],
+                                  src_token: str | None, dst_token: str | None) -> None:
+    """``KeyTransfer.transfer_key`` (``cinder/keymgr/transfer.py``, 3.70): the key moves
+    between projects as a copy stored with *dst_token* and the original deleted with
+    *src_token*; the volume and its snapshots name the copy.  A volume offered for
+    transfer has its key held by Cinder's service user until it is accepted (moved to
+    the recipient) or the transfer is deleted (moved back to the owner)."""
+    if km is None or vol.encryption_key_id is None:
+        return
+    old = vol.encryption_key_id
+    new = await km.store(dst_token, await km.get(src_token, old))
+    vol.encryption_key_id = new
+    for snap in snapshots:
+        snap.encryption_key_id = new
+    await km.delete(src_token, old)
 
 
 async def delete_encryption_key(km: KeyManagerClient | None, token: str | None,

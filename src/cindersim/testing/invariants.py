@@ -70,7 +70,8 @@ def encryption_keys_owned(cloud: Cloud, *, leaked: Iterable[str] = ()) -> list[s
             problems.append(f"encrypted volume {vol.id} ({vol.status}) has no key")
         elif key not in secrets:
             problems.append(f"encrypted volume {vol.id} names key {key}, which is gone")
-        elif secrets[key].project_id != vol.project_id:
+        elif secrets[key].project_id != vol.project_id and \
+                vol.status != VolumeStatus.AWAITING_TRANSFER:  # held by Cinder's service
             problems.append(f"volume {vol.id}'s key {key} belongs to another project")
     for backup in cloud.db.backups.values():
         if backup.encryption_key_id is not None:
