@@ -390,18 +390,18 @@ _VI: dict[str, str] = {
                                                       "attachment hoàn tất.",
     "req.NovaCompute.attachments.delete": "nova-compute đã ngắt kết nối: xóa attachment trong "
                                           "Cinder.",
-    "req.NovaCompute.volumes.encryption": "nova-compute hỏi cinder-api metadata mã hóa của "
+    "req.NovaCompute.volumes.encryption": "nova-compute hỏi cinder-api thông tin mã hóa của "
                                           "volume: provider, cipher, key size, control "
                                           "location và encryption_key_id.",
     "req.secrets.create": "{caller} lưu một khóa mới vào Barbican (create_key hoặc store của "
-                          "Castellan): secret thuộc về project của người gọi; Cinder chỉ giữ "
+                          "Castellan): secret thuộc về dự án của người gọi; Cinder chỉ giữ "
                           "ID của nó (encryption_key_id).",
     "req.secrets.show": "{caller} đọc thông tin của secret trong Barbican.",
     "req.secrets.payload": "{caller} lấy chính khóa từ Barbican bằng token của người dùng; "
                            "passphrase là các byte của khóa ở dạng hex.",
     "req.secrets.delete": "{caller} xóa khóa trong Barbican: không còn khóa thì không ai giải "
                           "mã được dữ liệu của volume nữa.",
-    "req.secrets.list": "{caller} liệt kê các secret của project mình trong Barbican.",
+    "req.secrets.list": "{caller} liệt kê các secret của dự án mình trong Barbican.",
     "backend.cryptsetup luksFormat": "{issuer} định dạng thiết bị bằng LUKS ở lần dùng đầu tiên "
                                      "(cryptsetup luksFormat): header ở đầu volume, dữ liệu "
                                      "mã hóa phía sau.",
