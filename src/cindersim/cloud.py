@@ -29,6 +29,7 @@ from .policy import Policy
 from .render.summary import BackendCapacity
 from .services.api.service import ApiService, ParsedBody
 from .services.backup.manager import BackupService
+from .services.compute_nova import NovaClient
 from .services.env import ServiceEnv
 from .services.glance.images import GlanceService
 from .services.key_manager import KeyManagerService
@@ -126,7 +127,15 @@ class Cloud:
                                 neutron=self.neutron)
         """nova-api and one nova-compute per ``[simulator] compute_hosts`` (``/compute``)."""
         self.nova.key_manager = self.key_manager.client("nova-compute")
+        for svc in self.volume_services.values():  # cinder.compute.nova: Nova's REST API
+            svc.nova = NovaClient(self.env, self.nova.api.handle, self._nova_token, svc.actor)
         self.started = False
+
+    def _nova_token(self) -> str:
+        """Cinder's ``[nova]`` privileged user's token: the admin, scoped to admin.  The
+        token string is derived, not drawn, so telling Nova shifts no id of the run."""
+        return self.identity.issue_token("admin", "admin", now=self.sim.now(),
+                                         derive_from="cinder [nova] privileged user")
 
     @property
     def policy(self) -> Policy:

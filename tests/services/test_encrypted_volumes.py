@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cindersim.backends.blocks import content_fingerprint
+from cindersim.backends.blocks import GiB, MiB, content_fingerprint
 from cindersim.backends.dmcrypt import is_luks
 from cindersim.cloud import Cloud, simulate
 from cindersim.states import check_trace
@@ -412,3 +412,35 @@ def test_an_encryption_row_without_cipher_cannot_make_volumes() -> None:
 
     assert run(main).value == (400, {"badRequest": {"code": 400,
                                                     "message": "Invalid encryption spec"}}, 0, 0)
+
+
+class TestExtendAttachedEncrypted:
+    @pytest.mark.parametrize(("provider", "header"), [("luks", 2 * MiB), ("luks2", 16 * MiB),
+                                                      ("plain", 0)])
+    def test_guest_sees_the_new_size_less_the_header(self, provider: str, header: int) -> None:
+        """3.42 extend of an in-use encrypted volume: Nova's volume-extended grows the
+        plaintext (cryptsetup resize, or QEMU's LUKS layer) and the guest's disk; data
+        written before reads back the same."""
+
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud, provider=provider)
+            vol = await volume(cloud)
+            sid = await server(cloud)
+            await attach(cloud, sid, vol["id"])
+            nova = cloud.nova
+            nova.guest_write(sid, "/dev/vdb", 7, 1, "before")
+            before = nova.disk_size(sid, "/dev/vdb")
+            r = await call(cloud, "demo", "POST", f"/volumes/{vol['id']}/action",
+                           {"os-extend": {"new_size": 2}}, version="3.42")
+            assert r.status == 202, r.json
+            await cloud.settle()
+            after = nova.disk_size(sid, "/dev/vdb")
+            ops = [e.detail.get("op") for e in cloud.trace.events if e.kind == "backend"]
+            return before, after, nova.guest_read(sid, "/dev/vdb", 7), ops
+
+        before, after, seen, ops = run(main).value
+        assert before == 1 * GiB - header
+        assert after == 2 * GiB - header
+        assert seen == content_fingerprint("before", 7)
+        assert "virsh blockresize" in ops
+        assert ("cryptsetup resize" in ops) == (provider != "luks")

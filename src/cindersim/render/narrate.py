@@ -343,6 +343,12 @@ class _Narrator:
                     current.lines.append(("dim", f"log {ev.actor}: {ev.summary}"))
                     current.seqs.append(ev.seq)
                 continue
+            if kind in ("nova.action", "nova.action.event"):  # Nova's bookkeeping rows
+                if current is not None:
+                    current.lines.append(("dim", f"{self.actor_name(ev.actor)}: "
+                                                 f"{ev.summary}"))
+                    current.seqs.append(ev.seq)
+                continue
             step = self.step(sec, ev)
             if kind == "driver":
                 failure = _failure_of(ev, sec.events[i + 1:])

@@ -81,6 +81,19 @@ _EN: dict[str, str] = {
                                    "which attaches it to the guest VM as a block device.",
     "backend.virsh detach-device": "The hypervisor removes the device from the guest VM.",
     "backend.virsh start": "The hypervisor starts the server.",
+    "backend.iscsiadm --rescan": "{issuer} rescans the iSCSI session (os-brick's "
+                                 "extend_volume): the host's disk now has the volume's new "
+                                 "size.",
+    "backend.virsh blockresize": "The hypervisor resizes the guest's disk: the server sees "
+                                 "the new size without a reboot.",
+    "req.Volume.os-server-external-events.create": "cinder-volume has grown a volume that "
+                                                   "servers use: it tells Nova (event "
+                                                   "volume-extended, as Cinder's service "
+                                                   "user) so their hosts can see the new "
+                                                   "size.",
+    "send.NovaAPI.external_instance_event": "nova-api has recorded the extend_volume "
+                                            "instance action; it hands the event to the "
+                                            "server's nova-compute.",
     "req.NovaAPI.volumes.show": "nova-api has validated the request and the user's "
                                 "credentials; it calls cinder-api for the volume's "
                                 "information.",
@@ -95,6 +108,8 @@ _EN: dict[str, str] = {
                                                       "storage and given the guest its "
                                                       "device: it tells Cinder the attachment "
                                                       "is complete.",
+    "req.NovaCompute.volumes.show": "nova-compute reads the volume from cinder-api (its "
+                                    "status and size).",
     "req.NovaCompute.attachments.delete": "nova-compute has disconnected: it deletes the "
                                           "attachment in Cinder.",
     "req.NovaCompute.volumes.encryption": "nova-compute asks cinder-api for the volume's "
@@ -375,6 +390,18 @@ _VI: dict[str, str] = {
                                    "nó vào máy ảo như một thiết bị khối thực sự.",
     "backend.virsh detach-device": "Hypervisor gỡ thiết bị khỏi máy ảo.",
     "backend.virsh start": "Hypervisor khởi động máy ảo.",
+    "backend.iscsiadm --rescan": "{issuer} quét lại phiên iSCSI (extend_volume của "
+                                 "os-brick): ổ đĩa trên host nhận kích thước mới của volume.",
+    "backend.virsh blockresize": "Hypervisor đổi kích thước ổ đĩa của máy ảo: máy ảo thấy "
+                                 "kích thước mới mà không cần khởi động lại.",
+    "req.Volume.os-server-external-events.create": "cinder-volume đã mở rộng một volume mà "
+                                                   "máy ảo đang dùng: nó báo cho Nova (sự "
+                                                   "kiện volume-extended, với tài khoản dịch "
+                                                   "vụ của Cinder) để host thấy kích thước "
+                                                   "mới.",
+    "send.NovaAPI.external_instance_event": "nova-api đã ghi hành động extend_volume của "
+                                            "máy ảo; nó chuyển sự kiện cho nova-compute của "
+                                            "máy ảo.",
     "req.NovaAPI.volumes.show": "nova-api xác thực yêu cầu và thông tin người dùng; sau khi xác "
                                 "thực, gọi cinder-api để lấy thông tin về volume cụ thể.",
     "req.NovaAPI.attachments.create": "nova-api yêu cầu cinder-api giữ chỗ volume cho máy ảo "
@@ -388,6 +415,8 @@ _VI: dict[str, str] = {
     "req.NovaCompute.attachments.action:os-complete": "nova-compute đã kết nối hệ thống lưu trữ và "
                                                       "đưa thiết bị cho máy ảo: báo Cinder "
                                                       "attachment hoàn tất.",
+    "req.NovaCompute.volumes.show": "nova-compute đọc thông tin volume từ cinder-api (trạng "
+                                    "thái và kích thước).",
     "req.NovaCompute.attachments.delete": "nova-compute đã ngắt kết nối: xóa attachment trong "
                                           "Cinder.",
     "req.NovaCompute.volumes.encryption": "nova-compute hỏi cinder-api thông tin mã hóa của "

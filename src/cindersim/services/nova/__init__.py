@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ...backends.blocks import BlockData
 from ...db import iso_time
+from .actions import ActionLog
 from .api import NovaApi
 from .compute import ComputeManager
 from .hypervisor import GuestIOError
@@ -82,6 +83,8 @@ class NovaService:
         for n, host in enumerate(sim_opts["compute_hosts"]):
             # Compute hosts sit beside the default my_ip (192.168.122.10): .21, .22, ...
             self.computes[host] = ComputeManager(self, host, f"192.168.122.{21 + n}")
+        self.actions = ActionLog(env)
+        """``instance_actions`` and their events (``os-instance-actions``)."""
         self.api = NovaApi(self)
         self._instance_seq = 0
 
@@ -161,6 +164,14 @@ class NovaService:
     def disk_digest(self, server_id: str, device: str = "/dev/vda") -> str:
         """**Simulator only**: a digest of everything on a guest disk (equal = same data)."""
         return self._disk(server_id, device).digest()
+
+    def disk_size(self, server_id: str, device: str = "/dev/vdb") -> int | None:
+        """**Simulator only**: the size in bytes the guest sees at *device* (what
+        ``blockdev --getsize64`` would print inside it)."""
+        inst = self.instances.get(server_id)
+        if inst is None or inst.host is None:
+            raise GuestIOError(f"no running server {server_id}")
+        return self.computes[inst.host].driver.disk_size(inst.uuid, device)
 
     def disk_data(self, server_id: str, device: str = "/dev/vda") -> BlockData:
         """**Simulator only**: the BlockData behind a guest disk."""

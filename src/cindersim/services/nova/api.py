@@ -8,6 +8,8 @@ Routes (``nova/api/openstack/compute/routes.py``), each in its own module:
 * :mod:`.volume_attachments`: ``GET|POST /servers/{id}/os-volume_attachments`` 200,
   ``GET /servers/{id}/os-volume_attachments/{volume_id}`` 200,
   ``DELETE /servers/{id}/os-volume_attachments/{volume_id}`` 202;
+* :mod:`.instance_actions`: ``GET /servers/{id}/os-instance-actions[/{request_id}]`` 200;
+* :mod:`.server_external_events`: ``POST /os-server-external-events`` 200/207;
 * :mod:`.flavors`: ``GET /flavors``, ``/flavors/detail``, ``/flavors/{id}``;
 * :mod:`.quotas`: ``/os-quota-sets/{project_id}[/defaults|/detail]``, ``GET /limits``;
 * :mod:`.versions`: ``GET /compute/`` and ``GET /compute/v2.1`` (no token needed).
@@ -31,7 +33,16 @@ from typing import TYPE_CHECKING, Any
 from ...errors import Unauthorized
 from ...jsonvalues import loads
 from ..api.wsgi import ApiResponse
-from . import boot, flavors, quotas, servers, versions, volume_attachments
+from . import (
+    boot,
+    flavors,
+    instance_actions,
+    quotas,
+    server_external_events,
+    servers,
+    versions,
+    volume_attachments,
+)
 from .cinder import CinderClient
 from .model import Instance, NovaContext, NovaError, bad_request, instance_not_found
 from .wsgi import MAX_VERSION, NovaRequest, fault, no_such_resource, not_allowed, parse_version
@@ -42,7 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["ACTOR", "MAX_VERSION", "NovaApi"]
 
 ACTOR = "nova-api"
-_COLLECTIONS = ("servers", "flavors", "os-quota-sets", "limits")
+_COLLECTIONS = ("servers", "flavors", "os-quota-sets", "limits", "os-server-external-events")
 
 
 class NovaApi:
@@ -107,10 +118,14 @@ class NovaApi:
                        body=None if parsed is ... else parsed)
         if env.config.api_latency > 0:
             await asyncio.sleep(env.config.api_latency)
+        # compute_req_id runs first: the id exists before the request is handled, so the
+        # instance actions the request writes carry it.
+        request_id = self._request_id()
         try:
             if parsed is ...:
                 raise bad_request("Malformed request body")
-            response = await self._dispatch(method, path_only, query, hdrs, parsed)
+            response = await self._dispatch(method, path_only, query, hdrs, parsed,
+                                            request_id)
         except NovaError as exc:
             response = fault(exc.code, exc.message)
         except Exception as exc:  # a simulator bug: answer 500 and record it
@@ -119,7 +134,6 @@ class NovaApi:
             response = fault(500, "Unexpected API Error. Please report this at "
                                   "http://bugs.launchpad.net/nova/ and attach the Nova API "
                                   "log if possible.")
-        request_id = self._request_id()
         response = ApiResponse(response.status, response.body, {
             **response.headers, "x-openstack-request-id": request_id,
             "x-compute-request-id": request_id})
@@ -129,7 +143,7 @@ class NovaApi:
         return response
 
     async def _dispatch(self, method: str, path: str, query: str, hdrs: Mapping[str, str],
-                        body: Any) -> ApiResponse:
+                        body: Any, request_id: str = "") -> ApiResponse:
         parts = [p for p in path.split("/") if p]
         root = self.bookmark_base
         if parts == ["compute"]:
@@ -151,7 +165,7 @@ class NovaApi:
                 "message": "The request you have made requires authentication."}})
         ctx = NovaContext(user_id=str(info.user_id), project_id=str(info.project_id),
                           roles=tuple(info.roles), is_admin=bool(info.is_admin),
-                          auth_token=str(hdrs.get("x-auth-token")))
+                          auth_token=str(hdrs.get("x-auth-token")), request_id=request_id)
         version = parse_version(hdrs)
         rest = parts[2:]
         if rest and rest[0] not in _COLLECTIONS and rest[0] == ctx.project_id:
@@ -177,6 +191,10 @@ class NovaApi:
             return quotas.quota_sets(self, method, rest[1:], req)
         if rest == ["limits"]:
             return quotas.limits(self, method, req)
+        if rest == ["os-server-external-events"]:
+            if method != "POST":
+                return not_allowed()
+            return await server_external_events.create(self, req)
         if n == 0 or rest[0] != "servers":
             return no_such_resource()
         if n == 1:
@@ -193,6 +211,12 @@ class NovaApi:
                 return servers.show_server(self, req, server_id)
             if method == "DELETE":
                 return await servers.delete_server(self, req, server_id)
+        elif n in (3, 4) and rest[2] == "os-instance-actions":
+            if method != "GET":
+                return not_allowed()
+            if n == 3:
+                return instance_actions.index(self, req, server_id)
+            return instance_actions.show(self, req, server_id, rest[3])
         elif n == 3 and rest[2] == "action" and method == "POST":
             return await servers.server_action(self, req, server_id)
         elif n == 3 and rest[2] == "os-volume_attachments":

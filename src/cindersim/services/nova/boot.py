@@ -19,6 +19,7 @@ from ...bus import Target
 from ..api.wsgi import ApiResponse
 from ..glance.client import Image
 from ..neutron.client import Network
+from . import actions
 from .compute import TOPIC
 from .model import BlockDeviceMapping, Instance, NovaError, bad_request, conflict, invalid_bdm
 from .wsgi import UUID_RE, NovaRequest, body_of, schema_error
@@ -192,6 +193,7 @@ async def create_server(api: NovaApi, req: NovaRequest) -> ApiResponse:
     inst.instance_name = nova.next_instance_name()
     nova.instances[uuid] = inst
     nova.set_state(inst, api.actor, vm_state="building", task_state="scheduling")
+    nova.actions.start(ctx, uuid, inst.project_id, actions.CREATE, api.actor)
     host = _host_for(api)
     inst.host = inst.node = host
     if nova.neutron is not None:

@@ -35,12 +35,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
+from ...backends.blocks import GiB
 from ...backends.costs import Meter, trace_recorder
 from ...backends.iscsi import IscsiInitiator, Session
 from ...bus import Consumer
 from ...errors import CinderException
+from .actions import EventScope
 from .cinder import CinderClient
 from .encryptors import Encryptors
 from .guards import compute_guards
@@ -76,6 +79,7 @@ class ComputeManager:
         self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance)
         self.cinder = CinderClient(nova.cinder_endpoint, self.actor)
         self.encryptors = Encryptors(host, self.cinder, lambda: nova.key_manager, self.meter)
+        self.driver.encrypted_resize = self.encryptors.resize_attached
         self.consumer: Consumer | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self.methods: dict[str, Callable[..., Awaitable[Any]]] = {
@@ -85,6 +89,7 @@ class ComputeManager:
             "build_and_run_instance": self.build_and_run_instance,
             "terminate_instance": self.terminate_instance,
             "snapshot_instance": self.snapshot_instance,
+            "external_instance_event": self.external_instance_event,
         }
         self.methods = compute_guards(self).wrap(self.methods)  # at-least-once delivery
 
@@ -110,6 +115,11 @@ class ComputeManager:
         if self.env.trace.recording:
             self.env.trace.emit("log", self.actor, summary,
                                   resource=f"server:{instance.uuid}", **detail)
+
+    def _event(self, ctx: NovaContext, inst: Instance,
+               method: str) -> AbstractAsyncContextManager[EventScope]:
+        """``@wrap_instance_event(prefix='compute')``: the method's instance-action event."""
+        return self.nova.actions.event(ctx, inst.uuid, method, self.host, self.actor)
 
     def connector(self) -> dict[str, Any]:
         """``virt_driver.get_volume_connector`` -> os-brick ``get_connector_properties``
@@ -154,7 +164,7 @@ class ComputeManager:
         inst = self.nova.instances.get(instance_uuid)
         if inst is None:
             return
-        async with self._lock(instance_uuid):
+        async with self._event(ctx, inst, "attach_volume") as scope, self._lock(instance_uuid):
             bdm = next((b for b in inst.bdms if b.uuid == bdm_uuid), None)
             if bdm is None or bdm.volume_id is None or bdm.attachment_id is None:
                 return
@@ -172,6 +182,7 @@ class ComputeManager:
                 await self.meter.spend()
                 await self.cinder.attachment_complete(ctx, bdm.attachment_id)
             except (NovaError, CinderException) as exc:
+                scope.fail(exc)
                 self._log(f"attach of volume {bdm.volume_id} failed: {exc}", inst,
                           volume_id=bdm.volume_id, error=type(exc).__name__)
                 if session is not None and bdm.connection_info is not None:
@@ -197,7 +208,7 @@ class ComputeManager:
         inst = self.nova.instances.get(instance_uuid)
         if inst is None:
             return
-        async with self._lock(instance_uuid):
+        async with self._event(ctx, inst, "detach_volume"), self._lock(instance_uuid):
             bdm = inst.bdm_for_volume(volume_id)
             if bdm is None:
                 return
@@ -227,7 +238,8 @@ class ComputeManager:
         inst = nova.instances.get(instance_uuid)
         if inst is None:
             return
-        async with self._lock(instance_uuid):
+        async with self._event(ctx, inst, "_do_build_and_run_instance") as scope, \
+                self._lock(instance_uuid):
             if inst.task_state == "deleting":
                 return
             inst.host = inst.node = self.host
@@ -239,6 +251,7 @@ class ComputeManager:
                 nova.set_state(inst, self.actor, task_state="spawning")
                 await self._spawn(inst, ctx)
             except (NovaError, CinderException) as exc:
+                scope.fail(exc)
                 if inst.task_state == "deleting":
                     return
                 inst.fault = {"code": 500, "message": f"Build of instance {inst.uuid} aborted: "
@@ -326,7 +339,7 @@ class ComputeManager:
         inst = nova.instances.get(instance_uuid)
         if inst is None:
             return
-        async with self._lock(instance_uuid):
+        async with self._event(ctx, inst, "terminate_instance"), self._lock(instance_uuid):
             # _shutdown_instance: the driver destroys the domain and disconnects volumes.
             self.driver.destroy(inst.uuid)
             for bdm in inst.volume_bdms():
@@ -353,6 +366,63 @@ class ComputeManager:
             nova.instances.pop(inst.uuid, None)
         self._locks.pop(instance_uuid, None)
 
+    # --- external events ---------------------------------------------------------------------
+    async def external_instance_event(self, *, ctx: NovaContext,
+                                      events: list[dict[str, Any]]) -> None:
+        """What Nova's manager does with each event nova-api accepted for this host.
+
+        ``volume-extended`` runs :meth:`extend_volume`; the others have nothing here to
+        refresh or wake (no network info cache, no waiter), as in Nova when no thread
+        waits for the event.
+        """
+        for event in events:
+            inst = self.nova.instances.get(str(event["server_uuid"]))
+            if inst is None:
+                continue
+            if event["name"] == "volume-extended":
+                await self.extend_volume(ctx=ctx, instance=inst,
+                                         extended_volume_id=str(event["tag"]))
+            else:
+                self._log(f"event {event['name']}:{event.get('tag')} has no waiter", inst,
+                          event=event["name"], tag=event.get("tag"))
+
+    async def extend_volume(self, *, ctx: NovaContext, instance: Instance,
+                            extended_volume_id: str) -> None:
+        """``ComputeManager.extend_volume``: let the host and the guest see the new size.
+
+        Not under the instance lock (Nova's method takes none).  A volume no longer
+        attached, or attached without connection_info, is a warning and a successful
+        event; a failure of the driver is the event's ``Error``.
+        """
+        inst = instance
+        async with self._event(ctx, inst, "extend_volume") as scope:
+            bdm = inst.bdm_for_volume(extended_volume_id)
+            if bdm is None:
+                self._log(f"Extend volume failed, volume {extended_volume_id} is not "
+                          "attached to instance.", inst, volume_id=extended_volume_id)
+                return
+            try:
+                volume = await self.cinder.get(ctx, extended_volume_id)
+            except NovaError as exc:
+                scope.fail(exc)
+                self._log(f"Extend volume failed: {exc}", inst, volume_id=extended_volume_id)
+                return
+            if bdm.connection_info is None:
+                self._log(f"Extend volume failed, attached volume {extended_volume_id} has "
+                          "no connection_info", inst, volume_id=extended_volume_id)
+                return
+            bdm.volume_size = int(volume["size"])
+            try:
+                self.driver.extend_volume(inst.uuid, bdm.connection_info, extended_volume_id,
+                                          bdm.volume_size * GiB)
+            except (NovaError, CinderException) as exc:
+                scope.fail(exc)
+                self._log(f"Extend volume failed, volume_id={extended_volume_id}, reason: "
+                          f"{exc}", inst, volume_id=extended_volume_id,
+                          error=type(exc).__name__)
+            finally:
+                await self.meter.spend()
+
     # --- snapshot ----------------------------------------------------------------------------
     async def snapshot_instance(self, *, ctx: NovaContext, instance_uuid: str,
                                 image_id: str) -> None:
@@ -360,7 +430,7 @@ class ComputeManager:
         inst = nova.instances.get(instance_uuid)
         if inst is None:
             return
-        async with self._lock(instance_uuid):
+        async with self._event(ctx, inst, "snapshot_instance"), self._lock(instance_uuid):
             nova.set_state(inst, self.actor, task_state="image_pending_upload")
             try:
                 data = self.driver.snapshot(inst.uuid)

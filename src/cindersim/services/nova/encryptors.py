@@ -52,11 +52,12 @@ from ..key_manager.castellan import KeyManagerError
 from .model import NovaError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from ...backends.blocks import BlockData
     from ...backends.costs import Meter
     from .cinder import CinderClient
+    from .hypervisor import GuestDisk, LibvirtDriver
     from .model import BlockDeviceMapping, NovaContext
 
 __all__ = ["CryptAttachment", "Encryptors", "provider_format"]
@@ -232,3 +233,18 @@ class Encryptors:
                          f"cryptsetup resize {found.device.name}: "
                          f"{found.device.size_bytes} bytes", volume_id=volume_id)
         return found.device.size_bytes
+
+    def resize_attached(self, driver: LibvirtDriver, disk: GuestDisk, new_size: int,
+                        connection_info: Mapping[str, Any]) -> int:
+        """``_resize_attached_encrypted_volume``: LUKSv1 natively is the device's new
+        size less the payload offset (QEMU's LUKS layer follows); dm-crypt is
+        ``cryptsetup resize`` of the mapping (os-brick's ``extend_volume``).  Either
+        way the guest's disk is then ``virsh blockresize``d to that size.  A volume
+        Nova did not decrypt (back-end control location) grows like a plain one."""
+        size = self.resize(str(disk.volume_id))
+        if size is None:
+            size = new_size
+        dom = next((d for d in driver.domains.values() if disk in d.disks.values()), None)
+        if dom is not None:
+            driver.block_resize(dom, disk, size)
+        return size

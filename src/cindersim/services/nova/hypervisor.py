@@ -26,7 +26,8 @@ would.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -34,13 +35,15 @@ from ...backends.blocks import BlockData, GiB
 from ...backends.costs import Meter
 from ...backends.iscsi import IscsiInitiator, Session
 from ...errors import CinderException, SimulationError
+from .model import NovaError
 
 if TYPE_CHECKING:
 
     from ..env import ServiceEnv
     from ..glance.client import ImageService
 
-__all__ = ["GuestDisk", "GuestIOError", "LibvirtDriver", "next_device_name"]
+__all__ = ["EncryptedResize", "ExtendVolumeError", "GuestDisk", "GuestIOError",
+           "LibvirtDriver", "next_device_name"]
 
 SPAWN_SECONDS = 4.0
 """Defining and booting a domain (virsh define + start)."""
@@ -49,10 +52,18 @@ DETACH_DEVICE_SECONDS = 0.5
 DESTROY_SECONDS = 1.0
 OVERLAY_SECONDS = 0.1
 """``qemu-img create -f qcow2 -b _base/<hash>`` of the root disk."""
+RESCAN_SECONDS = 0.2
+"""os-brick ``extend_volume``: ``iscsiadm -m session --rescan`` and reading the new size."""
+BLOCK_RESIZE_SECONDS = 0.05
+"""``virsh blockresize`` (``virDomainBlockResize``) of a running guest's disk."""
 
 
 class GuestIOError(OSError):
     """The guest's I/O to a disk failed (no such device, or the session is gone)."""
+
+
+class ExtendVolumeError(NovaError):
+    """``VolumeExtendFailed`` / ``ExtendVolumeNotSupported`` of the libvirt driver."""
 
 
 def next_device_name(used: list[str], prefix: str = "vd") -> str:
@@ -87,6 +98,22 @@ class GuestDisk:
     """A local disk's content (volumes are read through the env's data plane)."""
     crypt: BlockData | None = None
     """An encrypted volume's plaintext (dm-crypt mapping or QEMU's LUKS layer)."""
+    size_bytes: int | None = None
+    """The size QEMU presents to the guest: probed when a volume is attached, changed
+    only by ``virsh blockresize`` (Cinder growing the LV is not enough: the host must
+    rescan and the hypervisor resize, which is what ``volume-extended`` is for)."""
+
+
+class EncryptedResize(Protocol):
+    """How an attached *encrypted* volume is grown (``_resize_attached_encrypted_volume``).
+
+    Called with the guest disk, the new size of the host's device in bytes and the
+    connection_info; returns the size the guest is to see (e.g. after
+    ``cryptsetup resize`` and minus the LUKS header) once it has resized the disk.
+    """
+
+    def __call__(self, driver: LibvirtDriver, disk: GuestDisk, new_size: int,
+                 connection_info: Mapping[str, Any]) -> int: ...
 
 
 @attrs.define
@@ -119,6 +146,8 @@ class LibvirtDriver:
         """``/var/lib/nova/instances/<uuid>/disk`` -> content (the ephemeral disks)."""
         self.image_cache: dict[str, BlockData] = {}
         """``/var/lib/nova/instances/_base``: images downloaded to this host, by id."""
+        self.encrypted_resize: EncryptedResize | None = None
+        """Growing an attached encrypted volume (cryptsetup / LUKS); None: not supported."""
 
     component = "libvirt"
 
@@ -162,6 +191,10 @@ class LibvirtDriver:
     # --- domains ---------------------------------------------------------------------------
     def spawn(self, instance_uuid: str, name: str, disks: list[GuestDisk]) -> Domain:
         """Define and start the domain with its disks."""
+        for d in disks:
+            if d.session is not None and d.size_bytes is None:
+                d.size_bytes = (d.crypt.size_bytes if d.crypt is not None
+                                else self._probe(d.session))
         dom = Domain(name, instance_uuid, running=True,
                      disks={d.target: d for d in disks})
         self.domains[instance_uuid] = dom
@@ -192,8 +225,10 @@ class LibvirtDriver:
         guest's ``target``."""
         dom = self._domain(instance_uuid)
         source = source or f"/dev/{session.device}"
+        # The guest sees the plaintext device: the LV less any LUKS header.
+        size = crypt.size_bytes if crypt is not None else self._probe(session)
         disk = GuestDisk(target, "block", source, volume_id=volume_id,
-                         session=session, crypt=crypt)
+                         session=session, crypt=crypt, size_bytes=size)
         dom.disks[target] = disk
         self._charge("virsh attach-device", ATTACH_DEVICE_SECONDS,
                      f"{dom.name}: {source} attached as /dev/{target}",
@@ -237,6 +272,72 @@ class LibvirtDriver:
             f"{dom.name}: root disk converted for snapshot ({nbytes} bytes)",
             instance=instance_uuid, bytes=nbytes)
         return copy
+
+    def _probe(self, session: Session) -> int | None:
+        """The size of the host's ``/dev/sdX`` (what ``blockdev --getsize64`` reads)."""
+        try:
+            return self.initiator.device_data(session).size_bytes
+        except CinderException:
+            return None
+
+    def extend_volume(self, instance_uuid: str, connection_info: Mapping[str, Any],
+                      volume_id: str, requested_size: int) -> int:
+        """``LibvirtDriver.extend_volume``: rescan the host's device, resize the guest's.
+
+        os-brick's ``extend_volume`` rescans the iSCSI session and reads the device's
+        new size; for a running guest, the disk whose serial is the volume id is then
+        resized with ``virDomainBlockResize`` (an encrypted one through
+        :attr:`encrypted_resize`).  Returns the new size in bytes.
+
+        Raises:
+            ExtendVolumeError: no session to rescan, or an encrypted volume and no
+                way to grow it.
+        """
+        data = connection_info["data"]
+        try:
+            session = self.initiator.connected_session(data)
+            new_size = self.initiator.device_data(session).size_bytes
+        except CinderException as exc:
+            raise ExtendVolumeError(f"Volume {volume_id} could not be extended: Failure to "
+                                    f"resize underlying volume on compute. ({exc})") from exc
+        # os-brick runs the rescan on the host's initiator, as for the login.
+        self.meter.charge(self.initiator.component, "iscsiadm --rescan", RESCAN_SECONDS,
+                          f"rescanned {session.iqn}: /dev/{session.device} is now "
+                          f"{new_size} bytes (requested {requested_size})", host=self.host,
+                          iqn=session.iqn, device=f"/dev/{session.device}", bytes=new_size,
+                          volume_id=volume_id)
+        dom = self.domains.get(instance_uuid)
+        disk = None if dom is None else next(
+            (d for d in dom.disks.values() if d.volume_id == volume_id), None)
+        if dom is None or not dom.running or disk is None:
+            return new_size  # "Skipping block device resize, guest is not running"
+        if data.get("encrypted"):
+            if self.encrypted_resize is None:
+                raise ExtendVolumeError("Volume size extension is not supported by the "
+                                        "hypervisor.")
+            disk.size_bytes = self.encrypted_resize(self, disk, new_size, connection_info)
+            return new_size
+        self.block_resize(dom, disk, new_size)
+        return new_size
+
+    def block_resize(self, dom: Domain, disk: GuestDisk, size_bytes: int) -> None:
+        """``virsh blockresize``: the guest sees *size_bytes* on that disk from now on."""
+        old = disk.size_bytes
+        disk.size_bytes = size_bytes
+        self._charge("virsh blockresize", BLOCK_RESIZE_SECONDS,
+                     f"{dom.name}: /dev/{disk.target} resized from {old} to {size_bytes} "
+                     "bytes", instance=dom.uuid, target=disk.target,
+                     volume_id=disk.volume_id, old_bytes=old, bytes=size_bytes)
+
+    def disk_size(self, instance_uuid: str, device: str) -> int | None:
+        """The size the guest sees at ``device`` (None for a disk never probed)."""
+        dom = self.domains.get(instance_uuid)
+        disk = dom.disks.get(device.removeprefix("/dev/")) if dom is not None else None
+        if disk is None:
+            raise GuestIOError(f"no device {device} in the guest")
+        if disk.data is not None:
+            return disk.data.size_bytes
+        return disk.size_bytes
 
     def _domain(self, instance_uuid: str) -> Domain:
         dom = self.domains.get(instance_uuid)

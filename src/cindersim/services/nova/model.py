@@ -94,6 +94,10 @@ class NovaContext:
     roles: tuple[str, ...]
     is_admin: bool
     auth_token: str
+    request_id: str = ""
+    """The nova-api request this context came from (``x-openstack-request-id``): the
+    context travels with every cast, and nova-compute files its instance-action events
+    under it."""
 
 
 # --- flavors -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...bus import Target
 from ..api.wsgi import ApiResponse
+from . import actions
 from .compute import TOPIC
 from .model import Instance, bad_request, invalid_state, vm_status
 from .wsgi import NovaRequest, schema_error
@@ -98,6 +99,7 @@ async def delete_server(api: NovaApi, req: NovaRequest, server_id: str) -> ApiRe
     if inst.task_state == "deleting":
         return ApiResponse(204, None)
     api.nova.set_state(inst, api.actor, task_state="deleting")
+    api.nova.actions.start(req.ctx, inst.uuid, inst.project_id, actions.DELETE, api.actor)
     assert inst.host is not None
     api.env.bus.cast(api.actor, Target(TOPIC, inst.host), "terminate_instance",
                      ctx=req.ctx, instance_uuid=inst.uuid)
@@ -134,6 +136,7 @@ async def create_image(api: NovaApi, req: NovaRequest, inst: Instance,
     image = glance.create(spec["name"], owner=ctx.project_id, visibility="private",
                           min_disk=inst.flavor.disk, min_ram=inst.flavor.ram,
                           properties=props)
+    api.nova.actions.start(ctx, inst.uuid, inst.project_id, actions.CREATE_IMAGE, api.actor)
     if inst.is_volume_backed:
         mappings = []
         for bdm in inst.volume_bdms():

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...bus import Target
 from ..api.wsgi import ApiResponse
+from . import actions
 from .compute import TOPIC
 from .model import (
     BlockDeviceMapping,
@@ -112,6 +113,7 @@ async def attach_volume(api: NovaApi, req: NovaRequest, server_id: str) -> ApiRe
         raise
     bdm.attachment_id = str(att["id"])
     bdm.volume_size = int(vol["size"])
+    api.nova.actions.start(ctx, inst.uuid, inst.project_id, actions.ATTACH_VOLUME, api.actor)
     api.env.bus.cast(api.actor, target, "attach_volume", ctx=ctx, instance_uuid=inst.uuid,
                      bdm_uuid=bdm.uuid)
     return ApiResponse(200, {"volumeAttachment": attachment_view(req, inst, bdm)})
@@ -153,6 +155,7 @@ async def detach_volume(api: NovaApi, req: NovaRequest, server_id: str,
             raise invalid_volume(exc.message) from exc
         raise
     assert inst.host is not None
+    api.nova.actions.start(ctx, inst.uuid, inst.project_id, actions.DETACH_VOLUME, api.actor)
     api.env.bus.cast(api.actor, Target(TOPIC, inst.host), "detach_volume", ctx=ctx,
                      instance_uuid=inst.uuid, volume_id=volume_id,
                      attachment_id=bdm.attachment_id)

@@ -30,6 +30,7 @@ from ...config import BackendConfig
 
 if TYPE_CHECKING:
     from ...backends.iscsi import IscsiNetwork, TargetHost
+    from ..compute_nova import NovaClient
     from ..env import ServiceEnv
     from ..glance.client import ImageService
 
@@ -56,6 +57,9 @@ class VolumeService:
         self.env = env
         self.glance = glance
         """Glance, for create-from-image (Cinder's ``image_service``)."""
+        self.nova: NovaClient | None = None
+        """Nova's API (``cinder.compute.nova.API``), set by the deployment once Nova
+        exists; None: no Nova to tell (a volume service built on its own)."""
         self.backend = backend
         self.host = backend.service_host
         self.actor = f"cinder-volume:{self.host}"

@@ -15,7 +15,17 @@ Extend: the API reserved ``gigabytes`` +delta and set ``extending``; the
 scheduler found room on this backend.  The driver grows the LV; success
 commits the reservation, writes the new size and returns the volume to
 ``in-use`` if it has attachments, else ``available``; a driver error leaves
-``error_extending`` and rolls the reservation back.
+``error_extending`` and rolls the reservation back.  After an attached
+extend, the manager tells Nova (``compute.API().extend_volume``: one
+``volume-extended`` external event per server, microversion 2.51), so the
+compute host rescans the device and the guest sees the new size.  This is
+current Cinder's flow for every driver that extends on its own (LVM among
+them): the volume is ``in-use`` before Nova hears of it, and a failure to
+tell Nova is only a user message.  The 3.71 ``os-extend_volume_completion``
+flow (the volume left ``extending`` until Nova calls back) is for drivers
+that need Nova to finish the extend; no in-tree driver does, and Nova does
+not call it yet, so the action exists (:mod:`.completion`) but no flow here
+leaves the volume waiting for it.
 """
 
 from __future__ import annotations
@@ -109,9 +119,15 @@ async def extend_volume(svc: VolumeService, *, volume_id: str, new_size: int,
     vol.size = new_size
     if vol.launched_at is not None:
         svc.allocated_capacity_gb += delta
-    status = VolumeStatus.IN_USE if db.attachments_of(vol.id) else VolumeStatus.AVAILABLE
+    attachments = db.attachments_of(vol.id)
+    status = VolumeStatus.IN_USE if attachments else VolumeStatus.AVAILABLE
     db.transition(vol, status, op=Op.EXTEND, actor=svc.actor,
                   reason=f"extended to {new_size}G")
+    # Only servers are told (an attachment without instance_uuid is Glance's cinder
+    # store): Nova rescans the host's device and resizes the guest's disk.
+    servers = [a.instance_uuid for a in attachments if a.instance_uuid]
+    if servers and svc.nova is not None:
+        await svc.nova.extend_volume(servers, vol.id, project_id=vol.project_id)
 
 
 METHODS: dict[str, Callable[..., Awaitable[Any]]] = {
