@@ -32,7 +32,10 @@ os-brick's ``connect_volume`` and libvirt's ``attachDeviceFlags``, when Cinder's
 4. **detach**: the libvirt secret is deleted, or ``cryptsetup luksClose``
    (``remove`` for plain) removes the mapping, before os-brick logs out.
 5. **extend** (``volume-extended``): ``cryptsetup resize`` of the mapping (or
-   QEMU's LUKS layer follows the device less its payload offset).
+   QEMU's LUKS layer follows the device less its payload offset), then ``virsh
+   blockresize`` of the guest's disk.  os-brick reads the passphrase from Barbican
+   again for the resize; the simulated mapping is already open and needs no key, so
+   that request is not made.
 
 Failures (no metadata answer, the key missing or another project's, a bad
 passphrase) raise :class:`~cindersim.services.nova.model.NovaError`: the compute
