@@ -277,6 +277,10 @@ class TestCopiesCarryTheirOwnKey:
             bid = r.json["backup"]["id"]
             await cloud.settle()
             backup_key = cloud.db.backups[bid].encryption_key_id
+            shown = (await call(cloud, "demo", "GET", f"/backups/{bid}")).json["backup"]
+            assert shown["encryption_key_id"] == backup_key
+            older = (await call(cloud, "demo", "GET", f"/backups/{bid}", version="3.63")).json
+            assert "encryption_key_id" not in older["backup"]
             target = await volume(cloud)
             r = await call(cloud, "demo", "POST", f"/backups/{bid}/restore",
                            {"restore": {"volume_id": target["id"]}})

@@ -65,6 +65,8 @@ def backup_detail(api: ApiService, req: ApiRequest, b: Backup) -> dict[str, Any]
     }
     if req.at_least("3.43"):
         d["metadata"] = dict(b.metadata)
+    if req.at_least("3.64") and b.encryption_key_id:  # ENCRYPTION_KEY_ID_IN_DETAILS
+        d["encryption_key_id"] = b.encryption_key_id
     # 3.18 / 3.56: both only for callers backup:backup_project_attribute allows (admin).
     attributes = (req.at_least("3.18") and api.policy.check(
         req.context, "backup:backup_project_attribute", req.context.project_id))
