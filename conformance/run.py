@@ -256,8 +256,10 @@ KEY_MANAGER_OPTIONS = {
 }
 """``--key-manager``: what a cloud with Barbican enables (issue 23): the encrypted-volume
 tests the LVM gate skips without a key manager."""
-KEY_MANAGER_SUITES = (r"^(tempest\.api\.volume\.admin\.test_encrypted_volumes_extend"
-                      r"|tempest\.scenario\.test_encrypted_cinder_volumes)\.")
+KEY_MANAGER_SUITES = (r"^(tempest\.api\.volume\.admin\.test_encrypted_volumes_extend\."
+                      r"|tempest\.scenario\.test_encrypted_cinder_volumes\."
+                      r"|tempest\.scenario\.test_volume_boot_pattern\.TestVolumeBootPattern\."
+                      r"test_boot_server_from_encrypted_volume)")
 
 
 def enable_key_manager(path: Path) -> None:
