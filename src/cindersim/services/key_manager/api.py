@@ -60,6 +60,13 @@ def _invalid(reason: str, prop: str) -> BarbicanError:
                               f"schema 'Secret': {reason}. Invalid property: '{prop}'.")
 
 
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return default
+
+
 def _json_accept(hdrs: Mapping[str, str]) -> bool:
     """``is_json_request_accept``: no Accept, ``*/*`` or ``application/json``."""
     accept = hdrs.get("accept", "")
@@ -142,11 +149,10 @@ class KeyManagerApi:
             self.service.delete(secret.id)
             return ApiResponse(204)
         self._only(method, "GET", "DELETE")
-        if _json_accept(hdrs):
-            self._owned(ctx, secret, "Secret retrieval")
-            return ApiResponse(200, secret.view(self.base))
         self._owned(ctx, secret, "Secret retrieval")
-        return self._payload(secret, hdrs)
+        if _json_accept(hdrs):
+            return ApiResponse(200, secret.view(self.base))
+        return self._payload(secret, hdrs)  # secret:decrypt
 
     @staticmethod
     def _only(method: str, *allowed: str) -> None:
@@ -218,12 +224,10 @@ class KeyManagerApi:
         return ApiResponse(201, {"secret_ref": ref}, {"Location": ref})
 
     def _list(self, ctx: RequestContext, params: Mapping[str, str]) -> ApiResponse:
-        for key in ("limit", "offset"):
-            if params.get(key, "0").strip().lstrip("-").isdigit() is False:
-                params = {**params, key: "0" if key == "offset" else "10"}
-        # Barbican clamps limit to [1, max_limit_paging=100] and offset to >= 0.
-        limit = min(max(int(params.get("limit", "10") or 10), 1), 100)
-        offset = max(int(params.get("offset", "0") or 0), 0)
+        # _clean_paging_values: limit in [1, max_limit_paging = 100] (default 10), offset
+        # >= 0; values that are not integers fall back to the defaults.
+        limit = min(max(_int(params.get("limit"), 10), 1), 100)
+        offset = max(_int(params.get("offset"), 0), 0)
         try:
             bits = int(params.get("bits", "0") or 0)
         except ValueError:  # "if bits is invalid then the default should be used"
