@@ -171,8 +171,9 @@ class Encryptors:
                     luks_format(lv, passphrase, version=version, cipher=cipher,
                                 key_size=key_size, salt=volume_id)
                     self._charge("os-brick", "cryptsetup luksFormat", LUKS_FORMAT_SECONDS,
-                                 f"{path} is not a valid LUKS device; formatted it "
-                                 f"(--type {version}) for first use", volume_id=volume_id,
+                                 f"cryptsetup luksFormat --type {version} {path} (not a "
+                                 "valid LUKS device yet: formatted for first use)",
+                                 volume_id=volume_id,
                                  version=version)
                 dev = luks_open(lv, passphrase, name)
                 if native:
@@ -190,7 +191,7 @@ class Encryptors:
         await self.meter.spend()
         source = path if native else f"/dev/mapper/{name}"
         if not native:
-            self._charge("os-brick", "ln -s", 0.0, f"{path} now points at {source}",
+            self._charge("os-brick", "ln -s", 0.0, f"ln --symbolic --force {source} {path}",
                          volume_id=volume_id)
         found = CryptAttachment(volume_id, "libvirt-secret" if native else "dm-crypt", dev,
                                 source, meta)
@@ -221,8 +222,8 @@ class Encryptors:
         else:
             op = "cryptsetup remove" if found.device.version == "plain" else \
                 "cryptsetup luksClose"
-            self._charge("os-brick", op, MAPPER_SECONDS, f"{op.split()[1]} "
-                         f"{found.device.name}", volume_id=found.volume_id)
+            self._charge("os-brick", op, MAPPER_SECONDS, f"{op} {found.device.name}",
+                         volume_id=found.volume_id)
 
     def resize(self, volume_id: str) -> int | None:
         """``cryptsetup resize`` (or QEMU's LUKS layer): the plaintext's new size in
