@@ -121,6 +121,8 @@ class Cloud:
         self.api.service_token = lambda: self.identity.issue_token(
             "admin", "admin", derive_from="cinder-service")
         self.backup.key_manager = self.key_manager.client("cinder-backup")
+        for svc in self.volume_services.values():
+            svc.key_manager = self.key_manager.client(svc.actor)
         self.glance.key_manager = self.key_manager.client("glance-api")
         self.nova = NovaService(self.env, identity=self.identity, cinder=self.api.handle,
                                 glance=self.glance, network=self.iscsi_network,

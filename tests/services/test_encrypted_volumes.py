@@ -123,18 +123,49 @@ class TestCinderKeys:
         assert {s["secret_ref"].rsplit("/", 1)[1] for s in listed["secrets"]} == set(keys)
         assert list(left) == [keys[0]]  # the deleted volumes' keys went with them
 
-    def test_clone_key_bytes_equal_source(self) -> None:
+    def test_clone_is_rekeyed_and_keeps_the_data(self) -> None:
+        """cinder-volume re-keys a clone: luksChangeKey on a formatted LV (the data
+        written through the source reads back through the clone), the copied key goes."""
+
         async def main(cloud: Cloud) -> Any:
             await encrypted_type(cloud)
             vol = await volume(cloud)
+            sid = await server(cloud)
+            await attach(cloud, sid, vol["id"])
+            cloud.nova.guest_write(sid, "/dev/vdb", 2, 1, "kept")
+            await detach(cloud, sid, vol["id"])
+            mark = len(cloud.trace.events)
             clone = await volume(cloud, vtype=None, source_volid=vol["id"])
+            stored = [e.resource for e in cloud.trace.events[mark:]
+                      if e.kind in ("keymgr.store", "keymgr.delete")]
+            await attach(cloud, sid, clone["id"])
             km = cloud.key_manager.secrets
-            return km[vol["encryption_key_id"]].payload, km[clone["encryption_key_id"]].payload
+            return (vol, clone, stored, cloud.nova.guest_read(sid, "/dev/vdb", 2),
+                    km[vol["encryption_key_id"]].payload, km[clone["encryption_key_id"]].payload,
+                    [e.detail.get("op") for e in cloud.trace.events[mark:]
+                     if e.kind == "backend"])
 
-        a, b = run(main).value
-        assert a == b
-        assert a is not None
-        assert len(a) == 32
+        _vol, clone, stored, seen, src_key, clone_key, ops = run(main).value
+        assert clone["status"] == "available"
+        assert clone_key != src_key
+        # cinder-api's copy, cinder-volume's new key, then the copy deleted.
+        assert [r.split(":")[0] for r in stored] == ["secret", "secret", "secret"]
+        assert stored[0] == stored[2] != stored[1]
+        assert stored[1] == f"secret:{clone['encryption_key_id']}"
+        assert "cryptsetup luksChangeKey" in ops
+        assert "cryptsetup luksFormat" not in ops  # Nova found LUKS: no second format
+        assert seen == content_fingerprint("kept", 2)
+
+    def test_clone_of_luks2_fails_as_on_lvm(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            await encrypted_type(cloud, provider="luks2")
+            vol = await volume(cloud)
+            clone = await volume(cloud, vtype=None, source_volid=vol["id"])
+            return clone, encryption_keys_owned(cloud)
+
+        clone, problems = run(main).value
+        assert clone["status"] == "error"
+        assert problems == []
 
     def test_plain_type_has_no_key_and_multiattach_refused(self) -> None:
         async def main(cloud: Cloud) -> Any:

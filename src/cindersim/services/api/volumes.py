@@ -243,8 +243,11 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                        availability_zones=_type_zones(vtype), resource_backend=resource_backend,
                        multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id,
                        image_id=image.id if image is not None else None)
+    # An encrypted clone is re-keyed by cinder-volume as the user: the RPC context's
+    # token goes along (only then, so no other create's message changes).
+    rekey = {"auth_token": ctx.auth_token} if source_vol is not None and key_id else {}
     env.bus.cast(ACTOR, target_of("cinder-scheduler"), "create_volume", volume_id=vol.id,
-                   request_spec=spec, filter_properties={})
+                   request_spec=spec, filter_properties={}, **rekey)
     return ApiResponse(202, {"volume": volume_detail(api, req, vol)})
 
 
