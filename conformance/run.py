@@ -136,11 +136,13 @@ def discover(base: str) -> dict[str, str]:
     flavors = [f["id"] for f in call(f"{base}/compute/v2.1/flavors", token)[0]["flavors"]]
     # The Neutron-gated classes (create_default_network: attach, snapshots, backups,
     # extend-attached, snapshot manage) run only when the catalog has a network
-    # service; say so from the catalog rather than assume it.
+    # service; say so from the catalog rather than assume it.  Likewise Swift: with
+    # an object-store in the catalog the backups go to Swift-lite and Tempest checks
+    # and cleans up their containers through it.
     services = {entry.get("type") for entry in issued["token"].get("catalog", [])}
     return {"max_microversion": version, "image": images[0], "image_alt": images[-1],
             "flavor": flavors[0], "flavor_alt": flavors[-1],
-            "neutron": str("network" in services)}
+            "neutron": str("network" in services), "swift": str("object-store" in services)}
 
 
 # --- configuration --------------------------------------------------------------------
@@ -205,6 +207,11 @@ max_microversion = {found['max_microversion']}
 backend_names = lvmdriver-1,lvmdriver-2
 storage_protocol = iSCSI
 vendor_name = Open Source
+# cinder-backup's driver (cindersim.conf: SwiftBackupDriver, devstack's default).  With
+# swift, Tempest gives each backup its own container, checks the backup shows it, and
+# deletes the container through the object-store API at cleanup (without an
+# object-store: Tempest's default, ceph, which makes no container calls).
+backup_driver = {'swift' if found['swift'] == 'True' else 'ceph'}
 
 [volume-feature-enabled]
 multi_backend = True
@@ -232,6 +239,11 @@ region = RegionOne
 [compute-feature-enabled]
 volume_multiattach = True
 
+[object-storage]
+catalog_type = object-store
+endpoint_type = publicURL
+region = RegionOne
+
 [validation]
 run_validation = False
 
@@ -240,7 +252,7 @@ cinder = True
 nova = True
 glance = True
 neutron = {found['neutron']}
-swift = False
+swift = {found['swift']}
 horizon = False
 # registered by cinder-tempest-plugin
 barbican = False

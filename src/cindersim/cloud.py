@@ -110,6 +110,7 @@ class Cloud:
         self.backup = BackupService(self.env, network=self.iscsi_network)
         self.swift = SwiftService(self.env, identity=self.identity, store=self.backup.store,
                                   account_of=backup_account_of(self._backup_project))
+        self.backup.on_container = self.swift.container_made
         """Swift-lite over the backup store (``/object-store/v1/AUTH_<project>``)."""
         self.neutron = NeutronService(self.env, identity=self.identity)
         """Neutron-lite: networks, subnets, ports, routers, security groups (``/networking``)."""

@@ -14,7 +14,9 @@ __all__ = [
     "BackendError",
     "BackupDriverException",
     "BackupLimitExceeded",
+    "BackupMetadataUnsupportedVersion",
     "BackupNotFound",
+    "BackupOperationError",
     "BackupRestoreCancel",
     "CinderException",
     "ConflictNovaUsingAttachment",
@@ -123,6 +125,10 @@ class InvalidSnapshot(Invalid):
 
 class InvalidBackup(Invalid):
     message = "Invalid backup: %(reason)s"
+
+
+class BackupOperationError(Invalid):
+    message = "An error has occurred during backup operation"
 
 
 class InvalidVolumeType(Invalid):
@@ -357,6 +363,10 @@ class VolumeDeviceNotFound(BackendError):
 
 class BackupDriverException(BackendError):
     message = "Backup driver reported an error: %(reason)s"
+
+
+class BackupMetadataUnsupportedVersion(BackupDriverException):
+    message = "Unsupported backup metadata version requested"
 
 
 class BackupRestoreCancel(BackendError):

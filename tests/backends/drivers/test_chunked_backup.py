@@ -26,7 +26,6 @@ from cindersim.backends.drivers import (
     backup_chain,
     compressor_name,
     deflated_size,
-    volume_meta_json,
 )
 from cindersim.backends.faults import FaultPlan, FaultRule
 from cindersim.backends.objectstore import ObjectStore, StoreFlavour
@@ -98,12 +97,16 @@ def test_metadata_contents() -> None:
     d = driver()
     vol = BlockData.of_gib(1)
     vol.write(PER_SWIFT_CHUNK + 5, 2, "y")
-    meta = volume_meta_json(metadata={"k": "v"})
-    assert meta is not None
-    assert json.loads(meta) == {"version": 2, "volume-metadata": {"k": "v"}}
-    assert volume_meta_json() is None
+    meta = json.dumps({"version": 2, "volume-metadata": {"k": "v"}})
+    asked: list[str] = []
+
+    def get_metadata(volume_id: str) -> str:
+        asked.append(volume_id)
+        return meta
+
     r = d.backup(backup_id=BID, volume_id=VID, volume=vol, now=NOW, name="nightly",
-                 description="d", volume_meta=meta)
+                 description="d", get_metadata=get_metadata)
+    assert asked == [VID]
     m = body(d, r.container, f"{r.service_metadata}_metadata")
     assert set(m) == {"version", "backup_id", "volume_id", "backup_name", "backup_description",
                       "created_at", "objects", "parent_id", "volume_meta"}
@@ -125,6 +128,58 @@ def test_metadata_contents() -> None:
     # Stored size is the real JSON's size.
     assert d.store.peek(r.container, f"{r.service_metadata}_metadata").size == len(  # type: ignore[union-attr]
         json.dumps(m, sort_keys=True, indent=2).encode())
+
+
+def test_restore_puts_each_backups_volume_meta_full_first() -> None:
+    """chunkeddriver.restore: put_metadata after each backup of the chain, oldest first,
+    with the *target* volume's id; a backup without volume_meta is skipped."""
+    d = driver(chunk_size=4 * BLOCK_SIZE)
+    vol = BlockData(16)
+    metas = [json.dumps({"version": 2, "volume-metadata": {"n": "0"}}), None,
+             json.dumps({"version": 2, "volume-metadata": {"n": "2"}})]
+    refs: dict[str, BackupRef] = {}
+    parent: BackupRef | None = None
+    for n, meta in enumerate(metas):
+        vol.write(n, 1, f"w{n}")
+        r = d.backup(backup_id=bid(n), volume_id=VID, volume=vol, now=NOW, parent=parent,
+                     get_metadata=lambda _vid, m=meta: m)
+        assert body(d, r.container, f"{r.service_metadata}_metadata")["volume_meta"] == meta
+        parent = refs[bid(n)] = r.ref(bid(n), VID)
+    put: list[tuple[str, str]] = []
+    target = "99999999-0000-4000-8000-000000000000"
+    result = d.restore(backup_chain(bid(2), refs.__getitem__), BlockData(16),
+                       volume_id=target, put_metadata=lambda v, m: put.append((v, m)))
+    assert put == [(target, metas[0]), (target, metas[2])]
+    assert result.volume_meta == metas[2]
+
+
+def test_a_failing_get_metadata_removes_the_objects_written() -> None:
+    """_backup_metadata: whatever goes wrong, the backup's objects are deleted, re-raised."""
+    d = driver(chunk_size=4 * BLOCK_SIZE)
+    vol = BlockData(16)
+    vol.write(0, 16, "z")
+    keep = d.backup(backup_id=bid(1), volume_id=VID, volume=vol, now=NOW)
+    before = d.store.list(keep.container)
+
+    def broken(_volume_id: str) -> str:
+        raise errors.VolumeNotFound(volume_id=VID)
+
+    with pytest.raises(errors.VolumeNotFound):
+        d.backup(backup_id=bid(2), volume_id=VID, volume=vol, now=NOW, get_metadata=broken)
+    assert d.store.list(keep.container) == before
+
+
+def test_an_unsupported_metadata_version_fails_the_restore() -> None:
+    d = driver(chunk_size=4 * BLOCK_SIZE)
+    r = d.backup(backup_id=BID, volume_id=VID, volume=BlockData(16), now=NOW,
+                 get_metadata=lambda _v: json.dumps({"version": 3}))
+
+    def put(_volume_id: str, _meta: str) -> None:
+        raise errors.BackupMetadataUnsupportedVersion("Unsupported backup metadata version (3)")
+
+    with pytest.raises(errors.BackupOperationError) as exc:
+        d.restore([r.ref(BID, VID)], BlockData(16), put_metadata=put)
+    assert str(exc.value) == "Metadata restore failed due to incompatible version."
 
 
 def test_sha256file_is_per_block_of_whole_volume() -> None:

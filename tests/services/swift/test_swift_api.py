@@ -120,3 +120,45 @@ def test_containers_and_objects_through_the_api() -> None:
     listed = json.loads(r["list"].encoded())
     assert [(o["name"], o["bytes"], o["hash"]) for o in listed] == [("dir/o.txt", 5, etag)]
     assert r["long"].encoded() == b"Container name length of 257 longer than 256"
+
+
+def test_a_backup_into_its_own_container_as_tempest_does_with_swift() -> None:
+    """``backup_driver = swift`` in Tempest: each backup names a container; the restore
+    brings back the volume's metadata the ``_metadata`` object carries; after the
+    backup is deleted the empty container stays in the account until Tempest's
+    cleanup deletes it (``object_storage.delete_containers``)."""
+    async def main(cloud: Cloud) -> dict[str, Any]:
+        pid, tok = cloud.project_id("demo"), cloud.token("demo")
+        a = f"AUTH_{pid}"
+        vol = await cloud.request("POST", f"/v3/{pid}/volumes", token=tok, json={
+            "volume": {"size": 1, "metadata": {"vol-meta1": "value1"}}})
+        await cloud.settle()
+        b = await cloud.request("POST", f"/v3/{pid}/backups", token=tok, json={"backup": {
+            "volume_id": vol.json["volume"]["id"], "container": "tempest-backup-container"}})
+        await cloud.settle()
+        bid = b.json["backup"]["id"]
+        r: dict[str, Any] = {}
+        r["show"] = (await cloud.request("GET", f"/v3/{pid}/backups/{bid}", token=tok)).json
+        r["account"] = await _swift(cloud, "GET", f"{a}?format=json", tok)
+        listing = await _swift(cloud, "GET", f"{a}/tempest-backup-container?format=json", tok)
+        names = [o["name"] for o in json.loads(listing.encoded())]
+        meta = next(n for n in names if n.endswith("_metadata"))
+        r["meta"] = await _swift(cloud, "GET", f"{a}/tempest-backup-container/{meta}", tok)
+        await cloud.request("DELETE", f"/v3/{pid}/backups/{bid}", token=tok)
+        await cloud.settle()
+        r["left"] = await _swift(cloud, "GET",
+                                 f"{a}/tempest-backup-container?&limit=9999&format=json", tok)
+        r["delete"] = await _swift(cloud, "DELETE", f"{a}/tempest-backup-container", tok)
+        r["head"] = await _swift(cloud, "HEAD", f"{a}/tempest-backup-container", tok)
+        return r
+
+    r = simulate(main).value
+    assert r["show"]["backup"]["container"] == "tempest-backup-container"
+    assert [c["name"] for c in json.loads(r["account"].encoded())] == [
+        "tempest-backup-container"]
+    meta = json.loads(r["meta"].encoded())
+    saved = json.loads(meta["volume_meta"])
+    assert saved["volume-metadata"] == {"vol-meta1": "value1"}
+    assert list(meta) == sorted(meta)  # Cinder writes it with sort_keys=True
+    assert (r["left"].status, r["left"].encoded()) == (200, b"[]")
+    assert (r["delete"].status, r["head"].status) == (204, 404)

@@ -20,7 +20,6 @@ from .backup_objects import (
     RestoreResult,
     Sha256File,
     backup_chain,
-    volume_meta_json,
 )
 from .backup_sizes import block_deflated_size, compressor_name, deflated_size, json_indent2_size
 from .chunked_backup import ChunkedBackupDriver
@@ -49,5 +48,4 @@ __all__ = [
     "compressor_name",
     "deflated_size",
     "json_indent2_size",
-    "volume_meta_json",
 ]

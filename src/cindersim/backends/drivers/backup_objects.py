@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -32,7 +31,6 @@ __all__ = [
     "RestoreResult",
     "Sha256File",
     "backup_chain",
-    "volume_meta_json",
 ]
 
 DRIVER_VERSION = "1.0.0"
@@ -48,26 +46,6 @@ DEFAULT_SWIFT_CONTAINER = "volumebackups"
 
 ZERO_BLOCK_SHA256 = hashlib.sha256(bytes(SHA_BLOCK_SIZE)).hexdigest()
 """The real digest of a 32 KiB block of zeros: what most of a sparse volume hashes to."""
-
-def volume_meta_json(base: Mapping[str, Any] | None = None,
-                     metadata: Mapping[str, Any] | None = None,
-                     glance: Mapping[str, Any] | None = None) -> str | None:
-    """``BackupMetadataAPI.get``: the ``volume_meta`` string stored in ``_metadata``.
-
-    Version 2 container with each non-empty part; None when there is nothing
-    but the version ("No volume metadata to backup").
-    """
-    container: dict[str, Any] = {"version": 2}
-    if base:
-        container["volume-base-metadata"] = dict(base)
-    if metadata:
-        container["volume-metadata"] = dict(metadata)
-    if glance:
-        container["volume-glance-metadata"] = dict(glance)
-    if len(container) == 1:
-        return None
-    return json.dumps(container)
-
 
 # --- object bodies -------------------------------------------------------------------
 @attrs.frozen

@@ -64,11 +64,15 @@ from .backup_objects import (
 )
 from .backup_sizes import compressor_name, deflated_size, metadata_size, model_md5
 
-__all__ = ["ChunkedBackupDriver"]
+__all__ = ["ChunkedBackupDriver", "GetMetadata", "PutMetadata"]
 
 _MASK = (1 << 64) - 1
 
 Flavour = Literal["swift", "posix"]
+GetMetadata = Callable[[str], str | None]
+"""``BackupDriver.get_metadata``: volume id -> the JSON string ``_metadata`` keeps."""
+PutMetadata = Callable[[str, str], None]
+"""``BackupDriver.put_metadata``: (volume id, that JSON string) -> written back."""
 
 
 def _split(items: Sequence[tuple[int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -190,7 +194,7 @@ class ChunkedBackupDriver:
     def backup(self, *, backup_id: str, volume_id: str, volume: BlockData, now: dt.datetime,
                parent: BackupRef | None = None, name: str | None = None,
                description: str | None = None, created_at: dt.datetime | None = None,
-               volume_meta: str | None = None, container: str | None = None,
+               get_metadata: GetMetadata | None = None, container: str | None = None,
                on_prepared: Callable[[str, str], None] | None = None) -> BackupResult:
         """``ChunkedBackupDriver.backup``: full, or incremental against *parent*.
 
@@ -199,7 +203,11 @@ class ChunkedBackupDriver:
             now: UTC time of the run (object prefix timestamp).
             parent: the parent backup for an incremental, None for a full one.
             created_at: the Backup record's ``created_at`` (defaults to *now*).
-            volume_meta: the JSON string from :func:`volume_meta_json`.
+            get_metadata: ``BackupDriver.get_metadata`` (``backup_metadata=True``):
+                called with the volume id once the data objects are written; the
+                JSON string it returns is the ``_metadata`` object's
+                ``volume_meta``.  If it raises, the objects written are deleted
+                and the error goes up (``_backup_metadata``'s handler).
             on_prepared: called with ``(container, service_metadata)`` before any
                 data is written, as ``_prepare_backup`` saves them on the
                 record, so a backup that fails midway can still be deleted.
@@ -266,6 +274,14 @@ class ChunkedBackupDriver:
         self.store.put_many(container_name, [
             (n, c, c.stored_size) for n, c in zip(names, chunks, strict=True)])
 
+        volume_meta: str | None = None
+        if get_metadata is not None:
+            try:
+                volume_meta = get_metadata(volume_id) or None
+            except Exception:  # Cinder: whatever goes wrong, clean up and re-raise
+                self.store.delete_many(container_name,
+                                       self.store.list(container_name, prefix))
+                raise
         created = str(created_at if created_at is not None else now)
         sha = Sha256File(version=DRIVER_VERSION, backup_id=backup_id, volume_id=volume_id,
                          backup_name=name, backup_description=description,
@@ -347,14 +363,21 @@ class ChunkedBackupDriver:
 
     # --- restore ------------------------------------------------------------------------------
     def restore(self, chain: Sequence[BackupRef], target: BlockData, *,
-                volume_id: str | None = None) -> RestoreResult:
+                volume_id: str | None = None,
+                put_metadata: PutMetadata | None = None) -> RestoreResult:
         """``ChunkedBackupDriver.restore`` of ``chain[-1]`` into *target*.
 
         *chain* is the full backup followed by each increment (see
         :func:`backup_chain`).  Each backup's container listing must match its
         metadata's object list, else ``InvalidBackup``.  Each object overwrites
         its byte range of *target* (zeros included); the rest of a larger
-        target is left as it was.
+        target is left as it was.  After each backup's objects, its
+        ``volume_meta`` (if any) goes to *put_metadata* (``BackupDriver.put_metadata``)
+        with the target volume's id, so a later backup's saved metadata lands
+        over an earlier one's.
+
+        Raises:
+            BackupOperationError: *put_metadata* refused the metadata's version.
         """
         if not chain:
             raise ValueError("empty backup chain")
@@ -393,6 +416,12 @@ class ChunkedBackupDriver:
             objects_read += len(stored)
             if metadata.get("volume_meta"):
                 volume_meta = metadata["volume_meta"]
+                if put_metadata is not None:
+                    try:
+                        put_metadata(volume_id or last.volume_id, volume_meta)
+                    except errors.BackupMetadataUnsupportedVersion:
+                        raise errors.BackupOperationError(
+                            "Metadata restore failed due to incompatible version.") from None
 
         costs = self.meter.costs
         self.meter.charge(self.component, "decompress+write",

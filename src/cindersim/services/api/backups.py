@@ -272,7 +272,9 @@ async def restore(api: ApiService, req: ApiRequest, backup_id: str) -> ApiRespon
         from . import volumes  # noqa: PLC0415
 
         new_name = name or f"restore_backup_{backup.id}"
-        inner = attrs.evolve(req, body={"volume": {"size": backup.size, "name": new_name}})
+        inner = attrs.evolve(req, body={"volume": {
+            "size": backup.size, "name": new_name,
+            "description": "auto-created_from_restore_from_backup"}})
         created = await volumes.create(api, inner)
         volume_id = created.body["volume"]["id"]
         volume_is_new = True

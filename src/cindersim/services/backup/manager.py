@@ -19,7 +19,10 @@ The flows follow ``cinder/backup/api.py`` and ``cinder/backup/manager.py``:
 * **restore**: the API sets backup ``restoring`` and volume ``restoring-backup``;
   the manager asks cinder-volume ``secure_file_operations_enabled``, attaches
   the target volume, writes the chain (full backup first, then each increment)
-  through the session, detaches; both end ``available``, or the volume
+  through the session, and after each backup's data the volume metadata it
+  saved (:mod:`.metadata`: user metadata, image metadata, the name of a volume
+  the API made for the restore), detaches, and adds ``src_backup_id`` when the
+  target is not the backup's own volume; both end ``available``, or the volume
   ``error_restoring`` and the backup ``available`` on failure.
 * **delete**: ``deleting``, the objects removed, the row destroyed and the quota
   given back; a driver error leaves ``error``.
@@ -48,6 +51,7 @@ from ..encryption_keys import KeyManagerClient, clone_encryption_key, delete_enc
 from ..key_manager.castellan import KeyManagerError
 from ..volume_utils import extract_host
 from .guards import backup_guards
+from .metadata import BackupMetadataAPI
 from .records import record_methods
 
 if TYPE_CHECKING:
@@ -87,6 +91,13 @@ class BackupService:
             availability_zone=self.availability_zone,
             container=None if posix else str(opts["backup_swift_container"]),
             faults=env.faults, host=self.host)
+        self.on_container: Callable[[str, str], None] | None = None
+        """Told ``(project id, container)`` when the Swift driver has PUT a container:
+        the swift driver writes with the user's token (``backup_swift_auth =
+        per_user``), so the container is made in the backup's project's account and
+        stays there after the backup is deleted (the object-store API shows it)."""
+        self.metadata_api = BackupMetadataAPI(env.db)
+        """``BackupDriver.backup_meta_api``: the volume metadata kept in ``_metadata``."""
         self.initiator_name = f"iqn.1994-05.com.redhat:{self.host}"
         self.initiator = IscsiInitiator(network, self.host, self.initiator_name,
                                         self.meter)
@@ -234,12 +245,17 @@ class BackupService:
 
                 def prepared(container: str, prefix: str) -> None:
                     backup.container, backup.service_metadata = container, prefix
+                    if self.on_container is not None and self.store.flavour == "swift":
+                        self.on_container(backup.project_id, container)
 
                 try:
+                    # _create_container: the container the user asked for, else
+                    # backup_swift_container.
                     result = self.driver.backup(
                         backup_id=backup.id, volume_id=vol.id, volume=data, now=_aware(env),
                         parent=parent, name=backup.display_name,
-                        description=backup.display_description, on_prepared=prepared)
+                        description=backup.display_description, on_prepared=prepared,
+                        get_metadata=self.metadata_api.get, container=backup.container)
                 finally:
                     await self.meter.spend()
                 backup.container = result.container
@@ -306,6 +322,7 @@ class BackupService:
         if backup is None or vol is None:
             return
         info: dict[str, Any] | None = None
+        orig_key = vol.encryption_key_id  # _run_restore: before the metadata overwrites it
         try:
             await env.bus.call(self.actor, Target("cinder-volume", extract_host(vol.host or "")),
                                "secure_file_operations_enabled", volume_id=vol.id)
@@ -315,7 +332,8 @@ class BackupService:
             self._driver_call("restore", f"backup:{backup.id}")
             self.meter.take()
             try:
-                self.driver.restore(chain, target, volume_id=vol.id)
+                self.driver.restore(chain, target, volume_id=vol.id,
+                                    put_metadata=self.metadata_api.put)
             finally:
                 await self.meter.spend()
         except CinderException as exc:
@@ -331,29 +349,45 @@ class BackupService:
             db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
             return
         await self._safe_detach(vol, info)
-        await self._rekey_restored(backup, vol, auth_token)
-        vol.metadata = {**vol.metadata, "src_backup_id": backup.id}
+        await self._rekey_restored(backup, vol, orig_key, auth_token)
+        # The driver wrote the backup's saved metadata over the target's (so a
+        # restore into the source volume itself brings back the metadata it had).
+        # src_backup_id is added only for another volume, or when the metadata just
+        # restored names another backup: a restore into the source leaves it out.
+        old_src = vol.metadata.get("src_backup_id")
+        if backup.volume_id != vol.id or (old_src and old_src != backup.id):
+            vol.metadata = {**vol.metadata, "src_backup_id": backup.id}
+        if vol.status == VolumeStatus.CREATING:  # a volume made from the backup (3.47)
+            vol.launched_at = db.stamp()
         db.transition(vol, VolumeStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
         db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
 
-    async def _rekey_restored(self, backup: Backup, vol: Volume,
+    async def _rekey_restored(self, backup: Backup, vol: Volume, orig_key: str | None,
                               auth_token: str | None) -> None:
-        """``_run_restore``'s housekeeping: the restored data was encrypted with the
-        backup's key, so the volume's old key goes and the volume gets its own clone of
-        the backup's ("every restored volume has a unique key ID")."""
-        if backup.encryption_key_id is None or \
-                vol.encryption_key_id == backup.encryption_key_id:
+        """``_run_restore``'s housekeeping.  The restored base metadata names the key
+        the backed-up volume had; when that differs from the target's own key, the
+        target's key is deleted and the volume gets its own clone of the backup's
+        ("every restored volume has a unique key ID").  A backup without a key
+        (of a plain volume) leaves the target with none, as in Cinder."""
+        restored = vol.encryption_key_id
+        if restored == orig_key:
+            return
+        if auth_token is None:
+            # A volume created from the backup (3.47): cinder-api already gave it a clone
+            # of the backup's key, the end state of this housekeeping; keep that one.
+            vol.encryption_key_id = orig_key
             return
         km = self.key_manager
         try:
-            new_key = await clone_encryption_key(km, auth_token, backup.encryption_key_id)
-            if vol.encryption_key_id is not None:
-                await delete_encryption_key(km, auth_token, vol.encryption_key_id)
+            if orig_key is not None:
+                await delete_encryption_key(km, auth_token, orig_key)
+            if backup.encryption_key_id is None:  # a backup from before the key copy
+                backup.encryption_key_id = restored
+            vol.encryption_key_id = await clone_encryption_key(km, auth_token,
+                                                               backup.encryption_key_id)
         except (KeyManagerError, CinderException) as exc:
             self.env.trace.emit("log", self.actor, f"re-keying the restored volume failed: "
                                 f"{exc}", resource=f"volume:{vol.id}")
-            return
-        vol.encryption_key_id = new_key
 
     async def _safe_detach(self, vol: Volume, info: dict[str, Any]) -> None:
         try:

@@ -6,6 +6,7 @@ Routes (Glance's ``glance/api/v2/router.py`` behind the devstack ``/image`` pref
   ``/image/versions``: 200 with the same list (``v2.17`` CURRENT).
 * ``GET|POST /image/v2/images``; ``GET|PATCH|DELETE /image/v2/images/{id}``;
   ``GET|PUT /image/v2/images/{id}/file``; ``PUT|DELETE .../tags/{tag}``;
+  ``POST .../actions/deactivate|reactivate`` (:mod:`.actions`);
   ``GET /image/v2/schemas/image(s)``.  Another method on a known path is 405
   with ``Allow``; an unknown path is 404.
 
@@ -25,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode
 from ...errors import Unauthorized
 from ...jsonvalues import loads
 from ..api.wsgi import ApiResponse
+from .actions import ACTIONS, image_action
 from .http import GlanceError, RawResponse, Request, webob_error
 from .listing import list_images
 from .records import ACTOR, Image, ImageNotFound
@@ -111,6 +113,8 @@ class GlanceApi:
         if len(p) == 3 and p[0] == "images" and p[2] == "file":
             return _allow(m, {"GET": lambda: self.download(req, p[1]),
                               "PUT": lambda: w.upload(req, p[1])})
+        if len(p) == 4 and p[0] == "images" and p[2] == "actions" and p[3] in ACTIONS:
+            return _allow(m, {"POST": lambda: image_action(self.glance, req, p[1], p[3])})
         if len(p) == 4 and p[0] == "images" and p[2] == "tags":
             return _allow(m, {"PUT": lambda: w.tag(req, p[1], p[3], add=True),
                               "DELETE": lambda: w.tag(req, p[1], p[3], add=False)})

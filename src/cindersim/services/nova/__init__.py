@@ -6,6 +6,7 @@
   (topic ``compute``, server = the compute host).
 * :mod:`.compute`: nova-compute, one per ``[simulator] compute_hosts``.
 * :mod:`.hypervisor`: the libvirt driver: domains, guest disks, os-brick.
+* :mod:`.actions`: the instance actions and their events (``os-instance-actions``).
 
 :class:`NovaService` holds Nova's own database (instances and their block
 device mappings) and the simulator-only guest I/O calls:

@@ -36,7 +36,8 @@ from .model import NovaContext
 if TYPE_CHECKING:
     from ..env import ServiceEnv
 
-__all__ = ["ActionLog", "EventScope", "InstanceAction", "InstanceActionEvent", "event_name"]
+__all__ = ["ActionLog", "EventScope", "InstanceAction", "InstanceActionEvent", "event_name",
+           "show_time"]
 
 # nova/compute/instance_actions.py (the ones this Nova performs)
 CREATE = "create"

@@ -26,6 +26,12 @@ with the Cinder >= 3.44 attachment API:
   volumes, delete the local disks), ``attachment_delete`` for every volume,
   then delete the volumes marked ``delete_on_termination``.
 * ``snapshot_instance`` (cast): the root disk copied and uploaded to Glance.
+* ``external_instance_event`` (cast from ``os-server-external-events``):
+  ``volume-extended`` runs ``extend_volume``: read the volume's new size from
+  Cinder, os-brick rescans the host's device, libvirt resizes the guest's disk.
+
+Each RPC method runs under ``@wrap_instance_event(prefix='compute')``: an event
+``compute_<method>`` on the instance action of the request (:mod:`.actions`).
 
 Each instance's operations are serialised by a per-instance lock, as
 ``@utils.synchronized(instance.uuid)`` does in the real manager.

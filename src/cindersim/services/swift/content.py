@@ -3,7 +3,7 @@
 Objects written through the API keep their bytes and the md5 computed at PUT
 (Swift's ETag).  Objects cinder-backup wrote hold no bytes (the store keeps a
 body describing them and their size): ``_metadata`` is served as the JSON
-document Cinder writes (``json.dumps(..., indent=2)``) when that text has the
+document Cinder writes (``json.dumps(..., sort_keys=True, indent=2)``) when that text has the
 recorded size; anything else (chunks, ``_sha256file``) as *size* bytes of a
 deterministic filler derived from the object's name.  Their ETag is the md5 of
 what is served, computed on first need and kept (once per object).
@@ -40,7 +40,7 @@ def served_bytes(obj: StoredObject) -> bytes:
         return body
     if isinstance(body, dict):
         try:
-            text = json.dumps(body, indent=2).encode()
+            text = json.dumps(body, sort_keys=True, indent=2).encode()
         except (TypeError, ValueError):
             text = b""
         if len(text) == obj.size:

@@ -26,7 +26,9 @@ token (``backup_swift_auth = per_user``), so a backup's chunks, ``_sha256file``
 and ``_metadata`` live in the backup's project's account.  The simulated store
 has one namespace of containers, so the account view keeps the objects whose
 owner (:data:`AccountOf`, the backup's project) is the account's project.
-Objects and containers made through this API are kept here, per account.
+Objects and containers made through this API are kept here, per account, and so
+are the containers cinder-backup creates (:meth:`SwiftService.container_made`),
+which outlive the backups in them as in Swift.
 Reads of the store never charge its meter (it is cinder-backup's clock); a
 DELETE of a backup object through the API is a real store delete.
 """
@@ -188,6 +190,12 @@ class SwiftService:
         if not account.startswith("AUTH_") or account[5:] != ctx.project_id:
             raise _SwiftError(403)
         return account[5:]
+
+    def container_made(self, project: str, container: str) -> None:
+        """cinder-backup's Swift driver PUT *container* into *project*'s account (with the
+        user's token): it is listed there, empty or not, until someone deletes it."""
+        self.accounts.setdefault(project, {}).setdefault(container,
+                                                         _Container(self._epoch_now()))
 
     def info(self) -> dict[str, Any]:
         return {"swift": {"version": "2.35.0", "max_file_size": SWIFT_MAX_FILE_SIZE,
