@@ -76,11 +76,33 @@ def log(msg: str) -> None:
 
 
 # --- the server ---------------------------------------------------------------------
+# --backend: the cloud served and what tempest.conf says of it.  nfs is devstack's NFS
+# job (devstack-plugin-nfs): storage_protocol = nfs, snapshots on
+# (nfs_snapshot_support), no extend of an attached volume (NfsDriver refuses it), no
+# manage-existing and no multiattach (the NFS driver offers neither).  rbd is
+# devstack-plugin-ceph's job: one RBD backend, TEMPEST_STORAGE_PROTOCOL=ceph, Ceph
+# backups; an RBD snapshot is named snapshot-<id> (LVM escapes it to _snapshot-<id>).
+BACKENDS: dict[str, dict[str, str]] = {
+    "lvm": {"conf": "cindersim.conf", "backend_names": "lvmdriver-1,lvmdriver-2",
+            "storage_protocol": "iSCSI", "extend_attached_volume": "True",
+            "manage": "True", "multiattach": "True", "multi_backend": "True",
+            "snapshot_name": "_snapshot-%s", "backup_driver": ""},
+    "nfs": {"conf": "cindersim-nfs.conf", "backend_names": "nfs-1,nfs-2",
+            "storage_protocol": "nfs", "extend_attached_volume": "False",
+            "manage": "False", "multiattach": "False", "multi_backend": "True",
+            "snapshot_name": "_snapshot-%s", "backup_driver": ""},
+    "rbd": {"conf": "cindersim-rbd.conf", "backend_names": "ceph",
+            "storage_protocol": "ceph", "extend_attached_volume": "True",
+            "manage": "True", "multiattach": "True", "multi_backend": "False",
+            "snapshot_name": "snapshot-%s", "backup_driver": "ceph"},
+}
+
+
 def start_server(cindersim: str, workspace: Path, *, preprovisioned: bool = False,
-                 ) -> tuple[subprocess.Popen[bytes], str]:
+                 backend: str = "lvm") -> tuple[subprocess.Popen[bytes], str]:
     extra = EXTRA_USERS if preprovisioned else []
     cmd = [cindersim, "serve", "--port", "0", "--auth", "keystone",
-           "--config", str(HERE / "cindersim.conf"), "--speed", str(SPEED),
+           "--config", str(HERE / BACKENDS[backend]["conf"]), "--speed", str(SPEED),
            "--token-expiration", str(TOKEN_EXPIRATION),
            *[a for u in extra for a in ("--user", u)]]
     with (workspace / "serve.log").open("wb") as out:  # the child keeps its own copy
@@ -166,11 +188,15 @@ admin_domain_name = Default"""
 
 
 def write_config(workspace: Path, base: str, found: dict[str, str], *,
-                 preprovisioned: bool = False) -> None:
+                 preprovisioned: bool = False, backend: str = "lvm") -> None:
     """tempest.conf: every option below is checked against tempest/config.py and
     cinder_tempest_plugin/config.py of the pinned versions (oslo.config ignores
     unknown options silently).  Features: what devstack's LVM gate enables."""
     etc = workspace / "etc"
+    b = BACKENDS[backend]
+    # cinder-backup's driver: the backend's own (rbd: Ceph), else Swift when the catalog
+    # has an object store (cindersim.conf's SwiftBackupDriver, devstack's default).
+    backup_driver = b["backup_driver"] or ("swift" if found["swift"] == "True" else "ceph")
     conf = f"""\
 [DEFAULT]
 log_dir = {workspace / 'logs'}
@@ -204,23 +230,24 @@ build_interval = 1
 build_timeout = 60
 min_microversion = 3.0
 max_microversion = {found['max_microversion']}
-backend_names = lvmdriver-1,lvmdriver-2
-storage_protocol = iSCSI
+backend_names = {b['backend_names']}
+storage_protocol = {b['storage_protocol']}
+manage_snapshot_ref = source-name,{b['snapshot_name']}
 vendor_name = Open Source
 # cinder-backup's driver (cindersim.conf: SwiftBackupDriver, devstack's default).  With
 # swift, Tempest gives each backup its own container, checks the backup shows it, and
 # deletes the container through the object-store API at cleanup (without an
 # object-store: Tempest's default, ceph, which makes no container calls).
-backup_driver = {'swift' if found['swift'] == 'True' else 'ceph'}
+backup_driver = {backup_driver}
 
 [volume-feature-enabled]
-multi_backend = True
+multi_backend = {b['multi_backend']}
 backup = True
 snapshot = True
 clone = True
-extend_attached_volume = True
-manage_volume = True
-manage_snapshot = True
+extend_attached_volume = {b['extend_attached_volume']}
+manage_volume = {b['manage']}
+manage_snapshot = {b['manage']}
 # registered by cinder-tempest-plugin
 volume_revert = True
 # consistency_group stays False as in devstack's LVM gate: the LVM driver has no CG
@@ -237,7 +264,7 @@ build_timeout = 60
 region = RegionOne
 
 [compute-feature-enabled]
-volume_multiattach = True
+volume_multiattach = {b['multiattach']}
 
 [object-storage]
 catalog_type = object-store
@@ -422,6 +449,9 @@ def main() -> int:
     parser.add_argument("--preprovisioned", action="store_true",
                         help="use fixed accounts (etc/accounts.yaml) instead of dynamic "
                              "credentials")
+    parser.add_argument("--backend", choices=sorted(BACKENDS), default="lvm",
+                        help="the cloud to serve: devstack's LVM gate (default), its "
+                             "NFS job, or its Ceph job (RBD volumes, Ceph backups)")
     parser.add_argument("--key-manager", action="store_true",
                         help="enable barbican and the encrypted-volume features; without "
                              "--regex/--gate, run the encrypted-volume tests")
@@ -437,10 +467,12 @@ def main() -> int:
     subprocess.run([tempest, "init", "--config-dir", str(top / "global-etc"),
                     "--workspace-path", str(top / "workspaces.yaml"), str(workspace)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc, base = start_server(args.cindersim, workspace, preprovisioned=args.preprovisioned)
+    proc, base = start_server(args.cindersim, workspace, preprovisioned=args.preprovisioned,
+                              backend=args.backend)
     try:
         log(f"cindersim serve at {base}; workspace {workspace}")
-        write_config(workspace, base, discover(base), preprovisioned=args.preprovisioned)
+        write_config(workspace, base, discover(base), preprovisioned=args.preprovisioned,
+                     backend=args.backend)
         if args.key_manager:
             enable_key_manager(workspace / "etc" / "tempest.conf")
             if args.regex == SUITES:

@@ -8,23 +8,37 @@ import pytest
 from cindersim.config import BACKUP_DRIVERS, VOLUME_DRIVERS, ConfigError, load_config
 
 
-def test_rbd_volume_driver_is_refused() -> None:
+def test_unsupported_volume_driver_is_refused() -> None:
     with pytest.raises(ConfigError) as err:
-        load_config({"DEFAULT": {"enabled_backends": "ceph"},
-                     "ceph": {"volume_driver": "cinder.volume.drivers.rbd.RBDDriver"}})
+        load_config({"DEFAULT": {"enabled_backends": "netapp"},
+                     "netapp": {"volume_driver":
+                                "cinder.volume.drivers.netapp.common.NetAppDriver"}})
     text = str(err.value)
-    assert "[ceph] volume_driver" in text
-    assert "RBDDriver" in text
-    assert VOLUME_DRIVERS[0] in text
+    assert "[netapp] volume_driver" in text
+    assert "NetAppDriver" in text
+    assert all(d in text for d in VOLUME_DRIVERS)
 
 
-def test_ceph_backup_driver_is_refused() -> None:
+def test_unsupported_backup_driver_is_refused() -> None:
     with pytest.raises(ConfigError) as err:
-        load_config({"backup_driver": "cinder.backup.drivers.ceph.CephBackupDriver"})
+        load_config({"backup_driver": "cinder.backup.drivers.gcs.GoogleBackupDriver"})
     text = str(err.value)
     assert "[DEFAULT] backup_driver" in text
-    assert "CephBackupDriver" in text
+    assert "GoogleBackupDriver" in text
     assert all(d in text for d in BACKUP_DRIVERS)
+
+
+def test_rbd_volume_driver_loads_with_its_options() -> None:
+    cfg = load_config({"DEFAULT": {"enabled_backends": "ceph"},
+                       "ceph": {"volume_driver": "cinder.volume.drivers.rbd.RBDDriver",
+                                "rbd_pool": "volumes", "rbd_user": "cinder",
+                                "rbd_max_clone_depth": "2"}})
+    opts = cfg.backends[0].options
+    assert opts["volume_driver"] == "cinder.volume.drivers.rbd.RBDDriver"
+    assert (opts["rbd_pool"], opts["rbd_user"], opts["rbd_max_clone_depth"]) == (
+        "volumes", "cinder", 2)
+    assert opts["rbd_secret_uuid"] is None
+    assert opts["rbd_ceph_conf"] == ""
 
 
 @pytest.mark.parametrize("driver", BACKUP_DRIVERS)

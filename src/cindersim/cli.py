@@ -26,6 +26,11 @@ expected-vs-actual report goes to stderr), 2 for a bad scenario file or bad
 usage (``FILE:LINE: message``).  The rendered run goes to stdout (or
 ``--out``); verdicts go to stderr, so ``--format jsonl`` output stays pure.
 
+Progress: a ``[workload]`` run (and ``sweep``) draws a bar on stderr, only when
+stderr is a terminal and without ``--quiet``: virtual time reached, events/s, ETA
+(:mod:`cindersim.progress`).  A ``long = true`` scenario's verdict adds the memory
+its records take per live volume (stderr only: it depends on the Python build).
+
 Colour: only when stdout is a terminal and ``NO_COLOR`` is unset or empty
 (``--color always|never`` overrides).  ``--step`` pauses after each narrated
 step (see :mod:`cindersim.pacing`: Enter next, ``s`` state, ``n`` next flow, ``q``
@@ -42,7 +47,9 @@ from pathlib import Path
 from typing import IO
 
 from . import __version__
+from .memory import record_memory
 from .metrics import metrics_table
+from .progress import terminal_progress
 from .render import FORMATS, jsonl, mermaid, narrate_blocks, summary
 from .render.mermaid import mermaid_flows
 from .render.statuses import glossary_markdown
@@ -234,6 +241,9 @@ def _run_files(files: Sequence[str], args: argparse.Namespace) -> int:
                 err.write(res.report() + "\n")
             elif not args.quiet:
                 err.write(res.report() + "\n")
+            if sc.long and res.metrics is not None and not args.quiet:
+                # Python-build dependent (object sizes): stderr only, never in a digest
+                err.write(f"{sc.path}: {record_memory(res.result.cloud).text()}\n")
     finally:
         if opened is not None:
             opened.close()
@@ -272,15 +282,24 @@ def _run_one(sc: Scenario, args: argparse.Namespace, mode: TraceMode | None,
              ) -> ScenarioResult | None:
     """Run *sc*, streaming the trace to ``--trace PATH`` if asked (None: cannot write it)."""
     trace_path = getattr(args, "trace", None)
-    if trace_path is None:
-        return run_scenario(sc, seed=args.seed, trace_mode=mode)
+    # A workload's run shows a progress bar on stderr when it is a terminal (nothing
+    # otherwise, or with --quiet); it never reaches stdout, --out or the trace.
+    bar = (terminal_progress(sys.stderr, sc.name)
+           if sc.workload is not None and not args.quiet else None)
     try:
-        stream = open(trace_path, "w", encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        sys.stderr.write(f"{trace_path}: cannot write: {exc.strerror}\n")
-        return None
-    with stream:
-        return run_scenario(sc, seed=args.seed, trace_mode="full", trace_stream=stream)
+        if trace_path is None:
+            return run_scenario(sc, seed=args.seed, trace_mode=mode, progress=bar)
+        try:
+            stream = open(trace_path, "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            sys.stderr.write(f"{trace_path}: cannot write: {exc.strerror}\n")
+            return None
+        with stream:
+            return run_scenario(sc, seed=args.seed, trace_mode="full", trace_stream=stream,
+                                progress=bar)
+    finally:
+        if bar is not None:
+            bar.finish()
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -358,6 +377,8 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         try:
             sc = load_scenario(f)
             line = sc.description or "(no description)"
+            if sc.long:  # minutes of wall time (``long = true``)
+                line = f"[long] {line}"
         except ScenarioError as exc:
             line = f"INVALID: {exc.problems[0][2]}"
             status = 2

@@ -18,9 +18,10 @@ from typing import IO, Any, Generic, TypeVar
 
 import attrs
 
+from .backends.blocks import BlockData
+from .backends.ceph import CephNetwork
 from .backends.faults import FaultPlan, FaultRule
 from .backends.iscsi import IscsiNetwork, TargetHost
-from .backends.lvm import LvData
 from .bus import Bus
 from .config import BackendConfig, CloudConfig, load_config
 from .db import Database, Project, VolumeType
@@ -92,6 +93,8 @@ class Cloud:
         sim.at_close(self.bus.close)
         self.iscsi_network = IscsiNetwork()
         self._target_hosts: dict[tuple[str, str, int], TargetHost] = {}
+        self.ceph = CephNetwork(sim.rng)
+        """The Ceph clusters RBD backends, Ceph backups and computes' librbd reach."""
         self.env = ServiceEnv(sim=sim, trace=sim.trace, bus=self.bus, db=self.db,
                               config=self.config, quota=self.quota, faults=self.faults)
         """What every service shares; each gets only that and the clients it may use."""
@@ -104,10 +107,13 @@ class Cloud:
         self.volume_services: dict[str, VolumeService] = {}
         for b in self.config.backends:
             svc = VolumeService(self.env, b, network=self.iscsi_network,
-                                shared_target=self.shared_target(b), glance=self.glance)
+                                shared_target=self.shared_target(b), glance=self.glance,
+                                ceph=self.ceph)
             self.volume_services[b.service_host] = svc
-            self._target_hosts.setdefault(self._portal_key(b), svc.driver.target)
-        self.backup = BackupService(self.env, network=self.iscsi_network)
+            target = getattr(svc.driver, "target", None)  # NFS, FC and RBD drivers have none
+            if target is not None:
+                self._target_hosts.setdefault(self._portal_key(b), target)
+        self.backup = BackupService(self.env, network=self.iscsi_network, ceph=self.ceph)
         self.swift = SwiftService(self.env, identity=self.identity, store=self.backup.store,
                                   account_of=backup_account_of(self._backup_project))
         self.backup.on_container = self.swift.container_made
@@ -127,7 +133,7 @@ class Cloud:
         self.glance.key_manager = self.key_manager.client("glance-api")
         self.nova = NovaService(self.env, identity=self.identity, cinder=self.api.handle,
                                 glance=self.glance, network=self.iscsi_network,
-                                neutron=self.neutron)
+                                neutron=self.neutron, ceph=self.ceph)
         """nova-api and one nova-compute per ``[simulator] compute_hosts`` (``/compute``)."""
         self.nova.key_manager = self.key_manager.client("nova-compute")
         for svc in self.volume_services.values():  # cinder.compute.nova: Nova's REST API
@@ -210,11 +216,11 @@ class Cloud:
                 return svc
         raise KeyError(f"volume {volume_id} is on no backend")
 
-    def volume_data(self, volume_id: str) -> LvData:
+    def volume_data(self, volume_id: str) -> BlockData:
         """The blocks of a volume (its LV), for users and tests; no service reads them so."""
         return self.volume_service_of(volume_id).driver.volume_data(volume_id)
 
-    def snapshot_data(self, snapshot_id: str) -> LvData:
+    def snapshot_data(self, snapshot_id: str) -> BlockData:
         snap = self.db.get_snapshot(snapshot_id)
         return self.volume_service_of(snap.volume_id).driver.snapshot_data(snapshot_id)
 
@@ -225,7 +231,8 @@ class Cloud:
         for host, svc in self.volume_services.items():
             stats = svc.driver.get_volume_stats(refresh=True)
             svc.meter.take()  # reading the figures is not part of the run
-            for pool in stats.get("pools") or ():
+            # RBD reports no pools: the stats are the backend's one pool.
+            for pool in stats.get("pools") or [stats]:
                 out.append(BackendCapacity(
                     backend=host, availability_zone=svc.availability_zone,
                     total_gb=float(pool.get("total_capacity_gb") or 0),

@@ -82,11 +82,19 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return conv
 
 
-VOLUME_DRIVERS = ("cinder.volume.drivers.lvm.LVMVolumeDriver",)
-"""The volume drivers cindersim simulates (a different driver must not silently run LVM)."""
+VOLUME_DRIVERS = ("cinder.volume.drivers.lvm.LVMVolumeDriver",
+                  "cinder.volume.drivers.nfs.NfsDriver",
+                  "cindersim.volume.drivers.fc_array.FcArrayDriver",
+                  "cinder.volume.drivers.rbd.RBDDriver")
+"""The volume drivers cindersim simulates (a different driver must not silently run LVM).
+The FC array driver is cindersim's own: no in-tree Cinder driver exports over FC
+without a vendor's array (LVM has no FC target helper)."""
+NFS_DRIVER = VOLUME_DRIVERS[1]
+FC_DRIVER = VOLUME_DRIVERS[2]
 BACKUP_DRIVERS = ("cinder.backup.drivers.swift.SwiftBackupDriver",
                   "cinder.backup.drivers.posix.PosixBackupDriver",
-                  "cinder.backup.drivers.nfs.NFSBackupDriver")
+                  "cinder.backup.drivers.nfs.NFSBackupDriver",
+                  "cinder.backup.drivers.ceph.CephBackupDriver")
 """The backup drivers cindersim simulates: Swift, and the chunked file drivers (posix, nfs)."""
 
 
@@ -118,11 +126,50 @@ BACKEND_OPTIONS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "reserved_percentage": (_int, 0),
     "max_over_subscription_ratio": (_mosr, "20.0"),
     "backend_availability_zone": (str, None),
+    # NfsDriver (cinder/volume/drivers/nfs.py)
+    "nfs_shares_config": (str, "/etc/cinder/nfs_shares"),
+    "nfs_sparsed_volumes": (_bool, True),
+    "nfs_qcow2_volumes": (_bool, False),
+    "nfs_mount_point_base": (str, "/var/lib/cinder/mnt"),
+    "nfs_mount_options": (str, None),
+    "nfs_mount_attempts": (_int, 3),
+    "nfs_snapshot_support": (_bool, False),
     # simulator facts of the hardware behind this backend
+    "nfs_shares": (_list, None),  # nfs_shares_config's lines when that file is not here
+    "nfs_share_size_gb": (_int, 100),
+    "fc_array_size_gb": (_int, 100),
     "host": (str, "cinder-1"),
     "vg_size_gb": (_int, 100),
     "extent_size_mib": (_int, 4),
 }
+
+def _opt_str(v: Any) -> str | None:
+    """A string option whose unset value is None (``rbd_user``, ``rbd_secret_uuid``)."""
+    s = str(v).strip()
+    return s or None
+
+
+# The RBD driver's options (cinder/volume/drivers/rbd.py RBD_OPTS; report_discard_supported
+# is BaseVD's) and the simulated cluster behind them.
+BACKEND_OPTIONS.update({
+    "rbd_cluster_name": (str, "ceph"),
+    "rbd_pool": (str, "rbd"),
+    "rbd_user": (_opt_str, None),
+    "rbd_ceph_conf": (str, ""),
+    "rbd_flatten_volume_from_snapshot": (_bool, False),
+    "rbd_secret_uuid": (_opt_str, None),
+    "rbd_max_clone_depth": (_int, 5),
+    "rbd_store_chunk_size": (_int, 4),
+    "rados_connection_retries": (_int, 3),
+    "rados_connection_interval": (_int, 5),
+    "report_dynamic_total_capacity": (_bool, True),
+    "rbd_exclusive_cinder_pool": (_bool, True),
+    "report_discard_supported": (_bool, False),
+    # simulator facts: the Ceph cluster the first backend naming a ceph.conf deploys
+    "ceph_osds": (_int, 3),
+    "ceph_osd_size_gb": (_int, 100),
+    "ceph_pool_size": (_int, 3),
+})
 
 # [DEFAULT] options: name -> (converter, default).
 DEFAULT_OPTIONS: dict[str, tuple[Callable[[Any], Any], Any]] = {
@@ -164,7 +211,18 @@ DEFAULT_OPTIONS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "backup_compression_algorithm": (_choice("zlib", "gzip", "bz2", "bzip2", "zstd", "none",
                                              "off", "no"), "zlib"),
     "backup_use_temp_snapshot": (_bool, False),
+    # cinder/backup/drivers/ceph.py service_opts
+    "backup_ceph_conf": (str, "/etc/ceph/ceph.conf"),
+    "backup_ceph_user": (_opt_str, "cinder"),
+    "backup_ceph_chunk_size": (_int, 128 * 1024 * 1024),
+    "backup_ceph_pool": (str, "backups"),
+    "backup_ceph_stripe_unit": (_int, 0),
+    "backup_ceph_stripe_count": (_int, 0),
+    "backup_ceph_image_journals": (_bool, False),
+    "backup_ceph_max_snapshots": (_int, 0),
+    "restore_discard_excess_bytes": (_bool, True),
     "my_ip": (str, "192.168.122.10"),
+    "zoning_mode": (_choice("fabric", "none"), None),
 }
 
 # [simulator] options: facts of the simulated world that cinder.conf does not hold.
@@ -276,6 +334,8 @@ def _build(data: Mapping[str, Any], source: str) -> CloudConfig:
         if opts["target_ip_address"] is None:
             # $my_ip of the backend's own host: each volume host gets the next address.
             opts["target_ip_address"] = _host_ip(default["my_ip"], opts["host"], host_order)
+        if opts["nfs_shares"] is None:
+            opts["nfs_shares"] = _nfs_shares(opts, name)
         backends.append(BackendConfig(name, opts))
     if sections:
         extra = sorted(sections)[0]
@@ -287,6 +347,18 @@ def _build(data: Mapping[str, Any], source: str) -> CloudConfig:
             raise ConfigError(f"{source}: backend {b.service_host} defined twice")
         seen.add(b.service_host)
     return CloudConfig(default, tuple(backends), simulator, costs)
+
+
+def _nfs_shares(opts: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    """The lines of ``nfs_shares_config`` when that file exists here, else one export on
+    the backend's own address (as devstack's NFS job exports a local directory)."""
+    if opts["volume_driver"] != NFS_DRIVER:
+        return ()
+    try:
+        text = Path(opts["nfs_shares_config"]).read_text()
+    except OSError:
+        return (f"{opts['target_ip_address']}:/srv/nfs/{name}",)
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _host_ip(my_ip: str, host: str, order: list[str]) -> str:

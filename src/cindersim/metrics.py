@@ -55,6 +55,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .backends.blocks import GiB
+from .backends.drivers import LVMVolumeDriver
 from .backends.lvm import unit_g
 from .trace import TraceEvent
 
@@ -108,6 +110,20 @@ SETTLED = frozenset({
     "error_managing", "error_backing-up", "deleted", None,
 })
 """Statuses that end an operation (None: the row was destroyed)."""
+
+
+def _rbd_sample(svc: VolumeService, volumes: int) -> BackendSample:
+    """An RBD backend as ``ceph df`` has it (uncharged): free is the pool's MAX AVAIL,
+    total free + stored; provisioned is the images' sizes."""
+    driver = svc.driver
+    assert not isinstance(driver, LVMVolumeDriver)
+    free, total = driver.pool_capacity()
+    provisioned = round(sum(i.size_bytes for i in driver.pool.images.values()) / GiB, 2)
+    cached: Any = driver._stats
+    reported = float(cached["free_capacity_gb"]) if cached and isinstance(
+        cached.get("free_capacity_gb"), (int, float)) else None
+    return BackendSample(svc.host, total, free, provisioned, reported,
+                         float(svc.allocated_capacity_gb), volumes)
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -205,6 +221,9 @@ class MetricsCollector:
         """Resource -> (label, start) of its operation in progress."""
         self._unsubscribe: Callable[[], None] | None = None
         self._task: asyncio.Task[None] | None = None
+        self.after_sample: Callable[[], None] | None = None
+        """Called after each periodic sample (a progress display: it must not touch
+        the cloud)."""
 
     # --- wiring ---------------------------------------------------------------------------
     def attach(self) -> None:
@@ -232,6 +251,8 @@ class MetricsCollector:
     async def _run(self) -> None:
         while True:
             self.sample()
+            if self.after_sample is not None:
+                self.after_sample()
             await asyncio.sleep(self.interval)
 
     # --- events ---------------------------------------------------------------------------
@@ -339,6 +360,8 @@ class MetricsCollector:
     def _backend(svc: VolumeService, volumes: int) -> BackendSample:
         vg = svc.vg
         driver = svc.driver
+        if vg is None or not isinstance(driver, LVMVolumeDriver):
+            return _rbd_sample(svc, volumes)
         if driver.lvm_type == "thin":
             pool = vg.thin_pool_name()
             free = 0.0
@@ -444,10 +467,11 @@ class MetricsCollector:
             return False
         opts = svc.backend.options
         cached: Any = getattr(svc.driver, "_stats", None)
-        _, why = refusal(b, size, thin=svc.driver.lvm_type == "thin",
+        _, why = refusal(b, size, thin=getattr(svc.driver, "lvm_type", "thin") == "thin",
                          ratio_option=opts["max_over_subscription_ratio"],
                          reserved_percentage=opts["reserved_percentage"],
-                         stats=cached["pools"][0] if cached else None)
+                         stats=(cached["pools"][0] if "pools" in cached else cached)
+                         if cached else None)
         return why is None
 
     def pools(self) -> list[PoolHistory]:

@@ -148,7 +148,7 @@ def pool_histories(m: MetricsCollector) -> list[PoolHistory]:
             svc = services.get(b.backend)
             if svc is None:
                 continue
-            thin = svc.driver.lvm_type == "thin"
+            thin = getattr(svc.driver, "lvm_type", "thin") == "thin"  # RBD is thin
             opts = svc.backend.options
             limit, why = refusal(b, size, thin=thin,
                                  ratio_option=opts["max_over_subscription_ratio"],
@@ -157,5 +157,6 @@ def pool_histories(m: MetricsCollector) -> list[PoolHistory]:
             series.setdefault(b.backend, []).append(PoolPoint(
                 sample.time, b.total_capacity_gb, used, b.provisioned_capacity_gb,
                 limit, why))
-    return [PoolHistory(name, services[name].driver.lvm_type == "thin", tuple(points))
+    return [PoolHistory(name, getattr(services[name].driver, "lvm_type", "thin") == "thin",
+                        tuple(points))
             for name, points in series.items()]

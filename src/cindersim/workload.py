@@ -22,7 +22,7 @@ import functools
 import heapq
 import math
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -33,10 +33,14 @@ if TYPE_CHECKING:
     from .cloud import Cloud
 
 __all__ = [
-    "KINDS", "Bursts", "DailyCurve", "EmpiricalSize", "ExponentialLifetime", "FixedLifetime",
-    "FixedSize", "LogNormalSize", "Operation", "OperationMix", "OperationResult",
-    "PoissonArrivals", "Stream", "UniformSize", "Workload", "drive",
+    "KINDS", "TICK_EVERY", "Bursts", "DailyCurve", "EmpiricalSize", "ExponentialLifetime",
+    "FixedLifetime", "FixedSize", "LogNormalSize", "Operation", "OperationMix",
+    "OperationResult", "PoissonArrivals", "Stream", "UniformSize", "Workload", "drive",
 ]
+
+TICK_EVERY = 256
+"""Operations between two calls of :func:`drive`'s ``tick`` (a progress bar redraws
+a few times a second; asking it per operation would cost more than it shows)."""
 
 KINDS = ("create", "attach", "snapshot", "backup", "extend", "delete")
 """Operation kinds a mix may draw; ``create`` makes a volume, the others act on
@@ -479,7 +483,8 @@ class OperationResult:
     resource: str | None = None
 
 
-async def drive(cloud: Cloud, operations: Sequence[Operation]) -> list[OperationResult]:
+async def drive(cloud: Cloud, operations: Sequence[Operation], *,
+                tick: Callable[[], None] | None = None) -> list[OperationResult]:
     """Replay *operations* through cinder-api in virtual time.
 
     Each request is sent at its operation's time (relative to when ``drive``
@@ -489,6 +494,9 @@ async def drive(cloud: Cloud, operations: Sequence[Operation]) -> list[Operation
     was refused) or already deleted is skipped.  Deleting an attached volume
     first detaches it (``os-detach``), as a user must before Cinder accepts
     the delete.
+
+    *tick*, when given, is called every :data:`TICK_EVERY` operations (a progress
+    display: it must not touch the cloud).
     """
     loop = asyncio.get_running_loop()
     t0 = loop.time()
@@ -504,7 +512,13 @@ async def drive(cloud: Cloud, operations: Sequence[Operation]) -> list[Operation
     # identity, and checking is cheaper than building a key tuple per operation.
     ordered = operations if _in_order(operations) else sorted(
         operations, key=lambda o: (o.time, o.seq))
+    countdown = TICK_EVERY
     for op in ordered:
+        if tick is not None:
+            countdown -= 1
+            if not countdown:
+                countdown = TICK_EVERY
+                tick()
         wait = t0 + op.time - loop.time()
         if wait > 0:
             await sleep(wait)  # clock.sleep: asyncio.sleep's timer, one frame less

@@ -74,3 +74,81 @@ def test_without_matplotlib_a_clear_error(monkeypatch: pytest.MonkeyPatch,
         write_charts(outage_metrics, tmp_path)
     assert INSTALL_HINT in str(info.value)
     assert not list(tmp_path.iterdir())
+
+
+def test_latency_panels_span_whole_decades_with_plain_labels(
+        outage_metrics: MetricsCollector) -> None:
+    """Nearly constant latencies (a create is 0.40 s give or take a millisecond) read as
+    flat lines on a decade, labelled 0.1 and 1, not as a spread under minor labels."""
+    import math  # noqa: PLC0415
+
+    from cindersim.render.charts import _latency  # noqa: PLC0415
+
+    plt = require_pyplot()
+    fig = _latency(plt, outage_metrics, 60.0)
+    try:
+        fig.canvas.draw()
+        lat = outage_metrics.latency()
+        for ax in fig.axes:
+            op = ax.get_title()
+            low, high = ax.get_ylim()
+            assert math.log10(low) == math.floor(math.log10(low))  # powers of ten
+            assert math.log10(high) == math.floor(math.log10(high))
+            assert low <= lat[op]["p50"] <= high
+            labels = {t.get_text() for t in ax.get_yticklabels(minor=True)}
+            assert labels <= {""}  # no minor labels
+            majors = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+            assert majors
+            assert all("\\times" not in s and "^" not in s for s in majors)
+    finally:
+        plt.close(fig)
+
+
+def test_charts_of_a_run_where_nothing_failed_say_so(tmp_path: Path) -> None:
+    """No error, no refusal, no queue: a sentence each, on the run's time span, not a
+    flat zero on a -0.04..0.04 axis or a bar per pool that never filled."""
+    from cindersim.render.charts import _errors, _fill, _queues  # noqa: PLC0415
+
+    text = (ROOT / "scenarios" / "sweep-example.toml").read_text().replace(
+        'duration = "1d"', 'duration = "2h"').replace("max_over_subscription_ratio = 2.0",
+                                                      "max_over_subscription_ratio = 20.0")
+    p = tmp_path / "calm.toml"
+    p.write_text(text)
+    res = run_scenario(load_scenario(p))
+    m = res.metrics
+    assert m is not None
+    assert m.summary()["error.no_valid_backend"] == 0
+    plt = require_pyplot()
+    end = m.samples[-1].time / 60
+    for draw, sentence in ((_errors, "no NoValidBackend, quota or driver error"),
+                           (_fill, "none of the 4 pool(s) refused"),
+                           (_queues, "no message ever waited")):
+        fig = draw(plt, m, 60.0)
+        try:
+            ax = fig.axes[0]
+            texts = [t.get_text() for t in ax.texts]
+            assert any(sentence in t for t in texts), (draw.__name__, texts)
+            assert not ax.patches  # no bars
+            assert ax.get_ylim()[0] >= 0
+            assert ax.get_xlim()[1] >= end * 0.99
+        finally:
+            plt.close(fig)
+
+
+def test_errors_chart_counts_from_zero_in_whole_numbers() -> None:
+    from cindersim.render.charts import _errors  # noqa: PLC0415
+
+    m = run_scenario(load_scenario(ROOT / "scenarios" / "sweep-example.toml")).metrics
+    assert m is not None
+    assert m.summary()["error.no_valid_backend"] == 14  # creates refused: something to draw
+    plt = require_pyplot()
+    fig = _errors(plt, m, 3600.0)
+    try:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        assert ax.get_ylim()[0] == 0
+        assert all(float(t).is_integer() for t in ax.get_yticks())
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+            "no_valid_backend", "quota", "driver"]
+    finally:
+        plt.close(fig)

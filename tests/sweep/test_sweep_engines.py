@@ -4,6 +4,7 @@ duplicates nor drops a row; a missing engine is a usage error naming the extra."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,11 @@ def test_an_engine_writes_the_same_bytes_as_jobs_1(engine: str, tmp_path: Path,
 def test_a_retried_task_neither_duplicates_nor_replaces_a_row() -> None:
     runs = list(Sweep.build(str(EXAMPLE), [], [1, 2]).runs)
     seen: list[int] = []
-    rows = _Rows(len(runs), lambda done, total, run, row, s: seen.append(run.index))
+    rows = _Rows(len(runs), lambda done, total, run, row, s, ev: seen.append(run.index))
     first: dict[str, Any] = {"status": "ok", "n": 1}
-    rows.add(runs[1], first, 1.0)
-    rows.add(runs[0], {"status": "ok", "n": 0}, 1.0)
-    rows.add(runs[1], {"status": "ok", "n": 2}, 1.0)  # the engine ran run 1 again
+    rows.add(runs[1], first, 1.0, 10)
+    rows.add(runs[0], {"status": "ok", "n": 0}, 1.0, 10)
+    rows.add(runs[1], {"status": "ok", "n": 2}, 1.0, 10)  # the engine ran run 1 again
     assert [r["n"] for r in rows.in_order()] == [0, 1]
     assert seen == [1, 0]
 
@@ -83,10 +84,31 @@ class _Terminal:
 def test_a_terminal_gets_a_progress_bar_not_lines() -> None:
     from cindersim.sweep.command import _progress  # noqa: PLC0415
 
-    runs = list(Sweep.build(str(EXAMPLE), [], [1, 2]).runs)
+    sw = Sweep.build(str(EXAMPLE), [], [1, 2])
+    runs = list(sw.runs)
     term = _Terminal()
-    progress = _progress(term)  # type: ignore[arg-type]
+    progress, live = _progress(term, sw, runs)  # type: ignore[arg-type]
+    assert live is not None  # the bar can follow a run in this process (--jobs 1)
     for done, run in enumerate(runs, 1):
-        progress(done, len(runs), run, {"status": "ok"}, 0.1)
-    assert "2/2" in term.text
+        progress(done, len(runs), run, {"status": "ok"}, 0.1, 5000)
+    last = term.text.split("\r")[-1]
+    # the virtual time reached of both runs' day, events/s and the ETA
+    assert "100%|" in last
+    assert "virtual 2d 00:00:00 of 2d 00:00:00" in last
+    assert " events/s, 2/2 runs [" in last
+    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d\]", last)
     assert "[1/2]" not in term.text  # no per-run lines on a terminal
+
+
+def test_a_terminal_without_a_workload_counts_runs(tmp_path: Path) -> None:
+    from cindersim.sweep.command import _progress  # noqa: PLC0415
+
+    steps = Path(__file__).resolve().parents[2] / "scenarios" / "create.toml"
+    sw = Sweep.build(str(steps), [], [1, 2])
+    term = _Terminal()
+    progress, live = _progress(term, sw, list(sw.runs))  # type: ignore[arg-type]
+    assert live is None  # no horizon to measure virtual time against
+    for done, run in enumerate(sw.runs, 1):
+        progress(done, 2, run, {"status": "ok"}, 0.1, 100)
+    assert "2/2" in term.text
+    assert "virtual" not in term.text

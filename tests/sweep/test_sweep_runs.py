@@ -69,7 +69,7 @@ class TestIdentity:
         path = write(tmp_path)
         sw = Sweep.build(path, [("cloud.lvmdriver-1.vg_size_gb", (8, 12, 20))], seeds=(1, 2))
         seen: list[int] = []
-        pooled = run_sweep(sw.runs, jobs=2, progress=lambda d, t, r, row, s: seen.append(d))
+        pooled = run_sweep(sw.runs, jobs=2, progress=lambda d, t, r, row, s, ev: seen.append(d))
         local = run_sweep(sw.runs, jobs=1)
         assert pooled == local
         assert [r["run"] for r in pooled] == list(range(6))

@@ -51,6 +51,7 @@ PARTICIPANTS: tuple[tuple[str, str], ...] = (
     ("Volume", "cinder-volume"),
     ("LVM", "LVM"),
     ("Target", "iSCSI target"),
+    ("Ceph", "Ceph cluster (RBD)"),
     ("Backup", "cinder-backup"),
     ("ObjectStore", "object store"),
 )
@@ -72,6 +73,8 @@ _BY_PREFIX: tuple[tuple[str, str], ...] = (
     ("lvm", "LVM"),
     ("tgtadm", "Target"),
     ("lioadm", "Target"),
+    ("rbd", "Ceph"),  # librbd / librados commands: the Ceph cluster's lifeline
+    ("rados", "Ceph"),
     ("iscsi-target", "Target"),
     ("swift", "ObjectStore"),
     ("posix", "ObjectStore"),
@@ -100,7 +103,10 @@ def participant_of(actor: str | None) -> str | None:
 # (every capability report is a vgs and an lvs or two); the narration counts
 # them instead of listing them.
 _QUERY_OPS = frozenset({"vgs", "lvs", "pvs", "lvdisplay", "vgdisplay", "head", "list",
-                        "get", "tgt-admin --show", "cinder-rtstool get-targets"})
+                        "get", "tgt-admin --show", "cinder-rtstool get-targets",
+                        # RBD: connecting to the monitors and their read-only commands
+                        "rados connect", "rados mon_command df",
+                        "rados mon_command get-quota", "rados mon dump"})
 
 
 def is_query(ev: TraceEvent) -> bool:

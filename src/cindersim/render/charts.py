@@ -206,16 +206,31 @@ def _fill(plt: Any, m: MetricsCollector, div: float) -> Any:
     pools = [p for p in m.pools() if p.points]
     end = m.samples[-1].time / div if m.samples else 0.0
     order = sorted(pools, key=lambda p: (p.full_s is None, p.full_s or 0.0, p.backend))
+    if all(p.full_s is None for p in pools):
+        # Thirty identical hatched bars would say less than one sentence.
+        fig, ax = plt.subplots(figsize=(8, 2.5))
+        ax.text(0.5, 0.5, f"none of the {len(pools)} pool(s) refused a create of the "
+                          "median requested size by the end of the run",
+                ha="center", va="center", transform=ax.transAxes)
+        ax.set_xlim(0, end or 1.0)
+        ax.set_yticks([])
+        return fig
     shown = order[:30]
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.25 * max(1, len(shown))))
     ys = list(range(len(shown)))
+    labelled: set[bool] = set()
     for y, pool in zip(ys, shown, strict=True):
-        if pool.full_s is None:
-            ax.barh(y, end, color="lightgrey", hatch="//", edgecolor="grey")
+        never = pool.full_s is None
+        label = None if never in labelled else ("never refused (bar: the run's end)" if never
+                                                else "first refused")
+        labelled.add(never)
+        if never:
+            ax.barh(y, end, color="lightgrey", hatch="//", edgecolor="grey", label=label)
         else:
-            ax.barh(y, pool.full_s / div, color="tab:red")
+            ax.barh(y, (pool.full_s or 0.0) / div, color="tab:red", label=label)
     ax.set_yticks(ys, [p.backend for p in shown], fontsize=7)
     ax.invert_yaxis()
+    ax.legend(fontsize=7, loc="lower right")
     ax.set_ylabel("pool" + (f" (first 30 of {len(pools)})" if len(pools) > 30 else ""))
     return fig
 
@@ -239,6 +254,8 @@ def _queues(plt: Any, m: MetricsCollector, div: float) -> Any:
         ax.text(0.5, 0.5, "no message ever waited in a queue", ha="center", va="center",
                 transform=ax.transAxes)
         ax.set_yticks([])
+        if xs:  # the run's span, not matplotlib's empty 0..1
+            ax.set_xlim(xs[0], xs[-1] if xs[-1] > xs[0] else xs[0] + 1)
     ax.set_ylabel("messages waiting")
     return fig
 
@@ -263,10 +280,13 @@ def _latency(plt: Any, m: MetricsCollector, div: float) -> Any:
                              sharex=True, squeeze=False)
     xs = [t / div for t in edges]
     for ax, op in zip([row[0] for row in axes], ops, strict=False):
+        shown: list[float] = []
         for p, style in ((50, "-"), (95, "--"), (99, ":")):
             ys = [percentile(b, p) if b else float("nan") for b in by_op[op]]
             ax.plot(xs, ys, linestyle=style, marker=".", label=f"p{p}")
+            shown.extend(ys)
         ax.set_yscale("log")
+        _whole_decades(ax, shown)
         ax.set_title(op, fontsize=8)
         ax.set_ylabel("virtual s")
         ax.legend(fontsize=7)
@@ -274,6 +294,25 @@ def _latency(plt: Any, m: MetricsCollector, div: float) -> Any:
         axes[0][0].text(0.5, 0.5, "no operation finished", ha="center", va="center",
                         transform=axes[0][0].transAxes)
     return fig
+
+
+def _whole_decades(ax: Any, values: Sequence[float]) -> None:
+    """A log axis from the power of ten below the smallest value to the one above the
+    largest, labelled 0.1, 1, 10 ...: latencies that hardly vary (0.402 s to 0.420 s)
+    then read as the flat lines they are, where matplotlib's own limits would spread
+    them over the panel under minor ticks all labelled 4.02x10^-1."""
+    import math  # noqa: PLC0415
+
+    from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: PLC0415
+
+    pos = [v for v in values if math.isfinite(v) and v > 0]
+    if not pos:
+        return
+    low = 10.0 ** math.floor(math.log10(min(pos)))
+    high = 10.0 ** math.ceil(math.log10(max(pos)))
+    ax.set_ylim(low, high if high > low else low * 10)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _bucket_of(edges: Sequence[float], t: float) -> int:
@@ -288,9 +327,20 @@ def _errors(plt: Any, m: MetricsCollector, div: float) -> Any:
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     xs = [s.time / div for s in m.samples]
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
+
+    total = 0
     for reason in ERROR_REASONS:
         ys = [dict(s.errors).get(reason, 0) for s in m.samples]
+        total += sum(ys)
         ax.step(xs, ys, where="pre", label=reason)
     ax.set_ylabel("errors per sample interval")
-    ax.legend(fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.02 errors
+    if total:
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+    else:  # not a y axis from -0.04 to 0.04 around a flat zero
+        ax.set_ylim(0, 1)
+        ax.text(0.5, 0.5, "no NoValidBackend, quota or driver error",
+                ha="center", va="center", transform=ax.transAxes)
     return fig

@@ -155,6 +155,14 @@ class _Narrator:
         self.labels = labels_of(events)
         self.notes_done: set[str] = set()
         self.legend_done: set[str] = set()
+        self.ceph_actors = {
+            ev.actor for ev in events if ev.kind == "bus.send"
+            and ev.detail.get("method") == "update_service_capabilities"
+            and ((ev.detail.get("args") or {}).get("capabilities") or {}).get(
+                "storage_protocol") == "ceph"}
+        """The cinder-volume services of RBD backends (from their capability reports)."""
+        self.reply_from: dict[str, str] = {}
+        """Message id -> the service that replied to it."""
 
     # --- small helpers ---------------------------------------------------------------
     def t(self, key: str, fallback: str | None = None, **fields: Any) -> str:
@@ -253,6 +261,12 @@ class _Narrator:
                   and ev.detail.get("method") == "update_service_capabilities"):
                 args = ev.detail.get("args") or {}
                 caps = args.get("capabilities") or {}
+                if caps.get("storage_protocol") == "ceph" and not caps.get("pools"):
+                    pools.append(self.t(
+                        "setup.pool.ceph", host=self.actor_name(ev.actor),
+                        az=args.get("availability_zone", "?"),
+                        pool=caps.get("volume_backend_name"),
+                        total=caps.get("total_capacity_gb"), free=caps.get("free_capacity_gb")))
                 for pool in caps.get("pools") or ():
                     thin = pool.get("thin_provisioning_support")
                     pools.append(self.t(
@@ -397,7 +411,11 @@ class _Narrator:
                          ev.time, tag)
         if kind == "bus.deliver":
             if d.get("msg_kind") == "reply":
-                meaning = self.t(self.pick("deliver.reply", p, method), "deliver.reply",
+                key = self.pick("deliver.reply", p, method)
+                if self.reply_from.get(str(d.get("msg"))) in self.ceph_actors and has(
+                        self.lang, f"{key}.ceph"):
+                    key = f"{key}.ceph"  # the answer of an RBD backend: librbd, not iSCSI
+                meaning = self.t(key, "deliver.reply",
                                  to=self.actor_name(ev.actor), method=method)
                 return _Step(f"AMQP → {self.actor_name(ev.actor)}", f"reply to {method}",
                              meaning, ev.time, tag)
@@ -405,6 +423,7 @@ class _Narrator:
                              consumer=self.actor_name(ev.actor), method=method)
             return _Step(f"AMQP → {self.actor_name(ev.actor)}", method, meaning, ev.time, tag)
         if kind == "bus.reply":
+            self.reply_from[str(d.get("msg"))] = ev.actor
             err = d.get("error")
             meaning = self.t(self.pick("reply", p, method), "reply.generic",
                              sender=self.actor_name(ev.actor), method=method,
@@ -440,8 +459,14 @@ class _Narrator:
         if kind == "driver":
             call = str(d.get("call", ""))
             target = self.name(ev.resource) if ev.resource else ""
+            key = f"driver.{call}"
+            proto = d.get("protocol")  # only NFS / FC drivers' events carry it
+            if proto and has(self.lang, f"{key}.{proto}"):
+                key = f"{key}.{proto}"
+            elif ev.actor in self.ceph_actors and has(self.lang, f"{key}.ceph"):
+                key = f"{key}.ceph"  # an RBD backend: no export, no target, librbd clients
             return _Step(f"{self.actor_name(ev.actor)} → driver", f"{call} {target}".strip(),
-                         self.t(f"driver.{call}", "driver.generic",
+                         self.t(key, "driver.generic",
                                 actor=self.actor_name(ev.actor), call=call), ev.time, tag)
         if kind == "driver.error":
             return _Step(f"driver → {self.actor_name(ev.actor)}", str(d.get("error", "")),

@@ -20,6 +20,9 @@ import string
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from .phrases_ceph import EN_CEPH, VI_CEPH
+from .phrases_crypt import CRYPT_EN, CRYPT_VI
+
 __all__ = ["LANGS", "Lang", "phrase"]
 
 Lang = Literal["en", "vi"]
@@ -77,6 +80,24 @@ _EN: dict[str, str] = {
                                 "Cinder returned: os-brick logs in to the iSCSI target and "
                                 "the kernel gives it a disk.",
     "backend.iscsiadm --logout": "{issuer} disconnects from the storage (iSCSI logout).",
+    "backend.mount -t nfs": "{issuer} mounts the NFS share named in the connection "
+                            "information.  Unlike iSCSI there is no target, no login and no "
+                            "CHAP: the volume is a file on the share, and the host reaches it "
+                            "through this one mount.",
+    "backend.mount (reuse)": "{issuer} already has the share mounted: the new volume is just "
+                             "another file on it, so nothing is mounted again.",
+    "backend.umount": "{issuer} unmounts the NFS share: no attachment on this host uses it "
+                      "any more.",
+    "backend.nova assisted snapshot": "The volume is attached, so Cinder's NFS driver asks "
+                                      "Nova to take the snapshot: libvirt switches the guest "
+                                      "to a new qcow2 overlay and the old file, frozen, is "
+                                      "the snapshot.",
+    "backend.cfgenable": "The FC Zone Manager commits the fabric's zone configuration: only "
+                         "zoned initiator-target port pairs can see each other.  iSCSI has no "
+                         "such step; on FC the switch itself is the gate.",
+    "backend.fc device found": "{issuer} found the LUN after rescanning its Fibre Channel "
+                               "HBAs: no login as with iSCSI; the fabric's zone and the "
+                               "array's LUN mapping make the disk appear.",
     "backend.virsh attach-device": "nova-compute passes the volume device to the hypervisor, "
                                    "which attaches it to the guest VM as a block device.",
     "backend.virsh detach-device": "The hypervisor removes the device from the guest VM.",
@@ -112,34 +133,6 @@ _EN: dict[str, str] = {
                                     "status and size).",
     "req.NovaCompute.attachments.delete": "nova-compute has disconnected: it deletes the "
                                           "attachment in Cinder.",
-    "req.NovaCompute.volumes.encryption": "nova-compute asks cinder-api for the volume's "
-                                          "encryption metadata: provider, cipher, key size, "
-                                          "control location and encryption_key_id.",
-    "req.secrets.create": "{caller} stores a new key in Barbican (Castellan's create_key or "
-                          "store): the secret belongs to the caller's project; Cinder keeps "
-                          "only its id (encryption_key_id).",
-    "req.secrets.show": "{caller} reads the secret's metadata in Barbican.",
-    "req.secrets.payload": "{caller} fetches the key itself from Barbican with the user's "
-                           "token; the passphrase is the key's bytes in hex.",
-    "req.secrets.delete": "{caller} deletes the key in Barbican: without it nobody can "
-                          "decrypt the volume's data again.",
-    "req.secrets.list": "{caller} lists its project's secrets in Barbican.",
-    "backend.cryptsetup luksFormat": "{issuer} formats the device with LUKS on first use "
-                                     "(cryptsetup luksFormat): a header at the start of the "
-                                     "volume, encrypted data after it.",
-    "backend.cryptsetup luksOpen": "{issuer} opens the LUKS device with the passphrase: "
-                                   "dm-crypt makes /dev/mapper/crypt-..., which the guest "
-                                   "gets; the guest sees plaintext, the LV holds ciphertext.",
-    "backend.cryptsetup create": "{issuer} maps the device with plain dm-crypt (cryptsetup "
-                                 "create): no header, the passphrase is the key.",
-    "backend.virsh secret-define": "{issuer} keeps the passphrase as a libvirt secret: QEMU "
-                                   "decrypts LUKSv1 itself, with no /dev/mapper device.",
-    "backend.virsh secret-undefine": "{issuer} deletes the volume's libvirt secret on detach.",
-    "backend.cryptsetup luksClose": "{issuer} closes the dm-crypt mapping before the iSCSI "
-                                    "logout.",
-    "backend.cryptsetup remove": "{issuer} removes the plain dm-crypt mapping.",
-    "backend.cryptsetup resize": "{issuer} grows the dm-crypt mapping to the volume's new "
-                                 "size (cryptsetup resize).",
     "req.generic": "{caller} sends {method} {path} to {target}.",
     # --- responses -----------------------------------------------------------------------
     "resp.ok": "{server} answers {caller}: {status}{what}.",
@@ -275,6 +268,38 @@ _EN: dict[str, str] = {
                               "snapshot of the logical volume).",
     "driver.delete_snapshot": "The driver removes the snapshot from the backend.",
     "driver.extend_volume": "The driver grows the logical volume.",
+    # NFS (cinder.volume.drivers.nfs.NfsDriver) and the FC array: how they differ from iSCSI
+    "driver.create_volume.nfs": "The NFS driver picks a share with room and creates the volume "
+                                "as a file on it (sparse raw, or qcow2).",
+    "driver.delete_volume.nfs": "The NFS driver deletes the volume's file(s) from the share.",
+    "driver.create_export.nfs": "Nothing to export: with NFS the share itself is the export "
+                                "(no iSCSI target is created).",
+    "driver.remove_export.nfs": "Nothing to remove: NFS has no per-volume export.",
+    "driver.initialize_connection.nfs": "The NFS driver returns the connection information: the "
+                                        "share's address, the file's name and its format. No "
+                                        "IQN, portal or CHAP as with iSCSI.",
+    "driver.terminate_connection.nfs": "Nothing to undo on the NFS server: the host unmounts "
+                                       "the share itself when no volume uses it.",
+    "driver.create_snapshot.nfs": "The NFS driver snapshots by adding a qcow2 overlay on the "
+                                  "volume's file; the file below is frozen as the snapshot.",
+    "driver.extend_volume.nfs": "The NFS driver resizes the volume's file (qemu-img resize).",
+    "driver.create_volume.fibre_channel": "The FC driver asks the array for a new LUN in its "
+                                          "pool.",
+    "driver.create_export.fibre_channel": "Nothing to export yet: an FC array exposes a LUN by "
+                                          "mapping it to a host in initialize_connection.",
+    "driver.initialize_connection.fibre_channel": "The FC driver maps the LUN to the host's "
+                                                  "WWPNs and returns the array's target WWNs, "
+                                                  "the LUN and the initiator-target map; with "
+                                                  "zoning_mode = fabric the FC Zone Manager "
+                                                  "zones those pairs.  No IQN, portal or CHAP.",
+    "driver.terminate_connection.fibre_channel": "The FC driver unmaps the LUN; the zones go "
+                                                 "only when the host has no other LUN of the "
+                                                 "array mapped.",
+    "driver.create_snapshot.fibre_channel": "The FC array takes the snapshot of the LUN.",
+    "driver.delete_volume.fibre_channel": "The FC array deletes the LUN.",
+    "driver.extend_volume.fibre_channel": "The FC array grows the LUN.",
+    "driver.remove_export.fibre_channel": "Nothing to remove: the LUN mapping went with "
+                                          "terminate_connection.",
     "driver.backup": "The backup service transfers the volume's data and metadata to the "
                      "backup repository.",
     "driver.backup_volume": "The backup service transfers the volume's data and metadata to "
@@ -386,6 +411,22 @@ _VI: dict[str, str] = {
                                 "Cinder trả về: os-brick đăng nhập vào iSCSI target và nhân Linux "
                                 "cấp một ổ đĩa.",
     "backend.iscsiadm --logout": "{issuer} ngắt kết nối khỏi hệ thống lưu trữ (đăng xuất iSCSI).",
+    "backend.mount -t nfs": "{issuer} mount NFS share ghi trong thông tin kết nối.  Khác với "
+                            "iSCSI: không có target, không đăng nhập, không CHAP; volume là "
+                            "một tệp trên share và host truy cập nó qua chính mount này.",
+    "backend.mount (reuse)": "{issuer} đã mount share này: volume mới chỉ là một tệp khác "
+                             "trên đó nên không cần mount lại.",
+    "backend.umount": "{issuer} gỡ mount NFS share: không còn volume nào trên host này dùng "
+                      "nó.",
+    "backend.nova assisted snapshot": "Volume đang được gắn nên NFS driver của Cinder nhờ Nova "
+                                      "tạo snapshot: libvirt chuyển máy ảo sang một lớp qcow2 "
+                                      "mới, tệp cũ được giữ nguyên làm snapshot.",
+    "backend.cfgenable": "FC Zone Manager áp dụng cấu hình zone của fabric: chỉ các cặp cổng "
+                         "initiator-target cùng zone mới thấy nhau.  iSCSI không có bước này; "
+                         "với FC chính switch là cửa kiểm soát.",
+    "backend.fc device found": "{issuer} thấy LUN sau khi quét lại các HBA Fibre Channel: "
+                               "không đăng nhập như iSCSI; zone của fabric và ánh xạ LUN của "
+                               "mảng lưu trữ làm ổ đĩa xuất hiện.",
     "backend.virsh attach-device": "Nova chuyển thiết bị của volume cho hypervisor, hypervisor gắn "
                                    "nó vào máy ảo như một thiết bị khối thực sự.",
     "backend.virsh detach-device": "Hypervisor gỡ thiết bị khỏi máy ảo.",
@@ -419,34 +460,6 @@ _VI: dict[str, str] = {
                                     "thái và kích thước).",
     "req.NovaCompute.attachments.delete": "nova-compute đã ngắt kết nối: xóa attachment trong "
                                           "Cinder.",
-    "req.NovaCompute.volumes.encryption": "nova-compute hỏi cinder-api thông tin mã hóa của "
-                                          "volume: provider, cipher, key size, control "
-                                          "location và encryption_key_id.",
-    "req.secrets.create": "{caller} lưu một khóa mới vào Barbican (create_key hoặc store của "
-                          "Castellan): secret thuộc về dự án của người gọi; Cinder chỉ giữ "
-                          "ID của nó (encryption_key_id).",
-    "req.secrets.show": "{caller} đọc thông tin của secret trong Barbican.",
-    "req.secrets.payload": "{caller} lấy chính khóa từ Barbican bằng token của người dùng; "
-                           "passphrase là các byte của khóa ở dạng hex.",
-    "req.secrets.delete": "{caller} xóa khóa trong Barbican: không còn khóa thì không ai giải "
-                          "mã được dữ liệu của volume nữa.",
-    "req.secrets.list": "{caller} liệt kê các secret của dự án mình trong Barbican.",
-    "backend.cryptsetup luksFormat": "{issuer} định dạng thiết bị bằng LUKS ở lần dùng đầu tiên "
-                                     "(cryptsetup luksFormat): header ở đầu volume, dữ liệu "
-                                     "mã hóa phía sau.",
-    "backend.cryptsetup luksOpen": "{issuer} mở thiết bị LUKS bằng passphrase: dm-crypt tạo "
-                                   "/dev/mapper/crypt-... và máy ảo nhận thiết bị này; máy "
-                                   "ảo thấy dữ liệu rõ, còn LV chỉ chứa dữ liệu đã mã hóa.",
-    "backend.cryptsetup create": "{issuer} ánh xạ thiết bị bằng dm-crypt kiểu plain "
-                                 "(cryptsetup create): không có header, passphrase chính là "
-                                 "khóa.",
-    "backend.virsh secret-define": "{issuer} lưu passphrase thành libvirt secret: với LUKSv1, "
-                                   "QEMU tự giải mã, không cần thiết bị /dev/mapper.",
-    "backend.virsh secret-undefine": "{issuer} xóa libvirt secret của volume khi tháo volume.",
-    "backend.cryptsetup luksClose": "{issuer} đóng ánh xạ dm-crypt trước khi đăng xuất iSCSI.",
-    "backend.cryptsetup remove": "{issuer} gỡ ánh xạ dm-crypt kiểu plain.",
-    "backend.cryptsetup resize": "{issuer} mở rộng ánh xạ dm-crypt theo kích thước mới của "
-                                 "volume (cryptsetup resize).",
     "req.generic": "{caller} gửi {method} {path} đến {target}.",
     "resp.ok": "{server} trả lời {caller}: {status}{what}.",
     "resp.error": "{server} từ chối: {status} {fault}: {message}",
@@ -564,6 +577,35 @@ _VI: dict[str, str] = {
                               "logical volume).",
     "driver.delete_snapshot": "Driver xóa snapshot khỏi hệ thống lưu trữ.",
     "driver.extend_volume": "Driver mở rộng logical volume.",
+    "driver.create_volume.nfs": "NFS driver chọn một share còn chỗ và tạo volume thành một tệp "
+                                "trên đó (raw thưa hoặc qcow2).",
+    "driver.delete_volume.nfs": "NFS driver xóa (các) tệp của volume khỏi share.",
+    "driver.create_export.nfs": "Không cần xuất gì: với NFS chính share là điểm xuất (không tạo "
+                                "iSCSI target).",
+    "driver.remove_export.nfs": "Không có gì để gỡ: NFS không có điểm xuất riêng cho volume.",
+    "driver.initialize_connection.nfs": "NFS driver trả lại thông tin kết nối: địa chỉ share, "
+                                        "tên tệp và định dạng. Không có IQN, portal hay CHAP như "
+                                        "iSCSI.",
+    "driver.terminate_connection.nfs": "Không có gì phải hoàn tác trên máy chủ NFS: host tự gỡ "
+                                       "mount khi không còn volume nào dùng share.",
+    "driver.create_snapshot.nfs": "NFS driver tạo snapshot bằng một lớp qcow2 đặt lên tệp của "
+                                  "volume; tệp bên dưới được giữ nguyên làm snapshot.",
+    "driver.extend_volume.nfs": "NFS driver mở rộng tệp của volume (qemu-img resize).",
+    "driver.create_volume.fibre_channel": "FC driver yêu cầu mảng lưu trữ tạo một LUN mới.",
+    "driver.create_export.fibre_channel": "Chưa cần xuất: mảng FC cho host thấy LUN bằng cách "
+                                          "ánh xạ LUN cho host trong initialize_connection.",
+    "driver.initialize_connection.fibre_channel": "FC driver ánh xạ LUN cho các WWPN của host và "
+                                                  "trả lại WWN của cổng mảng, số LUN và "
+                                                  "initiator_target_map; với zoning_mode = fabric, "
+                                                  "FC Zone Manager tạo zone cho các cặp đó. Không "
+                                                  "có IQN, portal hay CHAP.",
+    "driver.terminate_connection.fibre_channel": "FC driver bỏ ánh xạ LUN; zone chỉ bị xóa khi "
+                                                 "host không còn LUN nào khác của mảng.",
+    "driver.create_snapshot.fibre_channel": "Mảng FC chụp snapshot của LUN.",
+    "driver.delete_volume.fibre_channel": "Mảng FC xóa LUN.",
+    "driver.extend_volume.fibre_channel": "Mảng FC mở rộng LUN.",
+    "driver.remove_export.fibre_channel": "Không có gì để gỡ: ánh xạ LUN đã bị bỏ trong "
+                                          "terminate_connection.",
     "driver.backup": "Dịch vụ backup chuyển dữ liệu và siêu dữ liệu của volume đến kho lưu bản "
                      "sao.",
     "driver.backup_volume": "Dịch vụ backup chuyển dữ liệu và siêu dữ liệu của volume đến kho lưu "
@@ -624,6 +666,8 @@ _VI: dict[str, str] = {
                     "({error}): không tạo ra được gì dùng được.",
 }
 
+_EN.update(EN_CEPH | CRYPT_EN)  # RBD backends' rows (phrases_ceph.py), encryption's
+_VI.update(VI_CEPH | CRYPT_VI)  # (phrases_crypt.py)
 _TABLES: dict[str, dict[str, str]] = {"en": _EN, "vi": _VI}
 
 

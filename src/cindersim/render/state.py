@@ -150,7 +150,11 @@ class StateTracker:
             return
         host = ev.actor.partition(":")[2] or ev.actor
         pools: list[dict[str, Any]] = []
-        for p in caps.get("pools") or ():
+        # A driver without pools (RBD) is one pool named after the backend, as the
+        # scheduler makes it.
+        reported = caps.get("pools") or ([{**caps, "pool_name": caps.get("volume_backend_name")}]
+                                         if "total_capacity_gb" in caps else [])
+        for p in reported:
             row = {k: p.get(k) for k in (
                 "pool_name", "total_capacity_gb", "free_capacity_gb",
                 "provisioned_capacity_gb", "allocated_capacity_gb",

@@ -156,8 +156,10 @@ def capacity_from_trace(events: Iterable[TraceEvent]) -> list[BackendCapacity]:
         if ev.kind == "bus.send" and ev.detail.get("method") == "update_service_capabilities":
             args = ev.detail.get("args") or {}
             caps = args.get("capabilities") or {}
+            # A driver without pools (RBD): the report itself is the one pool.
+            pools = caps.get("pools") or ((caps,) if "total_capacity_gb" in caps else ())
             last[str(args.get("host", ev.actor))] = (str(args.get("availability_zone", "?")),
-                                                     caps.get("pools") or ())
+                                                     pools)
     out = []
     for host, (az, pools) in last.items():
         for pool in pools:

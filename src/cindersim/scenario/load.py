@@ -88,8 +88,8 @@ class _Locator:
 
 _COMMON = {"action", "as", "expect_status", "user", "settle"}
 _TOP = {"name": "str", "description": "str", "seed": "int", "microversion": "str",
-        "cloud": "table|str", "steps": "array", "faults": "array", "expect": "array",
-        "fleet": "table", "workload": "table"}
+        "long": "bool", "cloud": "table|str", "steps": "array", "faults": "array",
+        "expect": "array", "fleet": "table", "workload": "table"}
 _FAULT_KEYS = {
     "driver": {"driver", "backend", "nth", "times", "always", "probability", "error",
                "message", "start", "duration"},
@@ -264,7 +264,8 @@ def _validate(data: Mapping[str, Any], shown: str, text: str, p: Path,
                     description=str(data.get("description") or ""), path=shown,
                     seed=int(data.get("seed", 0)), cloud=cloud,
                     microversion=str(data.get("microversion", "3.71")), steps=tuple(steps),
-                    faults=tuple(faults), expects=tuple(expects), workload=workload)
+                    faults=tuple(faults), expects=tuple(expects), workload=workload,
+                    long=bool(data.get("long", False)))
 
 
 def _config_error(v: _Validator, message: str, cloud: Any,

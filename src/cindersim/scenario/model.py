@@ -86,6 +86,9 @@ class Scenario:
     python: PythonScenario | None = None
     workload: WorkloadSpec | None = None
     """``[workload]``: run after the steps, with metrics collected (None: steps only)."""
+    long: bool = False
+    """``long = true``: a run of minutes (``cindersim scenarios`` says so; the test suite
+    runs a scaled-down copy).  Nothing else about the run changes."""
 
     @property
     def title(self) -> str:

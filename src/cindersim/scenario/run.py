@@ -14,6 +14,7 @@ import attrs
 from ..backends.faults import FaultRule
 from ..bus import MessageFault
 from ..metrics import SUMMARY_KEYS, MetricsCollector
+from ..progress import RunProgress
 from ..trace import Trace, TraceMode
 from ..workload import drive
 from .actions import ACTIONS, USERS, _Run, _service, _Unbound
@@ -69,7 +70,7 @@ class ScenarioResult:
 
 def run_scenario(scenario: Scenario, *, seed: int | None = None,
                  trace_mode: TraceMode | None = None, trace_stream: IO[str] | None = None,
-                 ) -> ScenarioResult:
+                 progress: RunProgress | None = None) -> ScenarioResult:
     """Run a scenario in a fresh simulated cloud and check its expectations.
 
     A pure function of (scenario, seed): the same arguments give the same
@@ -93,6 +94,10 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None,
             saying so unless the trace is kept in memory.
         trace_stream: in ``full`` mode, write the trace here as JSONL instead
             of keeping it in memory.
+        progress: told the workload's horizon, how far it got (virtual time and
+            trace events, from the driver and the sampler) and when it is over;
+            for display only (:mod:`cindersim.progress`): it changes nothing in
+            the run.
     """
     from ..cloud import simulate  # noqa: PLC0415
 
@@ -126,10 +131,12 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None,
             await _run_step(run, step)
         if scenario.workload is not None:
             await cloud.settle()
-            await _run_workload(cloud, scenario, run_seed, collectors)
+            await _run_workload(cloud, scenario, run_seed, collectors, progress)
         for w in windows:
             await w
         await cloud.settle()
+        if progress is not None and scenario.workload is not None:
+            progress.end()
         if collectors:
             m = collectors[0]
             m.stop()
@@ -153,7 +160,8 @@ def run_scenario(scenario: Scenario, *, seed: int | None = None,
 
 
 async def _run_workload(cloud: Cloud, scenario: Scenario, seed: int,
-                        collectors: list[MetricsCollector]) -> None:
+                        collectors: list[MetricsCollector],
+                        progress: RunProgress | None = None) -> None:
     """Drive the workload with metrics on, then let its duration run out and settle."""
     spec = scenario.workload
     assert spec is not None
@@ -162,9 +170,22 @@ async def _run_workload(cloud: Cloud, scenario: Scenario, seed: int,
     m = MetricsCollector(cloud, interval=spec.metrics_interval)
     m.requested_sizes = [int(op.size) for op in ops if op.kind == "create" and op.size]
     collectors.append(m)
-    m.start()
     start = cloud.sim.now()
-    await drive(cloud, ops)
+    tick = None
+    if progress is not None:
+        # Called from the driver and the sampler, which run anyway: a bar adds no
+        # timer to the loop, so it cannot reorder anything.
+        report = progress.advance
+        trace = cloud.trace
+        now = cloud.sim.now
+
+        def tick() -> None:
+            report(now() - start, len(trace))
+
+        progress.begin(spec.workload.duration)
+        m.after_sample = tick
+    m.start()
+    await drive(cloud, ops, tick=tick)
     rest = start + spec.workload.duration - cloud.sim.now()
     if rest > 0:
         await asyncio.sleep(rest)

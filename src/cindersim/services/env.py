@@ -17,6 +17,7 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Mapping
 
+    from ..backends.connectors import StorageNetworks
     from ..backends.faults import FaultPlan
     from ..bus import Bus
     from ..config import CloudConfig
@@ -28,11 +29,18 @@ if TYPE_CHECKING:
 
 __all__ = ["RestEndpoint", "ServiceEnv"]
 
+
 class RestEndpoint(Protocol):
     """Another service's REST API, as a client in this process reaches it."""
 
     def __call__(self, method: str, path: str, headers: Mapping[str, str] | None,
                  body: Any, /) -> Awaitable[ApiResponse]: ...
+
+
+def _storage_networks() -> StorageNetworks:
+    from ..backends.connectors import StorageNetworks  # noqa: PLC0415 (typing-only above)
+
+    return StorageNetworks()
 
 
 @attrs.frozen(eq=False)  # one deployment is equal only to itself (and hashable so)
@@ -52,3 +60,6 @@ class ServiceEnv:
     """Cinder's quota engine (``cinder/quota.py``) over the same database."""
     faults: FaultPlan
     """Faults injected into the storage (what-ifs), consulted by the drivers."""
+    storage: StorageNetworks = attrs.field(factory=_storage_networks)
+    """The NFS servers and the FC fabric every host reaches (iSCSI has its own network)."""
+

@@ -11,9 +11,11 @@
 Exit status: 0 when every run finished and every expectation held; 1 when a
 run raised, an expectation failed, or (``--collect``) runs are missing; 2 for
 bad usage or a grid point the scenario loader refuses (``FILE:LINE: message``,
-all before any run starts).  Progress (with wall seconds) and verdicts go to
-stderr; stdout carries only ``--plan``.  A missing plotting extra costs the
-chart, never the table or the exit status.
+all before any run starts).  Progress and verdicts go to stderr: on a terminal
+one redrawn bar (virtual time reached of the runs' durations, events/s, ETA; see
+:mod:`cindersim.progress`), otherwise one line per finished run with its wall
+seconds (a log, as a batch job's output wants); stdout carries only ``--plan``.
+A missing plotting extra costs the chart, never the table or the exit status.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from ..progress import TerminalProgress
 from ..render.charts import PlotUnavailable, require_pyplot
 from ..scenario import ScenarioError
 from .chart import choose_metric, write_chart
@@ -111,12 +114,15 @@ def _build(args: argparse.Namespace, err: IO[str]) -> Sweep | int:
         return 2
 
 
-def _progress(err: IO[str]) -> Progress:
+def _progress(err: IO[str], sweep: Sweep | None = None, runs: Sequence[SweepRun] = (),
+              ) -> tuple[Progress, TerminalProgress | None]:
+    """The per-run callback and, on a terminal with a workload to measure, the bar that
+    can also follow a run in this process (``--jobs 1``)."""
     if err.isatty():
-        return _bar(err)
+        return _bar(err, sweep, runs)
 
     def progress(done: int, total: int, run: SweepRun, row: dict[str, Any],
-                 seconds: float) -> None:
+                 seconds: float, events: int) -> None:
         status = row["status"]
         if status == "failed":
             status += f" ({row['failed_expectations']} expectation(s))"
@@ -124,18 +130,41 @@ def _progress(err: IO[str]) -> Progress:
             status += f" ({row['error']})"
         err.write(f"[{done}/{total}] {run.label()}: {status} {seconds:.1f} s\n")
         err.flush()
-    return progress
+    return progress, None
 
 
-def _bar(err: IO[str]) -> Progress:
-    """On a terminal: a tqdm bar (runs done, rate, ETA) instead of a line per run; tqdm
-    because it is small, well kept, and redraws in place without a curses dependency."""
+def _bar(err: IO[str], sweep: Sweep | None, runs: Sequence[SweepRun],
+         ) -> tuple[Progress, TerminalProgress | None]:
+    """On a terminal: one redrawn line instead of a line per run.  With a workload, the
+    virtual time reached of every run's duration, events/s and the ETA
+    (:mod:`cindersim.progress`); without one (steps only, no horizon), runs done."""
+    horizons = [sweep.horizon(r) for r in runs] if sweep is not None else []
+    if sum(horizons) <= 0:
+        return _run_count_bar(err), None
+    bar = TerminalProgress(err, sweep.name if sweep is not None else "")
+    for h in horizons:
+        bar.expect(h)
+    bar.note = f"0/{len(runs)} runs"
+    bar.show()
+
+    def progress(done: int, total: int, run: SweepRun, row: dict[str, Any],
+                 seconds: float, events: int) -> None:
+        bar.note = f"{done}/{total} runs" + ("" if row["status"] == "ok" else
+                                             f", run {run.index} {row['status']}")
+        bar.run_over(sweep.horizon(run) if sweep is not None else 0.0, events)
+        if done == total:
+            bar.finish()
+    return progress, bar
+
+
+def _run_count_bar(err: IO[str]) -> Progress:
+    """Runs done, their rate and the ETA (tqdm)."""
     from tqdm import tqdm  # noqa: PLC0415
 
     bar: Any = None
 
     def progress(done: int, total: int, run: SweepRun, row: dict[str, Any],
-                 seconds: float) -> None:
+                 seconds: float, events: int) -> None:
         nonlocal bar
         if bar is None:
             bar = tqdm(total=total, file=err, unit="run", dynamic_ncols=True)
@@ -243,16 +272,19 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
                  else f"on {args.engine}")
         err.write(f"cindersim sweep: {len(runs)} run(s) of {sweep.scenario} "
                   f"({sweep.points} grid point(s)), {where}\n")
-    progress = None if args.quiet else _progress(err)
+    progress, live = (None, None) if args.quiet else _progress(err, sweep, runs)
 
     def announce(line: str) -> None:
         err.write(f"cindersim sweep: {line}\n")
 
     try:
         rows = _run(args.engine, runs, jobs=jobs, address=args.address, progress=progress,
-                    announce=None if args.quiet else announce)
+                    announce=None if args.quiet else announce, live=live)
     except EngineMissing as exc:
         return _fail(err, str(exc))
+    finally:
+        if live is not None:
+            live.finish()
     table = SweepTable.of(sweep, rows)
     if args.only is not None:
         paths = [write_row_file(directory, table, row) for row in rows]
@@ -265,14 +297,14 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
 
 def _run(engine: str, runs: list[SweepRun], *, jobs: int, address: str | None,
          progress: Progress | None, announce: Callable[[str], None] | None,
-         ) -> list[dict[str, Any]]:
+         live: TerminalProgress | None = None) -> list[dict[str, Any]]:
     if engine == "dask":
         return run_on_dask(runs, address=address, workers=jobs, progress=progress,
                            announce=announce)
     if engine == "ray":
         return run_on_ray(runs, address=address, workers=jobs, progress=progress,
                           announce=announce)
-    return run_sweep(runs, jobs=jobs, progress=progress)
+    return run_sweep(runs, jobs=jobs, progress=progress, live=live)
 
 
 def main(argv: list[str] | None = None) -> int:

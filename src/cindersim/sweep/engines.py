@@ -58,12 +58,12 @@ class _Rows:
         self.progress = progress
         self.rows: dict[int, dict[str, Any]] = {}
 
-    def add(self, run: SweepRun, row: dict[str, Any], seconds: float) -> None:
+    def add(self, run: SweepRun, row: dict[str, Any], seconds: float, events: int) -> None:
         if run.index in self.rows:  # a retried task's second answer: the same row
             return
         self.rows[run.index] = row
         if self.progress is not None:
-            self.progress(len(self.rows), self.total, run, row, seconds)
+            self.progress(len(self.rows), self.total, run, row, seconds, events)
 
     def in_order(self) -> list[dict[str, Any]]:
         return [self.rows[i] for i in sorted(self.rows)]
@@ -100,11 +100,11 @@ def run_on_dask(runs: Sequence[SweepRun], *, address: str | None = None,
         for fut in as_completed(list(futures)):
             run = futures[fut]
             try:
-                result, seconds = fut.result()
+                result, seconds, events = fut.result()
             except Exception as exc:  # KilledWorker and the like, past its retries
-                rows.add(run, dead_row(run, f"{type(exc).__name__}: {exc} (dask)"), 0.0)
+                rows.add(run, dead_row(run, f"{type(exc).__name__}: {exc} (dask)"), 0.0, 0)
                 continue
-            rows.add(run, run.row(result), seconds)
+            rows.add(run, run.row(result), seconds, events)
     finally:
         client.close()
         if cluster is not None:
@@ -141,11 +141,11 @@ def run_on_ray(runs: Sequence[SweepRun], *, address: str | None = None,
             for ref in done:
                 run = pending.pop(ref)
                 try:
-                    result, seconds = ray.get(ref)
+                    result, seconds, events = ray.get(ref)
                 except Exception as exc:  # a task lost past its retries
-                    rows.add(run, dead_row(run, f"{type(exc).__name__}: {exc} (ray)"), 0.0)
+                    rows.add(run, dead_row(run, f"{type(exc).__name__}: {exc} (ray)"), 0.0, 0)
                     continue
-                rows.add(run, run.row(result), seconds)
+                rows.add(run, run.row(result), seconds, events)
     finally:
         if started:
             ray.shutdown()

@@ -194,6 +194,13 @@ class Sweep:
     keys: tuple[str, ...]
     values: tuple[tuple[Any, ...], ...]
     runs: tuple[SweepRun, ...]
+    horizons: tuple[float, ...] = ()
+    """Per grid point: its workload's ``duration`` in virtual seconds (0: no
+    ``[workload]``): what a progress bar measures the runs against."""
+
+    def horizon(self, run: SweepRun) -> float:
+        """The virtual seconds *run*'s workload lasts (0: none, or not known)."""
+        return self.horizons[run.point] if run.point < len(self.horizons) else 0.0
 
     @property
     def points(self) -> int:
@@ -227,21 +234,24 @@ class Sweep:
         problems: list[tuple[str, int, str]] = []
         seen: set[tuple[str, int, str]] = set()
         runs: list[SweepRun] = []
+        horizons: list[float] = []
         for point, combo in enumerate(itertools.product(*values)):
             overrides = dict(zip(keys, combo, strict=True))
-            own_seed = base.seed
+            own = base
             if overrides:
                 try:
-                    own_seed = load_scenario(path, overrides=overrides).seed
+                    own = load_scenario(path, overrides=overrides)
                 except ScenarioError as exc:
                     where = " ".join(f"{k}={show_value(v)}" for k, v in overrides.items())
                     for f, line, msg in exc.problems:
                         if (f, line, msg) not in seen:
                             seen.add((f, line, msg))
                             problems.append((f, line, f"{msg} (grid point {where})"))
+                    horizons.append(0.0)
                     continue
-            for seed in (seeds if seeds is not None else (own_seed,)):
+            horizons.append(own.workload.workload.duration if own.workload else 0.0)
+            for seed in (seeds if seeds is not None else (own.seed,)):
                 runs.append(SweepRun(len(runs), point, path, overrides, seed))
         if problems:
             raise ScenarioError(problems)
-        return cls(path, base.name, keys, values, tuple(runs))
+        return cls(path, base.name, keys, values, tuple(runs), tuple(horizons))

@@ -28,13 +28,15 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from ..progress import RunProgress
 from .grid import SweepRun
 from .runner import timed_run
 
 __all__ = ["Progress", "dead_row", "default_jobs", "pool_context", "run_sweep"]
 
-Progress = Callable[[int, int, SweepRun, dict[str, Any], float], None]
-"""``progress(done, total, run, row, wall_seconds)``, called as each run finishes."""
+Progress = Callable[[int, int, SweepRun, dict[str, Any], float, int], None]
+"""``progress(done, total, run, row, wall_seconds, events)``, called as each run finishes
+(``events``: its trace events, for an events-per-second figure)."""
 
 
 def default_jobs() -> int:
@@ -58,13 +60,16 @@ def dead_row(run: SweepRun, why: str) -> dict[str, Any]:
 
 
 def run_sweep(runs: Sequence[SweepRun], *, jobs: int | None = None,
-              progress: Progress | None = None) -> list[dict[str, Any]]:
+              progress: Progress | None = None, live: RunProgress | None = None,
+              ) -> list[dict[str, Any]]:
     """Run *runs* and return their rows in grid order (by ``run`` index).
 
     Args:
         runs: from :class:`~cindersim.sweep.Sweep` (or a subset, for ``--only``).
         jobs: worker processes (default :func:`default_jobs`); 1 runs in this process.
         progress: called after each run (in this process, in completion order).
+        live: follows each run as it goes, when they run in this process (jobs 1:
+            a worker's runs are seen only as they finish).
     """
     n = default_jobs() if jobs is None else jobs
     if n < 1:
@@ -72,31 +77,31 @@ def run_sweep(runs: Sequence[SweepRun], *, jobs: int | None = None,
     total = len(runs)
     rows: dict[int, dict[str, Any]] = {}
 
-    def finished(run: SweepRun, row: dict[str, Any], seconds: float) -> None:
+    def finished(run: SweepRun, row: dict[str, Any], seconds: float, events: int) -> None:
         rows[run.index] = row
         if progress is not None:
-            progress(len(rows), total, run, row, seconds)
+            progress(len(rows), total, run, row, seconds, events)
 
     if n == 1 or total <= 1:
         for run in runs:
-            result, seconds = timed_run(run.scenario, run.overrides, run.seed)
-            finished(run, run.row(result), seconds)
+            result, seconds, events = timed_run(run.scenario, run.overrides, run.seed, live)
+            finished(run, run.row(result), seconds, events)
     else:
         with ProcessPoolExecutor(max_workers=min(n, total),
                                  mp_context=pool_context()) as pool:
-            futures: dict[Future[tuple[dict[str, Any], float]], SweepRun] = {
+            futures: dict[Future[tuple[dict[str, Any], float, int]], SweepRun] = {
                 pool.submit(timed_run, run.scenario, dict(run.overrides), run.seed): run
                 for run in runs}
             try:
                 for fut in as_completed(futures):
                     run = futures[fut]
                     try:
-                        result, seconds = fut.result()
+                        result, seconds, events = fut.result()
                     except BrokenProcessPool:
                         finished(run, dead_row(run, "BrokenProcessPool: a worker process "
-                                                 "died (killed, or out of memory)"), 0.0)
+                                                 "died (killed, or out of memory)"), 0.0, 0)
                         continue
-                    finished(run, run.row(result), seconds)
+                    finished(run, run.row(result), seconds, events)
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise

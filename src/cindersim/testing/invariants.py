@@ -9,11 +9,14 @@ an ordinary test.  Numbering follows the testing kit's documentation.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
+from ..backends.drivers import LVMVolumeDriver
+from ..backends.drivers.rbd import RBDDriver
 from ..backends.iscsi import ChapCredentials
 from ..backends.lvm import unit_g
 from ..states import AttachStatus, BackupStatus, SnapshotStatus, VolumeStatus
+from .rbd_invariants import _has_snapshot, _has_volume, rbd_capacity_agrees, rbd_clones_protected
 
 if TYPE_CHECKING:
     from ..cloud import Cloud
@@ -27,6 +30,8 @@ __all__ = [
     "exports_match_attachments",
     "nothing_transitional",
     "quota_matches_existence",
+    "rbd_capacity_agrees",
+    "rbd_clones_protected",
     "records_have_storage",
 ]
 
@@ -90,11 +95,21 @@ def encryption_keys_owned(cloud: Cloud, *, leaked: Iterable[str] = ()) -> list[s
     return problems
 
 
+def _is_lvm(driver: object) -> TypeGuard[LVMVolumeDriver]:
+    """LVM's checks (VG extents, iSCSI targets, LVs) apply to LVM backends only."""
+    return isinstance(driver, LVMVolumeDriver)
+
+
 def capacity_agrees(cloud: Cloud) -> list[str]:
     """(2) Extents are conserved in every VG, and the driver's stats agree with it."""
     problems: list[str] = []
     for host, svc in cloud.volume_services.items():
+        if not _is_lvm(svc.driver):
+            continue  # NFS / FC: backend_invariants checks their storage
         vg = svc.vg
+        if vg is None or not isinstance(svc.driver, LVMVolumeDriver):
+            problems.extend(rbd_capacity_agrees(cloud, host))
+            continue
         if vg.free_count + vg.allocated_extents() != vg.extent_count:
             problems.append(f"{host}: free {vg.free_count} + allocated "
                             f"{vg.allocated_extents()} != total {vg.extent_count} extents")
@@ -145,6 +160,8 @@ def exports_match_attachments(cloud: Cloud) -> list[str]:
                 if (a.connection_info is not None or a.connector)
                 and a.attach_status in (AttachStatus.ATTACHING, AttachStatus.ATTACHED)}
     for host, svc in cloud.volume_services.items():
+        if not _is_lvm(svc.driver):
+            continue  # no iSCSI target: RBD has no export, fc_zones_match_attachments covers FC
         target_host = svc.driver.target
         for target in target_host.targets():
             vid = target.volume_id
@@ -267,13 +284,16 @@ def records_have_storage(cloud: Cloud, *, allowed: Iterable[str] = ()) -> list[s
         svc = services.get((v.host or "").split("#")[0])
         if svc is None:
             problems.append(f"volume {v.id[:8]} is {v.status} on unknown host {v.host}")
-        elif not svc.vg.exists(svc.driver.volume_name(v.id)):
+        elif not (_is_lvm(svc.driver) or isinstance(svc.driver, RBDDriver)):
+            continue  # backend_invariants: a chain on a share, a LUN on the array
+        elif not _has_volume(svc.driver, svc.vg, v.id):
             problems.append(f"volume {v.id[:8]} is {v.status} but {svc.host} has no LV for it")
     for s in db.snapshots.values():
         if s.status != SnapshotStatus.AVAILABLE or f"snapshot:{s.id}" in ok:
             continue
         vol = db.volumes.get(s.volume_id)
         svc = services.get(((vol.host if vol else None) or "").split("#")[0])
-        if svc is not None and not svc.vg.exists(svc.driver.snapshot_lv_name(s.id)):
+        if svc is not None and (_is_lvm(svc.driver) or isinstance(svc.driver, RBDDriver)) \
+                and not _has_snapshot(svc.driver, svc.vg, s.id, s.volume_id):
             problems.append(f"snapshot {s.id[:8]} is available but {svc.host} has no LV for it")
     return problems

@@ -39,11 +39,15 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ...backends.blocks import GiB
+from ...backends.ceph import CephNetwork, RbdConnector, RbdHandle
+from ...backends.connectors import VolumeConnector
 from ...backends.costs import Meter, trace_recorder
 from ...backends.drivers import BackupRef, ChunkedBackupDriver, backup_chain
+from ...backends.drivers.ceph_backup import CephBackupDriver
 from ...backends.iscsi import IscsiInitiator
 from ...backends.objectstore import ObjectStore
 from ...bus import Consumer, Target
+from ...config import FC_DRIVER
 from ...db import EPOCH, Backup, Volume
 from ...errors import CinderException
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
@@ -64,13 +68,15 @@ __all__ = ["ACTOR", "TOPIC", "BackupService"]
 ACTOR = "cinder-backup"
 TOPIC = "cinder-backup"
 BINARY = "cinder-backup"
+CEPH_BACKUP_DRIVER = "cinder.backup.drivers.ceph.CephBackupDriver"
 Method = Callable[..., Awaitable[Any]]
 
 
 class BackupService:
     """The cinder-backup service (one host; its store is the Swift-like object store)."""
 
-    def __init__(self, env: ServiceEnv, *, network: IscsiNetwork) -> None:
+    def __init__(self, env: ServiceEnv, *, network: IscsiNetwork,
+                 ceph: CephNetwork | None = None) -> None:
         self.env = env
         opts = env.config.default
         sim_opts = env.config.simulator
@@ -98,10 +104,32 @@ class BackupService:
         stays there after the backup is deleted (the object-store API shows it)."""
         self.metadata_api = BackupMetadataAPI(env.db)
         """``BackupDriver.backup_meta_api``: the volume metadata kept in ``_metadata``."""
+        self.ceph_driver: CephBackupDriver | None = None
+        """``backup_driver = ...ceph.CephBackupDriver``: backups as RBD images instead."""
+        ceph = ceph if ceph is not None else CephNetwork(env.sim.rng)
+        if str(opts["backup_driver"]) == CEPH_BACKUP_DRIVER:
+            self.ceph_driver = CephBackupDriver(
+                ceph, self.meter, conf=str(opts["backup_ceph_conf"]),
+                user=opts["backup_ceph_user"], pool=str(opts["backup_ceph_pool"]),
+                chunk_size=int(opts["backup_ceph_chunk_size"]),
+                max_snapshots=int(opts["backup_ceph_max_snapshots"]),
+                discard_excess=bool(opts["restore_discard_excess_bytes"]),
+                faults=env.faults, host=self.host)
+        self.driver_name = ("cinder.backup.drivers.swift.SwiftBackupDriver"
+                            if self.ceph_driver is None else CEPH_BACKUP_DRIVER)
+        """What ``backup.service`` records (export/import compare it)."""
+        self.rbd = RbdConnector(ceph, self.meter, f"cinder-backup:{self.host}")
+        """os-brick's RBD connector on this host (RBD volumes: librbd, no iSCSI)."""
         self.initiator_name = f"iqn.1994-05.com.redhat:{self.host}"
         self.initiator = IscsiInitiator(network, self.host, self.initiator_name,
                                         self.meter)
+        env.storage.fc_cabled = env.storage.fc_cabled or any(
+            b.options["volume_driver"] == FC_DRIVER for b in env.config.backends)
+        self.volumes = VolumeConnector(self.host, env.storage, self.meter,
+                                       mount_point_base="/var/lib/cinder/mnt")
+        """os-brick's NFS/FC connectors: an NFS volume is read through a mount here."""
         self.connector = {**self.initiator.connector_properties(str(opts["my_ip"])),
+                          **self.volumes.connector_properties(),
                           "host": self.host, "initiator": self.initiator_name}
         self.key_manager: KeyManagerClient | None = None
         """Castellan, as cinder-backup's ``key_manager.API(CONF)``: set by the cloud."""
@@ -151,7 +179,12 @@ class BackupService:
                                                     volume_id=vol.id, connector=self.connector)
         self.meter.take()
         try:
-            self.initiator.connect_volume(info["data"])
+            if info.get("driver_volume_type") == "rbd":
+                self.rbd.connect_volume(info["data"])
+            elif self.volumes.handles(info):
+                self.volumes.connect_volume(info, (vol.id, "cinder-backup"))
+            else:
+                self.initiator.connect_volume(info["data"])
         except CinderException:
             await self.meter.spend()
             with contextlib.suppress(CinderException):  # "acceptable", Cinder logs it
@@ -162,15 +195,31 @@ class BackupService:
         return info
 
     def _device(self, info: dict[str, Any]) -> BlockData:
-        """The attached ``/dev/sdX``: its blocks are reached through the iSCSI session."""
+        """The attached ``/dev/sdX``: its blocks are reached through the iSCSI session
+        (an RBD volume: through the librbd handle; NFS / FC: the mount / the HBAs)."""
+        if info.get("driver_volume_type") == "rbd":
+            return self.rbd.handle(info["data"]).data
+        if self.volumes.handles(info):
+            return self.volumes.device_data(info)
         return self.initiator.device_data(self.initiator.connected_session(info["data"]))
+
+    def _volume_file(self, info: dict[str, Any]) -> RbdHandle | BlockData:
+        """What the Ceph backup driver is given: the RBD handle itself, so it can diff."""
+        if info.get("driver_volume_type") == "rbd":
+            return self.rbd.handle(info["data"])
+        return self._device(info)
 
     async def _detach(self, vol: Volume, info: dict[str, Any]) -> None:
         """``_detach_device(force=True)``: os-brick disconnect, ``terminate_connection``,
         ``remove_export`` (the device is never a guest's export: an in-use volume is
         backed up through a temporary clone)."""
         env = self.env
-        self.initiator.disconnect_volume(info["data"])
+        if info.get("driver_volume_type") == "rbd":
+            self.rbd.disconnect_volume(info["data"])
+        elif self.volumes.handles(info):
+            self.volumes.disconnect_volume(info, (vol.id, "cinder-backup"))
+        else:
+            self.initiator.disconnect_volume(info["data"])
         await self.meter.spend()
         target = Target("cinder-volume", extract_host(vol.host or ""))
         await env.bus.call(self.actor, target, "terminate_connection", volume_id=vol.id,
@@ -211,7 +260,7 @@ class BackupService:
             return
         assert vol is not None
         backup.host = self.host
-        backup.service = "cinder.backup.drivers.swift.SwiftBackupDriver"
+        backup.service = self.driver_name
         env.bus.cast(self.actor, Target("cinder-volume", extract_host(vol.host or "")),
                      "get_backup_device", backup_id=backup.id)
 
@@ -249,13 +298,19 @@ class BackupService:
                         self.on_container(backup.project_id, container)
 
                 try:
-                    # _create_container: the container the user asked for, else
-                    # backup_swift_container.
-                    result = self.driver.backup(
-                        backup_id=backup.id, volume_id=vol.id, volume=data, now=_aware(env),
-                        parent=parent, name=backup.display_name,
-                        description=backup.display_description, on_prepared=prepared,
-                        get_metadata=self.metadata_api.get, container=backup.container)
+                    if self.ceph_driver is not None:
+                        result = self.ceph_driver.backup(
+                            backup_id=backup.id, volume_id=vol.id,
+                            volume_file=self._volume_file(info), size_gb=vol.size,
+                            parent=parent, snapshot_id=backup.snapshot_id, now=env.sim.now())
+                    else:
+                        # _create_container: the container the user asked for, else
+                        # backup_swift_container.
+                        result = self.driver.backup(
+                            backup_id=backup.id, volume_id=vol.id, volume=data,
+                            now=_aware(env), parent=parent, name=backup.display_name,
+                            description=backup.display_description, on_prepared=prepared,
+                            get_metadata=self.metadata_api.get, container=backup.container)
                 finally:
                     await self.meter.spend()
                 backup.container = result.container
@@ -332,8 +387,13 @@ class BackupService:
             self._driver_call("restore", f"backup:{backup.id}")
             self.meter.take()
             try:
-                self.driver.restore(chain, target, volume_id=vol.id,
-                                    put_metadata=self.metadata_api.put)
+                if self.ceph_driver is not None:
+                    self.ceph_driver.restore(chain, self._volume_file(info), volume_id=vol.id,
+                                             size_gb=vol.size,
+                                             volume_is_new=vol.status == VolumeStatus.CREATING)
+                else:
+                    self.driver.restore(chain, target, volume_id=vol.id,
+                                        put_metadata=self.metadata_api.put)
             finally:
                 await self.meter.spend()
         except CinderException as exc:
@@ -407,7 +467,10 @@ class BackupService:
         self.meter.take()
         try:
             try:
-                self.driver.delete_backup(self._ref(backup.id))
+                if self.ceph_driver is not None:
+                    self.ceph_driver.delete_backup(self._ref(backup.id))
+                else:
+                    self.driver.delete_backup(self._ref(backup.id))
             finally:
                 await self.meter.spend()
         except CinderException as exc:

@@ -50,8 +50,8 @@ _COPIED = frozenset(("volume_id", "container", "parent_id", "size", "display_nam
 """The record's fields the simulator's backup row has (the rest are Cinder-only)."""
 
 
-def _is_ours(service: str | None) -> bool:
-    return not service or DRIVER_NAME.startswith(service)
+def _is_ours(service: str | None, ours: str = DRIVER_NAME) -> bool:
+    return not service or ours.startswith(service)
 
 
 def record_methods(svc: BackupService) -> dict[str, Callable[..., Awaitable[Any]]]:
@@ -64,9 +64,9 @@ def record_methods(svc: BackupService) -> dict[str, Callable[..., Awaitable[Any]
         if backup.status != BackupStatus.AVAILABLE:
             raise InvalidBackup(reason="Export backup aborted, expected backup status "
                                        f"available but got {backup.status}.")
-        if not _is_ours(backup.service):
+        if not _is_ours(backup.service, svc.driver_name):
             raise InvalidBackup(reason="Export record aborted, the backup service currently "
-                                       f"configured [{DRIVER_NAME}] is not the backup "
+                                       f"configured [{svc.driver_name}] is not the backup "
                                        "service that was used to create this backup "
                                        f"[{backup.service}].")
         svc.env.trace.emit("driver", svc.actor, "backup driver.export_record",
@@ -81,7 +81,7 @@ def record_methods(svc: BackupService) -> dict[str, Callable[..., Awaitable[Any]
         backup = db.backups.get(backup_id)
         if backup is None:
             return
-        if not _is_ours(backup_service):
+        if not _is_ours(backup_service, svc.driver_name):
             if backup_hosts:
                 from ...bus import Target  # noqa: PLC0415
 
@@ -127,7 +127,7 @@ def record_methods(svc: BackupService) -> dict[str, Callable[..., Awaitable[Any]
             setattr(backup, key, dict(value) if key == "metadata" else value)
         if volume_id != backup.volume_id:
             _move_to_volume(svc, backup, volume_id)
-        backup.service = DRIVER_NAME
+        backup.service = svc.driver_name
         backup.availability_zone = svc.availability_zone
         backup.host = svc.host
         db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_IMPORT, actor=svc.actor)

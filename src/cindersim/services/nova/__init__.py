@@ -29,6 +29,7 @@ from .hypervisor import GuestIOError
 from .model import FLAVORS, BlockDeviceMapping, Flavor, Instance, NovaError
 
 if TYPE_CHECKING:
+    from ...backends.ceph import CephNetwork
     from ...backends.iscsi import IscsiNetwork
     from ..env import RestEndpoint, ServiceEnv
     from ..glance.client import ImageService
@@ -52,7 +53,7 @@ class NovaService:
 
     def __init__(self, env: ServiceEnv, *, identity: TokenValidator, cinder: RestEndpoint,
                  glance: ImageService, network: IscsiNetwork,
-                 neutron: NetworkService | None = None) -> None:
+                 neutron: NetworkService | None = None, ceph: CephNetwork | None = None) -> None:
         self.env = env
         self.identity = identity
         """Keystone (keystonemiddleware validates tokens against it)."""
@@ -65,6 +66,8 @@ class NovaService:
         Barbican; without one an encrypted volume cannot be attached."""
         self.network = network
         """The storage network the compute hosts' initiators log in over."""
+        self.ceph = ceph
+        """The Ceph clusters the hosts' QEMU reaches RBD volumes in (librbd)."""
         self.neutron = neutron
         """Neutron's API (``nova.network.neutron``), or None: a cloud without networking,
         where servers boot with no ports."""

@@ -45,6 +45,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 from ...backends.blocks import GiB
+from ...backends.connectors import VolumeConnector
 from ...backends.costs import Meter, trace_recorder
 from ...backends.iscsi import IscsiInitiator, Session
 from ...bus import Consumer
@@ -53,7 +54,7 @@ from .actions import EventScope
 from .cinder import CinderClient
 from .encryptors import Encryptors
 from .guards import compute_guards
-from .hypervisor import GuestDisk, LibvirtDriver, next_device_name
+from .hypervisor import GuestDisk, LibvirtDriver, VolumeConnection, next_device_name
 from .model import BlockDeviceMapping, Instance, NovaContext, NovaError
 
 if TYPE_CHECKING:
@@ -82,7 +83,10 @@ class ComputeManager:
                            record=trace_recorder(self.env.trace, self.host))
         self.initiator = IscsiInitiator(nova.network, host, self.initiator_name,
                                         self.meter)
-        self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance)
+        self.driver = LibvirtDriver(self.env, host, self.initiator, self.meter, glance=nova.glance,
+                                    volumes=VolumeConnector(host, self.env.storage, self.meter,
+                                                            mount_point_base="/var/lib/nova/mnt"),
+                                    ceph=nova.ceph)
         self.cinder = CinderClient(nova.cinder_endpoint, self.actor)
         self.encryptors = Encryptors(host, self.cinder, lambda: nova.key_manager, self.meter)
         self.driver.encrypted_resize = self.encryptors.resize_attached
@@ -130,8 +134,10 @@ class ComputeManager:
     def connector(self) -> dict[str, Any]:
         """``virt_driver.get_volume_connector`` -> os-brick ``get_connector_properties``
         (libvirt passes ``enforce_multipath=True``; it matters only with multipath)."""
-        return self.initiator.connector_properties(self.ip, multipath=False,
-                                                   enforce_multipath=True)
+        props = self.initiator.connector_properties(self.ip, multipath=False,
+                                                    enforce_multipath=True)
+        assert self.driver.volumes is not None
+        return {**props, **self.driver.volumes.connector_properties()}
 
     # --- attach ------------------------------------------------------------------------------
     async def reserve_block_device_name(self, *, instance_uuid: str, volume_id: str,
@@ -174,12 +180,12 @@ class ComputeManager:
             bdm = next((b for b in inst.bdms if b.uuid == bdm_uuid), None)
             if bdm is None or bdm.volume_id is None or bdm.attachment_id is None:
                 return
-            session: Session | None = None
+            session: VolumeConnection | None = None
             try:
                 await self._connect_attachment(ctx, bdm)
                 assert bdm.connection_info is not None
                 try:
-                    session = self.driver.connect_volume(bdm.connection_info)
+                    session = self.driver.connect_volume(bdm.connection_info, inst.uuid)
                 finally:
                     await self.meter.spend()
                 crypt = await self._attach_encryptor(ctx, bdm, session)
@@ -194,16 +200,20 @@ class ComputeManager:
                 if session is not None and bdm.connection_info is not None:
                     self.driver.detach_device(inst.uuid, _target(bdm))
                     self.encryptors.detach(bdm.volume_id)
-                    self.driver.disconnect_volume(bdm.connection_info)
+                    self.driver.disconnect_volume(bdm.connection_info, inst.uuid)
                     await self.meter.spend()
                 await self._delete_attachment(ctx, inst, bdm)
                 inst.bdms.remove(bdm)
 
     async def _attach_encryptor(self, ctx: NovaContext, bdm: BlockDeviceMapping,
-                                session: Session) -> dict[str, Any]:
+                                session: VolumeConnection) -> dict[str, Any]:
         """``_connect_volume`` -> ``_attach_encryptor``: for an encrypted volume, the
-        source and plaintext :meth:`LibvirtDriver.attach_device` hands the guest."""
+        source and plaintext :meth:`LibvirtDriver.attach_device` hands the guest.
+        Only an iSCSI session's device is decrypted here (the LVM gate's path);
+        NFS, FC and RBD volumes attach as they are."""
         assert bdm.connection_info is not None
+        if not isinstance(session, Session):
+            return {}
         found = await self.encryptors.attach(ctx, bdm, bdm.connection_info,
                                              self.initiator.device_data(session))
         return {} if found is None else {"source": found.source, "crypt": found.device}
@@ -222,7 +232,7 @@ class ComputeManager:
             self.encryptors.detach(bdm.volume_id)
             await self.meter.spend()
             if bdm.connection_info is not None:
-                self.driver.disconnect_volume(bdm.connection_info)
+                self.driver.disconnect_volume(bdm.connection_info, inst.uuid)
                 await self.meter.spend()
             await self._delete_attachment(ctx, inst, bdm)
             inst.bdms.remove(bdm)
@@ -327,14 +337,15 @@ class ComputeManager:
             assert bdm.connection_info is not None
             assert bdm.volume_id is not None
             try:
-                session = self.driver.connect_volume(bdm.connection_info)
+                session = self.driver.connect_volume(bdm.connection_info, inst.uuid)
             finally:
                 await self.meter.spend()
+            disk = self.driver.volume_disk(_target(bdm), bdm.volume_id, session)
             crypt = {} if ctx is None else await self._attach_encryptor(ctx, bdm, session)
-            disks.append(GuestDisk(_target(bdm), "block",
-                                   crypt.get("source", f"/dev/{session.device}"),
-                                   volume_id=bdm.volume_id, session=session,
-                                   crypt=crypt.get("crypt")))
+            if crypt:
+                disk.source, disk.crypt = crypt["source"], crypt["crypt"]
+                disk.size_bytes = crypt["crypt"].size_bytes
+            disks.append(disk)
         disks.sort(key=lambda d: (len(d.target), d.target))
         self.driver.spawn(inst.uuid, inst.instance_name, disks)
         await self.meter.spend()
@@ -351,7 +362,7 @@ class ComputeManager:
             for bdm in inst.volume_bdms():
                 self.encryptors.detach(bdm.volume_id)
                 if bdm.connection_info is not None:
-                    self.driver.disconnect_volume(bdm.connection_info)
+                    self.driver.disconnect_volume(bdm.connection_info, inst.uuid)
             await self.meter.spend()
             for bdm in inst.volume_bdms():
                 await self._delete_attachment(ctx, inst, bdm)

@@ -32,10 +32,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from ...backends.blocks import BlockData, GiB
+from ...backends.ceph import CephNetwork, RbdError
+from ...backends.connectors import VolumeConnector
 from ...backends.costs import Meter
 from ...backends.iscsi import IscsiInitiator, Session
 from ...errors import CinderException, SimulationError
 from .model import NovaError
+from .rbd_volume import RbdNetDisk, rbd_net_disk
 
 if TYPE_CHECKING:
 
@@ -43,7 +46,7 @@ if TYPE_CHECKING:
     from ..glance.client import ImageService
 
 __all__ = ["EncryptedResize", "ExtendVolumeError", "GuestDisk", "GuestIOError",
-           "LibvirtDriver", "next_device_name"]
+           "LibvirtDriver", "VolumeConnection", "VolumeSource", "next_device_name"]
 
 SPAWN_SECONDS = 4.0
 """Defining and booting a domain (virsh define + start)."""
@@ -56,6 +59,11 @@ RESCAN_SECONDS = 0.2
 """os-brick ``extend_volume``: ``iscsiadm -m session --rescan`` and reading the new size."""
 BLOCK_RESIZE_SECONDS = 0.05
 """``virsh blockresize`` (``virDomainBlockResize``) of a running guest's disk."""
+
+
+def _vol_key(connection_info: dict[str, Any]) -> str:
+    data = connection_info.get("data") or {}
+    return str(data.get("volume_id") or data.get("name") or "")
 
 
 class GuestIOError(OSError):
@@ -94,6 +102,8 @@ class GuestDisk:
     """The file path, or the host device (``/dev/sdX``)."""
     volume_id: str | None = None
     session: Session | None = None
+    net: RbdNetDisk | None = None
+    """A network disk (``<source protocol='rbd'>``): QEMU's librbd, no host device."""
     data: BlockData | None = None
     """A local disk's content (volumes are read through the env's data plane)."""
     crypt: BlockData | None = None
@@ -102,6 +112,8 @@ class GuestDisk:
     """The size QEMU presents to the guest: probed when a volume is attached, changed
     only by ``virsh blockresize`` (Cinder growing the LV is not enough: the host must
     rescan and the hypervisor resize, which is what ``volume-extended`` is for)."""
+    connection_info: dict[str, Any] | None = None
+    """An NFS or FC volume's connection_info (reached through the mount / the HBAs)."""
 
 
 class EncryptedResize(Protocol):
@@ -114,6 +126,21 @@ class EncryptedResize(Protocol):
 
     def __call__(self, driver: LibvirtDriver, disk: GuestDisk, new_size: int,
                  connection_info: Mapping[str, Any]) -> int: ...
+
+
+@attrs.frozen
+class VolumeSource:
+    """What os-brick gave for an NFS or FC volume: a file on a mount, or a SCSI device."""
+
+    kind: str
+    """``file`` (NFS: ``<disk type='file'>``) or ``block`` (FC)."""
+    path: str
+    connection_info: dict[str, Any]
+
+
+VolumeConnection = Session | RbdNetDisk | VolumeSource
+"""What ``connect_volume`` gives: an iSCSI session (host device), an RBD network disk, or
+an NFS file / FC device reached through os-brick's other connectors."""
 
 
 @attrs.define
@@ -135,8 +162,14 @@ class LibvirtDriver:
     """
 
     def __init__(self, env: ServiceEnv, host: str, initiator: IscsiInitiator,
-                 meter: Meter, *, glance: ImageService) -> None:
+                 meter: Meter, *, glance: ImageService,
+                 volumes: VolumeConnector | None = None,
+                 ceph: CephNetwork | None = None) -> None:
         self.env = env
+        self.volumes = volumes
+        """The NFS/FC connectors (LibvirtNFSVolumeDriver, LibvirtFibreChannelVolumeDriver)."""
+        self.ceph = ceph
+        """The Ceph clusters QEMU's librbd can reach (RBD volumes)."""
         self.glance = glance
         self.host = host
         self.initiator = initiator
@@ -203,8 +236,21 @@ class LibvirtDriver:
                      instance=instance_uuid, domain=name)
         return dom
 
-    def connect_volume(self, connection_info: dict[str, Any]) -> Session:
-        """os-brick ``connect_volume``: log in to the target, return the session."""
+    def connect_volume(self, connection_info: dict[str, Any],
+                       instance_uuid: str = "") -> VolumeConnection:
+        """The volume driver for ``driver_volume_type``: iSCSI logs in through os-brick
+        and returns the session; RBD only describes a network disk (nothing on the host);
+        NFS mounts the share (once per share), FC scans the HBAs."""
+        if connection_info.get("driver_volume_type") == "rbd":
+            disk = rbd_net_disk(connection_info)
+            self._charge("rbd network disk", 0.0,
+                         f"{disk.name}: network disk via monitors {', '.join(disk.hosts)} "
+                         "(no host device, no iSCSI login)", volume_name=disk.name)
+            return disk
+        if self.volumes is not None and self.volumes.handles(connection_info):
+            found = self.volumes.connect_volume(connection_info, (_vol_key(
+                connection_info), instance_uuid))
+            return VolumeSource(found["type"], found["path"], connection_info)
         data = connection_info["data"]
         self.initiator.connect_volume(data)
         session = self.initiator.session_for(str(data["target_iqn"]),
@@ -213,27 +259,46 @@ class LibvirtDriver:
             raise SimulationError("os-brick returned without a session")
         return session
 
-    def disconnect_volume(self, connection_info: dict[str, Any]) -> None:
-        """os-brick ``disconnect_volume``: flush, remove the device, log out."""
+    def disconnect_volume(self, connection_info: dict[str, Any],
+                          instance_uuid: str = "") -> None:
+        """os-brick ``disconnect_volume``: flush, remove the device, log out (RBD: nothing;
+        NFS: unmount when no other attachment uses the share)."""
+        if connection_info.get("driver_volume_type") == "rbd":
+            return
+        if self.volumes is not None and self.volumes.handles(connection_info):
+            self.volumes.disconnect_volume(connection_info, (_vol_key(connection_info),
+                                                             instance_uuid))
+            return
         self.initiator.disconnect_volume(connection_info["data"])
 
+    def volume_disk(self, target: str, volume_id: str, conn: VolumeConnection) -> GuestDisk:
+        """The domain's ``<disk>`` for a connected volume (``get_config`` of the volume
+        driver; QEMU opens an RBD image here)."""
+        if isinstance(conn, RbdNetDisk):
+            conn.open(self.ceph, self.meter, f"qemu:{self.host}")
+            return GuestDisk(target, "network", conn.device, volume_id=volume_id, net=conn)
+        if isinstance(conn, VolumeSource):
+            return GuestDisk(target, conn.kind, conn.path, volume_id=volume_id,
+                             connection_info=conn.connection_info)
+        return GuestDisk(target, "block", f"/dev/{conn.device}", volume_id=volume_id,
+                         session=conn, size_bytes=self._probe(conn))
+
     def attach_device(self, instance_uuid: str, target: str, volume_id: str,
-                      session: Session, *, source: str | None = None,
+                      session: VolumeConnection, *, source: str | None = None,
                       crypt: BlockData | None = None) -> GuestDisk:
-        """``attachDeviceFlags``: the host's ``/dev/sdX`` (or, for an encrypted volume,
-        the *source* the encryptor made, with its plaintext *crypt*) becomes the
-        guest's ``target``."""
+        """``attachDeviceFlags``: the host's ``/dev/sdX`` (or the NFS file, or an RBD
+        network disk; or, for an encrypted volume, the *source* the encryptor made, with
+        its plaintext *crypt*) becomes the guest's ``target``."""
         dom = self._domain(instance_uuid)
-        source = source or f"/dev/{session.device}"
-        # The guest sees the plaintext device: the LV less any LUKS header.
-        size = crypt.size_bytes if crypt is not None else self._probe(session)
-        disk = GuestDisk(target, "block", source, volume_id=volume_id,
-                         session=session, crypt=crypt, size_bytes=size)
+        disk = self.volume_disk(target, volume_id, session)
+        if crypt is not None:  # the guest sees the plaintext: the LV less any header
+            disk.source, disk.crypt, disk.size_bytes = source or disk.source, crypt, \
+                crypt.size_bytes
         dom.disks[target] = disk
         self._charge("virsh attach-device", ATTACH_DEVICE_SECONDS,
-                     f"{dom.name}: {source} attached as /dev/{target}",
+                     f"{dom.name}: {disk.source} attached as /dev/{target}",
                      instance=instance_uuid, target=target, volume_id=volume_id,
-                     device=source)
+                     device=disk.source)
         return disk
 
     def detach_device(self, instance_uuid: str, target: str) -> GuestDisk | None:
@@ -242,6 +307,8 @@ class LibvirtDriver:
             return None
         disk = dom.disks.pop(target, None)
         if disk is not None:
+            if disk.net is not None:
+                disk.net.close()  # QEMU closes the image: no longer a watcher
             self._charge("virsh detach-device", DETACH_DEVICE_SECONDS,
                          f"{dom.name}: /dev/{target} detached", instance=instance_uuid,
                          target=target, volume_id=disk.volume_id)
@@ -250,6 +317,9 @@ class LibvirtDriver:
     def destroy(self, instance_uuid: str) -> None:
         """Power off and undefine; delete the instance directory (its local disks)."""
         dom = self.domains.pop(instance_uuid, None)
+        for disk in dom.disks.values() if dom is not None else ():
+            if disk.net is not None:
+                disk.net.close()
         prefix = f"/var/lib/nova/instances/{instance_uuid}/"
         gone = [p for p in self.local_disks if p.startswith(prefix)]
         for path in gone:
@@ -294,6 +364,10 @@ class LibvirtDriver:
                 way to grow it.
         """
         data = connection_info["data"]
+        if connection_info.get("driver_volume_type") == "rbd" or (
+                self.volumes is not None and self.volumes.handles(dict(connection_info))):
+            return self._extend_other(instance_uuid, connection_info, volume_id,
+                                      requested_size)
         try:
             session = self.initiator.connected_session(data)
             new_size = self.initiator.device_data(session).size_bytes
@@ -312,6 +386,34 @@ class LibvirtDriver:
         if dom is None or not dom.running or disk is None:
             return new_size  # "Skipping block device resize, guest is not running"
         if data.get("encrypted"):
+            if self.encrypted_resize is None:
+                raise ExtendVolumeError("Volume size extension is not supported by the "
+                                        "hypervisor.")
+            disk.size_bytes = self.encrypted_resize(self, disk, new_size, connection_info)
+            return new_size
+        self.block_resize(dom, disk, new_size)
+        return new_size
+
+    def _extend_other(self, instance_uuid: str, connection_info: Mapping[str, Any],
+                      volume_id: str, requested_size: int) -> int:
+        """RBD, NFS and FC volumes: no iSCSI session to rescan.  Nova's network-disk
+        driver (RBD) takes the size Cinder asked for (librbd sees the new image size); the
+        FC and NFS connectors read the device or file again.  Then the same blockresize."""
+        if connection_info.get("driver_volume_type") == "rbd" or self.volumes is None:
+            new_size = requested_size
+        else:
+            try:
+                new_size = self.volumes.device_data(dict(connection_info)).size_bytes
+            except CinderException as exc:
+                raise ExtendVolumeError(f"Volume {volume_id} could not be extended: Failure "
+                                        f"to resize underlying volume on compute. ({exc})"
+                                        ) from exc
+        dom = self.domains.get(instance_uuid)
+        disk = None if dom is None else next(
+            (d for d in dom.disks.values() if d.volume_id == volume_id), None)
+        if dom is None or not dom.running or disk is None:
+            return new_size
+        if connection_info["data"].get("encrypted"):
             if self.encrypted_resize is None:
                 raise ExtendVolumeError("Volume size extension is not supported by the "
                                         "hypervisor.")
@@ -355,6 +457,16 @@ class LibvirtDriver:
             raise GuestIOError(f"no device {device} in the guest")
         if disk.data is not None:
             return disk.data
+        if disk.net is not None:
+            try:
+                return disk.net.data()
+            except (RbdError, CinderException) as exc:
+                raise GuestIOError(f"I/O error on {device}: {exc}") from exc
+        if disk.connection_info is not None and self.volumes is not None:
+            try:
+                return self.volumes.device_data(disk.connection_info)
+            except CinderException as exc:
+                raise GuestIOError(f"I/O error on {device}: {exc}") from exc
         if disk.session is None or not self.initiator.is_logged_in(disk.session):
             raise GuestIOError(f"I/O error on {device}: the iSCSI session is gone")
         # The guest's I/O goes down the session to the target's backing store (the LV).

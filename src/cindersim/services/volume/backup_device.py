@@ -69,7 +69,10 @@ async def get_backup_device(svc: VolumeService, *, backup_id: str) -> None:
         return
     volume = db.get_volume(backup.volume_id)
     device = volume
-    if backup.snapshot_id:
+    is_volume = getattr(svc.driver, "backup_device_is_volume", None)
+    if is_volume is not None and is_volume(backup.service or "", backup.snapshot_id):
+        pass  # RBD to a Ceph backup: the volume itself, even in-use (incrementals diff it)
+    elif backup.snapshot_id:
         device = await _create_temp_volume(svc, volume, backup.id, "snapshot",
                                            backup.snapshot_id)
     elif volume.previous_status == VolumeStatus.IN_USE:

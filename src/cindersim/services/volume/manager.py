@@ -20,13 +20,16 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...backends.blocks import GiB, MiB
+from ...backends.ceph import CephNetwork, RbdConnector
 from ...backends.costs import Meter, trace_recorder
 from ...backends.drivers import LVMConfig, LVMVolumeDriver
+from ...backends.drivers.rbd import RBDConfig, RBDDriver
 from ...backends.iscsi import IscsiInitiator
 from ...backends.lvm import VolumeGroup
 from ...bus import Consumer, Message
 from ...clock import sleep
-from ...config import BackendConfig
+from ...config import BackendConfig, ConfigError
+from .drivers import build_driver, host_connector
 
 if TYPE_CHECKING:
     from ...backends.iscsi import IscsiNetwork, TargetHost
@@ -40,6 +43,7 @@ __all__ = ["TOPIC", "VolumeService"]
 TOPIC = "cinder-volume"
 BINARY = "cinder-volume"
 T = TypeVar("T")
+RBD_DRIVER = "cinder.volume.drivers.rbd.RBDDriver"
 Method = Callable[..., Awaitable[Any]]
 
 
@@ -54,7 +58,8 @@ class VolumeService:
     """
 
     def __init__(self, env: ServiceEnv, backend: BackendConfig, *, network: IscsiNetwork,
-                 shared_target: TargetHost | None, glance: ImageService) -> None:
+                 shared_target: TargetHost | None, glance: ImageService,
+                 ceph: CephNetwork | None = None) -> None:
         self.env = env
         self.glance = glance
         """Glance, for create-from-image (Cinder's ``image_service``)."""
@@ -67,31 +72,43 @@ class VolumeService:
         self.availability_zone = env.config.backend_az(backend)
         self.meter = Meter(env.config.costs, record=trace_recorder(env.trace, self.host))
         opts = backend.options
-        self.vg = VolumeGroup(opts["volume_group"],
-                              pvs=(("/dev/sdb", opts["vg_size_gb"] * GiB),),
-                              meter=self.meter, extent_size=opts["extent_size_mib"] * MiB)
-        self.driver = LVMVolumeDriver(
-            LVMConfig(volume_backend_name=backend.backend_name,
-                      volume_group=opts["volume_group"], lvm_type=opts["lvm_type"],
-                      target_helper=opts["target_helper"],
-                      target_protocol=opts["target_protocol"],
-                      target_ip_address=opts["target_ip_address"],
-                      target_port=opts["target_port"], target_prefix=opts["target_prefix"],
-                      volume_clear=opts["volume_clear"],
-                      volume_clear_size=opts["volume_clear_size"],
-                      reserved_percentage=opts["reserved_percentage"],
-                      max_over_subscription_ratio=opts["max_over_subscription_ratio"]),
-            volume_groups={self.vg.name: self.vg}, meter=self.meter, rng=env.sim.rng,
-            faults=env.faults, hostname=opts["host"], backend=self.host,
-            network=network, target=shared_target)
+        ceph = ceph if ceph is not None else CephNetwork(env.sim.rng)
+        self.vg: VolumeGroup | None = None
+        """The LVM driver's volume group (None for RBD; NFS and FC keep an unused one)."""
+        self.driver: LVMVolumeDriver | RBDDriver
+        if opts["volume_driver"] == RBD_DRIVER:
+            self.driver = _rbd_driver(env, backend, self.meter, ceph)
+        else:
+            self.vg = VolumeGroup(opts["volume_group"],
+                                  pvs=(("/dev/sdb", opts["vg_size_gb"] * GiB),),
+                                  meter=self.meter, extent_size=opts["extent_size_mib"] * MiB)
+            other = build_driver(env, backend, self.meter)  # NFS / FC array, else LVM
+            self.driver = other if other is not None else LVMVolumeDriver(
+                LVMConfig(volume_backend_name=backend.backend_name,
+                          volume_group=opts["volume_group"], lvm_type=opts["lvm_type"],
+                          target_helper=opts["target_helper"],
+                          target_protocol=opts["target_protocol"],
+                          target_ip_address=opts["target_ip_address"],
+                          target_port=opts["target_port"], target_prefix=opts["target_prefix"],
+                          volume_clear=opts["volume_clear"],
+                          volume_clear_size=opts["volume_clear_size"],
+                          reserved_percentage=opts["reserved_percentage"],
+                          max_over_subscription_ratio=opts["max_over_subscription_ratio"]),
+                volume_groups={self.vg.name: self.vg}, meter=self.meter, rng=env.sim.rng,
+                faults=env.faults, hostname=opts["host"], backend=self.host,
+                network=network, target=shared_target)
         # os-brick on the cinder-volume host (``brick_get_connector_properties``): generic
         # migration attaches the source and the destination volume here to copy them.
         # The session label is host@backend, so backends sharing a host keep apart.
         initiator_name = f"iqn.1994-05.com.redhat:{opts['host']}"
         self.initiator = IscsiInitiator(network, self.host, initiator_name, self.meter)
+        self.volumes = host_connector(env, self.host, self.meter)
+        """os-brick's NFS/FC connectors on this host (generic migration of such volumes)."""
         self.connector: dict[str, Any] = {
             **self.initiator.connector_properties(str(opts["target_ip_address"])),
-            "host": str(opts["host"])}
+            **self.volumes.connector_properties(), "host": str(opts["host"])}
+        self.rbd = RbdConnector(ceph, self.meter, f"cinder-volume:{self.host}")
+        """os-brick's RBD connector here (a host-assisted copy of an RBD volume)."""
         self.allocated_capacity_gb = 0
         env.db.register_service(BINARY, self.host, topic=TOPIC,
                                 availability_zone=self.availability_zone,
@@ -162,12 +179,17 @@ class VolumeService:
         """Fanout the driver's stats (plus allocated_capacity_gb) to every scheduler."""
         stats = dict(self.driver.get_volume_stats(refresh=True))
         self.meter.take()  # a vgs/lvs every minute is not worth a timer of its own
-        pools = []
-        for pool in stats.get("pools", []):
-            p = dict(pool)
-            p["allocated_capacity_gb"] = self.allocated_capacity_gb
-            pools.append(p)
-        stats["pools"] = pools
+        if "pools" in stats:
+            pools = []
+            for pool in stats["pools"]:
+                p = dict(pool)
+                p["allocated_capacity_gb"] = self.allocated_capacity_gb
+                pools.append(p)
+            stats["pools"] = pools
+        else:
+            # A driver without pools (RBD): the manager's singleton pool figures go on
+            # the report itself (_append_volume_stats).
+            stats["allocated_capacity_gb"] = self.allocated_capacity_gb
         self.reports += 1
         self.env.bus.fanout(self.actor, "cinder-scheduler", "update_service_capabilities",
                               service_name="volume", host=self.host, capabilities=stats,
@@ -185,6 +207,9 @@ class VolumeService:
         capability report (``backend_stats_polling_interval``), as in Cinder.
         """
         vg = self.vg
+        if vg is None or not isinstance(self.driver, LVMVolumeDriver):
+            raise ConfigError(f"{self.host}: set_capacity resizes an LVM volume group; "
+                              "this backend has none")
         sizes = [r.pv_size for r in vg.pv_reports()]
         current = sum(sizes)
         target = vg_size_gb * GiB
@@ -221,8 +246,11 @@ class VolumeService:
         """
         trace = self.env.trace
         if trace.wants("driver"):
+            # NFS and FC drivers name their protocol (the narration says how it differs
+            # from iSCSI); LVM's events stay as they were.
+            proto = getattr(self.driver, "driver_volume_type", None)
             trace.emit("driver", self.actor, f"driver.{call}", target="driver",
-                       resource=resource, call=call)
+                       resource=resource, call=call, **({"protocol": proto} if proto else {}))
         self.meter.take()
         try:
             result = fn(*args, **kwargs)
@@ -239,3 +267,29 @@ class VolumeService:
         if cost > 0:
             await sleep(cost)
         return result
+
+
+def _rbd_driver(env: ServiceEnv, backend: BackendConfig, meter: Meter,
+                ceph: CephNetwork) -> RBDDriver:
+    """``volume_driver = cinder.volume.drivers.rbd.RBDDriver``: the backend's cluster is
+    the one its ``rbd_ceph_conf`` names (created by the first backend naming it)."""
+    opts = backend.options
+    return RBDDriver(
+        RBDConfig(volume_backend_name=backend.backend_name,
+                  rbd_cluster_name=opts["rbd_cluster_name"], rbd_pool=opts["rbd_pool"],
+                  rbd_user=opts["rbd_user"], rbd_ceph_conf=opts["rbd_ceph_conf"],
+                  rbd_flatten_volume_from_snapshot=opts["rbd_flatten_volume_from_snapshot"],
+                  rbd_secret_uuid=opts["rbd_secret_uuid"],
+                  rbd_max_clone_depth=opts["rbd_max_clone_depth"],
+                  rbd_store_chunk_size=opts["rbd_store_chunk_size"],
+                  rados_connection_retries=opts["rados_connection_retries"],
+                  rados_connection_interval=opts["rados_connection_interval"],
+                  report_dynamic_total_capacity=opts["report_dynamic_total_capacity"],
+                  rbd_exclusive_cinder_pool=opts["rbd_exclusive_cinder_pool"],
+                  reserved_percentage=opts["reserved_percentage"],
+                  max_over_subscription_ratio=opts["max_over_subscription_ratio"],
+                  report_discard_supported=opts["report_discard_supported"]),
+        network=ceph, meter=meter,
+        faults=env.faults, hostname=opts["host"], backend=backend.service_host,
+        osds=opts["ceph_osds"], osd_size_gb=opts["ceph_osd_size_gb"],
+        pool_size=opts["ceph_pool_size"])

@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ...backends.blocks import BLOCK_SIZE
+from ...backends.blocks import BLOCK_SIZE, BlockData
+from ...backends.drivers import LVMVolumeDriver
 from ...bus import Target
 from ...db import Volume
 from ...errors import CinderException
@@ -98,7 +99,12 @@ async def _attach(svc: VolumeService, vol: Volume, host: str | None) -> dict[str
                                       connector=svc.connector)
     svc.meter.take()
     try:
-        svc.initiator.connect_volume(info["data"])
+        if info.get("driver_volume_type") == "rbd":
+            svc.rbd.connect_volume(info["data"])  # os-brick's RBD connector: librbd
+        elif svc.volumes.handles(info):
+            svc.volumes.connect_volume(info, (vol.id, "migration"))
+        else:
+            svc.initiator.connect_volume(info["data"])
     except CinderException:
         await svc.meter.spend()
         await _detach(svc, vol, info, host)
@@ -112,7 +118,12 @@ async def _detach(svc: VolumeService, vol: Volume, info: dict[str, Any] | None,
     """``_detach_volume(force=True)``: os-brick disconnect, then ``terminate_connection``
     and ``remove_export`` (RPC to *host*, or this manager's own)."""
     if info is not None:
-        svc.initiator.disconnect_volume(info["data"])
+        if info.get("driver_volume_type") == "rbd":
+            svc.rbd.disconnect_volume(info["data"])
+        elif svc.volumes.handles(info):
+            svc.volumes.disconnect_volume(info, (vol.id, "migration"))
+        else:
+            svc.initiator.disconnect_volume(info["data"])
         await svc.meter.spend()
     if host is None:
         await terminate_connection(svc, volume_id=vol.id, connector=svc.connector, force=True)
@@ -122,6 +133,16 @@ async def _detach(svc: VolumeService, vol: Volume, info: dict[str, Any] | None,
     await svc.env.bus.call(svc.actor, target, "terminate_connection", volume_id=vol.id,
                            connector=svc.connector, force=True)
     await svc.env.bus.call(svc.actor, target, "remove_export", volume_id=vol.id)
+
+
+def _device(svc: VolumeService, info: dict[str, Any]) -> BlockData:
+    """The attached device: an iSCSI session's, an RBD image opened by librbd, an NFS file
+    through the mount, an FC LUN."""
+    if info.get("driver_volume_type") == "rbd":
+        return svc.rbd.handle(info["data"]).data
+    if svc.volumes.handles(info):
+        return svc.volumes.device_data(info)
+    return svc.initiator.device_data(svc.initiator.connected_session(info["data"]))
 
 
 async def _copy_volume_data(svc: VolumeService, src: Volume, dest: Volume,
@@ -141,9 +162,8 @@ async def _copy_volume_data(svc: VolumeService, src: Volume, dest: Volume,
     # No await in a finally: a run that ends mid-copy closes this coroutine.
     failure: Exception | None = None
     try:
-        source = svc.initiator.device_data(svc.initiator.connected_session(src_info["data"]))
-        target = svc.initiator.device_data(
-            svc.initiator.connected_session(dest_info["data"]))
+        source = _device(svc, src_info)
+        target = _device(svc, dest_info)
 
         def copy_volume_data() -> None:
             nbytes = source.written() * BLOCK_SIZE
@@ -223,7 +243,7 @@ async def _generic_migrate(svc: VolumeService, vol: Volume, host: str,
     svc.allocated_capacity_gb = max(0, svc.allocated_capacity_gb - vol.size)
     vol.host = host
     vol.availability_zone = tmp.availability_zone
-    vol.provider_location = None
+    vol.provider_location = tmp.provider_location  # finish_volume_migration: the new row's
     vol.provider_auth = None
     db.transition(tmp, None, op=op, actor=svc.actor, field="migration_status")
     db.remove(tmp, op=Op.MIGRATE, actor=svc.actor, reason="ids swapped with the source")
@@ -236,7 +256,9 @@ async def create_migration_target(svc: VolumeService, *, volume_id: str) -> None
     """The destination creates the new volume's LV and counts it as its own."""
     db = svc.env.db
     vol = db.get_volume(volume_id)
-    await svc.drive("create_volume", svc.driver.create_volume, _LvRef(volume_id, vol.size),
+    # The driver gets the volume row itself, as Cinder's manager passes the volume object:
+    # a file driver (NFS) records the share it chose in its provider_location.
+    await svc.drive("create_volume", svc.driver.create_volume, vol,
                     resource=f"volume:{volume_id}")
     svc.allocated_capacity_gb += vol.size
     db.transition(vol, VolumeStatus.AVAILABLE, op=Op.MIGRATE, actor=svc.actor)
@@ -259,10 +281,19 @@ async def update_migrated_volume(svc: VolumeService, *, volume_id: str,
     volume keeps its LV name on its new backend (Cinder falls back to ``_name_id``
     when the rename fails; the simulator only logs it)."""
     driver = svc.driver
+    own = getattr(driver, "update_migrated_volume", None)  # NFS renames its file, FC its LUN
 
     def rename() -> None:
-        driver.rename_lv(driver.volume_name(new_volume_id), driver.volume_name(volume_id),
-                         already_managed=lambda _id: False)
+        if isinstance(driver, LVMVolumeDriver):
+            driver.rename_lv(driver.volume_name(new_volume_id), driver.volume_name(volume_id),
+                             already_managed=lambda _id: False)
+            # LVM's model update after a rename: provider_location None (the volume takes
+            # the new row's columns when the ids are swapped).
+            new_row = svc.env.db.volumes.get(new_volume_id)
+            if new_row is not None:
+                new_row.provider_location = None
+        elif own is not None:
+            own(volume_id, new_volume_id)  # NFS's model update keeps the new share; RBD renames
 
     await svc.drive("update_migrated_volume", rename, resource=f"volume:{volume_id}")
 

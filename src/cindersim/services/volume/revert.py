@@ -34,9 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["METHODS", "revert_to_snapshot"]
 
 
-@attrs.frozen
+@attrs.define
 class _TempVolume:
-    """The generic revert's temporary volume (``[revert] temporary volume ...``)."""
+    """The generic revert's temporary volume (``[revert] temporary volume ...``); mutable
+    like Cinder's volume object: a file driver (NFS) records the share it chose on it."""
 
     id: str
     size: int
