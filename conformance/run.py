@@ -288,6 +288,36 @@ barbican = False
     check_options(etc / "tempest.conf")
 
 
+KEY_MANAGER_OPTIONS = {
+    "service_available": ["barbican = True"],
+    "volume-feature-enabled": ["extend_attached_encrypted_volume = True"],
+    "compute-feature-enabled": ["attach_encrypted_volume = True"],
+}
+"""``--key-manager``: what a cloud with Barbican enables (issue 23): the encrypted-volume
+tests the LVM gate skips without a key manager."""
+KEY_MANAGER_SUITES = (r"^(tempest\.api\.volume\.admin\.test_encrypted_volumes_extend\."
+                      r"|tempest\.scenario\.test_encrypted_cinder_volumes\."
+                      r"|tempest\.scenario\.test_volume_boot_pattern\.TestVolumeBootPattern\."
+                      r"test_boot_server_from_encrypted_volume)")
+
+
+def enable_key_manager(path: Path) -> None:
+    """Set the ``--key-manager`` options in tempest.conf: each replaces any line of its
+    section that sets the same option, and is added at the section's end."""
+    out: list[str] = []
+    section = None
+    for line in [*path.read_text().splitlines(), "[end]"]:
+        if line.startswith("["):
+            out += KEY_MANAGER_OPTIONS.get(section or "", [])
+            section = line.strip("[]")
+        wanted = KEY_MANAGER_OPTIONS.get(section or "", [])
+        if any(line.split("=")[0].strip() == w.split("=")[0].strip() for w in wanted):
+            continue
+        out.append(line)
+    path.write_text("\n".join(out[:-1]) + "\n")
+    check_options(path)
+
+
 def check_options(path: Path) -> None:
     """Refuse a tempest.conf with an option Tempest does not know: oslo.config would
     ignore it silently (a misspelt or misplaced option changes nothing, says nothing).
@@ -422,6 +452,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=sorted(BACKENDS), default="lvm",
                         help="the cloud to serve: devstack's LVM gate (default), its "
                              "NFS job, or its Ceph job (RBD volumes, Ceph backups)")
+    parser.add_argument("--key-manager", action="store_true",
+                        help="enable barbican and the encrypted-volume features; without "
+                             "--regex/--gate, run the encrypted-volume tests")
     parser.add_argument("--keep", action="store_true",
                         help="keep the workspace (tempest.conf, logs, .stestr) and print it")
     args = parser.parse_args()
@@ -440,6 +473,10 @@ def main() -> int:
         log(f"cindersim serve at {base}; workspace {workspace}")
         write_config(workspace, base, discover(base), preprovisioned=args.preprovisioned,
                      backend=args.backend)
+        if args.key_manager:
+            enable_key_manager(workspace / "etc" / "tempest.conf")
+            if args.regex == SUITES:
+                args.regex = KEY_MANAGER_SUITES
         cmd = [tempest, "run", "--serial"]
         if args.gate:
             wanted = read_passing(args.gate)

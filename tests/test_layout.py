@@ -28,6 +28,7 @@ PUBLIC = frozenset({
     "cindersim.services.glance.client",         # Glance's image API face (glanceclient's role)
     "cindersim.services.neutron.client",        # Neutron's API face (nova.network.neutron)
     "cindersim.services.keystone.client",       # keystonemiddleware's role: tokens, contexts
+    "cindersim.services.key_manager.castellan",  # Castellan: the key manager's client face
 })
 """Modules of a service package that other services may import."""
 

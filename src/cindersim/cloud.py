@@ -34,6 +34,7 @@ from .services.backup.manager import BackupService
 from .services.compute_nova import NovaClient
 from .services.env import ServiceEnv
 from .services.glance.images import GlanceService
+from .services.key_manager import KeyManagerService
 from .services.keystone import IdentityStore, default_cloud
 from .services.neutron import NeutronService
 from .services.nova import NovaService
@@ -120,10 +121,22 @@ class Cloud:
         """Swift-lite over the backup store (``/object-store/v1/AUTH_<project>``)."""
         self.neutron = NeutronService(self.env, identity=self.identity)
         """Neutron-lite: networks, subnets, ports, routers, security groups (``/networking``)."""
+        self.key_manager = KeyManagerService(self.env, identity=self.identity)
+        """Barbican-lite: the keys of encrypted volumes (``/key-manager/v1/secrets``)."""
+        self.api.key_manager = self.key_manager.client("cinder-api")
+        # Cinder's service user ([keystone_authtoken]): the admin of the admin project
+        # here; its token is derived, not drawn, so it shifts no id of the seed.
+        self.api.service_token = lambda: self.identity.issue_token(
+            "admin", "admin", derive_from="cinder-service")
+        self.backup.key_manager = self.key_manager.client("cinder-backup")
+        for svc in self.volume_services.values():
+            svc.key_manager = self.key_manager.client(svc.actor)
+        self.glance.key_manager = self.key_manager.client("glance-api")
         self.nova = NovaService(self.env, identity=self.identity, cinder=self.api.handle,
                                 glance=self.glance, network=self.iscsi_network,
                                 neutron=self.neutron, ceph=self.ceph)
         """nova-api and one nova-compute per ``[simulator] compute_hosts`` (``/compute``)."""
+        self.nova.key_manager = self.key_manager.client("nova-compute")
         for svc in self.volume_services.values():  # cinder.compute.nova: Nova's REST API
             svc.nova = NovaClient(self.env, self.nova.api.handle, self._nova_token, svc.actor)
         self.started = False
@@ -249,11 +262,12 @@ class Cloud:
                       headers: Mapping[str, str] | None = None) -> Response:
         """Send a REST request, as a client would: to cinder-api (``/v3/...``), nova-api
         (``/compute/v2.1/...``), Glance (``/image/v2/...``), Swift (``/object-store/...``)
-        or Neutron (``/networking/v2.0/...``).
+        Neutron (``/networking/v2.0/...``) or Barbican (``/key-manager/v1/...``).
 
         ``json`` is encoded to a body; ``token`` becomes ``X-Auth-Token``.
         """
-        if path.startswith(("/compute/", "/image/", "/object-store/", "/networking/")):
+        if path.startswith(("/compute/", "/image/", "/object-store/", "/networking/",
+                            "/key-manager/")):
             hdrs = {"Content-Type": "application/json", "Accept": "application/json"}
             if token is not None:
                 hdrs["X-Auth-Token"] = token
@@ -262,6 +276,7 @@ class Cloud:
             handle = (self.nova.api.handle if path.startswith("/compute/")
                       else self.glance.handle if path.startswith("/image/")
                       else self.neutron.handle if path.startswith("/networking/")
+                      else self.key_manager.handle if path.startswith("/key-manager/")
                       else self.swift.handle)
             r = await handle(method, path, hdrs, body)
             if isinstance(r.body, bytes) or isinstance(r, StreamResponse):

@@ -167,6 +167,8 @@ class Volume:
     multiattach: bool = False
     """Comes only from the volume type (``multiattach='<is> True'``)."""
     encrypted: bool = False
+    encryption_key_id: str | None = None
+    """The key manager's id of the volume's own key (encrypted types only)."""
     metadata: dict[str, str] = attrs.field(factory=_dict)
     admin_metadata: dict[str, str] = attrs.field(factory=_dict)
     glance_metadata: dict[str, str] = attrs.field(factory=_dict)
@@ -232,6 +234,8 @@ class Snapshot:
     created_at: str | None = None
     updated_at: str | None = None
     use_quota: bool = True
+    encryption_key_id: str | None = None
+    """The volume's key id, shared, not copied: a volume with snapshots cannot go."""
 
 
 @attrs.define(slots=True, eq=True)
@@ -265,6 +269,8 @@ class Backup:
     metadata: dict[str, str] = attrs.field(factory=_dict)
     created_at: str | None = None
     updated_at: str | None = None
+    encryption_key_id: str | None = None
+    """A clone of the encrypted volume's key, kept "in case the volume is deleted"."""
 
     @property
     def is_incremental(self) -> bool:

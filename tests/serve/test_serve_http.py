@@ -221,7 +221,9 @@ class TestKeystone:
         assert token["expires_at"] > token["issued_at"]
         by_type = {s["type"]: s for s in token["catalog"]}
         assert set(by_type) == {"block-storage", "volumev3", "compute", "identity", "image",
-                                "object-store", "network"}
+                                "object-store", "network", "key-manager"}
+        assert {e["url"] for e in by_type["key-manager"]["endpoints"]} == {
+            f"{served.base_url}/key-manager"}
         assert {e["url"] for e in by_type["network"]["endpoints"]} == {
             f"{served.base_url}/networking"}
         assert {e["url"] for e in by_type["object-store"]["endpoints"]} == {

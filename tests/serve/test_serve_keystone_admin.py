@@ -270,7 +270,7 @@ def test_catalog_lists_every_service_with_three_interfaces(served: ThreadedServe
     assert status == 200
     types = [s["type"] for s in body["catalog"]]
     assert types == ["block-storage", "volumev3", "compute", "image", "object-store",
-                     "network", "identity"]  # network: the cloud runs Neutron-lite
+                     "network", "key-manager", "identity"]  # Neutron-lite, Barbican-lite
     for service in body["catalog"]:
         assert sorted(e["interface"] for e in service["endpoints"]) == [
             "admin", "internal", "public"]

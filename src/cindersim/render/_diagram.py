@@ -146,6 +146,8 @@ def rows_for(ev: TraceEvent, *, labels: dict[str, str], hosts: dict[str, str],
             dst = "Target"
         elif ev.actor in ("libvirt", "hypervisor"):
             dst = "Hypervisor"
+        elif ev.actor == "os-brick":  # cryptsetup on the host itself (the encryptors)
+            dst = src
         else:
             dst = participant_of(ev.actor) or "LVM"
         if dst == src:

@@ -45,6 +45,7 @@ PARTICIPANTS: tuple[tuple[str, str], ...] = (
     ("NovaCompute", "nova-compute"),
     ("Hypervisor", "hypervisor (libvirt)"),
     ("CinderAPI", "cinder-api"),
+    ("KeyManager", "barbican (key manager)"),
     ("AMQP", "AMQP"),
     ("Scheduler", "cinder-scheduler"),
     ("Volume", "cinder-volume"),
@@ -63,6 +64,7 @@ _BY_PREFIX: tuple[tuple[str, str], ...] = (
     ("hypervisor", "NovaCompute"),
     ("libvirt", "NovaCompute"),
     ("cinder-api", "CinderAPI"),
+    ("barbican", "KeyManager"),
     ("cinder-scheduler", "Scheduler"),
     ("cinder-volume", "Volume"),
     ("driver", "Volume"),
@@ -210,7 +212,8 @@ _API_FLOWS: tuple[tuple[str, str, str | None, str], ...] = (
     ("POST", r"/(os-volume-transfer|volume-transfers)$", None, "transfer"),
 )
 
-_PROJECT_PREFIX = re.compile(r"^(/compute|/image)?/v\d(\.\d+)?(/[0-9a-f]{32})?(?=/)")
+_PROJECT_PREFIX = re.compile(
+    r"^(/compute|/image|/key-manager)?/v\d(\.\d+)?(/[0-9a-f]{32})?(?=/)")
 
 
 def api_path(path: str) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from .phrases_ceph import EN_CEPH, VI_CEPH
+from .phrases_crypt import CRYPT_EN, CRYPT_VI
 
 __all__ = ["LANGS", "Lang", "phrase"]
 
@@ -665,8 +666,8 @@ _VI: dict[str, str] = {
                     "({error}): không tạo ra được gì dùng được.",
 }
 
-_EN.update(EN_CEPH)  # RBD backends' rows (phrases_ceph.py)
-_VI.update(VI_CEPH)
+_EN.update(EN_CEPH | CRYPT_EN)  # RBD backends' rows (phrases_ceph.py), encryption's
+_VI.update(VI_CEPH | CRYPT_VI)  # (phrases_crypt.py)
 _TABLES: dict[str, dict[str, str]] = {"en": _EN, "vi": _VI}
 
 

@@ -13,6 +13,7 @@ the service by the path's first segment, as the reverse proxy of a devstack does
 * ``/image...`` -> Glance (``cloud.glance``), when the cloud has one;
 * ``/object-store...`` -> Swift-lite (``cloud.swift``), when the cloud has one;
 * ``/networking...`` -> Neutron-lite (``cloud.neutron``), when the cloud has one;
+* ``/key-manager...`` -> Barbican-lite (``cloud.key_manager``), when the cloud has one;
 * ``/_sim/...`` -> the live studio (:mod:`cindersim.studio.live`), no auth;
 * anything else -> cinder-api (``/``, ``/v3``, ``/v3/{project_id}/...``).
 
@@ -84,7 +85,7 @@ class HttpApp:
         cloud.api.base_url = self.base_url
         # Nova's and Neutron's links name the address clients reach (their
         # osapi_compute_link_prefix / the request's host), as cinder-api's do.
-        for name in ("nova", "neutron"):
+        for name in ("nova", "neutron", "key_manager"):
             service = getattr(cloud, name, None)
             if service is not None:
                 service.base_url = self.base_url
@@ -105,6 +106,8 @@ class HttpApp:
             owner = getattr(self.cloud, "swift", None)
         elif prefix == "networking":
             owner = getattr(self.cloud, "neutron", None)
+        elif prefix == "key-manager":
+            owner = getattr(self.cloud, "key_manager", None)
         else:
             owner = getattr(self.cloud, "glance", None)
         handler = getattr(owner, "handle", None)
@@ -132,7 +135,7 @@ class HttpApp:
             response = self.studio.handle(method, path, query)
         elif prefix == "identity":
             response = await self.keystone.handle(method, path, headers, body, query)
-        elif prefix in {"compute", "image", "object-store", "networking"}:
+        elif prefix in {"compute", "image", "object-store", "networking", "key-manager"}:
             if prefix == "object-store":  # Swift object names may hold "//" and a leading "/"
                 forward = unquote(raw_path) + sep + query
             service = self._service(prefix)

@@ -129,6 +129,8 @@ def banner(server: SimServer, options: ServeOptions, found: Inventory | None = N
     ]
     if neutron:
         lines.append(f"  network        {base}/networking")
+    if getattr(cloud, "key_manager", None) is not None:
+        lines.append(f"  key-manager    {base}/key-manager")
     lines.append(f"  projects       admin {admin}  demo {demo}  alt_demo "
                  f"{cloud.project_id('alt_demo')}")
     if found is not None:

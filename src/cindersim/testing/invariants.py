@@ -26,6 +26,7 @@ __all__ = [
     "TRANSITIONAL_SNAPSHOT",
     "TRANSITIONAL_VOLUME",
     "capacity_agrees",
+    "encryption_keys_owned",
     "exports_match_attachments",
     "nothing_transitional",
     "quota_matches_existence",
@@ -44,6 +45,54 @@ TRANSITIONAL_SNAPSHOT = frozenset({SnapshotStatus.CREATING, SnapshotStatus.DELET
                                    SnapshotStatus.BACKING_UP, SnapshotStatus.RESTORING})
 TRANSITIONAL_BACKUP = frozenset({BackupStatus.CREATING, BackupStatus.DELETING,
                                  BackupStatus.RESTORING})
+
+
+def encryption_keys_owned(cloud: Cloud, *, leaked: Iterable[str] = ()) -> list[str]:
+    """(9) Every encrypted volume has exactly one live key of its own project, and no
+    key outlives its holder.
+
+    Holders are volumes (``encryption_key_id``), backups (their clone) and images
+    Cinder uploaded (``cinder_encryption_key_id``); snapshots share their volume's
+    key and own none.  A volume being deleted (or whose key deletion failed) may
+    have lost its key already.  *leaked* names keys Cinder itself leaves behind (a
+    volume that never reached a backend is destroyed at the API before the key
+    deletion), which may live on unheld.
+    """
+    km = getattr(cloud, "key_manager", None)
+    if km is None:
+        return []
+    problems: list[str] = []
+    secrets = km.secrets
+    holders: dict[str, list[str]] = {}
+    gone = (VolumeStatus.DELETING, VolumeStatus.ERROR_DELETING)
+    for vol in cloud.db.volumes.values():
+        key = vol.encryption_key_id
+        if key is not None:
+            holders.setdefault(key, []).append(f"volume {vol.id}")
+        if not vol.encrypted or vol.status in gone:
+            continue
+        if key is None:
+            problems.append(f"encrypted volume {vol.id} ({vol.status}) has no key")
+        elif key not in secrets:
+            problems.append(f"encrypted volume {vol.id} names key {key}, which is gone")
+        elif secrets[key].project_id != vol.project_id and \
+                vol.status != VolumeStatus.AWAITING_TRANSFER:  # held by Cinder's service
+            problems.append(f"volume {vol.id}'s key {key} belongs to another project")
+    for backup in cloud.db.backups.values():
+        if backup.encryption_key_id is not None:
+            holders.setdefault(backup.encryption_key_id, []).append(f"backup {backup.id}")
+    for image in cloud.glance.images.values():
+        key = image.properties.get("cinder_encryption_key_id")
+        if key and image.status != "deleted":
+            holders.setdefault(str(key), []).append(f"image {image.id}")
+    for key, held_by in holders.items():
+        if len(held_by) > 1:
+            problems.append(f"key {key} is shared by {', '.join(held_by)}")
+    allowed = set(leaked)
+    for key in secrets:
+        if key not in holders and key not in allowed:
+            problems.append(f"key {key} outlived its holder")
+    return problems
 
 
 def _is_lvm(driver: object) -> TypeGuard[LVMVolumeDriver]:

@@ -35,11 +35,15 @@ def test_volume_encryption_metadata() -> None:
             r = await req(cloud, "GET", sub, user)
             out[key] = (r.status, r.json)
         out["secret_id"] = secret
+        out["key_id"] = cloud.db.volumes[secret].encryption_key_id
+        out["secrets"] = list(cloud.key_manager.secrets)
         return out
 
     out = run(main)
     assert out["plain"] == (200, {"encryption_key_id": None})
-    assert out["secret"] == (200, {"encryption_key_id": None, "control_location": "front-end",
+    assert out["secrets"] == [out["key_id"]]  # the volume's own Barbican secret
+    assert out["secret"] == (200, {"encryption_key_id": out["key_id"],
+                                   "control_location": "front-end",
                                    "cipher": "aes-xts-plain64", "key_size": 256,
                                    "provider": "luks"})
     assert out["one"] == (200, "luks")

@@ -395,7 +395,7 @@ async def _force_delete(api: ApiService, req: ApiRequest, volume_id: str,
     vol = _get(api, req, volume_id)
     enforce(api, req, "volume_extension:volume_admin_actions:force_delete", vol.project_id)
     enforce(api, req, "volume:delete", vol.project_id)
-    delete_volume(api, vol, cascade=False, force=True)
+    await delete_volume(api, vol, cascade=False, force=True, token=req.context.auth_token)
     return ApiResponse(202, None)
 
 

@@ -24,6 +24,7 @@ from ...errors import (
     OverQuota,
 )
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
+from ..encryption_keys import clone_encryption_key
 from ..quota import over_quota_error
 from .common import (
     admin,
@@ -64,6 +65,8 @@ def backup_detail(api: ApiService, req: ApiRequest, b: Backup) -> dict[str, Any]
     }
     if req.at_least("3.43"):
         d["metadata"] = dict(b.metadata)
+    if req.at_least("3.64") and b.encryption_key_id:  # ENCRYPTION_KEY_ID_IN_DETAILS
+        d["encryption_key_id"] = b.encryption_key_id
     # 3.18 / 3.56: both only for callers backup:backup_project_attribute allows (admin).
     attributes = (req.at_least("3.18") and api.policy.check(
         req.context, "backup:backup_project_attribute", req.context.project_id))
@@ -140,12 +143,16 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     else:
         vol.previous_status = str(vol.status)
         db.transition(vol, VolumeStatus.BACKING_UP, op=Op.BACKUP_CREATE, actor=ACTOR)
+    # cinder-backup's create_backup first saves "a copy of the encryption key ID in case
+    # the volume is deleted" (with the user's context); here cinder-api makes it.
+    key_id = await clone_encryption_key(api.key_manager, ctx.auth_token,
+                                        vol.encryption_key_id)
     backup = Backup(id=env.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
                     volume_id=vol.id, size=vol.size, display_name=name,
                     display_description=description, container=container,
                     parent_id=parent_id, snapshot_id=snapshot_id,
                     data_timestamp=data_timestamp, metadata=metadata,
-                    availability_zone=availability_zone)
+                    availability_zone=availability_zone, encryption_key_id=key_id)
     db.add(backup, op=Op.BACKUP_CREATE, actor=ACTOR)
     env.quota.commit(reservations)
     env.bus.cast(ACTOR, Target("cinder-scheduler"), "create_backup", backup_id=backup.id)
@@ -216,11 +223,14 @@ async def show(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
 async def delete(api: ApiService, req: ApiRequest, backup_id: str) -> ApiResponse:
     backup = api.env.db.get_backup(backup_id, read_scope(req))
     enforce(api, req, "backup:delete", backup.project_id)
-    delete_backup(api, backup, force=False)
+    delete_backup(api, backup, force=False, token=req.context.auth_token)
     return ApiResponse(202, None)
 
 
-def delete_backup(api: ApiService, backup: Backup, *, force: bool) -> None:
+def delete_backup(api: ApiService, backup: Backup, *, force: bool,
+                  token: str | None = None) -> None:
+    """``backup.api.API.delete``; an encrypted backup's cast carries the caller's token
+    (the RPC context's), with which cinder-backup deletes the backup's key."""
     env = api.env
     if not force and backup.status not in (BackupStatus.AVAILABLE, BackupStatus.ERROR):
         raise InvalidBackup(reason="Backup status must be available or error")
@@ -231,8 +241,9 @@ def delete_backup(api: ApiService, backup: Backup, *, force: bool) -> None:
         raise InvalidBackup(reason="Incremental backups exist for this backup.")
     env.db.transition(backup, BackupStatus.DELETING,
                         op=Op.BACKUP_DELETE if not force else Op.FORCE_DELETE, actor=ACTOR)
+    extra = {} if backup.encryption_key_id is None else {"auth_token": token}
     env.bus.cast(ACTOR, Target("cinder-backup", _backup_host(env, backup)),
-                   "delete_backup", backup_id=backup.id)
+                   "delete_backup", backup_id=backup.id, **extra)
 
 
 def _backup_host(env: ServiceEnv, backup: Backup) -> str:
@@ -286,9 +297,11 @@ async def restore(api: ApiService, req: ApiRequest, backup_id: str) -> ApiRespon
     backup.restore_volume_id = vol.id
     db.transition(backup, BackupStatus.RESTORING, op=Op.BACKUP_RESTORE, actor=ACTOR)
     db.transition(vol, VolumeStatus.RESTORING_BACKUP, op=Op.BACKUP_RESTORE, actor=ACTOR)
+    extra = {} if backup.encryption_key_id is None else {
+        "auth_token": req.context.auth_token}
     env.bus.cast(ACTOR, Target("cinder-backup", _backup_host(env, backup)),
                    "restore_backup", backup_id=backup.id, volume_id=vol.id,
-                   volume_is_new=volume_is_new)
+                   volume_is_new=volume_is_new, **extra)
     return ApiResponse(202, {"restore": {"backup_id": backup.id, "volume_id": vol.id,
                                          "volume_name": vol.display_name}})
 
@@ -310,7 +323,7 @@ async def action(api: ApiService, req: ApiRequest, backup_id: str) -> ApiRespons
     if "os-force_delete" in body:
         enforce(api, req, "volume_extension:backup_admin_actions:force_delete",
                 backup.project_id)
-        delete_backup(api, backup, force=True)
+        delete_backup(api, backup, force=True, token=req.context.auth_token)
         return ApiResponse(202, None)
     raise HTTPError(400, "There is no such action: " + ", ".join(sorted(body)) if body else
                     "Malformed request body")

@@ -21,6 +21,7 @@ from ...bus import Target
 from ...db import Volume
 from ...errors import InvalidBackup, InvalidInput, OverQuota
 from ...states import BackupStatus, Op
+from ..encryption_keys import clone_encryption_key, create_encryption_key
 from ..quota import over_quota_error
 from ..scheduler.request_spec import RequestSpec
 from .common import opt_int, opt_metadata, opt_str, read_scope
@@ -62,11 +63,23 @@ async def create_from_backup(api: ApiService, req: ApiRequest, body: dict[str, A
     name = opt_str(body, "name") or opt_str(body, "display_name")
     description = opt_str(body, "description") or opt_str(body, "display_description")
     multiattach = spec_is_true(vtype.extra_specs.get("multiattach"))
+    # Cinder makes a new key for the encrypted type, and the restore then swaps it for
+    # a clone of the backup's key; the volume starts with that clone here.
+    try:
+        if vtype.encryption and backup.encryption_key_id:
+            key_id = await clone_encryption_key(api.key_manager, ctx.auth_token,
+                                                backup.encryption_key_id)
+        else:
+            key_id = await create_encryption_key(api.key_manager, ctx.auth_token,
+                                                 vtype.encryption)
+    except Exception:
+        env.quota.rollback(reservations)
+        raise
     vol = Volume(id=env.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
                  size=size, availability_zone=az, display_name=name,
                  display_description=description, volume_type_id=vtype.id,
                  metadata=opt_metadata(body) or {}, multiattach=multiattach,
-                 encrypted=bool(vtype.encryption))
+                 encrypted=bool(vtype.encryption), encryption_key_id=key_id)
     db.add(vol, op=Op.CREATE_FROM_SOURCE, actor=ACTOR)
     env.quota.commit(reservations)
     spec = RequestSpec(size=size, volume_id=vol.id, volume_type_name=vtype.name,

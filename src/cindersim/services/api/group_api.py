@@ -195,7 +195,8 @@ async def create_from_src(api: ApiService, req: ApiRequest, *, name: str | None,
         from .volumes import delete_volume  # noqa: PLC0415 (volumes imports us)
 
         for vol in member_volumes(api, group.id):
-            delete_volume(api, vol, cascade=False, force=False)
+            await delete_volume(api, vol, cascade=False, force=False,
+                                token=req.context.auth_token)
         db.remove(group, op=Op.GROUP_CREATE_FROM_SRC, actor=ACTOR,
                   reason="creating the member volumes failed")
         # group.destroy() alone: the committed ``groups`` +1 is not given back (Cinder
@@ -406,7 +407,8 @@ def create_group_snapshot(api: ApiService, req: ApiRequest, group: Group, *,
         db.add(Snapshot(id=env.sim.ids.uuid(), volume_id=vol.id, project_id=ctx.project_id,
                         user_id=ctx.user_id, volume_size=vol.size,
                         volume_type_id=vol.volume_type_id, display_name=name,
-                        display_description=description, group_snapshot_id=gsnap.id),
+                        display_description=description, group_snapshot_id=gsnap.id,
+                        encryption_key_id=vol.encryption_key_id),
                op=Op.GROUP_SNAPSHOT_CREATE, actor=ACTOR)
     env.quota.commit(reservations)
     env.bus.cast(ACTOR, target_of("cinder-volume", extract_host(group.host or "")),

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from ...db import VolumeType
     from ...policy import Policy
+    from ..encryption_keys import KeyManagerClient
     from ..env import ServiceEnv
     from ..glance.client import ImageService
     from ..keystone.client import TokenValidator
@@ -94,6 +95,11 @@ class ApiService:
         """Keystone, as keystonemiddleware asks it to validate a token."""
         self.glance = glance
         """Glance's image API, as Cinder's ``image_service`` uses it."""
+        self.key_manager: KeyManagerClient | None = None
+        """Castellan (``key_manager.API(CONF)``): the cloud sets it when it runs Barbican."""
+        self.service_token: Callable[[], str | None] = lambda: None
+        """A token of Cinder's own service user (``[keystone_authtoken]``): what
+        ``cinder/keymgr/transfer.py`` holds a transferred volume's key with."""
         self.config_default_type = default_volume_type
         """The configured ``default_volume_type`` (see :meth:`default_volume_type`)."""
         self.base_url = base_url

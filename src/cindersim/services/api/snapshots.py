@@ -126,7 +126,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     snap = Snapshot(id=env.sim.ids.uuid(), volume_id=vol.id, project_id=ctx.project_id,
                     user_id=ctx.user_id, volume_size=vol.size, display_name=name,
                     display_description=description, volume_type_id=vol.volume_type_id,
-                    metadata=metadata or {})
+                    metadata=metadata or {}, encryption_key_id=vol.encryption_key_id)
     db.add(snap, op=Op.SNAPSHOT_CREATE, actor=ACTOR)
     env.quota.commit(reservations)
     # Cinder's request spec here carries only the snapshot id and the size: the

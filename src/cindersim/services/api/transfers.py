@@ -43,6 +43,7 @@ from urllib.parse import urlencode
 
 from ...db import Transfer, Volume
 from ...errors import (
+    Invalid,
     InvalidAuthKey,
     InvalidSnapshot,
     InvalidVolume,
@@ -51,6 +52,8 @@ from ...errors import (
     VolumeSizeExceedsAvailableQuota,
 )
 from ...states import Op, SnapshotStatus, VolumeStatus
+from ..encryption_keys import transfer_encryption_key
+from ..key_manager.castellan import KeyManagerError
 from ..quota import over_quota_error
 from .common import admin, enforce, invalid_field, link, read_scope
 from .listing import count_param, page_of
@@ -72,6 +75,16 @@ _COLLECTION = "os-volume-transfer"
 _BOOLEAN_ENUM: tuple[Any, ...] = (
     True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes", "y", "t",
     False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no", "n", "f")
+
+
+async def _move_key(api: ApiService, vol: Any, src: str | None, dst: str | None,
+                    snapshots: list[Any]) -> None:
+    """An encrypted volume's key changes hands with it (3.70); a failure is Cinder's
+    terse "Key manager error"."""
+    try:
+        await transfer_encryption_key(api.key_manager, vol, snapshots, src, dst)
+    except KeyManagerError as exc:
+        raise Invalid(message="Key manager error") from exc
 
 
 def crypt_hash(salt: str, auth_key: str | int) -> str:
@@ -195,6 +208,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     tr = Transfer(id=api.env.sim.ids.uuid(), volume_id=vol.id, display_name=name, salt=salt,
                   crypt_hash=crypt_hash(salt, auth_key), source_project_id=vol.project_id,
                   no_snapshots=no_snapshots, expires_at=None)
+    await _move_key(api, vol, req.context.auth_token, api.service_token(),
+                    db.snapshots_of(vol.id))  # key_transfer.transfer_create
     db.add(tr, actor=ACTOR)
     db.transition(vol, VolumeStatus.AWAITING_TRANSFER, op=Op.TRANSFER_CREATE, actor=ACTOR,
                   reason=f"transfer {tr.id}")
@@ -301,6 +316,8 @@ async def delete(api: ApiService, req: ApiRequest, transfer_id: str) -> ApiRespo
     vol = db.get_volume(tr.volume_id)
     enforce(api, req, "volume:delete_transfer", vol.project_id)
     if vol.status == VolumeStatus.AWAITING_TRANSFER:
+        await _move_key(api, vol, api.service_token(), req.context.auth_token,
+                        db.snapshots_of(vol.id))  # key_transfer.transfer_delete
         db.transition(vol, VolumeStatus.AVAILABLE, op=Op.TRANSFER_DELETE, actor=ACTOR,
                       reason=f"transfer {tr.id} deleted")
     db.remove(tr, actor=ACTOR)
@@ -392,6 +409,8 @@ async def accept(api: ApiService, req: ApiRequest, transfer_id: str) -> ApiRespo
     if snapshots:
         _check_quota(api, ctx.project_id, snap_deltas, resource="snapshots", size=snap_gb,
                      pending=vol_deltas)
+    await _move_key(api, vol, api.service_token(), ctx.auth_token,
+                    db.snapshots_of(vol.id))  # key_transfer.transfer_accept
     held = quota.reserve(ctx.project_id, vol_deltas)
     if snapshots:
         held += quota.reserve(ctx.project_id, snap_deltas)

@@ -123,6 +123,8 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
         d["cluster_name"] = vol.cluster_name
     if version >= (3, 63):
         d["volume_type_id"] = vol.volume_type_id
+    if version >= (3, 64) and vol.encryption_key_id:  # ENCRYPTION_KEY_ID_IN_DETAILS
+        d["encryption_key_id"] = vol.encryption_key_id
     if version >= (3, 65):
         d["consumes_quota"] = vol.use_quota
     return d

@@ -7,8 +7,8 @@ volume_encryption_metadata.py`` and ``db.volume_encryption_metadata_get``).
   encrypted, ``control_location``, ``cipher``, ``key_size`` and ``provider``;
   ``.../encryption/{key}`` answers that one value.  An unknown key is a
   ``KeyError`` in Cinder (a 500); the simulator answers 404.
-* The simulator has no key manager: ``encryption_key_id`` is null, also for
-  encrypted volumes (Cinder's would name a Barbican secret).
+* ``encryption_key_id`` names the volume's Barbican secret (null for a plain
+  volume): what Nova's encryptor fetches from the key manager at attach.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def _metadata(api: ApiService, req: ApiRequest, volume_id: str) -> dict[str, Any]:
     vol = api.env.db.get_volume(volume_id, read_scope(req))
     enforce(api, req, "volume_extension:volume_encryption_metadata", vol.project_id)
-    values: dict[str, Any] = {"encryption_key_id": None}
+    values: dict[str, Any] = {"encryption_key_id": vol.encryption_key_id}
     vtype = api.env.db.volume_types.get(vol.volume_type_id or "")
     if vtype is not None and vtype.encryption:
         for key in ("control_location", "cipher", "key_size", "provider"):

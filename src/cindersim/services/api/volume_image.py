@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidInput, InvalidVolume, NotFound
 from ...states import Op, VolumeStatus
+from ..encryption_keys import clone_encryption_key
 from ..glance.client import ImageNotFound
 from .actions import _boolean, _get, _object, _required, _target, volume_action
 from .common import enforce, invalid_field, is_uuid_like
@@ -112,10 +113,17 @@ async def _upload(api: ApiService, req: ApiRequest, volume_id: str, inner: Any) 
     del force  # enable_force_upload = False: Cinder logs and ignores it
     if vol.status != VolumeStatus.AVAILABLE:
         raise InvalidVolume(reason=f"Volume {vol.id} status must be available")
+    # "the current key cannot be reused because it will be deleted when the volume is
+    # deleted": the image carries its own clone, which Glance deletes with the image.
+    image_key = await clone_encryption_key(api.key_manager, req.context.auth_token,
+                                           vol.encryption_key_id)
     vol.previous_status = str(vol.status)
     api.env.db.transition(vol, VolumeStatus.UPLOADING, op=Op.UPLOAD_TO_IMAGE, actor=ACTOR,
                           reason=f"to image {image_name}")
     properties = {k: v for k, v in vol.glance_metadata.items() if k not in _GLANCE_CORE}
+    if image_key is not None:
+        properties["cinder_encryption_key_id"] = image_key
+        properties["cinder_encryption_key_deletion_policy"] = "on_image_deletion"
     image = api.glance.create(image_name, owner=vol.project_id,
                               visibility=visibility if at_31 else "private",
                               disk_format=disk_format, properties=properties)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...bus import target_of
-from ...db import Volume, VolumeType
+from ...db import Snapshot, Volume, VolumeType
 from ...errors import (
+    Invalid,
     InvalidInput,
     InvalidSnapshot,
     InvalidVolume,
@@ -22,6 +23,8 @@ from ...errors import (
     VolumeTypeNotFoundByName,
 )
 from ...states import Op, SnapshotStatus, VolumeStatus
+from ..encryption_keys import clone_encryption_key, create_encryption_key, delete_encryption_key
+from ..key_manager.castellan import KeyManagerError
 from ..quota import over_quota_error
 from ..scheduler.request_spec import RequestSpec
 from ..volume_utils import extract_host
@@ -210,17 +213,25 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     az = resolve_availability_zone(api, az)
     multiattach = spec_is_true(vtype.extra_specs.get("multiattach"))
     encrypted = bool(getattr(vtype, "encryption", None))
+    if multiattach and encrypted:
+        # Cinder checks this after making the key (and leaks it); checked first here.
+        raise InvalidVolume(reason="Multiattach cannot be used with encrypted volumes.")
     env.quota.check_per_volume(size, ctx.project_id)
+    key_id = await volume_key(api, req, vtype, snapshot=snapshot, source=source_vol,
+                              image_key=image.properties.get("cinder_encryption_key_id")
+                              if image is not None else None)
     try:
         reservations = env.quota.reserve(ctx.project_id,
                                            env.quota.volume_deltas(size, vtype.name))
     except OverQuota as exc:
+        if key_id is not None:
+            await delete_encryption_key(api.key_manager, ctx.auth_token, key_id)
         raise over_quota_error(exc, "volumes", size) from exc
     vol = Volume(id=env.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
                  size=size, availability_zone=az, display_name=name,
                  display_description=description, volume_type_id=vtype.id,
                  snapshot_id=snapshot_id, source_volid=source_volid, metadata=metadata,
-                 multiattach=multiattach, encrypted=encrypted,
+                 multiattach=multiattach, encrypted=encrypted, encryption_key_id=key_id,
                  bootable=bool(source_vol.bootable) if source_vol else False,
                  group_id=group.id if group is not None else None)  # issue 16
     db.add(vol, op=Op.CREATE_FROM_SOURCE if (snapshot or source_vol or image) else Op.CREATE,
@@ -232,9 +243,33 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                        availability_zones=_type_zones(vtype), resource_backend=resource_backend,
                        multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id,
                        image_id=image.id if image is not None else None)
+    # An encrypted clone is re-keyed by cinder-volume as the user: the RPC context's
+    # token goes along (only then, so no other create's message changes).
+    rekey = {"auth_token": ctx.auth_token} if source_vol is not None and key_id else {}
     env.bus.cast(ACTOR, target_of("cinder-scheduler"), "create_volume", volume_id=vol.id,
-                   request_spec=spec, filter_properties={})
+                   request_spec=spec, filter_properties={}, **rekey)
     return ApiResponse(202, {"volume": volume_detail(api, req, vol)})
+
+
+async def volume_key(api: ApiService, req: ApiRequest, vtype: VolumeType, *,
+                     snapshot: Snapshot | None = None, source: Volume | None = None,
+                     image_key: Any = None) -> str | None:
+    """``ExtractVolumeRequestTask._get_encryption_key_id``: for an encrypted type, a
+    clone of the source's key (snapshot, source volume, or an image's
+    ``cinder_encryption_key_id``), else a new key; None for a plain type.  Keys are
+    cloned, never shared, "because the key is deleted when the volume is deleted"."""
+    if not vtype.encryption:
+        return None
+    token = req.context.auth_token
+    source_key = (snapshot.encryption_key_id if snapshot is not None else
+                  source.encryption_key_id if source is not None else
+                  str(image_key) if image_key else None)
+    if source_key is None:
+        return await create_encryption_key(api.key_manager, token, vtype.encryption)
+    try:
+        return await clone_encryption_key(api.key_manager, token, source_key)
+    except KeyManagerError as exc:  # e.g. the source's key is another project's
+        raise Invalid(message="Key manager error") from exc
 
 
 def spec_is_true(value: Any) -> bool:
@@ -298,13 +333,16 @@ async def delete(api: ApiService, req: ApiRequest, volume_id: str) -> ApiRespons
     force = req.q_bool("force") if req.at_least("3.23") else False
     if force:
         enforce(api, req, "volume:force_delete", vol.project_id)
-    delete_volume(api, vol, cascade=cascade, force=force)
+    await delete_volume(api, vol, cascade=cascade, force=force, token=req.context.auth_token)
     return ApiResponse(202, None)
 
 
-def delete_volume(api: ApiService, vol: Volume, *, cascade: bool, force: bool) -> None:
-    """``volume.api.API.delete``: the checks, then ``deleting`` and a cast (or, with no
-    host, destroy at once).  Shared by DELETE and ``os-force_delete``."""
+async def delete_volume(api: ApiService, vol: Volume, *, cascade: bool, force: bool,
+                        token: str | None = None) -> None:
+    """``volume.api.API.delete``: the checks, then ``deleting``, the key deleted with
+    the caller's *token*, and a cast (or, with no host, destroy at once; Cinder
+    returns before its key deletion there, so that key stays in Barbican).  Shared
+    by DELETE and ``os-force_delete``."""
     env = api.env
     db = env.db
     op = Op.FORCE_DELETE if force else Op.DELETE
@@ -342,5 +380,15 @@ def delete_volume(api: ApiService, vol: Volume, *, cascade: bool, force: bool) -
         for snap in snapshots:
             db.transition(snap, SnapshotStatus.DELETING, op=Op.CASCADE_DELETE, actor=ACTOR)
     db.transition(vol, VolumeStatus.DELETING, op=op, actor=ACTOR)
+    if vol.encryption_key_id is not None:
+        # "This operation makes volume deletion an irreversible process because the
+        # volume cannot be decrypted without its key."
+        try:
+            await delete_encryption_key(api.key_manager, token, vol.encryption_key_id)
+        except KeyManagerError as exc:
+            db.transition(vol, VolumeStatus.ERROR_DELETING, op=op, actor=ACTOR,
+                          reason=str(exc))
+            raise InvalidVolume(reason=f"Unable to delete encryption key for volume: "
+                                       f"{exc}") from exc
     env.bus.cast(ACTOR, target_of("cinder-volume", extract_host(vol.host or "")),
                    "delete_volume", volume_id=vol.id, cascade=cascade)

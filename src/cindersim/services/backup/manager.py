@@ -51,6 +51,8 @@ from ...config import FC_DRIVER
 from ...db import EPOCH, Backup, Volume
 from ...errors import CinderException
 from ...states import BackupStatus, Op, SnapshotStatus, VolumeStatus
+from ..encryption_keys import KeyManagerClient, clone_encryption_key, delete_encryption_key
+from ..key_manager.castellan import KeyManagerError
 from ..volume_utils import extract_host
 from .guards import backup_guards
 from .metadata import BackupMetadataAPI
@@ -129,6 +131,8 @@ class BackupService:
         self.connector = {**self.initiator.connector_properties(str(opts["my_ip"])),
                           **self.volumes.connector_properties(),
                           "host": self.host, "initiator": self.initiator_name}
+        self.key_manager: KeyManagerClient | None = None
+        """Castellan, as cinder-backup's ``key_manager.API(CONF)``: set by the cloud."""
         self.methods: dict[str, Method] = {
             "create_backup": self.create_backup,
             "continue_backup": self.continue_backup,
@@ -361,7 +365,8 @@ class BackupService:
 
     # --- restore ---------------------------------------------------------------------------------
     async def restore_backup(self, *, backup_id: str, volume_id: str,
-                             volume_is_new: bool = False) -> None:
+                             volume_is_new: bool = False,
+                             auth_token: str | None = None) -> None:
         """``_run_restore``: ``secure_file_operations_enabled`` and the attach go to the
         volume's cinder-volume over RPC (a stopped one times the call out: the volume
         ends ``error_restoring``); the chain is written through the iSCSI session."""
@@ -372,6 +377,7 @@ class BackupService:
         if backup is None or vol is None:
             return
         info: dict[str, Any] | None = None
+        orig_key = vol.encryption_key_id  # _run_restore: before the metadata overwrites it
         try:
             await env.bus.call(self.actor, Target("cinder-volume", extract_host(vol.host or "")),
                                "secure_file_operations_enabled", volume_id=vol.id)
@@ -403,6 +409,7 @@ class BackupService:
             db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
             return
         await self._safe_detach(vol, info)
+        await self._rekey_restored(backup, vol, orig_key, auth_token)
         # The driver wrote the backup's saved metadata over the target's (so a
         # restore into the source volume itself brings back the metadata it had).
         # src_backup_id is added only for another volume, or when the metadata just
@@ -415,6 +422,33 @@ class BackupService:
         db.transition(vol, VolumeStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
         db.transition(backup, BackupStatus.AVAILABLE, op=Op.BACKUP_RESTORE, actor=self.actor)
 
+    async def _rekey_restored(self, backup: Backup, vol: Volume, orig_key: str | None,
+                              auth_token: str | None) -> None:
+        """``_run_restore``'s housekeeping.  The restored base metadata names the key
+        the backed-up volume had; when that differs from the target's own key, the
+        target's key is deleted and the volume gets its own clone of the backup's
+        ("every restored volume has a unique key ID").  A backup without a key
+        (of a plain volume) leaves the target with none, as in Cinder."""
+        restored = vol.encryption_key_id
+        if restored == orig_key:
+            return
+        if auth_token is None:
+            # A volume created from the backup (3.47): cinder-api already gave it a clone
+            # of the backup's key, the end state of this housekeeping; keep that one.
+            vol.encryption_key_id = orig_key
+            return
+        km = self.key_manager
+        try:
+            if orig_key is not None:
+                await delete_encryption_key(km, auth_token, orig_key)
+            if backup.encryption_key_id is None:  # a backup from before the key copy
+                backup.encryption_key_id = restored
+            vol.encryption_key_id = await clone_encryption_key(km, auth_token,
+                                                               backup.encryption_key_id)
+        except (KeyManagerError, CinderException) as exc:
+            self.env.trace.emit("log", self.actor, f"re-keying the restored volume failed: "
+                                f"{exc}", resource=f"volume:{vol.id}")
+
     async def _safe_detach(self, vol: Volume, info: dict[str, Any]) -> None:
         try:
             await self._detach(vol, info)
@@ -423,7 +457,7 @@ class BackupService:
                                   resource=f"volume:{vol.id}")
 
     # --- delete --------------------------------------------------------------------------
-    async def delete_backup(self, *, backup_id: str) -> None:
+    async def delete_backup(self, *, backup_id: str, auth_token: str | None = None) -> None:
         env = self.env
         db = env.db
         backup = db.backups.get(backup_id)
@@ -445,6 +479,14 @@ class BackupService:
                           reason=backup.fail_reason)
             return
         release_backup_quota(env, backup)
+        if backup.encryption_key_id is not None:
+            try:
+                await delete_encryption_key(self.key_manager, auth_token,
+                                            backup.encryption_key_id)
+            except KeyManagerError as exc:
+                env.trace.emit("log", self.actor, f"could not delete the backup's key: {exc}",
+                               resource=f"backup:{backup.id}")
+            backup.encryption_key_id = None
         if backup.parent_id and backup.parent_id in db.backups:
             parent = db.backups[backup.parent_id]
             parent.num_dependent_backups = max(0, parent.num_dependent_backups - 1)

@@ -19,9 +19,11 @@ backup first (``BackupDriver.put_metadata``), selectively:
 * ``volume-glance-metadata``: the target's glance metadata is deleted, the
   saved keys created, and the volume marked ``bootable``.
 
-Any other version is ``BackupMetadataUnsupportedVersion``.  cindersim's volume
-rows carry no ``encryption_key_id`` column, so none is saved and the key
-restore (``_restore_vol_encryption_meta``) never applies here.
+Any other version is ``BackupMetadataUnsupportedVersion``.  The saved
+``encryption_key_id`` (the backed-up volume's key) is written back; cinder-backup's
+housekeeping then gives the target its own clone of the backup's key
+(``BackupService._rekey_restored``).  The type check of an encrypted restore
+(``_restore_vol_encryption_meta``) is not modelled.
 """
 
 from __future__ import annotations

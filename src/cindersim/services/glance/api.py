@@ -70,6 +70,8 @@ class GlanceApi:
         except GlanceError as exc:
             response = webob_error(exc.status, exc.explanation, hdrs.get("accept", ""),
                                    exc.headers)
+        if method.upper() == "DELETE" and response.status == 204:
+            await self.glance.delete_encryption_key(path_only, hdrs.get("x-auth-token"))
         if env.trace.recording:
             shown = None if isinstance(response, RawResponse) else response.body
             env.trace.emit("api.response", ACTOR, f"{response.status} for {method} "

@@ -58,6 +58,8 @@ class GlanceService:
         self.env = env
         self.identity = identity
         self.images: dict[str, Image] = {}
+        self.key_manager: Any = None
+        """Castellan (``[key_manager]`` of glance-api): set by the cloud with Barbican."""
         for name, size, virtual, min_disk, hashes in DEFAULT_IMAGES:
             image = self.create(name, owner=None, visibility="public", min_disk=min_disk,
                                 properties={"os_distro": name.split("-")[0]})
@@ -136,6 +138,26 @@ class GlanceService:
         if image.status == "queued":
             self._set_status(image, "saving")
         self._set_status(image, "killed")
+
+    async def delete_encryption_key(self, path: str, token: str | None) -> None:
+        """``ImagesController._delete_encryption_key``: an image Cinder uploaded from an
+        encrypted volume names its own key clone; with the deletion policy
+        ``on_image_deletion`` Glance deletes that key (as the caller) with the image.
+        A failure is only logged: the image is gone either way."""
+        parts = [p for p in path.split("/") if p]
+        image = self.images.get(parts[-1]) if parts[-2:-1] == ["images"] else None
+        km = self.key_manager
+        if image is None or km is None:
+            return
+        key_id = image.properties.get("cinder_encryption_key_id")
+        if not key_id or image.properties.get(
+                "cinder_encryption_key_deletion_policy") != "on_image_deletion":
+            return
+        try:
+            await km.delete(token, str(key_id))
+        except Exception as exc:
+            self.env.trace.emit("log", "glance-api", f"could not delete key {key_id}: {exc}",
+                                resource=f"image:{image.id}")
 
     def delete(self, image: Image) -> None:
         """``DELETE /v2/images/{id}``: the record stays, ``deleted``, its file is dropped."""

@@ -85,7 +85,8 @@ class Keystone:
         """The service catalog a token for *project_id* carries (``network`` when the
         cloud runs Neutron)."""
         return catalog(self.base_url, project_id,
-                       network=getattr(self.cloud, "neutron", None) is not None)
+                       network=getattr(self.cloud, "neutron", None) is not None,
+                       key_manager=getattr(self.cloud, "key_manager", None) is not None)
 
     def token_body(self, info: TokenInfo, methods: list[str] | None = None
                    ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ The catalog lists every service this cloud serves, each with ``public``,
 * ``compute`` at ``{base}/compute/v2.1``, ``image`` at ``{base}/image``;
 * ``object-store`` at ``{base}/object-store/v1/AUTH_{project_id}``;
 * ``network`` at ``{base}/networking``, when the cloud runs Neutron;
+* ``key-manager`` (barbican) at ``{base}/key-manager``, when the cloud runs one;
 * ``identity`` at ``{base}/identity``.
 """
 
@@ -43,8 +44,8 @@ def version_document(base_url: str) -> dict[str, Any]:
     }
 
 
-def catalog(base_url: str, project_id: str, *, network: bool = False
-            ) -> list[dict[str, Any]]:
+def catalog(base_url: str, project_id: str, *, network: bool = False,
+            key_manager: bool = False) -> list[dict[str, Any]]:
     """The service catalog of a token scoped to *project_id*."""
     volume_url = f"{base_url}/v3/{project_id}"
     services = [
@@ -56,6 +57,8 @@ def catalog(base_url: str, project_id: str, *, network: bool = False
     ]
     if network:
         services.append(("network", "neutron", f"{base_url}/networking"))
+    if key_manager:
+        services.append(("key-manager", "barbican", f"{base_url}/key-manager"))
     services.append(("identity", "keystone", f"{base_url}/identity"))
     entries = []
     for service_type, name, url in services:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ...backends.iscsi import IscsiNetwork
     from ..env import RestEndpoint, ServiceEnv
     from ..glance.client import ImageService
+    from ..key_manager.castellan import KeyManager
     from ..keystone.client import TokenValidator
     from ..neutron.client import NetworkService
 
@@ -60,6 +61,9 @@ class NovaService:
         """cinder-api's REST endpoint: Nova's ``nova.volume.cinder`` talks only to it."""
         self.glance = glance
         """Glance's image API (``nova.image.glance``)."""
+        self.key_manager: KeyManager | None = None
+        """Castellan (``[key_manager] backend = barbican``): the cloud sets it when it runs
+        Barbican; without one an encrypted volume cannot be attached."""
         self.network = network
         """The storage network the compute hosts' initiators log in over."""
         self.ceph = ceph

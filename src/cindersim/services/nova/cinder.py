@@ -119,6 +119,15 @@ class CinderClient:
         except CinderClientError as exc:
             raise _translate(exc, volume_id=volume_id) from exc
 
+    async def get_volume_encryption_metadata(self, ctx: NovaContext,
+                                             volume_id: str) -> dict[str, Any]:
+        """``volumes.get_encryption_metadata``: ``GET /volumes/{id}/encryption``."""
+        try:
+            body = await self.request(ctx, "GET", f"/volumes/{volume_id}/encryption")
+        except CinderClientError as exc:
+            raise _translate(exc, volume_id=volume_id) from exc
+        return dict(body or {})
+
     # --- snapshots ---------------------------------------------------------------------------
     async def get_snapshot(self, ctx: NovaContext, snapshot_id: str) -> dict[str, Any]:
         try:

@@ -47,11 +47,12 @@ from typing import TYPE_CHECKING, Any
 from ...backends.blocks import GiB
 from ...backends.connectors import VolumeConnector
 from ...backends.costs import Meter, trace_recorder
-from ...backends.iscsi import IscsiInitiator
+from ...backends.iscsi import IscsiInitiator, Session
 from ...bus import Consumer
 from ...errors import CinderException
 from .actions import EventScope
 from .cinder import CinderClient
+from .encryptors import Encryptors
 from .guards import compute_guards
 from .hypervisor import GuestDisk, LibvirtDriver, VolumeConnection, next_device_name
 from .model import BlockDeviceMapping, Instance, NovaContext, NovaError
@@ -87,6 +88,8 @@ class ComputeManager:
                                                             mount_point_base="/var/lib/nova/mnt"),
                                     ceph=nova.ceph)
         self.cinder = CinderClient(nova.cinder_endpoint, self.actor)
+        self.encryptors = Encryptors(host, self.cinder, lambda: nova.key_manager, self.meter)
+        self.driver.encrypted_resize = self.encryptors.resize_attached
         self.consumer: Consumer | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self.methods: dict[str, Callable[..., Awaitable[Any]]] = {
@@ -185,7 +188,9 @@ class ComputeManager:
                     session = self.driver.connect_volume(bdm.connection_info, inst.uuid)
                 finally:
                     await self.meter.spend()
-                self.driver.attach_device(inst.uuid, _target(bdm), bdm.volume_id, session)
+                crypt = await self._attach_encryptor(ctx, bdm, session)
+                self.driver.attach_device(inst.uuid, _target(bdm), bdm.volume_id, session,
+                                          **crypt)
                 await self.meter.spend()
                 await self.cinder.attachment_complete(ctx, bdm.attachment_id)
             except (NovaError, CinderException) as exc:
@@ -194,10 +199,24 @@ class ComputeManager:
                           volume_id=bdm.volume_id, error=type(exc).__name__)
                 if session is not None and bdm.connection_info is not None:
                     self.driver.detach_device(inst.uuid, _target(bdm))
+                    self.encryptors.detach(bdm.volume_id)
                     self.driver.disconnect_volume(bdm.connection_info, inst.uuid)
                     await self.meter.spend()
                 await self._delete_attachment(ctx, inst, bdm)
                 inst.bdms.remove(bdm)
+
+    async def _attach_encryptor(self, ctx: NovaContext, bdm: BlockDeviceMapping,
+                                session: VolumeConnection) -> dict[str, Any]:
+        """``_connect_volume`` -> ``_attach_encryptor``: for an encrypted volume, the
+        source and plaintext :meth:`LibvirtDriver.attach_device` hands the guest.
+        Only an iSCSI session's device is decrypted here (the LVM gate's path);
+        NFS, FC and RBD volumes attach as they are."""
+        assert bdm.connection_info is not None
+        if not isinstance(session, Session):
+            return {}
+        found = await self.encryptors.attach(ctx, bdm, bdm.connection_info,
+                                             self.initiator.device_data(session))
+        return {} if found is None else {"source": found.source, "crypt": found.device}
 
     # --- detach ------------------------------------------------------------------------------
     async def detach_volume(self, *, ctx: NovaContext, instance_uuid: str, volume_id: str,
@@ -210,6 +229,7 @@ class ComputeManager:
             if bdm is None:
                 return
             self.driver.detach_device(inst.uuid, _target(bdm))
+            self.encryptors.detach(bdm.volume_id)
             await self.meter.spend()
             if bdm.connection_info is not None:
                 self.driver.disconnect_volume(bdm.connection_info, inst.uuid)
@@ -245,7 +265,7 @@ class ComputeManager:
                 if inst.task_state == "deleting":
                     return
                 nova.set_state(inst, self.actor, task_state="spawning")
-                await self._spawn(inst)
+                await self._spawn(inst, ctx)
             except (NovaError, CinderException) as exc:
                 scope.fail(exc)
                 if inst.task_state == "deleting":
@@ -305,7 +325,7 @@ class ComputeManager:
                         f"waited {int(attempt * ALLOCATE_INTERVAL)} seconds or {attempt} "
                         f"attempts. And its status is {status}.", 500)
 
-    async def _spawn(self, inst: Instance) -> None:
+    async def _spawn(self, inst: Instance, ctx: NovaContext | None = None) -> None:
         """Root disk (unless the root is a volume), log in to every volume, boot."""
         disks: list[GuestDisk] = []
         if not inst.is_volume_backed:
@@ -320,7 +340,12 @@ class ComputeManager:
                 session = self.driver.connect_volume(bdm.connection_info, inst.uuid)
             finally:
                 await self.meter.spend()
-            disks.append(self.driver.volume_disk(_target(bdm), bdm.volume_id, session))
+            disk = self.driver.volume_disk(_target(bdm), bdm.volume_id, session)
+            crypt = {} if ctx is None else await self._attach_encryptor(ctx, bdm, session)
+            if crypt:
+                disk.source, disk.crypt = crypt["source"], crypt["crypt"]
+                disk.size_bytes = crypt["crypt"].size_bytes
+            disks.append(disk)
         disks.sort(key=lambda d: (len(d.target), d.target))
         self.driver.spawn(inst.uuid, inst.instance_name, disks)
         await self.meter.spend()
@@ -335,6 +360,7 @@ class ComputeManager:
             # _shutdown_instance: the driver destroys the domain and disconnects volumes.
             self.driver.destroy(inst.uuid)
             for bdm in inst.volume_bdms():
+                self.encryptors.detach(bdm.volume_id)
                 if bdm.connection_info is not None:
                     self.driver.disconnect_volume(bdm.connection_info, inst.uuid)
             await self.meter.spend()

@@ -106,6 +106,8 @@ class GuestDisk:
     """A network disk (``<source protocol='rbd'>``): QEMU's librbd, no host device."""
     data: BlockData | None = None
     """A local disk's content (volumes are read through the env's data plane)."""
+    crypt: BlockData | None = None
+    """An encrypted volume's plaintext (dm-crypt mapping or QEMU's LUKS layer)."""
     size_bytes: int | None = None
     """The size QEMU presents to the guest: probed when a volume is attached, changed
     only by ``virsh blockresize`` (Cinder growing the LV is not enough: the host must
@@ -224,7 +226,8 @@ class LibvirtDriver:
         """Define and start the domain with its disks."""
         for d in disks:
             if d.session is not None and d.size_bytes is None:
-                d.size_bytes = self._probe(d.session)
+                d.size_bytes = (d.crypt.size_bytes if d.crypt is not None
+                                else self._probe(d.session))
         dom = Domain(name, instance_uuid, running=True,
                      disks={d.target: d for d in disks})
         self.domains[instance_uuid] = dom
@@ -281,11 +284,16 @@ class LibvirtDriver:
                          session=conn, size_bytes=self._probe(conn))
 
     def attach_device(self, instance_uuid: str, target: str, volume_id: str,
-                      session: VolumeConnection) -> GuestDisk:
+                      session: VolumeConnection, *, source: str | None = None,
+                      crypt: BlockData | None = None) -> GuestDisk:
         """``attachDeviceFlags``: the host's ``/dev/sdX`` (or the NFS file, or an RBD
-        network disk) becomes the guest's ``target``."""
+        network disk; or, for an encrypted volume, the *source* the encryptor made, with
+        its plaintext *crypt*) becomes the guest's ``target``."""
         dom = self._domain(instance_uuid)
         disk = self.volume_disk(target, volume_id, session)
+        if crypt is not None:  # the guest sees the plaintext: the LV less any header
+            disk.source, disk.crypt, disk.size_bytes = source or disk.source, crypt, \
+                crypt.size_bytes
         dom.disks[target] = disk
         self._charge("virsh attach-device", ATTACH_DEVICE_SECONDS,
                      f"{dom.name}: {disk.source} attached as /dev/{target}",
@@ -463,6 +471,8 @@ class LibvirtDriver:
             raise GuestIOError(f"I/O error on {device}: the iSCSI session is gone")
         # The guest's I/O goes down the session to the target's backing store (the LV).
         try:
-            return self.initiator.device_data(disk.session)
+            data = self.initiator.device_data(disk.session)
         except CinderException as exc:
             raise GuestIOError(f"I/O error on {device}: {exc}") from exc
+        # An encrypted volume: the guest sees the plaintext above the session's LV.
+        return data if disk.crypt is None else disk.crypt

@@ -206,8 +206,12 @@ class SchedulerService:
 
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
                             filter_properties: dict[str, Any],
-                            backup_id: str | None = None) -> None:
+                            backup_id: str | None = None,
+                            auth_token: str | None = None) -> None:
         """Filter, weigh, pick; write the host; cast create_volume to that backend.
+
+        ``auth_token`` (the RPC context's, sent only for an encrypted clone) goes on
+        with it: cinder-volume re-keys the clone as the user.
 
         ``backup_id`` (3.47, ``scheduler_rpcapi.create_volume``'s own argument) rides
         along to the volume manager, which then restores the backup into the volume.
@@ -246,7 +250,8 @@ class SchedulerService:
         env.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume",
                        volume_id=volume_id, request_spec=request_spec,
                        filter_properties=props, allow_reschedule=decision.retry is not None,
-                       **({"backup_id": backup_id} if backup_id is not None else {}))
+                       **({"backup_id": backup_id} if backup_id is not None else {}),
+                       **({"auth_token": auth_token} if auth_token is not None else {}))
 
     def _backend_az(self, backend_id: str) -> str | None:
         state = self.host_manager.get_backend_state(backend_id)

@@ -30,6 +30,7 @@ from ...states import Op, SnapshotStatus, VolumeStatus
 from ..scheduler.request_spec import RequestSpec
 from .from_backup import create_from_backup
 from .image import create_from_image
+from .rekey import rekey_volume
 from .snapshots import release_snapshot_quota
 
 if TYPE_CHECKING:
@@ -40,7 +41,9 @@ __all__ = ["METHODS", "create_volume", "delete_volume"]
 
 async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: RequestSpec,
                         filter_properties: dict[str, Any], allow_reschedule: bool,
-                        backup_id: str | None = None) -> None:
+                        backup_id: str | None = None, auth_token: str | None = None) -> None:
+    """``CreateVolumeFromSpecTask`` and friends; *auth_token* (the RPC context's) comes
+    with an encrypted clone, whose key :func:`.rekey.rekey_volume` replaces."""
     env = svc.env
     db = env.db
     if backup_id is not None:
@@ -62,6 +65,8 @@ async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: Req
             src = db.get_volume(vol.source_volid)
             await svc.drive("create_cloned_volume", svc.driver.create_cloned_volume, vol, src,
                             resource=f"volume:{vol.id}")
+            if vol.encryption_key_id is not None:
+                await rekey_volume(svc, vol, auth_token)
         elif request_spec.image_id:
             source, op = "image", Op.CREATE_FROM_SOURCE
             if not await create_from_image(svc, vol, request_spec.image_id):
@@ -78,7 +83,8 @@ async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: Req
         # the last allowed one into NoValidBackend ("Exceeded max scheduling attempts").
         reschedulable = allow_reschedule and not isinstance(exc, NotFound) and retry
         if reschedulable:
-            await _reschedule(svc, vol.id, request_spec, filter_properties, retry, exc)
+            await _reschedule(svc, vol.id, request_spec, filter_properties, retry, exc,
+                              auth_token=auth_token)
             return
         db.transition(vol, VolumeStatus.ERROR, op=op, actor=svc.actor,
                       reason=f"{type(exc).__name__}: {exc}")
@@ -99,7 +105,7 @@ async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: Req
 
 async def _reschedule(svc: VolumeService, volume_id: str, request_spec: RequestSpec,
                       filter_properties: dict[str, Any], retry: dict[str, Any],
-                      exc: Exception) -> None:
+                      exc: Exception, *, auth_token: str | None = None) -> None:
     """OnFailureRescheduleTask: clean up, clear the host, recast to the scheduler."""
     env = svc.env
     vol = env.db.volumes[volume_id]
@@ -116,7 +122,8 @@ async def _reschedule(svc: VolumeService, volume_id: str, request_spec: RequestS
                      "rescheduling", resource=f"volume:{volume_id}",
                      attempt=retry.get("num_attempts"), error=retry["exc"])
     env.bus.cast(svc.actor, Target("cinder-scheduler"), "create_volume", volume_id=volume_id,
-                   request_spec=request_spec, filter_properties=props)
+                   request_spec=request_spec, filter_properties=props,
+                   **({"auth_token": auth_token} if auth_token is not None else {}))
 
 
 async def delete_volume(svc: VolumeService, *, volume_id: str, cascade: bool = False) -> None:

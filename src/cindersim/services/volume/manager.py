@@ -34,6 +34,7 @@ from .drivers import build_driver, host_connector
 if TYPE_CHECKING:
     from ...backends.iscsi import IscsiNetwork, TargetHost
     from ..compute_nova import NovaClient
+    from ..encryption_keys import KeyManagerClient
     from ..env import ServiceEnv
     from ..glance.client import ImageService
 
@@ -113,6 +114,8 @@ class VolumeService:
                                 availability_zone=self.availability_zone,
                                 report_interval=float(env.config.default["report_interval"]))
         """Sum of the sizes of the volumes on this backend (the manager's own count)."""
+        self.key_manager: KeyManagerClient | None = None
+        """Castellan, for re-keying encrypted clones (:mod:`.rekey`): set by the cloud."""
         self.methods: dict[str, Method] = {}
         # The flow modules import this one for its types: import them when a service is built.
         from . import (  # noqa: PLC0415
