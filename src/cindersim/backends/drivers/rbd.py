@@ -401,6 +401,9 @@ class RBDDriver:
         """The image stays where it is."""
         self._fault("unmanage", volume.id)
 
+    def unmanage_snapshot(self, snapshot: SnapshotLike) -> None:
+        """VolumeDriver's no-op: the RBD snapshot stays."""
+
     def get_manageable(self, cinder_ids: Sequence[str], resource_type: str) -> list[dict[str, Any]]:
         return rbd_manage.get_manageable(self, cinder_ids, resource_type)
 
