@@ -251,15 +251,25 @@ class FcArrayDriver:
         return len(attachments) > 1
 
     # --- stats ----------------------------------------------------------------------------
+    thin_provisioning = True
+    """The array's pool is thin: a LUN takes space as it is written."""
+
+    def capacity_gb(self) -> tuple[float, float, float]:
+        """``(total, free, provisioned)`` GiB as :meth:`get_volume_stats` reports them,
+        read without an array call (the metrics sampler: nothing charged)."""
+        total = float(self.config.capacity_gb)
+        return (total, round(total - self.array.used_gb(), 2),
+                float(self.array.provisioned_gb()))
+
     def get_volume_stats(self, refresh: bool = False) -> dict[str, Any]:
         if refresh or not self._stats:
             self._fault("get_volume_stats")
-            total = float(self.config.capacity_gb)
+            total, free, provisioned = self.capacity_gb()
             pool = {
                 "pool_name": self.backend_name,
                 "total_capacity_gb": total,
-                "free_capacity_gb": round(total - self.array.used_gb(), 2),
-                "provisioned_capacity_gb": float(self.array.provisioned_gb()),
+                "free_capacity_gb": free,
+                "provisioned_capacity_gb": provisioned,
                 "reserved_percentage": self.config.reserved_percentage,
                 "max_over_subscription_ratio": self.config.max_over_subscription_ratio,
                 "thin_provisioning_support": True,

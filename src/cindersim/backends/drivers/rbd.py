@@ -440,6 +440,15 @@ class RBDDriver:
             total = free + used
         return round(free / GiB, 2), round(total / GiB, 2)
 
+    thin_provisioning = True
+    """RBD images are thin (``thin_provisioning_support``)."""
+
+    def capacity_gb(self) -> tuple[float, float, float]:
+        """``(total, free, provisioned)`` GiB as ``_update_volume_stats`` reports them,
+        read without a command (the metrics sampler: nothing charged)."""
+        free, total = self.pool_capacity()
+        return total, free, round(sum(i.size_bytes for i in self.pool.images.values()) / GiB, 2)
+
     def _update_volume_stats(self) -> None:
         location_info = (f"{self.config.rbd_cluster_name}:{self.config.rbd_ceph_conf}:"
                          f"{self.cluster.fsid}:{self.config.rbd_user}:{self.config.rbd_pool}")
