@@ -216,7 +216,7 @@ class FcArrayDriver:
         name = self.volume_name(volume.id)
         lun_id = self.array.map_lun(host, name)
         self._call("map", f"map LUN {name} to host {host.name} at LUN {lun_id}",
-                   volume_id=volume.id, host=host.name, lun=lun_id)
+                   volume_id=volume.id, array_host=host.name, lun=lun_id)
         conn = {"driver_volume_type": "fibre_channel",
                 "data": {"target_discovered": True, "target_lun": lun_id,
                          "target_wwn": list(self.array.target_wwpns),
@@ -239,7 +239,7 @@ class FcArrayDriver:
         name = self.volume_name(volume.id)
         if host is not None and self.array.unmap_lun(host, name):
             self._call("unmap", f"unmap LUN {name} from host {host.name}",
-                       volume_id=volume.id, host=host.name)
+                       volume_id=volume.id, array_host=host.name)
         data: dict[str, Any] = {}
         if host is not None and not host.luns:
             # The host has no LUN left: its zones can go (remove_fc_zone).

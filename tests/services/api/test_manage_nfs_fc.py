@@ -9,17 +9,13 @@ manages LUNs and array snapshots by name, as vendors' FC drivers do.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent / "api"))
+from helpers_api_b import action, call, snapshot, volume
 
-from helpers_api_b import action, call, snapshot, volume  # noqa: E402
-
-from cindersim.cloud import Cloud, simulate  # noqa: E402
-from cindersim.config import FC_DRIVER, NFS_DRIVER  # noqa: E402
-from cindersim.states import check_trace  # noqa: E402
+from cindersim.cloud import Cloud, simulate
+from cindersim.config import FC_DRIVER, NFS_DRIVER
+from cindersim.states import check_trace
 
 NFS = {"DEFAULT": {"enabled_backends": "nfs-1"},
        "nfs-1": {"volume_driver": NFS_DRIVER, "nfs_snapshot_support": True}}
@@ -60,11 +56,14 @@ def test_nfs_manage_answers_as_cinders_nfs_driver() -> None:
     assert [r.status for r in lists] == [200, 200]
     assert lists[0].json == {"manageable-volumes": []}
     assert lists[1].json == {"manageable-snapshots": []}
-    assert legacy.status == 200 and legacy.json == {"manageable-volumes": []}
-    assert m.status == 202 and ms.status == 202
+    assert legacy.status == 200
+    assert legacy.json == {"manageable-volumes": []}
+    assert m.status == 202
+    assert ms.status == 202
     assert shown.json["volume"]["status"] == "error"  # error_managing, shown as error
     assert snap_shown.json["snapshot"]["status"] == "error"
-    assert un.status == 202 and uns.status == 202
+    assert un.status == 202
+    assert uns.status == 202
     # NfsDriver has no unmanage_snapshot (AttributeError); BaseVD's unmanage raises.
     assert sstat == "error_deleting"
     assert vstat == "error_unmanaging"
@@ -110,7 +109,8 @@ def test_fc_manage_by_lun_name_keeps_the_data() -> None:
     result = simulate(main, config=FC)
     (uns, un, vols, snaps, m, new, new_digest, digest, ms, new_snap, bad, after, vid, sid,
      new_id) = result.value
-    assert uns.status == 202 and un.status == 202
+    assert uns.status == 202
+    assert un.status == 202
     assert vols.json["manageable-volumes"] == [{
         "reference": {"source-name": f"volume-{vid}"}, "size": 2, "safe_to_manage": True,
         "reason_not_safe": None, "cinder_id": None, "extra_info": None}]
@@ -119,13 +119,15 @@ def test_fc_manage_by_lun_name_keeps_the_data() -> None:
         "reason_not_safe": None, "extra_info": None, "cinder_id": None,
         "source_reference": {"source-name": f"volume-{vid}"}}]
     assert m.status == 202
-    assert str(new.status) == "available" and new.size == 2
+    assert str(new.status) == "available"
+    assert new.size == 2
     assert new_digest == digest
     assert ms.status == 202
     assert str(new_snap.status) == "available"
     assert str(bad.status) == "error_managing"
     entry = after.json["manageable-snapshots"][0]
     assert entry["reference"] == {"source-name": f"snapshot-{new_snap.id}"}
-    assert entry["safe_to_manage"] is False and entry["cinder_id"] == new_snap.id
+    assert entry["safe_to_manage"] is False
+    assert entry["cinder_id"] == new_snap.id
     assert entry["source_reference"] == {"source-name": f"volume-{new_id}"}
     assert check_trace(result.trace.events) == []
