@@ -78,3 +78,32 @@ def test_samples_and_pool_histories_use_each_drivers_stats() -> None:
     assert (nfs.total_gb, nfs.used_gb, nfs.provisioned_gb) == (50.0, 1.0, 3.0)
     assert nfs.limit_gb == 20.0 * 50.0  # max_over_subscription_ratio 20 x total
     assert pools[hosts["fc"]].points[-1].used_gb == 1.0
+
+
+def test_record_memory_counts_each_backends_own_store() -> None:
+    """``record_memory`` walks RBD's pool, NFS's shares and the FC array (an RBD backend
+    has no volume group at all: it used to fail on one)."""
+    from cindersim.backends.drivers import LVMVolumeDriver  # noqa: PLC0415
+    from cindersim.memory import _storage_models  # noqa: PLC0415
+
+    async def main(cloud: Cloud) -> Any:
+        for kind in KINDS:
+            await _admin(cloud, "POST", "/types", {"volume_type": {
+                "name": kind, "extra_specs": {"volume_backend_name": kind}}})
+        models = {h: _storage_models(s.driver, s.vg) for h, s in cloud.volume_services.items()}
+        for kind in KINDS:
+            await _admin(cloud, "POST", "/volumes", {"volume": {"size": 1, "volume_type": kind}})
+        return cloud, models
+    cloud, models = simulate(main, config=CONF).value
+    for host, found in models.items():
+        svc = cloud.volume_services[host]
+        if isinstance(svc.driver, LVMVolumeDriver):
+            assert found == [svc.vg]
+        else:
+            assert found
+            assert svc.vg not in found
+    from cindersim.memory import record_memory  # noqa: PLC0415
+
+    mem = record_memory(cloud)
+    assert mem.live_volumes == 3
+    assert mem.bytes > 0
