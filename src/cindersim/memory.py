@@ -7,7 +7,8 @@ logical volumes.  :func:`record_memory` walks those records and adds up
 the volumes alive at that moment.
 
 What it counts: the database's tables and indexes (``cloud.db``) and every
-backend's LVM model (its LVs, thin pools and their chunk maps); within them
+backend's storage model (LVM: its LVs, thin pools and their chunk maps; RBD: the
+cluster pool's images; NFS: the shares' files; FC: the array's LUNs); within them
 the records (attrs classes) and the containers, strings and numbers they hold.
 What it does not: the metrics collector's columns, the trace, the asyncio loop,
 the services' code and caches (they do not grow with live volumes, or grow with
@@ -92,6 +93,27 @@ def record_memory(cloud: Cloud) -> RecordMemory:
     roots: list[Any] = [v for k, v in vars(db).items()
                         if isinstance(v, _CONTAINERS) and not k.startswith("_stamp")]
     for svc in cloud.volume_services.values():
-        vg = svc.vg
-        roots.extend(v for v in vars(vg).values() if isinstance(v, _CONTAINERS))
+        for model in _storage_models(svc.driver, svc.vg):
+            values = (vars(model).values() if hasattr(model, "__dict__") else
+                      [getattr(model, f.name) for f in attrs.fields(type(model))])
+            roots.extend(v for v in values if isinstance(v, _CONTAINERS))
     return RecordMemory(records_size(roots), len(db.volumes))
+
+
+def _storage_models(driver: Any, vg: Any) -> list[Any]:
+    """The objects holding a backend's storage records: LVM's volume group; an RBD
+    backend's cluster pool, an NFS backend's shares, the FC array (NFS and FC
+    backends also keep an unused VG, which is not theirs)."""
+    from .backends.drivers import LVMVolumeDriver  # noqa: PLC0415
+
+    if isinstance(driver, LVMVolumeDriver):
+        return [vg] if vg is not None else []
+    if hasattr(driver, "pool") and hasattr(driver, "cluster"):
+        return [driver.pool]  # RBD
+    if hasattr(driver, "array"):
+        return [driver.array]  # FC
+    exports = getattr(driver, "exports", None)
+    if exports is not None:  # NFS
+        return [s for e in getattr(driver, "shares", {})
+                if (s := exports.lookup(e)) is not None]
+    return []

@@ -4,8 +4,10 @@ A :class:`MetricsCollector` listens to the trace (``cloud.trace.subscribe``; it
 works in trace mode ``metrics``, which keeps no event log) and samples the cloud
 every ``interval`` virtual seconds:
 
-* **capacity per backend**, read from the LVM model without running (or
-  charging for) a command: for a thick backend the VG's size and free space,
+* **capacity per backend**, read from the driver's model without running (or
+  charging for) a command.  RBD, NFS and FC array backends answer with their
+  driver's ``capacity_gb()``, the figures their ``get_volume_stats`` reports
+  (cluster pool, shares, array pool).  LVM: for a thick backend the VG's size and free space,
   as ``vgs`` reports them; for a thin one the pool's size, its free space by
   data usage and the sum of the thin LVs' virtual sizes, as
   ``LVMVolumeDriver._update_volume_stats`` computes them.  Plus the
@@ -55,7 +57,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .backends.blocks import GiB
 from .backends.drivers import LVMVolumeDriver
 from .backends.lvm import unit_g
 from .trace import TraceEvent
@@ -112,18 +113,28 @@ SETTLED = frozenset({
 """Statuses that end an operation (None: the row was destroyed)."""
 
 
-def _rbd_sample(svc: VolumeService, volumes: int) -> BackendSample:
-    """An RBD backend as ``ceph df`` has it (uncharged): free is the pool's MAX AVAIL,
-    total free + stored; provisioned is the images' sizes."""
+def _driver_sample(svc: VolumeService, volumes: int) -> BackendSample:
+    """An RBD, NFS or FC array backend from its driver's own capacity model (uncharged):
+    the ``(total, free, provisioned)`` its ``get_volume_stats`` would report now (RBD:
+    ``ceph df``'s MAX AVAIL of the cluster pool; NFS: ``stat -f``/``du`` summed over
+    the shares; FC: the array's thin pool)."""
     driver = svc.driver
     assert not isinstance(driver, LVMVolumeDriver)
-    free, total = driver.pool_capacity()
-    provisioned = round(sum(i.size_bytes for i in driver.pool.images.values()) / GiB, 2)
-    cached: Any = driver._stats
-    reported = float(cached["free_capacity_gb"]) if cached and isinstance(
-        cached.get("free_capacity_gb"), (int, float)) else None
-    return BackendSample(svc.host, total, free, provisioned, reported,
-                         float(svc.allocated_capacity_gb), volumes)
+    total, free, provisioned = driver.capacity_gb()
+    return BackendSample(svc.host, round(total, 2), round(free, 2), round(provisioned, 2),
+                         _reported_free(driver), float(svc.allocated_capacity_gb), volumes)
+
+
+def _reported_free(driver: object) -> float | None:
+    """``free_capacity_gb`` of the driver's last capability report (its first pool's, or
+    the backend's own when it reports no pools); None before the first or when
+    ``unknown``."""
+    cached: Any = getattr(driver, "_stats", None)
+    if not cached:
+        return None
+    pools = cached.get("pools")
+    value = pools[0].get("free_capacity_gb") if pools else cached.get("free_capacity_gb")
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -361,7 +372,7 @@ class MetricsCollector:
         vg = svc.vg
         driver = svc.driver
         if vg is None or not isinstance(driver, LVMVolumeDriver):
-            return _rbd_sample(svc, volumes)
+            return _driver_sample(svc, volumes)  # RBD, NFS, FC: no volume group of theirs
         if driver.lvm_type == "thin":
             pool = vg.thin_pool_name()
             free = 0.0
@@ -375,11 +386,7 @@ class MetricsCollector:
             report = vg.vg_report()
             total, free = unit_g(report.vg_size), unit_g(report.vg_free)
             provisioned = round(total - free, 2)
-        cached: Any = getattr(driver, "_stats", None)
-        reported = None
-        if cached:
-            reported = float(cached["pools"][0]["free_capacity_gb"])
-        return BackendSample(svc.host, total, free, provisioned, reported,
+        return BackendSample(svc.host, total, free, provisioned, _reported_free(driver),
                              float(svc.allocated_capacity_gb), volumes)
 
     # --- results --------------------------------------------------------------------------
@@ -460,14 +467,14 @@ class MetricsCollector:
 
     def _fits(self, b: BackendSample, size: float) -> bool:
         """Could the CapacityFilter place *size* GiB on *b* as it was sampled?"""
-        from .pools import refusal  # noqa: PLC0415
+        from .pools import is_thin, refusal  # noqa: PLC0415
 
         svc = self.cloud.volume_services.get(b.backend)
         if svc is None or b.total_capacity_gb <= 0:
             return False
         opts = svc.backend.options
         cached: Any = getattr(svc.driver, "_stats", None)
-        _, why = refusal(b, size, thin=getattr(svc.driver, "lvm_type", "thin") == "thin",
+        _, why = refusal(b, size, thin=is_thin(svc.driver),
                          ratio_option=opts["max_over_subscription_ratio"],
                          reserved_percentage=opts["reserved_percentage"],
                          stats=(cached["pools"][0] if "pools" in cached else cached)

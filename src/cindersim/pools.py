@@ -34,7 +34,7 @@ from .services.scheduler.sched_utils import (
 if TYPE_CHECKING:
     from .metrics import BackendSample, MetricsCollector
 
-__all__ = ["POOL_METRICS", "PoolHistory", "PoolPoint", "pool_histories", "refusal"]
+__all__ = ["POOL_METRICS", "PoolHistory", "PoolPoint", "is_thin", "pool_histories", "refusal"]
 
 POOL_METRICS: Mapping[str, str] = {
     "pool_full_s": "virtual seconds at which the pool first refused a create of the "
@@ -97,6 +97,16 @@ class PoolHistory:
                 "pool_used_gb": last.used_gb, "pool_total_gb": last.total_gb}[name]
 
 
+def is_thin(driver: object) -> bool:
+    """Whether the CapacityFilter treats the backend as thin: LVM by its ``lvm_type``;
+    RBD, NFS (``nfs_sparsed_volumes``) and the FC array by what their stats report as
+    ``thin_provisioning_support``."""
+    thin = getattr(driver, "thin_provisioning", None)
+    if thin is not None:
+        return bool(thin)
+    return getattr(driver, "lvm_type", "thin") == "thin"
+
+
 def refusal(b: BackendSample, size: float, *, thin: bool, ratio_option: Any,
             reserved_percentage: float, stats: Mapping[str, Any] | None = None,
             ) -> tuple[float, str | None]:
@@ -148,7 +158,7 @@ def pool_histories(m: MetricsCollector) -> list[PoolHistory]:
             svc = services.get(b.backend)
             if svc is None:
                 continue
-            thin = getattr(svc.driver, "lvm_type", "thin") == "thin"  # RBD is thin
+            thin = is_thin(svc.driver)
             opts = svc.backend.options
             limit, why = refusal(b, size, thin=thin,
                                  ratio_option=opts["max_over_subscription_ratio"],
@@ -157,6 +167,5 @@ def pool_histories(m: MetricsCollector) -> list[PoolHistory]:
             series.setdefault(b.backend, []).append(PoolPoint(
                 sample.time, b.total_capacity_gb, used, b.provisioned_capacity_gb,
                 limit, why))
-    return [PoolHistory(name, getattr(services[name].driver, "lvm_type", "thin") == "thin",
-                        tuple(points))
+    return [PoolHistory(name, is_thin(services[name].driver), tuple(points))
             for name, points in series.items()]

@@ -45,3 +45,18 @@ def test_the_demo_in_vietnamese_cites_documents_not_files() -> None:
     for stale in ("seed 0", "shared/seeds", "[doc ", "tài liệu 00"):
         assert stale not in text
     assert re.search(r"v1 là volume [0-9a-f]{8}-", text)
+
+
+def test_every_english_row_has_a_vietnamese_one() -> None:
+    """RBD, NFS and FC flows are narrated in Vietnamese too, not in English fallbacks."""
+    from cindersim.render.phrases import _EN  # noqa: PLC0415
+
+    assert sorted(set(_EN) - set(_VI)) == []
+
+
+def test_the_rbd_attach_in_vietnamese_has_no_english_row() -> None:
+    res = run_scenario(load_scenario(ROOT / "scenarios" / "attach-rbd.toml"))
+    text = narrate(res.trace.events, lang="vi")
+    assert "RBD driver tạo một RBD image" in text
+    assert "The RBD driver" not in text
+    assert "lvs/vgs" not in text

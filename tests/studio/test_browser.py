@@ -46,7 +46,7 @@ def shot(page: Any, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser(demo_file: Path) -> Iterator[Any]:
+def browser(demo_file: Path, backend_files: dict[str, Path]) -> Iterator[Any]:
     # The page is built first: Playwright's sync API keeps an asyncio loop running in
     # this thread, and a simulation cannot run its own loop inside it.
     with playwright_api.sync_playwright() as p:
@@ -72,6 +72,19 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("studio") / "demo.html"
     path.write_text(studio_html(studio_model(res.trace.events, title="demo")), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def backend_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The studio pages of the RBD, NFS and FC attach scenarios."""
+    out: dict[str, Path] = {}
+    for kind in ("rbd", "nfs", "fc"):
+        res = run_scenario(load_scenario(ROOT / "scenarios" / f"attach-{kind}.toml"))
+        path = tmp_path_factory.mktemp("studio") / f"attach-{kind}.html"
+        path.write_text(studio_html(studio_model(res.trace.events, title=kind)),
+                        encoding="utf-8")
+        out[kind] = path
+    return out
 
 
 def state(page: Any) -> dict[str, Any]:
@@ -175,6 +188,31 @@ class TestOffline:
         assert found_target
         assert found_flight
         shot(page, "studio-backup-all-events")
+        assert page.errors == []
+
+
+class TestOtherBackends:
+    @pytest.mark.parametrize(("kind", "store", "store_vi", "item"), [
+        ("rbd", "Ceph cluster (RBD)", "Cụm Ceph (RBD)", "RBD image"),
+        ("nfs", "NFS shares", "Các NFS share", "file on the share"),
+        ("fc", "FC array", "Mảng lưu trữ FC", "LUN"),
+    ])
+    def test_the_backend_panel_says_what_the_backend_is(
+            self, page: Any, backend_files: dict[str, Path], kind: str, store: str,
+            store_vi: str, item: str) -> None:
+        page.goto(backend_files[kind].as_uri())
+        page.check("#mode-all")
+        for _ in range(40):  # into the flows, past the first create
+            page.click("#next")
+        panel = page.locator("body").inner_text()
+        assert "Storage backends" in panel
+        assert store in panel
+        assert item in panel
+        for stale in ("LVM volume group", "iSCSI targets", "? @"):
+            assert stale not in panel
+        shot(page, f"studio-{kind}-backend")
+        page.click("#lang-vi")
+        assert store_vi in page.locator("body").inner_text()
         assert page.errors == []
 
 

@@ -8,7 +8,8 @@ picture.  Rules:
 * a backend command is drawn from the service that ran it (the host in the
   event's ``target`` names it: ``cinder-1@lvmdriver-1`` is a cinder-volume,
   ``compute-1`` a nova-compute, ``backup-1`` a cinder-backup), to the thing it
-  acts on (LVM, the iSCSI target, the hypervisor, the object store); a
+  acts on (LVM, the iSCSI target, the Ceph cluster, the NFS share, the FC
+  array or fabric, the hypervisor, the object store); a
   command acting on its own service (the backup driver compressing) is a note;
 * status changes, scheduling decisions, queueing and faults are notes; an event
   that carries no decision (nova-scheduler's pick of a compute host, which has
@@ -81,7 +82,7 @@ def _issuer(ev: TraceEvent, hosts: dict[str, str]) -> str:
     host = str(ev.detail.get("host") or ev.target or "")
     if host in hosts:
         return hosts[host]
-    if ev.actor in ("swift", "posix", "nfs", "backup-driver"):
+    if ev.actor in ("swift", "posix", "backup-driver"):
         return "Backup"
     if ev.actor in ("libvirt", "iscsi-initiator"):
         return "NovaCompute"
@@ -144,6 +145,8 @@ def rows_for(ev: TraceEvent, *, labels: dict[str, str], hosts: dict[str, str],
         src = _issuer(ev, hosts)
         if ev.actor == "iscsi-initiator":
             dst = "Target"
+        elif ev.actor == "fc-initiator":
+            dst = src  # os-brick scanning the host's own HBAs: a note over that host
         elif ev.actor in ("libvirt", "hypervisor"):
             dst = "Hypervisor"
         elif ev.actor == "os-brick":  # cryptsetup on the host itself (the encryptors)

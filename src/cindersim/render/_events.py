@@ -52,6 +52,9 @@ PARTICIPANTS: tuple[tuple[str, str], ...] = (
     ("LVM", "LVM"),
     ("Target", "iSCSI target"),
     ("Ceph", "Ceph cluster (RBD)"),
+    ("Share", "NFS share"),
+    ("Fabric", "FC fabric (zoning)"),
+    ("Array", "FC array"),
     ("Backup", "cinder-backup"),
     ("ObjectStore", "object store"),
 )
@@ -74,11 +77,13 @@ _BY_PREFIX: tuple[tuple[str, str], ...] = (
     ("tgtadm", "Target"),
     ("lioadm", "Target"),
     ("rbd", "Ceph"),  # librbd / librados commands: the Ceph cluster's lifeline
+    ("nfs", "Share"),  # the NFS volume driver's file commands and a host's mount
+    ("fc-array", "Array"),  # the array's REST calls: create, map, unmap a LUN
+    ("fc-zone-manager", "Fabric"),  # the FC Zone Manager's zoning commands
     ("rados", "Ceph"),
     ("iscsi-target", "Target"),
     ("swift", "ObjectStore"),
-    ("posix", "ObjectStore"),
-    ("nfs", "ObjectStore"),
+    ("posix", "ObjectStore"),  # an NFS/POSIX backup store
     ("object", "ObjectStore"),
 )
 
@@ -106,7 +111,11 @@ _QUERY_OPS = frozenset({"vgs", "lvs", "pvs", "lvdisplay", "vgdisplay", "head", "
                         "get", "tgt-admin --show", "cinder-rtstool get-targets",
                         # RBD: connecting to the monitors and their read-only commands
                         "rados connect", "rados mon_command df",
-                        "rados mon_command get-quota", "rados mon dump"})
+                        "rados mon_command get-quota", "rados mon dump",
+                        # NFS: the capacity probes of every create and report, qemu-img info
+                        "stat -f", "du", "qemu-img info",
+                        # FC: the fabric's name server lookup
+                        "nsshow"})
 
 
 def is_query(ev: TraceEvent) -> bool:

@@ -138,6 +138,8 @@ class _Step:
     error: bool = False
     lines: list[tuple[str, str]] = attrs.Factory(list)
     queries: int = 0
+    query_ops: list[str] = attrs.Factory(list)
+    """The distinct read-only commands counted (``vgs``, ``stat -f``, ``rados mon dump``)."""
     owner: str | None = None
     """The lifeline doing the work: status changes it makes are printed under it."""
     db_only: bool = False
@@ -335,6 +337,9 @@ class _Narrator:
                 current.seqs.append(ev.seq)
                 if is_query(ev) and not everything:
                     current.queries += 1
+                    op = str(ev.detail.get("op", ""))
+                    if op and op not in current.query_ops:
+                        current.query_ops.append(op)
                 else:
                     current.lines.append(("dim", f"{ev.actor}: {ids_to_names(ev.summary, {})}"))
                     tag = _doc_tag(sec.flow, ev)
@@ -585,7 +590,8 @@ class _Narrator:
                          else s("db", _wrap("• " + text, "        ", first="      ")))
         if step.queries:
             lines.append(s("dim", "      " + self.t(
-                "queries", n=step.queries, ies="y" if step.queries == 1 else "ies")))
+                "queries", n=step.queries, ies="y" if step.queries == 1 else "ies",
+                ops=", ".join(step.query_ops))))
         return "\n".join(lines)
 
 

@@ -41,7 +41,7 @@ _EN: dict[str, str] = {
     "flow": "flow: {flow}",
     "done": "End of run at t={time} s (virtual): {requests} request(s), {messages} message(s), "
             "{ops} backend command(s), {errors} error(s).",
-    "queries": "(+{n} read-only backend quer{ies}: lvs/vgs/target shows)",
+    "queries": "(+{n} read-only backend quer{ies}: {ops})",
     "doc": "documents' step {tag}",
     "legend": "{label} stands for {kind} {id}.",
     "note": "Note (documents vs code)",
@@ -375,7 +375,7 @@ _VI: dict[str, str] = {
     "flow": "luồng: {flow}",
     "done": "Kết thúc ở t={time} s (thời gian ảo): {requests} yêu cầu, {messages} message, {ops} "
             "lệnh trên hệ thống lưu trữ, {errors} lỗi.",
-    "queries": "(+{n} lệnh chỉ đọc trên hệ thống lưu trữ: lvs/vgs/xem target)",
+    "queries": "(+{n} lệnh chỉ đọc trên hệ thống lưu trữ: {ops})",
     "doc": "bước {tag} của tài liệu",
     "note": "Ghi chú (tài liệu khác mã nguồn)",
     "req.volumes.create": "Client yêu cầu tạo volume thông qua REST API của Cinder (client dùng "

@@ -85,5 +85,52 @@ VI_CEPH: dict[str, str] = {
                                 "monitor, secret cephx) vào cấu hình máy ảo. Khác với iSCSI, "
                                 "máy chủ không có session và không có /dev/sdX.",
     "backend.rbd open": "{issuer} mở image bằng librbd: lấy bản đồ cụm từ các Ceph monitor, "
-                        "rồi đọc ghi trực tiếp với các OSD.",
+                        "rồi đọc ghi trực tiếp với các OSD (và theo dõi image, là một "
+                        "watcher, trong lúc mở nó).",
+    "setup.pool.ceph": "{host}, vùng khả dụng {az}, báo cáo backend {pool} (RBD, không có danh "
+                       "sách pool: scheduler coi cả backend là một pool): tổng {total} GiB, còn "
+                       "trống {free} GiB theo ceph df (MAX AVAIL: dung lượng thô dưới ngưỡng đầy "
+                       "chia cho số bản sao của pool), cấp phát mỏng (thin).",
+    "driver.create_volume.ceph": "RBD driver tạo một RBD image trong pool Ceph (rbd create): "
+                                 "cấp phát mỏng, chưa có object nào cho đến khi có dữ liệu được "
+                                 "ghi.",
+    "driver.create_volume_from_snapshot.ceph": "RBD driver clone snapshot đã được bảo vệ: image "
+                                               "mới là con copy-on-write của nó, không sao chép "
+                                               "dữ liệu (rbd clone).",
+    "driver.create_cloned_volume.ceph": "RBD driver chụp snapshot của volume nguồn "
+                                        "(<volume mới>.clone_snap), bảo vệ snapshot đó rồi clone "
+                                        "copy-on-write; khi chuỗi clone của nguồn chạm "
+                                        "rbd_max_clone_depth thì bản clone được làm phẳng "
+                                        "(flatten).",
+    "driver.delete_volume.ceph": "RBD driver xóa image (image còn clone con thì chỉ được đổi "
+                                 "tên thành <tên>.deleted để giữ cho chúng).",
+    "driver.create_snapshot.ceph": "RBD driver tạo một RBD snapshot và bảo vệ nó (protect) để "
+                                   "có thể clone volume từ nó.",
+    "driver.delete_snapshot.ceph": "RBD driver bỏ bảo vệ snapshot (trước đó làm phẳng các clone "
+                                   "của nó: snapshot còn con thì không bỏ bảo vệ được) rồi xóa "
+                                   "nó.",
+    "driver.extend_volume.ceph": "RBD driver đổi kích thước image (chỉ sửa siêu dữ liệu: cấp "
+                                 "phát mỏng).",
+    "driver.revert_to_snapshot.ceph": "RBD driver đưa image về trạng thái của snapshot (mọi "
+                                      "object được ghi lại).",
+    "driver.validate_connector.ceph": "RBD driver không cần gì từ connector: không tên "
+                                      "initiator, không WWPN.",
+    "driver.remove_export.ceph": "Không có gì để gỡ: volume RBD không được xuất.",
+    "driver.ensure_export.ceph": "Không có gì để bảo đảm: volume RBD không được xuất.",
+    "driver.terminate_connection.ceph": "Không có gì phải hoàn tác trên cụm Ceph: máy khách tự "
+                                        "đóng image.",
+    "driver.attach_volume.ceph": "Driver được báo volume đã được gắn (RBD không cần làm gì).",
+    "driver.detach_volume.ceph": "Driver được báo volume đã được tháo (RBD không cần làm gì).",
+    "deliver.reply.Backup.initialize_connection.ceph": "cinder-backup đọc thông tin kết nối "
+                                                       "(rbd: các monitor, pool/image, người "
+                                                       "dùng cephx) và mở volume bằng RBD "
+                                                       "connector của os-brick (librbd): không "
+                                                       "đăng nhập iSCSI.",
+    "backend.rbd clone": "Một clone copy-on-write: image con đọc dữ liệu của snapshot cha cho "
+                         "đến khi nó ghi object của riêng mình.",
+    "backend.rbd flatten": "Làm phẳng (flatten): image con sao chép lên phần dữ liệu của cha mà "
+                           "nó chưa có và không còn phụ thuộc vào snapshot cha.",
+    "backend.rbd import-diff": "Chỉ những vùng thay đổi từ snapshot backup trước mới được "
+                               "chuyển (rbd export-diff | rbd import-diff); đích giữ cùng "
+                               "snapshot đó làm điểm khôi phục.",
 }

@@ -178,6 +178,29 @@ _DRIVER: Mapping[str, CodeLink] = {
     "restore": _c("cinder/backup/chunkeddriver.py", "ChunkedBackupDriver.restore"),
 }
 
+_NFS_OWN = ("create_volume", "delete_volume", "initialize_connection", "create_snapshot",
+            "delete_snapshot", "extend_volume", "create_cloned_volume",
+            "create_volume_from_snapshot")
+_PROTOCOL_DRIVER: Mapping[str, Mapping[str, CodeLink]] = {
+    # A driver call on an RBD, NFS or FC backend is that driver's, not LVM's or iSCSI's.
+    "rbd": {call: _c("cinder/volume/drivers/rbd.py", f"RBDDriver.{call}") for call in (
+        "create_volume", "delete_volume", "create_export", "remove_export", "ensure_export",
+        "initialize_connection", "terminate_connection", "create_snapshot",
+        "delete_snapshot", "extend_volume", "create_cloned_volume",
+        "create_volume_from_snapshot", "revert_to_snapshot")},
+    "nfs": {**{call: _c("cinder/volume/drivers/remotefs.py", f"RemoteFSDriver.{call}")
+               for call in ("create_export", "remove_export", "ensure_export",
+                            "terminate_connection")},
+            **{call: _c("cinder/volume/drivers/nfs.py", f"NfsDriver.{call}")
+               for call in _NFS_OWN}},
+    # The FC array is not a Cinder class: the links are FibreChannelDriver's contract
+    # and the Zone Manager's hooks every FC driver calls.
+    "fibre_channel": {
+        "initialize_connection": _c("cinder/volume/driver.py",
+                                    "FibreChannelDriver.initialize_connection"),
+        "terminate_connection": _c("cinder/zonemanager/utils.py", "remove_fc_zone")},
+}
+
 _BACKEND: Mapping[str, CodeLink] = {
     "lvcreate": _c("cinder/brick/local_dev/lvm.py", "LVM.create_volume"),
     "lvremove": _c("cinder/brick/local_dev/lvm.py", "LVM.delete"),
@@ -201,8 +224,11 @@ _SCHEDULE = _c("cinder/scheduler/filter_scheduler.py", "FilterScheduler._schedul
 
 
 def code_links(ev: TraceEvent, request_key: str | None, lifeline: str | None,
-               ) -> tuple[CodeLink, ...]:
-    """The real functions behind one event (empty when none is known)."""
+               *, protocol: str | None = None) -> tuple[CodeLink, ...]:
+    """The real functions behind one event (empty when none is known).
+
+    *protocol* names the backend's driver kind when the event does not (``rbd``).
+    """
     d = ev.detail
     method = str(d.get("method", ""))
     if ev.kind == "api.request" and request_key:
@@ -220,6 +246,10 @@ def code_links(ev: TraceEvent, request_key: str | None, lifeline: str | None,
                    "cinder-backup": "BackupAPI"}[service]
             return (_c(path, f"{cls}.{method}"),)
     if ev.kind in ("driver", "driver.error"):
+        proto = d.get("protocol") or protocol
+        if proto in _PROTOCOL_DRIVER:
+            link = _PROTOCOL_DRIVER[str(proto)].get(str(d.get("call", "")))
+            return (link,) if link else ()
         link = _DRIVER.get(str(d.get("call", "")))
         return (link,) if link else ()
     if ev.kind == "backend":

@@ -5,7 +5,10 @@ asking each component at that moment: the database rows (volumes, snapshots,
 backups, attachments and their statuses), each backend's LVM volume group (its
 logical volumes, the thin pool and how much of it the driver reports used),
 the iSCSI targets with their CHAP user, ACLs and logged-in initiators, and the
-message bus (queue depths, messages sent and not yet taken).
+message bus (queue depths, messages sent and not yet taken).  A backend that is
+not LVM shows what it stores instead of LVs (``store``: ``rbd`` images and
+their snapshots, ``nfs`` files and qcow2 overlays on the shares, ``fc`` LUNs and
+array snapshots, with the host a LUN is mapped to).
 
 Nothing here reads the cloud: every fact comes from an event, so a trace file
 replays into the same panels as the live run.  What the trace does not carry
@@ -28,6 +31,17 @@ __all__ = ["StateTracker", "state_text", "states_by_seq"]
 _RECORDS = ("volume", "snapshot", "backup", "attachment")
 _LV_NAME = re.compile(r"-n (\S+)")
 _VG_PREFIX = re.compile(r"(?:vgs|lvs) (\S+?)(?:/\S+)?$")
+_STORES = {"rbd": "rbd", "nfs": "nfs", "fc-array": "fc"}
+"""Backend components whose volumes are not LVs: the store each keeps."""
+_STORE_OPS = frozenset({
+    "rbd create", "rbd clone", "rbd copy", "rbd rm", "rbd trash mv", "rbd rename",
+    "rbd snap create", "rbd snap rm",
+    "truncate", "dd", "qemu-img create", "nova assisted snapshot", "rm",
+    "create volume", "copy", "delete volume", "rename", "map", "unmap", "create snapshot",
+    "delete snapshot"})
+"""The commands that add, remove or change something a non-LVM backend stores."""
+_LUN = re.compile(r"LUN (\S+)")
+_FC_SNAP = re.compile(r"snapshot (snapshot-\S+)")
 
 
 def _lv_size(summary: str) -> str | None:
@@ -141,6 +155,62 @@ class StateTracker:
         elif op == "lvextend" and lv and str(lv) in be["lvs"]:
             be["lvs"][str(lv)]["size"] = _lv_size(ev.summary)
 
+    # --- RBD, NFS, FC array -------------------------------------------------------------------
+    def _store(self, ev: TraceEvent) -> None:
+        """What a non-LVM backend holds, from its own commands (the ``lvs`` table's rows)."""
+        d = ev.detail
+        op = str(d.get("op", ""))
+        if d.get("error") or op not in _STORE_OPS:
+            return  # a failed command ("rbd rm ...: (2) No such file") changed nothing
+        be = self._backend(ev.target or "?")
+        be["store"] = _STORES[ev.actor]
+        items: dict[str, Any] = be["lvs"]
+        if ev.actor == "rbd":
+            image, snap = d.get("image"), d.get("snap")
+            if op == "rbd create" and image:
+                size = d.get("size")
+                items[str(image)] = {"kind": "image", "size": f"{int(size) / 2**30:g}g"
+                                     if isinstance(size, int) else None}
+            elif op in ("rbd clone", "rbd copy") and image:
+                items[str(image)] = {"kind": "clone" if op == "rbd clone" else "copy",
+                                     "size": None}
+            elif op in ("rbd rm", "rbd trash mv") and image:
+                items.pop(str(image), None)
+            elif op == "rbd rename" and image and d.get("old"):
+                items[str(image)] = items.pop(str(d.get("old")), {"kind": "image", "size": None})
+            elif op == "rbd snap create" and image and snap:
+                items[f"{image}@{snap}"] = {"kind": "snapshot", "size": None}
+            elif op == "rbd snap rm" and image and snap:
+                items.pop(f"{image}@{snap}", None)
+            return
+        if ev.actor == "nfs":
+            vid, sid = d.get("volume_id"), d.get("snapshot_id")
+            if op in ("truncate", "dd", "qemu-img create") and vid and not sid:
+                items[f"volume-{vid}"] = {"kind": "qcow2 file" if op == "qemu-img create"
+                                          else "raw file", "size": None}
+            elif op in ("qemu-img create", "nova assisted snapshot") and vid and sid:
+                items[f"volume-{vid}.{sid}"] = {"kind": "qcow2 overlay", "size": None}
+            elif op == "rm":
+                items.pop(ev.summary.rsplit("/", 1)[-1].removeprefix("rm -f "), None)
+            return
+        m = _LUN.search(ev.summary)
+        if op in ("create volume", "copy") and m:
+            items[m.group(1)] = {"kind": "LUN", "size": None}
+        elif op == "delete volume" and m:
+            items.pop(m.group(1), None)
+        elif op == "rename" and " to " in ev.summary:
+            old, new = ev.summary.rsplit(" to ", 1)
+            items[new] = items.pop(old.rsplit(" ", 1)[-1], {"kind": "LUN", "size": None})
+        elif op in ("map", "unmap") and m and m.group(1) in items:
+            items[m.group(1)]["kind"] = (f"LUN {d.get('lun')} → {d.get('array_host')}"
+                                         if op == "map" else "LUN")
+        elif op in ("create snapshot", "delete snapshot"):
+            snap = _FC_SNAP.search(ev.summary)
+            if snap and op == "create snapshot":
+                items[snap.group(1)] = {"kind": "snapshot", "size": None}
+            elif snap:
+                items.pop(snap.group(1), None)
+
     def _capabilities(self, ev: TraceEvent) -> None:
         """A capability report: the driver's own figures for its pools (as of the report:
         cinder-volume sends one a minute, so they lag the LVs just made)."""
@@ -226,6 +296,8 @@ class StateTracker:
             self._bodies(ev)
         elif k == "backend" and ev.actor == "lvm":
             self._lvm(ev)
+        elif k == "backend" and ev.actor in _STORES:
+            self._store(ev)
         elif k == "backend":
             self._iscsi(ev)
         elif k.startswith("bus."):
@@ -266,7 +338,9 @@ def state_text(state: Mapping[str, Any], names: Mapping[str, str] | None = None,
         out.append("    (trống)" if vi else "    (no rows)")
     for host, be in sorted(state["backends"].items()):
         lvs = ", ".join(f"{n} [{v['kind']}, {v['size']}]" for n, v in sorted(be["lvs"].items()))
-        out.append(f"  LVM {be['vg'] or '?'} @ {host}: {lvs or '-'}")
+        what = {"rbd": "Ceph (RBD)", "nfs": "NFS", "fc": "FC array"}.get(
+            str(be.get("store")), f"LVM {be['vg'] or '?'}")
+        out.append(f"  {what} @ {host}: {lvs or '-'}")
         for p in be["pools"]:
             total, free = p.get("total_capacity_gb"), p.get("free_capacity_gb")
             word = "còn trống" if vi else "free"

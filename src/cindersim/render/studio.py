@@ -35,6 +35,10 @@ _UI: dict[str, dict[str, str]] = {
     "en": {"prev": "Previous", "next": "Next", "play": "Play", "pause": "Pause",
            "docs_only": "documents' steps only", "all_events": "all events",
            "records": "Database rows", "lvm": "LVM volume group", "targets": "iSCSI targets",
+           "backends": "Storage backends", "store_rbd": "Ceph cluster (RBD)",
+           "store_nfs": "NFS shares", "store_fc": "FC array", "item_rbd": "RBD image",
+           "item_nfs": "file on the share", "item_fc": "LUN", "item_lvm": "LV",
+           "store_pool": "pool",
            "bus": "Message bus (AMQP)", "in_flight": "in flight", "none": "none",
            "code": "In Cinder's code", "notes": "Documents vs code", "docs": "Documents",
            "step": "step", "of": "of", "flow": "Flow", "live": "live",
@@ -49,6 +53,10 @@ _UI: dict[str, dict[str, str]] = {
     "vi": {"prev": "Trước", "next": "Tiếp", "play": "Chạy", "pause": "Dừng",
            "docs_only": "chỉ các bước của tài liệu", "all_events": "mọi sự kiện",
            "records": "Bản ghi trong cơ sở dữ liệu", "lvm": "Volume group LVM",
+           "backends": "Hệ thống lưu trữ", "store_rbd": "Cụm Ceph (RBD)",
+           "store_nfs": "Các NFS share", "store_fc": "Mảng lưu trữ FC",
+           "item_rbd": "RBD image", "item_nfs": "tệp trên share", "item_fc": "LUN",
+           "item_lvm": "LV", "store_pool": "pool",
            "targets": "iSCSI target", "bus": "Hàng chờ message (AMQP)",
            "in_flight": "đang chuyển", "none": "không có", "code": "Trong mã nguồn Cinder",
            "notes": "Tài liệu khác mã nguồn", "docs": "Tài liệu", "step": "bước",
@@ -97,8 +105,11 @@ def studio_model(events: Iterable[TraceEvent], *, title: str | None = None,
             if first is not None:
                 key = request_key(first) if first.kind == "api.request" else None
                 lifeline = participant_of(first.actor)
+                # An RBD driver's events name no protocol: its service reported ceph.
+                rbd = first.actor in narrators["en"].ceph_actors
                 links = [{"label": c.label, "url": c.url}
-                         for c in code_links(first, key, lifeline)]
+                         for c in code_links(first, key, lifeline, protocol="rbd" if rbd
+                                             else None)]
             steps.append({
                 "tag": step.tag, "who": step.who, "message": step.message,
                 "meaning": {"en": step.meaning, "vi": vi_step.meaning},

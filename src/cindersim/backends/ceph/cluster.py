@@ -50,15 +50,18 @@ class Pool:
     images: dict[str, RbdImage] = attrs.field(factory=dict)
     trash: dict[str, RbdImage] = attrs.field(factory=dict)
     """Images moved to the RBD trash (still holding their objects), by id."""
+    rados_objects: dict[str, bytes] = attrs.field(factory=dict)
+    """Plain RADOS objects, not RBD images (the Ceph backup driver's ``backup.<id>.meta``)."""
 
     def stored_bytes(self) -> int:
         blocks = sum(i.stored_blocks() for i in self.images.values())
         blocks += sum(i.stored_blocks() for i in self.trash.values())
-        return blocks * BLOCK_SIZE
+        return blocks * BLOCK_SIZE + sum(len(b) for b in self.rados_objects.values())
 
     def objects(self) -> int:
         return (sum(i.object_count() for i in self.images.values())
-                + sum(i.object_count() for i in self.trash.values()))
+                + sum(i.object_count() for i in self.trash.values())
+                + len(self.rados_objects))
 
     def image(self, name: str) -> RbdImage:
         img = self.images.get(name)

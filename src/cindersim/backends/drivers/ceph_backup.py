@@ -26,12 +26,21 @@ Facts from ``cinder/backup/drivers/ceph.py``:
 * **delete** removes the backup's snapshot from the base and the base once no
   snapshot is left; the source volume's ``backup.*`` snapshot stays (Cinder
   looks for it under the wrong name), until the volume is deleted.
+* **metadata** (``_backup_metadata``/``_restore_metadata``): after the data,
+  ``BackupDriver.get_metadata``'s JSON (the volume's columns, metadata and
+  glance metadata) is written once as the RADOS object ``backup.<id>.meta``
+  in the backup pool (a second write is ``VolumeMetadataBackupExists`` ->
+  ``BackupOperationError``, and the backup is deleted); a restore reads it
+  back for *that* backup only (not the chain) and hands it to
+  ``put_metadata``; an unsupported version is ``BackupOperationError``
+  "Metadata restore failed due to incompatible version".  Delete removes it
+  (``remove_if_exists``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ... import errors
 from ..blocks import BLOCK_SIZE, BlockData, GiB
@@ -45,6 +54,12 @@ __all__ = ["BackupRBDOperationFailed", "CephBackupDriver"]
 
 class BackupRBDOperationFailed(errors.BackupDriverException):
     message = "Backup RBD operation failed: %(reason)s"
+
+
+GetMetadata = Callable[[str], str | None]
+"""``BackupDriver.get_metadata``: volume id -> the JSON string to keep."""
+PutMetadata = Callable[[str, str], None]
+"""``BackupDriver.put_metadata``: (volume id, that JSON string) -> written back."""
 
 
 class CephBackupDriver:
@@ -84,6 +99,11 @@ class CephBackupDriver:
         return f"volume-{volume_id}.backup.{backup_id}"
 
     @staticmethod
+    def meta_name(backup_id: str) -> str:
+        """``VolumeMetadataBackup.name``."""
+        return f"backup.{backup_id}.meta"
+
+    @staticmethod
     def snap_name(backup_id: str, now: float) -> str:
         """``backup.<backup id>.snap.<time.time()>``."""
         return f"backup.{backup_id}.snap.{now:.6f}"
@@ -113,8 +133,40 @@ class CephBackupDriver:
     # --- backup --------------------------------------------------------------------------
     def backup(self, *, backup_id: str, volume_id: str, volume_file: RbdHandle | BlockData,
                size_gb: int, parent: BackupRef | None = None, snapshot_id: str | None = None,
-               now: float = 0.0) -> BackupResult:
-        """Back the volume file up; returns the record's container and service_metadata."""
+               now: float = 0.0, get_metadata: GetMetadata | None = None) -> BackupResult:
+        """Back the volume file up, then its metadata (``backup_metadata=True``: when
+        *get_metadata* is given); returns the record's container and service_metadata."""
+        result = self._backup_data(backup_id=backup_id, volume_id=volume_id,
+                                   volume_file=volume_file, size_gb=size_gb, parent=parent,
+                                   snapshot_id=snapshot_id, now=now)
+        if get_metadata is not None:
+            json_meta = get_metadata(volume_id)
+            if json_meta:
+                try:
+                    self._set_meta(backup_id, json_meta)
+                except errors.BackupOperationError:
+                    self.delete_backup(result.ref(backup_id, volume_id))
+                    raise
+        return result
+
+    def _set_meta(self, backup_id: str, json_meta: str) -> None:
+        """``VolumeMetadataBackup.set``: stat, then write the object once."""
+        pool = self._pool(f"backup metadata {backup_id[:8]}")
+        name = self.meta_name(backup_id)
+        if name in pool.rados_objects:
+            raise errors.BackupOperationError(
+                f"Failed to backup volume metadata - Metadata backup object '{name}' "
+                "already exists")
+        body = json_meta.encode("utf-8")
+        pool.rados_objects[name] = body
+        self.meter.charge("rbd", "rados write", self.cluster.costs.image_open,
+                          f"rados -p {pool.name} put {name} ({len(body)} bytes)",
+                          object=name, bytes=len(body))
+
+    def _backup_data(self, *, backup_id: str, volume_id: str,
+                     volume_file: RbdHandle | BlockData, size_gb: int,
+                     parent: BackupRef | None, snapshot_id: str | None,
+                     now: float) -> BackupResult:
         self._fault("backup", volume_id, backup_id)
         if size_gb == 0:
             raise errors.InvalidInput(reason="Need non-zero volume size")
@@ -216,8 +268,30 @@ class CephBackupDriver:
 
     # --- restore ---------------------------------------------------------------------------
     def restore(self, chain: Sequence[BackupRef], target: RbdHandle | BlockData, *,
-                volume_id: str, size_gb: int, volume_is_new: bool = False) -> RestoreResult:
-        """``_restore_volume`` of ``chain[-1]``: diff restore if allowed, else full copy."""
+                volume_id: str, size_gb: int, volume_is_new: bool = False,
+                put_metadata: PutMetadata | None = None) -> RestoreResult:
+        """``_restore_volume`` of ``chain[-1]``, then ``_restore_metadata`` of it."""
+        result = self._restore_volume(chain, target, volume_id=volume_id, size_gb=size_gb,
+                                      volume_is_new=volume_is_new)
+        if put_metadata is not None:
+            backup = chain[-1]
+            pool = self._pool(f"restore metadata {backup.id[:8]}")
+            name = self.meta_name(backup.id)
+            body = pool.rados_objects.get(name)
+            self.meter.charge("rbd", "rados read", self.cluster.costs.image_open,
+                              f"rados -p {pool.name} get {name}"
+                              + ("" if body is not None else ": no such object"), object=name)
+            if body is not None:
+                try:
+                    put_metadata(volume_id, body.decode("utf-8"))
+                except errors.BackupMetadataUnsupportedVersion as exc:
+                    raise errors.BackupOperationError(
+                        "Metadata restore failed due to incompatible version") from exc
+        return result
+
+    def _restore_volume(self, chain: Sequence[BackupRef], target: RbdHandle | BlockData, *,
+                        volume_id: str, size_gb: int, volume_is_new: bool) -> RestoreResult:
+        """Diff restore if allowed, else full copy."""
         backup = chain[-1]
         self._fault("restore", volume_id, backup.id)
         pool = self._pool(f"restore {backup.id[:8]}")
@@ -257,6 +331,10 @@ class CephBackupDriver:
         if not ref.container:
             return 0
         pool = self._pool(f"delete backup {ref.id[:8]}")
+        if pool.rados_objects.pop(self.meta_name(ref.id), None) is not None:
+            self.meter.charge("rbd", "rados rm", self.cluster.costs.object_remove,
+                              f"rados -p {pool.name} rm {self.meta_name(ref.id)}",
+                              object=self.meta_name(ref.id))
         base = (json.loads(ref.service_metadata)["base"] if ref.service_metadata
                 else self.base_name(ref.volume_id, ref.id))
         img = pool.images.get(base) or pool.images.get(self.base_name(ref.volume_id))

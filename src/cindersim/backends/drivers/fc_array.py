@@ -21,7 +21,7 @@ shaped like them (``driver.FibreChannelDriver``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -31,6 +31,7 @@ from ..blocks import BLOCK_SIZE, BlockData
 from ..costs import Meter
 from ..faults import FaultPlan
 from ..fc import FcArray, FcFabric, ZoneManager
+from . import fc_manage
 from .lvm import AttachmentLike, SnapshotLike, VolumeLike
 
 __all__ = ["FC_DRIVER", "FcArrayConfig", "FcArrayDriver"]
@@ -139,9 +140,12 @@ class FcArrayDriver:
                    f"{self.volume_name(snapshot.volume_id)}", volume_id=snapshot.volume_id)
         self.array.snapshots[self._snap_name(snapshot.id)] = \
             self.volume_data(snapshot.volume_id).copy()
+        self.array.snapshot_sources[self._snap_name(snapshot.id)] = \
+            self.volume_name(snapshot.volume_id)
 
     def delete_snapshot(self, snapshot: SnapshotLike) -> None:
         self._fault("delete_snapshot", snapshot.volume_id, snapshot_id=snapshot.id)
+        self.array.snapshot_sources.pop(self._snap_name(snapshot.id), None)
         if self.array.snapshots.pop(self._snap_name(snapshot.id), None) is not None:
             self._call("delete snapshot", f"delete snapshot {self._snap_name(snapshot.id)}",
                        volume_id=snapshot.volume_id)
@@ -154,11 +158,33 @@ class FcArrayDriver:
 
     def update_migrated_volume(self, volume_id: str, new_volume_id: str) -> None:
         """Rename the migrated LUN to the volume's own name on the array."""
-        old, new = self.volume_name(new_volume_id), self.volume_name(volume_id)
-        self._call("rename", f"rename LUN {old} to {new}", volume_id=volume_id)
-        lun = self.array.luns.pop(old)
-        lun.name = new
-        self.array.luns[new] = lun
+        fc_manage.rename_lun(self, self.volume_name(new_volume_id),
+                             self.volume_name(volume_id), volume_id=volume_id)
+
+    # --- manage / unmanage (fc_manage.py) ---------------------------------------------------
+    def manage_existing_object_get_size(self, existing_ref: Mapping[str, Any],
+                                        object_type: str) -> int:
+        return fc_manage.manage_existing_object_get_size(self, existing_ref, object_type)
+
+    def manage_existing(self, volume: VolumeLike, existing_ref: Mapping[str, Any], *,
+                        already_managed: Callable[[str], bool]) -> None:
+        fc_manage.manage_existing(self, volume, existing_ref, already_managed=already_managed)
+
+    def manage_existing_snapshot(self, snapshot: SnapshotLike,
+                                 existing_ref: Mapping[str, Any] | str, *,
+                                 already_managed: Callable[[str], bool]) -> None:
+        fc_manage.manage_existing_snapshot(self, snapshot, existing_ref,
+                                           already_managed=already_managed)
+
+    def unmanage(self, volume: VolumeLike) -> None:
+        """The LUN stays on the array (VolumeDriver's no-op)."""
+        self._fault("unmanage", volume.id)
+
+    def unmanage_snapshot(self, snapshot: SnapshotLike) -> None:
+        """The array snapshot stays."""
+
+    def get_manageable(self, cinder_ids: Sequence[str], resource_type: str) -> list[dict[str, Any]]:
+        return fc_manage.get_manageable(self, cinder_ids, resource_type)
 
     # --- export and connections ----------------------------------------------------------
     def create_export(self, volume: VolumeLike,
@@ -190,7 +216,7 @@ class FcArrayDriver:
         name = self.volume_name(volume.id)
         lun_id = self.array.map_lun(host, name)
         self._call("map", f"map LUN {name} to host {host.name} at LUN {lun_id}",
-                   volume_id=volume.id, host=host.name, lun=lun_id)
+                   volume_id=volume.id, array_host=host.name, lun=lun_id)
         conn = {"driver_volume_type": "fibre_channel",
                 "data": {"target_discovered": True, "target_lun": lun_id,
                          "target_wwn": list(self.array.target_wwpns),
@@ -213,7 +239,7 @@ class FcArrayDriver:
         name = self.volume_name(volume.id)
         if host is not None and self.array.unmap_lun(host, name):
             self._call("unmap", f"unmap LUN {name} from host {host.name}",
-                       volume_id=volume.id, host=host.name)
+                       volume_id=volume.id, array_host=host.name)
         data: dict[str, Any] = {}
         if host is not None and not host.luns:
             # The host has no LUN left: its zones can go (remove_fc_zone).
@@ -225,15 +251,25 @@ class FcArrayDriver:
         return len(attachments) > 1
 
     # --- stats ----------------------------------------------------------------------------
+    thin_provisioning = True
+    """The array's pool is thin: a LUN takes space as it is written."""
+
+    def capacity_gb(self) -> tuple[float, float, float]:
+        """``(total, free, provisioned)`` GiB as :meth:`get_volume_stats` reports them,
+        read without an array call (the metrics sampler: nothing charged)."""
+        total = float(self.config.capacity_gb)
+        return (total, round(total - self.array.used_gb(), 2),
+                float(self.array.provisioned_gb()))
+
     def get_volume_stats(self, refresh: bool = False) -> dict[str, Any]:
         if refresh or not self._stats:
             self._fault("get_volume_stats")
-            total = float(self.config.capacity_gb)
+            total, free, provisioned = self.capacity_gb()
             pool = {
                 "pool_name": self.backend_name,
                 "total_capacity_gb": total,
-                "free_capacity_gb": round(total - self.array.used_gb(), 2),
-                "provisioned_capacity_gb": float(self.array.provisioned_gb()),
+                "free_capacity_gb": free,
+                "provisioned_capacity_gb": provisioned,
                 "reserved_percentage": self.config.reserved_percentage,
                 "max_over_subscription_ratio": self.config.max_over_subscription_ratio,
                 "thin_provisioning_support": True,

@@ -639,6 +639,9 @@ class LVMVolumeDriver:
         """LVM leaves the LV where it is (BaseVD's no-op)."""
         self._fault("unmanage", volume.id)
 
+    def unmanage_snapshot(self, snapshot: SnapshotLike) -> None:
+        """VolumeDriver's no-op: the snapshot LV stays."""
+
     def get_manageable(self, cinder_ids: Sequence[str], resource_type: str) -> list[dict[str, Any]]:
         """``_get_manageable_resource_info`` before pagination: one entry per LV of
         the kind (brick's ``lv_is_snapshot`` reads ``lv_attr[0] == 's'``, so thin

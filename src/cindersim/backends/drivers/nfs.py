@@ -541,22 +541,39 @@ class NfsDriver:
             self._update_volume_stats()
         return self._stats
 
+    @property
+    def thin_provisioning(self) -> bool:
+        """Sparse files are thin (``nfs_sparsed_volumes``), preallocated ones thick."""
+        return self.config.nfs_sparsed_volumes
+
+    def share_capacity_gb(self) -> dict[str, tuple[float, float, float]]:
+        """Per mounted share ``(total, free, apparent allocation)`` GiB, read without a
+        command (what ``stat -f`` and ``du`` would answer; nothing charged)."""
+        out: dict[str, tuple[float, float, float]] = {}
+        for export in self._mounted_shares:
+            share = self.exports.lookup(export)
+            if share is not None:
+                out[export] = (share.total_bytes / GiB, share.available_bytes() / GiB,
+                               share.apparent_bytes() / GiB)
+        return out
+
+    def capacity_gb(self) -> tuple[float, float, float]:
+        """``(total, free, provisioned)`` GiB as ``_update_volume_stats`` reports them
+        (the metrics sampler: nothing charged)."""
+        shares = self.share_capacity_gb()
+        total = sum(t for t, _, _ in shares.values())
+        free = sum(f for _, f, _ in shares.values())
+        if self.thin_provisioning:
+            return total, free, round(sum(a for _, _, a in shares.values()), 2)
+        return total, free, round(total - free, 2)
+
     def _update_volume_stats(self) -> None:
         """Totals over the mounted shares; provisioned is ``du --bytes`` when sparse."""
         self._ensure_shares_mounted()
-        total = free = 0.0
         for export in self._mounted_shares:
-            t, f, _ = self._capacity_info(export)
-            total += t
-            free += f
-        total_gb, free_gb = total / GiB, free / GiB
-        thin = self.config.nfs_sparsed_volumes
-        if thin:
-            provisioned = round(sum(
-                self.exports.export(e, self.config.share_size_gb).apparent_bytes()
-                for e in self.shares) / GiB, 2)
-        else:
-            provisioned = round(total_gb - free_gb, 2)
+            self._capacity_info(export)  # the stat -f and du each share costs
+        total_gb, free_gb, provisioned = self.capacity_gb()
+        thin = self.thin_provisioning
         pool = {
             # NfsDriver reports no pools: Cinder's host manager makes one pool of the
             # backend, named after it; it is spelled out here for the scheduler.

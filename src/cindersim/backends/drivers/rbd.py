@@ -401,6 +401,9 @@ class RBDDriver:
         """The image stays where it is."""
         self._fault("unmanage", volume.id)
 
+    def unmanage_snapshot(self, snapshot: SnapshotLike) -> None:
+        """VolumeDriver's no-op: the RBD snapshot stays."""
+
     def get_manageable(self, cinder_ids: Sequence[str], resource_type: str) -> list[dict[str, Any]]:
         return rbd_manage.get_manageable(self, cinder_ids, resource_type)
 
@@ -436,6 +439,15 @@ class RBDDriver:
         if self.config.report_dynamic_total_capacity:
             total = free + used
         return round(free / GiB, 2), round(total / GiB, 2)
+
+    thin_provisioning = True
+    """RBD images are thin (``thin_provisioning_support``)."""
+
+    def capacity_gb(self) -> tuple[float, float, float]:
+        """``(total, free, provisioned)`` GiB as ``_update_volume_stats`` reports them,
+        read without a command (the metrics sampler: nothing charged)."""
+        free, total = self.pool_capacity()
+        return total, free, round(sum(i.size_bytes for i in self.pool.images.values()) / GiB, 2)
 
     def _update_volume_stats(self) -> None:
         location_info = (f"{self.config.rbd_cluster_name}:{self.config.rbd_ceph_conf}:"

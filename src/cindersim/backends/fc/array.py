@@ -52,6 +52,8 @@ class FcArray:
         self.serial = serial
         self.luns: dict[str, Lun] = {}
         self.snapshots: dict[str, BlockData] = {}
+        self.snapshot_sources: dict[str, str] = {}
+        """Snapshot name -> the LUN it was taken of (what a listing's source shows)."""
         self.hosts: dict[str, ArrayHost] = {}
         self._next = 1
 

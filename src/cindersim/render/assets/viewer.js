@@ -206,33 +206,40 @@
     });
     h.push(rows.length ? '<table id="records"><tr><th>' + esc(ui('kind')) + '</th><th>' + esc(ui('name')) + '</th><th>status</th><th>attach_status / volume</th><th>' + esc(ui('size')) + '</th></tr>' + rows.join('') + '</table>'
                        : '<p class="empty">' + esc(ui('empty')) + '</p>');
-    h.push('<h3>' + esc(ui('lvm')) + '</h3>');
     var hosts = Object.keys(st.backends).sort();
+    // RBD, NFS and FC backends store images, files and LUNs, not LVs of a volume group.
+    var stores = hosts.some(function (host) { return st.backends[host].store; });
+    var lvmOnly = hosts.every(function (host) { return !st.backends[host].store; });
+    h.push('<h3>' + esc(ui(stores ? 'backends' : 'lvm')) + '</h3>');
     if (!hosts.length) { h.push('<p class="empty">' + esc(ui('empty')) + '</p>'); }
     hosts.forEach(function (host) {
       var be = st.backends[host], oldBe = prev.backends[host] || {lvs: {}};
-      h.push('<div><b>' + esc(be.vg || '?') + '</b> @ ' + esc(host) + '</div>');
+      var store = be.store;
+      h.push('<div><b>' + esc(store ? ui('store_' + store) : (stores ? 'LVM ' : '') + (be.vg || '?')) + '</b> @ ' + esc(host) + '</div>');
       (be.pools || []).forEach(function (p) {
         var used = p.total_capacity_gb ? (p.total_capacity_gb - p.free_capacity_gb) / p.total_capacity_gb : 0;
-        h.push('<div>' + esc(ui('pool')) + ' ' + esc(p.pool_name) + ': ' + esc(p.free_capacity_gb) + ' / ' + esc(p.total_capacity_gb) + ' GiB ' +
-               esc(ui('free')) + ', ' + esc(ui('provisioned')) + ' ' + esc(p.provisioned_capacity_gb) + ' GiB' +
+        h.push('<div>' + esc(ui(store ? 'store_pool' : 'pool')) + ' ' + esc(p.pool_name) + ': ' + esc(p.free_capacity_gb) + ' / ' + esc(p.total_capacity_gb) + ' GiB ' +
+               esc(ui('free')) + (p.provisioned_capacity_gb === null || p.provisioned_capacity_gb === undefined ? '' :
+               ', ' + esc(ui('provisioned')) + ' ' + esc(p.provisioned_capacity_gb) + ' GiB') +
                ' <span class="empty">(' + esc(ui('reported')) + ' t=' + esc(p.reported_at) + ' s)</span></div>' +
                '<div class="bar"><span style="width:' + Math.round(used * 100) + '%"></span></div>');
       });
       var lvs = Object.keys(be.lvs).sort();
-      h.push('<table class="lvs"><tr><th>LV</th><th></th><th></th></tr>' + lvs.map(function (n) {
+      h.push('<table class="lvs"><tr><th>' + esc(ui('item_' + (store || 'lvm'))) + '</th><th></th><th></th></tr>' + lvs.map(function (n) {
         var lv = be.lvs[n], changed = !oldBe.lvs[n];
-        return '<tr class="' + (changed ? 'changed' : '') + '" data-lv="' + esc(n) + '"><td>' + esc(idsToNames(n)) + '</td><td>' + esc(lv.kind) + '</td><td>' + esc(lv.size) + '</td></tr>';
+        return '<tr class="' + (changed ? 'changed' : '') + '" data-lv="' + esc(n) + '"><td>' + esc(idsToNames(n)) + '</td><td>' + esc(lv.kind) + '</td><td>' + esc(lv.size || '') + '</td></tr>';
       }).join('') + '</table>');
     });
-    h.push('<h3>' + esc(ui('targets')) + '</h3>');
     var iqns = Object.keys(st.targets).sort();
+    if (iqns.length || lvmOnly) {  // no iSCSI targets panel for a cloud of RBD/NFS/FC only
+    h.push('<h3>' + esc(ui('targets')) + '</h3>');
     h.push(iqns.length ? '<table id="targets"><tr><th>tid</th><th>IQN</th><th>' + esc(ui('chap')) + '</th><th>' + esc(ui('acl')) + '</th><th>' +
                          esc(ui('sessions')) + '</th></tr>' + iqns.map(function (q) {
       var t = st.targets[q], changed = JSON.stringify(t) !== JSON.stringify(prev.targets[q]);
       return '<tr class="' + (changed ? 'changed' : '') + '"><td>' + esc(t.tid) + '</td><td>' + esc(idsToNames(q)) + '</td><td>' + (t.chap_user ? esc(t.chap_user) : '<span class="empty" title="' + esc(ui('unknown_why')) + '">' + esc(ui('unknown')) + '</span>') +
              '</td><td>' + esc(t.acls.join(', ') || '—') + '</td><td>' + esc(t.sessions.join(', ') || '—') + '</td></tr>';
     }).join('') + '</table>' : '<p class="empty">' + esc(ui('none')) + '</p>');
+    }
     h.push('<h3>' + esc(ui('bus')) + '</h3>');
     var fl = st.bus.in_flight;
     h.push('<div>' + fl.length + ' ' + esc(ui('in_flight')) + '</div>');

@@ -302,7 +302,8 @@ class BackupService:
                         result = self.ceph_driver.backup(
                             backup_id=backup.id, volume_id=vol.id,
                             volume_file=self._volume_file(info), size_gb=vol.size,
-                            parent=parent, snapshot_id=backup.snapshot_id, now=env.sim.now())
+                            parent=parent, snapshot_id=backup.snapshot_id, now=env.sim.now(),
+                            get_metadata=self.metadata_api.get)
                     else:
                         # _create_container: the container the user asked for, else
                         # backup_swift_container.
@@ -390,7 +391,8 @@ class BackupService:
                 if self.ceph_driver is not None:
                     self.ceph_driver.restore(chain, self._volume_file(info), volume_id=vol.id,
                                              size_gb=vol.size,
-                                             volume_is_new=vol.status == VolumeStatus.CREATING)
+                                             volume_is_new=vol.status == VolumeStatus.CREATING,
+                                             put_metadata=self.metadata_api.put)
                 else:
                     self.driver.restore(chain, target, volume_id=vol.id,
                                         put_metadata=self.metadata_api.put)

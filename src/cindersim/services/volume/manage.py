@@ -21,6 +21,16 @@ Unmanage: like a delete, except that the driver's ``unmanage`` (a no-op for
 LVM) replaces ``delete_volume``, so the LV stays in the volume group for a
 later manage.  The quota is given back and the row goes.  A failure leaves
 ``error_unmanaging`` (snapshot: ``error_deleting``).
+
+A driver without these methods: Cinder's ``NfsDriver`` (a ``RemoteFSDriver``,
+so a ``BaseVD``, not a ``VolumeDriver``; only the removed SMBFS driver took
+``RemoteFSManageableVolumesMixin``) has no ``manage_existing_get_size``,
+``get_manageable_volumes``/``_snapshots``, ``manage_existing_snapshot_get_size``
+or ``unmanage_snapshot``, and BaseVD's ``unmanage`` raises NotImplementedError.
+So, as Cinder does: the listing is empty (the manager catches AttributeError
+and returns ``[]``), a manage request is accepted (202) and the volume ends
+``error_managing`` (the snapshot ``error``), an unmanage ends
+``error_unmanaging`` (the snapshot ``error_deleting``).  Never a 500.
 """
 
 from __future__ import annotations
@@ -37,7 +47,29 @@ from .snapshots import release_snapshot_quota
 if TYPE_CHECKING:
     from .manager import VolumeService
 
-__all__ = ["METHODS", "paginate_entries"]
+__all__ = ["METHODS", "DriverMethodMissing", "paginate_entries"]
+
+
+class DriverMethodMissing(CinderException):
+    """The ``AttributeError`` (or BaseVD's ``NotImplementedError``) a driver without the
+    method raises; the manager's flow catches it like any driver failure."""
+
+    message = "'%(driver)s' object has no attribute '%(method)s'"
+
+
+def _method(svc: VolumeService, name: str, cinder_name: str) -> Callable[..., Any]:
+    """The driver's *name* method, or one raising what Cinder's call of *cinder_name*
+    raises on a driver that lacks it."""
+    fn: Callable[..., Any] | None = getattr(svc.driver, name, None)
+    if fn is not None:
+        return fn
+    driver = type(svc.driver).__name__
+
+    def missing(*_args: Any, **_kwargs: Any) -> Any:
+        if cinder_name == "unmanage":  # BaseVD.unmanage
+            raise DriverMethodMissing("Unmanage volume not implemented.")
+        raise DriverMethodMissing(driver=driver, method=cinder_name)
+    return missing
 
 
 def _already_managed(svc: VolumeService, volume_id: str) -> bool:
@@ -60,14 +92,16 @@ async def manage_existing(svc: VolumeService, *, volume_id: str,
     reservations: list[str] = []
     try:
         size = await svc.drive("manage_existing_get_size",
-                               svc.driver.manage_existing_object_get_size, ref, "volume",
+                               _method(svc, "manage_existing_object_get_size",
+                                       "manage_existing_get_size"), ref, "volume",
                                resource=f"volume:{vol.id}")
         try:
             reservations = env.quota.reserve(vol.project_id, env.quota.volume_deltas(
                 size, _type_name(svc, vol.volume_type_id)))
         except OverQuota as exc:
             raise CinderException(f"Quota exceeded for {', '.join(exc.overs)}") from exc
-        await svc.drive("manage_existing", svc.driver.manage_existing, vol, ref,
+        await svc.drive("manage_existing", _method(svc, "manage_existing", "manage_existing"),
+                        vol, ref,
                         already_managed=functools.partial(_already_managed, svc),
                         resource=f"volume:{vol.id}")
     except CinderException as exc:
@@ -98,7 +132,9 @@ async def manage_existing_snapshot(svc: VolumeService, *, snapshot_id: str,
     reservations: list[str] = []
     try:
         size = await svc.drive("manage_existing_snapshot_get_size",
-                               svc.driver.manage_existing_object_get_size, as_dict, "snapshot",
+                               _method(svc, "manage_existing_object_get_size",
+                                       "manage_existing_snapshot_get_size"), as_dict,
+                               "snapshot",
                                resource=f"snapshot:{snap.id}")
         delta = size - snap.volume_size
         if delta:
@@ -106,7 +142,8 @@ async def manage_existing_snapshot(svc: VolumeService, *, snapshot_id: str,
                 reservations = env.quota.reserve(snap.project_id, {"gigabytes": delta})
             except OverQuota as exc:
                 raise CinderException(f"Quota exceeded for {', '.join(exc.overs)}") from exc
-        await svc.drive("manage_existing_snapshot", svc.driver.manage_existing_snapshot,
+        await svc.drive("manage_existing_snapshot",
+                        _method(svc, "manage_existing_snapshot", "manage_existing_snapshot"),
                         snap, as_dict,
                         already_managed=functools.partial(_already_managed, svc),
                         resource=f"snapshot:{snap.id}")
@@ -136,7 +173,8 @@ async def unmanage_volume(svc: VolumeService, *, volume_id: str) -> None:
     try:
         await svc.drive("remove_export", svc.driver.remove_export, vol,
                         resource=f"volume:{vol.id}")
-        await svc.drive("unmanage", svc.driver.unmanage, vol, resource=f"volume:{vol.id}")
+        await svc.drive("unmanage", _method(svc, "unmanage", "unmanage"), vol,
+                        resource=f"volume:{vol.id}")
     except CinderException as exc:
         if vol.id in db.volumes:
             db.transition(vol, VolumeStatus.ERROR_UNMANAGING, op=Op.UNMANAGE,
@@ -155,6 +193,17 @@ async def unmanage_snapshot(svc: VolumeService, *, snapshot_id: str) -> None:
     db = svc.env.db
     snap = db.snapshots.get(snapshot_id)
     if snap is None:
+        return
+    try:
+        await svc.drive("unmanage_snapshot",
+                        _method(svc, "unmanage_snapshot", "unmanage_snapshot"), snap,
+                        resource=f"snapshot:{snap.id}")
+    except CinderException as exc:
+        if snap.id in db.snapshots:
+            db.transition(snap, SnapshotStatus.ERROR_DELETING, op=Op.UNMANAGE,
+                          actor=svc.actor, reason=f"{type(exc).__name__}: {exc}")
+        return
+    if snap.id not in db.snapshots:
         return
     if snap.use_quota:
         release_snapshot_quota(svc, snap.project_id, snap.volume_size, snap.volume_type_id)
@@ -206,6 +255,8 @@ async def get_manageable_volumes(svc: VolumeService, *, marker: str | None, limi
     """RPC ``call``: this backend's LVs that are volumes, with Cinder's ids marked."""
     mine = [v.id for v in svc.env.db.volumes.values()
             if v.host is not None and v.host.split("#")[0] == svc.host]
+    if getattr(svc.driver, "get_manageable", None) is None:
+        return []  # the manager's `except AttributeError: return []`
     entries = await svc.drive("get_manageable_volumes", svc.driver.get_manageable, mine,
                               "volume")
     return paginate_entries(entries, marker, limit, offset, sort_keys, sort_dirs)
@@ -218,6 +269,8 @@ async def get_manageable_snapshots(svc: VolumeService, *, marker: str | None, li
     mine = [s.id for s in db.snapshots.values()
             if (v := db.volumes.get(s.volume_id)) is not None and v.host is not None
             and v.host.split("#")[0] == svc.host]
+    if getattr(svc.driver, "get_manageable", None) is None:
+        return []
     entries = await svc.drive("get_manageable_snapshots", svc.driver.get_manageable, mine,
                               "snapshot")
     return paginate_entries(entries, marker, limit, offset, sort_keys, sort_dirs)
