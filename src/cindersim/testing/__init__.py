@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from .digests import content_digest
 from .invariants import (
     capacity_agrees,
     exports_match_attachments,
@@ -20,7 +21,7 @@ from .invariants import (
     quota_matches_existence,
     records_have_storage,
 )
-from .machine import DEFAULT_MACHINE_CONFIG, CloudStateMachine, Invariant, content_digest
+from .machine import DEFAULT_MACHINE_CONFIG, CloudStateMachine, Invariant
 from .profiles import load_profile, register_profiles
 from .replay import StepLog
 from .strategies import (

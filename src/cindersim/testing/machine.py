@@ -22,9 +22,7 @@ invariant functions in ``extra_invariants``::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -39,7 +37,6 @@ from hypothesis.stateful import (
     rule,
 )
 
-from .. import errors
 from ..backends.blocks import BLOCK_SIZE, BlockData, GiB
 from ..backends.faults import FaultRule
 from ..bus import MessageFault
@@ -48,6 +45,7 @@ from ..errors import CinderException, SimulationError
 from ..simulation import Simulation
 from ..states import TransitionChecker
 from ..trace import TraceEvent
+from .digests import content_digest
 from .invariants import (
     capacity_agrees,
     encryption_keys_owned,
@@ -56,7 +54,10 @@ from .invariants import (
     quota_matches_existence,
     records_have_storage,
 )
-from .replay import StepLog, at_most
+from .outcomes import is_cinder_error as _is_cinder_error
+from .outcomes import key_deletion_refused as _key_deletion_refused
+from .outcomes import leaves_a_failed_volume as _leaves_a_failed_volume
+from .replay import StepLog, at_most, bounded
 
 __all__ = ["DEFAULT_MACHINE_CONFIG", "CloudStateMachine", "Invariant"]
 
@@ -86,17 +87,6 @@ BUS_METHODS = ("create_volume", "delete_volume", "create_snapshot", "delete_snap
                "reserve_block_device_name", "attach_volume", "detach_volume",
                "build_and_run_instance", "terminate_instance")
 """RPC methods the machine's bus faults aim at (those its rules make the cloud send)."""
-
-
-def content_digest(data: BlockData, nblocks: int | None = None) -> str:
-    """SHA-256 over the non-zero blocks (below *nblocks*): size changes don't count."""
-    h = hashlib.sha256()
-    for i, fp in data.items():
-        if nblocks is not None and i >= nblocks:
-            break
-        h.update(i.to_bytes(8, "big"))
-        h.update(fp.to_bytes(8, "big"))
-    return h.hexdigest()
 
 
 class CloudStateMachine(RuleBasedStateMachine):
@@ -184,7 +174,7 @@ class CloudStateMachine(RuleBasedStateMachine):
 
     def run(self, coro: Any) -> Any:
         try:
-            return self.sim.run(_bounded(coro, self.wait_bound))
+            return self.sim.run(bounded(coro, self.wait_bound))
         except TimeoutError:
             self.fail([f"a step did not finish within {self.wait_bound / 3600:g} virtual "
                        "hours (a hang)"])
@@ -701,40 +691,5 @@ class CloudStateMachine(RuleBasedStateMachine):
         return problems
 
 
-def _key_deletion_refused(r: Response) -> bool:
-    """Cinder marks the volume ``error_deleting`` before it answers 400 for a key the
-    key manager would not delete (an admin deleting another project's volume)."""
-    return r.status == 400 and "Unable to delete encryption key" in str(r.json)
-
-
-def _leaves_a_failed_volume(r: Response) -> bool:
-    """A restore to a new volume whose creation failed is refused (400) after the volume
-    was made: Cinder's backup API leaves that volume in ``error``."""
-    body = r.json if isinstance(r.json, dict) else {}
-    message = str(body.get("badRequest", {}).get("message", ""))
-    return r.status == 400 and message.startswith("Invalid volume: Error while creating volume")
-
-
-def _is_cinder_error(name: Any) -> bool:
-    """A handler may fail with a Cinder exception (a simulated failure); anything
-    else reaching the bus (IllegalTransition, TypeError ...) is a simulator bug."""
-    cls = getattr(errors, str(name), None)
-    return (isinstance(cls, type) and issubclass(cls, errors.CinderException)) or \
-        str(name) in _MODULE_CINDER_ERRORS
-
-
-_MODULE_CINDER_ERRORS = frozenset({"InvalidVolumeAttachMode", "RemoveExportException",
-                                   "ImageUnacceptable", "GroupLimitExceeded",
-                                   "UnexpectedOverQuota", "QuotaResourceUnknown"})
-"""Cinder exceptions defined beside the flow that raises them rather than in errors.py."""
-
-
 async def _start(svc: Any) -> None:
     svc.start()
-
-
-async def _bounded(coro: Any, seconds: float) -> Any:
-    """*coro* under a virtual-time deadline (in the step's own task: no new task, so
-    the interleaving, and the replay, are the same as without the bound)."""
-    async with asyncio.timeout(seconds):
-        return await coro

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-__all__ = ["StepLog", "at_most"]
+__all__ = ["StepLog", "at_most", "bounded"]
 
 T = TypeVar("T")
 
@@ -28,6 +28,13 @@ async def at_most(request: Awaitable[T], seconds: float) -> T | None:
     task = asyncio.ensure_future(request)
     done, _ = await asyncio.wait([task], timeout=seconds)
     return task.result() if done else None
+
+
+async def bounded(coro: Awaitable[T], seconds: float) -> T:
+    """*coro* under a virtual-time deadline (in the step's own task: no new task, so
+    the interleaving, and the replay, are the same as without the bound)."""
+    async with asyncio.timeout(seconds):
+        return await coro
 
 
 @attrs.define
