@@ -380,19 +380,7 @@ class LibvirtDriver:
                           f"{new_size} bytes (requested {requested_size})", host=self.host,
                           iqn=session.iqn, device=f"/dev/{session.device}", bytes=new_size,
                           volume_id=volume_id)
-        dom = self.domains.get(instance_uuid)
-        disk = None if dom is None else next(
-            (d for d in dom.disks.values() if d.volume_id == volume_id), None)
-        if dom is None or not dom.running or disk is None:
-            return new_size  # "Skipping block device resize, guest is not running"
-        if data.get("encrypted"):
-            if self.encrypted_resize is None:
-                raise ExtendVolumeError("Volume size extension is not supported by the "
-                                        "hypervisor.")
-            disk.size_bytes = self.encrypted_resize(self, disk, new_size, connection_info)
-            return new_size
-        self.block_resize(dom, disk, new_size)
-        return new_size
+        return self._resize_guest(instance_uuid, connection_info, volume_id, new_size)
 
     def _extend_other(self, instance_uuid: str, connection_info: Mapping[str, Any],
                       volume_id: str, requested_size: int) -> int:
@@ -408,11 +396,17 @@ class LibvirtDriver:
                 raise ExtendVolumeError(f"Volume {volume_id} could not be extended: Failure "
                                         f"to resize underlying volume on compute. ({exc})"
                                         ) from exc
+        return self._resize_guest(instance_uuid, connection_info, volume_id, new_size)
+
+    def _resize_guest(self, instance_uuid: str, connection_info: Mapping[str, Any],
+                      volume_id: str, new_size: int) -> int:
+        """The guest's half: ``virsh blockresize`` of the disk whose serial is the volume
+        (an encrypted one through :attr:`encrypted_resize`)."""
         dom = self.domains.get(instance_uuid)
         disk = None if dom is None else next(
             (d for d in dom.disks.values() if d.volume_id == volume_id), None)
         if dom is None or not dom.running or disk is None:
-            return new_size
+            return new_size  # "Skipping block device resize, guest is not running"
         if connection_info["data"].get("encrypted"):
             if self.encrypted_resize is None:
                 raise ExtendVolumeError("Volume size extension is not supported by the "

@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any, cast
 from ...backends.connectors import VolumeConnector
 from ...backends.drivers.fc_array import FcArrayConfig, FcArrayDriver
 from ...backends.drivers.nfs import NfsConfig, NfsDriver
+from ...backends.drivers.rbd import RBDConfig, RBDDriver
 from ...backends.fc import FcArray
 from ...config import FC_DRIVER, NFS_DRIVER, BackendConfig
 
 if TYPE_CHECKING:
+    from ...backends.ceph import CephNetwork
     from ...backends.costs import Meter
     from ...backends.drivers import LVMVolumeDriver
     from ..env import ServiceEnv
 
-__all__ = ["build_driver", "host_connector"]
+__all__ = ["build_driver", "build_rbd_driver", "host_connector"]
 
 
 def _wwpn(serial: int, port: int) -> str:
@@ -86,3 +88,29 @@ def host_connector(env: ServiceEnv, host: str, meter: Meter, *,
     if any(b.options["volume_driver"] == FC_DRIVER for b in env.config.backends):
         env.storage.fc_cabled = True
     return VolumeConnector(host, env.storage, meter, mount_point_base=mount_point_base)
+
+
+def build_rbd_driver(env: ServiceEnv, backend: BackendConfig, meter: Meter,
+                     ceph: CephNetwork) -> RBDDriver:
+    """``volume_driver = cinder.volume.drivers.rbd.RBDDriver``: the backend's cluster is
+    the one its ``rbd_ceph_conf`` names (created by the first backend naming it)."""
+    opts = backend.options
+    return RBDDriver(
+        RBDConfig(volume_backend_name=backend.backend_name,
+                  rbd_cluster_name=opts["rbd_cluster_name"], rbd_pool=opts["rbd_pool"],
+                  rbd_user=opts["rbd_user"], rbd_ceph_conf=opts["rbd_ceph_conf"],
+                  rbd_flatten_volume_from_snapshot=opts["rbd_flatten_volume_from_snapshot"],
+                  rbd_secret_uuid=opts["rbd_secret_uuid"],
+                  rbd_max_clone_depth=opts["rbd_max_clone_depth"],
+                  rbd_store_chunk_size=opts["rbd_store_chunk_size"],
+                  rados_connection_retries=opts["rados_connection_retries"],
+                  rados_connection_interval=opts["rados_connection_interval"],
+                  report_dynamic_total_capacity=opts["report_dynamic_total_capacity"],
+                  rbd_exclusive_cinder_pool=opts["rbd_exclusive_cinder_pool"],
+                  reserved_percentage=opts["reserved_percentage"],
+                  max_over_subscription_ratio=opts["max_over_subscription_ratio"],
+                  report_discard_supported=opts["report_discard_supported"]),
+        network=ceph, meter=meter,
+        faults=env.faults, hostname=opts["host"], backend=backend.service_host,
+        osds=opts["ceph_osds"], osd_size_gb=opts["ceph_osd_size_gb"],
+        pool_size=opts["ceph_pool_size"])

@@ -23,13 +23,13 @@ from ...backends.blocks import GiB, MiB
 from ...backends.ceph import CephNetwork, RbdConnector
 from ...backends.costs import Meter, trace_recorder
 from ...backends.drivers import LVMConfig, LVMVolumeDriver
-from ...backends.drivers.rbd import RBDConfig, RBDDriver
+from ...backends.drivers.rbd import RBDDriver
 from ...backends.iscsi import IscsiInitiator
 from ...backends.lvm import VolumeGroup
 from ...bus import Consumer, Message
 from ...clock import sleep
 from ...config import BackendConfig, ConfigError
-from .drivers import build_driver, host_connector
+from .drivers import build_driver, build_rbd_driver, host_connector
 
 if TYPE_CHECKING:
     from ...backends.iscsi import IscsiNetwork, TargetHost
@@ -77,7 +77,7 @@ class VolumeService:
         """The LVM driver's volume group (None for RBD; NFS and FC keep an unused one)."""
         self.driver: LVMVolumeDriver | RBDDriver
         if opts["volume_driver"] == RBD_DRIVER:
-            self.driver = _rbd_driver(env, backend, self.meter, ceph)
+            self.driver = build_rbd_driver(env, backend, self.meter, ceph)
         else:
             self.vg = VolumeGroup(opts["volume_group"],
                                   pvs=(("/dev/sdb", opts["vg_size_gb"] * GiB),),
@@ -267,29 +267,3 @@ class VolumeService:
         if cost > 0:
             await sleep(cost)
         return result
-
-
-def _rbd_driver(env: ServiceEnv, backend: BackendConfig, meter: Meter,
-                ceph: CephNetwork) -> RBDDriver:
-    """``volume_driver = cinder.volume.drivers.rbd.RBDDriver``: the backend's cluster is
-    the one its ``rbd_ceph_conf`` names (created by the first backend naming it)."""
-    opts = backend.options
-    return RBDDriver(
-        RBDConfig(volume_backend_name=backend.backend_name,
-                  rbd_cluster_name=opts["rbd_cluster_name"], rbd_pool=opts["rbd_pool"],
-                  rbd_user=opts["rbd_user"], rbd_ceph_conf=opts["rbd_ceph_conf"],
-                  rbd_flatten_volume_from_snapshot=opts["rbd_flatten_volume_from_snapshot"],
-                  rbd_secret_uuid=opts["rbd_secret_uuid"],
-                  rbd_max_clone_depth=opts["rbd_max_clone_depth"],
-                  rbd_store_chunk_size=opts["rbd_store_chunk_size"],
-                  rados_connection_retries=opts["rados_connection_retries"],
-                  rados_connection_interval=opts["rados_connection_interval"],
-                  report_dynamic_total_capacity=opts["report_dynamic_total_capacity"],
-                  rbd_exclusive_cinder_pool=opts["rbd_exclusive_cinder_pool"],
-                  reserved_percentage=opts["reserved_percentage"],
-                  max_over_subscription_ratio=opts["max_over_subscription_ratio"],
-                  report_discard_supported=opts["report_discard_supported"]),
-        network=ceph, meter=meter,
-        faults=env.faults, hostname=opts["host"], backend=backend.service_host,
-        osds=opts["ceph_osds"], osd_size_gb=opts["ceph_osd_size_gb"],
-        pool_size=opts["ceph_pool_size"])
