@@ -22,9 +22,11 @@ def test_records_share_one_empty_until_written() -> None:
     assert a.admin_metadata is not b.admin_metadata  # written in place: each its own
     lv1, lv2 = (LogicalVolume(name=n, kind="thin", size=1) for n in ("x", "y"))
     assert lv1.segments is lv2.snapshots is EMPTY_LIST
-    assert lv1.chunk_map is EMPTY_DICT and lv1.cow_blocks is EMPTY_SET
+    assert lv1.chunk_map is EMPTY_DICT
+    assert lv1.cow_blocks is EMPTY_SET
     a.metadata = {**a.metadata, "k": "v"}
-    assert b.metadata == {} and a.metadata == {"k": "v"}
+    assert b.metadata == {}
+    assert a.metadata == {"k": "v"}
 
 
 @pytest.mark.parametrize("write", [
@@ -42,7 +44,8 @@ def test_adding_to_the_shared_list_and_set_fails_loudly() -> None:
                   lambda: EMPTY_SET.update({1})):
         with pytest.raises(TypeError, match="shared read-only"):
             write()
-    assert EMPTY_LIST == [] and EMPTY_SET == set()
+    assert EMPTY_LIST == []
+    assert set() == EMPTY_SET
 
 
 def test_removing_nothing_behaves_as_any_empty_container() -> None:
@@ -59,7 +62,8 @@ def test_removing_nothing_behaves_as_any_empty_container() -> None:
 def test_copies_stay_read_only_and_empty() -> None:
     for empty in (EMPTY_DICT, EMPTY_LIST, EMPTY_SET):
         for twin in (copy.deepcopy(empty), pickle.loads(pickle.dumps(empty))):
-            assert type(twin) is type(empty) and twin == empty
+            assert type(twin) is type(empty)
+            assert twin == empty
     assert isinstance(copy.copy(EMPTY_DICT), EmptyDict)
     assert isinstance(copy.copy(EMPTY_LIST), EmptyList)
     assert isinstance(copy.copy(EMPTY_SET), EmptySet)

@@ -40,7 +40,7 @@ class EmptyDict(dict[K, V]):
     update = _refuse
     __ior__ = _refuse
 
-    def pop(self, key: K, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, key: K, *default: Any) -> Any:
         return dict.pop(self, key, *default)  # KeyError or the default: nothing to remove
 
     def clear(self) -> None:
