@@ -194,10 +194,10 @@ def test_snapshot_and_fingerprint_see_every_change(db: Database) -> None:
     snap1, fp1 = db.snapshot(), db.fingerprint()
     assert db.snapshot() == snap1
     assert db.fingerprint() == fp1
-    vol.metadata["k"] = "v"
+    vol.metadata = {"k": "v"}  # replaced whole, as every writer does (cindersim.empty)
     assert db.snapshot() != snap1
     assert db.fingerprint() != fp1
-    del vol.metadata["k"]
+    vol.metadata = {}
     assert db.fingerprint() == fp1
     db.quotas["p1"] = {"volumes": 3}
     assert db.fingerprint() != fp1

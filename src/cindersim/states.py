@@ -509,6 +509,11 @@ def _summary(kind: str, rid: str, field: str, old: State, new: State) -> str:
 
 def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State, new: State,
           op: str, reason: str | None) -> None:
+    if not trace.wants("status"):
+        # Nothing would keep it (trace off, or metrics without a status subscriber): the
+        # event is only counted, so its summary and detail are never built.
+        trace.skip()
+        return
     extra: dict[str, Any] = {} if reason is None else {"reason": reason}
     trace.emit("status", actor, _summary(kind, rid, field, old, new),
                resource=f"{kind}:{rid}", field=field, old=old, new=new, op=str(op), **extra)

@@ -206,6 +206,11 @@ class Trace:
             wanted = None if kinds is None or wanted is None else wanted | kinds
         self._wanted = None if self.mode == "full" else wanted
 
+    def skip(self) -> None:
+        """Count an event nobody wants without building it (as :meth:`emit` does when
+        :meth:`wants` is false): sequence numbers stay those of a run that built it."""
+        self._seq += 1
+
     def emit_detail(self, kind: str, actor: str, summary: str, detail: Mapping[str, Any], *,
                     target: str | None = None, resource: str | None = None) -> TraceEvent | None:
         """Like :meth:`emit`, with the detail as a mapping (any keys, even ``kind``)."""

@@ -8,6 +8,7 @@ these strings with the same two helpers, so they live outside any one service.
 
 from __future__ import annotations
 
+import sys
 from typing import Final
 
 __all__ = ["DEFAULT_POOL_NAME", "append_host", "extract_host"]
@@ -36,4 +37,5 @@ def extract_host(host: str, level: str = "backend", default_pool_name: bool = Fa
 
 def append_host(host: str, pool: str) -> str:
     """``host#pool``, the id of a pool (``volume_utils.append_host``)."""
-    return f"{host}#{pool}"
+    # Interned: every volume on a pool holds this string (its ``host``); one copy each.
+    return sys.intern(f"{host}#{pool}")

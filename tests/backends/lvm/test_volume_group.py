@@ -498,3 +498,42 @@ class TallyMachine(RuleBasedStateMachine):
 TestTallyMachine = TallyMachine.TestCase
 TestTallyMachine.settings = settings(max_examples=150, stateful_step_count=40, deadline=None,
                                      suppress_health_check=[HealthCheck.too_slow])
+
+
+class TestLazyContent:
+    """An LV's data and containers exist only once used (issue 19: memory per volume)."""
+
+    def test_linear_data_comes_on_first_use_at_the_current_size(self) -> None:
+        vg = make_vg()
+        vg.lvcreate("volume-1", "1g")
+        lv = vg._lvs["volume-1"]
+        assert lv.data is None  # nothing read or written yet
+        vg.lvextend("volume-1", "2g")
+        data = vg.data("volume-1")
+        assert data.size_blocks == 2 * BLOCKS_PER_GIB  # as if created then grown
+        assert vg.data("volume-1") is data
+        data.write(0, 4, "x")
+        assert data.read(0) != 0
+
+    def test_thin_lv_maps_chunks_into_a_map_of_its_own(self) -> None:
+        vg = make_vg()
+        vg.lvcreate_thin_pool("cinder-volumes-pool", "5g")
+        vg.lvcreate_thin("volume-1", "1g", "cinder-volumes-pool")
+        vg.lvcreate_thin("volume-2", "1g", "cinder-volumes-pool")
+        one, two = vg._lvs["volume-1"], vg._lvs["volume-2"]
+        assert one.chunk_map is two.chunk_map  # the shared empty
+        vg.data("volume-1").write(0, 1, "x")
+        assert len(one.chunk_map) == 1
+        assert two.chunk_map == {}
+        assert one.pool is vg._lvs["cinder-volumes-pool"].name
+
+    def test_snapshot_of_an_untouched_origin_books_cow_in_its_own_set(self) -> None:
+        vg = make_vg()
+        vg.lvcreate("volume-1", "1g")
+        vg.lvcreate_snapshot("snap-1", "volume-1", "1g")
+        origin, snap = vg._lvs["volume-1"], vg._lvs["snap-1"]
+        assert origin.snapshots == ["snap-1"]
+        vg.data("volume-1").write(0, 1, "y")
+        assert len(snap.cow_blocks) == 1
+        assert vg._lvs["volume-1"].cow_blocks == set()
+        assert vg.data("snap-1").read(0) == 0  # the snapshot kept the zeros

@@ -25,8 +25,9 @@ def dd_zero(vg: VolumeGroup, lv_name: str, nbytes: int, *, cow: bool = False) ->
     dev = vg.local_path(lv_name) + ("-cow" if cow else "")
     cmd = f"dd if=/dev/zero of={dev} count={nbytes} iflag=count_bytes oflag=direct"
     lv = vg._get(lv_name, cmd)
-    if lv.data is not None and not cow:
-        lv.data.discard(0, min(-(-nbytes // BLOCK_SIZE), lv.data.size_blocks))
+    data = vg._content(lv)
+    if data is not None and not cow:
+        data.discard(0, min(-(-nbytes // BLOCK_SIZE), data.size_blocks))
     costs = vg.meter.costs
     vg.meter.charge("lvm", "dd", costs.transfer(nbytes, costs.zero_bandwidth), cmd,
                     lv=lv_name, bytes=nbytes, zero=True)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from ...empty import empty_dict, empty_list, empty_set
+
 if TYPE_CHECKING:
     from .data import LvData
     from .thin_pool import PoolState
@@ -51,16 +53,21 @@ class LogicalVolume:
     size: int
     """Bytes a reader sees (thin: virtual; COW snapshot: origin size at creation)."""
     extents: int = 0
-    segments: list[list[int]] = attrs.Factory(list)
-    """``[pv index, extent count]`` runs, in allocation order."""
+    segments: list[list[int]] = attrs.Factory(empty_list)
+    """``[pv index, extent count]`` runs, in allocation order.  This and the other
+    containers start as shared read-only empties (:mod:`cindersim.empty`): a thin volume
+    never has segments, most have no snapshots, and an unwritten one maps no chunk; the
+    VG replaces an empty with a fresh container before it adds to it."""
     data: LvData | None = None
+    """Created by the VG on first use (:meth:`VolumeGroup._content`) for a linear or thin
+    LV, so a volume nobody reads or writes holds no block map; None for pools' LVs."""
     origin: str = ""
-    snapshots: list[str] = attrs.Factory(list)
+    snapshots: list[str] = attrs.Factory(empty_list)
     """Names of COW snapshots of this LV (creation order)."""
     pool: str = ""
-    chunk_map: dict[int, int] = attrs.Factory(dict)
+    chunk_map: dict[int, int] = attrs.Factory(empty_dict)
     """Thin: virtual chunk index -> physical pool chunk id."""
-    cow_blocks: set[int] = attrs.Factory(set)
+    cow_blocks: set[int] = attrs.Factory(empty_set)
     """COW snapshot: blocks with an exception (only its size is ever read)."""
     invalid: bool = False
     active: bool = True

@@ -14,6 +14,7 @@ import errno
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ...empty import EmptySet
 from ..blocks import BLOCK_SIZE
 from .data import LvData
 
@@ -71,6 +72,8 @@ def book_cow(vg: VolumeGroup, snap: LogicalVolume, blocks: Sequence[int], count:
     assert snap.data is not None
     limit = snap.data.size_blocks
     cow = snap.cow_blocks
+    if type(cow) is EmptySet and count:  # the shared empty (cindersim.empty): its own set
+        cow = snap.cow_blocks = set()
     for n in range(count):
         b = blocks[n]
         if b < limit:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ... import errors
+from ...empty import EmptyDict
 from ..blocks import BLOCK_SIZE, GiB
 from ..costs import Meter
 from .data import LvData
@@ -157,9 +158,18 @@ class VolumeGroup:
         lv = self._peek(lv_name)
         if lv.invalid:
             raise SnapshotInvalidError(lv_name)
-        if lv.data is None:
+        data = self._content(lv)
+        if data is None:
             raise _fail("dd", f"{lv_name} is not a data volume")
-        return lv.data
+        return data
+
+    def _content(self, lv: LogicalVolume) -> LvData | None:
+        """*lv*'s data, created on first use for a linear or thin LV (an empty device
+        of its current size: what ``lvcreate`` gives); None for a pool's LVs."""
+        data = lv.data
+        if data is None and lv.kind in ("linear", "thin"):
+            data = lv.data = LvData(lv.size // BLOCK_SIZE, self, lv)
+        return data
 
     def vg_report(self) -> VgReport:
         total = self.extent_count
@@ -268,8 +278,7 @@ class VolumeGroup:
         self._need(extents, cmd)
         lv = LogicalVolume(name=lv_name, kind="linear", size=extents * self.extent_size)
         self._give_extents(lv, extents)
-        lv.data = LvData(lv.size // BLOCK_SIZE, self, lv)
-        self._add(lv)
+        self._add(lv)  # its data comes on first use (_content)
         self.meter.charge("lvm", "lvcreate", self.meter.costs.lvcreate, cmd,
                           lv=lv_name, extents=extents, thin=False)
 
@@ -311,8 +320,8 @@ class VolumeGroup:
         if p is None or p.kind != "pool":
             raise self._error(cmd, f'Thin pool {self.name}/{pool} not found.')
         size = self._extents_for(parse_size(virtual_size)) * self.extent_size
-        lv = LogicalVolume(name=lv_name, kind="thin", size=size, pool=pool)
-        lv.data = LvData(size // BLOCK_SIZE, self, lv)
+        # p.name: the pool LV's own string, shared by all its thin LVs; data on first use
+        lv = LogicalVolume(name=lv_name, kind="thin", size=size, pool=p.name)
         self._add(lv)
         self.meter.charge("lvm", "lvcreate", self.meter.costs.lvcreate, cmd,
                           lv=lv_name, thin=True, virtual_size=size)
@@ -335,7 +344,8 @@ class VolumeGroup:
             raise self._error(cmd, "Snapshots of snapshots are not supported.")
         if src.kind == "pool":
             raise self._error(cmd, f"Snapshots of thin pool {origin} are not supported.")
-        assert src.data is not None
+        src_data = self._content(src)
+        assert src_data is not None
         if size is None:
             if src.kind != "thin":
                 raise self._error(cmd, "Please specify either size or extents with snapshots.")
@@ -350,8 +360,8 @@ class VolumeGroup:
         self._need(extents, cmd)
         snap = LogicalVolume(name=lv_name, kind="cow", size=src.size, origin=origin)
         self._give_extents(snap, extents)
-        snap.data = LvData(src.data.size_blocks, self, snap, dict(src.data.items()))
-        src.snapshots.append(lv_name)
+        snap.data = LvData(src_data.size_blocks, self, snap, dict(src_data.items()))
+        src.snapshots = [*src.snapshots, lv_name]  # never in place: it may be the shared empty
         self._add(snap)
         self.meter.charge("lvm", "lvcreate", self.meter.costs.lvcreate, cmd,
                           lv=lv_name, origin=origin, extents=extents, thin=False)
@@ -393,8 +403,8 @@ class VolumeGroup:
             lv.pool_state.chunks = lv.size // lv.pool_state.chunk_size
         elif lv.kind in ("linear", "thin"):
             lv.size = new * self.extent_size
-            assert lv.data is not None
-            lv.data._grow(lv.size // BLOCK_SIZE)
+            if lv.data is not None:  # else it is created at the new size on first use
+                lv.data._grow(lv.size // BLOCK_SIZE)
         self._tally(lv, 1)
         self.meter.charge("lvm", "lvextend", self.meter.costs.lvextend, cmd,
                           lv=lv_name, extents=new)
@@ -559,8 +569,10 @@ class VolumeGroup:
             pv.alloc += take
             if lv.segments and lv.segments[-1][0] == idx:
                 lv.segments[-1][1] += take
-            else:
+            elif lv.segments:
                 lv.segments.append([idx, take])
+            else:  # the shared empty (cindersim.empty): a list of its own from now on
+                lv.segments = [[idx, take]]
             left -= take
             if not left:
                 break
@@ -599,13 +611,14 @@ class VolumeGroup:
     def _thin_snapshot(self, lv_name: str, src: LogicalVolume) -> None:
         st = self._lvs[src.pool].pool_state
         assert st is not None
-        assert src.data is not None
+        src_data = self._content(src)
+        assert src_data is not None
         for phys in src.chunk_map.values():
             st.refs[phys] += 1
         snap = LogicalVolume(name=lv_name, kind="thin", size=src.size, pool=src.pool,
                              origin=src.name, chunk_map=dict(src.chunk_map), active=False,
                              skip_activation=True)
-        snap.data = LvData(src.data.size_blocks, self, snap, dict(src.data.items()))
+        snap.data = LvData(src_data.size_blocks, self, snap, dict(src_data.items()))
         self._add(snap)
 
     def _admit(self, lv: LogicalVolume, blocks: Sequence[int]) -> int:
@@ -614,7 +627,10 @@ class VolumeGroup:
         if lv.kind == "thin":
             st = self._lvs[lv.pool].pool_state
             assert st is not None
-            admitted = map_chunks(st, lv.chunk_map, blocks)
+            cmap = lv.chunk_map
+            if type(cmap) is EmptyDict and blocks:  # the shared empty: one of its own
+                cmap = lv.chunk_map = {}
+            admitted = map_chunks(st, cmap, blocks)
         if lv.snapshots:
             for name in lv.snapshots:
                 book_cow(self, self._lvs[name], blocks, admitted)

@@ -227,7 +227,8 @@ async def _set_image_metadata(api: ApiService, req: ApiRequest, volume_id: str,
     enforce(api, req, "volume:get", vol.project_id)
     enforce(api, req, "volume:update_volume_metadata", vol.project_id)
     _check_writable(vol.status, "Updating")
-    vol.glance_metadata.update(metadata)
+    # replaced whole, never updated in place: an empty one is shared (cindersim.empty)
+    vol.glance_metadata = {**vol.glance_metadata, **metadata}
     vol.updated_at = api.env.db.stamp()
     return ApiResponse(200, {"metadata": dict(vol.glance_metadata)})
 
@@ -247,7 +248,7 @@ async def _unset_image_metadata(api: ApiService, req: ApiRequest, volume_id: str
         raise GlanceMetadataNotFound(id=vol.id)
     enforce(api, req, "volume:delete_volume_metadata", vol.project_id)
     _check_writable(vol.status, "Deleting")
-    del vol.glance_metadata[key]
+    vol.glance_metadata = {k: v for k, v in vol.glance_metadata.items() if k != key}
     vol.updated_at = api.env.db.stamp()
     return ApiResponse(200, None)
 

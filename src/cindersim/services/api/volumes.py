@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...bus import target_of
 from ...db import Snapshot, Volume, VolumeType
+from ...empty import empty_dict
 from ...errors import (
     Invalid,
     InvalidInput,
@@ -134,7 +135,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     description = opt_name(body, "description", "description")
     if description is None:
         description = opt_name(body, "display_description", "description")
-    metadata = opt_metadata(body) or {}
+    metadata = opt_metadata(body) or empty_dict()  # shared until replaced (cindersim.empty)
     az = opt_str(body, "availability_zone")
     if az is not None and not az.strip():
         raise HTTPError(400, "The 'availability_zone' can not be None.")
