@@ -127,8 +127,8 @@ class ResizeFlow:
             if bdm.attachment_id is not None:
                 await c._connect_attachment(ctx, bdm)
         for bdm in inst.volume_bdms():
-            assert bdm.connection_info is not None
-            assert bdm.volume_id is not None
+            if bdm.connection_info is None or bdm.volume_id is None:
+                continue  # a reserved device name never attached: nothing to connect
             try:
                 session = c.driver.connect_volume(bdm.connection_info, inst.uuid)
             finally:
