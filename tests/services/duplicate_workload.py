@@ -127,7 +127,8 @@ async def workload(cloud: Cloud) -> Client:
             "volume_id": managed, "ref": {"source-name": f"_snapshot-{snap2}"}}},
             user="admin")
     await api("GET", "/scheduler-stats/get_pools?detail=true", user="admin")
-    # Nova: boot from an image, attach and detach a volume, snapshot the server, delete.
+    # Nova: boot from an image, attach and detach a volume, snapshot the server, resize it
+    # (reverted, then confirmed), delete.
     r = await api("POST", f"{C}/servers", {"server": {"name": "vm", "imageRef": image,
                                                       "flavorRef": "1"}})
     server = _id(r, "server")
@@ -135,6 +136,9 @@ async def workload(cloud: Cloud) -> Client:
               {"volumeAttachment": {"volumeId": vid}})
     await api.action(vid, {"os-extend": {"new_size": 3}})
     await api("POST", f"{C}/servers/{server}/action", {"createImage": {"name": "snap"}})
+    for finish in ("revertResize", "confirmResize"):  # resize with the volume attached
+        await api("POST", f"{C}/servers/{server}/action", {"resize": {"flavorRef": "2"}})
+        await api("POST", f"{C}/servers/{server}/action", {finish: None})
     await api("DELETE", f"{C}/servers/{server}/os-volume_attachments/{vid}")
     await api("DELETE", f"{C}/servers/{server}")
     await completions(cloud, api, from_snap)

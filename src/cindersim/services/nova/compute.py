@@ -56,6 +56,7 @@ from .encryptors import Encryptors
 from .guards import compute_guards
 from .hypervisor import GuestDisk, LibvirtDriver, VolumeConnection, next_device_name
 from .model import BlockDeviceMapping, Instance, NovaContext, NovaError
+from .resize import ResizeFlow
 
 if TYPE_CHECKING:
     from . import NovaService
@@ -100,6 +101,7 @@ class ComputeManager:
             "terminate_instance": self.terminate_instance,
             "snapshot_instance": self.snapshot_instance,
             "external_instance_event": self.external_instance_event,
+            **ResizeFlow(self).methods(),  # resize, revert, confirm (:mod:`.resize`)
         }
         self.methods = compute_guards(self).wrap(self.methods)  # at-least-once delivery
 

@@ -113,6 +113,8 @@ class Flavor:
     disk: int
     ephemeral: int = 0
     swap: int = 0
+    rxtx_factor: float = 1.0
+    is_public: bool = True
 
     def view(self, base: str, microversion_247: bool) -> dict[str, Any]:
         if microversion_247:
@@ -198,6 +200,17 @@ class Instance:
     fault: dict[str, Any] | None = None
     admin_pass: str = ""
     bdms: list[BlockDeviceMapping] = attrs.field(factory=list)
+    old_flavor: Flavor | None = None
+    """The flavor before a resize, kept until it is confirmed or reverted."""
+    new_flavor: Flavor | None = None
+    """The flavor a resize goes to, from ``resize`` until it finishes or reverts."""
+    old_vm_state: str | None = None
+    """``system_metadata['old_vm_state']``: what a revert or confirm returns the server
+    to (``active``, or ``stopped`` for a server resized while off)."""
+    migration_status: str | None = None
+    """The status of the server's latest ``migrations`` row (``pre-migrating``,
+    ``migrating``, ``post-migrating``, ``finished``, ``reverting``, ``reverted``,
+    ``confirming``, ``confirmed``, ``error``), None if it never moved."""
 
     def volume_bdms(self) -> list[BlockDeviceMapping]:
         return [b for b in self.bdms if b.is_volume and b.volume_id is not None]
@@ -219,6 +232,17 @@ _STATUS = {"building": "BUILD", "active": "ACTIVE", "error": "ERROR", "deleted":
            "shelved_offloaded": "SHELVED_OFFLOADED"}
 
 
+_RESIZING = ("resize_prep", "resize_migrating", "resize_migrated", "resize_finish")
+"""The task states ``_STATE_MAP`` shows as ``RESIZE`` (under ``active`` and ``stopped``)."""
+
+
 def vm_status(instance: Instance) -> str:
-    """The API status (``nova/api/openstack/common.py`` state map, simplified)."""
+    """The API status (``nova/api/openstack/common.py`` state map, simplified): a resize
+    in flight is ``RESIZE``; ``resized`` waits as ``VERIFY_RESIZE`` and reverts as
+    ``REVERT_RESIZE``."""
+    if instance.vm_state in ("active", "stopped") and instance.task_state in _RESIZING:
+        return "RESIZE"
+    if instance.vm_state == "resized":
+        return "REVERT_RESIZE" if instance.task_state == "resize_reverting" else \
+            "VERIFY_RESIZE"
     return _STATUS.get(instance.vm_state, "UNKNOWN")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...bus import Target
 from ..api.wsgi import ApiResponse
-from . import actions
+from . import actions, server_resize
 from .compute import TOPIC
 from .model import Instance, bad_request, invalid_state, vm_status
 from .wsgi import NovaRequest, schema_error
@@ -112,6 +112,8 @@ async def server_action(api: NovaApi, req: NovaRequest, server_id: str) -> ApiRe
     if not isinstance(body, dict) or len(body) != 1:
         raise bad_request("Malformed request body")
     action = next(iter(body))
+    if action in server_resize.ACTIONS:
+        return await server_resize.ACTIONS[action](api, req, inst, body[action])
     if action != "createImage":
         raise bad_request(f"There is no such action: {action}")
     return await create_image(api, req, inst, body["createImage"])
