@@ -43,7 +43,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ...db import Snapshot, Volume
-from ...db_groups import DEFAULT_CGSNAPSHOT_TYPE
+from ...db_groups import DEFAULT_CGSNAPSHOT_TYPE, GroupSnapshot
 from ...errors import CinderException, VolumeIsBusy
 from ...group_states import GroupSnapshotStatus, GroupStatus
 from ...states import Op, SnapshotStatus, VolumeStatus
@@ -87,6 +87,17 @@ async def _cg_call(svc: VolumeService, call: str, resource: str) -> str:
     except NotImplementedError as exc:
         return f"NotImplementedError: the LVM driver has no {exc}"
     return ""  # pragma: no cover - the LVM driver never implements them
+
+
+async def _cgsnapshot_refused(svc: VolumeService, gsnap: GroupSnapshot, call: str) -> bool:
+    """A CG snapshot's driver call fails with NotImplementedError on LVM: not a
+    CinderException, so the manager writes nothing and the group snapshot stays put."""
+    if not _is_cg(svc, gsnap.group_type_id):
+        return False
+    why = await _cg_call(svc, call, f"group_snapshot:{gsnap.id}")
+    svc.env.trace.emit("group.error", svc.actor, f"cgsnapshot {gsnap.id[:8]}: {why}",
+                       resource=f"group_snapshot:{gsnap.id}")
+    return True
 
 
 async def create_group(svc: VolumeService, *, group_id: str) -> None:
@@ -195,10 +206,7 @@ async def create_group_snapshot(svc: VolumeService, *, group_snapshot_id: str) -
     if gsnap is None:
         return
     op = Op.GROUP_SNAPSHOT_CREATE
-    if _is_cg(svc, gsnap.group_type_id):  # not a CinderException: nothing is written
-        why = await _cg_call(svc, "create_cgsnapshot", f"group_snapshot:{gsnap.id}")
-        svc.env.trace.emit("group.error", svc.actor, f"cgsnapshot {gsnap.id[:8]}: {why}",
-                           resource=f"group_snapshot:{gsnap.id}")
+    if await _cgsnapshot_refused(svc, gsnap, "create_cgsnapshot"):
         return
     failed = False
     for snap in _snapshots(svc, gsnap.id):
@@ -230,10 +238,7 @@ async def delete_group_snapshot(svc: VolumeService, *, group_snapshot_id: str) -
     if gsnap is None:
         return
     op = Op.GROUP_SNAPSHOT_DELETE
-    if _is_cg(svc, gsnap.group_type_id):  # not a CinderException: nothing is written
-        why = await _cg_call(svc, "delete_cgsnapshot", f"group_snapshot:{gsnap.id}")
-        svc.env.trace.emit("group.error", svc.actor, f"cgsnapshot {gsnap.id[:8]}: {why}",
-                           resource=f"group_snapshot:{gsnap.id}")
+    if await _cgsnapshot_refused(svc, gsnap, "delete_cgsnapshot"):
         return
     snapshots = _snapshots(svc, gsnap.id)
     failed: list[tuple[Snapshot, str]] = []
