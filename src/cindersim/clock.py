@@ -216,11 +216,11 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     """
 
     def __init__(self, *, start: float = 0.0, speed: float | None = None) -> None:
-        self._timers: list[tuple[float, int, _VirtualTimer]] = []
+        self._timers: list[tuple[float, int, Any]] = []
+        # (each entry's timer: a _VirtualTimer, or the future of a sleep())
         self._timer_seq = 0
         self._jumps_since_poll = 0
         self._next_binade = 0.0
-        self._wake_context = contextvars.Context()
         selector = _VirtualSelector()
         super().__init__(selector)
         if speed is not None and speed <= 0:
@@ -303,22 +303,28 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             self._jump()
         end = self._now + self._clock_resolution
         heappop = heapq.heappop
+        future_type = _Future
         while timers and timers[0][0] < end:
-            timer = heappop(timers)[2]
-            if timer._cancelled:
-                self._timer_cancelled_count -= 1
-            timer._scheduled = False
+            timer: Any = heappop(timers)[2]
+            if type(timer) is not future_type:  # (a sleep()'s entry is its future)
+                if timer._cancelled:
+                    self._timer_cancelled_count -= 1
+                timer._scheduled = False
             ready.append(timer)
         n = len(ready)
         self.callbacks += n
         popleft = ready.popleft
-        wake, set_unless_cancelled = _wake, _set_result_unless_cancelled
+        set_unless_cancelled = _set_result_unless_cancelled
         for _ in range(n):
             h: Any = popleft()
+            if type(h) is future_type:  # a sleep() is over (see sleep)
+                if not h.done():  # (a cancelled sleeper's future is done)
+                    h.set_result(None)
+                continue
             if h._cancelled:
                 continue
             callback = h._callback
-            if callback is wake:  # a sleep() is over: _wake, inline (no frame)
+            if callback is _wake:  # a paced loop's sleep(): _wake, inline (no frame)
                 future = h._args[0]
                 if not future.done():
                     future.set_result(None)
@@ -350,7 +356,12 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         """Nothing is ready: move the clock to the next live timer."""
         timers = self._timers
         while timers:
-            head = timers[0][2]
+            head: Any = timers[0][2]
+            if type(head) is _Future:  # a sleep(): its future
+                if not head.done():
+                    break
+                heapq.heappop(timers)
+                continue
             if head._cancelled:
                 self._timer_cancelled_count -= 1
             elif not (head._callback is _wake and head._args[0].done()):
@@ -395,8 +406,11 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def _compact_timers(self) -> None:
         live = []
         for entry in self._timers:
-            if entry[2]._cancelled:
-                entry[2]._scheduled = False
+            timer: Any = entry[2]
+            if type(timer) is _Future:  # a sleep(): cancelled timers are handles only
+                live.append(entry)
+            elif timer._cancelled:
+                timer._scheduled = False
             else:
                 live.append(entry)
         heapq.heapify(live)
@@ -507,17 +521,18 @@ def sleep(seconds: float) -> Awaitable[None]:
         future: asyncio.Future[None] = loop.create_future()
         loop.call_at(loop.time() + seconds, _wake, future)
         return future
-    # call_at, inline, for the loop of a run (one frame instead of four per sleep).
-    # The timer runs _wake in a context of the loop's, shared by its sleeps: _wake
-    # reads no context variable, and the sleeper resumes in its own context (the
-    # future's callbacks keep theirs), so a copy of the caller's would go unused.
-    # (One per loop: a Context cannot be entered by two threads at once.)
+    # On the loop of a run the heap entry's timer *is* the future: the loop sets
+    # its result when the entry comes due, at the place in the iteration a timer
+    # running _wake would have had (so a run's order of events is the same), with
+    # no handle to build: every request of a what-if run sleeps a few times.  The
+    # sleeper resumes in its own context (the future's callbacks keep theirs).
     future = _Future(loop=loop)
-    _VirtualTimer(loop, loop._now + seconds, _wake, future, context=loop._wake_context)
+    loop._timer_seq += 1
+    _heappush(loop._timers, (loop._now + seconds, loop._timer_seq, future))
     return future
 
 
-_Future = asyncio.Future
+_Future: Any = asyncio.Future
 
 
 def _wake(future: asyncio.Future[None]) -> None:
