@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from .clock import VirtualTimeLoop
 from .errors import MessagingTimeout
 from .messaging import (
     BusStats,
@@ -47,6 +48,8 @@ from .messaging import (
     target_of,
 )
 from .trace import Trace
+
+_heappush = heapq.heappush
 
 __all__ = [
     "Bus",
@@ -175,6 +178,8 @@ class Bus:
         self._msg_seq = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
+        self._spare: Any = None
+        self._reuse_timer = type(loop) is VirtualTimeLoop and loop.speed is None
         self.pumps = 0
         """Wake-ups of the delivery timer (each delivers what is due at that instant)."""
         self._calls: dict[str, asyncio.Future[Any]] = {}
@@ -332,8 +337,7 @@ class Bus:
             if timer is None or when < self._timer_when:
                 if timer is not None:
                     timer.cancel()
-                self._timer_when = when
-                self._timer = self._loop.call_at(when, self._pump)
+                self._arm(when)
             return msg
         copies = 1
         for rule in self.faults:
@@ -398,11 +402,32 @@ class Bus:
         if self._timer is None or when < self._timer_when:
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer_when = when
+            self._arm(when)
+
+    def _arm(self, when: float) -> None:
+        """Set the delivery timer for *when* (none is armed, or it was cancelled)."""
+        self._timer_when = when
+        spare = self._spare
+        if spare is None:
             self._timer = self._loop.call_at(when, self._pump)
+            return
+        # The timer that last fired goes back on the loop's heap as it is, with a
+        # new due time and sequence number: what call_at would build, without
+        # building it (every hop of every message arms this timer).
+        self._spare = None
+        loop: Any = self._loop
+        spare._when = when
+        spare._scheduled = True
+        loop._timer_seq += 1
+        _heappush(loop._timers, (when, loop._timer_seq, spare))
+        self._timer = spare
 
     def _pump(self) -> None:
         self.pumps += 1
+        if self._reuse_timer:
+            # The timer that fired (the one armed: cancelling one always arms
+            # another) is off the loop's heap and not cancelled: _arm reuses it.
+            self._spare = self._timer
         self._timer = None
         heap = self._heap
         now = self._loop.time()
@@ -421,8 +446,7 @@ class Bus:
             if timer is None or when < self._timer_when:
                 if timer is not None:
                     timer.cancel()
-                self._timer_when = when
-                self._timer = self._loop.call_at(when, self._pump)
+                self._arm(when)
         if self._idle is not None:
             self._check_idle()
 
