@@ -190,7 +190,6 @@ class Bus:
         """Handlers started and not finished, by delivery order."""
         self._closing = False
         self._held: list[Message] = []
-        self._reply_targets: dict[str, Target] = {}
         self._idle: asyncio.Event | None = None
 
     # --- consumers ---------------------------------------------------------------
@@ -477,8 +476,16 @@ class Bus:
             for each in live:
                 self._dispatch(each, msg)
             return
-        q = self._queue(msg.target.queue)
-        c = q.pick()
+        q = self._queues.get(msg.target.queue)
+        if q is None:
+            q = self._queue(msg.target.queue)
+        consumers = q.consumers
+        # _Queue.pick, inline for a queue with one consumer (a backend's own queue,
+        # a reply queue): almost every delivery of a run.
+        if len(consumers) == 1:
+            c: Consumer | None = consumers[0] if consumers[0]._running else None
+        else:
+            c = q.pick()
         if c is None:
             q.messages.append(msg)
             self._emit("bus.queued", msg.sender, f"{msg.method} waits in queue {q.name} "
@@ -575,12 +582,13 @@ class Bus:
         """Reply to a call (result or error); a cast's error is counted and traced."""
         msg = job.msg
         name = job.consumer.name
+        # (oslo replies go to the caller's private reply queue: target_of(sender))
         if error is None:
             if msg.kind == "call":
-                self._send("reply", name, self._reply_target(msg.sender), msg.method,
+                self._send("reply", name, target_of(msg.sender), msg.method,
                            {"result": result}, reply_to=msg.id)
         elif msg.kind == "call":
-            self._send("reply", name, self._reply_target(msg.sender), msg.method, {},
+            self._send("reply", name, target_of(msg.sender), msg.method, {},
                        reply_to=msg.id, error=error)
         else:
             self.stats.handler_errors += 1
@@ -599,13 +607,6 @@ class Bus:
                 if job.watched is not None:
                     job.watched.then(None, GeneratorExit())
         self._tasks.clear()
-
-    def _reply_target(self, sender: str) -> Target:
-        """oslo replies go to the caller's private reply queue."""
-        t = self._reply_targets.get(sender)
-        if t is None:
-            t = self._reply_targets[sender] = Target(sender)
-        return t
 
     # --- observing -------------------------------------------------------------------
     def depth(self, queue: Target | str) -> int:
