@@ -545,7 +545,19 @@ class Bus:
         try:
             yielded = coro.send(None) if exc is None else coro.throw(exc)
         except StopIteration as stop:
-            self._ended(job, stop.value, None)
+            if job.watched is not None:
+                self._ended(job, stop.value, None)
+                return
+            # _ended and _handled, inline for a plain handler that returned (every
+            # delivery of a run ends here): forget it, answer a call.
+            if not self._closing:
+                self._tasks.pop(job.key, None)
+            msg = job.msg
+            if msg.kind == "call":
+                self._send("reply", job.consumer.name, target_of(msg.sender), msg.method,
+                           {"result": stop.value}, reply_to=msg.id)
+            if self._idle is not None:
+                self._check_idle()
             return
         except Exception as error:  # the remote side of an RPC: errors travel back
             self._ended(job, None, error)
