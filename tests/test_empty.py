@@ -10,7 +10,15 @@ import pytest
 
 from cindersim.backends.lvm.logical_volume import LogicalVolume
 from cindersim.db import Volume
-from cindersim.empty import EMPTY_DICT, EMPTY_LIST, EMPTY_SET, EmptyDict, EmptyList, EmptySet
+from cindersim.empty import (
+    EMPTY_DICT,
+    EMPTY_LIST,
+    EMPTY_SET,
+    EmptyDict,
+    EmptyList,
+    EmptySet,
+    writable_dict,
+)
 from cindersim.ids import IdFactory
 
 
@@ -19,7 +27,7 @@ def test_records_share_one_empty_until_written() -> None:
     a, b = (Volume(ids.uuid(), "p", "u", 1) for _ in range(2))
     assert a.metadata is b.metadata is EMPTY_DICT
     assert a.glance_metadata is EMPTY_DICT
-    assert a.admin_metadata is not b.admin_metadata  # written in place: each its own
+    assert a.admin_metadata is b.admin_metadata is EMPTY_DICT
     lv1, lv2 = (LogicalVolume(name=n, kind="thin", size=1) for n in ("x", "y"))
     assert lv1.segments is lv2.snapshots is EMPTY_LIST
     assert lv1.chunk_map is EMPTY_DICT
@@ -27,6 +35,17 @@ def test_records_share_one_empty_until_written() -> None:
     a.metadata = {**a.metadata, "k": "v"}
     assert b.metadata == {}
     assert a.metadata == {"k": "v"}
+
+
+def test_writable_dict_gives_the_record_its_own_once() -> None:
+    ids = IdFactory(random.Random(1))
+    a, b = (Volume(ids.uuid(), "p", "u", 1) for _ in range(2))
+    writable_dict(a, "admin_metadata")["attached_mode"] = "rw"
+    assert a.admin_metadata == {"attached_mode": "rw"}
+    assert b.admin_metadata is EMPTY_DICT
+    assert EMPTY_DICT == {}
+    own = a.admin_metadata
+    assert writable_dict(a, "admin_metadata") is own  # already its own: kept
 
 
 @pytest.mark.parametrize("write", [

@@ -181,8 +181,9 @@ class Volume:
     """The key manager's id of the volume's own key (encrypted types only)."""
     metadata: dict[str, str] = attrs.field(factory=empty_dict)
     """Shared read-only until set: every writer replaces the whole dict (:mod:`.empty`)."""
-    admin_metadata: dict[str, str] = attrs.field(factory=_dict)
-    """Written in place (attach modes, NFS formats, extend): a dict of its own."""
+    admin_metadata: dict[str, str] = attrs.field(factory=empty_dict)
+    """Shared read-only until written: writers change it in place (attach modes, NFS
+    formats, the readonly flag) through :func:`cindersim.empty.writable_dict`."""
     glance_metadata: dict[str, str] = attrs.field(factory=empty_dict)
     """``volume_glance_metadata``: the image a volume came from (``volume_image_metadata``).
     Shared read-only until set, as :attr:`metadata`."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Final, NoReturn, TypeVar
 
 __all__ = ["EMPTY_DICT", "EMPTY_LIST", "EMPTY_SET", "EmptyDict", "EmptyList", "EmptySet",
-           "empty_dict", "empty_list", "empty_set"]
+           "empty_dict", "empty_list", "empty_set", "writable_dict"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -94,3 +94,13 @@ def empty_list() -> list[Any]:
 def empty_set() -> set[Any]:
     """The shared empty set, typed for any record field (an attrs default)."""
     return EMPTY_SET
+
+
+def writable_dict(record: Any, name: str) -> dict[Any, Any]:
+    """``record.<name>``, to add to: a fresh dict of the record's own in place of the
+    shared empty one (for writers that change a dict field in place)."""
+    d: dict[Any, Any] = getattr(record, name)
+    if type(d) is EmptyDict:
+        d = {}
+        setattr(record, name, d)
+    return d

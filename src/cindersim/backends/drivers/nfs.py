@@ -35,6 +35,7 @@ from typing import Any
 import attrs
 
 from ... import errors
+from ...empty import writable_dict
 from ..blocks import BLOCK_SIZE, BlockData, GiB
 from ..costs import Meter
 from ..faults import FaultPlan
@@ -255,9 +256,8 @@ class NfsDriver:
         self._cmd("chmod", f"chmod ugo+rw {path}", SMALL_FILE_SECONDS, volume_id=volume.id)
         chain = VolumeChain(name, [f], FileData(size * BLOCKS_PER_GIB, f))
         share.chains[name] = chain
-        meta = getattr(volume, "admin_metadata", None)
-        if isinstance(meta, dict):
-            meta["format"] = f.fmt
+        if isinstance(getattr(volume, "admin_metadata", None), dict):
+            writable_dict(volume, "admin_metadata")["format"] = f.fmt
         return chain
 
     def create_volume(self, volume: VolumeLike) -> dict[str, str]:
@@ -473,9 +473,9 @@ class NfsDriver:
                 self._resize(self._chain(volume.id), volume.size, volume.id)
         finally:
             self.delete_snapshot(temp)
-        meta = getattr(volume, "admin_metadata", None)
-        if isinstance(meta, dict):
-            meta["format"] = "qcow2" if self.config.nfs_qcow2_volumes else "raw"
+        if isinstance(getattr(volume, "admin_metadata", None), dict):
+            writable_dict(volume, "admin_metadata")["format"] = \
+                "qcow2" if self.config.nfs_qcow2_volumes else "raw"
         return {"provider_location": str(volume.provider_location)}
 
     def update_migrated_volume(self, volume_id: str, new_volume_id: str) -> None:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...bus import Target
 from ...db import Volume
+from ...empty import writable_dict
 from ...errors import (
     InvalidInput,
     InvalidVolume,
@@ -248,7 +249,9 @@ async def _attach(api: ApiService, req: ApiRequest, volume_id: str, inner: Any) 
     enforce(api, req, "volume_extension:volume_actions:attach", vol.project_id)
     _not_in_maintenance(vol, "cannot be attached")
     # update_volume_admin_metadata({'readonly': 'False'}, update=False): add if missing.
-    readonly = vol.admin_metadata.setdefault("readonly", "False")
+    readonly = vol.admin_metadata.get("readonly")
+    if readonly is None:
+        readonly = writable_dict(vol, "admin_metadata")["readonly"] = "False"
     if readonly == "True" and mode != "ro":
         raise InvalidVolumeAttachMode(mode=mode, volume_id=vol.id)
     await api.env.bus.call(ACTOR, _target(vol), "attach_volume", volume_id=vol.id,
@@ -443,7 +446,7 @@ async def _update_readonly_flag(api: ApiService, req: ApiRequest, volume_id: str
     if vol.status != VolumeStatus.AVAILABLE:
         raise InvalidVolume(reason=f"Volume {vol.id} status must be available to update "
                                    f"readonly flag, but current status is: {vol.status}.")
-    vol.admin_metadata["readonly"] = str(readonly)
+    writable_dict(vol, "admin_metadata")["readonly"] = str(readonly)
     vol.updated_at = api.env.db.stamp()
     return ApiResponse(202, None)
 

@@ -49,6 +49,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...db import Volume, VolumeAttachment
+from ...empty import writable_dict
 from ...errors import (
     CinderException,
     InvalidConnectorException,
@@ -347,6 +348,7 @@ async def attach_volume(svc: VolumeService, *, volume_id: str, instance_uuid: st
     att = VolumeAttachment(id=env.sim.ids.uuid(), volume_id=vol.id,
                            attach_status=AttachStatus.ATTACHING)
     db.add(att, op=Op.ATTACH, actor=svc.actor)
+    meta = writable_dict(vol, "admin_metadata")
     meta["attached_mode"] = mode
     try:
         if meta.get("readonly") == "True" and mode != "ro":
