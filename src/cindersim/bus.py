@@ -315,16 +315,19 @@ class Bus:
         by_method = stats.by_method
         by_method[method] = by_method.get(method, 0) + 1
         wanted = self._trace._wanted  # Trace.wants, inline (see there)
-        if wanted is None or ("bus.reply" if kind == "reply" else "bus.send") in wanted:
+        event = "bus.reply" if kind == "reply" else "bus.send"
+        if wanted is None or event in wanted:
+            # _emit's detail, built here (every message of a full trace comes through)
+            detail: dict[str, Any] = {"msg": msg.id, "method": method, "msg_kind": kind}
             if kind == "reply":
                 what = "error" if error is not None else "result"
                 summary = f"{sender} replies to {method} ({what})"
             else:
-                summary = f"{sender} {kind}s {method} to {target}"
-            # args is the sender's keyword arguments, a dict of this message's own that
-            # nothing changes (handlers get a copy): the event keeps it, uncopied.
-            self._emit(f"bus.{'reply' if kind == 'reply' else 'send'}", sender, summary, msg,
-                       target=str(target), args=args if kind != "reply" else None)
+                summary = f"{sender} {kind}s {method} to {target.queue}"
+                # args is the sender's keyword arguments, a dict of this message's own
+                # that nothing changes (handlers get a copy): the event keeps it, uncopied.
+                detail["args"] = args
+            self._trace.emit_owned(event, sender, summary, detail, target=target.queue)
         lat = self.latency
         delay = lat if type(lat) is float else self._latency(msg)
         if not self.faults:
@@ -509,8 +512,10 @@ class Bus:
         by_queue[qname] = by_queue.get(qname, 0) + 1
         wanted = self._trace._wanted
         if wanted is None or "bus.deliver" in wanted:
-            self._emit("bus.deliver", consumer.name,
-                       f"{consumer.name} receives {msg.method} from {msg.sender}", msg)
+            self._trace.emit_owned(
+                "bus.deliver", consumer.name,
+                f"{consumer.name} receives {msg.method} from {msg.sender}",
+                {"msg": msg.id, "method": msg.method, "msg_kind": msg.kind})
         self._seq += 1
         job = _Job(self._seq, consumer, msg)
         try:
