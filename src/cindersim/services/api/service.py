@@ -153,6 +153,9 @@ class ApiService:
                        groups, group_snapshots, consistencygroups, cgsnapshots):
             self.router.add_module(module)
         del migrate  # its actions register with ``actions`` when imported
+        # Bound here, where the module is imported anyway: an import statement in
+        # default_volume_type() costs an import-machinery lookup on every create.
+        self._project_default_type = default_types.project_default_type
         self.requests = 0
         self.errors_5xx = 0
         self.auth_strategy = "keystone"
@@ -166,10 +169,8 @@ class ApiService:
         """``volume_types.get_default_volume_type(context)``: *project_id*'s own default
         (3.62 ``default-types``) if it has one, else the configured type (also when no
         project is given: Cinder's call without a context)."""
-        from .default_types import project_default_type  # noqa: PLC0415
-
         if project_id is not None:
-            vtype = project_default_type(self, project_id)
+            vtype = self._project_default_type(self, project_id)
             if vtype is not None:
                 return vtype
         return self.config_default_type()
