@@ -272,7 +272,7 @@ class ApiService:
     def _with_version(response: ApiResponse, version: Version) -> ApiResponse:
         headers = {**response.headers, "OpenStack-API-Version": _echo(version),
                    "Vary": "OpenStack-API-Version"}
-        return ApiResponse(response.status, response.body, headers)
+        return ApiResponse(response.status, response.body, headers, fresh=response.fresh)
 
     def _authenticate(self, hdrs: Mapping[str, str]) -> Any:
         token = hdrs.get("x-auth-token")

@@ -249,7 +249,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     rekey = {"auth_token": ctx.auth_token} if source_vol is not None and key_id else {}
     env.bus.cast(ACTOR, target_of("cinder-scheduler"), "create_volume", volume_id=vol.id,
                    request_spec=spec, filter_properties={}, **rekey)
-    return ApiResponse(202, {"volume": volume_detail(api, req, vol)})
+    # volume_detail builds every container anew from plain values: a fresh body.
+    return ApiResponse(202, {"volume": volume_detail(api, req, vol)}, fresh=True)
 
 
 async def volume_key(api: ApiService, req: ApiRequest, vtype: VolumeType, *,
