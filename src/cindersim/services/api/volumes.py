@@ -240,7 +240,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     env.quota.commit(reservations)
     spec = RequestSpec(size=size, volume_id=vol.id, snapshot_id=snapshot_id,
                        volume_type_name=vtype.name, volume_type_id=vtype.id,
-                       extra_specs=dict(vtype.extra_specs), availability_zone=az,
+                       extra_specs=vtype.extra_specs, availability_zone=az,  # copied by it
                        availability_zones=_type_zones(vtype), resource_backend=resource_backend,
                        multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id,
                        image_id=image.id if image is not None else None)

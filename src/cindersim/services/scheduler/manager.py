@@ -250,11 +250,14 @@ class SchedulerService:
         service_host = extract_host(backend_id) or backend_id
         props = dict(filter_properties)
         props["retry"] = decision.retry.to_dict() if decision.retry is not None else None
-        env.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume",
-                       volume_id=volume_id, request_spec=request_spec,
-                       filter_properties=props, allow_reschedule=decision.retry is not None,
-                       **({"backup_id": backup_id} if backup_id is not None else {}),
-                       **({"auth_token": auth_token} if auth_token is not None else {}))
+        args: dict[str, Any] = {"volume_id": volume_id, "request_spec": request_spec,
+                                "filter_properties": props,
+                                "allow_reschedule": decision.retry is not None}
+        if backup_id is not None:
+            args["backup_id"] = backup_id
+        if auth_token is not None:
+            args["auth_token"] = auth_token
+        env.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume", **args)
 
     def _backend_az(self, backend_id: str) -> str | None:
         state = self.host_manager.get_backend_state(backend_id)
