@@ -394,6 +394,7 @@ class _Plan:
 
 
 def _plan_for(index: PlacementIndex, config: SchedulerConfig) -> _Plan:
+    """*config*'s plan, kept on *index* (worked out again only for another config)."""
     plan = index.plan
     if not isinstance(plan, _Plan) or plan.config is not config:
         plan = index.plan = _Plan(config)
