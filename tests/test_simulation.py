@@ -28,6 +28,11 @@ class TestSimulation:
         for _ in range(2000):
             assert random_uuid(a) == str(uuid.UUID(int=b.getrandbits(128), version=4))
 
+    def test_the_factory_mints_what_random_uuid_makes(self) -> None:
+        f, r = IdFactory(random.Random(7)), random.Random(7)
+        for _ in range(2000):
+            assert f.uuid() == random_uuid(r)
+
     def test_id_factory_counts(self) -> None:
         f = IdFactory(random.Random(1))
         f()

@@ -292,6 +292,10 @@ class Cloud:
                 for name, value in headers.items():
                     lowered[name.lower()] = value
             r = await self.api.handle_lowered(method, path, lowered, _api_body(json))
+            if r.fresh and not self.trace.wants("api.response"):
+                # A body built for this response alone, of plain JSON values, that no
+                # trace event holds: already what parsing the response text would give.
+                return Response(r.status, r.body, dict(r.headers))
         return Response(r.status, _roundtrip(r.body), dict(r.headers))
 
     # --- what-ifs --------------------------------------------------------------------------------

@@ -22,10 +22,12 @@ def random_uuid(rng: random.Random) -> str:
 
     The same string ``str(uuid.UUID(int=rng.getrandbits(128), version=4))`` gives
     (RFC 4122 variant and version bits set), formatted directly: a big what-if
-    run mints hundreds of thousands of ids.
+    run mints hundreds of thousands of ids, and a volume create six.  ``hex("-", 2)``
+    (C) gives eight dash-separated groups of four digits; joining groups 0-1 and
+    5-7 makes the 8-4-4-4-12 shape with fewer slices than cutting plain hex.
     """
-    h = "%032x" % ((rng.getrandbits(128) & _CLEAR) | _SET)
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    s = ((rng.getrandbits(128) & _CLEAR) | _SET).to_bytes(16).hex("-", 2)
+    return s[:4] + s[5:29] + s[30:34] + s[35:]
 
 
 class IdFactory:
@@ -43,8 +45,9 @@ class IdFactory:
         """How many ids this factory has produced."""
 
     def uuid(self) -> str:
-        """A fresh UUID-shaped id."""
+        """A fresh UUID-shaped id (:func:`random_uuid`, inline: one call per id fewer)."""
         self.issued += 1
-        return random_uuid(self._rng)
+        s = ((self._rng.getrandbits(128) & _CLEAR) | _SET).to_bytes(16).hex("-", 2)
+        return s[:4] + s[5:29] + s[30:34] + s[35:]
 
     __call__ = uuid

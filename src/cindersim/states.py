@@ -249,6 +249,8 @@ _STATES: dict[Machine, tuple[str | None, ...]] = {
 }
 """Values a live record may hold, per machine, in declaration order.  ``None`` is a
 real value only for migration_status; elsewhere it means 'no record'."""
+_STATE_SETS: dict[Machine, frozenset[str | None]] = {m: frozenset(v) for m, v in _STATES.items()}
+""":data:`_STATES` as sets, for the membership test of every transition."""
 
 _ANY = object()  # placeholder source: every state of the machine
 
@@ -519,11 +521,23 @@ def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State,
                resource=f"{kind}:{rid}", field=field, old=old, new=new, op=str(op), **extra)
 
 
+_LEGAL_SEEN: set[tuple[Machine, State, State, str]] = set()
+"""Edges (with their op) already found legal: :data:`TABLE` never changes, and every
+create checks the same two.  Migration statuses are left out (``target:<id>`` is
+unbounded); only legal edges are kept, so the set stays as small as the table."""
+
+
 def _check(machine: Machine, kind: str, rid: str, old: State, new: State, op: str) -> None:
-    if not is_legal(machine, old, new, op):
-        raise IllegalTransition(
-            f"{kind} {rid}: {machine.value.split('.')[1]} {old!r} → {new!r} "
-            f"is not an edge for op {op!r}")
+    key = (machine, old, new, op)
+    if key in _LEGAL_SEEN:
+        return
+    if is_legal(machine, old, new, op):
+        if machine is not Machine.VOLUME_MIGRATION:
+            _LEGAL_SEEN.add(key)
+        return
+    raise IllegalTransition(
+        f"{kind} {rid}: {machine.value.split('.')[1]} {old!r} → {new!r} "
+        f"is not an edge for op {op!r}")
 
 
 def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, actor: str,
@@ -542,7 +556,7 @@ def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, 
         return False
     if new is None and machine is not Machine.VOLUME_MIGRATION:
         raise IllegalTransition(f"{kind} {record.id}: use record_destroyed to end a record")
-    if machine is not Machine.VOLUME_MIGRATION and new not in _STATES[machine]:
+    if machine is not Machine.VOLUME_MIGRATION and new not in _STATE_SETS[machine]:
         raise IllegalTransition(f"{kind} {record.id}: {new!r} is not a {machine} value")
     _check(machine, kind, record.id, old, new, op)
     enum_cls = _ENUMS.get(machine)

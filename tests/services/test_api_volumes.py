@@ -211,6 +211,60 @@ class TestCreate:
         assert unchanged
 
 
+def _plain_json(value: Any) -> bool:
+    """Exactly JSON's own types all the way down (no tuple, enum or str subclass)."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain_json(v) for v in value)
+    return kind in (str, int, float, bool, type(None))
+
+
+class TestCreateResponseBody:
+    """A create answers with a body built for it alone (``ApiResponse.fresh``): the
+    in-process client takes it without a copy, so it must be plain JSON and its own."""
+
+    @pytest.mark.parametrize(("user", "version", "volume"), [
+        ("demo", None, {"size": 1}),
+        ("demo", "3.71", {"size": 2, "name": " n ", "description": "d",
+                          "metadata": {"k": "v"}, "availability_zone": "nova"}),
+        ("admin", "3.71", {"size": "3", "volume_type": "__DEFAULT__"}),
+    ])
+    def test_the_body_is_plain_json_and_shares_nothing(
+            self, user: str, version: str | None, volume: dict[str, Any]) -> None:
+        async def main(cloud: Cloud) -> Any:
+            r = await req(cloud, "POST", "/volumes", user, {"volume": volume}, version)
+            assert r.status == 202, r.json
+            body = r.json["volume"]
+            vol = cloud.db.volumes[body["id"]]
+            # Whatever the client does to its body, the database does not see it.
+            body["metadata"]["x"] = "y"
+            body["links"].append({})
+            body["attachments"].append({})
+            await cloud.settle()
+            shown = await req(cloud, "GET", f"/volumes/{body['id']}", user, None, version)
+            return r.json, vol.metadata, shown.json["volume"]
+
+        created, metadata, shown = run(main, trace_mode="off")
+        assert _plain_json(created)
+        assert "x" not in metadata
+        assert "x" not in shown["metadata"]
+        assert len(shown["links"]) == 2
+        assert shown["attachments"] == []
+
+    def test_a_full_trace_keeps_the_body_as_answered(self) -> None:
+        async def main(cloud: Cloud) -> Any:
+            r = await req(cloud, "POST", "/volumes", json={"volume": {"size": 1}})
+            r.json["volume"]["name"] = "changed by the client"
+            return r.json
+
+        result = simulate(main)
+        answered = [e.detail["body"] for e in result.trace.events if e.kind == "api.response"]
+        assert answered[-1]["volume"]["name"] is None
+        assert result.value["volume"]["name"] == "changed by the client"
+
+
 class TestListAndShow:
     @staticmethod
     async def three(cloud: Cloud) -> list[str]:

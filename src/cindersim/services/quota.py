@@ -314,7 +314,14 @@ class QuotaEngine:
         then resyncs from the resource tables on the next reserve.  The
         simulator's counts are exact, so it clamps at zero instead.
         """
-        for res, row in self._take(reservation_ids):
+        # _take, inline (every create and delete commits): no generator to resume per id.
+        reservations = self.db.reservations
+        usage_rows = self.db.quota_usages
+        for rid in reservation_ids:
+            res = reservations.pop(rid, None)
+            if res is None:
+                continue
+            row = usage_rows[(res.project_id, res.resource)]
             delta = res.delta
             if delta >= 0:
                 row.reserved -= delta

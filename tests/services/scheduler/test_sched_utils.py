@@ -10,6 +10,7 @@ from cindersim.services.scheduler.sched_utils import (
     calculate_capacity_factors,
     calculate_max_over_subscription_ratio,
     calculate_virtual_free_capacity,
+    capacity_filter_figures,
 )
 
 
@@ -56,3 +57,17 @@ def test_virtual_free_alone_is_the_factor_the_full_calculation_gives(
     args = (total, free, provisioned, thin_support, mosr, reserved, thin)
     assert calculate_virtual_free_capacity(*args) == \
         calculate_capacity_factors(*args).virtual_free_capacity
+
+
+@settings(max_examples=300, deadline=None)
+@given(total=st.floats(0, 1e6, allow_nan=False), free=st.floats(0, 1e6, allow_nan=False),
+       provisioned=st.floats(0, 1e7, allow_nan=False), thin_support=st.booleans(),
+       mosr=st.floats(0.5, 50.0), reserved=st.sampled_from([0, 5, 10, 33, 50, 100]),
+       thin=st.booleans())
+def test_the_capacity_filter_figures_are_the_factors_the_full_calculation_gives(
+        total: float, free: float, provisioned: float, thin_support: bool, mosr: float,
+        reserved: int, thin: bool) -> None:
+    args = (total, free, provisioned, thin_support, mosr, reserved, thin)
+    factors = calculate_capacity_factors(*args)
+    assert capacity_filter_figures(*args) == (factors.total_available_capacity,
+                                              factors.virtual_free_capacity)

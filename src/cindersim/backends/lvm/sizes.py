@@ -11,6 +11,7 @@ disk gives 2559 extents, not 2560.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ... import errors
@@ -55,6 +56,12 @@ def parse_size(size: int | str) -> int:
         if size < 0:
             raise ValueError("size must be >= 0")
         return size
+    return _parse_text(size)
+
+
+@functools.lru_cache(maxsize=256)  # Cinder passes the same few "<n>g" texts over and over
+def _parse_text(size: str) -> int:
+    """:func:`parse_size` of a text (pure; an invalid one raises and is not cached)."""
     m = _SIZE_RE.match(size)
     if m is None:
         raise errors.ProcessExecutionError(

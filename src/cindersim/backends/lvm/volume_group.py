@@ -24,6 +24,7 @@ extents (new LVs read zeros), ``snapshot_autoextend`` and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from ... import errors
@@ -535,7 +536,7 @@ class VolumeGroup:
     def _size_cg(self, lv: LogicalVolume) -> int:
         """The LV's ``lvs`` size (COW: its COW area) as ``unit_g`` prints it, in hundredths."""
         size = lv.extents * self.extent_size if lv.kind == "cow" else lv.size
-        return round(unit_g(size) * 100)
+        return _hundredths_g(size)
 
     def _tally(self, lv: LogicalVolume, sign: int) -> None:
         """Count a visible LV into the report tallies (*sign* 1: at creation or after a
@@ -669,3 +670,9 @@ class VolumeGroup:
     def _pool_full(self, lv: LogicalVolume, written: int) -> ThinPoolFullError:
         return ThinPoolFullError(lv.name, lv.pool, written,
                                  0.0 if self.error_when_full else self.no_space_timeout)
+
+
+@functools.lru_cache(maxsize=1024)  # volumes come in a few sizes; round(x, 2) is slow
+def _hundredths_g(nbytes: int) -> int:
+    """``unit_g(nbytes)`` in hundredths of a GiB, as an int (what the tallies add up)."""
+    return round(unit_g(nbytes) * 100)

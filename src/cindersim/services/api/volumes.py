@@ -240,7 +240,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     env.quota.commit(reservations)
     spec = RequestSpec(size=size, volume_id=vol.id, snapshot_id=snapshot_id,
                        volume_type_name=vtype.name, volume_type_id=vtype.id,
-                       extra_specs=dict(vtype.extra_specs), availability_zone=az,
+                       extra_specs=vtype.extra_specs, availability_zone=az,  # copied by it
                        availability_zones=_type_zones(vtype), resource_backend=resource_backend,
                        multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id,
                        image_id=image.id if image is not None else None)
@@ -249,7 +249,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     rekey = {"auth_token": ctx.auth_token} if source_vol is not None and key_id else {}
     env.bus.cast(ACTOR, target_of("cinder-scheduler"), "create_volume", volume_id=vol.id,
                    request_spec=spec, filter_properties={}, **rekey)
-    return ApiResponse(202, {"volume": volume_detail(api, req, vol)})
+    # volume_detail builds every container anew from plain values: a fresh body.
+    return ApiResponse(202, {"volume": volume_detail(api, req, vol)}, fresh=True)
 
 
 async def volume_key(api: ApiService, req: ApiRequest, vtype: VolumeType, *,

@@ -87,6 +87,11 @@ class ApiResponse:
     status: int
     body: Any = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    fresh: bool = attrs.field(default=False, kw_only=True, eq=False, repr=False)
+    """The controller built *body* for this response alone, of plain JSON types (dict,
+    list, str, int, float, bool, None; no subclass, tuple or enum): it is what a client
+    parsing the response text would get, so an in-process client may take it as it is
+    (:meth:`cindersim.Cloud.request`, unless the trace keeps the body too)."""
 
     def encoded(self) -> bytes:
         return b"" if self.body is None else json.dumps(self.body).encode()

@@ -21,7 +21,7 @@ from typing import Any, Final
 from ...errors import SimulationError
 from .host_manager import BackendState
 from .request_spec import FilterProperties
-from .sched_utils import calculate_capacity_factors
+from .sched_utils import capacity_filter_figures
 
 __all__ = [
     "DEFAULT_FILTERS",
@@ -147,20 +147,20 @@ def capacity_filter(backend: BackendState, props: FilterProperties) -> bool:
     thin = props.thin
     thin_support = backend.thin_provisioning_support
     mosr = backend.max_over_subscription_ratio if thin_support else 1.0
-    factors = calculate_capacity_factors(total, free, backend.provisioned_capacity_gb,
-                                         thin_support, mosr, backend.reserved_percentage,
-                                         thin)
+    # Only two of the capacity factors matter here (sched_utils rounds them alike).
+    total_available, virtual_free = capacity_filter_figures(
+        total, free, backend.provisioned_capacity_gb, thin_support, mosr,
+        backend.reserved_percentage, thin)
     if thin and thin_support and backend.max_over_subscription_ratio >= 1:
-        if factors.total_available_capacity <= 0:
+        if total_available <= 0:
             return False  # 100% reserved: Cinder would divide by zero here
-        provisioned_ratio = ((backend.provisioned_capacity_gb + requested)
-                             / factors.total_available_capacity)
+        provisioned_ratio = (backend.provisioned_capacity_gb + requested) / total_available
         if provisioned_ratio > backend.max_over_subscription_ratio:
             return False
-        return factors.virtual_free_capacity >= requested
+        return virtual_free >= requested
     if thin and thin_support:
         return False  # "invalid maximum over subscription ratio ... minimum of 1.0"
-    return factors.virtual_free_capacity >= requested
+    return virtual_free >= requested
 
 
 def capabilities_filter(backend: BackendState, props: FilterProperties) -> bool:

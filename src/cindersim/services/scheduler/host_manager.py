@@ -97,8 +97,9 @@ class BackendState:
     """
 
     host: str
-    """The volume service host, ``host@backend``."""
+    """The volume service host, ``host@backend``; fixed for the state's life."""
     pool_name: str
+    """Fixed for the state's life (a pool renamed in a report is a new state)."""
     availability_zone: str = "nova"
     """The service's ``storage_availability_zone`` (Cinder reads it from the
     service row, not from the stats)."""
@@ -132,10 +133,12 @@ class BackendState:
     """Told after every change of the capacity figures (an index keeping pools in
     weight order listens here, so it never has to re-read all of them)."""
 
-    @property
-    def backend_id(self) -> str:
-        """``host@backend#pool``: the id filters, weighers and the retry list use."""
-        return append_host(self.host, self.pool_name)
+    backend_id: str = attrs.field(init=False, repr=False, eq=False)
+    """``host@backend#pool``: the id filters, weighers and the retry list use.  Made
+    once (host and pool name never change): every placement reads it."""
+
+    def __attrs_post_init__(self) -> None:
+        self.backend_id = append_host(self.host, self.pool_name)
 
     @classmethod
     def from_pool_report(cls, host: str, pool: Mapping[str, Any], *,

@@ -183,26 +183,26 @@ class SchedulerService:
         self._last_refresh = now
 
     # --- scheduling ------------------------------------------------------------------
+    def _volume_host(self, vid: str) -> str | None:
+        """Volume id -> its host (the affinity filters ask the DB)."""
+        vol = self.env.db.volumes.get(vid)
+        return vol.host if vol else None
+
+    def _volume_number(self, backend_id: str) -> int:
+        """Backend id -> volumes there (VolumeNumberWeigher's DB count)."""
+        return sum(1 for v in self.env.db.volumes.values() if v.host == backend_id)
+
     def decide(self, request_spec: RequestSpec, retry: RetryRecord | None) -> Any:
         self.refresh_heartbeats()
-        db = self.env.db
         self.decisions += 1
-
-        def volume_host(vid: str) -> str | None:
-            vol = db.volumes.get(vid)
-            return vol.host if vol else None
-
-        def volume_number(backend_id: str) -> int:
-            return sum(1 for v in db.volumes.values() if v.host == backend_id)
-
         # The full decision record (every filter's and weigher's verdict on every
         # pool) is for readers of the trace; without one, the index finds the same
         # pool without weighing them all.
         index = None if self.env.trace.mode == "full" else self.placement
         return schedule_create_volume(self.host_manager, request_spec, config=self.config,
                                       now=self.env.sim.now(), retry=retry,
-                                      rng=self.env.sim.rng, volume_host=volume_host,
-                                      volume_number=volume_number, index=index)
+                                      rng=self.env.sim.rng, volume_host=self._volume_host,
+                                      volume_number=self._volume_number, index=index)
 
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
                             filter_properties: dict[str, Any],
@@ -243,15 +243,21 @@ class SchedulerService:
         backend_id = decision.chosen
         assert backend_id is not None
         vol.host = backend_id
-        vol.availability_zone = self._backend_az(backend_id) or vol.availability_zone
+        zone = decision.chosen_zone
+        if zone is None:
+            zone = self._backend_az(backend_id)
+        vol.availability_zone = zone or vol.availability_zone
         service_host = extract_host(backend_id) or backend_id
         props = dict(filter_properties)
         props["retry"] = decision.retry.to_dict() if decision.retry is not None else None
-        env.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume",
-                       volume_id=volume_id, request_spec=request_spec,
-                       filter_properties=props, allow_reschedule=decision.retry is not None,
-                       **({"backup_id": backup_id} if backup_id is not None else {}),
-                       **({"auth_token": auth_token} if auth_token is not None else {}))
+        args: dict[str, Any] = {"volume_id": volume_id, "request_spec": request_spec,
+                                "filter_properties": props,
+                                "allow_reschedule": decision.retry is not None}
+        if backup_id is not None:
+            args["backup_id"] = backup_id
+        if auth_token is not None:
+            args["auth_token"] = auth_token
+        env.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume", **args)
 
     def _backend_az(self, backend_id: str) -> str | None:
         state = self.host_manager.get_backend_state(backend_id)
@@ -262,22 +268,13 @@ class SchedulerService:
                       new_size: int | None = None) -> SchedulingDecision:
         """``FilterScheduler.backend_passes_filters`` against *backend* (``host@backend``)."""
         self.refresh_heartbeats()
-        db = self.env.db
         self.decisions += 1
-
-        def volume_host(vid: str) -> str | None:
-            vol = db.volumes.get(vid)
-            return vol.host if vol else None
-
-        def volume_number(backend_id: str) -> int:
-            return sum(1 for v in db.volumes.values() if v.host == backend_id)
-
         index = None if self.env.trace.mode == "full" else self.placement
         return backend_passes_filters(self.host_manager, backend, request_spec,
                                       config=self.config, now=self.env.sim.now(),
                                       new_size=new_size, rng=self.env.sim.rng,
-                                      volume_host=volume_host, volume_number=volume_number,
-                                      index=index)
+                                      volume_host=self._volume_host,
+                                      volume_number=self._volume_number, index=index)
 
     async def extend_volume(self, *, volume_id: str, new_size: int, reservations: list[str],
                             request_spec: RequestSpec) -> None:

@@ -127,6 +127,9 @@ class PlacementIndex:
     def __init__(self, host_manager: HostManager) -> None:
         self.host_manager = host_manager
         self._orders: dict[Hashable, WeightOrder] = {}
+        self.plan: object = None
+        """What the filter scheduler worked out of its configuration for this index
+        (``filter_scheduler._plan_for``), kept here so it is worked out once."""
 
     def order(self, key: tuple[str, bool, float, Hashable],
               make_weight: Callable[[], Callable[[BackendState], float]]) -> WeightOrder:

@@ -22,8 +22,12 @@ if TYPE_CHECKING:
 __all__ = ["FilterProperties", "RequestSpec", "RetryRecord"]
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+"""The one empty read-only mapping (most requests have no hints, many no extra specs)."""
+
+
 def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value or {}))
+    return MappingProxyType(dict(value)) if value else _EMPTY
 
 
 def _str_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
