@@ -46,11 +46,15 @@ def test_reserved_is_floored_fraction_of_total() -> None:
     assert f.virtual_free_capacity == 95.0
 
 
+# A pool's figures as capability reports carry them (mosr apart: each test says its range).
+_POOL_FIGURES = {
+    "total": st.floats(0, 1e6, allow_nan=False), "free": st.floats(0, 1e6, allow_nan=False),
+    "provisioned": st.floats(0, 1e7, allow_nan=False), "thin_support": st.booleans(),
+    "reserved": st.sampled_from([0, 5, 10, 33, 50, 100]), "thin": st.booleans()}
+
+
 @settings(max_examples=300, deadline=None)
-@given(total=st.floats(0, 1e6, allow_nan=False), free=st.floats(0, 1e6, allow_nan=False),
-       provisioned=st.floats(0, 1e7, allow_nan=False), thin_support=st.booleans(),
-       mosr=st.floats(1.0, 50.0), reserved=st.sampled_from([0, 5, 10, 33, 50, 100]),
-       thin=st.booleans())
+@given(mosr=st.floats(1.0, 50.0), **_POOL_FIGURES)
 def test_virtual_free_alone_is_the_factor_the_full_calculation_gives(
         total: float, free: float, provisioned: float, thin_support: bool, mosr: float,
         reserved: int, thin: bool) -> None:
@@ -60,10 +64,7 @@ def test_virtual_free_alone_is_the_factor_the_full_calculation_gives(
 
 
 @settings(max_examples=300, deadline=None)
-@given(total=st.floats(0, 1e6, allow_nan=False), free=st.floats(0, 1e6, allow_nan=False),
-       provisioned=st.floats(0, 1e7, allow_nan=False), thin_support=st.booleans(),
-       mosr=st.floats(0.5, 50.0), reserved=st.sampled_from([0, 5, 10, 33, 50, 100]),
-       thin=st.booleans())
+@given(mosr=st.floats(0.5, 50.0), **_POOL_FIGURES)
 def test_the_capacity_filter_figures_are_the_factors_the_full_calculation_gives(
         total: float, free: float, provisioned: float, thin_support: bool, mosr: float,
         reserved: int, thin: bool) -> None:
