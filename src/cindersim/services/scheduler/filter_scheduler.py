@@ -261,20 +261,32 @@ class SchedulingDecision:
 
 # --- filtering --------------------------------------------------------------------
 def _run_filters(backends: list[BackendState], props: FilterProperties,
-                 ) -> tuple[list[BackendState], list[FilterOutcome]]:
+                 ids: list[str] | None = None,
+                 ) -> tuple[list[BackendState], list[str], list[FilterOutcome]]:
+    """Each configured filter over the survivors of the one before: the survivors,
+    their ids (*ids* are those of *backends*, when the caller has them) and each
+    filter's outcome.  A filter is asked once per pool."""
+    config = props.config
+    registry = config.filter_registry
     outcomes: list[FilterOutcome] = []
     survivors = backends
-    for name in props.config.filters:
-        check = props.config.filter_registry[name]
-        verdicts = [bool(check(b, props)) for b in survivors]
-        passed = [b for b, ok in zip(survivors, verdicts, strict=True) if ok]
-        outcomes.append(FilterOutcome(
-            name, tuple(b.backend_id for b in passed),
-            tuple(b.backend_id for b, ok in zip(survivors, verdicts, strict=True) if not ok)))
-        survivors = passed
+    survivor_ids = [b.backend_id for b in backends] if ids is None else ids
+    for name in config.filters:
+        check = registry[name]
+        passed: list[BackendState] = []
+        passed_ids: list[str] = []
+        rejected: list[str] = []
+        for state, bid in zip(survivors, survivor_ids, strict=True):
+            if check(state, props):
+                passed.append(state)
+                passed_ids.append(bid)
+            else:
+                rejected.append(bid)
+        outcomes.append(FilterOutcome(name, tuple(passed_ids), tuple(rejected)))
+        survivors, survivor_ids = passed, passed_ids
         if not survivors:
             break  # Cinder stops at the first filter that leaves nothing
-    return survivors, outcomes
+    return survivors, survivor_ids, outcomes
 
 # --- the FilterScheduler ----------------------------------------------------------
 @attrs.frozen(slots=True)
@@ -282,6 +294,47 @@ class _Pass:
     decision: SchedulingDecision
     states: dict[str, BackendState]
     props: FilterProperties | None
+
+
+@attrs.frozen(slots=True)
+class _Weighed:
+    """What filtering and weighing the pools found (a pass's decision, but for the
+    outcome of the choice)."""
+
+    candidates: tuple[str, ...]
+    down_hosts: tuple[str, ...]
+    filters: tuple[FilterOutcome, ...]
+    weighers: tuple[WeigherOutcome, ...]
+    weighed: tuple[WeighedBackend, ...]
+    states: dict[str, BackendState]
+
+
+def _filter_and_weigh(host_manager: HostManager, props: FilterProperties,
+                      now: float) -> _Weighed:
+    """Filter every schedulable pool and weigh the survivors (the middle of
+    ``_get_weighted_candidates``)."""
+    backends = host_manager.get_all_backend_states(now)
+    ids = [b.backend_id for b in backends]
+    survivors, survivor_ids, filter_outcomes = _run_filters(backends, props, ids)
+    weighed, weigher_outcomes = weigh_backends(survivors, props, ids=survivor_ids)
+    return _Weighed(tuple(ids), tuple(host_manager.down_services(now)),
+                    tuple(filter_outcomes), tuple(weigher_outcomes), tuple(weighed),
+                    dict(zip(ids, backends, strict=True)))
+
+
+def _decided(base: SchedulingDecision, found: _Weighed, *,
+             pinned_out: tuple[str, ...] = (), chosen: str | None = None,
+             consumed_gb: float = 0, retry: RetryRecord | None = None,
+             reason: str | None = None, message: str | None = None) -> SchedulingDecision:
+    """*base* (from :func:`_prepare`) with what the pass found and chose: built once,
+    where evolving the base step by step copied every field each time."""
+    return SchedulingDecision(
+        operation=base.operation, request=base.request, candidates=found.candidates,
+        down_hosts=found.down_hosts, filters=found.filters, weighers=found.weighers,
+        weighed=found.weighed, pinned_out=pinned_out, chosen=chosen,
+        consumed_gb=consumed_gb, retry=base.retry if retry is None else retry,
+        previous_error=base.previous_error, reverted=base.reverted, reason=reason,
+        message=message)
 
 
 def _weighted_candidates(
@@ -299,15 +352,8 @@ def _weighted_candidates(
     if isinstance(prepared, _Pass):
         return prepared
     base, props = prepared
-    backends = host_manager.get_all_backend_states(now)
-    states = {b.backend_id: b for b in backends}
-    survivors, filter_outcomes = _run_filters(backends, props)
-    weighed, weigher_outcomes = weigh_backends(survivors, props)
-    decision = attrs.evolve(
-        base, candidates=tuple(states), down_hosts=tuple(host_manager.down_services(now)),
-        filters=tuple(filter_outcomes), weighers=tuple(weigher_outcomes),
-        weighed=tuple(weighed))
-    return _Pass(decision, states, props)
+    found = _filter_and_weigh(host_manager, props, now)
+    return _Pass(_decided(base, found), found.states, props)
 
 
 def _prepare(
@@ -440,32 +486,47 @@ def schedule_create_volume(
             consumed_gb=float(request_spec.size),
             retry=None if base.retry is None else base.retry.with_backend(chosen),
             previous_error=base.previous_error, reverted=base.reverted)
-    run = _weighted_candidates(host_manager, request_spec, "create_volume", config=config,
-                               now=now, retry=retry, new_size=None, vol_exists_on=None,
-                               scheduler_hints=scheduler_hints, rng=rng,
-                               volume_host=volume_host, volume_number=volume_number)
-    decision = run.decision
-    if decision.reason is not None:
-        return decision
-    weighed = list(decision.weighed)
-    pinned_out: list[WeighedBackend] = []
+    return _recorded_create(host_manager, request_spec, config=config, now=now, retry=retry,
+                            scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
+                            volume_number=volume_number)
+
+
+def _recorded_create(
+    host_manager: HostManager, request_spec: RequestSpec, *, config: SchedulerConfig,
+    now: float, retry: RetryRecord | None, scheduler_hints: Mapping[str, Any] | None,
+    rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
+    volume_number: Callable[[str], int] | None,
+) -> SchedulingDecision:
+    """:func:`schedule_create_volume`'s full pass, every verdict recorded."""
+    prepared = _prepare(host_manager, request_spec, "create_volume", config=config,
+                        retry=retry, new_size=None, vol_exists_on=None,
+                        scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
+                        volume_number=volume_number)
+    if isinstance(prepared, _Pass):
+        return prepared.decision
+    base, props = prepared
+    found = _filter_and_weigh(host_manager, props, now)
+    weighed = found.weighed
+    pinned_out: tuple[str, ...] = ()
     pin = request_spec.resource_backend
     if weighed and pin:
         pin_has_pool = extract_host(pin, "pool") is not None
         kept: list[WeighedBackend] = []
+        dropped: list[str] = []
         for w in weighed:
             bid = w.backend_id if pin_has_pool else extract_host(w.backend_id)
-            (kept if bid == pin else pinned_out).append(w)
-        weighed = kept
+            if bid == pin:
+                kept.append(w)
+            else:
+                dropped.append(w.backend_id)
+        weighed, pinned_out = tuple(kept), tuple(dropped)
     if not weighed:
-        return attrs.evolve(decision, pinned_out=tuple(w.backend_id for w in pinned_out),
-                            reason=NO_WEIGHED_BACKENDS)
+        return _decided(base, found, pinned_out=pinned_out, reason=NO_WEIGHED_BACKENDS)
     chosen = weighed[0].backend_id
-    run.states[chosen].consume_from_volume(request_spec.size, now=now)
-    retry_out = None if decision.retry is None else decision.retry.with_backend(chosen)
-    return attrs.evolve(decision, pinned_out=tuple(w.backend_id for w in pinned_out),
-                        chosen=chosen,
-                        consumed_gb=float(request_spec.size), retry=retry_out)
+    found.states[chosen].consume_from_volume(request_spec.size, now=now)
+    return _decided(base, found, pinned_out=pinned_out, chosen=chosen,
+                    consumed_gb=float(request_spec.size),
+                    retry=None if base.retry is None else base.retry.with_backend(chosen))
 
 
 def backend_passes_filters(
