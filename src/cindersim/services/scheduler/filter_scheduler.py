@@ -37,6 +37,7 @@ from .filters import DEFAULT_FILTERS, FILTERS, BackendFilter
 from .host_manager import BackendState, HostManager
 from .placement import INDEXABLE_WEIGHERS, PlacementIndex, WeightOrder
 from .request_spec import FilterProperties, RequestSpec, RetryRecord, _str_tuple
+from .shared_parts import SharedParts
 from .weighers import (
     DEFAULT_MULTIPLIERS,
     DEFAULT_WEIGHERS,
@@ -236,26 +237,40 @@ class SchedulingDecision:
             parts.append(f"No backend fits: {err}.")
         return " ".join(parts)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable detail for a trace event."""
+    def to_dict(self, shared: SharedParts | None = None) -> dict[str, Any]:
+        """JSON-serialisable detail for a trace event.  With *shared* (the scheduler's
+        memo), parts equal to an earlier record's are that record's very objects."""
+        retry = self.retry
+        if shared is None:
+            candidates, down_hosts = list(self.candidates), list(self.down_hosts)
+            pinned_out = list(self.pinned_out)
+            filters = [{"name": f.name, "passed": list(f.passed),
+                        "rejected": list(f.rejected)} for f in self.filters]
+            retry_dict = None if retry is None else retry.to_dict()
+        else:
+            candidates, down_hosts = shared.ids(self.candidates), shared.ids(self.down_hosts)
+            pinned_out = shared.ids(self.pinned_out)
+            filters = shared.filters(tuple([(f.name, f.passed, f.rejected)
+                                            for f in self.filters]))
+            retry_dict = None if retry is None else shared.retry(
+                (retry.num_attempts, retry.backends, retry.hosts, retry.exc))
         return {
             "operation": self.operation,
-            "candidates": list(self.candidates),
-            "down_hosts": list(self.down_hosts),
-            "filters": [{"name": f.name, "passed": list(f.passed),
-                         "rejected": list(f.rejected)} for f in self.filters],
+            "candidates": candidates,
+            "down_hosts": down_hosts,
+            "filters": filters,
             "weighers": [{"name": w.name, "multiplier": w.multiplier,
                           "weights": {b: {"raw": r, "normalized": n} for b, r, n in
                                       zip(w.backends, w.raw, w.normalized, strict=True)}}
                          for w in self.weighers],
             "weighed": [[w.backend_id, w.weight] for w in self.weighed],
-            "pinned_out": list(self.pinned_out),
+            "pinned_out": pinned_out,
             "chosen": self.chosen,
             "consumed_gb": self.consumed_gb,
-            "retry": None if self.retry is None else self.retry.to_dict(),
+            "retry": retry_dict,
             "previous_error": self.previous_error,
             "reverted": None if self.reverted is None else list(self.reverted),
-            "error": None if self.ok else str(self.error()),
+            "error": None if self.chosen is not None else str(self.error()),
         }
 
 

@@ -1,0 +1,51 @@
+"""Scheduling records sharing their equal parts (a full trace's ``schedule`` events)."""
+
+from __future__ import annotations
+
+from scheduler_helpers import VOL, VOL2, manager
+
+from cindersim.services.scheduler.filter_scheduler import schedule_create_volume
+from cindersim.services.scheduler.request_spec import RequestSpec
+from cindersim.services.scheduler.shared_parts import SharedParts
+
+
+def test_a_shared_record_equals_the_plain_one() -> None:
+    hm = manager(("a@l#p", {}), ("b@l#p", {"free_capacity_gb": 5}))
+    shared = SharedParts()
+    for size in (1, 10, 1):  # b fails CapacityFilter for 10: a rejected list
+        d = schedule_create_volume(hm, RequestSpec(size=size, volume_id=VOL), now=0)
+        assert d.to_dict(shared) == d.to_dict()
+
+
+def test_equal_parts_of_consecutive_records_are_the_same_objects() -> None:
+    hm = manager(("a@l#p", {}), ("b@l#p", {}))
+    shared = SharedParts()
+    first = schedule_create_volume(hm, RequestSpec(size=1, volume_id=VOL), now=0).to_dict(
+        shared)
+    second = schedule_create_volume(hm, RequestSpec(size=1, volume_id=VOL2), now=1).to_dict(
+        shared)
+    for key in ("candidates", "down_hosts", "filters", "pinned_out"):
+        assert second[key] is first[key], key
+    # The weights moved with the first placement: those parts are the pass's own.
+    assert second["weighers"] is not first["weighers"]
+    assert second["weighers"] != first["weighers"]
+
+
+def test_a_different_verdict_gets_its_own_part() -> None:
+    hm = manager(("a@l#p", {"free_capacity_gb": 5}))
+    shared = SharedParts()
+    fits = schedule_create_volume(hm, RequestSpec(size=1, volume_id=VOL), now=0)
+    too_big = schedule_create_volume(hm, RequestSpec(size=10, volume_id=VOL2), now=1)
+    a, b = fits.to_dict(shared), too_big.to_dict(shared)
+    assert a["filters"] is not b["filters"]
+    assert b["filters"][1] == {"name": "CapacityFilter", "passed": [], "rejected": ["a@l#p"]}
+    assert b["retry"] == {"num_attempts": 1, "backends": [], "hosts": []}
+    assert a["retry"] == {"num_attempts": 1, "backends": ["a@l#p"], "hosts": ["a@l#p"]}
+
+
+def test_the_memos_are_bounded() -> None:
+    shared = SharedParts()
+    parts = [shared.ids((f"h{i}@l#p",)) for i in range(SharedParts.MAX * 3)]
+    assert len(shared._lists) <= SharedParts.MAX
+    assert parts[0] == ["h0@l#p"]
+    assert shared.ids(("h0@l#p",)) == ["h0@l#p"]  # rebuilt after being forgotten
