@@ -49,3 +49,15 @@ def test_the_memos_are_bounded() -> None:
     assert len(shared._lists) <= SharedParts.MAX
     assert parts[0] == ["h0@l#p"]
     assert shared.ids(("h0@l#p",)) == ["h0@l#p"]  # rebuilt after being forgotten
+
+
+def test_a_shared_narration_equals_the_plain_one() -> None:
+    hm = manager(("a@l#p", {}), ("b@l#p", {"free_capacity_gb": 5}))
+    shared = SharedParts()
+    told = {}
+    for size in (1, 10, 1, 1, 200):  # 10: b rejected; 200: nothing fits
+        d = schedule_create_volume(hm, RequestSpec(size=size, volume_id=VOL), now=0)
+        told[size] = d.narrate(shared)
+        assert told[size] == d.narrate()
+    assert "CapacityFilter rejects b@l#p and keeps 1." in told[10]
+    assert "No backend fits" in told[200]

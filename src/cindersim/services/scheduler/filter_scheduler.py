@@ -24,10 +24,11 @@ also carries ``scheduler_max_attempts`` and the weighers' multipliers.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import attrs
 
@@ -198,8 +199,10 @@ class SchedulingDecision:
         assert self.chosen is not None
         return self.chosen
 
-    def narrate(self) -> str:
-        """One paragraph for the learner-facing narration."""
+    def narrate(self, shared: SharedParts | None = None) -> str:
+        """One paragraph for the learner-facing narration.  With *shared* (the
+        scheduler's memo), sentences on the same pools, verdicts and weights as an
+        earlier record's are that record's, not formatted again."""
         parts: list[str] = []
         if self.previous_error:
             parts.append(f"The last attempt failed ({self.previous_error}).")
@@ -214,17 +217,18 @@ class SchedulingDecision:
             parts.append(f"cinder-scheduler chooses {self.chosen} and consumes "
                          f"{self.consumed_gb:g} GiB there.")
             return " ".join(parts)
-        down = f"; not considered (service down/disabled): {', '.join(self.down_hosts)}" \
-            if self.down_hosts else ""
-        parts.append(f"cinder-scheduler filters the candidates: {len(self.candidates)} "
-                     f"pool(s) up ({', '.join(self.candidates) or 'none'}){down}.")
-        for f in self.filters if self.candidates else ():
-            rejected = f" rejects {', '.join(f.rejected)} and" if f.rejected else ""
-            parts.append(f"{f.name}{rejected} keeps {len(f.passed)}.")
-        for w in self.weighers:
-            weights = ", ".join(f"{b}={n:.3f}" for b, n in zip(w.backends, w.normalized,
-                                                              strict=True))
-            parts.append(f"{w.name} (multiplier {w.multiplier!r}) weighs {weights}.")
+        if shared is None:
+            parts.append(self._filtering())
+            parts.extend(_weighing(w) for w in self.weighers)
+        else:
+            parts.append(shared.sentence(
+                ("filtering", self.candidates, self.down_hosts,
+                 tuple([(f.name, f.passed, f.rejected) for f in self.filters])),
+                self._filtering))
+            for w in self.weighers:
+                parts.append(shared.sentence(
+                    ("weighing", w.name, w.multiplier, w.backends, w.normalized),
+                    functools.partial(_weighing, w)))
         if self.pinned_out:
             parts.append(f"Pinned to {self.request.resource_backend}: drops "
                          f"{', '.join(self.pinned_out)}.")
@@ -235,6 +239,17 @@ class SchedulingDecision:
         else:
             err = self.error()
             parts.append(f"No backend fits: {err}.")
+        return " ".join(parts)
+
+    def _filtering(self) -> str:
+        """The sentences on the candidates and on each filter's verdict."""
+        down = f"; not considered (service down/disabled): {', '.join(self.down_hosts)}" \
+            if self.down_hosts else ""
+        parts = [f"cinder-scheduler filters the candidates: {len(self.candidates)} "
+                 f"pool(s) up ({', '.join(self.candidates) or 'none'}){down}."]
+        for f in self.filters if self.candidates else ():
+            rejected = f" rejects {', '.join(f.rejected)} and" if f.rejected else ""
+            parts.append(f"{f.name}{rejected} keeps {len(f.passed)}.")
         return " ".join(parts)
 
     def to_dict(self, shared: SharedParts | None = None) -> dict[str, Any]:
@@ -274,10 +289,17 @@ class SchedulingDecision:
         }
 
 
+def _weighing(w: WeigherOutcome) -> str:
+    """The sentence on one weigher's normalised weights."""
+    weights = ", ".join([f"{b}={n:.3f}" for b, n in zip(w.backends, w.normalized,
+                                                        strict=True)])
+    return f"{w.name} (multiplier {w.multiplier!r}) weighs {weights}."
+
+
 # --- filtering --------------------------------------------------------------------
 def _run_filters(backends: list[BackendState], props: FilterProperties,
-                 ids: list[str] | None = None,
-                 ) -> tuple[list[BackendState], list[str], list[FilterOutcome]]:
+                 ids: tuple[str, ...] | None = None,
+                 ) -> tuple[list[BackendState], tuple[str, ...], list[FilterOutcome]]:
     """Each configured filter over the survivors of the one before: the survivors,
     their ids (*ids* are those of *backends*, when the caller has them) and each
     filter's outcome.  A filter is asked once per pool."""
@@ -285,19 +307,17 @@ def _run_filters(backends: list[BackendState], props: FilterProperties,
     registry = config.filter_registry
     outcomes: list[FilterOutcome] = []
     survivors = backends
-    survivor_ids = [b.backend_id for b in backends] if ids is None else ids
+    survivor_ids = tuple([b.backend_id for b in backends]) if ids is None else ids
     for name in config.filters:
         check = registry[name]
-        passed: list[BackendState] = []
-        passed_ids: list[str] = []
-        rejected: list[str] = []
-        for state, bid in zip(survivors, survivor_ids, strict=True):
-            if check(state, props):
-                passed.append(state)
-                passed_ids.append(bid)
-            else:
-                rejected.append(bid)
-        outcomes.append(FilterOutcome(name, tuple(passed_ids), tuple(rejected)))
+        verdicts = [check(state, props) for state in survivors]
+        if survivors and all(verdicts):  # the usual verdict: every survivor passes
+            outcomes.append(FilterOutcome(name, survivor_ids, ()))
+            continue
+        passed = [state for state, ok in zip(survivors, verdicts, strict=True) if ok]
+        passed_ids = tuple([bid for bid, ok in zip(survivor_ids, verdicts, strict=True) if ok])
+        outcomes.append(FilterOutcome(name, passed_ids, tuple(
+            [bid for bid, ok in zip(survivor_ids, verdicts, strict=True) if not ok])))
         survivors, survivor_ids = passed, passed_ids
         if not survivors:
             break  # Cinder stops at the first filter that leaves nothing
@@ -311,8 +331,7 @@ class _Pass:
     props: FilterProperties | None
 
 
-@attrs.frozen(slots=True)
-class _Weighed:
+class _Weighed(NamedTuple):
     """What filtering and weighing the pools found (a pass's decision, but for the
     outcome of the choice)."""
 
@@ -329,11 +348,11 @@ def _filter_and_weigh(host_manager: HostManager, props: FilterProperties,
     """Filter every schedulable pool and weigh the survivors (the middle of
     ``_get_weighted_candidates``)."""
     backends = host_manager.get_all_backend_states(now)
-    ids = [b.backend_id for b in backends]
+    ids = tuple([b.backend_id for b in backends])
     survivors, survivor_ids, filter_outcomes = _run_filters(backends, props, ids)
     weighed, weigher_outcomes = weigh_backends(survivors, props, ids=survivor_ids)
-    return _Weighed(tuple(ids), tuple(host_manager.down_services(now)),
-                    tuple(filter_outcomes), tuple(weigher_outcomes), tuple(weighed),
+    return _Weighed(ids, tuple(host_manager.down_services(now)), tuple(filter_outcomes),
+                    tuple(weigher_outcomes), tuple(weighed),
                     dict(zip(ids, backends, strict=True)))
 
 

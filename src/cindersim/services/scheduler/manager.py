@@ -229,9 +229,9 @@ class SchedulerService:
         retry = RetryRecord.from_dict(filter_properties.get("retry"))
         decision = self.decide(request_spec, retry)
         if env.trace.wants("schedule"):
-            env.trace.emit("schedule", ACTOR, decision.narrate(),
-                             resource=f"volume:{volume_id}",
-                             decision=decision.to_dict(self.shared_parts))
+            shared = self.shared_parts
+            env.trace.emit("schedule", ACTOR, decision.narrate(shared),
+                             resource=f"volume:{volume_id}", decision=decision.to_dict(shared))
         error = decision.error()
         if error is not None:
             db.transition(vol, VolumeStatus.ERROR, op=Op.CREATE, actor=ACTOR, reason=str(error))

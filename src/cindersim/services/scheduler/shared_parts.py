@@ -17,6 +17,7 @@ entries, so a fleet whose verdicts never repeat costs a bounded amount of memory
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 __all__ = ["FilterKey", "RetryKey", "SharedParts"]
@@ -33,12 +34,22 @@ class SharedParts:
     MAX = 64
     """Entries a memo holds before it starts over."""
 
-    __slots__ = ("_filters", "_lists", "_retries")
+    __slots__ = ("_filters", "_lists", "_retries", "_sentences")
 
     def __init__(self) -> None:
         self._lists: dict[tuple[str, ...], list[str]] = {}
         self._filters: dict[FilterKey, list[dict[str, Any]]] = {}
         self._retries: dict[RetryKey, dict[str, Any]] = {}
+        self._sentences: dict[Hashable, str] = {}
+
+    def sentence(self, key: Hashable, build: Callable[[], str]) -> str:
+        """The narration ``build()`` gives for *key* (everything it depends on)."""
+        got = self._sentences.get(key)
+        if got is None:
+            if len(self._sentences) >= self.MAX:
+                self._sentences.clear()
+            got = self._sentences[key] = build()
+        return got
 
     def ids(self, ids: tuple[str, ...]) -> list[str]:
         """``list(ids)``."""
