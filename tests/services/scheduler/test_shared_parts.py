@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import attrs
 from scheduler_helpers import VOL, VOL2, manager
 
-from cindersim.services.scheduler.filter_scheduler import schedule_create_volume
-from cindersim.services.scheduler.request_spec import RequestSpec
+from cindersim.services.scheduler.filter_scheduler import SchedulingDecision, schedule_create_volume
+from cindersim.services.scheduler.request_spec import RequestSpec, RetryRecord
 from cindersim.services.scheduler.shared_parts import SharedParts
 
 
@@ -61,3 +62,19 @@ def test_a_shared_narration_equals_the_plain_one() -> None:
         assert told[size] == d.narrate()
     assert "CapacityFilter rejects b@l#p and keeps 1." in told[10]
     assert "No backend fits" in told[200]
+
+
+def test_the_recorded_pass_sets_every_field_in_its_place() -> None:
+    hm = manager(("a@l#p", {"free_capacity_gb": 50}), ("b@l#p", {}))
+    spec = RequestSpec(size=10, volume_id=VOL, resource_backend="a@l")
+    d = schedule_create_volume(hm, spec, now=0)
+    assert attrs.asdict(d, recurse=False) == {
+        "operation": "create_volume", "request": spec, "candidates": ("a@l#p", "b@l#p"),
+        "down_hosts": (), "filters": d.filters, "weighers": d.weighers,
+        "weighed": d.weighed, "pinned_out": ("b@l#p",), "chosen": "a@l#p",
+        "consumed_gb": 10.0, "retry": RetryRecord(1, ("a@l#p",), ("a@l#p",)),
+        "previous_error": None, "reverted": None, "reason": None, "message": None}
+    assert [f.name for f in d.filters] == ["AvailabilityZoneFilter", "CapacityFilter",
+                                           "CapabilitiesFilter"]
+    assert [w.backend_id for w in d.weighed] == ["b@l#p", "a@l#p"]  # b has more free
+    assert d == SchedulingDecision(**attrs.asdict(d, recurse=False))

@@ -25,6 +25,7 @@ also carries ``scheduler_max_attempts`` and the weighers' multipliers.
 from __future__ import annotations
 
 import functools
+import math
 import random
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -38,7 +39,7 @@ from .filters import DEFAULT_FILTERS, FILTERS, BackendFilter
 from .host_manager import BackendState, HostManager
 from .placement import INDEXABLE_WEIGHERS, PlacementIndex, WeightOrder
 from .request_spec import FilterProperties, RequestSpec, RetryRecord, _str_tuple
-from .shared_parts import SharedParts
+from .shared_parts import FilterKey, SharedParts
 from .weighers import (
     DEFAULT_MULTIPLIERS,
     DEFAULT_WEIGHERS,
@@ -222,12 +223,13 @@ class SchedulingDecision:
             parts.extend(_weighing(w) for w in self.weighers)
         else:
             parts.append(shared.sentence(
-                ("filtering", self.candidates, self.down_hosts,
-                 tuple([(f.name, f.passed, f.rejected) for f in self.filters])),
+                ("filtering", self.candidates, self.down_hosts, _filters_key(self.filters)),
                 self._filtering))
             for w in self.weighers:
+                # copysign: -0.0 == 0.0, but the sentence prints the multiplier's sign
                 parts.append(shared.sentence(
-                    ("weighing", w.name, w.multiplier, w.backends, w.normalized),
+                    ("weighing", w.name, w.multiplier, math.copysign(1.0, w.multiplier),
+                     w.backends, w.normalized),
                     functools.partial(_weighing, w)))
         if self.pinned_out:
             parts.append(f"Pinned to {self.request.resource_backend}: drops "
@@ -265,20 +267,33 @@ class SchedulingDecision:
         else:
             candidates, down_hosts = shared.ids(self.candidates), shared.ids(self.down_hosts)
             pinned_out = shared.ids(self.pinned_out)
-            filters = shared.filters(tuple([(f.name, f.passed, f.rejected)
-                                            for f in self.filters]))
+            filters = shared.filters(_filters_key(self.filters))
             retry_dict = None if retry is None else shared.retry(
                 (retry.num_attempts, retry.backends, retry.hosts, retry.exc))
+        # Loops, not comprehensions: one weigher and a few pools is the usual record,
+        # where a comprehension's own frame costs more than its items.
+        weighers: list[dict[str, Any]] = []
+        for w in self.weighers:
+            weights: dict[str, dict[str, float]] = {}
+            for b, r, n in zip(w.backends, w.raw, w.normalized, strict=True):
+                weights[b] = {"raw": r, "normalized": n}
+            weighers.append({"name": w.name, "multiplier": w.multiplier, "weights": weights})
+        if shared is None:
+            weighed: list[list[Any]] = []
+            for wb in self.weighed:
+                weighed.append([wb.backend_id, wb.weight])
+        else:  # one pool, or pools weighing the same: equal from record to record
+            pairs: list[tuple[str, float]] = []
+            for wb in self.weighed:
+                pairs.append((wb.backend_id, wb.weight))
+            weighed = shared.weighed(tuple(pairs))
         return {
             "operation": self.operation,
             "candidates": candidates,
             "down_hosts": down_hosts,
             "filters": filters,
-            "weighers": [{"name": w.name, "multiplier": w.multiplier,
-                          "weights": {b: {"raw": r, "normalized": n} for b, r, n in
-                                      zip(w.backends, w.raw, w.normalized, strict=True)}}
-                         for w in self.weighers],
-            "weighed": [[w.backend_id, w.weight] for w in self.weighed],
+            "weighers": weighers,
+            "weighed": weighed,
             "pinned_out": pinned_out,
             "chosen": self.chosen,
             "consumed_gb": self.consumed_gb,
@@ -287,6 +302,14 @@ class SchedulingDecision:
             "reverted": None if self.reverted is None else list(self.reverted),
             "error": None if self.chosen is not None else str(self.error()),
         }
+
+
+def _filters_key(filters: tuple[FilterOutcome, ...]) -> FilterKey:
+    """What a record says about its filters, as a memo key."""
+    key: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+    for f in filters:
+        key.append((f.name, f.passed, f.rejected))
+    return tuple(key)
 
 
 def _weighing(w: WeigherOutcome) -> str:

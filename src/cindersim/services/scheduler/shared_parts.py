@@ -34,13 +34,14 @@ class SharedParts:
     MAX = 64
     """Entries a memo holds before it starts over."""
 
-    __slots__ = ("_filters", "_lists", "_retries", "_sentences")
+    __slots__ = ("_filters", "_lists", "_retries", "_sentences", "_weighed")
 
     def __init__(self) -> None:
         self._lists: dict[tuple[str, ...], list[str]] = {}
         self._filters: dict[FilterKey, list[dict[str, Any]]] = {}
         self._retries: dict[RetryKey, dict[str, Any]] = {}
         self._sentences: dict[Hashable, str] = {}
+        self._weighed: dict[tuple[tuple[str, float], ...], list[list[Any]]] = {}
 
     def sentence(self, key: Hashable, build: Callable[[], str]) -> str:
         """The narration ``build()`` gives for *key* (everything it depends on)."""
@@ -69,6 +70,15 @@ class SharedParts:
             got = self._filters[key] = [
                 {"name": name, "passed": self.ids(passed), "rejected": self.ids(rejected)}
                 for name, passed, rejected in key]
+        return got
+
+    def weighed(self, key: tuple[tuple[str, float], ...]) -> list[list[Any]]:
+        """The ``weighed`` part: ``[backend, weight]`` each, best first."""
+        got = self._weighed.get(key)
+        if got is None:
+            if len(self._weighed) >= self.MAX:
+                self._weighed.clear()
+            got = self._weighed[key] = [[bid, weight] for bid, weight in key]
         return got
 
     def retry(self, key: RetryKey) -> dict[str, Any]:
