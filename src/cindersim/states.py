@@ -516,6 +516,11 @@ def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State,
         # event is only counted, so its summary and detail are never built.
         trace.skip()
         return
+    # The detail holds the statuses as plain strings (what JSON gives back, and what
+    # the members' str() is): a detail of plain strings is no container the garbage
+    # collector has to walk, in a full trace that keeps every one.
+    old = None if old is None else str(old)
+    new = None if new is None else str(new)
     extra: dict[str, Any] = {} if reason is None else {"reason": reason}
     trace.emit("status", actor, _summary(kind, rid, field, old, new),
                resource=f"{kind}:{rid}", field=field, old=old, new=new, op=str(op), **extra)

@@ -16,6 +16,8 @@ Modules, one concept each, named after Cinder's:
   capacity, max over-subscription ratio).
 * ``placement``: an index that gives the FilterScheduler's choice without
   weighing every pool.
+* ``shared_parts``: one JSON object for equal parts of consecutive decision
+  records (a full trace keeps every one).
 
 Host strings (``extract_host``/``append_host``) are shared with the other services
 in :mod:`cindersim.services.volume_utils`.  May use: the kernel (bus, db, trace,

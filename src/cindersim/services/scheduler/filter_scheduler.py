@@ -27,12 +27,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import attrs
 
-from ...errors import NoValidBackend
 from ..volume_utils import extract_host
+from .decision import NO_WEIGHED_BACKENDS, FilterOutcome, SchedulingDecision
 from .filters import DEFAULT_FILTERS, FILTERS, BackendFilter
 from .host_manager import BackendState, HostManager
 from .placement import INDEXABLE_WEIGHERS, PlacementIndex, WeightOrder
@@ -58,9 +58,6 @@ __all__ = [
     "schedule_create_volume",
     "volume_type_predicate",
 ]
-
-NO_WEIGHED_BACKENDS: Final = "No weighed backends available"
-
 
 # --- configuration ----------------------------------------------------------------
 _OPTION_MULTIPLIERS: Final = {
@@ -138,145 +135,32 @@ DEFAULT_CONFIG: Final = SchedulerConfig()
 
 
 # --- decision record --------------------------------------------------------------
-@attrs.frozen(slots=True)
-class FilterOutcome:
-    """One filter's pass over the surviving candidates."""
-
-    name: str
-    passed: tuple[str, ...]
-    rejected: tuple[str, ...]
-
-
-@attrs.frozen(slots=True)
-class SchedulingDecision:
-    """Everything one scheduling pass did, for the caller and the trace."""
-
-    operation: str
-    """``'create_volume'`` or ``'backend_passes_filters'``."""
-    request: RequestSpec
-    candidates: tuple[str, ...] = ()
-    """Pools of up, enabled services, in host manager order."""
-    down_hosts: tuple[str, ...] = ()
-    """Services with reports that were not considered (down/disabled/frozen)."""
-    filters: tuple[FilterOutcome, ...] = ()
-    weighers: tuple[WeigherOutcome, ...] = ()
-    weighed: tuple[WeighedBackend, ...] = ()
-    """Best first."""
-    pinned_out: tuple[str, ...] = ()
-    """Weighed backends dropped because ``resource_backend`` pins elsewhere."""
-    chosen: str | None = None
-    chosen_zone: str | None = attrs.field(default=None, eq=False, repr=False)
-    """The chosen pool's ``availability_zone`` (the manager writes it to the volume)."""
-    consumed_gb: float = 0
-    retry: RetryRecord | None = None
-    """The retry record to carry on (None when rescheduling is disabled)."""
-    previous_error: str | None = None
-    """``retry['exc']`` from the failed previous attempt, now consumed."""
-    reverted: tuple[str, float] | None = None
-    """(backend, GiB) given back before this pass, on a reschedule."""
-    reason: str | None = None
-    """NoValidBackend's reason when no backend was found."""
-    message: str | None = None
-    """A complete NoValidBackend message, when Cinder gives one (placement checks)."""
-
-    @property
-    def ok(self) -> bool:
-        return self.chosen is not None
-
-    def error(self) -> NoValidBackend | None:
-        """The NoValidBackend Cinder raises for this decision, or None."""
-        if self.chosen is not None:
-            return None
-        if self.message is not None:
-            return NoValidBackend(self.message)
-        return NoValidBackend(reason=self.reason or NO_WEIGHED_BACKENDS)
-
-    def backend(self) -> str:
-        """The chosen backend id; raises NoValidBackend if there is none."""
-        err = self.error()
-        if err is not None:
-            raise err
-        assert self.chosen is not None
-        return self.chosen
-
-    def narrate(self) -> str:
-        """One paragraph for the learner-facing narration."""
-        parts: list[str] = []
-        if self.previous_error:
-            parts.append(f"The last attempt failed ({self.previous_error}).")
-        if self.reverted:
-            parts.append(f"cinder-scheduler gives {self.reverted[1]:g} GiB back to "
-                         f"{self.reverted[0]}.")
-        if self.reason and not self.candidates and not self.filters:
-            parts.append(f"cinder-scheduler gives up: {self.reason}.")
-            return " ".join(parts)
-        if self.chosen is not None and not self.candidates and not self.filters:
-            # Found through the placement index: there is no per-filter record.
-            parts.append(f"cinder-scheduler chooses {self.chosen} and consumes "
-                         f"{self.consumed_gb:g} GiB there.")
-            return " ".join(parts)
-        down = f"; not considered (service down/disabled): {', '.join(self.down_hosts)}" \
-            if self.down_hosts else ""
-        parts.append(f"cinder-scheduler filters the candidates: {len(self.candidates)} "
-                     f"pool(s) up ({', '.join(self.candidates) or 'none'}){down}.")
-        for f in self.filters if self.candidates else ():
-            rejected = f" rejects {', '.join(f.rejected)} and" if f.rejected else ""
-            parts.append(f"{f.name}{rejected} keeps {len(f.passed)}.")
-        for w in self.weighers:
-            weights = ", ".join(f"{b}={n:.3f}" for b, n in zip(w.backends, w.normalized,
-                                                              strict=True))
-            parts.append(f"{w.name} (multiplier {w.multiplier!r}) weighs {weights}.")
-        if self.pinned_out:
-            parts.append(f"Pinned to {self.request.resource_backend}: drops "
-                         f"{', '.join(self.pinned_out)}.")
-        if self.chosen is not None:
-            consumed = f" and consumes {self.consumed_gb:g} GiB there" \
-                if self.consumed_gb else ""
-            parts.append(f"It chooses {self.chosen}{consumed}.")
-        else:
-            err = self.error()
-            parts.append(f"No backend fits: {err}.")
-        return " ".join(parts)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable detail for a trace event."""
-        return {
-            "operation": self.operation,
-            "candidates": list(self.candidates),
-            "down_hosts": list(self.down_hosts),
-            "filters": [{"name": f.name, "passed": list(f.passed),
-                         "rejected": list(f.rejected)} for f in self.filters],
-            "weighers": [{"name": w.name, "multiplier": w.multiplier,
-                          "weights": {b: {"raw": r, "normalized": n} for b, r, n in
-                                      zip(w.backends, w.raw, w.normalized, strict=True)}}
-                         for w in self.weighers],
-            "weighed": [[w.backend_id, w.weight] for w in self.weighed],
-            "pinned_out": list(self.pinned_out),
-            "chosen": self.chosen,
-            "consumed_gb": self.consumed_gb,
-            "retry": None if self.retry is None else self.retry.to_dict(),
-            "previous_error": self.previous_error,
-            "reverted": None if self.reverted is None else list(self.reverted),
-            "error": None if self.ok else str(self.error()),
-        }
-
-
 # --- filtering --------------------------------------------------------------------
 def _run_filters(backends: list[BackendState], props: FilterProperties,
-                 ) -> tuple[list[BackendState], list[FilterOutcome]]:
+                 ids: tuple[str, ...] | None = None,
+                 ) -> tuple[list[BackendState], tuple[str, ...], list[FilterOutcome]]:
+    """Each configured filter over the survivors of the one before: the survivors,
+    their ids (*ids* are those of *backends*, when the caller has them) and each
+    filter's outcome.  A filter is asked once per pool."""
+    config = props.config
+    registry = config.filter_registry
     outcomes: list[FilterOutcome] = []
     survivors = backends
-    for name in props.config.filters:
-        check = props.config.filter_registry[name]
-        verdicts = [bool(check(b, props)) for b in survivors]
-        passed = [b for b, ok in zip(survivors, verdicts, strict=True) if ok]
-        outcomes.append(FilterOutcome(
-            name, tuple(b.backend_id for b in passed),
-            tuple(b.backend_id for b, ok in zip(survivors, verdicts, strict=True) if not ok)))
-        survivors = passed
+    survivor_ids = tuple([b.backend_id for b in backends]) if ids is None else ids
+    for name in config.filters:
+        check = registry[name]
+        verdicts = [check(state, props) for state in survivors]
+        if survivors and all(verdicts):  # the usual verdict: every survivor passes
+            outcomes.append(FilterOutcome(name, survivor_ids, ()))
+            continue
+        passed = [state for state, ok in zip(survivors, verdicts, strict=True) if ok]
+        passed_ids = tuple([bid for bid, ok in zip(survivor_ids, verdicts, strict=True) if ok])
+        outcomes.append(FilterOutcome(name, passed_ids, tuple(
+            [bid for bid, ok in zip(survivor_ids, verdicts, strict=True) if not ok])))
+        survivors, survivor_ids = passed, passed_ids
         if not survivors:
             break  # Cinder stops at the first filter that leaves nothing
-    return survivors, outcomes
+    return survivors, survivor_ids, outcomes
 
 # --- the FilterScheduler ----------------------------------------------------------
 @attrs.frozen(slots=True)
@@ -284,6 +168,47 @@ class _Pass:
     decision: SchedulingDecision
     states: dict[str, BackendState]
     props: FilterProperties | None
+
+
+class _Weighed(NamedTuple):
+    """What filtering and weighing the pools found (a pass's decision, but for the
+    outcome of the choice)."""
+
+    candidates: tuple[str, ...]
+    down_hosts: tuple[str, ...]
+    filters: tuple[FilterOutcome, ...]
+    weighers: tuple[WeigherOutcome, ...]
+    weighed: tuple[WeighedBackend, ...]
+    states: dict[str, BackendState]
+
+
+def _filter_and_weigh(host_manager: HostManager, props: FilterProperties,
+                      now: float) -> _Weighed:
+    """Filter every schedulable pool and weigh the survivors (the middle of
+    ``_get_weighted_candidates``)."""
+    backends = host_manager.get_all_backend_states(now)
+    ids = tuple([b.backend_id for b in backends])
+    survivors, survivor_ids, filter_outcomes = _run_filters(backends, props, ids)
+    weighed, weigher_outcomes = weigh_backends(survivors, props, ids=survivor_ids)
+    return _Weighed(ids, tuple(host_manager.down_services(now)), tuple(filter_outcomes),
+                    tuple(weigher_outcomes), tuple(weighed),
+                    dict(zip(ids, backends, strict=True)))
+
+
+def _decided(base: SchedulingDecision, found: _Weighed, *,
+             pinned_out: tuple[str, ...] = (), chosen: str | None = None,
+             chosen_zone: str | None = None, consumed_gb: float = 0,
+             retry: RetryRecord | None = None,
+             reason: str | None = None, message: str | None = None) -> SchedulingDecision:
+    """*base* (from :func:`_prepare`) with what the pass found and chose: built once,
+    where evolving the base step by step copied every field each time."""
+    return SchedulingDecision(
+        operation=base.operation, request=base.request, candidates=found.candidates,
+        down_hosts=found.down_hosts, filters=found.filters, weighers=found.weighers,
+        weighed=found.weighed, pinned_out=pinned_out, chosen=chosen, chosen_zone=chosen_zone,
+        consumed_gb=consumed_gb, retry=base.retry if retry is None else retry,
+        previous_error=base.previous_error, reverted=base.reverted, reason=reason,
+        message=message)
 
 
 def _weighted_candidates(
@@ -301,19 +226,8 @@ def _weighted_candidates(
     if isinstance(prepared, _Pass):
         return prepared
     base, props = prepared
-    backends = host_manager.get_all_backend_states(now)
-    states = {b.backend_id: b for b in backends}
-    survivors, filter_outcomes = _run_filters(backends, props)
-    weighed, weigher_outcomes = weigh_backends(survivors, props)
-    # Built whole rather than attrs.evolve'd (which walks every field, ~3 us): _prepare's
-    # decision sets only these five fields.
-    decision = SchedulingDecision(
-        operation=base.operation, request=base.request, retry=base.retry,
-        previous_error=base.previous_error, reverted=base.reverted,
-        candidates=tuple(states), down_hosts=tuple(host_manager.down_services(now)),
-        filters=tuple(filter_outcomes), weighers=tuple(weigher_outcomes),
-        weighed=tuple(weighed))
-    return _Pass(decision, states, props)
+    found = _filter_and_weigh(host_manager, props, now)
+    return _Pass(_decided(base, found), found.states, props)
 
 
 def _prepare(
@@ -492,38 +406,48 @@ def schedule_create_volume(
             chosen_zone=state.availability_zone, consumed_gb=float(request_spec.size),
             retry=None if retry is None else retry.with_backend(chosen),
             previous_error=previous_error, reverted=reverted)
-    run = _weighted_candidates(host_manager, request_spec, "create_volume", config=config,
-                               now=now, retry=retry, new_size=None, vol_exists_on=None,
-                               scheduler_hints=scheduler_hints, rng=rng,
-                               volume_host=volume_host, volume_number=volume_number)
-    decision = run.decision
-    if decision.reason is not None:
-        return decision
-    weighed = list(decision.weighed)
-    pinned_out: list[WeighedBackend] = []
+    return _recorded_create(host_manager, request_spec, config=config, now=now, retry=retry,
+                            scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
+                            volume_number=volume_number)
+
+
+def _recorded_create(
+    host_manager: HostManager, request_spec: RequestSpec, *, config: SchedulerConfig,
+    now: float, retry: RetryRecord | None, scheduler_hints: Mapping[str, Any] | None,
+    rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
+    volume_number: Callable[[str], int] | None,
+) -> SchedulingDecision:
+    """:func:`schedule_create_volume`'s full pass, every verdict recorded."""
+    prepared = _prepare(host_manager, request_spec, "create_volume", config=config,
+                        retry=retry, new_size=None, vol_exists_on=None,
+                        scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
+                        volume_number=volume_number)
+    if isinstance(prepared, _Pass):
+        return prepared.decision
+    base, props = prepared
+    found = _filter_and_weigh(host_manager, props, now)
+    weighed = found.weighed
+    pinned_out: tuple[str, ...] = ()
     pin = request_spec.resource_backend
     if weighed and pin:
         pin_has_pool = extract_host(pin, "pool") is not None
         kept: list[WeighedBackend] = []
+        dropped: list[str] = []
         for w in weighed:
             bid = w.backend_id if pin_has_pool else extract_host(w.backend_id)
-            (kept if bid == pin else pinned_out).append(w)
-        weighed = kept
+            if bid == pin:
+                kept.append(w)
+            else:
+                dropped.append(w.backend_id)
+        weighed, pinned_out = tuple(kept), tuple(dropped)
     if not weighed:
-        return attrs.evolve(decision, pinned_out=tuple(w.backend_id for w in pinned_out),
-                            reason=NO_WEIGHED_BACKENDS)
+        return _decided(base, found, pinned_out=pinned_out, reason=NO_WEIGHED_BACKENDS)
     chosen = weighed[0].backend_id
-    state = run.states[chosen]
+    state = found.states[chosen]
     state.consume_from_volume(request_spec.size, now=now)
-    retry_out = None if decision.retry is None else decision.retry.with_backend(chosen)
-    # Built whole, not evolve'd (see _weighted_candidates): reason and message are None.
-    return SchedulingDecision(
-        operation=decision.operation, request=decision.request,
-        candidates=decision.candidates, down_hosts=decision.down_hosts,
-        filters=decision.filters, weighers=decision.weighers, weighed=decision.weighed,
-        pinned_out=tuple(w.backend_id for w in pinned_out), chosen=chosen,
-        chosen_zone=state.availability_zone, consumed_gb=float(request_spec.size),
-        retry=retry_out, previous_error=decision.previous_error, reverted=decision.reverted)
+    return _decided(base, found, pinned_out=pinned_out, chosen=chosen,
+                    chosen_zone=state.availability_zone, consumed_gb=float(request_spec.size),
+                    retry=None if base.retry is None else base.retry.with_backend(chosen))
 
 
 def backend_passes_filters(

@@ -29,6 +29,7 @@ from .guards import scheduler_guards
 from .host_manager import HostManager
 from .placement import PlacementIndex
 from .request_spec import RequestSpec, RetryRecord
+from .shared_parts import SharedParts
 
 if TYPE_CHECKING:
     from ..env import ServiceEnv
@@ -100,6 +101,8 @@ class SchedulerService:
         self.handlers = self.guards.wrap(self.handlers)
         self.consumer: Consumer | None = None
         self.decisions = 0
+        self.shared_parts = SharedParts()
+        """What consecutive ``schedule`` events' decisions share (see :mod:`.shared_parts`)."""
         env.db.register_service(BINARY, SERVER, topic=TOPIC,
                                 availability_zone=str(opts["storage_availability_zone"]),
                                 report_interval=float(opts["report_interval"]))
@@ -226,8 +229,9 @@ class SchedulerService:
         retry = RetryRecord.from_dict(filter_properties.get("retry"))
         decision = self.decide(request_spec, retry)
         if env.trace.wants("schedule"):
-            env.trace.emit("schedule", ACTOR, decision.narrate(),
-                             resource=f"volume:{volume_id}", decision=decision.to_dict())
+            shared = self.shared_parts
+            env.trace.emit("schedule", ACTOR, decision.narrate(shared),
+                             resource=f"volume:{volume_id}", decision=decision.to_dict(shared))
         error = decision.error()
         if error is not None:
             db.transition(vol, VolumeStatus.ERROR, op=Op.CREATE, actor=ACTOR, reason=str(error))

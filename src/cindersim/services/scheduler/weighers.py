@@ -126,9 +126,9 @@ _OFFSET_MIN: Final = 10000.0
 _OFFSET_MULT: Final = 100.0
 
 
-def _normalize(raw: Sequence[float]) -> list[float]:
-    weights = list(raw)
-    if any(math.isinf(w) for w in weights):
+def _normalize(raw: list[float]) -> list[float]:
+    weights = raw
+    if math.inf in weights or -math.inf in weights:  # (in C; NaN is neither)
         finite = [w for w in weights if not math.isinf(w)]
         if not finite:
             return [0.0] * len(weights)  # Cinder would crash on max([]) here
@@ -142,24 +142,37 @@ def _normalize(raw: Sequence[float]) -> list[float]:
     return [(w - lo) / (hi - lo) for w in weights]
 
 
-def weigh_backends(backends: Sequence[BackendState], props: FilterProperties,
+def weigh_backends(backends: Sequence[BackendState], props: FilterProperties, *,
+                   ids: Sequence[str] | None = None,
                    ) -> tuple[list[WeighedBackend], list[WeigherOutcome]]:
-    """Normalise, multiply, sum and sort (``BaseWeightHandler.get_weighed_objects``)."""
+    """Normalise, multiply, sum and sort (``BaseWeightHandler.get_weighed_objects``).
+
+    *ids* are the backends' ids when the caller has them already."""
     if not backends:
         return [], []
     config = props.config
-    ids = tuple(b.backend_id for b in backends)
-    totals = [0.0] * len(backends)
+    ids = tuple(b.backend_id for b in backends) if ids is None else tuple(ids)
     outcomes: list[WeigherOutcome] = []
+    totals: list[float] | None = None
     for name in config.weighers:
         weigher = config.weigher_registry[name]
         raw = [float(weigher(b, props)) for b in backends]
         normalized = _normalize(raw)
         multiplier = config.multiplier(name)
-        for i, weight in enumerate(normalized):
-            totals[i] += multiplier * weight
+        if totals is None:  # 0.0 + ...: a -0.0 product sums to 0.0, as it always did
+            totals = [0.0 + multiplier * weight for weight in normalized]
+        else:
+            totals = [t + multiplier * weight
+                      for t, weight in zip(totals, normalized, strict=True)]
         outcomes.append(WeigherOutcome(name, multiplier, ids, tuple(raw), tuple(normalized)))
+    if totals is None:
+        totals = [0.0] * len(ids)
     weighed = [WeighedBackend(bid, total) for bid, total in zip(ids, totals, strict=True)]
-    # Stable: equal weights keep host manager order, as Cinder's sorted() does.
-    weighed.sort(key=lambda w: w.weight, reverse=True)
+    if len(weighed) > 1:
+        # Stable: equal weights keep host manager order, as Cinder's sorted() does.
+        weighed.sort(key=_weight, reverse=True)
     return weighed, outcomes
+
+
+def _weight(w: WeighedBackend) -> float:
+    return w.weight

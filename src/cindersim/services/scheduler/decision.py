@@ -1,0 +1,200 @@
+"""What one scheduling pass did: the :class:`SchedulingDecision` the scheduler returns,
+its narration for learners and its detail for the trace (Cinder logs the same steps at
+debug level in ``cinder/scheduler/filter_scheduler.py`` and ``host_manager.py``)."""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Final
+
+import attrs
+
+from ...errors import NoValidBackend
+from .request_spec import RequestSpec, RetryRecord
+from .shared_parts import FilterKey, SharedParts
+from .weighers import WeighedBackend, WeigherOutcome
+
+__all__ = ["NO_WEIGHED_BACKENDS", "FilterOutcome", "SchedulingDecision"]
+
+NO_WEIGHED_BACKENDS: Final = "No weighed backends available"
+
+
+@attrs.frozen(slots=True)
+class FilterOutcome:
+    """One filter's pass over the surviving candidates."""
+
+    name: str
+    passed: tuple[str, ...]
+    rejected: tuple[str, ...]
+
+
+@attrs.frozen(slots=True)
+class SchedulingDecision:
+    """Everything one scheduling pass did, for the caller and the trace."""
+
+    operation: str
+    """``'create_volume'`` or ``'backend_passes_filters'``."""
+    request: RequestSpec
+    candidates: tuple[str, ...] = ()
+    """Pools of up, enabled services, in host manager order."""
+    down_hosts: tuple[str, ...] = ()
+    """Services with reports that were not considered (down/disabled/frozen)."""
+    filters: tuple[FilterOutcome, ...] = ()
+    weighers: tuple[WeigherOutcome, ...] = ()
+    weighed: tuple[WeighedBackend, ...] = ()
+    """Best first."""
+    pinned_out: tuple[str, ...] = ()
+    """Weighed backends dropped because ``resource_backend`` pins elsewhere."""
+    chosen: str | None = None
+    chosen_zone: str | None = attrs.field(default=None, eq=False, repr=False)
+    """The chosen pool's ``availability_zone`` (the manager writes it to the volume)."""
+    consumed_gb: float = 0
+    retry: RetryRecord | None = None
+    """The retry record to carry on (None when rescheduling is disabled)."""
+    previous_error: str | None = None
+    """``retry['exc']`` from the failed previous attempt, now consumed."""
+    reverted: tuple[str, float] | None = None
+    """(backend, GiB) given back before this pass, on a reschedule."""
+    reason: str | None = None
+    """NoValidBackend's reason when no backend was found."""
+    message: str | None = None
+    """A complete NoValidBackend message, when Cinder gives one (placement checks)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.chosen is not None
+
+    def error(self) -> NoValidBackend | None:
+        """The NoValidBackend Cinder raises for this decision, or None."""
+        if self.chosen is not None:
+            return None
+        if self.message is not None:
+            return NoValidBackend(self.message)
+        return NoValidBackend(reason=self.reason or NO_WEIGHED_BACKENDS)
+
+    def backend(self) -> str:
+        """The chosen backend id; raises NoValidBackend if there is none."""
+        err = self.error()
+        if err is not None:
+            raise err
+        assert self.chosen is not None
+        return self.chosen
+
+    def narrate(self, shared: SharedParts | None = None) -> str:
+        """One paragraph for the learner-facing narration.  With *shared* (the
+        scheduler's memo), sentences on the same pools, verdicts and weights as an
+        earlier record's are that record's, not formatted again."""
+        parts: list[str] = []
+        if self.previous_error:
+            parts.append(f"The last attempt failed ({self.previous_error}).")
+        if self.reverted:
+            parts.append(f"cinder-scheduler gives {self.reverted[1]:g} GiB back to "
+                         f"{self.reverted[0]}.")
+        if self.reason and not self.candidates and not self.filters:
+            parts.append(f"cinder-scheduler gives up: {self.reason}.")
+            return " ".join(parts)
+        if self.chosen is not None and not self.candidates and not self.filters:
+            # Found through the placement index: there is no per-filter record.
+            parts.append(f"cinder-scheduler chooses {self.chosen} and consumes "
+                         f"{self.consumed_gb:g} GiB there.")
+            return " ".join(parts)
+        if shared is None:
+            parts.append(self._filtering())
+            parts.extend(_weighing(w) for w in self.weighers)
+        else:
+            parts.append(shared.sentence(
+                ("filtering", self.candidates, self.down_hosts, _filters_key(self.filters)),
+                self._filtering))
+            for w in self.weighers:
+                # copysign: -0.0 == 0.0, but the sentence prints the multiplier's sign
+                parts.append(shared.sentence(
+                    ("weighing", w.name, w.multiplier, math.copysign(1.0, w.multiplier),
+                     w.backends, w.normalized),
+                    functools.partial(_weighing, w)))
+        if self.pinned_out:
+            parts.append(f"Pinned to {self.request.resource_backend}: drops "
+                         f"{', '.join(self.pinned_out)}.")
+        if self.chosen is not None:
+            consumed = f" and consumes {self.consumed_gb:g} GiB there" \
+                if self.consumed_gb else ""
+            parts.append(f"It chooses {self.chosen}{consumed}.")
+        else:
+            err = self.error()
+            parts.append(f"No backend fits: {err}.")
+        return " ".join(parts)
+
+    def _filtering(self) -> str:
+        """The sentences on the candidates and on each filter's verdict."""
+        down = f"; not considered (service down/disabled): {', '.join(self.down_hosts)}" \
+            if self.down_hosts else ""
+        parts = [f"cinder-scheduler filters the candidates: {len(self.candidates)} "
+                 f"pool(s) up ({', '.join(self.candidates) or 'none'}){down}."]
+        for f in self.filters if self.candidates else ():
+            rejected = f" rejects {', '.join(f.rejected)} and" if f.rejected else ""
+            parts.append(f"{f.name}{rejected} keeps {len(f.passed)}.")
+        return " ".join(parts)
+
+    def to_dict(self, shared: SharedParts | None = None) -> dict[str, Any]:
+        """JSON-serialisable detail for a trace event.  With *shared* (the scheduler's
+        memo), parts equal to an earlier record's are that record's very objects."""
+        retry = self.retry
+        if shared is None:
+            candidates, down_hosts = list(self.candidates), list(self.down_hosts)
+            pinned_out = list(self.pinned_out)
+            filters = [{"name": f.name, "passed": list(f.passed),
+                        "rejected": list(f.rejected)} for f in self.filters]
+            retry_dict = None if retry is None else retry.to_dict()
+        else:
+            candidates, down_hosts = shared.ids(self.candidates), shared.ids(self.down_hosts)
+            pinned_out = shared.ids(self.pinned_out)
+            filters = shared.filters(_filters_key(self.filters))
+            retry_dict = None if retry is None else shared.retry(
+                (retry.num_attempts, retry.backends, retry.hosts, retry.exc))
+        # Loops, not comprehensions: one weigher and a few pools is the usual record,
+        # where a comprehension's own frame costs more than its items.
+        weighers: list[dict[str, Any]] = []
+        for w in self.weighers:
+            weights: dict[str, dict[str, float]] = {}
+            for b, r, n in zip(w.backends, w.raw, w.normalized, strict=True):
+                weights[b] = {"raw": r, "normalized": n}
+            weighers.append({"name": w.name, "multiplier": w.multiplier, "weights": weights})
+        if shared is None:
+            weighed: list[list[Any]] = []
+            for wb in self.weighed:
+                weighed.append([wb.backend_id, wb.weight])
+        else:  # one pool, or pools weighing the same: equal from record to record
+            pairs: list[tuple[str, float]] = []
+            for wb in self.weighed:
+                pairs.append((wb.backend_id, wb.weight))
+            weighed = shared.weighed(tuple(pairs))
+        return {
+            "operation": self.operation,
+            "candidates": candidates,
+            "down_hosts": down_hosts,
+            "filters": filters,
+            "weighers": weighers,
+            "weighed": weighed,
+            "pinned_out": pinned_out,
+            "chosen": self.chosen,
+            "consumed_gb": self.consumed_gb,
+            "retry": retry_dict,
+            "previous_error": self.previous_error,
+            "reverted": None if self.reverted is None else list(self.reverted),
+            "error": None if self.chosen is not None else str(self.error()),
+        }
+
+
+def _filters_key(filters: tuple[FilterOutcome, ...]) -> FilterKey:
+    """What a record says about its filters, as a memo key."""
+    key: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+    for f in filters:
+        key.append((f.name, f.passed, f.rejected))
+    return tuple(key)
+
+
+def _weighing(w: WeigherOutcome) -> str:
+    """The sentence on one weigher's normalised weights."""
+    weights = ", ".join([f"{b}={n:.3f}" for b, n in zip(w.backends, w.normalized,
+                                                        strict=True)])
+    return f"{w.name} (multiplier {w.multiplier!r}) weighs {weights}."

@@ -1,0 +1,80 @@
+"""Scheduling records sharing their equal parts (a full trace's ``schedule`` events)."""
+
+from __future__ import annotations
+
+import attrs
+from scheduler_helpers import VOL, VOL2, manager
+
+from cindersim.services.scheduler.filter_scheduler import SchedulingDecision, schedule_create_volume
+from cindersim.services.scheduler.request_spec import RequestSpec, RetryRecord
+from cindersim.services.scheduler.shared_parts import SharedParts
+
+
+def test_a_shared_record_equals_the_plain_one() -> None:
+    hm = manager(("a@l#p", {}), ("b@l#p", {"free_capacity_gb": 5}))
+    shared = SharedParts()
+    for size in (1, 10, 1):  # b fails CapacityFilter for 10: a rejected list
+        d = schedule_create_volume(hm, RequestSpec(size=size, volume_id=VOL), now=0)
+        assert d.to_dict(shared) == d.to_dict()
+
+
+def test_equal_parts_of_consecutive_records_are_the_same_objects() -> None:
+    hm = manager(("a@l#p", {}), ("b@l#p", {}))
+    shared = SharedParts()
+    first = schedule_create_volume(hm, RequestSpec(size=1, volume_id=VOL), now=0).to_dict(
+        shared)
+    second = schedule_create_volume(hm, RequestSpec(size=1, volume_id=VOL2), now=1).to_dict(
+        shared)
+    for key in ("candidates", "down_hosts", "filters", "pinned_out"):
+        assert second[key] is first[key], key
+    # The weights moved with the first placement: those parts are the pass's own.
+    assert second["weighers"] is not first["weighers"]
+    assert second["weighers"] != first["weighers"]
+
+
+def test_a_different_verdict_gets_its_own_part() -> None:
+    hm = manager(("a@l#p", {"free_capacity_gb": 5}))
+    shared = SharedParts()
+    fits = schedule_create_volume(hm, RequestSpec(size=1, volume_id=VOL), now=0)
+    too_big = schedule_create_volume(hm, RequestSpec(size=10, volume_id=VOL2), now=1)
+    a, b = fits.to_dict(shared), too_big.to_dict(shared)
+    assert a["filters"] is not b["filters"]
+    assert b["filters"][1] == {"name": "CapacityFilter", "passed": [], "rejected": ["a@l#p"]}
+    assert b["retry"] == {"num_attempts": 1, "backends": [], "hosts": []}
+    assert a["retry"] == {"num_attempts": 1, "backends": ["a@l#p"], "hosts": ["a@l#p"]}
+
+
+def test_the_memos_are_bounded() -> None:
+    shared = SharedParts()
+    parts = [shared.ids((f"h{i}@l#p",)) for i in range(SharedParts.MAX * 3)]
+    assert len(shared._lists) <= SharedParts.MAX
+    assert parts[0] == ["h0@l#p"]
+    assert shared.ids(("h0@l#p",)) == ["h0@l#p"]  # rebuilt after being forgotten
+
+
+def test_a_shared_narration_equals_the_plain_one() -> None:
+    hm = manager(("a@l#p", {}), ("b@l#p", {"free_capacity_gb": 5}))
+    shared = SharedParts()
+    told = {}
+    for size in (1, 10, 1, 1, 200):  # 10: b rejected; 200: nothing fits
+        d = schedule_create_volume(hm, RequestSpec(size=size, volume_id=VOL), now=0)
+        told[size] = d.narrate(shared)
+        assert told[size] == d.narrate()
+    assert "CapacityFilter rejects b@l#p and keeps 1." in told[10]
+    assert "No backend fits" in told[200]
+
+
+def test_the_recorded_pass_sets_every_field_in_its_place() -> None:
+    hm = manager(("a@l#p", {"free_capacity_gb": 50}), ("b@l#p", {}))
+    spec = RequestSpec(size=10, volume_id=VOL, resource_backend="a@l")
+    d = schedule_create_volume(hm, spec, now=0)
+    assert attrs.asdict(d, recurse=False) == {
+        "operation": "create_volume", "request": spec, "candidates": ("a@l#p", "b@l#p"),
+        "down_hosts": (), "filters": d.filters, "weighers": d.weighers,
+        "weighed": d.weighed, "pinned_out": ("b@l#p",), "chosen": "a@l#p",
+        "chosen_zone": "nova", "consumed_gb": 10.0, "retry": RetryRecord(1, ("a@l#p",), ("a@l#p",)),
+        "previous_error": None, "reverted": None, "reason": None, "message": None}
+    assert [f.name for f in d.filters] == ["AvailabilityZoneFilter", "CapacityFilter",
+                                           "CapabilitiesFilter"]
+    assert [w.backend_id for w in d.weighed] == ["b@l#p", "a@l#p"]  # b has more free
+    assert d == SchedulingDecision(**attrs.asdict(d, recurse=False))
