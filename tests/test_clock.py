@@ -238,6 +238,21 @@ class TestLeanHandles:
         finally:
             loop.close()
 
+    def test_a_fired_timer_rearmed_fires_again_in_order(self) -> None:
+        async def main() -> list[tuple[str, float]]:
+            loop = asyncio.get_running_loop()
+            assert isinstance(loop, VirtualTimeLoop)
+            seen: list[tuple[str, float]] = []
+            timer = loop.call_at(1.0, lambda: seen.append(("timer", loop.time())))
+            await asyncio.sleep(2)
+            loop.call_at(5.0, lambda: seen.append(("other", loop.time())))
+            loop.rearm(timer, 5.0)  # due with the one set before it: after it
+            assert timer.when() == 5.0
+            await asyncio.sleep(10)
+            return seen
+
+        assert run(main) == [("timer", 1.0), ("other", 5.0), ("timer", 5.0)]
+
     def test_a_closed_loop_refuses_callbacks_and_timers(self) -> None:
         loop = VirtualTimeLoop()
         loop.close()

@@ -49,8 +49,6 @@ from .messaging import (
 )
 from .trace import Trace
 
-_heappush = heapq.heappush
-
 __all__ = [
     "Bus",
     "BusStats",
@@ -178,8 +176,10 @@ class Bus:
         self._msg_seq = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
-        self._spare: Any = None
-        self._reuse_timer = type(loop) is VirtualTimeLoop and loop.speed is None
+        self._spare: asyncio.TimerHandle | None = None
+        self._rearm: Callable[[asyncio.TimerHandle, float], None] | None = (
+            loop.rearm if type(loop) is VirtualTimeLoop and loop.speed is None else None)
+        """The loop's way to reuse a fired timer (a virtual-time run's loop only)."""
         self.pumps = 0
         """Wake-ups of the delivery timer (each delivers what is due at that instant)."""
         self._calls: dict[str, asyncio.Future[Any]] = {}
@@ -409,24 +409,19 @@ class Bus:
     def _arm(self, when: float) -> None:
         """Set the delivery timer for *when* (none is armed, or it was cancelled)."""
         self._timer_when = when
-        spare = self._spare
-        if spare is None:
+        spare, rearm = self._spare, self._rearm
+        if spare is None or rearm is None:
             self._timer = self._loop.call_at(when, self._pump)
             return
-        # The timer that last fired goes back on the loop's heap as it is, with a
-        # new due time and sequence number: what call_at would build, without
-        # building it (every hop of every message arms this timer).
+        # The timer that last fired goes back on the loop's heap as it is (every hop
+        # of every message arms this timer).
         self._spare = None
-        loop: Any = self._loop
-        spare._when = when
-        spare._scheduled = True
-        loop._timer_seq += 1
-        _heappush(loop._timers, (when, loop._timer_seq, spare))
+        rearm(spare, when)
         self._timer = spare
 
     def _pump(self) -> None:
         self.pumps += 1
-        if self._reuse_timer:
+        if self._rearm is not None:
             # The timer that fired (the one armed: cancelling one always arms
             # another) is off the loop's heap and not cancelled: _arm reuses it.
             self._spare = self._timer
