@@ -255,7 +255,12 @@ class CloudStateMachine(RuleBasedStateMachine):
     # --- volumes --------------------------------------------------------------------------
     @rule(target=volumes, size=st.integers(1, 3), user=st.sampled_from(users))
     def create_volume(self, size: int, user: str) -> Any:
-        r = self.api("POST", self.url(user, "/volumes"), {"volume": {"size": size}}, user=user)
+        return self._create_blank(user, {"size": size})
+
+    def _create_blank(self, user: str, volume: dict[str, Any]) -> Any:
+        """POST /volumes of a new blank volume: its id (owned by *user*, all zeros
+        expected), or no bundle entry when the API refused it."""
+        r = self.api("POST", self.url(user, "/volumes"), {"volume": volume}, user=user)
         if r.status != 202:
             return multiple()
         vid = r.json["volume"]["id"]
@@ -278,14 +283,7 @@ class CloudStateMachine(RuleBasedStateMachine):
                          {"encryption": {"provider": provider, "cipher": "aes-xts-plain64",
                                          "key_size": 256, "control_location": "front-end"}},
                          user="admin")
-        r = self.api("POST", self.url(user, "/volumes"),
-                     {"volume": {"size": 1, "volume_type": name}}, user=user)
-        if r.status != 202:
-            return multiple()
-        vid = r.json["volume"]["id"]
-        self.owner[vid] = user
-        self.expected_from_source[vid] = ("", content_digest(BlockData(0)))
-        return vid
+        return self._create_blank(user, {"size": 1, "volume_type": name})
 
     @rule(target=volumes, source=volumes, extra=st.integers(0, 1))
     def clone_volume(self, source: str, extra: int) -> Any:
