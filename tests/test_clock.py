@@ -344,13 +344,14 @@ class TestPaced:
 
 class _Bounded(VirtualTimeLoop):
     """A virtual loop that fails, instead of spinning forever, when its clock freezes
-    (the symptom of a timer that is due and never fires)."""
+    (the symptom of a timer that is due and never fires: every iteration finds
+    nothing ready and asks for a jump that does not move the clock)."""
 
-    def _run_once(self) -> None:
+    def _jump(self) -> None:
         self.iterations = getattr(self, "iterations", 0) + 1
         if self.iterations > 100_000:
             raise AssertionError(f"the loop spins at virtual time {self.time()!r}")
-        super()._run_once()
+        super()._jump()
 
 
 FAR = [2.0**24, 2.0**24 + 0.5, 2.0**40, 1e12]

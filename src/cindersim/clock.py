@@ -295,61 +295,67 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         return _VirtualHandle(self, callback, *args, context=context)
 
     def _run_once(self) -> None:
-        """One iteration, as asyncio's: take the timers due now, then run what is ready.
+        """Iterations, as asyncio's: take the timers due now, then run what is ready.
 
         When nothing is ready the clock jumps to the next timer instead of waiting.
         Callbacks queued by the callbacks run here wait for the next iteration,
-        exactly as in asyncio.
+        exactly as in asyncio.  In virtual mode one call runs iterations until
+        :meth:`stop` (``run_forever`` calls this, then looks at ``_stopping``, and
+        does nothing else between two calls): a run is millions of iterations, and
+        each call would set up its locals again.
         """
         if self.speed is not None:
             super()._run_once()  # type: ignore[misc]
             return
         timers = self._timers
         ready: collections.deque[asyncio.Handle] = self._ready  # type: ignore[attr-defined]
-        cancelled = self._timer_cancelled_count
-        if cancelled > _COMPACT_AT and cancelled * 2 > len(timers):
-            self._compact_timers()
-        if not ready and not self._stopping:  # type: ignore[attr-defined]
-            self._jump()
-        end = self._now + self._clock_resolution
         heappop = heapq.heappop
         future_type = _Future
-        while timers and timers[0][0] < end:
-            timer: Any = heappop(timers)[2]
-            if type(timer) is not future_type:  # (a sleep()'s entry is its future)
-                if timer._cancelled:
-                    self._timer_cancelled_count -= 1
-                timer._scheduled = False
-            ready.append(timer)
-        n = len(ready)
-        self.callbacks += n
         popleft = ready.popleft
         set_unless_cancelled = _set_result_unless_cancelled
-        for _ in range(n):
-            h: Any = popleft()
-            if type(h) is future_type:  # a sleep() is over (see sleep)
-                if not h.done():  # (a cancelled sleeper's future is done)
-                    h.set_result(None)
-                continue
-            if h._cancelled:
-                continue
-            callback = h._callback
-            if callback is _wake:  # a paced loop's sleep(): _wake, inline (no frame)
-                future = h._args[0]
-                if not future.done():
-                    future.set_result(None)
-                continue
-            if callback is set_unless_cancelled and not h._args[0].done():
-                # asyncio.sleep's timer, inline (what it does for a future not done)
-                h._args[0].set_result(h._args[1])
-                continue
-            # Handle._run, inline (one frame less per callback of a run).
-            try:
-                h._context.run(callback, *h._args)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:  # reported as Handle._run reports it
-                self._callback_failed(h, exc)
+        while True:
+            cancelled = self._timer_cancelled_count
+            if cancelled > _COMPACT_AT and cancelled * 2 > len(timers):
+                self._compact_timers()
+            if not ready and not self._stopping:  # type: ignore[attr-defined]
+                self._jump()
+            end = self._now + self._clock_resolution
+            while timers and timers[0][0] < end:
+                timer: Any = heappop(timers)[2]
+                if type(timer) is not future_type:  # (a sleep()'s entry is its future)
+                    if timer._cancelled:
+                        self._timer_cancelled_count -= 1
+                    timer._scheduled = False
+                ready.append(timer)
+            n = len(ready)
+            self.callbacks += n
+            for _ in range(n):
+                h: Any = popleft()
+                if type(h) is future_type:  # a sleep() is over (see sleep)
+                    if not h.done():  # (a cancelled sleeper's future is done)
+                        h.set_result(None)
+                    continue
+                if h._cancelled:
+                    continue
+                callback = h._callback
+                if callback is _wake:  # a paced loop's sleep(): _wake, inline (no frame)
+                    future = h._args[0]
+                    if not future.done():
+                        future.set_result(None)
+                    continue
+                if callback is set_unless_cancelled and not h._args[0].done():
+                    # asyncio.sleep's timer, inline (what it does for a future not done)
+                    h._args[0].set_result(h._args[1])
+                    continue
+                # Handle._run, inline (one frame less per callback of a run).
+                try:
+                    h._context.run(callback, *h._args)
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:  # reported as Handle._run reports it
+                    self._callback_failed(h, exc)
+            if self._stopping:  # type: ignore[attr-defined]
+                return
 
     def _callback_failed(self, handle: Any, exc: BaseException) -> None:
         context: dict[str, Any] = {
@@ -424,7 +430,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             else:
                 live.append(entry)
         heapq.heapify(live)
-        self._timers = live
+        # In place: the iteration holds the list (see _run_once).
+        self._timers[:] = live
         self._timer_cancelled_count = 0
 
     def close(self) -> None:
