@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import attrs
 import pytest
 
 from cindersim.render import jsonl, narrate
@@ -32,7 +31,7 @@ def flow_jsonl(events: list[TraceEvent]) -> str:
     """The events from the first scenario step on, with seq counted from there."""
     start = next(i for i, e in enumerate(events) if e.kind == "scenario")
     base = events[start].seq
-    return jsonl(attrs.evolve(e, seq=e.seq - base) for e in events[start:])
+    return jsonl(e._replace(seq=e.seq - base) for e in events[start:])
 
 
 class TestJsonl:
