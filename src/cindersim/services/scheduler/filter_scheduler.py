@@ -51,10 +51,12 @@ __all__ = [
     "DEFAULT_CONFIG",
     "NO_WEIGHED_BACKENDS",
     "FilterOutcome",
+    "Placement",
     "SchedulerConfig",
     "SchedulingDecision",
     "backend_passes_filters",
     "indexable",
+    "place_create_volume",
     "schedule_create_volume",
     "volume_type_predicate",
 ]
@@ -385,30 +387,79 @@ def schedule_create_volume(
     retry passed in is not modified.
     """
     if index is not None and _plan_for(index, config).indexable:
-        # _prepare, without the interim decision: this path builds one record per pass.
-        populated = _populate_retry(host_manager, request_spec, "create_volume", config,
-                                    retry)
-        if isinstance(populated, _Pass):
-            return populated.decision
-        retry, previous_error, reverted = populated
-        props = FilterProperties(request_spec=request_spec, config=config, retry=retry,
-                                 scheduler_hints=scheduler_hints or {}, rng=rng,
-                                 volume_host=volume_host, volume_number=volume_number)
-        found = _indexed_choice(index, props, now, request_spec.resource_backend)
-        if found is None:
-            return SchedulingDecision(operation="create_volume", request=request_spec,
-                                      retry=retry, previous_error=previous_error,
-                                      reverted=reverted, reason=NO_WEIGHED_BACKENDS)
-        chosen, state = found
-        state.consume_from_volume(request_spec.size, now=now)
-        return SchedulingDecision(
-            operation="create_volume", request=request_spec, chosen=chosen,
-            chosen_zone=state.availability_zone, consumed_gb=float(request_spec.size),
-            retry=None if retry is None else retry.with_backend(chosen),
-            previous_error=previous_error, reverted=reverted)
+        decided = _indexed_create(host_manager, request_spec, index, config=config, now=now,
+                                  retry=retry, scheduler_hints=scheduler_hints, rng=rng,
+                                  volume_host=volume_host, volume_number=volume_number,
+                                  record=True)
+        assert isinstance(decided, SchedulingDecision)  # record=True always gives one
+        return decided
     return _recorded_create(host_manager, request_spec, config=config, now=now, retry=retry,
                             scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
                             volume_number=volume_number)
+
+
+class Placement(NamedTuple):
+    """Where an indexed pass put a volume: all a caller that keeps no record reads."""
+
+    chosen: str
+    chosen_zone: str
+    retry: RetryRecord | None
+    """The retry record to carry on, naming *chosen* (None: rescheduling disabled)."""
+
+
+def place_create_volume(
+    host_manager: HostManager, request_spec: RequestSpec, *, index: PlacementIndex,
+    config: SchedulerConfig = DEFAULT_CONFIG, now: float, retry: RetryRecord | None = None,
+    rng: random.Random | None = None,
+    volume_host: Callable[[str], str | None] | None = None,
+    volume_number: Callable[[str], int] | None = None,
+) -> Placement | SchedulingDecision:
+    """:func:`schedule_create_volume` (with *index*) for a caller that reads only where
+    the volume went: when the index finds a pool, the :class:`Placement` alone, since
+    a :class:`SchedulingDecision` would be built for nobody (the scheduler asks this
+    when no ``schedule`` event is wanted); any other outcome -- a configuration the
+    index cannot answer, a pass that fails -- is the decision the other returns, so
+    the same pass runs either way (the same pool consumed, the same retry record)."""
+    if not _plan_for(index, config).indexable:
+        return schedule_create_volume(host_manager, request_spec, config=config, now=now,
+                                      retry=retry, rng=rng, volume_host=volume_host,
+                                      volume_number=volume_number, index=index)
+    return _indexed_create(host_manager, request_spec, index, config=config, now=now,
+                           retry=retry, scheduler_hints=None, rng=rng,
+                           volume_host=volume_host, volume_number=volume_number,
+                           record=False)
+
+
+def _indexed_create(
+    host_manager: HostManager, request_spec: RequestSpec, index: PlacementIndex, *,
+    config: SchedulerConfig, now: float, retry: RetryRecord | None,
+    scheduler_hints: Mapping[str, Any] | None, rng: random.Random | None,
+    volume_host: Callable[[str], str | None] | None,
+    volume_number: Callable[[str], int] | None, record: bool,
+) -> SchedulingDecision | Placement:
+    """The indexed create pass; a success is a :class:`Placement` unless *record*."""
+    # _prepare, without the interim decision: this path builds one record per pass.
+    populated = _populate_retry(host_manager, request_spec, "create_volume", config, retry)
+    if isinstance(populated, _Pass):
+        return populated.decision
+    retry, previous_error, reverted = populated
+    props = FilterProperties(request_spec=request_spec, config=config, retry=retry,
+                             scheduler_hints=scheduler_hints or {}, rng=rng,
+                             volume_host=volume_host, volume_number=volume_number)
+    found = _indexed_choice(index, props, now, request_spec.resource_backend)
+    if found is None:
+        return SchedulingDecision(operation="create_volume", request=request_spec,
+                                  retry=retry, previous_error=previous_error,
+                                  reverted=reverted, reason=NO_WEIGHED_BACKENDS)
+    chosen, state = found
+    state.consume_from_volume(request_spec.size, now=now)
+    carried = None if retry is None else retry.with_backend(chosen)
+    if not record:
+        return Placement(chosen, state.availability_zone, carried)
+    return SchedulingDecision(
+        operation="create_volume", request=request_spec, chosen=chosen,
+        chosen_zone=state.availability_zone, consumed_gb=float(request_spec.size),
+        retry=carried, previous_error=previous_error, reverted=reverted)
 
 
 def _recorded_create(
