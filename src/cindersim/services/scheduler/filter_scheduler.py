@@ -197,7 +197,24 @@ def _filter_and_weigh(host_manager: HostManager, props: FilterProperties,
                     dict(zip(ids, backends, strict=True)))
 
 
-def _decided(base: SchedulingDecision, found: _Weighed, *,
+class _Base(NamedTuple):
+    """What a pass knows before it filters (:func:`_prepare`): the start of its
+    decision, kept as a plain tuple since most passes go on to :func:`_decided`."""
+
+    operation: str
+    request: RequestSpec
+    retry: RetryRecord | None
+    previous_error: str | None
+    reverted: tuple[str, float] | None
+
+    def decision(self) -> SchedulingDecision:
+        """The decision so far (nothing filtered, nothing chosen)."""
+        return SchedulingDecision(operation=self.operation, request=self.request,
+                                  retry=self.retry, previous_error=self.previous_error,
+                                  reverted=self.reverted)
+
+
+def _decided(base: _Base, found: _Weighed, *,
              pinned_out: tuple[str, ...] = (), chosen: str | None = None,
              chosen_zone: str | None = None, consumed_gb: float = 0,
              retry: RetryRecord | None = None,
@@ -238,7 +255,7 @@ def _prepare(
     vol_exists_on: str | None, scheduler_hints: Mapping[str, Any] | None,
     rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
     volume_number: Callable[[str], int] | None,
-) -> _Pass | tuple[SchedulingDecision, FilterProperties]:
+) -> _Pass | tuple[_Base, FilterProperties]:
     """``_populate_retry`` and the revert of the last attempt's consumption: the
     decision so far and the filter properties, or a finished (failed) pass."""
     populated = _populate_retry(host_manager, request_spec, operation, config, retry)
@@ -249,8 +266,7 @@ def _prepare(
                              retry=retry, vol_exists_on=vol_exists_on,
                              scheduler_hints=scheduler_hints or {}, rng=rng,
                              volume_host=volume_host, volume_number=volume_number)
-    return SchedulingDecision(operation=operation, request=request_spec, retry=retry,
-                              previous_error=previous_error, reverted=reverted), props
+    return _Base(operation, request_spec, retry, previous_error, reverted), props
 
 
 _Retry = tuple[RetryRecord | None, str | None, tuple[str, float] | None]
@@ -321,10 +337,10 @@ def _plan_for(index: PlacementIndex, config: SchedulerConfig) -> _Plan:
     return plan
 
 
-def _order_for(index: PlacementIndex, props: FilterProperties, now: float) -> WeightOrder:
+def _order_for(index: PlacementIndex, plan: _Plan, props: FilterProperties,
+               now: float) -> WeightOrder:
     """The refreshed pool order for this request's weigher and thin/thick choice."""
-    config = props.config
-    plan = _plan_for(index, config)
+    config = plan.config
     weigher = plan.weigher
     assert weigher is not None  # an indexable configuration has its one weigher
     thin = props.thin
@@ -339,11 +355,10 @@ def _order_for(index: PlacementIndex, props: FilterProperties, now: float) -> We
     return index.order((plan.name, thin, plan.multiplier, weigher), make_weight)
 
 
-def _indexed_choice(index: PlacementIndex, props: FilterProperties, now: float,
+def _indexed_choice(index: PlacementIndex, plan: _Plan, props: FilterProperties, now: float,
                     pin: str | None) -> tuple[str, BackendState] | None:
     """The pool the FilterScheduler would choose, found best-first in *index*."""
-    plan = _plan_for(index, props.config)
-    order = _order_for(index, props, now)
+    order = _order_for(index, plan, props, now)
     checks = plan.checks
     requested = props.size if props.new_size is None else props.new_size - props.size
     stop_below = plan.capacity_first and requested > 0 and props.vol_exists_on is None
@@ -386,8 +401,9 @@ def schedule_create_volume(
     backends available", or "Exceeded max scheduling attempts ...").  The
     retry passed in is not modified.
     """
-    if index is not None and _plan_for(index, config).indexable:
-        decided = _indexed_create(host_manager, request_spec, index, config=config, now=now,
+    plan = None if index is None else _plan_for(index, config)
+    if index is not None and plan is not None and plan.indexable:
+        decided = _indexed_create(host_manager, request_spec, index, plan, now=now,
                                   retry=retry, scheduler_hints=scheduler_hints, rng=rng,
                                   volume_host=volume_host, volume_number=volume_number,
                                   record=True)
@@ -420,24 +436,26 @@ def place_create_volume(
     when no ``schedule`` event is wanted); any other outcome -- a configuration the
     index cannot answer, a pass that fails -- is the decision the other returns, so
     the same pass runs either way (the same pool consumed, the same retry record)."""
-    if not _plan_for(index, config).indexable:
+    plan = _plan_for(index, config)
+    if not plan.indexable:
         return schedule_create_volume(host_manager, request_spec, config=config, now=now,
                                       retry=retry, rng=rng, volume_host=volume_host,
                                       volume_number=volume_number, index=index)
-    return _indexed_create(host_manager, request_spec, index, config=config, now=now,
+    return _indexed_create(host_manager, request_spec, index, plan, now=now,
                            retry=retry, scheduler_hints=None, rng=rng,
                            volume_host=volume_host, volume_number=volume_number,
                            record=False)
 
 
 def _indexed_create(
-    host_manager: HostManager, request_spec: RequestSpec, index: PlacementIndex, *,
-    config: SchedulerConfig, now: float, retry: RetryRecord | None,
+    host_manager: HostManager, request_spec: RequestSpec, index: PlacementIndex,
+    plan: _Plan, *, now: float, retry: RetryRecord | None,
     scheduler_hints: Mapping[str, Any] | None, rng: random.Random | None,
     volume_host: Callable[[str], str | None] | None,
     volume_number: Callable[[str], int] | None, record: bool,
 ) -> SchedulingDecision | Placement:
     """The indexed create pass; a success is a :class:`Placement` unless *record*."""
+    config = plan.config
     # _prepare, without the interim decision: this path builds one record per pass.
     populated = _populate_retry(host_manager, request_spec, "create_volume", config, retry)
     if isinstance(populated, _Pass):
@@ -446,7 +464,7 @@ def _indexed_create(
     props = FilterProperties(request_spec=request_spec, config=config, retry=retry,
                              scheduler_hints=scheduler_hints or {}, rng=rng,
                              volume_host=volume_host, volume_number=volume_number)
-    found = _indexed_choice(index, props, now, request_spec.resource_backend)
+    found = _indexed_choice(index, plan, props, now, request_spec.resource_backend)
     if found is None:
         return SchedulingDecision(operation="create_volume", request=request_spec,
                                   retry=retry, previous_error=previous_error,
@@ -520,16 +538,18 @@ def backend_passes_filters(
     on <backend>.").  With an *index* (see :func:`schedule_create_volume`) only
     *backend*'s own pools are filtered, in the order the full pass would weigh them.
     """
-    if index is not None and _plan_for(index, config).indexable:
+    plan = None if index is None else _plan_for(index, config)
+    if index is not None and plan is not None and plan.indexable:
         prepared = _prepare(host_manager, request_spec, "backend_passes_filters",
                             config=config, retry=retry, new_size=new_size, vol_exists_on=None,
                             scheduler_hints=scheduler_hints, rng=rng,
                             volume_host=volume_host, volume_number=volume_number)
         if isinstance(prepared, _Pass):
             return prepared.decision
-        decision, props = prepared
-        order = _order_for(index, props, now)
-        checks = _plan_for(index, config).checks
+        base, props = prepared
+        decision = base.decision()
+        order = _order_for(index, plan, props, now)
+        checks = plan.checks
         for state in order.ranked(host_manager.pools_of(backend)):
             if all(check(state, props) for check in checks):
                 return attrs.evolve(decision, chosen=state.backend_id)
