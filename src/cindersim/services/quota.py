@@ -260,11 +260,12 @@ class QuotaEngine:
     def reserve_committed(self, project_id: str, deltas: Mapping[str, int]) -> None:
         """:meth:`reserve` then :meth:`commit` of its ids, with nothing in between.
 
-        Where a flow commits right after reserving, with no await and no step that can
-        fail in between (a volume create writes its row in between; so does a delete
-        give its quota back), the reservation rows live for no time at all: nobody can
-        see them.  So they are not written; their uuids are still drawn, one per
-        resource in *deltas* order, so every later id is the one the two calls give.
+        Where a flow commits right after it reserves, with no await and nothing that can
+        fail in between (a create at the API writes only its row in between; a deleted
+        volume's quota goes back in one step), the reservation rows live for no time at
+        all: nobody can see them.  So they are not written; their uuids are still drawn,
+        one per resource in *deltas* order, so every later id is the one the two calls
+        give.
         The usage rows end as the two calls leave them, and :class:`OverQuota` is
         raised, with nothing written, exactly as :meth:`reserve` raises it.
         """

@@ -222,8 +222,9 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                               image_key=image.properties.get("cinder_encryption_key_id")
                               if image is not None else None)
     try:
-        # QuotaReserveTask, and QuotaCommitTask after the row is written: nothing awaits
-        # or can fail in between, so the quota is reserved and committed here at once.
+        # QuotaReserveTask, and QuotaCommitTask once the row is written: nothing awaits
+        # in between, and writing the row fails only on a simulator bug (a duplicate
+        # id), so the quota is reserved and committed here at once.
         env.quota.reserve_committed(ctx.project_id, env.quota.volume_deltas(size, vtype.name))
     except OverQuota as exc:
         if key_id is not None:
