@@ -322,3 +322,36 @@ def test_reserve_rows_ids_and_expiry_are_exact() -> None:
     assert [v.expire for v in q.db.reservations.values()] == [55.0, 55.0]
     q.commit(ids)
     assert (rows[("p", "gigabytes_lvm")].in_use, rows[("p", "volumes")].in_use) == (0, 1)
+
+
+_committed_deltas = st.dictionaries(st.sampled_from(_RES), st.integers(-12, 12), min_size=1,
+                                    max_size=len(_RES))
+
+
+@settings(max_examples=200)
+@given(st.lists(_committed_deltas, max_size=12), st.integers(-1, 20))
+def test_reserve_committed_is_reserve_then_commit(batches: list[dict[str, int]],
+                                                  limit: int) -> None:
+    """The fused call leaves what reserve + commit leave: the same usage rows (ids,
+    in_use clamped at zero, nothing reserved), no reservation rows, the same ids
+    drawn (so the next id matches), and the same OverQuota with nothing written."""
+    config: dict[str, int | bool] = {"quota_volumes": limit, "quota_gigabytes": limit,
+                                     "quota_snapshots": limit}
+    two, fused = _engine(config), _engine(config)
+    for deltas in batches:
+        errors: list[tuple[list[str], dict[str, int], dict[str, dict[str, int]]] | None] = []
+        for q in (two, fused):
+            before = q.db.fingerprint()
+            try:
+                if q is two:
+                    q.commit(q.reserve("p", deltas))
+                else:
+                    q.reserve_committed("p", deltas)
+                errors.append(None)
+            except OverQuota as exc:
+                assert q.db.fingerprint() == before
+                errors.append((exc.overs, exc.quotas, exc.usages))
+        assert errors[0] == errors[1]
+        assert two.db.fingerprint() == fused.db.fingerprint()
+        assert fused.db.reservations == {}
+        assert two.ids.uuid() == fused.ids.uuid()

@@ -116,6 +116,21 @@ class Meter:
         if self._record is not None:
             self._record(component, op, summary, seconds, detail)
 
+    def reports(self) -> bool:
+        """Whether a :meth:`charge` would report anywhere (a recorder may say no with a
+        ``wanted()`` method); when not, a hot caller may :meth:`add` the seconds alone
+        instead of building the summary and detail nobody reads."""
+        record = self._record
+        if record is None:
+            return False
+        wanted = getattr(record, "wanted", None)
+        return wanted is None or bool(wanted())
+
+    def add(self, seconds: float) -> None:
+        """:meth:`charge` without the report (see :meth:`reports`)."""
+        self._pending += seconds
+        self.total += seconds
+
     def take(self) -> float:
         """Return the seconds charged since the last take, and reset."""
         pending, self._pending = self._pending, 0.0
@@ -132,15 +147,29 @@ class Meter:
         self._record = record
 
 
+class _TraceRecorder:
+    """:func:`trace_recorder`'s recorder."""
+
+    __slots__ = ("host", "trace")
+
+    def __init__(self, trace: Trace, host: str) -> None:
+        self.trace = trace
+        self.host = host
+
+    def __call__(self, component: str, op: str, summary: str, seconds: float,
+                 detail: dict[str, Any]) -> None:
+        if self.trace.wants("backend"):
+            # A dict of this event's own: handed over, not copied again.
+            self.trace.emit_owned("backend", component, summary,
+                                  {**detail, "op": op, "seconds": round(seconds, 9)},
+                                  target=self.host)
+
+    def wanted(self) -> bool:
+        """Whether a report would go anywhere (:meth:`Meter.reports`)."""
+        return self.trace.wants("backend")
+
+
 def trace_recorder(trace: Trace, host: str) -> OpRecorder:
     """An :class:`OpRecorder` writing each backend operation to *trace* as one
     ``backend`` event (actor: the component, ``lvm``/``tgtadm``/...; target: *host*)."""
-    def record(component: str, op: str, summary: str, seconds: float,
-               detail: dict[str, Any]) -> None:
-        if trace.wants("backend"):
-            # A dict of this event's own: handed over, not copied again.
-            trace.emit_owned("backend", component, summary,
-                             {**detail, "op": op, "seconds": round(seconds, 9)},
-                             target=host)
-
-    return record
+    return _TraceRecorder(trace, host)

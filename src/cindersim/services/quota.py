@@ -197,9 +197,8 @@ class QuotaEngine:
         if not use_quota:
             return
         vtype = self.db.volume_types.get(volume_type_id or "")
-        ids = self.reserve(project_id, self.volume_deltas(
+        self.reserve_committed(project_id, self.volume_deltas(
             -size, vtype.name if vtype is not None else None, count=-1))
-        self.commit(ids)
 
     def volume_deltas(self, size: int, volume_type_name: str | None = None,
                       count: int = 1) -> dict[str, int]:
@@ -244,6 +243,44 @@ class QuotaEngine:
         when any resource would exceed its limit.  *expire* is a lifetime in seconds
         (default ``reservation_expire``).
         """
+        rows = self._checked(project_id, deltas)
+        db = self.db
+        expire_at = db.now() + (self.reservation_expire if expire is None else expire)
+        reservations = db.reservations
+        ids: list[str] = []
+        for (r, d), known in zip(deltas.items(), rows, strict=True):
+            row = known if known is not None else self._usage_row(project_id, r)
+            rid = self.ids.uuid()  # one uuid per reservation, in deltas order, as before
+            reservations[rid] = Reservation(rid, project_id, r, d, expire_at, row.id)
+            if d > 0:
+                row.reserved += d
+            ids.append(rid)
+        return ids
+
+    def reserve_committed(self, project_id: str, deltas: Mapping[str, int]) -> None:
+        """:meth:`reserve` then :meth:`commit` of its ids, with nothing in between.
+
+        Where a flow commits right after it reserves, with no await and nothing that can
+        fail in between (a create at the API writes only its row in between; a deleted
+        volume's quota goes back in one step), the reservation rows live for no time at
+        all: nobody can see them.  So they are not written; their uuids are still drawn,
+        one per resource in *deltas* order, so every later id is the one the two calls
+        give.
+        The usage rows end as the two calls leave them, and :class:`OverQuota` is
+        raised, with nothing written, exactly as :meth:`reserve` raises it.
+        """
+        rows = self._checked(project_id, deltas)
+        uuid = self.ids.uuid
+        for (r, d), known in zip(deltas.items(), rows, strict=True):
+            row = known if known is not None else self._usage_row(project_id, r)
+            uuid()  # the reservation's id (see above)
+            # reserve's +d then commit's -d on ``reserved`` (positive deltas) cancel.
+            in_use = row.in_use + d
+            row.in_use = in_use if in_use > 0 else 0  # commit's clamp at zero
+
+    def _checked(self, project_id: str, deltas: Mapping[str, int]) -> list[QuotaUsage | None]:
+        """Validate *deltas* and check their limits; the usage row of each (None: none
+        yet), in *deltas* order.  Raises as :meth:`reserve` documents."""
         # issuperset walks the keys without building a list; lists only for the 404.
         if not _RESERVABLE.issuperset(deltas):  # per-type resources exist while their type does
             names = tuple([vt.name for vt in self.db.volume_types.values()])
@@ -270,17 +307,7 @@ class QuotaEngine:
                 over = True
         if over:
             self._raise_over(project_id, deltas)
-        expire_at = db.now() + (self.reservation_expire if expire is None else expire)
-        reservations = db.reservations
-        ids: list[str] = []
-        for (r, d), known in zip(deltas.items(), rows, strict=True):
-            row = known if known is not None else self._usage_row(project_id, r)
-            rid = self.ids.uuid()  # one uuid per reservation, in deltas order, as before
-            reservations[rid] = Reservation(rid, project_id, r, d, expire_at, row.id)
-            if d > 0:
-                row.reserved += d
-            ids.append(rid)
-        return ids
+        return rows
 
     def _raise_over(self, project_id: str, deltas: Mapping[str, int]) -> None:
         """Raise :class:`OverQuota` with every resource's limit and usage (overs sorted)."""

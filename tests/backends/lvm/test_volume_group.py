@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -537,3 +537,54 @@ class TestLazyContent:
         assert len(snap.cow_blocks) == 1
         assert vg._lvs["volume-1"].cow_blocks == set()
         assert vg.data("snap-1").read(0) == 0  # the snapshot kept the zeros
+
+
+@pytest.mark.parametrize(("name", "stderr"), [
+    ("lv", 'Logical Volume "lv" already exists in volume group "cinder-volumes"'),
+    ("snapshot_x", 'Names starting "snapshot" are reserved. Please choose a different LV name.'),
+    ("a_tmeta", 'Logical volume name "a_tmeta" is invalid.'),
+    ("-lead", 'Logical volume name "-lead" is invalid.'),
+])
+def test_thin_lv_names_are_checked_like_thick_ones(name: str, stderr: str) -> None:
+    """lvcreate -T refuses a name in lvm2's words, charged like any failed lvcreate."""
+    vg = make_vg()
+    vg.lvcreate_thin_pool("pool", "4g")
+    vg.lvcreate_thin("lv", "1g", "pool")
+    vg.meter.take()
+    with pytest.raises(errors.ProcessExecutionError) as info:
+        vg.lvcreate_thin(name, "1g", "pool")
+    assert info.value.stderr == stderr
+    assert info.value.cmd == f"lvcreate -T -V 1g -n {name} cinder-volumes/pool"
+    assert vg.meter.take() == vg.meter.costs.lvcreate
+    with pytest.raises(errors.ProcessExecutionError, match="Thin pool cinder-volumes/nope"):
+        vg.lvcreate_thin("fine", "1g", "nope")
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="ab-_+.x /svnopatmehkcdgr\n", max_size=14)
+       | st.sampled_from(["snapshot", "pvmove1", "a_tdata", "_vorigin", "v_rmeta_x"]))
+def test_name_problem_is_lvm2_rules(name: str) -> None:
+    """The one-scan fast path never lets through a name the rules refuse."""
+    from cindersim.backends.lvm.logical_volume import (  # noqa: PLC0415
+        _RESERVED_INFIXES,
+        RESERVED_PREFIXES,
+        name_problem,
+    )
+    allowed = (bool(name) and not name.startswith((*RESERVED_PREFIXES, "-"))
+               and not any(i in name for i in _RESERVED_INFIXES)
+               and all(c.isascii() and (c.isalnum() or c in "+_.-") for c in name))
+    assert (name_problem(name) is None) == allowed
+
+
+def test_thin_create_reports_only_to_a_reader() -> None:
+    """Without a reader the seconds alone are added; with one, the command line too."""
+    seen: list[str] = []
+    quiet, loud = make_vg(), make_vg()
+    loud.meter.bind(lambda component, op, summary, seconds, detail: seen.append(summary))
+    for vg in (quiet, loud):
+        vg.lvcreate_thin_pool("pool", "4g")
+        vg.meter.take()
+        vg.lvcreate_thin("volume-1", "2g", "pool")
+        assert vg.meter.take() == vg.meter.costs.lvcreate
+    assert seen[-1] == "lvcreate -T -V 2g -n volume-1 cinder-volumes/pool"
+    assert quiet.lv_reports() == loud.lv_reports()

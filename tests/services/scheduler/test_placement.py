@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from cindersim.cloud import simulate
 from cindersim.errors import SimulationError
 from cindersim.services.scheduler.filter_scheduler import (
+    Placement,
     SchedulerConfig,
     backend_passes_filters,
     indexable,
+    place_create_volume,
     schedule_create_volume,
 )
 from cindersim.services.scheduler.host_manager import HostManager
@@ -93,11 +95,11 @@ def test_indexed_choice_equals_the_full_pass(
                                            "scheduler_default_weighers": weigher,
                                            option: multiplier})
     assert indexable(config)
-    full, fast = HostManager(), HostManager()
-    index = PlacementIndex(fast)
+    full, fast, lean = HostManager(), HostManager(), HostManager()
+    index, lean_index = PlacementIndex(fast), PlacementIndex(lean)
     now = 0.0
     for i, (pool, az) in enumerate(backends):
-        for hm in (full, fast):
+        for hm in (full, fast, lean):
             hm.update_service_capabilities(f"h{i}@b{i}", _report(f"b{i}", pool), timestamp=now,
                                            availability_zone=az)
     last_chosen: str | None = None
@@ -106,7 +108,7 @@ def test_indexed_choice_equals_the_full_pass(
         if kind == "report":
             i, pool = what
             if i < len(backends):
-                for hm in (full, fast):
+                for hm in (full, fast, lean):
                     hm.update_service_capabilities(f"h{i}@b{i}", _report(f"b{i}", pool),
                                                    timestamp=now,
                                                    availability_zone=backends[i][1])
@@ -123,12 +125,23 @@ def test_indexed_choice_equals_the_full_pass(
         assert quick.retry == slow.retry
         assert quick.reverted == slow.reverted
         assert str(quick.error()) == str(slow.error())
+        # Without a record: the same choice, and a bare Placement exactly on success.
+        placed = place_create_volume(lean, spec, index=lean_index, config=config, now=now,
+                                     retry=retry)
+        if slow.chosen is None:
+            assert not isinstance(placed, Placement)
+            assert str(placed.error()) == str(slow.error())
+            assert placed.retry == slow.retry
+        else:
+            assert placed == Placement(slow.chosen, slow.chosen_zone, slow.retry)
         last_chosen = slow.chosen or last_chosen
         # Both managers must still agree on every figure.
         assert [(b.backend_id, b.free_capacity_gb, b.provisioned_capacity_gb,
                  b.allocated_capacity_gb) for b in full.get_all_backend_states(now)] == \
                [(b.backend_id, b.free_capacity_gb, b.provisioned_capacity_gb,
-                 b.allocated_capacity_gb) for b in fast.get_all_backend_states(now)]
+                 b.allocated_capacity_gb) for b in fast.get_all_backend_states(now)] == \
+               [(b.backend_id, b.free_capacity_gb, b.provisioned_capacity_gb,
+                 b.allocated_capacity_gb) for b in lean.get_all_backend_states(now)]
 
 
 def test_a_full_cloud_answers_no_valid_backend_without_looking_at_every_pool() -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "LogicalVolume",
     "LvKind",
     "PhysicalVolume",
+    "name_problem",
 ]
 
 LvKind = Literal["linear", "cow", "pool", "thin", "meta", "spare"]
@@ -32,6 +33,25 @@ LV_NAME_RE = re.compile(r"[A-Za-z0-9+_.-]+")
 """Characters lvm2 allows in an LV name (checked with ``fullmatch``)."""
 RESERVED_INFIX_RE = re.compile("|".join(re.escape(s) for s in _RESERVED_INFIXES))
 """Any reserved infix anywhere in the name (one scan instead of one per infix)."""
+_PLAIN_NAME_RE = re.compile(
+    "(?!" + "|".join(re.escape(p) for p in (*RESERVED_PREFIXES, "-")) + ")"
+    "(?!.*(?:" + RESERVED_INFIX_RE.pattern + "))" + LV_NAME_RE.pattern)
+"""A name every rule below allows, in one ``fullmatch`` (it never allows more)."""
+
+
+def name_problem(lv_name: str) -> str | None:
+    """What lvm2 says of *lv_name* as a new LV's name, or None when it may have it: no
+    reserved prefix (``snapshot``, ``pvmove``) or infix (``_tmeta`` ...), only
+    ``[A-Za-z0-9+_.-]``, not empty, no leading ``-``."""
+    if _PLAIN_NAME_RE.fullmatch(lv_name):
+        return None  # every volume-<uuid>: the rules one by one only to word a refusal
+    if lv_name.startswith(RESERVED_PREFIXES):
+        prefix = next(p for p in RESERVED_PREFIXES if lv_name.startswith(p))
+        return f'Names starting "{prefix}" are reserved. Please choose a different LV name.'
+    if not lv_name or RESERVED_INFIX_RE.search(lv_name) or not (
+            LV_NAME_RE.fullmatch(lv_name)) or lv_name.startswith("-"):
+        return f'Logical volume name "{lv_name}" is invalid.'
+    return None
 
 
 @attrs.define(kw_only=True)

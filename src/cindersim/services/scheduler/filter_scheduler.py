@@ -51,10 +51,12 @@ __all__ = [
     "DEFAULT_CONFIG",
     "NO_WEIGHED_BACKENDS",
     "FilterOutcome",
+    "Placement",
     "SchedulerConfig",
     "SchedulingDecision",
     "backend_passes_filters",
     "indexable",
+    "place_create_volume",
     "schedule_create_volume",
     "volume_type_predicate",
 ]
@@ -195,7 +197,24 @@ def _filter_and_weigh(host_manager: HostManager, props: FilterProperties,
                     dict(zip(ids, backends, strict=True)))
 
 
-def _decided(base: SchedulingDecision, found: _Weighed, *,
+class _Base(NamedTuple):
+    """What a pass knows before it filters (:func:`_prepare`): the start of its
+    decision, kept as a plain tuple since most passes go on to :func:`_decided`."""
+
+    operation: str
+    request: RequestSpec
+    retry: RetryRecord | None
+    previous_error: str | None
+    reverted: tuple[str, float] | None
+
+    def decision(self) -> SchedulingDecision:
+        """The decision so far (nothing filtered, nothing chosen)."""
+        return SchedulingDecision(operation=self.operation, request=self.request,
+                                  retry=self.retry, previous_error=self.previous_error,
+                                  reverted=self.reverted)
+
+
+def _decided(base: _Base, found: _Weighed, *,
              pinned_out: tuple[str, ...] = (), chosen: str | None = None,
              chosen_zone: str | None = None, consumed_gb: float = 0,
              retry: RetryRecord | None = None,
@@ -236,7 +255,7 @@ def _prepare(
     vol_exists_on: str | None, scheduler_hints: Mapping[str, Any] | None,
     rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
     volume_number: Callable[[str], int] | None,
-) -> _Pass | tuple[SchedulingDecision, FilterProperties]:
+) -> _Pass | tuple[_Base, FilterProperties]:
     """``_populate_retry`` and the revert of the last attempt's consumption: the
     decision so far and the filter properties, or a finished (failed) pass."""
     populated = _populate_retry(host_manager, request_spec, operation, config, retry)
@@ -247,8 +266,7 @@ def _prepare(
                              retry=retry, vol_exists_on=vol_exists_on,
                              scheduler_hints=scheduler_hints or {}, rng=rng,
                              volume_host=volume_host, volume_number=volume_number)
-    return SchedulingDecision(operation=operation, request=request_spec, retry=retry,
-                              previous_error=previous_error, reverted=reverted), props
+    return _Base(operation, request_spec, retry, previous_error, reverted), props
 
 
 _Retry = tuple[RetryRecord | None, str | None, tuple[str, float] | None]
@@ -319,10 +337,10 @@ def _plan_for(index: PlacementIndex, config: SchedulerConfig) -> _Plan:
     return plan
 
 
-def _order_for(index: PlacementIndex, props: FilterProperties, now: float) -> WeightOrder:
+def _order_for(index: PlacementIndex, plan: _Plan, props: FilterProperties,
+               now: float) -> WeightOrder:
     """The refreshed pool order for this request's weigher and thin/thick choice."""
-    config = props.config
-    plan = _plan_for(index, config)
+    config = plan.config
     weigher = plan.weigher
     assert weigher is not None  # an indexable configuration has its one weigher
     thin = props.thin
@@ -337,11 +355,10 @@ def _order_for(index: PlacementIndex, props: FilterProperties, now: float) -> We
     return index.order((plan.name, thin, plan.multiplier, weigher), make_weight)
 
 
-def _indexed_choice(index: PlacementIndex, props: FilterProperties, now: float,
+def _indexed_choice(index: PlacementIndex, plan: _Plan, props: FilterProperties, now: float,
                     pin: str | None) -> tuple[str, BackendState] | None:
     """The pool the FilterScheduler would choose, found best-first in *index*."""
-    plan = _plan_for(index, props.config)
-    order = _order_for(index, props, now)
+    order = _order_for(index, plan, props, now)
     checks = plan.checks
     requested = props.size if props.new_size is None else props.new_size - props.size
     stop_below = plan.capacity_first and requested > 0 and props.vol_exists_on is None
@@ -384,31 +401,83 @@ def schedule_create_volume(
     backends available", or "Exceeded max scheduling attempts ...").  The
     retry passed in is not modified.
     """
-    if index is not None and _plan_for(index, config).indexable:
-        # _prepare, without the interim decision: this path builds one record per pass.
-        populated = _populate_retry(host_manager, request_spec, "create_volume", config,
-                                    retry)
-        if isinstance(populated, _Pass):
-            return populated.decision
-        retry, previous_error, reverted = populated
-        props = FilterProperties(request_spec=request_spec, config=config, retry=retry,
-                                 scheduler_hints=scheduler_hints or {}, rng=rng,
-                                 volume_host=volume_host, volume_number=volume_number)
-        found = _indexed_choice(index, props, now, request_spec.resource_backend)
-        if found is None:
-            return SchedulingDecision(operation="create_volume", request=request_spec,
-                                      retry=retry, previous_error=previous_error,
-                                      reverted=reverted, reason=NO_WEIGHED_BACKENDS)
-        chosen, state = found
-        state.consume_from_volume(request_spec.size, now=now)
-        return SchedulingDecision(
-            operation="create_volume", request=request_spec, chosen=chosen,
-            chosen_zone=state.availability_zone, consumed_gb=float(request_spec.size),
-            retry=None if retry is None else retry.with_backend(chosen),
-            previous_error=previous_error, reverted=reverted)
+    plan = None if index is None else _plan_for(index, config)
+    if index is not None and plan is not None and plan.indexable:
+        decided = _indexed_create(host_manager, request_spec, index, plan, now=now,
+                                  retry=retry, scheduler_hints=scheduler_hints, rng=rng,
+                                  volume_host=volume_host, volume_number=volume_number,
+                                  record=True)
+        assert isinstance(decided, SchedulingDecision)  # record=True always gives one
+        return decided
     return _recorded_create(host_manager, request_spec, config=config, now=now, retry=retry,
                             scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
                             volume_number=volume_number)
+
+
+class Placement(NamedTuple):
+    """Where an indexed pass put a volume: all a caller that keeps no record reads."""
+
+    chosen: str
+    chosen_zone: str
+    retry: RetryRecord | None
+    """The retry record to carry on, naming *chosen* (None: rescheduling disabled)."""
+
+
+def place_create_volume(
+    host_manager: HostManager, request_spec: RequestSpec, *, index: PlacementIndex,
+    config: SchedulerConfig = DEFAULT_CONFIG, now: float, retry: RetryRecord | None = None,
+    rng: random.Random | None = None,
+    volume_host: Callable[[str], str | None] | None = None,
+    volume_number: Callable[[str], int] | None = None,
+) -> Placement | SchedulingDecision:
+    """:func:`schedule_create_volume` (with *index*) for a caller that reads only where
+    the volume went: when the index finds a pool, the :class:`Placement` alone, since
+    a :class:`SchedulingDecision` would be built for nobody (the scheduler asks this
+    when no ``schedule`` event is wanted); any other outcome -- a configuration the
+    index cannot answer, a pass that fails -- is the decision the other returns, so
+    the same pass runs either way (the same pool consumed, the same retry record)."""
+    plan = _plan_for(index, config)
+    if not plan.indexable:
+        return schedule_create_volume(host_manager, request_spec, config=config, now=now,
+                                      retry=retry, rng=rng, volume_host=volume_host,
+                                      volume_number=volume_number, index=index)
+    return _indexed_create(host_manager, request_spec, index, plan, now=now,
+                           retry=retry, scheduler_hints=None, rng=rng,
+                           volume_host=volume_host, volume_number=volume_number,
+                           record=False)
+
+
+def _indexed_create(
+    host_manager: HostManager, request_spec: RequestSpec, index: PlacementIndex,
+    plan: _Plan, *, now: float, retry: RetryRecord | None,
+    scheduler_hints: Mapping[str, Any] | None, rng: random.Random | None,
+    volume_host: Callable[[str], str | None] | None,
+    volume_number: Callable[[str], int] | None, record: bool,
+) -> SchedulingDecision | Placement:
+    """The indexed create pass; a success is a :class:`Placement` unless *record*."""
+    config = plan.config
+    # _prepare, without the interim decision: this path builds one record per pass.
+    populated = _populate_retry(host_manager, request_spec, "create_volume", config, retry)
+    if isinstance(populated, _Pass):
+        return populated.decision
+    retry, previous_error, reverted = populated
+    props = FilterProperties(request_spec=request_spec, config=config, retry=retry,
+                             scheduler_hints=scheduler_hints or {}, rng=rng,
+                             volume_host=volume_host, volume_number=volume_number)
+    found = _indexed_choice(index, plan, props, now, request_spec.resource_backend)
+    if found is None:
+        return SchedulingDecision(operation="create_volume", request=request_spec,
+                                  retry=retry, previous_error=previous_error,
+                                  reverted=reverted, reason=NO_WEIGHED_BACKENDS)
+    chosen, state = found
+    state.consume_from_volume(request_spec.size, now=now)
+    carried = None if retry is None else retry.with_backend(chosen)
+    if not record:
+        return Placement(chosen, state.availability_zone, carried)
+    return SchedulingDecision(
+        operation="create_volume", request=request_spec, chosen=chosen,
+        chosen_zone=state.availability_zone, consumed_gb=float(request_spec.size),
+        retry=carried, previous_error=previous_error, reverted=reverted)
 
 
 def _recorded_create(
@@ -469,16 +538,18 @@ def backend_passes_filters(
     on <backend>.").  With an *index* (see :func:`schedule_create_volume`) only
     *backend*'s own pools are filtered, in the order the full pass would weigh them.
     """
-    if index is not None and _plan_for(index, config).indexable:
+    plan = None if index is None else _plan_for(index, config)
+    if index is not None and plan is not None and plan.indexable:
         prepared = _prepare(host_manager, request_spec, "backend_passes_filters",
                             config=config, retry=retry, new_size=new_size, vol_exists_on=None,
                             scheduler_hints=scheduler_hints, rng=rng,
                             volume_host=volume_host, volume_number=volume_number)
         if isinstance(prepared, _Pass):
             return prepared.decision
-        decision, props = prepared
-        order = _order_for(index, props, now)
-        checks = _plan_for(index, config).checks
+        base, props = prepared
+        decision = base.decision()
+        order = _order_for(index, plan, props, now)
+        checks = plan.checks
         for state in order.ranked(host_manager.pools_of(backend)):
             if all(check(state, props) for check in checks):
                 return attrs.evolve(decision, chosen=state.backend_id)

@@ -19,9 +19,11 @@ from ...states import Op, SnapshotStatus, VolumeStatus
 from ..volume_utils import extract_host
 from . import backups, groups, migration
 from .filter_scheduler import (
+    Placement,
     SchedulerConfig,
     SchedulingDecision,
     backend_passes_filters,
+    place_create_volume,
     schedule_create_volume,
     volume_type_predicate,
 )
@@ -32,6 +34,7 @@ from .request_spec import RequestSpec, RetryRecord
 from .shared_parts import SharedParts
 
 if TYPE_CHECKING:
+    from ...db import Volume
     from ..env import ServiceEnv
 
 __all__ = ["ACTOR", "TOPIC", "SchedulerService"]
@@ -195,17 +198,30 @@ class SchedulerService:
         """Backend id -> volumes there (VolumeNumberWeigher's DB count)."""
         return sum(1 for v in self.env.db.volumes.values() if v.host == backend_id)
 
-    def decide(self, request_spec: RequestSpec, retry: RetryRecord | None) -> Any:
+    def decide(self, request_spec: RequestSpec, retry: RetryRecord | None, *,
+               record: bool = True) -> SchedulingDecision | Placement:
+        """One create pass.  Without *record* (no ``schedule`` event is wanted) a pool
+        the index finds comes back as a bare :class:`Placement`."""
         self.refresh_heartbeats()
         self.decisions += 1
         # The full decision record (every filter's and weigher's verdict on every
         # pool) is for readers of the trace; without one, the index finds the same
         # pool without weighing them all.
-        index = None if self.env.trace.mode == "full" else self.placement
+        sim = self.env.sim
+        if self.env.trace.mode == "full":
+            return schedule_create_volume(self.host_manager, request_spec,
+                                          config=self.config, now=sim.now(), retry=retry,
+                                          rng=sim.rng, volume_host=self._volume_host,
+                                          volume_number=self._volume_number)
+        if not record:
+            return place_create_volume(self.host_manager, request_spec, index=self.placement,
+                                       config=self.config, now=sim.now(), retry=retry,
+                                       rng=sim.rng, volume_host=self._volume_host,
+                                       volume_number=self._volume_number)
         return schedule_create_volume(self.host_manager, request_spec, config=self.config,
-                                      now=self.env.sim.now(), retry=retry,
-                                      rng=self.env.sim.rng, volume_host=self._volume_host,
-                                      volume_number=self._volume_number, index=index)
+                                      now=sim.now(), retry=retry, rng=sim.rng,
+                                      volume_host=self._volume_host,
+                                      volume_number=self._volume_number, index=self.placement)
 
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
                             filter_properties: dict[str, Any],
@@ -227,41 +243,51 @@ class SchedulerService:
         # No retry record yet: the first pass starts one (num_attempts 1), unless
         # scheduler_max_attempts = 1 disables rescheduling.
         retry = RetryRecord.from_dict(filter_properties.get("retry"))
-        decision = self.decide(request_spec, retry)
-        if env.trace.wants("schedule"):
-            shared = self.shared_parts
-            env.trace.emit("schedule", ACTOR, decision.narrate(shared),
-                             resource=f"volume:{volume_id}", decision=decision.to_dict(shared))
-        error = decision.error()
-        if error is not None:
-            db.transition(vol, VolumeStatus.ERROR, op=Op.CREATE, actor=ACTOR, reason=str(error))
-            # The filter scheduler's _set_volume_state_and_notify writes the user
-            # message SCHEDULE_ALLOCATE_VOLUME / NO_BACKEND_AVAILABLE (VOLUME_VOLUME_001_003).
-            from ...errors import NoValidBackend  # noqa: PLC0415
-            from ..message_api import write_message  # noqa: PLC0415
-
-            write_message(env, project_id=vol.project_id, action="001",
-                          detail="003" if isinstance(error, NoValidBackend) else "001",
-                          resource_uuid=vol.id)
-            return
-        backend_id = decision.chosen
-        assert backend_id is not None
+        wanted = env.trace.wants("schedule")
+        decision = self.decide(request_spec, retry, record=wanted)
+        zone: str | None
+        if isinstance(decision, Placement):  # no record wanted, and the index found a pool
+            backend_id, zone, carried = decision
+        else:
+            if wanted:
+                shared = self.shared_parts
+                env.trace.emit("schedule", ACTOR, decision.narrate(shared),
+                               resource=f"volume:{volume_id}",
+                               decision=decision.to_dict(shared))
+            error = decision.error()
+            if error is not None:
+                self._no_backend(vol, error)
+                return
+            backend_id = decision.backend()  # no error: the chosen pool
+            zone, carried = decision.chosen_zone, decision.retry
         vol.host = backend_id
-        zone = decision.chosen_zone
         if zone is None:
             zone = self._backend_az(backend_id)
         vol.availability_zone = zone or vol.availability_zone
         service_host = extract_host(backend_id) or backend_id
         props = dict(filter_properties)
-        props["retry"] = decision.retry.to_dict() if decision.retry is not None else None
+        props["retry"] = carried.to_dict() if carried is not None else None
         args: dict[str, Any] = {"volume_id": volume_id, "request_spec": request_spec,
                                 "filter_properties": props,
-                                "allow_reschedule": decision.retry is not None}
+                                "allow_reschedule": carried is not None}
         if backup_id is not None:
             args["backup_id"] = backup_id
         if auth_token is not None:
             args["auth_token"] = auth_token
         env.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume", **args)
+
+    def _no_backend(self, vol: Volume, error: Exception) -> None:
+        """The pass found no backend: the volume goes to ``error``."""
+        env = self.env
+        env.db.transition(vol, VolumeStatus.ERROR, op=Op.CREATE, actor=ACTOR, reason=str(error))
+        # The filter scheduler's _set_volume_state_and_notify writes the user
+        # message SCHEDULE_ALLOCATE_VOLUME / NO_BACKEND_AVAILABLE (VOLUME_VOLUME_001_003).
+        from ...errors import NoValidBackend  # noqa: PLC0415
+        from ..message_api import write_message  # noqa: PLC0415
+
+        write_message(env, project_id=vol.project_id, action="001",
+                      detail="003" if isinstance(error, NoValidBackend) else "001",
+                      resource_uuid=vol.id)
 
     def _backend_az(self, backend_id: str) -> str | None:
         state = self.host_manager.get_backend_state(backend_id)
