@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import pickle
 
-from cindersim.trace import Trace, load_jsonl
+import pytest
+
+from cindersim.trace import Trace, TraceEvent, load_jsonl
 
 
 def clock() -> tuple[list[float], Trace]:
@@ -99,3 +102,28 @@ class TestTrace:
         tr.close()
         tr.emit("k", "a", "dropped")
         assert [e.summary for e in tr.events] == ["kept"]
+
+    def test_events_are_frozen_records_that_copy_what_they_are_given(self) -> None:
+        detail = {"old": "creating"}
+        ev = TraceEvent(3, 1.5, "status", "cinder-volume", "s", resource="volume:1",
+                        detail=detail)
+        detail["old"] = "changed later by the caller"
+        assert ev.detail == {"old": "creating"}
+        with pytest.raises(AttributeError):
+            ev.kind = "other"  # type: ignore[misc]
+        moved = ev._replace(seq=0)
+        assert (moved.seq, moved.kind, ev.seq) == (0, "status", 3)
+        assert TraceEvent.from_dict(ev.to_dict()) == ev
+        assert pickle.loads(pickle.dumps(ev)) == ev
+        assert TraceEvent(0, 0.0, "k", "a", "s").detail == {}
+
+    def test_emit_hands_its_keyword_detail_to_the_event_and_modes_decide_keeping(self) -> None:
+        _, tr = clock()
+        tr.mode = "metrics"
+        seen: list[TraceEvent] = []
+        tr.subscribe(seen.append)
+        tr.emit("k", "a", "seen, not kept", n=1)
+        tr.mode = "full"
+        tr.emit("k", "a", "kept", n=2)
+        assert [e.summary for e in tr.events] == ["kept"]
+        assert [e.detail["n"] for e in seen] == [1, 2]
