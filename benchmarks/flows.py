@@ -2,14 +2,15 @@
 simpy.Store round trip measured in the same run.
 
 * 20,000 back-to-back creates (POST /volumes, then settle), trace ``off``,
-  ``metrics`` and ``full``;
+  ``metrics`` and ``full``, the modes alternating over three rounds (the best of each);
 * a Poisson stream of 5,000 creates (200 per virtual second, each its own task);
 * attach + detach (attachments API), backup, restore, attach through Nova, trace off.
 
 Every create must end ``available`` (checked).  "loop events" are the callbacks the
 virtual loop ran (timers and ready handles) per flow; "simpy RTs" is how many
 simpy.Store ping-pong round trips (two 1 ms hops) cost the same CPU time.
-Target (issue 19): a create, trace off, <= 8 simpy.Store round trips.
+Targets (issue 19): a create, trace off, <= 8 simpy.Store round trips; with the
+metrics trace <= 1.25x and with the full trace <= 1.5x the same create, trace off.
 """
 
 from __future__ import annotations
@@ -194,13 +195,24 @@ def figures(creates_n: int = 20_000, poisson_n: int = 5_000) -> list[Row]:
     rt_us = 1e6 / sp if sp else None
     peer = "simpy.Store RT" if rt_us else ""
     rows = []
-    for mode in ("off", "metrics", "full"):
-        us, events = run(creates, creates_n, mode)
+    # The three modes alternate, three rounds, the best of each kept: a drift of the
+    # neighbours' load between one mode's run and the next's would otherwise move
+    # the full/off ratio by more than the differences it measures.
+    runs: dict[str, list[tuple[float, float]]] = {"off": [], "metrics": [], "full": []}
+    for _ in range(3):
+        for mode, results in runs.items():
+            results.append(run(creates, creates_n, mode))
+    for mode, results in runs.items():
+        us, events = min(results)
         rows.append(Row("flows", f"create -> available, {creates_n:,} back to back, "
                         f"trace {mode}", us, "CPU us/flow", peer, rt_us,
                         "<= 8 simpy RTs" if mode == "off" else "", higher=False))
         rows.append(Row("flows", f"  loop events per create, trace {mode}", events,
                         "events", higher=False))
+    off_us = min(runs["off"])[0]
+    for mode, target in (("metrics", "<= 1.25x"), ("full", "<= 1.5x")):
+        rows.append(Row("flows", f"create, trace {mode} against trace off", min(runs[mode])[0],
+                        "CPU us/flow", "the same, trace off", off_us, target, higher=False))
     for mode in ("off", "full"):
         us, events = run(poisson_creates, poisson_n, mode)
         rows.append(Row("flows", f"create, Poisson stream of {poisson_n:,}, trace {mode}",
