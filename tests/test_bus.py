@@ -93,6 +93,37 @@ class TestCastAndCall:
         assert sim.run(main) == 60.0
         assert bus.stats.timeouts == 1
 
+    def test_calls_time_out_at_their_own_deadlines_whatever_the_order_sent(self) -> None:
+        """Shorter timeouts sent after longer ones, equal deadlines, answered calls in
+        between: each unanswered call fails at its own deadline, in deadline order
+        (then send order), and answered ones never time out."""
+        sim, bus = make()
+        bus.consume("cinder-volume", Recorder(sim, "v"), server=VOL.server)
+        ended: list[tuple[str, float, str]] = []
+
+        async def one(name: str, seconds: float, timeout: float, delay: float) -> None:
+            await asyncio.sleep(delay)
+            try:
+                await bus.call("cinder-api", VOL, "slow", seconds=seconds, timeout=timeout)
+                ended.append((name, sim.now(), "answered"))
+            except MessagingTimeout:
+                ended.append((name, sim.now(), "timeout"))
+
+        async def main() -> None:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(one("a", 100, 60, 0))     # deadline 60
+                tg.create_task(one("b", 100, 10, 1))     # deadline 11, sent after a
+                tg.create_task(one("c", 1, 60, 2))       # answered at 3.002
+                tg.create_task(one("d", 100, 9, 2))      # deadline 11, sent after b
+                tg.create_task(one("e", 100, 30, 5))     # deadline 35
+                tg.create_task(one("f", 100, 60, 5))     # deadline 65
+
+        sim.run(main)
+        assert [(n, round(t, 3), how) for n, t, how in ended] == [
+            ("c", 3.002, "answered"), ("b", 11.0, "timeout"), ("d", 11.0, "timeout"),
+            ("e", 35.0, "timeout"), ("a", 60.0, "timeout"), ("f", 65.0, "timeout")]
+        assert bus.stats.timeouts == 5
+
     def test_default_call_timeout_is_oslo_rpc_response_timeout(self) -> None:
         _, bus = make()
         assert bus.call_timeout == 60.0
