@@ -47,7 +47,7 @@ from .group_api import volume_group  # issue 16
 from .image_refs import check_image_metadata, image_from_ref
 from .router import route
 from .views import volume_detail
-from .wsgi import ApiRequest, ApiResponse, HTTPError
+from .wsgi import ApiRequest, ApiResponse, HTTPError, Version
 
 if TYPE_CHECKING:
     from .service import ApiService
@@ -58,6 +58,10 @@ _CREATE_KEYS = ("size", "name", "description", "display_name", "display_descript
                 "volume_type", "metadata", "snapshot_id", "source_volid", "availability_zone",
                 "imageRef", "image_id", "consistencygroup_id", "group_id", "backup_id",
                 "multiattach")
+_STRICT_CREATE = Version(3, 53)
+"""From 3.53 the create schema forbids keys it does not know."""
+_FROM_BACKUP = Version(3, 47)
+"""From 3.47 a volume can be created from a backup (``backup_id``)."""
 _DELETABLE = (VolumeStatus.AVAILABLE, VolumeStatus.ERROR, VolumeStatus.ERROR_RESTORING,
               VolumeStatus.ERROR_EXTENDING, VolumeStatus.ERROR_MANAGING)
 
@@ -127,7 +131,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     # The JSON schema (a decorator in Cinder) runs before anything else.
     body = body_of(req, "volume")
     check_keys(req.body, ("volume", "OS-SCH-HNT:scheduler_hints"), strict=True)
-    check_keys(body, _CREATE_KEYS, strict=req.at_least("3.53"), field="volume")
+    version = req.version  # compared with constants: at_least parses (cached) on each call
+    check_keys(body, _CREATE_KEYS, strict=version >= _STRICT_CREATE, field="volume")
     size = opt_int(body, "size", minimum=1)
     name = opt_name(body, "name", "name")
     if name is None:
@@ -142,7 +147,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     multiattach_flag = opt_bool(body, "multiattach")
     snapshot_id = opt_uuid(body, "snapshot_id")
     source_volid = opt_uuid(body, "source_volid")
-    backup_id = opt_uuid(body, "backup_id") if req.at_least("3.47") else None
+    backup_id = opt_uuid(body, "backup_id") if version >= _FROM_BACKUP else None
     enforce(api, req, "volume:create")
     if multiattach_flag:
         # The controller refuses it with a bare HTTPBadRequest (no "Invalid ..." prefix).
