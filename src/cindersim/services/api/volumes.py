@@ -27,7 +27,7 @@ from ...states import Op, SnapshotStatus, VolumeStatus
 from ..encryption_keys import clone_encryption_key, create_encryption_key, delete_encryption_key
 from ..key_manager.castellan import KeyManagerError
 from ..quota import over_quota_error
-from ..scheduler.request_spec import RequestSpec
+from ..scheduler.request_spec import volume_create_spec
 from ..volume_utils import extract_host
 from .common import (
     admin,
@@ -244,12 +244,11 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                  group_id=group.id if group is not None else None)  # issue 16
     db.add(vol, op=Op.CREATE_FROM_SOURCE if (snapshot or source_vol or image) else Op.CREATE,
            actor=ACTOR)
-    spec = RequestSpec(size=size, volume_id=vol.id, snapshot_id=snapshot_id,
-                       volume_type_name=vtype.name, volume_type_id=vtype.id,
-                       extra_specs=vtype.extra_specs, availability_zone=az,  # copied by it
-                       availability_zones=_type_zones(vtype), resource_backend=resource_backend,
-                       multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id,
-                       image_id=image.id if image is not None else None)
+    spec = volume_create_spec(size, vol.id, snapshot_id, vtype.name, vtype.id,
+                              vtype.extra_specs,  # copied by it
+                              az, _type_zones(vtype), resource_backend, multiattach,
+                              ctx.project_id, ctx.user_id,
+                              image.id if image is not None else None)
     # An encrypted clone is re-keyed by cinder-volume as the user: the RPC context's
     # token goes along (only then, so no other create's message changes).
     rekey = {"auth_token": ctx.auth_token} if source_vol is not None and key_id else {}

@@ -19,7 +19,7 @@ import attrs
 if TYPE_CHECKING:
     from .filter_scheduler import SchedulerConfig
 
-__all__ = ["FilterProperties", "RequestSpec", "RetryRecord"]
+__all__ = ["FilterProperties", "RequestSpec", "RetryRecord", "volume_create_spec"]
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -95,6 +95,45 @@ class RequestSpec:
                 "project_id": self.project_id, "user_id": self.user_id,
             },
         }
+
+
+(_set_size, _set_volume_id, _set_snapshot_id, _set_group_id, _set_volume_type_name,
+ _set_volume_type_id, _set_extra_specs, _set_availability_zone, _set_availability_zones,
+ _set_resource_backend, _set_multiattach, _set_operation, _set_attach_status,
+ _set_project_id, _set_user_id, _set_image_id) = (RequestSpec.__dict__[f.name].__set__
+                                                  for f in attrs.fields(RequestSpec))
+
+
+def volume_create_spec(size: int, volume_id: str, snapshot_id: str | None,
+                       volume_type_name: str, volume_type_id: str,
+                       extra_specs: Mapping[str, Any], availability_zone: str,
+                       availability_zones: tuple[str, ...], resource_backend: str | None,
+                       multiattach: bool, project_id: str | None, user_id: str | None,
+                       image_id: str | None) -> RequestSpec:
+    """``RequestSpec(...)`` of a volume create (cinder-api, every create), set through
+    the slots' descriptors: attrs' frozen ``__init__`` sets each of the sixteen fields
+    through ``object.__setattr__`` and runs the converters, which takes about twice as
+    long.  *availability_zones* is already the tuple the converter would make; the
+    extra specs are copied as the converter copies them.  The tests check that every
+    field ends as ``RequestSpec(...)`` leaves it."""
+    spec: RequestSpec = object.__new__(RequestSpec)
+    _set_size(spec, size)
+    _set_volume_id(spec, volume_id)
+    _set_snapshot_id(spec, snapshot_id)
+    _set_group_id(spec, None)
+    _set_volume_type_name(spec, volume_type_name)
+    _set_volume_type_id(spec, volume_type_id)
+    _set_extra_specs(spec, _frozen_mapping(extra_specs))
+    _set_availability_zone(spec, availability_zone)
+    _set_availability_zones(spec, availability_zones)
+    _set_resource_backend(spec, resource_backend)
+    _set_multiattach(spec, multiattach)
+    _set_operation(spec, None)
+    _set_attach_status(spec, "detached")
+    _set_project_id(spec, project_id)
+    _set_user_id(spec, user_id)
+    _set_image_id(spec, image_id)
+    return spec
 
 
 @attrs.frozen(slots=True)
