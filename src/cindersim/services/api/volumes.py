@@ -223,9 +223,10 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         # Cinder checks this after making the key (and leaks it); checked first here.
         raise InvalidVolume(reason="Multiattach cannot be used with encrypted volumes.")
     env.quota.check_per_volume(size, ctx.project_id)
+    # A plain type has no key: no coroutine to make and await on every create.
     key_id = await volume_key(api, req, vtype, snapshot=snapshot, source=source_vol,
                               image_key=image.properties.get("cinder_encryption_key_id")
-                              if image is not None else None)
+                              if image is not None else None) if encrypted else None
     try:
         # QuotaReserveTask, and QuotaCommitTask once the row is written: nothing awaits
         # in between, and writing the row fails only on a simulator bug (a duplicate
