@@ -231,4 +231,6 @@ class FilterProperties(NamedTuple):
     @property
     def thin(self) -> bool:
         """Thin unless the type says ``provisioning:type=thick``."""
-        return bool(self.extra_specs.get("provisioning:type") != "thick")
+        # The spec's mapping read directly, not through the extra_specs property: a
+        # create's filters and weigher ask this three times.
+        return self.request_spec.extra_specs.get("provisioning:type") != "thick"
