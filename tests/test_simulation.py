@@ -44,9 +44,10 @@ class TestSimulation:
             f, g = IdFactory(random.Random(3)), IdFactory(random.Random(3))
             f.uuid()
             g.uuid()
-            drawn = [f.uuid() for _ in range(n)]
+            for _ in range(n):
+                f.uuid()
             g.skip(n)
-            assert len(drawn) == n and g.issued == f.issued == n + 1
+            assert g.issued == f.issued == n + 1
             assert [g.uuid() for _ in range(5)] == [f.uuid() for _ in range(5)]
 
     def test_run_can_be_called_repeatedly_on_one_clock(self) -> None:
