@@ -39,6 +39,17 @@ class TestSimulation:
         f.uuid()
         assert f.issued == 2
 
+    def test_skip_leaves_the_rng_where_drawing_the_ids_would(self) -> None:
+        for n in (0, 1, 4, 9):
+            f, g = IdFactory(random.Random(3)), IdFactory(random.Random(3))
+            f.uuid()
+            g.uuid()
+            for _ in range(n):
+                f.uuid()
+            g.skip(n)
+            assert g.issued == f.issued == n + 1
+            assert [g.uuid() for _ in range(5)] == [f.uuid() for _ in range(5)]
+
     def test_run_can_be_called_repeatedly_on_one_clock(self) -> None:
         with Simulation() as sim:
             sim.run(asyncio.sleep, 10)

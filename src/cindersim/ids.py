@@ -51,3 +51,15 @@ class IdFactory:
         return s[:4] + s[5:29] + s[30:34] + s[35:]
 
     __call__ = uuid
+
+    def skip(self, n: int) -> None:
+        """Advance the rng exactly as *n* :meth:`uuid` calls would, without making the
+        strings: for ids a flow must draw (so every later id stays the one a seed
+        gives) but nobody ever sees, such as the reservations a create reserves and
+        commits in one step.  CPython's ``getrandbits(k)`` takes ``ceil(k / 32)``
+        32-bit Mersenne Twister outputs, low words first, so one ``128 * n``-bit draw
+        consumes the very outputs *n* 128-bit draws would (the tests hold this).
+        """
+        if n > 0:
+            self.issued += n
+            self._rng.getrandbits(128 * n)

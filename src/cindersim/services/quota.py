@@ -270,10 +270,11 @@ class QuotaEngine:
         raised, with nothing written, exactly as :meth:`reserve` raises it.
         """
         rows = self._checked(project_id, deltas)
-        uuid = self.ids.uuid
+        # The reservations' ids (see above), drawn before the rows are touched: making
+        # a usage row draws nothing, so this is the order reserve draws them in.
+        self.ids.skip(len(rows))
         for (r, d), known in zip(deltas.items(), rows, strict=True):
             row = known if known is not None else self._usage_row(project_id, r)
-            uuid()  # the reservation's id (see above)
             # reserve's +d then commit's -d on ``reserved`` (positive deltas) cancel.
             in_use = row.in_use + d
             row.in_use = in_use if in_use > 0 else 0  # commit's clamp at zero

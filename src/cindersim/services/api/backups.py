@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from ...bus import Target
 from ...db import Backup
 from ...errors import (
@@ -272,7 +270,7 @@ async def restore(api: ApiService, req: ApiRequest, backup_id: str) -> ApiRespon
         from . import volumes  # noqa: PLC0415
 
         new_name = name or f"restore_backup_{backup.id}"
-        inner = attrs.evolve(req, body={"volume": {
+        inner = req._replace(body={"volume": {
             "size": backup.size, "name": new_name,
             "description": "auto-created_from_restore_from_backup"}})
         created = await volumes.create(api, inner)

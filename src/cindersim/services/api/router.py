@@ -51,6 +51,10 @@ def route(method: str, template: str, min_version: str = "3.0") -> Callable[[Con
     return mark
 
 
+_MAX_FIXED = 4096
+"""Bound of :attr:`Router._fixed`: a client trying every microversion cannot grow it
+without end (about 200 parameterless routes, few versions ever used)."""
+
 _Shape = tuple[dict[str, list[Route]], list[Route]]
 """Routes by method, and every route, that may match paths of one shape."""
 
@@ -66,6 +70,10 @@ class Router:
         self._slash_counts: set[int] = set()
         self._shaped: dict[tuple[int, str, Version], _Shape] = {}
         """Memo of :meth:`_candidates`: (slashes, first segment, version) -> routes."""
+        self._fixed: dict[tuple[str, str, Version], Route] = {}
+        """Memo of :meth:`match` for routes without parameters (``POST /volumes``, on
+        every create): (method, path, version) -> route.  Such a route's regex matches
+        only its own template (or that and a final newline), so this stays small."""
 
     def add_module(self, module: Any) -> None:
         """Register every ``@route`` function of a controller module, in definition order."""
@@ -81,6 +89,7 @@ class Router:
             self._heads.add(head)
         self._slash_counts.add(r.template.count("/"))
         self._shaped.clear()
+        self._fixed.clear()
 
     def route_for(self, method: str, template: str) -> Route | None:
         """The route serving *template* (Cinder's spelling: any parameter names) for
@@ -100,6 +109,9 @@ class Router:
         whose minimum microversion is above the request's is treated as absent
         (404), as Cinder's versioned method dispatch does.
         """
+        fixed = self._fixed.get((method, path, version))
+        if fixed is not None:
+            return fixed, {}, True
         slashes = path.count("/")
         first = path.split("/", 2)[1] if slashes else ""
         # Only the routes that may match (see _shape), memoised per (slashes, first
@@ -111,6 +123,8 @@ class Router:
         for r in by_method.get(method, ()):
             m = r.regex.match(path)
             if m is not None:
+                if not r.regex.groups and len(self._fixed) < _MAX_FIXED:
+                    self._fixed[(method, path, version)] = r
                 return r, m.groupdict(), True
         return None, {}, any(r.regex.match(path) for r in every)
 

@@ -62,6 +62,7 @@ class ParsedBody:
 Body = bytes | str | ParsedBody | None
 
 ACTOR = "cinder-api"
+_new_tuple: Any = tuple.__new__
 _PROJECTLESS_URLS = Version(3, 67)
 
 
@@ -260,10 +261,12 @@ class ApiService:
             # (admins too); only 3.67's project-less URLs skip this.
             return self._with_version(fault(400, "Malformed request url"), version)
         query = _parse_query(query_string) if query_string else {}
-        req = ApiRequest(method=method, path=sub, query=query,
-                         headers=hdrs, body=parsed_body, version=version, context=context,
-                         project_id=project_id,
-                         request_id=f"req-{self.env.sim.ids.uuid()}")
+        # ApiRequest(method, path, query, headers, body, version, context, project_id,
+        # request_id), built as the tuple it is: a named tuple's __new__ is a Python
+        # function binding nine arguments, on every request.
+        req: ApiRequest = _new_tuple(ApiRequest, (
+            method, sub, query, hdrs, parsed_body, version, context, project_id,
+            f"req-{self.env.sim.ids.uuid()}"))
         try:
             response = await route.controller(self, req, **params)
         except (CinderException, HTTPError) as exc:

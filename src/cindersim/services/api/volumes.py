@@ -27,7 +27,7 @@ from ...states import Op, SnapshotStatus, VolumeStatus
 from ..encryption_keys import clone_encryption_key, create_encryption_key, delete_encryption_key
 from ..key_manager.castellan import KeyManagerError
 from ..quota import over_quota_error
-from ..scheduler.request_spec import RequestSpec
+from ..scheduler.request_spec import volume_create_spec
 from ..volume_utils import extract_host
 from .common import (
     admin,
@@ -47,7 +47,7 @@ from .group_api import volume_group  # issue 16
 from .image_refs import check_image_metadata, image_from_ref
 from .router import route
 from .views import volume_detail
-from .wsgi import ApiRequest, ApiResponse, HTTPError
+from .wsgi import ApiRequest, ApiResponse, HTTPError, Version
 
 if TYPE_CHECKING:
     from .service import ApiService
@@ -58,6 +58,10 @@ _CREATE_KEYS = ("size", "name", "description", "display_name", "display_descript
                 "volume_type", "metadata", "snapshot_id", "source_volid", "availability_zone",
                 "imageRef", "image_id", "consistencygroup_id", "group_id", "backup_id",
                 "multiattach")
+_STRICT_CREATE = Version(3, 53)
+"""From 3.53 the create schema forbids keys it does not know."""
+_FROM_BACKUP = Version(3, 47)
+"""From 3.47 a volume can be created from a backup (``backup_id``)."""
 _DELETABLE = (VolumeStatus.AVAILABLE, VolumeStatus.ERROR, VolumeStatus.ERROR_RESTORING,
               VolumeStatus.ERROR_EXTENDING, VolumeStatus.ERROR_MANAGING)
 
@@ -127,7 +131,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     # The JSON schema (a decorator in Cinder) runs before anything else.
     body = body_of(req, "volume")
     check_keys(req.body, ("volume", "OS-SCH-HNT:scheduler_hints"), strict=True)
-    check_keys(body, _CREATE_KEYS, strict=req.at_least("3.53"), field="volume")
+    version = req.version  # compared with constants: at_least parses (cached) on each call
+    check_keys(body, _CREATE_KEYS, strict=version >= _STRICT_CREATE, field="volume")
     size = opt_int(body, "size", minimum=1)
     name = opt_name(body, "name", "name")
     if name is None:
@@ -142,7 +147,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     multiattach_flag = opt_bool(body, "multiattach")
     snapshot_id = opt_uuid(body, "snapshot_id")
     source_volid = opt_uuid(body, "source_volid")
-    backup_id = opt_uuid(body, "backup_id") if req.at_least("3.47") else None
+    backup_id = opt_uuid(body, "backup_id") if version >= _FROM_BACKUP else None
     enforce(api, req, "volume:create")
     if multiattach_flag:
         # The controller refuses it with a bare HTTPBadRequest (no "Invalid ..." prefix).
@@ -218,9 +223,10 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         # Cinder checks this after making the key (and leaks it); checked first here.
         raise InvalidVolume(reason="Multiattach cannot be used with encrypted volumes.")
     env.quota.check_per_volume(size, ctx.project_id)
+    # A plain type has no key: no coroutine to make and await on every create.
     key_id = await volume_key(api, req, vtype, snapshot=snapshot, source=source_vol,
                               image_key=image.properties.get("cinder_encryption_key_id")
-                              if image is not None else None)
+                              if image is not None else None) if encrypted else None
     try:
         # QuotaReserveTask, and QuotaCommitTask once the row is written: nothing awaits
         # in between, and writing the row fails only on a simulator bug (a duplicate
@@ -239,12 +245,11 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                  group_id=group.id if group is not None else None)  # issue 16
     db.add(vol, op=Op.CREATE_FROM_SOURCE if (snapshot or source_vol or image) else Op.CREATE,
            actor=ACTOR)
-    spec = RequestSpec(size=size, volume_id=vol.id, snapshot_id=snapshot_id,
-                       volume_type_name=vtype.name, volume_type_id=vtype.id,
-                       extra_specs=vtype.extra_specs, availability_zone=az,  # copied by it
-                       availability_zones=_type_zones(vtype), resource_backend=resource_backend,
-                       multiattach=multiattach, project_id=ctx.project_id, user_id=ctx.user_id,
-                       image_id=image.id if image is not None else None)
+    spec = volume_create_spec(size, vol.id, snapshot_id, vtype.name, vtype.id,
+                              vtype.extra_specs,  # copied by it
+                              az, _type_zones(vtype), resource_backend, multiattach,
+                              ctx.project_id, ctx.user_id,
+                              image.id if image is not None else None)
     # An encrypted clone is re-keyed by cinder-volume as the user: the RPC context's
     # token goes along (only then, so no other create's message changes).
     rekey = {"auth_token": ctx.auth_token} if source_vol is not None and key_id else {}

@@ -36,7 +36,14 @@ from .decision import NO_WEIGHED_BACKENDS, FilterOutcome, SchedulingDecision
 from .filters import DEFAULT_FILTERS, FILTERS, BackendFilter
 from .host_manager import BackendState, HostManager
 from .placement import INDEXABLE_WEIGHERS, PlacementIndex, WeightOrder
-from .request_spec import FilterProperties, RequestSpec, RetryRecord, _str_tuple
+from .request_spec import (
+    FIRST_RETRY,
+    FilterProperties,
+    RequestSpec,
+    RetryRecord,
+    _str_tuple,
+    frozen_mapping,
+)
 from .weighers import (
     DEFAULT_MULTIPLIERS,
     DEFAULT_WEIGHERS,
@@ -134,6 +141,7 @@ class SchedulerConfig:
 
 
 DEFAULT_CONFIG: Final = SchedulerConfig()
+_new_tuple: Any = tuple.__new__
 
 
 # --- decision record --------------------------------------------------------------
@@ -264,7 +272,7 @@ def _prepare(
     retry, previous_error, reverted = populated
     props = FilterProperties(request_spec=request_spec, config=config, new_size=new_size,
                              retry=retry, vol_exists_on=vol_exists_on,
-                             scheduler_hints=scheduler_hints or {}, rng=rng,
+                             scheduler_hints=frozen_mapping(scheduler_hints), rng=rng,
                              volume_host=volume_host, volume_number=volume_number)
     return _Base(operation, request_spec, retry, previous_error, reverted), props
 
@@ -282,7 +290,7 @@ def _populate_retry(host_manager: HostManager, request_spec: RequestSpec, operat
         retry = None  # re-scheduling is disabled: the record is dropped
     else:
         if retry is None:
-            retry = RetryRecord(num_attempts=1)
+            retry = FIRST_RETRY
         else:  # exc is popped and logged by the scheduler
             previous_error = retry.exc
             retry = RetryRecord(retry.num_attempts + 1, retry.backends, retry.hosts)
@@ -461,9 +469,12 @@ def _indexed_create(
     if isinstance(populated, _Pass):
         return populated.decision
     retry, previous_error, reverted = populated
-    props = FilterProperties(request_spec=request_spec, config=config, retry=retry,
-                             scheduler_hints=scheduler_hints or {}, rng=rng,
-                             volume_host=volume_host, volume_number=volume_number)
+    # FilterProperties(request_spec, config, new_size, retry, vol_exists_on,
+    # scheduler_hints, rng, volume_host, volume_number), built as the tuple it is
+    # (a named tuple's __new__ binds nine arguments in Python): every indexed create.
+    props: FilterProperties = _new_tuple(FilterProperties, (
+        request_spec, config, None, retry, None, frozen_mapping(scheduler_hints), rng,
+        volume_host, volume_number))
     found = _indexed_choice(index, plan, props, now, request_spec.resource_backend)
     if found is None:
         return SchedulingDecision(operation="create_volume", request=request_spec,

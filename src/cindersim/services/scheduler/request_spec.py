@@ -12,22 +12,27 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import attrs
 
 if TYPE_CHECKING:
     from .filter_scheduler import SchedulerConfig
 
-__all__ = ["FilterProperties", "RequestSpec", "RetryRecord"]
+__all__ = ["FIRST_RETRY", "FilterProperties", "RequestSpec", "RetryRecord", "frozen_mapping",
+           "volume_create_spec"]
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 """The one empty read-only mapping (most requests have no hints, many no extra specs)."""
 
 
-def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A read-only copy of *value* (the one shared empty mapping when it is empty)."""
     return MappingProxyType(dict(value)) if value else _EMPTY
+
+
+_new_tuple: Any = tuple.__new__
 
 
 def _str_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
@@ -48,7 +53,7 @@ class RequestSpec:
     group_id: str | None = None
     volume_type_name: str | None = None
     volume_type_id: str | None = None
-    extra_specs: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    extra_specs: Mapping[str, Any] = attrs.field(factory=dict, converter=frozen_mapping)
     """The volume type's extra specs, in the type's order."""
     availability_zone: str | None = None
     availability_zones: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
@@ -97,13 +102,55 @@ class RequestSpec:
         }
 
 
-@attrs.frozen(slots=True)
-class RetryRecord:
+(_set_size, _set_volume_id, _set_snapshot_id, _set_group_id, _set_volume_type_name,
+ _set_volume_type_id, _set_extra_specs, _set_availability_zone, _set_availability_zones,
+ _set_resource_backend, _set_multiattach, _set_operation, _set_attach_status,
+ _set_project_id, _set_user_id, _set_image_id) = (RequestSpec.__dict__[f.name].__set__
+                                                  for f in attrs.fields(RequestSpec))
+
+
+def volume_create_spec(size: int, volume_id: str, snapshot_id: str | None,
+                       volume_type_name: str, volume_type_id: str,
+                       extra_specs: Mapping[str, Any], availability_zone: str,
+                       availability_zones: tuple[str, ...], resource_backend: str | None,
+                       multiattach: bool, project_id: str | None, user_id: str | None,
+                       image_id: str | None) -> RequestSpec:
+    """``RequestSpec(...)`` of a volume create (cinder-api, every create), set through
+    the slots' descriptors: attrs' frozen ``__init__`` sets each of the sixteen fields
+    through ``object.__setattr__`` and runs the converters, which takes about twice as
+    long.  *availability_zones* is already the tuple the converter would make; the
+    extra specs are copied as the converter copies them.  The tests check that every
+    field ends as ``RequestSpec(...)`` leaves it."""
+    spec: RequestSpec = object.__new__(RequestSpec)
+    _set_size(spec, size)
+    _set_volume_id(spec, volume_id)
+    _set_snapshot_id(spec, snapshot_id)
+    _set_group_id(spec, None)
+    _set_volume_type_name(spec, volume_type_name)
+    _set_volume_type_id(spec, volume_type_id)
+    _set_extra_specs(spec, frozen_mapping(extra_specs))
+    _set_availability_zone(spec, availability_zone)
+    _set_availability_zones(spec, availability_zones)
+    _set_resource_backend(spec, resource_backend)
+    _set_multiattach(spec, multiattach)
+    _set_operation(spec, None)
+    _set_attach_status(spec, "detached")
+    _set_project_id(spec, project_id)
+    _set_user_id(spec, user_id)
+    _set_image_id(spec, image_id)
+    return spec
+
+
+class RetryRecord(NamedTuple):
     """``filter_properties['retry']``, carried through reschedules.
 
     ``hosts`` duplicates ``backends`` (Cinder keeps both for compatibility and
     IgnoreAttemptedHostsFilter reads ``hosts``).  ``exc`` is set by the volume
     manager's reschedule task and consumed by the next scheduling pass.
+
+    A frozen typed record, as a named tuple: every scheduling pass makes one or two,
+    and a tuple is built in one call where a frozen attrs class sets each field
+    through ``object.__setattr__``.  Traces and messages carry :meth:`to_dict`.
     """
 
     num_attempts: int
@@ -112,12 +159,14 @@ class RetryRecord:
     exc: str | None = None
 
     def with_backend(self, backend_id: str) -> RetryRecord:
-        return RetryRecord(self.num_attempts, (*self.backends, backend_id),
-                           (*self.hosts, backend_id), self.exc)
+        record: RetryRecord = _new_tuple(RetryRecord, (
+            self.num_attempts, (*self.backends, backend_id), (*self.hosts, backend_id),
+            self.exc))
+        return record
 
     def with_exc(self, exc: str) -> RetryRecord:
         """What OnFailureRescheduleTask stores before recasting to the scheduler."""
-        return attrs.evolve(self, exc=exc)
+        return self._replace(exc=exc)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"num_attempts": self.num_attempts,
@@ -136,27 +185,39 @@ class RetryRecord:
                    exc=d.get("exc"))
 
 
-@attrs.frozen(slots=True)
-class FilterProperties:
-    """What filters and weighers get besides the backend (``filter_properties``)."""
+FIRST_RETRY: Final = RetryRecord(1)
+"""The record a first scheduling pass starts (one attempt, nothing tried yet): a
+frozen value, so every pass shares it."""
+
+
+class FilterProperties(NamedTuple):
+    """What filters and weighers get besides the backend (``filter_properties``).
+
+    * ``new_size``: set for extends: the filters check ``new_size - size``.
+    * ``vol_exists_on``: retype: the volume already lives on this backend, so
+      capacity passes.
+    * ``scheduler_hints``: a read-only mapping (the scheduler hands over
+      :func:`frozen_mapping` of the request's hints).
+    * ``rng``: the simulation's rng (ChanceWeigher).
+    * ``volume_host``: volume id -> its ``host`` or None (affinity filters; Cinder
+      asks the DB).
+    * ``volume_number``: backend id -> number of volumes on it (VolumeNumberWeigher;
+      the DB count).
+
+    A frozen typed record, as a named tuple: every scheduling pass builds one, in one
+    call where a frozen attrs class set each of the nine fields through
+    ``object.__setattr__`` (several times slower).
+    """
 
     request_spec: RequestSpec
     config: SchedulerConfig
     new_size: int | None = None
-    """Set for extends: the filters check ``new_size - size``."""
     retry: RetryRecord | None = None
     vol_exists_on: str | None = None
-    """Retype: the volume already lives on this backend, so capacity passes."""
-    scheduler_hints: Mapping[str, Any] = attrs.field(factory=dict,
-                                                     converter=_frozen_mapping)
-    rng: random.Random | None = attrs.field(default=None, eq=False, repr=False)
-    """The simulation's rng (ChanceWeigher)."""
-    volume_host: Callable[[str], str | None] | None = attrs.field(
-        default=None, eq=False, repr=False)
-    """Volume id -> its ``host`` or None (affinity filters; Cinder asks the DB)."""
-    volume_number: Callable[[str], int] | None = attrs.field(
-        default=None, eq=False, repr=False)
-    """Backend id -> number of volumes on it (VolumeNumberWeigher; the DB count)."""
+    scheduler_hints: Mapping[str, Any] = _EMPTY
+    rng: random.Random | None = None
+    volume_host: Callable[[str], str | None] | None = None
+    volume_number: Callable[[str], int] | None = None
 
     @property
     def size(self) -> int:
@@ -170,4 +231,6 @@ class FilterProperties:
     @property
     def thin(self) -> bool:
         """Thin unless the type says ``provisioning:type=thick``."""
-        return bool(self.extra_specs.get("provisioning:type") != "thick")
+        # The spec's mapping read directly, not through the extra_specs property: a
+        # create's filters and weigher ask this three times.
+        return self.request_spec.extra_specs.get("provisioning:type") != "thick"
