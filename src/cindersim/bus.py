@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from .call_deadlines import CallDeadlines
 from .clock import VirtualTimeLoop
 from .errors import MessagingTimeout
 from .messaging import (
@@ -185,14 +186,7 @@ class Bus:
         self._calls: dict[str, tuple[asyncio.Future[Any], Message]] = {}
         """Calls waiting for their reply, by message id: the caller's future and the
         call (for its timeout event)."""
-        self._deadlines: deque[tuple[float, int, str]] = deque()
-        """(deadline, sequence, message id) of the calls sent, in order, until the
-        deadline: ids, not messages, so that an answered call's entry holds nothing
-        alive.  With one timeout for every call (oslo's ``rpc_response_timeout``)
-        deadlines come in the order calls are sent: a queue, not a heap."""
-        self._early_deadlines: list[tuple[float, int, str]] = []
-        """A heap of the calls whose deadline comes before one sent earlier (a
-        shorter timeout)."""
+        self._deadlines = CallDeadlines()
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._deadline_when = 0.0
         self._tasks: dict[int, _Job] = {}
@@ -274,46 +268,25 @@ class Bus:
         finally:
             self._calls.pop(msg.id, None)
 
-    # Call timeouts live in one queue (and a heap for the out-of-order ones) with one
-    # armed timer rather than a timer per call: almost every call is answered long
-    # before its deadline, and creating and cancelling a TimerHandle per call is a
-    # large share of a round trip.  An entry stays until its deadline (or until it is
-    # at the head) even when its call is answered: calls sent back to back leave a
-    # minute of them.  A heap of those took a fifth of a bus call round trip to pop
-    # (log n comparisons each), and holding the messages there kept each call and
-    # its arguments alive for that minute.
+    # Call timeouts share one armed timer rather than a timer per call: almost every
+    # call is answered long before its deadline, and creating and cancelling a
+    # TimerHandle per call is a large share of a round trip (see call_deadlines).
     def _arm_deadline(self, when: float, msg_id: str) -> None:
         self._seq += 1
-        queue = self._deadlines
-        if not queue or when >= queue[-1][0]:
-            queue.append((when, self._seq, msg_id))
-        else:
-            heapq.heappush(self._early_deadlines, (when, self._seq, msg_id))
+        self._deadlines.add(when, self._seq, msg_id)
         if self._deadline_timer is None or when < self._deadline_when:
             if self._deadline_timer is not None:
                 self._deadline_timer.cancel()
             self._deadline_when = when
             self._deadline_timer = self._loop.call_at(when, self._expire_calls)
 
-    def _next_deadline(self) -> tuple[float, int, str] | None:
-        """The earliest entry of the queue and the heap, as one heap's head would be."""
-        queue, early = self._deadlines, self._early_deadlines
-        if not early:
-            return queue[0] if queue else None
-        if not queue:
-            return early[0]
-        return early[0] if early[0] < queue[0] else queue[0]
-
     def _expire_calls(self) -> None:
         self._deadline_timer = None
         now = self._loop.time()
-        calls = self._calls
-        while (head := self._next_deadline()) is not None and (
+        calls, deadlines = self._calls, self._deadlines
+        while (head := deadlines.head()) is not None and (
                 head[0] <= now or head[2] not in calls):
-            if self._early_deadlines and head is self._early_deadlines[0]:
-                heapq.heappop(self._early_deadlines)
-            else:
-                self._deadlines.popleft()
+            deadlines.pop()
             entry = calls.pop(head[2], None)
             if entry is None:
                 continue
