@@ -127,3 +127,8 @@ class TestTrace:
         tr.emit("k", "a", "kept", n=2)
         assert [e.summary for e in tr.events] == ["kept"]
         assert [e.detail["n"] for e in seen] == [1, 2]
+        quiet = Trace(mode="off")
+        quiet.emit("k", "a", "dropped")
+        quiet.mode = "full"  # with no subscriber: every kind is built and kept from now
+        quiet.emit("k", "a", "kept")
+        assert ([e.summary for e in quiet.events], len(quiet)) == (["kept"], 2)

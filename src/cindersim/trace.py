@@ -133,25 +133,27 @@ class Trace:
         self._stream = stream
         self.events: list[TraceEvent] = []
         """Events kept in memory (``full`` mode without a stream)."""
-        self._keeps = False
-        """Whether events go to :attr:`events` (``full`` mode without a stream)."""
-        self.mode = mode
         self._seq = 0
         self._routes: list[tuple[Subscriber, frozenset[str] | None]] = []
         """Each subscriber with the kinds it wants (None: every kind)."""
-        self._wanted: frozenset[str] | None = None if mode == "full" else frozenset()
+        self._wanted: frozenset[str] | None = None
         """Kinds an event of which would go anywhere (None: every kind): a full trace
         keeps them all, otherwise only subscribers' kinds are built."""
+        self._keeps = False
+        """Whether events go to :attr:`events` (``full`` mode without a stream)."""
+        self.mode = mode
 
     @property
     def mode(self) -> TraceMode:
-        """See :data:`TraceMode`; :meth:`close` sets ``off``."""
+        """See :data:`TraceMode`; :meth:`close` sets ``off``.  Setting it decides,
+        once, which events are built and whether they are kept."""
         return self._mode
 
     @mode.setter
     def mode(self, value: TraceMode) -> None:
         self._mode: TraceMode = value
         self._keeps = value == "full" and self._stream is None
+        self._rewant()
 
     def __len__(self) -> int:
         return self._seq
