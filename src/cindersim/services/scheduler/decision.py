@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Final
-
-import attrs
+from typing import Any, Final, NamedTuple
 
 from ...errors import NoValidBackend
 from .request_spec import RequestSpec, RetryRecord
@@ -20,18 +18,25 @@ __all__ = ["NO_WEIGHED_BACKENDS", "FilterOutcome", "SchedulingDecision"]
 NO_WEIGHED_BACKENDS: Final = "No weighed backends available"
 
 
-@attrs.frozen(slots=True)
-class FilterOutcome:
-    """One filter's pass over the surviving candidates."""
+class FilterOutcome(NamedTuple):
+    """One filter's pass over the surviving candidates.
+
+    A frozen typed record, as a named tuple: a recorded pass makes one per filter,
+    and a tuple of them is already the memo key of :class:`SharedParts` (each
+    filter's name, passed, rejected), with nothing to build per record."""
 
     name: str
     passed: tuple[str, ...]
     rejected: tuple[str, ...]
 
 
-@attrs.frozen(slots=True)
-class SchedulingDecision:
-    """Everything one scheduling pass did, for the caller and the trace."""
+class SchedulingDecision(NamedTuple):
+    """Everything one scheduling pass did, for the caller and the trace.
+
+    A frozen typed record, as a named tuple: a full trace builds one per pass, and a
+    tuple of sixteen fields is made in one call where a frozen attrs class set each
+    through ``object.__setattr__``.  Traces carry :meth:`to_dict`, never the tuple.
+    """
 
     operation: str
     """``'create_volume'`` or ``'backend_passes_filters'``."""
@@ -47,7 +52,7 @@ class SchedulingDecision:
     pinned_out: tuple[str, ...] = ()
     """Weighed backends dropped because ``resource_backend`` pins elsewhere."""
     chosen: str | None = None
-    chosen_zone: str | None = attrs.field(default=None, eq=False, repr=False)
+    chosen_zone: str | None = None
     """The chosen pool's ``availability_zone`` (the manager writes it to the volume)."""
     consumed_gb: float = 0
     retry: RetryRecord | None = None
@@ -186,11 +191,9 @@ class SchedulingDecision:
 
 
 def _filters_key(filters: tuple[FilterOutcome, ...]) -> FilterKey:
-    """What a record says about its filters, as a memo key."""
-    key: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
-    for f in filters:
-        key.append((f.name, f.passed, f.rejected))
-    return tuple(key)
+    """What a record says about its filters, as a memo key: the outcomes themselves
+    (named tuples of name, passed, rejected; equal and hashed as those plain tuples)."""
+    return filters
 
 
 def _weighing(w: WeigherOutcome) -> str:

@@ -21,9 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Final
-
-import attrs
+from typing import Final, NamedTuple
 
 from ...errors import SimulationError
 from .host_manager import BackendState
@@ -103,9 +101,12 @@ DEFAULT_MULTIPLIERS: Final[Mapping[str, float]] = MappingProxyType({
 """Cinder's multiplier options; any other weigher has the base multiplier 1.0."""
 
 
-@attrs.frozen(slots=True)
-class WeigherOutcome:
-    """One weigher: raw and normalised weights, aligned with ``backends``."""
+class WeigherOutcome(NamedTuple):
+    """One weigher: raw and normalised weights, aligned with ``backends``.
+
+    A frozen typed record, as a named tuple: every recorded pass makes one per
+    weigher, in one call where a frozen attrs class set each field through
+    ``object.__setattr__``.  Traces carry the decision's ``to_dict``, never this."""
 
     name: str
     multiplier: float
@@ -114,8 +115,9 @@ class WeigherOutcome:
     normalized: tuple[float, ...]
 
 
-@attrs.frozen(slots=True)
-class WeighedBackend:
+class WeighedBackend(NamedTuple):
+    """A candidate and its total weight (a named tuple, as :class:`WeigherOutcome`)."""
+
     backend_id: str
     weight: float
     """Sum over weighers of multiplier x normalised weight."""
