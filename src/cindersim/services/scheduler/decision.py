@@ -10,7 +10,7 @@ from typing import Any, Final, NamedTuple
 
 from ...errors import NoValidBackend
 from .request_spec import RequestSpec, RetryRecord
-from .shared_parts import FilterKey, SharedParts
+from .shared_parts import SharedParts
 from .weighers import WeighedBackend, WeigherOutcome
 
 __all__ = ["NO_WEIGHED_BACKENDS", "FilterOutcome", "SchedulingDecision"]
@@ -109,7 +109,7 @@ class SchedulingDecision(NamedTuple):
             parts.extend(_weighing(w) for w in self.weighers)
         else:
             parts.append(shared.sentence(
-                ("filtering", self.candidates, self.down_hosts, _filters_key(self.filters)),
+                ("filtering", self.candidates, self.down_hosts, self.filters),
                 self._filtering))
             for w in self.weighers:
                 # copysign: -0.0 == 0.0, but the sentence prints the multiplier's sign
@@ -153,9 +153,10 @@ class SchedulingDecision(NamedTuple):
         else:
             candidates, down_hosts = shared.ids(self.candidates), shared.ids(self.down_hosts)
             pinned_out = shared.ids(self.pinned_out)
-            filters = shared.filters(_filters_key(self.filters))
-            retry_dict = None if retry is None else shared.retry(
-                (retry.num_attempts, retry.backends, retry.hosts, retry.exc))
+            # The outcomes and the retry record are named tuples of the memo keys'
+            # very shape: each is its own key.
+            filters = shared.filters(self.filters)
+            retry_dict = None if retry is None else shared.retry(retry)
         # Loops, not comprehensions: one weigher and a few pools is the usual record,
         # where a comprehension's own frame costs more than its items.
         weighers: list[dict[str, Any]] = []
@@ -169,10 +170,7 @@ class SchedulingDecision(NamedTuple):
             for wb in self.weighed:
                 weighed.append([wb.backend_id, wb.weight])
         else:  # one pool, or pools weighing the same: equal from record to record
-            pairs: list[tuple[str, float]] = []
-            for wb in self.weighed:
-                pairs.append((wb.backend_id, wb.weight))
-            weighed = shared.weighed(tuple(pairs))
+            weighed = shared.weighed(self.weighed)  # (backend_id, weight) pairs
         return {
             "operation": self.operation,
             "candidates": candidates,
@@ -188,12 +186,6 @@ class SchedulingDecision(NamedTuple):
             "reverted": None if self.reverted is None else list(self.reverted),
             "error": None if self.chosen is not None else str(self.error()),
         }
-
-
-def _filters_key(filters: tuple[FilterOutcome, ...]) -> FilterKey:
-    """What a record says about its filters, as a memo key: the outcomes themselves
-    (named tuples of name, passed, rejected; equal and hashed as those plain tuples)."""
-    return filters
 
 
 def _weighing(w: WeigherOutcome) -> str:
