@@ -4,7 +4,6 @@ debug level in ``cinder/scheduler/filter_scheduler.py`` and ``host_manager.py``)
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any, Final, NamedTuple
 
@@ -116,7 +115,7 @@ class SchedulingDecision(NamedTuple):
                 parts.append(shared.sentence(
                     ("weighing", w.name, w.multiplier, math.copysign(1.0, w.multiplier),
                      w.backends, w.normalized),
-                    functools.partial(_weighing, w)))
+                    _weighing, w))
         if self.pinned_out:
             parts.append(f"Pinned to {self.request.resource_backend}: drops "
                          f"{', '.join(self.pinned_out)}.")

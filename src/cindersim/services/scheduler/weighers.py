@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from ...errors import SimulationError
 from .host_manager import BackendState
@@ -124,11 +124,16 @@ class WeighedBackend(NamedTuple):
 
 
 # --- the weight handler -------------------------------------------------------------
+_new_tuple: Any = tuple.__new__
 _OFFSET_MIN: Final = 10000.0
 _OFFSET_MULT: Final = 100.0
 
 
 def _normalize(raw: list[float]) -> list[float]:
+    if len(raw) == 1 and raw[0] == raw[0]:
+        # One candidate (a one-pool cloud's every pass): it is both min and max, so 0,
+        # as below; an infinite weight too.  NaN (not equal to itself) goes the long way.
+        return [0.0]
     weights = raw
     if math.inf in weights or -math.inf in weights:  # (in C; NaN is neither)
         finite = [w for w in weights if not math.isinf(w)]
@@ -166,10 +171,15 @@ def weigh_backends(backends: Sequence[BackendState], props: FilterProperties, *,
         else:
             totals = [t + multiplier * weight
                       for t, weight in zip(totals, normalized, strict=True)]
-        outcomes.append(WeigherOutcome(name, multiplier, ids, tuple(raw), tuple(normalized)))
+        # WeigherOutcome(name, multiplier, backends, raw, normalized) and, below,
+        # WeighedBackend(backend_id, weight), made as the tuples they are: a named
+        # tuple's __new__ binds its arguments in Python, and a full trace weighs
+        # every create.
+        outcomes.append(_new_tuple(WeigherOutcome, (name, multiplier, ids, tuple(raw),
+                                                    tuple(normalized))))
     if totals is None:
         totals = [0.0] * len(ids)
-    weighed = [WeighedBackend(bid, total) for bid, total in zip(ids, totals, strict=True)]
+    weighed = [_new_tuple(WeighedBackend, pair) for pair in zip(ids, totals, strict=True)]
     if len(weighed) > 1:
         # Stable: equal weights keep host manager order, as Cinder's sorted() does.
         weighed.sort(key=_weight, reverse=True)
