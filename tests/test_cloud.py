@@ -113,6 +113,55 @@ class TestIdentityAndRequests:
         assert r.headers["OpenStack-API-Version"] == "volume 3.0"
         assert size == 1
 
+    def test_a_body_the_full_trace_keeps_is_copied_when_read(self) -> None:
+        """The create's body is the trace's own object until the caller reads
+        ``json``: then a private copy, equal to the eager one, whose edits never reach
+        the trace (or the next read)."""
+        async def main(cloud: Cloud) -> Any:
+            p = cloud.project_id("demo")
+            r = await cloud.request("POST", f"/v3/{p}/volumes", json={"volume": {"size": 1}},
+                                    token=cloud.token("demo"))
+            kept = cloud.trace.filter(kind="api.response")[-1].detail["body"]
+            before = json.dumps(kept, sort_keys=True)
+            body = r.json
+            assert body is not kept
+            assert body == kept
+            assert body["volume"] is not kept["volume"]
+            assert r.json is body  # copied once, then the caller's
+            body["volume"]["size"] = 99
+            body["volume"]["metadata"]["edited"] = "yes"
+            assert json.dumps(kept, sort_keys=True) == before
+            # The same response as an eager copy: equal, shown alike.
+            eager = Response(r.status, json.loads(json.dumps(kept)), dict(r.headers))
+            assert eager != r  # the caller's edit shows in its own copy
+            body["volume"]["size"] = kept["volume"]["size"]
+            del body["volume"]["metadata"]["edited"]
+            assert eager == r
+            assert repr(eager) == repr(r)
+            return r
+
+        r = simulate(main, trace_mode="full").value
+        assert r.status == 202
+        with pytest.raises(AttributeError):
+            r.status = 500
+
+    def test_an_unread_body_compares_and_shows_as_its_copy(self) -> None:
+        async def main(cloud: Cloud) -> tuple[Response, Any]:
+            p = cloud.project_id("demo")
+            r = await cloud.request("POST", f"/v3/{p}/volumes", json={"volume": {"size": 1}},
+                                    token=cloud.token("demo"))
+            kept = cloud.trace.filter(kind="api.response")[-1].detail["body"]
+            return r, json.loads(json.dumps(kept))
+
+        r, parsed = simulate(main, trace_mode="full").value
+        assert r == Response(202, parsed, dict(r.headers))  # read first through __eq__
+        r2, parsed2 = simulate(main, trace_mode="full").value
+        assert repr(r2) == repr(Response(202, parsed2, dict(r2.headers)))
+        assert r2.__match_args__ == ("status", "json", "headers")
+        match r2:
+            case Response(status, body, _):
+                assert (status, body) == (202, parsed2)
+
     def test_a_request_body_is_what_its_json_text_would_be(self) -> None:
         """The body reaches cinder-api as a private copy with JSON's own conversions."""
         async def main(cloud: Cloud) -> Any:

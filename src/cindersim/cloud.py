@@ -14,7 +14,7 @@ import asyncio
 import json as _json
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -54,14 +54,87 @@ _QUOTA_OPTIONS = ("quota_volumes", "quota_snapshots", "quota_gigabytes", "quota_
                   "no_snapshot_gb_quota", "reservation_expire")
 
 
-@attrs.frozen
-class Response:
-    """What :meth:`Cloud.request` returns: like an HTTP client's response."""
+_UNREAD: Any = object()
+"""A :class:`Response` whose body has not been copied yet (see :attr:`Response.json`)."""
 
-    status: int
-    json: Any
-    """The parsed body, or None for an empty body."""
-    headers: Mapping[str, str]
+
+class Response:
+    """What :meth:`Cloud.request` returns: like an HTTP client's response.
+
+    Immutable, compared and shown as the attrs record it used to be (``status``,
+    ``json``, ``headers``).  Like an HTTP client that parses its body only when asked,
+    a response whose body the trace keeps copies it at the first read of
+    :attr:`json`: most callers read only the status, and a full trace keeps every
+    body, so copying each at once cost every request a walk nobody used.
+    """
+
+    __slots__ = ("_json", "_kept", "headers", "status")
+    __match_args__ = ("status", "json", "headers")
+
+    _json: Any
+    _kept: Any
+    if TYPE_CHECKING:  # read-only to type checkers too, as the frozen record's were
+        @property
+        def status(self) -> int: ...
+        @property
+        def headers(self) -> Mapping[str, str]: ...
+
+    def __init__(self, status: int, json: Any, headers: Mapping[str, str]) -> None:
+        # Through the slots' own descriptors (this class refuses setattr): one
+        # response per request, and each set costs half object.__setattr__'s.
+        _set_status(self, status)
+        _set_json(self, json)
+        _set_headers(self, headers)
+        _set_kept(self, _UNREAD)
+
+    @classmethod
+    def _copied_on_read(cls, status: int, kept: Any, headers: Mapping[str, str]) -> Response:
+        """A response whose :attr:`json` is a copy of *kept*, made when first read.
+        *kept* must never change (a body the trace keeps: trace details are read,
+        never written), so the copy is the one an eager copy would have been."""
+        self = object.__new__(cls)
+        _set_status(self, status)
+        _set_json(self, None)
+        _set_headers(self, headers)
+        _set_kept(self, kept)
+        return self
+
+    @property
+    def json(self) -> Any:
+        """The parsed body, or None for an empty body (the caller's own copy)."""
+        kept = self._kept
+        if kept is not _UNREAD:
+            _set_json(self, _roundtrip(kept))
+            _set_kept(self, _UNREAD)
+        return self._json
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise attrs.exceptions.FrozenInstanceError
+
+    def __delattr__(self, name: str) -> None:
+        raise attrs.exceptions.FrozenInstanceError
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Response)
+        return (self.status, self.json, self.headers) == (other.status, other.json,
+                                                          other.headers)
+
+    def __hash__(self) -> int:
+        return hash((Response, self.status, self.json, self.headers))
+
+    def __repr__(self) -> str:
+        return f"Response(status={self.status!r}, json={self.json!r}, headers={self.headers!r})"
+
+    def __reduce__(self) -> tuple[type[Response], tuple[int, Any, Mapping[str, str]]]:
+        return Response, (self.status, self.json, self.headers)
+
+
+_set_status = Response.__dict__["status"].__set__
+_set_json = Response.__dict__["_json"].__set__
+_set_headers = Response.__dict__["headers"].__set__
+_set_kept = Response.__dict__["_kept"].__set__
 
 
 class Cloud:
@@ -292,10 +365,13 @@ class Cloud:
                 for name, value in headers.items():
                     lowered[name.lower()] = value
             r = await self.api.handle_lowered(method, path, lowered, _api_body(json))
-            if r.fresh and not self.trace.wants("api.response"):
-                # A body built for this response alone, of plain JSON values, that no
-                # trace event holds: already what parsing the response text would give.
-                return Response(r.status, r.body, dict(r.headers))
+            if r.fresh:
+                if not self.trace.wants("api.response"):
+                    # A body built for this response alone, of plain JSON values, that no
+                    # trace event holds: already what parsing the response text would give.
+                    return Response(r.status, r.body, dict(r.headers))
+                # The trace keeps it and nothing else does: copied if the caller reads it.
+                return Response._copied_on_read(r.status, r.body, dict(r.headers))
         return Response(r.status, _roundtrip(r.body), dict(r.headers))
 
     # --- what-ifs --------------------------------------------------------------------------------

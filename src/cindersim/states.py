@@ -30,7 +30,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 from cindersim.errors import IllegalTransition
 from cindersim.group_states import GroupSnapshotStatus, GroupStatus, group_edges
@@ -521,9 +521,13 @@ def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State,
     # collector has to walk, in a full trace that keeps every one.
     old = None if old is None else str(old)
     new = None if new is None else str(new)
-    extra: dict[str, Any] = {} if reason is None else {"reason": reason}
+    if reason is None:  # the usual change: a plain call, not a merge of **{} (full traces)
+        trace.emit("status", actor, _summary(kind, rid, field, old, new),
+                   resource=f"{kind}:{rid}", field=field, old=old, new=new, op=str(op))
+        return
     trace.emit("status", actor, _summary(kind, rid, field, old, new),
-               resource=f"{kind}:{rid}", field=field, old=old, new=new, op=str(op), **extra)
+               resource=f"{kind}:{rid}", field=field, old=old, new=new, op=str(op),
+               reason=reason)
 
 
 _LEGAL_SEEN: set[tuple[Machine, State, State, str]] = set()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import attrs
 from scheduler_helpers import VOL, VOL2, manager
 
 from cindersim.services.scheduler.filter_scheduler import SchedulingDecision, schedule_create_volume
@@ -68,7 +67,7 @@ def test_the_recorded_pass_sets_every_field_in_its_place() -> None:
     hm = manager(("a@l#p", {"free_capacity_gb": 50}), ("b@l#p", {}))
     spec = RequestSpec(size=10, volume_id=VOL, resource_backend="a@l")
     d = schedule_create_volume(hm, spec, now=0)
-    assert attrs.asdict(d, recurse=False) == {
+    assert d._asdict() == {
         "operation": "create_volume", "request": spec, "candidates": ("a@l#p", "b@l#p"),
         "down_hosts": (), "filters": d.filters, "weighers": d.weighers,
         "weighed": d.weighed, "pinned_out": ("b@l#p",), "chosen": "a@l#p",
@@ -77,4 +76,4 @@ def test_the_recorded_pass_sets_every_field_in_its_place() -> None:
     assert [f.name for f in d.filters] == ["AvailabilityZoneFilter", "CapacityFilter",
                                            "CapabilitiesFilter"]
     assert [w.backend_id for w in d.weighed] == ["b@l#p", "a@l#p"]  # b has more free
-    assert d == SchedulingDecision(**attrs.asdict(d, recurse=False))
+    assert d == SchedulingDecision(**d._asdict())

@@ -69,3 +69,19 @@ def test_weights_are_finite_with_all_infinite_pools() -> None:
     d = schedule_create_volume(hm, RequestSpec(size=1), config=cfg, now=0)
     assert all(math.isfinite(w.weight) for w in d.weighed)
     assert d.chosen == "a@l#p"
+
+
+@pytest.mark.parametrize("raw", [5.0, -1.0, 0.0, math.inf, -math.inf])
+def test_one_candidate_normalises_to_zero(raw: float) -> None:
+    # The one-pool shortcut gives what the general rule gives a list of one.
+    from cindersim.services.scheduler.weighers import _normalize  # noqa: PLC0415
+
+    assert _normalize([raw]) == [0.0]
+    assert _normalize([raw, raw]) == [0.0, 0.0]
+
+
+def test_one_nan_candidate_takes_the_general_rule() -> None:
+    from cindersim.services.scheduler.weighers import _normalize  # noqa: PLC0415
+
+    (only,) = _normalize([math.nan])
+    assert math.isnan(only)

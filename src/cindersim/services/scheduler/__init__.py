@@ -6,7 +6,8 @@ Modules, one concept each, named after Cinder's:
   each decision (``backups`` picks a backup host, ``migration`` handles
   retype and migrate).
 * ``filter_scheduler``: the FilterScheduler's pass (retry, filter, weigh, pin,
-  consume), :class:`SchedulerConfig` and the :class:`SchedulingDecision` record.
+  consume), :class:`SchedulerConfig` and the :class:`SchedulingDecision` record
+  (``decision``); ``recorded_pass`` is the create pass a full trace records.
 * ``request_spec``: what is placed (``RequestSpec``, the retry record,
   ``filter_properties``).
 * ``filters`` and ``weighers``: the built-in filters (with ``extra_specs_ops``)

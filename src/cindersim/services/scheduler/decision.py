@@ -4,15 +4,12 @@ debug level in ``cinder/scheduler/filter_scheduler.py`` and ``host_manager.py``)
 
 from __future__ import annotations
 
-import functools
 import math
-from typing import Any, Final
-
-import attrs
+from typing import Any, Final, NamedTuple
 
 from ...errors import NoValidBackend
 from .request_spec import RequestSpec, RetryRecord
-from .shared_parts import FilterKey, SharedParts
+from .shared_parts import SharedParts
 from .weighers import WeighedBackend, WeigherOutcome
 
 __all__ = ["NO_WEIGHED_BACKENDS", "FilterOutcome", "SchedulingDecision"]
@@ -20,18 +17,25 @@ __all__ = ["NO_WEIGHED_BACKENDS", "FilterOutcome", "SchedulingDecision"]
 NO_WEIGHED_BACKENDS: Final = "No weighed backends available"
 
 
-@attrs.frozen(slots=True)
-class FilterOutcome:
-    """One filter's pass over the surviving candidates."""
+class FilterOutcome(NamedTuple):
+    """One filter's pass over the surviving candidates.
+
+    A frozen typed record, as a named tuple: a recorded pass makes one per filter,
+    and a tuple of them is already the memo key of :class:`SharedParts` (each
+    filter's name, passed, rejected), with nothing to build per record."""
 
     name: str
     passed: tuple[str, ...]
     rejected: tuple[str, ...]
 
 
-@attrs.frozen(slots=True)
-class SchedulingDecision:
-    """Everything one scheduling pass did, for the caller and the trace."""
+class SchedulingDecision(NamedTuple):
+    """Everything one scheduling pass did, for the caller and the trace.
+
+    A frozen typed record, as a named tuple: a full trace builds one per pass, and a
+    tuple of sixteen fields is made in one call where a frozen attrs class set each
+    through ``object.__setattr__``.  Traces carry :meth:`to_dict`, never the tuple.
+    """
 
     operation: str
     """``'create_volume'`` or ``'backend_passes_filters'``."""
@@ -47,7 +51,7 @@ class SchedulingDecision:
     pinned_out: tuple[str, ...] = ()
     """Weighed backends dropped because ``resource_backend`` pins elsewhere."""
     chosen: str | None = None
-    chosen_zone: str | None = attrs.field(default=None, eq=False, repr=False)
+    chosen_zone: str | None = None
     """The chosen pool's ``availability_zone`` (the manager writes it to the volume)."""
     consumed_gb: float = 0
     retry: RetryRecord | None = None
@@ -104,14 +108,14 @@ class SchedulingDecision:
             parts.extend(_weighing(w) for w in self.weighers)
         else:
             parts.append(shared.sentence(
-                ("filtering", self.candidates, self.down_hosts, _filters_key(self.filters)),
+                ("filtering", self.candidates, self.down_hosts, self.filters),
                 self._filtering))
             for w in self.weighers:
                 # copysign: -0.0 == 0.0, but the sentence prints the multiplier's sign
                 parts.append(shared.sentence(
                     ("weighing", w.name, w.multiplier, math.copysign(1.0, w.multiplier),
                      w.backends, w.normalized),
-                    functools.partial(_weighing, w)))
+                    _weighing, w))
         if self.pinned_out:
             parts.append(f"Pinned to {self.request.resource_backend}: drops "
                          f"{', '.join(self.pinned_out)}.")
@@ -148,9 +152,10 @@ class SchedulingDecision:
         else:
             candidates, down_hosts = shared.ids(self.candidates), shared.ids(self.down_hosts)
             pinned_out = shared.ids(self.pinned_out)
-            filters = shared.filters(_filters_key(self.filters))
-            retry_dict = None if retry is None else shared.retry(
-                (retry.num_attempts, retry.backends, retry.hosts, retry.exc))
+            # The outcomes and the retry record are named tuples of the memo keys'
+            # very shape: each is its own key.
+            filters = shared.filters(self.filters)
+            retry_dict = None if retry is None else shared.retry(retry)
         # Loops, not comprehensions: one weigher and a few pools is the usual record,
         # where a comprehension's own frame costs more than its items.
         weighers: list[dict[str, Any]] = []
@@ -164,10 +169,7 @@ class SchedulingDecision:
             for wb in self.weighed:
                 weighed.append([wb.backend_id, wb.weight])
         else:  # one pool, or pools weighing the same: equal from record to record
-            pairs: list[tuple[str, float]] = []
-            for wb in self.weighed:
-                pairs.append((wb.backend_id, wb.weight))
-            weighed = shared.weighed(tuple(pairs))
+            weighed = shared.weighed(self.weighed)  # (backend_id, weight) pairs
         return {
             "operation": self.operation,
             "candidates": candidates,
@@ -183,14 +185,6 @@ class SchedulingDecision:
             "reverted": None if self.reverted is None else list(self.reverted),
             "error": None if self.chosen is not None else str(self.error()),
         }
-
-
-def _filters_key(filters: tuple[FilterOutcome, ...]) -> FilterKey:
-    """What a record says about its filters, as a memo key."""
-    key: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
-    for f in filters:
-        key.append((f.name, f.passed, f.rejected))
-    return tuple(key)
 
 
 def _weighing(w: WeigherOutcome) -> str:

@@ -36,6 +36,8 @@ from .decision import NO_WEIGHED_BACKENDS, FilterOutcome, SchedulingDecision
 from .filters import DEFAULT_FILTERS, FILTERS, BackendFilter
 from .host_manager import BackendState, HostManager
 from .placement import INDEXABLE_WEIGHERS, PlacementIndex, WeightOrder
+from .recorded_pass import recorded_create
+from .recorded_pass import run_filters as _run_filters
 from .request_spec import (
     FIRST_RETRY,
     FilterProperties,
@@ -143,34 +145,6 @@ class SchedulerConfig:
 DEFAULT_CONFIG: Final = SchedulerConfig()
 _new_tuple: Any = tuple.__new__
 
-
-# --- decision record --------------------------------------------------------------
-# --- filtering --------------------------------------------------------------------
-def _run_filters(backends: list[BackendState], props: FilterProperties,
-                 ids: tuple[str, ...] | None = None,
-                 ) -> tuple[list[BackendState], tuple[str, ...], list[FilterOutcome]]:
-    """Each configured filter over the survivors of the one before: the survivors,
-    their ids (*ids* are those of *backends*, when the caller has them) and each
-    filter's outcome.  A filter is asked once per pool."""
-    config = props.config
-    registry = config.filter_registry
-    outcomes: list[FilterOutcome] = []
-    survivors = backends
-    survivor_ids = tuple([b.backend_id for b in backends]) if ids is None else ids
-    for name in config.filters:
-        check = registry[name]
-        verdicts = [check(state, props) for state in survivors]
-        if survivors and all(verdicts):  # the usual verdict: every survivor passes
-            outcomes.append(FilterOutcome(name, survivor_ids, ()))
-            continue
-        passed = [state for state, ok in zip(survivors, verdicts, strict=True) if ok]
-        passed_ids = tuple([bid for bid, ok in zip(survivor_ids, verdicts, strict=True) if ok])
-        outcomes.append(FilterOutcome(name, passed_ids, tuple(
-            [bid for bid, ok in zip(survivor_ids, verdicts, strict=True) if not ok])))
-        survivors, survivor_ids = passed, passed_ids
-        if not survivors:
-            break  # Cinder stops at the first filter that leaves nothing
-    return survivors, survivor_ids, outcomes
 
 # --- the FilterScheduler ----------------------------------------------------------
 @attrs.frozen(slots=True)
@@ -497,37 +471,19 @@ def _recorded_create(
     rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
     volume_number: Callable[[str], int] | None,
 ) -> SchedulingDecision:
-    """:func:`schedule_create_volume`'s full pass, every verdict recorded."""
-    prepared = _prepare(host_manager, request_spec, "create_volume", config=config,
-                        retry=retry, new_size=None, vol_exists_on=None,
-                        scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
-                        volume_number=volume_number)
-    if isinstance(prepared, _Pass):
-        return prepared.decision
-    base, props = prepared
-    found = _filter_and_weigh(host_manager, props, now)
-    weighed = found.weighed
-    pinned_out: tuple[str, ...] = ()
-    pin = request_spec.resource_backend
-    if weighed and pin:
-        pin_has_pool = extract_host(pin, "pool") is not None
-        kept: list[WeighedBackend] = []
-        dropped: list[str] = []
-        for w in weighed:
-            bid = w.backend_id if pin_has_pool else extract_host(w.backend_id)
-            if bid == pin:
-                kept.append(w)
-            else:
-                dropped.append(w.backend_id)
-        weighed, pinned_out = tuple(kept), tuple(dropped)
-    if not weighed:
-        return _decided(base, found, pinned_out=pinned_out, reason=NO_WEIGHED_BACKENDS)
-    chosen = weighed[0].backend_id
-    state = found.states[chosen]
-    state.consume_from_volume(request_spec.size, now=now)
-    return _decided(base, found, pinned_out=pinned_out, chosen=chosen,
-                    chosen_zone=state.availability_zone, consumed_gb=float(request_spec.size),
-                    retry=None if base.retry is None else base.retry.with_backend(chosen))
+    """:func:`schedule_create_volume`'s full pass, every verdict recorded
+    (:func:`.recorded_pass.recorded_create`, after the retry bookkeeping)."""
+    populated = _populate_retry(host_manager, request_spec, "create_volume", config, retry)
+    if isinstance(populated, _Pass):
+        return populated.decision
+    retry, previous_error, reverted = populated
+    # FilterProperties(request_spec, config, new_size, retry, vol_exists_on,
+    # scheduler_hints, rng, volume_host, volume_number), as in _indexed_create.
+    props: FilterProperties = _new_tuple(FilterProperties, (
+        request_spec, config, None, retry, None, frozen_mapping(scheduler_hints), rng,
+        volume_host, volume_number))
+    return recorded_create(host_manager, request_spec, props, now=now, retry=retry,
+                           previous_error=previous_error, reverted=reverted)
 
 
 def backend_passes_filters(
@@ -563,7 +519,7 @@ def backend_passes_filters(
         checks = plan.checks
         for state in order.ranked(host_manager.pools_of(backend)):
             if all(check(state, props) for check in checks):
-                return attrs.evolve(decision, chosen=state.backend_id)
+                return decision._replace(chosen=state.backend_id)
     else:
         run = _weighted_candidates(host_manager, request_spec, "backend_passes_filters",
                                    config=config, now=now, retry=retry, new_size=new_size,
@@ -577,15 +533,15 @@ def backend_passes_filters(
         for w in decision.weighed:
             bid = extract_host(w.backend_id) if ignore_pool else w.backend_id
             if bid == backend:
-                return attrs.evolve(decision, chosen=w.backend_id)
+                return decision._replace(chosen=w.backend_id)
     resource, rid = "volume", "??id missing??"
     for kind, value in (("volume", request_spec.volume_id), ("group", request_spec.group_id),
                         ("snapshot", request_spec.snapshot_id)):
         if value:
             resource, rid = kind, value
             break
-    return attrs.evolve(decision, reason=f"Cannot place {resource} {rid} on {backend}.",
-                        message=f"Cannot place {resource} {rid} on {backend}.")
+    return decision._replace(reason=f"Cannot place {resource} {rid} on {backend}.",
+                             message=f"Cannot place {resource} {rid} on {backend}.")
 
 
 def volume_type_predicate(extra_specs: Mapping[str, Any], *,

@@ -43,13 +43,14 @@ class SharedParts:
         self._sentences: dict[Hashable, str] = {}
         self._weighed: dict[tuple[tuple[str, float], ...], list[list[Any]]] = {}
 
-    def sentence(self, key: Hashable, build: Callable[[], str]) -> str:
-        """The narration ``build()`` gives for *key* (everything it depends on)."""
+    def sentence(self, key: Hashable, build: Callable[..., str], *args: Any) -> str:
+        """The narration ``build(*args)`` gives for *key* (everything it depends on).
+        (*args*, not a partial: the memo usually answers, and then nothing is built.)"""
         got = self._sentences.get(key)
         if got is None:
             if len(self._sentences) >= self.MAX:
                 self._sentences.clear()
-            got = self._sentences[key] = build()
+            got = self._sentences[key] = build(*args)
         return got
 
     def ids(self, ids: tuple[str, ...]) -> list[str]:

@@ -21,9 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Final
-
-import attrs
+from typing import Any, Final, NamedTuple
 
 from ...errors import SimulationError
 from .host_manager import BackendState
@@ -103,9 +101,12 @@ DEFAULT_MULTIPLIERS: Final[Mapping[str, float]] = MappingProxyType({
 """Cinder's multiplier options; any other weigher has the base multiplier 1.0."""
 
 
-@attrs.frozen(slots=True)
-class WeigherOutcome:
-    """One weigher: raw and normalised weights, aligned with ``backends``."""
+class WeigherOutcome(NamedTuple):
+    """One weigher: raw and normalised weights, aligned with ``backends``.
+
+    A frozen typed record, as a named tuple: every recorded pass makes one per
+    weigher, in one call where a frozen attrs class set each field through
+    ``object.__setattr__``.  Traces carry the decision's ``to_dict``, never this."""
 
     name: str
     multiplier: float
@@ -114,19 +115,25 @@ class WeigherOutcome:
     normalized: tuple[float, ...]
 
 
-@attrs.frozen(slots=True)
-class WeighedBackend:
+class WeighedBackend(NamedTuple):
+    """A candidate and its total weight (a named tuple, as :class:`WeigherOutcome`)."""
+
     backend_id: str
     weight: float
     """Sum over weighers of multiplier x normalised weight."""
 
 
 # --- the weight handler -------------------------------------------------------------
+_new_tuple: Any = tuple.__new__
 _OFFSET_MIN: Final = 10000.0
 _OFFSET_MULT: Final = 100.0
 
 
 def _normalize(raw: list[float]) -> list[float]:
+    if len(raw) == 1 and raw[0] == raw[0]:
+        # One candidate (a one-pool cloud's every pass): it is both min and max, so 0,
+        # as below; an infinite weight too.  NaN (not equal to itself) goes the long way.
+        return [0.0]
     weights = raw
     if math.inf in weights or -math.inf in weights:  # (in C; NaN is neither)
         finite = [w for w in weights if not math.isinf(w)]
@@ -164,10 +171,15 @@ def weigh_backends(backends: Sequence[BackendState], props: FilterProperties, *,
         else:
             totals = [t + multiplier * weight
                       for t, weight in zip(totals, normalized, strict=True)]
-        outcomes.append(WeigherOutcome(name, multiplier, ids, tuple(raw), tuple(normalized)))
+        # WeigherOutcome(name, multiplier, backends, raw, normalized) and, below,
+        # WeighedBackend(backend_id, weight), made as the tuples they are: a named
+        # tuple's __new__ binds its arguments in Python, and a full trace weighs
+        # every create.
+        outcomes.append(_new_tuple(WeigherOutcome, (name, multiplier, ids, tuple(raw),
+                                                    tuple(normalized))))
     if totals is None:
         totals = [0.0] * len(ids)
-    weighed = [WeighedBackend(bid, total) for bid, total in zip(ids, totals, strict=True)]
+    weighed = [_new_tuple(WeighedBackend, pair) for pair in zip(ids, totals, strict=True)]
     if len(weighed) > 1:
         # Stable: equal weights keep host manager order, as Cinder's sorted() does.
         weighed.sort(key=_weight, reverse=True)
