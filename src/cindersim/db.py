@@ -30,7 +30,7 @@ import attrs
 
 from cindersim.db_groups import Group, GroupSnapshot, GroupType, default_cgsnapshot_type
 from cindersim.db_tables import Service
-from cindersim.empty import empty_dict
+from cindersim.empty import EMPTY_DICT
 from cindersim.errors import (
     BackupNotFound,
     SimulationError,
@@ -179,12 +179,12 @@ class Volume:
     encrypted: bool = False
     encryption_key_id: str | None = None
     """The key manager's id of the volume's own key (encrypted types only)."""
-    metadata: dict[str, str] = attrs.field(factory=empty_dict)
-    """Shared read-only until set: every writer replaces the whole dict (:mod:`.empty`)."""
-    admin_metadata: dict[str, str] = attrs.field(factory=empty_dict)
+    metadata: dict[str, str] = EMPTY_DICT
+    """Shared read-only until a writer replaces it whole (:mod:`.empty`); no factory call."""
+    admin_metadata: dict[str, str] = EMPTY_DICT
     """Shared read-only until written: writers change it in place (attach modes, NFS
     formats, the readonly flag) through :func:`cindersim.empty.writable_dict`."""
-    glance_metadata: dict[str, str] = attrs.field(factory=empty_dict)
+    glance_metadata: dict[str, str] = EMPTY_DICT
     """``volume_glance_metadata``: the image a volume came from (``volume_image_metadata``).
     Shared read-only until set, as :attr:`metadata`."""
     provider_location: str | None = None

@@ -13,6 +13,7 @@ MiB/s); they are a model to be tuned by scenario files, not measurements.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -98,12 +99,12 @@ class Meter:
     rather than one per operation.
     """
 
-    __slots__ = ("_pending", "_record", "costs", "total")
+    __slots__ = ("_pending", "_record", "_wanted", "costs", "total")
 
     def __init__(self, costs: CostModel | None = None,
                  record: OpRecorder | None = None) -> None:
         self.costs = costs if costs is not None else CostModel()
-        self._record = record
+        self.bind(record)
         self._pending = 0.0
         self.total = 0.0
         """Virtual seconds charged over the meter's life."""
@@ -120,11 +121,7 @@ class Meter:
         """Whether a :meth:`charge` would report anywhere (a recorder may say no with a
         ``wanted()`` method); when not, a hot caller may :meth:`add` the seconds alone
         instead of building the summary and detail nobody reads."""
-        record = self._record
-        if record is None:
-            return False
-        wanted = getattr(record, "wanted", None)
-        return wanted is None or bool(wanted())
+        return bool(self._wanted())
 
     def add(self, seconds: float) -> None:
         """:meth:`charge` without the report (see :meth:`reports`)."""
@@ -145,6 +142,17 @@ class Meter:
     def bind(self, record: OpRecorder | None) -> None:
         """Route future reports to *record* (the volume service does this at start)."""
         self._record = record
+        # What reports() asks, looked up once here rather than at every create's lvcreate.
+        self._wanted: Callable[[], object] = (
+            _never if record is None else getattr(record, "wanted", _always))
+
+
+def _never() -> bool:
+    return False
+
+
+def _always() -> bool:
+    return True
 
 
 class _TraceRecorder:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from ...empty import empty_dict, empty_list, empty_set
+from ...empty import EMPTY_DICT, EMPTY_LIST, EMPTY_SET
 
 if TYPE_CHECKING:
     from .data import LvData
@@ -73,21 +73,23 @@ class LogicalVolume:
     size: int
     """Bytes a reader sees (thin: virtual; COW snapshot: origin size at creation)."""
     extents: int = 0
-    segments: list[list[int]] = attrs.Factory(empty_list)
+    segments: list[list[int]] = EMPTY_LIST
     """``[pv index, extent count]`` runs, in allocation order.  This and the other
     containers start as shared read-only empties (:mod:`cindersim.empty`): a thin volume
     never has segments, most have no snapshots, and an unwritten one maps no chunk; the
-    VG replaces an empty with a fresh container before it adds to it."""
+    VG replaces an empty with a fresh container before it adds to it.  They are plain
+    defaults, not factories: the object is shared either way, and a default costs the
+    generated ``__init__`` no call per field (every create builds one LV)."""
     data: LvData | None = None
     """Created by the VG on first use (:meth:`VolumeGroup._content`) for a linear or thin
     LV, so a volume nobody reads or writes holds no block map; None for pools' LVs."""
     origin: str = ""
-    snapshots: list[str] = attrs.Factory(empty_list)
+    snapshots: list[str] = EMPTY_LIST
     """Names of COW snapshots of this LV (creation order)."""
     pool: str = ""
-    chunk_map: dict[int, int] = attrs.Factory(empty_dict)
+    chunk_map: dict[int, int] = EMPTY_DICT
     """Thin: virtual chunk index -> physical pool chunk id."""
-    cow_blocks: set[int] = attrs.Factory(empty_set)
+    cow_blocks: set[int] = EMPTY_SET
     """COW snapshot: blocks with an exception (only its size is ever read)."""
     invalid: bool = False
     active: bool = True

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from ...states import AttachStatus, MigrationStatus, SnapshotStatus, VolumeStatus
 from ..idempotency import Args, Entry, EntryGuards, Refusal, status_is
-from ..volume_utils import extract_host
 
 if TYPE_CHECKING:
     from .manager import VolumeService
@@ -41,11 +40,13 @@ def volume_guards(svc: VolumeService) -> EntryGuards:
 
     def create(a: Args) -> Refusal | None:
         vol = vols.get(a["volume_id"])
-        refusal = status_is(vol, VolumeStatus.CREATING)
-        if refusal is None and extract_host(vol.host or "") != svc.host:  # type: ignore[union-attr]
+        if vol is None or vol.status != VolumeStatus.CREATING:
+            return status_is(vol, VolumeStatus.CREATING)  # words the refusal
+        # extract_host(host) (the backend level) written out: every create comes here.
+        if (vol.host or "").partition("#")[0] != svc.host:
             # Rescheduled elsewhere since this copy was sent.
-            return Refusal(f"the volume is scheduled to {vol.host}")  # type: ignore[union-attr]
-        return refusal
+            return Refusal(f"the volume is scheduled to {vol.host}")
+        return None
 
     def delete(a: Args) -> Refusal | None:
         vol = vols.get(a["volume_id"])
