@@ -244,10 +244,12 @@ def _prepare(
     if isinstance(populated, _Pass):
         return populated
     retry, previous_error, reverted = populated
-    props = FilterProperties(request_spec=request_spec, config=config, new_size=new_size,
-                             retry=retry, vol_exists_on=vol_exists_on,
-                             scheduler_hints=frozen_mapping(scheduler_hints), rng=rng,
-                             volume_host=volume_host, volume_number=volume_number)
+    # FilterProperties(request_spec, config, new_size, retry, vol_exists_on,
+    # scheduler_hints, rng, volume_host, volume_number), built as the tuple it is
+    # (a named tuple's __new__ binds nine arguments in Python): every pass.
+    props: FilterProperties = _new_tuple(FilterProperties, (
+        request_spec, config, new_size, retry, vol_exists_on, frozen_mapping(scheduler_hints),
+        rng, volume_host, volume_number))
     return _Base(operation, request_spec, retry, previous_error, reverted), props
 
 
@@ -437,13 +439,14 @@ def _indexed_create(
     volume_number: Callable[[str], int] | None, record: bool,
 ) -> SchedulingDecision | Placement:
     """The indexed create pass; a success is a :class:`Placement` unless *record*."""
-    # _prepare, without the interim decision: this path builds one record per pass.
-    started = _create_started(host_manager, request_spec, plan.config, retry,
-                              scheduler_hints, rng, volume_host, volume_number)
-    if isinstance(started, _Pass):
-        return started.decision
-    props, previous_error, reverted = started
-    retry = props.retry
+    prepared = _prepare(host_manager, request_spec, "create_volume", config=plan.config,
+                        retry=retry, new_size=None, vol_exists_on=None,
+                        scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
+                        volume_number=volume_number)
+    if isinstance(prepared, _Pass):
+        return prepared.decision
+    base, props = prepared
+    retry, previous_error, reverted = base.retry, base.previous_error, base.reverted
     found = _indexed_choice(index, plan, props, now, request_spec.resource_backend)
     if found is None:
         return SchedulingDecision(operation="create_volume", request=request_spec,
@@ -468,35 +471,15 @@ def _recorded_create(
 ) -> SchedulingDecision:
     """:func:`schedule_create_volume`'s full pass, every verdict recorded
     (:func:`.recorded_pass.recorded_create`, after the retry bookkeeping)."""
-    started = _create_started(host_manager, request_spec, config, retry, scheduler_hints,
-                              rng, volume_host, volume_number)
-    if isinstance(started, _Pass):
-        return started.decision
-    props, previous_error, reverted = started
-    return recorded_create(host_manager, request_spec, props, now=now, retry=props.retry,
-                           previous_error=previous_error, reverted=reverted)
-
-
-def _create_started(
-    host_manager: HostManager, request_spec: RequestSpec, config: SchedulerConfig,
-    retry: RetryRecord | None, scheduler_hints: Mapping[str, Any] | None,
-    rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
-    volume_number: Callable[[str], int] | None,
-) -> _Pass | tuple[FilterProperties, str | None, tuple[str, float] | None]:
-    """A create pass's retry bookkeeping (``_populate_retry``, the revert of the last
-    attempt) and its filter properties with the retry record to carry, or the
-    finished (failed) pass; the indexed and the recorded create start alike."""
-    populated = _populate_retry(host_manager, request_spec, "create_volume", config, retry)
-    if isinstance(populated, _Pass):
-        return populated
-    retry, previous_error, reverted = populated
-    # FilterProperties(request_spec, config, new_size, retry, vol_exists_on,
-    # scheduler_hints, rng, volume_host, volume_number), built as the tuple it is
-    # (a named tuple's __new__ binds nine arguments in Python): every create.
-    props: FilterProperties = _new_tuple(FilterProperties, (
-        request_spec, config, None, retry, None, frozen_mapping(scheduler_hints), rng,
-        volume_host, volume_number))
-    return props, previous_error, reverted
+    prepared = _prepare(host_manager, request_spec, "create_volume", config=config,
+                        retry=retry, new_size=None, vol_exists_on=None,
+                        scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
+                        volume_number=volume_number)
+    if isinstance(prepared, _Pass):
+        return prepared.decision
+    base, props = prepared
+    return recorded_create(host_manager, request_spec, props, now=now, retry=base.retry,
+                           previous_error=base.previous_error, reverted=base.reverted)
 
 
 def backend_passes_filters(
