@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...states import AttachStatus, MigrationStatus, SnapshotStatus, VolumeStatus
 from ..idempotency import Args, Entry, EntryGuards, Refusal, status_is
+from ..volume_utils import extract_host
 
 if TYPE_CHECKING:
     from .manager import VolumeService
@@ -42,8 +43,7 @@ def volume_guards(svc: VolumeService) -> EntryGuards:
         vol = vols.get(a["volume_id"])
         if vol is None or vol.status != VolumeStatus.CREATING:
             return status_is(vol, VolumeStatus.CREATING)  # words the refusal
-        # extract_host(host) (the backend level) written out: every create comes here.
-        if (vol.host or "").partition("#")[0] != svc.host:
+        if extract_host(vol.host or "") != svc.host:
             # Rescheduled elsewhere since this copy was sent.
             return Refusal(f"the volume is scheduled to {vol.host}")
         return None
