@@ -208,20 +208,16 @@ class SchedulerService:
         # pool) is for readers of the trace; without one, the index finds the same
         # pool without weighing them all.
         sim = self.env.sim
-        if self.env.trace.mode == "full":
-            return schedule_create_volume(self.host_manager, request_spec,
-                                          config=self.config, now=sim.now(), retry=retry,
-                                          rng=sim.rng, volume_host=self._volume_host,
-                                          volume_number=self._volume_number)
-        if not record:
-            return place_create_volume(self.host_manager, request_spec, index=self.placement,
+        index = None if self.env.trace.mode == "full" else self.placement
+        if index is not None and not record:
+            return place_create_volume(self.host_manager, request_spec, index=index,
                                        config=self.config, now=sim.now(), retry=retry,
                                        rng=sim.rng, volume_host=self._volume_host,
                                        volume_number=self._volume_number)
         return schedule_create_volume(self.host_manager, request_spec, config=self.config,
                                       now=sim.now(), retry=retry, rng=sim.rng,
                                       volume_host=self._volume_host,
-                                      volume_number=self._volume_number, index=self.placement)
+                                      volume_number=self._volume_number, index=index)
 
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
                             filter_properties: dict[str, Any],
