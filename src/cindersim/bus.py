@@ -135,8 +135,8 @@ class _Job:
     key: int
     consumer: Consumer
     msg: Message
-    coro: Coroutine[Any, Any, Any] | None = None
-    watched: Watched | None = None
+    coro: Coroutine[Any, Any, Any]
+    watched: Watched | None
     """Told when the coroutine ends, before the caller is answered."""
 
 
@@ -518,23 +518,52 @@ class Bus:
                 "bus.deliver", consumer.name,
                 f"{consumer.name} receives {msg.method} from {msg.sender}",
                 {"msg": msg.id, "method": msg.method, "msg_kind": msg.kind})
+        # The handler's first step runs here, before any job record exists: most
+        # handlers of a big run return in it (a _Job, its registration and its
+        # removal would be a third of a call round trip's bookkeeping).  The key is
+        # taken first all the same, so that handlers that wait are closed in
+        # delivery order whatever their first steps started.
         self._seq += 1
-        job = _Job(self._seq, consumer, msg)
+        key = self._seq
         try:
             awaitable = consumer.handler(msg)
         except Exception as exc:  # the dispatcher refused it (an unknown method)
-            self._handled(job, None, exc)
+            self._handled(consumer.name, msg, None, exc)
             self._check_idle()
             return
+        watched: Watched | None = None
         if type(awaitable) is not types.CoroutineType:
             if isinstance(awaitable, Watched):
-                job.watched = awaitable
+                watched = awaitable
                 awaitable = awaitable.coro
             if type(awaitable) is not types.CoroutineType:
                 awaitable = _awaiting(awaitable)
-        job.coro = awaitable
-        self._tasks[job.key] = job
-        self._resume(job, None)
+        coro: Coroutine[Any, Any, Any] = awaitable
+        try:
+            yielded = coro.send(None)
+        except StopIteration as stop:
+            if watched is not None:
+                watched.then(stop.value, None)
+            if msg.kind == "call":
+                self._send("reply", consumer.name, target_of(msg.sender), msg.method,
+                           {"result": stop.value}, msg.id)
+            if self._idle is not None:
+                self._check_idle()
+            return
+        except Exception as error:  # the remote side of an RPC: errors travel back
+            if watched is not None:
+                watched.then(None, error)
+            self._handled(consumer.name, msg, None, error)
+            self._check_idle()
+            return
+        except BaseException as stop:
+            if watched is not None:
+                watched.then(None, stop)
+            self._check_idle()
+            raise
+        job = _Job(key, consumer, msg, coro, watched)
+        self._tasks[key] = job
+        self._park(job, yielded)
 
     # A delivered message's handler starts at once, in the delivery, and is driven
     # from then on by the futures it awaits -- what an asyncio Task would do, without
@@ -548,21 +577,20 @@ class Bus:
 
     def _resume(self, job: _Job, exc: BaseException | None) -> None:
         coro = job.coro
-        assert coro is not None
         try:
             yielded = coro.send(None) if exc is None else coro.throw(exc)
         except StopIteration as stop:
             if job.watched is not None:
                 self._ended(job, stop.value, None)
                 return
-            # _ended and _handled, inline for a plain handler that returned (every
-            # delivery of a run ends here): forget it, answer a call.
+            # _ended and _handled, inline for a plain handler that returned: forget
+            # it, answer a call.
             if not self._closing:
                 self._tasks.pop(job.key, None)
             msg = job.msg
             if msg.kind == "call":
                 self._send("reply", job.consumer.name, target_of(msg.sender), msg.method,
-                           {"result": stop.value}, reply_to=msg.id)
+                           {"result": stop.value}, msg.id)
             if self._idle is not None:
                 self._check_idle()
             return
@@ -575,6 +603,10 @@ class Bus:
                 job.watched.then(None, stop)
             self._check_idle()
             raise
+        self._park(job, yielded)
+
+    def _park(self, job: _Job, yielded: Any) -> None:
+        """The handler yielded: resume it when what it awaits is done."""
         if yielded is None:  # a bare yield (asyncio.sleep(0)): go on next iteration
             self._loop.call_soon(self._step, job)
         elif getattr(yielded, "_asyncio_future_blocking", False):
@@ -589,7 +621,7 @@ class Bus:
             self._tasks.pop(job.key, None)
         if job.watched is not None:
             job.watched.then(result, error)
-        self._handled(job, result, error)
+        self._handled(job.consumer.name, job.msg, result, error)
         if self._idle is not None:
             self._check_idle()
 
@@ -597,18 +629,16 @@ class Bus:
         if not self._closing:
             self._tasks.pop(job.key, None)
 
-    def _handled(self, job: _Job, result: Any, error: Exception | None) -> None:
+    def _handled(self, name: str, msg: Message, result: Any, error: Exception | None) -> None:
         """Reply to a call (result or error); a cast's error is counted and traced."""
-        msg = job.msg
-        name = job.consumer.name
         # (oslo replies go to the caller's private reply queue: target_of(sender))
         if error is None:
             if msg.kind == "call":
                 self._send("reply", name, target_of(msg.sender), msg.method,
-                           {"result": result}, reply_to=msg.id)
+                           {"result": result}, msg.id)
         elif msg.kind == "call":
             self._send("reply", name, target_of(msg.sender), msg.method, {},
-                       reply_to=msg.id, error=error)
+                       msg.id, error)
         else:
             self.stats.handler_errors += 1
             self._emit("bus.error", name, f"{name} failed handling {msg.method}: "
@@ -621,7 +651,7 @@ class Bus:
         self._closing = True
         for key in sorted(self._tasks):
             job = self._tasks.get(key)
-            if job is not None and job.coro is not None:
+            if job is not None:
                 job.coro.close()
                 if job.watched is not None:
                     job.watched.then(None, GeneratorExit())
