@@ -547,9 +547,33 @@ class TestCallExpiry:
 
 
 class TestDeliveryWakeUps:
-    """The delivery timer wakes once per instant with something due, not once per
-    timer ever armed: a handler that sends while being delivered (every cast of a
-    flow) must not leave a second, never-cancelled timer behind."""
+    """The bus wakes once per message arriving, not once per timer ever armed: a
+    handler that sends while being delivered (every cast of a flow) must not leave
+    a second, never-cancelled timer behind (the bus once kept its own delivery
+    timer and leaked it)."""
+
+    def test_a_message_arrives_at_its_own_instant_not_a_resolution_early(self) -> None:
+        # The loop runs what is due within its 1 ns clock resolution of the timer
+        # it jumped to, as asyncio does: a message due half a nanosecond after a
+        # sleeper's wake-up must still arrive at its own time, after the sleeper.
+        sim, bus = make(latency=0.001)
+        rec = Recorder(sim, "s")
+        bus.consume("cinder-scheduler", rec)
+        woke: list[float] = []
+
+        async def main() -> None:
+            await asyncio.sleep(1.0)
+            bus.cast("api", SCHED, "first", n=1)
+            bus.cast("api", SCHED, "second", n=2)
+            await asyncio.sleep(0.001 - 5e-10)
+            woke.append(sim.now())
+            await bus.quiescent()
+
+        sim.run(main)
+        due = 1.0 + 0.001
+        assert woke == [1.0 + (0.001 - 5e-10)]
+        assert woke[0] < due
+        assert [(t, m) for t, m, _ in rec.seen] == [(due, "first"), (due, "second")]
 
     def test_a_handler_that_casts_during_delivery_adds_no_wake_up(self) -> None:
         sim, bus = make(latency=0.001)

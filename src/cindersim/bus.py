@@ -11,11 +11,11 @@ Cinder's services talk over AMQP through oslo.messaging RPC:
 * messages to a queue nobody consumes *wait there*, which is why a stopped
   cinder-scheduler is a real what-if: requests pile up, then drain.
 
-Every message takes a small, non-zero virtual latency.  Deliveries are kept in
-the bus's own heap ordered by ``(time, priority, sequence)``: asyncio's timer
-heap does not keep equal deadlines in FIFO order, and message order must not
-depend on it.  One timer is armed for the earliest delivery and everything due
-at that instant is delivered in sequence order.
+Every message takes a small, non-zero virtual latency.  Each delivery is an
+entry of the loop's own timer heap (:meth:`VirtualTimeLoop.call_at_plain`),
+which keeps equal deadlines in the order they were set (asyncio's heap does
+not; the paced loop's timers are made to), so messages due at the same instant
+arrive in the order they were sent.
 
 Faults are rules matched at send time: drop, delay, duplicate, or hold (a
 partition: messages wait until released).
@@ -45,10 +45,13 @@ from .messaging import (
     MessageKind,
     Target,
     Watched,
-    new_message,
     target_of,
 )
 from .trace import Trace
+
+_heappush = heapq.heappush
+_partial = functools.partial
+_new_tuple: Any = tuple.__new__
 
 __all__ = [
     "Bus",
@@ -172,17 +175,14 @@ class Bus:
         self._queues: dict[str, _Queue] = {}
         self._consumers: list[Consumer] = []
         self._by_topic: dict[str, list[Consumer]] = {}
-        self._heap: list[tuple[float, int, int, Message]] = []
         self._seq = 0
         self._msg_seq = 0
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_when = 0.0
-        self._spare: asyncio.TimerHandle | None = None
-        self._rearm: Callable[[asyncio.TimerHandle, float], None] | None = (
-            loop.rearm if type(loop) is VirtualTimeLoop and loop.speed is None else None)
-        """The loop's way to reuse a fired timer (a virtual-time run's loop only)."""
+        self._wire = 0
+        """Messages sent and not yet arrived."""
+        self._virtual = type(loop) is VirtualTimeLoop and loop.speed is None
         self.pumps = 0
-        """Wake-ups of the delivery timer (each delivers what is due at that instant)."""
+        """Wake-ups of the bus: one per message arriving (a regression guard: leaked
+        delivery timers once woke it millions of times)."""
         self._calls: dict[str, tuple[asyncio.Future[Any], Message]] = {}
         """Calls waiting for their reply, by message id: the caller's future and the
         call (for its timeout event)."""
@@ -259,10 +259,15 @@ class Bus:
                    timeout: float | None = None, **args: Any) -> Any:
         """Send and wait for the reply; the remote handler's exception is re-raised here."""
         fut: asyncio.Future[Any] = self._loop.create_future()
-        limit = self.call_timeout if timeout is None else timeout
-        msg = self._send("call", sender, target, method, args, timeout=limit)
+        msg = self._send("call", sender, target, method, args, None, None,
+                         self.call_timeout if timeout is None else timeout)
         self._calls[msg.id] = (fut, msg)
-        self._arm_deadline(msg.expires, msg.id)  # type: ignore[arg-type]
+        when: float = msg.expires  # type: ignore[assignment]
+        # _arm_deadline, inline (every call comes through)
+        self._seq += 1
+        self._deadlines.add(when, self._seq, msg.id)
+        if self._deadline_timer is None or when < self._deadline_when:
+            self._arm_deadline(when)
         try:
             return await fut
         finally:
@@ -271,14 +276,11 @@ class Bus:
     # Call timeouts share one armed timer rather than a timer per call: almost every
     # call is answered long before its deadline, and creating and cancelling a
     # TimerHandle per call is a large share of a round trip (see call_deadlines).
-    def _arm_deadline(self, when: float, msg_id: str) -> None:
-        self._seq += 1
-        self._deadlines.add(when, self._seq, msg_id)
-        if self._deadline_timer is None or when < self._deadline_when:
-            if self._deadline_timer is not None:
-                self._deadline_timer.cancel()
-            self._deadline_when = when
-            self._deadline_timer = self._loop.call_at(when, self._expire_calls)
+    def _arm_deadline(self, when: float) -> None:
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+        self._deadline_when = when
+        self._deadline_timer = self._loop.call_at(when, self._expire_calls)
 
     def _expire_calls(self) -> None:
         self._deadline_timer = None
@@ -300,10 +302,6 @@ class Bus:
             self._deadline_when = head[0]
             self._deadline_timer = self._loop.call_at(self._deadline_when, self._expire_calls)
 
-    def _new_id(self) -> str:
-        self._msg_seq += 1
-        return "msg-%06d" % self._msg_seq  # noqa: UP031 (faster than a format spec)
-
     def _latency(self, msg: Message) -> float:
         lat = self.latency
         return lat(msg) if callable(lat) else lat
@@ -313,9 +311,11 @@ class Bus:
               error: BaseException | None = None, timeout: float | None = None) -> Message:
         now = self._loop.time()
         self._msg_seq += 1
-        msg = new_message("msg-%06d" % self._msg_seq,  # noqa: UP031 (faster than a format spec)
-                          kind, sender, target, method, args, now, reply_to, error,
-                          None if timeout is None else now + timeout)
+        # new_message, inline (no frame: every message of a run is built here)
+        msg: Message = _new_tuple(Message, (
+            "msg-%06d" % self._msg_seq,  # noqa: UP031 (faster than a format spec)
+            kind, sender, target, method, args, now, reply_to, error,
+            None if timeout is None else now + timeout))
         stats = self.stats
         stats.sent += 1
         by_method = stats.by_method
@@ -338,14 +338,15 @@ class Bus:
         delay = lat if type(lat) is float else self._latency(msg)
         if not self.faults:
             # _schedule, inline: every message of a run comes through here.
+            self._wire += 1
             when = now + delay
-            self._seq += 1
-            heapq.heappush(self._heap, (when, 0, self._seq, msg))
-            timer = self._timer
-            if timer is None or when < self._timer_when:
-                if timer is not None:
-                    timer.cancel()
-                self._arm(when)
+            if self._virtual:  # VirtualTimeLoop.call_at_plain, inline
+                loop: Any = self._loop
+                loop._timer_seq += 1
+                _heappush(loop._timers, (when, loop._timer_seq,
+                                         _partial(self._arrive, when, msg)))
+            else:
+                self._loop.call_at(when, self._arrive, when, msg)
             return msg
         copies = 1
         for rule in self.faults:
@@ -404,57 +405,26 @@ class Bus:
         return len(out)
 
     # --- delivery --------------------------------------------------------------------
-    def _schedule(self, when: float, msg: Message, priority: int = 0) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (when, priority, self._seq, msg))
-        if self._timer is None or when < self._timer_when:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._arm(when)
+    def _schedule(self, when: float, msg: Message) -> None:
+        self._wire += 1
+        if self._virtual:
+            self._loop.call_at_plain(when, _partial(self._arrive, when, msg))  # type: ignore[attr-defined]
+        else:
+            self._loop.call_at(when, self._arrive, when, msg)
 
-    def _arm(self, when: float) -> None:
-        """Set the delivery timer for *when* (none is armed, or it was cancelled)."""
-        self._timer_when = when
-        spare, rearm = self._spare, self._rearm
-        if spare is None or rearm is None:
-            self._timer = self._loop.call_at(when, self._pump)
-            return
-        # The timer that last fired goes back on the loop's heap as it is (every hop
-        # of every message arms this timer).
-        self._spare = None
-        rearm(spare, when)
-        self._timer = spare
-
-    def _pump(self) -> None:
+    def _arrive(self, when: float, msg: Message) -> None:
         self.pumps += 1
-        if self._rearm is not None:
-            # The timer that fired (the one armed: cancelling one always arms
-            # another) is off the loop's heap and not cancelled: _arm reuses it.
-            self._spare = self._timer
-        self._timer = None
-        heap = self._heap
-        now = self._loop.time()
-        while heap and heap[0][0] <= now:
-            self._deliver(heapq.heappop(heap)[3])
-        # A handler started by a delivery may already have sent (and armed the
-        # timer through _schedule): arm only when none is armed or the head is
-        # earlier.  Arming unconditionally here once overwrote that timer without
-        # cancelling it, and every leaked timer re-armed itself at each wake-up:
-        # 3,000 back-to-back creates took two million wake-ups.
-        if heap:
-            when = heap[0][0]
-            # (annotated: mypy would keep self._timer narrowed to None across the
-            # deliveries; typing.cast would be a call at every wake-up)
-            timer: asyncio.TimerHandle | None = self._timer
-            if timer is None or when < self._timer_when:
-                if timer is not None:
-                    timer.cancel()
-                self._arm(when)
-        if self._idle is not None:
-            self._check_idle()
-
-    def _deliver(self, msg: Message) -> None:
-        if msg.kind == "reply":
+        if when > self._loop.time():
+            # The loop runs a timer up to its clock resolution (1 ns) early, as
+            # asyncio does; a message arrives at its own instant, not an ulp
+            # before it (its events carry that time).  It waits for it, after what
+            # is already due then.
+            self._schedule(when, msg)
+            self._wire -= 1
+            return
+        self._wire -= 1
+        kind = msg.kind
+        if kind == "reply":
             waiting = self._calls.get(msg.reply_to or "")
             fut = None if waiting is None else waiting[0]
             self.stats.delivered += 1
@@ -464,40 +434,41 @@ class Bus:
                 if traced:
                     self._emit("bus.deliver", msg.target.topic,
                                f"late reply to {msg.method} ignored", msg, late=True)
-                return
-            if traced:
-                self._emit("bus.deliver", msg.target.topic,
-                           f"{msg.target.topic} receives the reply to {msg.method}", msg)
-            if msg.error is not None:
-                fut.set_exception(msg.error)
             else:
-                fut.set_result(msg.args.get("result"))
-            return
-        if msg.kind == "fanout":
+                if traced:
+                    self._emit("bus.deliver", msg.target.topic,
+                               f"{msg.target.topic} receives the reply to {msg.method}", msg)
+                if msg.error is not None:
+                    fut.set_exception(msg.error)
+                else:
+                    fut.set_result(msg.args.get("result"))
+        elif kind == "fanout":
             live = [c for c in self._by_topic.get(msg.target.topic, ()) if c.running]
             if not live:
                 self._emit("bus.fault", msg.sender, f"fanout {msg.method} to {msg.target.topic} "
                            "reached no consumer", msg, action="no-consumer")
             for each in live:
                 self._dispatch(each, msg)
-            return
-        q = self._queues.get(msg.target.queue)
-        if q is None:
-            q = self._queue(msg.target.queue)
-        consumers = q.consumers
-        # _Queue.pick, inline for a queue with one consumer (a backend's own queue,
-        # a reply queue): almost every delivery of a run.
-        if len(consumers) == 1:
-            c: Consumer | None = consumers[0] if consumers[0]._running else None
         else:
-            c = q.pick()
-        if c is None:
-            q.messages.append(msg)
-            self._emit("bus.queued", msg.sender, f"{msg.method} waits in queue {q.name} "
-                       f"(no consumer running; depth {len(q.messages)})", msg,
-                       target=q.name, depth=len(q.messages))
-            return
-        self._dispatch(c, msg)
+            q = self._queues.get(msg.target.queue)
+            if q is None:
+                q = self._queue(msg.target.queue)
+            consumers = q.consumers
+            # _Queue.pick, inline for a queue with one consumer (a backend's own
+            # queue, a reply queue): almost every delivery of a run.
+            if len(consumers) == 1:
+                c: Consumer | None = consumers[0] if consumers[0]._running else None
+            else:
+                c = q.pick()
+            if c is None:
+                q.messages.append(msg)
+                self._emit("bus.queued", msg.sender, f"{msg.method} waits in queue {q.name} "
+                           f"(no consumer running; depth {len(q.messages)})", msg,
+                           target=q.name, depth=len(q.messages))
+            else:
+                self._dispatch(c, msg)
+        if self._idle is not None:
+            self._check_idle()
 
     def _dispatch(self, consumer: Consumer, msg: Message) -> None:
         if msg.expires is not None and self._loop.time() >= msg.expires:
@@ -671,7 +642,7 @@ class Bus:
     @property
     def in_flight(self) -> int:
         """Messages on the wire plus handlers still running."""
-        return len(self._heap) + len(self._tasks)
+        return self._wire + len(self._tasks)
 
     @property
     def held(self) -> int:

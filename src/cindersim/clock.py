@@ -23,7 +23,10 @@ Three facts shape the implementation (see simulation-notes.md):
   what-if run sets several timers per request (every virtual sleep, every bus
   delivery), and asyncio's ``TimerHandle`` heap compares in Python.  Timers due
   at the same instant fire in the order they were set (asyncio leaves that order
-  to the heap's shape).
+  to the heap's shape; a paced loop's timers keep it too, see
+  :class:`_FifoTimer`).  An entry's timer is a handle, the future of a
+  :func:`sleep`, or a ``functools.partial`` called as it is when due (the bus's
+  message deliveries: nothing cancels them, so they need no handle).
 * Real I/O, threads and subprocesses would make a run depend on the world
   outside; in virtual mode they raise :class:`RealIOForbidden`.  *Paced* mode
   (virtual time = wall time x speed) allows them, because a paced simulation is
@@ -194,7 +197,24 @@ class _VirtualLater(_VirtualTimer):
         _heappush(loop._timers, (when, loop._timer_seq, self))
 
 
+class _FifoTimer(asyncio.TimerHandle):
+    """A paced loop's timer: asyncio's heap orders its handles by deadline only, so
+    two timers due at the same instant could fire in either order; these break
+    the tie by the order they were set, as a virtual loop's heap does (the bus's
+    messages to one queue must arrive in the order they were sent)."""
+
+    __slots__ = ("_seq",)
+
+    _seq: int
+
+    def __lt__(self, other: asyncio.TimerHandle) -> bool:
+        if type(other) is _FifoTimer:
+            return (self.when(), self._seq) < (other.when(), other._seq)
+        return super().__lt__(other)
+
+
 _copy_context = contextvars.copy_context
+_partial = functools.partial
 _set_result_unless_cancelled = asyncio.futures._set_result_unless_cancelled  # type: ignore[attr-defined]
 _now_of = operator.attrgetter("_now")
 _debug_of = operator.attrgetter("_debug")
@@ -217,7 +237,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def __init__(self, *, start: float = 0.0, speed: float | None = None) -> None:
         self._timers: list[tuple[float, int, Any]] = []
-        # (each entry's timer: a _VirtualTimer, or the future of a sleep())
+        # (each entry's timer: a _VirtualTimer, the future of a sleep(), or a
+        # functools.partial to call as it is: see call_at_plain)
         self._timer_seq = 0
         self._jumps_since_poll = 0
         self._next_binade = 0.0
@@ -267,18 +288,28 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # (In virtual mode the instance's call_at, _VirtualTimer bound to the loop, is
         # called instead of this.)
         if self.speed is not None:
-            return super().call_at(when, callback, *args, context=context)
+            if self._debug:  # type: ignore[attr-defined]
+                return super().call_at(when, callback, *args, context=context)
+            self._check_closed()  # type: ignore[attr-defined]
+            self._timer_seq += 1
+            timer = _FifoTimer(when, callback, args, self, context=context)
+            timer._seq = self._timer_seq
+            heapq.heappush(self._scheduled, timer)  # type: ignore[attr-defined]
+            timer._scheduled = True  # type: ignore[attr-defined]
+            return timer
         return _VirtualTimer(self, when, callback, *args, context=context)
 
-    def rearm(self, timer: asyncio.TimerHandle, when: float) -> None:
-        """Put a timer of this loop that has fired back on the heap, due at *when*
-        (virtual mode): what ``call_at`` with its callback would do, without building
-        a new handle.  The bus's delivery timer fires at every hop of every message."""
-        t: Any = timer
-        t._when = when
-        t._scheduled = True
+    def call_at_plain(self, when: float, callback: functools.partial[object]) -> None:
+        """Call *callback* at *when*, with no handle to cancel it and in the loop's
+        running context (virtual mode).  The bus delivers every message this way:
+        the entry is the partial itself, so nothing but the partial is built.
+        Entries due at the same instant run in the order they were set, among
+        all the loop's timers."""
+        if self.speed is not None:
+            self.call_at(when, callback)
+            return
         self._timer_seq += 1
-        heapq.heappush(self._timers, (when, self._timer_seq, t))
+        heapq.heappush(self._timers, (when, self._timer_seq, callback))
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any,  # type: ignore[override]
                    context: contextvars.Context | None = None) -> asyncio.TimerHandle:
@@ -311,6 +342,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         ready: collections.deque[asyncio.Handle] = self._ready  # type: ignore[attr-defined]
         heappop = heapq.heappop
         future_type = _Future
+        plain_type = _partial
         popleft = ready.popleft
         set_unless_cancelled = _set_result_unless_cancelled
         while True:
@@ -322,7 +354,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             end = self._now + self._clock_resolution
             while timers and timers[0][0] < end:
                 timer: Any = heappop(timers)[2]
-                if type(timer) is not future_type:  # (a sleep()'s entry is its future)
+                kind = type(timer)
+                if kind is not future_type and kind is not plain_type:  # a handle
                     if timer._cancelled:
                         self._timer_cancelled_count -= 1
                     timer._scheduled = False
@@ -331,7 +364,17 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             self.callbacks += n
             for _ in range(n):
                 h: Any = popleft()
-                if type(h) is future_type:  # a sleep() is over (see sleep)
+                kind = type(h)
+                if kind is plain_type:  # call_at_plain's entry (a bus delivery)
+                    try:
+                        h()
+                    except (SystemExit, KeyboardInterrupt):
+                        raise
+                    except BaseException as exc:
+                        self.call_exception_handler({
+                            "message": f"Exception in callback {h!r}", "exception": exc})
+                    continue
+                if kind is future_type:  # a sleep() is over (see sleep)
                     if not h.done():  # (a cancelled sleeper's future is done)
                         h.set_result(None)
                     continue
@@ -373,7 +416,10 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         timers = self._timers
         while timers:
             head: Any = timers[0][2]
-            if type(head) is _Future:  # a sleep(): its future
+            kind = type(head)
+            if kind is _partial:  # call_at_plain's: never cancelled
+                break
+            if kind is _Future:  # a sleep(): its future
                 if not head.done():
                     break
                 heapq.heappop(timers)
@@ -423,7 +469,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         live = []
         for entry in self._timers:
             timer: Any = entry[2]
-            if type(timer) is _Future:  # a sleep(): cancelled timers are handles only
+            if type(timer) is _Future or type(timer) is _partial:  # never cancelled
                 live.append(entry)
             elif timer._cancelled:
                 timer._scheduled = False
