@@ -350,7 +350,19 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             if cancelled > _COMPACT_AT and cancelled * 2 > len(timers):
                 self._compact_timers()
             if not ready and not self._stopping:  # type: ignore[attr-defined]
-                self._jump()
+                if (timers and type(timers[0][2]) is plain_type
+                        and self._jumps_since_poll < _POLL_EVERY - 1):
+                    # _jump, inline for its most common case (a bus message is next,
+                    # and it is not time to look at the self-pipe)
+                    self._jumps_since_poll += 1
+                    when = timers[0][0]
+                    if when > self._now:
+                        self._now = when
+                        self.jumps += 1
+                        if when >= self._next_binade:
+                            self._exact_at(when)
+                else:
+                    self._jump()
             end = self._now + self._clock_resolution
             while timers and timers[0][0] < end:
                 timer: Any = heappop(timers)[2]
