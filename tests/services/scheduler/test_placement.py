@@ -252,3 +252,36 @@ def test_indexed_backend_check_equals_the_full_pass(
                                        new_size=size + grow, index=index)
         assert quick.chosen == slow.chosen
         assert str(quick.error()) == str(slow.error())
+
+
+def test_an_index_asked_with_another_configuration_orders_by_its_weigher() -> None:
+    """A plan keeps the index's orders it used; a new configuration (a new plan) must
+    not be served the previous weigher's order, nor a thick request the thin one."""
+    hm, plain = HostManager(), HostManager()
+    index = PlacementIndex(hm)
+    # roomy: thin, the most virtual free space (thick: the least), much allocated.
+    for host in (hm, plain):
+        host.update_service_capabilities("roomy@b", _report("b", {
+            "total_capacity_gb": 100.0, "free_capacity_gb": 30.0,
+            "provisioned_capacity_gb": 10.0, "allocated_capacity_gb": 80.0,
+            "thin_provisioning_support": True, "max_over_subscription_ratio": "20.0"}),
+            timestamp=0.0)
+        host.update_service_capabilities("lean@b", _report("b", {
+            "total_capacity_gb": 60.0, "free_capacity_gb": 50.0,
+            "provisioned_capacity_gb": 10.0, "allocated_capacity_gb": 5.0,
+            "thin_provisioning_support": False, "thick_provisioning_support": True}),
+            timestamp=0.0)
+    by_capacity = SchedulerConfig()
+    by_allocation = SchedulerConfig.from_options(
+        {"scheduler_default_weighers": "AllocatedCapacityWeigher"})
+    assert indexable(by_allocation)
+    thick = {"provisioning:type": "thick"}
+    chosen: list[str | None] = []
+    for n, (config, specs) in enumerate([(by_capacity, {}), (by_allocation, {}),
+                                         (by_capacity, thick), (by_capacity, {})]):
+        spec = RequestSpec(size=1, volume_id=f"vol-{n}", extra_specs=specs)
+        quick = schedule_create_volume(hm, spec, config=config, now=1.0 + n, index=index)
+        slow = schedule_create_volume(plain, spec, config=config, now=1.0 + n)
+        assert quick.chosen == slow.chosen
+        chosen.append(quick.chosen)
+    assert chosen == ["roomy@b#b", "lean@b#b", "lean@b#b", "roomy@b#b"]

@@ -298,7 +298,7 @@ class _Plan:
     (a :class:`SchedulerConfig` is frozen, and a scheduler keeps one)."""
 
     __slots__ = ("capacity_first", "checks", "config", "indexable", "multiplier", "name",
-                 "weigher")
+                 "orders", "weigher")
 
     def __init__(self, config: SchedulerConfig) -> None:
         self.config = config
@@ -311,6 +311,9 @@ class _Plan:
         # positive CapacityWeigher the pools come in falling virtual-free order.
         self.capacity_first = (self.name == "CapacityWeigher" and self.multiplier > 0
                                and "CapacityFilter" in config.filters)
+        self.orders: dict[bool, WeightOrder] = {}
+        """The index's order for each thin/thick choice, found there on first use (the
+        index keeps an order for good, and the plan is the index's own)."""
 
 
 def _plan_for(index: PlacementIndex, config: SchedulerConfig) -> _Plan:
@@ -324,10 +327,20 @@ def _plan_for(index: PlacementIndex, config: SchedulerConfig) -> _Plan:
 def _order_for(index: PlacementIndex, plan: _Plan, props: FilterProperties,
                now: float) -> WeightOrder:
     """The refreshed pool order for this request's weigher and thin/thick choice."""
+    thin = props.thin
+    index.host_manager.refresh(now)
+    order = plan.orders.get(thin)
+    if order is None:
+        order = plan.orders[thin] = _new_order(index, plan, thin)
+    order.sync()
+    return order
+
+
+def _new_order(index: PlacementIndex, plan: _Plan, thin: bool) -> WeightOrder:
+    """*index*'s order for *plan*'s weigher and a thin (or thick) request."""
     config = plan.config
     weigher = plan.weigher
     assert weigher is not None  # an indexable configuration has its one weigher
-    thin = props.thin
 
     def make_weight() -> Callable[[BackendState], float]:
         template = FilterProperties(
@@ -335,7 +348,6 @@ def _order_for(index: PlacementIndex, plan: _Plan, props: FilterProperties,
                 "provisioning:type": "thick"}), config=config)
         return lambda state: float(weigher(state, template))
 
-    index.host_manager.refresh(now)
     return index.order((plan.name, thin, plan.multiplier, weigher), make_weight)
 
 

@@ -238,11 +238,17 @@ class VolumeService:
             raise NotImplementedError(f"cinder-volume has no method {msg.method}")
         return method(self, **msg.args)
 
-    async def drive(self, call: str, fn: Callable[..., T], *args: Any,
-                    resource: str | None = None, **kwargs: Any) -> T:
-        """Run one driver method, trace it, and sleep through what it cost.
+    def drive(self, call: str, fn: Callable[..., T], *args: Any,
+              resource: str | None = None, **kwargs: Any) -> Awaitable[T]:
+        """Run one driver method, trace it, and sleep through what it cost:
+        ``await svc.drive(...)`` gives the method's result.
 
         The cost is slept even when the call fails: the commands it ran took time.
+        The call runs when drive is called (every caller awaits at once), and what
+        comes back is what to await: for a method that returns None (create, delete,
+        extend: most calls) the sleep's own timer future, so the flow awaiting it
+        resumes without a frame of drive's in between (as :func:`~cindersim.clock.sleep`
+        does for its callers).
         """
         trace = self.env.trace
         if trace.wants("driver"):
@@ -260,10 +266,23 @@ class VolumeService:
                 trace.emit("driver.error", self.actor, f"driver.{call} failed: "
                            f"{type(exc).__name__}", resource=resource, call=call,
                            error=type(exc).__name__, message=str(exc))
-            if cost > 0:
-                await sleep(cost)
-            raise
+            return _raise_after(cost, exc)
         cost = self.meter.take()  # Meter.spend, without its frame
-        if cost > 0:
-            await sleep(cost)
-        return result
+        if result is None and cost > 0:
+            slept: Awaitable[Any] = sleep(cost)  # its result is None: the method's
+            return slept
+        return _return_after(cost, result)
+
+
+async def _return_after(cost: float, result: T) -> T:
+    """*result*, once the *cost* of the call that made it is slept."""
+    if cost > 0:
+        await sleep(cost)
+    return result
+
+
+async def _raise_after(cost: float, exc: Exception) -> Any:
+    """Raise *exc* (a driver call's), once the *cost* of the call is slept."""
+    if cost > 0:
+        await sleep(cost)
+    raise exc

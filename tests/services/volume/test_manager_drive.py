@@ -1,0 +1,72 @@
+"""VolumeService.drive: a driver call's result or error comes after its cost is slept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cindersim import Cloud, simulate
+from cindersim.errors import VolumeBackendAPIException
+
+
+def _service(cloud: Cloud) -> Any:
+    return next(iter(cloud.volume_services.values()))
+
+
+def test_a_call_returning_none_is_over_when_its_cost_is_slept() -> None:
+    async def main(cloud: Cloud) -> tuple[Any, float]:
+        svc = _service(cloud)
+        start = cloud.sim.now()
+        result = await svc.drive("create_volume", lambda: svc.meter.add(2.5))
+        return result, cloud.sim.now() - start
+
+    assert simulate(main, seed=1).value == (None, 2.5)
+
+
+def test_a_call_returning_a_value_gives_it_after_its_cost() -> None:
+    async def main(cloud: Cloud) -> tuple[Any, float]:
+        svc = _service(cloud)
+        start = cloud.sim.now()
+
+        def fn(a: int, *, b: int) -> dict[str, int]:
+            svc.meter.add(1.5)
+            return {"sum": a + b}
+
+        result = await svc.drive("initialize_connection", fn, 2, b=3)
+        return result, cloud.sim.now() - start
+
+    assert simulate(main, seed=1).value == ({"sum": 5}, 1.5)
+
+
+def test_a_free_call_returns_at_once() -> None:
+    async def main(cloud: Cloud) -> tuple[Any, float, Any, float]:
+        svc = _service(cloud)
+        start = cloud.sim.now()
+        none = await svc.drive("remove_export", lambda: None)
+        value = await svc.drive("get_volume_stats", lambda: 7)
+        return none, cloud.sim.now() - start, value, cloud.sim.now() - start
+
+    assert simulate(main, seed=1).value == (None, 0.0, 7, 0.0)
+
+
+def test_a_failing_call_raises_its_error_once_its_cost_is_slept() -> None:
+    error = VolumeBackendAPIException(data="lvcreate failed")
+
+    async def main(cloud: Cloud) -> float:
+        svc = _service(cloud)
+        start = cloud.sim.now()
+
+        def fn() -> None:
+            svc.meter.add(4.0)
+            raise error
+
+        with pytest.raises(VolumeBackendAPIException) as caught:
+            await svc.drive("create_volume", fn)
+        assert caught.value is error
+        return cloud.sim.now() - start
+
+    result = simulate(main, seed=1, trace_mode="full")
+    assert result.value == 4.0
+    failed = [e for e in result.trace.events if e.kind == "driver.error"]
+    assert [e.detail["call"] for e in failed] == ["create_volume"]
