@@ -63,6 +63,11 @@ Body = bytes | str | ParsedBody | None
 
 ACTOR = "cinder-api"
 _new_tuple: Any = tuple.__new__
+_new_object: Any = object.__new__
+_set_status = ApiResponse.__dict__["status"].__set__
+_set_body = ApiResponse.__dict__["body"].__set__
+_set_headers = ApiResponse.__dict__["headers"].__set__
+_set_fresh = ApiResponse.__dict__["fresh"].__set__
 _PROJECTLESS_URLS = Version(3, 67)
 
 
@@ -269,7 +274,9 @@ class ApiService:
                 return self._with_version(fault(405, "The method specified is not allowed "
                                                      "for this resource."), version)
             return self._with_version(fault(404, "The resource could not be found."), version)
-        parsed_body = _parse_body(body) if method in {"POST", "PUT"} else None
+        # A body Cloud.request hands over parsed is taken as it is (no _parse_body call).
+        parsed_body = (body.value if type(body) is ParsedBody else _parse_body(body)) \
+            if method in {"POST", "PUT"} else None
         if project_id is not None and project_id != context.project_id:
             # wsgi.Resource._process_stack: the URL's project must be the token's
             # (admins too); only 3.67's project-less URLs skip this.
@@ -287,7 +294,15 @@ class ApiService:
     def _with_version(response: ApiResponse, version: Version) -> ApiResponse:
         headers = {**response.headers, "OpenStack-API-Version": _echo(version),
                    "Vary": "OpenStack-API-Version"}
-        return ApiResponse(response.status, response.body, headers, fresh=response.fresh)
+        # ApiResponse(response.status, response.body, headers, fresh=response.fresh), set
+        # through the slots' own descriptors (as cloud.Response is): the frozen class's
+        # __init__ pays a bound object.__setattr__ per field, on every request.
+        versioned = _new_object(ApiResponse)
+        _set_status(versioned, response.status)
+        _set_body(versioned, response.body)
+        _set_headers(versioned, headers)
+        _set_fresh(versioned, response.fresh)
+        return versioned
 
     def _authenticate(self, hdrs: Mapping[str, str]) -> Any:
         token = hdrs.get("x-auth-token")
