@@ -63,11 +63,6 @@ Body = bytes | str | ParsedBody | None
 
 ACTOR = "cinder-api"
 _new_tuple: Any = tuple.__new__
-_new_object: Any = object.__new__
-_set_status = ApiResponse.__dict__["status"].__set__
-_set_body = ApiResponse.__dict__["body"].__set__
-_set_headers = ApiResponse.__dict__["headers"].__set__
-_set_fresh = ApiResponse.__dict__["fresh"].__set__
 _PROJECTLESS_URLS = Version(3, 67)
 
 
@@ -294,15 +289,7 @@ class ApiService:
     def _with_version(response: ApiResponse, version: Version) -> ApiResponse:
         headers = {**response.headers, "OpenStack-API-Version": _echo(version),
                    "Vary": "OpenStack-API-Version"}
-        # ApiResponse(response.status, response.body, headers, fresh=response.fresh), set
-        # through the slots' own descriptors (as cloud.Response is): the frozen class's
-        # __init__ pays a bound object.__setattr__ per field, on every request.
-        versioned = _new_object(ApiResponse)
-        _set_status(versioned, response.status)
-        _set_body(versioned, response.body)
-        _set_headers(versioned, headers)
-        _set_fresh(versioned, response.fresh)
-        return versioned
+        return ApiResponse(response.status, response.body, headers, fresh=response.fresh)
 
     def _authenticate(self, hdrs: Mapping[str, str]) -> Any:
         token = hdrs.get("x-auth-token")
