@@ -114,22 +114,23 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
                 req.context.project_id):
             d["volume_image_metadata"] = dict(vol.glance_metadata)
     # Plain tuple comparisons (a Version is a tuple): this view is built on every create.
+    # Each later field comes from 3.13 on, so a 3.0-3.12 request compares once.
     version = req.version
     if version >= (3, 13):
         d["group_id"] = vol.group_id
-    if version >= (3, 21) and is_admin:
-        d["provider_id"] = None
-    if version >= (3, 48):
-        d["shared_targets"] = vol.shared_targets
-        d["service_uuid"] = vol.service_uuid
-    if version >= (3, 61) and is_admin:
-        d["cluster_name"] = vol.cluster_name
-    if version >= (3, 63):
-        d["volume_type_id"] = vol.volume_type_id
-    if version >= (3, 64) and vol.encryption_key_id:  # ENCRYPTION_KEY_ID_IN_DETAILS
-        d["encryption_key_id"] = vol.encryption_key_id
-    if version >= (3, 65):
-        d["consumes_quota"] = vol.use_quota
+        if version >= (3, 21) and is_admin:
+            d["provider_id"] = None
+        if version >= (3, 48):
+            d["shared_targets"] = vol.shared_targets
+            d["service_uuid"] = vol.service_uuid
+        if version >= (3, 61) and is_admin:
+            d["cluster_name"] = vol.cluster_name
+        if version >= (3, 63):
+            d["volume_type_id"] = vol.volume_type_id
+        if version >= (3, 64) and vol.encryption_key_id:  # ENCRYPTION_KEY_ID_IN_DETAILS
+            d["encryption_key_id"] = vol.encryption_key_id
+        if version >= (3, 65):
+            d["consumes_quota"] = vol.use_quota
     return d
 
 
