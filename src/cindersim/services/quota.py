@@ -286,26 +286,35 @@ class QuotaEngine:
     def _checked(self, project_id: str, deltas: Mapping[str, int]) -> list[QuotaUsage | None]:
         """Validate *deltas* and check their limits; the usage row of each (None: none
         yet), in *deltas* order.  Raises as :meth:`reserve` documents."""
-        # issuperset walks the keys without building a list; lists only for the 404.
-        if not _RESERVABLE.issuperset(deltas) and not self._per_type_known(deltas):
-            valid = frozenset(self.resources()) - {"per_volume_gigabytes"}
-            raise QuotaResourceUnknown(unknown=sorted(r for r in deltas if r not in valid))
-        # One pass reads each limit and usage row once; the dicts OverQuota carries are
-        # only built when something is over (a 413 is rare next to a granted reserve).
+        # One pass checks each resource is known, and reads each limit and usage row
+        # once; nothing is raised before the pass ends, so an unknown resource is still
+        # reported before any excess.  The dicts OverQuota carries are only built when
+        # something is over (a 413 is rare next to a granted reserve).
         db = self.db
         usage_rows = db.quota_usages
         override = db.quotas.get(project_id, _NO_OVERRIDES)
         defaults = self.defaults if not self.class_defaults else {
             **self.defaults, **self.class_defaults}  # default_limit, folded for the loop
+        type_resources = self._type_resources
+        types = db.volume_types
         rows: list[QuotaUsage | None] = []
-        over = False
+        over = unknown = False
         for r, d in deltas.items():
+            if r not in _RESERVABLE:
+                # Per-type resources exist while their type does: _per_type_known's test
+                # of its map entry, inline (every create reserves two).
+                hit = type_resources.get(r)
+                if hit is None or hit[0].name != hit[1] or types.get(hit[0].id) is not hit[0]:
+                    unknown = True
             row = usage_rows.get((project_id, r))
             rows.append(row)
             limit = override[r] if r in override else defaults.get(r, -1)
             if limit >= 0 and d >= 0 and (
                     (row.in_use + row.reserved if row else 0) + d > limit):
                 over = True
+        if unknown and not self._per_type_known(deltas):  # a miss: rebuilt, then answered
+            valid = frozenset(self.resources()) - {"per_volume_gigabytes"}
+            raise QuotaResourceUnknown(unknown=sorted(r for r in deltas if r not in valid))
         if over:
             self._raise_over(project_id, deltas)
         return rows
