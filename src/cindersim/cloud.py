@@ -366,7 +366,8 @@ class Cloud:
                     lowered[name.lower()] = value
             r = await self.api.handle_lowered(method, path, lowered, _api_body(json))
             if r.fresh:
-                if not self.trace.wants("api.response"):
+                wanted = self.trace._wanted  # Trace.wants, inline: on every request
+                if wanted is not None and "api.response" not in wanted:
                     # A body built for this response alone, of plain JSON values, that no
                     # trace event holds: already what parsing the response text would give.
                     return Response(r.status, r.body, dict(r.headers))

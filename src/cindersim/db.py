@@ -450,7 +450,9 @@ class Database:
 
     def add(self, record: Record, *, op: str = "create", actor: str = "cinder-api") -> None:
         """Insert *record*; a status record's birth is traced (``None -> status``) and checked."""
-        table = self._table(record)
+        table = self._by_type.get(type(record))
+        if table is None:
+            table = self._table(record)  # raises: no table for that type
         if record.id in table:
             raise SimulationError(f"duplicate {type(record).__name__} id {record.id}")
         if hasattr(record, "created_at") and record.created_at is None:

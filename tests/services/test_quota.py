@@ -135,6 +135,33 @@ def test_unknown_resource() -> None:
     q.rollback(q.reserve("p", q.volume_deltas(1, "renamed")))
 
 
+def test_per_type_resources_follow_the_table_at_once() -> None:
+    """Per-type resources are looked up in a map the engine keeps across reserves:
+    a type deleted, renamed, or replaced by another under its name must be seen on the
+    very next reserve (each check of that map is needed: removing one fails here)."""
+    q = _engine()
+    lvm, ceph = VolumeType("t1", "lvm"), VolumeType("t2", "ceph")
+    q.db.add(lvm)
+    q.db.add(ceph)
+    q.reserve_committed("p", q.volume_deltas(1, "lvm"))  # both types' resources mapped
+    q.reserve_committed("p", q.volume_deltas(1, "ceph"))
+    q.db.remove(ceph)  # deleted: its resources are gone
+    with pytest.raises(QuotaResourceUnknown):
+        q.reserve_committed("p", q.volume_deltas(1, "ceph"))
+    lvm.name = "fast"  # renamed in place: the old name is gone, the new one known
+    with pytest.raises(QuotaResourceUnknown):
+        q.reserve_committed("p", q.volume_deltas(1, "lvm"))
+    q.reserve_committed("p", q.volume_deltas(1, "fast"))
+    other = VolumeType("t3", "lvm")  # a new type takes the old name
+    q.db.add(other)
+    q.reserve_committed("p", q.volume_deltas(1, "lvm"))
+    q.db.remove(other)
+    q.db.add(ceph)  # the same row back: known again
+    q.reserve_committed("p", q.volume_deltas(1, "ceph"))
+    assert q.db.quota_usages[("p", "volumes_ceph")].in_use == 2
+    assert q.db.quota_usages[("p", "volumes_fast")].in_use == 1
+
+
 def test_per_type_resources() -> None:
     q = _engine()
     q.db.add(VolumeType("t", "lvm"))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from cindersim.db import Database, QuotaUsage, Reservation
+from cindersim.db import Database, QuotaUsage, Reservation, VolumeType
 from cindersim.errors import (
     BackupLimitExceeded,
     InvalidInput,
@@ -155,8 +155,9 @@ class QuotaEngine:
             else:
                 raise ValueError(f"unknown quota option {option!r}")
         self._next_usage_id = 1 + max((u.id for u in db.quota_usages.values()), default=0)
-        self._known: tuple[tuple[str, ...] | None, frozenset[str]] = (None, frozenset())
-        """Reservable resources for the volume type names they were built from."""
+        self._type_resources: dict[str, tuple[VolumeType, str]] = {}
+        """Per-type resource -> the type it is named after, and that type's name then
+        (see :meth:`_per_type_known`)."""
 
     # --- resources and limits -------------------------------------------------------------
     def resources(self) -> list[str]:
@@ -174,7 +175,10 @@ class QuotaEngine:
     def limit(self, project_id: str, resource: str) -> int:
         override = self.db.quotas.get(project_id, _NO_OVERRIDES)  # no {} built per call
         found = override.get(resource)
-        return self.default_limit(resource) if found is None else found
+        if found is None:  # default_limit, inline: every create asks per_volume_gigabytes
+            found = self.class_defaults.get(resource)
+            return self.defaults.get(resource, -1) if found is None else found
+        return found
 
     def usage(self, project_id: str) -> dict[str, ResourceUsage]:
         """Per resource ``{limit, in_use, reserved}``, in os-quota-sets order."""
@@ -282,33 +286,64 @@ class QuotaEngine:
     def _checked(self, project_id: str, deltas: Mapping[str, int]) -> list[QuotaUsage | None]:
         """Validate *deltas* and check their limits; the usage row of each (None: none
         yet), in *deltas* order.  Raises as :meth:`reserve` documents."""
-        # issuperset walks the keys without building a list; lists only for the 404.
-        if not _RESERVABLE.issuperset(deltas):  # per-type resources exist while their type does
-            names = tuple([vt.name for vt in self.db.volume_types.values()])
-            if self._known[0] != names:
-                self._known = (names, frozenset(self.resources()) - {"per_volume_gigabytes"})
-            valid = self._known[1]  # a superset of _RESERVABLE
-            if not valid.issuperset(deltas):
-                raise QuotaResourceUnknown(unknown=sorted(r for r in deltas if r not in valid))
-        # One pass reads each limit and usage row once; the dicts OverQuota carries are
-        # only built when something is over (a 413 is rare next to a granted reserve).
+        # One pass checks each resource is known, and reads each limit and usage row
+        # once; nothing is raised before the pass ends, so an unknown resource is still
+        # reported before any excess.  The dicts OverQuota carries are only built when
+        # something is over (a 413 is rare next to a granted reserve).
         db = self.db
         usage_rows = db.quota_usages
         override = db.quotas.get(project_id, _NO_OVERRIDES)
         defaults = self.defaults if not self.class_defaults else {
             **self.defaults, **self.class_defaults}  # default_limit, folded for the loop
+        type_resources = self._type_resources
+        types = db.volume_types
         rows: list[QuotaUsage | None] = []
-        over = False
+        over = unknown = False
         for r, d in deltas.items():
+            if r not in _RESERVABLE:
+                # Per-type resources exist while their type does: _per_type_known's test
+                # of its map entry, inline (every create reserves two).
+                hit = type_resources.get(r)
+                if hit is None or hit[0].name != hit[1] or types.get(hit[0].id) is not hit[0]:
+                    unknown = True
             row = usage_rows.get((project_id, r))
             rows.append(row)
-            limit = override.get(r, defaults.get(r, -1))
+            limit = override[r] if r in override else defaults.get(r, -1)
             if limit >= 0 and d >= 0 and (
                     (row.in_use + row.reserved if row else 0) + d > limit):
                 over = True
+        if unknown and not self._per_type_known(deltas):  # a miss: rebuilt, then answered
+            valid = frozenset(self.resources()) - {"per_volume_gigabytes"}
+            raise QuotaResourceUnknown(unknown=sorted(r for r in deltas if r not in valid))
         if over:
             self._raise_over(project_id, deltas)
         return rows
+
+    def _per_type_known(self, deltas: Mapping[str, int]) -> bool:
+        """Whether each resource of *deltas* outside the fixed ones is a per-type resource
+        (``volumes_<type name>`` ...) of a type in the table now.
+
+        Every entry of the map it keeps is checked against the table on each use: it
+        counts only while that very type is still stored under its id and still has
+        the name the entry was made from, so a rename or a delete is seen at once and
+        nothing has to invalidate the map.  A miss (a new type, or a name no type has)
+        rebuilds it from the table once, then answers."""
+        types = self.db.volume_types
+        for rebuilt in (False, True):
+            cache = self._type_resources
+            for r in deltas:
+                if r in _RESERVABLE:
+                    continue
+                hit = cache.get(r)
+                if hit is None or hit[0].name != hit[1] or types.get(hit[0].id) is not hit[0]:
+                    break
+            else:
+                return True
+            if rebuilt:
+                break
+            self._type_resources = {f"{prefix}_{vt.name}": (vt, vt.name)
+                                    for vt in types.values() for prefix in _PER_TYPE_PREFIXES}
+        return False
 
     def _raise_over(self, project_id: str, deltas: Mapping[str, int]) -> None:
         """Raise :class:`OverQuota` with every resource's limit and usage (overs sorted)."""

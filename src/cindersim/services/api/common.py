@@ -88,6 +88,11 @@ def check_keys(obj: Mapping[str, Any], allowed: Iterable[str], *, strict: bool,
         return
     # A tuple or set is probed as it is: a body has a few keys, a new set costs more.
     allowed_keys = allowed if isinstance(allowed, (tuple, set, frozenset)) else set(allowed)
+    for k in obj:
+        if k not in allowed_keys:
+            break
+    else:
+        return  # every key allowed (nearly always): no list built
     extra = [k for k in obj if k not in allowed_keys]
     if extra:
         listed = ", ".join(f"'{k}'" for k in extra)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...db import Snapshot, Volume
+from ...db import Snapshot, Volume, VolumeAttachment
 from .common import admin, link
 from .wsgi import ApiRequest
 
@@ -30,9 +30,11 @@ def volume_summary(api: ApiService, req: ApiRequest, vol: Volume) -> dict[str, A
     return {"id": vol.id, "name": vol.display_name, "links": link(api, req, "volumes", vol.id)}
 
 
-def _attachments(api: ApiService, req: ApiRequest, vol: Volume) -> list[dict[str, Any]]:
+def _attachments(api: ApiService, req: ApiRequest, vol: Volume,
+                 rows: list[VolumeAttachment]) -> list[dict[str, Any]]:
+    """The ``attached`` ones of *rows* (the volume's attachments) as the view lists them."""
     out = []
-    for att in api.env.db.attachments_of(vol.id):
+    for att in rows:
         if att.attach_status != "attached":
             continue
         out.append({"id": vol.id, "attachment_id": att.id, "volume_id": vol.id,
@@ -68,7 +70,8 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
     """
     db = api.env.db
     vtype = db.volume_types.get(vol.volume_type_id or "")
-    is_admin = admin(req)
+    is_admin = bool(req.context.is_admin)  # admin(req), inline: a view per create
+    attachments = db.attachments_of(vol.id)
     status = str(vol.status)
     d: dict[str, Any] = {
         "id": vol.id,
@@ -90,7 +93,7 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
         "replication_status": vol.replication_status or "disabled",
         "consistencygroup_id": vol.consistencygroup_id,
         "multiattach": vol.multiattach,
-        "attachments": _attachments(api, req, vol),
+        "attachments": _attachments(api, req, vol, attachments) if attachments else [],
     }
     if is_admin:
         d["migration_status"] = vol.migration_status
@@ -111,22 +114,23 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
                 req.context.project_id):
             d["volume_image_metadata"] = dict(vol.glance_metadata)
     # Plain tuple comparisons (a Version is a tuple): this view is built on every create.
+    # Each later field comes from 3.13 on, so a 3.0-3.12 request compares once.
     version = req.version
     if version >= (3, 13):
         d["group_id"] = vol.group_id
-    if version >= (3, 21) and is_admin:
-        d["provider_id"] = None
-    if version >= (3, 48):
-        d["shared_targets"] = vol.shared_targets
-        d["service_uuid"] = vol.service_uuid
-    if version >= (3, 61) and is_admin:
-        d["cluster_name"] = vol.cluster_name
-    if version >= (3, 63):
-        d["volume_type_id"] = vol.volume_type_id
-    if version >= (3, 64) and vol.encryption_key_id:  # ENCRYPTION_KEY_ID_IN_DETAILS
-        d["encryption_key_id"] = vol.encryption_key_id
-    if version >= (3, 65):
-        d["consumes_quota"] = vol.use_quota
+        if version >= (3, 21) and is_admin:
+            d["provider_id"] = None
+        if version >= (3, 48):
+            d["shared_targets"] = vol.shared_targets
+            d["service_uuid"] = vol.service_uuid
+        if version >= (3, 61) and is_admin:
+            d["cluster_name"] = vol.cluster_name
+        if version >= (3, 63):
+            d["volume_type_id"] = vol.volume_type_id
+        if version >= (3, 64) and vol.encryption_key_id:  # ENCRYPTION_KEY_ID_IN_DETAILS
+            d["encryption_key_id"] = vol.encryption_key_id
+        if version >= (3, 65):
+            d["consumes_quota"] = vol.use_quota
     return d
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...bus import target_of
 from ...db import Snapshot, Volume, VolumeType
-from ...empty import empty_dict
+from ...empty import EMPTY_DICT
 from ...errors import (
     Invalid,
     InvalidInput,
@@ -132,22 +132,27 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     body = body_of(req, "volume")
     check_keys(req.body, ("volume", "OS-SCH-HNT:scheduler_hints"), strict=True)
     version = req.version  # compared with constants: at_least parses (cached) on each call
-    check_keys(body, _CREATE_KEYS, strict=version >= _STRICT_CREATE, field="volume")
+    if version >= _STRICT_CREATE:  # check_keys does nothing unless strict
+        check_keys(body, _CREATE_KEYS, strict=True, field="volume")
+    # Each opt_* gives None for an absent key, so only the keys present are validated
+    # (in the schema's order, so the first error is the same): a body has few keys.
     size = opt_int(body, "size", minimum=1)
-    name = opt_name(body, "name", "name")
-    if name is None:
+    name = opt_name(body, "name", "name") if "name" in body else None
+    if name is None and "display_name" in body:
         name = opt_name(body, "display_name", "name")
-    description = opt_name(body, "description", "description")
-    if description is None:
+    description = opt_name(body, "description", "description") \
+        if "description" in body else None
+    if description is None and "display_description" in body:
         description = opt_name(body, "display_description", "description")
-    metadata = opt_metadata(body) or empty_dict()  # shared until replaced (cindersim.empty)
-    az = opt_str(body, "availability_zone")
+    metadata = (opt_metadata(body) if "metadata" in body else None) or EMPTY_DICT
+    az = opt_str(body, "availability_zone") if "availability_zone" in body else None
     if az is not None and not az.strip():
         raise HTTPError(400, "The 'availability_zone' can not be None.")
-    multiattach_flag = opt_bool(body, "multiattach")
-    snapshot_id = opt_uuid(body, "snapshot_id")
-    source_volid = opt_uuid(body, "source_volid")
-    backup_id = opt_uuid(body, "backup_id") if version >= _FROM_BACKUP else None
+    multiattach_flag = opt_bool(body, "multiattach") if "multiattach" in body else None
+    snapshot_id = opt_uuid(body, "snapshot_id") if "snapshot_id" in body else None
+    source_volid = opt_uuid(body, "source_volid") if "source_volid" in body else None
+    backup_id = opt_uuid(body, "backup_id") \
+        if "backup_id" in body and version >= _FROM_BACKUP else None
     enforce(api, req, "volume:create")
     if multiattach_flag:
         # The controller refuses it with a bare HTTPBadRequest (no "Invalid ..." prefix).
@@ -155,9 +160,10 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                              "is to use multiattach enabled volume types. Contact your "
                              "administrator to create a multiattach enabled volume type "
                              "and use it to create multiattach volumes.")
-    image_ref = opt_str(body, "imageRef") or opt_str(body, "image_id")
-    sources = [s for s in (snapshot_id, source_volid, image_ref, backup_id) if s]
-    if len(sources) > 1:
+    image_ref = (opt_str(body, "imageRef") if "imageRef" in body else None) or \
+        (opt_str(body, "image_id") if "image_id" in body else None)
+    if (snapshot_id or source_volid or image_ref or backup_id) and len(
+            [s for s in (snapshot_id, source_volid, image_ref, backup_id) if s]) > 1:
         raise InvalidInput(reason="only one of snapshot, imageRef, source volume and backup "
                                   "may be specified")
     image = None
@@ -200,7 +206,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                                   f"{what} size.")
     if image is not None:
         check_image_metadata(image, size)
-    vtype_ref = opt_str(body, "volume_type")
+    vtype_ref = opt_str(body, "volume_type") if "volume_type" in body else None
     if vtype_ref is None and source_vol is not None:
         vtype = db.get_volume_type(source_vol.volume_type_id or "")
     elif vtype_ref is None and snapshot is not None:
@@ -211,14 +217,19 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         # unknown one is an error, not the default).
         image_type = image.properties.get("cinder_img_volume_type")
         vtype = resolve_volume_type(api, req, str(image_type) if image_type else None)
+    elif vtype_ref is None:  # what resolve_volume_type answers for no ref
+        vtype = api.default_volume_type(ctx.project_id)
     else:
         vtype = resolve_volume_type(api, req, vtype_ref)
-    group = volume_group(api, req, body, vtype)  # issue 16: into a generic group (3 lines)
+    # issue 16: into a generic group (3 lines); only a body naming one has a group.
+    group = volume_group(api, req, body, vtype) \
+        if "group_id" in body or "consistencygroup_id" in body else None
     if group is not None:
         az, resource_backend = group.availability_zone, extract_host(group.host or "")
     az = resolve_availability_zone(api, az)
-    multiattach = spec_is_true(vtype.extra_specs.get("multiattach"))
-    encrypted = bool(getattr(vtype, "encryption", None))
+    specs = vtype.extra_specs
+    multiattach = "multiattach" in specs and spec_is_true(specs["multiattach"])
+    encrypted = bool(vtype.encryption)
     if multiattach and encrypted:
         # Cinder checks this after making the key (and leaks it); checked first here.
         raise InvalidVolume(reason="Multiattach cannot be used with encrypted volumes.")
@@ -246,8 +257,9 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     db.add(vol, op=Op.CREATE_FROM_SOURCE if (snapshot or source_vol or image) else Op.CREATE,
            actor=ACTOR)
     spec = volume_create_spec(size, vol.id, snapshot_id, vtype.name, vtype.id,
-                              vtype.extra_specs,  # copied by it
-                              az, _type_zones(vtype), resource_backend, multiattach,
+                              specs,  # copied by it
+                              az, _type_zones(vtype) if _ZONES_SPEC in specs else (),
+                              resource_backend, multiattach,
                               ctx.project_id, ctx.user_id,
                               image.id if image is not None else None)
     # An encrypted clone is re-keyed by cinder-volume as the user: the RPC context's
@@ -285,8 +297,11 @@ def spec_is_true(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in {"<is> true", "true"}
 
 
+_ZONES_SPEC = "RESKEY:availability_zones"
+
+
 def _type_zones(vtype: VolumeType) -> tuple[str, ...]:
-    raw = vtype.extra_specs.get("RESKEY:availability_zones")
+    raw = vtype.extra_specs.get(_ZONES_SPEC)
     if not raw:
         return ()
     return tuple(z.strip() for z in raw.split(",") if z.strip())

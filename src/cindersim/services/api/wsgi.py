@@ -80,7 +80,10 @@ class HTTPError(Exception):
         self.headers = dict(headers or {})
 
 
-@attrs.frozen
+_UNSET: Any = object()
+
+
+@attrs.frozen(init=False)
 class ApiResponse:
     """What cinder-api answers: status, headers, and a JSON-able body (or None)."""
 
@@ -93,8 +96,24 @@ class ApiResponse:
     parsing the response text would get, so an in-process client may take it as it is
     (:meth:`cindersim.Cloud.request`, unless the trace keeps the body too)."""
 
+    def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] = _UNSET,
+                 *, fresh: bool = False) -> None:
+        # attrs' own __init__ with its defaults, but the fields are set through the
+        # slots' descriptors (as cloud.Response's are): the generated frozen __init__
+        # binds object.__setattr__ for each field, twice a request.
+        _set_status(self, status)
+        _set_body(self, body)
+        _set_headers(self, {} if headers is _UNSET else headers)
+        _set_fresh(self, fresh)
+
     def encoded(self) -> bytes:
         return b"" if self.body is None else json.dumps(self.body).encode()
+
+
+_set_status = ApiResponse.__dict__["status"].__set__
+_set_body = ApiResponse.__dict__["body"].__set__
+_set_headers = ApiResponse.__dict__["headers"].__set__
+_set_fresh = ApiResponse.__dict__["fresh"].__set__
 
 
 class RawResponse(ApiResponse):
