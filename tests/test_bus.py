@@ -546,6 +546,20 @@ class TestCallExpiry:
         sim.close()
 
 
+class TestLoop:
+    def test_a_loop_other_than_the_virtual_one_is_refused(self) -> None:
+        # Equal deadlines on asyncio's own heap fire in no set order: messages sent at
+        # one instant to one queue could overtake each other.
+        loop = asyncio.new_event_loop()
+        sim = Simulation(seed=1)
+        try:
+            with pytest.raises(TypeError, match="VirtualTimeLoop"):
+                Bus(loop, sim.trace, sim.rng)
+        finally:
+            loop.close()
+            sim.close()
+
+
 class TestDeliveryWakeUps:
     """The bus wakes once per message arriving, not once per timer ever armed: a
     handler that sends while being delivered (every cast of a flow) must not leave

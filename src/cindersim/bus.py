@@ -152,7 +152,9 @@ class Bus:
     """The message bus of one simulation.
 
     Args:
-        loop: the simulation's loop (virtual time).
+        loop: the simulation's loop, a :class:`~cindersim.clock.VirtualTimeLoop` (virtual
+            or paced): its timers due at one instant fire in the order they were set,
+            and messages rely on it to arrive in the order they were sent.
         trace: where sends, deliveries, replies and faults are recorded.
         rng: the simulation rng (for probabilistic faults and latency jitter).
         latency: seconds per hop, or a function of the message.
@@ -162,6 +164,9 @@ class Bus:
     def __init__(self, loop: asyncio.AbstractEventLoop, trace: Trace, rng: random.Random, *,
                  latency: float | Callable[[Message], float] = 0.001,
                  call_timeout: float = 60.0) -> None:
+        if not isinstance(loop, VirtualTimeLoop):
+            # asyncio's own heap may fire equal deadlines in any order.
+            raise TypeError(f"the bus needs a VirtualTimeLoop, not {type(loop).__name__}")
         self._loop = loop
         self._trace = trace
         self._rng = rng
@@ -408,7 +413,7 @@ class Bus:
     def _schedule(self, when: float, msg: Message) -> None:
         self._wire += 1
         if self._virtual:
-            self._loop.call_at_plain(when, _partial(self._arrive, when, msg))  # type: ignore[attr-defined]
+            self._loop.call_at_plain(when, _partial(self._arrive, when, msg))
         else:
             self._loop.call_at(when, self._arrive, when, msg)
 

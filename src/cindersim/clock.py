@@ -299,7 +299,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             return timer
         return _VirtualTimer(self, when, callback, *args, context=context)
 
-    def call_at_plain(self, when: float, callback: functools.partial[object]) -> None:
+    def call_at_plain(self, when: float, callback: functools.partial[Any]) -> None:
         """Call *callback* at *when*, with no handle to cancel it and in the loop's
         running context (virtual mode).  The bus delivers every message this way:
         the entry is the partial itself, so nothing but the partial is built.
