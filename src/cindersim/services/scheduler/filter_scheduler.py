@@ -170,11 +170,10 @@ def _filter_and_weigh(host_manager: HostManager, props: FilterProperties,
                       now: float) -> _Weighed:
     """Filter every schedulable pool and weigh the survivors (the middle of
     ``_get_weighted_candidates``)."""
-    backends = host_manager.get_all_backend_states(now)
-    ids = tuple([b.backend_id for b in backends])
+    backends, ids, down_hosts = host_manager.schedulable(now)
     survivors, survivor_ids, filter_outcomes = _run_filters(backends, props, ids)
     weighed, weigher_outcomes = weigh_backends(survivors, props, ids=survivor_ids)
-    return _Weighed(ids, tuple(host_manager.down_services(now)), tuple(filter_outcomes),
+    return _Weighed(ids, down_hosts, tuple(filter_outcomes),
                     tuple(weigher_outcomes), tuple(weighed),
                     dict(zip(ids, backends, strict=True)))
 

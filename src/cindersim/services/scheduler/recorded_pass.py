@@ -88,11 +88,9 @@ def recorded_create(host_manager: HostManager, request_spec: RequestSpec,
     """Filter every schedulable pool, weigh the survivors, apply the pin and consume
     on the best: the decision of a create pass whose retry record (*retry*, with
     *previous_error* and what was *reverted*) is already worked out."""
-    backends = host_manager.get_all_backend_states(now)
-    ids = tuple([b.backend_id for b in backends])
+    backends, ids, down_hosts = host_manager.schedulable(now)
     survivors, survivor_ids, filters = run_filters(backends, props, ids)
     weighed, weighers = weigh_backends(survivors, props, ids=survivor_ids)
-    down_hosts = tuple(host_manager.down_services(now))
     pinned_out: tuple[str, ...] = ()
     pin = request_spec.resource_backend
     kept = weighed  # the record keeps every weighed pool; the pin only drops some
