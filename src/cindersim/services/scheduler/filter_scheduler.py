@@ -66,6 +66,7 @@ __all__ = [
     "backend_passes_filters",
     "indexable",
     "place_create_volume",
+    "recorded_create_volume",
     "schedule_create_volume",
     "volume_type_predicate",
 ]
@@ -404,9 +405,9 @@ def schedule_create_volume(
                                   record=True)
         assert isinstance(decided, SchedulingDecision)  # record=True always gives one
         return decided
-    return _recorded_create(host_manager, request_spec, config=config, now=now, retry=retry,
-                            scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
-                            volume_number=volume_number)
+    return recorded_create_volume(host_manager, request_spec, config=config, now=now,
+                                  retry=retry, scheduler_hints=scheduler_hints, rng=rng,
+                                  volume_host=volume_host, volume_number=volume_number)
 
 
 class Placement(NamedTuple):
@@ -474,14 +475,15 @@ def _indexed_create(
         retry=carried, previous_error=previous_error, reverted=reverted)
 
 
-def _recorded_create(
+def recorded_create_volume(
     host_manager: HostManager, request_spec: RequestSpec, *, config: SchedulerConfig,
     now: float, retry: RetryRecord | None, scheduler_hints: Mapping[str, Any] | None,
     rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
     volume_number: Callable[[str], int] | None,
 ) -> SchedulingDecision:
     """:func:`schedule_create_volume`'s full pass, every verdict recorded
-    (:func:`.recorded_pass.recorded_create`, after the retry bookkeeping)."""
+    (:func:`.recorded_pass.recorded_create`, after the retry bookkeeping): what
+    :func:`schedule_create_volume` does without an *index*."""
     prepared = _prepare(host_manager, request_spec, "create_volume", config=config,
                         retry=retry, new_size=None, vol_exists_on=None,
                         scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
