@@ -115,3 +115,25 @@ def test_a_first_attempts_paragraph_is_told_anew_when_any_part_it_reads_differs(
     again = d._replace(previous_error="boom", reverted=("b@l#p", 10.0))
     assert again.narrate(shared) == again.narrate()
     assert again.narrate(shared).startswith("The last attempt failed (boom). ")
+
+
+def test_a_records_parts_are_the_single_memos_answers_asked_at_once() -> None:
+    hm = manager(("a@l#p", {}), ("b@l#p", {"free_capacity_gb": 5}))
+    shared = SharedParts()
+    d = schedule_create_volume(hm, RequestSpec(size=10, volume_id=VOL), now=0)
+    key = (d.candidates, d.down_hosts, d.filters, d.pinned_out, d.retry, d.weighed)
+    parts = shared.record(key)
+    assert d.retry is not None
+    singles = (shared.ids(d.candidates), shared.ids(d.down_hosts), shared.filters(d.filters),
+               shared.ids(d.pinned_out), shared.retry(d.retry), shared.weighed(d.weighed))
+    assert all(p is s for p, s in zip(parts, singles, strict=True))
+    assert shared.record(key) is parts
+    # Any one part differing is another record's parts.
+    other = shared.record((d.candidates, d.down_hosts, d.filters, d.pinned_out, None,
+                           d.weighed))
+    assert other[4] is None
+    assert other[:4] == parts[:4]
+    assert len(shared._records) == 2
+    for i in range(SharedParts.MAX * 2):
+        shared.record(((f"h{i}@l#p",), (), (), (), None, ()))
+    assert len(shared._records) <= SharedParts.MAX

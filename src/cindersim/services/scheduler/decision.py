@@ -162,12 +162,11 @@ class SchedulingDecision(NamedTuple):
                         "rejected": list(f.rejected)} for f in self.filters]
             retry_dict = None if retry is None else retry.to_dict()
         else:
-            candidates, down_hosts = shared.ids(self.candidates), shared.ids(self.down_hosts)
-            pinned_out = shared.ids(self.pinned_out)
-            # The outcomes and the retry record are named tuples of the memo keys'
-            # very shape: each is its own key.
-            filters = shared.filters(self.filters)
-            retry_dict = None if retry is None else shared.retry(retry)
+            # The outcomes, the retry record and the weighed pools are named tuples of
+            # the memo keys' very shape: each is its own key, and the six one key.
+            candidates, down_hosts, filters, pinned_out, retry_dict, weighed = shared.record(
+                (self.candidates, self.down_hosts, self.filters, self.pinned_out, retry,
+                 self.weighed))
         # Loops, not comprehensions: one weigher and a few pools is the usual record,
         # where a comprehension's own frame costs more than its items.
         weighers: list[dict[str, Any]] = []
@@ -177,11 +176,9 @@ class SchedulingDecision(NamedTuple):
                 weights[b] = {"raw": r, "normalized": n}
             weighers.append({"name": w.name, "multiplier": w.multiplier, "weights": weights})
         if shared is None:
-            weighed: list[list[Any]] = []
+            weighed = []
             for wb in self.weighed:
                 weighed.append([wb.backend_id, wb.weight])
-        else:  # one pool, or pools weighing the same: equal from record to record
-            weighed = shared.weighed(self.weighed)  # (backend_id, weight) pairs
         return {
             "operation": self.operation,
             "candidates": candidates,
