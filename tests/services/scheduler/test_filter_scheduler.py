@@ -12,6 +12,7 @@ from cindersim.services.scheduler.filter_scheduler import (
     DEFAULT_CONFIG,
     SchedulerConfig,
     backend_passes_filters,
+    recorded_create_volume,
     schedule_create_volume,
     volume_type_predicate,
 )
@@ -172,3 +173,21 @@ def test_volume_type_predicate_for_get_pools() -> None:
     hm = manager(("a@l#p", {"multiattach": True}), ("b@l#p", {"multiattach": False}))
     pred = volume_type_predicate({"multiattach": "<is> True"})
     assert [p["name"] for p in hm.get_pools(0, predicate=pred)] == ["a@l#p"]
+
+
+@pytest.mark.parametrize(("size", "retry"), [
+    (10, None), (10, RetryRecord(1, ("a@l#p",), ("a@l#p",), "boom")), (500, None),
+    (10, RetryRecord(3, ("a@l#p", "b@l#p", "a@l#p"), ("a@l#p", "b@l#p", "a@l#p"), "x"))])
+def test_the_recorded_pass_is_schedule_create_volume_without_an_index(
+        size: int, retry: RetryRecord | None) -> None:
+    # The scheduler service calls it directly for a full trace: the same decision
+    # and the same consumption as through schedule_create_volume.
+    pools = (("a@l#p", {"free_capacity_gb": 50}), ("b@l#p", {"free_capacity_gb": 90}))
+    direct, through = manager(*pools), manager(*pools)
+    spec = RequestSpec(size=size, volume_id=VOL)
+    got = recorded_create_volume(direct, spec, config=DEFAULT_CONFIG, now=1, retry=retry,
+                                 scheduler_hints=None, rng=None, volume_host=None,
+                                 volume_number=None)
+    assert got == schedule_create_volume(through, spec, now=1, retry=retry)
+    assert [s.free_capacity_gb for s in direct.get_all_backend_states(1)] \
+        == [s.free_capacity_gb for s in through.get_all_backend_states(1)]

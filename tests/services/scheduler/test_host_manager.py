@@ -213,3 +213,56 @@ class TestGetPools:
             "c1@lvm#a"]
         assert [p["name"] for p in hm.get_pools(0, filters={"total_capacity_gb": "100.0"})
                 ] == ["c1@lvm#a", "c1@lvm#b"]
+
+
+class _Liveness:
+    def __init__(self) -> None:
+        self.up: set[str] = set()
+        self.changes = 0
+
+    def epoch(self) -> int:
+        return self.changes
+
+    def running(self, host: str) -> bool:
+        return host in self.up
+
+
+class TestSchedulable:
+    """schedulable() keeps the pool ids and the down hosts from the map's last
+    rebuild: after every kind of change they are what the live queries say."""
+
+    @staticmethod
+    def check(hm: HostManager, now: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        states, ids, down = hm.schedulable(now)
+        assert states == hm.get_all_backend_states(now)
+        assert ids == tuple(s.backend_id for s in states)
+        assert down == tuple(hm.down_services(now))
+        return ids, down
+
+    def test_ids_and_down_hosts_follow_every_change(self) -> None:
+        live = _Liveness()
+        hm = HostManager(service_down_time=60, liveness=live)
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=0)
+        # A report without pools: c2 is mapped but lists nothing, so only the down
+        # hosts show whether it is disabled.
+        hm.update_service_capabilities("c2@lvm", {"volume_backend_name": "lvm",
+                                                  "pools": []}, timestamp=0)
+        hm.register_service("c3@lvm", now=0)  # no report: never listed as down
+        assert self.check(hm, 0) == (("c1@lvm#lvm",), ())
+        hm.set_service_disabled("c2@lvm")
+        assert self.check(hm, 1) == (("c1@lvm#lvm",), ("c2@lvm",))
+        hm.set_service_disabled("c2@lvm", False)
+        hm.set_service_frozen("c1@lvm")
+        assert self.check(hm, 2) == ((), ("c1@lvm",))
+        hm.set_service_frozen("c1@lvm", False)
+        assert self.check(hm, 3) == (("c1@lvm#lvm",), ())
+        assert self.check(hm, 61) == ((), ("c1@lvm", "c2@lvm"))  # no heartbeat since 0
+        hm.service_heartbeat("c1@lvm", 70)
+        assert self.check(hm, 70) == (("c1@lvm#lvm",), ("c2@lvm",))
+        live.up.add("c2@lvm")
+        live.changes += 1
+        assert self.check(hm, 71) == (("c1@lvm#lvm",), ())
+        hm.update_service_capabilities("c4@lvm", report(pool("a"), pool("b")), timestamp=72)
+        assert self.check(hm, 72) == (("c1@lvm#lvm", "c4@lvm#a", "c4@lvm#b"), ())
+        hm.update_service_capabilities("c4@lvm", report(pool("b")), timestamp=73)
+        assert self.check(hm, 73) == (("c1@lvm#lvm", "c4@lvm#b"), ())

@@ -77,3 +77,63 @@ def test_the_recorded_pass_sets_every_field_in_its_place() -> None:
                                            "CapabilitiesFilter"]
     assert [w.backend_id for w in d.weighed] == ["b@l#p", "a@l#p"]  # b has more free
     assert d == SchedulingDecision(**d._asdict())
+
+
+def test_a_first_attempts_paragraph_is_told_anew_when_any_part_it_reads_differs() -> None:
+    # The paragraph memo's key is everything the narration reads: a record that
+    # differs from a memoised one in any single such part is narrated afresh.
+    hm = manager(("a@l#p", {"free_capacity_gb": 50}), ("b@l#p", {}))
+    spec = RequestSpec(size=10, volume_id=VOL, resource_backend="a@l")
+    d = schedule_create_volume(hm, spec, now=0)
+    w = d.weighers[0]
+    variants = [
+        d._replace(candidates=(*d.candidates, "c@l#p")),
+        d._replace(down_hosts=("c@l",)),
+        d._replace(filters=d.filters[:1]),
+        d._replace(weighers=(w._replace(name="OtherWeigher"),)),
+        d._replace(weighers=(w._replace(multiplier=2.0),)),
+        d._replace(weighers=(w._replace(multiplier=0.0),)),
+        d._replace(weighers=(w._replace(multiplier=-0.0),)),  # equal to 0.0, told apart
+        d._replace(weighers=(w._replace(backends=w.backends[::-1]),)),
+        d._replace(weighers=(w._replace(normalized=(0.5, 0.25)),)),
+        d._replace(weighers=()),
+        d._replace(pinned_out=()),
+        d._replace(request=RequestSpec(size=10, volume_id=VOL, resource_backend="a@l#p")),
+        d._replace(chosen="b@l#p"),
+        d._replace(consumed_gb=3.0),
+        d._replace(chosen=None, consumed_gb=0, reason="Nothing fits here"),
+        d._replace(chosen=None, consumed_gb=0, message="No valid backend was found. Hm"),
+    ]
+    shared = SharedParts()
+    assert d.narrate(shared) == d.narrate()
+    told = {d.narrate()}
+    for v in variants:
+        assert v.narrate(shared) == v.narrate(), v
+        told.add(v.narrate())
+    assert len(told) == len(variants) + 1  # each variant is told differently
+    # A retry's paragraph (the last error, capacity given back) is never memoised.
+    again = d._replace(previous_error="boom", reverted=("b@l#p", 10.0))
+    assert again.narrate(shared) == again.narrate()
+    assert again.narrate(shared).startswith("The last attempt failed (boom). ")
+
+
+def test_a_records_parts_are_the_single_memos_answers_asked_at_once() -> None:
+    hm = manager(("a@l#p", {}), ("b@l#p", {"free_capacity_gb": 5}))
+    shared = SharedParts()
+    d = schedule_create_volume(hm, RequestSpec(size=10, volume_id=VOL), now=0)
+    key = (d.candidates, d.down_hosts, d.filters, d.pinned_out, d.retry, d.weighed)
+    parts = shared.record(key)
+    assert d.retry is not None
+    singles = (shared.ids(d.candidates), shared.ids(d.down_hosts), shared.filters(d.filters),
+               shared.ids(d.pinned_out), shared.retry(d.retry), shared.weighed(d.weighed))
+    assert all(p is s for p, s in zip(parts, singles, strict=True))
+    assert shared.record(key) is parts
+    # Any one part differing is another record's parts.
+    other = shared.record((d.candidates, d.down_hosts, d.filters, d.pinned_out, None,
+                           d.weighed))
+    assert other[4] is None
+    assert other[:4] == parts[:4]
+    assert len(shared._records) == 2
+    for i in range(SharedParts.MAX * 2):
+        shared.record(((f"h{i}@l#p",), (), (), (), None, ()))
+    assert len(shared._records) <= SharedParts.MAX

@@ -11,6 +11,7 @@ from scheduler_helpers import VOL, manager
 
 from cindersim.services.scheduler.filter_scheduler import SchedulerConfig, schedule_create_volume
 from cindersim.services.scheduler.request_spec import RequestSpec
+from cindersim.services.scheduler.weighers import BackendWeigher
 
 
 class TestWeighing:
@@ -85,3 +86,32 @@ def test_one_nan_candidate_takes_the_general_rule() -> None:
 
     (only,) = _normalize([math.nan])
     assert math.isnan(only)
+
+
+def _const(value: float) -> BackendWeigher:
+    return lambda _backend, _props: value
+
+
+@pytest.mark.parametrize("weighers", [
+    (), (("W", 5.0, 1.0),), (("W", 5.0, -1.0),), (("W", -0.0, -2.5),),
+    (("W", math.nan, 1.0),), (("W", math.inf, -1.0),),
+    (("A", 3.0, -1.0), ("B", math.nan, 2.0), ("C", 7.0, 0.5)),
+])
+def test_one_candidate_weighs_as_a_twin_of_itself(
+        weighers: tuple[tuple[str, float, float], ...]) -> None:
+    # The one-pool path gives each figure the general one gives two equal pools.
+    from scheduler_helpers import props, state  # noqa: PLC0415
+
+    from cindersim.services.scheduler.weighers import weigh_backends  # noqa: PLC0415
+
+    cfg = SchedulerConfig(weighers=[n for n, _, _ in weighers],
+                          weigher_registry={n: _const(v) for n, v, _ in weighers},
+                          multipliers={n: m for n, _, m in weighers})
+    fp = props(config=cfg)
+    one = state("a@l", "p")
+    weighed, outcomes = weigh_backends([one], fp)
+    twins, twin_outcomes = weigh_backends([one, state("b@l", "p")], fp)
+    assert repr(weighed) == repr(twins[:1])  # repr: NaN and the sign of 0.0 compared too
+    assert repr(outcomes) == repr([o._replace(backends=o.backends[:1], raw=o.raw[:1],
+                                              normalized=o.normalized[:1])
+                                   for o in twin_outcomes])

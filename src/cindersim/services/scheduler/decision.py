@@ -88,7 +88,23 @@ class SchedulingDecision(NamedTuple):
     def narrate(self, shared: SharedParts | None = None) -> str:
         """One paragraph for the learner-facing narration.  With *shared* (the
         scheduler's memo), sentences on the same pools, verdicts and weights as an
-        earlier record's are that record's, not formatted again."""
+        earlier record's are that record's, not formatted again; so is a first
+        attempt's whole paragraph."""
+        if shared is None or self.previous_error or self.reverted:
+            return self._narration(shared)
+        # Without a previous attempt the paragraph is a function of this key alone
+        # (what _narration reads), so a full trace's every create asks the memo once.
+        weighing: list[tuple[Any, ...]] = []
+        for w in self.weighers:
+            weighing.append(_weighing_key(w))
+        return shared.sentence(
+            ("paragraph", self.candidates, self.down_hosts, self.filters, tuple(weighing),
+             self.pinned_out, self.request.resource_backend if self.pinned_out else None,
+             self.chosen, self.consumed_gb, self.reason, self.message),
+            self._narration, shared)
+
+    def _narration(self, shared: SharedParts | None) -> str:
+        """:meth:`narrate`'s paragraph, built (its sentences memoised with *shared*)."""
         parts: list[str] = []
         if self.previous_error:
             parts.append(f"The last attempt failed ({self.previous_error}).")
@@ -111,11 +127,7 @@ class SchedulingDecision(NamedTuple):
                 ("filtering", self.candidates, self.down_hosts, self.filters),
                 self._filtering))
             for w in self.weighers:
-                # copysign: -0.0 == 0.0, but the sentence prints the multiplier's sign
-                parts.append(shared.sentence(
-                    ("weighing", w.name, w.multiplier, math.copysign(1.0, w.multiplier),
-                     w.backends, w.normalized),
-                    _weighing, w))
+                parts.append(shared.sentence(("weighing", *_weighing_key(w)), _weighing, w))
         if self.pinned_out:
             parts.append(f"Pinned to {self.request.resource_backend}: drops "
                          f"{', '.join(self.pinned_out)}.")
@@ -150,12 +162,11 @@ class SchedulingDecision(NamedTuple):
                         "rejected": list(f.rejected)} for f in self.filters]
             retry_dict = None if retry is None else retry.to_dict()
         else:
-            candidates, down_hosts = shared.ids(self.candidates), shared.ids(self.down_hosts)
-            pinned_out = shared.ids(self.pinned_out)
-            # The outcomes and the retry record are named tuples of the memo keys'
-            # very shape: each is its own key.
-            filters = shared.filters(self.filters)
-            retry_dict = None if retry is None else shared.retry(retry)
+            # The outcomes, the retry record and the weighed pools are named tuples of
+            # the memo keys' very shape: each is its own key, and the six one key.
+            candidates, down_hosts, filters, pinned_out, retry_dict, weighed = shared.record(
+                (self.candidates, self.down_hosts, self.filters, self.pinned_out, retry,
+                 self.weighed))
         # Loops, not comprehensions: one weigher and a few pools is the usual record,
         # where a comprehension's own frame costs more than its items.
         weighers: list[dict[str, Any]] = []
@@ -165,11 +176,9 @@ class SchedulingDecision(NamedTuple):
                 weights[b] = {"raw": r, "normalized": n}
             weighers.append({"name": w.name, "multiplier": w.multiplier, "weights": weights})
         if shared is None:
-            weighed: list[list[Any]] = []
+            weighed = []
             for wb in self.weighed:
                 weighed.append([wb.backend_id, wb.weight])
-        else:  # one pool, or pools weighing the same: equal from record to record
-            weighed = shared.weighed(self.weighed)  # (backend_id, weight) pairs
         return {
             "operation": self.operation,
             "candidates": candidates,
@@ -185,6 +194,13 @@ class SchedulingDecision(NamedTuple):
             "reverted": None if self.reverted is None else list(self.reverted),
             "error": None if self.chosen is not None else str(self.error()),
         }
+
+
+def _weighing_key(w: WeigherOutcome) -> tuple[Any, ...]:
+    """What :func:`_weighing` reads of *w* (its memo key)."""
+    # copysign: -0.0 == 0.0, but the sentence prints the multiplier's sign
+    return (w.name, w.multiplier, math.copysign(1.0, w.multiplier), w.backends,
+            w.normalized)
 
 
 def _weighing(w: WeigherOutcome) -> str:

@@ -66,6 +66,7 @@ __all__ = [
     "backend_passes_filters",
     "indexable",
     "place_create_volume",
+    "recorded_create_volume",
     "schedule_create_volume",
     "volume_type_predicate",
 ]
@@ -170,11 +171,10 @@ def _filter_and_weigh(host_manager: HostManager, props: FilterProperties,
                       now: float) -> _Weighed:
     """Filter every schedulable pool and weigh the survivors (the middle of
     ``_get_weighted_candidates``)."""
-    backends = host_manager.get_all_backend_states(now)
-    ids = tuple([b.backend_id for b in backends])
+    backends, ids, down_hosts = host_manager.schedulable(now)
     survivors, survivor_ids, filter_outcomes = _run_filters(backends, props, ids)
     weighed, weigher_outcomes = weigh_backends(survivors, props, ids=survivor_ids)
-    return _Weighed(ids, tuple(host_manager.down_services(now)), tuple(filter_outcomes),
+    return _Weighed(ids, down_hosts, tuple(filter_outcomes),
                     tuple(weigher_outcomes), tuple(weighed),
                     dict(zip(ids, backends, strict=True)))
 
@@ -405,9 +405,9 @@ def schedule_create_volume(
                                   record=True)
         assert isinstance(decided, SchedulingDecision)  # record=True always gives one
         return decided
-    return _recorded_create(host_manager, request_spec, config=config, now=now, retry=retry,
-                            scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
-                            volume_number=volume_number)
+    return recorded_create_volume(host_manager, request_spec, config=config, now=now,
+                                  retry=retry, scheduler_hints=scheduler_hints, rng=rng,
+                                  volume_host=volume_host, volume_number=volume_number)
 
 
 class Placement(NamedTuple):
@@ -475,14 +475,15 @@ def _indexed_create(
         retry=carried, previous_error=previous_error, reverted=reverted)
 
 
-def _recorded_create(
+def recorded_create_volume(
     host_manager: HostManager, request_spec: RequestSpec, *, config: SchedulerConfig,
     now: float, retry: RetryRecord | None, scheduler_hints: Mapping[str, Any] | None,
     rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
     volume_number: Callable[[str], int] | None,
 ) -> SchedulingDecision:
     """:func:`schedule_create_volume`'s full pass, every verdict recorded
-    (:func:`.recorded_pass.recorded_create`, after the retry bookkeeping)."""
+    (:func:`.recorded_pass.recorded_create`, after the retry bookkeeping): what
+    :func:`schedule_create_volume` does without an *index*."""
     prepared = _prepare(host_manager, request_spec, "create_volume", config=config,
                         retry=retry, new_size=None, vol_exists_on=None,
                         scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,

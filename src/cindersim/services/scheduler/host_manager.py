@@ -293,6 +293,12 @@ class HostManager:
         self._liveness_seen: int | None = None
         self._dirty: dict[str, None] = {}
         self._flat: list[BackendState] = []
+        self._flat_ids: tuple[str, ...] = ()
+        """The ids of :attr:`_flat`, in its order (set with it)."""
+        self._down: tuple[str, ...] = ()
+        """:meth:`down_services` as of the map's last rebuild: it changes only with
+        what makes the map rebuild (a service up, down, disabled or frozen, a first
+        report), so it is worked out there."""
         self.map_epoch = 0
         """Bumped whenever the list of schedulable pools (or its order) changes."""
         self.listeners: list[Callable[[BackendState], None]] = []
@@ -384,9 +390,12 @@ class HostManager:
             self._dirty.clear()
             return
         active: list[str] = []
+        down: list[str] = []
         expiry = math.inf
         for host, service in self._services.items():
             if service.disabled or service.frozen or not self.is_service_up(host, now):
+                if host in self._reports:
+                    down.append(host)
                 continue
             report = self._reports.get(host)
             if report is None:
@@ -402,11 +411,13 @@ class HostManager:
         self._map_valid = True
         self._map_expiry = expiry
         self._liveness_seen = epoch
+        self._down = tuple(down)
         flat = [state for pools in self._backend_state_map.values()
                 for state in pools.values()]
         if len(flat) != len(self._flat) or any(a is not b for a, b in zip(flat, self._flat,
                                                                             strict=True)):
             self._flat = flat
+            self._flat_ids = tuple([state.backend_id for state in flat])
             self.map_epoch += 1
 
     def _update_pools(self, host: str, service: _Service, report: _Report,
@@ -486,6 +497,14 @@ class HostManager:
         """Every schedulable pool, in map order (``get_all_backend_states``)."""
         self.refresh(now)
         return list(self._flat)
+
+    def schedulable(self, now: float,
+                    ) -> tuple[list[BackendState], tuple[str, ...], tuple[str, ...]]:
+        """:meth:`get_all_backend_states`, those pools' ids and :meth:`down_services`
+        (as a tuple), all as of one refresh: what a recorded pass lists.  The ids and
+        the down hosts are kept from the map's last rebuild, not worked out again."""
+        self.refresh(now)
+        return list(self._flat), self._flat_ids, self._down
 
     def pools_of(self, backend: str) -> list[BackendState]:
         """The mapped pools of ``host@backend`` (or the one ``host@backend#pool``), in

@@ -24,6 +24,7 @@ from .filter_scheduler import (
     SchedulingDecision,
     backend_passes_filters,
     place_create_volume,
+    recorded_create_volume,
     schedule_create_volume,
     volume_type_predicate,
 )
@@ -209,7 +210,12 @@ class SchedulerService:
         # pool without weighing them all.
         sim = self.env.sim
         index = None if self.env.trace.mode == "full" else self.placement
-        if index is not None and not record:
+        if index is None:  # schedule_create_volume without an index, called directly
+            return recorded_create_volume(self.host_manager, request_spec, config=self.config,
+                                          now=sim.now(), retry=retry, scheduler_hints=None,
+                                          rng=sim.rng, volume_host=self._volume_host,
+                                          volume_number=self._volume_number)
+        if not record:
             return place_create_volume(self.host_manager, request_spec, index=index,
                                        config=self.config, now=sim.now(), retry=retry,
                                        rng=sim.rng, volume_host=self._volume_host,

@@ -39,11 +39,22 @@ def run_filters(backends: list[BackendState], props: FilterProperties,
     survivor_ids = tuple([b.backend_id for b in backends]) if ids is None else ids
     for name in config.filters:
         check = registry[name]
-        verdicts = [check(state, props) for state in survivors]
-        if survivors and all(verdicts):  # the usual verdict: every survivor passes
-            # FilterOutcome(name, survivor_ids, ()), without binding the arguments.
-            outcomes.append(_new_tuple(FilterOutcome, (name, survivor_ids, ())))
-            continue
+        # The usual verdict, every survivor passing, is asked in a plain loop; the
+        # list of verdicts is built only past a rejection (each pool asked once).
+        kept = 0
+        for state in survivors:
+            if not check(state, props):
+                break
+            kept += 1
+        if kept == len(survivors):
+            if survivors:
+                # FilterOutcome(name, survivor_ids, ()), without binding the arguments.
+                outcomes.append(_new_tuple(FilterOutcome, (name, survivor_ids, ())))
+                continue
+            verdicts: list[bool] = []
+        else:
+            verdicts = [True] * kept + [False] + [
+                check(state, props) for state in survivors[kept + 1:]]
         passed = [state for state, ok in zip(survivors, verdicts, strict=True) if ok]
         passed_ids = tuple([bid for bid, ok in zip(survivor_ids, verdicts, strict=True) if ok])
         outcomes.append(FilterOutcome(name, passed_ids, tuple(
@@ -77,11 +88,9 @@ def recorded_create(host_manager: HostManager, request_spec: RequestSpec,
     """Filter every schedulable pool, weigh the survivors, apply the pin and consume
     on the best: the decision of a create pass whose retry record (*retry*, with
     *previous_error* and what was *reverted*) is already worked out."""
-    backends = host_manager.get_all_backend_states(now)
-    ids = tuple([b.backend_id for b in backends])
+    backends, ids, down_hosts = host_manager.schedulable(now)
     survivors, survivor_ids, filters = run_filters(backends, props, ids)
     weighed, weighers = weigh_backends(survivors, props, ids=survivor_ids)
-    down_hosts = tuple(host_manager.down_services(now))
     pinned_out: tuple[str, ...] = ()
     pin = request_spec.resource_backend
     kept = weighed  # the record keeps every weighed pool; the pin only drops some

@@ -20,12 +20,18 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-__all__ = ["FilterKey", "RetryKey", "SharedParts"]
+__all__ = ["FilterKey", "RecordKey", "RecordParts", "RetryKey", "SharedParts"]
 
 FilterKey = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
 """Each filter's (name, passed, rejected), in the order they ran."""
 RetryKey = tuple[int, tuple[str, ...], tuple[str, ...], str | None]
 """A retry record's (num_attempts, backends, hosts, exc)."""
+RecordKey = tuple[tuple[str, ...], tuple[str, ...], FilterKey, tuple[str, ...],
+                  RetryKey | None, tuple[tuple[str, float], ...]]
+"""A record's (candidates, down_hosts, filters, pinned_out, retry, weighed)."""
+RecordParts = tuple[list[str], list[str], list[dict[str, Any]], list[str],
+                    dict[str, Any] | None, list[list[Any]]]
+"""The JSON parts of a :data:`RecordKey`, in its order."""
 
 
 class SharedParts:
@@ -34,7 +40,7 @@ class SharedParts:
     MAX = 64
     """Entries a memo holds before it starts over."""
 
-    __slots__ = ("_filters", "_lists", "_retries", "_sentences", "_weighed")
+    __slots__ = ("_filters", "_lists", "_records", "_retries", "_sentences", "_weighed")
 
     def __init__(self) -> None:
         self._lists: dict[tuple[str, ...], list[str]] = {}
@@ -42,6 +48,22 @@ class SharedParts:
         self._retries: dict[RetryKey, dict[str, Any]] = {}
         self._sentences: dict[Hashable, str] = {}
         self._weighed: dict[tuple[tuple[str, float], ...], list[list[Any]]] = {}
+        self._records: dict[RecordKey, RecordParts] = {}
+
+    def record(self, key: RecordKey) -> RecordParts:
+        """A record's candidates, down hosts, filters, pinned-out ids, retry and
+        weighed parts (as :meth:`ids`, :meth:`filters`, :meth:`retry` and
+        :meth:`weighed` give them), asked at once: one lookup per record."""
+        got = self._records.get(key)
+        if got is None:
+            if len(self._records) >= self.MAX:
+                self._records.clear()
+            candidates, down_hosts, filters, pinned_out, retry, weighed = key
+            got = self._records[key] = (
+                self.ids(candidates), self.ids(down_hosts), self.filters(filters),
+                self.ids(pinned_out), None if retry is None else self.retry(retry),
+                self.weighed(weighed))
+        return got
 
     def sentence(self, key: Hashable, build: Callable[..., str], *args: Any) -> str:
         """The narration ``build(*args)`` gives for *key* (everything it depends on).

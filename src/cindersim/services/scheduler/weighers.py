@@ -159,6 +159,8 @@ def weigh_backends(backends: Sequence[BackendState], props: FilterProperties, *,
         return [], []
     config = props.config
     ids = tuple(b.backend_id for b in backends) if ids is None else tuple(ids)
+    if len(backends) == 1:
+        return _weigh_one(backends[0], props, ids)
     outcomes: list[WeigherOutcome] = []
     totals: list[float] | None = None
     for name in config.weighers:
@@ -184,6 +186,27 @@ def weigh_backends(backends: Sequence[BackendState], props: FilterProperties, *,
         # Stable: equal weights keep host manager order, as Cinder's sorted() does.
         weighed.sort(key=_weight, reverse=True)
     return weighed, outcomes
+
+
+def _weigh_one(backend: BackendState, props: FilterProperties, ids: tuple[str, ...],
+               ) -> tuple[list[WeighedBackend], list[WeigherOutcome]]:
+    """:func:`weigh_backends` of one candidate (a one-pool cloud's every pass), the
+    same figures without a comprehension per weigher: it is both min and max, so its
+    normalised weight is 0 (NaN, as in :func:`_normalize`, is no number's min or max)."""
+    config = props.config
+    registry = config.weigher_registry
+    outcomes: list[WeigherOutcome] = []
+    total: float | None = None
+    for name in config.weighers:
+        raw = float(registry[name](backend, props))
+        normalized = _normalize([raw])[0] if math.isnan(raw) else 0.0
+        multiplier = config.multiplier(name)
+        # 0.0 + ...: a -0.0 product sums to 0.0, as in weigh_backends
+        total = 0.0 + multiplier * normalized if total is None \
+            else total + multiplier * normalized
+        outcomes.append(_new_tuple(WeigherOutcome, (name, multiplier, ids, (raw,),
+                                                    (normalized,))))
+    return [_new_tuple(WeighedBackend, (ids[0], 0.0 if total is None else total))], outcomes
 
 
 def _weight(w: WeighedBackend) -> float:
