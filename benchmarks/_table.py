@@ -93,7 +93,17 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def best(fn: Callable[[], float], repeat: int = 5, label: str = "") -> float:
-    """The best of *repeat* calls (the least disturbed by the neighbours' load)."""
+    """The best of *repeat* calls of a *cost* (time per thing: the lowest is the
+    least disturbed by the neighbours' load).  Rates go through :func:`best_rate`."""
+    return min(_repeated(fn, repeat, label))
+
+
+def best_rate(fn: Callable[[], float], repeat: int = 5, label: str = "") -> float:
+    """The best of *repeat* calls of a *rate* (things per second: the highest)."""
+    return max(_repeated(fn, repeat, label))
+
+
+def _repeated(fn: Callable[[], float], repeat: int, label: str) -> list[float]:
     out = []
     for i in range(repeat):
         if label:
@@ -102,7 +112,7 @@ def best(fn: Callable[[], float], repeat: int = 5, label: str = "") -> float:
         # here, not by a full collection in the middle of the next measured run.
         gc.collect()
         out.append(fn())
-    return min(out)
+    return out
 
 
 def _num(v: float) -> str:

@@ -17,7 +17,7 @@ import asyncio
 import sys
 from typing import Any
 
-from _table import Row, best, now, render
+from _table import Row, best_rate, now, render
 
 from cindersim.bus import Bus, Message, target_of
 from cindersim.simulation import Simulation
@@ -133,11 +133,11 @@ def simpy_ping_pong(n: int = N) -> float | None:
 
 
 def figures() -> list[Row]:
-    sp = best(lambda: simpy_ping_pong() or 0.0, label="simpy.Store ping-pong") or None
-    queue = best(queue_ping_pong, label="asyncio.Queue ping-pong")
-    call_off = best(lambda: bus_calls("off"), label="bus calls, trace off")
-    call_full = best(lambda: bus_calls("full"), label="bus calls, trace full")
-    casts = best(bus_casts, label="bus cast ping-pong")
+    sp = best_rate(lambda: simpy_ping_pong() or 0.0, label="simpy.Store ping-pong") or None
+    queue = best_rate(queue_ping_pong, label="asyncio.Queue ping-pong")
+    call_off = best_rate(lambda: bus_calls("off"), label="bus calls, trace off")
+    call_full = best_rate(lambda: bus_calls("full"), label="bus calls, trace full")
+    casts = best_rate(bus_casts, label="bus cast ping-pong")
     peer, ref = ("simpy.Store ping-pong", sp) if sp else ("asyncio.Queue ping-pong", queue)
     return [
         Row("bus", "call round trips, trace off", call_off, "/CPU s", peer, ref, ">= 1.0x simpy"),

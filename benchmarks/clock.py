@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from _table import Row, best, note, now, render
+from _table import Row, best_rate, note, now, render
 
 from cindersim.clock import VirtualTimeLoop
 from cindersim.clock import sleep as clock_sleep
@@ -120,12 +120,12 @@ def salabim_holds() -> float | None:
 
 
 def figures() -> list[Row]:
-    sp = best(lambda: simpy_timeouts() or 0.0, label="SimPy timeouts") or None
+    sp = best_rate(lambda: simpy_timeouts() or 0.0, label="SimPy timeouts") or None
     note("salabim holds")
     sal = salabim_holds()
-    aio = best(asyncio_sleeps, label="asyncio.sleep")
-    lean = best(clock_sleeps, label="clock.sleep")
-    chains = best(call_at_chains, label="call_at chains")
+    aio = best_rate(asyncio_sleeps, label="asyncio.sleep")
+    lean = best_rate(clock_sleeps, label="clock.sleep")
+    chains = best_rate(call_at_chains, label="call_at chains")
     rows = [
         Row("clock", "asyncio.sleep wake-ups", aio, "/CPU s", "SimPy timeouts", sp,
             ">= 0.5x simpy"),

@@ -21,7 +21,7 @@ import random
 import sys
 from collections.abc import Awaitable, Callable
 
-from _table import Row, best, note, now, render
+from _table import Row, best_rate, note, now, render
 from bus import simpy_ping_pong
 
 from cindersim import Cloud, simulate
@@ -191,7 +191,7 @@ OTHER: list[tuple[str, Callable[[Cloud, int], Awaitable[int]], int]] = [
 
 
 def figures(creates_n: int = 20_000, poisson_n: int = 5_000) -> list[Row]:
-    sp = best(lambda: simpy_ping_pong() or 0.0, label="simpy.Store ping-pong")
+    sp = best_rate(lambda: simpy_ping_pong() or 0.0, label="simpy.Store ping-pong")
     rt_us = 1e6 / sp if sp else None
     peer = "simpy.Store RT" if rt_us else ""
     rows = []
