@@ -390,11 +390,11 @@ class _Bounded(VirtualTimeLoop):
     (the symptom of a timer that is due and never fires: every iteration finds
     nothing ready and asks for a jump that does not move the clock)."""
 
-    def _jump(self) -> None:
+    def _next_deadline(self) -> float | None:
         self.iterations = getattr(self, "iterations", 0) + 1
         if self.iterations > 100_000:
             raise AssertionError(f"the loop spins at virtual time {self.time()!r}")
-        super()._jump()
+        return super()._next_deadline()
 
 
 FAR = [2.0**24, 2.0**24 + 0.5, 2.0**40, 1e12]

@@ -350,19 +350,21 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             if cancelled > _COMPACT_AT and cancelled * 2 > len(timers):
                 self._compact_timers()
             if not ready and not self._stopping:  # type: ignore[attr-defined]
+                # Nothing is ready: the clock jumps to the next live timer.
+                when: float | None
                 if (timers and type(timers[0][2]) is plain_type
                         and self._jumps_since_poll < _POLL_EVERY - 1):
-                    # _jump, inline for its most common case (a bus message is next,
-                    # and it is not time to look at the self-pipe)
+                    # _next_deadline, inline for its most common case (a bus message
+                    # is next, and it is not time to look at the self-pipe)
                     self._jumps_since_poll += 1
                     when = timers[0][0]
-                    if when > self._now:
-                        self._now = when
-                        self.jumps += 1
-                        if when >= self._next_binade:
-                            self._exact_at(when)
                 else:
-                    self._jump()
+                    when = self._next_deadline()
+                if when is not None and when > self._now:
+                    self._now = when
+                    self.jumps += 1
+                    if when >= self._next_binade:
+                        self._exact_at(when)
             end = self._now + self._clock_resolution
             while timers and timers[0][0] < end:
                 timer: Any = heappop(timers)[2]
@@ -423,8 +425,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             context["source_traceback"] = handle._source_traceback
         self.call_exception_handler(context)
 
-    def _jump(self) -> None:
-        """Nothing is ready: move the clock to the next live timer."""
+    def _next_deadline(self) -> float | None:
+        """Nothing is ready: the deadline of the next live timer, for the clock to
+        jump to (None: a look at the self-pipe made something ready)."""
         timers = self._timers
         while timers:
             head: Any = timers[0][2]
@@ -453,17 +456,13 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             selector: _VirtualSelector = self._selector  # type: ignore[attr-defined]
             self._process_events(selector._real.select(0))  # type: ignore[attr-defined]
             if self._ready:  # type: ignore[attr-defined]
-                return
+                return None
         if not timers:
             raise Deadlock(
                 f"deadlock at virtual time {self._now:.6f}s: no task can run and no timer "
                 "is pending (something awaits an event that nothing will set)")
-        when = timers[0][0]
-        if when > self._now:
-            self._now = when
-            self.jumps += 1
-            if when >= self._next_binade:
-                self._exact_at(when)
+        deadline: float = timers[0][0]
+        return deadline
 
     def _exact_at(self, now: float) -> None:
         """Keep ``when < time() + resolution`` true for a timer due exactly *now*,
