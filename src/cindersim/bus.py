@@ -186,8 +186,9 @@ class Bus:
         """Messages sent and not yet arrived."""
         self._virtual = type(loop) is VirtualTimeLoop and loop.speed is None
         self.pumps = 0
-        """Wake-ups of the bus: one per message arriving (a regression guard: leaked
-        delivery timers once woke it millions of times)."""
+        """Wake-ups of the bus: one per message arriving, and one more each time the
+        loop takes a message a resolution early (a regression guard: leaked delivery
+        timers once woke it millions of times)."""
         self._calls: dict[str, tuple[asyncio.Future[Any], Message]] = {}
         """Calls waiting for their reply, by message id: the caller's future and the
         call (for its timeout event)."""
