@@ -295,24 +295,18 @@ class QuotaEngine:
         override = db.quotas.get(project_id, _NO_OVERRIDES)
         defaults = self.defaults if not self.class_defaults else {
             **self.defaults, **self.class_defaults}  # default_limit, folded for the loop
-        type_resources = self._type_resources
-        types = db.volume_types
         rows: list[QuotaUsage | None] = []
-        over = unknown = False
+        over = per_type = False
         for r, d in deltas.items():
             if r not in _RESERVABLE:
-                # Per-type resources exist while their type does: _per_type_known's test
-                # of its map entry, inline (every create reserves two).
-                hit = type_resources.get(r)
-                if hit is None or hit[0].name != hit[1] or types.get(hit[0].id) is not hit[0]:
-                    unknown = True
+                per_type = True  # exists while its type does: checked after the pass
             row = usage_rows.get((project_id, r))
             rows.append(row)
             limit = override[r] if r in override else defaults.get(r, -1)
             if limit >= 0 and d >= 0 and (
                     (row.in_use + row.reserved if row else 0) + d > limit):
                 over = True
-        if unknown and not self._per_type_known(deltas):  # a miss: rebuilt, then answered
+        if per_type and not self._per_type_known(deltas):
             valid = frozenset(self.resources()) - {"per_volume_gigabytes"}
             raise QuotaResourceUnknown(unknown=sorted(r for r in deltas if r not in valid))
         if over:
@@ -328,22 +322,23 @@ class QuotaEngine:
         the name the entry was made from, so a rename or a delete is seen at once and
         nothing has to invalidate the map.  A miss (a new type, or a name no type has)
         rebuilds it from the table once, then answers."""
-        types = self.db.volume_types
-        for rebuilt in (False, True):
-            cache = self._type_resources
-            for r in deltas:
-                if r in _RESERVABLE:
-                    continue
-                hit = cache.get(r)
-                if hit is None or hit[0].name != hit[1] or types.get(hit[0].id) is not hit[0]:
-                    break
-            else:
-                return True
-            if rebuilt:
-                break
-            self._type_resources = {f"{prefix}_{vt.name}": (vt, vt.name)
-                                    for vt in types.values() for prefix in _PER_TYPE_PREFIXES}
-        return False
+        if self._entries_current(deltas):
+            return True
+        self._type_resources = {f"{prefix}_{vt.name}": (vt, vt.name)
+                                for vt in self.db.volume_types.values()
+                                for prefix in _PER_TYPE_PREFIXES}
+        return self._entries_current(deltas)
+
+    def _entries_current(self, deltas: Mapping[str, int]) -> bool:
+        """Whether the map has a current entry for each per-type resource of *deltas*."""
+        types, cache = self.db.volume_types, self._type_resources
+        for r in deltas:
+            if r in _RESERVABLE:
+                continue
+            hit = cache.get(r)
+            if hit is None or hit[0].name != hit[1] or types.get(hit[0].id) is not hit[0]:
+                return False
+        return True
 
     def _raise_over(self, project_id: str, deltas: Mapping[str, int]) -> None:
         """Raise :class:`OverQuota` with every resource's limit and usage (overs sorted)."""
