@@ -217,13 +217,9 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         # unknown one is an error, not the default).
         image_type = image.properties.get("cinder_img_volume_type")
         vtype = resolve_volume_type(api, req, str(image_type) if image_type else None)
-    elif vtype_ref is None:  # what resolve_volume_type answers for no ref
-        vtype = api.default_volume_type(ctx.project_id)
     else:
         vtype = resolve_volume_type(api, req, vtype_ref)
-    # issue 16: into a generic group (3 lines); only a body naming one has a group.
-    group = volume_group(api, req, body, vtype) \
-        if "group_id" in body or "consistencygroup_id" in body else None
+    group = volume_group(api, req, body, vtype)  # issue 16: into a generic group (3 lines)
     if group is not None:
         az, resource_backend = group.availability_zone, extract_host(group.host or "")
     az = resolve_availability_zone(api, az)
@@ -258,7 +254,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
            actor=ACTOR)
     spec = volume_create_spec(size, vol.id, snapshot_id, vtype.name, vtype.id,
                               specs,  # copied by it
-                              az, _type_zones(vtype) if _ZONES_SPEC in specs else (),
+                              az, _type_zones(vtype),
                               resource_backend, multiattach,
                               ctx.project_id, ctx.user_id,
                               image.id if image is not None else None)
