@@ -317,7 +317,8 @@ class Bus:
               error: BaseException | None = None, timeout: float | None = None) -> Message:
         now = self._loop.time()
         self._msg_seq += 1
-        # new_message, inline (no frame: every message of a run is built here)
+        # Message(...) without the named tuple's Python __new__ frame: every message
+        # of a run is built here.
         msg: Message = _new_tuple(Message, (
             "msg-%06d" % self._msg_seq,  # noqa: UP031 (faster than a format spec)
             kind, sender, target, method, args, now, reply_to, error,

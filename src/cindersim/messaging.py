@@ -11,7 +11,7 @@ from typing import Any, Literal, NamedTuple
 import attrs
 
 __all__ = ["BusStats", "FaultAction", "Handler", "Message", "MessageFault", "MessageKind",
-           "Target", "Watched", "new_message", "target_of"]
+           "Target", "Watched", "target_of"]
 
 MessageKind = Literal["cast", "call", "fanout", "reply"]
 FaultAction = Literal["drop", "delay", "duplicate", "hold"]
@@ -67,20 +67,6 @@ class Message(NamedTuple):
     reply_to: str | None = None
     error: BaseException | None = None
     expires: float | None = None
-
-
-_new_tuple: Any = tuple.__new__
-
-
-def new_message(id: str, kind: MessageKind, sender: str, target: Target,
-                method: str, args: Mapping[str, Any], sent_at: float,
-                reply_to: str | None = None, error: BaseException | None = None,
-                expires: float | None = None) -> Message:
-    """``Message(...)`` without the named tuple's Python ``__new__`` frame (every send
-    of a run comes through)."""
-    msg: Message = _new_tuple(Message, (id, kind, sender, target, method, args, sent_at,
-                                        reply_to, error, expires))
-    return msg
 
 
 class Watched:
