@@ -264,6 +264,53 @@ class TestLeanHandles:
         # (the sleeper's wake-up runs its coroutine an iteration later, as asyncio's)
         assert run(main) == ["plain at 3", "plain 1", "timer", "plain 2", "sleep"]
 
+    @pytest.mark.parametrize("later_at", [[], [7.0], [7.0, 8.0]])
+    def test_plain_entries_due_together_run_before_what_the_first_queues(
+            self, later_at: list[float]) -> None:
+        # Two deliveries due at one instant are one turn, as asyncio takes every due
+        # timer before running any: what the first queues with call_soon runs after
+        # the second, wherever the second sits in the heap (the loop takes a lone
+        # delivery straight from the heap, and must not take one of two that way).
+        async def main() -> list[str]:
+            loop = asyncio.get_running_loop()
+            assert isinstance(loop, VirtualTimeLoop)
+            seen: list[str] = []
+
+            def first() -> None:
+                seen.append("first")
+                loop.call_soon(seen.append, "queued by first")
+
+            loop.call_at_plain(5.0, functools.partial(first))
+            for when in later_at:  # pushes the second entry further down the heap
+                loop.call_at_plain(when, functools.partial(seen.append, f"at {when:g}"))
+            loop.call_at_plain(5.0, functools.partial(seen.append, "second"))
+            loop.call_at_plain(6.0, functools.partial(first))  # alone at its instant
+            await asyncio.sleep(10)
+            return seen
+
+        assert run(main)[:5] == ["first", "second", "queued by first",
+                                 "first", "queued by first"]
+
+    @pytest.mark.parametrize("together", [False, True])
+    def test_a_failing_plain_entry_is_reported_alone_or_not(self, together: bool) -> None:
+        reported: list[dict[str, Any]] = []
+        seen: list[str] = []
+
+        async def main() -> float:
+            loop = asyncio.get_running_loop()
+            assert isinstance(loop, VirtualTimeLoop)
+            loop.set_exception_handler(lambda _loop, context: reported.append(context))
+            loop.call_at_plain(1.0, functools.partial(operator.truediv, 1, 0))
+            if together:
+                loop.call_at_plain(1.0, functools.partial(seen.append, "after"))
+            await asyncio.sleep(2.0)
+            return loop.time()
+
+        assert run(main) == 2.0
+        assert [type(c["exception"]) for c in reported] == [ZeroDivisionError]
+        assert "truediv" in reported[0]["message"]
+        assert seen == (["after"] if together else [])
+
     def test_a_failing_plain_entry_is_reported_and_the_loop_goes_on(self) -> None:
         reported: list[dict[str, Any]] = []
 
