@@ -52,6 +52,7 @@ from .trace import Trace
 _heappush = heapq.heappush
 _partial = functools.partial
 _new_tuple: Any = tuple.__new__
+_Coroutine = types.CoroutineType
 
 __all__ = [
     "Bus",
@@ -510,11 +511,11 @@ class Bus:
             self._check_idle()
             return
         watched: Watched | None = None
-        if type(awaitable) is not types.CoroutineType:
+        if type(awaitable) is not _Coroutine:
             if isinstance(awaitable, Watched):
                 watched = awaitable
                 awaitable = awaitable.coro
-            if type(awaitable) is not types.CoroutineType:
+            if type(awaitable) is not _Coroutine:
                 awaitable = _awaiting(awaitable)
         coro: Coroutine[Any, Any, Any] = awaitable
         try:

@@ -79,7 +79,8 @@ class _Running(Watched):
         self.guards = guards
         self.key = key
         self.once = once
-        self.waiters: list[asyncio.Future[Any]] = []
+        # The copies' futures: a list only once a copy arrives (almost never).
+        self.waiters: list[asyncio.Future[Any]] | None = None
 
     def then(self, result: Any, error: BaseException | None) -> None:
         # The guard's bookkeeping: the key no longer runs; a ``once`` key is
@@ -93,11 +94,14 @@ class _Running(Watched):
             guards._order.append(key)
             if len(guards._order) > guards.REMEMBER:
                 guards._done.discard(guards._order.popleft())
+        waiters = self.waiters
+        if waiters is None:
+            return
         if error is None:
-            for w in self.waiters:
+            for w in waiters:
                 w.set_result(result)
         elif isinstance(error, Exception):
-            for w in self.waiters:
+            for w in waiters:
                 w.set_exception(error)
 
 
@@ -159,6 +163,8 @@ class EntryGuards:
         if running is not None:
             self._note(name, key, "the same request is being handled")
             fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            if running.waiters is None:
+                running.waiters = []
             running.waiters.append(fut)
             return fut
         if entry.once and key in self._done:
