@@ -590,6 +590,19 @@ def test_name_problem_is_lvm2_rules(name: str) -> None:
     assert (name_problem(name) is None) == allowed
 
 
+def test_plain_names_need_no_infix_scan() -> None:
+    """The fast path allows no ``_``: sound only while every reserved infix starts so."""
+    from cindersim.backends.lvm.logical_volume import (  # noqa: PLC0415
+        _PLAIN_NAME_RE,
+        _RESERVED_INFIXES,
+        name_problem,
+    )
+    assert all(i.startswith("_") for i in _RESERVED_INFIXES)
+    assert _PLAIN_NAME_RE.fullmatch("volume-0b7d9a3c-5e2f-4c1a-9d8e-112233445566")
+    assert not _PLAIN_NAME_RE.fullmatch("_snapshot-1")
+    assert name_problem("_snapshot-1") is None  # allowed, by the rules one by one
+
+
 def test_thin_create_reports_only_to_a_reader() -> None:
     """Without a reader the seconds alone are added; with one, the command line too."""
     seen: list[str] = []
