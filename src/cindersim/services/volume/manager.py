@@ -233,9 +233,10 @@ class VolumeService:
     def _dispatch(self, msg: Message) -> Awaitable[Any]:
         # Hands the bus the method's own coroutine (no frame of its own to resume
         # at every wake-up of a flow).
-        method = self.methods.get(msg.method)
-        if method is None:
-            raise NotImplementedError(f"cinder-volume has no method {msg.method}")
+        try:
+            method = self.methods[msg.method]
+        except KeyError:
+            raise NotImplementedError(f"cinder-volume has no method {msg.method}") from None
         return method(self, **msg.args)
 
     def drive(self, call: str, fn: Callable[..., T], *args: Any,
