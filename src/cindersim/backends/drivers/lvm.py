@@ -272,7 +272,7 @@ class LVMVolumeDriver:
     # --- volumes ---------------------------------------------------------------------
     def create_volume(self, volume: VolumeLike) -> None:
         """``lvcreate -n volume-<id> <vg> -L <n>g``, or ``-T -V <n>g ... <vg>/<vg>-pool``."""
-        if self.faults is not None and self.faults.rules:  # (_fault's test: every create)
+        if self.faults is not None and self.faults.rules:  # _fault's test, without its frame
             self._fault("create_volume", volume.id)
         self._create_lv(self.volume_name(volume.id), volume.size)
 

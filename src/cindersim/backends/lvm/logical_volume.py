@@ -65,7 +65,9 @@ class PhysicalVolume:
     alloc: int = 0
 
 
-@attrs.define(kw_only=True, eq=False)
+# Not kw_only (the VG names every argument anyway): a keyword-only default is looked up
+# in a dict, one per field left out, where a positional one is copied (every create).
+@attrs.define(eq=False)
 class LogicalVolume:
     """One LV of any kind, visible or hidden; the VG alone changes it."""
 
