@@ -13,6 +13,7 @@ MiB/s); they are a model to be tuned by scenario files, not measurements.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -99,38 +100,39 @@ class Meter:
     rather than one per operation.
     """
 
-    __slots__ = ("_pending", "_record", "_wanted", "costs", "total")
+    __slots__ = ("_record", "costs", "pending", "reports", "total")
 
     def __init__(self, costs: CostModel | None = None,
                  record: OpRecorder | None = None) -> None:
         self.costs = costs if costs is not None else CostModel()
+        self.reports: Callable[[], bool]
+        """Whether a :meth:`charge` would report anywhere (a recorder may say no with a
+        ``wanted()`` method); when not, a hot caller may :meth:`add` the seconds alone
+        instead of building the summary and detail nobody reads.  Set by :meth:`bind`:
+        the recorder's own ``wanted``, called without a frame of the meter's."""
         self.bind(record)
-        self._pending = 0.0
+        self.pending = 0.0
+        """Seconds charged since the last :meth:`take` (the volume service resets and
+        reads it around each driver call itself: see ``VolumeService.drive``)."""
         self.total = 0.0
         """Virtual seconds charged over the meter's life."""
 
     def charge(self, component: str, op: str, seconds: float, summary: str,
                **detail: Any) -> None:
         """Add *seconds* for one backend operation and report it."""
-        self._pending += seconds
+        self.pending += seconds
         self.total += seconds
         if self._record is not None:
             self._record(component, op, summary, seconds, detail)
 
-    def reports(self) -> bool:
-        """Whether a :meth:`charge` would report anywhere (a recorder may say no with a
-        ``wanted()`` method); when not, a hot caller may :meth:`add` the seconds alone
-        instead of building the summary and detail nobody reads."""
-        return bool(self._wanted())
-
     def add(self, seconds: float) -> None:
-        """:meth:`charge` without the report (see :meth:`reports`)."""
-        self._pending += seconds
+        """:meth:`charge` without the report (see :attr:`reports`)."""
+        self.pending += seconds
         self.total += seconds
 
     def take(self) -> float:
         """Return the seconds charged since the last take, and reset."""
-        pending, self._pending = self._pending, 0.0
+        pending, self.pending = self.pending, 0.0
         return pending
 
     async def spend(self) -> None:
@@ -143,8 +145,7 @@ class Meter:
         """Route future reports to *record* (the volume service does this at start)."""
         self._record = record
         # What reports() asks, looked up once here rather than at every create's lvcreate.
-        self._wanted: Callable[[], object] = (
-            _never if record is None else getattr(record, "wanted", _always))
+        self.reports = _never if record is None else getattr(record, "wanted", _always)
 
 
 def _never() -> bool:
@@ -158,11 +159,14 @@ def _always() -> bool:
 class _TraceRecorder:
     """:func:`trace_recorder`'s recorder."""
 
-    __slots__ = ("host", "trace")
+    __slots__ = ("host", "trace", "wanted")
 
     def __init__(self, trace: Trace, host: str) -> None:
         self.trace = trace
         self.host = host
+        self.wanted: Callable[[], bool] = functools.partial(trace.wants, "backend")
+        """Whether a report would go anywhere (:attr:`Meter.reports`): ``trace.wants``
+        asked directly, as every create's lvcreate asks it."""
 
     def __call__(self, component: str, op: str, summary: str, seconds: float,
                  detail: dict[str, Any]) -> None:
@@ -171,10 +175,6 @@ class _TraceRecorder:
             self.trace.emit_owned("backend", component, summary,
                                   {**detail, "op": op, "seconds": round(seconds, 9)},
                                   target=self.host)
-
-    def wanted(self) -> bool:
-        """Whether a report would go anywhere (:meth:`Meter.reports`)."""
-        return self.trace.wants("backend")
 
 
 def trace_recorder(trace: Trace, host: str) -> OpRecorder:

@@ -140,6 +140,13 @@ class TestNamesAndCreate:
         driver.create_snapshot(snap(size=50))
         assert vg.lv_report(f"_snapshot-{SID}").lv_attr[0] == "V"
 
+    def test_names_follow_the_configured_template(self) -> None:
+        driver, vg, _ = make_driver("thin", volume_name_template="vol_%s-x")
+        driver.create_volume(vol())
+        assert driver.volume_name(VID) == f"vol_{VID}-x"
+        assert vg.lv_names() == ["cinder-volumes-pool", f"vol_{VID}-x"]
+        assert driver.pool_name == "cinder-volumes-pool"
+
     def test_out_of_space_is_process_execution_error(self) -> None:
         driver, vg, _ = make_driver(disk=4 * GiB)
         free = vg.free_count
@@ -372,6 +379,18 @@ class TestFaultsAndStats:
         assert rec.ops == []
         assert vg.lv_names() == []
         driver.create_volume(vol())  # times=1: the next call goes through
+
+    def test_rule_added_after_setup_fires(self) -> None:
+        plan = FaultPlan(random.Random(1))
+        driver, vg, _ = make_driver("thin", faults=plan)
+        driver.create_volume(vol())  # no rule: nothing asked
+        plan.add(FaultRule(op="create_volume", error="VolumeBackendAPIException"))
+        with pytest.raises(errors.VolumeBackendAPIException):
+            driver.create_volume(vol(vid=SID))
+        assert not vg.exists(f"volume-{SID}")
+        plan.clear()
+        driver.create_volume(vol(vid=SID))
+        assert vg.exists(f"volume-{SID}")
 
     def test_top_level_keys(self) -> None:
         driver, _, _ = make_driver()

@@ -25,6 +25,7 @@ from cindersim.backends.lvm import (
     parse_size,
     unit_g,
 )
+from cindersim.backends.lvm.sizes import extents_for
 
 BLOCKS_PER_GIB = GiB // BLOCK_SIZE
 
@@ -73,6 +74,16 @@ class TestExtents:
         assert parse_size("0.5k") == 512
         assert parse_size("0.7k") == 512
         assert parse_size(4096) == 4096
+
+    def test_extents_for_rounds_up_to_whole_extents(self) -> None:
+        assert extents_for("1g", 4 * MiB) == 256
+        assert extents_for("10m", 4 * MiB) == 3
+        assert extents_for("10m", 32 * MiB) == 1  # the same text, another PE size
+        assert extents_for(0, 4 * MiB) == 1  # never no extent
+        assert extents_for(4 * MiB + 1, 4 * MiB) == 2
+        for _ in range(2):  # a refusal is not cached as an answer
+            with pytest.raises(errors.ProcessExecutionError, match="Invalid argument"):
+                extents_for("1q", 4 * MiB)
 
     def test_fills_pvs_in_order(self) -> None:
         vg = VolumeGroup(pvs=[("/dev/sdb", GiB + MiB), ("/dev/sdc", GiB + MiB)], meter=Meter())
@@ -556,8 +567,11 @@ def test_thin_lv_names_are_checked_like_thick_ones(name: str, stderr: str) -> No
     assert info.value.stderr == stderr
     assert info.value.cmd == f"lvcreate -T -V 1g -n {name} cinder-volumes/pool"
     assert vg.meter.take() == vg.meter.costs.lvcreate
-    with pytest.raises(errors.ProcessExecutionError, match="Thin pool cinder-volumes/nope"):
-        vg.lvcreate_thin("fine", "1g", "nope")
+    for pool in ("nope", "lv"):  # missing, or not a pool
+        with pytest.raises(errors.ProcessExecutionError) as info:
+            vg.lvcreate_thin("fine", "1g", pool)
+        assert info.value.stderr == f"Thin pool cinder-volumes/{pool} not found."
+    assert not vg.exists("fine")
 
 
 @settings(max_examples=300)
@@ -574,6 +588,19 @@ def test_name_problem_is_lvm2_rules(name: str) -> None:
                and not any(i in name for i in _RESERVED_INFIXES)
                and all(c.isascii() and (c.isalnum() or c in "+_.-") for c in name))
     assert (name_problem(name) is None) == allowed
+
+
+def test_plain_names_need_no_infix_scan() -> None:
+    """The fast path allows no ``_``: sound only while every reserved infix starts so."""
+    from cindersim.backends.lvm.logical_volume import (  # noqa: PLC0415
+        _PLAIN_NAME_RE,
+        _RESERVED_INFIXES,
+        name_problem,
+    )
+    assert all(i.startswith("_") for i in _RESERVED_INFIXES)
+    assert _PLAIN_NAME_RE.fullmatch("volume-0b7d9a3c-5e2f-4c1a-9d8e-112233445566")
+    assert not _PLAIN_NAME_RE.fullmatch("_snapshot-1")
+    assert name_problem("_snapshot-1") is None  # allowed, by the rules one by one
 
 
 def test_thin_create_reports_only_to_a_reader() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from cindersim import Cloud, simulate
 from cindersim.errors import VolumeBackendAPIException
+from cindersim.messaging import Message, Target
 
 
 def _service(cloud: Cloud) -> Any:
@@ -70,3 +71,26 @@ def test_a_failing_call_raises_its_error_once_its_cost_is_slept() -> None:
     assert result.value == 4.0
     failed = [e for e in result.trace.events if e.kind == "driver.error"]
     assert [e.detail["call"] for e in failed] == ["create_volume"]
+
+
+def test_what_was_charged_before_the_call_is_not_slept_by_it() -> None:
+    async def main(cloud: Cloud) -> tuple[float, float]:
+        svc = _service(cloud)
+        svc.meter.add(30.0)  # an earlier command nobody took
+        start = cloud.sim.now()
+        await svc.drive("extend_volume", lambda: svc.meter.add(0.5))
+        return cloud.sim.now() - start, svc.meter.take()
+
+    assert simulate(main, seed=1).value == (0.5, 0.0)
+
+
+def test_an_unknown_method_is_not_implemented() -> None:
+    async def main(cloud: Cloud) -> None:
+        svc = _service(cloud)
+        msg = Message(id="m1", kind="cast", sender="test", target=Target("cinder-volume"),
+                      method="no_such_method", args={}, sent_at=0.0)
+        with pytest.raises(NotImplementedError, match="cinder-volume has no method "
+                                                      "no_such_method"):
+            svc._dispatch(msg)
+
+    simulate(main, seed=1)

@@ -35,8 +35,9 @@ RESERVED_INFIX_RE = re.compile("|".join(re.escape(s) for s in _RESERVED_INFIXES)
 """Any reserved infix anywhere in the name (one scan instead of one per infix)."""
 _PLAIN_NAME_RE = re.compile(
     "(?!" + "|".join(re.escape(p) for p in (*RESERVED_PREFIXES, "-")) + ")"
-    "(?!.*(?:" + RESERVED_INFIX_RE.pattern + "))" + LV_NAME_RE.pattern)
-"""A name every rule below allows, in one ``fullmatch`` (it never allows more)."""
+    + LV_NAME_RE.pattern.replace("_", ""))
+"""A name every rule below allows, in one ``fullmatch`` (it never allows more): one
+without ``_`` holds no reserved infix (each starts with ``_``), so no scan for them."""
 
 
 def name_problem(lv_name: str) -> str | None:
@@ -44,7 +45,7 @@ def name_problem(lv_name: str) -> str | None:
     reserved prefix (``snapshot``, ``pvmove``) or infix (``_tmeta`` ...), only
     ``[A-Za-z0-9+_.-]``, not empty, no leading ``-``."""
     if _PLAIN_NAME_RE.fullmatch(lv_name):
-        return None  # every volume-<uuid>: the rules one by one only to word a refusal
+        return None  # every volume-<uuid>: the rules one by one only for a name with _
     if lv_name.startswith(RESERVED_PREFIXES):
         prefix = next(p for p in RESERVED_PREFIXES if lv_name.startswith(p))
         return f'Names starting "{prefix}" are reserved. Please choose a different LV name.'
@@ -64,7 +65,9 @@ class PhysicalVolume:
     alloc: int = 0
 
 
-@attrs.define(kw_only=True, eq=False)
+# Not kw_only (the VG names every argument anyway): a keyword-only default is looked up
+# in a dict, one per field left out, where a positional one is copied (every create).
+@attrs.define(eq=False)
 class LogicalVolume:
     """One LV of any kind, visible or hidden; the VG alone changes it."""
 

@@ -20,6 +20,7 @@ from ..blocks import GiB, MiB
 __all__ = [
     "DEFAULT_EXTENT_SIZE",
     "PE_START",
+    "extents_for",
     "parse_size",
     "size_arg",
     "unit_g",
@@ -68,6 +69,13 @@ def _parse_text(size: str) -> int:
             cmd="lvcreate", exit_code=3, stderr=f'Invalid argument for --size: {size}')
     sectors = int(float(m.group(1)) * _SIZE_FACTORS[m.group(2)] / 512)
     return sectors * 512
+
+
+@functools.lru_cache(maxsize=1024)  # every create asks it of the same "<n>g" and PE size
+def extents_for(size: int | str, extent_size: int) -> int:
+    """Extents an LV of *size* (a :func:`parse_size` argument) takes: rounded up to
+    whole extents, and never none (lvm2 allocates at least one)."""
+    return max(1, -(-parse_size(size) // extent_size))
 
 
 def size_arg(size: int | str) -> str:

@@ -34,7 +34,7 @@ from ..costs import Meter
 from .data import LvData
 from .logical_volume import LogicalVolume, PhysicalVolume, name_problem
 from .reports import LvReport, PvReport, VgReport, lv_row, lv_rows, pv_rows
-from .sizes import DEFAULT_EXTENT_SIZE, PE_START, parse_size, size_arg, unit_g
+from .sizes import DEFAULT_EXTENT_SIZE, PE_START, extents_for, size_arg, unit_g
 from .snapshots import SNAPSHOT_CHUNK_SIZE, SnapshotInvalidError, book_cow, cow_used_chunks
 from .thin_pool import (
     NO_SPACE_TIMEOUT,
@@ -269,7 +269,7 @@ class VolumeGroup:
         """``lvcreate -n <lv> <vg> -L <size>``: a thick (linear) LV."""
         cmd = f"lvcreate -n {lv_name} {self.name} -L {size_arg(size)}"
         self._check_new_name(lv_name, cmd)
-        extents = self._extents_for(parse_size(size))
+        extents = extents_for(size, self.extent_size)
         self._need(extents, cmd)
         lv = LogicalVolume(name=lv_name, kind="linear", size=extents * self.extent_size)
         self._give_extents(lv, extents)
@@ -281,7 +281,7 @@ class VolumeGroup:
         """``lvcreate -T -L <size> <vg>/<pool>``: data, ``_tmeta`` and the VG's spare."""
         cmd = f"lvcreate -T -L {size_arg(size)} {self.name}/{pool_name}"
         self._check_new_name(pool_name, cmd)
-        data_ext = self._extents_for(parse_size(size))
+        data_ext = extents_for(size, self.extent_size)
         chunk, meta_ext = thin_pool_layout(data_ext * self.extent_size, self.extent_size,
                                            self.thin_chunk_size)
         spare = self._lvs.get("lvol0_pmspare")
@@ -309,12 +309,14 @@ class VolumeGroup:
 
     def lvcreate_thin(self, lv_name: str, virtual_size: int | str, pool: str) -> None:
         """``lvcreate -T -V <size> -n <lv> <vg>/<pool>``: no extents, no chunks yet."""
-        problem = self._new_name_problem(lv_name)
         p = self._lvs.get(pool)
-        if problem is not None or p is None or p.kind != "pool":
+        # _new_name_problem's tests, inline (every create comes here): it words a refusal
+        if lv_name in self._lvs or name_problem(lv_name) is not None or p is None or (
+                p.kind != "pool"):
             raise self._error(self._thin_cmd(lv_name, virtual_size, pool),
-                              problem or f'Thin pool {self.name}/{pool} not found.')
-        size = self._extents_for(parse_size(virtual_size)) * self.extent_size
+                              self._new_name_problem(lv_name)
+                              or f'Thin pool {self.name}/{pool} not found.')
+        size = extents_for(virtual_size, self.extent_size) * self.extent_size
         # p.name: the pool LV's own string, shared by all its thin LVs; data on first use
         lv = LogicalVolume(name=lv_name, kind="thin", size=size, pool=p.name)
         self._add(lv)
@@ -356,7 +358,7 @@ class VolumeGroup:
             self.meter.charge("lvm", "lvcreate", self.meter.costs.lvcreate, cmd,
                               lv=lv_name, origin=origin, thin=True)
             return
-        extents = self._extents_for(parse_size(size))
+        extents = extents_for(size, self.extent_size)
         chunks = -(-src.size // SNAPSHOT_CHUNK_SIZE)
         cap = -(-cow_used_chunks(chunks) * SNAPSHOT_CHUNK_SIZE // self.extent_size)
         extents = min(extents, cap)  # "Reducing COW size ... down to maximum usable size"
@@ -386,7 +388,7 @@ class VolumeGroup:
             raise self._error(cmd, "Snapshot origin volumes can be resized only while inactive: "
                              "try lvchange -an.")
         cur = lv.extents if lv.kind in ("cow", "pool") else lv.size // self.extent_size
-        new = self._extents_for(parse_size(new_size))
+        new = extents_for(new_size, self.extent_size)
         if new == cur:
             raise self._error(cmd, f"New size ({new} extents) matches existing size "
                                    f"({cur} extents).")
@@ -533,11 +535,6 @@ class VolumeGroup:
             self._pools[lv.name] = lv
         self._tally(lv, 1)
 
-    def _size_cg(self, lv: LogicalVolume) -> int:
-        """The LV's ``lvs`` size (COW: its COW area) as ``unit_g`` prints it, in hundredths."""
-        size = lv.extents * self.extent_size if lv.kind == "cow" else lv.size
-        return _hundredths_g(size)
-
     def _tally(self, lv: LogicalVolume, sign: int) -> None:
         """Count a visible LV into the report tallies (*sign* 1: at creation or after a
         resize) or out of them (-1: at removal or before a resize).
@@ -548,13 +545,13 @@ class VolumeGroup:
         if lv.hidden:
             return
         self._n_visible += sign
-        if lv.kind == "cow":
+        kind = lv.kind
+        if kind == "cow":
             self._n_cow += sign
-        if lv.kind != "pool":
-            self._others_cg += sign * self._size_cg(lv)
-
-    def _extents_for(self, nbytes: int) -> int:
-        return max(1, -(-nbytes // self.extent_size))
+            # The lvs size of a COW snapshot is its COW area's.
+            self._others_cg += sign * _hundredths_g(lv.extents * self.extent_size)
+        elif kind != "pool":
+            self._others_cg += sign * _hundredths_g(lv.size)
 
     def _need(self, extents: int, cmd: str) -> None:
         if extents > self._free:

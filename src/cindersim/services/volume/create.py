@@ -44,8 +44,7 @@ async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: Req
                         backup_id: str | None = None, auth_token: str | None = None) -> None:
     """``CreateVolumeFromSpecTask`` and friends; *auth_token* (the RPC context's) comes
     with an encrypted clone, whose key :func:`.rekey.rekey_volume` replaces."""
-    env = svc.env
-    db = env.db
+    db = svc.env.db
     if backup_id is not None:
         await create_from_backup(svc, volume_id, backup_id)
         return

@@ -233,9 +233,10 @@ class VolumeService:
     def _dispatch(self, msg: Message) -> Awaitable[Any]:
         # Hands the bus the method's own coroutine (no frame of its own to resume
         # at every wake-up of a flow).
-        method = self.methods.get(msg.method)
-        if method is None:
-            raise NotImplementedError(f"cinder-volume has no method {msg.method}")
+        try:
+            method = self.methods[msg.method]
+        except KeyError:
+            raise NotImplementedError(f"cinder-volume has no method {msg.method}") from None
         return method(self, **msg.args)
 
     def drive(self, call: str, fn: Callable[..., T], *args: Any,
@@ -251,23 +252,26 @@ class VolumeService:
         does for its callers).
         """
         trace = self.env.trace
-        if trace.wants("driver"):
+        wanted = trace._wanted  # Trace.wants, inline (as the bus does): every driver call asks
+        if wanted is None or "driver" in wanted:
             # NFS and FC drivers name their protocol (the narration says how it differs
             # from iSCSI); LVM's events stay as they were.
             proto = getattr(self.driver, "driver_volume_type", None)
             trace.emit("driver", self.actor, f"driver.{call}", target="driver",
                        resource=resource, call=call, **({"protocol": proto} if proto else {}))
-        self.meter.take()
+        meter = self.meter
+        meter.pending = 0.0  # take() inline, as below: what ran before is not this call's
         try:
             result = fn(*args, **kwargs)
         except Exception as exc:
-            cost = self.meter.take()
+            cost = meter.take()
             if trace.wants("driver.error"):
                 trace.emit("driver.error", self.actor, f"driver.{call} failed: "
                            f"{type(exc).__name__}", resource=resource, call=call,
                            error=type(exc).__name__, message=str(exc))
             return _raise_after(cost, exc)
-        cost = self.meter.take()  # Meter.spend, without its frame
+        cost = meter.pending  # Meter.spend, without its frame (nor take's)
+        meter.pending = 0.0
         if result is None and cost > 0:
             slept: Awaitable[Any] = sleep(cost)  # its result is None: the method's
             return slept
