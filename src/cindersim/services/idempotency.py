@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["Args", "Entry", "EntryGuards", "Refusal", "status_is"]
 
 Args = Mapping[str, Any]
+_Key = tuple[str, tuple[Hashable, ...]]
+"""A method's name and the ids its entry's *key* gives."""
 
 
 @attrs.frozen
@@ -73,7 +75,7 @@ class _Running(Watched):
 
     __slots__ = ("guards", "key", "once", "waiters")
 
-    def __init__(self, guards: EntryGuards, key: tuple[Hashable, ...], once: bool,
+    def __init__(self, guards: EntryGuards, key: _Key, once: bool,
                  coro: Awaitable[Any]) -> None:
         self.coro = coro
         self.guards = guards
@@ -116,9 +118,9 @@ class EntryGuards:
         self.actor = actor
         self.table = dict(table)
         self.refused = 0
-        self._running: dict[tuple[Hashable, ...], _Running] = {}
-        self._done: set[tuple[Hashable, ...]] = set()
-        self._order: deque[tuple[Hashable, ...]] = deque()
+        self._running: dict[_Key, _Running] = {}
+        self._done: set[_Key] = set()
+        self._order: deque[_Key] = deque()
 
     def wrap(self, methods: Mapping[str, Callable[..., Awaitable[Any]]]
              ) -> dict[str, Callable[..., Awaitable[Any]]]:
@@ -138,7 +140,7 @@ class EntryGuards:
         running, done = self._running, self._done
 
         def handler(*pos: Any, **args: Any) -> Awaitable[Any]:
-            key = (name, *key_of(args))
+            key = (name, key_of(args))  # (a pair: no list built to splice the ids in)
             if key in running or (once and key in done):
                 return self.admit(name, args, lambda: fn(*pos, **args))
             if check is not None:
@@ -158,7 +160,7 @@ class EntryGuards:
         it does the same through a wrapper.
         """
         entry = self.table[name]
-        key = (name, *entry.key(args))
+        key = (name, entry.key(args))
         running = self._running.get(key)
         if running is not None:
             self._note(name, key, "the same request is being handled")
@@ -176,15 +178,15 @@ class EntryGuards:
         record = self._running[key] = _Running(self, key, entry.once, start())
         return record
 
-    async def _refuse(self, name: str, key: tuple[Hashable, ...], refusal: Refusal) -> Any:
+    async def _refuse(self, name: str, key: _Key, refusal: Refusal) -> Any:
         self._note(name, key, refusal.reason)
         return refusal.result
 
-    def _note(self, name: str, key: tuple[Hashable, ...], reason: str) -> None:
+    def _note(self, name: str, key: _Key, reason: str) -> None:
         self.refused += 1
         trace = self.env.trace
         if trace.wants("log"):
-            what = " ".join(str(k)[:8] for k in key[1:] if k is not None)
+            what = " ".join(str(k)[:8] for k in key[1] if k is not None)
             trace.emit("log", self.actor, f"{name} for {what} not acted on: {reason}",
                        duplicate=name, reason=reason)
 
