@@ -265,6 +265,26 @@ class TestMemos:
 
         assert run(main) == [404, 200, {"volume_id": "probe"}]
 
+    def test_a_route_added_after_requests_reroutes_a_path_seen_before(self) -> None:
+        """cinder-api remembers how a path and header routed; a new route can change
+        that (here its first segment becomes a collection, so from 3.67 the URL is
+        project-less), and what was remembered must not outlive the change."""
+        async def probe(api: ApiService, req: ApiRequest) -> ApiResponse:
+            return ApiResponse(200, {"project_in_url": req.project_id})
+
+        async def main(cloud: Cloud) -> list[Any]:
+            p = cloud.project_id("demo")
+            out = []
+            for _ in range(2):
+                r = await list_volumes(cloud, "3.67")
+                out.append((r.status, sorted(r.json)))
+            cloud.api.router.add(Route("GET", f"/{p}/volumes", probe))
+            r = await list_volumes(cloud, "3.67")
+            return [*out, (r.status, r.json)]
+
+        assert run(main) == [(200, ["volumes"]), (200, ["volumes"]),
+                             (200, {"project_in_url": None})]
+
     def test_a_malformed_header_is_400_every_time(self) -> None:
         async def main(cloud: Cloud) -> list[tuple[int, str | None]]:
             out = []
