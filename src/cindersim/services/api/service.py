@@ -33,6 +33,7 @@ from .wsgi import (
     fault,
     fault_from_exception,
     parse_version_header,
+    versioned,
 )
 
 if TYPE_CHECKING:
@@ -233,7 +234,7 @@ class ApiService:
                     response = await controller(self, req, **params)
                 except (CinderException, HTTPError) as exc:
                     response = fault_from_exception(exc)
-                response = self._with_version(response, req.version)
+                response = versioned(response, req.version)
         except (CinderException, HTTPError) as exc:
             response = fault_from_exception(exc)
         except Exception as exc:  # a simulator bug: never let it pass silently
@@ -288,7 +289,7 @@ class ApiService:
         if project_id is not None and project_id != context.project_id:
             # wsgi.Resource._process_stack: the URL's project must be the token's
             # (admins too); only 3.67's project-less URLs skip this.
-            return self._with_version(fault(400, "Malformed request url"), version)
+            return versioned(fault(400, "Malformed request url"), version)
         query = _parse_query(query_string) if query_string else {}
         # ApiRequest(method, path, query, headers, body, version, context, project_id,
         # request_id), built as the tuple it is: a named tuple's __new__ is a Python
@@ -320,8 +321,7 @@ class ApiService:
         if rest and rest[0] in self.router.collections:
             # /v3/<collection>...: no project in the URL (accepted from 3.67).
             if version < _PROJECTLESS_URLS:
-                return self._with_version(fault(404, "The resource could not be found."),
-                                          version)
+                return versioned(fault(404, "The resource could not be found."), version)
             project_id, sub = None, "/" + "/".join(rest)
         else:
             project_id = rest[0] if rest else None
@@ -329,17 +329,11 @@ class ApiService:
         route, params, exists = self.router.match(method, sub, version)
         if route is None:
             if exists:
-                return self._with_version(fault(405, "The method specified is not allowed "
-                                                     "for this resource."), version)
-            return self._with_version(fault(404, "The resource could not be found."), version)
+                return versioned(fault(405, "The method specified is not allowed for "
+                                           "this resource."), version)
+            return versioned(fault(404, "The resource could not be found."), version)
         return _Plan(route.controller, sub, project_id, version, params,
                      method in {"POST", "PUT"})
-
-    @staticmethod
-    def _with_version(response: ApiResponse, version: Version) -> ApiResponse:
-        headers = {**response.headers, "OpenStack-API-Version": _echo(version),
-                   "Vary": "OpenStack-API-Version"}
-        return ApiResponse(response.status, response.body, headers, fresh=response.fresh)
 
     def _authenticate(self, hdrs: Mapping[str, str]) -> Any:
         token = hdrs.get("x-auth-token")
@@ -353,12 +347,6 @@ class ApiService:
             return self.identity.validate(token)
         except Unauthorized:
             raise HTTPError(401, "The request you have made requires authentication.") from None
-
-
-@functools.lru_cache(maxsize=128)  # on every response, and few versions are ever used
-def _echo(version: Version) -> str:
-    """The ``OpenStack-API-Version`` value naming *version*: ``volume 3.N``."""
-    return f"volume {version}"
 
 
 def _keystone_401(base_url: str) -> ApiResponse:
