@@ -70,9 +70,10 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
     """
     db = api.env.db
     vtype = db.volume_types.get(vol.volume_type_id or "")
-    is_admin = bool(req.context.is_admin)  # admin(req), inline: a view per create
+    is_admin = req.context.is_admin  # admin(req), inline: a view per create
     attachments = db.attachments_of(vol.id)
     status = str(vol.status)
+    # 15 keys at most in the display: CPython builds a larger one key by key.
     d: dict[str, Any] = {
         "id": vol.id,
         "status": _VIEW_STATUS.get(status, status),
@@ -89,12 +90,12 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
         "links": link(api, req, "volumes", vol.id),
         "user_id": vol.user_id,
         "bootable": "true" if vol.bootable else "false",
-        "encrypted": vol.encrypted,
-        "replication_status": vol.replication_status or "disabled",
-        "consistencygroup_id": vol.consistencygroup_id,
-        "multiattach": vol.multiattach,
-        "attachments": _attachments(api, req, vol, attachments) if attachments else [],
     }
+    d["encrypted"] = vol.encrypted
+    d["replication_status"] = vol.replication_status or "disabled"
+    d["consistencygroup_id"] = vol.consistencygroup_id
+    d["multiattach"] = vol.multiattach
+    d["attachments"] = _attachments(api, req, vol, attachments) if attachments else []
     if is_admin:
         d["migration_status"] = vol.migration_status
     if extended:
