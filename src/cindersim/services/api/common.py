@@ -222,9 +222,8 @@ def link(api: ApiService, req: ApiRequest, collection: str, rid: str) -> list[di
     """The ``self`` and ``bookmark`` links Cinder's view builders add."""
     project = req.context.project_id if req.project_id is None else req.project_id
     base = api.base_url
-    tail = f"{project}/{collection}/{rid}"
-    return [{"rel": "self", "href": f"{base}/v3/{tail}"},
-            {"rel": "bookmark", "href": f"{base}/{tail}"}]
+    return [{"rel": "self", "href": f"{base}/v3/{project}/{collection}/{rid}"},
+            {"rel": "bookmark", "href": f"{base}/{project}/{collection}/{rid}"}]
 
 
 def _sort_keys(req: ApiRequest, default_key: str) -> list[tuple[str, str]]:

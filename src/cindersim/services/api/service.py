@@ -231,7 +231,9 @@ class ApiService:
             else:
                 controller, req, params = routed
                 try:
-                    response = await controller(self, req, **params)
+                    # No **{} for a route without parameters: it builds two dicts.
+                    response = await (controller(self, req, **params) if params
+                                      else controller(self, req))
                 except (CinderException, HTTPError) as exc:
                     response = fault_from_exception(exc)
                 response = versioned(response, req.version)
