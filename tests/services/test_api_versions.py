@@ -201,6 +201,25 @@ class TestAuth:
                                                "authentication."}}
         assert r.headers["WWW-Authenticate"].startswith("Keystone uri=")
 
+    @pytest.mark.parametrize("strategy", ["keystone", "noauth", "both"])
+    def test_each_strategy_takes_its_tokens_and_refuses_a_missing_one(
+            self, strategy: str) -> None:
+        async def main(cloud: Cloud) -> list[Any]:
+            cloud.api.auth_strategy = strategy
+            p = cloud.project_id("demo")
+            out = []
+            for token in (None, "", cloud.token("demo"), f"u1:{p}", "gAAAAABnope"):
+                r = await cloud.request("GET", f"/v3/{p}/volumes", token=token)
+                out.append(r.status)
+            return out
+
+        # noauth reads any token as user[:project] (no ':': the project is the user),
+        # so only u1:<p> names the URL's project (else 400); under both, a token with
+        # ':' is noauth's and any other must be Keystone's.
+        assert run(main) == {"keystone": [401, 401, 200, 401, 401],
+                             "noauth": [401, 401, 400, 200, 400],
+                             "both": [401, 401, 200, 200, 401]}[strategy]
+
     def test_auth_comes_before_version_and_routing(self) -> None:
         async def main(cloud: Cloud) -> list[int]:
             out = []

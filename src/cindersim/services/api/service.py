@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ..encryption_keys import KeyManagerClient
     from ..env import ServiceEnv
     from ..glance.client import ImageService
-    from ..keystone.client import TokenValidator
+    from ..keystone.client import RequestContext, TokenValidator
 
 __all__ = ["ApiService", "ParsedBody", "versions_document"]
 
@@ -205,7 +205,9 @@ class ApiService:
     async def handle_lowered(self, method: str, path: str, hdrs: dict[str, str],
                              body: Body = None) -> ApiResponse:
         """:meth:`handle` for a caller that already lower-cased the header names (and
-        gives the dict away): :meth:`cindersim.Cloud.request`, on every request."""
+        gives the dict away): :meth:`cindersim.Cloud.request`, on every request.  The
+        answer's headers are a dict made for it alone (:func:`versioned`, :func:`fault`,
+        or a literal here), so the caller may keep that dict."""
         env = self.env
         trace = env.trace
         method = method.upper()
@@ -257,12 +259,11 @@ class ApiService:
         """The answer to a request no controller serves (versions, 401, 404, 405, a bad
         project), or the controller, request and path parameters of one: no await
         here, so routing costs no coroutine of its own."""
-        plans = self.router.plans
         # How a method, path and microversion header route depends on nothing else (the
         # router empties its plans when a route is added): a repeated one is looked up.
         key: tuple[str, str, Any] | None = (method, path, hdrs.get("openstack-api-version"))
         try:
-            plan = plans.get(key)
+            plan = self.router.plans.get(key)
         except TypeError:  # an unhashable header value: routed as any, never remembered
             plan, key = None, None
         if plan is None:
@@ -271,9 +272,11 @@ class ApiService:
                 return answer
         # keystonemiddleware sits before the API router in Cinder's pipeline: a
         # missing or bad token is 401 whatever the microversion or the route.
+        token = hdrs.get("x-auth-token")
         try:
-            context = self._authenticate(hdrs)
-        except HTTPError:
+            context = self.identity.validate(token) if self.auth_strategy == "keystone" \
+                else self._authenticate(token)
+        except Unauthorized:
             return _keystone_401(self.base_url)
         if plan is None:
             planned = self._plan(method, path, hdrs)
@@ -281,6 +284,7 @@ class ApiService:
                 return planned
             plan = planned
             if key is not None:
+                plans = self.router.plans
                 if len(plans) >= _MAX_PLANS:  # paths name ids: a long run must not grow it
                     plans.clear()
                 plans[key] = plan
@@ -337,18 +341,13 @@ class ApiService:
         return _Plan(route.controller, sub, project_id, version, params,
                      method in {"POST", "PUT"})
 
-    def _authenticate(self, hdrs: Mapping[str, str]) -> Any:
-        token = hdrs.get("x-auth-token")
-        if not token:
-            raise HTTPError(401, "The request you have made requires authentication.")
+    def _authenticate(self, token: str | None) -> RequestContext:
+        """The caller's context under ``noauth`` or ``both`` (see :attr:`auth_strategy`);
+        ``Unauthorized`` for a missing or bad token."""
         strategy = self.auth_strategy
-        if strategy != "keystone" and (strategy == "noauth" or (strategy == "both"
-                                                                and ":" in token)):
+        if token and (strategy == "noauth" or (strategy == "both" and ":" in token)):
             return noauth_context(token)
-        try:
-            return self.identity.validate(token)
-        except Unauthorized:
-            raise HTTPError(401, "The request you have made requires authentication.") from None
+        return self.identity.validate(token)
 
 
 def _keystone_401(base_url: str) -> ApiResponse:
