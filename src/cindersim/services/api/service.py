@@ -175,6 +175,7 @@ class ApiService:
         # Bound here, where the module is imported anyway: an import statement in
         # default_volume_type() costs an import-machinery lookup on every create.
         self._project_default_type = default_types.project_default_type
+        self._new_id = env.sim.ids.uuid  # bound once: a request id per request
         self.requests = 0
         self.errors_5xx = 0
         self.auth_strategy = "keystone"
@@ -215,7 +216,8 @@ class ApiService:
         path_only, _, query_string = path.partition("?")
         if "//" in path_only:
             path_only = re.sub(r"/{2,}", "/", path_only)
-        path_only = path_only or "/"
+        if not path_only:
+            path_only = "/"
         wanted = trace._wanted  # Trace.wants, inline (as the bus does): asked twice a request
         if wanted is None or "api.request" in wanted:
             trace.emit("api.request", hdrs.get("x-cindersim-actor", "client"),
@@ -302,7 +304,7 @@ class ApiService:
         # function binding nine arguments, on every request.
         req: ApiRequest = _new_tuple(ApiRequest, (
             method, sub, query, hdrs, parsed_body, version, context, project_id,
-            f"req-{self.env.sim.ids.uuid()}"))
+            f"req-{self._new_id()}"))
         return controller, req, params
 
     def _unauthenticated(self, path: str) -> ApiResponse | None:
