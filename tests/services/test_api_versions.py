@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cindersim.cloud import Cloud, Response, simulate
+from cindersim.services.api import service as service_module
 from cindersim.services.api.router import Route, Router
 from cindersim.services.api.service import ApiService
 from cindersim.services.api.wsgi import ApiRequest, ApiResponse, Version
@@ -283,6 +284,28 @@ class TestMemos:
             return [before.status, after.status, after.json]
 
         assert run(main) == [404, 200, {"volume_id": "probe"}]
+
+    def test_a_path_is_planned_once_per_header_and_the_plans_stay_bounded(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(service_module, "_MAX_PLANS", 3)
+
+        async def main(cloud: Cloud) -> tuple[list[Any], list[int]]:
+            p = cloud.project_id("demo")
+            answers, sizes = [], []
+            for asked in ("3.0", "3.0", "3.60", None, "3.60"):
+                r = await list_volumes(cloud, asked)
+                answers.append((r.status, r.headers["OpenStack-API-Version"]))
+                sizes.append(len(cloud.api.router.plans))
+            for n in range(4):  # ids in paths: each a plan of its own, the memo bounded
+                r = await list_volumes(cloud, path=f"/v3/{p}/volumes/v{n}")
+                answers.append((r.status, r.headers["OpenStack-API-Version"]))
+                sizes.append(len(cloud.api.router.plans))
+            return answers, sizes
+
+        answers, sizes = run(main)
+        assert answers == [(200, "volume 3.0"), (200, "volume 3.0"), (200, "volume 3.60"),
+                           (200, "volume 3.0"), (200, "volume 3.60")] + [(404, "volume 3.0")] * 4
+        assert sizes == [1, 1, 2, 3, 3, 1, 2, 3, 1]
 
     def test_a_route_added_after_requests_reroutes_a_path_seen_before(self) -> None:
         """cinder-api remembers how a path and header routed; a new route can change
