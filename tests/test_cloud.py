@@ -213,6 +213,29 @@ class TestIdentityAndRequests:
         assert dict(via_request)["x-custom"] == "2"
         assert dict(via_request)["content-type"] == "text/plain"
 
+    @pytest.mark.parametrize("trace_mode", ["off", "full"])
+    def test_each_response_has_headers_of_its_own(self, trace_mode: str) -> None:
+        """A controller may answer with a headers mapping it shares (a constant): no
+        response hands that mapping out, nor one another response holds."""
+        shared = {"X-Shared": "1"}
+
+        async def fresh(api: ApiService, req: ApiRequest) -> ApiResponse:
+            return ApiResponse(200, {"n": 1}, shared, fresh=True)
+
+        async def main(cloud: Cloud) -> list[Any]:
+            cloud.api.router.add(Route("GET", "/fresh", fresh))
+            p = cloud.project_id("demo")
+            rs = [await cloud.request("GET", f"/v3/{p}/fresh", token=cloud.token("demo"))
+                  for _ in range(2)]
+            rs[0].headers["X-Shared"] = "edited"  # type: ignore[index]
+            return [dict(r.headers) for r in rs]
+
+        first, second = simulate(main, trace_mode=trace_mode).value  # type: ignore[arg-type]
+        assert shared == {"X-Shared": "1"}
+        assert first["X-Shared"] == "edited"
+        assert second == {"X-Shared": "1", "OpenStack-API-Version": "volume 3.0",
+                          "Vary": "OpenStack-API-Version"}
+
     def test_the_traced_request_body_is_not_the_one_the_controller_owns(self) -> None:
         async def grab(api: ApiService, req: ApiRequest) -> ApiResponse:
             req.body["probe"]["n"].append(4)

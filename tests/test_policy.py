@@ -172,3 +172,21 @@ def test_a_request_context_gets_the_verdict_any_credentials_would(
     equal = RequestContext(context.user_id, context.project_id, roles=context.roles,
                            is_admin=context.is_admin)
     assert policy.check(equal, action, project) is general
+
+
+@given(st.sampled_from(sorted(DEFAULT_RULES)),
+       st.sampled_from([ADMIN, MEMBER, READER, OTHER]),
+       st.sampled_from(["p-admin", "p-demo", "p-alt", None]))
+def test_enforce_raises_exactly_when_check_denies_also_on_repeat(
+        action: str, context: RequestContext, project: str | None) -> None:
+    """enforce reads check's memo of allowed requests first: a remembered verdict
+    must never let through what check denies (nor refuse what it allows)."""
+    policy = Policy()
+    allowed = check(context, action, project)
+    for _ in range(2):
+        if allowed:
+            policy.enforce(context, action, project)
+        else:
+            with pytest.raises(PolicyNotAuthorized):
+                policy.enforce(context, action, project)
+    assert policy.check(context, action, project) is allowed

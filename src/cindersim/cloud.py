@@ -55,7 +55,7 @@ _QUOTA_OPTIONS = ("quota_volumes", "quota_snapshots", "quota_gigabytes", "quota_
 
 
 _UNREAD: Any = object()
-"""A :class:`Response` whose body has not been copied yet (see :attr:`Response.json`)."""
+"""A response whose body has not been copied yet (see :class:`_CopiedOnRead`)."""
 
 
 class Response:
@@ -68,14 +68,15 @@ class Response:
     body, so copying each at once cost every request a walk nobody used.
     """
 
-    __slots__ = ("_json", "_kept", "headers", "status")
+    __slots__ = ("headers", "json", "status")
     __match_args__ = ("status", "json", "headers")
 
-    _json: Any
-    _kept: Any
     if TYPE_CHECKING:  # read-only to type checkers too, as the frozen record's were
         @property
         def status(self) -> int: ...
+        @property
+        def json(self) -> Any:
+            """The parsed body, or None for an empty body (the caller's own copy)."""
         @property
         def headers(self) -> Mapping[str, str]: ...
 
@@ -85,28 +86,18 @@ class Response:
         _set_status(self, status)
         _set_json(self, json)
         _set_headers(self, headers)
-        _set_kept(self, _UNREAD)
 
     @classmethod
     def _copied_on_read(cls, status: int, kept: Any, headers: Mapping[str, str]) -> Response:
         """A response whose :attr:`json` is a copy of *kept*, made when first read.
         *kept* must never change (a body the trace keeps: trace details are read,
         never written), so the copy is the one an eager copy would have been."""
-        self = object.__new__(cls)
+        self = object.__new__(_CopiedOnRead)
         _set_status(self, status)
         _set_json(self, None)
         _set_headers(self, headers)
         _set_kept(self, kept)
         return self
-
-    @property
-    def json(self) -> Any:
-        """The parsed body, or None for an empty body (the caller's own copy)."""
-        kept = self._kept
-        if kept is not _UNREAD:
-            _set_json(self, _roundtrip(kept))
-            _set_kept(self, _UNREAD)
-        return self._json
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise attrs.exceptions.FrozenInstanceError
@@ -115,9 +106,8 @@ class Response:
         raise attrs.exceptions.FrozenInstanceError
 
     def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
+        if not isinstance(other, Response):
             return NotImplemented
-        assert isinstance(other, Response)
         return (self.status, self.json, self.headers) == (other.status, other.json,
                                                           other.headers)
 
@@ -132,9 +122,29 @@ class Response:
 
 
 _set_status = Response.__dict__["status"].__set__
-_set_json = Response.__dict__["_json"].__set__
+_get_json = Response.__dict__["json"].__get__
+_set_json = Response.__dict__["json"].__set__
 _set_headers = Response.__dict__["headers"].__set__
-_set_kept = Response.__dict__["_kept"].__set__
+
+
+class _CopiedOnRead(Response):
+    """A :class:`Response` whose body the trace keeps: :attr:`json` copies it at the
+    first read (a plain response's ``json`` is its slot: no property on every read)."""
+
+    __slots__ = ("_kept",)
+
+    _kept: Any
+
+    @property
+    def json(self) -> Any:
+        kept = self._kept
+        if kept is not _UNREAD:
+            _set_json(self, _roundtrip(kept))
+            _set_kept(self, _UNREAD)
+        return _get_json(self)
+
+
+_set_kept = _CopiedOnRead.__dict__["_kept"].__set__
 
 
 class Cloud:
@@ -365,14 +375,14 @@ class Cloud:
                 for name, value in headers.items():
                     lowered[name.lower()] = value
             r = await self.api.handle_lowered(method, path, lowered, _api_body(json))
-            if r.fresh:
+            if r.fresh:  # its headers too are its own (see handle_lowered): kept as they are
                 wanted = self.trace._wanted  # Trace.wants, inline: on every request
                 if wanted is not None and "api.response" not in wanted:
                     # A body built for this response alone, of plain JSON values, that no
                     # trace event holds: already what parsing the response text would give.
-                    return Response(r.status, r.body, dict(r.headers))
+                    return Response(r.status, r.body, r.headers)
                 # The trace keeps it and nothing else does: copied if the caller reads it.
-                return Response._copied_on_read(r.status, r.body, dict(r.headers))
+                return Response._copied_on_read(r.status, r.body, r.headers)
         return Response(r.status, _roundtrip(r.body), dict(r.headers))
 
     # --- what-ifs --------------------------------------------------------------------------------

@@ -464,6 +464,11 @@ class Policy:
                 target: Mapping[str, Any] | None = None) -> None:
         """Raise PolicyNotAuthorized ("Policy doesn't allow %(action)s to be
         performed.", 403) unless :meth:`check` passes."""
+        try:  # check's memo of an allowed request, read first: every API request asks
+            if target is None and self._verdicts.get((action, context, target_project_id)):
+                return  # (only check's fast path files such keys: a RequestContext's)
+        except TypeError:  # unhashable credentials: check evaluates them
+            pass
         if not self.check(context, action, target_project_id, target=target):
             raise PolicyNotAuthorized(action=action)
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cindersim.cloud import Cloud, Response, simulate
+from cindersim.services.api import service as service_module
 from cindersim.services.api.router import Route, Router
 from cindersim.services.api.service import ApiService
 from cindersim.services.api.wsgi import ApiRequest, ApiResponse, Version
@@ -201,6 +202,25 @@ class TestAuth:
                                                "authentication."}}
         assert r.headers["WWW-Authenticate"].startswith("Keystone uri=")
 
+    @pytest.mark.parametrize("strategy", ["keystone", "noauth", "both"])
+    def test_each_strategy_takes_its_tokens_and_refuses_a_missing_one(
+            self, strategy: str) -> None:
+        async def main(cloud: Cloud) -> list[Any]:
+            cloud.api.auth_strategy = strategy
+            p = cloud.project_id("demo")
+            out = []
+            for token in (None, "", cloud.token("demo"), f"u1:{p}", "gAAAAABnope"):
+                r = await cloud.request("GET", f"/v3/{p}/volumes", token=token)
+                out.append(r.status)
+            return out
+
+        # noauth reads any token as user[:project] (no ':': the project is the user),
+        # so only u1:<p> names the URL's project (else 400); under both, a token with
+        # ':' is noauth's and any other must be Keystone's.
+        assert run(main) == {"keystone": [401, 401, 200, 401, 401],
+                             "noauth": [401, 401, 400, 200, 400],
+                             "both": [401, 401, 200, 200, 401]}[strategy]
+
     def test_auth_comes_before_version_and_routing(self) -> None:
         async def main(cloud: Cloud) -> list[int]:
             out = []
@@ -264,6 +284,48 @@ class TestMemos:
             return [before.status, after.status, after.json]
 
         assert run(main) == [404, 200, {"volume_id": "probe"}]
+
+    def test_a_path_is_planned_once_per_header_and_the_plans_stay_bounded(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(service_module, "_MAX_PLANS", 3)
+
+        async def main(cloud: Cloud) -> tuple[list[Any], list[int]]:
+            p = cloud.project_id("demo")
+            answers, sizes = [], []
+            for asked in ("3.0", "3.0", "3.60", None, "3.60"):
+                r = await list_volumes(cloud, asked)
+                answers.append((r.status, r.headers["OpenStack-API-Version"]))
+                sizes.append(len(cloud.api.router.plans))
+            for n in range(4):  # ids in paths: each a plan of its own, the memo bounded
+                r = await list_volumes(cloud, path=f"/v3/{p}/volumes/v{n}")
+                answers.append((r.status, r.headers["OpenStack-API-Version"]))
+                sizes.append(len(cloud.api.router.plans))
+            return answers, sizes
+
+        answers, sizes = run(main)
+        assert answers == [(200, "volume 3.0"), (200, "volume 3.0"), (200, "volume 3.60"),
+                           (200, "volume 3.0"), (200, "volume 3.60")] + [(404, "volume 3.0")] * 4
+        assert sizes == [1, 1, 2, 3, 3, 1, 2, 3, 1]
+
+    def test_a_route_added_after_requests_reroutes_a_path_seen_before(self) -> None:
+        """cinder-api remembers how a path and header routed; a new route can change
+        that (here its first segment becomes a collection, so from 3.67 the URL is
+        project-less), and what was remembered must not outlive the change."""
+        async def probe(api: ApiService, req: ApiRequest) -> ApiResponse:
+            return ApiResponse(200, {"project_in_url": req.project_id})
+
+        async def main(cloud: Cloud) -> list[Any]:
+            p = cloud.project_id("demo")
+            out = []
+            for _ in range(2):
+                r = await list_volumes(cloud, "3.67")
+                out.append((r.status, sorted(r.json)))
+            cloud.api.router.add(Route("GET", f"/{p}/volumes", probe))
+            r = await list_volumes(cloud, "3.67")
+            return [*out, (r.status, r.json)]
+
+        assert run(main) == [(200, ["volumes"]), (200, ["volumes"]),
+                             (200, {"project_in_url": None})]
 
     def test_a_malformed_header_is_400_every_time(self) -> None:
         async def main(cloud: Cloud) -> list[tuple[int, str | None]]:

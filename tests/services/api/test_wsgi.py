@@ -8,7 +8,13 @@ import attrs
 import pytest
 
 from cindersim.cloud import Cloud, simulate
-from cindersim.services.api.wsgi import ApiResponse, RawResponse, StreamResponse
+from cindersim.services.api.wsgi import (
+    ApiResponse,
+    RawResponse,
+    StreamResponse,
+    Version,
+    versioned,
+)
 
 
 class TestApiResponse:
@@ -78,3 +84,31 @@ class TestVersionHeaders:
         assert malformed.body == {"badRequest": {"code": 400,
                                                  "message": "Malformed request body"}}
         assert "OpenStack-API-Version" not in malformed.headers
+
+
+class TestVersioned:
+    def test_headers_come_after_the_responses_own(self) -> None:
+        r = versioned(ApiResponse(200, {"a": 1}, {"Vary": "X", "Location": "l"}),
+                      Version(3, 5))
+        assert list(r.headers.items()) == [("Vary", "OpenStack-API-Version"),
+                                           ("Location", "l"),
+                                           ("OpenStack-API-Version", "volume 3.5")]
+
+    def test_a_response_that_is_not_fresh_is_copied_never_changed(self) -> None:
+        shared = ApiResponse(200, {"a": 1})  # e.g. a controller's constant answer
+        first = versioned(shared, Version(3, 5))
+        second = versioned(shared, Version(3, 60))
+        assert shared.headers == {}
+        assert first is not shared
+        assert first.body is shared.body
+        assert first.headers["OpenStack-API-Version"] == "volume 3.5"
+        assert second.headers["OpenStack-API-Version"] == "volume 3.60"
+        assert (first.status, first.fresh) == (200, False)
+
+    def test_a_fresh_response_takes_the_headers_itself(self) -> None:
+        own = ApiResponse(202, {"volume": {}}, fresh=True)
+        r = versioned(own, Version(3, 0))
+        assert r is own
+        assert r.fresh
+        assert r.headers == {"OpenStack-API-Version": "volume 3.0",
+                             "Vary": "OpenStack-API-Version"}

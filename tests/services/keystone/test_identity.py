@@ -134,6 +134,30 @@ class TestTokens:
         assert cloud.validate(admin).is_admin
         assert not first.is_admin
 
+    def test_a_token_that_never_expires_validates_until_revoked(self) -> None:
+        cloud = default_cloud(random.Random(1))
+        token = cloud.issue_token("demo", "demo")
+        first = cloud.validate(token)
+        assert cloud.validate(token) is first
+        cloud.revoke(token)
+        with pytest.raises(Unauthorized):  # the remembered context went with the token
+            cloud.validate(token)
+        kept = cloud.issue_token("demo", "demo")
+        cloud.validate(kept)
+        cloud.delete_project("demo")  # Keystone revokes the project's tokens
+        with pytest.raises(Unauthorized):
+            cloud.validate(kept)
+
+    def test_a_token_issued_again_validates_to_its_new_roles(self) -> None:
+        """A derived token string is issued again for the same user and project: the
+        context validated before must not outlive the record it was made of."""
+        cloud = default_cloud(random.Random(1))
+        token = cloud.issue_token("demo", "demo", derive_from="banner")
+        assert not cloud.validate(token).is_admin
+        cloud.grant("demo", "demo", "admin")
+        assert cloud.issue_token("demo", "demo", derive_from="banner") == token
+        assert cloud.validate(token).is_admin
+
     def test_admin_project_setting_limits_is_admin_project(self) -> None:
         cloud = default_cloud(random.Random(1), admin_project_name="admin")
         cloud.grant("admin", "demo", "admin")

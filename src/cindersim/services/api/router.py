@@ -74,6 +74,10 @@ class Router:
         """Memo of :meth:`match` for routes without parameters (``POST /volumes``, on
         every create): (method, path, version) -> route.  Such a route's regex matches
         only its own template (or that and a final newline), so this stays small."""
+        self.plans: dict[Any, Any] = {}
+        """What a caller derives from these routes and keeps (cinder-api's routing of
+        whole request paths, see ``ApiService._route``): emptied with this router's own
+        memos whenever a route is added, so no caller keeps a stale answer."""
 
     def add_module(self, module: Any) -> None:
         """Register every ``@route`` function of a controller module, in definition order."""
@@ -90,6 +94,7 @@ class Router:
         self._slash_counts.add(r.template.count("/"))
         self._shaped.clear()
         self._fixed.clear()
+        self.plans.clear()
 
     def route_for(self, method: str, template: str) -> Route | None:
         """The route serving *template* (Cinder's spelling: any parameter names) for

@@ -15,7 +15,7 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs
 
 from ...clock import sleep
@@ -33,6 +33,7 @@ from .wsgi import (
     fault,
     fault_from_exception,
     parse_version_header,
+    versioned,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from ..encryption_keys import KeyManagerClient
     from ..env import ServiceEnv
     from ..glance.client import ImageService
-    from ..keystone.client import TokenValidator
+    from ..keystone.client import RequestContext, TokenValidator
 
 __all__ = ["ApiService", "ParsedBody", "versions_document"]
 
@@ -62,8 +63,25 @@ class ParsedBody:
 Body = bytes | str | ParsedBody | None
 
 ACTOR = "cinder-api"
+_MAX_PLANS = 4096
+"""Bound of the router's plans (see :meth:`ApiService._route`)."""
 _new_tuple: Any = tuple.__new__
 _PROJECTLESS_URLS = Version(3, 67)
+
+
+class _Plan(NamedTuple):
+    """How a request's method, path and microversion header route, whatever its token,
+    body or query: what :meth:`ApiService._route` keeps in the router's plans."""
+
+    controller: Controller
+    path: str
+    """The path under ``/v3/{project_id}`` (or ``/v3`` from 3.67)."""
+    project_id: str | None
+    """The project the URL names (None for a project-less URL)."""
+    version: Version
+    params: dict[str, str]
+    """The path parameters: read only (``**params`` gives each call its own dict)."""
+    takes_body: bool
 
 
 def versions_document(base_url: str = "http://cinder.example:8776") -> dict[str, Any]:
@@ -157,6 +175,7 @@ class ApiService:
         # Bound here, where the module is imported anyway: an import statement in
         # default_volume_type() costs an import-machinery lookup on every create.
         self._project_default_type = default_types.project_default_type
+        self._new_id = env.sim.ids.uuid  # bound once: a request id per request
         self.requests = 0
         self.errors_5xx = 0
         self.auth_strategy = "keystone"
@@ -187,7 +206,9 @@ class ApiService:
     async def handle_lowered(self, method: str, path: str, hdrs: dict[str, str],
                              body: Body = None) -> ApiResponse:
         """:meth:`handle` for a caller that already lower-cased the header names (and
-        gives the dict away): :meth:`cindersim.Cloud.request`, on every request."""
+        gives the dict away): :meth:`cindersim.Cloud.request`, on every request.  The
+        answer's headers are a dict made for it alone (:func:`versioned`, :func:`fault`,
+        or a literal here), so the caller may keep that dict."""
         env = self.env
         trace = env.trace
         method = method.upper()
@@ -195,7 +216,8 @@ class ApiService:
         path_only, _, query_string = path.partition("?")
         if "//" in path_only:
             path_only = re.sub(r"/{2,}", "/", path_only)
-        path_only = path_only or "/"
+        if not path_only:
+            path_only = "/"
         wanted = trace._wanted  # Trace.wants, inline (as the bus does): asked twice a request
         if wanted is None or "api.request" in wanted:
             trace.emit("api.request", hdrs.get("x-cindersim-actor", "client"),
@@ -213,10 +235,12 @@ class ApiService:
             else:
                 controller, req, params = routed
                 try:
-                    response = await controller(self, req, **params)
+                    # No **{} for a route without parameters: it builds two dicts.
+                    response = await (controller(self, req, **params) if params
+                                      else controller(self, req))
                 except (CinderException, HTTPError) as exc:
                     response = fault_from_exception(exc)
-                response = self._with_version(response, req.version)
+                response = versioned(response, req.version)
         except (CinderException, HTTPError) as exc:
             response = fault_from_exception(exc)
         except Exception as exc:  # a simulator bug: never let it pass silently
@@ -237,6 +261,55 @@ class ApiService:
         """The answer to a request no controller serves (versions, 401, 404, 405, a bad
         project), or the controller, request and path parameters of one: no await
         here, so routing costs no coroutine of its own."""
+        # How a method, path and microversion header route depends on nothing else (the
+        # router empties its plans when a route is added): a repeated one is looked up.
+        key: tuple[str, str, Any] | None = (method, path, hdrs.get("openstack-api-version"))
+        try:
+            plan = self.router.plans.get(key)
+        except TypeError:  # an unhashable header value: routed as any, never remembered
+            plan, key = None, None
+        if plan is None:
+            answer = self._unauthenticated(path)
+            if answer is not None:
+                return answer
+        # keystonemiddleware sits before the API router in Cinder's pipeline: a
+        # missing or bad token is 401 whatever the microversion or the route.
+        token = hdrs.get("x-auth-token")
+        try:
+            context = self.identity.validate(token) if self.auth_strategy == "keystone" \
+                else self._authenticate(token)
+        except Unauthorized:
+            return _keystone_401(self.base_url)
+        if plan is None:
+            planned = self._plan(method, path, hdrs)
+            if isinstance(planned, ApiResponse):
+                return planned
+            plan = planned
+            if key is not None:
+                plans = self.router.plans
+                if len(plans) >= _MAX_PLANS:  # paths name ids: a long run must not grow it
+                    plans.clear()
+                plans[key] = plan
+        controller, sub, project_id, version, params, takes_body = plan
+        # A body Cloud.request hands over parsed is taken as it is (no _parse_body call).
+        parsed_body = (body.value if type(body) is ParsedBody else _parse_body(body)) \
+            if takes_body else None
+        if project_id is not None and project_id != context.project_id:
+            # wsgi.Resource._process_stack: the URL's project must be the token's
+            # (admins too); only 3.67's project-less URLs skip this.
+            return versioned(fault(400, "Malformed request url"), version)
+        query = _parse_query(query_string) if query_string else {}
+        # ApiRequest(method, path, query, headers, body, version, context, project_id,
+        # request_id), built as the tuple it is: a named tuple's __new__ is a Python
+        # function binding nine arguments, on every request.
+        req: ApiRequest = _new_tuple(ApiRequest, (
+            method, sub, query, hdrs, parsed_body, version, context, project_id,
+            f"req-{self._new_id()}"))
+        return controller, req, params
+
+    def _unauthenticated(self, path: str) -> ApiResponse | None:
+        """What answers *path* before any token is read (the version documents, a path
+        outside ``/v3``), or None."""
         if path == "/":
             return ApiResponse(300, versions_document(self.base_url))
         segments = path.split("/")
@@ -245,20 +318,18 @@ class ApiService:
             return fault(404, "The resource could not be found.")
         if path in {"/v3", "/v3/"}:
             return ApiResponse(200, versions_document(self.base_url))
-        # keystonemiddleware sits before the API router in Cinder's pipeline: a
-        # missing or bad token is 401 whatever the microversion or the route.
-        try:
-            context = self._authenticate(hdrs)
-        except HTTPError:
-            return _keystone_401(self.base_url)
+        return None
+
+    def _plan(self, method: str, path: str, hdrs: dict[str, str]) -> _Plan | ApiResponse:
+        """How *path* (under ``/v3``) routes at the microversion *hdrs* ask for: the
+        route's plan, or the 404/405 (406/400 for a bad header are raised)."""
         version = parse_version_header(hdrs)
-        rest = segments[2:]
+        rest = path.split("/")[2:]
         project_id: str | None
         if rest and rest[0] in self.router.collections:
             # /v3/<collection>...: no project in the URL (accepted from 3.67).
             if version < _PROJECTLESS_URLS:
-                return self._with_version(fault(404, "The resource could not be found."),
-                                          version)
+                return versioned(fault(404, "The resource could not be found."), version)
             project_id, sub = None, "/" + "/".join(rest)
         else:
             project_id = rest[0] if rest else None
@@ -266,47 +337,19 @@ class ApiService:
         route, params, exists = self.router.match(method, sub, version)
         if route is None:
             if exists:
-                return self._with_version(fault(405, "The method specified is not allowed "
-                                                     "for this resource."), version)
-            return self._with_version(fault(404, "The resource could not be found."), version)
-        # A body Cloud.request hands over parsed is taken as it is (no _parse_body call).
-        parsed_body = (body.value if type(body) is ParsedBody else _parse_body(body)) \
-            if method in {"POST", "PUT"} else None
-        if project_id is not None and project_id != context.project_id:
-            # wsgi.Resource._process_stack: the URL's project must be the token's
-            # (admins too); only 3.67's project-less URLs skip this.
-            return self._with_version(fault(400, "Malformed request url"), version)
-        query = _parse_query(query_string) if query_string else {}
-        # ApiRequest(method, path, query, headers, body, version, context, project_id,
-        # request_id), built as the tuple it is: a named tuple's __new__ is a Python
-        # function binding nine arguments, on every request.
-        req: ApiRequest = _new_tuple(ApiRequest, (
-            method, sub, query, hdrs, parsed_body, version, context, project_id,
-            f"req-{self.env.sim.ids.uuid()}"))
-        return route.controller, req, params
+                return versioned(fault(405, "The method specified is not allowed for "
+                                           "this resource."), version)
+            return versioned(fault(404, "The resource could not be found."), version)
+        return _Plan(route.controller, sub, project_id, version, params,
+                     method in {"POST", "PUT"})
 
-    @staticmethod
-    def _with_version(response: ApiResponse, version: Version) -> ApiResponse:
-        headers = {**response.headers, "OpenStack-API-Version": _echo(version),
-                   "Vary": "OpenStack-API-Version"}
-        return ApiResponse(response.status, response.body, headers, fresh=response.fresh)
-
-    def _authenticate(self, hdrs: Mapping[str, str]) -> Any:
-        token = hdrs.get("x-auth-token")
-        if not token:
-            raise HTTPError(401, "The request you have made requires authentication.")
-        if self.auth_strategy == "noauth" or (self.auth_strategy == "both" and ":" in token):
+    def _authenticate(self, token: str | None) -> RequestContext:
+        """The caller's context under ``noauth`` or ``both`` (see :attr:`auth_strategy`);
+        ``Unauthorized`` for a missing or bad token."""
+        strategy = self.auth_strategy
+        if token and (strategy == "noauth" or (strategy == "both" and ":" in token)):
             return noauth_context(token)
-        try:
-            return self.identity.validate(token)
-        except Unauthorized:
-            raise HTTPError(401, "The request you have made requires authentication.") from None
-
-
-@functools.lru_cache(maxsize=128)  # on every response, and few versions are ever used
-def _echo(version: Version) -> str:
-    """The ``OpenStack-API-Version`` value naming *version*: ``volume 3.N``."""
-    return f"volume {version}"
+        return self.identity.validate(token)
 
 
 def _keystone_401(base_url: str) -> ApiResponse:

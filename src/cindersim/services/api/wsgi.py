@@ -34,6 +34,7 @@ __all__ = [
     "fault",
     "fault_from_exception",
     "parse_version_header",
+    "versioned",
 ]
 
 
@@ -91,10 +92,12 @@ class ApiResponse:
     body: Any = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     fresh: bool = attrs.field(default=False, kw_only=True, eq=False, repr=False)
-    """The controller built *body* for this response alone, of plain JSON types (dict,
-    list, str, int, float, bool, None; no subclass, tuple or enum): it is what a client
-    parsing the response text would get, so an in-process client may take it as it is
-    (:meth:`cindersim.Cloud.request`, unless the trace keeps the body too)."""
+    """The controller built this response and its *body* for this request alone, the
+    body of plain JSON types (dict, list, str, int, float, bool, None; no subclass,
+    tuple or enum): it is what a client parsing the response text would get, so an
+    in-process client may take it as it is (:meth:`cindersim.Cloud.request`, unless
+    the trace keeps the body too), and cinder-api adds its headers to it in place
+    (:func:`versioned`) rather than copying it."""
 
     def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] = _UNSET,
                  *, fresh: bool = False) -> None:
@@ -187,6 +190,26 @@ class ApiRequest(NamedTuple):
     def at_least(self, version: str) -> bool:
         # Version.at_least inlined: views ask this several times per request.
         return self.version >= _parse_cached(version)
+
+
+def versioned(response: ApiResponse, version: Version) -> ApiResponse:
+    """*response* with the microversion echoed (``OpenStack-API-Version: volume 3.N``
+    and ``Vary: OpenStack-API-Version``, after its own headers), as cinder-api sends
+    every response of a versioned request.  A fresh response is cinder-api's alone
+    until it answers, so it takes the headers itself: no second response a request."""
+    headers = {"OpenStack-API-Version": _echo(version), "Vary": "OpenStack-API-Version"}
+    if response.headers:
+        headers = {**response.headers, **headers}
+    if response.fresh:
+        _set_headers(response, headers)
+        return response
+    return ApiResponse(response.status, response.body, headers)
+
+
+@functools.lru_cache(maxsize=128)  # on every response, and few versions are ever used
+def _echo(version: Version) -> str:
+    """The ``OpenStack-API-Version`` value naming *version*: ``volume 3.N``."""
+    return f"volume {version}"
 
 
 def fault(status: int, message: str, headers: Mapping[str, str] | None = None) -> ApiResponse:

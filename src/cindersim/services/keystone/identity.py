@@ -84,8 +84,10 @@ class IdentityStore:
         self._grants: dict[tuple[str, str], list[str]] = {}  # (user, project) -> roles
         self._tokens: dict[str, TokenInfo] = {}
         self._contexts: dict[str, tuple[TokenInfo, RequestContext]] = {}
-        """The context each token validated to: a pure function of its TokenInfo
-        (roles are fixed when the token is issued), and every request asks."""
+        """The context each live token validated to: a pure function of its TokenInfo
+        (roles are fixed when the token is issued), and every request asks.  Only
+        tokens in :attr:`_tokens` with that same TokenInfo are here: :meth:`revoke`
+        and :meth:`issue_token` drop a token's entry."""
 
     # -- roles ------------------------------------------------------------------------
     def create_role(self, name: str, *, description: str | None = None,
@@ -347,6 +349,7 @@ class IdentityStore:
                             or p.name == self.admin_project_name)
         self._tokens[token] = TokenInfo(token, u, p, roles, now, expires, is_admin_project,
                                         methods)
+        self._contexts.pop(token, None)  # a token derived again: its new record's context
         return token
 
     def _new_token(self) -> str:
@@ -380,10 +383,15 @@ class IdentityStore:
         ``is_admin`` follows Cinder's default ``context_is_admin`` rule
         (``role:admin``).  Raises :class:`Unauthorized` (401) for a bad token.
         """
+        try:
+            known = self._contexts.get(token)  # type: ignore[arg-type]
+        except TypeError:  # not a string: token_info refuses it
+            known = None
+        if known is not None and known[0].expires_at is None:
+            return known[1]  # a live token (revoke forgets its context) that never expires
         info = self.token_info(token, now=now)
-        known = self._contexts.get(info.token)
-        if known is not None and known[0] is info:
-            return known[1]
+        if known is not None:
+            return known[1]  # unexpired: the same TokenInfo (issue forgets a reused token's)
         names = tuple(r.name for r in info.roles)
         context = RequestContext(
             user_id=info.user.id, project_id=info.project.id, roles=names,
