@@ -381,14 +381,16 @@ class HostManager:
             self._map_valid = False
         return True
 
-    def _update_backend_state_map(self, now: float) -> None:
-        epoch = self.liveness.epoch() if self.liveness is not None else None
-        if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
-            for host in self._dirty:  # only new reports change anything
-                self._update_pools(host, self._services[host], self._reports[host],
-                                   self._backend_state_map[host])
-            self._dirty.clear()
-            return
+    def _apply_new_reports(self) -> None:
+        """The map stands: only the reports that arrived since change anything."""
+        for host in self._dirty:
+            self._update_pools(host, self._services[host], self._reports[host],
+                               self._backend_state_map[host])
+        self._dirty.clear()
+
+    def _update_backend_state_map(self, now: float, epoch: int | None) -> None:
+        """Rebuild the map (Cinder's ``_update_backend_state_map``, which runs on every
+        request): which services are up, and their pools from their last reports."""
         active: list[str] = []
         down: list[str] = []
         expiry = math.inf
@@ -489,9 +491,13 @@ class HostManager:
     # -- queries ----------------------------------------------------------------
     def refresh(self, now: float) -> None:
         """Bring the pool map up to date (what every scheduling pass starts with)."""
-        self._update_backend_state_map(now)
-        if not self._map_valid:  # a report added or dropped a pool just now
-            self._update_backend_state_map(now)
+        epoch = self.liveness.epoch() if self.liveness is not None else None
+        if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
+            if self._dirty:
+                self._apply_new_reports()
+            if self._map_valid:  # else a report added or dropped a pool just now
+                return
+        self._update_backend_state_map(now, epoch)
 
     def get_all_backend_states(self, now: float) -> list[BackendState]:
         """Every schedulable pool, in map order (``get_all_backend_states``)."""

@@ -20,12 +20,11 @@ from ..volume_utils import extract_host
 from . import backups, groups, migration
 from .filter_scheduler import (
     Placement,
+    Placer,
     SchedulerConfig,
     SchedulingDecision,
     backend_passes_filters,
-    place_create_volume,
     recorded_create_volume,
-    schedule_create_volume,
     volume_type_predicate,
 )
 from .guards import scheduler_guards
@@ -86,6 +85,8 @@ class SchedulerService:
             service_down_time=float(opts["service_down_time"]),
             liveness=_VolumeServiceLiveness(env))
         self.placement = PlacementIndex(self.host_manager)
+        self._placer = Placer(self.placement, rng=env.sim.rng, volume_host=self._volume_host,
+                              volume_number=self._volume_number)
         self._liveness_epoch: int | None = None
         self._running_at_refresh: list[str] = []
         self._last_refresh = 0.0
@@ -165,29 +166,35 @@ class SchedulerService:
         hm.update_service_capabilities(host, capabilities, timestamp=timestamp,
                                        availability_zone=availability_zone)
 
-    def refresh_heartbeats(self) -> None:
+    def refresh_heartbeats(self) -> float:
         """Services write a heartbeat every report_interval (10 s) while they run.
 
         Rather than a timer per service every 10 s, a running service is taken to
         have just reported; a stopped one keeps its last heartbeat and so goes
-        down ``service_down_time`` (60 s) after it stopped, as in Cinder.
+        down ``service_down_time`` (60 s) after it stopped, as in Cinder.  Returns
+        the virtual time now (the time of the pass that asked).
         """
         # A running service is up (HostManager asks the liveness below); all that
         # is left to do is to give a service that stopped since the last pass the
         # heartbeat it had then -- and only when some service started or stopped.
         now = self.env.sim.now()
-        services = self.env.db.services
-        epoch = self.env.bus.consumer_epoch
-        if epoch != self._liveness_epoch:
-            for host in self._running_at_refresh:
-                row = services.get(("cinder-volume", host))
-                if row is None or row.stopped_at is not None:
-                    self.host_manager.service_heartbeat(host, self._last_refresh)
-            self._running_at_refresh = [
-                row.host for row in services.values()
-                if row.binary == "cinder-volume" and row.stopped_at is None]
-            self._liveness_epoch = epoch
+        if self.env.bus.consumer_epoch != self._liveness_epoch:
+            self._started_or_stopped()
         self._last_refresh = now
+        return now
+
+    def _started_or_stopped(self) -> None:
+        """Some service started or stopped since the last pass: one that stopped keeps
+        the heartbeat of that pass (it was running then)."""
+        services = self.env.db.services
+        for host in self._running_at_refresh:
+            row = services.get(("cinder-volume", host))
+            if row is None or row.stopped_at is not None:
+                self.host_manager.service_heartbeat(host, self._last_refresh)
+        self._running_at_refresh = [
+            row.host for row in services.values()
+            if row.binary == "cinder-volume" and row.stopped_at is None]
+        self._liveness_epoch = self.env.bus.consumer_epoch
 
     # --- scheduling ------------------------------------------------------------------
     def _volume_host(self, vid: str) -> str | None:
@@ -203,27 +210,20 @@ class SchedulerService:
                record: bool = True) -> SchedulingDecision | Placement:
         """One create pass.  Without *record* (no ``schedule`` event is wanted) a pool
         the index finds comes back as a bare :class:`Placement`."""
-        self.refresh_heartbeats()
+        now = self.refresh_heartbeats()
         self.decisions += 1
         # The full decision record (every filter's and weigher's verdict on every
         # pool) is for readers of the trace; without one, the index finds the same
-        # pool without weighing them all.
+        # pool without weighing them all (for a configuration it can answer).
+        if self.env.trace.mode != "full":
+            decided = self._placer.create_volume(request_spec, retry, now, self.config, record)
+            if decided is not None:
+                return decided
         sim = self.env.sim
-        index = None if self.env.trace.mode == "full" else self.placement
-        if index is None:  # schedule_create_volume without an index, called directly
-            return recorded_create_volume(self.host_manager, request_spec, config=self.config,
-                                          now=sim.now(), retry=retry, scheduler_hints=None,
-                                          rng=sim.rng, volume_host=self._volume_host,
-                                          volume_number=self._volume_number)
-        if not record:
-            return place_create_volume(self.host_manager, request_spec, index=index,
-                                       config=self.config, now=sim.now(), retry=retry,
-                                       rng=sim.rng, volume_host=self._volume_host,
-                                       volume_number=self._volume_number)
-        return schedule_create_volume(self.host_manager, request_spec, config=self.config,
-                                      now=sim.now(), retry=retry, rng=sim.rng,
-                                      volume_host=self._volume_host,
-                                      volume_number=self._volume_number, index=index)
+        return recorded_create_volume(self.host_manager, request_spec, config=self.config,
+                                      now=now, retry=retry, scheduler_hints=None,
+                                      rng=sim.rng, volume_host=self._volume_host,
+                                      volume_number=self._volume_number)
 
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
                             filter_properties: dict[str, Any],
@@ -244,7 +244,8 @@ class SchedulerService:
             return
         # No retry record yet: the first pass starts one (num_attempts 1), unless
         # scheduler_max_attempts = 1 disables rescheduling.
-        retry = RetryRecord.from_dict(filter_properties.get("retry"))
+        carried_in = filter_properties.get("retry")
+        retry = RetryRecord.from_dict(carried_in) if carried_in else None
         wanted = env.trace.wants("schedule")
         decision = self.decide(request_spec, retry, record=wanted)
         zone: str | None
@@ -299,11 +300,11 @@ class SchedulerService:
     def check_backend(self, backend: str, request_spec: RequestSpec,
                       new_size: int | None = None) -> SchedulingDecision:
         """``FilterScheduler.backend_passes_filters`` against *backend* (``host@backend``)."""
-        self.refresh_heartbeats()
+        now = self.refresh_heartbeats()
         self.decisions += 1
         index = None if self.env.trace.mode == "full" else self.placement
         return backend_passes_filters(self.host_manager, backend, request_spec,
-                                      config=self.config, now=self.env.sim.now(),
+                                      config=self.config, now=now,
                                       new_size=new_size, rng=self.env.sim.rng,
                                       volume_host=self._volume_host,
                                       volume_number=self._volume_number, index=index)

@@ -19,17 +19,17 @@ import attrs
 if TYPE_CHECKING:
     from .filter_scheduler import SchedulerConfig
 
-__all__ = ["FIRST_RETRY", "FilterProperties", "RequestSpec", "RetryRecord", "frozen_mapping",
-           "volume_create_spec"]
+__all__ = ["EMPTY_MAPPING", "FIRST_RETRY", "FilterProperties", "RequestSpec", "RetryRecord",
+           "frozen_mapping", "volume_create_spec"]
 
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+EMPTY_MAPPING: Mapping[str, Any] = MappingProxyType({})
 """The one empty read-only mapping (most requests have no hints, many no extra specs)."""
 
 
 def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """A read-only copy of *value* (the one shared empty mapping when it is empty)."""
-    return MappingProxyType(dict(value)) if value else _EMPTY
+    return MappingProxyType(dict(value)) if value else EMPTY_MAPPING
 
 
 _new_tuple: Any = tuple.__new__
@@ -214,7 +214,7 @@ class FilterProperties(NamedTuple):
     new_size: int | None = None
     retry: RetryRecord | None = None
     vol_exists_on: str | None = None
-    scheduler_hints: Mapping[str, Any] = _EMPTY
+    scheduler_hints: Mapping[str, Any] = EMPTY_MAPPING
     rng: random.Random | None = None
     volume_host: Callable[[str], str | None] | None = None
     volume_number: Callable[[str], int] | None = None
