@@ -14,6 +14,7 @@ from cindersim.cloud import simulate
 from cindersim.errors import SimulationError
 from cindersim.services.scheduler.filter_scheduler import (
     Placement,
+    Placer,
     SchedulerConfig,
     backend_passes_filters,
     indexable,
@@ -181,6 +182,37 @@ def test_configurations_the_index_cannot_answer_take_the_full_pass() -> None:
     assert not indexable(SchedulerConfig(weighers=("ChanceWeigher",)))
     assert not indexable(SchedulerConfig(weighers=("VolumeNumberWeigher",)))
     assert indexable(SchedulerConfig())
+
+
+def test_one_placer_follows_its_configuration() -> None:
+    """The scheduler keeps one Placer for good: asked with another configuration it
+    works that one's plan out (and places as the full pass would); with one the index
+    cannot answer it does nothing and says so."""
+    pools = {"a": {"total_capacity_gb": 200.0, "free_capacity_gb": 100.0,
+                   "allocated_capacity_gb": 50.0},
+             "b": {"total_capacity_gb": 200.0, "free_capacity_gb": 50.0,
+                   "allocated_capacity_gb": 0.0}}
+    full, fast = HostManager(), HostManager()
+    for hm in (full, fast):
+        for name, figures in pools.items():
+            hm.update_service_capabilities(f"h@{name}", _report(name, figures), timestamp=0.0)
+    placer = Placer(PlacementIndex(fast))
+    most_free = SchedulerConfig()
+    least_allocated = SchedulerConfig.from_options(
+        {"scheduler_default_weighers": "AllocatedCapacityWeigher"})
+    chosen = []
+    for i, config in enumerate([most_free, least_allocated, most_free, least_allocated]):
+        spec = RequestSpec(size=1)
+        slow = schedule_create_volume(full, spec, config=config, now=float(i + 1))
+        placed = placer.create_volume(spec, None, float(i + 1), config, False)
+        assert placed == Placement(slow.chosen, slow.chosen_zone, slow.retry)
+        chosen.append(slow.chosen)
+    assert chosen == ["h@a#a", "h@b#b", "h@a#a", "h@b#b"]
+    mixed = SchedulerConfig(weighers=("CapacityWeigher", "VolumeNumberWeigher"))
+    states = [(s.backend_id, s.free_capacity_gb) for s in fast.get_all_backend_states(5.0)]
+    assert placer.create_volume(RequestSpec(size=1), None, 5.0, mixed, False) is None
+    assert [(s.backend_id, s.free_capacity_gb)
+            for s in fast.get_all_backend_states(5.0)] == states  # nothing consumed
 
 
 def test_a_workload_places_volumes_alike_with_and_without_a_full_trace() -> None:

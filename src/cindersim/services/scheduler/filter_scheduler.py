@@ -182,37 +182,20 @@ def _filter_and_weigh(host_manager: HostManager, props: FilterProperties,
                     dict(zip(ids, backends, strict=True)))
 
 
-class _Base(NamedTuple):
-    """What a pass knows before it filters (:func:`_prepare`): the start of its
-    decision, kept as a plain tuple since most passes go on to :func:`_decided`."""
-
-    operation: str
-    request: RequestSpec
-    retry: RetryRecord | None
-    previous_error: str | None
-    reverted: tuple[str, float] | None
-
-    def decision(self) -> SchedulingDecision:
-        """The decision so far (nothing filtered, nothing chosen)."""
-        return SchedulingDecision(operation=self.operation, request=self.request,
-                                  retry=self.retry, previous_error=self.previous_error,
-                                  reverted=self.reverted)
+_Prepared = tuple[RetryRecord | None, str | None, tuple[str, float] | None, FilterProperties]
+"""What a pass knows before it filters (:func:`_prepare`): the retry record to carry
+on, the previous attempt's error, what was given back, and the filter properties."""
 
 
-def _decided(base: _Base, found: _Weighed, *,
-             pinned_out: tuple[str, ...] = (), chosen: str | None = None,
-             chosen_zone: str | None = None, consumed_gb: float = 0,
-             retry: RetryRecord | None = None,
-             reason: str | None = None, message: str | None = None) -> SchedulingDecision:
-    """*base* (from :func:`_prepare`) with what the pass found and chose: built once,
-    where evolving the base step by step copied every field each time."""
+def _decided(operation: str, request: RequestSpec, prepared: _Prepared,
+             found: _Weighed) -> SchedulingDecision:
+    """The decision of a pass that filtered and weighed (*found*) and chose nothing
+    yet, built once from :func:`_prepare`'s account."""
+    retry, previous_error, reverted, _ = prepared
     return SchedulingDecision(
-        operation=base.operation, request=base.request, candidates=found.candidates,
+        operation=operation, request=request, candidates=found.candidates,
         down_hosts=found.down_hosts, filters=found.filters, weighers=found.weighers,
-        weighed=found.weighed, pinned_out=pinned_out, chosen=chosen, chosen_zone=chosen_zone,
-        consumed_gb=consumed_gb, retry=base.retry if retry is None else retry,
-        previous_error=base.previous_error, reverted=base.reverted, reason=reason,
-        message=message)
+        weighed=found.weighed, retry=retry, previous_error=previous_error, reverted=reverted)
 
 
 def _weighted_candidates(
@@ -227,9 +210,9 @@ def _weighted_candidates(
                         vol_exists_on, scheduler_hints, rng, volume_host, volume_number)
     if isinstance(prepared, _Pass):
         return prepared
-    base, props = prepared
+    props = prepared[3]
     found = _filter_and_weigh(host_manager, props, now)
-    return _Pass(_decided(base, found), found.states, props)
+    return _Pass(_decided(operation, request_spec, prepared, found), found.states, props)
 
 
 def _prepare(
@@ -238,10 +221,10 @@ def _prepare(
     vol_exists_on: str | None, scheduler_hints: Mapping[str, Any] | None,
     rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
     volume_number: Callable[[str], int] | None,
-) -> _Pass | tuple[_Base, FilterProperties]:
-    """``_populate_retry`` and the revert of the last attempt's consumption: the
-    decision so far and the filter properties, or a finished (failed) pass when the
-    attempts are used up.  (Positional: every pass of every kind starts here.)"""
+) -> _Pass | _Prepared:
+    """``_populate_retry`` and the revert of the last attempt's consumption, with the
+    filter properties, or a finished (failed) pass when the attempts are used up.
+    (Positional: every pass of every kind starts here.)"""
     previous_error: str | None = None
     reverted: tuple[str, float] | None = None
     if config.max_attempts == 1:
@@ -263,14 +246,13 @@ def _prepare(
             if host_manager.revert_volume_consumed_capacity(last, request_spec.size):
                 reverted = (last, float(request_spec.size))
     # FilterProperties(request_spec, config, new_size, retry, vol_exists_on,
-    # scheduler_hints, rng, volume_host, volume_number) and _Base(...), built as the
-    # tuples they are (a named tuple's __new__ binds its arguments in Python): every pass.
+    # scheduler_hints, rng, volume_host, volume_number), built as the tuple it is (a
+    # named tuple's __new__ binds nine arguments in Python): every pass.
     props: FilterProperties = _new_tuple(FilterProperties, (
         request_spec, config, new_size, retry, vol_exists_on,
         EMPTY_MAPPING if scheduler_hints is None else frozen_mapping(scheduler_hints),
         rng, volume_host, volume_number))
-    base: _Base = _new_tuple(_Base, (operation, request_spec, retry, previous_error, reverted))
-    return base, props
+    return retry, previous_error, reverted, props
 
 
 def indexable(config: SchedulerConfig) -> bool:
@@ -340,32 +322,6 @@ def _new_order(index: PlacementIndex, plan: _Plan, thin: bool) -> WeightOrder:
     return index.order((plan.name, thin, plan.multiplier, weigher), make_weight)
 
 
-def _indexed_choice(index: PlacementIndex, plan: _Plan, props: FilterProperties, now: float,
-                    pin: str | None) -> tuple[str, BackendState] | None:
-    """The pool the FilterScheduler would choose, found best-first in *index*."""
-    order = _order_for(index, plan, props.thin, now)
-    checks = plan.checks
-    size = props.request_spec.size
-    requested = size if props.new_size is None else props.new_size - size
-    stop_below = plan.capacity_first and requested > 0 and props.vol_exists_on is None
-    pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
-    for w, state in order.best_first():
-        if stop_below and w < requested and isinstance(state.total_capacity_gb, float) \
-                and isinstance(state.free_capacity_gb, float):
-            if not order.has_unbounded():
-                return None
-            continue  # only an 'infinite'/'unknown' pool could still pass
-        bid = state.backend_id
-        if pin is not None and (bid if pin_has_pool else extract_host(bid)) != pin:
-            continue
-        for check in checks:  # all(), without a generator per pool
-            if not check(state, props):
-                break
-        else:
-            return bid, state
-    return None
-
-
 class Placement(NamedTuple):
     """Where an indexed pass put a volume: all a caller that keeps no record reads."""
 
@@ -411,23 +367,45 @@ class Placer:
                             self.volume_number)
         if isinstance(prepared, _Pass):
             return prepared.decision
-        (_, _, retry, previous_error, reverted), props = prepared
-        found = _indexed_choice(index, plan, props, now, request_spec.resource_backend)
-        if found is None:
+        retry, previous_error, reverted, props = prepared
+        # The first pool in the index's order that every filter passes is the choice.
+        order = _order_for(index, plan, props.thin, now)
+        checks = plan.checks
+        size = request_spec.size
+        stop_below = plan.capacity_first and size > 0
+        pin = request_spec.resource_backend
+        pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
+        chosen: BackendState | None = None
+        for w, state in order.best_first():
+            if stop_below and w < size and isinstance(state.total_capacity_gb, float) \
+                    and isinstance(state.free_capacity_gb, float):
+                if not order.has_unbounded():
+                    break
+                continue  # only an 'infinite'/'unknown' pool could still pass
+            if pin is not None and (state.backend_id if pin_has_pool
+                                    else extract_host(state.backend_id)) != pin:
+                continue
+            for check in checks:  # all(), without a generator per pool
+                if not check(state, props):
+                    break
+            else:
+                chosen = state
+                break
+        if chosen is None:
             return SchedulingDecision(operation="create_volume", request=request_spec,
                                       retry=retry, previous_error=previous_error,
                                       reverted=reverted, reason=NO_WEIGHED_BACKENDS)
-        chosen, state = found
-        state.consume_from_volume(request_spec.size, now=now)
-        carried = None if retry is None else retry.with_backend(chosen)
+        chosen.consume_from_volume(size, now=now)
+        backend_id = chosen.backend_id
+        carried = None if retry is None else retry.with_backend(backend_id)
         if not record:
-            # Placement(chosen, zone, carried), without the named tuple's Python __new__.
-            placed: Placement = _new_tuple(Placement, (chosen, state.availability_zone,
+            # Placement(backend_id, zone, carried), without the named tuple's Python __new__.
+            placed: Placement = _new_tuple(Placement, (backend_id, chosen.availability_zone,
                                                        carried))
             return placed
         return SchedulingDecision(
-            operation="create_volume", request=request_spec, chosen=chosen,
-            chosen_zone=state.availability_zone, consumed_gb=float(request_spec.size),
+            operation="create_volume", request=request_spec, chosen=backend_id,
+            chosen_zone=chosen.availability_zone, consumed_gb=float(size),
             retry=carried, previous_error=previous_error, reverted=reverted)
 
 
@@ -501,9 +479,9 @@ def recorded_create_volume(
                         None, scheduler_hints, rng, volume_host, volume_number)
     if isinstance(prepared, _Pass):
         return prepared.decision
-    base, props = prepared
-    return recorded_create(host_manager, request_spec, props, now=now, retry=base.retry,
-                           previous_error=base.previous_error, reverted=base.reverted)
+    retry, previous_error, reverted, props = prepared
+    return recorded_create(host_manager, request_spec, props, now=now, retry=retry,
+                           previous_error=previous_error, reverted=reverted)
 
 
 def backend_passes_filters(
@@ -532,8 +510,10 @@ def backend_passes_filters(
                             volume_number)
         if isinstance(prepared, _Pass):
             return prepared.decision
-        base, props = prepared
-        decision = base.decision()
+        retry, previous_error, reverted, props = prepared
+        decision = SchedulingDecision(operation="backend_passes_filters", request=request_spec,
+                                      retry=retry, previous_error=previous_error,
+                                      reverted=reverted)
         order = _order_for(index, plan, props.thin, now)
         checks = plan.checks
         for state in order.ranked(host_manager.pools_of(backend)):

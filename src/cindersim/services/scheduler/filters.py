@@ -130,7 +130,8 @@ def capacity_filter(backend: BackendState, props: FilterProperties) -> bool:
     """
     if props.vol_exists_on is not None and backend.backend_id == props.vol_exists_on:
         return True
-    requested = props.size if props.new_size is None else props.new_size - props.size
+    size = props.request_spec.size
+    requested = size if props.new_size is None else props.new_size - size
     if requested == 0:
         return True
     free = backend.free_capacity_gb
@@ -179,7 +180,9 @@ def capabilities_filter(backend: BackendState, props: FilterProperties) -> bool:
     if spec.operation == "extend_volume" and caps.get("online_extend_support", True) is False \
             and spec.attach_status != "detached":
         return False
-    for key, req in spec.resource_extra_specs.items():
+    # resource_extra_specs differs from the type's own only for a multiattach request.
+    specs = spec.resource_extra_specs if spec.multiattach else spec.extra_specs
+    for key, req in specs.items():
         scope = str(key).split(":")
         if len(scope) > 1 and scope[0] != "capabilities":
             continue

@@ -301,8 +301,19 @@ class HostManager:
         report), so it is worked out there."""
         self.map_epoch = 0
         """Bumped whenever the list of schedulable pools (or its order) changes."""
-        self.listeners: list[Callable[[BackendState], None]] = []
-        """Told of every change of a mapped pool's capacity figures."""
+        self.listeners: tuple[Callable[[BackendState], None], ...] = ()
+        """Told of every change of a mapped pool's capacity figures (see :meth:`listen`)."""
+        self._notify: Callable[[BackendState], None] | None = None
+        """Every pool's :attr:`BackendState.listener`: none, the one listener itself (a
+        frame fewer on every placement), or :meth:`_state_changed` for several."""
+
+    def listen(self, fn: Callable[[BackendState], None]) -> None:
+        """Tell *fn* of every change of a mapped pool's capacity figures from now on."""
+        self.listeners = (*self.listeners, fn)
+        self._notify = fn if len(self.listeners) == 1 else self._state_changed
+        for pools in self._backend_state_map.values():
+            for state in pools.values():
+                state.listener = self._notify
 
     # -- services ---------------------------------------------------------------
     def register_service(self, host: str, *, availability_zone: str = "nova",
@@ -472,7 +483,7 @@ class HostManager:
             if state is None:
                 state = BackendState(host=host, pool_name=name,
                                      availability_zone=service.availability_zone,
-                                     counter=self._counter, listener=self._state_changed)
+                                     counter=self._counter, listener=self._notify)
                 pools[name] = state
                 self._map_valid = False  # the pool list changed: rebuild next time
             state.availability_zone = service.availability_zone

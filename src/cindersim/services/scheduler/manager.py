@@ -53,13 +53,13 @@ class _VolumeServiceLiveness:
     cinder-volume writes a heartbeat every ``report_interval`` (10 s), so it is up."""
 
     def __init__(self, env: ServiceEnv) -> None:
-        self._env = env
+        self._bus = env.bus
         self._services = env.db.services
 
     def epoch(self) -> int:
         # A service starts or stops only with its consumer: the bus's count of those
         # changes says when the table may have changed.
-        return self._env.bus.consumer_epoch
+        return self._bus.consumer_epoch
 
     def running(self, host: str) -> bool:
         row = self._services.get(("cinder-volume", host))
@@ -87,6 +87,8 @@ class SchedulerService:
         self.placement = PlacementIndex(self.host_manager)
         self._placer = Placer(self.placement, rng=env.sim.rng, volume_host=self._volume_host,
                               volume_number=self._volume_number)
+        self._clock = env.sim.loop.time
+        """The virtual clock (``sim.now``), bound once as the trace binds it."""
         self._liveness_epoch: int | None = None
         self._running_at_refresh: list[str] = []
         self._last_refresh = 0.0
@@ -177,7 +179,7 @@ class SchedulerService:
         # A running service is up (HostManager asks the liveness below); all that
         # is left to do is to give a service that stopped since the last pass the
         # heartbeat it had then -- and only when some service started or stopped.
-        now = self.env.sim.now()
+        now = self._clock()
         if self.env.bus.consumer_epoch != self._liveness_epoch:
             self._started_or_stopped()
         self._last_refresh = now
@@ -268,8 +270,8 @@ class SchedulerService:
             zone = self._backend_az(backend_id)
         vol.availability_zone = zone or vol.availability_zone
         service_host = extract_host(backend_id) or backend_id
-        props = dict(filter_properties)
-        props["retry"] = carried.to_dict() if carried is not None else None
+        props = {**filter_properties,
+                 "retry": carried.to_dict() if carried is not None else None}
         args: dict[str, Any] = {"volume_id": volume_id, "request_spec": request_spec,
                                 "filter_properties": props,
                                 "allow_reschedule": carried is not None}

@@ -25,8 +25,8 @@ on random clouds.
 
 from __future__ import annotations
 
-import bisect
 import math
+from bisect import bisect_left, insort
 from collections.abc import Callable, Hashable, Iterator
 
 from ...errors import SimulationError
@@ -63,7 +63,7 @@ class WeightOrder:
         self._key_of: dict[BackendState, _Key] = {}
         self._unbounded: dict[BackendState, None] = {}
         """Pools reporting 'infinite'/'unknown' capacity (CapacityFilter lets them pass)."""
-        host_manager.listeners.append(self._changed)
+        host_manager.listen(self._changed)
 
     def has_unbounded(self) -> bool:
         return bool(self._unbounded)
@@ -99,13 +99,16 @@ class WeightOrder:
         old = self._key_of.get(state)
         if old is None or self._epoch != self._hm.map_epoch:
             return  # not indexed (yet): the next sync() takes it as it is
-        self._note_bounds(state)
+        if self._unbounded or not (isinstance(state.total_capacity_gb, float)
+                                   and isinstance(state.free_capacity_gb, float)):
+            # (A placement keeps a figure's kind; a report may change it.)
+            self._note_bounds(state)
         new = self._key(state, old[1])
         if new == old:
             return
         keys = self._keys
-        del keys[bisect.bisect_left(keys, old)]
-        bisect.insort(keys, new)
+        del keys[bisect_left(keys, old)]
+        insort(keys, new)
         self._key_of[state] = new
 
     def ranked(self, states: list[BackendState]) -> list[BackendState]:
