@@ -317,3 +317,29 @@ def test_an_index_asked_with_another_configuration_orders_by_its_weigher() -> No
         assert quick.chosen == slow.chosen
         chosen.append(quick.chosen)
     assert chosen == ["roomy@b#b", "lean@b#b", "lean@b#b", "roomy@b#b"]
+
+
+def test_the_ranking_follows_every_change_best_first() -> None:
+    """ranking() is the live (-sign * weight, position, pool) list: after placements it
+    is what best_first() says, for either sign, in (weight, map order) order."""
+    hm = HostManager()
+    for name, free in (("a", 30.0), ("b", 50.0), ("c", 50.0)):
+        hm.update_service_capabilities(f"h@{name}", _report(name, {
+            "total_capacity_gb": 100.0, "free_capacity_gb": free,
+            "thin_provisioning_support": False, "thick_provisioning_support": True}),
+            timestamp=0.0)
+    hm.refresh(1.0)
+    most, least = (WeightOrder(hm, lambda s: float(s.free_capacity_gb), sign)
+                   for sign in (1.0, -1.0))
+    for order in (most, least):
+        order.sync()
+    states = {s.pool_name: s for s in hm.get_all_backend_states(1.0)}
+    states["b"].consume_from_volume(25, now=2.0)  # b: 25 free, c first, a second
+    assert [(-k, s.pool_name) for k, _, s in most.ranking()] == [
+        (w, s.pool_name) for w, s in most.best_first()] == [(50.0, "c"), (30.0, "a"),
+                                                           (25.0, "b")]
+    assert [(k, s.pool_name) for k, _, s in least.ranking()] == [
+        (w, s.pool_name) for w, s in least.best_first()] == [(25.0, "b"), (30.0, "a"),
+                                                            (50.0, "c")]
+    states["b"].revert_consumed(25)  # ties keep map order: b before c
+    assert [s.pool_name for _, _, s in most.ranking()] == ["b", "c", "a"]

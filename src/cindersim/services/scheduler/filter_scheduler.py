@@ -376,8 +376,9 @@ class Placer:
         pin = request_spec.resource_backend
         pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
         chosen: BackendState | None = None
-        for w, state in order.best_first():
-            if stop_below and w < size and isinstance(state.total_capacity_gb, float) \
+        for key, _, state in order.ranking():
+            # Capacity first, the sign is +1: -key is the pool's virtual free capacity.
+            if stop_below and -key < size and isinstance(state.total_capacity_gb, float) \
                     and isinstance(state.free_capacity_gb, float):
                 if not order.has_unbounded():
                     break
