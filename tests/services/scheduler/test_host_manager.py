@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scheduler_helpers import pool
 
 from cindersim.services.scheduler.host_manager import BackendState, HostManager
+from cindersim.services.scheduler.sched_utils import capacity_filter_figures
 
 
 def report(*pools: dict[str, Any], name: str = "lvmdriver-1", **kw: Any) -> dict[str, Any]:
@@ -344,3 +345,45 @@ class TestRefresh:
         live.changes += 1
         hm.refresh(63.5)
         assert hm.get_all_backend_states_cached() == []
+
+
+class TestKeptFigures:
+    """virtual_free/total_available are kept between changes of the figures, and each
+    change (a placement, a revert, a report applied) makes them worked out again."""
+
+    @staticmethod
+    def fresh(state: BackendState, thin: bool) -> tuple[float, float]:
+        total, free = state.total_capacity_gb, state.free_capacity_gb
+        assert isinstance(total, float)
+        assert isinstance(free, float)
+        return capacity_filter_figures(
+            total, free, state.provisioned_capacity_gb, state.thin_provisioning_support,
+            state.max_over_subscription_ratio if state.thin_provisioning_support else 1.0,
+            state.reserved_percentage, thin)
+
+    @pytest.mark.parametrize("thin_support", [True, False])
+    def test_every_change_of_the_figures_shows(self, thin_support: bool) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(pool(
+            total_capacity_gb=100.0, free_capacity_gb=60.0, reserved_percentage=10,
+            thin_provisioning_support=thin_support, max_over_subscription_ratio="2.0")),
+            timestamp=0)
+        state = hm.get_all_backend_states(0)[0]
+        steps = [lambda: state.consume_from_volume(7, now=1),
+                 lambda: state.revert_consumed(3),
+                 lambda: hm.update_service_capabilities("c1@lvm", report(pool(
+                     total_capacity_gb=300.0, free_capacity_gb=250.0, reserved_percentage=0,
+                     thin_provisioning_support=thin_support,
+                     max_over_subscription_ratio="3.0")), timestamp=2),
+                 lambda: hm.refresh(2)]
+        for step in [lambda: None, *steps]:
+            step()
+            for thin in (True, False):
+                assert (state.total_available(thin), state.virtual_free(thin)) == \
+                    self.fresh(state, thin)
+        assert state.total_capacity_gb == 300.0  # the last report did apply
+
+    def test_no_figures_without_numbers(self) -> None:
+        state = BackendState.from_pool_report("c1@lvm", pool(free_capacity_gb="infinite"))
+        assert state.virtual_free(True) is None
+        assert state.total_available(False) is None

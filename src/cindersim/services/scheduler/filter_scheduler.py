@@ -24,7 +24,6 @@ also carries ``scheduler_max_attempts`` and the weighers' multipliers.
 
 from __future__ import annotations
 
-import functools
 import random
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -315,9 +314,7 @@ def _new_order(index: PlacementIndex, plan: _Plan, thin: bool) -> WeightOrder:
         template = FilterProperties(
             request_spec=RequestSpec(size=0, extra_specs={} if thin else {
                 "provisioning:type": "thick"}), config=config)
-        # A built-in weigher (see indexable) gives a float: bound in C, no frame of ours.
-        builtin: Callable[..., float] = weigher
-        return functools.partial(builtin, props=template)
+        return lambda state: float(weigher(state, template))
 
     return index.order((plan.name, thin, plan.multiplier, weigher), make_weight)
 

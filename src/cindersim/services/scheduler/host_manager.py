@@ -56,6 +56,8 @@ from .sched_utils import (
     CapacityFactors,
     calculate_capacity_factors,
     calculate_max_over_subscription_ratio,
+    calculate_virtual_free_capacity,
+    capacity_filter_figures,
 )
 
 __all__ = ["BackendState", "Capacity", "HostManager", "Liveness"]
@@ -132,6 +134,12 @@ class BackendState:
                                                                   eq=False)
     """Told after every change of the capacity figures (an index keeping pools in
     weight order listens here, so it never has to re-read all of them)."""
+    _virtual_free: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False,
+                                                   eq=False)
+    """:meth:`virtual_free` by thin/thick, until the figures next change."""
+    _total_available: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False,
+                                                      eq=False)
+    """:meth:`total_available` by thin/thick, until the next report is applied."""
 
     backend_id: str = attrs.field(init=False, repr=False, eq=False)
     """``host@backend#pool``: the id filters, weighers and the retry list use.  Made
@@ -192,6 +200,8 @@ class BackendState:
         self.multiattach = bool(caps.get("multiattach", False))
         self.qos_support = bool(caps.get("QoS_support", False))
         self.total_volumes = int(_number(caps.get("total_volumes", 0)))
+        self._total_available.clear()
+        self._virtual_free.clear()
         if self.listener is not None:
             self.listener(self)
         return True
@@ -216,8 +226,42 @@ class BackendState:
         if isinstance(self.free_capacity_gb, float):
             self.free_capacity_gb -= size
         # 'infinite' / 'unknown' stay as they are; None (a broken report) too.
+        self._virtual_free.clear()
         if self.listener is not None:
             self.listener(self)
+
+    # The capacity figures change only in apply_report and _consume, which forget what
+    # was worked out of them: an index weighs a pool after each placement, and the
+    # CapacityFilter reads the same figures of it at the next request.
+    def virtual_free(self, thin: bool) -> float | None:
+        """``virtual_free_capacity`` for a thin (or thick) request, as
+        :func:`.sched_utils.calculate_virtual_free_capacity` gives it (CapacityWeigher's
+        weight, what CapacityFilter compares), or None if a figure is not numeric."""
+        free = self._virtual_free.get(thin)
+        if free is None:
+            total, reported = self.total_capacity_gb, self.free_capacity_gb
+            if reported is None or isinstance(reported, str) or isinstance(total, str):
+                return None
+            free = self._virtual_free[thin] = calculate_virtual_free_capacity(
+                total, reported, self.provisioned_capacity_gb, self.thin_provisioning_support,
+                self.max_over_subscription_ratio, self.reserved_percentage, thin)
+        return free
+
+    def total_available(self, thin: bool) -> float | None:
+        """``total_available_capacity`` for a thin (or thick) request, as
+        :func:`.sched_utils.capacity_filter_figures` gives it (what CapacityFilter
+        divides by), or None if a figure is not numeric.  Only a report changes it."""
+        available = self._total_available.get(thin)
+        if available is None:
+            total, reported = self.total_capacity_gb, self.free_capacity_gb
+            if reported is None or isinstance(reported, str) or isinstance(total, str):
+                return None
+            thin_support = self.thin_provisioning_support
+            available = self._total_available[thin] = capacity_filter_figures(
+                total, reported, self.provisioned_capacity_gb, thin_support,
+                self.max_over_subscription_ratio if thin_support else 1.0,
+                self.reserved_percentage, thin)[0]
+        return available
 
     def capacity_factors(self, *, thin: bool = True) -> CapacityFactors | None:
         """This pool's capacity factors, or ``None`` if a figure is not numeric."""
