@@ -90,6 +90,8 @@ class SchedulerService:
         self._clock = env.sim.loop.time
         """The virtual clock (``sim.now``), bound once as the trace binds it."""
         self._liveness_epoch: int | None = None
+        self._service_hosts: dict[str, str] = {}
+        """Pool id -> its service's host (``host@backend``), cut once per pool."""
         self._running_at_refresh: list[str] = []
         self._last_refresh = 0.0
         self.handlers: dict[str, Handler] = {
@@ -240,8 +242,7 @@ class SchedulerService:
         along to the volume manager, which then restores the backup into the volume.
         """
         env = self.env
-        db = env.db
-        vol = db.volumes.get(volume_id)
+        vol = env.db.volumes.get(volume_id)
         if vol is None:  # deleted while the message waited in the queue
             return
         # No retry record yet: the first pass starts one (num_attempts 1), unless
@@ -269,7 +270,10 @@ class SchedulerService:
         if zone is None:
             zone = self._backend_az(backend_id)
         vol.availability_zone = zone or vol.availability_zone
-        service_host = extract_host(backend_id) or backend_id
+        service_host = self._service_hosts.get(backend_id)
+        if service_host is None:
+            service_host = self._service_hosts[backend_id] = \
+                extract_host(backend_id) or backend_id
         props = {**filter_properties,
                  "retry": carried.to_dict() if carried is not None else None}
         args: dict[str, Any] = {"volume_id": volume_id, "request_spec": request_spec,
