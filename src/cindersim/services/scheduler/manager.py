@@ -210,7 +210,7 @@ class SchedulerService:
         """Backend id -> volumes there (VolumeNumberWeigher's DB count)."""
         return sum(1 for v in self.env.db.volumes.values() if v.host == backend_id)
 
-    def decide(self, request_spec: RequestSpec, retry: RetryRecord | None, *,
+    def decide(self, request_spec: RequestSpec, retry: RetryRecord | None,
                record: bool = True) -> SchedulingDecision | Placement:
         """One create pass.  Without *record* (no ``schedule`` event is wanted) a pool
         the index finds comes back as a bare :class:`Placement`."""
@@ -250,7 +250,7 @@ class SchedulerService:
         carried_in = filter_properties.get("retry")
         retry = RetryRecord.from_dict(carried_in) if carried_in else None
         wanted = env.trace.wants("schedule")
-        decision = self.decide(request_spec, retry, record=wanted)
+        decision = self.decide(request_spec, retry, wanted)
         zone: str | None
         if isinstance(decision, Placement):  # no record wanted, and the index found a pool
             backend_id, zone, carried = decision
@@ -276,14 +276,22 @@ class SchedulerService:
                 extract_host(backend_id) or backend_id
         props = {**filter_properties,
                  "retry": carried.to_dict() if carried is not None else None}
+        target = target_of("cinder-volume", service_host)
+        if backup_id is None and auth_token is None:
+            # Most creates: plain keywords, which reach **args without a dict of ours
+            # unpacked on the way (half the cost of the call).
+            env.bus.cast(ACTOR, target, "create_volume", volume_id=volume_id,
+                         request_spec=request_spec, filter_properties=props,
+                         allow_reschedule=carried is not None)
+            return
         args: dict[str, Any] = {"volume_id": volume_id, "request_spec": request_spec,
                                 "filter_properties": props,
                                 "allow_reschedule": carried is not None}
-        if backup_id is not None:
+        if backup_id is not None:  # goes on only when given, as auth_token
             args["backup_id"] = backup_id
         if auth_token is not None:
             args["auth_token"] = auth_token
-        env.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume", **args)
+        env.bus.cast(ACTOR, target, "create_volume", **args)
 
     def _no_backend(self, vol: Volume, error: Exception) -> None:
         """The pass found no backend: the volume goes to ``error``."""
