@@ -93,8 +93,10 @@ def _number(value: Any) -> float:
 class BackendState:
     """What the scheduler believes about one pool (Cinder's ``PoolState``).
 
-    Mutable on purpose: placements consume from it between reports.  Build it
-    through :class:`HostManager`; :meth:`from_pool_report` exists for tests and
+    Mutable on purpose: placements consume from it between reports -- through
+    :meth:`consume_from_volume`, :meth:`revert_consumed` and :meth:`apply_report` only,
+    which tell the listener and forget the figures kept (:meth:`virtual_free`).  Build
+    it through :class:`HostManager`; :meth:`from_pool_report` exists for tests and
     what-if tools that want a lone state.
     """
 
