@@ -335,7 +335,7 @@ class Placer:
     places every create through it, with the request, the retry record and the time.
     """
 
-    __slots__ = ("_plan", "index", "rng", "volume_host", "volume_number")
+    __slots__ = ("_first_retries", "_plan", "index", "rng", "volume_host", "volume_number")
 
     def __init__(self, index: PlacementIndex, *, rng: random.Random | None = None,
                  volume_host: Callable[[str], str | None] | None = None,
@@ -345,6 +345,9 @@ class Placer:
         self.volume_host = volume_host
         self.volume_number = volume_number
         self._plan: _Plan | None = None
+        self._first_retries: dict[str, RetryRecord] = {}
+        """Pool id -> the record a first pass that chose it carries on (immutable, so
+        made once per pool rather than on every create)."""
 
     def create_volume(self, request_spec: RequestSpec, retry: RetryRecord | None, now: float,
                       config: SchedulerConfig, record: bool,
@@ -395,7 +398,12 @@ class Placer:
                                       reverted=reverted, reason=NO_WEIGHED_BACKENDS)
         chosen.consume_from_volume(size, now=now)
         backend_id = chosen.backend_id
-        carried = None if retry is None else retry.with_backend(backend_id)
+        if retry is FIRST_RETRY:
+            carried = self._first_retries.get(backend_id)
+            if carried is None:
+                carried = self._first_retries[backend_id] = retry.with_backend(backend_id)
+        else:
+            carried = None if retry is None else retry.with_backend(backend_id)
         if not record:
             # Placement(backend_id, zone, carried), without the named tuple's Python __new__.
             placed: Placement = _new_tuple(Placement, (backend_id, chosen.availability_zone,
