@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scheduler_helpers import pool
 
 from cindersim.services.scheduler.host_manager import BackendState, HostManager
+from cindersim.services.scheduler.sched_utils import capacity_filter_figures
 
 
 def report(*pools: dict[str, Any], name: str = "lvmdriver-1", **kw: Any) -> dict[str, Any]:
@@ -266,3 +267,123 @@ class TestSchedulable:
         assert self.check(hm, 72) == (("c1@lvm#lvm", "c4@lvm#a", "c4@lvm#b"), ())
         hm.update_service_capabilities("c4@lvm", report(pool("b")), timestamp=73)
         assert self.check(hm, 73) == (("c1@lvm#lvm", "c4@lvm#b"), ())
+
+
+class TestListeners:
+    """Every change of a mapped pool's figures reaches every listener, whenever it
+    registered (the pools point at the one listener itself, or at a fan-out)."""
+
+    def test_a_listener_registered_after_the_pools_exist_hears_their_changes(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(pool("a"), pool("b")), timestamp=0)
+        states = hm.get_all_backend_states(0)
+        heard: list[str] = []
+        hm.listen(lambda s: heard.append(s.backend_id))
+        states[1].consume_from_volume(1, now=1)
+        states[0].revert_consumed(1)
+        assert heard == ["c1@lvm#b", "c1@lvm#a"]
+
+    def test_every_listener_hears_every_change_and_new_pools_too(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(pool("a")), timestamp=0)
+        hm.refresh(0)
+        first: list[str] = []
+        second: list[str] = []
+        hm.listen(lambda s: first.append(s.backend_id))
+        hm.get_all_backend_states(0)[0].consume_from_volume(1, now=1)
+        hm.listen(lambda s: second.append(s.backend_id))
+        assert first == ["c1@lvm#a"]
+        assert second == []
+        hm.update_service_capabilities("c2@lvm", report(pool("z")), timestamp=2)
+        states = hm.get_all_backend_states(2)  # c2's pool is made after both listened
+        first.clear()
+        second.clear()
+        for state in states:
+            state.consume_from_volume(1, now=3)
+        assert first == second == ["c1@lvm#a", "c2@lvm#z"]
+        assert len(hm.listeners) == 2
+
+    def test_without_listeners_pools_tell_nobody(self) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(), timestamp=0)
+        state = hm.get_all_backend_states(0)[0]
+        assert state.listener is None
+        state.consume_from_volume(1, now=1)  # nothing to tell, nothing fails
+        assert state.allocated_capacity_gb == 21.0
+
+
+class TestRefresh:
+    """refresh() answers 'nothing changed' without rebuilding, and rebuilds on each
+    kind of change: a report, a service started or stopped, a heartbeat deadline."""
+
+    def test_each_kind_of_change_reaches_the_map(self) -> None:
+        live = _Liveness()
+        live.up.add("c1@lvm")
+        hm = HostManager(service_down_time=60, liveness=live)
+        hm.update_service_capabilities("c1@lvm", report(pool("a", free_capacity_gb=50.0)),
+                                       timestamp=0)
+        hm.update_service_capabilities("c2@lvm", report(), timestamp=0)
+        hm.refresh(1)
+        epoch = hm.map_epoch
+        hm.refresh(2)  # nothing changed: the same map
+        assert hm.map_epoch == epoch
+        # A new report of a mapped host: its figures, with the map as it was.
+        hm.update_service_capabilities("c1@lvm", report(pool("a", free_capacity_gb=40.0)),
+                                       timestamp=3)
+        hm.refresh(3)
+        assert hm.get_all_backend_states_cached()[0].free_capacity_gb == 40.0
+        assert hm.map_epoch == epoch
+        # c2 does not heartbeat (not running): down once service_down_time passes.
+        hm.refresh(60)
+        assert [s.backend_id for s in hm.get_all_backend_states_cached()] == [
+            "c1@lvm#a", "c2@lvm#lvm"]
+        hm.refresh(60.5)
+        assert [s.backend_id for s in hm.get_all_backend_states_cached()] == ["c1@lvm#a"]
+        # c1 stops: only the liveness epoch says so; it goes down 60 s after its last
+        # heartbeat (the report at 3).
+        live.up.discard("c1@lvm")
+        live.changes += 1
+        hm.refresh(63.5)
+        assert hm.get_all_backend_states_cached() == []
+
+
+class TestKeptFigures:
+    """virtual_free/total_available are kept between changes of the figures, and each
+    change (a placement, a revert, a report applied) makes them worked out again."""
+
+    @staticmethod
+    def fresh(state: BackendState, thin: bool) -> tuple[float, float]:
+        total, free = state.total_capacity_gb, state.free_capacity_gb
+        assert isinstance(total, float)
+        assert isinstance(free, float)
+        return capacity_filter_figures(
+            total, free, state.provisioned_capacity_gb, state.thin_provisioning_support,
+            state.max_over_subscription_ratio if state.thin_provisioning_support else 1.0,
+            state.reserved_percentage, thin)
+
+    @pytest.mark.parametrize("thin_support", [True, False])
+    def test_every_change_of_the_figures_shows(self, thin_support: bool) -> None:
+        hm = HostManager()
+        hm.update_service_capabilities("c1@lvm", report(pool(
+            total_capacity_gb=100.0, free_capacity_gb=60.0, reserved_percentage=10,
+            thin_provisioning_support=thin_support, max_over_subscription_ratio="2.0")),
+            timestamp=0)
+        state = hm.get_all_backend_states(0)[0]
+        steps = [lambda: state.consume_from_volume(7, now=1),
+                 lambda: state.revert_consumed(3),
+                 lambda: hm.update_service_capabilities("c1@lvm", report(pool(
+                     total_capacity_gb=300.0, free_capacity_gb=250.0, reserved_percentage=0,
+                     thin_provisioning_support=thin_support,
+                     max_over_subscription_ratio="3.0")), timestamp=2),
+                 lambda: hm.refresh(2)]
+        for step in [lambda: None, *steps]:
+            step()
+            for thin in (True, False):
+                assert (state.total_available(thin), state.virtual_free(thin)) == \
+                    self.fresh(state, thin)
+        assert state.total_capacity_gb == 300.0  # the last report did apply
+
+    def test_no_figures_without_numbers(self) -> None:
+        state = BackendState.from_pool_report("c1@lvm", pool(free_capacity_gb="infinite"))
+        assert state.virtual_free(True) is None
+        assert state.total_available(False) is None

@@ -105,6 +105,24 @@ class TestPlacement:
                               b={"backend_availability_zone": "az-b"})
         assert run(main, config=config).value == ("h2@b#b", "az-b")
 
+    def test_create_guard_acts_on_an_unplaced_creating_volume_only(self) -> None:
+        async def main(cloud: Cloud) -> list[str | None]:
+            vid = await create(cloud)
+            check = cloud.scheduler.guards.table["create_volume"].check
+            vol = cloud.db.volumes[vid]
+            verdicts = [check({"volume_id": vid})]  # creating, not placed yet: acts
+            vol.host = "h9@b#b"  # as if a first delivery placed it (no await till undone)
+            verdicts.append(check({"volume_id": vid}))
+            vol.host = None
+            await cloud.settle()
+            verdicts.append(check({"volume_id": vid}))
+            verdicts.append(check({"volume_id": "gone"}))
+            return [None if v is None else v.reason for v in verdicts]
+
+        assert run(main).value == [None, "the volume is placed on h9@b#b already",
+                                   "status is available, expected creating",
+                                   "the record is gone"]
+
 
 class TestNoValidBackend:
     def test_capacity_exhausted_is_error_with_novalidbackend_in_trace(self) -> None:

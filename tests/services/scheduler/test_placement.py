@@ -14,6 +14,7 @@ from cindersim.cloud import simulate
 from cindersim.errors import SimulationError
 from cindersim.services.scheduler.filter_scheduler import (
     Placement,
+    Placer,
     SchedulerConfig,
     backend_passes_filters,
     indexable,
@@ -183,6 +184,37 @@ def test_configurations_the_index_cannot_answer_take_the_full_pass() -> None:
     assert indexable(SchedulerConfig())
 
 
+def test_one_placer_follows_its_configuration() -> None:
+    """The scheduler keeps one Placer for good: asked with another configuration it
+    works that one's plan out (and places as the full pass would); with one the index
+    cannot answer it does nothing and says so."""
+    pools = {"a": {"total_capacity_gb": 200.0, "free_capacity_gb": 100.0,
+                   "allocated_capacity_gb": 50.0},
+             "b": {"total_capacity_gb": 200.0, "free_capacity_gb": 50.0,
+                   "allocated_capacity_gb": 0.0}}
+    full, fast = HostManager(), HostManager()
+    for hm in (full, fast):
+        for name, figures in pools.items():
+            hm.update_service_capabilities(f"h@{name}", _report(name, figures), timestamp=0.0)
+    placer = Placer(PlacementIndex(fast))
+    most_free = SchedulerConfig()
+    least_allocated = SchedulerConfig.from_options(
+        {"scheduler_default_weighers": "AllocatedCapacityWeigher"})
+    chosen = []
+    for i, config in enumerate([most_free, least_allocated, most_free, least_allocated]):
+        spec = RequestSpec(size=1)
+        slow = schedule_create_volume(full, spec, config=config, now=float(i + 1))
+        placed = placer.create_volume(spec, None, float(i + 1), config, False)
+        assert placed == Placement(slow.chosen, slow.chosen_zone, slow.retry)
+        chosen.append(slow.chosen)
+    assert chosen == ["h@a#a", "h@b#b", "h@a#a", "h@b#b"]
+    mixed = SchedulerConfig(weighers=("CapacityWeigher", "VolumeNumberWeigher"))
+    states = [(s.backend_id, s.free_capacity_gb) for s in fast.get_all_backend_states(5.0)]
+    assert placer.create_volume(RequestSpec(size=1), None, 5.0, mixed, False) is None
+    assert [(s.backend_id, s.free_capacity_gb)
+            for s in fast.get_all_backend_states(5.0)] == states  # nothing consumed
+
+
 def test_a_workload_places_volumes_alike_with_and_without_a_full_trace() -> None:
     """Trace mode decides only how much is explained, never where volumes go."""
     names = [f"b{i}" for i in range(6)]
@@ -285,3 +317,29 @@ def test_an_index_asked_with_another_configuration_orders_by_its_weigher() -> No
         assert quick.chosen == slow.chosen
         chosen.append(quick.chosen)
     assert chosen == ["roomy@b#b", "lean@b#b", "lean@b#b", "roomy@b#b"]
+
+
+def test_the_ranking_follows_every_change_best_first() -> None:
+    """ranking() is the live (-sign * weight, position, pool) list: after placements it
+    is what best_first() says, for either sign, in (weight, map order) order."""
+    hm = HostManager()
+    for name, free in (("a", 30.0), ("b", 50.0), ("c", 50.0)):
+        hm.update_service_capabilities(f"h@{name}", _report(name, {
+            "total_capacity_gb": 100.0, "free_capacity_gb": free,
+            "thin_provisioning_support": False, "thick_provisioning_support": True}),
+            timestamp=0.0)
+    hm.refresh(1.0)
+    most, least = (WeightOrder(hm, lambda s: float(s.free_capacity_gb), sign)
+                   for sign in (1.0, -1.0))
+    for order in (most, least):
+        order.sync()
+    states = {s.pool_name: s for s in hm.get_all_backend_states(1.0)}
+    states["b"].consume_from_volume(25, now=2.0)  # b: 25 free, c first, a second
+    assert [(-k, s.pool_name) for k, _, s in most.ranking()] == [
+        (w, s.pool_name) for w, s in most.best_first()] == [(50.0, "c"), (30.0, "a"),
+                                                           (25.0, "b")]
+    assert [(k, s.pool_name) for k, _, s in least.ranking()] == [
+        (w, s.pool_name) for w, s in least.best_first()] == [(25.0, "b"), (30.0, "a"),
+                                                            (50.0, "c")]
+    states["b"].revert_consumed(25)  # ties keep map order: b before c
+    assert [s.pool_name for _, _, s in most.ranking()] == ["b", "c", "a"]

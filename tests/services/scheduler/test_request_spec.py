@@ -39,3 +39,6 @@ class TestVolumeCreateSpec:
                 assert mine == theirs, field.name
             assert fast == slow
             assert attrs.asdict(fast) == attrs.asdict(slow)
+            # Nothing more in the instance dict, and in the fields' order.
+            assert list(vars(fast)) == list(vars(slow)) == [
+                f.name for f in attrs.fields(RequestSpec)]

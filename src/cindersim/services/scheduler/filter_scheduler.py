@@ -39,6 +39,7 @@ from .placement import INDEXABLE_WEIGHERS, PlacementIndex, WeightOrder
 from .recorded_pass import recorded_create
 from .recorded_pass import run_filters as _run_filters
 from .request_spec import (
+    EMPTY_MAPPING,
     FIRST_RETRY,
     FilterProperties,
     RequestSpec,
@@ -61,6 +62,7 @@ __all__ = [
     "NO_WEIGHED_BACKENDS",
     "FilterOutcome",
     "Placement",
+    "Placer",
     "SchedulerConfig",
     "SchedulingDecision",
     "backend_passes_filters",
@@ -179,37 +181,20 @@ def _filter_and_weigh(host_manager: HostManager, props: FilterProperties,
                     dict(zip(ids, backends, strict=True)))
 
 
-class _Base(NamedTuple):
-    """What a pass knows before it filters (:func:`_prepare`): the start of its
-    decision, kept as a plain tuple since most passes go on to :func:`_decided`."""
-
-    operation: str
-    request: RequestSpec
-    retry: RetryRecord | None
-    previous_error: str | None
-    reverted: tuple[str, float] | None
-
-    def decision(self) -> SchedulingDecision:
-        """The decision so far (nothing filtered, nothing chosen)."""
-        return SchedulingDecision(operation=self.operation, request=self.request,
-                                  retry=self.retry, previous_error=self.previous_error,
-                                  reverted=self.reverted)
+_Prepared = tuple[RetryRecord | None, str | None, tuple[str, float] | None, FilterProperties]
+"""What a pass knows before it filters (:func:`_prepare`): the retry record to carry
+on, the previous attempt's error, what was given back, and the filter properties."""
 
 
-def _decided(base: _Base, found: _Weighed, *,
-             pinned_out: tuple[str, ...] = (), chosen: str | None = None,
-             chosen_zone: str | None = None, consumed_gb: float = 0,
-             retry: RetryRecord | None = None,
-             reason: str | None = None, message: str | None = None) -> SchedulingDecision:
-    """*base* (from :func:`_prepare`) with what the pass found and chose: built once,
-    where evolving the base step by step copied every field each time."""
+def _decided(operation: str, request: RequestSpec, prepared: _Prepared,
+             found: _Weighed) -> SchedulingDecision:
+    """The decision of a pass that filtered and weighed (*found*) and chose nothing
+    yet, built once from :func:`_prepare`'s account."""
+    retry, previous_error, reverted, _ = prepared
     return SchedulingDecision(
-        operation=base.operation, request=base.request, candidates=found.candidates,
+        operation=operation, request=request, candidates=found.candidates,
         down_hosts=found.down_hosts, filters=found.filters, weighers=found.weighers,
-        weighed=found.weighed, pinned_out=pinned_out, chosen=chosen, chosen_zone=chosen_zone,
-        consumed_gb=consumed_gb, retry=base.retry if retry is None else retry,
-        previous_error=base.previous_error, reverted=base.reverted, reason=reason,
-        message=message)
+        weighed=found.weighed, retry=retry, previous_error=previous_error, reverted=reverted)
 
 
 def _weighted_candidates(
@@ -220,68 +205,53 @@ def _weighted_candidates(
     volume_number: Callable[[str], int] | None,
 ) -> _Pass:
     """``_populate_retry`` + revert + filter + weigh (``_get_weighted_candidates``)."""
-    prepared = _prepare(host_manager, request_spec, operation, config=config, retry=retry,
-                        new_size=new_size, vol_exists_on=vol_exists_on,
-                        scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
-                        volume_number=volume_number)
+    prepared = _prepare(host_manager, request_spec, operation, config, retry, new_size,
+                        vol_exists_on, scheduler_hints, rng, volume_host, volume_number)
     if isinstance(prepared, _Pass):
         return prepared
-    base, props = prepared
+    props = prepared[3]
     found = _filter_and_weigh(host_manager, props, now)
-    return _Pass(_decided(base, found), found.states, props)
+    return _Pass(_decided(operation, request_spec, prepared, found), found.states, props)
 
 
 def _prepare(
-    host_manager: HostManager, request_spec: RequestSpec, operation: str, *,
+    host_manager: HostManager, request_spec: RequestSpec, operation: str,
     config: SchedulerConfig, retry: RetryRecord | None, new_size: int | None,
     vol_exists_on: str | None, scheduler_hints: Mapping[str, Any] | None,
     rng: random.Random | None, volume_host: Callable[[str], str | None] | None,
     volume_number: Callable[[str], int] | None,
-) -> _Pass | tuple[_Base, FilterProperties]:
-    """``_populate_retry`` and the revert of the last attempt's consumption: the
-    decision so far and the filter properties, or a finished (failed) pass."""
-    populated = _populate_retry(host_manager, request_spec, operation, config, retry)
-    if isinstance(populated, _Pass):
-        return populated
-    retry, previous_error, reverted = populated
-    # FilterProperties(request_spec, config, new_size, retry, vol_exists_on,
-    # scheduler_hints, rng, volume_host, volume_number), built as the tuple it is
-    # (a named tuple's __new__ binds nine arguments in Python): every pass.
-    props: FilterProperties = _new_tuple(FilterProperties, (
-        request_spec, config, new_size, retry, vol_exists_on, frozen_mapping(scheduler_hints),
-        rng, volume_host, volume_number))
-    return _Base(operation, request_spec, retry, previous_error, reverted), props
-
-
-_Retry = tuple[RetryRecord | None, str | None, tuple[str, float] | None]
-"""(the retry record to carry on, the previous attempt's error, what was given back)."""
-
-
-def _populate_retry(host_manager: HostManager, request_spec: RequestSpec, operation: str,
-                    config: SchedulerConfig, retry: RetryRecord | None) -> _Pass | _Retry:
-    """``_populate_retry`` and the revert of the last attempt's consumption, or a
-    finished (failed) pass when the attempts are used up."""
+) -> _Pass | _Prepared:
+    """``_populate_retry`` and the revert of the last attempt's consumption, with the
+    filter properties, or a finished (failed) pass when the attempts are used up.
+    (Positional: every pass of every kind starts here.)"""
     previous_error: str | None = None
+    reverted: tuple[str, float] | None = None
     if config.max_attempts == 1:
         retry = None  # re-scheduling is disabled: the record is dropped
-    else:
-        if retry is None:
-            retry = FIRST_RETRY
-        else:  # exc is popped and logged by the scheduler
-            previous_error = retry.exc
-            retry = RetryRecord(retry.num_attempts + 1, retry.backends, retry.hosts)
+    elif retry is None:
+        # A first pass: one attempt of at least two allowed, nothing to give back.
+        retry = FIRST_RETRY
+    else:  # exc is popped and logged by the scheduler
+        previous_error = retry.exc
+        retry = RetryRecord(retry.num_attempts + 1, retry.backends, retry.hosts)
         if retry.num_attempts > config.max_attempts:
             reason = (f"Exceeded max scheduling attempts {config.max_attempts} "
                       f"for resource {request_spec.resource_id}")
             return _Pass(SchedulingDecision(operation=operation, request=request_spec,
                                             retry=retry, previous_error=previous_error,
                                             reason=reason), {}, None)
-    reverted: tuple[str, float] | None = None
-    if retry is not None and retry.backends:
-        last = retry.backends[-1]
-        if host_manager.revert_volume_consumed_capacity(last, request_spec.size):
-            reverted = (last, float(request_spec.size))
-    return retry, previous_error, reverted
+        if retry.backends:
+            last = retry.backends[-1]
+            if host_manager.revert_volume_consumed_capacity(last, request_spec.size):
+                reverted = (last, float(request_spec.size))
+    # FilterProperties(request_spec, config, new_size, retry, vol_exists_on,
+    # scheduler_hints, rng, volume_host, volume_number), built as the tuple it is (a
+    # named tuple's __new__ binds nine arguments in Python): every pass.
+    props: FilterProperties = _new_tuple(FilterProperties, (
+        request_spec, config, new_size, retry, vol_exists_on,
+        EMPTY_MAPPING if scheduler_hints is None else frozen_mapping(scheduler_hints),
+        rng, volume_host, volume_number))
+    return retry, previous_error, reverted, props
 
 
 def indexable(config: SchedulerConfig) -> bool:
@@ -324,10 +294,8 @@ def _plan_for(index: PlacementIndex, config: SchedulerConfig) -> _Plan:
     return plan
 
 
-def _order_for(index: PlacementIndex, plan: _Plan, props: FilterProperties,
-               now: float) -> WeightOrder:
+def _order_for(index: PlacementIndex, plan: _Plan, thin: bool, now: float) -> WeightOrder:
     """The refreshed pool order for this request's weigher and thin/thick choice."""
-    thin = props.thin
     index.host_manager.refresh(now)
     order = plan.orders.get(thin)
     if order is None:
@@ -351,29 +319,100 @@ def _new_order(index: PlacementIndex, plan: _Plan, thin: bool) -> WeightOrder:
     return index.order((plan.name, thin, plan.multiplier, weigher), make_weight)
 
 
-def _indexed_choice(index: PlacementIndex, plan: _Plan, props: FilterProperties, now: float,
-                    pin: str | None) -> tuple[str, BackendState] | None:
-    """The pool the FilterScheduler would choose, found best-first in *index*."""
-    order = _order_for(index, plan, props, now)
-    checks = plan.checks
-    requested = props.size if props.new_size is None else props.new_size - props.size
-    stop_below = plan.capacity_first and requested > 0 and props.vol_exists_on is None
-    pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
-    for w, state in order.best_first():
-        if stop_below and w < requested and isinstance(state.total_capacity_gb, float) \
-                and isinstance(state.free_capacity_gb, float):
-            if not order.has_unbounded():
-                return None
-            continue  # only an 'infinite'/'unknown' pool could still pass
-        bid = state.backend_id
-        if pin is not None and (bid if pin_has_pool else extract_host(bid)) != pin:
-            continue
-        for check in checks:  # all(), without a generator per pool
-            if not check(state, props):
+class Placement(NamedTuple):
+    """Where an indexed pass put a volume: all a caller that keeps no record reads."""
+
+    chosen: str
+    chosen_zone: str
+    retry: RetryRecord | None
+    """The retry record to carry on, naming *chosen* (None: rescheduling disabled)."""
+
+
+class Placer:
+    """The indexed create pass (:func:`schedule_create_volume` with an *index*, and
+    :func:`place_create_volume`) with what a scheduler hands every pass alike -- its
+    index, rng and DB look-ups -- bound once: the scheduler service makes one and
+    places every create through it, with the request, the retry record and the time.
+    """
+
+    __slots__ = ("_first_retries", "_plan", "index", "rng", "volume_host", "volume_number")
+
+    def __init__(self, index: PlacementIndex, *, rng: random.Random | None = None,
+                 volume_host: Callable[[str], str | None] | None = None,
+                 volume_number: Callable[[str], int] | None = None) -> None:
+        self.index = index
+        self.rng = rng
+        self.volume_host = volume_host
+        self.volume_number = volume_number
+        self._plan: _Plan | None = None
+        self._first_retries: dict[str, RetryRecord] = {}
+        """Pool id -> the record a first pass that chose it carries on (immutable, so
+        made once per pool rather than on every create)."""
+
+    def create_volume(self, request_spec: RequestSpec, retry: RetryRecord | None, now: float,
+                      config: SchedulerConfig, record: bool,
+                      scheduler_hints: Mapping[str, Any] | None = None,
+                      ) -> SchedulingDecision | Placement | None:
+        """The indexed create pass: a success is a :class:`Placement` unless *record*,
+        any other outcome the :class:`SchedulingDecision`; None (and nothing done) when
+        *config* is not one the index answers (:func:`indexable`)."""
+        index = self.index
+        plan = self._plan
+        if plan is None or plan.config is not config:
+            plan = self._plan = _plan_for(index, config)
+        if not plan.indexable:
+            return None
+        prepared = _prepare(index.host_manager, request_spec, "create_volume", config, retry,
+                            None, None, scheduler_hints, self.rng, self.volume_host,
+                            self.volume_number)
+        if isinstance(prepared, _Pass):
+            return prepared.decision
+        retry, previous_error, reverted, props = prepared
+        # The first pool in the index's order that every filter passes is the choice.
+        order = _order_for(index, plan, props.thin, now)
+        checks = plan.checks
+        size = request_spec.size
+        stop_below = plan.capacity_first and size > 0
+        pin = request_spec.resource_backend
+        pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
+        chosen: BackendState | None = None
+        for key, _, state in order.ranking():
+            # Capacity first, the sign is +1: -key is the pool's virtual free capacity.
+            if stop_below and -key < size and isinstance(state.total_capacity_gb, float) \
+                    and isinstance(state.free_capacity_gb, float):
+                if not order.has_unbounded():
+                    break
+                continue  # only an 'infinite'/'unknown' pool could still pass
+            if pin is not None and (state.backend_id if pin_has_pool
+                                    else extract_host(state.backend_id)) != pin:
+                continue
+            for check in checks:  # all(), without a generator per pool
+                if not check(state, props):
+                    break
+            else:
+                chosen = state
                 break
+        if chosen is None:
+            return SchedulingDecision(operation="create_volume", request=request_spec,
+                                      retry=retry, previous_error=previous_error,
+                                      reverted=reverted, reason=NO_WEIGHED_BACKENDS)
+        chosen.consume_from_volume(size, now=now)
+        backend_id = chosen.backend_id
+        if retry is FIRST_RETRY:
+            carried = self._first_retries.get(backend_id)
+            if carried is None:
+                carried = self._first_retries[backend_id] = retry.with_backend(backend_id)
         else:
-            return bid, state
-    return None
+            carried = None if retry is None else retry.with_backend(backend_id)
+        if not record:
+            # Placement(backend_id, zone, carried), without the named tuple's Python __new__.
+            placed: Placement = _new_tuple(Placement, (backend_id, chosen.availability_zone,
+                                                       carried))
+            return placed
+        return SchedulingDecision(
+            operation="create_volume", request=request_spec, chosen=backend_id,
+            chosen_zone=chosen.availability_zone, consumed_gb=float(size),
+            retry=carried, previous_error=previous_error, reverted=reverted)
 
 
 def schedule_create_volume(
@@ -387,9 +426,10 @@ def schedule_create_volume(
 ) -> SchedulingDecision:
     """Place a new volume (``FilterScheduler.schedule_create_volume``).
 
-    With an *index* (and a configuration it can answer, see :func:`indexable`) the
-    pool is found without weighing every candidate; the decision then carries the
-    choice and the retry record but no per-filter or per-weigher detail.
+    With an *index* (of *host_manager*, and a configuration it can answer, see
+    :func:`indexable`) the pool is found without weighing every candidate; the
+    decision then carries the choice and the retry record but no per-filter or
+    per-weigher detail.
 
     On success the chosen pool has consumed ``request_spec.size`` and the returned
     ``decision.retry`` names it; carry that record to the volume service.  On
@@ -397,26 +437,16 @@ def schedule_create_volume(
     backends available", or "Exceeded max scheduling attempts ...").  The
     retry passed in is not modified.
     """
-    plan = None if index is None else _plan_for(index, config)
-    if index is not None and plan is not None and plan.indexable:
-        decided = _indexed_create(host_manager, request_spec, index, plan, now=now,
-                                  retry=retry, scheduler_hints=scheduler_hints, rng=rng,
-                                  volume_host=volume_host, volume_number=volume_number,
-                                  record=True)
-        assert isinstance(decided, SchedulingDecision)  # record=True always gives one
-        return decided
+    if index is not None:
+        decided = Placer(index, rng=rng, volume_host=volume_host,
+                         volume_number=volume_number).create_volume(
+            request_spec, retry, now, config, True, scheduler_hints)
+        if decided is not None:
+            assert isinstance(decided, SchedulingDecision)  # record=True always gives one
+            return decided
     return recorded_create_volume(host_manager, request_spec, config=config, now=now,
                                   retry=retry, scheduler_hints=scheduler_hints, rng=rng,
                                   volume_host=volume_host, volume_number=volume_number)
-
-
-class Placement(NamedTuple):
-    """Where an indexed pass put a volume: all a caller that keeps no record reads."""
-
-    chosen: str
-    chosen_zone: str
-    retry: RetryRecord | None
-    """The retry record to carry on, naming *chosen* (None: rescheduling disabled)."""
 
 
 def place_create_volume(
@@ -432,47 +462,14 @@ def place_create_volume(
     when no ``schedule`` event is wanted); any other outcome -- a configuration the
     index cannot answer, a pass that fails -- is the decision the other returns, so
     the same pass runs either way (the same pool consumed, the same retry record)."""
-    plan = _plan_for(index, config)
-    if not plan.indexable:
-        return schedule_create_volume(host_manager, request_spec, config=config, now=now,
-                                      retry=retry, rng=rng, volume_host=volume_host,
-                                      volume_number=volume_number, index=index)
-    return _indexed_create(host_manager, request_spec, index, plan, now=now,
-                           retry=retry, scheduler_hints=None, rng=rng,
-                           volume_host=volume_host, volume_number=volume_number,
-                           record=False)
-
-
-def _indexed_create(
-    host_manager: HostManager, request_spec: RequestSpec, index: PlacementIndex,
-    plan: _Plan, *, now: float, retry: RetryRecord | None,
-    scheduler_hints: Mapping[str, Any] | None, rng: random.Random | None,
-    volume_host: Callable[[str], str | None] | None,
-    volume_number: Callable[[str], int] | None, record: bool,
-) -> SchedulingDecision | Placement:
-    """The indexed create pass; a success is a :class:`Placement` unless *record*."""
-    prepared = _prepare(host_manager, request_spec, "create_volume", config=plan.config,
-                        retry=retry, new_size=None, vol_exists_on=None,
-                        scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
-                        volume_number=volume_number)
-    if isinstance(prepared, _Pass):
-        return prepared.decision
-    base, props = prepared
-    retry, previous_error, reverted = base.retry, base.previous_error, base.reverted
-    found = _indexed_choice(index, plan, props, now, request_spec.resource_backend)
-    if found is None:
-        return SchedulingDecision(operation="create_volume", request=request_spec,
-                                  retry=retry, previous_error=previous_error,
-                                  reverted=reverted, reason=NO_WEIGHED_BACKENDS)
-    chosen, state = found
-    state.consume_from_volume(request_spec.size, now=now)
-    carried = None if retry is None else retry.with_backend(chosen)
-    if not record:
-        return Placement(chosen, state.availability_zone, carried)
-    return SchedulingDecision(
-        operation="create_volume", request=request_spec, chosen=chosen,
-        chosen_zone=state.availability_zone, consumed_gb=float(request_spec.size),
-        retry=carried, previous_error=previous_error, reverted=reverted)
+    decided = Placer(index, rng=rng, volume_host=volume_host,
+                     volume_number=volume_number).create_volume(
+        request_spec, retry, now, config, False)
+    if decided is not None:
+        return decided
+    return recorded_create_volume(host_manager, request_spec, config=config, now=now,
+                                  retry=retry, scheduler_hints=None, rng=rng,
+                                  volume_host=volume_host, volume_number=volume_number)
 
 
 def recorded_create_volume(
@@ -484,15 +481,13 @@ def recorded_create_volume(
     """:func:`schedule_create_volume`'s full pass, every verdict recorded
     (:func:`.recorded_pass.recorded_create`, after the retry bookkeeping): what
     :func:`schedule_create_volume` does without an *index*."""
-    prepared = _prepare(host_manager, request_spec, "create_volume", config=config,
-                        retry=retry, new_size=None, vol_exists_on=None,
-                        scheduler_hints=scheduler_hints, rng=rng, volume_host=volume_host,
-                        volume_number=volume_number)
+    prepared = _prepare(host_manager, request_spec, "create_volume", config, retry, None,
+                        None, scheduler_hints, rng, volume_host, volume_number)
     if isinstance(prepared, _Pass):
         return prepared.decision
-    base, props = prepared
-    return recorded_create(host_manager, request_spec, props, now=now, retry=base.retry,
-                           previous_error=base.previous_error, reverted=base.reverted)
+    retry, previous_error, reverted, props = prepared
+    return recorded_create(host_manager, request_spec, props, now=now, retry=retry,
+                           previous_error=previous_error, reverted=reverted)
 
 
 def backend_passes_filters(
@@ -516,15 +511,16 @@ def backend_passes_filters(
     """
     plan = None if index is None else _plan_for(index, config)
     if index is not None and plan is not None and plan.indexable:
-        prepared = _prepare(host_manager, request_spec, "backend_passes_filters",
-                            config=config, retry=retry, new_size=new_size, vol_exists_on=None,
-                            scheduler_hints=scheduler_hints, rng=rng,
-                            volume_host=volume_host, volume_number=volume_number)
+        prepared = _prepare(host_manager, request_spec, "backend_passes_filters", config,
+                            retry, new_size, None, scheduler_hints, rng, volume_host,
+                            volume_number)
         if isinstance(prepared, _Pass):
             return prepared.decision
-        base, props = prepared
-        decision = base.decision()
-        order = _order_for(index, plan, props, now)
+        retry, previous_error, reverted, props = prepared
+        decision = SchedulingDecision(operation="backend_passes_filters", request=request_spec,
+                                      retry=retry, previous_error=previous_error,
+                                      reverted=reverted)
+        order = _order_for(index, plan, props.thin, now)
         checks = plan.checks
         for state in order.ranked(host_manager.pools_of(backend)):
             if all(check(state, props) for check in checks):

@@ -21,7 +21,6 @@ from typing import Any, Final
 from ...errors import SimulationError
 from .host_manager import BackendState
 from .request_spec import FilterProperties
-from .sched_utils import capacity_filter_figures
 
 __all__ = [
     "DEFAULT_FILTERS",
@@ -130,7 +129,8 @@ def capacity_filter(backend: BackendState, props: FilterProperties) -> bool:
     """
     if props.vol_exists_on is not None and backend.backend_id == props.vol_exists_on:
         return True
-    requested = props.size if props.new_size is None else props.new_size - props.size
+    size = props.request_spec.size
+    requested = size if props.new_size is None else props.new_size - size
     if requested == 0:
         return True
     free = backend.free_capacity_gb
@@ -146,11 +146,12 @@ def capacity_filter(backend: BackendState, props: FilterProperties) -> bool:
         return False
     thin = props.thin
     thin_support = backend.thin_provisioning_support
-    mosr = backend.max_over_subscription_ratio if thin_support else 1.0
-    # Only two of the capacity factors matter here (sched_utils rounds them alike).
-    total_available, virtual_free = capacity_filter_figures(
-        total, free, backend.provisioned_capacity_gb, thin_support, mosr,
-        backend.reserved_percentage, thin)
+    # Only two of the capacity factors matter here (sched_utils rounds them alike),
+    # as the pool keeps them (see BackendState.virtual_free).
+    total_available = backend.total_available(thin)
+    virtual_free = backend.virtual_free(thin)
+    assert total_available is not None  # numeric figures, as checked above
+    assert virtual_free is not None
     if thin and thin_support and backend.max_over_subscription_ratio >= 1:
         if total_available <= 0:
             return False  # 100% reserved: Cinder would divide by zero here
@@ -179,7 +180,9 @@ def capabilities_filter(backend: BackendState, props: FilterProperties) -> bool:
     if spec.operation == "extend_volume" and caps.get("online_extend_support", True) is False \
             and spec.attach_status != "detached":
         return False
-    for key, req in spec.resource_extra_specs.items():
+    # resource_extra_specs differs from the type's own only for a multiattach request.
+    specs = spec.resource_extra_specs if spec.multiattach else spec.extra_specs
+    for key, req in specs.items():
         scope = str(key).split(":")
         if len(scope) > 1 and scope[0] != "capabilities":
             continue

@@ -48,10 +48,12 @@ def scheduler_guards(sched: SchedulerService) -> EntryGuards:
 
     def create(a: Args) -> Refusal | None:
         vol = vols.get(a["volume_id"])
-        refusal = status_is(vol, VolumeStatus.CREATING)
-        if refusal is None and vol is not None and vol.host is not None:
+        if vol is not None and vol.status == VolumeStatus.CREATING:
+            # The usual delivery, accepted here; status_is words any other refusal.
+            if vol.host is None:
+                return None
             return Refusal(f"the volume is placed on {vol.host} already")
-        return refusal
+        return status_is(vol, VolumeStatus.CREATING)
 
     def volume(*allowed: str, field: str = "status") -> Any:
         return lambda a: status_is(vols.get(a["volume_id"]), *allowed, field=field)

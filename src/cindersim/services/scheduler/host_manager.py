@@ -56,6 +56,8 @@ from .sched_utils import (
     CapacityFactors,
     calculate_capacity_factors,
     calculate_max_over_subscription_ratio,
+    calculate_virtual_free_capacity,
+    capacity_filter_figures,
 )
 
 __all__ = ["BackendState", "Capacity", "HostManager", "Liveness"]
@@ -91,8 +93,10 @@ def _number(value: Any) -> float:
 class BackendState:
     """What the scheduler believes about one pool (Cinder's ``PoolState``).
 
-    Mutable on purpose: placements consume from it between reports.  Build it
-    through :class:`HostManager`; :meth:`from_pool_report` exists for tests and
+    Mutable on purpose: placements consume from it between reports -- through
+    :meth:`consume_from_volume`, :meth:`revert_consumed` and :meth:`apply_report` only,
+    which tell the listener and forget the figures kept (:meth:`virtual_free`).  Build
+    it through :class:`HostManager`; :meth:`from_pool_report` exists for tests and
     what-if tools that want a lone state.
     """
 
@@ -132,6 +136,12 @@ class BackendState:
                                                                   eq=False)
     """Told after every change of the capacity figures (an index keeping pools in
     weight order listens here, so it never has to re-read all of them)."""
+    _virtual_free: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False,
+                                                   eq=False)
+    """:meth:`virtual_free` by thin/thick, until the figures next change."""
+    _total_available: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False,
+                                                      eq=False)
+    """:meth:`total_available` by thin/thick, until the next report is applied."""
 
     backend_id: str = attrs.field(init=False, repr=False, eq=False)
     """``host@backend#pool``: the id filters, weighers and the retry list use.  Made
@@ -192,6 +202,8 @@ class BackendState:
         self.multiattach = bool(caps.get("multiattach", False))
         self.qos_support = bool(caps.get("QoS_support", False))
         self.total_volumes = int(_number(caps.get("total_volumes", 0)))
+        self._total_available.clear()
+        self._virtual_free.clear()
         if self.listener is not None:
             self.listener(self)
         return True
@@ -216,8 +228,42 @@ class BackendState:
         if isinstance(self.free_capacity_gb, float):
             self.free_capacity_gb -= size
         # 'infinite' / 'unknown' stay as they are; None (a broken report) too.
+        self._virtual_free.clear()
         if self.listener is not None:
             self.listener(self)
+
+    # The capacity figures change only in apply_report and _consume, which forget what
+    # was worked out of them: an index weighs a pool after each placement, and the
+    # CapacityFilter reads the same figures of it at the next request.
+    def virtual_free(self, thin: bool) -> float | None:
+        """``virtual_free_capacity`` for a thin (or thick) request, as
+        :func:`.sched_utils.calculate_virtual_free_capacity` gives it (CapacityWeigher's
+        weight, what CapacityFilter compares), or None if a figure is not numeric."""
+        free = self._virtual_free.get(thin)
+        if free is None:
+            total, reported = self.total_capacity_gb, self.free_capacity_gb
+            if reported is None or isinstance(reported, str) or isinstance(total, str):
+                return None
+            free = self._virtual_free[thin] = calculate_virtual_free_capacity(
+                total, reported, self.provisioned_capacity_gb, self.thin_provisioning_support,
+                self.max_over_subscription_ratio, self.reserved_percentage, thin)
+        return free
+
+    def total_available(self, thin: bool) -> float | None:
+        """``total_available_capacity`` for a thin (or thick) request, as
+        :func:`.sched_utils.capacity_filter_figures` gives it (what CapacityFilter
+        divides by), or None if a figure is not numeric.  Only a report changes it."""
+        available = self._total_available.get(thin)
+        if available is None:
+            total, reported = self.total_capacity_gb, self.free_capacity_gb
+            if reported is None or isinstance(reported, str) or isinstance(total, str):
+                return None
+            thin_support = self.thin_provisioning_support
+            available = self._total_available[thin] = capacity_filter_figures(
+                total, reported, self.provisioned_capacity_gb, thin_support,
+                self.max_over_subscription_ratio if thin_support else 1.0,
+                self.reserved_percentage, thin)[0]
+        return available
 
     def capacity_factors(self, *, thin: bool = True) -> CapacityFactors | None:
         """This pool's capacity factors, or ``None`` if a figure is not numeric."""
@@ -301,8 +347,19 @@ class HostManager:
         report), so it is worked out there."""
         self.map_epoch = 0
         """Bumped whenever the list of schedulable pools (or its order) changes."""
-        self.listeners: list[Callable[[BackendState], None]] = []
-        """Told of every change of a mapped pool's capacity figures."""
+        self.listeners: tuple[Callable[[BackendState], None], ...] = ()
+        """Told of every change of a mapped pool's capacity figures (see :meth:`listen`)."""
+        self._notify: Callable[[BackendState], None] | None = None
+        """Every pool's :attr:`BackendState.listener`: none, the one listener itself (a
+        frame fewer on every placement), or :meth:`_state_changed` for several."""
+
+    def listen(self, fn: Callable[[BackendState], None]) -> None:
+        """Tell *fn* of every change of a mapped pool's capacity figures from now on."""
+        self.listeners = (*self.listeners, fn)
+        self._notify = fn if len(self.listeners) == 1 else self._state_changed
+        for pools in self._backend_state_map.values():
+            for state in pools.values():
+                state.listener = self._notify
 
     # -- services ---------------------------------------------------------------
     def register_service(self, host: str, *, availability_zone: str = "nova",
@@ -381,14 +438,16 @@ class HostManager:
             self._map_valid = False
         return True
 
-    def _update_backend_state_map(self, now: float) -> None:
-        epoch = self.liveness.epoch() if self.liveness is not None else None
-        if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
-            for host in self._dirty:  # only new reports change anything
-                self._update_pools(host, self._services[host], self._reports[host],
-                                   self._backend_state_map[host])
-            self._dirty.clear()
-            return
+    def _apply_new_reports(self) -> None:
+        """The map stands: only the reports that arrived since change anything."""
+        for host in self._dirty:
+            self._update_pools(host, self._services[host], self._reports[host],
+                               self._backend_state_map[host])
+        self._dirty.clear()
+
+    def _update_backend_state_map(self, now: float, epoch: int | None) -> None:
+        """Rebuild the map (Cinder's ``_update_backend_state_map``, which runs on every
+        request): which services are up, and their pools from their last reports."""
         active: list[str] = []
         down: list[str] = []
         expiry = math.inf
@@ -470,7 +529,7 @@ class HostManager:
             if state is None:
                 state = BackendState(host=host, pool_name=name,
                                      availability_zone=service.availability_zone,
-                                     counter=self._counter, listener=self._state_changed)
+                                     counter=self._counter, listener=self._notify)
                 pools[name] = state
                 self._map_valid = False  # the pool list changed: rebuild next time
             state.availability_zone = service.availability_zone
@@ -489,9 +548,13 @@ class HostManager:
     # -- queries ----------------------------------------------------------------
     def refresh(self, now: float) -> None:
         """Bring the pool map up to date (what every scheduling pass starts with)."""
-        self._update_backend_state_map(now)
-        if not self._map_valid:  # a report added or dropped a pool just now
-            self._update_backend_state_map(now)
+        epoch = self.liveness.epoch() if self.liveness is not None else None
+        if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
+            if self._dirty:
+                self._apply_new_reports()
+            if self._map_valid:  # else a report added or dropped a pool just now
+                return
+        self._update_backend_state_map(now, epoch)
 
     def get_all_backend_states(self, now: float) -> list[BackendState]:
         """Every schedulable pool, in map order (``get_all_backend_states``)."""

@@ -20,12 +20,11 @@ from ..volume_utils import extract_host
 from . import backups, groups, migration
 from .filter_scheduler import (
     Placement,
+    Placer,
     SchedulerConfig,
     SchedulingDecision,
     backend_passes_filters,
-    place_create_volume,
     recorded_create_volume,
-    schedule_create_volume,
     volume_type_predicate,
 )
 from .guards import scheduler_guards
@@ -54,13 +53,13 @@ class _VolumeServiceLiveness:
     cinder-volume writes a heartbeat every ``report_interval`` (10 s), so it is up."""
 
     def __init__(self, env: ServiceEnv) -> None:
-        self._env = env
+        self._bus = env.bus
         self._services = env.db.services
 
     def epoch(self) -> int:
         # A service starts or stops only with its consumer: the bus's count of those
         # changes says when the table may have changed.
-        return self._env.bus.consumer_epoch
+        return self._bus.consumer_epoch
 
     def running(self, host: str) -> bool:
         row = self._services.get(("cinder-volume", host))
@@ -86,7 +85,13 @@ class SchedulerService:
             service_down_time=float(opts["service_down_time"]),
             liveness=_VolumeServiceLiveness(env))
         self.placement = PlacementIndex(self.host_manager)
+        self._placer = Placer(self.placement, rng=env.sim.rng, volume_host=self._volume_host,
+                              volume_number=self._volume_number)
+        self._clock = env.sim.loop.time
+        """The virtual clock (``sim.now``), bound once as the trace binds it."""
         self._liveness_epoch: int | None = None
+        self._service_hosts: dict[str, str] = {}
+        """Pool id -> its service's host (``host@backend``), cut once per pool."""
         self._running_at_refresh: list[str] = []
         self._last_refresh = 0.0
         self.handlers: dict[str, Handler] = {
@@ -165,29 +170,35 @@ class SchedulerService:
         hm.update_service_capabilities(host, capabilities, timestamp=timestamp,
                                        availability_zone=availability_zone)
 
-    def refresh_heartbeats(self) -> None:
+    def refresh_heartbeats(self) -> float:
         """Services write a heartbeat every report_interval (10 s) while they run.
 
         Rather than a timer per service every 10 s, a running service is taken to
         have just reported; a stopped one keeps its last heartbeat and so goes
-        down ``service_down_time`` (60 s) after it stopped, as in Cinder.
+        down ``service_down_time`` (60 s) after it stopped, as in Cinder.  Returns
+        the virtual time now (the time of the pass that asked).
         """
         # A running service is up (HostManager asks the liveness below); all that
         # is left to do is to give a service that stopped since the last pass the
         # heartbeat it had then -- and only when some service started or stopped.
-        now = self.env.sim.now()
-        services = self.env.db.services
-        epoch = self.env.bus.consumer_epoch
-        if epoch != self._liveness_epoch:
-            for host in self._running_at_refresh:
-                row = services.get(("cinder-volume", host))
-                if row is None or row.stopped_at is not None:
-                    self.host_manager.service_heartbeat(host, self._last_refresh)
-            self._running_at_refresh = [
-                row.host for row in services.values()
-                if row.binary == "cinder-volume" and row.stopped_at is None]
-            self._liveness_epoch = epoch
+        now = self._clock()
+        if self.env.bus.consumer_epoch != self._liveness_epoch:
+            self._started_or_stopped()
         self._last_refresh = now
+        return now
+
+    def _started_or_stopped(self) -> None:
+        """Some service started or stopped since the last pass: one that stopped keeps
+        the heartbeat of that pass (it was running then)."""
+        services = self.env.db.services
+        for host in self._running_at_refresh:
+            row = services.get(("cinder-volume", host))
+            if row is None or row.stopped_at is not None:
+                self.host_manager.service_heartbeat(host, self._last_refresh)
+        self._running_at_refresh = [
+            row.host for row in services.values()
+            if row.binary == "cinder-volume" and row.stopped_at is None]
+        self._liveness_epoch = self.env.bus.consumer_epoch
 
     # --- scheduling ------------------------------------------------------------------
     def _volume_host(self, vid: str) -> str | None:
@@ -199,31 +210,24 @@ class SchedulerService:
         """Backend id -> volumes there (VolumeNumberWeigher's DB count)."""
         return sum(1 for v in self.env.db.volumes.values() if v.host == backend_id)
 
-    def decide(self, request_spec: RequestSpec, retry: RetryRecord | None, *,
+    def decide(self, request_spec: RequestSpec, retry: RetryRecord | None,
                record: bool = True) -> SchedulingDecision | Placement:
         """One create pass.  Without *record* (no ``schedule`` event is wanted) a pool
         the index finds comes back as a bare :class:`Placement`."""
-        self.refresh_heartbeats()
+        now = self.refresh_heartbeats()
         self.decisions += 1
         # The full decision record (every filter's and weigher's verdict on every
         # pool) is for readers of the trace; without one, the index finds the same
-        # pool without weighing them all.
+        # pool without weighing them all (for a configuration it can answer).
+        if self.env.trace.mode != "full":
+            decided = self._placer.create_volume(request_spec, retry, now, self.config, record)
+            if decided is not None:
+                return decided
         sim = self.env.sim
-        index = None if self.env.trace.mode == "full" else self.placement
-        if index is None:  # schedule_create_volume without an index, called directly
-            return recorded_create_volume(self.host_manager, request_spec, config=self.config,
-                                          now=sim.now(), retry=retry, scheduler_hints=None,
-                                          rng=sim.rng, volume_host=self._volume_host,
-                                          volume_number=self._volume_number)
-        if not record:
-            return place_create_volume(self.host_manager, request_spec, index=index,
-                                       config=self.config, now=sim.now(), retry=retry,
-                                       rng=sim.rng, volume_host=self._volume_host,
-                                       volume_number=self._volume_number)
-        return schedule_create_volume(self.host_manager, request_spec, config=self.config,
-                                      now=sim.now(), retry=retry, rng=sim.rng,
-                                      volume_host=self._volume_host,
-                                      volume_number=self._volume_number, index=index)
+        return recorded_create_volume(self.host_manager, request_spec, config=self.config,
+                                      now=now, retry=retry, scheduler_hints=None,
+                                      rng=sim.rng, volume_host=self._volume_host,
+                                      volume_number=self._volume_number)
 
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
                             filter_properties: dict[str, Any],
@@ -238,15 +242,15 @@ class SchedulerService:
         along to the volume manager, which then restores the backup into the volume.
         """
         env = self.env
-        db = env.db
-        vol = db.volumes.get(volume_id)
+        vol = env.db.volumes.get(volume_id)
         if vol is None:  # deleted while the message waited in the queue
             return
         # No retry record yet: the first pass starts one (num_attempts 1), unless
         # scheduler_max_attempts = 1 disables rescheduling.
-        retry = RetryRecord.from_dict(filter_properties.get("retry"))
+        carried_in = filter_properties.get("retry")
+        retry = RetryRecord.from_dict(carried_in) if carried_in else None
         wanted = env.trace.wants("schedule")
-        decision = self.decide(request_spec, retry, record=wanted)
+        decision = self.decide(request_spec, retry, wanted)
         zone: str | None
         if isinstance(decision, Placement):  # no record wanted, and the index found a pool
             backend_id, zone, carried = decision
@@ -266,17 +270,28 @@ class SchedulerService:
         if zone is None:
             zone = self._backend_az(backend_id)
         vol.availability_zone = zone or vol.availability_zone
-        service_host = extract_host(backend_id) or backend_id
-        props = dict(filter_properties)
-        props["retry"] = carried.to_dict() if carried is not None else None
+        service_host = self._service_hosts.get(backend_id)
+        if service_host is None:
+            service_host = self._service_hosts[backend_id] = \
+                extract_host(backend_id) or backend_id
+        props = {**filter_properties,
+                 "retry": carried.to_dict() if carried is not None else None}
+        target = target_of("cinder-volume", service_host)
+        if backup_id is None and auth_token is None:
+            # Most creates: plain keywords, which reach **args without a dict of ours
+            # unpacked on the way (half the cost of the call).
+            env.bus.cast(ACTOR, target, "create_volume", volume_id=volume_id,
+                         request_spec=request_spec, filter_properties=props,
+                         allow_reschedule=carried is not None)
+            return
         args: dict[str, Any] = {"volume_id": volume_id, "request_spec": request_spec,
                                 "filter_properties": props,
                                 "allow_reschedule": carried is not None}
-        if backup_id is not None:
+        if backup_id is not None:  # goes on only when given, as auth_token
             args["backup_id"] = backup_id
         if auth_token is not None:
             args["auth_token"] = auth_token
-        env.bus.cast(ACTOR, target_of("cinder-volume", service_host), "create_volume", **args)
+        env.bus.cast(ACTOR, target, "create_volume", **args)
 
     def _no_backend(self, vol: Volume, error: Exception) -> None:
         """The pass found no backend: the volume goes to ``error``."""
@@ -299,11 +314,11 @@ class SchedulerService:
     def check_backend(self, backend: str, request_spec: RequestSpec,
                       new_size: int | None = None) -> SchedulingDecision:
         """``FilterScheduler.backend_passes_filters`` against *backend* (``host@backend``)."""
-        self.refresh_heartbeats()
+        now = self.refresh_heartbeats()
         self.decisions += 1
         index = None if self.env.trace.mode == "full" else self.placement
         return backend_passes_filters(self.host_manager, backend, request_spec,
-                                      config=self.config, now=self.env.sim.now(),
+                                      config=self.config, now=now,
                                       new_size=new_size, rng=self.env.sim.rng,
                                       volume_host=self._volume_host,
                                       volume_number=self._volume_number, index=index)

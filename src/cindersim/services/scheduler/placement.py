@@ -25,8 +25,8 @@ on random clouds.
 
 from __future__ import annotations
 
-import bisect
 import math
+from bisect import bisect_left, insort
 from collections.abc import Callable, Hashable, Iterator
 
 from ...errors import SimulationError
@@ -38,7 +38,9 @@ INDEXABLE_WEIGHERS = ("CapacityWeigher", "AllocatedCapacityWeigher")
 """Weighers whose raw weight depends on nothing but the pool's state and the
 request's thin/thick choice, so an index can keep pools in their order."""
 
-_Key = tuple[float, int]
+_Key = tuple[float, int, BackendState]
+"""(-sign * weight, map position, pool): positions are unique, so two keys never get
+as far as comparing their pools."""
 
 
 class WeightOrder:
@@ -59,11 +61,11 @@ class WeightOrder:
         self._states: list[BackendState] = []
         """The host manager's pools, in map order (a key's second item indexes it)."""
         self._keys: list[_Key] = []
-        """(-sign * weight, map position) ascending: the best pool first."""
+        """(-sign * weight, map position, pool) ascending: the best pool first."""
         self._key_of: dict[BackendState, _Key] = {}
         self._unbounded: dict[BackendState, None] = {}
         """Pools reporting 'infinite'/'unknown' capacity (CapacityFilter lets them pass)."""
-        host_manager.listeners.append(self._changed)
+        host_manager.listen(self._changed)
 
     def has_unbounded(self) -> bool:
         return bool(self._unbounded)
@@ -81,7 +83,7 @@ class WeightOrder:
         weight = self._weight(state)
         if math.isnan(weight):  # NaN has no place in an order (nor in Cinder's sort)
             raise SimulationError(f"weigher gave NaN for {state.backend_id}")
-        return (-self._sign * weight if self._sign else 0.0, position)
+        return (-self._sign * weight if self._sign else 0.0, position, state)
 
     def sync(self) -> None:
         """Rebuild after the host manager's pool list changed (rare: services up/down)."""
@@ -99,13 +101,16 @@ class WeightOrder:
         old = self._key_of.get(state)
         if old is None or self._epoch != self._hm.map_epoch:
             return  # not indexed (yet): the next sync() takes it as it is
-        self._note_bounds(state)
+        if self._unbounded or not (isinstance(state.total_capacity_gb, float)
+                                   and isinstance(state.free_capacity_gb, float)):
+            # (A placement keeps a figure's kind; a report may change it.)
+            self._note_bounds(state)
         new = self._key(state, old[1])
         if new == old:
             return
         keys = self._keys
-        del keys[bisect.bisect_left(keys, old)]
-        bisect.insort(keys, new)
+        del keys[bisect_left(keys, old)]
+        insort(keys, new)
         self._key_of[state] = new
 
     def ranked(self, states: list[BackendState]) -> list[BackendState]:
@@ -113,12 +118,17 @@ class WeightOrder:
         key_of = self._key_of
         return sorted((s for s in states if s in key_of), key=key_of.__getitem__)
 
+    def ranking(self) -> list[_Key]:
+        """The live ranking, best first: (-sign * raw weight, map position, pool) for
+        each pool.  Read it as it is (no copy, no generator: every create scans it),
+        and change neither it nor the pools while reading."""
+        return self._keys
+
     def best_first(self) -> Iterator[tuple[float, BackendState]]:
         """(raw weight, pool), best first.  Do not change pools while iterating."""
         sign = self._sign
-        states = self._states
-        for neg, position in self._keys:
-            yield (-neg if sign > 0 else neg if sign < 0 else math.nan), states[position]
+        for neg, _, state in self._keys:
+            yield (-neg if sign > 0 else neg if sign < 0 else math.nan), state
 
 
 class PlacementIndex:

@@ -26,7 +26,6 @@ from typing import Any, Final, NamedTuple
 from ...errors import SimulationError
 from .host_manager import BackendState
 from .request_spec import FilterProperties
-from .sched_utils import calculate_virtual_free_capacity
 
 __all__ = [
     "DEFAULT_MULTIPLIERS",
@@ -52,13 +51,10 @@ def capacity_weigher(backend: BackendState, props: FilterProperties) -> float:
     Infinite or unknown capacity weighs -1 with a positive multiplier and
     ``inf`` otherwise, so such pools sort last either way.
     """
-    free = backend.free_capacity_gb
-    total = backend.total_capacity_gb
-    if free is None or isinstance(free, str) or isinstance(total, str):
+    free = backend.virtual_free(props.thin)  # calculate_virtual_free_capacity, kept
+    if free is None:  # a capacity is not a number
         return -1.0 if props.config.multiplier("CapacityWeigher") > 0 else math.inf
-    return calculate_virtual_free_capacity(
-        total, free, backend.provisioned_capacity_gb, backend.thin_provisioning_support,
-        backend.max_over_subscription_ratio, backend.reserved_percentage, props.thin)
+    return free
 
 
 def allocated_capacity_weigher(backend: BackendState, props: FilterProperties) -> float:
