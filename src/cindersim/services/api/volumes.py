@@ -238,7 +238,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         # QuotaReserveTask, and QuotaCommitTask once the row is written: nothing awaits
         # in between, and writing the row fails only on a simulator bug (a duplicate
         # id), so the quota is reserved and committed here at once.
-        env.quota.reserve_committed(ctx.project_id, env.quota.volume_deltas(size, vtype.name))
+        env.quota.commit_volume(ctx.project_id, size, vtype.name)
     except OverQuota as exc:
         if key_id is not None:
             await delete_encryption_key(api.key_manager, ctx.auth_token, key_id)
