@@ -370,6 +370,10 @@ Record = (Volume | VolumeAttachment | Snapshot | Backup | VolumeType | Transfer 
 _STATUS_TYPES = (Volume, VolumeAttachment, Snapshot, Backup, Group, GroupSnapshot)
 _INDEXED_TYPES = (VolumeAttachment, Snapshot, Backup)
 """Tables indexed by ``volume_id`` (see :class:`Database`)."""
+_Shape = tuple[dict[str, Any], bool, bool, dict[str, dict[str, Any]] | None]
+"""A record type's table, whether it has ``created_at``, whether it is a status record,
+and its ``volume_id`` index (None: not indexed): :meth:`Database.add` asks per row, so
+once per type instead of an ``isinstance``/``hasattr`` each."""
 
 
 # --- the store ----------------------------------------------------------------------------------
@@ -421,6 +425,11 @@ class Database:
         self._index_of_type: dict[type, dict[str, dict[str, Any]]] = {
             VolumeAttachment: self._attachments_by_volume,
             Snapshot: self._snapshots_by_volume, Backup: self._backups_by_volume}
+        self._shapes: dict[type, _Shape] = {
+            cls: (table, "created_at" in attrs.fields_dict(cls), cls in _STATUS_TYPES,
+                  self._index_of_type.get(cls))
+            for cls, table in self._by_type.items()}
+        """Per record type, what :meth:`add` and :meth:`remove` do with it (see :data:`_Shape`)."""
         self._stamped: tuple[float, str] = (math.nan, "")
         """The last (virtual second, text) :meth:`stamp` gave: one moment is stamped often."""
         self._stamp = self.stamp  # one bound method for every transition, not one per call
@@ -450,22 +459,24 @@ class Database:
 
     def add(self, record: Record, *, op: str = "create", actor: str = "cinder-api") -> None:
         """Insert *record*; a status record's birth is traced (``None -> status``) and checked."""
-        table = self._by_type.get(type(record))
-        if table is None:
-            table = self._table(record)  # raises: no table for that type
+        shape = self._shapes.get(type(record))
+        if shape is None:
+            self._table(record)  # raises: no table for that type
+            return
+        table, stamped, born, index = shape
         if record.id in table:
             raise SimulationError(f"duplicate {type(record).__name__} id {record.id}")
-        if hasattr(record, "created_at") and record.created_at is None:
-            record.created_at = self.stamp()
-        if isinstance(record, _STATUS_TYPES):
-            status_record: StatusRecord = record
-            record_created(status_record, op=op, trace=self.trace, actor=actor)
+        if stamped and record.created_at is None:  # type: ignore[union-attr]  # see _Shape
+            record.created_at = self.stamp()  # type: ignore[union-attr]
+        if born:
+            record_created(record, op=op, trace=self.trace,  # type: ignore[arg-type]  # see _Shape
+                           actor=actor)
         table[record.id] = record
-        if isinstance(record, _INDEXED_TYPES):
-            index = self._index_of_type[type(record)]
-            bucket = index.get(record.volume_id)
+        if index is not None:
+            volume_id = record.volume_id  # type: ignore[union-attr]  # see _Shape
+            bucket = index.get(volume_id)
             if bucket is None:
-                index[record.volume_id] = {record.id: record}
+                index[volume_id] = {record.id: record}
             else:
                 bucket[record.id] = record
 

@@ -346,9 +346,7 @@ class QuotaEngine:
         for d, row in zip(deltas, made, strict=False):
             # reserve's +d then commit's -d on ``reserved`` (positive deltas) cancel.
             in_use = row.in_use + d
-            if in_use < 0:  # commit's clamp at zero
-                in_use = 0
-            row.in_use = in_use
+            row.in_use = in_use if in_use > 0 else 0  # commit's clamp at zero
 
     def _checked(self, project_id: str, deltas: Mapping[str, int]) -> list[QuotaUsage | None]:
         """Validate *deltas* and check their limits; the usage row of each (None: none
