@@ -104,10 +104,6 @@ inside ``datetime``'s range (year 9999), so it never has to reproduce an Overflo
 _last_second: tuple[int, str] = (-1, "")
 """The last whole second :func:`iso_time` formatted, and its prefix.  A tuple swapped
 whole, so a thread (``serve.ThreadedServer``) never reads one second with another's text."""
-_last_stamp: tuple[float, str] = (-1.0, "")
-"""The last instant :func:`iso_time` formatted, and its text: records stamped at the same
-virtual instant (a create's ``created_at`` and ``updated_at``, a batch of back-to-back
-requests) share one string instead of 90 bytes each."""
 
 
 def iso_time(seconds: float) -> str:
@@ -115,21 +111,20 @@ def iso_time(seconds: float) -> str:
 
     Byte-identical to ``(epoch + timedelta(seconds=s)).isoformat(timespec="microseconds")``
     (:func:`_iso_time_datetime`, still used outside ``0 <= s < 2**36`` and for non-floats),
-    but about twice as fast: virtual timestamps rarely repeat, so a cache cannot help.
-    The microseconds are rounded exactly as CPython's ``timedelta`` constructor does
-    (``Modules/_datetimemodule.c``, ``accum``/``delta_new``): the whole seconds are exact,
-    the fraction times 10**6 is split again with ``modf``, and what is left (< 1 us) is
-    rounded to nearest with ties to the even total -- ``round(x * 1e6)`` would differ.
+    but about twice as fast.  The microseconds are rounded exactly as CPython's
+    ``timedelta`` constructor does (``Modules/_datetimemodule.c``, ``accum``/``delta_new``):
+    the whole seconds are exact, the fraction times 10**6 is split again, and what is
+    left (< 1 us) is rounded to nearest with ties to the even total -- ``round(x * 1e6)``
+    would differ.  Splitting a non-negative float by ``int`` and a subtraction is exact
+    (what ``math.modf`` gives), without modf's tuple.  Records stamped at one instant
+    share one string through :meth:`Database.stamp`.
     """
-    global _last_second, _last_stamp  # noqa: PLW0603 -- one-entry caches, replaced atomically
+    global _last_second  # noqa: PLW0603 -- a one-entry cache, replaced atomically
     if type(seconds) is float and 0.0 <= seconds < _FAST_LIMIT:  # NaN fails both
-        stamp = _last_stamp
-        if stamp[0] == seconds:  # the same instant: the same string object, not a copy
-            return stamp[1]
-        frac, whole_f = math.modf(seconds)
-        whole = int(whole_f)
-        left, micro_f = math.modf(frac * 1e6)
-        micro = int(micro_f)
+        whole = int(seconds)
+        scaled = (seconds - whole) * 1e6
+        micro = int(scaled)
+        left = scaled - micro
         if left >= 0.5 and (left > 0.5 or micro & 1):  # to nearest, ties to even
             micro += 1
         if micro >= 1_000_000:
@@ -138,9 +133,7 @@ def iso_time(seconds: float) -> str:
         last = _last_second
         if last[0] != whole:
             last = _last_second = (whole, _second_prefix(whole))
-        text = f"{last[1]}{micro:06d}"
-        _last_stamp = (seconds, text)
-        return text
+        return f"{last[1]}{micro:06d}"
     return _iso_time_datetime(seconds)
 
 

@@ -62,6 +62,7 @@ _STRICT_CREATE = Version(3, 53)
 """From 3.53 the create schema forbids keys it does not know."""
 _FROM_BACKUP = Version(3, 47)
 """From 3.47 a volume can be created from a backup (``backup_id``)."""
+_SCHEDULER = target_of("cinder-scheduler")  # immutable and shared (target_of caches it)
 _DELETABLE = (VolumeStatus.AVAILABLE, VolumeStatus.ERROR, VolumeStatus.ERROR_RESTORING,
               VolumeStatus.ERROR_EXTENDING, VolumeStatus.ERROR_MANAGING)
 
@@ -207,18 +208,20 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     if image is not None:
         check_image_metadata(image, size)
     vtype_ref = opt_str(body, "volume_type") if "volume_type" in body else None
-    if vtype_ref is None and source_vol is not None:
+    if vtype_ref is not None:
+        vtype = resolve_volume_type(api, req, vtype_ref)
+    elif source_vol is not None:
         vtype = db.get_volume_type(source_vol.volume_type_id or "")
-    elif vtype_ref is None and snapshot is not None:
+    elif snapshot is not None:
         vtype = db.get_volume_type(db.get_volume(snapshot.volume_id).volume_type_id or "")
-    elif vtype_ref is None and image is not None:
+    elif image is not None:
         # ExtractVolumeRequestTask._get_volume_type: without a requested type, an
         # image's cinder_img_volume_type property names the type (by name or id; an
         # unknown one is an error, not the default).
         image_type = image.properties.get("cinder_img_volume_type")
         vtype = resolve_volume_type(api, req, str(image_type) if image_type else None)
     else:
-        vtype = resolve_volume_type(api, req, vtype_ref)
+        vtype = resolve_volume_type(api, req, None)  # the default type
     group = volume_group(api, req, body, vtype)  # issue 16: into a generic group (3 lines)
     if group is not None:
         az, resource_backend = group.availability_zone, extract_host(group.host or "")
@@ -254,15 +257,18 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
            actor=ACTOR)
     spec = volume_create_spec(size, vol.id, snapshot_id, vtype.name, vtype.id,
                               specs,  # copied by it
-                              az, _type_zones(vtype),
+                              az, _type_zones(specs) if _ZONES_SPEC in specs else (),
                               resource_backend, multiattach,
                               ctx.project_id, ctx.user_id,
                               image.id if image is not None else None)
-    # An encrypted clone is re-keyed by cinder-volume as the user: the RPC context's
-    # token goes along (only then, so no other create's message changes).
-    rekey = {"auth_token": ctx.auth_token} if source_vol is not None and key_id else {}
-    env.bus.cast(ACTOR, target_of("cinder-scheduler"), "create_volume", volume_id=vol.id,
-                   request_spec=spec, filter_properties={}, **rekey)
+    if source_vol is not None and key_id:
+        # An encrypted clone is re-keyed by cinder-volume as the user: the RPC context's
+        # token goes along (only then, so no other create's message changes).
+        env.bus.cast(ACTOR, _SCHEDULER, "create_volume", volume_id=vol.id, request_spec=spec,
+                     filter_properties={}, auth_token=ctx.auth_token)
+    else:  # a plain keyword call: no **{} merged into a dict per create
+        env.bus.cast(ACTOR, _SCHEDULER, "create_volume", volume_id=vol.id, request_spec=spec,
+                     filter_properties={})
     # volume_detail builds every container anew from plain values: a fresh body.
     return ApiResponse(202, {"volume": volume_detail(api, req, vol)}, fresh=True)
 
@@ -296,8 +302,9 @@ def spec_is_true(value: Any) -> bool:
 _ZONES_SPEC = "RESKEY:availability_zones"
 
 
-def _type_zones(vtype: VolumeType) -> tuple[str, ...]:
-    raw = vtype.extra_specs.get(_ZONES_SPEC)
+def _type_zones(specs: dict[str, str]) -> tuple[str, ...]:
+    """The zones a type's ``RESKEY:availability_zones`` extra spec names, in order."""
+    raw = specs.get(_ZONES_SPEC)
     if not raw:
         return ()
     return tuple(z.strip() for z in raw.split(",") if z.strip())
