@@ -67,9 +67,6 @@ CONFIG_OPTIONS: Mapping[str, str] = {
     "per_volume_size_limit": "per_volume_gigabytes"}
 """cinder.conf option -> resource.  ``per_volume_size_limit`` is Cinder's name for it."""
 
-_NO_OVERRIDES: Mapping[str, int] = {}
-"""A project without os-quota-sets overrides (shared, never written)."""
-
 _PER_TYPE_PREFIXES = ("volumes", "gigabytes", "snapshots")
 _MAX_LIMIT = 2147483647  # the os-quota-sets schema's upper bound
 RESERVATION_EXPIRE = 86400
@@ -81,6 +78,8 @@ _UNLIMITED = repeat(-1)
 _VolumePlan = tuple[VolumeType | None, tuple[str, ...], tuple[tuple[str, str], ...]]
 """A (project, type)'s :meth:`QuotaEngine.commit_volume` plan: the type (None: no type),
 its resources in ``volume_deltas`` order, and their ``quota_usages`` keys."""
+_NO_PLAN: _VolumePlan = (None, (), ())
+"""What :meth:`QuotaEngine.commit_volume` reads where there is no plan (no resources)."""
 _MAX_PLANS = 4096
 """Plans kept before the map is emptied (a plan of a deleted type is never used again)."""
 
@@ -185,12 +184,12 @@ class QuotaEngine:
         return self.defaults.get(resource, -1) if found is None else found
 
     def limit(self, project_id: str, resource: str) -> int:
-        override = self.db.quotas.get(project_id, _NO_OVERRIDES)  # no {} built per call
-        found = override.get(resource)
-        if found is None:  # default_limit, inline: every create asks per_volume_gigabytes
-            found = self.class_defaults.get(resource)
-            return self.defaults.get(resource, -1) if found is None else found
-        return found
+        override = self.db.quotas.get(project_id)
+        if override and resource in override:
+            return override[resource]
+        # default_limit, inline: every create asks per_volume_gigabytes
+        found = self.class_defaults.get(resource)
+        return self.defaults.get(resource, -1) if found is None else found
 
     def usage(self, project_id: str) -> dict[str, ResourceUsage]:
         """Per resource ``{limit, in_use, reserved}``, in os-quota-sets order."""
@@ -301,16 +300,17 @@ class QuotaEngine:
         admin's change counts from the next create.  An unknown type name takes the
         general path, which raises :class:`QuotaResourceUnknown`.
         """
-        plan = self._volume_plans.get((project_id, volume_type_name))
-        if plan is None or (plan[0] is not None and (
-                plan[0].name != volume_type_name
-                or self.db.volume_types.get(plan[0].id) is not plan[0])):
+        vtype, resources, keys = self._volume_plans.get((project_id, volume_type_name),
+                                                        _NO_PLAN)
+        if not resources or (vtype is not None and (  # none yet, or its type changed
+                vtype.name != volume_type_name
+                or self.db.volume_types.get(vtype.id) is not vtype)):
             plan = self._volume_plan(project_id, volume_type_name)
             if plan is None:
                 self.reserve_committed(project_id, self.volume_deltas(
                     size, volume_type_name, count))
                 return
-        _, resources, keys = plan
+            _, resources, keys = plan
         # volume_deltas' order; without a type only the first two have a resource.
         deltas = (count, size, count, size)
         self._committed_at_once(project_id, resources,
@@ -343,7 +343,7 @@ class QuotaEngine:
         made: list[QuotaUsage] = rows if all(rows) else [  # type: ignore[assignment]
             row if row is not None else self._usage_row(project_id, r)
             for r, row in zip(resources, rows, strict=True)]
-        for d, row in zip(deltas, made, strict=False):
+        for d, row in zip(deltas, made):  # noqa: B905 -- strict= costs a kwargs dict per call
             # reserve's +d then commit's -d on ``reserved`` (positive deltas) cancel.
             in_use = row.in_use + d
             row.in_use = in_use if in_use > 0 else 0  # commit's clamp at zero
@@ -374,7 +374,7 @@ class QuotaEngine:
             limits = {**limits, **override}
         # Most resources are unlimited (every per-type one by default): the loop runs
         # only when something has a limit.
-        if max(map(limits.get, resources, _UNLIMITED), default=-1) >= 0:
+        if resources and max(map(limits.get, resources, _UNLIMITED)) >= 0:  # no default=: a kwarg
             for r, d, row in zip(resources, deltas, rows, strict=False):
                 limit = limits.get(r, -1)
                 if limit >= 0 and d >= 0 and (
