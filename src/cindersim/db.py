@@ -400,6 +400,11 @@ class Database:
         self.projects: dict[str, Project] = {}
         self.services: dict[tuple[str, str], Service] = {}
         """``services``, keyed by (binary, host); see :meth:`service_started`."""
+        self.volume_zones: list[str] = []
+        """The zones of the ``cinder-volume`` rows of :attr:`services`, in registration order
+        (``volume_api.list_availability_zones``; every create checks its zone against it).
+        Kept by :meth:`register_service`, the only writer of the table: a row's zone is
+        fixed when it registers and rows are never removed.  Read-only to everyone else."""
         self.quotas: dict[str, dict[str, int]] = {}
         """``quotas``: per-project limit overrides (os-quota-sets update)."""
         self.quota_usages: dict[tuple[str, str], QuotaUsage] = {}
@@ -436,9 +441,9 @@ class Database:
     def stamp(self) -> str:
         """The current virtual time as a Cinder timestamp."""
         now = self.clock()
-        last = self._stamped
-        if last[0] == now:  # a create stamps created_at, then updated_at, at one instant
-            return last[1]
+        at, text = self._stamped
+        if at == now:  # a create stamps created_at, then updated_at, at one instant
+            return text
         text = iso_time(now)
         self._stamped = (now, text)
         return text
@@ -631,6 +636,8 @@ class Database:
                           report_interval=report_interval, started_at=now, stopped_at=now,
                           created_at=self.stamp())
             self.services[(binary, host)] = row
+            if binary == "cinder-volume" and availability_zone not in self.volume_zones:
+                self.volume_zones.append(availability_zone)
         return row
 
     def service_started(self, binary: str, host: str) -> None:

@@ -489,3 +489,11 @@ def test_commit_volume_is_reserve_committed_of_volume_deltas(
         assert outcomes[0] == outcomes[1]
         assert plain.db.fingerprint() == planned.db.fingerprint()
         assert plain.ids.uuid() == planned.ids.uuid()
+
+
+def test_nothing_to_reserve_is_a_no_op() -> None:
+    q = _engine()
+    assert q.reserve("p", {}) == []
+    q.reserve_committed("p", {})
+    assert q.db.quota_usages == {}
+    assert q.db.reservations == {}

@@ -344,9 +344,10 @@ class QuotaEngine:
             row if row is not None else self._usage_row(project_id, r)
             for r, row in zip(resources, rows, strict=True)]
         for d, row in zip(deltas, made):  # noqa: B905 -- strict= costs a kwargs dict per call
-            # reserve's +d then commit's -d on ``reserved`` (positive deltas) cancel.
-            in_use = row.in_use + d
-            row.in_use = in_use if in_use > 0 else 0  # commit's clamp at zero
+            row.in_use += d  # reserve's +d then commit's -d on ``reserved`` cancel
+        if deltas and min(deltas) < 0:  # commit's clamp at zero (in_use never is below:
+            for row in made:  # only a negative delta can take it there)
+                row.in_use = max(row.in_use, 0)
 
     def _checked(self, project_id: str, deltas: Mapping[str, int]) -> list[QuotaUsage | None]:
         """Validate *deltas* and check their limits; the usage row of each (None: none

@@ -69,9 +69,9 @@ _DELETABLE = (VolumeStatus.AVAILABLE, VolumeStatus.ERROR, VolumeStatus.ERROR_RES
 
 def resolve_volume_type(api: ApiService, req: ApiRequest, ref: str | None) -> VolumeType:
     """By id or name; the default type when none is given (Cinder always assigns one)."""
-    db = api.env.db
     if ref is None:
         return api.default_volume_type(req.context.project_id)
+    db = api.env.db
     vtype = db.volume_types.get(ref)
     if vtype is None:
         for t in db.volume_types.values():
@@ -97,31 +97,14 @@ def resolve_availability_zone(api: ApiService, az: str | None) -> str:
     default_az = str(opts["default_availability_zone"] or opts["storage_availability_zone"])
     if az is None:
         az = default_az
-    if az not in availability_zones(api):
+    # volume_api.list_availability_zones, as _valid_availability_zone asks it: the zones
+    # of the cinder-volume services, which the database keeps as they register.
+    if az not in api.env.db.volume_zones:
         if opts["allow_availability_zone_fallback"]:
             return default_az
         # exception.InvalidAvailabilityZone: its own words, no "Invalid input" prefix.
         raise HTTPError(400, f"Availability zone '{az}' is invalid.")
     return az
-
-
-def availability_zones(api: ApiService) -> list[str]:
-    """Zones of the cinder-volume rows of the ``services`` table, in registration order
-    (``volume_api.list_availability_zones``, as ``_valid_availability_zone`` asks it).
-
-    A service's zone is fixed when it registers, so the list is made once per set of
-    services: a cloud of 1,000 backends must not walk them on every create.
-    """
-    services = api.env.db.services
-    cached: tuple[int, list[str]] | None = getattr(api, "_zones_cache", None)
-    if cached is not None and cached[0] == len(services):
-        return cached[1]
-    zones: list[str] = []
-    for row in services.values():
-        if row.binary == "cinder-volume" and row.availability_zone not in zones:
-            zones.append(row.availability_zone)
-    api._zones_cache = (len(services), zones)  # type: ignore[attr-defined]
-    return zones
 
 
 @route("POST", "/volumes")
