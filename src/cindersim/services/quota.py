@@ -286,7 +286,7 @@ class QuotaEngine:
         """
         resources = tuple(deltas)
         self._committed_at_once(project_id, resources, self._checked(project_id, deltas),
-                                tuple(deltas.values()))
+                                tuple(deltas.values()), clamp=True)
 
     def commit_volume(self, project_id: str, size: int, volume_type_name: str | None,
                       count: int = 1) -> None:
@@ -314,7 +314,8 @@ class QuotaEngine:
         # volume_deltas' order; without a type only the first two have a resource.
         deltas = (count, size, count, size)
         self._committed_at_once(project_id, resources,
-                                self._within_limits(project_id, resources, keys, deltas), deltas)
+                                self._within_limits(project_id, resources, keys, deltas), deltas,
+                                clamp=count < 0 or size < 0)
 
     def _volume_plan(self, project_id: str, volume_type_name: str | None) -> _VolumePlan | None:
         """A fresh plan for :meth:`commit_volume` (kept), or None for an unknown type name."""
@@ -332,9 +333,12 @@ class QuotaEngine:
         return plan
 
     def _committed_at_once(self, project_id: str, resources: Sequence[str],
-                           rows: list[QuotaUsage | None], deltas: Sequence[int]) -> None:
+                           rows: list[QuotaUsage | None], deltas: Sequence[int], *,
+                           clamp: bool) -> None:
         """The end of :meth:`reserve_committed`: draw the reservations' ids, then move each
-        delta into ``in_use``; *rows* are the usage rows :meth:`_within_limits` gave."""
+        delta into ``in_use``; *rows* are the usage rows :meth:`_within_limits` gave.
+        *clamp*: whether a delta may be negative (only then can ``in_use`` go below zero,
+        which commit clamps; a create's deltas are not)."""
         # The reservations' ids (see reserve_committed), drawn before the rows are
         # touched: making a usage row draws nothing, so this is the order reserve draws.
         self.ids.skip(len(rows))
@@ -345,8 +349,8 @@ class QuotaEngine:
             for r, row in zip(resources, rows, strict=True)]
         for d, row in zip(deltas, made):  # noqa: B905 -- strict= costs a kwargs dict per call
             row.in_use += d  # reserve's +d then commit's -d on ``reserved`` cancel
-        if deltas and min(deltas) < 0:  # commit's clamp at zero (in_use never is below:
-            for row in made:  # only a negative delta can take it there)
+        if clamp:  # commit's clamp at zero
+            for row in made:
                 row.in_use = max(row.in_use, 0)
 
     def _checked(self, project_id: str, deltas: Mapping[str, int]) -> list[QuotaUsage | None]:
