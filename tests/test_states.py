@@ -287,7 +287,7 @@ def test_a_change_seen_before_is_checked_by_its_op_and_stored_as_the_member() ->
                               field="migration_status")
 
 
-def test_a_birth_seen_before_is_checked_by_its_op() -> None:
+def test_a_birth_or_end_seen_before_is_checked_by_its_op_and_status() -> None:
     trace = Trace()
     vol = _volume()
     for _ in range(2):
@@ -299,6 +299,15 @@ def test_a_birth_seen_before_is_checked_by_its_op() -> None:
     assert [ev.summary for ev in trace.events] == [
         "volume 1b2c3d4e ∅ → creating", "volume 1b2c3d4e ∅ → creating",
         "backup b ∅ → creating"]
+    snap = Snapshot(id="s", volume_id=vol.id, project_id="p", user_id="u", volume_size=1,
+                    status=SnapshotStatus.DELETING)
+    for _ in range(2):
+        record_destroyed(snap, op=Op.SNAPSHOT_DELETE, trace=trace, actor="api")
+    with pytest.raises(IllegalTransition):  # the same end under an op that may not
+        record_destroyed(snap, op=Op.CREATE, trace=trace, actor="api")
+    snap.status = SnapshotStatus.AVAILABLE
+    with pytest.raises(IllegalTransition):  # the same op from a status that may not end
+        record_destroyed(snap, op=Op.SNAPSHOT_DELETE, trace=trace, actor="api")
 
 
 # --- check_trace -------------------------------------------------------------------------------
