@@ -398,3 +398,25 @@ def test_removing_a_row_whose_volume_id_was_reassigned_unindexes_it(db: Database
     assert db.attachments_of(v2.id) == []
     _remove_row(db, a2)
     assert db.attachments_of(v1.id) == []
+
+
+def test_volume_zones_follow_the_services_as_they_register() -> None:
+    """Database.volume_zones is what a scan of the cinder-volume rows gives, in
+    registration order, after every registration (a create checks its zone in it)."""
+    db = Database()
+
+    def scanned() -> list[str]:
+        out: list[str] = []
+        for row in db.services.values():
+            if row.binary == "cinder-volume" and row.availability_zone not in out:
+                out.append(row.availability_zone)
+        return out
+
+    steps = [("cinder-volume", "h1@lvm", "nova"), ("cinder-backup", "h1", "backupzone"),
+             ("cinder-volume", "h2@lvm", "az2"), ("cinder-volume", "h3@lvm", "nova"),
+             ("cinder-scheduler", "h1", "az3"), ("cinder-volume", "h2@lvm", "az9"),
+             ("cinder-volume", "h4@nfs", "az4")]
+    for binary, host, zone in steps:
+        db.register_service(binary, host, topic=binary, availability_zone=zone)
+        assert db.volume_zones == scanned()
+    assert db.volume_zones == ["nova", "az2", "az4"]

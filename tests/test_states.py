@@ -256,6 +256,60 @@ def test_other_fields_and_records() -> None:
     assert check_trace(trace.events) == []
 
 
+def test_a_change_seen_before_is_checked_by_its_op_and_stored_as_the_member() -> None:
+    """transition remembers legal changes: a plain string and its member find the same
+    entry (and store the member), and the same edge under another op, or from another
+    status, is still refused."""
+    trace = Trace(mode="off")
+    for new in ("available", VolumeStatus.AVAILABLE, "available"):
+        vol = _volume()
+        assert transition(vol, new, op=Op.CREATE, trace=trace, actor="t")
+        assert vol.status is VolumeStatus.AVAILABLE
+    vol = _volume()
+    with pytest.raises(IllegalTransition):
+        transition(vol, "available", op="no-such-op", trace=trace, actor="t")
+    vol = _volume(VolumeStatus.IN_USE)
+    with pytest.raises(IllegalTransition):
+        transition(vol, "available", op=Op.CREATE, trace=trace, actor="t")
+    assert vol.status is VolumeStatus.IN_USE
+    vol = _volume()
+    with pytest.raises(IllegalTransition):  # a field with no machine, even if unknown
+        transition(vol, "available", op=Op.CREATE, trace=trace, actor="t", field="nope")
+    # migration_status is unbounded: each change is checked, None is a real value.
+    for _ in range(2):
+        assert transition(vol, "target:abc", op=Op.MIGRATE, trace=trace, actor="t",
+                          field="migration_status")
+        assert vol.migration_status == "target:abc"
+        assert transition(vol, None, op=Op.MIGRATE, trace=trace, actor="t",
+                          field="migration_status")
+        assert vol.migration_status is None
+        assert not transition(vol, None, op=Op.MIGRATE, trace=trace, actor="t",
+                              field="migration_status")
+
+
+def test_a_birth_or_end_seen_before_is_checked_by_its_op_and_status() -> None:
+    trace = Trace()
+    vol = _volume()
+    for _ in range(2):
+        record_created(vol, op=Op.CREATE, trace=trace, actor="api")
+    backup = Backup(id="b", project_id="p", user_id="u", volume_id=vol.id, size=1)
+    record_created(backup, op=Op.BACKUP_CREATE, trace=trace, actor="api")
+    with pytest.raises(IllegalTransition):  # the same kind and status under a wrong op
+        record_created(backup, op=Op.SNAPSHOT_CREATE, trace=trace, actor="api")
+    assert [ev.summary for ev in trace.events] == [
+        "volume 1b2c3d4e ∅ → creating", "volume 1b2c3d4e ∅ → creating",
+        "backup b ∅ → creating"]
+    snap = Snapshot(id="s", volume_id=vol.id, project_id="p", user_id="u", volume_size=1,
+                    status=SnapshotStatus.DELETING)
+    for _ in range(2):
+        record_destroyed(snap, op=Op.SNAPSHOT_DELETE, trace=trace, actor="api")
+    with pytest.raises(IllegalTransition):  # the same end under an op that may not
+        record_destroyed(snap, op=Op.CREATE, trace=trace, actor="api")
+    snap.status = SnapshotStatus.AVAILABLE
+    with pytest.raises(IllegalTransition):  # the same op from a status that may not end
+        record_destroyed(snap, op=Op.SNAPSHOT_DELETE, trace=trace, actor="api")
+
+
 # --- check_trace -------------------------------------------------------------------------------
 def _ev(seq: int, old: str | None, new: str | None, op: str,
         resource: str = "volume:v1", field: str = "status") -> TraceEvent:

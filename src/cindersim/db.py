@@ -104,10 +104,6 @@ inside ``datetime``'s range (year 9999), so it never has to reproduce an Overflo
 _last_second: tuple[int, str] = (-1, "")
 """The last whole second :func:`iso_time` formatted, and its prefix.  A tuple swapped
 whole, so a thread (``serve.ThreadedServer``) never reads one second with another's text."""
-_last_stamp: tuple[float, str] = (-1.0, "")
-"""The last instant :func:`iso_time` formatted, and its text: records stamped at the same
-virtual instant (a create's ``created_at`` and ``updated_at``, a batch of back-to-back
-requests) share one string instead of 90 bytes each."""
 
 
 def iso_time(seconds: float) -> str:
@@ -115,21 +111,20 @@ def iso_time(seconds: float) -> str:
 
     Byte-identical to ``(epoch + timedelta(seconds=s)).isoformat(timespec="microseconds")``
     (:func:`_iso_time_datetime`, still used outside ``0 <= s < 2**36`` and for non-floats),
-    but about twice as fast: virtual timestamps rarely repeat, so a cache cannot help.
-    The microseconds are rounded exactly as CPython's ``timedelta`` constructor does
-    (``Modules/_datetimemodule.c``, ``accum``/``delta_new``): the whole seconds are exact,
-    the fraction times 10**6 is split again with ``modf``, and what is left (< 1 us) is
-    rounded to nearest with ties to the even total -- ``round(x * 1e6)`` would differ.
+    but about twice as fast.  The microseconds are rounded exactly as CPython's
+    ``timedelta`` constructor does (``Modules/_datetimemodule.c``, ``accum``/``delta_new``):
+    the whole seconds are exact, the fraction times 10**6 is split again, and what is
+    left (< 1 us) is rounded to nearest with ties to the even total -- ``round(x * 1e6)``
+    would differ.  Splitting a non-negative float by ``int`` and a subtraction is exact
+    (what ``math.modf`` gives), without modf's tuple.  Records stamped at one instant
+    share one string through :meth:`Database.stamp`.
     """
-    global _last_second, _last_stamp  # noqa: PLW0603 -- one-entry caches, replaced atomically
+    global _last_second  # noqa: PLW0603 -- a one-entry cache, replaced atomically
     if type(seconds) is float and 0.0 <= seconds < _FAST_LIMIT:  # NaN fails both
-        stamp = _last_stamp
-        if stamp[0] == seconds:  # the same instant: the same string object, not a copy
-            return stamp[1]
-        frac, whole_f = math.modf(seconds)
-        whole = int(whole_f)
-        left, micro_f = math.modf(frac * 1e6)
-        micro = int(micro_f)
+        whole = int(seconds)
+        scaled = (seconds - whole) * 1e6
+        micro = int(scaled)
+        left = scaled - micro
         if left >= 0.5 and (left > 0.5 or micro & 1):  # to nearest, ties to even
             micro += 1
         if micro >= 1_000_000:
@@ -138,9 +133,7 @@ def iso_time(seconds: float) -> str:
         last = _last_second
         if last[0] != whole:
             last = _last_second = (whole, _second_prefix(whole))
-        text = f"{last[1]}{micro:06d}"
-        _last_stamp = (seconds, text)
-        return text
+        return f"{last[1]}{micro:06d}"
     return _iso_time_datetime(seconds)
 
 
@@ -370,6 +363,10 @@ Record = (Volume | VolumeAttachment | Snapshot | Backup | VolumeType | Transfer 
 _STATUS_TYPES = (Volume, VolumeAttachment, Snapshot, Backup, Group, GroupSnapshot)
 _INDEXED_TYPES = (VolumeAttachment, Snapshot, Backup)
 """Tables indexed by ``volume_id`` (see :class:`Database`)."""
+_Shape = tuple[dict[str, Any], bool, bool, dict[str, dict[str, Any]] | None]
+"""A record type's table, whether it has ``created_at``, whether it is a status record,
+and its ``volume_id`` index (None: not indexed): :meth:`Database.add` asks per row, so
+once per type instead of an ``isinstance``/``hasattr`` each."""
 
 
 # --- the store ----------------------------------------------------------------------------------
@@ -403,6 +400,11 @@ class Database:
         self.projects: dict[str, Project] = {}
         self.services: dict[tuple[str, str], Service] = {}
         """``services``, keyed by (binary, host); see :meth:`service_started`."""
+        self.volume_zones: list[str] = []
+        """The zones of the ``cinder-volume`` rows of :attr:`services`, in registration order
+        (``volume_api.list_availability_zones``; every create checks its zone against it).
+        Kept by :meth:`register_service`, the only writer of the table: a row's zone is
+        fixed when it registers and rows are never removed.  Read-only to everyone else."""
         self.quotas: dict[str, dict[str, int]] = {}
         """``quotas``: per-project limit overrides (os-quota-sets update)."""
         self.quota_usages: dict[tuple[str, str], QuotaUsage] = {}
@@ -421,6 +423,11 @@ class Database:
         self._index_of_type: dict[type, dict[str, dict[str, Any]]] = {
             VolumeAttachment: self._attachments_by_volume,
             Snapshot: self._snapshots_by_volume, Backup: self._backups_by_volume}
+        self._shapes: dict[type, _Shape] = {
+            cls: (table, "created_at" in attrs.fields_dict(cls), cls in _STATUS_TYPES,
+                  self._index_of_type.get(cls))
+            for cls, table in self._by_type.items()}
+        """Per record type, what :meth:`add` and :meth:`remove` do with it (see :data:`_Shape`)."""
         self._stamped: tuple[float, str] = (math.nan, "")
         """The last (virtual second, text) :meth:`stamp` gave: one moment is stamped often."""
         self._stamp = self.stamp  # one bound method for every transition, not one per call
@@ -434,9 +441,9 @@ class Database:
     def stamp(self) -> str:
         """The current virtual time as a Cinder timestamp."""
         now = self.clock()
-        last = self._stamped
-        if last[0] == now:  # a create stamps created_at, then updated_at, at one instant
-            return last[1]
+        at, text = self._stamped
+        if at == now:  # a create stamps created_at, then updated_at, at one instant
+            return text
         text = iso_time(now)
         self._stamped = (now, text)
         return text
@@ -450,22 +457,24 @@ class Database:
 
     def add(self, record: Record, *, op: str = "create", actor: str = "cinder-api") -> None:
         """Insert *record*; a status record's birth is traced (``None -> status``) and checked."""
-        table = self._by_type.get(type(record))
-        if table is None:
-            table = self._table(record)  # raises: no table for that type
+        shape = self._shapes.get(type(record))
+        if shape is None:
+            self._table(record)  # raises: no table for that type
+            return
+        table, stamped, born, index = shape
         if record.id in table:
             raise SimulationError(f"duplicate {type(record).__name__} id {record.id}")
-        if hasattr(record, "created_at") and record.created_at is None:
-            record.created_at = self.stamp()
-        if isinstance(record, _STATUS_TYPES):
-            status_record: StatusRecord = record
-            record_created(status_record, op=op, trace=self.trace, actor=actor)
+        if stamped and record.created_at is None:  # type: ignore[union-attr]  # see _Shape
+            record.created_at = self.stamp()  # type: ignore[union-attr]
+        if born:
+            record_created(record, op=op, trace=self.trace,  # type: ignore[arg-type]  # see _Shape
+                           actor=actor)
         table[record.id] = record
-        if isinstance(record, _INDEXED_TYPES):
-            index = self._index_of_type[type(record)]
-            bucket = index.get(record.volume_id)
+        if index is not None:
+            volume_id = record.volume_id  # type: ignore[union-attr]  # see _Shape
+            bucket = index.get(volume_id)
             if bucket is None:
-                index[record.volume_id] = {record.id: record}
+                index[volume_id] = {record.id: record}
             else:
                 bucket[record.id] = record
 
@@ -627,6 +636,8 @@ class Database:
                           report_interval=report_interval, started_at=now, stopped_at=now,
                           created_at=self.stamp())
             self.services[(binary, host)] = row
+            if binary == "cinder-volume" and availability_zone not in self.volume_zones:
+                self.volume_zones.append(availability_zone)
         return row
 
     def service_started(self, binary: str, host: str) -> None:

@@ -36,8 +36,7 @@ class NotJson(ValueError):
 
 def copy_json(value: Any) -> Any:
     """A fresh copy of a JSON-shaped *value*; raises :class:`NotJson` otherwise."""
-    kind = type(value)
-    if kind is dict:
+    if type(value) is dict:  # the usual value (a body): tested before anything is stored
         # dict.copy runs in C; only the values that are containers need a walk of their own
         # (rebinding existing keys while iterating is safe: the size never changes).
         out = value.copy()
@@ -47,6 +46,7 @@ def copy_json(value: Any) -> Any:
             if type(v) not in _SCALARS:
                 out[k] = copy_json(v)
         return out
+    kind = type(value)
     if kind is list:
         return [v if type(v) in _SCALARS else copy_json(v) for v in value]
     if kind in _SCALARS:

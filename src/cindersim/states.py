@@ -531,23 +531,20 @@ def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State,
                reason=reason)
 
 
-_LEGAL_SEEN: set[tuple[Machine, State, State, str]] = set()
-"""Edges (with their op) already found legal: :data:`TABLE` never changes, and every
-create checks the same two.  Migration statuses are left out (``target:<id>`` is
-unbounded); only legal edges are kept, so the set stays as small as the table."""
+_CHANGES_SEEN: dict[tuple[str, str, State, State, str], State] = {}
+"""``(kind, field, old, new, op)`` of a change :func:`transition` found legal -> the value
+it stores (the member of *new*; a plain string finds it too).  :data:`TABLE` never
+changes; migration statuses (``target:<id>`` is unbounded) are left out."""
+
+_ENDS_SEEN: set[tuple[str, State, State, str]] = set()
+"""``(kind, old, new, op)`` of births and deaths found legal (primary fields: bounded)."""
 
 
 def _check(machine: Machine, kind: str, rid: str, old: State, new: State, op: str) -> None:
-    key = (machine, old, new, op)
-    if key in _LEGAL_SEEN:
-        return
-    if is_legal(machine, old, new, op):
-        if machine is not Machine.VOLUME_MIGRATION:
-            _LEGAL_SEEN.add(key)
-        return
-    raise IllegalTransition(
-        f"{kind} {rid}: {machine.value.split('.')[1]} {old!r} → {new!r} "
-        f"is not an edge for op {op!r}")
+    if not is_legal(machine, old, new, op):
+        raise IllegalTransition(
+            f"{kind} {rid}: {machine.value.split('.')[1]} {old!r} → {new!r} "
+            f"is not an edge for op {op!r}")
 
 
 def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, actor: str,
@@ -560,23 +557,31 @@ def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, 
     anything changed: writing the current value is a silent no-op.
     """
     kind = type(record).RESOURCE_KIND
-    machine = _MACHINES.get((kind, field)) or machine_for(kind, field)  # raises for none
-    old: State = getattr(record, field)
-    if old == new:
-        return False
-    if new is None and machine is not Machine.VOLUME_MIGRATION:
-        raise IllegalTransition(f"{kind} {record.id}: use record_destroyed to end a record")
-    if machine is not Machine.VOLUME_MIGRATION and new not in _STATE_SETS[machine]:
-        raise IllegalTransition(f"{kind} {record.id}: {new!r} is not a {machine} value")
-    if (machine, old, new, op) not in _LEGAL_SEEN:  # _check's first test, without the call
+    old: State = getattr(record, field, None)  # no such field: refused below, as before
+    stored = _CHANGES_SEEN.get((kind, field, old, new, op))  # a legal change (never None)
+    if stored is None:  # not seen yet: every check, once per distinct change
+        machine = _MACHINES.get((kind, field)) or machine_for(kind, field)  # raises for none
+        old = getattr(record, field)
+        if old == new:
+            return False
+        if new is None and machine is not Machine.VOLUME_MIGRATION:
+            raise IllegalTransition(f"{kind} {record.id}: use record_destroyed to end a record")
+        if machine is not Machine.VOLUME_MIGRATION and new not in _STATE_SETS[machine]:
+            raise IllegalTransition(f"{kind} {record.id}: {new!r} is not a {machine} value")
         _check(machine, kind, record.id, old, new, op)
-    enum_cls = _ENUMS.get(machine)
-    if enum_cls is not None and new is not None and type(new) is not enum_cls:
-        new = enum_cls(new)  # stored as the member (callers mostly pass one already)
-    setattr(record, field, new)
+        enum_cls = _ENUMS.get(machine)  # None: migration_status, a plain string
+        stored = new if enum_cls is None or new is None or type(new) is enum_cls \
+            else enum_cls(new)  # stored as the member (callers mostly pass one already)
+        if enum_cls is not None:
+            _CHANGES_SEEN[(kind, field, old, new, op)] = stored
+    setattr(record, field, stored)
     if now is not None and hasattr(record, "updated_at"):
         record.updated_at = now()
-    _emit(trace, actor, kind, record.id, field, old, new, op, reason)
+    wanted = trace._wanted  # _emit's first test, without the call: every change asks
+    if wanted is None or "status" in wanted:
+        _emit(trace, actor, kind, record.id, field, old, stored, op, reason)
+    else:
+        trace.skip()
     return True
 
 
@@ -585,10 +590,14 @@ def record_created(record: StatusRecord, *, op: str, trace: Trace, actor: str) -
     kind = type(record).RESOURCE_KIND
     field = _PRIMARY_FIELD[kind]
     new: State = getattr(record, field)
-    machine = _MACHINES.get((kind, field)) or machine_for(kind, field)  # raises for none
-    if (machine, None, new, op) not in _LEGAL_SEEN:  # _check's first test, without the call
-        _check(machine, kind, record.id, None, new, op)
-    _emit(trace, actor, kind, record.id, field, None, new, op, None)
+    if (kind, None, new, op) not in _ENDS_SEEN:  # every create is born the same way
+        _check(machine_for(kind, field), kind, record.id, None, new, op)
+        _ENDS_SEEN.add((kind, None, new, op))
+    wanted = trace._wanted  # _emit's first test, without the call: every create asks
+    if wanted is None or "status" in wanted:
+        _emit(trace, actor, kind, record.id, field, None, new, op, None)
+    else:
+        trace.skip()
 
 
 def record_destroyed(record: StatusRecord, *, op: str, trace: Trace, actor: str,
@@ -597,7 +606,9 @@ def record_destroyed(record: StatusRecord, *, op: str, trace: Trace, actor: str,
     kind = type(record).RESOURCE_KIND
     field = _PRIMARY_FIELD[kind]
     old: State = getattr(record, field)
-    _check(machine_for(kind, field), kind, record.id, old, None, op)
+    if (kind, old, None, op) not in _ENDS_SEEN:
+        _check(machine_for(kind, field), kind, record.id, old, None, op)
+        _ENDS_SEEN.add((kind, old, None, op))
     _emit(trace, actor, kind, record.id, field, old, None, op, reason)
 
 

@@ -382,3 +382,118 @@ def test_reserve_committed_is_reserve_then_commit(batches: list[dict[str, int]],
         assert two.db.fingerprint() == fused.db.fingerprint()
         assert fused.db.reservations == {}
         assert two.ids.uuid() == fused.ids.uuid()
+
+
+# --- commit_volume: the per-(project, type) plan ------------------------------------------------
+def test_commit_volume_plans_follow_the_table_at_once() -> None:
+    """A plan is kept per (project, type name): a type deleted, renamed, or replaced by
+    another under its name is seen on the very next call (removing any check of the
+    plan fails here: usage would land on a gone type's resources)."""
+    q = _engine()
+    lvm, ceph = VolumeType("t1", "lvm"), VolumeType("t2", "ceph")
+    q.db.add(lvm)
+    q.db.add(ceph)
+    q.commit_volume("p", 1, "lvm")  # plans made
+    q.commit_volume("p", 1, "ceph")
+    q.db.remove(ceph)  # deleted: its resources are gone
+    with pytest.raises(QuotaResourceUnknown):
+        q.commit_volume("p", 1, "ceph")
+    lvm.name = "fast"  # renamed in place: the old name is gone, the new one known
+    with pytest.raises(QuotaResourceUnknown):
+        q.commit_volume("p", 1, "lvm")
+    q.commit_volume("p", 2, "fast")
+    other = VolumeType("t3", "lvm")  # a new type takes the old name
+    q.db.add(other)
+    q.commit_volume("p", 1, "lvm")
+    q.db.remove(other)
+    q.db.add(ceph)  # the same row back: known again
+    q.commit_volume("p", 1, "ceph")
+    rows = q.db.quota_usages
+    assert rows[("p", "volumes_ceph")].in_use == 2
+    assert rows[("p", "gigabytes_fast")].in_use == 2
+    assert rows[("p", "volumes_lvm")].in_use == 2  # the first lvm's, then the new one's
+    assert rows[("p", "volumes")].in_use == 5
+    assert q.db.reservations == {}
+
+
+def test_commit_volume_sees_limit_changes_at_once() -> None:
+    """Limits are read on every call: an admin's project, class or config change
+    counts from the very next create (and a plan made before does not hide it)."""
+    q = _engine()
+    q.db.add(VolumeType("t", "lvm"))
+    q.commit_volume("p", 1, "lvm")
+    q.update_project("p", {"volumes_lvm": 1})
+    before = q.db.fingerprint()
+    with pytest.raises(OverQuota) as info:
+        q.commit_volume("p", 1, "lvm")
+    assert info.value.overs == ["volumes_lvm"]
+    assert info.value.quotas == {"volumes": 10, "gigabytes": 1000, "volumes_lvm": 1,
+                                 "gigabytes_lvm": -1}
+    assert q.db.fingerprint() == before
+    q.delete_project("p")
+    q.commit_volume("p", 1, "lvm")
+    q.class_defaults["gigabytes"] = 2
+    with pytest.raises(OverQuota) as info:
+        q.commit_volume("p", 1, "lvm")
+    assert info.value.overs == ["gigabytes"]
+    q.class_defaults.clear()
+    q.defaults["volumes"] = 2
+    with pytest.raises(OverQuota):
+        q.commit_volume("p", 1, None)
+    q.commit_volume("p", -1, None, count=-1)  # a release is always allowed
+    q.commit_volume("p", 1, None)
+
+
+def test_commit_volume_plans_are_bounded() -> None:
+    q = _engine()
+    q.db.add(VolumeType("t", "lvm"))
+    for i in range(5000):
+        q.commit_volume(f"p{i}", 1, "lvm")
+    assert 0 < len(q._volume_plans) <= 4096
+    assert q.db.quota_usages[("p4999", "volumes_lvm")].in_use == 1
+
+
+_types = st.sampled_from([None, "lvm", "ceph", "gone"])
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.sampled_from(["p", "q"]), st.integers(-3, 6), _types,
+                          st.sampled_from([1, -1])), max_size=12),
+       st.integers(-1, 12))
+def test_commit_volume_is_reserve_committed_of_volume_deltas(
+        calls: list[tuple[str, int, str | None, int]], limit: int) -> None:
+    """commit_volume leaves what reserve_committed(volume_deltas(...)) leaves: the same
+    rows, the same ids drawn, the same errors with nothing written."""
+    config: dict[str, int | bool] = {"quota_volumes": limit, "quota_gigabytes": limit}
+    plain, planned = _engine(config), _engine(config)
+    for q in (plain, planned):
+        q.db.add(VolumeType("t1", "lvm"))
+        q.db.add(VolumeType("t2", "ceph"))
+        q.update_project("q", {"gigabytes_ceph": limit})
+    for project, size, type_name, count in calls:
+        outcomes: list[object] = []
+        for q in (plain, planned):
+            before = q.db.fingerprint()
+            try:
+                if q is plain:
+                    q.reserve_committed(project, q.volume_deltas(size, type_name, count))
+                else:
+                    q.commit_volume(project, size, type_name, count)
+                outcomes.append(None)
+            except OverQuota as exc:
+                assert q.db.fingerprint() == before
+                outcomes.append((exc.overs, exc.quotas, exc.usages))
+            except QuotaResourceUnknown as exc:
+                assert q.db.fingerprint() == before
+                outcomes.append(str(exc))
+        assert outcomes[0] == outcomes[1]
+        assert plain.db.fingerprint() == planned.db.fingerprint()
+        assert plain.ids.uuid() == planned.ids.uuid()
+
+
+def test_nothing_to_reserve_is_a_no_op() -> None:
+    q = _engine()
+    assert q.reserve("p", {}) == []
+    q.reserve_committed("p", {})
+    assert q.db.quota_usages == {}
+    assert q.db.reservations == {}

@@ -18,7 +18,8 @@ nothing at all (not even the zero usage rows Cinder would create), so
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import repeat
 
 from cindersim.db import Database, QuotaUsage, Reservation, VolumeType
 from cindersim.errors import (
@@ -66,13 +67,21 @@ CONFIG_OPTIONS: Mapping[str, str] = {
     "per_volume_size_limit": "per_volume_gigabytes"}
 """cinder.conf option -> resource.  ``per_volume_size_limit`` is Cinder's name for it."""
 
-_NO_OVERRIDES: Mapping[str, int] = {}
-"""A project without os-quota-sets overrides (shared, never written)."""
-
 _PER_TYPE_PREFIXES = ("volumes", "gigabytes", "snapshots")
 _MAX_LIMIT = 2147483647  # the os-quota-sets schema's upper bound
 RESERVATION_EXPIRE = 86400
 """``reservation_expire``: seconds a reservation lives before the periodic task drops it."""
+
+_UNLIMITED = repeat(-1)
+"""The limit of a resource with none set, for ``map(limits.get, resources, _UNLIMITED)``."""
+
+_VolumePlan = tuple[VolumeType | None, tuple[str, ...], tuple[tuple[str, str], ...]]
+"""A (project, type)'s :meth:`QuotaEngine.commit_volume` plan: the type (None: no type),
+its resources in ``volume_deltas`` order, and their ``quota_usages`` keys."""
+_NO_PLAN: _VolumePlan = (None, (), ())
+"""What :meth:`QuotaEngine.commit_volume` reads where there is no plan (no resources)."""
+_MAX_PLANS = 4096
+"""Plans kept before the map is emptied (a plan of a deleted type is never used again)."""
 
 ResourceUsage = dict[str, int]
 """``{"limit": ..., "in_use": ..., "reserved": ...}`` (os-quota-sets ``?usage=true``)."""
@@ -158,6 +167,8 @@ class QuotaEngine:
         self._type_resources: dict[str, tuple[VolumeType, str]] = {}
         """Per-type resource -> the type it is named after, and that type's name then
         (see :meth:`_per_type_known`)."""
+        self._volume_plans: dict[tuple[str, str | None], _VolumePlan] = {}
+        """(project, type name) -> its :meth:`commit_volume` plan."""
 
     # --- resources and limits -------------------------------------------------------------
     def resources(self) -> list[str]:
@@ -173,12 +184,12 @@ class QuotaEngine:
         return self.defaults.get(resource, -1) if found is None else found
 
     def limit(self, project_id: str, resource: str) -> int:
-        override = self.db.quotas.get(project_id, _NO_OVERRIDES)  # no {} built per call
-        found = override.get(resource)
-        if found is None:  # default_limit, inline: every create asks per_volume_gigabytes
-            found = self.class_defaults.get(resource)
-            return self.defaults.get(resource, -1) if found is None else found
-        return found
+        override = self.db.quotas.get(project_id)
+        if override and resource in override:
+            return override[resource]
+        # default_limit, inline: every create asks per_volume_gigabytes
+        found = self.class_defaults.get(resource)
+        return self.defaults.get(resource, -1) if found is None else found
 
     def usage(self, project_id: str) -> dict[str, ResourceUsage]:
         """Per resource ``{limit, in_use, reserved}``, in os-quota-sets order."""
@@ -201,8 +212,8 @@ class QuotaEngine:
         if not use_quota:
             return
         vtype = self.db.volume_types.get(volume_type_id or "")
-        self.reserve_committed(project_id, self.volume_deltas(
-            -size, vtype.name if vtype is not None else None, count=-1))
+        self.commit_volume(project_id, -size, vtype.name if vtype is not None else None,
+                           count=-1)
 
     def volume_deltas(self, size: int, volume_type_name: str | None = None,
                       count: int = 1) -> dict[str, int]:
@@ -273,44 +284,107 @@ class QuotaEngine:
         The usage rows end as the two calls leave them, and :class:`OverQuota` is
         raised, with nothing written, exactly as :meth:`reserve` raises it.
         """
-        rows = self._checked(project_id, deltas)
-        # The reservations' ids (see above), drawn before the rows are touched: making
-        # a usage row draws nothing, so this is the order reserve draws them in.
+        resources = tuple(deltas)
+        self._committed_at_once(project_id, resources, self._checked(project_id, deltas),
+                                tuple(deltas.values()), clamp=True)
+
+    def commit_volume(self, project_id: str, size: int, volume_type_name: str | None,
+                      count: int = 1) -> None:
+        """``reserve_committed(project_id, volume_deltas(size, volume_type_name, count))``,
+        as a create at the API and a volume's release do it (every create asks).
+
+        The resources and usage-row keys of one (project, type) are made once, and the
+        plan holding them counts only while its type is still stored under its id with
+        the name it was made from (as :meth:`_entries_current` checks): a rename or a
+        delete is seen at once.  Limits and usage rows are read on every call, so an
+        admin's change counts from the next create.  An unknown type name takes the
+        general path, which raises :class:`QuotaResourceUnknown`.
+        """
+        vtype, resources, keys = self._volume_plans.get((project_id, volume_type_name),
+                                                        _NO_PLAN)
+        if not resources or (vtype is not None and (  # none yet, or its type changed
+                vtype.name != volume_type_name
+                or self.db.volume_types.get(vtype.id) is not vtype)):
+            plan = self._volume_plan(project_id, volume_type_name)
+            if plan is None:
+                self.reserve_committed(project_id, self.volume_deltas(
+                    size, volume_type_name, count))
+                return
+            _, resources, keys = plan
+        # volume_deltas' order; without a type only the first two have a resource.
+        deltas = (count, size, count, size)
+        self._committed_at_once(project_id, resources,
+                                self._within_limits(project_id, resources, keys, deltas), deltas,
+                                clamp=count < 0 or size < 0)
+
+    def _volume_plan(self, project_id: str, volume_type_name: str | None) -> _VolumePlan | None:
+        """A fresh plan for :meth:`commit_volume` (kept), or None for an unknown type name."""
+        vtype = None
+        if volume_type_name is not None:
+            vtype = next((t for t in self.db.volume_types.values()
+                          if t.name == volume_type_name), None)
+            if vtype is None:
+                return None
+        resources = tuple(self.volume_deltas(0, volume_type_name))
+        plan: _VolumePlan = (vtype, resources, tuple((project_id, r) for r in resources))
+        if len(self._volume_plans) >= _MAX_PLANS:  # types come and go (Tempest): bounded
+            self._volume_plans.clear()
+        self._volume_plans[(project_id, volume_type_name)] = plan
+        return plan
+
+    def _committed_at_once(self, project_id: str, resources: Sequence[str],
+                           rows: list[QuotaUsage | None], deltas: Sequence[int], *,
+                           clamp: bool) -> None:
+        """The end of :meth:`reserve_committed`: draw the reservations' ids, then move each
+        delta into ``in_use``; *rows* are the usage rows :meth:`_within_limits` gave.
+        *clamp*: whether a delta may be negative (only then can ``in_use`` go below zero,
+        which commit clamps; a create's deltas are not)."""
+        # The reservations' ids (see reserve_committed), drawn before the rows are
+        # touched: making a usage row draws nothing, so this is the order reserve draws.
         self.ids.skip(len(rows))
-        for (r, d), known in zip(deltas.items(), rows, strict=True):
-            row = known if known is not None else self._usage_row(project_id, r)
-            # reserve's +d then commit's -d on ``reserved`` (positive deltas) cancel.
-            in_use = row.in_use + d
-            row.in_use = in_use if in_use > 0 else 0  # commit's clamp at zero
+        # A project's (or type's) first volume makes its rows, in order; all() is in C
+        # (and proves no row is None, which mypy cannot see).
+        made: list[QuotaUsage] = rows if all(rows) else [  # type: ignore[assignment]
+            row if row is not None else self._usage_row(project_id, r)
+            for r, row in zip(resources, rows, strict=True)]
+        for d, row in zip(deltas, made):  # noqa: B905 -- strict= costs a kwargs dict per call
+            row.in_use += d  # reserve's +d then commit's -d on ``reserved`` cancel
+        if clamp:  # commit's clamp at zero
+            for row in made:
+                row.in_use = max(row.in_use, 0)
 
     def _checked(self, project_id: str, deltas: Mapping[str, int]) -> list[QuotaUsage | None]:
         """Validate *deltas* and check their limits; the usage row of each (None: none
         yet), in *deltas* order.  Raises as :meth:`reserve` documents."""
-        # One pass checks each resource is known, and reads each limit and usage row
-        # once; nothing is raised before the pass ends, so an unknown resource is still
-        # reported before any excess.  The dicts OverQuota carries are only built when
-        # something is over (a 413 is rare next to a granted reserve).
-        db = self.db
-        usage_rows = db.quota_usages
-        override = db.quotas.get(project_id, _NO_OVERRIDES)
-        defaults = self.defaults if not self.class_defaults else {
-            **self.defaults, **self.class_defaults}  # default_limit, folded for the loop
-        rows: list[QuotaUsage | None] = []
-        over = per_type = False
-        for r, d in deltas.items():
-            if r not in _RESERVABLE:
-                per_type = True  # exists while its type does: checked after the pass
-            row = usage_rows.get((project_id, r))
-            rows.append(row)
-            limit = override[r] if r in override else defaults.get(r, -1)
-            if limit >= 0 and d >= 0 and (
-                    (row.in_use + row.reserved if row else 0) + d > limit):
-                over = True
-        if per_type and not self._per_type_known(deltas):
+        # An unknown resource is reported before any excess; the per-type ones exist
+        # while their type does.
+        if not _RESERVABLE.issuperset(deltas) and not self._per_type_known(deltas):
             valid = frozenset(self.resources()) - {"per_volume_gigabytes"}
             raise QuotaResourceUnknown(unknown=sorted(r for r in deltas if r not in valid))
-        if over:
-            self._raise_over(project_id, deltas)
+        return self._within_limits(project_id, tuple(deltas),
+                                   [(project_id, r) for r in deltas], tuple(deltas.values()))
+
+    def _within_limits(self, project_id: str, resources: Sequence[str],
+                       keys: Sequence[tuple[str, str]], deltas: Sequence[int],
+                       ) -> list[QuotaUsage | None]:
+        """The usage row of each of *resources* (None: none yet; *keys* are their
+        ``quota_usages`` keys); raises :class:`OverQuota`, with nothing written, when a
+        delta would take one over its limit."""
+        db = self.db
+        rows = list(map(db.quota_usages.get, keys))  # in C: no frame, no loop
+        limits: Mapping[str, int] = self.defaults if not self.class_defaults else {
+            **self.defaults, **self.class_defaults}  # default_limit, folded
+        override = db.quotas.get(project_id)
+        if override:
+            limits = {**limits, **override}
+        # Most resources are unlimited (every per-type one by default): the loop runs
+        # only when something has a limit.
+        if resources and max(map(limits.get, resources, _UNLIMITED)) >= 0:  # no default=: a kwarg
+            for r, d, row in zip(resources, deltas, rows, strict=False):
+                limit = limits.get(r, -1)
+                if limit >= 0 and d >= 0 and (
+                        (row.in_use + row.reserved if row else 0) + d > limit):
+                    self._raise_over(project_id, dict(zip(resources, deltas, strict=False)))
         return rows
 
     def _per_type_known(self, deltas: Mapping[str, int]) -> bool:

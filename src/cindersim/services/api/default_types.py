@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...db import VolumeType
-from ...db_tables import DefaultType, tables
+from ...db_tables import ApiTables, DefaultType, tables
 from ...errors import PolicyNotAuthorized, VolumeTypeNotFound, VolumeTypeNotFoundByName
 from .common import enforce, invalid_field, is_uuid_like
 from .router import route
@@ -44,10 +44,14 @@ _NOT_AUTHORIZED = "You are not authorized to perform this operation."
 
 def project_default_type(api: ApiService, project_id: str) -> VolumeType | None:
     """The project's default type, if it has one (``project_default_volume_type_get``)."""
-    row = tables(api.env.db).default_types.get(project_id)
+    db = api.env.db
+    # tables(db), without making them (as Database._tables reads them): a database
+    # without them has no default type at all.
+    made: ApiTables | None = getattr(db, "_api_tables", None)
+    row = made.default_types.get(project_id) if made is not None else None
     if row is None:
         return None
-    return api.env.db.volume_types.get(row.volume_type_id)
+    return db.volume_types.get(row.volume_type_id)
 
 
 def _view(row: DefaultType) -> dict[str, str]:

@@ -476,6 +476,10 @@ def replication_check(api: ApiService, group: Group) -> None:
 
 
 # --- a volume created into a group (POST /volumes with group_id >= 3.13) ---------------
+GROUP_KEYS = frozenset(("consistencygroup_id", "group_id"))
+"""The create body's keys :func:`volume_group` reads: a body with neither joins no group."""
+
+
 def volume_group(api: ApiService, req: ApiRequest, body: dict[str, Any],
                  vtype: VolumeType) -> Group | None:
     """The group a new volume joins, checked as Cinder checks it, or None.

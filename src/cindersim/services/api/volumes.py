@@ -43,7 +43,7 @@ from .common import (
     opt_uuid,
     read_scope,
 )
-from .group_api import volume_group  # issue 16
+from .group_api import GROUP_KEYS, volume_group  # issue 16
 from .image_refs import check_image_metadata, image_from_ref
 from .router import route
 from .views import volume_detail
@@ -62,15 +62,16 @@ _STRICT_CREATE = Version(3, 53)
 """From 3.53 the create schema forbids keys it does not know."""
 _FROM_BACKUP = Version(3, 47)
 """From 3.47 a volume can be created from a backup (``backup_id``)."""
+_SCHEDULER = target_of("cinder-scheduler")  # immutable and shared (target_of caches it)
 _DELETABLE = (VolumeStatus.AVAILABLE, VolumeStatus.ERROR, VolumeStatus.ERROR_RESTORING,
               VolumeStatus.ERROR_EXTENDING, VolumeStatus.ERROR_MANAGING)
 
 
 def resolve_volume_type(api: ApiService, req: ApiRequest, ref: str | None) -> VolumeType:
     """By id or name; the default type when none is given (Cinder always assigns one)."""
-    db = api.env.db
     if ref is None:
         return api.default_volume_type(req.context.project_id)
+    db = api.env.db
     vtype = db.volume_types.get(ref)
     if vtype is None:
         for t in db.volume_types.values():
@@ -96,31 +97,14 @@ def resolve_availability_zone(api: ApiService, az: str | None) -> str:
     default_az = str(opts["default_availability_zone"] or opts["storage_availability_zone"])
     if az is None:
         az = default_az
-    if az not in availability_zones(api):
+    # volume_api.list_availability_zones, as _valid_availability_zone asks it: the zones
+    # of the cinder-volume services, which the database keeps as they register.
+    if az not in api.env.db.volume_zones:
         if opts["allow_availability_zone_fallback"]:
             return default_az
         # exception.InvalidAvailabilityZone: its own words, no "Invalid input" prefix.
         raise HTTPError(400, f"Availability zone '{az}' is invalid.")
     return az
-
-
-def availability_zones(api: ApiService) -> list[str]:
-    """Zones of the cinder-volume rows of the ``services`` table, in registration order
-    (``volume_api.list_availability_zones``, as ``_valid_availability_zone`` asks it).
-
-    A service's zone is fixed when it registers, so the list is made once per set of
-    services: a cloud of 1,000 backends must not walk them on every create.
-    """
-    services = api.env.db.services
-    cached: tuple[int, list[str]] | None = getattr(api, "_zones_cache", None)
-    if cached is not None and cached[0] == len(services):
-        return cached[1]
-    zones: list[str] = []
-    for row in services.values():
-        if row.binary == "cinder-volume" and row.availability_zone not in zones:
-            zones.append(row.availability_zone)
-    api._zones_cache = (len(services), zones)  # type: ignore[attr-defined]
-    return zones
 
 
 @route("POST", "/volumes")
@@ -207,19 +191,22 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     if image is not None:
         check_image_metadata(image, size)
     vtype_ref = opt_str(body, "volume_type") if "volume_type" in body else None
-    if vtype_ref is None and source_vol is not None:
+    if vtype_ref is not None:
+        vtype = resolve_volume_type(api, req, vtype_ref)
+    elif source_vol is not None:
         vtype = db.get_volume_type(source_vol.volume_type_id or "")
-    elif vtype_ref is None and snapshot is not None:
+    elif snapshot is not None:
         vtype = db.get_volume_type(db.get_volume(snapshot.volume_id).volume_type_id or "")
-    elif vtype_ref is None and image is not None:
+    elif image is not None:
         # ExtractVolumeRequestTask._get_volume_type: without a requested type, an
         # image's cinder_img_volume_type property names the type (by name or id; an
         # unknown one is an error, not the default).
         image_type = image.properties.get("cinder_img_volume_type")
         vtype = resolve_volume_type(api, req, str(image_type) if image_type else None)
     else:
-        vtype = resolve_volume_type(api, req, vtype_ref)
-    group = volume_group(api, req, body, vtype)  # issue 16: into a generic group (3 lines)
+        vtype = resolve_volume_type(api, req, None)  # the default type
+    # issue 16: into a generic group (3 lines); most bodies name none, so no call.
+    group = None if GROUP_KEYS.isdisjoint(body) else volume_group(api, req, body, vtype)
     if group is not None:
         az, resource_backend = group.availability_zone, extract_host(group.host or "")
     az = resolve_availability_zone(api, az)
@@ -238,7 +225,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         # QuotaReserveTask, and QuotaCommitTask once the row is written: nothing awaits
         # in between, and writing the row fails only on a simulator bug (a duplicate
         # id), so the quota is reserved and committed here at once.
-        env.quota.reserve_committed(ctx.project_id, env.quota.volume_deltas(size, vtype.name))
+        env.quota.commit_volume(ctx.project_id, size, vtype.name)
     except OverQuota as exc:
         if key_id is not None:
             await delete_encryption_key(api.key_manager, ctx.auth_token, key_id)
@@ -254,15 +241,18 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
            actor=ACTOR)
     spec = volume_create_spec(size, vol.id, snapshot_id, vtype.name, vtype.id,
                               specs,  # copied by it
-                              az, _type_zones(vtype),
+                              az, _type_zones(specs) if _ZONES_SPEC in specs else (),
                               resource_backend, multiattach,
                               ctx.project_id, ctx.user_id,
                               image.id if image is not None else None)
-    # An encrypted clone is re-keyed by cinder-volume as the user: the RPC context's
-    # token goes along (only then, so no other create's message changes).
-    rekey = {"auth_token": ctx.auth_token} if source_vol is not None and key_id else {}
-    env.bus.cast(ACTOR, target_of("cinder-scheduler"), "create_volume", volume_id=vol.id,
-                   request_spec=spec, filter_properties={}, **rekey)
+    if source_vol is not None and key_id:
+        # An encrypted clone is re-keyed by cinder-volume as the user: the RPC context's
+        # token goes along (only then, so no other create's message changes).
+        env.bus.cast(ACTOR, _SCHEDULER, "create_volume", volume_id=vol.id, request_spec=spec,
+                     filter_properties={}, auth_token=ctx.auth_token)
+    else:  # a plain keyword call: no **{} merged into a dict per create
+        env.bus.cast(ACTOR, _SCHEDULER, "create_volume", volume_id=vol.id, request_spec=spec,
+                     filter_properties={})
     # volume_detail builds every container anew from plain values: a fresh body.
     return ApiResponse(202, {"volume": volume_detail(api, req, vol)}, fresh=True)
 
@@ -296,8 +286,9 @@ def spec_is_true(value: Any) -> bool:
 _ZONES_SPEC = "RESKEY:availability_zones"
 
 
-def _type_zones(vtype: VolumeType) -> tuple[str, ...]:
-    raw = vtype.extra_specs.get(_ZONES_SPEC)
+def _type_zones(specs: dict[str, str]) -> tuple[str, ...]:
+    """The zones a type's ``RESKEY:availability_zones`` extra spec names, in order."""
+    raw = specs.get(_ZONES_SPEC)
     if not raw:
         return ()
     return tuple(z.strip() for z in raw.split(",") if z.strip())
