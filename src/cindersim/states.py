@@ -515,7 +515,7 @@ def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State,
     if wanted is not None and "status" not in wanted:
         # Nothing would keep it (trace off, or metrics without a status subscriber): the
         # event is only counted, so its summary and detail are never built.
-        trace.skip()
+        trace._seq += 1  # Trace.skip, inline (no frame): a quiet run's every change
         return
     # The detail holds the statuses as plain strings (what JSON gives back, and what
     # the members' str() is): a detail of plain strings is no container the garbage
@@ -581,7 +581,7 @@ def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, 
     if wanted is None or "status" in wanted:
         _emit(trace, actor, kind, record.id, field, old, stored, op, reason)
     else:
-        trace.skip()
+        trace._seq += 1  # Trace.skip, inline (no frame): a quiet run's every change
     return True
 
 
@@ -597,7 +597,7 @@ def record_created(record: StatusRecord, *, op: str, trace: Trace, actor: str) -
     if wanted is None or "status" in wanted:
         _emit(trace, actor, kind, record.id, field, None, new, op, None)
     else:
-        trace.skip()
+        trace._seq += 1  # Trace.skip, inline (no frame): a quiet run's every change
 
 
 def record_destroyed(record: StatusRecord, *, op: str, trace: Trace, actor: str,

@@ -142,6 +142,26 @@ def test_issue_reproducer_create_volume_duplicated_three_times() -> None:
     assert duplicated == 2  # api -> scheduler and scheduler -> volume
 
 
+def test_a_refused_copy_is_logged_with_the_ids_it_names() -> None:
+    # The create entries key a delivery by one id (operator.itemgetter), the
+    # migration completion by two (a tuple): the log names each id, not its letters.
+    async def main(cloud: Cloud) -> tuple[str, list[str]]:
+        cloud.bus.faults.append(MessageFault(action="duplicate", method="create_volume",
+                                             times=2))
+        pid = cloud.project_id("demo")
+        r = await cloud.request("POST", f"/v3/{pid}/volumes", json={"volume": {"size": 1}},
+                                token=cloud.token("demo"))
+        await cloud.settle()
+        logs = [e.summary for e in cloud.trace.events
+                if e.kind == "log" and e.detail.get("duplicate") == "create_volume"]
+        return r.json["volume"]["id"], logs
+
+    vid, logs = simulate(main, trace_mode="full").value
+    assert len(logs) == 2
+    for summary in logs:  # one at the scheduler, one at the volume service
+        assert summary.startswith(f"create_volume for {vid[:8]} not acted on: "), summary
+
+
 def test_a_fifth_of_all_messages_duplicated() -> None:
     """Duplicating 20% of everything once left iSCSI targets with no attachment."""
     clean, _ = baseline()

@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["Args", "Entry", "EntryGuards", "Refusal", "status_is"]
 
 Args = Mapping[str, Any]
-_Key = tuple[str, tuple[Hashable, ...]]
-"""A method's name and the ids its entry's *key* gives."""
+_Key = tuple[str, Hashable]
+"""A method's name and what its entry's *key* gives."""
 
 
 @attrs.frozen
@@ -56,14 +56,16 @@ class Entry:
     """The guard of one RPC method.
 
     Attributes:
-        key: the record(s) a message names; two deliveries with the same key are the
-            same request as far as the guard is concerned.
+        key: the record(s) a message names, one id or a tuple of ids; two deliveries
+            with the same key are the same request as far as the guard is concerned.
+            ``operator.itemgetter`` of the argument names is the usual key: it reads
+            them without a Python frame, on every delivery.
         check: re-reads the record; returns a :class:`Refusal` when the status says
             there is nothing (more) to do, None to go on.
         once: remember keys that finished, and refuse them later (bounded memory).
     """
 
-    key: Callable[[Args], tuple[Hashable, ...]]
+    key: Callable[[Args], Hashable]
     check: Callable[[Args], Refusal | None] | None = None
     once: bool = False
 
@@ -186,7 +188,8 @@ class EntryGuards:
         self.refused += 1
         trace = self.env.trace
         if trace.wants("log"):
-            what = " ".join(str(k)[:8] for k in key[1] if k is not None)
+            ids = key[1] if type(key[1]) is tuple else (key[1],)
+            what = " ".join(str(k)[:8] for k in ids if k is not None)
             trace.emit("log", self.actor, f"{name} for {what} not acted on: {reason}",
                        duplicate=name, reason=reason)
 

@@ -13,6 +13,7 @@ put an ``extending`` volume back to ``available`` while cinder-volume extends it
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Any
 
 from ...states import BackupStatus, MigrationStatus, SnapshotStatus, VolumeStatus
@@ -69,7 +70,7 @@ def scheduler_guards(sched: SchedulerService) -> EntryGuards:
         return refusal
 
     table = {
-        "create_volume": Entry(lambda a: (a["volume_id"],), create),
+        "create_volume": Entry(operator.itemgetter("volume_id"), create),
         "extend_volume": Entry(per_request, volume(VolumeStatus.EXTENDING), once=True),
         "create_snapshot": Entry(
             lambda a: (a["snapshot_id"],),

@@ -13,6 +13,7 @@ to the same connector answers the connection it has.  Read-only calls
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Any
 
 from ...states import AttachStatus, MigrationStatus, SnapshotStatus, VolumeStatus
@@ -73,17 +74,10 @@ def volume_guards(svc: VolumeService) -> EntryGuards:
     def group_snapshot(*allowed: str) -> Any:
         return lambda a: status_is(db.group_snapshots.get(a["group_snapshot_id"]), *allowed)
 
-    def by_group(a: Args) -> tuple[str]:
-        return (a["group_id"],)
-
-    def by_group_snapshot(a: Args) -> tuple[str]:
-        return (a["group_snapshot_id"],)
-
-    def by_volume(a: Args) -> tuple[str]:
-        return (a["volume_id"],)
-
-    def by_snapshot(a: Args) -> tuple[str]:
-        return (a["snapshot_id"],)
+    by_group = operator.itemgetter("group_id")
+    by_group_snapshot = operator.itemgetter("group_snapshot_id")
+    by_volume = operator.itemgetter("volume_id")
+    by_snapshot = operator.itemgetter("snapshot_id")
 
     table = {
         "create_volume": Entry(by_volume, create),
