@@ -119,17 +119,24 @@ def test_duplicate_delivery_is_a_no_op(topic: str, method: str) -> None:
     assert seen == clean
 
 
+async def _created_with_copies(cloud: Cloud, times: int) -> str:
+    """POST a volume with its first *times* create_volume casts duplicated; settled."""
+    cloud.bus.faults.append(MessageFault(action="duplicate", method="create_volume",
+                                         times=times))
+    pid = cloud.project_id("demo")
+    r = await cloud.request("POST", f"/v3/{pid}/volumes", json={"volume": {"size": 1}},
+                            token=cloud.token("demo"))
+    await cloud.settle()
+    vid: str = r.json["volume"]["id"]
+    return vid
+
+
 def test_issue_reproducer_create_volume_duplicated_three_times() -> None:
     """The issue's case: the volume is available with its LV, nothing illegal, and a
     later extend finishes."""
     async def main(cloud: Cloud) -> Any:
-        cloud.bus.faults.append(MessageFault(action="duplicate", method="create_volume",
-                                             times=3))
+        vid = await _created_with_copies(cloud, 3)
         pid = cloud.project_id("demo")
-        r = await cloud.request("POST", f"/v3/{pid}/volumes", json={"volume": {"size": 1}},
-                                token=cloud.token("demo"))
-        await cloud.settle()
-        vid = r.json["volume"]["id"]
         status = cloud.db.volumes[vid].status
         await cloud.request("POST", f"/v3/{pid}/volumes/{vid}/action",
                             json={"os-extend": {"new_size": 2}}, token=cloud.token("demo"))
@@ -143,18 +150,13 @@ def test_issue_reproducer_create_volume_duplicated_three_times() -> None:
 
 
 def test_a_refused_copy_is_logged_with_the_ids_it_names() -> None:
-    # The create entries key a delivery by one id (operator.itemgetter), the
-    # migration completion by two (a tuple): the log names each id, not its letters.
+    # The create entries key a delivery by one id (operator.itemgetter), as others
+    # do by a tuple of ids: the log names the id, not its letters.
     async def main(cloud: Cloud) -> tuple[str, list[str]]:
-        cloud.bus.faults.append(MessageFault(action="duplicate", method="create_volume",
-                                             times=2))
-        pid = cloud.project_id("demo")
-        r = await cloud.request("POST", f"/v3/{pid}/volumes", json={"volume": {"size": 1}},
-                                token=cloud.token("demo"))
-        await cloud.settle()
+        vid = await _created_with_copies(cloud, 2)
         logs = [e.summary for e in cloud.trace.events
                 if e.kind == "log" and e.detail.get("duplicate") == "create_volume"]
-        return r.json["volume"]["id"], logs
+        return vid, logs
 
     vid, logs = simulate(main, trace_mode="full").value
     assert len(logs) == 2
