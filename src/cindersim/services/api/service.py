@@ -189,8 +189,12 @@ class ApiService:
         """``volume_types.get_default_volume_type(context)``: *project_id*'s own default
         (3.62 ``default-types``) if it has one, else the configured type (also when no
         project is given: Cinder's call without a context)."""
-        if project_id is not None:
-            vtype = self._project_default_type(self, project_id)
+        db = self.env.db
+        # db_tables.tables(db), without making them: no project default can exist before
+        # the API tables do, so most creates skip the lookup (and its frame).
+        made = getattr(db, "_api_tables", None)
+        if made is not None and project_id is not None:
+            vtype = self._project_default_type(db, made, project_id)
             if vtype is not None:
                 return vtype
         return self.config_default_type()
