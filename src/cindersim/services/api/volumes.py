@@ -243,8 +243,10 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         if key_id is not None:
             await delete_encryption_key(api.key_manager, ctx.auth_token, key_id)
         raise over_quota_error(exc, "volumes", size) from exc
-    vol = Volume(id=env.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
-                 size=size, availability_zone=az, display_name=name,
+    # id, project_id, user_id and size by position: CPython matches each keyword against
+    # the names of Volume's 35 parameters one by one (~45 ns a keyword, on every create).
+    vol = Volume(env.sim.ids.uuid(), ctx.project_id, ctx.user_id, size,
+                 availability_zone=az, display_name=name,
                  display_description=description, volume_type_id=vtype.id,
                  snapshot_id=snapshot_id, source_volid=source_volid, metadata=metadata,
                  multiattach=multiattach, encrypted=encrypted, encryption_key_id=key_id,
