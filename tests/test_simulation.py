@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from cindersim.ids import IdFactory, random_uuid
+from cindersim.ids import IdFactory, random_uuid, uuid_text
 from cindersim.simulation import _YOUNG_THRESHOLD, Simulation
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -32,6 +32,12 @@ class TestSimulation:
         f, r = IdFactory(random.Random(7)), random.Random(7)
         for _ in range(2000):
             assert f.uuid() == random_uuid(r)
+
+    def test_draw_gives_the_bits_of_the_next_uuid(self) -> None:
+        f, g = IdFactory(random.Random(5)), IdFactory(random.Random(5))
+        for _ in range(200):
+            assert uuid_text(f.draw()) == g.uuid()
+        assert f.issued == g.issued == 200
 
     def test_id_factory_counts(self) -> None:
         f = IdFactory(random.Random(1))

@@ -11,6 +11,7 @@ virtual time run until the work they started is done.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json as _json
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -186,7 +187,10 @@ class Cloud:
         """Glance-lite: the images Nova boots from and Cinder copies (``/image/v2``)."""
         self.api = ApiService(self.env, policy=Policy(), identity=self.identity,
                               glance=self.glance,
-                              default_volume_type=self.default_volume_type)
+                              # The configured type never changes: a C callable giving
+                              # it (the documented constant factory) costs no frame on
+                              # every create without a type.
+                              default_volume_type=itertools.repeat(self._default_type).__next__)
         self.scheduler = SchedulerService(self.env)
         self.volume_services: dict[str, VolumeService] = {}
         for b in self.config.backends:
@@ -374,7 +378,15 @@ class Cloud:
             if headers:
                 for name, value in headers.items():
                     lowered[name.lower()] = value
-            r = await self.api.handle_lowered(method, path, lowered, _api_body(json))
+            # The body cinder-api gets: a fresh JSON-shaped copy handed over as parsed
+            # (the same value as its text parsed), or the text when it is not JSON-shaped.
+            # Inline, not a helper: one frame fewer on every request.
+            api_body: ParsedBody | str | None
+            try:
+                api_body = None if json is None else ParsedBody(copy_json(json))
+            except NotJson:
+                api_body = _json.dumps(json)
+            r = await self.api.handle_lowered(method, path, lowered, api_body)
             if r.fresh:  # its headers too are its own (see handle_lowered): kept as they are
                 wanted = self.trace._wanted  # Trace.wants, inline: on every request
                 if wanted is not None and "api.response" not in wanted:
@@ -412,17 +424,6 @@ def _bytes_body(raw: bytes) -> Any:
         return _json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return raw
-
-
-def _api_body(json: Any) -> ParsedBody | str | None:
-    """The body cinder-api gets: a fresh JSON-shaped copy handed over as parsed (the
-    same value as its text parsed), or the text when it is not JSON-shaped."""
-    if json is None:
-        return None
-    try:
-        return ParsedBody(copy_json(json))
-    except NotJson:
-        return _json.dumps(json)
 
 
 @attrs.frozen

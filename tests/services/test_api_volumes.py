@@ -134,6 +134,7 @@ class TestCreate:
          "Invalid input for field/attribute display_name. Value: 5. 5 is not of type "
          "'string', 'null'"),
         ({"name": None, "display_name": " dn "}, None, 202, ("dn", None)),
+        ({"description": " dd "}, None, 202, (None, "dd")),  # one key of its group
         ({"display_description": 5}, None, 400,
          "Invalid input for field/attribute display_description. Value: 5. 5 is not of "
          "type 'string', 'null'"),

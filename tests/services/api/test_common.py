@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
+from cindersim.ids import IdFactory
 from cindersim.services.api.common import body_of, check_keys, link, opt_int
 from cindersim.services.api.wsgi import ApiRequest, HTTPError, Version
 from cindersim.services.keystone.context import RequestContext
@@ -13,7 +15,7 @@ from cindersim.services.keystone.context import RequestContext
 
 def _req(body: Any, project_id: str | None = "p1") -> ApiRequest:
     return ApiRequest("POST", "/volumes", {}, {}, body, Version(3, 0),
-                      RequestContext(user_id="u", project_id="p-token"), project_id, "req-1")
+                      RequestContext(user_id="u", project_id="p-token"), project_id, 1)
 
 
 def _message(exc: pytest.ExceptionInfo[HTTPError]) -> tuple[int, str]:
@@ -100,3 +102,10 @@ def test_links_name_the_urls_project_else_the_tokens() -> None:
         {"rel": "bookmark", "href": "http://cinder.example:8776/p1/volumes/v1"}]
     assert link(_Api(), _req(None, None), "volumes", "v1")[1] == {  # type: ignore[arg-type]
         "rel": "bookmark", "href": "http://cinder.example:8776/p-token/volumes/v1"}
+
+
+def test_request_id_is_the_drawn_uuid() -> None:
+    """oslo's ``req-<uuid>``, made from the bits cinder-api drew for the request."""
+    bits = IdFactory(random.Random(4)).draw()
+    req = _req({})._replace(request_bits=bits)
+    assert req.request_id == f"req-{IdFactory(random.Random(4)).uuid()}"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...db import VolumeType
+from ...db import Database, VolumeType
 from ...db_tables import ApiTables, DefaultType, tables
 from ...errors import PolicyNotAuthorized, VolumeTypeNotFound, VolumeTypeNotFoundByName
 from .common import enforce, invalid_field, is_uuid_like
@@ -42,13 +42,11 @@ _MV = "3.62"  # DEFAULT_TYPE_OVERRIDES
 _NOT_AUTHORIZED = "You are not authorized to perform this operation."
 
 
-def project_default_type(api: ApiService, project_id: str) -> VolumeType | None:
-    """The project's default type, if it has one (``project_default_volume_type_get``)."""
-    db = api.env.db
-    # tables(db), without making them (as Database._tables reads them): a database
-    # without them has no default type at all.
-    made: ApiTables | None = getattr(db, "_api_tables", None)
-    row = made.default_types.get(project_id) if made is not None else None
+def project_default_type(db: Database, made: ApiTables, project_id: str) -> VolumeType | None:
+    """The project's default type, if it has one (``project_default_volume_type_get``),
+    from *made*, the API tables of *db* (:meth:`ApiService.default_volume_type` asks
+    only once they exist: a database without them has no default type at all)."""
+    row = made.default_types.get(project_id)
     if row is None:
         return None
     return db.volume_types.get(row.volume_type_id)

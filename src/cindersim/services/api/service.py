@@ -175,7 +175,7 @@ class ApiService:
         # Bound here, where the module is imported anyway: an import statement in
         # default_volume_type() costs an import-machinery lookup on every create.
         self._project_default_type = default_types.project_default_type
-        self._new_id = env.sim.ids.uuid  # bound once: a request id per request
+        self._draw_id = env.sim.ids.draw  # bound once: a request id per request
         self.requests = 0
         self.errors_5xx = 0
         self.auth_strategy = "keystone"
@@ -189,8 +189,12 @@ class ApiService:
         """``volume_types.get_default_volume_type(context)``: *project_id*'s own default
         (3.62 ``default-types``) if it has one, else the configured type (also when no
         project is given: Cinder's call without a context)."""
-        if project_id is not None:
-            vtype = self._project_default_type(self, project_id)
+        db = self.env.db
+        # db_tables.tables(db), without making them: no project default can exist before
+        # the API tables do, so most creates skip the lookup (and its frame).
+        made = getattr(db, "_api_tables", None)
+        if made is not None and project_id is not None:
+            vtype = self._project_default_type(db, made, project_id)
             if vtype is not None:
                 return vtype
         return self.config_default_type()
@@ -300,11 +304,11 @@ class ApiService:
             return versioned(fault(400, "Malformed request url"), version)
         query = _parse_query(query_string) if query_string else {}
         # ApiRequest(method, path, query, headers, body, version, context, project_id,
-        # request_id), built as the tuple it is: a named tuple's __new__ is a Python
+        # request_bits), built as the tuple it is: a named tuple's __new__ is a Python
         # function binding nine arguments, on every request.
         req: ApiRequest = _new_tuple(ApiRequest, (
             method, sub, query, hdrs, parsed_body, version, context, project_id,
-            f"req-{self._new_id()}"))
+            self._draw_id()))
         return controller, req, params
 
     def _unauthenticated(self, path: str) -> ApiResponse | None:

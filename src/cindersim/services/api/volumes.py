@@ -58,6 +58,8 @@ _CREATE_KEYS = ("size", "name", "description", "display_name", "display_descript
                 "volume_type", "metadata", "snapshot_id", "source_volid", "availability_zone",
                 "imageRef", "image_id", "consistencygroup_id", "group_id", "backup_id",
                 "multiattach")
+_TEXT_KEYS = frozenset(("name", "display_name", "description", "display_description"))
+_SOURCE_KEYS = frozenset(("snapshot_id", "source_volid", "backup_id", "imageRef", "image_id"))
 _STRICT_CREATE = Version(3, 53)
 """From 3.53 the create schema forbids keys it does not know."""
 _FROM_BACKUP = Version(3, 47)
@@ -121,22 +123,33 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     # Each opt_* gives None for an absent key, so only the keys present are validated
     # (in the schema's order, so the first error is the same): a body has few keys.
     size = opt_int(body, "size", minimum=1)
-    name = opt_name(body, "name", "name") if "name" in body else None
-    if name is None and "display_name" in body:
-        name = opt_name(body, "display_name", "name")
-    description = opt_name(body, "description", "description") \
-        if "description" in body else None
-    if description is None and "display_description" in body:
-        description = opt_name(body, "display_description", "description")
+    # Related keys are tested as a group first (one C set test), since bodies often
+    # lack a whole group: the texts here, the sources below.
+    name: str | None = None
+    description: str | None = None
+    if not _TEXT_KEYS.isdisjoint(body):
+        name = opt_name(body, "name", "name") if "name" in body else None
+        if name is None and "display_name" in body:
+            name = opt_name(body, "display_name", "name")
+        description = opt_name(body, "description", "description") \
+            if "description" in body else None
+        if description is None and "display_description" in body:
+            description = opt_name(body, "display_description", "description")
     metadata = (opt_metadata(body) if "metadata" in body else None) or EMPTY_DICT
     az = opt_str(body, "availability_zone") if "availability_zone" in body else None
     if az is not None and not az.strip():
         raise HTTPError(400, "The 'availability_zone' can not be None.")
     multiattach_flag = opt_bool(body, "multiattach") if "multiattach" in body else None
-    snapshot_id = opt_uuid(body, "snapshot_id") if "snapshot_id" in body else None
-    source_volid = opt_uuid(body, "source_volid") if "source_volid" in body else None
-    backup_id = opt_uuid(body, "backup_id") \
-        if "backup_id" in body and version >= _FROM_BACKUP else None
+    sourced = not _SOURCE_KEYS.isdisjoint(body)
+    snapshot_id: str | None = None
+    source_volid: str | None = None
+    backup_id: str | None = None
+    image_ref: str | None = None
+    if sourced:
+        snapshot_id = opt_uuid(body, "snapshot_id") if "snapshot_id" in body else None
+        source_volid = opt_uuid(body, "source_volid") if "source_volid" in body else None
+        backup_id = opt_uuid(body, "backup_id") \
+            if "backup_id" in body and version >= _FROM_BACKUP else None
     enforce(api, req, "volume:create")
     if multiattach_flag:
         # The controller refuses it with a bare HTTPBadRequest (no "Invalid ..." prefix).
@@ -144,12 +157,12 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                              "is to use multiattach enabled volume types. Contact your "
                              "administrator to create a multiattach enabled volume type "
                              "and use it to create multiattach volumes.")
-    image_ref = (opt_str(body, "imageRef") if "imageRef" in body else None) or \
-        (opt_str(body, "image_id") if "image_id" in body else None)
-    if (snapshot_id or source_volid or image_ref or backup_id) and len(
-            [s for s in (snapshot_id, source_volid, image_ref, backup_id) if s]) > 1:
-        raise InvalidInput(reason="only one of snapshot, imageRef, source volume and backup "
-                                  "may be specified")
+    if sourced:
+        image_ref = (opt_str(body, "imageRef") if "imageRef" in body else None) or \
+            (opt_str(body, "image_id") if "image_id" in body else None)
+        if len([s for s in (snapshot_id, source_volid, image_ref, backup_id) if s]) > 1:
+            raise InvalidInput(reason="only one of snapshot, imageRef, source volume and "
+                                      "backup may be specified")
     image = None
     if image_ref:
         image = image_from_ref(api.glance, image_ref, ctx.project_id, admin(req))
@@ -204,7 +217,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         image_type = image.properties.get("cinder_img_volume_type")
         vtype = resolve_volume_type(api, req, str(image_type) if image_type else None)
     else:
-        vtype = resolve_volume_type(api, req, None)  # the default type
+        vtype = api.default_volume_type(ctx.project_id)  # as resolve_volume_type(None)
     # issue 16: into a generic group (3 lines); most bodies name none, so no call.
     group = None if GROUP_KEYS.isdisjoint(body) else volume_group(api, req, body, vtype)
     if group is not None:
@@ -230,8 +243,10 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         if key_id is not None:
             await delete_encryption_key(api.key_manager, ctx.auth_token, key_id)
         raise over_quota_error(exc, "volumes", size) from exc
-    vol = Volume(id=env.sim.ids.uuid(), project_id=ctx.project_id, user_id=ctx.user_id,
-                 size=size, availability_zone=az, display_name=name,
+    # id, project_id, user_id and size by position: CPython matches each keyword against
+    # the names of Volume's 35 parameters one by one (~45 ns a keyword, on every create).
+    vol = Volume(env.sim.ids.uuid(), ctx.project_id, ctx.user_id, size,
+                 availability_zone=az, display_name=name,
                  display_description=description, volume_type_id=vtype.id,
                  snapshot_id=snapshot_id, source_volid=source_volid, metadata=metadata,
                  multiattach=multiattach, encrypted=encrypted, encryption_key_id=key_id,

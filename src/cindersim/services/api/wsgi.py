@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from ...errors import CinderException, QuotaError
+from ...ids import uuid_text
 
 __all__ = [
     "MAX_VERSION",
@@ -166,7 +167,15 @@ class ApiRequest(NamedTuple):
     version: Version
     context: Any
     project_id: str | None
-    request_id: str
+    request_bits: int
+    """The id cinder-api drew for this request (:meth:`cindersim.ids.IdFactory.draw`):
+    see :attr:`request_id`."""
+
+    @property
+    def request_id(self) -> str:
+        """``req-<uuid>``, as oslo's request_id middleware names a request; its text is
+        made only when read (nothing on a create reads it)."""
+        return f"req-{uuid_text(self.request_bits)}"
 
     def q(self, name: str, default: str | None = None) -> str | None:
         """The last value of a query parameter (Cinder reads params as a dict)."""
