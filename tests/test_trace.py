@@ -132,3 +132,28 @@ class TestTrace:
         quiet.mode = "full"  # with no subscriber: every kind is built and kept from now
         quiet.emit("k", "a", "kept")
         assert ([e.summary for e in quiet.events], len(quiet)) == (["kept"], 2)
+
+    def test_the_three_emits_number_alike_and_own_or_copy_their_detail(self) -> None:
+        # emit_detail copies the mapping it is given (its caller may change it after),
+        # emit_owned keeps the very dict; a kind nobody wants is counted, never built.
+        now, tr = clock()
+        tr.mode = "metrics"
+        seen: list[TraceEvent] = []
+        tr.subscribe(seen.append, kinds=["k"])
+        given = {"n": 1}
+        tr.emit_detail("k", "a", "detail", given, target="t", resource="r")
+        given["n"] = 99
+        tr.emit_detail("other", "a", "unwanted", {"n": 2})
+        owned = {"n": 3}
+        now[0] = 2.5
+        tr.emit_owned("k", "a", "owned", owned, "t2")
+        tr.emit_owned("other", "a", "unwanted", {"n": 4})
+        tr.emit("k", "a", "emitted", resource="r3", n=5)
+        tr.emit("other", "a", "unwanted", n=6)
+        tr.emit_detail("k", "a", "empty", {})
+        assert [(e.seq, e.summary, e.target, e.resource, e.detail) for e in seen] == [
+            (0, "detail", "t", "r", {"n": 1}), (2, "owned", "t2", None, {"n": 3}),
+            (4, "emitted", None, "r3", {"n": 5}), (6, "empty", None, None, {})]
+        assert seen[1].detail is owned
+        assert seen[1].time == 2.5
+        assert len(tr) == 7

@@ -214,49 +214,36 @@ class Trace:
     def emit_detail(self, kind: str, actor: str, summary: str, detail: Mapping[str, Any], *,
                     target: str | None = None, resource: str | None = None) -> TraceEvent | None:
         """Like :meth:`emit`, with the detail as a mapping (any keys, even ``kind``)."""
+        wanted = self._wanted  # wants(), inline: the copy is made only for a kept event
+        if wanted is not None and kind not in wanted:
+            self._seq += 1
+            return None
+        return self.emit_owned(kind, actor, summary, dict(detail) if detail else {},
+                               target, resource)
+
+    def emit(self, kind: str, actor: str, summary: str, *, target: str | None = None,
+             resource: str | None = None, **detail: Any) -> TraceEvent | None:
+        """Record one event at the current virtual time and return it."""
+        # **detail is a fresh dict of this call's own: the event keeps it as it is.
+        return self.emit_owned(kind, actor, summary, detail, target, resource)
+
+    def emit_owned(self, kind: str, actor: str, summary: str, detail: dict[str, Any],
+                   target: str | None = None, resource: str | None = None,
+                   ) -> TraceEvent | None:
+        """Like :meth:`emit_detail`, handing *detail* over: the event keeps this very
+        dict, so the caller must build it for the event and never change it after
+        (the bus does, for every message it traces).
+
+        Every event is made here, in the frame that records it (every step of a full
+        trace comes through): the tuple is built directly, and the *detail* dict is
+        kept and shown to the subscribers, not copied (the public constructor copies,
+        since its callers may keep and change what they pass).
+        """
         seq = self._seq
         self._seq += 1
         wanted = self._wanted  # wants(), inline: every step of a run asks
         if wanted is not None and kind not in wanted:
             return None
-        return self._made(seq, kind, actor, summary, target, resource,
-                          dict(detail) if detail else {})
-
-    def emit_owned(self, kind: str, actor: str, summary: str, detail: dict[str, Any], *,
-                   target: str | None = None, resource: str | None = None,
-                   ) -> TraceEvent | None:
-        """Like :meth:`emit_detail`, handing *detail* over: the event keeps this very
-        dict, so the caller must build it for the event and never change it after
-        (the bus does, for every message it traces)."""
-        seq = self._seq
-        self._seq += 1
-        wanted = self._wanted
-        if wanted is not None and kind not in wanted:
-            return None
-        return self._made(seq, kind, actor, summary, target, resource, detail)
-
-    def emit(self, kind: str, actor: str, summary: str, *, target: str | None = None,
-             resource: str | None = None, **detail: Any) -> TraceEvent | None:
-        """Record one event at the current virtual time and return it."""
-        seq = self._seq
-        self._seq += 1
-        wanted = self._wanted
-        if wanted is not None and kind not in wanted:
-            return None
-        # **detail is a fresh dict of this call's own: the event keeps it as it is.
-        return self._made(seq, kind, actor, summary, target, resource, detail)
-
-    def _made(self, seq: int, kind: str, actor: str, summary: str, target: str | None,
-              resource: str | None, detail: dict[str, Any]) -> TraceEvent:
-        """A :class:`TraceEvent` whose *detail* dict is handed over, not copied, kept
-        and shown to the subscribers.
-
-        The emits build a fresh dict for every event (their keyword arguments), so
-        the copy the public constructor makes (callers may keep and change what
-        they pass) would be a second dict per event.  Here the tuple is built
-        directly, in the frame that records it: every step of a full trace comes
-        through.
-        """
         ev: TraceEvent = _new(TraceEvent, (seq, self._now(), kind, actor, summary, target,
                                            resource, detail))
         if self._keeps:
