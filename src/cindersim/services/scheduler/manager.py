@@ -257,15 +257,16 @@ class SchedulerService:
         else:
             if wanted:
                 shared = self.shared_parts
-                env.trace.emit("schedule", ACTOR, decision.narrate(shared),
-                               resource=f"volume:{volume_id}",
-                               decision=decision.to_dict(shared))
-            error = decision.error()
-            if error is not None:
+                env.trace.emit_owned("schedule", ACTOR, decision.narrate(shared),
+                                     {"decision": decision.to_dict(shared)},
+                                     resource=f"volume:{volume_id}")
+            chosen = decision.chosen  # None exactly when decision.error() is one
+            if chosen is None:
+                error = decision.error()
+                assert error is not None
                 self._no_backend(vol, error)
                 return
-            backend_id = decision.backend()  # no error: the chosen pool
-            zone, carried = decision.chosen_zone, decision.retry
+            backend_id, zone, carried = chosen, decision.chosen_zone, decision.retry
         vol.host = backend_id
         if zone is None:
             zone = self._backend_az(backend_id)
