@@ -504,9 +504,10 @@ _MACHINES: dict[tuple[str, str], Machine] = {
 """Every status change looks its machine up: a dict, not an Enum call."""
 
 
-_PARTS: dict[tuple[str, str, State, State, str], tuple[str, str | None, str | None, str]] = {}
-"""``(kind, field, old, new, op)`` -> a status event's summary tail, plain-string old,
-new and op (a full trace repeats a few changes); emptied past 256 (``target:<id>``)."""
+_PARTS: dict[tuple[str, str, State, State, str], tuple[str, dict[str, str | None]]] = {}
+"""``(kind, field, old, new, op)`` -> a status event's summary tail and detail, shared by
+the events of that change (details are only read; a full trace repeats a few changes).
+Plain strings, JSON's: nothing for the GC.  Emptied past 256 (``target:<id>``)."""
 
 
 def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State, new: State,
@@ -519,16 +520,13 @@ def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State,
     if parts is None:
         if len(_PARTS) >= 256:
             _PARTS.clear()
-        # Plain strings in the detail (JSON's, the members' str()): nothing for the GC.
         what = "" if field == _PRIMARY_FIELD.get(kind) else f" {field}"
         parts = _PARTS[(kind, field, old, new, op)] = (
-            f"{what} {old or '∅'} → {new or '∅'}", None if old is None else str(old),
-            None if new is None else str(new), str(op))
-    detail: dict[str, object] = {"field": field, "old": parts[1], "new": parts[2],
-                                 "op": parts[3]}
-    if reason is not None:
-        detail["reason"] = reason
-    trace.emit_owned("status", actor, f"{kind} {rid[:8]}{parts[0]}", detail,
+            f"{what} {old or '∅'} → {new or '∅'}",
+            {"field": field, "old": None if old is None else str(old),
+             "new": None if new is None else str(new), "op": str(op)})
+    trace.emit_owned("status", actor, f"{kind} {rid[:8]}{parts[0]}",
+                     parts[1] if reason is None else {**parts[1], "reason": reason},
                      resource=f"{kind}:{rid}")
 
 
