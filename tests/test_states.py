@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from cindersim.db import Backup, Snapshot, Volume, VolumeAttachment
 from cindersim.errors import IllegalTransition
 from cindersim.states import (
+    _PARTS,
     FIELDS_VOLUME_STATUSES,
     TABLE,
     AttachStatus,
@@ -413,8 +414,6 @@ def test_a_repeated_change_reuses_its_parts_and_the_memo_stays_bounded() -> None
     """The second create's status events are built from the first's remembered parts:
     the same strings, its own id and reason; migration's unbounded values never grow
     the memo past its bound."""
-    from cindersim.states import _PARTS
-
     trace = Trace()
     for vid in ("1b2c3d4e-0000", "9f8e7d6c-1111"):
         vol = _volume()
