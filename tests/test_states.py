@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from cindersim.db import Backup, Snapshot, Volume, VolumeAttachment
 from cindersim.errors import IllegalTransition
 from cindersim.states import (
+    _PARTS,
     FIELDS_VOLUME_STATUSES,
     TABLE,
     AttachStatus,
@@ -407,3 +408,31 @@ def test_every_machine_is_found_by_kind_and_field_and_nothing_else_is() -> None:
         assert machine_for(kind, field) is m
     with pytest.raises(IllegalTransition, match=r"no status machine for snapshot\.attach_status"):
         machine_for("snapshot", "attach_status")
+
+
+def test_a_repeated_change_reuses_its_parts_and_the_memo_stays_bounded() -> None:
+    """The second create's status events are built from the first's remembered parts:
+    the same strings, its own id and reason; migration's unbounded values never grow
+    the memo past its bound."""
+    trace = Trace()
+    for vid in ("1b2c3d4e-0000", "9f8e7d6c-1111"):
+        vol = _volume()
+        vol.id = vid
+        transition(vol, VolumeStatus.ERROR, op=Op.CREATE, trace=trace, actor="v",
+                   reason="boom" if vid[0] == "9" else None)
+    first, second = trace.events
+    assert first.summary == "volume 1b2c3d4e creating → error"
+    assert second.summary == "volume 9f8e7d6c creating → error"
+    assert second.resource == "volume:9f8e7d6c-1111"
+    assert dict(first.detail) == {"field": "status", "old": "creating", "new": "error",
+                                  "op": "create"}
+    assert dict(second.detail) == {**first.detail, "reason": "boom"}
+    assert type(second.detail["new"]) is str
+    vol = _volume(VolumeStatus.AVAILABLE)
+    for n in range(300):
+        transition(vol, f"target:{n}", op=Op.MIGRATE, trace=trace, actor="api",
+                   field="migration_status")
+        transition(vol, None, op=Op.MIGRATE, trace=trace, actor="api",
+                   field="migration_status")
+        assert len(_PARTS) <= 256
+    assert trace.events[-2].summary == "volume 1b2c3d4e migration_status ∅ → target:299"

@@ -504,31 +504,30 @@ _MACHINES: dict[tuple[str, str], Machine] = {
 """Every status change looks its machine up: a dict, not an Enum call."""
 
 
-def _summary(kind: str, rid: str, field: str, old: State, new: State) -> str:
-    what = "" if field == _PRIMARY_FIELD.get(kind) else f" {field}"
-    return f"{kind} {rid[:8]}{what} {old or '∅'} → {new or '∅'}"
+_PARTS: dict[tuple[str, str, State, State, str], tuple[str, dict[str, str | None]]] = {}
+"""``(kind, field, old, new, op)`` -> a status event's summary tail and detail, shared by
+the events of that change (details are only read; a full trace repeats a few changes).
+Plain strings, JSON's: nothing for the GC.  Emptied past 256 (``target:<id>``)."""
 
 
 def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State, new: State,
           op: str, reason: str | None) -> None:
     wanted = trace._wanted  # Trace.wants, inline (as the bus does): every status change asks
     if wanted is not None and "status" not in wanted:
-        # Nothing would keep it (trace off, or metrics without a status subscriber): the
-        # event is only counted, so its summary and detail are never built.
-        trace._seq += 1  # Trace.skip, inline (no frame): a quiet run's every change
+        trace._seq += 1  # Trace.skip, inline: nothing would keep it, so it is only counted
         return
-    # The detail holds the statuses as plain strings (what JSON gives back, and what
-    # the members' str() is): a detail of plain strings is no container the garbage
-    # collector has to walk, in a full trace that keeps every one.
-    old = None if old is None else str(old)
-    new = None if new is None else str(new)
-    if reason is None:  # the usual change: a plain call, not a merge of **{} (full traces)
-        trace.emit("status", actor, _summary(kind, rid, field, old, new),
-                   resource=f"{kind}:{rid}", field=field, old=old, new=new, op=str(op))
-        return
-    trace.emit("status", actor, _summary(kind, rid, field, old, new),
-               resource=f"{kind}:{rid}", field=field, old=old, new=new, op=str(op),
-               reason=reason)
+    parts = _PARTS.get((kind, field, old, new, op))
+    if parts is None:
+        if len(_PARTS) >= 256:
+            _PARTS.clear()
+        what = "" if field == _PRIMARY_FIELD.get(kind) else f" {field}"
+        parts = _PARTS[(kind, field, old, new, op)] = (
+            f"{what} {old or '∅'} → {new or '∅'}",
+            {"field": field, "old": None if old is None else str(old),
+             "new": None if new is None else str(new), "op": str(op)})
+    trace.emit_owned("status", actor, f"{kind} {rid[:8]}{parts[0]}",
+                     parts[1] if reason is None else {**parts[1], "reason": reason},
+                     resource=f"{kind}:{rid}")
 
 
 _CHANGES_SEEN: dict[tuple[str, str, State, State, str], State] = {}

@@ -102,7 +102,7 @@ def test_one_candidate_weighs_as_a_twin_of_itself(
     # The one-pool path gives each figure the general one gives two equal pools.
     from scheduler_helpers import props, state  # noqa: PLC0415
 
-    from cindersim.services.scheduler.weighers import weigh_backends  # noqa: PLC0415
+    from cindersim.services.scheduler.weighers import weigh_backends, weigh_one  # noqa: PLC0415
 
     cfg = SchedulerConfig(weighers=[n for n, _, _ in weighers],
                           weigher_registry={n: _const(v) for n, v, _ in weighers},
@@ -110,6 +110,8 @@ def test_one_candidate_weighs_as_a_twin_of_itself(
     fp = props(config=cfg)
     one = state("a@l", "p")
     weighed, outcomes = weigh_backends([one], fp)
+    # weigh_one, called directly (the recorded pass does), is the same pass.
+    assert repr(weigh_one(one, fp, ("a@l#p",))) == repr((weighed, outcomes))
     twins, twin_outcomes = weigh_backends([one, state("b@l", "p")], fp)
     assert repr(weighed) == repr(twins[:1])  # repr: NaN and the sign of 0.0 compared too
     assert repr(outcomes) == repr([o._replace(backends=o.backends[:1], raw=o.raw[:1],

@@ -219,7 +219,7 @@ class SchedulerService:
         # The full decision record (every filter's and weigher's verdict on every
         # pool) is for readers of the trace; without one, the index finds the same
         # pool without weighing them all (for a configuration it can answer).
-        if self.env.trace.mode != "full":
+        if self.env.trace._mode != "full":  # Trace.mode without the property's frame
             decided = self._placer.create_volume(request_spec, retry, now, self.config, record)
             if decided is not None:
                 return decided
@@ -249,7 +249,8 @@ class SchedulerService:
         # scheduler_max_attempts = 1 disables rescheduling.
         carried_in = filter_properties.get("retry")
         retry = RetryRecord.from_dict(carried_in) if carried_in else None
-        wanted = env.trace.wants("schedule")
+        kinds = env.trace._wanted  # Trace.wants, inline (as the bus does): every create asks
+        wanted = kinds is None or "schedule" in kinds
         decision = self.decide(request_spec, retry, wanted)
         zone: str | None
         if isinstance(decision, Placement):  # no record wanted, and the index found a pool
@@ -257,15 +258,16 @@ class SchedulerService:
         else:
             if wanted:
                 shared = self.shared_parts
-                env.trace.emit("schedule", ACTOR, decision.narrate(shared),
-                               resource=f"volume:{volume_id}",
-                               decision=decision.to_dict(shared))
-            error = decision.error()
-            if error is not None:
+                env.trace.emit_owned("schedule", ACTOR, decision.narrate(shared),
+                                     {"decision": decision.to_dict(shared)},
+                                     resource=f"volume:{volume_id}")
+            chosen = decision.chosen  # None exactly when decision.error() is one
+            if chosen is None:
+                error = decision.error()
+                assert error is not None
                 self._no_backend(vol, error)
                 return
-            backend_id = decision.backend()  # no error: the chosen pool
-            zone, carried = decision.chosen_zone, decision.retry
+            backend_id, zone, carried = chosen, decision.chosen_zone, decision.retry
         vol.host = backend_id
         if zone is None:
             zone = self._backend_az(backend_id)

@@ -19,7 +19,7 @@ from ..volume_utils import extract_host
 from .decision import NO_WEIGHED_BACKENDS, FilterOutcome, SchedulingDecision
 from .host_manager import BackendState, HostManager
 from .request_spec import FilterProperties, RequestSpec, RetryRecord
-from .weighers import WeighedBackend, weigh_backends
+from .weighers import WeighedBackend, weigh_backends, weigh_one
 
 __all__ = ["recorded_create", "run_filters"]
 
@@ -90,7 +90,9 @@ def recorded_create(host_manager: HostManager, request_spec: RequestSpec,
     *previous_error* and what was *reverted*) is already worked out."""
     backends, ids, down_hosts = host_manager.schedulable(now)
     survivors, survivor_ids, filters = run_filters(backends, props, ids)
-    weighed, weighers = weigh_backends(survivors, props, ids=survivor_ids)
+    # One survivor (a one-pool cloud's every pass) is weighed without weigh_backends' frame.
+    weighed, weighers = weigh_one(survivors[0], props, survivor_ids) if len(survivors) == 1 \
+        else weigh_backends(survivors, props, ids=survivor_ids)
     pinned_out: tuple[str, ...] = ()
     pin = request_spec.resource_backend
     kept = weighed  # the record keeps every weighed pool; the pin only drops some

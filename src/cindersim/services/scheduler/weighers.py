@@ -39,6 +39,7 @@ __all__ = [
     "chance_weigher",
     "volume_number_weigher",
     "weigh_backends",
+    "weigh_one",
 ]
 
 BackendWeigher = Callable[[BackendState, FilterProperties], float]
@@ -156,7 +157,7 @@ def weigh_backends(backends: Sequence[BackendState], props: FilterProperties, *,
     config = props.config
     ids = tuple(b.backend_id for b in backends) if ids is None else tuple(ids)
     if len(backends) == 1:
-        return _weigh_one(backends[0], props, ids)
+        return weigh_one(backends[0], props, ids)
     outcomes: list[WeigherOutcome] = []
     totals: list[float] | None = None
     for name in config.weighers:
@@ -184,7 +185,7 @@ def weigh_backends(backends: Sequence[BackendState], props: FilterProperties, *,
     return weighed, outcomes
 
 
-def _weigh_one(backend: BackendState, props: FilterProperties, ids: tuple[str, ...],
+def weigh_one(backend: BackendState, props: FilterProperties, ids: tuple[str, ...],
                ) -> tuple[list[WeighedBackend], list[WeigherOutcome]]:
     """:func:`weigh_backends` of one candidate (a one-pool cloud's every pass), the
     same figures without a comprehension per weigher: it is both min and max, so its

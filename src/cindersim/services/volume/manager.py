@@ -257,8 +257,11 @@ class VolumeService:
             # NFS and FC drivers name their protocol (the narration says how it differs
             # from iSCSI); LVM's events stay as they were.
             proto = getattr(self.driver, "driver_volume_type", None)
-            trace.emit("driver", self.actor, f"driver.{call}", target="driver",
-                       resource=resource, call=call, **({"protocol": proto} if proto else {}))
+            detail: dict[str, Any] = {"call": call}
+            if proto:
+                detail["protocol"] = proto
+            trace.emit_owned("driver", self.actor, f"driver.{call}", detail, target="driver",
+                             resource=resource)
         meter = self.meter
         meter.pending = 0.0  # take() inline, as below: what ran before is not this call's
         try:
