@@ -232,7 +232,9 @@ class Trace:
                    ) -> TraceEvent | None:
         """Like :meth:`emit_detail`, handing *detail* over: the event keeps this very
         dict, so the caller must build it for the event and never change it after
-        (the bus does, for every message it traces).
+        (the bus does, for every message it traces).  Events may share one such dict
+        (the status events of one change do): nothing changes an event's detail once
+        it is emitted.
 
         Every event is made here, in the frame that records it (every step of a full
         trace comes through): the tuple is built directly, and the *detail* dict is
