@@ -157,3 +157,15 @@ class TestTrace:
         assert seen[1].detail is owned
         assert seen[1].time == 2.5
         assert len(tr) == 7
+
+    def test_a_full_trace_feeds_whoever_subscribes_later_and_stops_when_they_leave(
+            self) -> None:
+        _, tr = clock()
+        tr.emit("k", "a", "before")
+        seen: list[TraceEvent] = []
+        unsubscribe = tr.subscribe(seen.append)
+        tr.emit_owned("k", "a", "while", {})
+        unsubscribe()
+        tr.emit("k", "a", "after")
+        assert [e.summary for e in tr.events] == ["before", "while", "after"]
+        assert [e.summary for e in seen] == ["while"]

@@ -341,7 +341,7 @@ class Bus:
                 # args is the sender's keyword arguments, a dict of this message's own
                 # that nothing changes (handlers get a copy): the event keeps it, uncopied.
                 detail["args"] = args
-            self._trace.emit_owned(event, sender, summary, detail, target=target.queue)
+            self._trace.emit_owned(event, sender, summary, detail, target.queue)
         lat = self.latency
         delay = lat if type(lat) is float else self._latency(msg)
         if not self.faults:

@@ -141,6 +141,9 @@ class Trace:
         keeps them all, otherwise only subscribers' kinds are built."""
         self._keeps = False
         """Whether events go to :attr:`events` (``full`` mode without a stream)."""
+        self._keep_only = False
+        """:attr:`_keeps`, and no subscriber: an event only goes to :attr:`events` (the
+        usual full trace, whose every step asks)."""
         self.mode = mode
 
     @property
@@ -205,6 +208,7 @@ class Trace:
         for _, kinds in self._routes:
             wanted = None if kinds is None or wanted is None else wanted | kinds
         self._wanted = None if self.mode == "full" else wanted
+        self._keep_only = self._keeps and not self._routes
 
     def skip(self) -> None:
         """Count an event nobody wants without building it (as :meth:`emit` does when
@@ -248,6 +252,9 @@ class Trace:
             return None
         ev: TraceEvent = _new(TraceEvent, (seq, self._now(), kind, actor, summary, target,
                                            resource, detail))
+        if self._keep_only:
+            self.events.append(ev)
+            return ev
         if self._keeps:
             self.events.append(ev)
         elif self._mode == "full" and self._stream is not None:
