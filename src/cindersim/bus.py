@@ -328,7 +328,7 @@ class Bus:
         stats.sent += 1
         by_method = stats.by_method
         by_method[method] = by_method.get(method, 0) + 1
-        wanted = self._trace._wanted  # Trace.wants, inline (see there)
+        wanted = self._trace.wanted_kinds  # Trace.wants, inline (see there)
         event = "bus.reply" if kind == "reply" else "bus.send"
         if wanted is None or event in wanted:
             # _emit's detail, built here (every message of a full trace comes through)
@@ -436,7 +436,7 @@ class Bus:
             waiting = self._calls.get(msg.reply_to or "")
             fut = None if waiting is None else waiting[0]
             self.stats.delivered += 1
-            wanted = self._trace._wanted
+            wanted = self._trace.wanted_kinds
             traced = wanted is None or "bus.deliver" in wanted
             if fut is None or fut.done():
                 if traced:
@@ -491,7 +491,7 @@ class Bus:
         qname = msg.target.queue
         by_queue = stats.by_queue
         by_queue[qname] = by_queue.get(qname, 0) + 1
-        wanted = self._trace._wanted
+        wanted = self._trace.wanted_kinds
         if wanted is None or "bus.deliver" in wanted:
             self._trace.emit_owned(
                 "bus.deliver", consumer.name,

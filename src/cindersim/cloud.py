@@ -388,7 +388,7 @@ class Cloud:
                 api_body = _json.dumps(json)
             r = await self.api.handle_lowered(method, path, lowered, api_body)
             if r.fresh:  # its headers too are its own (see handle_lowered): kept as they are
-                wanted = self.trace._wanted  # Trace.wants, inline: on every request
+                wanted = self.trace.wanted_kinds  # Trace.wants, inline: on every request
                 if wanted is not None and "api.response" not in wanted:
                     # A body built for this response alone, of plain JSON values, that no
                     # trace event holds: already what parsing the response text would give.

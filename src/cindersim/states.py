@@ -512,9 +512,9 @@ Plain strings, JSON's: nothing for the GC.  Emptied past 256 (``target:<id>``)."
 
 def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State, new: State,
           op: str, reason: str | None) -> None:
-    wanted = trace._wanted  # Trace.wants, inline (as the bus does): every status change asks
+    wanted = trace.wanted_kinds  # Trace.wants, inline (as the bus does): every status change asks
     if wanted is not None and "status" not in wanted:
-        trace._seq += 1  # Trace.skip, inline: nothing would keep it, so it is only counted
+        trace.skip()  # nothing would keep it: it is only counted
         return
     parts = _PARTS.get((kind, field, old, new, op))
     if parts is None:
@@ -576,11 +576,11 @@ def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, 
     setattr(record, field, stored)
     if now is not None and hasattr(record, "updated_at"):
         record.updated_at = now()
-    wanted = trace._wanted  # _emit's first test, without the call: every change asks
+    wanted = trace.wanted_kinds  # _emit's first test, without the call: every change asks
     if wanted is None or "status" in wanted:
         _emit(trace, actor, kind, record.id, field, old, stored, op, reason)
     else:
-        trace._seq += 1  # Trace.skip, inline (no frame): a quiet run's every change
+        trace.skip()
     return True
 
 
@@ -592,11 +592,11 @@ def record_created(record: StatusRecord, *, op: str, trace: Trace, actor: str) -
     if (kind, None, new, op) not in _ENDS_SEEN:  # every create is born the same way
         _check(machine_for(kind, field), kind, record.id, None, new, op)
         _ENDS_SEEN.add((kind, None, new, op))
-    wanted = trace._wanted  # _emit's first test, without the call: every create asks
+    wanted = trace.wanted_kinds  # _emit's first test, without the call: every create asks
     if wanted is None or "status" in wanted:
         _emit(trace, actor, kind, record.id, field, None, new, op, None)
     else:
-        trace._seq += 1  # Trace.skip, inline (no frame): a quiet run's every change
+        trace.skip()
 
 
 def record_destroyed(record: StatusRecord, *, op: str, trace: Trace, actor: str,

@@ -136,9 +136,11 @@ class Trace:
         self._seq = 0
         self._routes: list[tuple[Subscriber, frozenset[str] | None]] = []
         """Each subscriber with the kinds it wants (None: every kind)."""
-        self._wanted: frozenset[str] | None = None
+        self.wanted_kinds: frozenset[str] | None = None
         """Kinds an event of which would go anywhere (None: every kind): a full trace
-        keeps them all, otherwise only subscribers' kinds are built."""
+        keeps them all, otherwise only subscribers' kinds are built.  Read-only: what
+        :meth:`wants` answers, for hot paths that ask on every step without the call
+        (``k is None or kind in k``); the mode and :meth:`subscribe` set it."""
         self._keeps = False
         """Whether events go to :attr:`events` (``full`` mode without a stream)."""
         self._keep_only = False
@@ -173,7 +175,7 @@ class Trace:
         """
         self.mode = "off"
         self._routes = []
-        self._wanted = frozenset()
+        self.wanted_kinds = frozenset()
         if self._stream is not None:
             self._stream.flush()
 
@@ -185,7 +187,7 @@ class Trace:
     def wants(self, kind: str) -> bool:
         """Whether an event of *kind* would go anywhere (callers on hot paths ask
         before building one: a ``metrics`` run needs a few kinds, not every step)."""
-        wanted = self._wanted
+        wanted = self.wanted_kinds
         return wanted is None or kind in wanted
 
     def subscribe(self, fn: Subscriber, *, kinds: Iterable[str] | None = None,
@@ -207,7 +209,7 @@ class Trace:
         wanted: frozenset[str] | None = frozenset()
         for _, kinds in self._routes:
             wanted = None if kinds is None or wanted is None else wanted | kinds
-        self._wanted = None if self.mode == "full" else wanted
+        self.wanted_kinds = None if self.mode == "full" else wanted
         self._keep_only = self._keeps and not self._routes
 
     def skip(self) -> None:
@@ -218,7 +220,7 @@ class Trace:
     def emit_detail(self, kind: str, actor: str, summary: str, detail: Mapping[str, Any], *,
                     target: str | None = None, resource: str | None = None) -> TraceEvent | None:
         """Like :meth:`emit`, with the detail as a mapping (any keys, even ``kind``)."""
-        wanted = self._wanted  # wants(), inline: the copy is made only for a kept event
+        wanted = self.wanted_kinds  # wants(), inline: the copy is made only for a kept event
         if wanted is not None and kind not in wanted:
             self._seq += 1
             return None
@@ -247,7 +249,7 @@ class Trace:
         """
         seq = self._seq
         self._seq += 1
-        wanted = self._wanted  # wants(), inline: every step of a run asks
+        wanted = self.wanted_kinds  # wants(), inline: every step of a run asks
         if wanted is not None and kind not in wanted:
             return None
         ev: TraceEvent = _new(TraceEvent, (seq, self._now(), kind, actor, summary, target,

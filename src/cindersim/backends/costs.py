@@ -173,7 +173,7 @@ class _TraceRecorder:
     def __call__(self, component: str, op: str, summary: str, seconds: float,
                  detail: dict[str, Any]) -> None:
         trace = self.trace
-        wanted = trace._wanted  # Trace.wants, inline: every create's lvcreate asks
+        wanted = trace.wanted_kinds  # Trace.wants, inline: every create's lvcreate asks
         if wanted is None or "backend" in wanted:
             # The charge's own dict, extended and handed over: the keys of
             # {**detail, "op": ..., "seconds": ...}, in that order, without a copy.

@@ -222,7 +222,7 @@ class ApiService:
             path_only = re.sub(r"/{2,}", "/", path_only)
         if not path_only:
             path_only = "/"
-        wanted = trace._wanted  # Trace.wants, inline (as the bus does): asked twice a request
+        wanted = trace.wanted_kinds  # Trace.wants, inline (as the bus does): asked twice a request
         if wanted is None or "api.request" in wanted:
             # (emit_owned with the detail built here: emit's keyword packing, spared)
             trace.emit_owned("api.request", hdrs.get("x-cindersim-actor", "client"),
@@ -256,7 +256,7 @@ class ApiService:
                        error=type(exc).__name__, message=str(exc))
             response = fault(500, "The server has either erred or is incapable of performing "
                                   "the requested operation.")
-        wanted = trace._wanted
+        wanted = trace.wanted_kinds
         if wanted is None or "api.response" in wanted:
             trace.emit_owned("api.response", ACTOR, f"{response.status} for {method} {path_only}",
                              {"status": response.status, "body": response.body},

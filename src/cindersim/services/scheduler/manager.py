@@ -219,7 +219,7 @@ class SchedulerService:
         # The full decision record (every filter's and weigher's verdict on every
         # pool) is for readers of the trace; without one, the index finds the same
         # pool without weighing them all (for a configuration it can answer).
-        if self.env.trace._mode != "full":  # Trace.mode without the property's frame
+        if self.env.trace.mode != "full":
             decided = self._placer.create_volume(request_spec, retry, now, self.config, record)
             if decided is not None:
                 return decided
@@ -249,7 +249,7 @@ class SchedulerService:
         # scheduler_max_attempts = 1 disables rescheduling.
         carried_in = filter_properties.get("retry")
         retry = RetryRecord.from_dict(carried_in) if carried_in else None
-        kinds = env.trace._wanted  # Trace.wants, inline (as the bus does): every create asks
+        kinds = env.trace.wanted_kinds  # Trace.wants, inline (as the bus does): every create asks
         wanted = kinds is None or "schedule" in kinds
         decision = self.decide(request_spec, retry, wanted)
         zone: str | None

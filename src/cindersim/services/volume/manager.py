@@ -252,7 +252,7 @@ class VolumeService:
         does for its callers).
         """
         trace = self.env.trace
-        wanted = trace._wanted  # Trace.wants, inline (as the bus does): every driver call asks
+        wanted = trace.wanted_kinds  # Trace.wants, inline (as the bus does): every driver call asks
         if wanted is None or "driver" in wanted:
             # NFS and FC drivers name their protocol (the narration says how it differs
             # from iSCSI); LVM's events stay as they were.
