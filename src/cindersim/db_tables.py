@@ -18,7 +18,8 @@ import attrs
 if TYPE_CHECKING:
     from .db import Database
 
-__all__ = ["ApiTables", "DefaultType", "Message", "QosSpecs", "Service", "tables"]
+__all__ = ["ApiTables", "DefaultType", "Message", "QosSpecs", "Service", "existing_tables",
+           "tables"]
 
 
 @attrs.define(slots=True, eq=True)
@@ -69,9 +70,16 @@ class ApiTables:
     extra: dict[str, Any] = attrs.field(factory=dict)
 
 
+def existing_tables(db: Database) -> ApiTables | None:
+    """The extra tables of *db* if anything has made them yet, else None (a reader
+    that finds none knows every one of them is empty)."""
+    found: ApiTables | None = getattr(db, "_api_tables", None)
+    return found
+
+
 def tables(db: Database) -> ApiTables:
     """The extra tables of *db* (made on first use)."""
-    found: ApiTables | None = getattr(db, "_api_tables", None)
+    found = existing_tables(db)
     if found is None:
         found = ApiTables()
         db._api_tables = found  # type: ignore[attr-defined]

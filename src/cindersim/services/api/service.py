@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs
 
 from ...clock import sleep
+from ...db_tables import existing_tables
 from ...errors import CinderException, Unauthorized
 from ...jsonvalues import NotJson, copy_json, loads
 from ..keystone.client import noauth_context
@@ -190,9 +191,9 @@ class ApiService:
         (3.62 ``default-types``) if it has one, else the configured type (also when no
         project is given: Cinder's call without a context)."""
         db = self.env.db
-        # db_tables.tables(db), without making them: no project default can exist before
-        # the API tables do, so most creates skip the lookup (and its frame).
-        made = getattr(db, "_api_tables", None)
+        # No project default can exist before the API tables do: most creates skip the
+        # lookup.
+        made = existing_tables(db)
         if made is not None and project_id is not None:
             vtype = self._project_default_type(db, made, project_id)
             if vtype is not None:
