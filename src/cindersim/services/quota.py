@@ -83,6 +83,12 @@ _NO_PLAN: _VolumePlan = (None, (), ())
 _MAX_PLANS = 4096
 """Plans kept before the map is emptied (a plan of a deleted type is never used again)."""
 
+def _still(types: Mapping[str, VolumeType], vtype: VolumeType, name: str | None) -> bool:
+    """Whether *vtype* is still stored under its id with the *name* something kept for
+    it was made from: a rename or a delete makes every such thing stale at once."""
+    return vtype.name == name and types.get(vtype.id) is vtype
+
+
 ResourceUsage = dict[str, int]
 """``{"limit": ..., "in_use": ..., "reserved": ...}`` (os-quota-sets ``?usage=true``)."""
 
@@ -302,9 +308,8 @@ class QuotaEngine:
         """
         vtype, resources, keys = self._volume_plans.get((project_id, volume_type_name),
                                                         _NO_PLAN)
-        if not resources or (vtype is not None and (  # none yet, or its type changed
-                vtype.name != volume_type_name
-                or self.db.volume_types.get(vtype.id) is not vtype)):
+        if not resources or (vtype is not None and  # none yet, or its type changed
+                             not _still(self.db.volume_types, vtype, volume_type_name)):
             plan = self._volume_plan(project_id, volume_type_name)
             if plan is None:
                 self.reserve_committed(project_id, self.volume_deltas(
@@ -410,7 +415,7 @@ class QuotaEngine:
             if r in _RESERVABLE:
                 continue
             hit = cache.get(r)
-            if hit is None or hit[0].name != hit[1] or types.get(hit[0].id) is not hit[0]:
+            if hit is None or not _still(types, *hit):
                 return False
         return True
 
