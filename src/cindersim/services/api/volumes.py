@@ -256,7 +256,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
            actor=ACTOR)
     spec = volume_create_spec(size, vol.id, snapshot_id, vtype.name, vtype.id,
                               specs,  # copied by it
-                              az, _type_zones(specs) if _ZONES_SPEC in specs else (),
+                              az, _type_zones(specs),
                               resource_backend, multiattach,
                               ctx.project_id, ctx.user_id,
                               image.id if image is not None else None)
