@@ -551,10 +551,9 @@ class Bus:
     # handler's own coroutine (no wrapper frame to resume at each wake-up) and
     # answers the caller when it ends.  Handlers are plain coroutines awaiting
     # futures and sleeps; asyncio.current_task() is None in them.
-    def _step(self, job: _Job, _done: Any = None) -> None:
-        self._resume(job, None)
-
-    def _resume(self, job: _Job, exc: BaseException | None) -> None:
+    def _resume(self, job: _Job, _done: Any = None, exc: BaseException | None = None) -> None:
+        # (_done: the future it awaited, as a done callback gets it; its result is
+        # what the coroutine reads when it resumes.)
         coro = job.coro
         try:
             yielded = coro.send(None) if exc is None else coro.throw(exc)
@@ -587,12 +586,12 @@ class Bus:
     def _park(self, job: _Job, yielded: Any) -> None:
         """The handler yielded: resume it when what it awaits is done."""
         if yielded is None:  # a bare yield (asyncio.sleep(0)): go on next iteration
-            self._loop.call_soon(self._step, job)
+            self._loop.call_soon(self._resume, job)
         elif getattr(yielded, "_asyncio_future_blocking", False):
             yielded._asyncio_future_blocking = False
-            yielded.add_done_callback(functools.partial(self._step, job))
+            yielded.add_done_callback(functools.partial(self._resume, job))
         else:
-            self._loop.call_soon(self._resume, job, RuntimeError(
+            self._loop.call_soon(self._resume, job, None, RuntimeError(
                 f"bus handler yielded {yielded!r}: await futures, not other objects"))
 
     def _ended(self, job: _Job, result: Any, error: Exception | None) -> None:
