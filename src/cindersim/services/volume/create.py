@@ -97,9 +97,13 @@ async def create_volume(svc: VolumeService, *, volume_id: str, request_spec: Req
         if origin is not None and origin.bootable:
             vol.bootable = True
     svc.allocated_capacity_gb += vol.size
-    vol.launched_at = db.stamp()
-    db.transition(vol, VolumeStatus.AVAILABLE, op=op, actor=svc.actor,
-                  reason=f"created from {source}" if source != "blank" else None)
+    # launched_at is the moment the change stamps as updated_at (no second stamp); a
+    # change that did not happen (an admin's reset to available meanwhile) stamps nothing.
+    if db.transition(vol, VolumeStatus.AVAILABLE, op=op, actor=svc.actor,
+                     reason=f"created from {source}" if source != "blank" else None):
+        vol.launched_at = vol.updated_at
+    else:
+        vol.launched_at = db.stamp()
 
 
 async def _reschedule(svc: VolumeService, volume_id: str, request_spec: RequestSpec,
