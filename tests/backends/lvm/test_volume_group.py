@@ -381,25 +381,6 @@ def test_new_lv_name_checks_in_lvm2_order(name: str, stderr: str) -> None:
     assert vg.lv_names() == ["lv"]
 
 
-@pytest.mark.parametrize(("name", "stderr"), [
-    ("lv", 'Logical Volume "lv" already exists in volume group "cinder-volumes"'),
-    ("snapshot_x", 'Names starting "snapshot" are reserved. Please choose a different LV name.'),
-    ("a_tmeta", 'Logical volume name "a_tmeta" is invalid.'),
-    ("", 'Logical volume name "" is invalid.'),
-    ("-lead", 'Logical volume name "-lead" is invalid.'),
-])
-def test_thin_lv_names_are_checked_like_thick_ones(name: str, stderr: str) -> None:
-    """lvcreate_thin tests names inline (the plain-name fast path): the same refusals."""
-    vg = make_vg()
-    vg.lvcreate_thin_pool("pool", "4g")
-    vg.lvcreate_thin("lv", "1g", "pool")
-    with pytest.raises(errors.ProcessExecutionError) as info:
-        vg.lvcreate_thin(name, "1g", "pool")
-    assert info.value.stderr == stderr
-    assert vg.exists("lv")
-    assert not vg.exists(name)
-
-
 @pytest.mark.parametrize("name", ["ok", "a.b+c_d-e", "_snapshot", "x-"])
 def test_valid_lv_names_are_accepted(name: str) -> None:
     vg = make_vg()
