@@ -231,11 +231,7 @@ class Op(enum.StrEnum):
 State = str | None
 Edge = tuple[State, State]
 
-_V = VolumeStatus
-_A = AttachStatus
-_S = SnapshotStatus
-_B = BackupStatus
-_M = MigrationStatus
+_V, _A, _S, _B, _M = VolumeStatus, AttachStatus, SnapshotStatus, BackupStatus, MigrationStatus
 
 _STATES: dict[Machine, tuple[str | None, ...]] = {
     Machine.VOLUME: tuple(VolumeStatus),
@@ -486,9 +482,8 @@ _ENUMS: dict[Machine, type[enum.StrEnum]] = {
 """Stored values are enum members (plain strings to JSON and ==); migration_status
 stays a plain string because of ``target:<id>``."""
 
-_PRIMARY_FIELD = {"volume": "status", "attachment": "attach_status",
-                  "snapshot": "status", "backup": "status", "group": "status",
-                  "group_snapshot": "status"}
+_PRIMARY_FIELD = {"volume": "status", "attachment": "attach_status", "snapshot": "status",
+                  "backup": "status", "group": "status", "group_snapshot": "status"}
 
 
 def machine_for(kind: str, field: str) -> Machine:
@@ -504,13 +499,10 @@ _MACHINES: dict[tuple[str, str], Machine] = {
 """Every status change looks its machine up: a dict, not an Enum call."""
 
 
-_Parts = tuple[str, dict[str, str | None]]
-"""A status event's summary tail (`` creating → available``) and detail."""
-
+_Parts = tuple[str, dict[str, str | None]]  # a status event's summary tail and detail
 _PARTS: dict[tuple[str, str, State, State, str], _Parts] = {}
-"""``(kind, field, old, new, op)`` -> its :data:`_Parts`, shared by the events of that change
-(details are only read; a full trace repeats a few changes).  Plain strings, JSON's:
-nothing for the GC.  Emptied past 256 (``target:<id>``)."""
+"""``(kind, field, old, new, op)`` -> its parts, shared by the events of that change (details
+are only read).  Plain strings, JSON's: nothing for the GC.  Emptied past 256."""
 
 
 def _parts(kind: str, field: str, old: State, new: State, op: str) -> _Parts:
@@ -527,8 +519,7 @@ def _parts(kind: str, field: str, old: State, new: State, op: str) -> _Parts:
     return parts
 
 
-def _emit(trace: Trace, actor: str, kind: str, rid: str, parts: _Parts,
-          reason: str | None) -> None:
+def _emit(trace: Trace, actor: str, kind: str, rid: str, parts: _Parts, reason: str | None) -> None:
     """The ``status`` event of a change (the caller has asked whether it is wanted)."""
     trace.emit_owned("status", actor, f"{kind} {rid[:8]}{parts[0]}",
                      parts[1] if reason is None else {**parts[1], "reason": reason},
@@ -536,14 +527,12 @@ def _emit(trace: Trace, actor: str, kind: str, rid: str, parts: _Parts,
 
 
 _CHANGES_SEEN: dict[tuple[str, str, State, State, str], tuple[State, _Parts]] = {}
-"""``(kind, field, old, new, op)`` of a change :func:`transition` found legal -> the value
-it stores (the member of *new*; a plain string finds it too) and its event's parts, so
-a change seen before is neither checked nor worded again.  :data:`TABLE` never
-changes; migration statuses (``target:<id>`` is unbounded) are left out."""
+"""``(kind, field, old, new, op)`` of a change :func:`transition` found legal -> the value it
+stores (the member of *new*; a plain string finds it too) and its event's parts.  :data:`TABLE`
+never changes; migration statuses (``target:<id>`` is unbounded) are left out."""
 
 _ENDS_SEEN: dict[tuple[str, State, State, str], _Parts] = {}
-"""``(kind, old, new, op)`` of births and deaths found legal (primary fields: bounded)
--> their events' parts."""
+"""``(kind, old, new, op)`` of births and deaths found legal (bounded) -> their parts."""
 
 
 def _check(machine: Machine, kind: str, rid: str, old: State, new: State, op: str) -> None:
@@ -592,16 +581,6 @@ def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, 
     return True
 
 
-def _end_parts(kind: str, field: str, old: State, new: State, op: str, rid: str) -> _Parts:
-    """The parts of a birth (*old* None) or an end (*new* None), checked once per
-    distinct one (:data:`_ENDS_SEEN`)."""
-    parts = _ENDS_SEEN.get((kind, old, new, op))
-    if parts is None:
-        _check(machine_for(kind, field), kind, rid, old, new, op)
-        parts = _ENDS_SEEN[(kind, old, new, op)] = _parts(kind, field, old, new, op)
-    return parts
-
-
 def record_created(record: StatusRecord, *, op: str, trace: Trace, actor: str) -> None:
     """Record the birth of *record* in its current (initial) status: ``None -> status``."""
     kind = type(record).RESOURCE_KIND
@@ -609,7 +588,8 @@ def record_created(record: StatusRecord, *, op: str, trace: Trace, actor: str) -
     new: State = getattr(record, field)
     parts = _ENDS_SEEN.get((kind, None, new, op))  # every create is born the same way
     if parts is None:
-        parts = _end_parts(kind, field, None, new, op, record.id)
+        _check(machine_for(kind, field), kind, record.id, None, new, op)
+        parts = _ENDS_SEEN[(kind, None, new, op)] = _parts(kind, field, None, new, op)
     wanted = trace.wanted_kinds  # Trace.wants, inline: every create asks
     if wanted is None or "status" in wanted:
         _emit(trace, actor, kind, record.id, parts, None)
@@ -622,12 +602,15 @@ def record_destroyed(record: StatusRecord, *, op: str, trace: Trace, actor: str,
     """Record the end of *record* (``status -> None``); the caller removes the row."""
     kind = type(record).RESOURCE_KIND
     field = _PRIMARY_FIELD[kind]
-    parts = _end_parts(kind, field, getattr(record, field), None, op, record.id)
+    old: State = getattr(record, field)
+    parts = _ENDS_SEEN.get((kind, old, None, op))
+    if parts is None:
+        _check(machine_for(kind, field), kind, record.id, old, None, op)
+        parts = _ENDS_SEEN[(kind, old, None, op)] = _parts(kind, field, old, None, op)
     wanted = trace.wanted_kinds
-    if wanted is None or "status" in wanted:
-        _emit(trace, actor, kind, record.id, parts, reason)
-    else:
-        trace.skip()
+    if wanted is not None and "status" not in wanted:
+        return trace.skip()  # nothing would keep it: it is only counted
+    _emit(trace, actor, kind, record.id, parts, reason)
 
 
 # --- the attachment recompute ---------------------------------------------------------------

@@ -29,7 +29,9 @@ def test_a_created_volume_is_launched_when_it_becomes_available() -> None:
 
     created, updated, launched = simulate(main, seed=1).value
     assert launched == updated
-    assert created is not None and launched is not None and created < launched
+    assert created is not None
+    assert launched is not None
+    assert created < launched
 
 
 def test_a_create_finding_its_volume_available_already_still_stamps_launched_at() -> None:
@@ -42,11 +44,14 @@ def test_a_create_finding_its_volume_available_already_still_stamps_launched_at(
         assert vg is not None
         while not vg.exists(f"volume-{vid}"):  # then the driver's lvcreate is being slept
             await asyncio.sleep(0.001)
-        assert vol.status == VolumeStatus.CREATING and vol.launched_at is None
+        assert vol.status == VolumeStatus.CREATING
+        assert vol.launched_at is None
         cloud.db.transition(vol, VolumeStatus.AVAILABLE, op=Op.RESET_STATUS, actor="admin")
         reset_at = vol.updated_at
         await cloud.settle()
         return reset_at, vol.launched_at, cloud.db.stamp()
 
     reset_at, launched, end = simulate(main, seed=1).value
-    assert launched is not None and reset_at is not None and reset_at < launched <= end
+    assert launched is not None
+    assert reset_at is not None
+    assert reset_at < launched <= end
