@@ -323,8 +323,10 @@ class VolumeGroup:
                               self._new_name_problem(lv_name)
                               or f'Thin pool {self.name}/{pool} not found.')
         size = extents_for(virtual_size, self.extent_size) * self.extent_size
-        # p.name: the pool LV's own string, shared by all its thin LVs; data on first use
-        lvs[lv_name] = LogicalVolume(lv_name, "thin", size, pool=p.name)
+        lv = lvs[lv_name] = LogicalVolume(lv_name, "thin", size)  # data on first use
+        # Set after: a keyword to a class call costs a dict, several times a store. The
+        # pool LV's own string, shared by all its thin LVs.
+        lv.pool = p.name
         # _add then _tally of a visible thin LV (not a pool, not a COW), inline: every
         # create comes here, and the tallies are checked against a recount in the tests.
         self._n_visible += 1
