@@ -406,6 +406,25 @@ def recount(vg: VolumeGroup) -> tuple[int, int, float, float, str | None]:
             pools[0].lv_name if pools else None)
 
 
+def test_thin_sizes_stay_right_across_many_sizes_and_extent_sizes() -> None:
+    """A thin LV's size (and the tallies) come from a per-VG memo of its -V argument:
+    right for each VG's own extent size, for ints and texts, and past the memo's bound."""
+    for extent_size in (4 * MiB, 32 * MiB):
+        vg = make_vg(extent_size=extent_size)
+        vg.lvcreate_thin_pool("pool", "8g")
+        args: list[int | str] = [f"{m}m" for m in range(1, 150)] * 2 + [5 * MiB, "5m", "1g"]
+        for n, arg in enumerate(args):
+            vg.lvcreate_thin(f"v{n}", arg, "pool")
+            expected = extents_for(arg, extent_size) * extent_size
+            assert vg.lv_report(f"v{n}").lv_size == expected
+            assert len(vg._thin_sizes) <= 64  # bounded
+        count, _, _, others, _ = recount(vg)
+        assert vg.lv_totals()[0] == count
+        assert round(vg.lv_totals()[2], 2) == round(others, 2)
+        with pytest.raises(errors.ProcessExecutionError):
+            vg.lvcreate_thin("bad", "lots", "pool")
+
+
 MIB_SIZES = st.integers(min_value=1, max_value=2500)
 
 

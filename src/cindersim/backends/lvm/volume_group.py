@@ -109,6 +109,10 @@ class VolumeGroup:
         self._others_cg = 0
         """Sum of ``unit_g`` of the visible non-pool LVs, in hundredths of GiB:
         an exact integer, so the total does not depend on the order of changes."""
+        self._thin_sizes: dict[int | str, tuple[int, int]] = {}
+        """``lvcreate -V`` argument -> (bytes, :func:`_hundredths_g`) at this VG's extent size
+        (set once): every create asks one of a few, and a dict is cheaper than two lru
+        caches.  Emptied past 64 sizes."""
 
     # --- inspection (no command runs, nothing is charged) ----------------------
     @property
@@ -322,7 +326,13 @@ class VolumeGroup:
             raise self._error(self._thin_cmd(lv_name, virtual_size, pool),
                               self._new_name_problem(lv_name)
                               or f'Thin pool {self.name}/{pool} not found.')
-        size = extents_for(virtual_size, self.extent_size) * self.extent_size
+        sized = self._thin_sizes.get(virtual_size)
+        if sized is None:  # (an invalid size raises here, as lvcreate refuses it)
+            size = extents_for(virtual_size, self.extent_size) * self.extent_size
+            if len(self._thin_sizes) >= 64:
+                self._thin_sizes.clear()
+            sized = self._thin_sizes[virtual_size] = (size, _hundredths_g(size))
+        size = sized[0]
         lv = lvs[lv_name] = LogicalVolume(lv_name, "thin", size)  # data on first use
         # Set after: a keyword to a class call costs a dict, several times a store. The
         # pool LV's own string, shared by all its thin LVs.
@@ -330,7 +340,7 @@ class VolumeGroup:
         # _add then _tally of a visible thin LV (not a pool, not a COW), inline: every
         # create comes here, and the tallies are checked against a recount in the tests.
         self._n_visible += 1
-        self._others_cg += _hundredths_g(size)
+        self._others_cg += sized[1]
         meter = self.meter
         cost = meter.costs.lvcreate
         if meter.reports():  # the command line only for a reader (every create comes here)
