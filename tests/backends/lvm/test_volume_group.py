@@ -412,12 +412,17 @@ def test_thin_sizes_stay_right_across_many_sizes_and_extent_sizes() -> None:
     for extent_size in (4 * MiB, 32 * MiB):
         vg = make_vg(extent_size=extent_size)
         vg.lvcreate_thin_pool("pool", "8g")
+        seen: list[str] = []
+        vg.meter.bind(lambda component, op, summary, seconds, detail, seen=seen:
+                      seen.append(summary))
         args: list[int | str] = [f"{m}m" for m in range(1, 150)] * 2 + [5 * MiB, "5m", "1g"]
         for n, arg in enumerate(args):
             vg.lvcreate_thin(f"v{n}", arg, "pool")
             expected = extents_for(arg, extent_size) * extent_size
             assert vg.lv_report(f"v{n}").lv_size == expected
             assert len(vg._thin_sizes) <= 64  # bounded
+            text = arg if isinstance(arg, str) else f"{arg}b"
+            assert seen[-1] == f"lvcreate -T -V {text} -n v{n} cinder-volumes/pool"
         count, _, _, others, _ = recount(vg)
         assert vg.lv_totals()[0] == count
         assert round(vg.lv_totals()[2], 2) == round(others, 2)

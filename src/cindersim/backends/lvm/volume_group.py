@@ -109,10 +109,10 @@ class VolumeGroup:
         self._others_cg = 0
         """Sum of ``unit_g`` of the visible non-pool LVs, in hundredths of GiB:
         an exact integer, so the total does not depend on the order of changes."""
-        self._thin_sizes: dict[int | str, tuple[int, int]] = {}
-        """``lvcreate -V`` argument -> (bytes, :func:`_hundredths_g`) at this VG's extent size
-        (set once): every create asks one of a few, and a dict is cheaper than two lru
-        caches.  Emptied past 64 sizes."""
+        self._thin_sizes: dict[int | str, tuple[int, int, str]] = {}
+        """``lvcreate -V`` argument -> (bytes, :func:`_hundredths_g`, :func:`size_arg`) at this
+        VG's extent size (set once): every create asks one of a few, and a dict is cheaper
+        than two lru caches.  Emptied past 64 sizes."""
 
     # --- inspection (no command runs, nothing is charged) ----------------------
     @property
@@ -323,7 +323,7 @@ class VolumeGroup:
         # A plain name (every volume-<uuid>) passes name_problem's first test: no frame.
         if lv_name in lvs or (_plain_name(lv_name) is None and name_problem(lv_name) is not None
                               ) or p is None or p.kind != "pool":
-            raise self._error(self._thin_cmd(lv_name, virtual_size, pool),
+            raise self._error(self._thin_cmd(lv_name, size_arg(virtual_size), pool),
                               self._new_name_problem(lv_name)
                               or f'Thin pool {self.name}/{pool} not found.')
         sized = self._thin_sizes.get(virtual_size)
@@ -331,7 +331,8 @@ class VolumeGroup:
             size = extents_for(virtual_size, self.extent_size) * self.extent_size
             if len(self._thin_sizes) >= 64:
                 self._thin_sizes.clear()
-            sized = self._thin_sizes[virtual_size] = (size, _hundredths_g(size))
+            sized = self._thin_sizes[virtual_size] = (size, _hundredths_g(size),
+                                                      size_arg(virtual_size))
         size = sized[0]
         lv = lvs[lv_name] = LogicalVolume(lv_name, "thin", size)  # data on first use
         # Set after: a keyword to a class call costs a dict, several times a store. The
@@ -344,14 +345,14 @@ class VolumeGroup:
         meter = self.meter
         cost = meter.costs.lvcreate
         if meter.reports():  # the command line only for a reader (every create comes here)
-            meter.charge("lvm", "lvcreate", cost, self._thin_cmd(lv_name, virtual_size, pool),
+            meter.charge("lvm", "lvcreate", cost, self._thin_cmd(lv_name, sized[2], pool),
                          lv=lv_name, thin=True, virtual_size=size)
         else:  # Meter.add, inline (every create, trace off)
             meter.pending += cost
             meter.total += cost
 
-    def _thin_cmd(self, lv_name: str, virtual_size: int | str, pool: str) -> str:
-        return f"lvcreate -T -V {size_arg(virtual_size)} -n {lv_name} {self.name}/{pool}"
+    def _thin_cmd(self, lv_name: str, size_text: str, pool: str) -> str:
+        return f"lvcreate -T -V {size_text} -n {lv_name} {self.name}/{pool}"
 
     def lvcreate_snapshot(self, lv_name: str, origin: str, size: int | str | None = None) -> None:
         """``lvcreate --name <lv> --snapshot <vg>/<origin> [-L <size>]``.
