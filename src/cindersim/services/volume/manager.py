@@ -49,8 +49,8 @@ Method = Callable[..., Awaitable[Any]]
 
 _DRIVER_EVENTS: dict[tuple[str, Any], tuple[str, dict[str, Any]]] = {}
 """(driver call, driver protocol) -> the summary and detail of its ``driver`` events, shared
-by all of them (an emitted detail is never changed): a full trace keeps no dict per call
-for the collector to walk.  Bounded: driver methods times protocols."""
+by all of them (an emitted detail is never changed): no dict nor f-string per driver call
+of a full trace.  Bounded: driver methods times protocols."""
 
 
 class VolumeService:
