@@ -469,8 +469,8 @@ class Database:
         if stamped and record.created_at is None:  # type: ignore[union-attr]  # see _Shape
             record.created_at = self.stamp()  # type: ignore[union-attr]
         if born:
-            record_created(record, op=op, trace=self.trace,  # type: ignore[arg-type]  # see _Shape
-                           actor=actor)
+            # Positional, as below: each keyword costs the call ~10 ns (every create).
+            record_created(record, op, self.trace, actor)  # type: ignore[arg-type]  # see _Shape
         table[record.id] = record
         if index is not None:
             volume_id = record.volume_id  # type: ignore[union-attr]  # see _Shape
@@ -512,8 +512,8 @@ class Database:
                    | GroupSnapshot, new: str | None, *, op: str, actor: str, field: str = "status",
                    reason: str | None = None) -> bool:
         """:func:`cindersim.states.transition` with this database's trace and clock."""
-        return transition(record, new, op=op, trace=self.trace, actor=actor, field=field,
-                          reason=reason, now=self._stamp)
+        # (op, trace, actor, field, reason, now), positional: every status change calls it
+        return transition(record, new, op, self.trace, actor, field, reason, self._stamp)
 
     # --- reading by id (another project's id is a 404, like a missing one) ------------
     @staticmethod

@@ -542,7 +542,7 @@ def _check(machine: Machine, kind: str, rid: str, old: State, new: State, op: st
             f"is not an edge for op {op!r}")
 
 
-def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, actor: str,
+def transition(record: StatusRecord, new: str | None, op: str, trace: Trace, actor: str,
                field: str = "status", reason: str | None = None,
                now: Callable[[], str] | None = None) -> bool:
     """Change ``record.<field>`` to *new* under *op*, or raise and change nothing.
@@ -581,7 +581,7 @@ def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, 
     return True
 
 
-def record_created(record: StatusRecord, *, op: str, trace: Trace, actor: str) -> None:
+def record_created(record: StatusRecord, op: str, trace: Trace, actor: str) -> None:
     """Record the birth of *record* in its current (initial) status: ``None -> status``."""
     kind = type(record).RESOURCE_KIND
     field = _PRIMARY_FIELD[kind]
