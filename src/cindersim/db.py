@@ -111,30 +111,32 @@ def iso_time(seconds: float) -> str:
 
     Byte-identical to ``(epoch + timedelta(seconds=s)).isoformat(timespec="microseconds")``
     (:func:`_iso_time_datetime`, still used outside ``0 <= s < 2**36`` and for non-floats),
-    but about twice as fast.  The microseconds are rounded exactly as CPython's
+    but several times faster.  The microseconds are rounded exactly as CPython's
     ``timedelta`` constructor does (``Modules/_datetimemodule.c``, ``accum``/``delta_new``):
     the whole seconds are exact, the fraction times 10**6 is split again, and what is
-    left (< 1 us) is rounded to nearest with ties to the even total -- ``round(x * 1e6)``
-    would differ.  Splitting a non-negative float by ``int`` and a subtraction is exact
-    (what ``math.modf`` gives), without modf's tuple.  Records stamped at one instant
-    share one string through :meth:`Database.stamp`.
+    left (< 1 us) is rounded to nearest with ties to the even total.  That is ``round``
+    of the fraction times 10**6 (a float's round is ties-to-even on its exact value, and
+    splitting a non-negative float by ``int`` and a subtraction is exact); ``round(x *
+    1e6)`` of the whole value would differ.  Records stamped at one instant share one
+    string through :meth:`Database.stamp`.
     """
     global _last_second  # noqa: PLW0603 -- a one-entry cache, replaced atomically
     if type(seconds) is float and 0.0 <= seconds < _FAST_LIMIT:  # NaN fails both
         whole = int(seconds)
-        scaled = (seconds - whole) * 1e6
-        micro = int(scaled)
-        left = scaled - micro
-        if left >= 0.5 and (left > 0.5 or micro & 1):  # to nearest, ties to even
-            micro += 1
+        micro = round((seconds - whole) * 1e6)
         if micro >= 1_000_000:
             whole += 1
             micro -= 1_000_000
         last = _last_second
         if last[0] != whole:
             last = _last_second = (whole, _second_prefix(whole))
-        return f"{last[1]}{micro:06d}"
+        # Two 3-digit halves from a table: cheaper than formatting with "06d".
+        return last[1] + _DIGITS3[micro // 1000] + _DIGITS3[micro % 1000]
     return _iso_time_datetime(seconds)
+
+
+_DIGITS3 = tuple(f"{n:03d}" for n in range(1000))
+"""``000`` to ``999``: the halves of :func:`iso_time`'s microseconds."""
 
 
 def _dict() -> dict[str, str]:
@@ -467,8 +469,8 @@ class Database:
         if stamped and record.created_at is None:  # type: ignore[union-attr]  # see _Shape
             record.created_at = self.stamp()  # type: ignore[union-attr]
         if born:
-            record_created(record, op=op, trace=self.trace,  # type: ignore[arg-type]  # see _Shape
-                           actor=actor)
+            # Positional, as below: each keyword costs the call ~10 ns (every create).
+            record_created(record, op, self.trace, actor)  # type: ignore[arg-type]  # see _Shape
         table[record.id] = record
         if index is not None:
             volume_id = record.volume_id  # type: ignore[union-attr]  # see _Shape
@@ -510,8 +512,8 @@ class Database:
                    | GroupSnapshot, new: str | None, *, op: str, actor: str, field: str = "status",
                    reason: str | None = None) -> bool:
         """:func:`cindersim.states.transition` with this database's trace and clock."""
-        return transition(record, new, op=op, trace=self.trace, actor=actor, field=field,
-                          reason=reason, now=self._stamp)
+        # (op, trace, actor, field, reason, now), positional: every status change calls it
+        return transition(record, new, op, self.trace, actor, field, reason, self._stamp)
 
     # --- reading by id (another project's id is a 404, like a missing one) ------------
     @staticmethod

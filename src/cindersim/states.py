@@ -231,11 +231,7 @@ class Op(enum.StrEnum):
 State = str | None
 Edge = tuple[State, State]
 
-_V = VolumeStatus
-_A = AttachStatus
-_S = SnapshotStatus
-_B = BackupStatus
-_M = MigrationStatus
+_V, _A, _S, _B, _M = VolumeStatus, AttachStatus, SnapshotStatus, BackupStatus, MigrationStatus
 
 _STATES: dict[Machine, tuple[str | None, ...]] = {
     Machine.VOLUME: tuple(VolumeStatus),
@@ -486,9 +482,8 @@ _ENUMS: dict[Machine, type[enum.StrEnum]] = {
 """Stored values are enum members (plain strings to JSON and ==); migration_status
 stays a plain string because of ``target:<id>``."""
 
-_PRIMARY_FIELD = {"volume": "status", "attachment": "attach_status",
-                  "snapshot": "status", "backup": "status", "group": "status",
-                  "group_snapshot": "status"}
+_PRIMARY_FIELD = {"volume": "status", "attachment": "attach_status", "snapshot": "status",
+                  "backup": "status", "group": "status", "group_snapshot": "status"}
 
 
 def machine_for(kind: str, field: str) -> Machine:
@@ -504,18 +499,14 @@ _MACHINES: dict[tuple[str, str], Machine] = {
 """Every status change looks its machine up: a dict, not an Enum call."""
 
 
-_PARTS: dict[tuple[str, str, State, State, str], tuple[str, dict[str, str | None]]] = {}
-"""``(kind, field, old, new, op)`` -> a status event's summary tail and detail, shared by
-the events of that change (details are only read; a full trace repeats a few changes).
-Plain strings, JSON's: nothing for the GC.  Emptied past 256 (``target:<id>``)."""
+_Parts = tuple[str, dict[str, str | None]]  # a status event's summary tail and detail
+_PARTS: dict[tuple[str, str, State, State, str], _Parts] = {}
+"""``(kind, field, old, new, op)`` -> its parts, shared by the events of that change (details
+are only read).  Plain strings, JSON's: nothing for the GC.  Emptied past 256."""
 
 
-def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State, new: State,
-          op: str, reason: str | None) -> None:
-    wanted = trace.wanted_kinds  # Trace.wants, inline (as the bus does): every status change asks
-    if wanted is not None and "status" not in wanted:
-        trace.skip()  # nothing would keep it: it is only counted
-        return
+def _parts(kind: str, field: str, old: State, new: State, op: str) -> _Parts:
+    """The :data:`_Parts` of a change (remembered in :data:`_PARTS`)."""
     parts = _PARTS.get((kind, field, old, new, op))
     if parts is None:
         if len(_PARTS) >= 256:
@@ -525,18 +516,23 @@ def _emit(trace: Trace, actor: str, kind: str, rid: str, field: str, old: State,
             f"{what} {old or '∅'} → {new or '∅'}",
             {"field": field, "old": None if old is None else str(old),
              "new": None if new is None else str(new), "op": str(op)})
+    return parts
+
+
+def _emit(trace: Trace, actor: str, kind: str, rid: str, parts: _Parts, reason: str | None) -> None:
+    """The ``status`` event of a change (the caller has asked whether it is wanted)."""
     trace.emit_owned("status", actor, f"{kind} {rid[:8]}{parts[0]}",
                      parts[1] if reason is None else {**parts[1], "reason": reason},
                      resource=f"{kind}:{rid}")
 
 
-_CHANGES_SEEN: dict[tuple[str, str, State, State, str], State] = {}
-"""``(kind, field, old, new, op)`` of a change :func:`transition` found legal -> the value
-it stores (the member of *new*; a plain string finds it too).  :data:`TABLE` never
-changes; migration statuses (``target:<id>`` is unbounded) are left out."""
+_CHANGES_SEEN: dict[tuple[str, str, State, State, str], tuple[State, _Parts]] = {}
+"""``(kind, field, old, new, op)`` of a change :func:`transition` found legal -> the value it
+stores (the member of *new*; a plain string finds it too) and its event's parts.  :data:`TABLE`
+never changes; migration statuses (``target:<id>`` is unbounded) are left out."""
 
-_ENDS_SEEN: set[tuple[str, State, State, str]] = set()
-"""``(kind, old, new, op)`` of births and deaths found legal (primary fields: bounded)."""
+_ENDS_SEEN: dict[tuple[str, State, State, str], _Parts] = {}
+"""``(kind, old, new, op)`` of births and deaths found legal (bounded) -> their parts."""
 
 
 def _check(machine: Machine, kind: str, rid: str, old: State, new: State, op: str) -> None:
@@ -546,7 +542,7 @@ def _check(machine: Machine, kind: str, rid: str, old: State, new: State, op: st
             f"is not an edge for op {op!r}")
 
 
-def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, actor: str,
+def transition(record: StatusRecord, new: str | None, op: str, trace: Trace, actor: str,
                field: str = "status", reason: str | None = None,
                now: Callable[[], str] | None = None) -> bool:
     """Change ``record.<field>`` to *new* under *op*, or raise and change nothing.
@@ -557,8 +553,8 @@ def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, 
     """
     kind = type(record).RESOURCE_KIND
     old: State = getattr(record, field, None)  # no such field: refused below, as before
-    stored = _CHANGES_SEEN.get((kind, field, old, new, op))  # a legal change (never None)
-    if stored is None:  # not seen yet: every check, once per distinct change
+    seen = _CHANGES_SEEN.get((kind, field, old, new, op))  # a legal change
+    if seen is None:  # not seen yet: every check, once per distinct change
         machine = _MACHINES.get((kind, field)) or machine_for(kind, field)  # raises for none
         old = getattr(record, field)
         if old == new:
@@ -571,30 +567,32 @@ def transition(record: StatusRecord, new: str | None, *, op: str, trace: Trace, 
         enum_cls = _ENUMS.get(machine)  # None: migration_status, a plain string
         stored = new if enum_cls is None or new is None or type(new) is enum_cls \
             else enum_cls(new)  # stored as the member (callers mostly pass one already)
+        seen = (stored, _parts(kind, field, old, stored, op))
         if enum_cls is not None:
-            _CHANGES_SEEN[(kind, field, old, new, op)] = stored
-    setattr(record, field, stored)
+            _CHANGES_SEEN[(kind, field, old, new, op)] = seen
+    setattr(record, field, seen[0])
     if now is not None and hasattr(record, "updated_at"):
         record.updated_at = now()
-    wanted = trace.wanted_kinds  # _emit's first test, without the call: every change asks
+    wanted = trace.wanted_kinds  # Trace.wants, inline: every change asks
     if wanted is None or "status" in wanted:
-        _emit(trace, actor, kind, record.id, field, old, stored, op, reason)
+        _emit(trace, actor, kind, record.id, seen[1], reason)
     else:
-        trace.skip()
+        trace.skip()  # nothing would keep it: it is only counted
     return True
 
 
-def record_created(record: StatusRecord, *, op: str, trace: Trace, actor: str) -> None:
+def record_created(record: StatusRecord, op: str, trace: Trace, actor: str) -> None:
     """Record the birth of *record* in its current (initial) status: ``None -> status``."""
     kind = type(record).RESOURCE_KIND
     field = _PRIMARY_FIELD[kind]
     new: State = getattr(record, field)
-    if (kind, None, new, op) not in _ENDS_SEEN:  # every create is born the same way
+    parts = _ENDS_SEEN.get((kind, None, new, op))  # every create is born the same way
+    if parts is None:
         _check(machine_for(kind, field), kind, record.id, None, new, op)
-        _ENDS_SEEN.add((kind, None, new, op))
-    wanted = trace.wanted_kinds  # _emit's first test, without the call: every create asks
+        parts = _ENDS_SEEN[(kind, None, new, op)] = _parts(kind, field, None, new, op)
+    wanted = trace.wanted_kinds  # Trace.wants, inline: every create asks
     if wanted is None or "status" in wanted:
-        _emit(trace, actor, kind, record.id, field, None, new, op, None)
+        _emit(trace, actor, kind, record.id, parts, None)
     else:
         trace.skip()
 
@@ -605,10 +603,14 @@ def record_destroyed(record: StatusRecord, *, op: str, trace: Trace, actor: str,
     kind = type(record).RESOURCE_KIND
     field = _PRIMARY_FIELD[kind]
     old: State = getattr(record, field)
-    if (kind, old, None, op) not in _ENDS_SEEN:
+    parts = _ENDS_SEEN.get((kind, old, None, op))
+    if parts is None:
         _check(machine_for(kind, field), kind, record.id, old, None, op)
-        _ENDS_SEEN.add((kind, old, None, op))
-    _emit(trace, actor, kind, record.id, field, old, None, op, reason)
+        parts = _ENDS_SEEN[(kind, old, None, op)] = _parts(kind, field, old, None, op)
+    wanted = trace.wanted_kinds
+    if wanted is not None and "status" not in wanted:
+        return trace.skip()  # nothing would keep it: it is only counted
+    _emit(trace, actor, kind, record.id, parts, reason)
 
 
 # --- the attachment recompute ---------------------------------------------------------------

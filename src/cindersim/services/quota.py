@@ -290,9 +290,7 @@ class QuotaEngine:
         The usage rows end as the two calls leave them, and :class:`OverQuota` is
         raised, with nothing written, exactly as :meth:`reserve` raises it.
         """
-        resources = tuple(deltas)
-        self._committed_at_once(project_id, resources, self._checked(project_id, deltas),
-                                tuple(deltas.values()), clamp=True)
+        self._checked(project_id, deltas, commit=True)
 
     def commit_volume(self, project_id: str, size: int, volume_type_name: str | None,
                       count: int = 1) -> None:
@@ -317,10 +315,8 @@ class QuotaEngine:
                 return
             _, resources, keys = plan
         # volume_deltas' order; without a type only the first two have a resource.
-        deltas = (count, size, count, size)
-        self._committed_at_once(project_id, resources,
-                                self._within_limits(project_id, resources, keys, deltas), deltas,
-                                clamp=count < 0 or size < 0)
+        self._within_limits(project_id, resources, keys, (count, size, count, size), True,
+                            count < 0 or size < 0)
 
     def _volume_plan(self, project_id: str, volume_type_name: str | None) -> _VolumePlan | None:
         """A fresh plan for :meth:`commit_volume` (kept), or None for an unknown type name."""
@@ -337,44 +333,33 @@ class QuotaEngine:
         self._volume_plans[(project_id, volume_type_name)] = plan
         return plan
 
-    def _committed_at_once(self, project_id: str, resources: Sequence[str],
-                           rows: list[QuotaUsage | None], deltas: Sequence[int], *,
-                           clamp: bool) -> None:
-        """The end of :meth:`reserve_committed`: draw the reservations' ids, then move each
-        delta into ``in_use``; *rows* are the usage rows :meth:`_within_limits` gave.
-        *clamp*: whether a delta may be negative (only then can ``in_use`` go below zero,
-        which commit clamps; a create's deltas are not)."""
-        # The reservations' ids (see reserve_committed), drawn before the rows are
-        # touched: making a usage row draws nothing, so this is the order reserve draws.
-        self.ids.skip(len(rows))
-        # A project's (or type's) first volume makes its rows, in order; all() is in C
-        # (and proves no row is None, which mypy cannot see).
-        made: list[QuotaUsage] = rows if all(rows) else [  # type: ignore[assignment]
-            row if row is not None else self._usage_row(project_id, r)
-            for r, row in zip(resources, rows, strict=True)]
-        for d, row in zip(deltas, made):  # noqa: B905 -- strict= costs a kwargs dict per call
-            row.in_use += d  # reserve's +d then commit's -d on ``reserved`` cancel
-        if clamp:  # commit's clamp at zero
-            for row in made:
-                row.in_use = max(row.in_use, 0)
-
-    def _checked(self, project_id: str, deltas: Mapping[str, int]) -> list[QuotaUsage | None]:
+    def _checked(self, project_id: str, deltas: Mapping[str, int], *, commit: bool = False,
+                 ) -> list[QuotaUsage | None]:
         """Validate *deltas* and check their limits; the usage row of each (None: none
-        yet), in *deltas* order.  Raises as :meth:`reserve` documents."""
+        yet), in *deltas* order.  Raises as :meth:`reserve` documents.  *commit*: then
+        commit them at once, as :meth:`reserve_committed` documents."""
         # An unknown resource is reported before any excess; the per-type ones exist
         # while their type does.
         if not _RESERVABLE.issuperset(deltas) and not self._per_type_known(deltas):
             valid = frozenset(self.resources()) - {"per_volume_gigabytes"}
             raise QuotaResourceUnknown(unknown=sorted(r for r in deltas if r not in valid))
-        return self._within_limits(project_id, tuple(deltas),
-                                   [(project_id, r) for r in deltas], tuple(deltas.values()))
+        return self._within_limits(project_id, tuple(deltas), [(project_id, r) for r in deltas],
+                                   tuple(deltas.values()), commit, commit)
 
     def _within_limits(self, project_id: str, resources: Sequence[str],
                        keys: Sequence[tuple[str, str]], deltas: Sequence[int],
+                       commit: bool = False, clamp: bool = False,
                        ) -> list[QuotaUsage | None]:
         """The usage row of each of *resources* (None: none yet; *keys* are their
         ``quota_usages`` keys); raises :class:`OverQuota`, with nothing written, when a
-        delta would take one over its limit."""
+        delta would take one over its limit.
+
+        With *commit*, what :meth:`reserve_committed` does next, in the same frame
+        (every create comes here): draw the reservations' ids, then move each delta into
+        ``in_use``, making a row a resource has none of.  *clamp*: whether a delta may
+        be negative (only then can ``in_use`` go below zero, which commit clamps; a
+        create's deltas are not).
+        """
         db = self.db
         rows = list(map(db.quota_usages.get, keys))  # in C: no frame, no loop
         limits: Mapping[str, int] = self.defaults if not self.class_defaults else {
@@ -390,6 +375,21 @@ class QuotaEngine:
                 if limit >= 0 and d >= 0 and (
                         (row.in_use + row.reserved if row else 0) + d > limit):
                     self._raise_over(project_id, dict(zip(resources, deltas, strict=False)))
+        if not commit:
+            return rows
+        # The reservations' ids (see reserve_committed), drawn before the rows are
+        # touched: making a usage row draws nothing, so this is the order reserve draws.
+        self.ids.skip(len(rows))
+        # A project's (or type's) first volume makes its rows, in order; all() is in C
+        # (and proves no row is None, which mypy cannot see).
+        made: list[QuotaUsage] = rows if all(rows) else [  # type: ignore[assignment]
+            row if row is not None else self._usage_row(project_id, r)
+            for r, row in zip(resources, rows, strict=True)]
+        for d, row in zip(deltas, made):  # noqa: B905 -- strict= costs a kwargs dict per call
+            row.in_use += d  # reserve's +d then commit's -d on ``reserved`` cancel
+        if clamp:  # commit's clamp at zero
+            for row in made:
+                row.in_use = max(row.in_use, 0)
         return rows
 
     def _per_type_known(self, deltas: Mapping[str, int]) -> bool:

@@ -406,6 +406,30 @@ def recount(vg: VolumeGroup) -> tuple[int, int, float, float, str | None]:
             pools[0].lv_name if pools else None)
 
 
+def test_thin_sizes_stay_right_across_many_sizes_and_extent_sizes() -> None:
+    """A thin LV's size (and the tallies) come from a per-VG memo of its -V argument:
+    right for each VG's own extent size, for ints and texts, and past the memo's bound."""
+    for extent_size in (4 * MiB, 32 * MiB):
+        vg = make_vg(extent_size=extent_size)
+        vg.lvcreate_thin_pool("pool", "8g")
+        seen: list[str] = []
+        vg.meter.bind(lambda component, op, summary, seconds, detail, seen=seen:
+                      seen.append(summary))
+        args: list[int | str] = [f"{m}m" for m in range(1, 150)] * 2 + [5 * MiB, "5m", "1g"]
+        for n, arg in enumerate(args):
+            vg.lvcreate_thin(f"v{n}", arg, "pool")
+            expected = extents_for(arg, extent_size) * extent_size
+            assert vg.lv_report(f"v{n}").lv_size == expected
+            assert len(vg._thin_sizes) <= 64  # bounded
+            text = arg if isinstance(arg, str) else f"{arg}b"
+            assert seen[-1] == f"lvcreate -T -V {text} -n v{n} cinder-volumes/pool"
+        count, _, _, others, _ = recount(vg)
+        assert vg.lv_totals()[0] == count
+        assert round(vg.lv_totals()[2], 2) == round(others, 2)
+        with pytest.raises(errors.ProcessExecutionError):
+            vg.lvcreate_thin("bad", "lots", "pool")
+
+
 MIB_SIZES = st.integers(min_value=1, max_value=2500)
 
 
@@ -593,13 +617,13 @@ def test_name_problem_is_lvm2_rules(name: str) -> None:
 def test_plain_names_need_no_infix_scan() -> None:
     """The fast path allows no ``_``: sound only while every reserved infix starts so."""
     from cindersim.backends.lvm.logical_volume import (  # noqa: PLC0415
-        _PLAIN_NAME_RE,
         _RESERVED_INFIXES,
+        PLAIN_NAME_RE,
         name_problem,
     )
     assert all(i.startswith("_") for i in _RESERVED_INFIXES)
-    assert _PLAIN_NAME_RE.fullmatch("volume-0b7d9a3c-5e2f-4c1a-9d8e-112233445566")
-    assert not _PLAIN_NAME_RE.fullmatch("_snapshot-1")
+    assert PLAIN_NAME_RE.fullmatch("volume-0b7d9a3c-5e2f-4c1a-9d8e-112233445566")
+    assert not PLAIN_NAME_RE.fullmatch("_snapshot-1")
     assert name_problem("_snapshot-1") is None  # allowed, by the rules one by one
 
 

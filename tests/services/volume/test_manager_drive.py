@@ -94,3 +94,29 @@ def test_an_unknown_method_is_not_implemented() -> None:
             svc._dispatch(msg)
 
     simulate(main, seed=1)
+
+
+def test_driver_events_name_the_call_and_protocol_and_share_one_detail() -> None:
+    """Events of one call on one driver kind carry the same (shared, never changed)
+    detail; another call or another protocol gets its own."""
+    cfg = {"DEFAULT": {"enabled_backends": "lvm-1,nfs-1"},
+           "lvm-1": {"volume_driver": "cinder.volume.drivers.lvm.LVMVolumeDriver"},
+           "nfs-1": {"volume_driver": "cinder.volume.drivers.nfs.NfsDriver"}}
+
+    async def main(cloud: Cloud) -> None:
+        for svc in cloud.volume_services.values():
+            for call in ("remove_export", "remove_export", "get_volume_stats"):
+                await svc.drive(call, lambda: None, resource="volume:x")
+
+    events = [e for e in simulate(main, seed=1, config=cfg, trace_mode="full").trace.events
+              if e.kind == "driver"]
+    assert [(e.summary, dict(e.detail)) for e in events] == [
+        ("driver.remove_export", {"call": "remove_export"}),
+        ("driver.remove_export", {"call": "remove_export"}),
+        ("driver.get_volume_stats", {"call": "get_volume_stats"}),
+        ("driver.remove_export", {"call": "remove_export", "protocol": "nfs"}),
+        ("driver.remove_export", {"call": "remove_export", "protocol": "nfs"}),
+        ("driver.get_volume_stats", {"call": "get_volume_stats", "protocol": "nfs"})]
+    assert events[0].detail is events[1].detail
+    assert events[3].detail is events[4].detail
+    assert all(e.resource == "volume:x" for e in events)

@@ -274,7 +274,11 @@ class LVMVolumeDriver:
         """``lvcreate -n volume-<id> <vg> -L <n>g``, or ``-T -V <n>g ... <vg>/<vg>-pool``."""
         if self.faults is not None and self.faults.rules:  # _fault's test, without its frame
             self._fault("create_volume", volume.id)
-        self._create_lv(self.volume_name(volume.id), volume.size)
+        vg = self.vg or self._vg()  # (_vg raises when there is none)
+        if self.lvm_type == "thin":
+            vg.lvcreate_thin(self.volume_name(volume.id), f"{volume.size}g", self.pool_name)
+        else:
+            vg.lvcreate(self.volume_name(volume.id), f"{volume.size}g")
 
     def delete_volume(self, volume: VolumeLike) -> bool | None:
         """Remove the LV; a missing one is already gone (returns True).
@@ -324,7 +328,7 @@ class LVMVolumeDriver:
                              volume_size=src_vref.size, name=f"clone-snap-{volume.id}")
         self._create_lv_snapshot(temp.name, src_name)
         try:
-            self._create_lv(name, volume.size)
+            vg.lvcreate(name, f"{volume.size}g")  # thick (a thin clone returned above)
             vg.lvchange(temp.name, activate=True)
             dd_copy(vg, temp.name, name, src_vref.size * 1024 * MiB,
                     sparse=self._sparse_copy_volume)
@@ -349,7 +353,7 @@ class LVMVolumeDriver:
             vg.lvchange(snap_lv, activate=True)
             vg.lvchange(name, activate=True, permanent=True)
             return
-        self._create_lv(name, volume.size)
+        vg.lvcreate(name, f"{volume.size}g")  # thick (a thin one returned above)
         vg.lvchange(snap_lv, activate=True)
         dd_copy(vg, snap_lv, name, snapshot.volume_size * 1024 * MiB,
                 sparse=self._sparse_copy_volume)
@@ -509,13 +513,6 @@ class LVMVolumeDriver:
                 "provider_auth": volume.provider_auth,
                 "encryption_key_id": getattr(volume, "encryption_key_id", None) or (
                     "fixed-key" if getattr(volume, "encrypted", False) else None)}
-
-    def _create_lv(self, name: str, size_gb: int) -> None:
-        vg = self.vg or self._vg()  # (_vg raises when there is none)
-        if self.lvm_type == "thin":
-            vg.lvcreate_thin(name, f"{size_gb}g", self.pool_name)
-        else:
-            vg.lvcreate(name, f"{size_gb}g")
 
     def _create_lv_snapshot(self, name: str, source: str) -> None:
         """brick ``create_lv_snapshot``: look the source up, then lvcreate.

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LV_NAME_RE",
+    "PLAIN_NAME_RE",
     "RESERVED_INFIX_RE",
     "RESERVED_PREFIXES",
     "LogicalVolume",
@@ -33,7 +34,7 @@ LV_NAME_RE = re.compile(r"[A-Za-z0-9+_.-]+")
 """Characters lvm2 allows in an LV name (checked with ``fullmatch``)."""
 RESERVED_INFIX_RE = re.compile("|".join(re.escape(s) for s in _RESERVED_INFIXES))
 """Any reserved infix anywhere in the name (one scan instead of one per infix)."""
-_PLAIN_NAME_RE = re.compile(
+PLAIN_NAME_RE = re.compile(
     "(?!" + "|".join(re.escape(p) for p in (*RESERVED_PREFIXES, "-")) + ")"
     + LV_NAME_RE.pattern.replace("_", ""))
 """A name every rule below allows, in one ``fullmatch`` (it never allows more): one
@@ -44,7 +45,7 @@ def name_problem(lv_name: str) -> str | None:
     """What lvm2 says of *lv_name* as a new LV's name, or None when it may have it: no
     reserved prefix (``snapshot``, ``pvmove``) or infix (``_tmeta`` ...), only
     ``[A-Za-z0-9+_.-]``, not empty, no leading ``-``."""
-    if _PLAIN_NAME_RE.fullmatch(lv_name):
+    if PLAIN_NAME_RE.fullmatch(lv_name):
         return None  # every volume-<uuid>: the rules one by one only for a name with _
     if lv_name.startswith(RESERVED_PREFIXES):
         prefix = next(p for p in RESERVED_PREFIXES if lv_name.startswith(p))

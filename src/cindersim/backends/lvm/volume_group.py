@@ -32,7 +32,7 @@ from ...empty import EmptyDict
 from ..blocks import BLOCK_SIZE, GiB
 from ..costs import Meter
 from .data import LvData
-from .logical_volume import LogicalVolume, PhysicalVolume, name_problem
+from .logical_volume import PLAIN_NAME_RE, LogicalVolume, PhysicalVolume, name_problem
 from .reports import LvReport, PvReport, VgReport, lv_row, lv_rows, pv_rows
 from .sizes import DEFAULT_EXTENT_SIZE, PE_START, extents_for, size_arg, unit_g
 from .snapshots import SNAPSHOT_CHUNK_SIZE, SnapshotInvalidError, book_cow, cow_used_chunks
@@ -51,6 +51,10 @@ __all__ = ["DEFAULT_VG_NAME", "VolumeGroup"]
 
 DEFAULT_VG_NAME = "cinder-volumes"
 """Cinder's ``volume_group`` default."""
+
+
+_plain_name = PLAIN_NAME_RE.fullmatch
+"""Whether an LV name is one lvm2 allows without looking further (see :func:`name_problem`)."""
 
 
 def _fail(cmd: str, stderr: str, exit_code: int = 5) -> errors.ProcessExecutionError:
@@ -105,6 +109,10 @@ class VolumeGroup:
         self._others_cg = 0
         """Sum of ``unit_g`` of the visible non-pool LVs, in hundredths of GiB:
         an exact integer, so the total does not depend on the order of changes."""
+        self._thin_sizes: dict[int | str, tuple[int, int, str]] = {}
+        """``lvcreate -V`` argument -> (bytes, :func:`_hundredths_g`, :func:`size_arg`) at this
+        VG's extent size (set once): every create asks one of a few, and a dict is cheaper
+        than two lru caches.  Emptied past 64 sizes."""
 
     # --- inspection (no command runs, nothing is charged) ----------------------
     @property
@@ -309,27 +317,42 @@ class VolumeGroup:
 
     def lvcreate_thin(self, lv_name: str, virtual_size: int | str, pool: str) -> None:
         """``lvcreate -T -V <size> -n <lv> <vg>/<pool>``: no extents, no chunks yet."""
-        p = self._lvs.get(pool)
-        # _new_name_problem's tests, inline (every create comes here): it words a refusal
-        if lv_name in self._lvs or name_problem(lv_name) is not None or p is None or (
-                p.kind != "pool"):
-            raise self._error(self._thin_cmd(lv_name, virtual_size, pool),
+        lvs = self._lvs
+        p = lvs.get(pool)
+        # _new_name_problem's tests, inline (every create comes here): it words a refusal.
+        # A plain name (every volume-<uuid>) passes name_problem's first test: no frame.
+        if lv_name in lvs or (_plain_name(lv_name) is None and name_problem(lv_name) is not None
+                              ) or p is None or p.kind != "pool":
+            raise self._error(self._thin_cmd(lv_name, size_arg(virtual_size), pool),
                               self._new_name_problem(lv_name)
                               or f'Thin pool {self.name}/{pool} not found.')
-        size = extents_for(virtual_size, self.extent_size) * self.extent_size
-        # p.name: the pool LV's own string, shared by all its thin LVs; data on first use
-        lv = LogicalVolume(name=lv_name, kind="thin", size=size, pool=p.name)
-        self._add(lv)
+        sized = self._thin_sizes.get(virtual_size)
+        if sized is None:  # (an invalid size raises here, as lvcreate refuses it)
+            size = extents_for(virtual_size, self.extent_size) * self.extent_size
+            if len(self._thin_sizes) >= 64:
+                self._thin_sizes.clear()
+            sized = self._thin_sizes[virtual_size] = (size, _hundredths_g(size),
+                                                      size_arg(virtual_size))
+        size = sized[0]
+        lv = lvs[lv_name] = LogicalVolume(lv_name, "thin", size)  # data on first use
+        # Set after: a keyword to a class call costs a dict, several times a store. The
+        # pool LV's own string, shared by all its thin LVs.
+        lv.pool = p.name
+        # _add then _tally of a visible thin LV (not a pool, not a COW), inline: every
+        # create comes here, and the tallies are checked against a recount in the tests.
+        self._n_visible += 1
+        self._others_cg += sized[1]
         meter = self.meter
+        cost = meter.costs.lvcreate
         if meter.reports():  # the command line only for a reader (every create comes here)
-            meter.charge("lvm", "lvcreate", meter.costs.lvcreate,
-                         self._thin_cmd(lv_name, virtual_size, pool), lv=lv_name, thin=True,
-                         virtual_size=size)
-        else:
-            meter.add(meter.costs.lvcreate)
+            meter.charge("lvm", "lvcreate", cost, self._thin_cmd(lv_name, sized[2], pool),
+                         lv=lv_name, thin=True, virtual_size=size)
+        else:  # Meter.add, inline (every create, trace off)
+            meter.pending += cost
+            meter.total += cost
 
-    def _thin_cmd(self, lv_name: str, virtual_size: int | str, pool: str) -> str:
-        return f"lvcreate -T -V {size_arg(virtual_size)} -n {lv_name} {self.name}/{pool}"
+    def _thin_cmd(self, lv_name: str, size_text: str, pool: str) -> str:
+        return f"lvcreate -T -V {size_text} -n {lv_name} {self.name}/{pool}"
 
     def lvcreate_snapshot(self, lv_name: str, origin: str, size: int | str | None = None) -> None:
         """``lvcreate --name <lv> --snapshot <vg>/<origin> [-L <size>]``.

@@ -40,10 +40,12 @@ def volume_guards(svc: VolumeService) -> EntryGuards:
     def snapshot(*allowed: str) -> Any:
         return lambda a: status_is(snaps.get(a["snapshot_id"]), *allowed)
 
+    creating = VolumeStatus.CREATING  # a local: read by every create (see create.py)
+
     def create(a: Args) -> Refusal | None:
         vol = vols.get(a["volume_id"])
-        if vol is None or vol.status != VolumeStatus.CREATING:
-            return status_is(vol, VolumeStatus.CREATING)  # words the refusal
+        if vol is None or vol.status != creating:
+            return status_is(vol, creating)  # words the refusal
         if extract_host(vol.host or "") != svc.host:
             # Rescheduled elsewhere since this copy was sent.
             return Refusal(f"the volume is scheduled to {vol.host}")

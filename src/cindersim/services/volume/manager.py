@@ -47,6 +47,12 @@ RBD_DRIVER = "cinder.volume.drivers.rbd.RBDDriver"
 Method = Callable[..., Awaitable[Any]]
 
 
+_DRIVER_EVENTS: dict[tuple[str, Any], tuple[str, dict[str, Any]]] = {}
+"""(driver call, driver protocol) -> the summary and detail of its ``driver`` events, shared
+by all of them (an emitted detail is never changed): no dict nor f-string per driver call
+of a full trace.  Bounded: driver methods times protocols."""
+
+
 class VolumeService:
     """cinder-volume for one backend (``host@backend``).
 
@@ -257,10 +263,13 @@ class VolumeService:
             # NFS and FC drivers name their protocol (the narration says how it differs
             # from iSCSI); LVM's events stay as they were.
             proto = getattr(self.driver, "driver_volume_type", None)
-            detail: dict[str, Any] = {"call": call}
-            if proto:
-                detail["protocol"] = proto
-            trace.emit_owned("driver", self.actor, f"driver.{call}", detail, target="driver",
+            shared = _DRIVER_EVENTS.get((call, proto))
+            if shared is None:
+                detail: dict[str, Any] = {"call": call}
+                if proto:
+                    detail["protocol"] = proto
+                shared = _DRIVER_EVENTS[(call, proto)] = (f"driver.{call}", detail)
+            trace.emit_owned("driver", self.actor, shared[0], shared[1], target="driver",
                              resource=resource)
         meter = self.meter
         meter.pending = 0.0  # take() inline, as below: what ran before is not this call's
