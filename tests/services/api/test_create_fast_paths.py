@@ -1,0 +1,81 @@
+"""The shortcuts of cinder-api's volume create: each is taken for the usual request only
+and gives what the full path gives, and every other request still takes the full path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from cindersim.cloud import Cloud
+from cindersim.db import Volume
+from cindersim.services.api.service import ParsedBody
+from cindersim.services.api.volumes import _VOLUME_FIELDS
+
+from apitest import bad, req, run
+
+
+def test_create_passes_the_first_fields_of_volume_in_their_order() -> None:
+    # create builds the row by position: a field added or moved among these in
+    # db.Volume would shift every later value into the wrong column.
+    names = [f.name for f in attrs.fields(Volume)]
+    assert tuple(names[:len(_VOLUME_FIELDS)]) == _VOLUME_FIELDS
+
+
+def test_the_row_create_writes() -> None:
+    async def main(cloud: Cloud) -> Volume:
+        r = await req(cloud, "POST", "/volumes",
+                      json={"volume": {"size": "3", "name": " n ", "description": "d",
+                                       "metadata": {"k": "v"}}})
+        assert r.status == 202, r.json
+        return cloud.db.get_volume(r.json["volume"]["id"])
+
+    vol = run(main)
+    assert (vol.size, vol.display_name, vol.display_description) == (3, "n", "d")
+    assert (vol.status, vol.attach_status, vol.host, vol.cluster_name) == (
+        "creating", "detached", None, None)
+    assert (vol.previous_status, vol.migration_status) == (None, None)
+    assert vol.metadata == {"k": "v"}
+    assert (vol.snapshot_id, vol.source_volid, vol.encryption_key_id) == (None, None, None)
+    assert (vol.bootable, vol.multiattach, vol.encrypted, vol.group_id) == (
+        False, False, False, None)
+    assert vol.availability_zone == "nova"
+    assert vol.volume_type_id is not None
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"volume": {"size": 2**31}}, "Invalid input for field/attribute size. Value: "
+                                  "2147483648. 2147483648 is greater than the maximum of "
+                                  "2147483647"),
+    ({"volume": {"size": False}}, "Invalid input for field/attribute size. Value: False. "
+                                  "False is not of type 'integer', 'string'"),
+    ([{"volume": {"size": 1}}], "'volume' is a required property"),
+    ({"volume": [1]}, "Invalid input for field/attribute volume. Value: [1]. [1] is not of "
+                      "type 'object'"),
+    ({"volume": {"size": 1}, "OS-SCH-HNT:scheduler_hints": {}, "x": 1},
+     "Additional properties are not allowed ('x' was unexpected)"),
+])
+def test_other_bodies_take_the_full_checks(body: Any, message: str) -> None:
+    async def main(cloud: Cloud) -> Any:
+        r = await req(cloud, "POST", "/volumes", json=body)
+        return r.status, r.json
+
+    assert run(main) == (400, bad(message))
+
+
+def test_scheduler_hints_beside_the_volume_are_allowed() -> None:
+    async def main(cloud: Cloud) -> int:
+        r = await req(cloud, "POST", "/volumes",
+                      json={"volume": {"size": 1}, "OS-SCH-HNT:scheduler_hints": {}})
+        return r.status
+
+    assert run(main) == 202
+
+
+def test_parsed_body_is_a_record_of_its_value() -> None:
+    value = {"volume": {"size": 1}}
+    built = tuple.__new__(ParsedBody, (value,))  # as Cloud.request builds it
+    assert built == ParsedBody(value)
+    assert built.value is value
+    assert type(built) is ParsedBody
