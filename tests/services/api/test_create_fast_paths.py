@@ -7,13 +7,12 @@ from typing import Any
 
 import attrs
 import pytest
+from apitest import bad, req, run
 
 from cindersim.cloud import Cloud
 from cindersim.db import Volume
 from cindersim.services.api.service import ParsedBody
 from cindersim.services.api.volumes import _VOLUME_FIELDS
-
-from apitest import bad, req, run
 
 
 def test_create_passes_the_first_fields_of_volume_in_their_order() -> None:
