@@ -66,14 +66,24 @@ Body = bytes | str | ParsedBody | None
 
 ACTOR = "cinder-api"
 _MAX_PLANS = 4096
-"""Bound of the router's plans (see :meth:`ApiService._route`)."""
+"""Bound of the router's plans (see :meth:`ApiService._plan`)."""
 _new_tuple: Any = tuple.__new__
 _PROJECTLESS_URLS = Version(3, 67)
 
 
+class _Answered(Exception):
+    """Raised with the answer to a request no controller serves (versions, 401, 404,
+    405, a bad project), from anywhere in routing: :meth:`ApiService.handle_lowered`
+    sends it as it is."""
+
+    def __init__(self, response: ApiResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 class _Plan(NamedTuple):
     """How a request's method, path and microversion header route, whatever its token,
-    body or query: what :meth:`ApiService._route` keeps in the router's plans."""
+    body or query: what :meth:`ApiService._plan` keeps in the router's plans."""
 
     controller: Controller
     path: str
@@ -237,19 +247,54 @@ class ApiService:
         latency = env.config.simulator["api_latency"]
         if latency > 0:
             await sleep(latency)  # clock.sleep: asyncio.sleep, one frame shallower
+        # Routing is inline, not a method: one frame fewer on every request.  An answer
+        # no controller gives (versions, 401, 404, 405, a bad project) is raised as
+        # _Answered by the helpers below.
         try:
-            routed = self._route(method, path_only, query_string, hdrs, body)
-            if isinstance(routed, ApiResponse):  # answered before any controller
-                response = routed
-            else:
-                controller, req, params = routed
-                try:
-                    # No **{} for a route without parameters: it builds two dicts.
-                    response = await (controller(self, req, **params) if params
-                                      else controller(self, req))
-                except (CinderException, HTTPError) as exc:
-                    response = fault_from_exception(exc)
-                response = versioned(response, req.version)
+            # How a method, path and microversion header route depends on nothing else
+            # (the router empties its plans when a route is added): a repeated one is
+            # looked up.
+            key: tuple[str, str, Any] | None = (method, path_only,
+                                                hdrs.get("openstack-api-version"))
+            try:
+                plan = self.router.plans.get(key)
+            except TypeError:  # an unhashable header value: routed as any, never remembered
+                plan, key = None, None
+            if plan is None:
+                self._unauthenticated(path_only)
+            # keystonemiddleware sits before the API router in Cinder's pipeline: a
+            # missing or bad token is 401 whatever the microversion or the route.
+            token = hdrs.get("x-auth-token")
+            try:
+                context = self.identity.validate(token) if self.auth_strategy == "keystone" \
+                    else self._authenticate(token)
+            except Unauthorized:
+                raise _Answered(_keystone_401(self.base_url)) from None
+            if plan is None:
+                plan = self._plan(method, path_only, hdrs, key)
+            controller, sub, project_id, version, params, takes_body = plan
+            # A body Cloud.request hands over parsed is taken as it is (no _parse_body call).
+            parsed_body = (body.value if type(body) is ParsedBody else _parse_body(body)) \
+                if takes_body else None
+            if project_id is not None and project_id != context.project_id:
+                # wsgi.Resource._process_stack: the URL's project must be the token's
+                # (admins too); only 3.67's project-less URLs skip this.
+                raise _Answered(versioned(fault(400, "Malformed request url"), version))
+            # ApiRequest(method, path, query, headers, body, version, context, project_id,
+            # request_bits), built as the tuple it is: a named tuple's __new__ is a Python
+            # function binding nine arguments, on every request.
+            req: ApiRequest = _new_tuple(ApiRequest, (
+                method, sub, _parse_query(query_string) if query_string else {}, hdrs,
+                parsed_body, version, context, project_id, self._draw_id()))
+            try:
+                # No **{} for a route without parameters: it builds two dicts.
+                response = await (controller(self, req, **params) if params
+                                  else controller(self, req))
+            except (CinderException, HTTPError) as exc:
+                response = fault_from_exception(exc)
+            response = versioned(response, version)
+        except _Answered as answered:
+            response = answered.response
         except (CinderException, HTTPError) as exc:
             response = fault_from_exception(exc)
         except Exception as exc:  # a simulator bug: never let it pass silently
@@ -265,80 +310,31 @@ class ApiService:
                              hdrs.get("x-cindersim-actor", "client"))
         return response
 
-    def _route(self, method: str, path: str, query_string: str, hdrs: dict[str, str],
-               body: Body) -> ApiResponse | tuple[Controller, ApiRequest, dict[str, str]]:
-        """The answer to a request no controller serves (versions, 401, 404, 405, a bad
-        project), or the controller, request and path parameters of one: no await
-        here, so routing costs no coroutine of its own."""
-        # How a method, path and microversion header route depends on nothing else (the
-        # router empties its plans when a route is added): a repeated one is looked up.
-        key: tuple[str, str, Any] | None = (method, path, hdrs.get("openstack-api-version"))
-        try:
-            plan = self.router.plans.get(key)
-        except TypeError:  # an unhashable header value: routed as any, never remembered
-            plan, key = None, None
-        if plan is None:
-            answer = self._unauthenticated(path)
-            if answer is not None:
-                return answer
-        # keystonemiddleware sits before the API router in Cinder's pipeline: a
-        # missing or bad token is 401 whatever the microversion or the route.
-        token = hdrs.get("x-auth-token")
-        try:
-            context = self.identity.validate(token) if self.auth_strategy == "keystone" \
-                else self._authenticate(token)
-        except Unauthorized:
-            return _keystone_401(self.base_url)
-        if plan is None:
-            planned = self._plan(method, path, hdrs)
-            if isinstance(planned, ApiResponse):
-                return planned
-            plan = planned
-            if key is not None:
-                plans = self.router.plans
-                if len(plans) >= _MAX_PLANS:  # paths name ids: a long run must not grow it
-                    plans.clear()
-                plans[key] = plan
-        controller, sub, project_id, version, params, takes_body = plan
-        # A body Cloud.request hands over parsed is taken as it is (no _parse_body call).
-        parsed_body = (body.value if type(body) is ParsedBody else _parse_body(body)) \
-            if takes_body else None
-        if project_id is not None and project_id != context.project_id:
-            # wsgi.Resource._process_stack: the URL's project must be the token's
-            # (admins too); only 3.67's project-less URLs skip this.
-            return versioned(fault(400, "Malformed request url"), version)
-        query = _parse_query(query_string) if query_string else {}
-        # ApiRequest(method, path, query, headers, body, version, context, project_id,
-        # request_bits), built as the tuple it is: a named tuple's __new__ is a Python
-        # function binding nine arguments, on every request.
-        req: ApiRequest = _new_tuple(ApiRequest, (
-            method, sub, query, hdrs, parsed_body, version, context, project_id,
-            self._draw_id()))
-        return controller, req, params
-
-    def _unauthenticated(self, path: str) -> ApiResponse | None:
-        """What answers *path* before any token is read (the version documents, a path
-        outside ``/v3``), or None."""
+    def _unauthenticated(self, path: str) -> None:
+        """Raise :class:`_Answered` with what answers *path* before any token is read
+        (the version documents, a path outside ``/v3``), if anything does."""
         if path == "/":
-            return ApiResponse(300, versions_document(self.base_url))
+            raise _Answered(ApiResponse(300, versions_document(self.base_url)))
         segments = path.split("/")
         # segments[0] == "" (leading slash)
         if len(segments) < 2 or segments[1] != "v3":
-            return fault(404, "The resource could not be found.")
+            raise _Answered(fault(404, "The resource could not be found."))
         if path in {"/v3", "/v3/"}:
-            return ApiResponse(200, versions_document(self.base_url))
-        return None
+            raise _Answered(ApiResponse(200, versions_document(self.base_url)))
 
-    def _plan(self, method: str, path: str, hdrs: dict[str, str]) -> _Plan | ApiResponse:
-        """How *path* (under ``/v3``) routes at the microversion *hdrs* ask for: the
-        route's plan, or the 404/405 (406/400 for a bad header are raised)."""
+    def _plan(self, method: str, path: str, hdrs: dict[str, str],
+              key: tuple[str, str, Any] | None) -> _Plan:
+        """How *path* (under ``/v3``) routes at the microversion *hdrs* ask for, kept in
+        the router's plans under *key* (unless None); the 404/405 is raised as
+        :class:`_Answered` (406/400 for a bad header as :class:`HTTPError`)."""
         version = parse_version_header(hdrs)
         rest = path.split("/")[2:]
         project_id: str | None
         if rest and rest[0] in self.router.collections:
             # /v3/<collection>...: no project in the URL (accepted from 3.67).
             if version < _PROJECTLESS_URLS:
-                return versioned(fault(404, "The resource could not be found."), version)
+                raise _Answered(versioned(fault(404, "The resource could not be found."),
+                                          version))
             project_id, sub = None, "/" + "/".join(rest)
         else:
             project_id = rest[0] if rest else None
@@ -346,11 +342,18 @@ class ApiService:
         route, params, exists = self.router.match(method, sub, version)
         if route is None:
             if exists:
-                return versioned(fault(405, "The method specified is not allowed for "
-                                           "this resource."), version)
-            return versioned(fault(404, "The resource could not be found."), version)
-        return _Plan(route.controller, sub, project_id, version, params,
+                raise _Answered(versioned(fault(405, "The method specified is not allowed "
+                                                     "for this resource."), version))
+            raise _Answered(versioned(fault(404, "The resource could not be found."),
+                                      version))
+        plan = _Plan(route.controller, sub, project_id, version, params,
                      method in {"POST", "PUT"})
+        if key is not None:
+            plans = self.router.plans
+            if len(plans) >= _MAX_PLANS:  # paths name ids: a long run must not grow it
+                plans.clear()
+            plans[key] = plan
+        return plan
 
     def _authenticate(self, token: str | None) -> RequestContext:
         """The caller's context under ``noauth`` or ``both`` (see :attr:`auth_strategy`);
