@@ -9,7 +9,7 @@ volume with no host is destroyed at the API.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...bus import target_of
 from ...db import Snapshot, Volume, VolumeType
@@ -51,6 +51,8 @@ from .views import volume_detail
 from .wsgi import ApiRequest, ApiResponse, HTTPError, Version
 
 if TYPE_CHECKING:
+    from ...db_groups import Group
+    from ..glance.client import Image
     from .service import ApiService
 
 ACTOR = "cinder-api"
@@ -118,28 +120,33 @@ def resolve_availability_zone(api: ApiService, az: str | None) -> str:
     return az
 
 
-@route("POST", "/volumes")
-async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
-    env = api.env
-    db = env.db
+class _Resolved(NamedTuple):
+    """What :func:`_resolve_body` makes of a create body's keys besides ``size``."""
+
+    name: str | None
+    description: str | None
+    metadata: dict[str, str]
+    az: str | None
+    """The zone asked for (or the source's, or the group's); None for the default."""
+    snapshot_id: str | None
+    source_volid: str | None
+    snapshot: Snapshot | None
+    source_vol: Volume | None
+    image: Image | None
+    resource_backend: str | None
+    size: int
+    vtype: VolumeType
+    group: Group | None
+
+
+async def _resolve_body(api: ApiService, req: ApiRequest, body: dict[str, Any],
+                        size: int | None) -> _Resolved | ApiResponse:
+    """The steps of create for a body's other keys, in Cinder's order (the schema's
+    checks, the policy, then the sources, the type and the group), or the answer
+    of a create from a backup."""
+    db = api.env.db
     ctx = req.context
-    # The JSON schema (a decorator in Cinder) runs before anything else.  The usual
-    # body, {"volume": {...}} alone, passes body_of and the top-level check_keys: only
-    # another shape calls them (for their 400s), two calls fewer on every create.
-    top = req.body
-    body = top.get("volume") if type(top) is dict else None
-    if type(body) is not dict or len(top) != 1:
-        body = body_of(req, "volume")
-        check_keys(top, _TOP_KEYS, strict=True)
-    version = req.version  # compared with constants: at_least parses (cached) on each call
-    if version >= _STRICT_CREATE:  # check_keys does nothing unless strict
-        check_keys(body, _CREATE_KEYS, strict=True, field="volume")
-    # Each opt_* gives None for an absent key, so only the keys present are validated
-    # (in the schema's order, so the first error is the same): a body has few keys.
-    # A plain int in range, the usual size, is what opt_int would give back.
-    size = body.get("size")
-    if type(size) is not int or not 1 <= size <= MAX_INT:
-        size = opt_int(body, "size", minimum=1)
+    version = req.version
     # Related keys are tested as a group first (one C set test), since bodies often
     # lack a whole group: the texts here, the sources below.
     name: str | None = None
@@ -239,6 +246,46 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     group = None if GROUP_KEYS.isdisjoint(body) else volume_group(api, req, body, vtype)
     if group is not None:
         az, resource_backend = group.availability_zone, extract_host(group.host or "")
+    return _Resolved(name, description, metadata, az, snapshot_id, source_volid, snapshot,
+                     source_vol, image, resource_backend, size, vtype, group)
+
+
+@route("POST", "/volumes")
+async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
+    env = api.env
+    db = env.db
+    ctx = req.context
+    # The JSON schema (a decorator in Cinder) runs before anything else.  The usual
+    # body, {"volume": {...}} alone, passes body_of and the top-level check_keys: only
+    # another shape calls them (for their 400s), two calls fewer on every create.
+    top = req.body
+    body = top.get("volume") if type(top) is dict else None
+    if type(body) is not dict or len(top) != 1:
+        body = body_of(req, "volume")
+        check_keys(top, _TOP_KEYS, strict=True)
+    version = req.version  # compared with constants: at_least parses (cached) on each call
+    if version >= _STRICT_CREATE:  # check_keys does nothing unless strict
+        check_keys(body, _CREATE_KEYS, strict=True, field="volume")
+    # Each opt_* gives None for an absent key, so only the keys present are validated
+    # (in the schema's order, so the first error is the same): a body has few keys.
+    # A plain int in range, the usual size, is what opt_int would give back.
+    size = body.get("size")
+    if type(size) is not int or not 1 <= size <= MAX_INT:
+        size = opt_int(body, "size", minimum=1)
+    if size is not None and len(body) == 1:
+        # {"size": N} alone, the usual body: none of _resolve_body's keys to validate or
+        # resolve, so what it gives such a body, here at once (no coroutine).
+        name = description = az = snapshot_id = source_volid = resource_backend = None
+        snapshot = source_vol = image = group = None
+        metadata: dict[str, str] = EMPTY_DICT
+        api.policy.enforce(ctx, "volume:create", ctx.project_id)  # enforce(), a frame fewer
+        vtype = api.default_volume_type(ctx.project_id)  # as resolve_volume_type(None)
+    else:
+        resolved = await _resolve_body(api, req, body, size)
+        if isinstance(resolved, ApiResponse):  # created from a backup
+            return resolved
+        (name, description, metadata, az, snapshot_id, source_volid, snapshot, source_vol,
+         image, resource_backend, size, vtype, group) = resolved
     az = resolve_availability_zone(api, az)
     specs = vtype.extra_specs
     multiattach = "multiattach" in specs and spec_is_true(specs["multiattach"])
