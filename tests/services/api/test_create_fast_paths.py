@@ -13,6 +13,7 @@ from cindersim.cloud import Cloud
 from cindersim.db import Volume
 from cindersim.services.api.service import ParsedBody
 from cindersim.services.api.volumes import _VOLUME_FIELDS
+from cindersim.services.api.wsgi import ApiResponse, Version, fresh_response, versioned
 
 
 def test_create_passes_the_first_fields_of_volume_in_their_order() -> None:
@@ -98,3 +99,23 @@ def test_a_size_alone_gives_what_the_full_steps_give() -> None:
 
     plain, general = run(main)
     assert plain == general
+
+
+def test_fresh_response_is_the_fresh_record_and_takes_its_version_headers() -> None:
+    body = {"volume": {"id": "x"}}
+    made = fresh_response(202, body)
+    assert made == ApiResponse(202, body, fresh=True)
+    assert (made.status, made.body, made.fresh, dict(made.headers)) == (202, body, True, {})
+    echoed = versioned(made, Version(3, 60))
+    assert echoed is made  # a fresh response takes the headers itself
+    assert made.headers == {"OpenStack-API-Version": "volume 3.60",
+                            "Vary": "OpenStack-API-Version"}
+
+
+def test_a_create_answers_with_its_version_headers() -> None:
+    async def main(cloud: Cloud) -> Any:
+        r = await req(cloud, "POST", "/volumes", json={"volume": {"size": 1}}, version="3.60")
+        return r.status, r.headers
+
+    assert run(main) == (202, {"OpenStack-API-Version": "volume 3.60",
+                               "Vary": "OpenStack-API-Version"})
