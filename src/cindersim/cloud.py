@@ -26,7 +26,7 @@ from .backends.iscsi import IscsiNetwork, TargetHost
 from .bus import Bus
 from .config import BackendConfig, CloudConfig, load_config
 from .db import Database, Project, VolumeType
-from .jsonvalues import NotJson, copy_json
+from .jsonvalues import NotJson, copy_json, copy_json_twice
 from .policy import Policy
 from .render.summary import BackendCapacity
 from .services.api.service import ApiService, ParsedBody
@@ -383,8 +383,14 @@ class Cloud:
             # (the same value as its text parsed), or the text when it is not JSON-shaped.
             # Inline, not a helper: one frame fewer on every request.
             api_body: ParsedBody | str | None
+            wanted = self.trace.wanted_kinds  # Trace.wants, inline: on every request
             try:
-                api_body = None if json is None else _new_tuple(ParsedBody, (copy_json(json),))
+                if json is None:
+                    api_body = None
+                elif wanted is not None and "api.request" not in wanted:
+                    api_body = _new_tuple(ParsedBody, (copy_json(json), None))
+                else:  # the trace keeps the body too: its copy is made in the same walk
+                    api_body = _new_tuple(ParsedBody, copy_json_twice(json))
             except NotJson:
                 api_body = _json.dumps(json)
             r = await self.api.handle_lowered(method, path, lowered, api_body)

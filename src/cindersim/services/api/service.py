@@ -60,6 +60,11 @@ class ParsedBody(NamedTuple):
     costs a Python frame on every request."""
 
     value: Any
+    traced: Any = None
+    """A second copy of *value* for the full trace, when the caller made one in the
+    same walk (:func:`~cindersim.jsonvalues.copy_json_twice`); None: the trace copies
+    *value* itself if it keeps the body (a copy of null is null, so a null
+    body is never mistaken)."""
 
 
 Body = bytes | str | ParsedBody | None
@@ -397,6 +402,8 @@ def _parse_body(body: Body) -> Any:
 
 def _body_for_trace(body: Body) -> Any:
     if isinstance(body, ParsedBody):  # its own copy: the controller owns the value
+        if body.traced is not None:  # made with the value, in the same walk
+            return body.traced
         try:
             return copy_json(body.value)  # the JSON round trip's value, without the text
         except NotJson:
