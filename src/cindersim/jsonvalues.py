@@ -60,14 +60,21 @@ def copy_json_twice(value: Any) -> tuple[Any, Any]:
     each other, made in one walk: for a body both an API and the full trace keep
     (:meth:`cindersim.Cloud.request`); raises :class:`NotJson` as :func:`copy_json`."""
     kind = type(value)
-    if kind is dict or kind is list:
+    if kind is dict:
         first = value.copy()
         second = value.copy()
-        for k, v in (first.items() if kind is dict else enumerate(first)):
-            if kind is dict and type(k) is not str:
+        for k, v in first.items():
+            if type(k) is not str:
                 raise NotJson(f"a {type(k).__name__} key")
             if type(v) not in _SCALARS:
                 first[k], second[k] = copy_json_twice(v)
+        return first, second
+    if kind is list:
+        first = value.copy()
+        second = value.copy()
+        for i, v in enumerate(first):
+            if type(v) not in _SCALARS:
+                first[i], second[i] = copy_json_twice(v)
         return first, second
     if kind in _SCALARS:
         return value, value

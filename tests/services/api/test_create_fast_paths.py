@@ -75,8 +75,9 @@ def test_scheduler_hints_beside_the_volume_are_allowed() -> None:
 
 def test_parsed_body_is_a_record_of_its_value() -> None:
     value = {"volume": {"size": 1}}
-    built = tuple.__new__(ParsedBody, (value,))  # as Cloud.request builds it
+    built = tuple.__new__(ParsedBody, (value, None))  # as Cloud.request builds it
     assert built == ParsedBody(value)
+    assert (built.value, built.traced) == (value, None)
     assert built.value is value
     assert type(built) is ParsedBody
 

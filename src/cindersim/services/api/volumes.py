@@ -263,7 +263,10 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     # body, {"volume": {...}} alone, passes body_of and the top-level check_keys: only
     # another shape calls them (for their 400s), two calls fewer on every create.
     top = req.body
-    body = top.get("volume") if type(top) is dict else None
+    try:
+        body = top["volume"]
+    except (KeyError, TypeError, IndexError):  # not an object, or one without "volume"
+        body = None
     if type(body) is not dict or len(top) != 1:
         body = body_of(req, "volume")
         check_keys(top, _TOP_KEYS, strict=True)
