@@ -383,13 +383,13 @@ class Cloud:
             # (the same value as its text parsed), or the text when it is not JSON-shaped.
             # Inline, not a helper: one frame fewer on every request.
             api_body: ParsedBody | str | None
-            wanted = self.trace.wanted_kinds  # Trace.wants, inline: on every request
             try:
                 if json is None:
                     api_body = None
-                elif wanted is not None and "api.request" not in wanted:
+                elif self.trace.wanted_kinds is not None:  # not a full trace: one copy
+                    # (a subscriber that wants api.request has handle_lowered copy it)
                     api_body = _new_tuple(ParsedBody, (copy_json(json), None))
-                else:  # the trace keeps the body too: its copy is made in the same walk
+                else:  # a full trace keeps the body too: its copy made in the same walk
                     api_body = _new_tuple(ParsedBody, copy_json_twice(json))
             except NotJson:
                 api_body = _json.dumps(json)

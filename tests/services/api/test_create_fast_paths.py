@@ -13,7 +13,14 @@ from cindersim.cloud import Cloud
 from cindersim.db import Volume
 from cindersim.services.api.service import ParsedBody
 from cindersim.services.api.volumes import _VOLUME_FIELDS
-from cindersim.services.api.wsgi import ApiResponse, Version, fresh_response, versioned
+from cindersim.services.api.wsgi import (
+    ApiResponse,
+    Version,
+    echoed,
+    fresh_response,
+    version_echo,
+    versioned,
+)
 
 
 def test_create_passes_the_first_fields_of_volume_in_their_order() -> None:
@@ -120,3 +127,11 @@ def test_a_create_answers_with_its_version_headers() -> None:
 
     assert run(main) == (202, {"OpenStack-API-Version": "volume 3.60",
                                "Vary": "OpenStack-API-Version"})
+
+
+def test_echoed_with_the_kept_header_value_is_versioned() -> None:
+    plain = ApiResponse(200, {"a": 1}, {"X-Own": "1"})
+    assert version_echo(Version(3, 5)) == "volume 3.5"
+    assert echoed(plain, version_echo(Version(3, 5))) == versioned(plain, Version(3, 5)) \
+        == ApiResponse(200, {"a": 1}, {"X-Own": "1", "OpenStack-API-Version": "volume 3.5",
+                                       "Vary": "OpenStack-API-Version"})

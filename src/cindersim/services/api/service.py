@@ -31,9 +31,11 @@ from .wsgi import (
     ApiResponse,
     HTTPError,
     Version,
+    echoed,
     fault,
     fault_from_exception,
     parse_version_header,
+    version_echo,
     versioned,
 )
 
@@ -99,6 +101,8 @@ class _Plan(NamedTuple):
     params: dict[str, str]
     """The path parameters: read only (``**params`` gives each call its own dict)."""
     takes_body: bool
+    echo: str
+    """The ``OpenStack-API-Version`` header's value for *version* (``volume 3.N``)."""
 
 
 def versions_document(base_url: str = "http://cinder.example:8776") -> dict[str, Any]:
@@ -277,7 +281,7 @@ class ApiService:
                 raise _Answered(_keystone_401(self.base_url)) from None
             if plan is None:
                 plan = self._plan(method, path_only, hdrs, key)
-            controller, sub, project_id, version, params, takes_body = plan
+            controller, sub, project_id, version, params, takes_body, echo = plan
             # A body Cloud.request hands over parsed is taken as it is (no _parse_body call).
             parsed_body = (body.value if type(body) is ParsedBody else _parse_body(body)) \
                 if takes_body else None
@@ -297,7 +301,7 @@ class ApiService:
                                   else controller(self, req))
             except (CinderException, HTTPError) as exc:
                 response = fault_from_exception(exc)
-            response = versioned(response, version)
+            response = echoed(response, echo)  # versioned(), its header value kept
         except _Answered as answered:
             response = answered.response
         except (CinderException, HTTPError) as exc:
@@ -352,7 +356,7 @@ class ApiService:
             raise _Answered(versioned(fault(404, "The resource could not be found."),
                                       version))
         plan = _Plan(route.controller, sub, project_id, version, params,
-                     method in {"POST", "PUT"})
+                     method in {"POST", "PUT"}, version_echo(version))
         if key is not None:
             plans = self.router.plans
             if len(plans) >= _MAX_PLANS:  # paths name ids: a long run must not grow it

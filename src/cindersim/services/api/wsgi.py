@@ -33,10 +33,12 @@ __all__ = [
     "ApiResponse",
     "HTTPError",
     "Version",
+    "echoed",
     "fault",
     "fault_from_exception",
     "fresh_response",
     "parse_version_header",
+    "version_echo",
     "versioned",
 ]
 
@@ -222,7 +224,13 @@ def versioned(response: ApiResponse, version: Version) -> ApiResponse:
     and ``Vary: OpenStack-API-Version``, after its own headers), as cinder-api sends
     every response of a versioned request.  A fresh response is cinder-api's alone
     until it answers, so it takes the headers itself: no second response a request."""
-    headers = {"OpenStack-API-Version": _echo(version), "Vary": "OpenStack-API-Version"}
+    return echoed(response, version_echo(version))
+
+
+def echoed(response: ApiResponse, echo: str) -> ApiResponse:
+    """:func:`versioned` with the header's value already made (:func:`version_echo`):
+    cinder-api keeps it with each route's plan, so no request makes it again."""
+    headers = {"OpenStack-API-Version": echo, "Vary": "OpenStack-API-Version"}
     if response.headers:
         headers = {**response.headers, **headers}
     if response.fresh:
@@ -231,8 +239,8 @@ def versioned(response: ApiResponse, version: Version) -> ApiResponse:
     return ApiResponse(response.status, response.body, headers)
 
 
-@functools.lru_cache(maxsize=128)  # on every response, and few versions are ever used
-def _echo(version: Version) -> str:
+@functools.lru_cache(maxsize=128)  # few versions are ever used
+def version_echo(version: Version) -> str:
     """The ``OpenStack-API-Version`` value naming *version*: ``volume 3.N``."""
     return f"volume {version}"
 
