@@ -135,3 +135,25 @@ def test_echoed_with_the_kept_header_value_is_versioned() -> None:
     assert echoed(plain, version_echo(Version(3, 5))) == versioned(plain, Version(3, 5)) \
         == ApiResponse(200, {"a": 1}, {"X-Own": "1", "OpenStack-API-Version": "volume 3.5",
                                        "Vary": "OpenStack-API-Version"})
+
+
+def test_a_repeated_request_traces_and_routes_as_its_first() -> None:
+    # The second of each pair is routed by the plan the first left, parsed path included.
+    async def main(cloud: Cloud) -> Any:
+        p = cloud.project_id("demo")
+        token = cloud.token("demo")
+        statuses = []
+        for path in (f"/v3/{p}//volumes?limit=1", f"/v3/{p}//volumes?limit=1",
+                     f"/v3/{p}/volumes", f"/v3/{p}/volumes", "//", "//"):
+            r = await cloud.request("get", path, token=token)
+            statuses.append(r.status)
+        events = [(e.summary, e.detail["path"], e.detail["query"])
+                  for e in cloud.trace.events if e.kind == "api.request"]
+        return statuses, events[-6:]
+
+    statuses, events = run(main)
+    assert statuses == [200, 200, 200, 200, 300, 300]
+    assert events[0] == events[1] == ("GET /v3/" + events[0][1].split("/")[2] + "/volumes",
+                                      events[0][1], "limit=1")
+    assert events[2] == events[3] == (events[0][0], events[0][1], None)
+    assert events[4] == events[5] == ("GET /", "/", None)

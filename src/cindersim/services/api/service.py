@@ -89,11 +89,16 @@ class _Answered(Exception):
 
 
 class _Plan(NamedTuple):
-    """How a request's method, path and microversion header route, whatever its token,
-    body or query: what :meth:`ApiService._plan` keeps in the router's plans."""
+    """How a request's method, path and microversion header route, whatever its token
+    or body: what :meth:`ApiService._plan` keeps in the router's plans."""
 
+    method: str
+    """The method, upper-cased."""
+    path_only: str
+    """The path without its query, repeated slashes collapsed (``/`` for none)."""
+    query_string: str
     controller: Controller
-    path: str
+    sub_path: str
     """The path under ``/v3/{project_id}`` (or ``/v3`` from 3.67)."""
     project_id: str | None
     """The project the URL names (None for a project-less URL)."""
@@ -236,13 +241,21 @@ class ApiService:
         or a literal here), so the caller may keep that dict."""
         env = self.env
         trace = env.trace
-        method = method.upper()
         self.requests += 1
-        path_only, _, query_string = path.partition("?")
-        if "//" in path_only:
-            path_only = re.sub(r"/{2,}", "/", path_only)
-        if not path_only:
-            path_only = "/"
+        # How a request routes depends on its method, path and microversion header alone
+        # (the router empties its plans when a route is added; all are added before any
+        # request): a repeated one is looked up, with what parsing its path gave.
+        key: tuple[str, str, Any] | None = (method, path, hdrs.get("openstack-api-version"))
+        try:
+            plan = self.router.plans.get(key)
+        except TypeError:  # an unhashable header value: routed as any, never remembered
+            plan, key = None, None
+        if plan is None:
+            method = method.upper()
+            path_only, query_string = _split_path(path)
+        else:
+            (method, path_only, query_string, controller, sub, project_id, version, params,
+             takes_body, echo) = plan
         wanted = trace.wanted_kinds  # Trace.wants, inline (as the bus does): asked twice a request
         if wanted is None or "api.request" in wanted:
             # (emit_owned with the detail built here: emit's keyword packing, spared)
@@ -260,15 +273,6 @@ class ApiService:
         # no controller gives (versions, 401, 404, 405, a bad project) is raised as
         # _Answered by the helpers below.
         try:
-            # How a method, path and microversion header route depends on nothing else
-            # (the router empties its plans when a route is added): a repeated one is
-            # looked up.
-            key: tuple[str, str, Any] | None = (method, path_only,
-                                                hdrs.get("openstack-api-version"))
-            try:
-                plan = self.router.plans.get(key)
-            except TypeError:  # an unhashable header value: routed as any, never remembered
-                plan, key = None, None
             if plan is None:
                 self._unauthenticated(path_only)
             # keystonemiddleware sits before the API router in Cinder's pipeline: a
@@ -280,8 +284,8 @@ class ApiService:
             except Unauthorized:
                 raise _Answered(_keystone_401(self.base_url)) from None
             if plan is None:
-                plan = self._plan(method, path_only, hdrs, key)
-            controller, sub, project_id, version, params, takes_body, echo = plan
+                (method, path_only, query_string, controller, sub, project_id, version, params,
+                 takes_body, echo) = self._plan(method, path_only, query_string, hdrs, key)
             # A body Cloud.request hands over parsed is taken as it is (no _parse_body call).
             parsed_body = (body.value if type(body) is ParsedBody else _parse_body(body)) \
                 if takes_body else None
@@ -331,10 +335,11 @@ class ApiService:
         if path in {"/v3", "/v3/"}:
             raise _Answered(ApiResponse(200, versions_document(self.base_url)))
 
-    def _plan(self, method: str, path: str, hdrs: dict[str, str],
+    def _plan(self, method: str, path: str, query_string: str, hdrs: dict[str, str],
               key: tuple[str, str, Any] | None) -> _Plan:
-        """How *path* (under ``/v3``) routes at the microversion *hdrs* ask for, kept in
-        the router's plans under *key* (unless None); the 404/405 is raised as
+        """How *path* (under ``/v3``, its query apart) routes at the microversion *hdrs*
+        ask for, kept in the router's plans under *key* (the request's method, path
+        and header as they came; unless None); the 404/405 is raised as
         :class:`_Answered` (406/400 for a bad header as :class:`HTTPError`)."""
         version = parse_version_header(hdrs)
         rest = path.split("/")[2:]
@@ -355,8 +360,8 @@ class ApiService:
                                                      "for this resource."), version))
             raise _Answered(versioned(fault(404, "The resource could not be found."),
                                       version))
-        plan = _Plan(route.controller, sub, project_id, version, params,
-                     method in {"POST", "PUT"}, version_echo(version))
+        plan = _Plan(method, path, query_string, route.controller, sub, project_id, version,
+                     params, method in {"POST", "PUT"}, version_echo(version))
         if key is not None:
             plans = self.router.plans
             if len(plans) >= _MAX_PLANS:  # paths name ids: a long run must not grow it
@@ -371,6 +376,14 @@ class ApiService:
         if token and (strategy == "noauth" or (strategy == "both" and ":" in token)):
             return noauth_context(token)
         return self.identity.validate(token)
+
+
+def _split_path(path: str) -> tuple[str, str]:
+    """A request's path (repeated slashes collapsed, ``/`` for none) and query string."""
+    path_only, _, query_string = path.partition("?")
+    if "//" in path_only:
+        path_only = re.sub(r"/{2,}", "/", path_only)
+    return path_only or "/", query_string
 
 
 def _keystone_401(base_url: str) -> ApiResponse:
