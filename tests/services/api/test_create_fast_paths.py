@@ -157,3 +157,19 @@ def test_a_repeated_request_traces_and_routes_as_its_first() -> None:
                                       events[0][1], "limit=1")
     assert events[2] == events[3] == (events[0][0], events[0][1], None)
     assert events[4] == events[5] == ("GET /", "/", None)
+
+
+def test_setting_the_auth_strategy_changes_how_tokens_are_read_each_time() -> None:
+    async def main(cloud: Cloud) -> list[tuple[str, int, int]]:
+        p = cloud.project_id("demo")
+        out = []
+        for strategy in ("noauth", "keystone", "both", "keystone"):
+            cloud.api.auth_strategy = strategy
+            noauth = await cloud.request("GET", f"/v3/{p}/volumes", token=f"u1:{p}")
+            keystone = await cloud.request("GET", f"/v3/{p}/volumes",
+                                           token=cloud.token("demo"))
+            out.append((cloud.api.auth_strategy, noauth.status, keystone.status))
+        return out
+
+    assert run(main) == [("noauth", 200, 400), ("keystone", 401, 200), ("both", 200, 200),
+                         ("keystone", 401, 200)]

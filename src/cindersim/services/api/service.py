@@ -204,12 +204,25 @@ class ApiService:
         self._draw_id = env.sim.ids.draw  # bound once: a request id per request
         self.requests = 0
         self.errors_5xx = 0
-        self.auth_strategy = "keystone"
+        self._context_of: Callable[[str | None], RequestContext] = identity.validate
+        """What makes a request's context of its token under :attr:`auth_strategy`
+        (chosen when it is set: every request asks)."""
+        self._auth_strategy = "keystone"
+
+    @property
+    def auth_strategy(self) -> str:
         """cinder.conf ``auth_strategy``: ``keystone`` (tokens the identity issued),
         ``noauth`` (NoAuthMiddleware: every ``X-Auth-Token`` is ``user[:project]`` and
         the caller is an admin), or ``both`` (``cindersim serve``'s default: a token
         with a ``:`` is noauth, any other must be a Keystone token; Keystone's
         Fernet-like tokens never contain ``:``)."""
+        return self._auth_strategy
+
+    @auth_strategy.setter
+    def auth_strategy(self, strategy: str) -> None:
+        self._auth_strategy = strategy
+        self._context_of = self.identity.validate if strategy == "keystone" \
+            else self._authenticate
 
     def default_volume_type(self, project_id: str | None = None) -> VolumeType:
         """``volume_types.get_default_volume_type(context)``: *project_id*'s own default
@@ -279,8 +292,7 @@ class ApiService:
             # missing or bad token is 401 whatever the microversion or the route.
             token = hdrs.get("x-auth-token")
             try:
-                context = self.identity.validate(token) if self.auth_strategy == "keystone" \
-                    else self._authenticate(token)
+                context = self._context_of(token)
             except Unauthorized:
                 raise _Answered(_keystone_401(self.base_url)) from None
             if plan is None:

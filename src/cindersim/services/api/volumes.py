@@ -341,7 +341,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         env.bus.cast(ACTOR, _SCHEDULER, "create_volume", volume_id=vol.id, request_spec=spec,
                      filter_properties={})
     # volume_detail builds every container anew from plain values: a fresh body.
-    return fresh_response(202, {"volume": volume_detail(api, req, vol)})
+    return fresh_response(202, {"volume": volume_detail(api, req, vol, new=True)})
 
 
 async def volume_key(api: ApiService, req: ApiRequest, vtype: VolumeType, *,
