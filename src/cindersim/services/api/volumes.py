@@ -9,7 +9,7 @@ volume with no host is destroyed at the API.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ...bus import target_of
 from ...db import Snapshot, Volume, VolumeType
@@ -138,9 +138,14 @@ class _Resolved(NamedTuple):
     source_vol: Volume | None
     image: Image | None
     resource_backend: str | None
+    group: Group | None
     size: int
     vtype: VolumeType
-    group: Group | None
+
+
+_SIZE_ALONE: Final = (None, None, EMPTY_DICT, None, None, None, None, None, None, None, None)
+"""The first eleven fields of :class:`_Resolved` for a body of the size alone (no name,
+description, metadata, zone, source, image, backend or group)."""
 
 
 async def _resolve_body(api: ApiService, req: ApiRequest, body: dict[str, Any],
@@ -251,7 +256,7 @@ async def _resolve_body(api: ApiService, req: ApiRequest, body: dict[str, Any],
     if group is not None:
         az, resource_backend = group.availability_zone, extract_host(group.host or "")
     return _Resolved(name, description, metadata, az, snapshot_id, source_volid, snapshot,
-                     source_vol, image, resource_backend, size, vtype, group)
+                     source_vol, image, resource_backend, group, size, vtype)
 
 
 @route("POST", "/volumes")
@@ -277,14 +282,25 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     # (in the schema's order, so the first error is the same): a body has few keys.
     # A plain int in range, the usual size, is what opt_int would give back.
     size = body.get("size")
-    if type(size) is not int or not 1 <= size <= MAX_INT:
+    if type(size) is not int or size < 1 or size > MAX_INT:
         size = opt_int(body, "size", minimum=1)
+    # _Resolved's fields, as create's locals (annotations only: no code).
+    name: str | None
+    description: str | None
+    metadata: dict[str, str]
+    az: str | None
+    snapshot_id: str | None
+    source_volid: str | None
+    snapshot: Snapshot | None
+    source_vol: Volume | None
+    image: Image | None
+    resource_backend: str | None
+    group: Group | None
     if size is not None and len(body) == 1:
         # {"size": N} alone, the usual body: none of _resolve_body's keys to validate or
         # resolve, so what it gives such a body, here at once (no coroutine).
-        name = description = az = snapshot_id = source_volid = resource_backend = None
-        snapshot = source_vol = image = group = None
-        metadata: dict[str, str] = EMPTY_DICT
+        (name, description, metadata, az, snapshot_id, source_volid, snapshot, source_vol,
+         image, resource_backend, group) = _SIZE_ALONE  # one unpack, not eleven stores
         api.policy.enforce(ctx, "volume:create", ctx.project_id)  # enforce(), a frame fewer
         vtype = api.default_volume_type(ctx.project_id)  # as resolve_volume_type(None)
     else:
@@ -292,7 +308,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         if isinstance(resolved, ApiResponse):  # created from a backup
             return resolved
         (name, description, metadata, az, snapshot_id, source_volid, snapshot, source_vol,
-         image, resource_backend, size, vtype, group) = resolved
+         image, resource_backend, group, size, vtype) = resolved
     az = resolve_availability_zone(api, az)
     specs = vtype.extra_specs
     multiattach = "multiattach" in specs and spec_is_true(specs["multiattach"])
