@@ -202,6 +202,11 @@ class ApiService:
         # default_volume_type() costs an import-machinery lookup on every create.
         self._project_default_type = default_types.project_default_type
         self._draw_id = env.sim.ids.draw  # bound once: a request id per request
+        # What every request reads, bound once (env and its config are frozen records;
+        # the router empties its plans in place).
+        self._trace = env.trace
+        self._simulator = env.config.simulator
+        self._plans = self.router.plans
         self.requests = 0
         self.errors_5xx = 0
         self._context_of: Callable[[str | None], RequestContext] = identity.validate
@@ -252,15 +257,14 @@ class ApiService:
         gives the dict away): :meth:`cindersim.Cloud.request`, on every request.  The
         answer's headers are a dict made for it alone (:func:`versioned`, :func:`fault`,
         or a literal here), so the caller may keep that dict."""
-        env = self.env
-        trace = env.trace
+        trace = self._trace
         self.requests += 1
         # How a request routes depends on its method, path and microversion header alone
         # (the router empties its plans when a route is added; all are added before any
         # request): a repeated one is looked up, with what parsing its path gave.
         key: tuple[str, str, Any] | None = (method, path, hdrs.get("openstack-api-version"))
         try:
-            plan = self.router.plans.get(key)
+            plan = self._plans.get(key)
         except TypeError:  # an unhashable header value: routed as any, never remembered
             plan, key = None, None
         if plan is None:
@@ -279,7 +283,7 @@ class ApiService:
                              ACTOR)
         # [simulator] api_latency, read from its table: config.api_latency goes through
         # a failed attribute lookup and CloudConfig.__getattr__ (~0.5 us a request).
-        latency = env.config.simulator["api_latency"]
+        latency = self._simulator["api_latency"]
         if latency > 0:
             await sleep(latency)  # clock.sleep: asyncio.sleep, one frame shallower
         # Routing is inline, not a method: one frame fewer on every request.  An answer
