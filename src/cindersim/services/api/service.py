@@ -57,9 +57,9 @@ class ParsedBody(NamedTuple):
     (:meth:`cindersim.Cloud.request`): what parsing its text would give, without
     writing and reading the text.  The API owns the value from then on.
 
-    A one-field named tuple: a hot caller builds it in one C call,
-    ``tuple.__new__(ParsedBody, (value,))``, where a class with an ``__init__``
-    costs a Python frame on every request."""
+    A named tuple: a hot caller builds it in one C call,
+    ``tuple.__new__(ParsedBody, (value, traced))``, where a class with an
+    ``__init__`` costs a Python frame on every request."""
 
     value: Any
     traced: Any = None
