@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cindersim.jsonvalues import MAX_DEPTH, JsonTooDeep, NotJson, copy_json, depth_exceeds, loads
+from cindersim.jsonvalues import (
+    MAX_DEPTH,
+    JsonTooDeep,
+    NotJson,
+    copy_json,
+    copy_json_twice,
+    depth_exceeds,
+    loads,
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -47,6 +55,24 @@ def test_no_container_of_the_copy_is_one_of_the_original(value: Any) -> None:
     # copy_json starts a dict from dict.copy(): every nested container must still be new.
     originals = {id(c) for c in _containers(value)}
     assert all(id(c) not in originals for c in _containers(copy_json(value)))
+
+
+@given(json_values)
+def test_copy_json_twice_gives_two_copies_sharing_no_container(value: Any) -> None:
+    first, second = copy_json_twice(value)
+    assert first == second == copy_json(value)
+    assert json.dumps(first) == json.dumps(second) == json.dumps(value)
+    original, one, two = ({id(c) for c in _containers(v)} for v in (value, first, second))
+    assert not original & one
+    assert not original & two
+    assert not one & two
+
+
+@pytest.mark.parametrize("value", [(1, 2), {1: "a"}, {"a": {3, 4}}, [b"bytes"],
+                                   {"a": [1, {"b": {2: "x"}}]}])
+def test_copy_json_twice_refuses_what_copy_json_refuses(value: Any) -> None:
+    with pytest.raises(NotJson):
+        copy_json_twice(value)
 
 
 def test_a_bad_key_or_value_deep_inside_a_dict_is_refused() -> None:

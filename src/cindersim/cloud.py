@@ -26,7 +26,7 @@ from .backends.iscsi import IscsiNetwork, TargetHost
 from .bus import Bus
 from .config import BackendConfig, CloudConfig, load_config
 from .db import Database, Project, VolumeType
-from .jsonvalues import NotJson, copy_json
+from .jsonvalues import NotJson, copy_json, copy_json_twice
 from .policy import Policy
 from .render.summary import BackendCapacity
 from .services.api.service import ApiService, ParsedBody
@@ -55,6 +55,7 @@ _QUOTA_OPTIONS = ("quota_volumes", "quota_snapshots", "quota_gigabytes", "quota_
                   "no_snapshot_gb_quota", "reservation_expire")
 
 
+_new_tuple: Any = tuple.__new__  # ParsedBody(value) without its Python __new__ frame
 _UNREAD: Any = object()
 """A response whose body has not been copied yet (see :class:`_CopiedOnRead`)."""
 
@@ -383,7 +384,13 @@ class Cloud:
             # Inline, not a helper: one frame fewer on every request.
             api_body: ParsedBody | str | None
             try:
-                api_body = None if json is None else ParsedBody(copy_json(json))
+                if json is None:
+                    api_body = None
+                elif self.trace.wanted_kinds is not None:  # not a full trace: one copy
+                    # (a subscriber that wants api.request has handle_lowered copy it)
+                    api_body = _new_tuple(ParsedBody, (copy_json(json), None))
+                else:  # a full trace keeps the body too: its copy made in the same walk
+                    api_body = _new_tuple(ParsedBody, copy_json_twice(json))
             except NotJson:
                 api_body = _json.dumps(json)
             r = await self.api.handle_lowered(method, path, lowered, api_body)

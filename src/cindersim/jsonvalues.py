@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "JsonTooDeep", "NotJson", "copy_json", "depth_exceeds", "loads"]
+__all__ = ["MAX_DEPTH", "JsonTooDeep", "NotJson", "copy_json", "copy_json_twice", "depth_exceeds",
+           "loads"]
 
 MAX_DEPTH = 100
 """Deepest nesting :func:`loads` accepts.  Real request bodies nest a handful of
@@ -51,6 +52,32 @@ def copy_json(value: Any) -> Any:
         return [v if type(v) in _SCALARS else copy_json(v) for v in value]
     if kind in _SCALARS:
         return value
+    raise NotJson(f"a {kind.__name__}")
+
+
+def copy_json_twice(value: Any) -> tuple[Any, Any]:
+    """Two fresh copies of a JSON-shaped *value*, sharing no container with it or with
+    each other, made in one walk: for a body both an API and the full trace keep
+    (:meth:`cindersim.Cloud.request`); raises :class:`NotJson` as :func:`copy_json`."""
+    kind = type(value)
+    if kind is dict:
+        first = value.copy()
+        second = value.copy()
+        for k, v in first.items():
+            if type(k) is not str:
+                raise NotJson(f"a {type(k).__name__} key")
+            if type(v) not in _SCALARS:
+                first[k], second[k] = copy_json_twice(v)
+        return first, second
+    if kind is list:
+        first = value.copy()
+        second = value.copy()
+        for i, v in enumerate(first):
+            if type(v) not in _SCALARS:
+                first[i], second[i] = copy_json_twice(v)
+        return first, second
+    if kind in _SCALARS:
+        return value, value
     raise NotJson(f"a {kind.__name__}")
 
 

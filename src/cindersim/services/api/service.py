@@ -31,9 +31,11 @@ from .wsgi import (
     ApiResponse,
     HTTPError,
     Version,
+    echoed,
     fault,
     fault_from_exception,
     parse_version_header,
+    version_echo,
     versioned,
 )
 
@@ -50,32 +52,53 @@ if TYPE_CHECKING:
 __all__ = ["ApiService", "ParsedBody", "versions_document"]
 
 
-class ParsedBody:
+class ParsedBody(NamedTuple):
     """A request body a caller in this process already holds as fresh JSON values
     (:meth:`cindersim.Cloud.request`): what parsing its text would give, without
-    writing and reading the text.  The API owns the value from then on."""
+    writing and reading the text.  The API owns the value from then on.
 
-    __slots__ = ("value",)
+    A named tuple: a hot caller builds it in one C call,
+    ``tuple.__new__(ParsedBody, (value, traced))``, where a class with an
+    ``__init__`` costs a Python frame on every request."""
 
-    def __init__(self, value: Any) -> None:
-        self.value = value
+    value: Any
+    traced: Any = None
+    """A second copy of *value* for the full trace, when the caller made one in the
+    same walk (:func:`~cindersim.jsonvalues.copy_json_twice`); None: the trace copies
+    *value* itself if it keeps the body (a copy of null is null, so a null
+    body is never mistaken)."""
 
 
 Body = bytes | str | ParsedBody | None
 
 ACTOR = "cinder-api"
 _MAX_PLANS = 4096
-"""Bound of the router's plans (see :meth:`ApiService._route`)."""
+"""Bound of the router's plans (see :meth:`ApiService._plan`)."""
 _new_tuple: Any = tuple.__new__
 _PROJECTLESS_URLS = Version(3, 67)
 
 
-class _Plan(NamedTuple):
-    """How a request's method, path and microversion header route, whatever its token,
-    body or query: what :meth:`ApiService._route` keeps in the router's plans."""
+class _Answered(Exception):
+    """Raised with the answer to a request no controller serves (versions, 401, 404,
+    405, a bad project), from anywhere in routing: :meth:`ApiService.handle_lowered`
+    sends it as it is."""
 
+    def __init__(self, response: ApiResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class _Plan(NamedTuple):
+    """How a request's method, path and microversion header route, whatever its token
+    or body: what :meth:`ApiService._plan` keeps in the router's plans."""
+
+    method: str
+    """The method, upper-cased."""
+    path_only: str
+    """The path without its query, repeated slashes collapsed (``/`` for none)."""
+    query_string: str
     controller: Controller
-    path: str
+    sub_path: str
     """The path under ``/v3/{project_id}`` (or ``/v3`` from 3.67)."""
     project_id: str | None
     """The project the URL names (None for a project-less URL)."""
@@ -83,6 +106,8 @@ class _Plan(NamedTuple):
     params: dict[str, str]
     """The path parameters: read only (``**params`` gives each call its own dict)."""
     takes_body: bool
+    echo: str
+    """The ``OpenStack-API-Version`` header's value for *version* (``volume 3.N``)."""
 
 
 def versions_document(base_url: str = "http://cinder.example:8776") -> dict[str, Any]:
@@ -177,14 +202,32 @@ class ApiService:
         # default_volume_type() costs an import-machinery lookup on every create.
         self._project_default_type = default_types.project_default_type
         self._draw_id = env.sim.ids.draw  # bound once: a request id per request
+        # What every request reads, bound once (env and its config are frozen records;
+        # the router empties its plans in place).
+        self._trace = env.trace
+        self._simulator = env.config.simulator
+        self._plans = self.router.plans
         self.requests = 0
         self.errors_5xx = 0
-        self.auth_strategy = "keystone"
+        self._context_of: Callable[[str | None], RequestContext] = identity.validate
+        """What makes a request's context of its token under :attr:`auth_strategy`
+        (chosen when it is set: every request asks)."""
+        self._auth_strategy = "keystone"
+
+    @property
+    def auth_strategy(self) -> str:
         """cinder.conf ``auth_strategy``: ``keystone`` (tokens the identity issued),
         ``noauth`` (NoAuthMiddleware: every ``X-Auth-Token`` is ``user[:project]`` and
         the caller is an admin), or ``both`` (``cindersim serve``'s default: a token
         with a ``:`` is noauth, any other must be a Keystone token; Keystone's
         Fernet-like tokens never contain ``:``)."""
+        return self._auth_strategy
+
+    @auth_strategy.setter
+    def auth_strategy(self, strategy: str) -> None:
+        self._auth_strategy = strategy
+        self._context_of = self.identity.validate if strategy == "keystone" \
+            else self._authenticate
 
     def default_volume_type(self, project_id: str | None = None) -> VolumeType:
         """``volume_types.get_default_volume_type(context)``: *project_id*'s own default
@@ -214,15 +257,22 @@ class ApiService:
         gives the dict away): :meth:`cindersim.Cloud.request`, on every request.  The
         answer's headers are a dict made for it alone (:func:`versioned`, :func:`fault`,
         or a literal here), so the caller may keep that dict."""
-        env = self.env
-        trace = env.trace
-        method = method.upper()
+        trace = self._trace
         self.requests += 1
-        path_only, _, query_string = path.partition("?")
-        if "//" in path_only:
-            path_only = re.sub(r"/{2,}", "/", path_only)
-        if not path_only:
-            path_only = "/"
+        # How a request routes depends on its method, path and microversion header alone
+        # (the router empties its plans when a route is added; all are added before any
+        # request): a repeated one is looked up, with what parsing its path gave.
+        key: tuple[str, str, Any] | None = (method, path, hdrs.get("openstack-api-version"))
+        try:
+            plan = self._plans.get(key)
+        except TypeError:  # an unhashable header value: routed as any, never remembered
+            plan, key = None, None
+        if plan is None:
+            method = method.upper()
+            path_only, query_string = _split_path(path)
+        else:
+            (method, path_only, query_string, controller, sub, project_id, version, params,
+             takes_body, echo) = plan
         wanted = trace.wanted_kinds  # Trace.wants, inline (as the bus does): asked twice a request
         if wanted is None or "api.request" in wanted:
             # (emit_owned with the detail built here: emit's keyword packing, spared)
@@ -233,22 +283,47 @@ class ApiService:
                              ACTOR)
         # [simulator] api_latency, read from its table: config.api_latency goes through
         # a failed attribute lookup and CloudConfig.__getattr__ (~0.5 us a request).
-        latency = env.config.simulator["api_latency"]
+        latency = self._simulator["api_latency"]
         if latency > 0:
             await sleep(latency)  # clock.sleep: asyncio.sleep, one frame shallower
+        # Routing is inline, not a method: one frame fewer on every request.  An answer
+        # no controller gives (versions, 401, 404, 405, a bad project) is raised as
+        # _Answered by the helpers below.
         try:
-            routed = self._route(method, path_only, query_string, hdrs, body)
-            if isinstance(routed, ApiResponse):  # answered before any controller
-                response = routed
-            else:
-                controller, req, params = routed
-                try:
-                    # No **{} for a route without parameters: it builds two dicts.
-                    response = await (controller(self, req, **params) if params
-                                      else controller(self, req))
-                except (CinderException, HTTPError) as exc:
-                    response = fault_from_exception(exc)
-                response = versioned(response, req.version)
+            if plan is None:
+                self._unauthenticated(path_only)
+            # keystonemiddleware sits before the API router in Cinder's pipeline: a
+            # missing or bad token is 401 whatever the microversion or the route.
+            token = hdrs.get("x-auth-token")
+            try:
+                context = self._context_of(token)
+            except Unauthorized:
+                raise _Answered(_keystone_401(self.base_url)) from None
+            if plan is None:
+                (method, path_only, query_string, controller, sub, project_id, version, params,
+                 takes_body, echo) = self._plan(method, path_only, query_string, hdrs, key)
+            # A body Cloud.request hands over parsed is taken as it is (no _parse_body call).
+            parsed_body = (body.value if type(body) is ParsedBody else _parse_body(body)) \
+                if takes_body else None
+            if project_id is not None and project_id != context.project_id:
+                # wsgi.Resource._process_stack: the URL's project must be the token's
+                # (admins too); only 3.67's project-less URLs skip this.
+                raise _Answered(versioned(fault(400, "Malformed request url"), version))
+            # ApiRequest(method, path, query, headers, body, version, context, project_id,
+            # request_bits), built as the tuple it is: a named tuple's __new__ is a Python
+            # function binding nine arguments, on every request.
+            req: ApiRequest = _new_tuple(ApiRequest, (
+                method, sub, _parse_query(query_string) if query_string else {}, hdrs,
+                parsed_body, version, context, project_id, self._draw_id()))
+            try:
+                # No **{} for a route without parameters: it builds two dicts.
+                response = await (controller(self, req, **params) if params
+                                  else controller(self, req))
+            except (CinderException, HTTPError) as exc:
+                response = fault_from_exception(exc)
+            response = echoed(response, echo)  # versioned(), its header value kept
+        except _Answered as answered:
+            response = answered.response
         except (CinderException, HTTPError) as exc:
             response = fault_from_exception(exc)
         except Exception as exc:  # a simulator bug: never let it pass silently
@@ -264,80 +339,32 @@ class ApiService:
                              hdrs.get("x-cindersim-actor", "client"))
         return response
 
-    def _route(self, method: str, path: str, query_string: str, hdrs: dict[str, str],
-               body: Body) -> ApiResponse | tuple[Controller, ApiRequest, dict[str, str]]:
-        """The answer to a request no controller serves (versions, 401, 404, 405, a bad
-        project), or the controller, request and path parameters of one: no await
-        here, so routing costs no coroutine of its own."""
-        # How a method, path and microversion header route depends on nothing else (the
-        # router empties its plans when a route is added): a repeated one is looked up.
-        key: tuple[str, str, Any] | None = (method, path, hdrs.get("openstack-api-version"))
-        try:
-            plan = self.router.plans.get(key)
-        except TypeError:  # an unhashable header value: routed as any, never remembered
-            plan, key = None, None
-        if plan is None:
-            answer = self._unauthenticated(path)
-            if answer is not None:
-                return answer
-        # keystonemiddleware sits before the API router in Cinder's pipeline: a
-        # missing or bad token is 401 whatever the microversion or the route.
-        token = hdrs.get("x-auth-token")
-        try:
-            context = self.identity.validate(token) if self.auth_strategy == "keystone" \
-                else self._authenticate(token)
-        except Unauthorized:
-            return _keystone_401(self.base_url)
-        if plan is None:
-            planned = self._plan(method, path, hdrs)
-            if isinstance(planned, ApiResponse):
-                return planned
-            plan = planned
-            if key is not None:
-                plans = self.router.plans
-                if len(plans) >= _MAX_PLANS:  # paths name ids: a long run must not grow it
-                    plans.clear()
-                plans[key] = plan
-        controller, sub, project_id, version, params, takes_body = plan
-        # A body Cloud.request hands over parsed is taken as it is (no _parse_body call).
-        parsed_body = (body.value if type(body) is ParsedBody else _parse_body(body)) \
-            if takes_body else None
-        if project_id is not None and project_id != context.project_id:
-            # wsgi.Resource._process_stack: the URL's project must be the token's
-            # (admins too); only 3.67's project-less URLs skip this.
-            return versioned(fault(400, "Malformed request url"), version)
-        query = _parse_query(query_string) if query_string else {}
-        # ApiRequest(method, path, query, headers, body, version, context, project_id,
-        # request_bits), built as the tuple it is: a named tuple's __new__ is a Python
-        # function binding nine arguments, on every request.
-        req: ApiRequest = _new_tuple(ApiRequest, (
-            method, sub, query, hdrs, parsed_body, version, context, project_id,
-            self._draw_id()))
-        return controller, req, params
-
-    def _unauthenticated(self, path: str) -> ApiResponse | None:
-        """What answers *path* before any token is read (the version documents, a path
-        outside ``/v3``), or None."""
+    def _unauthenticated(self, path: str) -> None:
+        """Raise :class:`_Answered` with what answers *path* before any token is read
+        (the version documents, a path outside ``/v3``), if anything does."""
         if path == "/":
-            return ApiResponse(300, versions_document(self.base_url))
+            raise _Answered(ApiResponse(300, versions_document(self.base_url)))
         segments = path.split("/")
         # segments[0] == "" (leading slash)
         if len(segments) < 2 or segments[1] != "v3":
-            return fault(404, "The resource could not be found.")
+            raise _Answered(fault(404, "The resource could not be found."))
         if path in {"/v3", "/v3/"}:
-            return ApiResponse(200, versions_document(self.base_url))
-        return None
+            raise _Answered(ApiResponse(200, versions_document(self.base_url)))
 
-    def _plan(self, method: str, path: str, hdrs: dict[str, str]) -> _Plan | ApiResponse:
-        """How *path* (under ``/v3``) routes at the microversion *hdrs* ask for: the
-        route's plan, or the 404/405 (406/400 for a bad header are raised)."""
+    def _plan(self, method: str, path: str, query_string: str, hdrs: dict[str, str],
+              key: tuple[str, str, Any] | None) -> _Plan:
+        """How *path* (under ``/v3``, its query apart) routes at the microversion *hdrs*
+        ask for, kept in the router's plans under *key* (the request's method, path
+        and header as they came; unless None); the 404/405 is raised as
+        :class:`_Answered` (406/400 for a bad header as :class:`HTTPError`)."""
         version = parse_version_header(hdrs)
         rest = path.split("/")[2:]
         project_id: str | None
         if rest and rest[0] in self.router.collections:
             # /v3/<collection>...: no project in the URL (accepted from 3.67).
             if version < _PROJECTLESS_URLS:
-                return versioned(fault(404, "The resource could not be found."), version)
+                raise _Answered(versioned(fault(404, "The resource could not be found."),
+                                          version))
             project_id, sub = None, "/" + "/".join(rest)
         else:
             project_id = rest[0] if rest else None
@@ -345,11 +372,18 @@ class ApiService:
         route, params, exists = self.router.match(method, sub, version)
         if route is None:
             if exists:
-                return versioned(fault(405, "The method specified is not allowed for "
-                                           "this resource."), version)
-            return versioned(fault(404, "The resource could not be found."), version)
-        return _Plan(route.controller, sub, project_id, version, params,
-                     method in {"POST", "PUT"})
+                raise _Answered(versioned(fault(405, "The method specified is not allowed "
+                                                     "for this resource."), version))
+            raise _Answered(versioned(fault(404, "The resource could not be found."),
+                                      version))
+        plan = _Plan(method, path, query_string, route.controller, sub, project_id, version,
+                     params, method in {"POST", "PUT"}, version_echo(version))
+        if key is not None:
+            plans = self.router.plans
+            if len(plans) >= _MAX_PLANS:  # paths name ids: a long run must not grow it
+                plans.clear()
+            plans[key] = plan
+        return plan
 
     def _authenticate(self, token: str | None) -> RequestContext:
         """The caller's context under ``noauth`` or ``both`` (see :attr:`auth_strategy`);
@@ -358,6 +392,14 @@ class ApiService:
         if token and (strategy == "noauth" or (strategy == "both" and ":" in token)):
             return noauth_context(token)
         return self.identity.validate(token)
+
+
+def _split_path(path: str) -> tuple[str, str]:
+    """A request's path (repeated slashes collapsed, ``/`` for none) and query string."""
+    path_only, _, query_string = path.partition("?")
+    if "//" in path_only:
+        path_only = re.sub(r"/{2,}", "/", path_only)
+    return path_only or "/", query_string
 
 
 def _keystone_401(base_url: str) -> ApiResponse:
@@ -393,6 +435,8 @@ def _parse_body(body: Body) -> Any:
 
 def _body_for_trace(body: Body) -> Any:
     if isinstance(body, ParsedBody):  # its own copy: the controller owns the value
+        if body.traced is not None:  # made with the value, in the same walk
+            return body.traced
         try:
             return copy_json(body.value)  # the JSON round trip's value, without the text
         except NotJson:

@@ -60,7 +60,8 @@ def volume_metadata_view(vol: Volume) -> dict[str, str]:
 
 
 def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
-                  extended: bool = False, admin_meta: bool = False) -> dict[str, Any]:
+                  extended: bool = False, admin_meta: bool = False,
+                  new: bool = False) -> dict[str, Any]:
     """The v3 detail view (``cinder/api/v3/views/volumes.py``).
 
     *extended* adds what the ``os-vol-tenant-attr``, ``os-vol-host-attr``,
@@ -72,11 +73,14 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
 
     *admin_meta* merges the visible admin metadata into ``metadata``, as Cinder's
     show, list, update and manage do (``add_visible_admin_metadata``); create does not.
+
+    *new* says *vol* was just created (create's answer): it has no attachments yet,
+    so the database is not asked for them.
     """
     db = api.env.db
     vtype = db.volume_types.get(vol.volume_type_id or "")
     is_admin = req.context.is_admin  # admin(req), inline: a view per create
-    attachments = db.attachments_of(vol.id)
+    attachments = None if new else db.attachments_of(vol.id)
     status = vol.status
     # 15 keys at most in the display: CPython builds a larger one key by key.
     d: dict[str, Any] = {

@@ -83,11 +83,15 @@ class IdentityStore:
         self._users: dict[str, User] = {}           # by id, creation order
         self._grants: dict[tuple[str, str], list[str]] = {}  # (user, project) -> roles
         self._tokens: dict[str, TokenInfo] = {}
-        self._contexts: dict[str, tuple[TokenInfo, RequestContext]] = {}
-        """The context each live token validated to: a pure function of its TokenInfo
-        (roles are fixed when the token is issued), and every request asks.  Only
-        tokens in :attr:`_tokens` with that same TokenInfo are here: :meth:`revoke`
-        and :meth:`issue_token` drop a token's entry."""
+        self._contexts: dict[str, RequestContext] = {}
+        """The context each live token that expires validated to: a pure function of
+        its TokenInfo (roles are fixed when the token is issued), and every request
+        asks.  Only tokens in :attr:`_tokens` with that same TokenInfo are here (and
+        in :attr:`_eternal`): :meth:`revoke` and :meth:`issue_token` drop a token's
+        entry."""
+        self._eternal: dict[str, RequestContext] = {}
+        """As :attr:`_contexts`, for the tokens that never expire: their context is
+        the answer without a look at the token's record (one dict probe a request)."""
 
     # -- roles ------------------------------------------------------------------------
     def create_role(self, name: str, *, description: str | None = None,
@@ -350,6 +354,7 @@ class IdentityStore:
         self._tokens[token] = TokenInfo(token, u, p, roles, now, expires, is_admin_project,
                                         methods)
         self._contexts.pop(token, None)  # a token derived again: its new record's context
+        self._eternal.pop(token, None)
         return token
 
     def _new_token(self) -> str:
@@ -384,14 +389,15 @@ class IdentityStore:
         (``role:admin``).  Raises :class:`Unauthorized` (401) for a bad token.
         """
         try:
-            known = self._contexts.get(token)  # type: ignore[arg-type]
+            context = self._eternal.get(token)  # type: ignore[arg-type]
         except TypeError:  # not a string: token_info refuses it
-            known = None
-        if known is not None and known[0].expires_at is None:
-            return known[1]  # a live token (revoke forgets its context) that never expires
+            context = None
+        if context is not None:
+            return context  # a live token (revoke forgets its context) that never expires
         info = self.token_info(token, now=now)
-        if known is not None:
-            return known[1]  # unexpired: the same TokenInfo (issue forgets a reused token's)
+        context = self._contexts.get(info.token)
+        if context is not None:
+            return context  # unexpired: the same TokenInfo (issue forgets a reused token's)
         names = tuple(r.name for r in info.roles)
         context = RequestContext(
             user_id=info.user.id, project_id=info.project.id, roles=names,
@@ -399,7 +405,7 @@ class IdentityStore:
             project_name=info.project.name, user_name=info.user.name,
             is_admin_project=info.is_admin_project,
             user_domain_id=info.user.domain_id, project_domain_id=info.project.domain_id)
-        self._contexts[info.token] = (info, context)
+        (self._eternal if info.expires_at is None else self._contexts)[info.token] = context
         return context
 
     @property
@@ -411,6 +417,7 @@ class IdentityStore:
         """``DELETE /v3/auth/tokens``: the token stops validating."""
         self._tokens.pop(token, None)
         self._contexts.pop(token, None)
+        self._eternal.pop(token, None)
 
     def _revoke_where(self, doomed: Callable[[TokenInfo], bool]) -> int:
         """Revoke every token *doomed* picks (Keystone's revocation events)."""
