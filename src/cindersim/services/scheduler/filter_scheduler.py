@@ -50,6 +50,7 @@ from .request_spec import (
 from .weighers import (
     DEFAULT_MULTIPLIERS,
     DEFAULT_WEIGHERS,
+    POOL_WEIGHTS,
     WEIGHERS,
     BackendWeigher,
     WeighedBackend,
@@ -306,17 +307,12 @@ def _order_for(index: PlacementIndex, plan: _Plan, thin: bool, now: float) -> We
 
 def _new_order(index: PlacementIndex, plan: _Plan, thin: bool) -> WeightOrder:
     """*index*'s order for *plan*'s weigher and a thin (or thick) request."""
-    config = plan.config
     weigher = plan.weigher
     assert weigher is not None  # an indexable configuration has its one weigher
-
-    def make_weight() -> Callable[[BackendState], float]:
-        template = FilterProperties(
-            request_spec=RequestSpec(size=0, extra_specs={} if thin else {
-                "provisioning:type": "thick"}), config=config)
-        return lambda state: float(weigher(state, template))
-
-    return index.order((plan.name, thin, plan.multiplier, weigher), make_weight)
+    # An indexable weigher is a built-in one, whose weight of a pool needs no request.
+    pool_weight = POOL_WEIGHTS[plan.name]
+    return index.order((plan.name, thin, plan.multiplier, weigher),
+                       lambda: pool_weight(thin, plan.multiplier))
 
 
 class Placement(NamedTuple):

@@ -54,10 +54,10 @@ from ..volume_utils import DEFAULT_POOL_NAME, append_host, extract_host
 from .sched_utils import (
     INFINITE_UNKNOWN_VALUES,
     CapacityFactors,
+    available_capacity,
     calculate_capacity_factors,
     calculate_max_over_subscription_ratio,
-    calculate_virtual_free_capacity,
-    capacity_filter_figures,
+    virtual_free_of,
 )
 
 __all__ = ["BackendState", "Capacity", "HostManager", "Liveness"]
@@ -142,6 +142,9 @@ class BackendState:
     _total_available: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False,
                                                       eq=False)
     """:meth:`total_available` by thin/thick, until the next report is applied."""
+    _available: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False, eq=False)
+    """The unrounded available capacity by thin/thick, until the next report is applied
+    (a placement changes what is provisioned, not what is available)."""
 
     backend_id: str = attrs.field(init=False, repr=False, eq=False)
     """``host@backend#pool``: the id filters, weighers and the retry list use.  Made
@@ -203,6 +206,7 @@ class BackendState:
         self.qos_support = bool(caps.get("QoS_support", False))
         self.total_volumes = int(_number(caps.get("total_volumes", 0)))
         self._total_available.clear()
+        self._available.clear()
         self._virtual_free.clear()
         if self.listener is not None:
             self.listener(self)
@@ -234,35 +238,49 @@ class BackendState:
 
     # The capacity figures change only in apply_report and _consume, which forget what
     # was worked out of them: an index weighs a pool after each placement, and the
-    # CapacityFilter reads the same figures of it at the next request.
+    # CapacityFilter reads the same figures of it at the next request.  What a placement
+    # leaves alone (the available capacity) is kept until the next report.
     def virtual_free(self, thin: bool) -> float | None:
         """``virtual_free_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.calculate_virtual_free_capacity` gives it (CapacityWeigher's
         weight, what CapacityFilter compares), or None if a figure is not numeric."""
         free = self._virtual_free.get(thin)
         if free is None:
-            total, reported = self.total_capacity_gb, self.free_capacity_gb
-            if reported is None or isinstance(reported, str) or isinstance(total, str):
-                return None
-            free = self._virtual_free[thin] = calculate_virtual_free_capacity(
-                total, reported, self.provisioned_capacity_gb, self.thin_provisioning_support,
-                self.max_over_subscription_ratio, self.reserved_percentage, thin)
+            available = self._available.get(thin)
+            if available is None:
+                available = self._available_capacity(thin)
+                if available is None:
+                    return None
+            reported: Any = self.free_capacity_gb  # numeric, as _available_capacity found
+            free = self._virtual_free[thin] = virtual_free_of(
+                available, reported, self.provisioned_capacity_gb,
+                thin and self.thin_provisioning_support)
         return free
 
     def total_available(self, thin: bool) -> float | None:
         """``total_available_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.capacity_filter_figures` gives it (what CapacityFilter
         divides by), or None if a figure is not numeric.  Only a report changes it."""
-        available = self._total_available.get(thin)
-        if available is None:
-            total, reported = self.total_capacity_gb, self.free_capacity_gb
-            if reported is None or isinstance(reported, str) or isinstance(total, str):
-                return None
-            thin_support = self.thin_provisioning_support
-            available = self._total_available[thin] = capacity_filter_figures(
-                total, reported, self.provisioned_capacity_gb, thin_support,
-                self.max_over_subscription_ratio if thin_support else 1.0,
-                self.reserved_percentage, thin)[0]
+        rounded = self._total_available.get(thin)
+        if rounded is None:
+            available = self._available.get(thin)
+            if available is None:
+                available = self._available_capacity(thin)
+                if available is None:
+                    return None
+            rounded = self._total_available[thin] = round(available, 2)
+        return rounded
+
+    def _available_capacity(self, thin: bool) -> float | None:
+        """:func:`.sched_utils.available_capacity` of this pool for a thin (or thick)
+        request, kept until the next report; None if a figure is not numeric."""
+        total, reported = self.total_capacity_gb, self.free_capacity_gb
+        if reported is None or isinstance(reported, str) or isinstance(total, str):
+            return None
+        available = self._available[thin] = available_capacity(
+            total, self.reserved_percentage,
+            self.max_over_subscription_ratio if thin and self.thin_provisioning_support
+            else 1.0)
         return available
 
     def capacity_factors(self, *, thin: bool = True) -> CapacityFactors | None:

@@ -31,10 +31,11 @@ from collections.abc import Callable, Hashable, Iterator
 
 from ...errors import SimulationError
 from .host_manager import BackendState, HostManager
+from .weighers import POOL_WEIGHTS
 
 __all__ = ["INDEXABLE_WEIGHERS", "PlacementIndex", "WeightOrder"]
 
-INDEXABLE_WEIGHERS = ("CapacityWeigher", "AllocatedCapacityWeigher")
+INDEXABLE_WEIGHERS = tuple(POOL_WEIGHTS)
 """Weighers whose raw weight depends on nothing but the pool's state and the
 request's thin/thick choice, so an index can keep pools in their order."""
 

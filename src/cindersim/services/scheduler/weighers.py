@@ -19,6 +19,7 @@ weight).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
@@ -30,6 +31,7 @@ from .request_spec import FilterProperties
 __all__ = [
     "DEFAULT_MULTIPLIERS",
     "DEFAULT_WEIGHERS",
+    "POOL_WEIGHTS",
     "WEIGHERS",
     "BackendWeigher",
     "WeighedBackend",
@@ -54,8 +56,22 @@ def capacity_weigher(backend: BackendState, props: FilterProperties) -> float:
     """
     free = backend.virtual_free(props.thin)  # calculate_virtual_free_capacity, kept
     if free is None:  # a capacity is not a number
-        return -1.0 if props.config.multiplier("CapacityWeigher") > 0 else math.inf
+        return _unknown_capacity_weight(props.config.multiplier("CapacityWeigher"))
     return free
+
+
+def _unknown_capacity_weight(multiplier: float) -> float:
+    return -1.0 if multiplier > 0 else math.inf
+
+
+def _capacity_pool_weight(thin: bool, multiplier: float) -> Callable[[BackendState], float]:
+    unknown = _unknown_capacity_weight(multiplier)
+
+    def weight(backend: BackendState) -> float:
+        free = backend.virtual_free(thin)
+        return unknown if free is None else free
+
+    return weight
 
 
 def allocated_capacity_weigher(backend: BackendState, props: FilterProperties) -> float:
@@ -88,6 +104,17 @@ WEIGHERS: Final[Mapping[str, BackendWeigher]] = MappingProxyType({
     "ChanceWeigher": chance_weigher,
 })
 """Built-in weighers by Cinder's names (``scheduler_default_weighers`` entries)."""
+
+POOL_WEIGHTS: Final[Mapping[str, Callable[[bool, float], Callable[[BackendState], float]]]] = \
+    MappingProxyType({
+        "CapacityWeigher": _capacity_pool_weight,
+        "AllocatedCapacityWeigher": lambda thin, multiplier: operator.attrgetter(
+            "allocated_capacity_gb"),
+    })
+"""Built-in weighers whose weight is a function of the pool alone, once the request's
+thin/thick choice and the multiplier are known: ``POOL_WEIGHTS[name](thin, multiplier)``
+is ``lambda pool: WEIGHERS[name](pool, props)`` for any such request, without the
+request (a placement index re-weighs a pool after every placement)."""
 
 DEFAULT_WEIGHERS: Final = ("CapacityWeigher",)
 DEFAULT_MULTIPLIERS: Final[Mapping[str, float]] = MappingProxyType({
