@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ...bus import Consumer, target_of
+from ...bus import Consumer, Target, target_of
 from ...states import Op, SnapshotStatus, VolumeStatus
 from ..volume_utils import extract_host
 from . import backups, groups, migration
@@ -24,7 +24,6 @@ from .filter_scheduler import (
     SchedulerConfig,
     SchedulingDecision,
     backend_passes_filters,
-    recorded_create_volume,
     volume_type_predicate,
 )
 from .guards import scheduler_guards
@@ -90,8 +89,12 @@ class SchedulerService:
         self._clock = env.sim.loop.time
         """The virtual clock (``sim.now``), bound once as the trace binds it."""
         self._liveness_epoch: int | None = None
-        self._service_hosts: dict[str, str] = {}
-        """Pool id -> its service's host (``host@backend``), cut once per pool."""
+        self._targets: dict[str, Target] = {}
+        """Pool id -> its service's queue (``cinder-volume.host@backend``), cut once per
+        pool."""
+        self._props_of: dict[str, tuple[RetryRecord, dict[str, Any]]] = {}
+        """Pool id -> the retry record last carried on from it and the filter properties
+        cast with it (see :meth:`_props_for`)."""
         self._running_at_refresh: list[str] = []
         self._last_refresh = 0.0
         self.handlers: dict[str, Handler] = {
@@ -210,25 +213,6 @@ class SchedulerService:
         """Backend id -> volumes there (VolumeNumberWeigher's DB count)."""
         return sum(1 for v in self.env.db.volumes.values() if v.host == backend_id)
 
-    def decide(self, request_spec: RequestSpec, retry: RetryRecord | None,
-               record: bool = True) -> SchedulingDecision | Placement:
-        """One create pass.  Without *record* (no ``schedule`` event is wanted) a pool
-        the index finds comes back as a bare :class:`Placement`."""
-        now = self.refresh_heartbeats()
-        self.decisions += 1
-        # The full decision record (every filter's and weigher's verdict on every
-        # pool) is for readers of the trace; without one, the index finds the same
-        # pool without weighing them all (for a configuration it can answer).
-        if self.env.trace.mode != "full":
-            decided = self._placer.create_volume(request_spec, retry, now, self.config, record)
-            if decided is not None:
-                return decided
-        sim = self.env.sim
-        return recorded_create_volume(self.host_manager, request_spec, config=self.config,
-                                      now=now, retry=retry, scheduler_hints=None,
-                                      rng=sim.rng, volume_host=self._volume_host,
-                                      volume_number=self._volume_number)
-
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
                             filter_properties: dict[str, Any],
                             backup_id: str | None = None,
@@ -249,18 +233,27 @@ class SchedulerService:
         # scheduler_max_attempts = 1 disables rescheduling.
         carried_in = filter_properties.get("retry")
         retry = RetryRecord.from_dict(carried_in) if carried_in else None
-        kinds = env.trace.wanted_kinds  # Trace.wants, inline (as the bus does): every create asks
+        trace = env.trace
+        kinds = trace.wanted_kinds  # Trace.wants, inline (as the bus does): every create asks
         wanted = kinds is None or "schedule" in kinds
-        decision = self.decide(request_spec, retry, wanted)
+        # The pass itself, here rather than in a method of its own (every create).
+        now = self.refresh_heartbeats()
+        self.decisions += 1
+        # The full decision record (every filter's and weigher's verdict on every pool)
+        # is for readers of the trace; without one, the index finds the same pool
+        # without weighing them all (for a configuration it can answer).  Without a
+        # record wanted, a pool it finds comes back as a bare Placement.
+        decision = self._placer.create_volume(request_spec, retry, now, self.config, wanted,
+                                              recorded=trace.mode == "full")
         zone: str | None
         if isinstance(decision, Placement):  # no record wanted, and the index found a pool
             backend_id, zone, carried = decision
         else:
             if wanted:
                 shared = self.shared_parts
-                env.trace.emit_owned("schedule", ACTOR, decision.narrate(shared),
-                                     {"decision": decision.to_dict(shared)},
-                                     resource=f"volume:{volume_id}")
+                trace.emit_owned("schedule", ACTOR, decision.narrate(shared),
+                                 {"decision": decision.to_dict(shared)},
+                                 resource=f"volume:{volume_id}")
             chosen = decision.chosen  # None exactly when decision.error() is one
             if chosen is None:
                 error = decision.error()
@@ -272,13 +265,15 @@ class SchedulerService:
         if zone is None:
             zone = self._backend_az(backend_id)
         vol.availability_zone = zone or vol.availability_zone
-        service_host = self._service_hosts.get(backend_id)
-        if service_host is None:
-            service_host = self._service_hosts[backend_id] = \
-                extract_host(backend_id) or backend_id
-        props = {**filter_properties,
-                 "retry": carried.to_dict() if carried is not None else None}
-        target = target_of("cinder-volume", service_host)
+        target = self._targets.get(backend_id)
+        if target is None:
+            target = self._targets[backend_id] = target_of(
+                "cinder-volume", extract_host(backend_id) or backend_id)
+        kept = self._props_of.get(backend_id)
+        if kept is not None and kept[0] is carried and not filter_properties:
+            props = kept[1]
+        else:
+            props = self._props_for(backend_id, filter_properties, carried)
         if backup_id is None and auth_token is None:
             # Most creates: plain keywords, which reach **args without a dict of ours
             # unpacked on the way (half the cost of the call).
@@ -294,6 +289,19 @@ class SchedulerService:
         if auth_token is not None:
             args["auth_token"] = auth_token
         env.bus.cast(ACTOR, target, "create_volume", **args)
+
+    def _props_for(self, backend_id: str, filter_properties: dict[str, Any],
+                   carried: RetryRecord | None) -> dict[str, Any]:
+        """The filter properties cast on to *backend_id*, carrying *carried* on.  Those
+        of a pass that started with none are kept while the same record is carried on
+        from that pool (a first pass's is one per pool: ``first_attempt_on``): nothing
+        changes a message's filter properties (cinder-volume copies them to reschedule),
+        so the casts share one dict, and a full trace keeps it once."""
+        props = {**filter_properties, "retry": carried.to_dict() if carried is not None
+                 else None}
+        if carried is not None and not filter_properties:
+            self._props_of[backend_id] = (carried, props)
+        return props
 
     def _no_backend(self, vol: Volume, error: Exception) -> None:
         """The pass found no backend: the volume goes to ``error``."""

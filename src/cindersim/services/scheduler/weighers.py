@@ -187,11 +187,9 @@ def weigh_backends(backends: Sequence[BackendState], props: FilterProperties, *,
         return weigh_one(backends[0], props, ids)
     outcomes: list[WeigherOutcome] = []
     totals: list[float] | None = None
-    for name in config.weighers:
-        weigher = config.weigher_registry[name]
+    for name, weigher, multiplier in config.weigher_steps:
         raw = [float(weigher(b, props)) for b in backends]
         normalized = _normalize(raw)
-        multiplier = config.multiplier(name)
         if totals is None:  # 0.0 + ...: a -0.0 product sums to 0.0, as it always did
             totals = [0.0 + multiplier * weight for weight in normalized]
         else:
@@ -217,14 +215,11 @@ def weigh_one(backend: BackendState, props: FilterProperties, ids: tuple[str, ..
     """:func:`weigh_backends` of one candidate (a one-pool cloud's every pass), the
     same figures without a comprehension per weigher: it is both min and max, so its
     normalised weight is 0 (NaN, as in :func:`_normalize`, is no number's min or max)."""
-    config = props.config
-    registry = config.weigher_registry
     outcomes: list[WeigherOutcome] = []
     total: float | None = None
-    for name in config.weighers:
-        raw = float(registry[name](backend, props))
+    for name, weigher, multiplier in props.config.weigher_steps:
+        raw = float(weigher(backend, props))
         normalized = _normalize([raw])[0] if math.isnan(raw) else 0.0
-        multiplier = config.multiplier(name)
         # 0.0 + ...: a -0.0 product sums to 0.0, as in weigh_backends
         total = 0.0 + multiplier * normalized if total is None \
             else total + multiplier * normalized
