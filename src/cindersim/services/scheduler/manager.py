@@ -11,6 +11,7 @@ from snapshots alike).  A NoValidBackend leaves the volume in ``error``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -52,13 +53,11 @@ class _VolumeServiceLiveness:
     cinder-volume writes a heartbeat every ``report_interval`` (10 s), so it is up."""
 
     def __init__(self, env: ServiceEnv) -> None:
-        self._bus = env.bus
         self._services = env.db.services
-
-    def epoch(self) -> int:
         # A service starts or stops only with its consumer: the bus's count of those
-        # changes says when the table may have changed.
-        return self._bus.consumer_epoch
+        # changes says when the table may have changed.  (Read in C, without a frame of
+        # ours: every scheduling pass asks.)
+        self.epoch: Callable[[], int] = functools.partial(getattr, env.bus, "consumer_epoch")
 
     def running(self, host: str) -> bool:
         row = self._services.get(("cinder-volume", host))
@@ -89,12 +88,9 @@ class SchedulerService:
         self._clock = env.sim.loop.time
         """The virtual clock (``sim.now``), bound once as the trace binds it."""
         self._liveness_epoch: int | None = None
-        self._targets: dict[str, Target] = {}
-        """Pool id -> its service's queue (``cinder-volume.host@backend``), cut once per
-        pool."""
-        self._props_of: dict[str, tuple[RetryRecord, dict[str, Any]]] = {}
-        """Pool id -> the retry record last carried on from it and the filter properties
-        cast with it (see :meth:`_props_for`)."""
+        self._casts: dict[str, tuple[RetryRecord | None, Target, dict[str, Any]]] = {}
+        """Pool id -> what a create placed there was last cast on with (see
+        :meth:`_cast_to`)."""
         self._running_at_refresh: list[str] = []
         self._last_refresh = 0.0
         self.handlers: dict[str, Handler] = {
@@ -265,15 +261,10 @@ class SchedulerService:
         if zone is None:
             zone = self._backend_az(backend_id)
         vol.availability_zone = zone or vol.availability_zone
-        target = self._targets.get(backend_id)
-        if target is None:
-            target = self._targets[backend_id] = target_of(
-                "cinder-volume", extract_host(backend_id) or backend_id)
-        kept = self._props_of.get(backend_id)
-        if kept is not None and kept[0] is carried and not filter_properties:
-            props = kept[1]
-        else:
-            props = self._props_for(backend_id, filter_properties, carried)
+        cast = self._casts.get(backend_id)
+        if cast is None or cast[0] is not carried or filter_properties:
+            cast = self._cast_to(backend_id, filter_properties, carried)
+        _, target, props = cast
         if backup_id is None and auth_token is None:
             # Most creates: plain keywords, which reach **args without a dict of ours
             # unpacked on the way (half the cost of the call).
@@ -290,18 +281,23 @@ class SchedulerService:
             args["auth_token"] = auth_token
         env.bus.cast(ACTOR, target, "create_volume", **args)
 
-    def _props_for(self, backend_id: str, filter_properties: dict[str, Any],
-                   carried: RetryRecord | None) -> dict[str, Any]:
-        """The filter properties cast on to *backend_id*, carrying *carried* on.  Those
-        of a pass that started with none are kept while the same record is carried on
-        from that pool (a first pass's is one per pool: ``first_attempt_on``): nothing
-        changes a message's filter properties (cinder-volume copies them to reschedule),
-        so the casts share one dict, and a full trace keeps it once."""
-        props = {**filter_properties, "retry": carried.to_dict() if carried is not None
-                 else None}
-        if carried is not None and not filter_properties:
-            self._props_of[backend_id] = (carried, props)
-        return props
+    def _cast_to(self, backend_id: str, filter_properties: dict[str, Any],
+                 carried: RetryRecord | None,
+                 ) -> tuple[RetryRecord | None, Target, dict[str, Any]]:
+        """(*carried*, the queue of *backend_id*'s service, the filter properties cast on
+        there).  Those of a pass that started with none are kept per pool while the same
+        record is carried on from it (a first pass's is one per pool:
+        ``first_attempt_on``): nothing changes a message's filter properties
+        (cinder-volume copies them to reschedule), so the casts share one dict, and a
+        full trace keeps it once."""
+        cast = self._casts.get(backend_id)
+        target = cast[1] if cast is not None else target_of(
+            "cinder-volume", extract_host(backend_id) or backend_id)
+        cast = (carried, target, {**filter_properties, "retry": carried.to_dict()
+                                  if carried is not None else None})
+        if not filter_properties:
+            self._casts[backend_id] = cast
+        return cast
 
     def _no_backend(self, vol: Volume, error: Exception) -> None:
         """The pass found no backend: the volume goes to ``error``."""
