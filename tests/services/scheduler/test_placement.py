@@ -352,3 +352,21 @@ def test_the_ranking_follows_every_change_best_first() -> None:
                                                             (50.0, "c")]
     states["b"].revert_consumed(25)  # ties keep map order: b before c
     assert [s.pool_name for _, _, s in most.ranking()] == ["b", "c", "a"]
+
+
+def test_the_current_ranking_follows_the_pool_list() -> None:
+    """current() syncs with the host manager's pool list before it answers: a pool that
+    comes (or goes) with a report is in (or out of) the very next answer."""
+    hm = HostManager()
+    hm.update_service_capabilities("h@a", _report("a", {"total_capacity_gb": 100.0,
+                                                        "free_capacity_gb": 30.0}),
+                                   timestamp=0.0)
+    hm.refresh(1.0)
+    order = WeightOrder(hm, lambda s: float(s.free_capacity_gb), 1.0)
+    assert [s.pool_name for _, _, s in order.current()] == ["a"]
+    hm.update_service_capabilities("h@b", _report("b", {"total_capacity_gb": 100.0,
+                                                        "free_capacity_gb": 60.0}),
+                                   timestamp=2.0)
+    hm.refresh(3.0)
+    assert [s.pool_name for _, _, s in order.current()] == ["b", "a"]
+    assert order.current() is order.ranking()

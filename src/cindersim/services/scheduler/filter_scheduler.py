@@ -282,12 +282,12 @@ def indexable(config: SchedulerConfig) -> bool:
 
 class _Plan:
     """What an indexed pass needs of a configuration, worked out once per configuration
-    (a :class:`SchedulerConfig` is frozen, and a scheduler keeps one)."""
+    (a :class:`SchedulerConfig` is frozen, and a scheduler keeps one) for one index."""
 
     __slots__ = ("capacity_first", "checks", "config", "indexable", "multiplier", "name",
                  "orders", "weigher")
 
-    def __init__(self, config: SchedulerConfig) -> None:
+    def __init__(self, config: SchedulerConfig, index: PlacementIndex) -> None:
         self.config = config
         self.indexable = indexable(config)
         self.name = config.weighers[0] if config.weighers else ""
@@ -298,37 +298,42 @@ class _Plan:
         # positive CapacityWeigher the pools come in falling virtual-free order.
         self.capacity_first = (self.name == "CapacityWeigher" and self.multiplier > 0
                                and "CapacityFilter" in config.filters)
-        self.orders: dict[bool, WeightOrder] = {}
-        """The index's order for each thin/thick choice, found there on first use (the
-        index keeps an order for good, and the plan is the index's own)."""
+        self.orders = _Orders(index, self)
+        """The index's order for each thin/thick choice (``orders[thin]``), found there
+        on first use (the index keeps an order for good, and the plan is the index's
+        own).  Read it with the host manager refreshed; the order syncs as it is read
+        (:meth:`WeightOrder.current`)."""
+
+
+class _Orders(dict[bool, WeightOrder]):
+    """A plan's orders by thin/thick choice, each made on first use (a dict: every
+    create reads one, in C)."""
+
+    __slots__ = ("index", "plan")
+
+    def __init__(self, index: PlacementIndex, plan: _Plan) -> None:
+        super().__init__()
+        self.index = index
+        self.plan = plan
+
+    def __missing__(self, thin: bool) -> WeightOrder:
+        """*index*'s order for *plan*'s weigher and a thin (or thick) request."""
+        index, plan = self.index, self.plan
+        weigher = plan.weigher
+        assert weigher is not None  # an indexable configuration has its one weigher
+        # An indexable weigher is a built-in one, whose weight of a pool needs no request.
+        pool_weight = POOL_WEIGHTS[plan.name]
+        order = self[thin] = index.order((plan.name, thin, plan.multiplier, weigher),
+                                         lambda: pool_weight(thin, plan.multiplier))
+        return order
 
 
 def _plan_for(index: PlacementIndex, config: SchedulerConfig) -> _Plan:
     """*config*'s plan, kept on *index* (worked out again only for another config)."""
     plan = index.plan
     if not isinstance(plan, _Plan) or plan.config is not config:
-        plan = index.plan = _Plan(config)
+        plan = index.plan = _Plan(config, index)
     return plan
-
-
-def _order_for(index: PlacementIndex, plan: _Plan, thin: bool, now: float) -> WeightOrder:
-    """The refreshed pool order for this request's weigher and thin/thick choice."""
-    index.host_manager.refresh(now)
-    order = plan.orders.get(thin)
-    if order is None:
-        order = plan.orders[thin] = _new_order(index, plan, thin)
-    order.sync()
-    return order
-
-
-def _new_order(index: PlacementIndex, plan: _Plan, thin: bool) -> WeightOrder:
-    """*index*'s order for *plan*'s weigher and a thin (or thick) request."""
-    weigher = plan.weigher
-    assert weigher is not None  # an indexable configuration has its one weigher
-    # An indexable weigher is a built-in one, whose weight of a pool needs no request.
-    pool_weight = POOL_WEIGHTS[plan.name]
-    return index.order((plan.name, thin, plan.multiplier, weigher),
-                       lambda: pool_weight(thin, plan.multiplier))
 
 
 class Placement(NamedTuple):
@@ -394,14 +399,15 @@ class Placer:
                                    retry=retry, previous_error=previous_error,
                                    reverted=reverted)
         # The first pool in the index's order that every filter passes is the choice.
-        order = _order_for(index, plan, props.thin, now)
+        index.host_manager.refresh(now)
+        order = plan.orders[props.thin]
         checks = plan.checks
         size = request_spec.size
         stop_below = plan.capacity_first and size > 0
         pin = request_spec.resource_backend
         pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
         chosen: BackendState | None = None
-        for key, _, state in order.ranking():
+        for key, _, state in order.current():
             # Capacity first, the sign is +1: -key is the pool's virtual free capacity.
             if stop_below and -key < size and isinstance(state.total_capacity_gb, float) \
                     and isinstance(state.free_capacity_gb, float):
@@ -421,7 +427,7 @@ class Placer:
             return SchedulingDecision(operation="create_volume", request=request_spec,
                                       retry=retry, previous_error=previous_error,
                                       reverted=reverted, reason=NO_WEIGHED_BACKENDS)
-        chosen.consume_from_volume(size, now=now)
+        chosen.consume(size, now)  # consume_from_volume, positional
         backend_id = chosen.backend_id
         carried = first_attempt_on(backend_id) if retry is FIRST_RETRY \
             else None if retry is None else retry.with_backend(backend_id)
@@ -535,8 +541,10 @@ def backend_passes_filters(
         decision = SchedulingDecision(operation="backend_passes_filters", request=request_spec,
                                       retry=retry, previous_error=previous_error,
                                       reverted=reverted)
-        order = _order_for(index, plan, props.thin, now)
+        index.host_manager.refresh(now)
+        order = plan.orders[props.thin]
         checks = plan.checks
+        order.sync()
         for state in order.ranked(host_manager.pools_of(backend)):
             if all(check(state, props) for check in checks):
                 return decision._replace(chosen=state.backend_id)

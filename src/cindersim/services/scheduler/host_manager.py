@@ -94,10 +94,10 @@ class BackendState:
     """What the scheduler believes about one pool (Cinder's ``PoolState``).
 
     Mutable on purpose: placements consume from it between reports -- through
-    :meth:`consume_from_volume`, :meth:`revert_consumed` and :meth:`apply_report` only,
-    which tell the listener and forget the figures kept (:meth:`virtual_free`).  Build
-    it through :class:`HostManager`; :meth:`from_pool_report` exists for tests and
-    what-if tools that want a lone state.
+    :meth:`consume` (:meth:`consume_from_volume`, :meth:`revert_consumed`) and
+    :meth:`apply_report` only, which tell the listener and forget the figures kept
+    (:meth:`virtual_free`).  Build it through :class:`HostManager`;
+    :meth:`from_pool_report` exists for tests and what-if tools that want a lone state.
     """
 
     host: str
@@ -218,15 +218,19 @@ class BackendState:
         ``now`` is required: stamping the pool is what keeps an older report from
         erasing this consumption (Cinder passes ``update_time=True`` here).
         """
-        self._stamp = (now, next(self._counter))
-        self.updated = now
-        self._consume(size)
+        self.consume(size, now)
 
     def revert_consumed(self, size: float) -> None:
         """Give back *size* GiB after a reschedule, leaving the update stamp alone."""
-        self._consume(-size)
+        self.consume(-size, None)
 
-    def _consume(self, size: float) -> None:
+    def consume(self, size: float, now: float | None) -> None:
+        """Add *size* GiB (negative: give it back) to what the pool holds, stamped as an
+        update at *now* unless that is None: :meth:`consume_from_volume` and
+        :meth:`revert_consumed` in one frame, which a scheduling pass calls directly."""
+        if now is not None:
+            self._stamp = (now, next(self._counter))
+            self.updated = now
         self.allocated_capacity_gb += size
         self.provisioned_capacity_gb += size
         if isinstance(self.free_capacity_gb, float):
@@ -236,7 +240,7 @@ class BackendState:
         if self.listener is not None:
             self.listener(self)
 
-    # The capacity figures change only in apply_report and _consume, which forget what
+    # The capacity figures change only in apply_report and consume, which forget what
     # was worked out of them: an index weighs a pool after each placement, and the
     # CapacityFilter reads the same figures of it at the next request.  What a placement
     # leaves alone (the available capacity) is kept until the next report.

@@ -114,6 +114,12 @@ class WeightOrder:
         insort(keys, new)
         self._key_of[state] = new
 
+    def current(self) -> list[_Key]:
+        """:meth:`sync`, then :meth:`ranking` (in one frame: every create reads it)."""
+        if self._epoch != self._hm.map_epoch:
+            self.sync()
+        return self._keys
+
     def ranked(self, states: list[BackendState]) -> list[BackendState]:
         """*states* (pools of this host manager) in this order, best first."""
         key_of = self._key_of

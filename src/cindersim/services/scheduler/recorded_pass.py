@@ -115,7 +115,7 @@ def recorded_create(host_manager: HostManager, request_spec: RequestSpec,
     # The weighed ids are survivors' ids, each once (a pool id is unique in the map).
     state = survivors[survivor_ids.index(chosen)]
     size = request_spec.size
-    state.consume_from_volume(size, now=now)
+    state.consume(size, now)  # consume_from_volume, positional
     decision = _new_tuple(SchedulingDecision, (
         "create_volume", request_spec, ids, down_hosts, tuple(filters), tuple(weighers),
         tuple(weighed), pinned_out, chosen, state.availability_zone, float(size),
