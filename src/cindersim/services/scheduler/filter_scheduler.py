@@ -395,9 +395,9 @@ class Placer:
                 return prepared.decision
             retry, previous_error, reverted, props = prepared
         if recorded or not plan.indexable:
-            return recorded_create(index.host_manager, request_spec, props, now=now,
-                                   retry=retry, previous_error=previous_error,
-                                   reverted=reverted)
+            # (positional: a full trace's every create comes here)
+            return recorded_create(index.host_manager, request_spec, props, now, retry,
+                                   previous_error, reverted)
         # The first pool in the index's order that every filter passes is the choice.
         index.host_manager.refresh(now)
         order = plan.orders[props.thin]

@@ -246,10 +246,9 @@ class SchedulerService:
             backend_id, zone, carried = decision
         else:
             if wanted:
-                shared = self.shared_parts
-                trace.emit_owned("schedule", ACTOR, decision.narrate(shared),
-                                 {"decision": decision.to_dict(shared)},
-                                 resource=f"volume:{volume_id}")
+                summary, detail = decision.traced(self.shared_parts)
+                trace.emit_owned("schedule", ACTOR, summary, {"decision": detail}, None,
+                                 f"volume:{volume_id}")  # (target, resource)
             chosen = decision.chosen  # None exactly when decision.error() is one
             if chosen is None:
                 error = decision.error()

@@ -85,7 +85,7 @@ def _pinned(weighed: list[WeighedBackend], pin: str,
 
 
 def recorded_create(host_manager: HostManager, request_spec: RequestSpec,
-                    props: FilterProperties, *, now: float, retry: RetryRecord | None,
+                    props: FilterProperties, now: float, retry: RetryRecord | None,
                     previous_error: str | None, reverted: tuple[str, float] | None,
                     ) -> SchedulingDecision:
     """Filter every schedulable pool, weigh the survivors, apply the pin and consume

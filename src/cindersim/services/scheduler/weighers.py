@@ -216,16 +216,14 @@ def weigh_one(backend: BackendState, props: FilterProperties, ids: tuple[str, ..
     same figures without a comprehension per weigher: it is both min and max, so its
     normalised weight is 0 (NaN, as in :func:`_normalize`, is no number's min or max)."""
     outcomes: list[WeigherOutcome] = []
-    total: float | None = None
+    total = 0.0  # 0.0 + ...: a -0.0 product sums to 0.0, as in weigh_backends
     for name, weigher, multiplier in props.config.weigher_steps:
         raw = float(weigher(backend, props))
         normalized = _normalize([raw])[0] if math.isnan(raw) else 0.0
-        # 0.0 + ...: a -0.0 product sums to 0.0, as in weigh_backends
-        total = 0.0 + multiplier * normalized if total is None \
-            else total + multiplier * normalized
+        total += multiplier * normalized
         outcomes.append(_new_tuple(WeigherOutcome, (name, multiplier, ids, (raw,),
                                                     (normalized,))))
-    return [_new_tuple(WeighedBackend, (ids[0], 0.0 if total is None else total))], outcomes
+    return [_new_tuple(WeighedBackend, (ids[0], total))], outcomes
 
 
 def _weight(w: WeighedBackend) -> float:
