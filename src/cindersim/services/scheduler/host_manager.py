@@ -267,11 +267,9 @@ class BackendState:
         divides by), or None if a figure is not numeric.  Only a report changes it."""
         rounded = self._total_available.get(thin)
         if rounded is None:
-            available = self._available.get(thin)
+            available = self._available_capacity(thin)
             if available is None:
-                available = self._available_capacity(thin)
-                if available is None:
-                    return None
+                return None
             rounded = self._total_available[thin] = round(available, 2)
         return rounded
 
