@@ -401,7 +401,6 @@ class Placer:
         # The first pool in the index's order that every filter passes is the choice.
         index.host_manager.refresh(now)
         order = plan.orders[props.thin]
-        checks = plan.checks
         size = request_spec.size
         stop_below = plan.capacity_first and size > 0
         pin = request_spec.resource_backend
@@ -417,7 +416,7 @@ class Placer:
             if pin is not None and (state.backend_id if pin_has_pool
                                     else extract_host(state.backend_id)) != pin:
                 continue
-            for check in checks:  # all(), without a generator per pool
+            for check in plan.checks:  # all(), without a generator per pool
                 if not check(state, props):
                     break
             else:

@@ -570,8 +570,9 @@ class HostManager:
         """Bring the pool map up to date (what every scheduling pass starts with)."""
         epoch = self.liveness.epoch() if self.liveness is not None else None
         if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
-            if self._dirty:
-                self._apply_new_reports()
+            if not self._dirty:  # the usual pass: nothing new
+                return
+            self._apply_new_reports()
             if self._map_valid:  # else a report added or dropped a pool just now
                 return
         self._update_backend_state_map(now, epoch)

@@ -85,6 +85,7 @@ class SchedulerService:
         self.placement = PlacementIndex(self.host_manager)
         self._placer = Placer(self.placement, rng=env.sim.rng, volume_host=self._volume_host,
                               volume_number=self._volume_number)
+        self._bus = env.bus
         self._clock = env.sim.loop.time
         """The virtual clock (``sim.now``), bound once as the trace binds it."""
         self._liveness_epoch: int | None = None
@@ -181,7 +182,7 @@ class SchedulerService:
         # is left to do is to give a service that stopped since the last pass the
         # heartbeat it had then -- and only when some service started or stopped.
         now = self._clock()
-        if self.env.bus.consumer_epoch != self._liveness_epoch:
+        if self._bus.consumer_epoch != self._liveness_epoch:
             self._started_or_stopped()
         self._last_refresh = now
         return now
@@ -197,7 +198,7 @@ class SchedulerService:
         self._running_at_refresh = [
             row.host for row in services.values()
             if row.binary == "cinder-volume" and row.stopped_at is None]
-        self._liveness_epoch = self.env.bus.consumer_epoch
+        self._liveness_epoch = self._bus.consumer_epoch
 
     # --- scheduling ------------------------------------------------------------------
     def _volume_host(self, vid: str) -> str | None:

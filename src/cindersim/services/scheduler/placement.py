@@ -58,6 +58,8 @@ class WeightOrder:
         self._hm = host_manager
         self._weight = weight
         self._sign = -1.0 if sign < 0 else 1.0 if sign > 0 else 0.0
+        self._neg_sign = -self._sign
+        """What a key multiplies a weight by (-0.0, falsy, for a zero sign)."""
         self._epoch = -1
         self._states: list[BackendState] = []
         """The host manager's pools, in map order (a key's second item indexes it)."""
@@ -84,7 +86,7 @@ class WeightOrder:
         weight = self._weight(state)
         if math.isnan(weight):  # NaN has no place in an order (nor in Cinder's sort)
             raise SimulationError(f"weigher gave NaN for {state.backend_id}")
-        return (-self._sign * weight if self._sign else 0.0, position, state)
+        return (self._neg_sign * weight if self._neg_sign else 0.0, position, state)
 
     def sync(self) -> None:
         """Rebuild after the host manager's pool list changed (rare: services up/down)."""
