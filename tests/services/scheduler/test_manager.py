@@ -335,3 +335,35 @@ class TestDeterminism:
         a = run(self.program, seed=7, config=two_backends())
         c = run(self.program, seed=8, config=two_backends())
         assert a.trace.to_jsonl() != c.trace.to_jsonl()
+
+
+class TestCastFilterProperties:
+    """What the scheduler casts on to cinder-volume carries the retry record of the pass
+    that placed the volume; the casts of first passes to one pool share one dict."""
+
+    def test_each_cast_carries_its_own_pass_record(self) -> None:
+        async def main(cloud: Cloud) -> list[str]:
+            cloud.inject(FaultRule(op="create_volume", backend="h1@a", times=1))
+            ids = [await create(cloud, 60)]  # fails once on h1@a, placed there again
+            await cloud.settle()
+            ids += [await create(cloud, 60), await create(cloud, 60)]  # h1@a, then h2@b
+            await cloud.settle()
+            return ids
+
+        config = two_backends(a={"lvm_type": "default"}, b={"lvm_type": "default"})
+        result = run(main, config=config)
+        casts = [(e.detail["args"]["volume_id"], e.detail["args"]["filter_properties"])
+                 for e in result.trace.events if e.kind == "bus.send"
+                 and e.actor == "cinder-scheduler" and e.detail["method"] == "create_volume"]
+
+        def retry(attempts: int, *pools: str) -> dict[str, Any]:
+            return {"retry": {"num_attempts": attempts, "backends": list(pools),
+                              "hosts": list(pools)}}
+
+        first, second, third = result.value
+        assert casts == [(first, retry(1, "h1@a#a")), (first, retry(2, "h1@a#a", "h1@a#a")),
+                         (second, retry(1, "h1@a#a")), (third, retry(1, "h2@b#b"))]
+        assert casts[0][1] is casts[2][1]  # one pool, a first pass each: one dict
+        assert casts[1][1] is not casts[0][1]
+        assert [str(result.cloud.db.volumes[v].status) for v in result.value] == \
+            ["available"] * 3

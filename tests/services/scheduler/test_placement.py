@@ -16,6 +16,7 @@ from cindersim.services.scheduler.filter_scheduler import (
     Placement,
     Placer,
     SchedulerConfig,
+    SchedulingDecision,
     backend_passes_filters,
     indexable,
     place_create_volume,
@@ -187,7 +188,7 @@ def test_configurations_the_index_cannot_answer_take_the_full_pass() -> None:
 def test_one_placer_follows_its_configuration() -> None:
     """The scheduler keeps one Placer for good: asked with another configuration it
     works that one's plan out (and places as the full pass would); with one the index
-    cannot answer it does nothing and says so."""
+    cannot answer, or asked for a record, it makes the full pass itself."""
     pools = {"a": {"total_capacity_gb": 200.0, "free_capacity_gb": 100.0,
                    "allocated_capacity_gb": 50.0},
              "b": {"total_capacity_gb": 200.0, "free_capacity_gb": 50.0,
@@ -208,11 +209,19 @@ def test_one_placer_follows_its_configuration() -> None:
         assert placed == Placement(slow.chosen, slow.chosen_zone, slow.retry)
         chosen.append(slow.chosen)
     assert chosen == ["h@a#a", "h@b#b", "h@a#a", "h@b#b"]
+    # A configuration the index cannot answer, or a pass asked to be recorded: the
+    # full pass, with every verdict, on the same pools.
     mixed = SchedulerConfig(weighers=("CapacityWeigher", "VolumeNumberWeigher"))
-    states = [(s.backend_id, s.free_capacity_gb) for s in fast.get_all_backend_states(5.0)]
-    assert placer.create_volume(RequestSpec(size=1), None, 5.0, mixed, False) is None
-    assert [(s.backend_id, s.free_capacity_gb)
-            for s in fast.get_all_backend_states(5.0)] == states  # nothing consumed
+    for i, (config, recorded) in enumerate([(mixed, False), (most_free, True)]):
+        slow = schedule_create_volume(full, RequestSpec(size=1), config=config,
+                                      now=5.0 + i)
+        placed = placer.create_volume(RequestSpec(size=1), None, 5.0 + i, config, False,
+                                      recorded=recorded)
+        assert placed == slow
+        assert isinstance(placed, SchedulingDecision)
+        assert len(placed.weighers) == len(config.weighers)
+    assert [(s.backend_id, s.free_capacity_gb) for s in fast.get_all_backend_states(7.0)] \
+        == [(s.backend_id, s.free_capacity_gb) for s in full.get_all_backend_states(7.0)]
 
 
 def test_a_workload_places_volumes_alike_with_and_without_a_full_trace() -> None:
@@ -343,3 +352,21 @@ def test_the_ranking_follows_every_change_best_first() -> None:
                                                             (50.0, "c")]
     states["b"].revert_consumed(25)  # ties keep map order: b before c
     assert [s.pool_name for _, _, s in most.ranking()] == ["b", "c", "a"]
+
+
+def test_the_current_ranking_follows_the_pool_list() -> None:
+    """current() syncs with the host manager's pool list before it answers: a pool that
+    comes (or goes) with a report is in (or out of) the very next answer."""
+    hm = HostManager()
+    hm.update_service_capabilities("h@a", _report("a", {"total_capacity_gb": 100.0,
+                                                        "free_capacity_gb": 30.0}),
+                                   timestamp=0.0)
+    hm.refresh(1.0)
+    order = WeightOrder(hm, lambda s: float(s.free_capacity_gb), 1.0)
+    assert [s.pool_name for _, _, s in order.current()] == ["a"]
+    hm.update_service_capabilities("h@b", _report("b", {"total_capacity_gb": 100.0,
+                                                        "free_capacity_gb": 60.0}),
+                                   timestamp=2.0)
+    hm.refresh(3.0)
+    assert [s.pool_name for _, _, s in order.current()] == ["b", "a"]
+    assert order.current() is order.ranking()

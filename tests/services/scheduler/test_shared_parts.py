@@ -82,11 +82,57 @@ def test_the_recorded_pass_sets_every_field_in_its_place() -> None:
 def test_a_first_attempts_paragraph_is_told_anew_when_any_part_it_reads_differs() -> None:
     # The paragraph memo's key is everything the narration reads: a record that
     # differs from a memoised one in any single such part is narrated afresh.
-    hm = manager(("a@l#p", {"free_capacity_gb": 50}), ("b@l#p", {}))
-    spec = RequestSpec(size=10, volume_id=VOL, resource_backend="a@l")
-    d = schedule_create_volume(hm, spec, now=0)
+    d = _pinned_pass()
+    variants = _narration_variants(d)
+    shared = SharedParts()
+    assert d.narrate(shared) == d.narrate()
+    told = {d.narrate()}
+    for v in variants:
+        assert v.narrate(shared) == v.narrate(), v
+        told.add(v.narrate())
+    assert len(told) == len(variants) + 1  # each variant is told differently
+    # A retry's paragraph (the last error, capacity given back) is never memoised.
+    again = d._replace(previous_error="boom", reverted=("b@l#p", 10.0))
+    assert again.narrate(shared) == again.narrate()
+    assert again.narrate(shared).startswith("The last attempt failed (boom). ")
+
+
+def test_a_traced_pass_is_its_narration_and_its_record_whatever_differs() -> None:
+    """traced() is (narrate(), to_dict()) for a pass differing from a memoised one in
+    any single part either reads; each event gets a dict of its own."""
+    d = _pinned_pass()
     w = d.weighers[0]
     variants = [
+        *_narration_variants(d),
+        d._replace(operation="backend_passes_filters"),
+        d._replace(retry=RetryRecord(2, ("a@l#p",), ("a@l#p",))),
+        d._replace(retry=None),
+        d._replace(weighed=d.weighed[::-1]),
+        d._replace(weighers=(w._replace(raw=(1.0, 2.0)),)),
+        d._replace(previous_error="boom", reverted=("b@l#p", 10.0)),
+    ]
+    shared = SharedParts()
+    details = []
+    for v in [d, *variants, d]:
+        summary, detail = v.traced(shared)
+        assert (summary, detail) == (v.narrate(), v.to_dict()), v
+        details.append(detail)
+    assert details[0] == details[-1]
+    assert details[0] is not details[-1]
+    details[0]["chosen"] = "changed"  # an event's dict is its own: the memo is untouched
+    assert d.traced(shared)[1] == d.to_dict()
+
+
+def _pinned_pass() -> SchedulingDecision:
+    hm = manager(("a@l#p", {"free_capacity_gb": 50}), ("b@l#p", {}))
+    spec = RequestSpec(size=10, volume_id=VOL, resource_backend="a@l")
+    return schedule_create_volume(hm, spec, now=0)
+
+
+def _narration_variants(d: SchedulingDecision) -> list[SchedulingDecision]:
+    """*d* with one part the narration reads changed, each."""
+    w = d.weighers[0]
+    return [
         d._replace(candidates=(*d.candidates, "c@l#p")),
         d._replace(down_hosts=("c@l",)),
         d._replace(filters=d.filters[:1]),
@@ -104,17 +150,6 @@ def test_a_first_attempts_paragraph_is_told_anew_when_any_part_it_reads_differs(
         d._replace(chosen=None, consumed_gb=0, reason="Nothing fits here"),
         d._replace(chosen=None, consumed_gb=0, message="No valid backend was found. Hm"),
     ]
-    shared = SharedParts()
-    assert d.narrate(shared) == d.narrate()
-    told = {d.narrate()}
-    for v in variants:
-        assert v.narrate(shared) == v.narrate(), v
-        told.add(v.narrate())
-    assert len(told) == len(variants) + 1  # each variant is told differently
-    # A retry's paragraph (the last error, capacity given back) is never memoised.
-    again = d._replace(previous_error="boom", reverted=("b@l#p", 10.0))
-    assert again.narrate(shared) == again.narrate()
-    assert again.narrate(shared).startswith("The last attempt failed (boom). ")
 
 
 def test_a_records_parts_are_the_single_memos_answers_asked_at_once() -> None:

@@ -7,11 +7,11 @@ import math
 import random
 
 import pytest
-from scheduler_helpers import VOL, manager
+from scheduler_helpers import VOL, manager, props, state
 
 from cindersim.services.scheduler.filter_scheduler import SchedulerConfig, schedule_create_volume
 from cindersim.services.scheduler.request_spec import RequestSpec
-from cindersim.services.scheduler.weighers import BackendWeigher
+from cindersim.services.scheduler.weighers import POOL_WEIGHTS, WEIGHERS, BackendWeigher
 
 
 class TestWeighing:
@@ -117,3 +117,27 @@ def test_one_candidate_weighs_as_a_twin_of_itself(
     assert repr(outcomes) == repr([o._replace(backends=o.backends[:1], raw=o.raw[:1],
                                               normalized=o.normalized[:1])
                                    for o in twin_outcomes])
+
+
+@pytest.mark.parametrize("name", sorted(POOL_WEIGHTS))
+@pytest.mark.parametrize("multiplier", [2.0, -1.0])
+@pytest.mark.parametrize("thick", [False, True])
+@pytest.mark.parametrize("caps", [
+    {"free_capacity_gb": 40, "allocated_capacity_gb": 12, "provisioned_capacity_gb": 30},
+    {"free_capacity_gb": 70, "thin_provisioning_support": True, "reserved_percentage": 10,
+     "max_over_subscription_ratio": "3.0", "provisioned_capacity_gb": 150},
+    {"free_capacity_gb": "infinite"}, {"total_capacity_gb": "unknown"}])
+def test_a_pool_weight_is_the_weighers_own_for_the_request(
+        name: str, multiplier: float, thick: bool, caps: dict[str, object]) -> None:
+    """What a placement index weighs a pool with is the weigher's verdict on it for a
+    request of that thin/thick choice and multiplier, whatever the request's size."""
+    pool_state = state(**caps)
+    cfg = SchedulerConfig(weighers=[name], multipliers={name: multiplier})
+    extra = {"provisioning:type": "thick"} if thick else {}
+    weight = POOL_WEIGHTS[name](not thick, multiplier)
+    for size in (1, 500):
+        fp = props(size, config=cfg, extra_specs=extra)
+        assert weight(pool_state) == WEIGHERS[name](pool_state, fp)
+    pool_state.consume_from_volume(5, now=1)  # the weight follows the pool's figures
+    assert weight(pool_state) == WEIGHERS[name](pool_state, props(1, config=cfg,
+                                                                  extra_specs=extra))

@@ -9,7 +9,7 @@ from typing import Any, Final, NamedTuple
 
 from ...errors import NoValidBackend
 from .request_spec import RequestSpec, RetryRecord
-from .shared_parts import SharedParts
+from .shared_parts import RecordParts, SharedParts
 from .weighers import WeighedBackend, WeigherOutcome
 
 __all__ = ["NO_WEIGHED_BACKENDS", "FilterOutcome", "SchedulingDecision"]
@@ -92,16 +92,36 @@ class SchedulingDecision(NamedTuple):
         attempt's whole paragraph."""
         if shared is None or self.previous_error or self.reverted:
             return self._narration(shared)
-        # Without a previous attempt the paragraph is a function of this key alone
-        # (what _narration reads), so a full trace's every create asks the memo once.
+        return self.traced(shared)[0]
+
+    def traced(self, shared: SharedParts) -> tuple[str, dict[str, Any]]:
+        """``(narrate(shared), to_dict(shared))``, what the scheduler traces of a pass.
+        A first attempt's paragraph and its detail but for the weigher outcomes (the raw
+        weights change with every placement) come from one memo entry, found by one key:
+        every create of a full trace asks."""
+        if self.previous_error or self.reverted:
+            return self._narration(shared), self.to_dict(shared)
+        # Without a previous attempt the paragraph and the detail are functions of this
+        # key alone (what _narration and _first_attempt read), the weighers apart.
         weighing: list[tuple[Any, ...]] = []
         for w in self.weighers:
             weighing.append(_weighing_key(w))
-        return shared.sentence(
-            ("paragraph", self.candidates, self.down_hosts, self.filters, tuple(weighing),
-             self.pinned_out, self.request.resource_backend if self.pinned_out else None,
-             self.chosen, self.consumed_gb, self.reason, self.message),
-            self._narration, shared)
+        paragraph, template = shared.first_attempt(
+            (self.operation, self.candidates, self.down_hosts, self.filters,
+             self.pinned_out, self.retry, self.weighed, tuple(weighing),
+             self.request.resource_backend if self.pinned_out else None, self.chosen,
+             self.consumed_gb, self.reason, self.message),
+            self._first_attempt, shared)
+        detail = template.copy()  # the event's own dict, in the template's key order
+        detail["weighers"] = self._weighers_detail()
+        return paragraph, detail
+
+    def _first_attempt(self, shared: SharedParts) -> tuple[str, dict[str, Any]]:
+        """What :meth:`traced` keeps of a first attempt: the paragraph, and the detail
+        with ``weighers`` left for each event to fill in."""
+        return self._narration(shared), self._detail(shared.record(
+            (self.candidates, self.down_hosts, self.filters, self.pinned_out, self.retry,
+             self.weighed)), [])
 
     def _narration(self, shared: SharedParts | None) -> str:
         """:meth:`narrate`'s paragraph, built (its sentences memoised with *shared*)."""
@@ -154,19 +174,22 @@ class SchedulingDecision(NamedTuple):
     def to_dict(self, shared: SharedParts | None = None) -> dict[str, Any]:
         """JSON-serialisable detail for a trace event.  With *shared* (the scheduler's
         memo), parts equal to an earlier record's are that record's very objects."""
-        retry = self.retry
-        if shared is None:
-            candidates, down_hosts = list(self.candidates), list(self.down_hosts)
-            pinned_out = list(self.pinned_out)
-            filters = [{"name": f.name, "passed": list(f.passed),
-                        "rejected": list(f.rejected)} for f in self.filters]
-            retry_dict = None if retry is None else retry.to_dict()
-        else:
+        if shared is not None:
             # The outcomes, the retry record and the weighed pools are named tuples of
             # the memo keys' very shape: each is its own key, and the six one key.
-            candidates, down_hosts, filters, pinned_out, retry_dict, weighed = shared.record(
-                (self.candidates, self.down_hosts, self.filters, self.pinned_out, retry,
-                 self.weighed))
+            return self._detail(shared.record(
+                (self.candidates, self.down_hosts, self.filters, self.pinned_out,
+                 self.retry, self.weighed)), self._weighers_detail())
+        retry = self.retry
+        return self._detail((
+            list(self.candidates), list(self.down_hosts),
+            [{"name": f.name, "passed": list(f.passed), "rejected": list(f.rejected)}
+             for f in self.filters],
+            list(self.pinned_out), None if retry is None else retry.to_dict(),
+            [[wb.backend_id, wb.weight] for wb in self.weighed]), self._weighers_detail())
+
+    def _weighers_detail(self) -> list[dict[str, Any]]:
+        """The ``weighers`` of :meth:`to_dict`: each one's raw and normalised weights."""
         # Loops, not comprehensions: one weigher and a few pools is the usual record,
         # where a comprehension's own frame costs more than its items.
         weighers: list[dict[str, Any]] = []
@@ -175,10 +198,12 @@ class SchedulingDecision(NamedTuple):
             for b, r, n in zip(w.backends, w.raw, w.normalized, strict=True):
                 weights[b] = {"raw": r, "normalized": n}
             weighers.append({"name": w.name, "multiplier": w.multiplier, "weights": weights})
-        if shared is None:
-            weighed = []
-            for wb in self.weighed:
-                weighed.append([wb.backend_id, wb.weight])
+        return weighers
+
+    def _detail(self, parts: RecordParts, weighers: list[dict[str, Any]]) -> dict[str, Any]:
+        """:meth:`to_dict` given the JSON of its (candidates, down hosts, filters,
+        pinned-out ids, retry, weighed) and of its weighers."""
+        candidates, down_hosts, filters, pinned_out, retry_dict, weighed = parts
         return {
             "operation": self.operation,
             "candidates": candidates,

@@ -45,11 +45,13 @@ from .request_spec import (
     RequestSpec,
     RetryRecord,
     _str_tuple,
+    first_attempt_on,
     frozen_mapping,
 )
 from .weighers import (
     DEFAULT_MULTIPLIERS,
     DEFAULT_WEIGHERS,
+    POOL_WEIGHTS,
     WEIGHERS,
     BackendWeigher,
     WeighedBackend,
@@ -111,6 +113,12 @@ class SchedulerConfig:
                                                                converter=_registry)
     weigher_registry: Mapping[str, BackendWeigher] = attrs.field(default=WEIGHERS,
                                                                  converter=_registry)
+    filter_steps: tuple[tuple[str, BackendFilter], ...] = attrs.field(
+        init=False, eq=False, repr=False)
+    """Each configured filter's (name, filter), in order: the names resolved once."""
+    weigher_steps: tuple[tuple[str, BackendWeigher, float], ...] = attrs.field(
+        init=False, eq=False, repr=False)
+    """Each configured weigher's (name, weigher, :meth:`multiplier`), in order."""
 
     def __attrs_post_init__(self) -> None:
         bad = [n for n in self.filters if n not in self.filter_registry]
@@ -121,6 +129,11 @@ class SchedulerConfig:
         if bad:
             raise ValueError("scheduler_default_weighers: Scheduler Host Weigher "
                              f"{', '.join(bad)} could not be found.")
+        # (Frozen: set as attrs' own __init__ sets fields.)
+        object.__setattr__(self, "filter_steps", tuple(
+            [(n, self.filter_registry[n]) for n in self.filters]))
+        object.__setattr__(self, "weigher_steps", tuple(
+            [(n, self.weigher_registry[n], self.multiplier(n)) for n in self.weighers]))
 
     def multiplier(self, weigher_name: str) -> float:
         return float(self.multipliers.get(weigher_name, 1.0))
@@ -226,11 +239,8 @@ def _prepare(
     (Positional: every pass of every kind starts here.)"""
     previous_error: str | None = None
     reverted: tuple[str, float] | None = None
-    if config.max_attempts == 1:
-        retry = None  # re-scheduling is disabled: the record is dropped
-    elif retry is None:
-        # A first pass: one attempt of at least two allowed, nothing to give back.
-        retry = FIRST_RETRY
+    if retry is None or config.max_attempts == 1:
+        retry = _first_retry(config)
     else:  # exc is popped and logged by the scheduler
         previous_error = retry.exc
         retry = RetryRecord(retry.num_attempts + 1, retry.backends, retry.hosts)
@@ -254,6 +264,13 @@ def _prepare(
     return retry, previous_error, reverted, props
 
 
+def _first_retry(config: SchedulerConfig) -> RetryRecord | None:
+    """The record a first pass starts: one attempt of at least two allowed, nothing to
+    give back; none when scheduler_max_attempts = 1 disables rescheduling (a record
+    carried in is dropped then, too)."""
+    return None if config.max_attempts == 1 else FIRST_RETRY
+
+
 def indexable(config: SchedulerConfig) -> bool:
     """Whether :class:`~.placement.PlacementIndex` gives this configuration's choice:
     one built-in weigher whose weight is a function of the pool alone."""
@@ -265,58 +282,58 @@ def indexable(config: SchedulerConfig) -> bool:
 
 class _Plan:
     """What an indexed pass needs of a configuration, worked out once per configuration
-    (a :class:`SchedulerConfig` is frozen, and a scheduler keeps one)."""
+    (a :class:`SchedulerConfig` is frozen, and a scheduler keeps one) for one index."""
 
     __slots__ = ("capacity_first", "checks", "config", "indexable", "multiplier", "name",
                  "orders", "weigher")
 
-    def __init__(self, config: SchedulerConfig) -> None:
+    def __init__(self, config: SchedulerConfig, index: PlacementIndex) -> None:
         self.config = config
         self.indexable = indexable(config)
         self.name = config.weighers[0] if config.weighers else ""
         self.weigher: BackendWeigher | None = config.weigher_registry.get(self.name)
         self.multiplier = config.multiplier(self.name)
-        self.checks = tuple(config.filter_registry[n] for n in config.filters)
+        self.checks = tuple([check for _, check in config.filter_steps])
         # CapacityFilter wants virtual free >= requested of a numeric pool, and with a
         # positive CapacityWeigher the pools come in falling virtual-free order.
         self.capacity_first = (self.name == "CapacityWeigher" and self.multiplier > 0
                                and "CapacityFilter" in config.filters)
-        self.orders: dict[bool, WeightOrder] = {}
-        """The index's order for each thin/thick choice, found there on first use (the
-        index keeps an order for good, and the plan is the index's own)."""
+        self.orders = _Orders(index, self)
+        """The index's order for each thin/thick choice (``orders[thin]``), found there
+        on first use (the index keeps an order for good, and the plan is the index's
+        own).  Read it with the host manager refreshed; the order syncs as it is read
+        (:meth:`WeightOrder.current`)."""
+
+
+class _Orders(dict[bool, WeightOrder]):
+    """A plan's orders by thin/thick choice, each made on first use (a dict: every
+    create reads one, in C)."""
+
+    __slots__ = ("index", "plan")
+
+    def __init__(self, index: PlacementIndex, plan: _Plan) -> None:
+        super().__init__()
+        self.index = index
+        self.plan = plan
+
+    def __missing__(self, thin: bool) -> WeightOrder:
+        """*index*'s order for *plan*'s weigher and a thin (or thick) request."""
+        index, plan = self.index, self.plan
+        weigher = plan.weigher
+        assert weigher is not None  # an indexable configuration has its one weigher
+        # An indexable weigher is a built-in one, whose weight of a pool needs no request.
+        pool_weight = POOL_WEIGHTS[plan.name]
+        order = self[thin] = index.order((plan.name, thin, plan.multiplier, weigher),
+                                         lambda: pool_weight(thin, plan.multiplier))
+        return order
 
 
 def _plan_for(index: PlacementIndex, config: SchedulerConfig) -> _Plan:
     """*config*'s plan, kept on *index* (worked out again only for another config)."""
     plan = index.plan
     if not isinstance(plan, _Plan) or plan.config is not config:
-        plan = index.plan = _Plan(config)
+        plan = index.plan = _Plan(config, index)
     return plan
-
-
-def _order_for(index: PlacementIndex, plan: _Plan, thin: bool, now: float) -> WeightOrder:
-    """The refreshed pool order for this request's weigher and thin/thick choice."""
-    index.host_manager.refresh(now)
-    order = plan.orders.get(thin)
-    if order is None:
-        order = plan.orders[thin] = _new_order(index, plan, thin)
-    order.sync()
-    return order
-
-
-def _new_order(index: PlacementIndex, plan: _Plan, thin: bool) -> WeightOrder:
-    """*index*'s order for *plan*'s weigher and a thin (or thick) request."""
-    config = plan.config
-    weigher = plan.weigher
-    assert weigher is not None  # an indexable configuration has its one weigher
-
-    def make_weight() -> Callable[[BackendState], float]:
-        template = FilterProperties(
-            request_spec=RequestSpec(size=0, extra_specs={} if thin else {
-                "provisioning:type": "thick"}), config=config)
-        return lambda state: float(weigher(state, template))
-
-    return index.order((plan.name, thin, plan.multiplier, weigher), make_weight)
 
 
 class Placement(NamedTuple):
@@ -335,7 +352,7 @@ class Placer:
     places every create through it, with the request, the retry record and the time.
     """
 
-    __slots__ = ("_first_retries", "_plan", "index", "rng", "volume_host", "volume_number")
+    __slots__ = ("_first_pass", "_plan", "index", "rng", "volume_host", "volume_number")
 
     def __init__(self, index: PlacementIndex, *, rng: random.Random | None = None,
                  volume_host: Callable[[str], str | None] | None = None,
@@ -345,38 +362,51 @@ class Placer:
         self.volume_host = volume_host
         self.volume_number = volume_number
         self._plan: _Plan | None = None
-        self._first_retries: dict[str, RetryRecord] = {}
-        """Pool id -> the record a first pass that chose it carries on (immutable, so
-        made once per pool rather than on every create)."""
+        self._first_pass: tuple[Any, ...] = ()
+        """A first pass's FilterProperties but for the request (set with the plan)."""
 
     def create_volume(self, request_spec: RequestSpec, retry: RetryRecord | None, now: float,
                       config: SchedulerConfig, record: bool,
-                      scheduler_hints: Mapping[str, Any] | None = None,
-                      ) -> SchedulingDecision | Placement | None:
-        """The indexed create pass: a success is a :class:`Placement` unless *record*,
-        any other outcome the :class:`SchedulingDecision`; None (and nothing done) when
-        *config* is not one the index answers (:func:`indexable`)."""
+                      scheduler_hints: Mapping[str, Any] | None = None, *,
+                      recorded: bool = False) -> SchedulingDecision | Placement:
+        """A create pass: through the index (for a configuration it answers,
+        :func:`indexable`) unless *recorded*, else :func:`.recorded_pass.recorded_create`'s
+        full pass.  An indexed success is a :class:`Placement` unless *record*; every
+        other outcome is the :class:`SchedulingDecision`."""
         index = self.index
         plan = self._plan
         if plan is None or plan.config is not config:
             plan = self._plan = _plan_for(index, config)
-        if not plan.indexable:
-            return None
-        prepared = _prepare(index.host_manager, request_spec, "create_volume", config, retry,
-                            None, None, scheduler_hints, self.rng, self.volume_host,
-                            self.volume_number)
-        if isinstance(prepared, _Pass):
-            return prepared.decision
-        retry, previous_error, reverted, props = prepared
+            self._first_pass = (config, None, _first_retry(config), None, EMPTY_MAPPING,
+                                self.rng, self.volume_host, self.volume_number)
+        previous_error: str | None = None
+        reverted: tuple[str, float] | None = None
+        if retry is None and scheduler_hints is None:
+            # A first pass without hints (every create but a reschedule): what _prepare
+            # gives for one, without its frame.
+            props: FilterProperties = _new_tuple(FilterProperties,
+                                                 (request_spec, *self._first_pass))
+            retry = props.retry
+        else:
+            prepared = _prepare(index.host_manager, request_spec, "create_volume", config,
+                                retry, None, None, scheduler_hints, self.rng, self.volume_host,
+                                self.volume_number)
+            if isinstance(prepared, _Pass):
+                return prepared.decision
+            retry, previous_error, reverted, props = prepared
+        if recorded or not plan.indexable:
+            # (positional: a full trace's every create comes here)
+            return recorded_create(index.host_manager, request_spec, props, now, retry,
+                                   previous_error, reverted)
         # The first pool in the index's order that every filter passes is the choice.
-        order = _order_for(index, plan, props.thin, now)
-        checks = plan.checks
+        index.host_manager.refresh(now)
+        order = plan.orders[props.thin]
         size = request_spec.size
         stop_below = plan.capacity_first and size > 0
         pin = request_spec.resource_backend
         pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
         chosen: BackendState | None = None
-        for key, _, state in order.ranking():
+        for key, _, state in order.current():
             # Capacity first, the sign is +1: -key is the pool's virtual free capacity.
             if stop_below and -key < size and isinstance(state.total_capacity_gb, float) \
                     and isinstance(state.free_capacity_gb, float):
@@ -386,7 +416,7 @@ class Placer:
             if pin is not None and (state.backend_id if pin_has_pool
                                     else extract_host(state.backend_id)) != pin:
                 continue
-            for check in checks:  # all(), without a generator per pool
+            for check in plan.checks:  # all(), without a generator per pool
                 if not check(state, props):
                     break
             else:
@@ -396,14 +426,10 @@ class Placer:
             return SchedulingDecision(operation="create_volume", request=request_spec,
                                       retry=retry, previous_error=previous_error,
                                       reverted=reverted, reason=NO_WEIGHED_BACKENDS)
-        chosen.consume_from_volume(size, now=now)
+        chosen.consume(size, now)  # consume_from_volume, positional
         backend_id = chosen.backend_id
-        if retry is FIRST_RETRY:
-            carried = self._first_retries.get(backend_id)
-            if carried is None:
-                carried = self._first_retries[backend_id] = retry.with_backend(backend_id)
-        else:
-            carried = None if retry is None else retry.with_backend(backend_id)
+        carried = first_attempt_on(backend_id) if retry is FIRST_RETRY \
+            else None if retry is None else retry.with_backend(backend_id)
         if not record:
             # Placement(backend_id, zone, carried), without the named tuple's Python __new__.
             placed: Placement = _new_tuple(Placement, (backend_id, chosen.availability_zone,
@@ -441,9 +467,8 @@ def schedule_create_volume(
         decided = Placer(index, rng=rng, volume_host=volume_host,
                          volume_number=volume_number).create_volume(
             request_spec, retry, now, config, True, scheduler_hints)
-        if decided is not None:
-            assert isinstance(decided, SchedulingDecision)  # record=True always gives one
-            return decided
+        assert isinstance(decided, SchedulingDecision)  # record=True always gives one
+        return decided
     return recorded_create_volume(host_manager, request_spec, config=config, now=now,
                                   retry=retry, scheduler_hints=scheduler_hints, rng=rng,
                                   volume_host=volume_host, volume_number=volume_number)
@@ -462,14 +487,9 @@ def place_create_volume(
     when no ``schedule`` event is wanted); any other outcome -- a configuration the
     index cannot answer, a pass that fails -- is the decision the other returns, so
     the same pass runs either way (the same pool consumed, the same retry record)."""
-    decided = Placer(index, rng=rng, volume_host=volume_host,
-                     volume_number=volume_number).create_volume(
+    return Placer(index, rng=rng, volume_host=volume_host,
+                  volume_number=volume_number).create_volume(
         request_spec, retry, now, config, False)
-    if decided is not None:
-        return decided
-    return recorded_create_volume(host_manager, request_spec, config=config, now=now,
-                                  retry=retry, scheduler_hints=None, rng=rng,
-                                  volume_host=volume_host, volume_number=volume_number)
 
 
 def recorded_create_volume(
@@ -520,8 +540,10 @@ def backend_passes_filters(
         decision = SchedulingDecision(operation="backend_passes_filters", request=request_spec,
                                       retry=retry, previous_error=previous_error,
                                       reverted=reverted)
-        order = _order_for(index, plan, props.thin, now)
+        index.host_manager.refresh(now)
+        order = plan.orders[props.thin]
         checks = plan.checks
+        order.sync()
         for state in order.ranked(host_manager.pools_of(backend)):
             if all(check(state, props) for check in checks):
                 return decision._replace(chosen=state.backend_id)

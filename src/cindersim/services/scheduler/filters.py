@@ -133,25 +133,25 @@ def capacity_filter(backend: BackendState, props: FilterProperties) -> bool:
     requested = size if props.new_size is None else props.new_size - size
     if requested == 0:
         return True
-    free = backend.free_capacity_gb
-    total = backend.total_capacity_gb
-    if free is None:
-        return False
-    if isinstance(free, str):  # 'infinite' / 'unknown': let the retry handle it
-        return True
-    if isinstance(total, str):
-        # Reserved space cannot be computed from an unknown total.
+    thin = props.thin
+    # Only two of the capacity factors matter here (sched_utils rounds them alike),
+    # as the pool keeps them (see BackendState.virtual_free); None when a figure is
+    # not a number, which is asked only then.
+    total_available = backend.total_available(thin)
+    if total_available is None:
+        free = backend.free_capacity_gb
+        if free is None:
+            return False
+        if isinstance(free, str):  # 'infinite' / 'unknown': let the retry handle it
+            return True
+        # The total is: reserved space cannot be computed from an unknown total.
         return backend.reserved_percentage == 0
+    total: Any = backend.total_capacity_gb  # a number, as total_available found
     if total <= 0:
         return False
-    thin = props.thin
-    thin_support = backend.thin_provisioning_support
-    # Only two of the capacity factors matter here (sched_utils rounds them alike),
-    # as the pool keeps them (see BackendState.virtual_free).
-    total_available = backend.total_available(thin)
     virtual_free = backend.virtual_free(thin)
-    assert total_available is not None  # numeric figures, as checked above
-    assert virtual_free is not None
+    assert virtual_free is not None  # numeric figures, as checked above
+    thin_support = backend.thin_provisioning_support
     if thin and thin_support and backend.max_over_subscription_ratio >= 1:
         if total_available <= 0:
             return False  # 100% reserved: Cinder would divide by zero here

@@ -46,10 +46,11 @@ class Same:
 def scheduler_guards(sched: SchedulerService) -> EntryGuards:
     db = sched.env.db
     vols = db.volumes
+    creating = VolumeStatus.CREATING  # bound once: every create is guarded
 
     def create(a: Args) -> Refusal | None:
         vol = vols.get(a["volume_id"])
-        if vol is not None and vol.status == VolumeStatus.CREATING:
+        if vol is not None and vol.status == creating:
             # The usual delivery, accepted here; status_is words any other refusal.
             if vol.host is None:
                 return None

@@ -54,10 +54,10 @@ from ..volume_utils import DEFAULT_POOL_NAME, append_host, extract_host
 from .sched_utils import (
     INFINITE_UNKNOWN_VALUES,
     CapacityFactors,
+    available_capacity,
     calculate_capacity_factors,
     calculate_max_over_subscription_ratio,
-    calculate_virtual_free_capacity,
-    capacity_filter_figures,
+    virtual_free_of,
 )
 
 __all__ = ["BackendState", "Capacity", "HostManager", "Liveness"]
@@ -94,10 +94,10 @@ class BackendState:
     """What the scheduler believes about one pool (Cinder's ``PoolState``).
 
     Mutable on purpose: placements consume from it between reports -- through
-    :meth:`consume_from_volume`, :meth:`revert_consumed` and :meth:`apply_report` only,
-    which tell the listener and forget the figures kept (:meth:`virtual_free`).  Build
-    it through :class:`HostManager`; :meth:`from_pool_report` exists for tests and
-    what-if tools that want a lone state.
+    :meth:`consume` (:meth:`consume_from_volume`, :meth:`revert_consumed`) and
+    :meth:`apply_report` only, which tell the listener and forget the figures kept
+    (:meth:`virtual_free`).  Build it through :class:`HostManager`;
+    :meth:`from_pool_report` exists for tests and what-if tools that want a lone state.
     """
 
     host: str
@@ -142,6 +142,9 @@ class BackendState:
     _total_available: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False,
                                                       eq=False)
     """:meth:`total_available` by thin/thick, until the next report is applied."""
+    _available: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False, eq=False)
+    """The unrounded available capacity by thin/thick, until the next report is applied
+    (a placement changes what is provisioned, not what is available)."""
 
     backend_id: str = attrs.field(init=False, repr=False, eq=False)
     """``host@backend#pool``: the id filters, weighers and the retry list use.  Made
@@ -203,6 +206,7 @@ class BackendState:
         self.qos_support = bool(caps.get("QoS_support", False))
         self.total_volumes = int(_number(caps.get("total_volumes", 0)))
         self._total_available.clear()
+        self._available.clear()
         self._virtual_free.clear()
         if self.listener is not None:
             self.listener(self)
@@ -214,15 +218,19 @@ class BackendState:
         ``now`` is required: stamping the pool is what keeps an older report from
         erasing this consumption (Cinder passes ``update_time=True`` here).
         """
-        self._stamp = (now, next(self._counter))
-        self.updated = now
-        self._consume(size)
+        self.consume(size, now)
 
     def revert_consumed(self, size: float) -> None:
         """Give back *size* GiB after a reschedule, leaving the update stamp alone."""
-        self._consume(-size)
+        self.consume(-size, None)
 
-    def _consume(self, size: float) -> None:
+    def consume(self, size: float, now: float | None) -> None:
+        """Add *size* GiB (negative: give it back) to what the pool holds, stamped as an
+        update at *now* unless that is None: :meth:`consume_from_volume` and
+        :meth:`revert_consumed` in one frame, which a scheduling pass calls directly."""
+        if now is not None:
+            self._stamp = (now, next(self._counter))
+            self.updated = now
         self.allocated_capacity_gb += size
         self.provisioned_capacity_gb += size
         if isinstance(self.free_capacity_gb, float):
@@ -232,37 +240,49 @@ class BackendState:
         if self.listener is not None:
             self.listener(self)
 
-    # The capacity figures change only in apply_report and _consume, which forget what
+    # The capacity figures change only in apply_report and consume, which forget what
     # was worked out of them: an index weighs a pool after each placement, and the
-    # CapacityFilter reads the same figures of it at the next request.
+    # CapacityFilter reads the same figures of it at the next request.  What a placement
+    # leaves alone (the available capacity) is kept until the next report.
     def virtual_free(self, thin: bool) -> float | None:
         """``virtual_free_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.calculate_virtual_free_capacity` gives it (CapacityWeigher's
         weight, what CapacityFilter compares), or None if a figure is not numeric."""
         free = self._virtual_free.get(thin)
         if free is None:
-            total, reported = self.total_capacity_gb, self.free_capacity_gb
-            if reported is None or isinstance(reported, str) or isinstance(total, str):
-                return None
-            free = self._virtual_free[thin] = calculate_virtual_free_capacity(
-                total, reported, self.provisioned_capacity_gb, self.thin_provisioning_support,
-                self.max_over_subscription_ratio, self.reserved_percentage, thin)
+            available = self._available.get(thin)
+            if available is None:
+                available = self._available_capacity(thin)
+                if available is None:
+                    return None
+            reported: Any = self.free_capacity_gb  # numeric, as _available_capacity found
+            free = self._virtual_free[thin] = virtual_free_of(
+                available, reported, self.provisioned_capacity_gb,
+                thin and self.thin_provisioning_support)
         return free
 
     def total_available(self, thin: bool) -> float | None:
         """``total_available_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.capacity_filter_figures` gives it (what CapacityFilter
         divides by), or None if a figure is not numeric.  Only a report changes it."""
-        available = self._total_available.get(thin)
-        if available is None:
-            total, reported = self.total_capacity_gb, self.free_capacity_gb
-            if reported is None or isinstance(reported, str) or isinstance(total, str):
+        rounded = self._total_available.get(thin)
+        if rounded is None:
+            available = self._available_capacity(thin)
+            if available is None:
                 return None
-            thin_support = self.thin_provisioning_support
-            available = self._total_available[thin] = capacity_filter_figures(
-                total, reported, self.provisioned_capacity_gb, thin_support,
-                self.max_over_subscription_ratio if thin_support else 1.0,
-                self.reserved_percentage, thin)[0]
+            rounded = self._total_available[thin] = round(available, 2)
+        return rounded
+
+    def _available_capacity(self, thin: bool) -> float | None:
+        """:func:`.sched_utils.available_capacity` of this pool for a thin (or thick)
+        request, kept until the next report; None if a figure is not numeric."""
+        total, reported = self.total_capacity_gb, self.free_capacity_gb
+        if reported is None or isinstance(reported, str) or isinstance(total, str):
+            return None
+        available = self._available[thin] = available_capacity(
+            total, self.reserved_percentage,
+            self.max_over_subscription_ratio if thin and self.thin_provisioning_support
+            else 1.0)
         return available
 
     def capacity_factors(self, *, thin: bool = True) -> CapacityFactors | None:
@@ -550,8 +570,9 @@ class HostManager:
         """Bring the pool map up to date (what every scheduling pass starts with)."""
         epoch = self.liveness.epoch() if self.liveness is not None else None
         if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
-            if self._dirty:
-                self._apply_new_reports()
+            if not self._dirty:  # the usual pass: nothing new
+                return
+            self._apply_new_reports()
             if self._map_valid:  # else a report added or dropped a pool just now
                 return
         self._update_backend_state_map(now, epoch)

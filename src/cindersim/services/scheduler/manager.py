@@ -11,10 +11,11 @@ from snapshots alike).  A NoValidBackend leaves the volume in ``error``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ...bus import Consumer, target_of
+from ...bus import Consumer, Target, target_of
 from ...states import Op, SnapshotStatus, VolumeStatus
 from ..volume_utils import extract_host
 from . import backups, groups, migration
@@ -24,7 +25,6 @@ from .filter_scheduler import (
     SchedulerConfig,
     SchedulingDecision,
     backend_passes_filters,
-    recorded_create_volume,
     volume_type_predicate,
 )
 from .guards import scheduler_guards
@@ -53,13 +53,11 @@ class _VolumeServiceLiveness:
     cinder-volume writes a heartbeat every ``report_interval`` (10 s), so it is up."""
 
     def __init__(self, env: ServiceEnv) -> None:
-        self._bus = env.bus
         self._services = env.db.services
-
-    def epoch(self) -> int:
         # A service starts or stops only with its consumer: the bus's count of those
-        # changes says when the table may have changed.
-        return self._bus.consumer_epoch
+        # changes says when the table may have changed.  (Read in C, without a frame of
+        # ours: every scheduling pass asks.)
+        self.epoch: Callable[[], int] = functools.partial(getattr, env.bus, "consumer_epoch")
 
     def running(self, host: str) -> bool:
         row = self._services.get(("cinder-volume", host))
@@ -87,11 +85,13 @@ class SchedulerService:
         self.placement = PlacementIndex(self.host_manager)
         self._placer = Placer(self.placement, rng=env.sim.rng, volume_host=self._volume_host,
                               volume_number=self._volume_number)
+        self._bus = env.bus
         self._clock = env.sim.loop.time
         """The virtual clock (``sim.now``), bound once as the trace binds it."""
         self._liveness_epoch: int | None = None
-        self._service_hosts: dict[str, str] = {}
-        """Pool id -> its service's host (``host@backend``), cut once per pool."""
+        self._casts: dict[str, tuple[RetryRecord | None, Target, dict[str, Any]]] = {}
+        """Pool id -> what a create placed there was last cast on with (see
+        :meth:`_cast_to`)."""
         self._running_at_refresh: list[str] = []
         self._last_refresh = 0.0
         self.handlers: dict[str, Handler] = {
@@ -182,7 +182,7 @@ class SchedulerService:
         # is left to do is to give a service that stopped since the last pass the
         # heartbeat it had then -- and only when some service started or stopped.
         now = self._clock()
-        if self.env.bus.consumer_epoch != self._liveness_epoch:
+        if self._bus.consumer_epoch != self._liveness_epoch:
             self._started_or_stopped()
         self._last_refresh = now
         return now
@@ -198,7 +198,7 @@ class SchedulerService:
         self._running_at_refresh = [
             row.host for row in services.values()
             if row.binary == "cinder-volume" and row.stopped_at is None]
-        self._liveness_epoch = self.env.bus.consumer_epoch
+        self._liveness_epoch = self._bus.consumer_epoch
 
     # --- scheduling ------------------------------------------------------------------
     def _volume_host(self, vid: str) -> str | None:
@@ -209,25 +209,6 @@ class SchedulerService:
     def _volume_number(self, backend_id: str) -> int:
         """Backend id -> volumes there (VolumeNumberWeigher's DB count)."""
         return sum(1 for v in self.env.db.volumes.values() if v.host == backend_id)
-
-    def decide(self, request_spec: RequestSpec, retry: RetryRecord | None,
-               record: bool = True) -> SchedulingDecision | Placement:
-        """One create pass.  Without *record* (no ``schedule`` event is wanted) a pool
-        the index finds comes back as a bare :class:`Placement`."""
-        now = self.refresh_heartbeats()
-        self.decisions += 1
-        # The full decision record (every filter's and weigher's verdict on every
-        # pool) is for readers of the trace; without one, the index finds the same
-        # pool without weighing them all (for a configuration it can answer).
-        if self.env.trace.mode != "full":
-            decided = self._placer.create_volume(request_spec, retry, now, self.config, record)
-            if decided is not None:
-                return decided
-        sim = self.env.sim
-        return recorded_create_volume(self.host_manager, request_spec, config=self.config,
-                                      now=now, retry=retry, scheduler_hints=None,
-                                      rng=sim.rng, volume_host=self._volume_host,
-                                      volume_number=self._volume_number)
 
     async def create_volume(self, *, volume_id: str, request_spec: RequestSpec,
                             filter_properties: dict[str, Any],
@@ -249,18 +230,26 @@ class SchedulerService:
         # scheduler_max_attempts = 1 disables rescheduling.
         carried_in = filter_properties.get("retry")
         retry = RetryRecord.from_dict(carried_in) if carried_in else None
-        kinds = env.trace.wanted_kinds  # Trace.wants, inline (as the bus does): every create asks
+        trace = env.trace
+        kinds = trace.wanted_kinds  # Trace.wants, inline (as the bus does): every create asks
         wanted = kinds is None or "schedule" in kinds
-        decision = self.decide(request_spec, retry, wanted)
+        # The pass itself, here rather than in a method of its own (every create).
+        now = self.refresh_heartbeats()
+        self.decisions += 1
+        # The full decision record (every filter's and weigher's verdict on every pool)
+        # is for readers of the trace; without one, the index finds the same pool
+        # without weighing them all (for a configuration it can answer).  Without a
+        # record wanted, a pool it finds comes back as a bare Placement.
+        decision = self._placer.create_volume(request_spec, retry, now, self.config, wanted,
+                                              recorded=trace.mode == "full")
         zone: str | None
         if isinstance(decision, Placement):  # no record wanted, and the index found a pool
             backend_id, zone, carried = decision
         else:
             if wanted:
-                shared = self.shared_parts
-                env.trace.emit_owned("schedule", ACTOR, decision.narrate(shared),
-                                     {"decision": decision.to_dict(shared)},
-                                     resource=f"volume:{volume_id}")
+                summary, detail = decision.traced(self.shared_parts)
+                trace.emit_owned("schedule", ACTOR, summary, {"decision": detail}, None,
+                                 f"volume:{volume_id}")  # (target, resource)
             chosen = decision.chosen  # None exactly when decision.error() is one
             if chosen is None:
                 error = decision.error()
@@ -272,13 +261,10 @@ class SchedulerService:
         if zone is None:
             zone = self._backend_az(backend_id)
         vol.availability_zone = zone or vol.availability_zone
-        service_host = self._service_hosts.get(backend_id)
-        if service_host is None:
-            service_host = self._service_hosts[backend_id] = \
-                extract_host(backend_id) or backend_id
-        props = {**filter_properties,
-                 "retry": carried.to_dict() if carried is not None else None}
-        target = target_of("cinder-volume", service_host)
+        cast = self._casts.get(backend_id)
+        if cast is None or cast[0] is not carried or filter_properties:
+            cast = self._cast_to(backend_id, filter_properties, carried)
+        _, target, props = cast
         if backup_id is None and auth_token is None:
             # Most creates: plain keywords, which reach **args without a dict of ours
             # unpacked on the way (half the cost of the call).
@@ -294,6 +280,24 @@ class SchedulerService:
         if auth_token is not None:
             args["auth_token"] = auth_token
         env.bus.cast(ACTOR, target, "create_volume", **args)
+
+    def _cast_to(self, backend_id: str, filter_properties: dict[str, Any],
+                 carried: RetryRecord | None,
+                 ) -> tuple[RetryRecord | None, Target, dict[str, Any]]:
+        """(*carried*, the queue of *backend_id*'s service, the filter properties cast on
+        there).  Those of a pass that started with none are kept per pool while the same
+        record is carried on from it (a first pass's is one per pool:
+        ``first_attempt_on``): nothing changes a message's filter properties
+        (cinder-volume copies them to reschedule), so the casts share one dict, and a
+        full trace keeps it once."""
+        cast = self._casts.get(backend_id)
+        target = cast[1] if cast is not None else target_of(
+            "cinder-volume", extract_host(backend_id) or backend_id)
+        cast = (carried, target, {**filter_properties, "retry": carried.to_dict()
+                                  if carried is not None else None})
+        if not filter_properties:
+            self._casts[backend_id] = cast
+        return cast
 
     def _no_backend(self, vol: Volume, error: Exception) -> None:
         """The pass found no backend: the volume goes to ``error``."""

@@ -31,10 +31,11 @@ from collections.abc import Callable, Hashable, Iterator
 
 from ...errors import SimulationError
 from .host_manager import BackendState, HostManager
+from .weighers import POOL_WEIGHTS
 
 __all__ = ["INDEXABLE_WEIGHERS", "PlacementIndex", "WeightOrder"]
 
-INDEXABLE_WEIGHERS = ("CapacityWeigher", "AllocatedCapacityWeigher")
+INDEXABLE_WEIGHERS = tuple(POOL_WEIGHTS)
 """Weighers whose raw weight depends on nothing but the pool's state and the
 request's thin/thick choice, so an index can keep pools in their order."""
 
@@ -57,6 +58,8 @@ class WeightOrder:
         self._hm = host_manager
         self._weight = weight
         self._sign = -1.0 if sign < 0 else 1.0 if sign > 0 else 0.0
+        self._neg_sign = -self._sign
+        """What a key multiplies a weight by (-0.0, falsy, for a zero sign)."""
         self._epoch = -1
         self._states: list[BackendState] = []
         """The host manager's pools, in map order (a key's second item indexes it)."""
@@ -83,7 +86,7 @@ class WeightOrder:
         weight = self._weight(state)
         if math.isnan(weight):  # NaN has no place in an order (nor in Cinder's sort)
             raise SimulationError(f"weigher gave NaN for {state.backend_id}")
-        return (-self._sign * weight if self._sign else 0.0, position, state)
+        return (self._neg_sign * weight if self._neg_sign else 0.0, position, state)
 
     def sync(self) -> None:
         """Rebuild after the host manager's pool list changed (rare: services up/down)."""
@@ -112,6 +115,12 @@ class WeightOrder:
         del keys[bisect_left(keys, old)]
         insort(keys, new)
         self._key_of[state] = new
+
+    def current(self) -> list[_Key]:
+        """:meth:`sync`, then :meth:`ranking` (in one frame: every create reads it)."""
+        if self._epoch != self._hm.map_epoch:
+            self.sync()
+        return self._keys
 
     def ranked(self, states: list[BackendState]) -> list[BackendState]:
         """*states* (pools of this host manager) in this order, best first."""

@@ -18,7 +18,13 @@ from typing import Any
 from ..volume_utils import extract_host
 from .decision import NO_WEIGHED_BACKENDS, FilterOutcome, SchedulingDecision
 from .host_manager import BackendState, HostManager
-from .request_spec import FilterProperties, RequestSpec, RetryRecord
+from .request_spec import (
+    FIRST_RETRY,
+    FilterProperties,
+    RequestSpec,
+    RetryRecord,
+    first_attempt_on,
+)
 from .weighers import WeighedBackend, weigh_backends, weigh_one
 
 __all__ = ["recorded_create", "run_filters"]
@@ -32,29 +38,26 @@ def run_filters(backends: list[BackendState], props: FilterProperties,
     """Each configured filter over the survivors of the one before: the survivors,
     their ids (*ids* are those of *backends*, when the caller has them) and each
     filter's outcome.  A filter is asked once per pool."""
-    config = props.config
-    registry = config.filter_registry
     outcomes: list[FilterOutcome] = []
     survivors = backends
     survivor_ids = tuple([b.backend_id for b in backends]) if ids is None else ids
-    for name in config.filters:
-        check = registry[name]
+    for name, check in props.config.filter_steps:
         # The usual verdict, every survivor passing, is asked in a plain loop; the
         # list of verdicts is built only past a rejection (each pool asked once).
-        kept = 0
         for state in survivors:
             if not check(state, props):
                 break
-            kept += 1
-        if kept == len(survivors):
+        else:
             if survivors:
                 # FilterOutcome(name, survivor_ids, ()), without binding the arguments.
                 outcomes.append(_new_tuple(FilterOutcome, (name, survivor_ids, ())))
                 continue
-            verdicts: list[bool] = []
-        else:
+        if survivors:
+            kept = survivors.index(state)  # the first rejected (pools are unique)
             verdicts = [True] * kept + [False] + [
-                check(state, props) for state in survivors[kept + 1:]]
+                check(other, props) for other in survivors[kept + 1:]]
+        else:
+            verdicts = []
         passed = [state for state, ok in zip(survivors, verdicts, strict=True) if ok]
         passed_ids = tuple([bid for bid, ok in zip(survivor_ids, verdicts, strict=True) if ok])
         outcomes.append(FilterOutcome(name, passed_ids, tuple(
@@ -82,7 +85,7 @@ def _pinned(weighed: list[WeighedBackend], pin: str,
 
 
 def recorded_create(host_manager: HostManager, request_spec: RequestSpec,
-                    props: FilterProperties, *, now: float, retry: RetryRecord | None,
+                    props: FilterProperties, now: float, retry: RetryRecord | None,
                     previous_error: str | None, reverted: tuple[str, float] | None,
                     ) -> SchedulingDecision:
     """Filter every schedulable pool, weigh the survivors, apply the pin and consume
@@ -112,10 +115,11 @@ def recorded_create(host_manager: HostManager, request_spec: RequestSpec,
     # The weighed ids are survivors' ids, each once (a pool id is unique in the map).
     state = survivors[survivor_ids.index(chosen)]
     size = request_spec.size
-    state.consume_from_volume(size, now=now)
+    state.consume(size, now)  # consume_from_volume, positional
     decision = _new_tuple(SchedulingDecision, (
         "create_volume", request_spec, ids, down_hosts, tuple(filters), tuple(weighers),
         tuple(weighed), pinned_out, chosen, state.availability_zone, float(size),
-        None if retry is None else retry.with_backend(chosen), previous_error, reverted,
+        first_attempt_on(chosen) if retry is FIRST_RETRY
+        else None if retry is None else retry.with_backend(chosen), previous_error, reverted,
         None, None))
     return decision

@@ -9,6 +9,7 @@ are frozen records, so a pass never changes what its caller handed in.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from .filter_scheduler import SchedulerConfig
 
 __all__ = ["EMPTY_MAPPING", "FIRST_RETRY", "FilterProperties", "RequestSpec", "RetryRecord",
-           "frozen_mapping", "volume_create_spec"]
+           "first_attempt_on", "frozen_mapping", "volume_create_spec"]
 
 
 EMPTY_MAPPING: Mapping[str, Any] = MappingProxyType({})
@@ -184,6 +185,14 @@ class RetryRecord(NamedTuple):
 FIRST_RETRY: Final = RetryRecord(1)
 """The record a first scheduling pass starts (one attempt, nothing tried yet): a
 frozen value, so every pass shares it."""
+
+
+@functools.lru_cache(maxsize=4096)
+def first_attempt_on(backend_id: str) -> RetryRecord:
+    """``FIRST_RETRY.with_backend(backend_id)``: the record a first pass that chose
+    *backend_id* carries on.  Immutable, so one per pool serves every create (and a
+    caller may tell it by identity)."""
+    return FIRST_RETRY.with_backend(backend_id)
 
 
 class FilterProperties(NamedTuple):

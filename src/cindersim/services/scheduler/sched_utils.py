@@ -21,10 +21,12 @@ __all__ = [
     "INFINITE_UNKNOWN_VALUES",
     "INITIAL_AUTO_MOSR",
     "CapacityFactors",
+    "available_capacity",
     "calculate_capacity_factors",
     "calculate_max_over_subscription_ratio",
     "calculate_virtual_free_capacity",
     "capacity_filter_figures",
+    "virtual_free_of",
 ]
 
 INFINITE_UNKNOWN_VALUES: Final = ("infinite", "unknown")
@@ -111,6 +113,25 @@ def calculate_capacity_factors(
     )
 
 
+def available_capacity(total_capacity: float, reserved_percentage: float,
+                       ratio: float) -> float:
+    """``total_available_capacity`` before rounding: ``(total - reserved) * ratio``, the
+    ratio being the pool's over-subscription ratio for a thin request on a thin pool
+    and 1 otherwise.  It changes only with a report, so a pool keeps it."""
+    total = float(total_capacity)
+    return (total - float(math.floor(total * (float(reserved_percentage) / 100)))) * ratio
+
+
+def virtual_free_of(available: float, free_capacity: float, provisioned_capacity: float,
+                    thin_applies: bool) -> float:
+    """``virtual_free_capacity`` of a pool whose unrounded :func:`available_capacity` is
+    *available*: thin, what is left of it; thick, the driver's free figure when that is
+    the smaller (space used outside Cinder)."""
+    if thin_applies:
+        return round(available - provisioned_capacity, 2)
+    return round(min(float(free_capacity), available - provisioned_capacity), 2)
+
+
 def calculate_virtual_free_capacity(
     total_capacity: float, free_capacity: float, provisioned_capacity: float,
     thin_provisioning_support: bool, max_over_subscription_ratio: float,
@@ -119,14 +140,13 @@ def calculate_virtual_free_capacity(
     """The ``virtual_free_capacity`` factor alone (what CapacityWeigher weighs).
 
     The same arithmetic as :func:`calculate_capacity_factors`, without building
-    the other eleven figures: the scheduler asks this for a pool after every
-    placement and report.
+    the other eleven figures.
     """
-    total = float(total_capacity)
-    available = total - float(math.floor(total * (float(reserved_percentage) / 100)))
-    if thin and thin_provisioning_support:
-        return round(available * max_over_subscription_ratio - provisioned_capacity, 2)
-    return round(min(float(free_capacity), available - provisioned_capacity), 2)
+    thin_applies = bool(thin and thin_provisioning_support)
+    return virtual_free_of(
+        available_capacity(total_capacity, reserved_percentage,
+                           max_over_subscription_ratio if thin_applies else 1.0),
+        free_capacity, provisioned_capacity, thin_applies)
 
 
 def capacity_filter_figures(
@@ -137,17 +157,13 @@ def capacity_filter_figures(
     """``(total_available_capacity, virtual_free_capacity)``: the two factors the
     CapacityFilter reads, rounded as :func:`calculate_capacity_factors` rounds them.
 
-    The same arithmetic, without the other ten figures and their record: the filter
-    runs on every create, on a pool whose figures the previous create just changed
-    (so there is nothing to cache between two requests).
+    The same arithmetic, without the other ten figures and their record.
     """
-    total = float(total_capacity)
-    available = total - float(math.floor(total * (float(reserved_percentage) / 100)))
-    if thin and thin_provisioning_support:
-        available *= max_over_subscription_ratio
-        return round(available, 2), round(available - provisioned_capacity, 2)
-    return round(available, 2), round(min(float(free_capacity),
-                                          available - provisioned_capacity), 2)
+    thin_applies = bool(thin and thin_provisioning_support)
+    available = available_capacity(total_capacity, reserved_percentage,
+                                   max_over_subscription_ratio if thin_applies else 1.0)
+    return round(available, 2), virtual_free_of(available, free_capacity,
+                                                provisioned_capacity, thin_applies)
 
 
 def calculate_max_over_subscription_ratio(

@@ -40,7 +40,8 @@ class SharedParts:
     MAX = 64
     """Entries a memo holds before it starts over."""
 
-    __slots__ = ("_filters", "_lists", "_records", "_retries", "_sentences", "_weighed")
+    __slots__ = ("_attempts", "_filters", "_lists", "_records", "_retries", "_sentences",
+                 "_weighed")
 
     def __init__(self) -> None:
         self._lists: dict[tuple[str, ...], list[str]] = {}
@@ -49,6 +50,7 @@ class SharedParts:
         self._sentences: dict[Hashable, str] = {}
         self._weighed: dict[tuple[tuple[str, float], ...], list[list[Any]]] = {}
         self._records: dict[RecordKey, RecordParts] = {}
+        self._attempts: dict[Hashable, tuple[str, dict[str, Any]]] = {}
 
     def record(self, key: RecordKey) -> RecordParts:
         """A record's candidates, down hosts, filters, pinned-out ids, retry and
@@ -63,6 +65,18 @@ class SharedParts:
                 self.ids(candidates), self.ids(down_hosts), self.filters(filters),
                 self.ids(pinned_out), None if retry is None else self.retry(retry),
                 self.weighed(weighed))
+        return got
+
+    def first_attempt(self, key: Hashable,
+                      build: Callable[..., tuple[str, dict[str, Any]]], *args: Any,
+                      ) -> tuple[str, dict[str, Any]]:
+        """What ``build(*args)`` gives for a first attempt's *key* (everything it depends
+        on): its narration and its detail, which the caller copies before changing."""
+        got = self._attempts.get(key)
+        if got is None:
+            if len(self._attempts) >= self.MAX:
+                self._attempts.clear()
+            got = self._attempts[key] = build(*args)
         return got
 
     def sentence(self, key: Hashable, build: Callable[..., str], *args: Any) -> str:

@@ -19,6 +19,7 @@ weight).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
@@ -30,6 +31,7 @@ from .request_spec import FilterProperties
 __all__ = [
     "DEFAULT_MULTIPLIERS",
     "DEFAULT_WEIGHERS",
+    "POOL_WEIGHTS",
     "WEIGHERS",
     "BackendWeigher",
     "WeighedBackend",
@@ -54,8 +56,22 @@ def capacity_weigher(backend: BackendState, props: FilterProperties) -> float:
     """
     free = backend.virtual_free(props.thin)  # calculate_virtual_free_capacity, kept
     if free is None:  # a capacity is not a number
-        return -1.0 if props.config.multiplier("CapacityWeigher") > 0 else math.inf
+        return _unknown_capacity_weight(props.config.multiplier("CapacityWeigher"))
     return free
+
+
+def _unknown_capacity_weight(multiplier: float) -> float:
+    return -1.0 if multiplier > 0 else math.inf
+
+
+def _capacity_pool_weight(thin: bool, multiplier: float) -> Callable[[BackendState], float]:
+    unknown = _unknown_capacity_weight(multiplier)
+
+    def weight(backend: BackendState) -> float:
+        free = backend.virtual_free(thin)
+        return unknown if free is None else free
+
+    return weight
 
 
 def allocated_capacity_weigher(backend: BackendState, props: FilterProperties) -> float:
@@ -88,6 +104,17 @@ WEIGHERS: Final[Mapping[str, BackendWeigher]] = MappingProxyType({
     "ChanceWeigher": chance_weigher,
 })
 """Built-in weighers by Cinder's names (``scheduler_default_weighers`` entries)."""
+
+POOL_WEIGHTS: Final[Mapping[str, Callable[[bool, float], Callable[[BackendState], float]]]] = \
+    MappingProxyType({
+        "CapacityWeigher": _capacity_pool_weight,
+        "AllocatedCapacityWeigher": lambda thin, multiplier: operator.attrgetter(
+            "allocated_capacity_gb"),
+    })
+"""Built-in weighers whose weight is a function of the pool alone, once the request's
+thin/thick choice and the multiplier are known: ``POOL_WEIGHTS[name](thin, multiplier)``
+is ``lambda pool: WEIGHERS[name](pool, props)`` for any such request, without the
+request (a placement index re-weighs a pool after every placement)."""
 
 DEFAULT_WEIGHERS: Final = ("CapacityWeigher",)
 DEFAULT_MULTIPLIERS: Final[Mapping[str, float]] = MappingProxyType({
@@ -160,11 +187,9 @@ def weigh_backends(backends: Sequence[BackendState], props: FilterProperties, *,
         return weigh_one(backends[0], props, ids)
     outcomes: list[WeigherOutcome] = []
     totals: list[float] | None = None
-    for name in config.weighers:
-        weigher = config.weigher_registry[name]
+    for name, weigher, multiplier in config.weigher_steps:
         raw = [float(weigher(b, props)) for b in backends]
         normalized = _normalize(raw)
-        multiplier = config.multiplier(name)
         if totals is None:  # 0.0 + ...: a -0.0 product sums to 0.0, as it always did
             totals = [0.0 + multiplier * weight for weight in normalized]
         else:
@@ -190,20 +215,15 @@ def weigh_one(backend: BackendState, props: FilterProperties, ids: tuple[str, ..
     """:func:`weigh_backends` of one candidate (a one-pool cloud's every pass), the
     same figures without a comprehension per weigher: it is both min and max, so its
     normalised weight is 0 (NaN, as in :func:`_normalize`, is no number's min or max)."""
-    config = props.config
-    registry = config.weigher_registry
     outcomes: list[WeigherOutcome] = []
-    total: float | None = None
-    for name in config.weighers:
-        raw = float(registry[name](backend, props))
+    total = 0.0  # 0.0 + ...: a -0.0 product sums to 0.0, as in weigh_backends
+    for name, weigher, multiplier in props.config.weigher_steps:
+        raw = float(weigher(backend, props))
         normalized = _normalize([raw])[0] if math.isnan(raw) else 0.0
-        multiplier = config.multiplier(name)
-        # 0.0 + ...: a -0.0 product sums to 0.0, as in weigh_backends
-        total = 0.0 + multiplier * normalized if total is None \
-            else total + multiplier * normalized
+        total += multiplier * normalized
         outcomes.append(_new_tuple(WeigherOutcome, (name, multiplier, ids, (raw,),
                                                     (normalized,))))
-    return [_new_tuple(WeighedBackend, (ids[0], 0.0 if total is None else total))], outcomes
+    return [_new_tuple(WeighedBackend, (ids[0], total))], outcomes
 
 
 def _weight(w: WeighedBackend) -> float:
