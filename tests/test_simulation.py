@@ -7,6 +7,7 @@ import gc
 import random
 import re
 import uuid
+import weakref
 
 import pytest
 
@@ -111,3 +112,67 @@ def test_young_collections_are_spaced_only_while_a_run_runs() -> None:
         assert seen[-1] == (0, 10, 10)
     finally:
         gc.set_threshold(*old)
+
+
+class _Cycle:
+    """Cyclic garbage once dropped: only the collector reclaims it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_young_collection_in_a_run_leaves_what_was_alive_alone() -> None:
+    """Objects alive when a young collection starts are frozen out of it (and of
+    later young ones); a full collection sees everything again and reclaims the
+    cycles among them; the run's end unfreezes whatever is left."""
+    seen: dict[str, object] = {}
+
+    async def main() -> None:
+        kept = _Cycle()
+        gc.collect(0)  # a young collection: what is alive now is frozen first
+        seen["frozen while running"] = gc.get_freeze_count()
+        seen["kept is tracked"] = gc.is_tracked(kept)
+        dropped = weakref.ref(kept)
+        del kept
+        gc.collect(0)  # frozen: no young collection reclaims the dropped cycle
+        seen["young collection reclaims it"] = dropped() is None
+        gc.collect()  # a full one unfreezes first, as the process would expect
+        seen["full collection reclaims it"] = dropped() is None
+
+    with Simulation() as sim:
+        sim.run(main)
+        assert gc.get_freeze_count() == 0  # unfrozen at the run's end
+    assert seen == {"frozen while running": seen["frozen while running"],
+                    "kept is tracked": True, "young collection reclaims it": False,
+                    "full collection reclaims it": True}
+    frozen = seen["frozen while running"]
+    assert isinstance(frozen, int)
+    assert frozen > 0
+
+
+def test_objects_frozen_by_the_process_are_left_frozen() -> None:
+    """A process that froze its objects (before a fork) keeps them frozen: the run
+    neither adds to them nor unfreezes them."""
+    async def main() -> int:
+        gc.collect(0)
+        return gc.get_freeze_count()
+
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with Simulation() as sim:
+            during = sim.run(main)
+        assert before > 0
+        assert during == before
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
+
+
+def test_a_paced_run_does_not_freeze() -> None:
+    async def main() -> int:
+        gc.collect(0)
+        return gc.get_freeze_count()
+
+    with Simulation(speed=1000.0) as sim:
+        assert sim.run(main) == 0
