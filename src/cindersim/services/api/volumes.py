@@ -284,31 +284,20 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     size = body.get("size")
     if type(size) is not int or size < 1 or size > MAX_INT:
         size = opt_int(body, "size", minimum=1)
-    # _Resolved's fields, as create's locals (annotations only: no code).
-    name: str | None
-    description: str | None
-    metadata: dict[str, str]
-    az: str | None
-    snapshot_id: str | None
-    source_volid: str | None
-    snapshot: Snapshot | None
-    source_vol: Volume | None
-    image: Image | None
-    resource_backend: str | None
-    group: Group | None
-    if size is not None and len(body) == 1:
+    # (The general path first: mypy takes the locals' types from _Resolved's fields.)
+    if size is None or len(body) != 1:
+        resolved = await _resolve_body(api, req, body, size)
+        if isinstance(resolved, ApiResponse):  # created from a backup
+            return resolved
+        (name, description, metadata, az, snapshot_id, source_volid, snapshot, source_vol,
+         image, resource_backend, group, size, vtype) = resolved
+    else:
         # {"size": N} alone, the usual body: none of _resolve_body's keys to validate or
         # resolve, so what it gives such a body, here at once (no coroutine).
         (name, description, metadata, az, snapshot_id, source_volid, snapshot, source_vol,
          image, resource_backend, group) = _SIZE_ALONE  # one unpack, not eleven stores
         api.policy.enforce(ctx, "volume:create", ctx.project_id)  # enforce(), a frame fewer
         vtype = api.default_volume_type(ctx.project_id)  # as resolve_volume_type(None)
-    else:
-        resolved = await _resolve_body(api, req, body, size)
-        if isinstance(resolved, ApiResponse):  # created from a backup
-            return resolved
-        (name, description, metadata, az, snapshot_id, source_volid, snapshot, source_vol,
-         image, resource_backend, group, size, vtype) = resolved
     az = resolve_availability_zone(api, az)
     specs = vtype.extra_specs
     multiattach = "multiattach" in specs and spec_is_true(specs["multiattach"])
