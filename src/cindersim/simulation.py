@@ -67,8 +67,8 @@ def _long_lived_left_alone() -> Iterator[None]:
     ``full`` trace every event with its detail (about 30 tracked containers per
     volume create).  CPython's collector walks each survivor again in the middle
     generation and then in every full collection: about a tenth of a full-trace run's
-    CPU, to find nothing (the bundled scenarios and benchmark flows leave no cyclic
-    garbage in their runs but a few hundred objects in the fault scenarios).  So at
+    CPU, to find nothing (the benchmark flows and most bundled scenarios leave no
+    cyclic garbage in their runs, the others at most a few hundred objects).  So at
     the start of each young or middle collection what is alive is frozen (O(1): the
     collector's lists are spliced), and unfrozen at the start of a full collection
     and when the run ends: cyclic garbage is then reclaimed as usual, later; nothing
