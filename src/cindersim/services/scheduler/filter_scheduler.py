@@ -45,7 +45,6 @@ from .request_spec import (
     RequestSpec,
     RetryRecord,
     _str_tuple,
-    first_attempt_on,
     frozen_mapping,
 )
 from .weighers import (
@@ -377,8 +376,10 @@ class Placer:
         plan = self._plan
         if plan is None or plan.config is not config:
             plan = self._plan = _plan_for(index, config)
-            self._first_pass = (config, None, _first_retry(config), None, EMPTY_MAPPING,
-                                self.rng, self.volume_host, self.volume_number)
+            # A first pass's properties but for the request, made by name once per config.
+            self._first_pass = FilterProperties(
+                RequestSpec(size=0), config, retry=_first_retry(config), rng=self.rng,
+                volume_host=self.volume_host, volume_number=self.volume_number)[1:]
         previous_error: str | None = None
         reverted: tuple[str, float] | None = None
         if retry is None and scheduler_hints is None:
@@ -428,8 +429,7 @@ class Placer:
                                       reverted=reverted, reason=NO_WEIGHED_BACKENDS)
         chosen.consume(size, now)  # consume_from_volume, positional
         backend_id = chosen.backend_id
-        carried = first_attempt_on(backend_id) if retry is FIRST_RETRY \
-            else None if retry is None else retry.with_backend(backend_id)
+        carried = None if retry is None else retry.with_backend(backend_id)
         if not record:
             # Placement(backend_id, zone, carried), without the named tuple's Python __new__.
             placed: Placement = _new_tuple(Placement, (backend_id, chosen.availability_zone,

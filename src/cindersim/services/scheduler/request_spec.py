@@ -156,6 +156,10 @@ class RetryRecord(NamedTuple):
     exc: str | None = None
 
     def with_backend(self, backend_id: str) -> RetryRecord:
+        """This record naming *backend_id* too (what a pass that chose it carries on).
+        A first pass's is :func:`first_attempt_on`'s, shared per pool."""
+        if self is FIRST_RETRY:
+            return first_attempt_on(backend_id)
         record: RetryRecord = _new_tuple(RetryRecord, (
             self.num_attempts, (*self.backends, backend_id), (*self.hosts, backend_id),
             self.exc))
@@ -192,7 +196,8 @@ def first_attempt_on(backend_id: str) -> RetryRecord:
     """``FIRST_RETRY.with_backend(backend_id)``: the record a first pass that chose
     *backend_id* carries on.  Immutable, so one per pool serves every create (and a
     caller may tell it by identity)."""
-    return FIRST_RETRY.with_backend(backend_id)
+    record: RetryRecord = _new_tuple(RetryRecord, (1, (backend_id,), (backend_id,), None))
+    return record
 
 
 class FilterProperties(NamedTuple):
