@@ -329,7 +329,7 @@ def test_an_index_asked_with_another_configuration_orders_by_its_weigher() -> No
 
 
 def test_the_ranking_follows_every_change_best_first() -> None:
-    """ranking() is the live (-sign * weight, position, pool) list: after placements it
+    """current() is the live (-sign * weight, position, pool) list: after placements it
     is what best_first() says, for either sign, in (weight, map order) order."""
     hm = HostManager()
     for name, free in (("a", 30.0), ("b", 50.0), ("c", 50.0)):
@@ -344,14 +344,14 @@ def test_the_ranking_follows_every_change_best_first() -> None:
         order.sync()
     states = {s.pool_name: s for s in hm.get_all_backend_states(1.0)}
     states["b"].consume_from_volume(25, now=2.0)  # b: 25 free, c first, a second
-    assert [(-k, s.pool_name) for k, _, s in most.ranking()] == [
+    assert [(-k, s.pool_name) for k, _, s in most.current()] == [
         (w, s.pool_name) for w, s in most.best_first()] == [(50.0, "c"), (30.0, "a"),
                                                            (25.0, "b")]
-    assert [(k, s.pool_name) for k, _, s in least.ranking()] == [
+    assert [(k, s.pool_name) for k, _, s in least.current()] == [
         (w, s.pool_name) for w, s in least.best_first()] == [(25.0, "b"), (30.0, "a"),
                                                             (50.0, "c")]
     states["b"].revert_consumed(25)  # ties keep map order: b before c
-    assert [s.pool_name for _, _, s in most.ranking()] == ["b", "c", "a"]
+    assert [s.pool_name for _, _, s in most.current()] == ["b", "c", "a"]
 
 
 def test_the_current_ranking_follows_the_pool_list() -> None:
@@ -369,4 +369,4 @@ def test_the_current_ranking_follows_the_pool_list() -> None:
                                    timestamp=2.0)
     hm.refresh(3.0)
     assert [s.pool_name for _, _, s in order.current()] == ["b", "a"]
-    assert order.current() is order.ranking()
+    assert order.current() is order.current()  # the live list, not a copy

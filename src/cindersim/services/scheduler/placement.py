@@ -117,7 +117,10 @@ class WeightOrder:
         self._key_of[state] = new
 
     def current(self) -> list[_Key]:
-        """:meth:`sync`, then :meth:`ranking` (in one frame: every create reads it)."""
+        """The live ranking, best first, synced with the pool list first: (-sign * raw
+        weight, map position, pool) for each pool.  Read it as it is (no copy, no
+        generator: every create scans it), and change neither it nor the pools while
+        reading."""
         if self._epoch != self._hm.map_epoch:
             self.sync()
         return self._keys
@@ -126,12 +129,6 @@ class WeightOrder:
         """*states* (pools of this host manager) in this order, best first."""
         key_of = self._key_of
         return sorted((s for s in states if s in key_of), key=key_of.__getitem__)
-
-    def ranking(self) -> list[_Key]:
-        """The live ranking, best first: (-sign * raw weight, map position, pool) for
-        each pool.  Read it as it is (no copy, no generator: every create scans it),
-        and change neither it nor the pools while reading."""
-        return self._keys
 
     def best_first(self) -> Iterator[tuple[float, BackendState]]:
         """(raw weight, pool), best first.  Do not change pools while iterating."""
