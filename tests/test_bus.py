@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from cindersim.bus import Bus, Message, MessageFault, Target
+from cindersim.clock import sleep
 from cindersim.errors import InvalidVolume, MessagingTimeout
 from cindersim.messaging import Watched
 from cindersim.simulation import Simulation
@@ -646,3 +647,80 @@ class TestDeliveryWakeUps:
         assert set(statuses) == {"available"}
         assert delivered >= 2 * n  # scheduler, then cinder-volume, per create
         assert bounded(pumps, delivered)
+
+
+class TestHandlerSleeps:
+    """A handler that awaits ``cindersim.clock.sleep`` is woken by the loop with no done
+    callback (VirtualTimeLoop.resume_after); the order of a run must not change."""
+
+    def test_woken_where_a_done_callback_would_have_been(self) -> None:
+        sim, bus = make(latency=0.5)
+        order: list[str] = []
+
+        async def handler(msg: Message) -> None:
+            await sleep(1.0)  # due at 1.5, set after the task's (below)
+            order.append(f"handler at {sim.now()}")
+
+        bus.consume("cinder-scheduler", handler)
+
+        async def main() -> None:
+            bus.cast("cinder-api", SCHED, "work")
+            await asyncio.sleep(0.5)  # the delivery happens now, the handler sleeps
+            await sleep(1.0)  # due at 1.5 too, set after the handler's sleep
+            order.append(f"task at {sim.now()}")
+            await bus.quiescent()
+
+        sim.run(main)
+        # Both sleeps end at 1.5; the handler's timer was set first, so its wake-up
+        # (the waker where its done callback's handle would be) runs first.
+        assert order == ["handler at 1.5", "task at 1.5"]
+        assert sim.loop._sleepers == {}
+
+    def test_a_waker_runs_in_the_iteration_after_the_timer(self) -> None:
+        sim, bus = make(latency=0.5)
+        order: list[str] = []
+
+        async def handler(msg: Message) -> None:
+            await sleep(1.0)
+            order.append("handler")
+
+        bus.consume("cinder-scheduler", handler)
+
+        async def main() -> None:
+            bus.cast("cinder-api", SCHED, "work")
+            await asyncio.sleep(0.5)
+            loop = asyncio.get_running_loop()
+            # A plain timer set after the handler's, due at the same instant: it runs
+            # in the same iteration as the sleep's end, so before the woken handler
+            # (a waker run at once, in place of the future, would come first).
+            loop.call_at(1.5, order.append, "timer")
+            await bus.quiescent()
+
+        sim.run(main)
+        assert order == ["timer", "handler"]
+
+    def test_a_cancelled_sleep_still_wakes_its_handler(self) -> None:
+        sim, bus = make(latency=0.5)
+        futures: list[asyncio.Future[None]] = []
+        outcome: list[tuple[str, float]] = []
+
+        async def handler(msg: Message) -> None:
+            fut: Any = sleep(5.0)
+            futures.append(fut)
+            try:
+                await fut
+            except asyncio.CancelledError:
+                outcome.append(("cancelled", sim.now()))
+
+        bus.consume("cinder-scheduler", handler)
+
+        async def main() -> None:
+            bus.cast("cinder-api", SCHED, "work")
+            await asyncio.sleep(1.0)
+            futures[0].cancel()
+            await bus.quiescent()
+
+        sim.run(main)
+        # Nothing is lost: the handler ends (at its sleep's end) and the bus is idle.
+        assert outcome == [("cancelled", 5.5)]
+        assert bus.in_flight == 0

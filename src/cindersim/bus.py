@@ -587,7 +587,15 @@ class Bus:
             self._loop.call_soon(self._resume, job)
         elif getattr(yielded, "_asyncio_future_blocking", False):
             yielded._asyncio_future_blocking = False
-            yielded.add_done_callback(functools.partial(self._resume, job))
+            waker = _partial(self._resume, job)
+            loop: Any = self._loop
+            if self._virtual and yielded is loop._last_sleep:
+                # A sleep()'s future (most waits of a run): woken by the loop with
+                # no done callback.  VirtualTimeLoop.resume_after, inline.
+                loop._last_sleep = None
+                loop._sleepers[yielded] = waker
+            else:
+                yielded.add_done_callback(waker)
         else:
             self._loop.call_soon(self._resume, job, None, RuntimeError(
                 f"bus handler yielded {yielded!r}: await futures, not other objects"))

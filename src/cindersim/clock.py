@@ -241,6 +241,10 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # functools.partial to call as it is: see call_at_plain)
         self._timer_seq = 0
         self._jumps_since_poll = 0
+        self._last_sleep: Any = None
+        """The future of the latest sleep() (virtual mode): see :meth:`resume_after`."""
+        self._sleepers: dict[Any, functools.partial[Any]] = {}
+        """Sleep futures whose waker is a plain callback (see :meth:`resume_after`)."""
         self._next_binade = 0.0
         selector = _VirtualSelector()
         super().__init__(selector)
@@ -345,6 +349,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         plain_type = _partial
         popleft = ready.popleft
         set_unless_cancelled = _set_result_unless_cancelled
+        sleepers = self._sleepers
         while True:
             if not ready and not self._stopping:  # type: ignore[attr-defined]
                 # Nothing is ready: the clock jumps to the next live timer.
@@ -419,6 +424,11 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                 if kind is future_type:  # a sleep() is over (see sleep)
                     if not h.done():  # (a cancelled sleeper's future is done)
                         h.set_result(None)
+                    # Its plain waker, if it has one (resume_after), goes where
+                    # set_result puts a done callback's handle: next in line.
+                    waker = sleepers.pop(h, None)
+                    if waker is not None:
+                        ready.append(waker)  # type: ignore[arg-type]
                     continue
                 if h._cancelled:
                     continue
@@ -441,6 +451,25 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                     self._callback_failed(h, exc)
             if self._stopping:  # type: ignore[attr-defined]
                 return
+
+    def resume_after(self, future: Any, waker: functools.partial[Any]) -> bool:
+        """Call *waker* (plain, no argument) when the sleep() that made *future* is over,
+        if *future* is the latest sleep()'s: True then, else False (add a done
+        callback instead).
+
+        The bus steps its handlers' coroutines itself, and a handler that sleeps
+        would otherwise be woken through a done callback: ``set_result`` asks
+        ``call_soon`` for a handle (a Python frame called from C), and the next
+        iteration runs it in a copied context.  The waker goes to the ready queue
+        where that handle would have gone, so a run's order of events is the same.
+        Nothing cancels a sleep a bus handler awaits (no Task holds it); if
+        something did, the waker would still run, at the sleep's end.
+        """
+        if future is not self._last_sleep or future.done():
+            return False
+        self._last_sleep = None
+        self._sleepers[future] = waker
+        return True
 
     def _plain_failed(self, plain: functools.partial[Any], exc: BaseException) -> None:
         self.call_exception_handler({"message": f"Exception in callback {plain!r}",
@@ -467,7 +496,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             if kind is _partial:  # call_at_plain's: never cancelled
                 break
             if kind is _Future:  # a sleep(): its future
-                if not head.done():
+                if not head.done() or head in self._sleepers:
+                    # (a done one with a plain waker still wakes it, at its time)
                     break
                 heapq.heappop(timers)
                 continue
@@ -525,6 +555,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def close(self) -> None:
         self._timers.clear()
+        self._sleepers.clear()
+        self._last_sleep = None
         super().close()
         # The bound fast paths refer to the loop: dropped, a closed loop (and the
         # simulation it ran) is freed at once rather than by the cycle collector.
@@ -635,6 +667,7 @@ def sleep(seconds: float) -> Awaitable[None]:
     future = _Future(loop=loop)
     loop._timer_seq += 1
     _heappush(loop._timers, (loop._now + seconds, loop._timer_seq, future))
+    loop._last_sleep = future
     return future
 
 
