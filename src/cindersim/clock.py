@@ -355,10 +355,12 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                 # Nothing is ready: the clock jumps to the next live timer.
                 when: float | None
                 head = timers[0] if timers else None
-                if (head is not None and type(head[2]) is plain_type
-                        and self._jumps_since_poll < _POLL_EVERY - 1):
-                    # _next_deadline, inline for its most common case (a bus message
-                    # is next, and it is not time to look at the self-pipe)
+                if (head is not None and self._jumps_since_poll < _POLL_EVERY - 1
+                        and ((lone := type(head[2]) is plain_type)
+                             or (type(head[2]) is future_type and not head[2].done()))):
+                    # _next_deadline, inline for its most common cases (a bus message
+                    # or a sleep's end is next, and it is not time to look at the
+                    # self-pipe)
                     self._jumps_since_poll += 1
                     when = head[0]
                     if when > self._now:
@@ -371,22 +373,23 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                     # take it to the ready queue and straight back, the only
                     # callback of its turn.  It runs here, in that same place.
                     # (Most of a run's deliveries are alone at their instant.)
-                    end = self._now + self._clock_resolution
-                    size = len(timers)
-                    if ((size < 2 or timers[1][0] >= end)
-                            and (size < 3 or timers[2][0] >= end)):
-                        heappop(timers)
-                        self.callbacks += 1
-                        plain: Any = head[2]
-                        try:
-                            plain()
-                        except (SystemExit, KeyboardInterrupt):
-                            raise
-                        except BaseException as exc:
-                            self._plain_failed(plain, exc)
-                        if self._stopping:  # type: ignore[attr-defined]
-                            return
-                        continue
+                    if lone:
+                        end = self._now + self._clock_resolution
+                        size = len(timers)
+                        if ((size < 2 or timers[1][0] >= end)
+                                and (size < 3 or timers[2][0] >= end)):
+                            heappop(timers)
+                            self.callbacks += 1
+                            plain: Any = head[2]
+                            try:
+                                plain()
+                            except (SystemExit, KeyboardInterrupt):
+                                raise
+                            except BaseException as exc:
+                                self._plain_failed(plain, exc)
+                            if self._stopping:  # type: ignore[attr-defined]
+                                return
+                            continue
                 else:
                     when = self._next_deadline()
                     if when is not None and when > self._now:

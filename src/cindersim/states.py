@@ -576,8 +576,8 @@ def transition(record: StatusRecord, new: str | None, op: str, trace: Trace, act
     wanted = trace.wanted_kinds  # Trace.wants, inline: every change asks
     if wanted is None or "status" in wanted:
         _emit(trace, actor, kind, record.id, seen[1], reason)
-    else:
-        trace.skip()  # nothing would keep it: it is only counted
+    else:  # nothing would keep it: it is only counted (Trace.skip, inline: a frame less)
+        trace._seq += 1
     return True
 
 
@@ -594,7 +594,7 @@ def record_created(record: StatusRecord, op: str, trace: Trace, actor: str) -> N
     if wanted is None or "status" in wanted:
         _emit(trace, actor, kind, record.id, parts, None)
     else:
-        trace.skip()
+        trace._seq += 1  # Trace.skip, inline (every create comes here)
 
 
 def record_destroyed(record: StatusRecord, *, op: str, trace: Trace, actor: str,
