@@ -651,7 +651,7 @@ class TestDeliveryWakeUps:
 
 class TestHandlerSleeps:
     """A handler that awaits ``cindersim.clock.sleep`` is woken by the loop with no done
-    callback (VirtualTimeLoop.resume_after); the order of a run must not change."""
+    callback (see VirtualTimeLoop._sleepers); the order of a run must not change."""
 
     def test_woken_where_a_done_callback_would_have_been(self) -> None:
         sim, bus = make(latency=0.5)

@@ -556,13 +556,12 @@ class Bus:
         try:
             yielded = coro.send(None) if exc is None else coro.throw(exc)
         except StopIteration as stop:
-            if job.watched is not None:
-                self._ended(job, stop.value, None)
-                return
-            # _ended and _handled, inline for a plain handler that returned: forget
-            # it, answer a call.
+            # _forget and _handled, inline for a handler that returned: forget it, tell
+            # its guard, answer a call.
             if not self._closing:
                 self._tasks.pop(job.key, None)
+            if job.watched is not None:
+                job.watched.then(stop.value, None)
             msg = job.msg
             if msg.kind == "call":
                 self._send("reply", job.consumer.name, target_of(msg.sender), msg.method,
@@ -571,7 +570,7 @@ class Bus:
                 self._check_idle()
             return
         except Exception as error:  # the remote side of an RPC: errors travel back
-            self._ended(job, None, error)
+            self._failed(job, error)
             return
         except BaseException as stop:
             self._forget(job)
@@ -591,7 +590,7 @@ class Bus:
             loop: Any = self._loop
             if self._virtual and yielded is loop._last_sleep:
                 # A sleep()'s future (most waits of a run): woken by the loop with
-                # no done callback.  VirtualTimeLoop.resume_after, inline.
+                # no done callback (see VirtualTimeLoop._sleepers).
                 loop._last_sleep = None
                 loop._sleepers[yielded] = waker
             else:
@@ -600,16 +599,12 @@ class Bus:
             self._loop.call_soon(self._resume, job, None, RuntimeError(
                 f"bus handler yielded {yielded!r}: await futures, not other objects"))
 
-    def _ended(self, job: _Job, result: Any, error: Exception | None) -> None:
-        if not self._closing:  # _forget, inline
-            self._tasks.pop(job.key, None)
+    def _failed(self, job: _Job, error: Exception) -> None:
+        self._forget(job)
         if job.watched is not None:
-            job.watched.then(result, error)
-        msg = job.msg
-        if error is not None or msg.kind == "call":  # a cast that returned: nothing to do
-            self._handled(job.consumer.name, msg, result, error)
-        if self._idle is not None:
-            self._check_idle()
+            job.watched.then(None, error)
+        self._handled(job.consumer.name, job.msg, None, error)
+        self._check_idle()
 
     def _forget(self, job: _Job) -> None:
         if not self._closing:

@@ -241,10 +241,16 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # functools.partial to call as it is: see call_at_plain)
         self._timer_seq = 0
         self._jumps_since_poll = 0
+        # The bus steps its handlers' coroutines itself; one that awaits a sleep()
+        # would be woken through a done callback: set_result asks call_soon for a
+        # handle (a Python frame called from C) that the next iteration runs in a
+        # copied context.  Instead the bus files a plain waker for the latest
+        # sleep()'s future here, and the loop puts it in the ready queue where that
+        # handle would have gone: the order of a run's events is the same.  Nothing
+        # cancels a sleep a bus handler awaits (no Task holds it); if something did,
+        # the waker would still run, at the sleep's end.
         self._last_sleep: Any = None
-        """The future of the latest sleep() (virtual mode): see :meth:`resume_after`."""
         self._sleepers: dict[Any, functools.partial[Any]] = {}
-        """Sleep futures whose waker is a plain callback (see :meth:`resume_after`)."""
         self._next_binade = 0.0
         selector = _VirtualSelector()
         super().__init__(selector)
@@ -427,7 +433,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                 if kind is future_type:  # a sleep() is over (see sleep)
                     if not h.done():  # (a cancelled sleeper's future is done)
                         h.set_result(None)
-                    # Its plain waker, if it has one (resume_after), goes where
+                    # Its plain waker, if it has one (see _sleepers), goes where
                     # set_result puts a done callback's handle: next in line.
                     waker = sleepers.pop(h, None)
                     if waker is not None:
@@ -454,25 +460,6 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                     self._callback_failed(h, exc)
             if self._stopping:  # type: ignore[attr-defined]
                 return
-
-    def resume_after(self, future: Any, waker: functools.partial[Any]) -> bool:
-        """Call *waker* (plain, no argument) when the sleep() that made *future* is over,
-        if *future* is the latest sleep()'s: True then, else False (add a done
-        callback instead).
-
-        The bus steps its handlers' coroutines itself, and a handler that sleeps
-        would otherwise be woken through a done callback: ``set_result`` asks
-        ``call_soon`` for a handle (a Python frame called from C), and the next
-        iteration runs it in a copied context.  The waker goes to the ready queue
-        where that handle would have gone, so a run's order of events is the same.
-        Nothing cancels a sleep a bus handler awaits (no Task holds it); if
-        something did, the waker would still run, at the sleep's end.
-        """
-        if future is not self._last_sleep or future.done():
-            return False
-        self._last_sleep = None
-        self._sleepers[future] = waker
-        return True
 
     def _plain_failed(self, plain: functools.partial[Any], exc: BaseException) -> None:
         self.call_exception_handler({"message": f"Exception in callback {plain!r}",
