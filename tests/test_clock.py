@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import math
 import operator
+import random
 import socket
 from typing import Any
 
 import anyio
 import pytest
 
+from cindersim import clock
 from cindersim.clock import Deadlock, RealIOForbidden, VirtualTimeLoop
 from cindersim.clock import sleep as clock_sleep
 
@@ -197,6 +200,118 @@ class TestVirtualTime:
         for nap in (asyncio.sleep, clock_sleep):
             with pytest.raises(Deadlock, match=r"at virtual time 1\.000000s"):
                 run(main, nap)
+
+
+class TestLongSleeps:
+    """A long sleep() waits in a second heap (clock._FAR); it keeps its place among the
+    timers due at the same instant: the order they were set in."""
+
+    def test_a_long_sleep_ends_between_the_timers_set_before_and_after_it(self) -> None:
+        async def main() -> list[tuple[str, bool]]:
+            loop = asyncio.get_running_loop()
+            seen: list[tuple[str, bool]] = []
+            loop.call_at(1.0, lambda: seen.append(("before", fut.done())))
+            fut: Any = clock_sleep(1.0)
+            loop.call_at(1.0, lambda: seen.append(("after", fut.done())))
+            await fut
+            return seen
+
+        assert run(main) == [("before", False), ("after", True)]
+
+    def test_a_message_due_with_a_long_sleep_is_not_run_alone_before_it(self) -> None:
+        async def main() -> list[bool]:
+            loop = asyncio.get_running_loop()
+            seen: list[bool] = []
+            fut: Any = clock_sleep(1.0)
+            loop.call_at_plain(1.0, functools.partial(lambda: seen.append(fut.done())))
+            await fut
+            return seen
+
+        assert run(main) == [True]
+
+    def test_a_long_sleep_before_a_message_ends_at_its_own_time(self) -> None:
+        async def main() -> tuple[float, list[float]]:
+            loop = asyncio.get_running_loop()
+            seen: list[float] = []
+            loop.call_at_plain(2.0, functools.partial(lambda: seen.append(loop.time())))
+            await clock_sleep(1.0)
+            woke = loop.time()
+            await clock_sleep(2.0)
+            return woke, seen
+
+        assert run(main) == (1.0, [2.0])
+
+    def test_a_long_sleep_within_the_clock_resolution_of_a_message_ends_with_it(
+            self) -> None:
+        # asyncio runs every timer due before now + clock resolution (1 ns) in the same
+        # iteration: the message is not alone at its instant, and the sleeper wakes at
+        # the message's time, as it would with one heap.
+        async def main() -> float:
+            loop = asyncio.get_running_loop()
+            loop.call_at_plain(1.0, functools.partial(int))
+            await clock_sleep(1.0 + 1e-10)
+            return loop.time()
+
+        assert run(main) == 1.0
+
+    def test_the_clock_jumps_to_a_long_sleep_before_later_timers(self) -> None:
+        async def main() -> list[tuple[str, float]]:
+            loop = asyncio.get_running_loop()
+            seen: list[tuple[str, float]] = []
+            loop.call_at(0.5, seen.append, ("cancelled", 0.5)).cancel()
+            loop.call_at(3.0, lambda: seen.append(("timer", loop.time())))
+            await clock_sleep(2.0)
+            seen.append(("sleeper", loop.time()))
+            await clock_sleep(2.0)
+            return seen
+
+        assert run(main) == [("sleeper", 2.0), ("timer", 3.0)]
+
+
+def _mixed_timers(seed: int) -> list[tuple[str, float]]:
+    """What a random mix of sleeps, timers, messages and cancellations records."""
+    rng = random.Random(seed)
+    seen: list[tuple[str, float]] = []
+
+    async def sleeper(name: str, naps: list[float]) -> None:
+        for nap in naps:
+            await clock_sleep(nap)
+            seen.append((name, asyncio.get_running_loop().time()))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        tasks = []
+        for i in range(40):
+            what = rng.choice(("sleeper", "timer", "message", "cancelled"))
+            when = rng.choice((0.5, 1.0, 1.0 + 1e-10, 2.0)) * rng.choice((0.25, 1, 3))
+            if what == "sleeper":
+                naps = [rng.choice((0.01, 0.03125, 0.05, 0.25, 1.0)) for _ in range(3)]
+                tasks.append(asyncio.ensure_future(sleeper(f"s{i}", naps)))
+            elif what == "timer":
+                loop.call_at(when, lambda i=i: seen.append((f"t{i}", loop.time())))
+            elif what == "message":
+                loop.call_at_plain(when, functools.partial(
+                    lambda i=i: seen.append((f"m{i}", loop.time()))))
+            else:
+                loop.call_at(when, seen.append, (f"c{i}", when)).cancel()
+            if rng.random() < 0.3:
+                await clock_sleep(rng.choice((0.02, 0.3)))
+        for task in tasks:
+            await task
+
+    run(main)
+    return seen
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_long_sleeps_apart_change_no_order(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second heap is invisible: with every sleep in the first one (as before it
+    existed) a random run records the same events at the same times, in order."""
+    two_heaps = _mixed_timers(seed)
+    monkeypatch.setattr(clock, "_FAR", math.inf)
+    one_heap = _mixed_timers(seed)
+    assert two_heaps == one_heap
+    assert len(one_heap) > 20
 
 
 class TestLeanHandles:

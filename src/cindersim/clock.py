@@ -239,6 +239,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._timers: list[tuple[float, int, Any]] = []
         # (each entry's timer: a _VirtualTimer, the future of a sleep(), or a
         # functools.partial to call as it is: see call_at_plain)
+        self._far: list[tuple[float, int, Any]] = []
+        # Long sleeps (a driver's command, a backup's chunk), apart: see _FAR.
         self._timer_seq = 0
         self._jumps_since_poll = 0
         # The bus steps its handlers' coroutines itself; one that awaits a sleep()
@@ -356,10 +358,14 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         popleft = ready.popleft
         set_unless_cancelled = _set_result_unless_cancelled
         sleepers = self._sleepers
+        far = self._far
+        heappush = _heappush
         while True:
             if not ready and not self._stopping:  # type: ignore[attr-defined]
                 # Nothing is ready: the clock jumps to the next live timer.
                 when: float | None
+                if far and (not timers or far[0][0] <= timers[0][0]):
+                    heappush(timers, heappop(far))  # the next is a long sleep's end
                 head = timers[0] if timers else None
                 if (head is not None and self._jumps_since_poll < _POLL_EVERY - 1
                         and ((lone := type(head[2]) is plain_type)
@@ -383,7 +389,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                         end = self._now + self._clock_resolution
                         size = len(timers)
                         if ((size < 2 or timers[1][0] >= end)
-                                and (size < 3 or timers[2][0] >= end)):
+                                and (size < 3 or timers[2][0] >= end)
+                                and (not far or far[0][0] >= end)):
                             heappop(timers)
                             self.callbacks += 1
                             plain: Any = head[2]
@@ -409,6 +416,8 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             if cancelled > _COMPACT_AT and cancelled * 2 > len(timers):
                 self._compact_timers()
             end = self._now + self._clock_resolution
+            while far and far[0][0] < end:  # long sleeps due now join, in order
+                heappush(timers, heappop(far))
             while timers and timers[0][0] < end:
                 timer: Any = heappop(timers)[2]
                 kind = type(timer)
@@ -480,7 +489,12 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         """Nothing is ready: the deadline of the next live timer, for the clock to
         jump to (None: a look at the self-pipe made something ready)."""
         timers = self._timers
-        while timers:
+        far = self._far
+        while True:
+            if far and (not timers or far[0][0] <= timers[0][0]):
+                _heappush(timers, heapq.heappop(far))
+            if not timers:
+                break
             head: Any = timers[0][2]
             kind = type(head)
             if kind is _partial:  # call_at_plain's: never cancelled
@@ -545,6 +559,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def close(self) -> None:
         self._timers.clear()
+        self._far.clear()
         self._sleepers.clear()
         self._last_sleep = None
         super().close()
@@ -656,12 +671,16 @@ def sleep(seconds: float) -> Awaitable[None]:
     # sleeper resumes in its own context (the future's callbacks keep theirs).
     future = _Future(loop=loop)
     loop._timer_seq += 1
-    _heappush(loop._timers, (loop._now + seconds, loop._timer_seq, future))
+    _heappush(loop._far if seconds >= _FAR else loop._timers,
+              (loop._now + seconds, loop._timer_seq, future))
     loop._last_sleep = future
     return future
 
 
 _Future: Any = asyncio.Future
+
+_FAR = 0.05
+"""A sleep this long or longer waits in the loop's second heap (see _run_once)."""
 
 
 def _wake(future: asyncio.Future[None]) -> None:
