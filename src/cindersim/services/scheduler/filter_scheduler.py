@@ -401,7 +401,7 @@ class Placer:
                                    previous_error, reverted)
         # The first pool in the index's order that every filter passes is the choice.
         index.host_manager.refresh(now)
-        order = plan.orders[props.thin]
+        order = plan.orders[request_spec.thin]
         size = request_spec.size
         stop_below = plan.capacity_first and size > 0
         pin = request_spec.resource_backend
@@ -541,7 +541,7 @@ def backend_passes_filters(
                                       retry=retry, previous_error=previous_error,
                                       reverted=reverted)
         index.host_manager.refresh(now)
-        order = plan.orders[props.thin]
+        order = plan.orders[request_spec.thin]
         checks = plan.checks
         order.sync()
         for state in order.ranked(host_manager.pools_of(backend)):

@@ -133,7 +133,7 @@ def capacity_filter(backend: BackendState, props: FilterProperties) -> bool:
     requested = size if props.new_size is None else props.new_size - size
     if requested == 0:
         return True
-    thin = props.thin
+    thin = props.request_spec.thin
     # Only two of the capacity factors matter here (sched_utils rounds them alike),
     # as the pool keeps them (see BackendState.virtual_free); None when a figure is
     # not a number, which is asked only then.

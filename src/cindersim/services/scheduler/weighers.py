@@ -54,7 +54,7 @@ def capacity_weigher(backend: BackendState, props: FilterProperties) -> float:
     Infinite or unknown capacity weighs -1 with a positive multiplier and
     ``inf`` otherwise, so such pools sort last either way.
     """
-    free = backend.virtual_free(props.thin)  # calculate_virtual_free_capacity, kept
+    free = backend.virtual_free(props.request_spec.thin)  # calculate_virtual_free_capacity, kept
     if free is None:  # a capacity is not a number
         return _unknown_capacity_weight(props.config.multiplier("CapacityWeigher"))
     return free
