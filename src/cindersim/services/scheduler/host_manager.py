@@ -367,6 +367,11 @@ class HostManager:
         report), so it is worked out there."""
         self.map_epoch = 0
         """Bumped whenever the list of schedulable pools (or its order) changes."""
+        self.report_epoch = 0
+        """Bumped whenever reports are applied to mapped pools (only a report changes
+        whether a figure is a number or 'infinite'/'unknown')."""
+        self.map_listeners: tuple[Callable[[], None], ...] = ()
+        """Told after every move of :attr:`map_epoch` (see :meth:`listen_map`)."""
         self.listeners: tuple[Callable[[BackendState], None], ...] = ()
         """Told of every change of a mapped pool's capacity figures (see :meth:`listen`)."""
         self._notify: Callable[[BackendState], None] | None = None
@@ -380,6 +385,11 @@ class HostManager:
         for pools in self._backend_state_map.values():
             for state in pools.values():
                 state.listener = self._notify
+
+    def listen_map(self, fn: Callable[[], None]) -> None:
+        """Tell *fn* of every change of the list of schedulable pools from now on (after
+        :attr:`map_epoch` moved)."""
+        self.map_listeners = (*self.map_listeners, fn)
 
     # -- services ---------------------------------------------------------------
     def register_service(self, host: str, *, availability_zone: str = "nova",
@@ -498,6 +508,8 @@ class HostManager:
             self._flat = flat
             self._flat_ids = tuple([state.backend_id for state in flat])
             self.map_epoch += 1
+            for fn in self.map_listeners:
+                fn()
 
     def _update_pools(self, host: str, service: _Service, report: _Report,
                       pools: dict[str, BackendState]) -> None:
@@ -544,6 +556,7 @@ class HostManager:
                      pool_reports: list[tuple[str, dict[str, Any]]],
                      pools: dict[str, BackendState]) -> None:
         active: list[str] = []
+        self.report_epoch += 1
         for name, pool_cap in pool_reports:
             state = pools.get(name)
             if state is None:
