@@ -244,17 +244,17 @@ class BackendState:
     # was worked out of them: an index weighs a pool after each placement, and the
     # CapacityFilter reads the same figures of it at the next request.  What a placement
     # leaves alone (the available capacity) is kept until the next report.
-    def virtual_free(self, thin: bool) -> float | None:
+    def virtual_free(self, thin: bool, unknown: float | None = None) -> float | None:
         """``virtual_free_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.calculate_virtual_free_capacity` gives it (CapacityWeigher's
-        weight, what CapacityFilter compares), or None if a figure is not numeric."""
+        weight, what CapacityFilter compares), or *unknown* if a figure is not numeric."""
         free = self._virtual_free.get(thin)
         if free is None:
             available = self._available.get(thin)
             if available is None:
                 available = self._available_capacity(thin)
                 if available is None:
-                    return None
+                    return unknown
             reported: Any = self.free_capacity_gb  # numeric, as _available_capacity found
             free = self._virtual_free[thin] = virtual_free_of(
                 available, reported, self.provisioned_capacity_gb,
@@ -297,6 +297,10 @@ class BackendState:
 
 
 # --- the manager ----------------------------------------------------------------
+_NO_EPOCH: Callable[[], None] = itertools.repeat(None).__next__
+"""The liveness epoch without a liveness: always None (a call in C)."""
+
+
 class Liveness(Protocol):
     """Where service heartbeats come from when the host manager does not get them
     one by one (the scheduler service: a running cinder-volume heartbeats every
@@ -344,6 +348,9 @@ class HostManager:
         self.max_over_subscription_ratio = max_over_subscription_ratio
         self.service_down_time = service_down_time
         self.liveness = liveness
+        self._epoch: Callable[[], int | None] = (
+            liveness.epoch if liveness is not None else _NO_EPOCH)
+        """``liveness.epoch``, bound once (every pass asks), or always None without one."""
         self._counter: Iterator[int] = itertools.count(1)
         self._services: dict[str, _Service] = {}
         self._reports: dict[str, _Report] = {}
@@ -581,7 +588,7 @@ class HostManager:
     # -- queries ----------------------------------------------------------------
     def refresh(self, now: float) -> None:
         """Bring the pool map up to date (what every scheduling pass starts with)."""
-        epoch = self.liveness.epoch() if self.liveness is not None else None
+        epoch = self._epoch()
         if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
             if not self._dirty:  # the usual pass: nothing new
                 return

@@ -91,7 +91,8 @@ class WeightOrder:
         # math.inf (an unbounded pool) lands on the side of the largest finite
         # weights, as Cinder's normalisation puts it just above them.
         weight = self._weight(state)
-        if math.isnan(weight):  # NaN has no place in an order (nor in Cinder's sort)
+        if weight != weight:  # NaN (the one float unequal to itself) has no place in an
+            # order (nor in Cinder's sort)
             raise SimulationError(f"weigher gave NaN for {state.backend_id}")
         return (self._neg_sign * weight if self._neg_sign else 0.0, position, state)
 

@@ -132,18 +132,24 @@ def volume_create_spec(size: int, volume_id: str, snapshot_id: str | None,
     *availability_zones* is already the tuple the converter would make; the extra specs
     are copied as the converter copies them.  The tests check that every field ends as
     ``RequestSpec(...)`` leaves it."""
+    # frozen_mapping(extra_specs), and RequestSpec.thin as its first read would keep it,
+    # without their frames (most types have no extra specs).
+    if extra_specs:
+        specs, thin = MappingProxyType(dict(extra_specs)), \
+            extra_specs.get(_PROVISIONING_TYPE) != "thick"
+    else:
+        specs, thin = EMPTY_MAPPING, True
     fields = {
         "size": size, "volume_id": volume_id, "snapshot_id": snapshot_id, "group_id": None,
         "volume_type_name": volume_type_name, "volume_type_id": volume_type_id,
-        "extra_specs": frozen_mapping(extra_specs), "availability_zone": availability_zone,
+        "extra_specs": specs, "availability_zone": availability_zone,
         "availability_zones": availability_zones, "resource_backend": resource_backend,
         "multiattach": multiattach, "operation": None, "attach_status": "detached",
         "project_id": project_id, "user_id": user_id}
     # The last field apart: CPython builds a display of fifteen pairs in one step, and
     # one of sixteen pair by pair.
     fields["image_id"] = image_id
-    # RequestSpec.thin as its first read would keep it (not a field: after them).
-    fields["thin"] = extra_specs.get(_PROVISIONING_TYPE) != "thick"
+    fields["thin"] = thin  # (not a field: after them)
     spec: RequestSpec = _new_object(RequestSpec)
     _set_dict(spec, "__dict__", fields)
     return spec

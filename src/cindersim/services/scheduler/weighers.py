@@ -65,12 +65,10 @@ def _unknown_capacity_weight(multiplier: float) -> float:
 
 
 def _capacity_pool_weight(thin: bool, multiplier: float) -> Callable[[BackendState], float]:
-    unknown = _unknown_capacity_weight(multiplier)
-
-    def weight(backend: BackendState) -> float:
-        free = backend.virtual_free(thin)
-        return unknown if free is None else free
-
+    # backend.virtual_free(thin, unknown): the call made in C, without a frame of ours
+    # (an index weighs the pool of every placement).
+    weight: Callable[[BackendState], float] = operator.methodcaller(
+        "virtual_free", thin, _unknown_capacity_weight(multiplier))
     return weight
 
 
