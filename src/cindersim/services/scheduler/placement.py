@@ -81,9 +81,8 @@ class WeightOrder:
         pool falls short of its request)."""
         if self._bounds_seen != self._hm.report_epoch:
             self._unbounded = not all(
-                [isinstance(s.total_capacity_gb, float) and isinstance(s.free_capacity_gb,
-                                                                       float)
-                 for s in self._states])
+                isinstance(s.total_capacity_gb, float) and isinstance(s.free_capacity_gb, float)
+                for s in self._states)
             self._bounds_seen = self._hm.report_epoch
         return self._unbounded
 
@@ -91,8 +90,7 @@ class WeightOrder:
         # math.inf (an unbounded pool) lands on the side of the largest finite
         # weights, as Cinder's normalisation puts it just above them.
         weight = self._weight(state)
-        if weight != weight:  # NaN (the one float unequal to itself) has no place in an
-            # order (nor in Cinder's sort)
+        if math.isnan(weight):  # NaN has no place in an order (nor in Cinder's sort)
             raise SimulationError(f"weigher gave NaN for {state.backend_id}")
         return (self._neg_sign * weight if self._neg_sign else 0.0, position, state)
 

@@ -134,6 +134,7 @@ def volume_create_spec(size: int, volume_id: str, snapshot_id: str | None,
     ``RequestSpec(...)`` leaves it."""
     # frozen_mapping(extra_specs), and RequestSpec.thin as its first read would keep it,
     # without their frames (most types have no extra specs).
+    specs: Mapping[str, Any]
     if extra_specs:
         specs, thin = MappingProxyType(dict(extra_specs)), \
             extra_specs.get(_PROVISIONING_TYPE) != "thick"
