@@ -182,6 +182,8 @@ def capabilities_filter(backend: BackendState, props: FilterProperties) -> bool:
         return False
     # resource_extra_specs differs from the type's own only for a multiattach request.
     specs = spec.resource_extra_specs if spec.multiattach else spec.extra_specs
+    if not specs:  # (many types have none: no loop set up)
+        return True
     for key, req in specs.items():
         scope = str(key).split(":")
         if len(scope) > 1 and scope[0] != "capabilities":
