@@ -213,11 +213,9 @@ class BackendState:
         return True
 
     def consume_from_volume(self, size: float, *, now: float) -> None:
-        """Virtually place *size* GiB here (``BackendState.consume_from_volume``).
-
-        ``now`` is required: stamping the pool is what keeps an older report from
-        erasing this consumption (Cinder passes ``update_time=True`` here).
-        """
+        """Virtually place *size* GiB here (``BackendState.consume_from_volume``): *now*
+        is required, as stamping the pool is what keeps an older report from erasing this
+        consumption (Cinder passes ``update_time=True`` here)."""
         self.consume(size, now)
 
     def revert_consumed(self, size: float) -> None:
@@ -297,10 +295,6 @@ class BackendState:
 
 
 # --- the manager ----------------------------------------------------------------
-_NO_EPOCH: Callable[[], None] = itertools.repeat(None).__next__
-"""The liveness epoch without a liveness: always None (a call in C)."""
-
-
 class Liveness(Protocol):
     """Where service heartbeats come from when the host manager does not get them
     one by one (the scheduler service: a running cinder-volume heartbeats every
@@ -348,9 +342,9 @@ class HostManager:
         self.max_over_subscription_ratio = max_over_subscription_ratio
         self.service_down_time = service_down_time
         self.liveness = liveness
+        # liveness.epoch bound once (every pass asks); without a liveness, always None (in C).
         self._epoch: Callable[[], int | None] = (
-            liveness.epoch if liveness is not None else _NO_EPOCH)
-        """``liveness.epoch``, bound once (every pass asks), or always None without one."""
+            liveness.epoch if liveness is not None else itertools.repeat(None).__next__)
         self._counter: Iterator[int] = itertools.count(1)
         self._services: dict[str, _Service] = {}
         self._reports: dict[str, _Report] = {}
@@ -369,16 +363,12 @@ class HostManager:
         self._flat_ids: tuple[str, ...] = ()
         """The ids of :attr:`_flat`, in its order (set with it)."""
         self._down: tuple[str, ...] = ()
-        """:meth:`down_services` as of the map's last rebuild: it changes only with
-        what makes the map rebuild (a service up, down, disabled or frozen, a first
-        report), so it is worked out there."""
+        """:meth:`down_services` as of the map's last rebuild, worked out there: only what
+        makes the map rebuild changes it (a service up, down, disabled, frozen, a first report)."""
         self.map_epoch = 0
         """Bumped whenever the list of schedulable pools (or its order) changes."""
-        self.report_epoch = 0
-        """Bumped whenever reports are applied to mapped pools (only a report changes
-        whether a figure is a number or 'infinite'/'unknown')."""
-        self.map_listeners: tuple[Callable[[], None], ...] = ()
-        """Told after every move of :attr:`map_epoch` (see :meth:`listen_map`)."""
+        self.report_epoch = 0  # bumped as reports are applied (what may change a figure's kind)
+        self.map_listeners: tuple[Callable[[], None], ...] = ()  # see listen_map
         self.listeners: tuple[Callable[[BackendState], None], ...] = ()
         """Told of every change of a mapped pool's capacity figures (see :meth:`listen`)."""
         self._notify: Callable[[BackendState], None] | None = None
@@ -394,8 +384,7 @@ class HostManager:
                 state.listener = self._notify
 
     def listen_map(self, fn: Callable[[], None]) -> None:
-        """Tell *fn* of every change of the list of schedulable pools from now on (after
-        :attr:`map_epoch` moved)."""
+        """Tell *fn* of every move of :attr:`map_epoch` (the pool list) from now on."""
         self.map_listeners = (*self.map_listeners, fn)
 
     # -- services ---------------------------------------------------------------
