@@ -370,3 +370,50 @@ def test_the_current_ranking_follows_the_pool_list() -> None:
     hm.refresh(3.0)
     assert [s.pool_name for _, _, s in order.current()] == ["b", "a"]
     assert order.current() is order.current()  # the live list, not a copy
+
+
+def test_a_synced_ranking_follows_the_pool_list_without_being_asked() -> None:
+    """Once synced, an order re-syncs when the host manager's pool list changes: the
+    ranking a pass reads directly (``order.ranking``) is never stale."""
+    hm = HostManager()
+    hm.update_service_capabilities("h@a", _report("a", {"total_capacity_gb": 100.0,
+                                                        "free_capacity_gb": 30.0}),
+                                   timestamp=0.0)
+    hm.refresh(1.0)
+    order = WeightOrder(hm, lambda s: float(s.free_capacity_gb), 1.0)
+    order.sync()
+    hm.update_service_capabilities("h@b", _report("b", {"total_capacity_gb": 100.0,
+                                                        "free_capacity_gb": 60.0}),
+                                   timestamp=2.0)
+    hm.refresh(3.0)
+    assert [s.pool_name for _, _, s in order.ranking] == ["b", "a"]
+    # ... and a placement on the new pool moves it in that ranking.
+    b = hm.get_all_backend_states(3.0)[1]
+    b.consume_from_volume(40, now=4.0)
+    assert [s.pool_name for _, _, s in order.ranking] == ["a", "b"]
+
+
+def test_an_unbounded_pool_is_seen_after_the_report_that_makes_it_so() -> None:
+    """has_unbounded() is worked out again after a report (not after placements): a
+    pool turning 'infinite' (or back to a number) in a report of the same pool list is
+    seen by the next pass."""
+    hm = HostManager()
+    numeric = {"total_capacity_gb": 100.0, "free_capacity_gb": 30.0}
+    hm.update_service_capabilities("h@a", _report("a", numeric), timestamp=0.0)
+    hm.update_service_capabilities("h@b", _report("b", numeric), timestamp=0.0)
+    hm.refresh(1.0)
+    order = WeightOrder(hm, lambda s: s.allocated_capacity_gb, 1.0)
+    order.sync()
+    assert not order.has_unbounded()
+    epoch = hm.map_epoch
+    hm.update_service_capabilities("h@b", _report("b", {**numeric,
+                                                        "free_capacity_gb": "infinite"}),
+                                   timestamp=2.0)
+    hm.refresh(3.0)
+    assert hm.map_epoch == epoch  # the same pools: no re-sync told the order
+    assert order.has_unbounded()
+    hm.get_all_backend_states(3.0)[0].consume_from_volume(1, now=4.0)
+    assert order.has_unbounded()
+    hm.update_service_capabilities("h@b", _report("b", numeric), timestamp=5.0)
+    hm.refresh(6.0)
+    assert not order.has_unbounded()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import attrs
 
+from cindersim.services.scheduler.filter_scheduler import DEFAULT_CONFIG
 from cindersim.services.scheduler.request_spec import (
+    FilterProperties,
     RequestSpec,
     RetryRecord,
     volume_create_spec,
@@ -39,6 +41,21 @@ class TestVolumeCreateSpec:
                 assert mine == theirs, field.name
             assert fast == slow
             assert attrs.asdict(fast) == attrs.asdict(slow)
-            # Nothing more in the instance dict, and in the fields' order.
+            # Nothing more in the instance dict, and in the fields' order, then the kept
+            # thin/thick choice, as its first read leaves it.
+            assert fast.thin is slow.thin is True
             assert list(vars(fast)) == list(vars(slow)) == [
-                f.name for f in attrs.fields(RequestSpec)]
+                *(f.name for f in attrs.fields(RequestSpec)), "thin"]
+
+    def test_thin_is_kept_as_its_first_read_works_it_out(self) -> None:
+        for specs, thin in (({}, True), ({"provisioning:type": "thin"}, True),
+                            ({"provisioning:type": "thick"}, False)):
+            fast = volume_create_spec(1, "vol", None, "type", "type-id", specs, "nova", (),
+                                      None, False, None, None, None)
+            slow = RequestSpec(size=1, extra_specs=specs)
+            assert "thin" not in vars(slow)
+            assert fast.thin is slow.thin is thin
+            assert vars(slow)["thin"] is thin
+            assert FilterProperties(fast, DEFAULT_CONFIG).thin is thin
+            # The kept value is not a field: neither a trace nor equality sees it.
+            assert "thin" not in attrs.asdict(fast)

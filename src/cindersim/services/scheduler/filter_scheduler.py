@@ -45,6 +45,7 @@ from .request_spec import (
     RequestSpec,
     RetryRecord,
     _str_tuple,
+    first_attempt_on,
     frozen_mapping,
 )
 from .weighers import (
@@ -401,13 +402,13 @@ class Placer:
                                    previous_error, reverted)
         # The first pool in the index's order that every filter passes is the choice.
         index.host_manager.refresh(now)
-        order = plan.orders[props.thin]
+        order = plan.orders[request_spec.thin]
         size = request_spec.size
         stop_below = plan.capacity_first and size > 0
         pin = request_spec.resource_backend
         pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
         chosen: BackendState | None = None
-        for key, _, state in order.current():
+        for key, _, state in order.ranking:  # (an order of the index is never stale)
             # Capacity first, the sign is +1: -key is the pool's virtual free capacity.
             if stop_below and -key < size and isinstance(state.total_capacity_gb, float) \
                     and isinstance(state.free_capacity_gb, float):
@@ -429,7 +430,10 @@ class Placer:
                                       reverted=reverted, reason=NO_WEIGHED_BACKENDS)
         chosen.consume(size, now)  # consume_from_volume, positional
         backend_id = chosen.backend_id
-        carried = None if retry is None else retry.with_backend(backend_id)
+        # retry.with_backend(backend_id); a first pass's record straight from the memo
+        # (first_attempt_on, in C when it knows the pool), without with_backend's frame.
+        carried = None if retry is None else first_attempt_on(backend_id) \
+            if retry is FIRST_RETRY else retry.with_backend(backend_id)
         if not record:
             # Placement(backend_id, zone, carried), without the named tuple's Python __new__.
             placed: Placement = _new_tuple(Placement, (backend_id, chosen.availability_zone,
@@ -541,7 +545,7 @@ def backend_passes_filters(
                                       retry=retry, previous_error=previous_error,
                                       reverted=reverted)
         index.host_manager.refresh(now)
-        order = plan.orders[props.thin]
+        order = plan.orders[request_spec.thin]
         checks = plan.checks
         order.sync()
         for state in order.ranked(host_manager.pools_of(backend)):

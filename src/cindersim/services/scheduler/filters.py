@@ -133,7 +133,7 @@ def capacity_filter(backend: BackendState, props: FilterProperties) -> bool:
     requested = size if props.new_size is None else props.new_size - size
     if requested == 0:
         return True
-    thin = props.thin
+    thin = props.request_spec.thin
     # Only two of the capacity factors matter here (sched_utils rounds them alike),
     # as the pool keeps them (see BackendState.virtual_free); None when a figure is
     # not a number, which is asked only then.
@@ -182,6 +182,8 @@ def capabilities_filter(backend: BackendState, props: FilterProperties) -> bool:
         return False
     # resource_extra_specs differs from the type's own only for a multiattach request.
     specs = spec.resource_extra_specs if spec.multiattach else spec.extra_specs
+    if not specs:  # (many types have none: no loop set up)
+        return True
     for key, req in specs.items():
         scope = str(key).split(":")
         if len(scope) > 1 and scope[0] != "capabilities":

@@ -213,11 +213,9 @@ class BackendState:
         return True
 
     def consume_from_volume(self, size: float, *, now: float) -> None:
-        """Virtually place *size* GiB here (``BackendState.consume_from_volume``).
-
-        ``now`` is required: stamping the pool is what keeps an older report from
-        erasing this consumption (Cinder passes ``update_time=True`` here).
-        """
+        """Virtually place *size* GiB here (``BackendState.consume_from_volume``): *now*
+        is required, as stamping the pool is what keeps an older report from erasing this
+        consumption (Cinder passes ``update_time=True`` here)."""
         self.consume(size, now)
 
     def revert_consumed(self, size: float) -> None:
@@ -244,17 +242,17 @@ class BackendState:
     # was worked out of them: an index weighs a pool after each placement, and the
     # CapacityFilter reads the same figures of it at the next request.  What a placement
     # leaves alone (the available capacity) is kept until the next report.
-    def virtual_free(self, thin: bool) -> float | None:
+    def virtual_free(self, thin: bool, unknown: float | None = None) -> float | None:
         """``virtual_free_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.calculate_virtual_free_capacity` gives it (CapacityWeigher's
-        weight, what CapacityFilter compares), or None if a figure is not numeric."""
+        weight, what CapacityFilter compares), or *unknown* if a figure is not numeric."""
         free = self._virtual_free.get(thin)
         if free is None:
             available = self._available.get(thin)
             if available is None:
                 available = self._available_capacity(thin)
                 if available is None:
-                    return None
+                    return unknown
             reported: Any = self.free_capacity_gb  # numeric, as _available_capacity found
             free = self._virtual_free[thin] = virtual_free_of(
                 available, reported, self.provisioned_capacity_gb,
@@ -344,6 +342,9 @@ class HostManager:
         self.max_over_subscription_ratio = max_over_subscription_ratio
         self.service_down_time = service_down_time
         self.liveness = liveness
+        # liveness.epoch bound once (every pass asks); without a liveness, always None (in C).
+        self._epoch: Callable[[], int | None] = (
+            liveness.epoch if liveness is not None else itertools.repeat(None).__next__)
         self._counter: Iterator[int] = itertools.count(1)
         self._services: dict[str, _Service] = {}
         self._reports: dict[str, _Report] = {}
@@ -362,11 +363,12 @@ class HostManager:
         self._flat_ids: tuple[str, ...] = ()
         """The ids of :attr:`_flat`, in its order (set with it)."""
         self._down: tuple[str, ...] = ()
-        """:meth:`down_services` as of the map's last rebuild: it changes only with
-        what makes the map rebuild (a service up, down, disabled or frozen, a first
-        report), so it is worked out there."""
+        """:meth:`down_services` as of the map's last rebuild, worked out there: only what
+        makes the map rebuild changes it (a service up, down, disabled, frozen, a first report)."""
         self.map_epoch = 0
         """Bumped whenever the list of schedulable pools (or its order) changes."""
+        self.report_epoch = 0  # bumped as reports are applied (what may change a figure's kind)
+        self.map_listeners: tuple[Callable[[], None], ...] = ()  # see listen_map
         self.listeners: tuple[Callable[[BackendState], None], ...] = ()
         """Told of every change of a mapped pool's capacity figures (see :meth:`listen`)."""
         self._notify: Callable[[BackendState], None] | None = None
@@ -380,6 +382,10 @@ class HostManager:
         for pools in self._backend_state_map.values():
             for state in pools.values():
                 state.listener = self._notify
+
+    def listen_map(self, fn: Callable[[], None]) -> None:
+        """Tell *fn* of every move of :attr:`map_epoch` (the pool list) from now on."""
+        self.map_listeners = (*self.map_listeners, fn)
 
     # -- services ---------------------------------------------------------------
     def register_service(self, host: str, *, availability_zone: str = "nova",
@@ -498,6 +504,8 @@ class HostManager:
             self._flat = flat
             self._flat_ids = tuple([state.backend_id for state in flat])
             self.map_epoch += 1
+            for fn in self.map_listeners:
+                fn()
 
     def _update_pools(self, host: str, service: _Service, report: _Report,
                       pools: dict[str, BackendState]) -> None:
@@ -544,6 +552,7 @@ class HostManager:
                      pool_reports: list[tuple[str, dict[str, Any]]],
                      pools: dict[str, BackendState]) -> None:
         active: list[str] = []
+        self.report_epoch += 1
         for name, pool_cap in pool_reports:
             state = pools.get(name)
             if state is None:
@@ -568,7 +577,7 @@ class HostManager:
     # -- queries ----------------------------------------------------------------
     def refresh(self, now: float) -> None:
         """Bring the pool map up to date (what every scheduling pass starts with)."""
-        epoch = self.liveness.epoch() if self.liveness is not None else None
+        epoch = self._epoch()
         if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
             if not self._dirty:  # the usual pass: nothing new
                 return

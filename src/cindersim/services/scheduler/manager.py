@@ -228,8 +228,8 @@ class SchedulerService:
             return
         # No retry record yet: the first pass starts one (num_attempts 1), unless
         # scheduler_max_attempts = 1 disables rescheduling.
-        carried_in = filter_properties.get("retry")
-        retry = RetryRecord.from_dict(carried_in) if carried_in else None
+        retry = RetryRecord.from_dict(filter_properties.get("retry")) if filter_properties \
+            else None  # (a first pass's filter properties are empty)
         trace = env.trace
         kinds = trace.wanted_kinds  # Trace.wants, inline (as the bus does): every create asks
         wanted = kinds is None or "schedule" in kinds

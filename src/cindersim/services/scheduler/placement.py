@@ -63,22 +63,28 @@ class WeightOrder:
         self._epoch = -1
         self._states: list[BackendState] = []
         """The host manager's pools, in map order (a key's second item indexes it)."""
-        self._keys: list[_Key] = []
-        """(-sign * weight, map position, pool) ascending: the best pool first."""
+        self.ranking: list[_Key] = []
+        """(-sign * weight, map position, pool) ascending: the best pool first.  Live (see
+        :meth:`current`): synced when the host manager's pool list changes, once synced."""
         self._key_of: dict[BackendState, _Key] = {}
-        self._unbounded: dict[BackendState, None] = {}
-        """Pools reporting 'infinite'/'unknown' capacity (CapacityFilter lets them pass)."""
+        self._unbounded = False
+        self._bounds_seen = -1
+        """The host manager's :attr:`~.HostManager.report_epoch` when :attr:`_unbounded`
+        was worked out (-1: not since the last sync)."""
         host_manager.listen(self._changed)
+        host_manager.listen_map(self._map_changed)
 
     def has_unbounded(self) -> bool:
-        return bool(self._unbounded)
-
-    def _note_bounds(self, state: BackendState) -> None:
-        if isinstance(state.total_capacity_gb, float) and isinstance(state.free_capacity_gb,
-                                                                     float):
-            self._unbounded.pop(state, None)
-        else:
-            self._unbounded[state] = None
+        """Whether some pool reports 'infinite'/'unknown' capacity (CapacityFilter lets
+        it pass).  Worked out when asked, after a report: a placement keeps a figure's
+        kind, so the placements in between need not look (and a pass asks only when a
+        pool falls short of its request)."""
+        if self._bounds_seen != self._hm.report_epoch:
+            self._unbounded = not all(
+                isinstance(s.total_capacity_gb, float) and isinstance(s.free_capacity_gb, float)
+                for s in self._states)
+            self._bounds_seen = self._hm.report_epoch
+        return self._unbounded
 
     def _key(self, state: BackendState, position: int) -> _Key:
         # math.inf (an unbounded pool) lands on the side of the largest finite
@@ -94,24 +100,24 @@ class WeightOrder:
             return
         self._states = self._hm.get_all_backend_states_cached()
         self._key_of = {s: self._key(s, i) for i, s in enumerate(self._states)}
-        self._keys = sorted(self._key_of.values())
-        self._unbounded = {}
-        for state in self._states:
-            self._note_bounds(state)
+        self.ranking = sorted(self._key_of.values())
+        self._bounds_seen = -1
         self._epoch = self._hm.map_epoch
+
+    def _map_changed(self) -> None:
+        # Once synced, the order follows the pool list at once: :attr:`ranking` is never
+        # stale then, and :meth:`_changed` need not ask.
+        if self._epoch >= 0:
+            self.sync()
 
     def _changed(self, state: BackendState) -> None:
         old = self._key_of.get(state)
-        if old is None or self._epoch != self._hm.map_epoch:
+        if old is None:
             return  # not indexed (yet): the next sync() takes it as it is
-        if self._unbounded or not (isinstance(state.total_capacity_gb, float)
-                                   and isinstance(state.free_capacity_gb, float)):
-            # (A placement keeps a figure's kind; a report may change it.)
-            self._note_bounds(state)
         new = self._key(state, old[1])
         if new == old:
             return
-        keys = self._keys
+        keys = self.ranking
         del keys[bisect_left(keys, old)]
         insort(keys, new)
         self._key_of[state] = new
@@ -119,11 +125,11 @@ class WeightOrder:
     def current(self) -> list[_Key]:
         """The live ranking, best first, synced with the pool list first: (-sign * raw
         weight, map position, pool) for each pool.  Read it as it is (no copy, no
-        generator: every create scans it), and change neither it nor the pools while
-        reading."""
+        generator), and change neither it nor the pools while reading.  (Once synced,
+        :attr:`ranking` is the same list, without this frame.)"""
         if self._epoch != self._hm.map_epoch:
             self.sync()
-        return self._keys
+        return self.ranking
 
     def ranked(self, states: list[BackendState]) -> list[BackendState]:
         """*states* (pools of this host manager) in this order, best first."""
@@ -133,7 +139,7 @@ class WeightOrder:
     def best_first(self) -> Iterator[tuple[float, BackendState]]:
         """(raw weight, pool), best first.  Do not change pools while iterating."""
         sign = self._sign
-        for neg, _, state in self._keys:
+        for neg, _, state in self.ranking:
             yield (-neg if sign > 0 else neg if sign < 0 else math.nan), state
 
 

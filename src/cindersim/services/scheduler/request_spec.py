@@ -34,6 +34,7 @@ def frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 _new_tuple: Any = tuple.__new__
+_PROVISIONING_TYPE: Final = "provisioning:type"
 
 
 def _str_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
@@ -73,6 +74,14 @@ class RequestSpec:
     user_id: str | None = None
     image_id: str | None = None
     """A Glance image to copy into the new volume (``imageRef``)."""
+
+    @functools.cached_property
+    def thin(self) -> bool:
+        """Thin unless the type says ``provisioning:type=thick`` (what CapacityFilter and
+        CapacityWeigher work with).  Kept in the instance dict, not a field (traces carry
+        the fields): :func:`volume_create_spec` puts it there, and a create's pass reads
+        it as a plain attribute, without a frame."""
+        return self.extra_specs.get(_PROVISIONING_TYPE) != "thick"
 
     @property
     def resource_extra_specs(self) -> Mapping[str, Any]:
@@ -123,16 +132,25 @@ def volume_create_spec(size: int, volume_id: str, snapshot_id: str | None,
     *availability_zones* is already the tuple the converter would make; the extra specs
     are copied as the converter copies them.  The tests check that every field ends as
     ``RequestSpec(...)`` leaves it."""
+    # frozen_mapping(extra_specs), and RequestSpec.thin as its first read would keep it,
+    # without their frames (most types have no extra specs).
+    specs: Mapping[str, Any]
+    if extra_specs:
+        specs, thin = MappingProxyType(dict(extra_specs)), \
+            extra_specs.get(_PROVISIONING_TYPE) != "thick"
+    else:
+        specs, thin = EMPTY_MAPPING, True
     fields = {
         "size": size, "volume_id": volume_id, "snapshot_id": snapshot_id, "group_id": None,
         "volume_type_name": volume_type_name, "volume_type_id": volume_type_id,
-        "extra_specs": frozen_mapping(extra_specs), "availability_zone": availability_zone,
+        "extra_specs": specs, "availability_zone": availability_zone,
         "availability_zones": availability_zones, "resource_backend": resource_backend,
         "multiattach": multiattach, "operation": None, "attach_status": "detached",
         "project_id": project_id, "user_id": user_id}
     # The last field apart: CPython builds a display of fifteen pairs in one step, and
     # one of sixteen pair by pair.
     fields["image_id"] = image_id
+    fields["thin"] = thin  # (not a field: after them)
     spec: RequestSpec = _new_object(RequestSpec)
     _set_dict(spec, "__dict__", fields)
     return spec
@@ -240,7 +258,6 @@ class FilterProperties(NamedTuple):
 
     @property
     def thin(self) -> bool:
-        """Thin unless the type says ``provisioning:type=thick``."""
-        # The spec's mapping read directly, not through the extra_specs property: a
-        # create's filters and weigher ask this three times.
-        return self.request_spec.extra_specs.get("provisioning:type") != "thick"
+        """Thin unless the type says ``provisioning:type=thick`` (:attr:`RequestSpec.thin`:
+        a pass reads that directly)."""
+        return self.request_spec.thin

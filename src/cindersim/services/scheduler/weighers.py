@@ -54,7 +54,7 @@ def capacity_weigher(backend: BackendState, props: FilterProperties) -> float:
     Infinite or unknown capacity weighs -1 with a positive multiplier and
     ``inf`` otherwise, so such pools sort last either way.
     """
-    free = backend.virtual_free(props.thin)  # calculate_virtual_free_capacity, kept
+    free = backend.virtual_free(props.request_spec.thin)  # calculate_virtual_free_capacity, kept
     if free is None:  # a capacity is not a number
         return _unknown_capacity_weight(props.config.multiplier("CapacityWeigher"))
     return free
@@ -65,12 +65,10 @@ def _unknown_capacity_weight(multiplier: float) -> float:
 
 
 def _capacity_pool_weight(thin: bool, multiplier: float) -> Callable[[BackendState], float]:
-    unknown = _unknown_capacity_weight(multiplier)
-
-    def weight(backend: BackendState) -> float:
-        free = backend.virtual_free(thin)
-        return unknown if free is None else free
-
+    # backend.virtual_free(thin, unknown): the call made in C, without a frame of ours
+    # (an index weighs the pool of every placement).
+    weight: Callable[[BackendState], float] = operator.methodcaller(
+        "virtual_free", thin, _unknown_capacity_weight(multiplier))
     return weight
 
 
