@@ -127,6 +127,7 @@ _set_status = Response.__dict__["status"].__set__
 _get_json = Response.__dict__["json"].__get__
 _set_json = Response.__dict__["json"].__set__
 _set_headers = Response.__dict__["headers"].__set__
+_new_object = object.__new__
 
 
 class _CopiedOnRead(Response):
@@ -399,7 +400,13 @@ class Cloud:
                 if wanted is not None and "api.response" not in wanted:
                     # A body built for this response alone, of plain JSON values, that no
                     # trace event holds: already what parsing the response text would give.
-                    return Response(r.status, r.body, r.headers)
+                    # Response(r.status, r.body, r.headers), without the class call and
+                    # __init__'s frame: every request, trace off, answers here.
+                    response = _new_object(Response)
+                    _set_status(response, r.status)
+                    _set_json(response, r.body)
+                    _set_headers(response, r.headers)
+                    return response
                 # The trace keeps it and nothing else does: copied if the caller reads it.
                 return Response._copied_on_read(r.status, r.body, r.headers)
         return Response(r.status, _roundtrip(r.body), dict(r.headers))

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import attrs
 
 from cindersim.db_groups import Group, GroupSnapshot, GroupType, default_cgsnapshot_type
-from cindersim.db_tables import Service
+from cindersim.db_tables import ApiTables, Service
 from cindersim.empty import EMPTY_DICT
 from cindersim.errors import (
     BackupNotFound,
@@ -414,6 +414,9 @@ class Database:
         self.group_types: dict[str, GroupType] = {}  # db_groups.py: generic volume groups
         self.groups: dict[str, Group] = {}
         self.group_snapshots: dict[str, GroupSnapshot] = {}
+        self.api_tables: ApiTables | None = None
+        """:mod:`cindersim.db_tables`' tables, made on first use (``db_tables.tables``):
+        None while nothing has written one, so a reader knows each is empty."""
         self._by_type: dict[type, dict[str, Any]] = {
             Volume: self.volumes, VolumeAttachment: self.attachments,
             Snapshot: self.snapshots, Backup: self.backups, VolumeType: self.volume_types,
@@ -675,7 +678,7 @@ class Database:
         yield "reservations", list(self.reservations.values())
         # cindersim.db_tables, made on first use: an unused one reads as empty, so that
         # merely looking at it (a default-type lookup) changes no fingerprint.
-        more = getattr(self, "_api_tables", None)
+        more = self.api_tables
         yield "quality_of_service_specs", list(more.qos_specs.values()) if more else []
         yield "messages", list(more.messages.values()) if more else []
         yield "default_volume_types", list(more.default_types.values()) if more else []

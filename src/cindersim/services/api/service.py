@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs
 
 from ...clock import sleep
-from ...db_tables import existing_tables
 from ...errors import CinderException, Unauthorized
 from ...jsonvalues import NotJson, copy_json, loads
 from ..keystone.client import noauth_context
@@ -38,6 +37,7 @@ from .wsgi import (
     version_echo,
     versioned,
 )
+from .wsgi import _set_headers as _set_response_headers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -235,8 +235,8 @@ class ApiService:
         project is given: Cinder's call without a context)."""
         db = self.env.db
         # No project default can exist before the API tables do: most creates skip the
-        # lookup.
-        made = existing_tables(db)
+        # lookup (existing_tables(db), read without its frame).
+        made = db.api_tables
         if made is not None and project_id is not None:
             vtype = self._project_default_type(db, made, project_id)
             if vtype is not None:
@@ -321,7 +321,13 @@ class ApiService:
                                   else controller(self, req))
             except (CinderException, HTTPError) as exc:
                 response = fault_from_exception(exc)
-            response = echoed(response, echo)  # versioned(), its header value kept
+            if response.fresh and not response.headers:
+                # echoed()'s every-create case (a fresh answer with no headers of its
+                # own takes the two), without its frame.
+                _set_response_headers(response, {"OpenStack-API-Version": echo,
+                                                 "Vary": "OpenStack-API-Version"})
+            else:
+                response = echoed(response, echo)  # versioned(), its header value kept
         except _Answered as answered:
             response = answered.response
         except (CinderException, HTTPError) as exc:

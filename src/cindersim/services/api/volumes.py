@@ -305,16 +305,20 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     if multiattach and encrypted:
         # Cinder checks this after making the key (and leaks it); checked first here.
         raise InvalidVolume(reason="Multiattach cannot be used with encrypted volumes.")
-    env.quota.check_per_volume(size, ctx.project_id)
-    # A plain type has no key: no coroutine to make and await on every create.
-    key_id = await volume_key(api, req, vtype, snapshot=snapshot, source=source_vol,
-                              image_key=image.properties.get("cinder_encryption_key_id")
-                              if image is not None else None) if encrypted else None
+    quota = env.quota
+    key_id = None
+    if encrypted:  # a plain type has no key: no coroutine to make and await
+        # The size's limit before a key is made (a refused create makes none).
+        quota.check_per_volume(size, ctx.project_id)
+        key_id = await volume_key(api, req, vtype, snapshot=snapshot, source=source_vol,
+                                  image_key=image.properties.get("cinder_encryption_key_id")
+                                  if image is not None else None)
     try:
         # QuotaReserveTask, and QuotaCommitTask once the row is written: nothing awaits
         # in between, and writing the row fails only on a simulator bug (a duplicate
-        # id), so the quota is reserved and committed here at once.
-        env.quota.commit_volume(ctx.project_id, size, vtype.name)
+        # id), so the quota is reserved and committed here at once; a plain type's
+        # size is held to per_volume_gigabytes first, in the same call.
+        quota.commit_volume(ctx.project_id, size, vtype.name, 1, not encrypted)
     except OverQuota as exc:
         if key_id is not None:
             await delete_encryption_key(api.key_manager, ctx.auth_token, key_id)
