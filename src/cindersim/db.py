@@ -460,8 +460,9 @@ class Database:
         except KeyError:
             raise SimulationError(f"no table for {type(record).__name__}") from None
 
-    def add(self, record: Record, *, op: str = "create", actor: str = "cinder-api") -> None:
-        """Insert *record*; a status record's birth is traced (``None -> status``) and checked."""
+    def add(self, record: Record, op: str = "create", actor: str = "cinder-api") -> None:
+        """Insert *record*; a status record's birth is traced (``None -> status``) and checked.
+        (*op* and *actor* may come by position: every create adds its row.)"""
         shape = self._shapes.get(type(record))
         if shape is None:
             self._table(record)  # raises: no table for that type

@@ -308,8 +308,10 @@ class QuotaEngine:
         """
         vtype, resources, keys = self._volume_plans.get((project_id, volume_type_name),
                                                         _NO_PLAN)
-        if not resources or (vtype is not None and  # none yet, or its type changed
-                             not _still(self.db.volume_types, vtype, volume_type_name)):
+        # None yet, or its type changed (not _still(...), inline: every create asks).
+        if not resources or (vtype is not None and (
+                vtype.name != volume_type_name or self.db.volume_types.get(vtype.id)
+                is not vtype)):
             plan = self._volume_plan(project_id, volume_type_name)
             if plan is None:
                 if per_volume:

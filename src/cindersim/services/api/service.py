@@ -275,11 +275,14 @@ class ApiService:
              takes_body, echo) = plan
         wanted = trace.wanted_kinds  # Trace.wants, inline (as the bus does): asked twice a request
         if wanted is None or "api.request" in wanted:
-            # (emit_owned with the detail built here: emit's keyword packing, spared)
+            # (emit_owned with the detail built here: emit's keyword packing, spared.)  A
+            # body Cloud.request copied for the trace in the same walk is taken as it is:
+            # _body_for_trace's first case, without its frame (every request of a full trace).
+            traced = body.traced if type(body) is ParsedBody else None
             trace.emit_owned("api.request", hdrs.get("x-cindersim-actor", "client"),
                              f"{method} {path_only}",
-                             {"method": method, "path": path_only,
-                              "query": query_string or None, "body": _body_for_trace(body)},
+                             {"method": method, "path": path_only, "query": query_string or None,
+                              "body": _body_for_trace(body) if traced is None else traced},
                              ACTOR)
         # [simulator] api_latency, read from its table: config.api_latency goes through
         # a failed attribute lookup and CloudConfig.__getattr__ (~0.5 us a request).

@@ -297,7 +297,10 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         (name, description, metadata, az, snapshot_id, source_volid, snapshot, source_vol,
          image, resource_backend, group) = _SIZE_ALONE  # one unpack, not eleven stores
         api.policy.enforce(ctx, "volume:create", ctx.project_id)  # enforce(), a frame fewer
-        vtype = api.default_volume_type(ctx.project_id)  # as resolve_volume_type(None)
+        # As resolve_volume_type(None): default_volume_type(), whose usual case is at
+        # hand here (no project default exists before the API tables do).
+        vtype = api.config_default_type() if db.api_tables is None \
+            else api.default_volume_type(ctx.project_id)
     az = resolve_availability_zone(api, az)
     specs = vtype.extra_specs
     multiattach = "multiattach" in specs and spec_is_true(specs["multiattach"])
@@ -334,7 +337,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                  multiattach, encrypted, key_id, metadata)
     if group is not None:  # issue 16
         vol.group_id = group.id
-    db.add(vol, op=_FROM_SOURCE if (snapshot or source_vol or image) else _CREATE, actor=ACTOR)
+    db.add(vol, _FROM_SOURCE if (snapshot or source_vol or image) else _CREATE, ACTOR)
     spec = volume_create_spec(size, vol.id, snapshot_id, vtype.name, vtype.id,
                               specs,  # copied by it
                               az, _type_zones(specs) if _ZONES_SPEC in specs else (),
