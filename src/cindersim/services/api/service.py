@@ -212,6 +212,10 @@ class ApiService:
         self._context_of: Callable[[str | None], RequestContext] = identity.validate
         """What makes a request's context of its token under :attr:`auth_strategy`
         (chosen when it is set: every request asks)."""
+        self._known_context: Callable[[str | None], RequestContext | None] = \
+            identity.eternal_context
+        """What :attr:`_context_of` gives a token at once, or None: under ``keystone``
+        a never-expiring token's context, read without validate's frame."""
         self._auth_strategy = "keystone"
 
     @property
@@ -226,8 +230,9 @@ class ApiService:
     @auth_strategy.setter
     def auth_strategy(self, strategy: str) -> None:
         self._auth_strategy = strategy
-        self._context_of = self.identity.validate if strategy == "keystone" \
-            else self._authenticate
+        keystone = strategy == "keystone"
+        self._context_of = self.identity.validate if keystone else self._authenticate
+        self._known_context = self.identity.eternal_context if keystone else _no_context
 
     def default_volume_type(self, project_id: str | None = None) -> VolumeType:
         """``volume_types.get_default_volume_type(context)``: *project_id*'s own default
@@ -299,7 +304,12 @@ class ApiService:
             # missing or bad token is 401 whatever the microversion or the route.
             token = hdrs.get("x-auth-token")
             try:
-                context = self._context_of(token)
+                context = self._known_context(token)
+            except TypeError:  # an unhashable token: _context_of words the 401
+                context = None
+            try:
+                if context is None:
+                    context = self._context_of(token)
             except Unauthorized:
                 raise _Answered(_keystone_401(self.base_url)) from None
             if plan is None:
@@ -401,6 +411,11 @@ class ApiService:
         if token and (strategy == "noauth" or (strategy == "both" and ":" in token)):
             return noauth_context(token)
         return self.identity.validate(token)
+
+
+def _no_context(token: str | None) -> None:
+    """:attr:`ApiService._known_context` outside ``keystone``: nothing known at once."""
+    del token
 
 
 def _split_path(path: str) -> tuple[str, str]:
