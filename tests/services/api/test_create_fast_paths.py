@@ -195,3 +195,32 @@ def test_a_known_tokens_context_is_read_at_once_until_it_is_revoked() -> None:
         return statuses
 
     assert run(main) == [200, 401, 401]
+
+
+def test_a_validator_without_known_contexts_validates_every_request() -> None:
+    """A TokenValidator need not have ``eternal_context``: every token then goes
+    through its ``validate``."""
+
+    class Plain:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.asked = 0
+
+        def validate(self, token: str | None) -> Any:
+            self.asked += 1
+            return self.inner.validate(token)
+
+        def has_project(self, project_id: str) -> bool:
+            return bool(self.inner.has_project(project_id))
+
+    async def main(cloud: Cloud) -> tuple[list[int], int]:
+        plain = Plain(cloud.identity)
+        cloud.api.identity = plain
+        cloud.api.auth_strategy = "keystone"
+        p = cloud.project_id("demo")
+        token = cloud.token("demo")
+        statuses = [(await cloud.request("GET", f"/v3/{p}/volumes", token=t)).status
+                    for t in (token, token, "bogus")]
+        return statuses, plain.asked
+
+    assert run(main) == ([200, 200, 401], 3)

@@ -212,10 +212,11 @@ class ApiService:
         self._context_of: Callable[[str | None], RequestContext] = identity.validate
         """What makes a request's context of its token under :attr:`auth_strategy`
         (chosen when it is set: every request asks)."""
-        self._known_context: Callable[[str | None], RequestContext | None] = \
-            identity.eternal_context
+        self._known_context: Callable[[str | None], RequestContext | None] = getattr(
+            identity, "eternal_context", _no_context)
         """What :attr:`_context_of` gives a token at once, or None: under ``keystone``
-        a never-expiring token's context, read without validate's frame."""
+        a never-expiring token's context (``IdentityStore.eternal_context``, when the
+        validator has one), read without validate's frame."""
         self._auth_strategy = "keystone"
 
     @property
@@ -232,7 +233,8 @@ class ApiService:
         self._auth_strategy = strategy
         keystone = strategy == "keystone"
         self._context_of = self.identity.validate if keystone else self._authenticate
-        self._known_context = self.identity.eternal_context if keystone else _no_context
+        self._known_context = getattr(self.identity, "eternal_context", _no_context) \
+            if keystone else _no_context
 
     def default_volume_type(self, project_id: str | None = None) -> VolumeType:
         """``volume_types.get_default_volume_type(context)``: *project_id*'s own default
@@ -330,7 +332,7 @@ class ApiService:
                 parsed_body, version, context, project_id, self._draw_id()))
             try:
                 # No **{} for a route without parameters: it builds two dicts.
-                response = await (controller(self, req, **params) if params
+                response: ApiResponse = await (controller(self, req, **params) if params
                                   else controller(self, req))
             except (CinderException, HTTPError) as exc:
                 response = fault_from_exception(exc)
