@@ -415,8 +415,7 @@ class Database:
         self.groups: dict[str, Group] = {}
         self.group_snapshots: dict[str, GroupSnapshot] = {}
         self.api_tables: ApiTables | None = None
-        """:mod:`cindersim.db_tables`' tables, made on first use (``db_tables.tables``):
-        None while nothing has written one, so a reader knows each is empty."""
+        """:mod:`.db_tables`' tables, made on first use (None: each is empty yet)."""
         self._by_type: dict[type, dict[str, Any]] = {
             Volume: self.volumes, VolumeAttachment: self.attachments,
             Snapshot: self.snapshots, Backup: self.backups, VolumeType: self.volume_types,
@@ -461,8 +460,7 @@ class Database:
             raise SimulationError(f"no table for {type(record).__name__}") from None
 
     def add(self, record: Record, op: str = "create", actor: str = "cinder-api") -> None:
-        """Insert *record*; a status record's birth is traced (``None -> status``) and checked.
-        (*op* and *actor* may come by position: every create adds its row.)"""
+        """Insert *record*; a status record's birth is traced (``None -> status``) and checked."""
         shape = self._shapes.get(type(record))
         if shape is None:
             self._table(record)  # raises: no table for that type
