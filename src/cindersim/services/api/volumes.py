@@ -111,7 +111,9 @@ def resolve_availability_zone(api: ApiService, az: str | None) -> str:
     """The requested zone, else ``default_availability_zone``/``storage_availability_zone``;
     an unknown zone is a 400 unless ``allow_availability_zone_fallback``."""
     opts = api.env.config.default
-    default_az = str(opts["default_availability_zone"] or opts["storage_availability_zone"])
+    # Both options are strs (the config converts them; storage_availability_zone always
+    # has one): no str() call on every create.
+    default_az: str = opts["default_availability_zone"] or opts["storage_availability_zone"]
     if az is None:
         az = default_az
     # volume_api.list_availability_zones, as _valid_availability_zone asks it: the zones
