@@ -89,18 +89,6 @@ class Response:
         _set_json(self, json)
         _set_headers(self, headers)
 
-    @classmethod
-    def _copied_on_read(cls, status: int, kept: Any, headers: Mapping[str, str]) -> Response:
-        """A response whose :attr:`json` is a copy of *kept*, made when first read.
-        *kept* must never change (a body the trace keeps: trace details are read,
-        never written), so the copy is the one an eager copy would have been."""
-        self = object.__new__(_CopiedOnRead)
-        _set_status(self, status)
-        _set_json(self, None)
-        _set_headers(self, headers)
-        _set_kept(self, kept)
-        return self
-
     def __setattr__(self, name: str, value: Any) -> None:
         raise attrs.exceptions.FrozenInstanceError
 
@@ -127,11 +115,15 @@ _set_status = Response.__dict__["status"].__set__
 _get_json = Response.__dict__["json"].__get__
 _set_json = Response.__dict__["json"].__set__
 _set_headers = Response.__dict__["headers"].__set__
+_new_object = object.__new__
 
 
 class _CopiedOnRead(Response):
     """A :class:`Response` whose body the trace keeps: :attr:`json` copies it at the
-    first read (a plain response's ``json`` is its slot: no property on every read)."""
+    first read (a plain response's ``json`` is its slot: no property on every read).
+    What it keeps must never change (a body the trace keeps: trace details are read,
+    never written), so the copy is the one an eager copy would have been.  Made by
+    :meth:`Cloud.request` (its ``json`` slot None, ``_kept`` the body)."""
 
     __slots__ = ("_kept",)
 
@@ -395,13 +387,21 @@ class Cloud:
                 api_body = _json.dumps(json)
             r = await self.api.handle_lowered(method, path, lowered, api_body)
             if r.fresh:  # its headers too are its own (see handle_lowered): kept as they are
+                # Made here without a class call or a frame of its own (Response.__init__,
+                # _copied_on_read): every request answers through one of the two.
                 wanted = self.trace.wanted_kinds  # Trace.wants, inline: on every request
                 if wanted is not None and "api.response" not in wanted:
                     # A body built for this response alone, of plain JSON values, that no
                     # trace event holds: already what parsing the response text would give.
-                    return Response(r.status, r.body, r.headers)
-                # The trace keeps it and nothing else does: copied if the caller reads it.
-                return Response._copied_on_read(r.status, r.body, r.headers)
+                    response = _new_object(Response)
+                    _set_json(response, r.body)
+                else:  # the trace keeps it and nothing else does: copied if the caller reads it
+                    response = _new_object(_CopiedOnRead)
+                    _set_json(response, None)
+                    _set_kept(response, r.body)
+                _set_status(response, r.status)
+                _set_headers(response, r.headers)
+                return response
         return Response(r.status, _roundtrip(r.body), dict(r.headers))
 
     # --- what-ifs --------------------------------------------------------------------------------

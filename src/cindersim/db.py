@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import attrs
 
 from cindersim.db_groups import Group, GroupSnapshot, GroupType, default_cgsnapshot_type
-from cindersim.db_tables import Service
+from cindersim.db_tables import ApiTables, Service
 from cindersim.empty import EMPTY_DICT
 from cindersim.errors import (
     BackupNotFound,
@@ -414,6 +414,8 @@ class Database:
         self.group_types: dict[str, GroupType] = {}  # db_groups.py: generic volume groups
         self.groups: dict[str, Group] = {}
         self.group_snapshots: dict[str, GroupSnapshot] = {}
+        self.api_tables: ApiTables | None = None
+        """:mod:`.db_tables`' tables, made on first use (None: each is empty yet)."""
         self._by_type: dict[type, dict[str, Any]] = {
             Volume: self.volumes, VolumeAttachment: self.attachments,
             Snapshot: self.snapshots, Backup: self.backups, VolumeType: self.volume_types,
@@ -457,7 +459,7 @@ class Database:
         except KeyError:
             raise SimulationError(f"no table for {type(record).__name__}") from None
 
-    def add(self, record: Record, *, op: str = "create", actor: str = "cinder-api") -> None:
+    def add(self, record: Record, op: str = "create", actor: str = "cinder-api") -> None:
         """Insert *record*; a status record's birth is traced (``None -> status``) and checked."""
         shape = self._shapes.get(type(record))
         if shape is None:
@@ -675,7 +677,7 @@ class Database:
         yield "reservations", list(self.reservations.values())
         # cindersim.db_tables, made on first use: an unused one reads as empty, so that
         # merely looking at it (a default-type lookup) changes no fingerprint.
-        more = getattr(self, "_api_tables", None)
+        more = self.api_tables
         yield "quality_of_service_specs", list(more.qos_specs.values()) if more else []
         yield "messages", list(more.messages.values()) if more else []
         yield "default_volume_types", list(more.default_types.values()) if more else []

@@ -73,8 +73,7 @@ class ApiTables:
 def existing_tables(db: Database) -> ApiTables | None:
     """The extra tables of *db* if anything has made them yet, else None (a reader
     that finds none knows every one of them is empty)."""
-    found: ApiTables | None = getattr(db, "_api_tables", None)
-    return found
+    return db.api_tables
 
 
 def tables(db: Database) -> ApiTables:
@@ -82,7 +81,7 @@ def tables(db: Database) -> ApiTables:
     found = existing_tables(db)
     if found is None:
         found = ApiTables()
-        db._api_tables = found  # type: ignore[attr-defined]
+        db.api_tables = found
     return found
 
 

@@ -248,6 +248,39 @@ class TestCreate:
             "gigabytes quota. Requested 3G, quota is 10G and 8G has been consumed.")}}
         assert unchanged
 
+    @pytest.mark.parametrize("limit_from", ["config", "project", "default class"])
+    def test_per_volume_limit_is_413_and_nothing_created(self, limit_from: str) -> None:
+        """``per_volume_gigabytes`` from wherever it is set (the limit is read with the
+        commit's limits now): over it a 413 that reserves, draws and writes nothing."""
+
+        async def main(cloud: Cloud) -> Any:
+            pid, admin = cloud.project_id("demo"), cloud.project_id("admin")
+            if limit_from == "project":
+                r = await cloud.request("PUT", f"/v3/{admin}/os-quota-sets/{pid}",
+                                        json={"quota_set": {"per_volume_gigabytes": 5}},
+                                        token=cloud.token("admin"))
+                assert r.status == 200, r.json
+            elif limit_from == "default class":
+                r = await cloud.request(
+                    "PUT", f"/v3/{admin}/os-quota-class-sets/default",
+                    json={"quota_class_set": {"per_volume_gigabytes": 5}},
+                    token=cloud.token("admin"))
+                assert r.status == 200, r.json
+            before, issued = cloud.db.fingerprint(), cloud.sim.ids.issued
+            over = await req(cloud, "POST", "/volumes", json={"volume": {"size": 6}})
+            unchanged = (before == cloud.db.fingerprint(), cloud.sim.ids.issued - issued)
+            fits = await req(cloud, "POST", "/volumes", json={"volume": {"size": 5}})
+            return over, unchanged, fits.status
+
+        config = {"DEFAULT": {"per_volume_size_limit": 5}} if limit_from == "config" else None
+        over, unchanged, fits = run(main, config=config)
+        assert over.status == 413
+        assert over.json == {"overLimit": {"code": 413, "retryAfter": "0", "message": (
+            "VolumeSizeExceedsLimit: Requested volume size 6G is larger than maximum "
+            "allowed limit 5G.")}}
+        assert unchanged == (True, 1)  # only the request's own id was drawn
+        assert fits == 202
+
     def test_volume_count_quota(self) -> None:
         async def main(cloud: Cloud) -> Any:
             await create(cloud)

@@ -449,6 +449,22 @@ def test_an_encryption_row_without_cipher_cannot_make_volumes() -> None:
                                                     "message": "Invalid encryption spec"}}, 0, 0)
 
 
+def test_per_volume_limit_refuses_an_encrypted_create_before_its_key() -> None:
+    """``per_volume_gigabytes`` is checked before the key is made: a refused create of an
+    encrypted type leaves no secret in Barbican."""
+
+    async def main(cloud: Cloud) -> Any:
+        await encrypted_type(cloud)
+        r = await call(cloud, "demo", "POST", "/volumes", {"volume": {"size": 3,
+                                                                      "volume_type": "luks"}})
+        return r.status, r.json, len(cloud.db.volumes), len(cloud.key_manager.secrets)
+
+    result = simulate(main, config={"DEFAULT": {"per_volume_size_limit": 2}})
+    assert result.value == (413, {"overLimit": {"code": 413, "retryAfter": "0", "message": (
+        "VolumeSizeExceedsLimit: Requested volume size 3G is larger than maximum allowed "
+        "limit 2G.")}}, 0, 0)
+
+
 class TestExtendAttachedEncrypted:
     @pytest.mark.parametrize(("provider", "header"), [("luks", 2 * MiB), ("luks2", 16 * MiB),
                                                       ("plain", 0)])

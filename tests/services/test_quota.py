@@ -237,6 +237,32 @@ def test_per_volume_limit() -> None:
     _engine().check_per_volume(10**6)  # -1: unlimited
 
 
+def test_commit_volume_checks_the_per_volume_limit_first() -> None:
+    """commit_volume(..., per_volume=True) is check_per_volume then the commit: over the
+    limit (config, class default or project override) it raises and changes nothing."""
+    q = _engine({"per_volume_size_limit": 100})
+    q.db.add(VolumeType("t", "lvm"))
+    issued = q.ids.issued
+    with pytest.raises(VolumeSizeExceedsLimit) as info:
+        q.commit_volume("p", 101, "lvm", 1, True)
+    assert str(info.value) == ("Requested volume size 101G is larger than maximum allowed "
+                               "limit 100G.")
+    assert (q.ids.issued, q.db.quota_usages) == (issued, {})
+    q.commit_volume("p", 101, "lvm")  # not asked: only the quotas count
+    q.commit_volume("p", 100, "lvm", 1, True)
+    assert q.db.quota_usages[("p", "gigabytes")].in_use == 201
+    q.class_defaults["per_volume_gigabytes"] = 10
+    with pytest.raises(VolumeSizeExceedsLimit):
+        q.commit_volume("p", 11, "lvm", 1, True)
+    q.update_project("p", {"per_volume_gigabytes": 20})
+    q.commit_volume("p", 11, "lvm", 1, True)
+    with pytest.raises(VolumeSizeExceedsLimit):
+        q.commit_volume("p", 21, None, 1, True)  # the typeless plan too
+    with pytest.raises(VolumeSizeExceedsLimit):
+        q.commit_volume("p", 21, "unknown", 1, True)  # the general path too
+    assert q.db.quota_usages[("p", "gigabytes")].in_use == 212
+
+
 def test_update_validation() -> None:
     q = _engine()
     q.commit(q.reserve("p", {"volumes": 3}))

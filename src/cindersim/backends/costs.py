@@ -181,7 +181,7 @@ class _TraceRecorder:
             # {**detail, "op": ..., "seconds": ...}, in that order, without a copy.
             detail["op"] = op
             detail["seconds"] = round(seconds, 9)
-            trace.emit_owned("backend", component, summary, detail, target=self.host)
+            trace.emit_owned("backend", component, summary, detail, self.host)  # (target)
 
 
 def trace_recorder(trace: Trace, host: str) -> OpRecorder:

@@ -193,7 +193,7 @@ class QuotaEngine:
         override = self.db.quotas.get(project_id)
         if override and resource in override:
             return override[resource]
-        # default_limit, inline: every create asks per_volume_gigabytes
+        # default_limit, inline: extends and transfers ask per_volume_gigabytes
         found = self.class_defaults.get(resource)
         return self.defaults.get(resource, -1) if found is None else found
 
@@ -293,9 +293,11 @@ class QuotaEngine:
         self._checked(project_id, deltas, commit=True)
 
     def commit_volume(self, project_id: str, size: int, volume_type_name: str | None,
-                      count: int = 1) -> None:
+                      count: int = 1, per_volume: bool = False) -> None:
         """``reserve_committed(project_id, volume_deltas(size, volume_type_name, count))``,
         as a create at the API and a volume's release do it (every create asks).
+        *per_volume*: :meth:`check_per_volume` of *size* first (a create with nothing to
+        do in between: the limit is read from the limits the commit reads anyway).
 
         The resources and usage-row keys of one (project, type) are made once, and the
         plan holding them counts only while its type is still stored under its id with
@@ -306,17 +308,21 @@ class QuotaEngine:
         """
         vtype, resources, keys = self._volume_plans.get((project_id, volume_type_name),
                                                         _NO_PLAN)
-        if not resources or (vtype is not None and  # none yet, or its type changed
-                             not _still(self.db.volume_types, vtype, volume_type_name)):
+        # None yet, or its type changed (not _still(...), inline: every create asks).
+        if not resources or (vtype is not None and (
+                vtype.name != volume_type_name or self.db.volume_types.get(vtype.id)
+                is not vtype)):
             plan = self._volume_plan(project_id, volume_type_name)
             if plan is None:
+                if per_volume:
+                    self.check_per_volume(size, project_id)
                 self.reserve_committed(project_id, self.volume_deltas(
                     size, volume_type_name, count))
                 return
             _, resources, keys = plan
         # volume_deltas' order; without a type only the first two have a resource.
         self._within_limits(project_id, resources, keys, (count, size, count, size), True,
-                            count < 0 or size < 0)
+                            count < 0 or size < 0, size if per_volume else None)
 
     def _volume_plan(self, project_id: str, volume_type_name: str | None) -> _VolumePlan | None:
         """A fresh plan for :meth:`commit_volume` (kept), or None for an unknown type name."""
@@ -349,7 +355,7 @@ class QuotaEngine:
     def _within_limits(self, project_id: str, resources: Sequence[str],
                        keys: Sequence[tuple[str, str]], deltas: Sequence[int],
                        commit: bool = False, clamp: bool = False,
-                       ) -> list[QuotaUsage | None]:
+                       per_volume: int | None = None) -> list[QuotaUsage | None]:
         """The usage row of each of *resources* (None: none yet; *keys* are their
         ``quota_usages`` keys); raises :class:`OverQuota`, with nothing written, when a
         delta would take one over its limit.
@@ -358,7 +364,8 @@ class QuotaEngine:
         (every create comes here): draw the reservations' ids, then move each delta into
         ``in_use``, making a row a resource has none of.  *clamp*: whether a delta may
         be negative (only then can ``in_use`` go below zero, which commit clamps; a
-        create's deltas are not).
+        create's deltas are not).  *per_volume*: a size to hold to
+        ``per_volume_gigabytes`` first, as :meth:`check_per_volume` does.
         """
         db = self.db
         rows = list(map(db.quota_usages.get, keys))  # in C: no frame, no loop
@@ -367,6 +374,10 @@ class QuotaEngine:
         override = db.quotas.get(project_id)
         if override:
             limits = {**limits, **override}
+        if per_volume is not None:  # check_per_volume, on the same limits as limit() reads
+            limit = limits.get("per_volume_gigabytes", -1)
+            if 0 <= limit < per_volume:
+                raise VolumeSizeExceedsLimit(size=per_volume, limit=limit)
         # Most resources are unlimited (every per-type one by default): the loop runs
         # only when something has a limit.
         if resources and max(map(limits.get, resources, _UNLIMITED)) >= 0:  # no default=: a kwarg

@@ -173,3 +173,54 @@ def test_setting_the_auth_strategy_changes_how_tokens_are_read_each_time() -> No
 
     assert run(main) == [("noauth", 200, 400), ("keystone", 401, 200), ("both", 200, 200),
                          ("keystone", 401, 200)]
+
+
+def test_a_known_tokens_context_is_read_at_once_until_it_is_revoked() -> None:
+    """cinder-api reads a never-expiring token's context straight from the identity's
+    map (validate's first step): a revoked token is a 401 from the next request on,
+    and a token no map can hold (unhashable) still gets keystonemiddleware's 401."""
+
+    async def main(cloud: Cloud) -> list[int]:
+        p = cloud.project_id("demo")
+        token = cloud.token("demo")
+        context = cloud.identity.validate(token)
+        assert cloud.identity.eternal_context(token) is context
+        statuses = [(await cloud.request("GET", f"/v3/{p}/volumes", token=token)).status]
+        cloud.identity.revoke(token)
+        assert cloud.identity.eternal_context(token) is None
+        statuses.append((await cloud.request("GET", f"/v3/{p}/volumes", token=token)).status)
+        odd = await cloud.api.handle_lowered("GET", f"/v3/{p}/volumes",
+                                             {"x-auth-token": ["not", "a", "str"]})  # type: ignore[dict-item]
+        statuses.append(odd.status)
+        return statuses
+
+    assert run(main) == [200, 401, 401]
+
+
+def test_a_validator_without_known_contexts_validates_every_request() -> None:
+    """A TokenValidator need not have ``eternal_context``: every token then goes
+    through its ``validate``."""
+
+    class Plain:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.asked = 0
+
+        def validate(self, token: str | None) -> Any:
+            self.asked += 1
+            return self.inner.validate(token)
+
+        def has_project(self, project_id: str) -> bool:
+            return bool(self.inner.has_project(project_id))
+
+    async def main(cloud: Cloud) -> tuple[list[int], int]:
+        plain = Plain(cloud.identity)
+        cloud.api.identity = plain
+        cloud.api.auth_strategy = "keystone"
+        p = cloud.project_id("demo")
+        token = cloud.token("demo")
+        statuses = [(await cloud.request("GET", f"/v3/{p}/volumes", token=t)).status
+                    for t in (token, token, "bogus")]
+        return statuses, plain.asked
+
+    assert run(main) == ([200, 200, 401], 3)

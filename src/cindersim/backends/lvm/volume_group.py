@@ -53,6 +53,8 @@ DEFAULT_VG_NAME = "cinder-volumes"
 """Cinder's ``volume_group`` default."""
 
 
+_THIN_CMD = "lvcreate -T -V {} -n {} {}/{}"
+"""A thin LV's command line (size, LV, VG, pool): formatted in C, no method frame."""
 _plain_name = PLAIN_NAME_RE.fullmatch
 """Whether an LV name is one lvm2 allows without looking further (see :func:`name_problem`)."""
 
@@ -323,7 +325,7 @@ class VolumeGroup:
         # A plain name (every volume-<uuid>) passes name_problem's first test: no frame.
         if lv_name in lvs or (_plain_name(lv_name) is None and name_problem(lv_name) is not None
                               ) or p is None or p.kind != "pool":
-            raise self._error(self._thin_cmd(lv_name, size_arg(virtual_size), pool),
+            raise self._error(_THIN_CMD.format(size_arg(virtual_size), lv_name, self.name, pool),
                               self._new_name_problem(lv_name)
                               or f'Thin pool {self.name}/{pool} not found.')
         sized = self._thin_sizes.get(virtual_size)
@@ -345,14 +347,11 @@ class VolumeGroup:
         meter = self.meter
         cost = meter.costs.lvcreate
         if meter.reports():  # the command line only for a reader (every create comes here)
-            meter.charge("lvm", "lvcreate", cost, self._thin_cmd(lv_name, sized[2], pool),
-                         lv=lv_name, thin=True, virtual_size=size)
+            cmd = _THIN_CMD.format(sized[2], lv_name, self.name, pool)
+            meter.charge("lvm", "lvcreate", cost, cmd, lv=lv_name, thin=True, virtual_size=size)
         else:  # Meter.add, inline (every create, trace off)
             meter.pending += cost
             meter.total += cost
-
-    def _thin_cmd(self, lv_name: str, size_text: str, pool: str) -> str:
-        return f"lvcreate -T -V {size_text} -n {lv_name} {self.name}/{pool}"
 
     def lvcreate_snapshot(self, lv_name: str, origin: str, size: int | str | None = None) -> None:
         """``lvcreate --name <lv> --snapshot <vg>/<origin> [-L <size>]``.

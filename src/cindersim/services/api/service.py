@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs
 
 from ...clock import sleep
-from ...db_tables import existing_tables
 from ...errors import CinderException, Unauthorized
 from ...jsonvalues import NotJson, copy_json, loads
 from ..keystone.client import noauth_context
@@ -38,6 +37,7 @@ from .wsgi import (
     version_echo,
     versioned,
 )
+from .wsgi import _set_headers as _set_response_headers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -212,6 +212,11 @@ class ApiService:
         self._context_of: Callable[[str | None], RequestContext] = identity.validate
         """What makes a request's context of its token under :attr:`auth_strategy`
         (chosen when it is set: every request asks)."""
+        self._known_context: Callable[[str | None], RequestContext | None] = getattr(
+            identity, "eternal_context", _no_context)
+        """What :attr:`_context_of` gives a token at once, or None: under ``keystone``
+        a never-expiring token's context (``IdentityStore.eternal_context``, when the
+        validator has one), read without validate's frame."""
         self._auth_strategy = "keystone"
 
     @property
@@ -226,8 +231,10 @@ class ApiService:
     @auth_strategy.setter
     def auth_strategy(self, strategy: str) -> None:
         self._auth_strategy = strategy
-        self._context_of = self.identity.validate if strategy == "keystone" \
-            else self._authenticate
+        keystone = strategy == "keystone"
+        self._context_of = self.identity.validate if keystone else self._authenticate
+        self._known_context = getattr(self.identity, "eternal_context", _no_context) \
+            if keystone else _no_context
 
     def default_volume_type(self, project_id: str | None = None) -> VolumeType:
         """``volume_types.get_default_volume_type(context)``: *project_id*'s own default
@@ -235,8 +242,8 @@ class ApiService:
         project is given: Cinder's call without a context)."""
         db = self.env.db
         # No project default can exist before the API tables do: most creates skip the
-        # lookup.
-        made = existing_tables(db)
+        # lookup (existing_tables(db), read without its frame).
+        made = db.api_tables
         if made is not None and project_id is not None:
             vtype = self._project_default_type(db, made, project_id)
             if vtype is not None:
@@ -275,11 +282,14 @@ class ApiService:
              takes_body, echo) = plan
         wanted = trace.wanted_kinds  # Trace.wants, inline (as the bus does): asked twice a request
         if wanted is None or "api.request" in wanted:
-            # (emit_owned with the detail built here: emit's keyword packing, spared)
+            # (emit_owned with the detail built here: emit's keyword packing, spared.)  A
+            # body Cloud.request copied for the trace in the same walk is taken as it is:
+            # _body_for_trace's first case, without its frame (every request of a full trace).
+            traced = body.traced if type(body) is ParsedBody else None
             trace.emit_owned("api.request", hdrs.get("x-cindersim-actor", "client"),
                              f"{method} {path_only}",
-                             {"method": method, "path": path_only,
-                              "query": query_string or None, "body": _body_for_trace(body)},
+                             {"method": method, "path": path_only, "query": query_string or None,
+                              "body": _body_for_trace(body) if traced is None else traced},
                              ACTOR)
         # [simulator] api_latency, read from its table: config.api_latency goes through
         # a failed attribute lookup and CloudConfig.__getattr__ (~0.5 us a request).
@@ -296,7 +306,12 @@ class ApiService:
             # missing or bad token is 401 whatever the microversion or the route.
             token = hdrs.get("x-auth-token")
             try:
-                context = self._context_of(token)
+                context = self._known_context(token)
+            except TypeError:  # an unhashable token: _context_of words the 401
+                context = None
+            try:
+                if context is None:
+                    context = self._context_of(token)
             except Unauthorized:
                 raise _Answered(_keystone_401(self.base_url)) from None
             if plan is None:
@@ -317,11 +332,17 @@ class ApiService:
                 parsed_body, version, context, project_id, self._draw_id()))
             try:
                 # No **{} for a route without parameters: it builds two dicts.
-                response = await (controller(self, req, **params) if params
+                response: ApiResponse = await (controller(self, req, **params) if params
                                   else controller(self, req))
             except (CinderException, HTTPError) as exc:
                 response = fault_from_exception(exc)
-            response = echoed(response, echo)  # versioned(), its header value kept
+            if response.fresh and not response.headers:
+                # echoed()'s every-create case (a fresh answer with no headers of its
+                # own takes the two), without its frame.
+                _set_response_headers(response, {"OpenStack-API-Version": echo,
+                                                 "Vary": "OpenStack-API-Version"})
+            else:
+                response = echoed(response, echo)  # versioned(), its header value kept
         except _Answered as answered:
             response = answered.response
         except (CinderException, HTTPError) as exc:
@@ -392,6 +413,11 @@ class ApiService:
         if token and (strategy == "noauth" or (strategy == "both" and ":" in token)):
             return noauth_context(token)
         return self.identity.validate(token)
+
+
+def _no_context(token: str | None) -> None:
+    """:attr:`ApiService._known_context` outside ``keystone``: nothing known at once."""
+    del token
 
 
 def _split_path(path: str) -> tuple[str, str]:

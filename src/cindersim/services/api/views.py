@@ -95,7 +95,7 @@ def volume_detail(api: ApiService, req: ApiRequest, vol: Volume, *,
         "volume_type": vtype.name if vtype is not None else None,
         "snapshot_id": vol.snapshot_id,
         "source_volid": vol.source_volid,
-        "metadata": volume_metadata_view(vol) if admin_meta else dict(vol.metadata),
+        "metadata": volume_metadata_view(vol) if admin_meta else {**vol.metadata},  # no call
         "links": link(api, req, "volumes", vol.id),
         "user_id": vol.user_id,
         "bootable": "true" if vol.bootable else "false",

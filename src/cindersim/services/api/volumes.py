@@ -111,7 +111,9 @@ def resolve_availability_zone(api: ApiService, az: str | None) -> str:
     """The requested zone, else ``default_availability_zone``/``storage_availability_zone``;
     an unknown zone is a 400 unless ``allow_availability_zone_fallback``."""
     opts = api.env.config.default
-    default_az = str(opts["default_availability_zone"] or opts["storage_availability_zone"])
+    # Both options are strs (the config converts them; storage_availability_zone always
+    # has one): no str() call on every create.
+    default_az: str = opts["default_availability_zone"] or opts["storage_availability_zone"]
     if az is None:
         az = default_az
     # volume_api.list_availability_zones, as _valid_availability_zone asks it: the zones
@@ -297,7 +299,10 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         (name, description, metadata, az, snapshot_id, source_volid, snapshot, source_vol,
          image, resource_backend, group) = _SIZE_ALONE  # one unpack, not eleven stores
         api.policy.enforce(ctx, "volume:create", ctx.project_id)  # enforce(), a frame fewer
-        vtype = api.default_volume_type(ctx.project_id)  # as resolve_volume_type(None)
+        # As resolve_volume_type(None): default_volume_type(), whose usual case is at
+        # hand here (no project default exists before the API tables do).
+        vtype = api.config_default_type() if db.api_tables is None \
+            else api.default_volume_type(ctx.project_id)
     az = resolve_availability_zone(api, az)
     specs = vtype.extra_specs
     multiattach = "multiattach" in specs and spec_is_true(specs["multiattach"])
@@ -305,16 +310,20 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     if multiattach and encrypted:
         # Cinder checks this after making the key (and leaks it); checked first here.
         raise InvalidVolume(reason="Multiattach cannot be used with encrypted volumes.")
-    env.quota.check_per_volume(size, ctx.project_id)
-    # A plain type has no key: no coroutine to make and await on every create.
-    key_id = await volume_key(api, req, vtype, snapshot=snapshot, source=source_vol,
-                              image_key=image.properties.get("cinder_encryption_key_id")
-                              if image is not None else None) if encrypted else None
+    quota = env.quota
+    key_id = None
+    if encrypted:  # a plain type has no key: no coroutine to make and await
+        # The size's limit before a key is made (a refused create makes none).
+        quota.check_per_volume(size, ctx.project_id)
+        key_id = await volume_key(api, req, vtype, snapshot=snapshot, source=source_vol,
+                                  image_key=image.properties.get("cinder_encryption_key_id")
+                                  if image is not None else None)
     try:
         # QuotaReserveTask, and QuotaCommitTask once the row is written: nothing awaits
         # in between, and writing the row fails only on a simulator bug (a duplicate
-        # id), so the quota is reserved and committed here at once.
-        env.quota.commit_volume(ctx.project_id, size, vtype.name)
+        # id), so the quota is reserved and committed here at once; a plain type's
+        # size is held to per_volume_gigabytes first, in the same call.
+        quota.commit_volume(ctx.project_id, size, vtype.name, 1, not encrypted)
     except OverQuota as exc:
         if key_id is not None:
             await delete_encryption_key(api.key_manager, ctx.auth_token, key_id)
@@ -330,7 +339,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
                  multiattach, encrypted, key_id, metadata)
     if group is not None:  # issue 16
         vol.group_id = group.id
-    db.add(vol, op=_FROM_SOURCE if (snapshot or source_vol or image) else _CREATE, actor=ACTOR)
+    db.add(vol, _FROM_SOURCE if (snapshot or source_vol or image) else _CREATE, ACTOR)
     spec = volume_create_spec(size, vol.id, snapshot_id, vtype.name, vtype.id,
                               specs,  # copied by it
                               az, _type_zones(specs) if _ZONES_SPEC in specs else (),

@@ -92,6 +92,11 @@ class IdentityStore:
         self._eternal: dict[str, RequestContext] = {}
         """As :attr:`_contexts`, for the tokens that never expire: their context is
         the answer without a look at the token's record (one dict probe a request)."""
+        self.eternal_context: Callable[[str | None], RequestContext | None] = \
+            self._eternal.get  # type: ignore[assignment]
+        """:meth:`validate`'s answer for a live token that never expires, else None (its
+        first step, a C call with no frame: cinder-api asks it on every request).
+        Raises TypeError for an unhashable token."""
 
     # -- roles ------------------------------------------------------------------------
     def create_role(self, name: str, *, description: str | None = None,

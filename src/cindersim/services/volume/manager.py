@@ -269,8 +269,8 @@ class VolumeService:
                 if proto:
                     detail["protocol"] = proto
                 shared = _DRIVER_EVENTS[(call, proto)] = (f"driver.{call}", detail)
-            trace.emit_owned("driver", self.actor, shared[0], shared[1], target="driver",
-                             resource=resource)
+            trace.emit_owned("driver", self.actor, shared[0], shared[1], "driver",
+                             resource)  # (target, resource): no keywords
         meter = self.meter
         meter.pending = 0.0  # take() inline, as below: what ran before is not this call's
         try:
