@@ -365,8 +365,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
                 # Nothing is ready: the clock jumps to the next live timer.
                 when: float | None
                 if far and (not timers or far[0][0] <= timers[0][0]):
-                    heappush(timers, heappop(far))  # the next is a long sleep's end
-                head = timers[0] if timers else None
+                    head = far[0]  # the next is a long sleep's end
+                else:
+                    head = timers[0] if timers else None
                 if (head is not None and self._jumps_since_poll < _POLL_EVERY - 1
                         and ((lone := type(head[2]) is plain_type)
                              or (type(head[2]) is future_type and not head[2].done()))):
@@ -416,8 +417,14 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             if cancelled > _COMPACT_AT and cancelled * 2 > len(timers):
                 self._compact_timers()
             end = self._now + self._clock_resolution
-            while far and far[0][0] < end:  # long sleeps due now join, in order
-                heappush(timers, heappop(far))
+            # Long sleeps due now go first while no timer is due before them (all of
+            # them, mostly); the others join the timers' heap, to be taken in order.
+            while far and far[0][0] < end:
+                if timers and timers[0] < far[0]:
+                    while far and far[0][0] < end:
+                        heappush(timers, heappop(far))
+                    break
+                ready.append(heappop(far)[2])
             while timers and timers[0][0] < end:
                 timer: Any = heappop(timers)[2]
                 kind = type(timer)
