@@ -364,6 +364,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             if not ready and not self._stopping:  # type: ignore[attr-defined]
                 # Nothing is ready: the clock jumps to the next live timer.
                 when: float | None
+                head: tuple[float, int, Any] | None
                 if far and (not timers or far[0][0] <= timers[0][0]):
                     head = far[0]  # the next is a long sleep's end
                 else:
