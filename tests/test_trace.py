@@ -96,6 +96,24 @@ class TestTrace:
         quiet.close()
         assert not quiet.wants("status")
 
+    def test_wants_now_follows_the_mode_subscribers_and_close(self) -> None:
+        quiet = Trace(mode="off")
+        status = quiet.wants_now("status")
+        assert status() is False
+        drop = quiet.subscribe(lambda e: None, kinds=["status"])
+        assert status() is True
+        assert quiet.wants_now("bus.send")() is False
+        every = quiet.subscribe(lambda e: None)
+        bus_send = quiet.wants_now("bus.send")
+        assert bus_send() is True
+        every()
+        drop()
+        assert (status(), bus_send()) == (False, False)
+        quiet.mode = "full"
+        assert (status(), bus_send()) == (True, True)
+        quiet.close()
+        assert (status(), bus_send()) == (False, False)
+
     def test_closed_trace_records_nothing_more(self) -> None:
         _, tr = clock()
         tr.emit("k", "a", "kept")

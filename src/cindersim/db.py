@@ -434,7 +434,8 @@ class Database:
         """Per record type, what :meth:`add` and :meth:`remove` do with it (see :data:`_Shape`)."""
         self._stamped: tuple[float, str] = (math.nan, "")
         """The last (virtual second, text) :meth:`stamp` gave: one moment is stamped often."""
-        self._stamp = self.stamp  # one bound method for every transition, not one per call
+        self.transition = functools.partial(  # type: ignore[method-assign]  # (see there)
+            transition, trace=self.trace, now=self.stamp)
         cg_type = default_cgsnapshot_type(iso_time(0.0))  # Cinder's initial migration
         self.group_types[cg_type.id] = cg_type
 
@@ -513,9 +514,9 @@ class Database:
     def transition(self, record: Volume | VolumeAttachment | Snapshot | Backup | Group
                    | GroupSnapshot, new: str | None, *, op: str, actor: str, field: str = "status",
                    reason: str | None = None) -> bool:
-        """:func:`cindersim.states.transition` with this database's trace and clock."""
-        # (op, trace, actor, field, reason, now), positional: every status change calls it
-        return transition(record, new, op, self.trace, actor, field, reason, self._stamp)
+        """:func:`cindersim.states.transition` with this database's trace and clock (an
+        instance's is a partial of it, made at init: no frame on every status change)."""
+        return transition(record, new, op, self.trace, actor, field, reason, self.stamp)
 
     # --- reading by id (another project's id is a 404, like a missing one) ------------
     @staticmethod

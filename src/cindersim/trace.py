@@ -12,6 +12,7 @@ whose events land here (kind ``log``) instead of on a stream.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
@@ -146,6 +147,8 @@ class Trace:
         self._keep_only = False
         """:attr:`_keeps`, and no subscriber: an event only goes to :attr:`events` (the
         usual full trace, whose every step asks)."""
+        self._answers: dict[str, bool] = {}
+        """:meth:`wants` of each kind given to :meth:`wants_now`, kept current."""
         self.mode = mode
 
     @property
@@ -176,6 +179,7 @@ class Trace:
         self.mode = "off"
         self._routes = []
         self.wanted_kinds = frozenset()
+        self._reanswer()
         if self._stream is not None:
             self._stream.flush()
 
@@ -189,6 +193,18 @@ class Trace:
         before building one: a ``metrics`` run needs a few kinds, not every step)."""
         wanted = self.wanted_kinds
         return wanted is None or kind in wanted
+
+    def wants_now(self, kind: str) -> Callable[[], bool]:
+        """:meth:`wants` of *kind*, as a callable of no argument that stays current
+        (through mode changes, subscribers and :meth:`close`) and answers in C, with no
+        Python frame: for a caller that asks on every step (a backend's cost meter)."""
+        self._answers[kind] = self.wants(kind)
+        return functools.partial(self._answers.__getitem__, kind)
+
+    def _reanswer(self) -> None:
+        answers = self._answers
+        for kind in answers:
+            answers[kind] = self.wants(kind)
 
     def subscribe(self, fn: Subscriber, *, kinds: Iterable[str] | None = None,
                   ) -> Callable[[], None]:
@@ -211,6 +227,7 @@ class Trace:
             wanted = None if kinds is None or wanted is None else wanted | kinds
         self.wanted_kinds = None if self.mode == "full" else wanted
         self._keep_only = self._keeps and not self._routes
+        self._reanswer()
 
     def skip(self) -> None:
         """Count an event nobody wants without building it (as :meth:`emit` does when

@@ -13,7 +13,6 @@ MiB/s); they are a model to be tuned by scenario files, not measurements.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -168,9 +167,9 @@ class _TraceRecorder:
     def __init__(self, trace: Trace, host: str) -> None:
         self.trace = trace
         self.host = host
-        self.wanted: Callable[[], bool] = functools.partial(trace.wants, "backend")
+        self.wanted: Callable[[], bool] = trace.wants_now("backend")
         """Whether a report would go anywhere (:attr:`Meter.reports`): ``trace.wants``
-        asked directly, as every create's lvcreate asks it."""
+        answered without a frame, as every create's lvcreate asks it."""
 
     def __call__(self, component: str, op: str, summary: str, seconds: float,
                  detail: dict[str, Any]) -> None:
