@@ -109,6 +109,9 @@ class _Running(Watched):
                 w.set_exception(error)
 
 
+_new_running: Any = object.__new__
+
+
 class EntryGuards:
     """The entry guards of one service (its table, what runs, what finished)."""
 
@@ -149,7 +152,13 @@ class EntryGuards:
                 refusal = check(args)
                 if refusal is not None:
                     return self._refuse(name, key, refusal)
-            record = running[key] = _Running(self, key, once, fn(*pos, **args))
+            # _Running(self, key, once, coro), without its __init__ frame (called from C);
+            # the coroutine first, so that a call that raises leaves nothing running.
+            coro = fn(*pos, **args)
+            record: _Running = _new_running(_Running)
+            record.coro, record.guards, record.key, record.once, record.waiters = \
+                coro, self, key, once, None
+            running[key] = record
             return record
         return handler
 
