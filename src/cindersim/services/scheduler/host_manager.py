@@ -136,15 +136,13 @@ class BackendState:
                                                                   eq=False)
     """Told after every change of the capacity figures (an index keeping pools in
     weight order listens here, so it never has to re-read all of them)."""
-    _virtual_free: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False,
-                                                   eq=False)
-    """:meth:`virtual_free` by thin/thick, until the figures next change."""
-    _total_available: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False,
-                                                      eq=False)
-    """:meth:`total_available` by thin/thick, until the next report is applied."""
-    _available: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False, eq=False)
-    """The unrounded available capacity by thin/thick, until the next report is applied
-    (a placement changes what is provisioned, not what is available)."""
+    _figures: dict[bool, tuple[float, float]] = attrs.field(factory=dict, init=False,
+                                                           repr=False, eq=False)
+    """:meth:`capacity_figures` by thin/thick, until the figures next change."""
+    _available: dict[bool, tuple[float, float]] = attrs.field(factory=dict, init=False,
+                                                             repr=False, eq=False)
+    """(unrounded available capacity, :meth:`total_available`) by thin/thick, until the
+    next report (a placement changes what is provisioned, not what is available)."""
 
     backend_id: str = attrs.field(init=False, repr=False, eq=False)
     """``host@backend#pool``: the id filters, weighers and the retry list use.  Made
@@ -205,9 +203,8 @@ class BackendState:
         self.multiattach = bool(caps.get("multiattach", False))
         self.qos_support = bool(caps.get("QoS_support", False))
         self.total_volumes = int(_number(caps.get("total_volumes", 0)))
-        self._total_available.clear()
         self._available.clear()
-        self._virtual_free.clear()
+        self._figures.clear()
         if self.listener is not None:
             self.listener(self)
         return True
@@ -234,7 +231,7 @@ class BackendState:
         if isinstance(self.free_capacity_gb, float):
             self.free_capacity_gb -= size
         # 'infinite' / 'unknown' stay as they are; None (a broken report) too.
-        self._virtual_free.clear()
+        self._figures.clear()
         if self.listener is not None:
             self.listener(self)
 
@@ -246,42 +243,45 @@ class BackendState:
         """``virtual_free_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.calculate_virtual_free_capacity` gives it (CapacityWeigher's
         weight, what CapacityFilter compares), or *unknown* if a figure is not numeric."""
-        free = self._virtual_free.get(thin)
-        if free is None:
-            available = self._available.get(thin)
+        figures = self._figures.get(thin)
+        if figures is None:
+            available = self._available.get(thin) or self._available_capacity(thin)
             if available is None:
-                available = self._available_capacity(thin)
-                if available is None:
-                    return unknown
+                return unknown
             reported: Any = self.free_capacity_gb  # numeric, as _available_capacity found
-            free = self._virtual_free[thin] = virtual_free_of(
-                available, reported, self.provisioned_capacity_gb,
-                thin and self.thin_provisioning_support)
-        return free
+            figures = self._figures[thin] = (available[1], virtual_free_of(
+                available[0], reported, self.provisioned_capacity_gb,
+                thin and self.thin_provisioning_support))
+        return figures[1]
+
+    def capacity_figures(self, thin: bool) -> tuple[float, float] | None:
+        """(:meth:`total_available`, :meth:`virtual_free`) for a thin (or thick) request,
+        or None if a figure is not numeric: CapacityFilter's two figures in one call."""
+        figures = self._figures.get(thin)
+        if figures is None and self.virtual_free(thin) is not None:
+            figures = self._figures[thin]
+        return figures
 
     def total_available(self, thin: bool) -> float | None:
         """``total_available_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.capacity_filter_figures` gives it (what CapacityFilter
         divides by), or None if a figure is not numeric.  Only a report changes it."""
-        rounded = self._total_available.get(thin)
-        if rounded is None:
-            available = self._available_capacity(thin)
-            if available is None:
-                return None
-            rounded = self._total_available[thin] = round(available, 2)
-        return rounded
+        figures = self.capacity_figures(thin)
+        return None if figures is None else figures[0]
 
-    def _available_capacity(self, thin: bool) -> float | None:
+    def _available_capacity(self, thin: bool) -> tuple[float, float] | None:
         """:func:`.sched_utils.available_capacity` of this pool for a thin (or thick)
-        request, kept until the next report; None if a figure is not numeric."""
+        request and its rounding, kept until the next report; None if a figure is not
+        numeric."""
         total, reported = self.total_capacity_gb, self.free_capacity_gb
         if reported is None or isinstance(reported, str) or isinstance(total, str):
             return None
-        available = self._available[thin] = available_capacity(
+        available = available_capacity(
             total, self.reserved_percentage,
             self.max_over_subscription_ratio if thin and self.thin_provisioning_support
             else 1.0)
-        return available
+        kept = self._available[thin] = (available, round(available, 2))
+        return kept
 
     def capacity_factors(self, *, thin: bool = True) -> CapacityFactors | None:
         """This pool's capacity factors, or ``None`` if a figure is not numeric."""
