@@ -366,13 +366,14 @@ class Placer:
         """A first pass's FilterProperties but for the request (set with the plan)."""
 
     def create_volume(self, request_spec: RequestSpec, retry: RetryRecord | None, now: float,
-                      config: SchedulerConfig, record: bool,
-                      scheduler_hints: Mapping[str, Any] | None = None, *,
-                      recorded: bool = False) -> SchedulingDecision | Placement:
+                      config: SchedulerConfig, record: bool, recorded: bool = False,
+                      scheduler_hints: Mapping[str, Any] | None = None,
+                      ) -> SchedulingDecision | Placement:
         """A create pass: through the index (for a configuration it answers,
         :func:`indexable`) unless *recorded*, else :func:`.recorded_pass.recorded_create`'s
         full pass.  An indexed success is a :class:`Placement` unless *record*; every
-        other outcome is the :class:`SchedulingDecision`."""
+        other outcome is the :class:`SchedulingDecision`.  (All positional: the
+        scheduler places every create here.)"""
         index = self.index
         plan = self._plan
         if plan is None or plan.config is not config:
@@ -406,7 +407,8 @@ class Placer:
         size = request_spec.size
         stop_below = plan.capacity_first and size > 0
         pin = request_spec.resource_backend
-        pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
+        if pin is not None:  # (read only then, in the scan below)
+            pin_has_pool = extract_host(pin, "pool") is not None
         chosen: BackendState | None = None
         for key, _, state in order.ranking:  # (an order of the index is never stale)
             # Capacity first, the sign is +1: -key is the pool's virtual free capacity.
@@ -432,8 +434,8 @@ class Placer:
         backend_id = chosen.backend_id
         # retry.with_backend(backend_id); a first pass's record straight from the memo
         # (first_attempt_on, in C when it knows the pool), without with_backend's frame.
-        carried = None if retry is None else first_attempt_on(backend_id) \
-            if retry is FIRST_RETRY else retry.with_backend(backend_id)
+        carried = first_attempt_on(backend_id) if retry is FIRST_RETRY \
+            else None if retry is None else retry.with_backend(backend_id)
         if not record:
             # Placement(backend_id, zone, carried), without the named tuple's Python __new__.
             placed: Placement = _new_tuple(Placement, (backend_id, chosen.availability_zone,
@@ -470,7 +472,7 @@ def schedule_create_volume(
     if index is not None:
         decided = Placer(index, rng=rng, volume_host=volume_host,
                          volume_number=volume_number).create_volume(
-            request_spec, retry, now, config, True, scheduler_hints)
+            request_spec, retry, now, config, True, False, scheduler_hints)
         assert isinstance(decided, SchedulingDecision)  # record=True always gives one
         return decided
     return recorded_create_volume(host_manager, request_spec, config=config, now=now,

@@ -241,7 +241,7 @@ class SchedulerService:
         # without weighing them all (for a configuration it can answer).  Without a
         # record wanted, a pool it finds comes back as a bare Placement.
         decision = self._placer.create_volume(request_spec, retry, now, self.config, wanted,
-                                              recorded=trace.mode == "full")
+                                              trace.mode == "full")  # (recorded)
         zone: str | None
         if isinstance(decision, Placement):  # no record wanted, and the index found a pool
             backend_id, zone, carried = decision
