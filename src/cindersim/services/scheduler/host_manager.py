@@ -210,9 +210,8 @@ class BackendState:
         return True
 
     def consume_from_volume(self, size: float, *, now: float) -> None:
-        """Virtually place *size* GiB here (``BackendState.consume_from_volume``): *now*
-        is required, as stamping the pool is what keeps an older report from erasing this
-        consumption (Cinder passes ``update_time=True`` here)."""
+        """Virtually place *size* GiB here, stamped at *now* (Cinder's ``update_time=True``):
+        the stamp keeps an older report from erasing this consumption."""
         self.consume(size, now)
 
     def revert_consumed(self, size: float) -> None:
@@ -220,9 +219,8 @@ class BackendState:
         self.consume(-size, None)
 
     def consume(self, size: float, now: float | None) -> None:
-        """Add *size* GiB (negative: give it back) to what the pool holds, stamped as an
-        update at *now* unless that is None: :meth:`consume_from_volume` and
-        :meth:`revert_consumed` in one frame, which a scheduling pass calls directly."""
+        """Add *size* GiB (negative: give back), stamped at *now* unless None: the two
+        above in one frame, which a scheduling pass calls directly."""
         if now is not None:
             self._stamp = (now, next(self._counter))
             self.updated = now
@@ -235,10 +233,8 @@ class BackendState:
         if self.listener is not None:
             self.listener(self)
 
-    # The capacity figures change only in apply_report and consume, which forget what
-    # was worked out of them: an index weighs a pool after each placement, and the
-    # CapacityFilter reads the same figures of it at the next request.  What a placement
-    # leaves alone (the available capacity) is kept until the next report.
+    # Only apply_report and consume change the figures, and forget what was worked out
+    # of them (a placement leaves the available capacity alone: kept until a report).
     def virtual_free(self, thin: bool, unknown: float | None = None) -> float | None:
         """``virtual_free_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.calculate_virtual_free_capacity` gives it (CapacityWeigher's
@@ -357,6 +353,7 @@ class HostManager:
         self._map_valid = False
         self._map_expiry = -math.inf
         """Virtual time after which some mapped service may be down."""
+        self._fresh_until = -math.inf  # _map_expiry while valid, nothing new; else -inf
         self._liveness_seen: int | None = None
         self._dirty: dict[str, None] = {}
         self._flat: list[BackendState] = []
@@ -394,11 +391,11 @@ class HostManager:
         service = self._services.get(host)
         if service is None:
             self._services[host] = _Service(host, availability_zone, now)
-            self._map_valid = False
+            self._invalidate()
         else:
             if service.availability_zone != availability_zone:
                 service.availability_zone = availability_zone
-                self._map_valid = False
+                self._invalidate()
             self.service_heartbeat(host, now)
 
     def service_heartbeat(self, host: str, now: float) -> None:
@@ -407,17 +404,17 @@ class HostManager:
         if now > service.last_heartbeat:
             service.last_heartbeat = now
             if host not in self._backend_state_map:
-                self._map_valid = False  # a down service may be back
+                self._invalidate()  # a down service may be back
 
     def set_service_disabled(self, host: str, disabled: bool = True) -> None:
         """``os-services/disable``: a disabled service gets no new volumes."""
         self._service(host).disabled = disabled
-        self._map_valid = False
+        self._invalidate()
 
     def set_service_frozen(self, host: str, frozen: bool = True) -> None:
         """``os-services/freeze``: a frozen backend gets no new volumes."""
         self._service(host).frozen = frozen
-        self._map_valid = False
+        self._invalidate()
 
     def is_service_up(self, host: str, now: float) -> bool:
         """Cinder's ``service_is_up``: last heartbeat at most ``service_down_time`` ago."""
@@ -451,7 +448,7 @@ class HostManager:
         elif availability_zone is not None and \
                 self._services[host].availability_zone != availability_zone:
             self._services[host].availability_zone = availability_zone
-            self._map_valid = False
+            self._invalidate()
         self.service_heartbeat(host, timestamp)
         old = self._reports.get(host)
         if old is not None and timestamp < old.timestamp:
@@ -460,8 +457,9 @@ class HostManager:
                                       (timestamp, next(self._counter)))
         if host in self._backend_state_map:
             self._dirty[host] = None
+            self._fresh_until = -math.inf
         else:
-            self._map_valid = False
+            self._invalidate()
         return True
 
     def _apply_new_reports(self) -> None:
@@ -494,7 +492,7 @@ class HostManager:
             del self._backend_state_map[host]
         self._dirty.clear()
         self._map_valid = True
-        self._map_expiry = expiry
+        self._map_expiry = self._fresh_until = expiry
         self._liveness_seen = epoch
         self._down = tuple(down)
         flat = [state for pools in self._backend_state_map.values()
@@ -560,7 +558,7 @@ class HostManager:
                                      availability_zone=service.availability_zone,
                                      counter=self._counter, listener=self._notify)
                 pools[name] = state
-                self._map_valid = False  # the pool list changed: rebuild next time
+                self._invalidate()  # the pool list changed: rebuild next time
             state.availability_zone = service.availability_zone
             # pool_cap is this manager's own merge of a report it copied on arrival.
             state.apply_report(pool_cap, stamp=report.stamp,
@@ -568,7 +566,7 @@ class HostManager:
             active.append(name)
         for name in [n for n in pools if n not in active]:
             del pools[name]
-            self._map_valid = False
+            self._invalidate()
 
     def _state_changed(self, state: BackendState) -> None:
         for fn in self.listeners:
@@ -578,13 +576,19 @@ class HostManager:
     def refresh(self, now: float) -> None:
         """Bring the pool map up to date (what every scheduling pass starts with)."""
         epoch = self._epoch()
+        if epoch == self._liveness_seen and now <= self._fresh_until:
+            return  # the usual pass: nothing new
         if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
-            if not self._dirty:  # the usual pass: nothing new
-                return
             self._apply_new_reports()
             if self._map_valid:  # else a report added or dropped a pool just now
+                self._fresh_until = self._map_expiry
                 return
         self._update_backend_state_map(now, epoch)
+
+    def _invalidate(self) -> None:
+        """The map must be rebuilt at the next :meth:`refresh` (its usual pass too)."""
+        self._map_valid = False
+        self._fresh_until = -math.inf
 
     def get_all_backend_states(self, now: float) -> list[BackendState]:
         """Every schedulable pool, in map order (``get_all_backend_states``)."""
@@ -653,16 +657,12 @@ class HostManager:
                   filters: Mapping[str, Any] | None = None,
                   predicate: Callable[[BackendState], bool] | None = None,
                   ) -> list[dict[str, Any]]:
-        """The ``GET /scheduler-stats/get_pools?detail=true`` data.
-
-        Each entry is ``{"name": "host@backend#pool", "capabilities": {...}}`` where
-        capabilities are the *reported* figures (consumption between reports does
-        not show here, as in Cinder) with ``timestamp`` in virtual seconds; the
-        API layer formats it.  *name* must match exactly; other *filters* compare
-        to a capability after Cinder's type conversion (bools from strings, else
-        string comparison).  *predicate* is how the API passes the
-        ``volume_type`` filter (see ``filter_scheduler.volume_type_predicate``).
-        """
+        """The ``GET /scheduler-stats/get_pools?detail=true`` data: ``{"name":
+        "host@backend#pool", "capabilities": {...}}`` each, the *reported* figures
+        (consumption between reports does not show, as in Cinder), ``timestamp`` in
+        virtual seconds.  *name* must match exactly; other *filters* compare after
+        Cinder's type conversion (bools from strings, else strings); *predicate* is the
+        ``volume_type`` filter (``filter_scheduler.volume_type_predicate``)."""
         result: list[dict[str, Any]] = []
         for state in self.get_all_backend_states(now):
             if name and state.backend_id != name:
