@@ -253,10 +253,8 @@ class BackendState:
     def capacity_figures(self, thin: bool) -> tuple[float, float] | None:
         """(:meth:`total_available`, :meth:`virtual_free`) for a thin (or thick) request,
         or None if a figure is not numeric: CapacityFilter's two figures in one call."""
-        figures = self._figures.get(thin)
-        if figures is None and self.virtual_free(thin) is not None:
-            figures = self._figures[thin]
-        return figures
+        return self._figures.get(thin) or (
+            self._figures[thin] if self.virtual_free(thin) is not None else None)
 
     def total_available(self, thin: bool) -> float | None:
         """``total_available_capacity`` for a thin (or thick) request, as
