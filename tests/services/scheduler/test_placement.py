@@ -216,7 +216,7 @@ def test_one_placer_follows_its_configuration() -> None:
         slow = schedule_create_volume(full, RequestSpec(size=1), config=config,
                                       now=5.0 + i)
         placed = placer.create_volume(RequestSpec(size=1), None, 5.0 + i, config, False,
-                                      recorded)
+                                      recorded=recorded)
         assert placed == slow
         assert isinstance(placed, SchedulingDecision)
         assert len(placed.weighers) == len(config.weighers)

@@ -366,14 +366,14 @@ class Placer:
         """A first pass's FilterProperties but for the request (set with the plan)."""
 
     def create_volume(self, request_spec: RequestSpec, retry: RetryRecord | None, now: float,
-                      config: SchedulerConfig, record: bool, recorded: bool = False,
+                      config: SchedulerConfig, record: bool,
                       scheduler_hints: Mapping[str, Any] | None = None,
-                      ) -> SchedulingDecision | Placement:
+                      recorded: bool = False) -> SchedulingDecision | Placement:
         """A create pass: through the index (for a configuration it answers,
         :func:`indexable`) unless *recorded*, else :func:`.recorded_pass.recorded_create`'s
         full pass.  An indexed success is a :class:`Placement` unless *record*; every
-        other outcome is the :class:`SchedulingDecision`.  (All positional: the
-        scheduler places every create here.)"""
+        other outcome is the :class:`SchedulingDecision`.  (*recorded* may be given
+        positionally: the scheduler places every create here, keywords cost.)"""
         index = self.index
         plan = self._plan
         if plan is None or plan.config is not config:
@@ -472,7 +472,7 @@ def schedule_create_volume(
     if index is not None:
         decided = Placer(index, rng=rng, volume_host=volume_host,
                          volume_number=volume_number).create_volume(
-            request_spec, retry, now, config, True, False, scheduler_hints)
+            request_spec, retry, now, config, True, scheduler_hints)
         assert isinstance(decided, SchedulingDecision)  # record=True always gives one
         return decided
     return recorded_create_volume(host_manager, request_spec, config=config, now=now,

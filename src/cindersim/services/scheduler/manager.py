@@ -240,9 +240,10 @@ class SchedulerService:
         # is for readers of the trace; without one, the index finds the same pool
         # without weighing them all (for a configuration it can answer).  Without a
         # record wanted, a pool it finds comes back as a bare Placement.
-        # (recorded: a full trace wants every kind, so its mode is asked only then)
+        # (no hints, then recorded: a full trace wants every kind, so the mode is asked
+        # only when the record is)
         decision = self._placer.create_volume(request_spec, retry, now, self.config, wanted,
-                                              wanted and env.trace.mode == "full")
+                                              None, wanted and env.trace.mode == "full")
         zone: str | None
         if isinstance(decision, Placement):  # no record wanted, and the index found a pool
             backend_id, zone, carried = decision
