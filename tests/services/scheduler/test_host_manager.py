@@ -383,9 +383,15 @@ class TestKeptFigures:
                 # out again after a report.
                 virtual_free = state.virtual_free(thin)
                 assert (state.total_available(thin), virtual_free) == self.fresh(state, thin)
+        for step in steps:  # and CapacityFilter's pair asked first after each change
+            step()
+            for thin in (True, False):
+                assert state.capacity_figures(thin) == self.fresh(state, thin)
+                assert state.virtual_free(thin) == self.fresh(state, thin)[1]
         assert state.total_capacity_gb == 300.0  # the last report did apply
 
     def test_no_figures_without_numbers(self) -> None:
         state = BackendState.from_pool_report("c1@lvm", pool(free_capacity_gb="infinite"))
         assert state.virtual_free(True) is None
         assert state.total_available(False) is None
+        assert state.capacity_figures(True) is None

@@ -367,3 +367,25 @@ class TestCastFilterProperties:
         assert casts[1][1] is not casts[0][1]
         assert [str(result.cloud.db.volumes[v].status) for v in result.value] == \
             ["available"] * 3
+
+
+class TestScheduleEvents:
+    def test_a_subscriber_added_mid_run_gets_the_schedule_events_of_later_creates(self) -> None:
+        """Without a full trace, whether a create builds its ``schedule`` event follows
+        the trace's subscribers as they come and go (the scheduler asks once per create)."""
+        seen: list[str | None] = []
+
+        async def main(cloud: Cloud) -> str:
+            await create(cloud)
+            await cloud.settle()
+            unsubscribe = cloud.sim.trace.subscribe(lambda e: seen.append(e.resource),
+                                                    kinds=["schedule"])
+            vid = await create(cloud)
+            await cloud.settle()
+            unsubscribe()
+            await create(cloud)
+            await cloud.settle()
+            return vid
+
+        result = simulate(main, trace_mode="off")
+        assert seen == [f"volume:{result.value}"]

@@ -103,12 +103,10 @@ class SchedulingDecision(NamedTuple):
             return self._narration(shared), self.to_dict(shared)
         # Without a previous attempt the paragraph and the detail are functions of this
         # key alone (what _narration and _first_attempt read), the weighers apart.
-        weighing: list[tuple[Any, ...]] = []
-        for w in self.weighers:
-            weighing.append(_weighing_key(w))
         paragraph, template = shared.first_attempt(
             (self.operation, self.candidates, self.down_hosts, self.filters,
-             self.pinned_out, self.retry, self.weighed, tuple(weighing),
+             self.pinned_out, self.retry, self.weighed,
+             tuple(map(_weighing_key, self.weighers)),  # (no loop of ours: map, in C)
              self.request.resource_backend if self.pinned_out else None, self.chosen,
              self.consumed_gb, self.reason, self.message),
             self._first_attempt, shared)

@@ -367,12 +367,13 @@ class Placer:
 
     def create_volume(self, request_spec: RequestSpec, retry: RetryRecord | None, now: float,
                       config: SchedulerConfig, record: bool,
-                      scheduler_hints: Mapping[str, Any] | None = None, *,
+                      scheduler_hints: Mapping[str, Any] | None = None,
                       recorded: bool = False) -> SchedulingDecision | Placement:
         """A create pass: through the index (for a configuration it answers,
         :func:`indexable`) unless *recorded*, else :func:`.recorded_pass.recorded_create`'s
         full pass.  An indexed success is a :class:`Placement` unless *record*; every
-        other outcome is the :class:`SchedulingDecision`."""
+        other outcome is the :class:`SchedulingDecision`.  (*recorded* may be given
+        positionally: the scheduler places every create here, keywords cost.)"""
         index = self.index
         plan = self._plan
         if plan is None or plan.config is not config:
@@ -406,7 +407,8 @@ class Placer:
         size = request_spec.size
         stop_below = plan.capacity_first and size > 0
         pin = request_spec.resource_backend
-        pin_has_pool = pin is not None and extract_host(pin, "pool") is not None
+        if pin is not None:  # (read only then, in the scan below)
+            pin_has_pool = extract_host(pin, "pool") is not None
         chosen: BackendState | None = None
         for key, _, state in order.ranking:  # (an order of the index is never stale)
             # Capacity first, the sign is +1: -key is the pool's virtual free capacity.
@@ -432,8 +434,8 @@ class Placer:
         backend_id = chosen.backend_id
         # retry.with_backend(backend_id); a first pass's record straight from the memo
         # (first_attempt_on, in C when it knows the pool), without with_backend's frame.
-        carried = None if retry is None else first_attempt_on(backend_id) \
-            if retry is FIRST_RETRY else retry.with_backend(backend_id)
+        carried = first_attempt_on(backend_id) if retry is FIRST_RETRY \
+            else None if retry is None else retry.with_backend(backend_id)
         if not record:
             # Placement(backend_id, zone, carried), without the named tuple's Python __new__.
             placed: Placement = _new_tuple(Placement, (backend_id, chosen.availability_zone,

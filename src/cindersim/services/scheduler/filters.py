@@ -135,10 +135,10 @@ def capacity_filter(backend: BackendState, props: FilterProperties) -> bool:
         return True
     thin = props.request_spec.thin
     # Only two of the capacity factors matter here (sched_utils rounds them alike),
-    # as the pool keeps them (see BackendState.virtual_free); None when a figure is
-    # not a number, which is asked only then.
-    total_available = backend.total_available(thin)
-    if total_available is None:
+    # as the pool keeps them, in one call (see BackendState.capacity_figures); None
+    # when a figure is not a number, which is asked only then.
+    figures = backend.capacity_figures(thin)
+    if figures is None:
         free = backend.free_capacity_gb
         if free is None:
             return False
@@ -146,11 +146,10 @@ def capacity_filter(backend: BackendState, props: FilterProperties) -> bool:
             return True
         # The total is: reserved space cannot be computed from an unknown total.
         return backend.reserved_percentage == 0
-    total: Any = backend.total_capacity_gb  # a number, as total_available found
+    total_available, virtual_free = figures
+    total: Any = backend.total_capacity_gb  # a number, as the figures found
     if total <= 0:
         return False
-    virtual_free = backend.virtual_free(thin)
-    assert virtual_free is not None  # numeric figures, as checked above
     thin_support = backend.thin_provisioning_support
     if thin and thin_support and backend.max_over_subscription_ratio >= 1:
         if total_available <= 0:

@@ -136,15 +136,13 @@ class BackendState:
                                                                   eq=False)
     """Told after every change of the capacity figures (an index keeping pools in
     weight order listens here, so it never has to re-read all of them)."""
-    _virtual_free: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False,
-                                                   eq=False)
-    """:meth:`virtual_free` by thin/thick, until the figures next change."""
-    _total_available: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False,
-                                                      eq=False)
-    """:meth:`total_available` by thin/thick, until the next report is applied."""
-    _available: dict[bool, float] = attrs.field(factory=dict, init=False, repr=False, eq=False)
-    """The unrounded available capacity by thin/thick, until the next report is applied
-    (a placement changes what is provisioned, not what is available)."""
+    _figures: dict[bool, tuple[float, float]] = attrs.field(factory=dict, init=False,
+                                                           repr=False, eq=False)
+    """:meth:`capacity_figures` by thin/thick, until the figures next change."""
+    _available: dict[bool, tuple[float, float]] = attrs.field(factory=dict, init=False,
+                                                             repr=False, eq=False)
+    """(unrounded available capacity, :meth:`total_available`) by thin/thick, until the
+    next report (a placement changes what is provisioned, not what is available)."""
 
     backend_id: str = attrs.field(init=False, repr=False, eq=False)
     """``host@backend#pool``: the id filters, weighers and the retry list use.  Made
@@ -205,17 +203,15 @@ class BackendState:
         self.multiattach = bool(caps.get("multiattach", False))
         self.qos_support = bool(caps.get("QoS_support", False))
         self.total_volumes = int(_number(caps.get("total_volumes", 0)))
-        self._total_available.clear()
         self._available.clear()
-        self._virtual_free.clear()
+        self._figures.clear()
         if self.listener is not None:
             self.listener(self)
         return True
 
     def consume_from_volume(self, size: float, *, now: float) -> None:
-        """Virtually place *size* GiB here (``BackendState.consume_from_volume``): *now*
-        is required, as stamping the pool is what keeps an older report from erasing this
-        consumption (Cinder passes ``update_time=True`` here)."""
+        """Virtually place *size* GiB here, stamped at *now* (Cinder's ``update_time=True``):
+        the stamp keeps an older report from erasing this consumption."""
         self.consume(size, now)
 
     def revert_consumed(self, size: float) -> None:
@@ -223,9 +219,8 @@ class BackendState:
         self.consume(-size, None)
 
     def consume(self, size: float, now: float | None) -> None:
-        """Add *size* GiB (negative: give it back) to what the pool holds, stamped as an
-        update at *now* unless that is None: :meth:`consume_from_volume` and
-        :meth:`revert_consumed` in one frame, which a scheduling pass calls directly."""
+        """Add *size* GiB (negative: give back), stamped at *now* unless None: the two
+        above in one frame, which a scheduling pass calls directly."""
         if now is not None:
             self._stamp = (now, next(self._counter))
             self.updated = now
@@ -234,54 +229,53 @@ class BackendState:
         if isinstance(self.free_capacity_gb, float):
             self.free_capacity_gb -= size
         # 'infinite' / 'unknown' stay as they are; None (a broken report) too.
-        self._virtual_free.clear()
+        self._figures.clear()
         if self.listener is not None:
             self.listener(self)
 
-    # The capacity figures change only in apply_report and consume, which forget what
-    # was worked out of them: an index weighs a pool after each placement, and the
-    # CapacityFilter reads the same figures of it at the next request.  What a placement
-    # leaves alone (the available capacity) is kept until the next report.
+    # Only apply_report and consume change the figures, and forget what was worked out
+    # of them (a placement leaves the available capacity alone: kept until a report).
     def virtual_free(self, thin: bool, unknown: float | None = None) -> float | None:
         """``virtual_free_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.calculate_virtual_free_capacity` gives it (CapacityWeigher's
         weight, what CapacityFilter compares), or *unknown* if a figure is not numeric."""
-        free = self._virtual_free.get(thin)
-        if free is None:
-            available = self._available.get(thin)
+        figures = self._figures.get(thin)
+        if figures is None:
+            available = self._available.get(thin) or self._available_capacity(thin)
             if available is None:
-                available = self._available_capacity(thin)
-                if available is None:
-                    return unknown
+                return unknown
             reported: Any = self.free_capacity_gb  # numeric, as _available_capacity found
-            free = self._virtual_free[thin] = virtual_free_of(
-                available, reported, self.provisioned_capacity_gb,
-                thin and self.thin_provisioning_support)
-        return free
+            figures = self._figures[thin] = (available[1], virtual_free_of(
+                available[0], reported, self.provisioned_capacity_gb,
+                thin and self.thin_provisioning_support))
+        return figures[1]
+
+    def capacity_figures(self, thin: bool) -> tuple[float, float] | None:
+        """(:meth:`total_available`, :meth:`virtual_free`) for a thin (or thick) request,
+        or None if a figure is not numeric: CapacityFilter's two figures in one call."""
+        return self._figures.get(thin) or (
+            self._figures[thin] if self.virtual_free(thin) is not None else None)
 
     def total_available(self, thin: bool) -> float | None:
         """``total_available_capacity`` for a thin (or thick) request, as
         :func:`.sched_utils.capacity_filter_figures` gives it (what CapacityFilter
         divides by), or None if a figure is not numeric.  Only a report changes it."""
-        rounded = self._total_available.get(thin)
-        if rounded is None:
-            available = self._available_capacity(thin)
-            if available is None:
-                return None
-            rounded = self._total_available[thin] = round(available, 2)
-        return rounded
+        figures = self.capacity_figures(thin)
+        return None if figures is None else figures[0]
 
-    def _available_capacity(self, thin: bool) -> float | None:
+    def _available_capacity(self, thin: bool) -> tuple[float, float] | None:
         """:func:`.sched_utils.available_capacity` of this pool for a thin (or thick)
-        request, kept until the next report; None if a figure is not numeric."""
+        request and its rounding, kept until the next report; None if a figure is not
+        numeric."""
         total, reported = self.total_capacity_gb, self.free_capacity_gb
         if reported is None or isinstance(reported, str) or isinstance(total, str):
             return None
-        available = self._available[thin] = available_capacity(
+        available = available_capacity(
             total, self.reserved_percentage,
             self.max_over_subscription_ratio if thin and self.thin_provisioning_support
             else 1.0)
-        return available
+        kept = self._available[thin] = (available, round(available, 2))
+        return kept
 
     def capacity_factors(self, *, thin: bool = True) -> CapacityFactors | None:
         """This pool's capacity factors, or ``None`` if a figure is not numeric."""
@@ -357,6 +351,7 @@ class HostManager:
         self._map_valid = False
         self._map_expiry = -math.inf
         """Virtual time after which some mapped service may be down."""
+        self._fresh_until = -math.inf  # _map_expiry while valid, nothing new; else -inf
         self._liveness_seen: int | None = None
         self._dirty: dict[str, None] = {}
         self._flat: list[BackendState] = []
@@ -394,11 +389,11 @@ class HostManager:
         service = self._services.get(host)
         if service is None:
             self._services[host] = _Service(host, availability_zone, now)
-            self._map_valid = False
+            self._invalidate()
         else:
             if service.availability_zone != availability_zone:
                 service.availability_zone = availability_zone
-                self._map_valid = False
+                self._invalidate()
             self.service_heartbeat(host, now)
 
     def service_heartbeat(self, host: str, now: float) -> None:
@@ -407,17 +402,17 @@ class HostManager:
         if now > service.last_heartbeat:
             service.last_heartbeat = now
             if host not in self._backend_state_map:
-                self._map_valid = False  # a down service may be back
+                self._invalidate()  # a down service may be back
 
     def set_service_disabled(self, host: str, disabled: bool = True) -> None:
         """``os-services/disable``: a disabled service gets no new volumes."""
         self._service(host).disabled = disabled
-        self._map_valid = False
+        self._invalidate()
 
     def set_service_frozen(self, host: str, frozen: bool = True) -> None:
         """``os-services/freeze``: a frozen backend gets no new volumes."""
         self._service(host).frozen = frozen
-        self._map_valid = False
+        self._invalidate()
 
     def is_service_up(self, host: str, now: float) -> bool:
         """Cinder's ``service_is_up``: last heartbeat at most ``service_down_time`` ago."""
@@ -451,7 +446,7 @@ class HostManager:
         elif availability_zone is not None and \
                 self._services[host].availability_zone != availability_zone:
             self._services[host].availability_zone = availability_zone
-            self._map_valid = False
+            self._invalidate()
         self.service_heartbeat(host, timestamp)
         old = self._reports.get(host)
         if old is not None and timestamp < old.timestamp:
@@ -460,8 +455,9 @@ class HostManager:
                                       (timestamp, next(self._counter)))
         if host in self._backend_state_map:
             self._dirty[host] = None
+            self._fresh_until = -math.inf
         else:
-            self._map_valid = False
+            self._invalidate()
         return True
 
     def _apply_new_reports(self) -> None:
@@ -494,7 +490,7 @@ class HostManager:
             del self._backend_state_map[host]
         self._dirty.clear()
         self._map_valid = True
-        self._map_expiry = expiry
+        self._map_expiry = self._fresh_until = expiry
         self._liveness_seen = epoch
         self._down = tuple(down)
         flat = [state for pools in self._backend_state_map.values()
@@ -560,7 +556,7 @@ class HostManager:
                                      availability_zone=service.availability_zone,
                                      counter=self._counter, listener=self._notify)
                 pools[name] = state
-                self._map_valid = False  # the pool list changed: rebuild next time
+                self._invalidate()  # the pool list changed: rebuild next time
             state.availability_zone = service.availability_zone
             # pool_cap is this manager's own merge of a report it copied on arrival.
             state.apply_report(pool_cap, stamp=report.stamp,
@@ -568,7 +564,7 @@ class HostManager:
             active.append(name)
         for name in [n for n in pools if n not in active]:
             del pools[name]
-            self._map_valid = False
+            self._invalidate()
 
     def _state_changed(self, state: BackendState) -> None:
         for fn in self.listeners:
@@ -578,13 +574,19 @@ class HostManager:
     def refresh(self, now: float) -> None:
         """Bring the pool map up to date (what every scheduling pass starts with)."""
         epoch = self._epoch()
+        if epoch == self._liveness_seen and now <= self._fresh_until:
+            return  # the usual pass: nothing new
         if self._map_valid and epoch == self._liveness_seen and now <= self._map_expiry:
-            if not self._dirty:  # the usual pass: nothing new
-                return
             self._apply_new_reports()
             if self._map_valid:  # else a report added or dropped a pool just now
+                self._fresh_until = self._map_expiry
                 return
         self._update_backend_state_map(now, epoch)
+
+    def _invalidate(self) -> None:
+        """The map must be rebuilt at the next :meth:`refresh` (its usual pass too)."""
+        self._map_valid = False
+        self._fresh_until = -math.inf
 
     def get_all_backend_states(self, now: float) -> list[BackendState]:
         """Every schedulable pool, in map order (``get_all_backend_states``)."""
@@ -653,16 +655,12 @@ class HostManager:
                   filters: Mapping[str, Any] | None = None,
                   predicate: Callable[[BackendState], bool] | None = None,
                   ) -> list[dict[str, Any]]:
-        """The ``GET /scheduler-stats/get_pools?detail=true`` data.
-
-        Each entry is ``{"name": "host@backend#pool", "capabilities": {...}}`` where
-        capabilities are the *reported* figures (consumption between reports does
-        not show here, as in Cinder) with ``timestamp`` in virtual seconds; the
-        API layer formats it.  *name* must match exactly; other *filters* compare
-        to a capability after Cinder's type conversion (bools from strings, else
-        string comparison).  *predicate* is how the API passes the
-        ``volume_type`` filter (see ``filter_scheduler.volume_type_predicate``).
-        """
+        """The ``GET /scheduler-stats/get_pools?detail=true`` data: ``{"name":
+        "host@backend#pool", "capabilities": {...}}`` each, the *reported* figures
+        (consumption between reports does not show, as in Cinder), ``timestamp`` in
+        virtual seconds.  *name* must match exactly; other *filters* compare after
+        Cinder's type conversion (bools from strings, else strings); *predicate* is the
+        ``volume_type`` filter (``filter_scheduler.volume_type_predicate``)."""
         result: list[dict[str, Any]] = []
         for state in self.get_all_backend_states(now):
             if name and state.backend_id != name:

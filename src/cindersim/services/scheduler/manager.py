@@ -88,6 +88,8 @@ class SchedulerService:
         self._bus = env.bus
         self._clock = env.sim.loop.time
         """The virtual clock (``sim.now``), bound once as the trace binds it."""
+        self._wants_schedule = env.trace.wants_now("schedule")
+        """``trace.wants('schedule')``, answered in C and kept current by the trace."""
         self._liveness_epoch: int | None = None
         self._casts: dict[str, tuple[RetryRecord | None, Target, dict[str, Any]]] = {}
         """Pool id -> what a create placed there was last cast on with (see
@@ -230,9 +232,7 @@ class SchedulerService:
         # scheduler_max_attempts = 1 disables rescheduling.
         retry = RetryRecord.from_dict(filter_properties.get("retry")) if filter_properties \
             else None  # (a first pass's filter properties are empty)
-        trace = env.trace
-        kinds = trace.wanted_kinds  # Trace.wants, inline (as the bus does): every create asks
-        wanted = kinds is None or "schedule" in kinds
+        wanted = self._wants_schedule()  # every create asks
         # The pass itself, here rather than in a method of its own (every create).
         now = self.refresh_heartbeats()
         self.decisions += 1
@@ -240,16 +240,18 @@ class SchedulerService:
         # is for readers of the trace; without one, the index finds the same pool
         # without weighing them all (for a configuration it can answer).  Without a
         # record wanted, a pool it finds comes back as a bare Placement.
+        # (no hints, then recorded: a full trace wants every kind, so the mode is asked
+        # only when the record is)
         decision = self._placer.create_volume(request_spec, retry, now, self.config, wanted,
-                                              recorded=trace.mode == "full")
+                                              None, wanted and env.trace.mode == "full")
         zone: str | None
         if isinstance(decision, Placement):  # no record wanted, and the index found a pool
             backend_id, zone, carried = decision
         else:
             if wanted:
                 summary, detail = decision.traced(self.shared_parts)
-                trace.emit_owned("schedule", ACTOR, summary, {"decision": detail}, None,
-                                 f"volume:{volume_id}")  # (target, resource)
+                env.trace.emit_owned("schedule", ACTOR, summary, {"decision": detail}, None,
+                                     f"volume:{volume_id}")  # (target, resource)
             chosen = decision.chosen  # None exactly when decision.error() is one
             if chosen is None:
                 error = decision.error()

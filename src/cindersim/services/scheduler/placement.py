@@ -86,21 +86,17 @@ class WeightOrder:
             self._bounds_seen = self._hm.report_epoch
         return self._unbounded
 
-    def _key(self, state: BackendState, position: int) -> _Key:
-        # math.inf (an unbounded pool) lands on the side of the largest finite
-        # weights, as Cinder's normalisation puts it just above them.
-        weight = self._weight(state)
-        if math.isnan(weight):  # NaN has no place in an order (nor in Cinder's sort)
-            raise SimulationError(f"weigher gave NaN for {state.backend_id}")
-        return (self._neg_sign * weight if self._neg_sign else 0.0, position, state)
-
     def sync(self) -> None:
         """Rebuild after the host manager's pool list changed (rare: services up/down)."""
         if self._epoch == self._hm.map_epoch:
             return
-        self._states = self._hm.get_all_backend_states_cached()
-        self._key_of = {s: self._key(s, i) for i, s in enumerate(self._states)}
-        self.ranking = sorted(self._key_of.values())
+        self._states = states = self._hm.get_all_backend_states_cached()
+        # Each pool enters unweighed at its map position (first, in map order), and
+        # _changed weighs it into its place: the one place a key is made.
+        self._key_of = {s: (-math.inf, i, s) for i, s in enumerate(states)}
+        self.ranking = list(self._key_of.values())
+        for state in states:
+            self._changed(state)
         self._bounds_seen = -1
         self._epoch = self._hm.map_epoch
 
@@ -114,7 +110,13 @@ class WeightOrder:
         old = self._key_of.get(state)
         if old is None:
             return  # not indexed (yet): the next sync() takes it as it is
-        new = self._key(state, old[1])
+        # The key, made here (a frame fewer on every placement).  math.inf (an unbounded
+        # pool) lands on the side of the largest finite weights, as Cinder's
+        # normalisation puts it just above them.
+        weight = self._weight(state)
+        if math.isnan(weight):  # NaN has no place in an order (nor in Cinder's sort)
+            raise SimulationError(f"weigher gave NaN for {state.backend_id}")
+        new = (self._neg_sign * weight if self._neg_sign else 0.0, old[1], state)
         if new == old:
             return
         keys = self.ranking

@@ -18,7 +18,13 @@ from typing import Any
 from ..volume_utils import extract_host
 from .decision import NO_WEIGHED_BACKENDS, FilterOutcome, SchedulingDecision
 from .host_manager import BackendState, HostManager
-from .request_spec import FilterProperties, RequestSpec, RetryRecord
+from .request_spec import (
+    FIRST_RETRY,
+    FilterProperties,
+    RequestSpec,
+    RetryRecord,
+    first_attempt_on,
+)
 from .weighers import WeighedBackend, weigh_backends, weigh_one
 
 __all__ = ["recorded_create", "run_filters"]
@@ -113,6 +119,8 @@ def recorded_create(host_manager: HostManager, request_spec: RequestSpec,
     decision = _new_tuple(SchedulingDecision, (
         "create_volume", request_spec, ids, down_hosts, tuple(filters), tuple(weighers),
         tuple(weighed), pinned_out, chosen, state.availability_zone, float(size),
-        None if retry is None else retry.with_backend(chosen), previous_error, reverted,
-        None, None))
+        # retry.with_backend(chosen): a first pass's record from the memo, in C.
+        first_attempt_on(chosen) if retry is FIRST_RETRY
+        else None if retry is None else retry.with_backend(chosen),
+        previous_error, reverted, None, None))
     return decision
