@@ -354,20 +354,30 @@ def test_the_ranking_follows_every_change_best_first() -> None:
     assert [s.pool_name for _, _, s in most.current()] == ["b", "c", "a"]
 
 
-def test_the_current_ranking_follows_the_pool_list() -> None:
-    """current() syncs with the host manager's pool list before it answers: a pool that
-    comes (or goes) with a report is in (or out of) the very next answer."""
+def _one_pool_ordered() -> tuple[HostManager, WeightOrder]:
+    """A host manager with pool a (30 GiB free) and an order by free capacity."""
     hm = HostManager()
     hm.update_service_capabilities("h@a", _report("a", {"total_capacity_gb": 100.0,
                                                         "free_capacity_gb": 30.0}),
                                    timestamp=0.0)
     hm.refresh(1.0)
-    order = WeightOrder(hm, lambda s: float(s.free_capacity_gb), 1.0)
-    assert [s.pool_name for _, _, s in order.current()] == ["a"]
+    return hm, WeightOrder(hm, lambda s: float(s.free_capacity_gb), 1.0)
+
+
+def _second_pool(hm: HostManager) -> None:
+    """Pool b (60 GiB free) reports, and a pass refreshes the map."""
     hm.update_service_capabilities("h@b", _report("b", {"total_capacity_gb": 100.0,
                                                         "free_capacity_gb": 60.0}),
                                    timestamp=2.0)
     hm.refresh(3.0)
+
+
+def test_the_current_ranking_follows_the_pool_list() -> None:
+    """current() syncs with the host manager's pool list before it answers: a pool that
+    comes (or goes) with a report is in (or out of) the very next answer."""
+    hm, order = _one_pool_ordered()
+    assert [s.pool_name for _, _, s in order.current()] == ["a"]
+    _second_pool(hm)
     assert [s.pool_name for _, _, s in order.current()] == ["b", "a"]
     assert order.current() is order.current()  # the live list, not a copy
 
@@ -375,17 +385,9 @@ def test_the_current_ranking_follows_the_pool_list() -> None:
 def test_a_synced_ranking_follows_the_pool_list_without_being_asked() -> None:
     """Once synced, an order re-syncs when the host manager's pool list changes: the
     ranking a pass reads directly (``order.ranking``) is never stale."""
-    hm = HostManager()
-    hm.update_service_capabilities("h@a", _report("a", {"total_capacity_gb": 100.0,
-                                                        "free_capacity_gb": 30.0}),
-                                   timestamp=0.0)
-    hm.refresh(1.0)
-    order = WeightOrder(hm, lambda s: float(s.free_capacity_gb), 1.0)
+    hm, order = _one_pool_ordered()
     order.sync()
-    hm.update_service_capabilities("h@b", _report("b", {"total_capacity_gb": 100.0,
-                                                        "free_capacity_gb": 60.0}),
-                                   timestamp=2.0)
-    hm.refresh(3.0)
+    _second_pool(hm)
     assert [s.pool_name for _, _, s in order.ranking] == ["b", "a"]
     # ... and a placement on the new pool moves it in that ranking.
     b = hm.get_all_backend_states(3.0)[1]
