@@ -57,6 +57,15 @@ class TestSimulation:
             assert g.issued == f.issued == n + 1
             assert [g.uuid() for _ in range(5)] == [f.uuid() for _ in range(5)]
 
+    def test_uuid_after_skipped_ids_is_the_id_drawing_them_would_give(self) -> None:
+        for n in (0, 1, 2, 4, 9):
+            f, g = IdFactory(random.Random(11)), IdFactory(random.Random(11))
+            for _ in range(n):
+                f.uuid()
+            assert g.uuid(n) == f.uuid()
+            assert g.issued == f.issued == n + 1
+            assert [g.uuid() for _ in range(3)] == [f.uuid() for _ in range(3)]
+
     def test_run_can_be_called_repeatedly_on_one_clock(self) -> None:
         with Simulation() as sim:
             sim.run(asyncio.sleep, 10)

@@ -57,11 +57,21 @@ class IdFactory:
         self.issued = 0
         """How many ids this factory has produced."""
 
-    def uuid(self) -> str:
+    def uuid(self, skipped: int = 0) -> str:
         """A fresh UUID-shaped id (:meth:`draw` and :func:`uuid_text`, inline: a volume
-        create mints two, and each call costs a frame)."""
-        self.issued += 1
-        s = ((self._bits(128) & _CLEAR) | _SET).to_bytes(16).hex("-", 2)
+        create mints two, and each call costs a frame).
+
+        *skipped*: :meth:`skip` that many first, in the same draw (a create skips its
+        reservations' ids right before its volume's id): the high 128 bits of a
+        ``128 * (skipped + 1)``-bit draw are what the last of as many 128-bit draws gives
+        (see :meth:`skip`)."""
+        if skipped > 0:
+            self.issued += skipped + 1
+            bits = self._bits(128 * skipped + 128) >> 128 * skipped
+        else:
+            self.issued += 1
+            bits = self._bits(128)
+        s = ((bits & _CLEAR) | _SET).to_bytes(16).hex("-", 2)
         return s[_HEAD] + s[_MIDDLE] + s[_NODE_1] + s[_NODE_2]
 
     __call__ = uuid

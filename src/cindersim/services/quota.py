@@ -293,11 +293,14 @@ class QuotaEngine:
         self._checked(project_id, deltas, commit=True)
 
     def commit_volume(self, project_id: str, size: int, volume_type_name: str | None,
-                      count: int = 1, per_volume: bool = False) -> None:
+                      count: int = 1, per_volume: bool = False, defer_ids: bool = False) -> int:
         """``reserve_committed(project_id, volume_deltas(size, volume_type_name, count))``,
         as a create at the API and a volume's release do it (every create asks).
         *per_volume*: :meth:`check_per_volume` of *size* first (a create with nothing to
         do in between: the limit is read from the limits the commit reads anyway).
+        *defer_ids*: leave the reservations' ids undrawn and return how many there are
+        (else 0), for a caller whose next draw is an id: ``ids.uuid(skipped)`` draws them
+        with it in one step (a create at the API, whose volume's id comes next).
 
         The resources and usage-row keys of one (project, type) are made once, and the
         plan holding them counts only while its type is still stored under its id with
@@ -318,11 +321,13 @@ class QuotaEngine:
                     self.check_per_volume(size, project_id)
                 self.reserve_committed(project_id, self.volume_deltas(
                     size, volume_type_name, count))
-                return
+                return 0
             _, resources, keys = plan
         # volume_deltas' order; without a type only the first two have a resource.
         self._within_limits(project_id, resources, keys, (count, size, count, size), True,
-                            count < 0 or size < 0, size if per_volume else None)
+                            count < 0 or size < 0, size if per_volume else None,
+                            not defer_ids)
+        return len(keys) if defer_ids else 0
 
     def _volume_plan(self, project_id: str, volume_type_name: str | None) -> _VolumePlan | None:
         """A fresh plan for :meth:`commit_volume` (kept), or None for an unknown type name."""
@@ -355,7 +360,8 @@ class QuotaEngine:
     def _within_limits(self, project_id: str, resources: Sequence[str],
                        keys: Sequence[tuple[str, str]], deltas: Sequence[int],
                        commit: bool = False, clamp: bool = False,
-                       per_volume: int | None = None) -> list[QuotaUsage | None]:
+                       per_volume: int | None = None, draw_ids: bool = True,
+                       ) -> list[QuotaUsage | None]:
         """The usage row of each of *resources* (None: none yet; *keys* are their
         ``quota_usages`` keys); raises :class:`OverQuota`, with nothing written, when a
         delta would take one over its limit.
@@ -365,7 +371,8 @@ class QuotaEngine:
         ``in_use``, making a row a resource has none of.  *clamp*: whether a delta may
         be negative (only then can ``in_use`` go below zero, which commit clamps; a
         create's deltas are not).  *per_volume*: a size to hold to
-        ``per_volume_gigabytes`` first, as :meth:`check_per_volume` does.
+        ``per_volume_gigabytes`` first, as :meth:`check_per_volume` does.  *draw_ids*:
+        False leaves the reservations' ids to the caller (see :meth:`commit_volume`).
         """
         db = self.db
         rows = list(map(db.quota_usages.get, keys))  # in C: no frame, no loop
@@ -390,7 +397,8 @@ class QuotaEngine:
             return rows
         # The reservations' ids (see reserve_committed), drawn before the rows are
         # touched: making a usage row draws nothing, so this is the order reserve draws.
-        self.ids.skip(len(rows))
+        if draw_ids:
+            self.ids.skip(len(rows))
         # A project's (or type's) first volume makes its rows, in order; all() is in C
         # (and proves no row is None, which mypy cannot see).
         made: list[QuotaUsage] = rows if all(rows) else [  # type: ignore[assignment]
