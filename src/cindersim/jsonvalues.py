@@ -31,6 +31,10 @@ _SCALARS = frozenset((str, int, float, bool, type(None)))
 """Exact types JSON gives back as they are (a set: one hash probe, not five compares)."""
 
 
+_STR = frozenset((str,))
+"""The one exact type of a JSON object's keys."""
+
+
 class NotJson(ValueError):
     """The value holds something JSON text would not give back as it is."""
 
@@ -45,7 +49,10 @@ def copy_json(value: Any) -> Any:
             if type(k) is not str:
                 raise NotJson(f"a {type(k).__name__} key")
             if type(v) not in _SCALARS:
-                out[k] = copy_json(v)
+                # A flat object (str keys, scalar values), such as a request body's
+                # {"volume": {...}}, told and copied in C: no frame for it.
+                out[k] = v.copy() if type(v) is dict and _STR.issuperset(map(type, v)) \
+                    and _SCALARS.issuperset(map(type, v.values())) else copy_json(v)
         return out
     kind = type(value)
     if kind is list:
