@@ -77,7 +77,9 @@ def test_copy_json_twice_gives_two_copies_sharing_no_container(value: Any) -> No
 
 
 @pytest.mark.parametrize("value", [(1, 2), {1: "a"}, {"a": {3, 4}}, [b"bytes"],
-                                   {"a": [1, {"b": {2: "x"}}]}])
+                                   {"a": [1, {"b": {2: "x"}}]}, {"v": {1: "a"}},
+                                   {"v": {"a": (1,)}}, {"v": {_Text("k"): 1}},
+                                   {"v": {"k": _Text("x")}}])
 def test_copy_json_twice_refuses_what_copy_json_refuses(value: Any) -> None:
     with pytest.raises(NotJson):
         copy_json_twice(value)

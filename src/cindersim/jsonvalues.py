@@ -73,8 +73,10 @@ def copy_json_twice(value: Any) -> tuple[Any, Any]:
         for k, v in first.items():
             if type(k) is not str:
                 raise NotJson(f"a {type(k).__name__} key")
-            if type(v) not in _SCALARS:
-                first[k], second[k] = copy_json_twice(v)
+            if type(v) not in _SCALARS:  # a flat object copied in C, as in copy_json
+                first[k], second[k] = (v.copy(), v.copy()) if type(v) is dict and \
+                    _STR.issuperset(map(type, v)) and _SCALARS.issuperset(map(type, v.values())) \
+                    else copy_json_twice(v)
         return first, second
     if kind is list:
         first = value.copy()
