@@ -31,10 +31,6 @@ _SCALARS = frozenset((str, int, float, bool, type(None)))
 """Exact types JSON gives back as they are (a set: one hash probe, not five compares)."""
 
 
-_STR = frozenset((str,))
-"""The one exact type of a JSON object's keys."""
-
-
 class NotJson(ValueError):
     """The value holds something JSON text would not give back as it is."""
 
@@ -49,10 +45,7 @@ def copy_json(value: Any) -> Any:
             if type(k) is not str:
                 raise NotJson(f"a {type(k).__name__} key")
             if type(v) not in _SCALARS:
-                # A flat object (str keys, scalar values), such as a request body's
-                # {"volume": {...}}, told and copied in C: no frame for it.
-                out[k] = v.copy() if type(v) is dict and _STR.issuperset(map(type, v)) \
-                    and _SCALARS.issuperset(map(type, v.values())) else copy_json(v)
+                out[k] = copy_json(v)
         return out
     kind = type(value)
     if kind is list:
@@ -73,10 +66,8 @@ def copy_json_twice(value: Any) -> tuple[Any, Any]:
         for k, v in first.items():
             if type(k) is not str:
                 raise NotJson(f"a {type(k).__name__} key")
-            if type(v) not in _SCALARS:  # a flat object copied in C, as in copy_json
-                first[k], second[k] = (v.copy(), v.copy()) if type(v) is dict and \
-                    _STR.issuperset(map(type, v)) and _SCALARS.issuperset(map(type, v.values())) \
-                    else copy_json_twice(v)
+            if type(v) not in _SCALARS:
+                first[k], second[k] = copy_json_twice(v)
         return first, second
     if kind is list:
         first = value.copy()
