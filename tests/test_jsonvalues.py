@@ -38,8 +38,8 @@ class _Text(str):
     """A str subclass: JSON gives back a plain str, so a copy must not keep it."""
 
 
-# The second row: inside a flat-looking object (one level down, which copy_json tells
-# and copies in C), every shape it must still refuse.
+# The second row: one level down, inside an object that looks flat (a request body's
+# shape), every shape it must still refuse.
 @pytest.mark.parametrize("value", [(1, 2), {1: "a"}, {"a": {3, 4}}, [b"bytes"],
                                    {"v": {1: "a"}}, {"v": {"a": (1,)}}, {"v": {"a": 1, "b": b"x"}},
                                    {"v": {_Text("k"): 1}}, {"v": {"k": _Text("x")}}])
