@@ -40,6 +40,14 @@ class TestSimulation:
             assert uuid_text(f.draw()) == g.uuid()
         assert f.issued == g.issued == 200
 
+    def test_uuid_text_sets_the_version_bits_whatever_the_bits(self) -> None:
+        r = random.Random(9)
+        for _ in range(200):
+            bits = r.getrandbits(128)
+            text = uuid_text(bits)
+            assert text == str(uuid.UUID(int=bits, version=4))
+            assert uuid_text(uuid.UUID(text).int) == text  # set already: kept
+
     def test_id_factory_counts(self) -> None:
         f = IdFactory(random.Random(1))
         f()
