@@ -19,7 +19,6 @@ nothing at all (not even the zero usage rows Cinder would create), so
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import repeat
 
 from cindersim.db import Database, QuotaUsage, Reservation, VolumeType
 from cindersim.errors import (
@@ -72,8 +71,6 @@ _MAX_LIMIT = 2147483647  # the os-quota-sets schema's upper bound
 RESERVATION_EXPIRE = 86400
 """``reservation_expire``: seconds a reservation lives before the periodic task drops it."""
 
-_UNLIMITED = repeat(-1)
-"""The limit of a resource with none set, for ``map(limits.get, resources, _UNLIMITED)``."""
 
 _VolumePlan = tuple[VolumeType | None, tuple[str, ...], tuple[tuple[str, str], ...]]
 """A (project, type)'s :meth:`QuotaEngine.commit_volume` plan: the type (None: no type),
@@ -385,14 +382,18 @@ class QuotaEngine:
             limit = limits.get("per_volume_gigabytes", -1)
             if 0 <= limit < per_volume:
                 raise VolumeSizeExceedsLimit(size=per_volume, limit=limit)
-        # Most resources are unlimited (every per-type one by default): the loop runs
-        # only when something has a limit.
-        if resources and max(map(limits.get, resources, _UNLIMITED)) >= 0:  # no default=: a kwarg
-            for r, d, row in zip(resources, deltas, rows, strict=False):
-                limit = limits.get(r, -1)
-                if limit >= 0 and d >= 0 and (
-                        (row.in_use + row.reserved if row else 0) + d > limit):
-                    self._raise_over(project_id, dict(zip(resources, deltas, strict=False)))
+        # Each resource with a limit is held to it (most have none: every per-type one by
+        # default).  A plain loop by index: max(map(limits.get, ...)) as a first test, and
+        # zip(), measured slower on a create's four resources (Python 3.11).
+        i = 0
+        for r in resources:
+            if r in limits:
+                limit, d = limits[r], deltas[i]
+                if limit >= 0 and d >= 0:
+                    row = rows[i]
+                    if (row.in_use + row.reserved if row else 0) + d > limit:
+                        self._raise_over(project_id, dict(zip(resources, deltas, strict=False)))
+            i += 1  # noqa: SIM113 -- enumerate() measured ~50 ns slower here
         if not commit:
             return rows
         # The reservations' ids (see reserve_committed), drawn before the rows are
@@ -404,8 +405,12 @@ class QuotaEngine:
         made: list[QuotaUsage] = rows if all(rows) else [  # type: ignore[assignment]
             row if row is not None else self._usage_row(project_id, r)
             for r, row in zip(resources, rows, strict=True)]
-        for d, row in zip(deltas, made):  # noqa: B905 -- strict= costs a kwargs dict per call
-            row.in_use += d  # reserve's +d then commit's -d on ``reserved`` cancel
+        # By index, not zip(): measured ~100 ns faster on a create's four rows (*deltas*
+        # may be longer: a typeless plan's rows are its first two).
+        i = 0
+        for row in made:
+            row.in_use += deltas[i]  # reserve's +d then commit's -d on ``reserved`` cancel
+            i += 1  # noqa: SIM113 -- as above
         if clamp:  # commit's clamp at zero
             for row in made:
                 row.in_use = max(row.in_use, 0)
