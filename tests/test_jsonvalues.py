@@ -34,7 +34,15 @@ def test_a_copy_equals_the_json_round_trip_and_shares_nothing(value: Any) -> Non
         assert copied is not value
 
 
-@pytest.mark.parametrize("value", [(1, 2), {1: "a"}, {"a": {3, 4}}, [b"bytes"]])
+class _Text(str):
+    """A str subclass: JSON gives back a plain str, so a copy must not keep it."""
+
+
+# The second row: one level down, inside an object that looks flat (a request body's
+# shape), every shape it must still refuse.
+@pytest.mark.parametrize("value", [(1, 2), {1: "a"}, {"a": {3, 4}}, [b"bytes"],
+                                   {"v": {1: "a"}}, {"v": {"a": (1,)}}, {"v": {"a": 1, "b": b"x"}},
+                                   {"v": {_Text("k"): 1}}, {"v": {"k": _Text("x")}}])
 def test_what_json_would_change_is_refused(value: Any) -> None:
     with pytest.raises(NotJson):
         copy_json(value)
@@ -69,7 +77,9 @@ def test_copy_json_twice_gives_two_copies_sharing_no_container(value: Any) -> No
 
 
 @pytest.mark.parametrize("value", [(1, 2), {1: "a"}, {"a": {3, 4}}, [b"bytes"],
-                                   {"a": [1, {"b": {2: "x"}}]}])
+                                   {"a": [1, {"b": {2: "x"}}]}, {"v": {1: "a"}},
+                                   {"v": {"a": (1,)}}, {"v": {_Text("k"): 1}},
+                                   {"v": {"k": _Text("x")}}])
 def test_copy_json_twice_refuses_what_copy_json_refuses(value: Any) -> None:
     with pytest.raises(NotJson):
         copy_json_twice(value)

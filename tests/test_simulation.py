@@ -40,6 +40,14 @@ class TestSimulation:
             assert uuid_text(f.draw()) == g.uuid()
         assert f.issued == g.issued == 200
 
+    def test_uuid_text_sets_the_version_bits_whatever_the_bits(self) -> None:
+        r = random.Random(9)
+        for _ in range(200):
+            bits = r.getrandbits(128)
+            text = uuid_text(bits)
+            assert text == str(uuid.UUID(int=bits, version=4))
+            assert uuid_text(uuid.UUID(text).int) == text  # set already: kept
+
     def test_id_factory_counts(self) -> None:
         f = IdFactory(random.Random(1))
         f()
@@ -56,6 +64,15 @@ class TestSimulation:
             g.skip(n)
             assert g.issued == f.issued == n + 1
             assert [g.uuid() for _ in range(5)] == [f.uuid() for _ in range(5)]
+
+    def test_uuid_after_skipped_ids_is_the_id_drawing_them_would_give(self) -> None:
+        for n in (0, 1, 2, 4, 9):
+            f, g = IdFactory(random.Random(11)), IdFactory(random.Random(11))
+            for _ in range(n):
+                f.uuid()
+            assert g.uuid(n) == f.uuid()
+            assert g.issued == f.issued == n + 1
+            assert [g.uuid() for _ in range(3)] == [f.uuid() for _ in range(3)]
 
     def test_run_can_be_called_repeatedly_on_one_clock(self) -> None:
         with Simulation() as sim:

@@ -30,15 +30,16 @@ def random_uuid(rng: random.Random) -> str:
     (RFC 4122 variant and version bits set), formatted directly: a big what-if
     run mints hundreds of thousands of ids, and a volume create six.
     """
-    return uuid_text((rng.getrandbits(128) & _CLEAR) | _SET)
+    return uuid_text(rng.getrandbits(128))
 
 
 def uuid_text(bits: int) -> str:
-    """The UUID string of 128 *bits* whose variant and version bits are set (what
-    :meth:`IdFactory.draw` gives).  ``hex("-", 2)`` (C) gives eight dash-separated
-    groups of four digits; joining groups 0-1 and 5-7 makes the 8-4-4-4-12 shape
-    with fewer slices than cutting plain hex."""
-    s = bits.to_bytes(16).hex("-", 2)
+    """The UUID string of 128 random *bits* (what :meth:`IdFactory.draw` gives), with
+    the RFC 4122 variant and version bits set here (bits that have them already
+    keep them).  ``hex("-", 2)`` (C) gives eight dash-separated groups of four
+    digits; joining groups 0-1 and 5-7 makes the 8-4-4-4-12 shape with fewer slices
+    than cutting plain hex."""
+    s = ((bits & _CLEAR) | _SET).to_bytes(16).hex("-", 2)
     return s[_HEAD] + s[_MIDDLE] + s[_NODE_1] + s[_NODE_2]
 
 
@@ -57,22 +58,33 @@ class IdFactory:
         self.issued = 0
         """How many ids this factory has produced."""
 
-    def uuid(self) -> str:
+    def uuid(self, skipped: int = 0) -> str:
         """A fresh UUID-shaped id (:meth:`draw` and :func:`uuid_text`, inline: a volume
-        create mints two, and each call costs a frame)."""
-        self.issued += 1
-        s = ((self._bits(128) & _CLEAR) | _SET).to_bytes(16).hex("-", 2)
+        create mints two, and each call costs a frame).
+
+        *skipped*: :meth:`skip` that many first, in the same draw (a create skips its
+        reservations' ids right before its volume's id): the high 128 bits of a
+        ``128 * (skipped + 1)``-bit draw are what the last of as many 128-bit draws gives
+        (see :meth:`skip`)."""
+        if skipped > 0:
+            self.issued += skipped + 1
+            bits = self._bits(128 * skipped + 128) >> 128 * skipped
+        else:
+            self.issued += 1
+            bits = self._bits(128)
+        s = ((bits & _CLEAR) | _SET).to_bytes(16).hex("-", 2)
         return s[_HEAD] + s[_MIDDLE] + s[_NODE_1] + s[_NODE_2]
 
     __call__ = uuid
 
     def draw(self) -> int:
-        """The bits of the next :meth:`uuid`, drawn and counted as it would, without the
-        string (:func:`uuid_text` makes it): for an id that is seldom read, such as
-        cinder-api's request id, the string (about four fifths of an id's cost) is
-        made only when asked for, and every later id stays the one the seed gives."""
+        """The random bits of the next :meth:`uuid`, drawn and counted as it would,
+        without the string (:func:`uuid_text` makes it, and sets the version bits):
+        for an id that is seldom read, such as cinder-api's request id (one a request),
+        the string is made only when asked for, and every later id stays the one the
+        seed gives."""
         self.issued += 1
-        return (self._bits(128) & _CLEAR) | _SET
+        return self._bits(128)
 
     def skip(self, n: int) -> None:
         """Advance the rng exactly as *n* :meth:`uuid` calls would, without making the

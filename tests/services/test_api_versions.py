@@ -352,6 +352,24 @@ class TestMemos:
 
         assert run(main) == [{"a": ["1", ""]}, {"a": ["1", ""]}]
 
+    def test_a_request_without_a_query_shares_one_read_only_empty_query(self) -> None:
+        # No dict made per request: the shared empty one, which nobody can fill in
+        # (a controller writing into it would change every later request's query).
+        async def probe(api: ApiService, req: ApiRequest) -> ApiResponse:
+            try:
+                req.query["a"] = ["x"]  # type: ignore[index]
+            except TypeError:
+                return ApiResponse(200, {"query": dict(req.query), "refused": True})
+            return ApiResponse(200, {"query": dict(req.query), "refused": False})
+
+        async def main(cloud: Cloud) -> list[Any]:
+            cloud.api.router.add(Route("GET", "/probe", probe))
+            p = cloud.project_id("demo")
+            return [(await cloud.request("GET", f"/v3/{p}/probe",
+                                         token=cloud.token("demo"))).json for _ in range(2)]
+
+        assert run(main) == [{"query": {}, "refused": True}] * 2
+
 
 _ROUTER: dict[str, Router] = {}
 """One cloud's router for the property test (building a cloud per example is slow)."""

@@ -442,6 +442,31 @@ def test_commit_volume_plans_follow_the_table_at_once() -> None:
     assert q.db.reservations == {}
 
 
+@pytest.mark.parametrize("type_name", ["lvm", None, "unknown-then-known"])
+def test_commit_volume_deferred_ids_are_drawn_with_the_next_uuid(type_name: str | None) -> None:
+    """defer_ids leaves the reservations' ids undrawn and says how many: uuid(that many)
+    is then the id the plain commit's next uuid() gives, and the rows are the same (the
+    general path, before a plan exists, draws them itself and returns 0)."""
+    plain, deferred = _engine(), _engine()
+    for q in (plain, deferred):
+        q.db.add(VolumeType("t", "lvm"))
+    name = "lvm" if type_name is not None else None
+    if type_name == "unknown-then-known":  # a plan-less general path: nothing deferred
+        for q in (plain, deferred):
+            q._volume_plans.clear()
+        deferred._volume_plan = lambda *_: None  # type: ignore[method-assign]
+    plain.commit_volume("p", 3, name)
+    skipped = deferred.commit_volume("p", 3, name, 1, True, True)
+    expected = 0 if type_name == "unknown-then-known" else 4 if name else 2
+    assert skipped == expected
+    assert deferred.ids.uuid(skipped) == plain.ids.uuid()
+    assert deferred.ids.issued == plain.ids.issued
+    assert deferred.db.fingerprint() == plain.db.fingerprint()
+    with pytest.raises(OverQuota):  # refused: nothing drawn, nothing to defer
+        deferred.commit_volume("p", 10**6, name, 1, False, True)
+    assert deferred.ids.uuid() == plain.ids.uuid()
+
+
 def test_commit_volume_sees_limit_changes_at_once() -> None:
     """Limits are read on every call: an admin's project, class or config change
     counts from the very next create (and a plan made before does not hide it)."""

@@ -101,7 +101,7 @@ class Meter:
     rather than one per operation.
     """
 
-    __slots__ = ("_record", "costs", "pending", "reports", "total")
+    __slots__ = ("costs", "pending", "record", "reports", "total")
 
     def __init__(self, costs: CostModel | None = None,
                  record: OpRecorder | None = None) -> None:
@@ -123,8 +123,8 @@ class Meter:
         """Add *seconds* for one backend operation and report it."""
         self.pending += seconds
         self.total += seconds
-        if self._record is not None:
-            self._record(component, op, summary, seconds, detail)
+        if self.record is not None:
+            self.record(component, op, summary, seconds, detail)
 
     def add(self, seconds: float) -> None:
         """:meth:`charge` without the report (see :attr:`reports`)."""
@@ -146,7 +146,9 @@ class Meter:
         """Route future reports to *record* (the volume service does this at start)."""
         # A trace recorder's bound __call__: calling the instance goes through the type's
         # call slot, about three times the cost (every backend operation of a full trace).
-        self._record = record.__call__ if isinstance(record, _TraceRecorder) else record
+        self.record = record.__call__ if isinstance(record, _TraceRecorder) else record
+        """Where reports go (None: nowhere): a hot caller that added the seconds itself
+        and asked :attr:`reports` may hand its report here, as :meth:`charge` would."""
         # What reports() asks, looked up once here rather than at every create's lvcreate.
         self.reports = _never if record is None else getattr(record, "wanted", _always)
 

@@ -19,7 +19,6 @@ nothing at all (not even the zero usage rows Cinder would create), so
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import repeat
 
 from cindersim.db import Database, QuotaUsage, Reservation, VolumeType
 from cindersim.errors import (
@@ -72,8 +71,6 @@ _MAX_LIMIT = 2147483647  # the os-quota-sets schema's upper bound
 RESERVATION_EXPIRE = 86400
 """``reservation_expire``: seconds a reservation lives before the periodic task drops it."""
 
-_UNLIMITED = repeat(-1)
-"""The limit of a resource with none set, for ``map(limits.get, resources, _UNLIMITED)``."""
 
 _VolumePlan = tuple[VolumeType | None, tuple[str, ...], tuple[tuple[str, str], ...]]
 """A (project, type)'s :meth:`QuotaEngine.commit_volume` plan: the type (None: no type),
@@ -293,11 +290,14 @@ class QuotaEngine:
         self._checked(project_id, deltas, commit=True)
 
     def commit_volume(self, project_id: str, size: int, volume_type_name: str | None,
-                      count: int = 1, per_volume: bool = False) -> None:
+                      count: int = 1, per_volume: bool = False, defer_ids: bool = False) -> int:
         """``reserve_committed(project_id, volume_deltas(size, volume_type_name, count))``,
         as a create at the API and a volume's release do it (every create asks).
         *per_volume*: :meth:`check_per_volume` of *size* first (a create with nothing to
         do in between: the limit is read from the limits the commit reads anyway).
+        *defer_ids*: leave the reservations' ids undrawn and return how many there are
+        (else 0), for a caller whose next draw is an id: ``ids.uuid(skipped)`` draws them
+        with it in one step (a create at the API, whose volume's id comes next).
 
         The resources and usage-row keys of one (project, type) are made once, and the
         plan holding them counts only while its type is still stored under its id with
@@ -318,11 +318,13 @@ class QuotaEngine:
                     self.check_per_volume(size, project_id)
                 self.reserve_committed(project_id, self.volume_deltas(
                     size, volume_type_name, count))
-                return
+                return 0
             _, resources, keys = plan
         # volume_deltas' order; without a type only the first two have a resource.
         self._within_limits(project_id, resources, keys, (count, size, count, size), True,
-                            count < 0 or size < 0, size if per_volume else None)
+                            count < 0 or size < 0, size if per_volume else None,
+                            not defer_ids)
+        return len(keys) if defer_ids else 0
 
     def _volume_plan(self, project_id: str, volume_type_name: str | None) -> _VolumePlan | None:
         """A fresh plan for :meth:`commit_volume` (kept), or None for an unknown type name."""
@@ -355,7 +357,8 @@ class QuotaEngine:
     def _within_limits(self, project_id: str, resources: Sequence[str],
                        keys: Sequence[tuple[str, str]], deltas: Sequence[int],
                        commit: bool = False, clamp: bool = False,
-                       per_volume: int | None = None) -> list[QuotaUsage | None]:
+                       per_volume: int | None = None, draw_ids: bool = True,
+                       ) -> list[QuotaUsage | None]:
         """The usage row of each of *resources* (None: none yet; *keys* are their
         ``quota_usages`` keys); raises :class:`OverQuota`, with nothing written, when a
         delta would take one over its limit.
@@ -365,7 +368,8 @@ class QuotaEngine:
         ``in_use``, making a row a resource has none of.  *clamp*: whether a delta may
         be negative (only then can ``in_use`` go below zero, which commit clamps; a
         create's deltas are not).  *per_volume*: a size to hold to
-        ``per_volume_gigabytes`` first, as :meth:`check_per_volume` does.
+        ``per_volume_gigabytes`` first, as :meth:`check_per_volume` does.  *draw_ids*:
+        False leaves the reservations' ids to the caller (see :meth:`commit_volume`).
         """
         db = self.db
         rows = list(map(db.quota_usages.get, keys))  # in C: no frame, no loop
@@ -378,26 +382,35 @@ class QuotaEngine:
             limit = limits.get("per_volume_gigabytes", -1)
             if 0 <= limit < per_volume:
                 raise VolumeSizeExceedsLimit(size=per_volume, limit=limit)
-        # Most resources are unlimited (every per-type one by default): the loop runs
-        # only when something has a limit.
-        if resources and max(map(limits.get, resources, _UNLIMITED)) >= 0:  # no default=: a kwarg
-            for r, d, row in zip(resources, deltas, rows, strict=False):
-                limit = limits.get(r, -1)
-                if limit >= 0 and d >= 0 and (
-                        (row.in_use + row.reserved if row else 0) + d > limit):
-                    self._raise_over(project_id, dict(zip(resources, deltas, strict=False)))
+        # Each resource with a limit is held to it (most have none: every per-type one by
+        # default).  A plain loop by index: max(map(limits.get, ...)) as a first test, and
+        # zip(), measured slower on a create's four resources (Python 3.11).
+        i = 0
+        for r in resources:
+            if r in limits:
+                limit, d = limits[r], deltas[i]
+                if limit >= 0 and d >= 0:
+                    row = rows[i]
+                    if (row.in_use + row.reserved if row else 0) + d > limit:
+                        self._raise_over(project_id, dict(zip(resources, deltas, strict=False)))
+            i += 1  # noqa: SIM113 -- enumerate() measured ~50 ns slower here
         if not commit:
             return rows
         # The reservations' ids (see reserve_committed), drawn before the rows are
         # touched: making a usage row draws nothing, so this is the order reserve draws.
-        self.ids.skip(len(rows))
+        if draw_ids:
+            self.ids.skip(len(rows))
         # A project's (or type's) first volume makes its rows, in order; all() is in C
         # (and proves no row is None, which mypy cannot see).
         made: list[QuotaUsage] = rows if all(rows) else [  # type: ignore[assignment]
             row if row is not None else self._usage_row(project_id, r)
             for r, row in zip(resources, rows, strict=True)]
-        for d, row in zip(deltas, made):  # noqa: B905 -- strict= costs a kwargs dict per call
-            row.in_use += d  # reserve's +d then commit's -d on ``reserved`` cancel
+        # By index, not zip(): measured ~100 ns faster on a create's four rows (*deltas*
+        # may be longer: a typeless plan's rows are its first two).
+        i = 0
+        for row in made:
+            row.in_use += deltas[i]  # reserve's +d then commit's -d on ``reserved`` cancel
+            i += 1  # noqa: SIM113 -- as above
         if clamp:  # commit's clamp at zero
             for row in made:
                 row.in_use = max(row.in_use, 0)

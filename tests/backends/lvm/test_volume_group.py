@@ -639,3 +639,34 @@ def test_thin_create_reports_only_to_a_reader() -> None:
         assert vg.meter.take() == vg.meter.costs.lvcreate
     assert seen[-1] == "lvcreate -T -V 2g -n volume-1 cinder-volumes/pool"
     assert quiet.lv_reports() == loud.lv_reports()
+
+
+class _Reports:
+    """A recorder keeping what it is handed; *wanted* answers :attr:`Meter.reports`."""
+
+    def __init__(self, wanted: bool) -> None:
+        self.got: list[tuple[str, str, str, float, dict[str, object]]] = []
+        self.wanted = lambda: wanted
+
+    def __call__(self, component: str, op: str, summary: str, seconds: float,
+                 detail: dict[str, object]) -> None:
+        self.got.append((component, op, summary, seconds, detail))
+
+
+@pytest.mark.parametrize("wanted", [True, False])
+def test_a_thin_lvcreate_charges_and_reports_as_meter_charge_would(wanted: bool) -> None:
+    """lvcreate_thin adds its cost and reports it itself (Meter.charge inline): the same
+    seconds, and the report charge would make, only for a recorder that wants it."""
+    vg = make_vg()
+    vg.lvcreate_thin_pool("cinder-volumes-pool", "5g")
+    seen = _Reports(wanted)
+    vg.meter.bind(seen)
+    before_pending, before_total = vg.meter.pending, vg.meter.total
+    vg.lvcreate_thin("volume-1", "1g", "cinder-volumes-pool")
+    cost = vg.meter.costs.lvcreate
+    assert vg.meter.pending == before_pending + cost
+    assert vg.meter.total == before_total + cost
+    cmd = "lvcreate -T -V 1g -n volume-1 cinder-volumes/cinder-volumes-pool"
+    expected = [("lvm", "lvcreate", cmd,
+                 cost, {"lv": "volume-1", "thin": True, "virtual_size": GiB})]
+    assert seen.got == (expected if wanted else [])

@@ -344,14 +344,15 @@ class VolumeGroup:
         # create comes here, and the tallies are checked against a recount in the tests.
         self._n_visible += 1
         self._others_cg += sized[1]
+        # Meter.charge, inline (every create): the seconds added, and a report made (the
+        # command line too) only for a reader, handed to the recorder without charge's frame.
         meter = self.meter
         cost = meter.costs.lvcreate
-        if meter.reports():  # the command line only for a reader (every create comes here)
-            cmd = _THIN_CMD.format(sized[2], lv_name, self.name, pool)
-            meter.charge("lvm", "lvcreate", cost, cmd, lv=lv_name, thin=True, virtual_size=size)
-        else:  # Meter.add, inline (every create, trace off)
-            meter.pending += cost
-            meter.total += cost
+        meter.pending += cost
+        meter.total += cost
+        if meter.reports() and meter.record is not None:
+            meter.record("lvm", "lvcreate", _THIN_CMD.format(sized[2], lv_name, self.name, pool),
+                         cost, {"lv": lv_name, "thin": True, "virtual_size": size})
 
     def lvcreate_snapshot(self, lv_name: str, origin: str, size: int | str | None = None) -> None:
         """``lvcreate --name <lv> --snapshot <vg>/<origin> [-L <size>]``.

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs
 
 from ...clock import sleep
+from ...empty import EMPTY_DICT
 from ...errors import CinderException, Unauthorized
 from ...jsonvalues import NotJson, copy_json, loads
 from ..keystone.client import noauth_context
@@ -328,7 +329,8 @@ class ApiService:
             # request_bits), built as the tuple it is: a named tuple's __new__ is a Python
             # function binding nine arguments, on every request.
             req: ApiRequest = _new_tuple(ApiRequest, (
-                method, sub, _parse_query(query_string) if query_string else {}, hdrs,
+                # (No query: the shared read-only empty dict, ApiRequest.query being a Mapping.)
+                method, sub, _parse_query(query_string) if query_string else EMPTY_DICT, hdrs,
                 parsed_body, version, context, project_id, self._draw_id()))
             try:
                 # No **{} for a route without parameters: it builds two dicts.

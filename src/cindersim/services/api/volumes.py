@@ -323,7 +323,8 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
         # in between, and writing the row fails only on a simulator bug (a duplicate
         # id), so the quota is reserved and committed here at once; a plain type's
         # size is held to per_volume_gigabytes first, in the same call.
-        quota.commit_volume(ctx.project_id, size, vtype.name, 1, not encrypted)
+        # Its reservations' ids are drawn with the volume's, which comes next (one draw).
+        skipped = quota.commit_volume(ctx.project_id, size, vtype.name, 1, not encrypted, True)
     except OverQuota as exc:
         if key_id is not None:
             await delete_encryption_key(api.key_manager, ctx.auth_token, key_id)
@@ -332,7 +333,7 @@ async def create(api: ApiService, req: ApiRequest) -> ApiResponse:
     # Volume's): CPython matches each keyword against the names of Volume's 35
     # parameters one by one (~45 ns a keyword, a dozen on every create).  The row is
     # born ``creating``/``detached``, not yet on a host, as Cinder's create writes it.
-    vol = Volume(env.sim.ids.uuid(), ctx.project_id, ctx.user_id, size,
+    vol = Volume(env.sim.ids.uuid(skipped), ctx.project_id, ctx.user_id, size,
                  _CREATING, _DETACHED, None, None, None, None,
                  az, name, description, vtype.id, snapshot_id, source_volid,
                  bool(source_vol.bootable) if source_vol else False,

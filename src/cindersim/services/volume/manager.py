@@ -274,7 +274,8 @@ class VolumeService:
         meter = self.meter
         meter.pending = 0.0  # take() inline, as below: what ran before is not this call's
         try:
-            result = fn(*args, **kwargs)
+            # (Most calls pass no keywords: no empty dict unpacked into the call.)
+            result = fn(*args, **kwargs) if kwargs else fn(*args)
         except Exception as exc:
             cost = meter.take()
             if trace.wants("driver.error"):
