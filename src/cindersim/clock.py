@@ -422,10 +422,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             # them, mostly); the others join the timers' heap, to be taken in order.
             while far and far[0][0] < end:
                 if timers and timers[0] < far[0]:
-                    while far and far[0][0] < end:
-                        heappush(timers, heappop(far))
-                    break
-                ready.append(heappop(far)[2])
+                    heappush(timers, heappop(far))
+                else:
+                    ready.append(heappop(far)[2])
             while timers and timers[0][0] < end:
                 timer: Any = heappop(timers)[2]
                 kind = type(timer)
